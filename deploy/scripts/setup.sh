@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs everything the product needs from Debian's packages and the npm registry, then builds.
+# Idempotent: skips apt when every package is present. Usage: setup.sh [build-dir]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=${1:-$root/build}
+
+packages=(
+  g++ cmake make ccache pkg-config python3 python3-numpy
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libpqxx-dev libeigen3-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libcpp-httplib-dev nlohmann-json3-dev
+  postgresql postgresql-client
+  nodejs npm chromium chromium-driver fonts-dejavu-core
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "== installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The web client, when present: dependencies from the npm registry, built into clients/web/dist.
+if [ -f "$root/clients/web/package.json" ]; then
+  echo "== building the web client"
+  (cd "$root/clients/web" && { [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error; } && npm run --silent build)
+fi
+
+echo "== building into $build"
+export CCACHE_DIR=${CCACHE_DIR:-$root/.var/ccache}
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$build" -j "$(nproc)"

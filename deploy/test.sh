@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Command 2: install, build, start a private PostgreSQL cluster on a free port, run every test.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+start=$(date +%s)
+bash "$root/deploy/scripts/setup.sh" "$root/build"
+
+pgdir=$root/.var/test-pg
+port=$(bash "$root/deploy/scripts/pg.sh" start "$pgdir")
+trap 'bash "$root/deploy/scripts/pg.sh" stop "$pgdir"' EXIT
+# Tests create (and drop) their own databases on this server and apply deploy/migrations.
+export FORECAST_TEST_PG="host=127.0.0.1 port=$port user=postgres dbname=postgres"
+export FORECAST_MIGRATIONS_DIR=$root/deploy/migrations
+export FORECAST_ROOT=$root
+echo "== PostgreSQL test cluster on port $port"
+
+cd "$root/build"
+set +e
+ctest --output-on-failure -j "$(nproc)" --timeout 900
+rc=$?
+set -e
+echo "== tests finished in $(( $(date +%s) - start )) s (set-up and build included)"
+exit $rc
