@@ -11,8 +11,11 @@ packages=(
   libpqxx-dev libeigen3-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcpp-httplib-dev nlohmann-json3-dev
   postgresql postgresql-client
-  nodejs npm chromium chromium-driver fonts-dejavu-core
+  chromium chromium-driver fonts-dejavu-core
 )
+# Node.js: any installed build will do (this workplace ships one that bundles npm); else Debian's.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
