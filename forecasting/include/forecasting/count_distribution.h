@@ -1,0 +1,73 @@
+// The distribution of a count that is a sum of independent Bernoulli and Poisson parts, and its
+// 80% interval: the Poisson-binomial behind "how many cases close in this month".
+//
+// Method, chosen per count (Projection reports which):
+//  - exact: the pmf by convolution (a 1-D DP over groups of identical cases, each group a
+//    binomial), whenever the variance is small (<= kExactVarianceLimit) and the number of
+//    distinct probabilities is modest (<= kExactGroupLimit); small counts are always exact;
+//  - binned: small variance but very many distinct probabilities: probabilities are binned on a
+//    fine log scale (ratio 1.1) and each bin is a binomial with the bin's mean; the pmf is then
+//    convolved exactly; the error is in the 2nd order of the spread within a bin;
+//  - skew-normal: variance > kExactVarianceLimit (so the count is at least ~30 wide), where a
+//    Cornish-Fisher quantile with skewness correction and continuity correction is accurate to
+//    well under one case. Never used for small counts.
+#ifndef FORECASTING_COUNT_DISTRIBUTION_H_
+#define FORECASTING_COUNT_DISTRIBUTION_H_
+
+#include <cstdint>
+#include <vector>
+
+namespace forecasting {
+
+enum class IntervalMethod { kExact = 0, kBinned = 1, kSkewNormal = 2 };
+
+inline constexpr double kExactVarianceLimit = 40.0;
+inline constexpr int32_t kExactGroupLimit = 4096;
+
+struct CountSummary {
+  double mean = 0;
+  double variance = 0;
+  double p10 = 0;  // lower bound of the central interval (a count)
+  double p90 = 0;  // upper bound (a count)
+  IntervalMethod method = IntervalMethod::kExact;
+};
+
+// Accumulates a count = sum of `multiplicity` independent Bernoulli(p) per Add call, plus
+// Poisson(mean) parts, and summarises it. Not thread-safe (one builder per thread); cheap to
+// create, O(1) memory per distinct probability up to kExactGroupLimit.
+class CountSum {
+ public:
+  CountSum();
+  // Adds `multiplicity` cases each counted with probability p in [0, 1]. p == 0 is ignored.
+  void AddBernoulli(double p, double multiplicity = 1.0);
+  // Adds an independent Poisson(mean) count (e.g. new cases still open).
+  void AddPoisson(double mean);
+  // Adds a constant (cases certain to be counted).
+  void AddConstant(double count);
+
+  double mean() const { return constant_ + k1_; }
+  double variance() const { return k2_; }
+
+  // The mean and the central interval [lower, upper] quantiles (0.1 and 0.9 for 80%): the
+  // smallest counts whose cumulative probability reaches `lower` and `upper`.
+  CountSummary Summarise(double lower = 0.1, double upper = 0.9) const;
+
+ private:
+  struct Group { double p; double multiplicity; };
+  double constant_ = 0, poisson_ = 0;
+  double k1_ = 0, k2_ = 0, k3_ = 0;  // cumulants of the random part
+  std::vector<Group> groups_;         // distinct probabilities, while few
+  bool overflowed_ = false;
+  std::vector<double> bin_n_, bin_p_;  // log-binned (multiplicity, sum of p * multiplicity)
+};
+
+// The exact pmf of a sum of independent Bernoulli(p_i) (Poisson-binomial), by the O(n^2) DP.
+// For tests and small inputs. Pure; thread-safe.
+std::vector<double> PoissonBinomialPmf(const std::vector<double>& p);
+
+// The smallest k with cdf(k) >= q for a pmf starting at 0. Pure; thread-safe.
+int64_t PmfQuantile(const std::vector<double>& pmf, double q);
+
+}  // namespace forecasting
+
+#endif  // FORECASTING_COUNT_DISTRIBUTION_H_

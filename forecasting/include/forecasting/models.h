@@ -1,0 +1,170 @@
+// The models: as planned, calibrated, baseline (competing risks) and inflow.
+//
+// Every model is fitted "as of" a month from a History, using only what was known before that
+// month began, and is immutable afterwards: const member functions are thread-safe.
+#ifndef FORECASTING_MODELS_H_
+#define FORECASTING_MODELS_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "forecasting/inputs.h"
+#include "forecasting/month.h"
+
+namespace forecasting {
+
+enum class ModelKind {
+  kAsPlanned = 1,   // every planned step carried out: expected outcome in expected month, by risk
+  kCalibrated = 2,  // as planned, corrected by how reality has departed from expectations
+  kBaseline = 3,    // competing-risks hazards by case type and duration
+};
+
+// Stable lower-case key, e.g. "as_planned". Pure; thread-safe.
+const char* ModelKey(ModelKind kind);
+
+struct FitOptions {
+  // Baseline: durations (months since opening) modelled one by one; older cases share the last.
+  int32_t max_duration_months = 48;
+  // Baseline: prior strength (person-months) pulling a (type, duration) hazard toward the
+  // type's pooled hazard over neighbouring durations, and that toward the centre's.
+  double baseline_pooling = 20.0;
+  // Calibration: prior strength (expected closures) pulling a team's lead-specific factor
+  // toward 1 and a caseworker's toward the team's (Poisson-gamma shrinkage of observed/expected).
+  double calibration_pooling = 8.0;
+  // Calibration: prior strength (person-months) pulling a (risk, lead, type) hazard toward the
+  // (risk, lead) hazard pooled over types.
+  double hazard_pooling = 30.0;
+  // Inflow: months of history used (the most recent ones before as_of).
+  int32_t inflow_window_months = 36;
+};
+
+// Lead buckets of the calibration: lead = expected month - current month, grouped as
+// <=-4, -3, -2, -1, 0, 1, 2, 3, 4-5, 6-8, 9-12, >=13. Pure; thread-safe.
+constexpr int32_t kNumLeadBuckets = 12;
+int32_t LeadBucket(int32_t lead_months);
+
+// Discrete-time competing risks by case type and duration: the cause-specific hazard of closing
+// to each outcome in a month, given the case is open at its start and has been open d months.
+// Aalen-Johansen: P(close to o in month d) = S(d) * h_o(d), S(d+1) = S(d) * (1 - sum_o h_o(d)).
+class BaselineModel {
+ public:
+  // Fits from every case month observed before `as_of_month` (closed and censored cases).
+  // INVALID_ARGUMENT for bad input (see ValidateHistory). Thread-safe.
+  static absl::StatusOr<BaselineModel> Fit(const Catalogue& catalogue, const History& history,
+                                           MonthIndex as_of_month, const FitOptions& options = {});
+
+  // Probability of closing in a month at `duration` months since opening (any outcome).
+  double Hazard(CaseTypeIndex type, int32_t duration) const;
+  // Probability of outcome `o` given closure at `duration`; sums to 1 over outcomes.
+  double OutcomeShare(CaseTypeIndex type, int32_t duration, OutcomeIndex o) const;
+  // The type's overall outcome mix among closures (all durations); sums to 1.
+  double OutcomeMix(CaseTypeIndex type, OutcomeIndex o) const;
+  // Person-months behind the (type, duration) cell, for small-sample flags.
+  double Exposure(CaseTypeIndex type, int32_t duration) const;
+
+  int32_t num_outcomes() const { return num_outcomes_; }
+  int32_t max_duration() const { return max_duration_; }
+
+ public:
+  // An empty model (zero hazards); use Fit.
+  BaselineModel() = default;
+
+ private:
+  int32_t num_types_ = 0, num_outcomes_ = 0, max_duration_ = 0;
+  std::vector<double> hazard_;         // [type][duration]
+  std::vector<double> outcome_share_;  // [type][duration][outcome]
+  std::vector<double> outcome_mix_;    // [type][outcome]
+  std::vector<double> exposure_;       // [type][duration]
+};
+
+// Calibration: how reality departs from recorded expectations. Learned from person-months: for
+// every case and month, the expectation in force at the start of the month (not only the last
+// one before closure), its lead (expected month - month), risk, and whether the case closed that
+// month and to what; open cases are censored. Closure hazard by (risk, lead bucket, case type),
+// pooled over types where thin, times a lead-specific factor per team and per caseworker
+// (observed / expected closures, shrunk toward the team, the team toward the centre).
+class CalibrationModel {
+ public:
+  // Fits from person-months before `as_of_month`. INVALID_ARGUMENT for bad input. Thread-safe.
+  static absl::StatusOr<CalibrationModel> Fit(const Catalogue& catalogue, const History& history,
+                                              MonthIndex as_of_month,
+                                              const FitOptions& options = {});
+
+  // Probability that a case with this expectation in force closes in a month where the expected
+  // month is `lead` months ahead (negative: passed), for the caseworker (and team), in (0, 1).
+  double Hazard(CaseTypeIndex type, RiskIndex risk, int32_t lead, TeamIndex team,
+                CaseworkerIndex caseworker) const;
+  // Probability that a closure ends in the expected outcome (rather than per the type's mix).
+  double ExpectedOutcomeWeight(RiskIndex risk) const;
+  // The caseworker's (shrunk) factor on the centre hazard at this lead; 1 = like the centre.
+  double CaseworkerFactor(CaseworkerIndex caseworker, int32_t lead) const;
+
+  // Mean slip in months (actual closure month - expected month) of the caseworker's
+  // expectations on closed cases, each weighted by the months it was in force, with passed
+  // horizons of still-open cases as lower bounds; shrunk toward the team's mean.
+  double MeanSlip(CaseworkerIndex caseworker) const;
+  // The same before shrinkage, and the in-force months behind it.
+  double RawMeanSlip(CaseworkerIndex caseworker) const;
+  double SlipWeight(CaseworkerIndex caseworker) const;
+  double TeamMeanSlip(TeamIndex team) const;
+
+  // Person-months with an expectation in force that the fit used.
+  int64_t person_months() const { return person_months_; }
+
+ public:
+  // An empty model (zero hazards); use Fit.
+  CalibrationModel() = default;
+
+ private:
+  friend class CalibrationFitter;
+  int32_t num_types_ = 0, num_risks_ = 0, num_teams_ = 0, num_caseworkers_ = 0;
+  std::vector<double> hazard_;            // [risk][lead bucket][type]
+  std::vector<double> team_factor_;       // [team][lead bucket]
+  std::vector<double> caseworker_factor_; // [caseworker][lead bucket], relative to the centre
+  std::vector<double> expected_weight_;   // [risk]
+  std::vector<double> slip_, raw_slip_, slip_weight_, team_slip_;
+  int64_t person_months_ = 0;
+};
+
+// Seasonal inflow of new cases per case type: the type's monthly level over the recent window
+// times a month-of-year factor (shrunk toward 1 where data is thin). Counts are Poisson.
+class InflowModel {
+ public:
+  // Fits from counts in months before `as_of_month`. An empty InflowCounts gives zero inflow.
+  // INVALID_ARGUMENT when counts have the wrong number of case types. Thread-safe.
+  static absl::StatusOr<InflowModel> Fit(const Catalogue& catalogue, const InflowCounts& counts,
+                                         MonthIndex as_of_month, const FitOptions& options = {});
+
+  // Expected new cases of `type` in month `m`.
+  double Expected(CaseTypeIndex type, MonthIndex m) const;
+  // The month-of-year factor (mean 1 over the year) for `type` and calendar month 1..12.
+  double SeasonalFactor(CaseTypeIndex type, int calendar_month) const;
+  int32_t num_case_types() const { return static_cast<int32_t>(level_.size()); }
+
+ public:
+  // No inflow; use Fit.
+  InflowModel() = default;
+
+ private:
+  std::vector<double> level_;     // [type] mean per month, deseasonalised
+  std::vector<double> seasonal_;  // [type][12]
+};
+
+// All models fitted as of one month, ready for projecting. Immutable; thread-safe to share.
+struct FittedModels {
+  MonthIndex as_of_month = 0;
+  Catalogue catalogue;
+  BaselineModel baseline;
+  CalibrationModel calibration;
+  InflowModel inflow;
+
+  // Fits every model from `history` as of `as_of_month`. INVALID_ARGUMENT for bad input
+  // (catalogue or history), naming the field. Thread-safe.
+  static absl::StatusOr<FittedModels> Fit(const Catalogue& catalogue, const History& history,
+                                          MonthIndex as_of_month, const FitOptions& options = {});
+};
+
+}  // namespace forecasting
+
+#endif  // FORECASTING_MODELS_H_

@@ -1,0 +1,125 @@
+// Projections for a scope (any set of open cases): expected closures per month and outcome, and
+// the open caseload per month, each with an 80% interval; and per-case distributions.
+//
+// Cost is linear in the cases of the scope. Cases that share a model profile (for as planned:
+// case type, risk, lead time and expected outcome; calibrated adds the caseworker; baseline is
+// case type and duration) are grouped first, their distribution is computed once as one column
+// of an Eigen array, and the columns are reduced with their multiplicities. Intervals treat cases
+// as independent (see count_distribution.h for the method per figure).
+#ifndef FORECASTING_PROJECTOR_H_
+#define FORECASTING_PROJECTOR_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "forecasting/count_distribution.h"
+#include "forecasting/inputs.h"
+#include "forecasting/models.h"
+
+namespace forecasting {
+
+inline constexpr int32_t kMaxHorizonMonths = 60;
+
+// A figure with its central interval (p10, p90 bound the 80% interval).
+struct Estimate {
+  double expected = 0;
+  double p10 = 0;
+  double p90 = 0;
+};
+
+struct ProjectionRequest {
+  ModelKind model = ModelKind::kAsPlanned;
+  int32_t horizon_months = 12;  // 1..kMaxHorizonMonths
+  // New cases flowing into the scope (fitted on the scope's own inflow); null: no inflow. New
+  // cases stay open per the baseline survival of their case type.
+  const InflowModel* inflow = nullptr;
+  bool with_intervals = true;   // false: expected values only (p10 = p90 = expected)
+};
+
+// Closures and caseload by month; month offset h is month first_month + h.
+struct Projection {
+  ModelKind model = ModelKind::kAsPlanned;
+  MonthIndex first_month = 0;
+  int32_t horizon_months = 0;
+  int32_t num_outcomes = 0;
+  int64_t open_cases = 0;               // open cases in scope at the start
+  int64_t cases_with_expectation = 0;
+  int64_t cases_without_expectation = 0;  // projected by the baseline in every model
+  int64_t passed_horizon = 0;           // expected month already past, still open
+  // Closures of today's open cases: (num_outcomes + 1) per month, the last one all outcomes.
+  std::vector<Estimate> closures;
+  std::vector<Estimate> cumulative_closures;  // all outcomes, by the end of each month
+  std::vector<Estimate> inflow;               // new cases per month (Poisson)
+  // Open cases at the end of each month: today's cases still open plus new cases still open.
+  std::vector<Estimate> open;
+  double still_open_at_horizon = 0;           // expected, of today's cases
+  // How many figures used each interval method (exact, binned, skew-normal).
+  int64_t method_counts[3] = {0, 0, 0};
+
+  // The closures estimate of month offset h and outcome o (o == num_outcomes: all outcomes).
+  const Estimate& Closures(int32_t h, OutcomeIndex o) const {
+    return closures[static_cast<size_t>(h) * (num_outcomes + 1) + o];
+  }
+};
+
+// One case's distribution: probability of closing in each month to each outcome, and of being
+// still open after the horizon; the entries sum to 1.
+struct CaseDistribution {
+  int64_t case_id = 0;
+  ModelKind model = ModelKind::kAsPlanned;
+  MonthIndex first_month = 0;
+  int32_t horizon_months = 0;
+  int32_t num_outcomes = 0;
+  std::vector<double> probability;  // [h * num_outcomes + o]
+  double still_open_at_horizon = 0;
+  std::vector<std::string> reasons;  // plain English, with the catalogue's codes
+
+  double P(int32_t h, OutcomeIndex o) const {
+    return probability[static_cast<size_t>(h) * num_outcomes + o];
+  }
+};
+
+// Projects a portfolio with fitted models. Holds references: the portfolio and the models must
+// outlive the projector. Const member functions are thread-safe (no shared mutable state).
+class Projector {
+ public:
+  // Validates the portfolio against the models' catalogue. INVALID_ARGUMENT naming the case and
+  // field. The models should be fitted as of the portfolio's month (or shortly before).
+  static absl::StatusOr<Projector> Create(const Portfolio& portfolio, const FittedModels& models);
+
+  // Projects the cases at `case_positions` (indices into portfolio.cases; duplicates are counted
+  // twice). INVALID_ARGUMENT for a position out of range or a bad horizon.
+  absl::StatusOr<Projection> Project(absl::Span<const int32_t> case_positions,
+                                     const ProjectionRequest& request) const;
+  // Projects every open case.
+  absl::StatusOr<Projection> ProjectAll(const ProjectionRequest& request) const;
+
+  // One case's distribution and the reasons behind it. INVALID_ARGUMENT for a bad position or
+  // horizon.
+  absl::StatusOr<CaseDistribution> Explain(int32_t case_position, ModelKind model,
+                                           int32_t horizon_months) const;
+
+  // Per-case distributions as columns: (num_outcomes * horizon + 1) x positions.size(); row
+  // h * num_outcomes + o is P(close in month h to o), the last row P(still open). For drill-down
+  // and backtests; memory grows with cases x horizon x outcomes, so keep the set small.
+  absl::StatusOr<Eigen::MatrixXd> Distributions(absl::Span<const int32_t> case_positions,
+                                                ModelKind model, int32_t horizon_months) const;
+
+  const Portfolio& portfolio() const { return *portfolio_; }
+  const FittedModels& models() const { return *models_; }
+
+ private:
+  Projector(const Portfolio* portfolio, const FittedModels* models)
+      : portfolio_(portfolio), models_(models) {}
+  const Portfolio* portfolio_;
+  const FittedModels* models_;
+};
+
+}  // namespace forecasting
+
+#endif  // FORECASTING_PROJECTOR_H_
