@@ -1,0 +1,111 @@
+#include "services/common/authorization.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace forecast {
+namespace {
+
+absl::Status Denied(const Caller& caller, absl::string_view what) {
+  return absl::PermissionDeniedError(
+      absl::StrCat(RoleName(caller.role), " ", caller.staff_code, " may not ", what));
+}
+
+bool SameTeam(const Caller& caller, int64_t team_id) {
+  return caller.team_id != 0 && caller.team_id == team_id;
+}
+
+}  // namespace
+
+bool ReadsWholeJobCentre(const Caller& caller) {
+  return caller.role == Role::kManager || caller.role == Role::kAdmin;
+}
+
+absl::Status AuthorizeCase(const Caller& caller, const CaseOwnership& owner, CaseAccess access,
+                           absl::string_view case_ref) {
+  if (owner.job_centre_id != caller.job_centre_id) {
+    return absl::NotFoundError(absl::StrCat("case_ref: case \"", case_ref, "\" not found"));
+  }
+  const bool own = owner.caseworker_id == caller.staff_id;
+  const bool team = SameTeam(caller, owner.team_id);
+  switch (access) {
+    case CaseAccess::kRead: {
+      bool ok = false;
+      switch (caller.role) {
+        case Role::kCaseworker: ok = own || team; break;
+        case Role::kTeamLeader: ok = team || own; break;
+        case Role::kManager:
+        case Role::kAdmin: ok = true; break;
+      }
+      return ok ? absl::OkStatus() : Denied(caller, absl::StrCat("read case ", case_ref));
+    }
+    case CaseAccess::kWrite: {
+      bool ok = false;
+      switch (caller.role) {
+        case Role::kCaseworker: ok = own; break;
+        case Role::kTeamLeader: ok = team || own; break;
+        case Role::kManager: ok = true; break;
+        case Role::kAdmin: ok = false; break;
+      }
+      return ok ? absl::OkStatus() : Denied(caller, absl::StrCat("change case ", case_ref));
+    }
+    case CaseAccess::kReassign: {
+      bool ok = false;
+      switch (caller.role) {
+        case Role::kCaseworker: ok = false; break;
+        case Role::kTeamLeader: ok = team; break;
+        case Role::kManager: ok = true; break;
+        case Role::kAdmin: ok = false; break;
+      }
+      return ok ? absl::OkStatus() : Denied(caller, absl::StrCat("re-assign case ", case_ref));
+    }
+  }
+  return Denied(caller, "do that");
+}
+
+absl::Status AuthorizeCreateCase(const Caller& caller, int64_t team_id, int64_t caseworker_id) {
+  bool ok = false;
+  switch (caller.role) {
+    case Role::kCaseworker: ok = caseworker_id == caller.staff_id; break;
+    case Role::kTeamLeader: ok = SameTeam(caller, team_id) || caseworker_id == caller.staff_id; break;
+    case Role::kManager: ok = true; break;
+    case Role::kAdmin: ok = false; break;
+  }
+  return ok ? absl::OkStatus()
+            : Denied(caller, caseworker_id == caller.staff_id
+                                 ? std::string("create cases")
+                                 : std::string("create cases for another caseworker outside the own team"));
+}
+
+absl::Status AuthorizeScopeRead(const Caller& caller, const ScopeTarget& target) {
+  if (target.job_centre_id != caller.job_centre_id) {
+    return absl::NotFoundError("scope: not found");
+  }
+  if (ReadsWholeJobCentre(caller)) return absl::OkStatus();
+  bool ok = false;
+  switch (target.kind) {
+    case ScopeKind::kCaseworker:
+      ok = target.staff_id == caller.staff_id || SameTeam(caller, target.team_id);
+      break;
+    case ScopeKind::kTeam:
+      ok = SameTeam(caller, target.team_id);
+      break;
+    case ScopeKind::kDepartment:
+    case ScopeKind::kJobCentre:
+      ok = false;
+      break;
+  }
+  return ok ? absl::OkStatus() : Denied(caller, "read that scope");
+}
+
+absl::Status AuthorizeCatalogueEdit(const Caller& caller) {
+  return caller.role == Role::kAdmin ? absl::OkStatus() : Denied(caller, "edit the catalogue");
+}
+
+absl::Status AuthorizeImport(const Caller& caller, bool create_missing_staff) {
+  if (caller.role == Role::kAdmin) return absl::OkStatus();
+  if (caller.role == Role::kManager && !create_missing_staff) return absl::OkStatus();
+  return Denied(caller, create_missing_staff ? "import with create_missing_staff (admin only)"
+                                             : "import case history");
+}
+
+}  // namespace forecast

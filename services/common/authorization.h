@@ -1,0 +1,67 @@
+// Authorisation rules, in one place and free of I/O so they are unit-tested directly.
+//
+// Reading cases:  caseworker - the own team's cases (and own cases, whatever their team);
+//                 team leader - the team's cases; manager and admin - the whole job centre.
+// Writing cases:  caseworker - own cases; team leader - the team's; manager - the job centre's
+//                 (managers take over when staff leave); admin - none (admins set up the job
+//                 centre; they bring history in through the import instead).
+// Re-assigning:   team leader (the team's cases) and manager (any); caseworkers may not.
+// Catalogues:     admin edits; everyone in the job centre reads.
+// Import:         admin and manager.
+// Other job centres: never. A case of another job centre is answered NOT_FOUND, exactly as a
+// case that does not exist, so its existence does not leak. Within the own job centre a refusal
+// is PERMISSION_DENIED (the case's existence is not a secret from colleagues).
+#ifndef SERVICES_COMMON_AUTHORIZATION_H_
+#define SERVICES_COMMON_AUTHORIZATION_H_
+
+#include <cstdint>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/status.h"
+#include "services/common/caller.h"
+
+namespace forecast {
+
+// Where a case sits: enough to decide access.
+struct CaseOwnership {
+  int64_t job_centre_id = 0;
+  int64_t team_id = 0;
+  int64_t caseworker_id = 0;
+};
+
+enum class CaseAccess { kRead, kWrite, kReassign };
+
+// OK, NOT_FOUND (other job centre; message names `case_ref` only) or PERMISSION_DENIED.
+// Thread-safe (pure).
+absl::Status AuthorizeCase(const Caller& caller, const CaseOwnership& owner, CaseAccess access,
+                           absl::string_view case_ref);
+
+// Creating a case for `caseworker_id` in `team_id`: as writing that case. Thread-safe (pure).
+absl::Status AuthorizeCreateCase(const Caller& caller, int64_t team_id, int64_t caseworker_id);
+
+// Listing cases in a scope; a query is narrowed to what the caller may read. Thread-safe (pure).
+enum class ScopeKind { kCaseworker, kTeam, kDepartment, kJobCentre };
+struct ScopeTarget {
+  ScopeKind kind = ScopeKind::kJobCentre;
+  int64_t job_centre_id = 0;
+  int64_t staff_id = 0;       // kCaseworker
+  int64_t team_id = 0;        // kCaseworker: the caseworker's team; kTeam: the team
+  int64_t department_id = 0;  // kDepartment: the department; kTeam: its parent
+};
+// Reading figures or cases of a whole scope (forecasts, caseloads). OK, NOT_FOUND (other job
+// centre) or PERMISSION_DENIED: caseworker - self and own team; team leader - own team and its
+// caseworkers; manager and admin - anything in the job centre. Thread-safe (pure).
+absl::Status AuthorizeScopeRead(const Caller& caller, const ScopeTarget& target);
+
+// Admin only. Thread-safe (pure).
+absl::Status AuthorizeCatalogueEdit(const Caller& caller);
+
+// Admin and manager; creating missing staff during an import needs admin. Thread-safe (pure).
+absl::Status AuthorizeImport(const Caller& caller, bool create_missing_staff);
+
+// True when the caller may read every case of the job centre (no narrowing needed).
+bool ReadsWholeJobCentre(const Caller& caller);
+
+}  // namespace forecast
+
+#endif  // SERVICES_COMMON_AUTHORIZATION_H_

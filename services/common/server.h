@@ -1,0 +1,44 @@
+// Starting a gRPC server the way every service of the product does: health checking and server
+// reflection on, bound to a host and port (0 picks a free one), and graceful shutdown on
+// SIGTERM/SIGINT for binaries.
+#ifndef SERVICES_COMMON_SERVER_H_
+#define SERVICES_COMMON_SERVER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace forecast {
+
+struct RunningServer {
+  std::unique_ptr<grpc::Server> server;
+  int port = 0;  // the bound port
+};
+
+// Registers `services` (not owned; they must outlive the server), enables the default health
+// service (overall status "" SERVING) and reflection, and starts
+// listening on host:port without TLS. UNAVAILABLE when the port cannot be bound.
+// Thread-safe.
+absl::StatusOr<RunningServer> StartGrpcServer(const std::vector<grpc::Service*>& services,
+                                              const std::string& host, int port,
+                                              int max_message_bytes = 64 << 20);
+
+// Blocks SIGTERM and SIGINT in the calling thread and the threads it starts afterwards, so that
+// WaitForShutdownSignal can collect them. Call first thing in main(). Not thread-safe.
+void BlockShutdownSignals();
+
+// Waits for SIGTERM or SIGINT (blocked beforehand) and returns its number. Thread-safe.
+int WaitForShutdownSignal();
+
+// Stops accepting calls and waits up to `grace` for running calls, then cancels them.
+// Thread-safe.
+void ShutdownGracefully(grpc::Server& server, absl::Duration grace = absl::Seconds(5));
+
+}  // namespace forecast
+
+#endif  // SERVICES_COMMON_SERVER_H_

@@ -1,0 +1,36 @@
+// Checks applied to every text a caller sends: bounded length, well-formed references, and no
+// CPR numbers (the Danish personal ID) anywhere, since we store case references only.
+#ifndef SERVICES_COMMON_TEXT_CHECKS_H_
+#define SERVICES_COMMON_TEXT_CHECKS_H_
+
+#include <cstddef>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/status.h"
+
+namespace forecast {
+
+// True when `text` contains something that looks like a CPR number: "DDMMYY-XXXX",
+// "DDMMYY XXXX" or ten digits "DDMMYYXXXX" standing alone (not inside a longer run of digits),
+// whose first six digits are a plausible date. Thread-safe (pure).
+bool ContainsCprNumber(absl::string_view text);
+
+// Number of Unicode code points in UTF-8 `text` (bytes that start a code point). Thread-safe.
+size_t Utf8Length(absl::string_view text);
+
+// Free text: between `min_chars` and `max_chars` code points, no control characters other than
+// newline and tab, and no CPR number. INVALID_ARGUMENT naming `field`. Thread-safe (pure).
+absl::Status CheckText(absl::string_view text, absl::string_view field, size_t min_chars,
+                       size_t max_chars);
+
+// A case system's reference: ^[A-Za-z0-9][A-Za-z0-9/_.-]{0,39}$ and not CPR-like.
+// INVALID_ARGUMENT naming `field`. Thread-safe (pure).
+absl::Status CheckCaseRef(absl::string_view ref, absl::string_view field);
+
+// A catalogue or organisation code matching the schema's pattern: 1..32 of [A-Za-z0-9_.-].
+// INVALID_ARGUMENT naming `field`. Thread-safe (pure).
+absl::Status CheckCode(absl::string_view code, absl::string_view field);
+
+}  // namespace forecast
+
+#endif  // SERVICES_COMMON_TEXT_CHECKS_H_

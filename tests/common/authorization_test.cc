@@ -1,0 +1,99 @@
+#include "services/common/authorization.h"
+
+#include <gtest/gtest.h>
+
+namespace forecast {
+namespace {
+
+constexpr int64_t kCentre = 1, kOtherCentre = 2, kTeamA = 10, kTeamB = 11;
+
+Caller Make(Role role, int64_t staff_id, int64_t team_id, int64_t centre = kCentre) {
+  Caller caller;
+  caller.job_centre_id = centre;
+  caller.job_centre_code = "JC";
+  caller.staff_id = staff_id;
+  caller.staff_code = "s" + std::to_string(staff_id);
+  caller.role = role;
+  caller.team_id = team_id;
+  return caller;
+}
+
+struct Row {
+  const char* who;
+  Caller caller;
+  CaseOwnership owner;
+  CaseAccess access;
+  absl::StatusCode want;
+};
+
+TEST(Authorization, CaseRules) {
+  const CaseOwnership own{kCentre, kTeamA, 100};      // caseworker 100's case in team A
+  const CaseOwnership teammate{kCentre, kTeamA, 101};  // a colleague's case in team A
+  const CaseOwnership other_team{kCentre, kTeamB, 200};
+  const CaseOwnership other_centre{kOtherCentre, kTeamA, 100};
+  const Caller caseworker = Make(Role::kCaseworker, 100, kTeamA);
+  const Caller leader = Make(Role::kTeamLeader, 150, kTeamA);
+  const Caller manager = Make(Role::kManager, 300, 0);
+  const Caller admin = Make(Role::kAdmin, 400, 0);
+  using C = absl::StatusCode;
+  const Row rows[] = {
+      {"caseworker reads own", caseworker, own, CaseAccess::kRead, C::kOk},
+      {"caseworker writes own", caseworker, own, CaseAccess::kWrite, C::kOk},
+      {"caseworker reads team", caseworker, teammate, CaseAccess::kRead, C::kOk},
+      {"caseworker writes team", caseworker, teammate, CaseAccess::kWrite, C::kPermissionDenied},
+      {"caseworker reads other team", caseworker, other_team, CaseAccess::kRead, C::kPermissionDenied},
+      {"caseworker re-assigns own", caseworker, own, CaseAccess::kReassign, C::kPermissionDenied},
+      {"caseworker other centre", caseworker, other_centre, CaseAccess::kRead, C::kNotFound},
+      {"leader writes team", leader, teammate, CaseAccess::kWrite, C::kOk},
+      {"leader re-assigns team", leader, teammate, CaseAccess::kReassign, C::kOk},
+      {"leader reads other team", leader, other_team, CaseAccess::kRead, C::kPermissionDenied},
+      {"leader writes other team", leader, other_team, CaseAccess::kWrite, C::kPermissionDenied},
+      {"leader other centre", leader, other_centre, CaseAccess::kWrite, C::kNotFound},
+      {"manager reads any", manager, other_team, CaseAccess::kRead, C::kOk},
+      {"manager writes any", manager, other_team, CaseAccess::kWrite, C::kOk},
+      {"manager re-assigns any", manager, other_team, CaseAccess::kReassign, C::kOk},
+      {"manager other centre", manager, other_centre, CaseAccess::kRead, C::kNotFound},
+      {"admin reads any", admin, other_team, CaseAccess::kRead, C::kOk},
+      {"admin writes none", admin, other_team, CaseAccess::kWrite, C::kPermissionDenied},
+      {"admin other centre", admin, other_centre, CaseAccess::kRead, C::kNotFound},
+  };
+  for (const Row& row : rows) {
+    EXPECT_EQ(AuthorizeCase(row.caller, row.owner, row.access, "REF-1").code(), row.want) << row.who;
+  }
+  // The other centre's answer is indistinguishable from a missing case.
+  EXPECT_EQ(AuthorizeCase(manager, other_centre, CaseAccess::kRead, "REF-1").message(),
+            "case_ref: case \"REF-1\" not found");
+}
+
+TEST(Authorization, CreateScopeCatalogueImport) {
+  const Caller caseworker = Make(Role::kCaseworker, 100, kTeamA);
+  const Caller leader = Make(Role::kTeamLeader, 150, kTeamA);
+  const Caller manager = Make(Role::kManager, 300, 0);
+  const Caller admin = Make(Role::kAdmin, 400, 0);
+  EXPECT_TRUE(AuthorizeCreateCase(caseworker, kTeamA, 100).ok());
+  EXPECT_FALSE(AuthorizeCreateCase(caseworker, kTeamA, 101).ok());
+  EXPECT_TRUE(AuthorizeCreateCase(leader, kTeamA, 101).ok());
+  EXPECT_FALSE(AuthorizeCreateCase(leader, kTeamB, 200).ok());
+  EXPECT_TRUE(AuthorizeCreateCase(manager, kTeamB, 200).ok());
+  EXPECT_FALSE(AuthorizeCreateCase(admin, kTeamB, 200).ok());
+
+  EXPECT_TRUE(AuthorizeScopeRead(caseworker, {ScopeKind::kCaseworker, kCentre, 100, kTeamA, 0}).ok());
+  EXPECT_TRUE(AuthorizeScopeRead(caseworker, {ScopeKind::kTeam, kCentre, 0, kTeamA, 0}).ok());
+  EXPECT_FALSE(AuthorizeScopeRead(caseworker, {ScopeKind::kTeam, kCentre, 0, kTeamB, 0}).ok());
+  EXPECT_FALSE(AuthorizeScopeRead(caseworker, {ScopeKind::kJobCentre, kCentre, 0, 0, 0}).ok());
+  EXPECT_TRUE(AuthorizeScopeRead(leader, {ScopeKind::kCaseworker, kCentre, 101, kTeamA, 0}).ok());
+  EXPECT_FALSE(AuthorizeScopeRead(leader, {ScopeKind::kDepartment, kCentre, 0, 0, 5}).ok());
+  EXPECT_TRUE(AuthorizeScopeRead(manager, {ScopeKind::kJobCentre, kCentre, 0, 0, 0}).ok());
+  EXPECT_EQ(AuthorizeScopeRead(manager, {ScopeKind::kJobCentre, kOtherCentre, 0, 0, 0}).code(),
+            absl::StatusCode::kNotFound);
+
+  EXPECT_TRUE(AuthorizeCatalogueEdit(admin).ok());
+  EXPECT_EQ(AuthorizeCatalogueEdit(manager).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(AuthorizeImport(manager, false).ok());
+  EXPECT_FALSE(AuthorizeImport(manager, true).ok());
+  EXPECT_TRUE(AuthorizeImport(admin, true).ok());
+  EXPECT_FALSE(AuthorizeImport(leader, false).ok());
+}
+
+}  // namespace
+}  // namespace forecast
