@@ -1,0 +1,84 @@
+// The commands of forecastctl, one function each. main() parses the command line and calls
+// these; they talk to the services and print. Each returns the process exit code:
+// 0 done, 1 refused or failed (the reason printed on stderr), 2 bad usage.
+#ifndef CLIENTS_CLI_COMMANDS_H_
+#define CLIENTS_CLI_COMMANDS_H_
+
+#include <cstdint>
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include "clients/cli/import_plan.h"
+#include "clients/cli/session.h"
+
+namespace forecast::cli {
+
+// Where a command prints and whom it acts as. Not thread-safe (one command per process).
+struct CommandEnv {
+  Identity identity;
+  std::ostream* out = &std::cout;
+  std::ostream* err = &std::cerr;
+};
+
+// Output format of list and export commands.
+enum class Format { kTable, kCsv, kJson };
+
+int Login(const CommandEnv& env);
+int WhoAmI(const CommandEnv& env);
+
+struct CaseFilter {
+  std::string team, caseworker, case_type, status;  // status: open, closed or empty
+};
+int ListCases(const CommandEnv& env, const CaseFilter& filter, Format format);
+int ShowCase(const CommandEnv& env, const std::string& case_ref, Format format);
+
+struct ExpectationInput {
+  std::string outcome, month, risk, note;
+  bool agreed = false;
+};
+int RecordExpectation(const CommandEnv& env, const std::string& case_ref, const ExpectationInput& in);
+
+struct ActionInput {
+  std::string description, due_on, owner;
+  bool agreed = false;
+};
+int AddAction(const CommandEnv& env, const std::string& case_ref, const ActionInput& in);
+
+struct FollowUpInput {
+  int64_t action_id = 0;
+  std::string result;  // done, not-done, postponed
+  std::string postponed_to, note;
+};
+int FollowUpAction(const CommandEnv& env, const std::string& case_ref, const FollowUpInput& in);
+
+int CloseCase(const CommandEnv& env, const std::string& case_ref, const std::string& on,
+              const std::string& outcome);
+int ReopenCase(const CommandEnv& env, const std::string& case_ref, const std::string& on);
+int ReassignCase(const CommandEnv& env, const std::string& case_ref, const std::string& to,
+                 const std::string& on);
+
+// `progress`: draw the progress bar on stderr.
+int Import(const CommandEnv& env, const std::string& dir, const ImportOptions& options,
+           bool progress);
+
+struct ProjectionQuery {
+  std::string scope = "ALL", model = "as_planned", as_of;
+  int months = 12;
+};
+int PrintProjection(const CommandEnv& env, const ProjectionQuery& query);
+int ExportProjection(const CommandEnv& env, const ProjectionQuery& query, Format format);
+int ExportDashboard(const CommandEnv& env, const std::string& team, const std::string& as_of,
+                    Format format);
+int ExportMilestones(const CommandEnv& env, const std::string& team, const std::string& caseworker,
+                     const std::string& from, const std::string& to, Format format);
+// Writes the four import CSVs for every case the caller may see into `dir`.
+int ExportCases(const CommandEnv& env, const std::string& dir);
+
+// Writes a synthetic job centre as import CSVs (plus staff.csv) into `dir`.
+int GenerateDemo(const CommandEnv& env, const std::string& dir, uint64_t seed,
+                 const std::string& size, const std::string& today);
+
+}  // namespace forecast::cli
+
+#endif  // CLIENTS_CLI_COMMANDS_H_

@@ -1,0 +1,200 @@
+// forecastctl: the command-line client of the job centre forecast services.
+// Argument parsing only; the commands live in commands.cc. CLI11 (Debian's libcli11-dev) gives
+// nested subcommands, generated --help and checked choices without hand-written parsing.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "clients/cli/commands.h"
+#include "clients/cli/session.h"
+
+namespace {
+
+using forecast::cli::Format;
+
+Format ParseFormat(const std::string& text) {
+  if (text == "csv") return Format::kCsv;
+  if (text == "json") return Format::kJson;
+  return Format::kTable;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"forecastctl: cases, expectations, imports and projections of the job centre forecast"};
+  app.require_subcommand(1);
+  app.fallthrough();
+
+  forecast::cli::Identity flags;
+  app.add_option("--server", flags.server, "case service address host:port");
+  app.add_option("--forecast", flags.forecast, "forecast service address host:port (default: --server)");
+  app.add_option("--job-centre", flags.job_centre, "job centre code");
+  app.add_option("--staff", flags.staff, "your staff code");
+
+  auto* login = app.add_subcommand("login", "check and store who you are and where the services are");
+  app.add_subcommand("whoami", "show the stored identity as the case service sees it");
+
+  auto* cases = app.add_subcommand("cases", "list and show cases");
+  cases->require_subcommand(1);
+  forecast::cli::CaseFilter filter;
+  std::string table_format = "table", export_format = "csv";
+  auto* list = cases->add_subcommand("list", "list the cases you may see");
+  list->add_option("--team", filter.team, "team code");
+  list->add_option("--caseworker", filter.caseworker, "staff code");
+  list->add_option("--type", filter.case_type, "case type code");
+  list->add_option("--status", filter.status, "open, closed or any")->check(CLI::IsMember({"open", "closed", "any"}));
+  list->add_option("--format", table_format, "table, csv or json")->check(CLI::IsMember({"table", "csv", "json"}));
+  std::string case_ref;
+  auto* show = cases->add_subcommand("show", "show a case with its full history");
+  show->add_option("case_ref", case_ref, "case reference")->required();
+  show->add_option("--format", table_format, "table or json")->check(CLI::IsMember({"table", "json"}));
+
+  forecast::cli::ExpectationInput expectation;
+  auto* expect = app.add_subcommand("expect", "record a new expectation for a case");
+  expect->add_option("case_ref", case_ref, "case reference")->required();
+  expect->add_option("--outcome", expectation.outcome, "expected outcome code, e.g. ORDINARY_JOB")->required();
+  expect->add_option("--month", expectation.month, "expected closure month YYYY-MM")->required();
+  expect->add_option("--risk", expectation.risk, "risk code: LOW, MEDIUM or HIGH")->required();
+  expect->add_option("--note", expectation.note, "note (no personal data)");
+  expect->add_flag("--agreed", expectation.agreed, "agreed in a dialogue with the team leader");
+
+  auto* action = app.add_subcommand("action", "add and follow up actions");
+  action->require_subcommand(1);
+  forecast::cli::ActionInput action_in;
+  auto* action_add = action->add_subcommand("add", "add an action to a case");
+  action_add->add_option("case_ref", case_ref, "case reference")->required();
+  action_add->add_option("--description", action_in.description, "what is to be done")->required();
+  action_add->add_option("--due", action_in.due_on, "due date YYYY-MM-DD")->required();
+  action_add->add_option("--owner", action_in.owner, "staff code (default: you)");
+  action_add->add_flag("--agreed", action_in.agreed, "agreed in a dialogue");
+  forecast::cli::FollowUpInput follow;
+  auto* follow_up = action->add_subcommand("follow-up", "record the follow-up of an action");
+  follow_up->add_option("case_ref", case_ref, "case reference")->required();
+  follow_up->add_option("--action", follow.action_id, "action id (see `cases show`)")->required();
+  follow_up->add_option("--result", follow.result, "done, not-done or postponed")
+      ->required()->check(CLI::IsMember({"done", "not-done", "postponed"}));
+  follow_up->add_option("--to", follow.postponed_to, "new due date YYYY-MM-DD when postponed");
+  follow_up->add_option("--note", follow.note, "note");
+
+  std::string on, outcome, to;
+  auto* close = app.add_subcommand("close", "close a case with its outcome");
+  close->add_option("case_ref", case_ref, "case reference")->required();
+  close->add_option("--on", on, "closing date YYYY-MM-DD")->required();
+  close->add_option("--outcome", outcome, "outcome code")->required();
+  auto* reopen = app.add_subcommand("reopen", "reopen a closed case");
+  reopen->add_option("case_ref", case_ref, "case reference")->required();
+  reopen->add_option("--on", on, "reopening date YYYY-MM-DD")->required();
+  auto* reassign = app.add_subcommand("reassign", "move a case to another caseworker");
+  reassign->add_option("case_ref", case_ref, "case reference")->required();
+  reassign->add_option("--to", to, "staff code")->required();
+  reassign->add_option("--on", on, "date YYYY-MM-DD")->required();
+
+  std::string dir;
+  forecast::cli::ImportOptions import_options;
+  bool progress = false;
+  auto* import = app.add_subcommand(
+      "import", "import cases.csv, expectations.csv, closures.csv and reassignments.csv, all or nothing");
+  import->add_option("--dir", dir, "folder with the CSV files")->required();
+  import->add_flag("--dry-run", import_options.dry_run, "check every row, commit nothing");
+  import->add_flag("--create-missing-staff", import_options.create_missing_staff,
+                   "admin: create unknown teams and caseworkers");
+  import->add_flag("--progress", progress, "draw the progress bar even when stderr is not a terminal");
+  import->add_option("--chunk-rows", import_options.rows_per_chunk, "rows per streamed chunk")
+      ->check(CLI::Range(1, 100000));
+
+  forecast::cli::ProjectionQuery query;
+  auto add_projection_options = [&](CLI::App* sub) {
+    sub->add_option("--scope", query.scope, "team:CODE, department:CODE, caseworker:CODE or ALL");
+    sub->add_option("--model", query.model, "as_planned, calibrated or baseline")
+        ->check(CLI::IsMember({"as_planned", "calibrated", "baseline"}));
+    sub->add_option("--months", query.months, "horizon in months (1-24)")->check(CLI::Range(1, 24));
+    sub->add_option("--as-of", query.as_of, "compute as of a past date YYYY-MM-DD");
+  };
+  auto* projection = app.add_subcommand("projection", "print the projection as a table");
+  add_projection_options(projection);
+
+  auto* export_cmd = app.add_subcommand("export", "export projections, dashboards, milestones or cases");
+  export_cmd->require_subcommand(1);
+  auto* export_projection = export_cmd->add_subcommand("projection", "month,scope,outcome,expected,p10,p90");
+  add_projection_options(export_projection);
+  export_projection->add_option("--format", export_format, "csv or json")->check(CLI::IsMember({"csv", "json"}));
+  std::string team, caseworker, as_of, from_month, to_month;
+  auto* export_dashboard = export_cmd->add_subcommand("dashboard", "the team dashboard");
+  export_dashboard->add_option("--team", team, "team code")->required();
+  export_dashboard->add_option("--as-of", as_of, "YYYY-MM-DD");
+  export_dashboard->add_option("--format", export_format, "csv or json")->check(CLI::IsMember({"csv", "json"}));
+  auto* export_milestones = export_cmd->add_subcommand("milestones", "monthly milestones");
+  export_milestones->add_option("--team", team, "team code")->required();
+  export_milestones->add_option("--caseworker", caseworker, "staff code (default: the whole team)");
+  export_milestones->add_option("--from", from_month, "first month YYYY-MM");
+  export_milestones->add_option("--to", to_month, "last month YYYY-MM");
+  export_milestones->add_option("--format", export_format, "csv or json")->check(CLI::IsMember({"csv", "json"}));
+  auto* export_cases = export_cmd->add_subcommand("cases", "write the four import CSVs for every case you may see");
+  export_cases->add_option("--out", dir, "folder to write into")->required();
+
+  uint64_t seed = 20261122;
+  std::string size = "demo", today;
+  auto* generate = app.add_subcommand("generate-demo", "write a synthetic job centre as import CSVs");
+  generate->add_option("--out", dir, "folder to write into")->required();
+  generate->add_option("--seed", seed, "random seed (same seed, same job centre)");
+  generate->add_option("--size", size, "demo or large")->check(CLI::IsMember({"demo", "large"}));
+  generate->add_option("--today", today, "the generated history ends on this date YYYY-MM-DD (default: today)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  forecast::cli::CommandEnv env;
+  if (generate->parsed()) {
+    if (today.empty()) today = absl::FormatTime("%Y-%m-%d", absl::Now(), absl::UTCTimeZone());
+    return forecast::cli::GenerateDemo(env, dir, seed, size, today);
+  }
+
+  // The identity: flags override what `login` stored.
+  if (!login->parsed()) {
+    absl::StatusOr<forecast::cli::Identity> stored = forecast::cli::LoadIdentity(forecast::cli::ConfigPath());
+    if (stored.ok()) {
+      env.identity = *stored;
+    } else if (flags.server.empty() || flags.job_centre.empty() || flags.staff.empty()) {
+      std::cerr << "forecastctl: " << stored.status().message() << "\n";
+      return 2;
+    }
+  }
+  if (!flags.server.empty()) env.identity.server = flags.server;
+  if (!flags.forecast.empty()) env.identity.forecast = flags.forecast;
+  if (!flags.job_centre.empty()) env.identity.job_centre = flags.job_centre;
+  if (!flags.staff.empty()) env.identity.staff = flags.staff;
+  if (env.identity.server.empty() || env.identity.job_centre.empty() || env.identity.staff.empty()) {
+    std::cerr << "forecastctl: --server, --job-centre and --staff are required\n";
+    return 2;
+  }
+
+  const Format f = ParseFormat(table_format);
+  const Format ef = ParseFormat(export_format);
+  if (login->parsed()) return forecast::cli::Login(env);
+  if (app.got_subcommand("whoami")) return forecast::cli::WhoAmI(env);
+  if (list->parsed()) return forecast::cli::ListCases(env, filter, f);
+  if (show->parsed()) return forecast::cli::ShowCase(env, case_ref, f);
+  if (expect->parsed()) return forecast::cli::RecordExpectation(env, case_ref, expectation);
+  if (action_add->parsed()) return forecast::cli::AddAction(env, case_ref, action_in);
+  if (follow_up->parsed()) return forecast::cli::FollowUpAction(env, case_ref, follow);
+  if (close->parsed()) return forecast::cli::CloseCase(env, case_ref, on, outcome);
+  if (reopen->parsed()) return forecast::cli::ReopenCase(env, case_ref, on);
+  if (reassign->parsed()) return forecast::cli::ReassignCase(env, case_ref, to, on);
+  if (import->parsed()) {
+    return forecast::cli::Import(env, dir, import_options, progress || isatty(STDERR_FILENO) == 1);
+  }
+  if (projection->parsed()) return forecast::cli::PrintProjection(env, query);
+  if (export_projection->parsed()) return forecast::cli::ExportProjection(env, query, ef);
+  if (export_dashboard->parsed()) return forecast::cli::ExportDashboard(env, team, as_of, ef);
+  if (export_milestones->parsed()) {
+    return forecast::cli::ExportMilestones(env, team, caseworker, from_month, to_month, ef);
+  }
+  if (export_cases->parsed()) return forecast::cli::ExportCases(env, dir);
+  std::cerr << app.help();
+  return 2;
+}
