@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <chrono>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -101,6 +102,10 @@ absl::StatusOr<int> GatewayServer::Start() {
         absl::StrCat("cannot bind ", options_.host, ":", options_.port));
   }
   serving_ = std::thread([this] { server_->listen_after_bind(); });
+  // httplib's stop() does nothing until the serving loop runs, so wait for it to start.
+  for (int i = 0; i < 5000 && !server_->is_running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   return port;
 }
 

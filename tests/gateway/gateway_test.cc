@@ -1,0 +1,457 @@
+// The gateway in front of real gRPC servers (bound to port 0). The backends here are small
+// implementations of the generated services that answer exactly what each test needs, so that
+// the transcoding itself (JSON mapping, metadata, error codes, event streams) is what is tested.
+#include <httplib.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "forecast/v1/case_service.grpc.pb.h"
+#include "forecast/v1/forecast_service.grpc.pb.h"
+#include "services/gateway/gateway_server.h"
+#include "services/gateway/http_status.h"
+#include "services/gateway/rpc_transcoder.h"
+#include "services/gateway/session_store.h"
+
+namespace forecast::gateway {
+namespace {
+
+using nlohmann::json;
+namespace v1 = ::forecast::v1;
+
+std::string Metadata(const grpc::ServerContext* context, const std::string& key) {
+  auto it = context->client_metadata().find(key);
+  return it == context->client_metadata().end() ? "" : std::string(it->second.data(), it->second.size());
+}
+
+// Knows one job centre "JC" with caseworker "cw1"; records the last request it saw.
+class TestCaseService final : public v1::CaseService::Service {
+ public:
+  grpc::Status WhoAmI(grpc::ServerContext* context, const v1::WhoAmIRequest*,
+                      v1::StaffMember* reply) override {
+    if (Metadata(context, "x-job-centre") != "JC" || Metadata(context, "x-staff") != "cw1") {
+      return {grpc::StatusCode::UNAUTHENTICATED, "unknown staff member"};
+    }
+    reply->set_code("cw1");
+    reply->set_display_name("Caseworker One");
+    reply->set_role(v1::CASEWORKER);
+    reply->set_team("T1");
+    reply->set_job_centre("JC");
+    reply->set_active(true);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ListCases(grpc::ServerContext* context, const v1::ListCasesRequest* request,
+                         v1::ListCasesResponse* reply) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      last_list_ = *request;
+      last_staff_ = Metadata(context, "x-staff");
+      last_centre_ = Metadata(context, "x-job-centre");
+    }
+    v1::Case* c = reply->add_cases();
+    c->set_case_ref("C-1");
+    c->set_case_type("SDP");
+    c->set_status(v1::OPEN);
+    c->set_version(7);
+    c->mutable_expectation()->set_expected_outcome("ORDINARY_JOB");
+    c->mutable_expectation()->set_expected_month("2027-03");
+    (*c->mutable_fields())["has_cv"].set_bool_value(true);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status RecordExpectation(grpc::ServerContext*, const v1::RecordExpectationRequest* request,
+                                 v1::Case* reply) override {
+    if (request->base_version() != 7) {
+      return {grpc::StatusCode::ABORTED, "case_ref C-1: changed since version 7"};
+    }
+    if (request->expected_month().size() != 7) {
+      return {grpc::StatusCode::INVALID_ARGUMENT, "expected_month: must be YYYY-MM"};
+    }
+    reply->set_case_ref(request->case_ref());
+    reply->set_version(8);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status GetCase(grpc::ServerContext*, const v1::GetCaseRequest* request,
+                       v1::Case*) override {
+    if (request->case_ref() == "SECRET") {
+      return {grpc::StatusCode::PERMISSION_DENIED, "case_ref SECRET: not in your caseload"};
+    }
+    return {grpc::StatusCode::NOT_FOUND, "case_ref " + request->case_ref() + ": no such case"};
+  }
+
+  v1::ListCasesRequest last_list() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return last_list_;
+  }
+  std::pair<std::string, std::string> last_caller() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return {last_centre_, last_staff_};
+  }
+
+ private:
+  std::mutex mu_;
+  v1::ListCasesRequest last_list_;
+  std::string last_staff_;
+  std::string last_centre_;
+};
+
+// Pushes two dashboards, then holds the stream open until the caller goes away.
+class TestForecastService final : public v1::ForecastService::Service {
+ public:
+  grpc::Status WatchTeamDashboard(grpc::ServerContext* context,
+                                  const v1::TeamDashboardRequest* request,
+                                  grpc::ServerWriter<v1::TeamDashboard>* writer) override {
+    if (request->team() != "T1") return {grpc::StatusCode::NOT_FOUND, "team: no such team"};
+    for (int revision = 1; revision <= 2; ++revision) {
+      v1::TeamDashboard dashboard;
+      dashboard.set_team(request->team());
+      dashboard.set_team_name("Team \"one\"\nline two");  // quotes and a newline must survive
+      dashboard.set_revision(revision);
+      writer->Write(dashboard);
+    }
+    while (!context->IsCancelled()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    cancelled_ = true;
+    return grpc::Status::CANCELLED;
+  }
+  std::atomic<bool> cancelled_{false};
+};
+
+class GatewayTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(&case_service_);
+    builder.RegisterService(&forecast_service_);
+    backend_ = builder.BuildAndStart();
+    ASSERT_NE(backend_, nullptr);
+    auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
+                                       grpc::InsecureChannelCredentials());
+    transcoder_ = std::make_unique<RpcTranscoder>(
+        std::map<std::string, std::shared_ptr<grpc::Channel>>{{"CaseService", channel},
+                                                              {"ForecastService", channel}},
+        absl::Seconds(10));
+
+    web_dir_ = std::filesystem::temp_directory_path() /
+               ("gateway_test_web_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(web_dir_ / "assets");
+    std::ofstream(web_dir_ / "index.html") << "<!doctype html><title>app</title>";
+    std::ofstream(web_dir_ / "assets" / "app-123.js") << "console.log(1)";
+
+    GatewayOptions options;
+    options.web_dir = web_dir_.string();
+    options.stream_heartbeat = absl::Milliseconds(50);
+    gateway_ = std::make_unique<GatewayServer>(options, *transcoder_, sessions_);
+    absl::StatusOr<int> gateway_port = gateway_->Start();
+    ASSERT_TRUE(gateway_port.ok()) << gateway_port.status();
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", *gateway_port);
+  }
+
+  void TearDown() override {
+    gateway_.reset();
+    backend_->Shutdown();
+    std::filesystem::remove_all(web_dir_);
+  }
+
+  // Logs in as cw1 and returns the Cookie header value.
+  std::string Login() {
+    auto result = client_->Post(
+        "/api/login", R"({"job_centre":"JC","staff_code":"cw1","password":"demo"})",
+        "application/json");
+    EXPECT_TRUE(result);
+    EXPECT_EQ(result->status, 200) << result->body;
+    const std::string set_cookie = result->get_header_value("Set-Cookie");
+    return set_cookie.substr(0, set_cookie.find(';'));
+  }
+
+  httplib::Result PostApi(const std::string& path, const std::string& body,
+                          const std::string& cookie) {
+    return client_->Post(path.c_str(), {{"Cookie", cookie}}, body, "application/json");
+  }
+
+  TestCaseService case_service_;
+  TestForecastService forecast_service_;
+  std::unique_ptr<grpc::Server> backend_;
+  std::unique_ptr<RpcTranscoder> transcoder_;
+  SessionStore sessions_{absl::Hours(1), [] { return absl::UnixEpoch(); }};
+  std::filesystem::path web_dir_;
+  std::unique_ptr<GatewayServer> gateway_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+TEST_F(GatewayTest, ApiRequiresASession) {
+  auto result = client_->Post("/api/CaseService/ListCases", "{}", "application/json");
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->status, 401);
+  EXPECT_EQ(json::parse(result->body)["code"], "UNAUTHENTICATED");
+
+  auto forged = PostApi("/api/CaseService/ListCases", "{}", "forecast_session=deadbeef");
+  EXPECT_EQ(forged->status, 401);
+  auto session = client_->Get("/api/session");
+  EXPECT_EQ(session->status, 401);
+}
+
+TEST_F(GatewayTest, LoginChecksPasswordAndIdentityWithTheSameAnswer) {
+  auto wrong_password = client_->Post(
+      "/api/login", R"({"job_centre":"JC","staff_code":"cw1","password":"nope"})",
+      "application/json");
+  auto unknown_staff = client_->Post(
+      "/api/login", R"({"job_centre":"JC","staff_code":"who","password":"demo"})",
+      "application/json");
+  EXPECT_EQ(wrong_password->status, 401);
+  EXPECT_EQ(unknown_staff->status, 401);
+  EXPECT_EQ(wrong_password->body, unknown_staff->body);
+  EXPECT_TRUE(wrong_password->get_header_value("Set-Cookie").empty());
+
+  auto missing = client_->Post("/api/login", R"({"job_centre":"JC","password":"demo"})",
+                               "application/json");
+  EXPECT_EQ(missing->status, 400);
+  EXPECT_EQ(json::parse(missing->body)["message"], "staff_code: required");
+
+  auto ok = client_->Post("/api/login",
+                          R"({"job_centre":"JC","staff_code":"cw1","password":"demo"})",
+                          "application/json");
+  ASSERT_EQ(ok->status, 200);
+  const std::string set_cookie = ok->get_header_value("Set-Cookie");
+  EXPECT_NE(set_cookie.find("forecast_session="), std::string::npos);
+  EXPECT_NE(set_cookie.find("HttpOnly"), std::string::npos);
+  EXPECT_NE(set_cookie.find("SameSite=Strict"), std::string::npos);
+  EXPECT_EQ(json::parse(ok->body)["role"], "CASEWORKER");
+  EXPECT_EQ(sessions_.Size(), 1u);
+
+  const std::string cookie = set_cookie.substr(0, set_cookie.find(';'));
+  auto session = client_->Get("/api/session", {{"Cookie", cookie}});
+  ASSERT_EQ(session->status, 200);
+  EXPECT_EQ(json::parse(session->body)["code"], "cw1");
+
+  auto logout = client_->Post("/api/logout", {{"Cookie", cookie}}, "", "application/json");
+  EXPECT_EQ(logout->status, 200);
+  EXPECT_EQ(client_->Get("/api/session", {{"Cookie", cookie}})->status, 401);
+  EXPECT_EQ(sessions_.Size(), 0u);
+}
+
+TEST_F(GatewayTest, TranscodesJsonBothWaysWithTheCallerInMetadata) {
+  const std::string cookie = Login();
+  auto result = PostApi("/api/CaseService/ListCases",
+                        R"({"team":"T1","status":"OPEN","page_size":50})", cookie);
+  ASSERT_TRUE(result);
+  ASSERT_EQ(result->status, 200) << result->body;
+  EXPECT_EQ(result->get_header_value("Content-Type"), "application/json");
+
+  const v1::ListCasesRequest seen = case_service_.last_list();
+  EXPECT_EQ(seen.team(), "T1");
+  EXPECT_EQ(seen.status(), v1::OPEN);
+  EXPECT_EQ(seen.page_size(), 50);
+  EXPECT_EQ(case_service_.last_caller(), std::make_pair(std::string("JC"), std::string("cw1")));
+
+  const json reply = json::parse(result->body);
+  const json& c = reply["cases"][0];
+  EXPECT_EQ(c["case_ref"], "C-1");          // proto field names, not lowerCamel
+  EXPECT_EQ(c["status"], "OPEN");           // enums by name
+  EXPECT_EQ(c["version"], "7");             // int64 as a string
+  EXPECT_EQ(c["closed_on"], "");            // primitive fields printed even when empty
+  EXPECT_EQ(c["expectation"]["expected_month"], "2027-03");
+  EXPECT_EQ(c["fields"]["has_cv"]["bool_value"], true);
+  EXPECT_EQ(reply["next_page_token"], "");
+}
+
+TEST_F(GatewayTest, BadRequestsAreAnsweredWithTheProblemNamed) {
+  const std::string cookie = Login();
+  auto unknown_field = PostApi("/api/CaseService/ListCases", R"({"teem":"T1"})", cookie);
+  EXPECT_EQ(unknown_field->status, 400);
+  EXPECT_EQ(json::parse(unknown_field->body)["code"], "INVALID_ARGUMENT");
+  EXPECT_NE(json::parse(unknown_field->body)["message"].get<std::string>().find("teem"),
+            std::string::npos);
+
+  EXPECT_EQ(PostApi("/api/CaseService/ListCases", "not json", cookie)->status, 400);
+  EXPECT_EQ(PostApi("/api/CaseService/ListCases", R"({"status":"NOPE"})", cookie)->status, 400);
+  EXPECT_EQ(PostApi("/api/CaseService/NoSuchMethod", "{}", cookie)->status, 404);
+  EXPECT_EQ(PostApi("/api/NoSuchService/ListCases", "{}", cookie)->status, 404);
+  // Streaming methods are not callable as unary ones.
+  EXPECT_EQ(PostApi("/api/ForecastService/WatchTeamDashboard", "{}", cookie)->status, 409);
+  auto form = client_->Post("/api/CaseService/ListCases", {{"Cookie", cookie}}, "team=T1",
+                            "application/x-www-form-urlencoded");
+  EXPECT_EQ(form->status, 415);
+}
+
+TEST_F(GatewayTest, BackendErrorsBecomeHttpStatusesWithTheirMessages) {
+  const std::string cookie = Login();
+  auto invalid = PostApi("/api/CaseService/RecordExpectation",
+                         R"({"case_ref":"C-1","base_version":"7","expected_month":"2027-3"})",
+                         cookie);
+  EXPECT_EQ(invalid->status, 400);
+  EXPECT_EQ(json::parse(invalid->body),
+            json({{"code", "INVALID_ARGUMENT"}, {"message", "expected_month: must be YYYY-MM"}}));
+
+  // int64 accepted as a JSON number as well as a string.
+  auto stale = PostApi("/api/CaseService/RecordExpectation",
+                       R"({"case_ref":"C-1","base_version":6,"expected_month":"2027-03"})", cookie);
+  EXPECT_EQ(stale->status, 409);
+  EXPECT_EQ(json::parse(stale->body)["code"], "ABORTED");
+
+  auto ok = PostApi("/api/CaseService/RecordExpectation",
+                    R"({"case_ref":"C-1","base_version":7,"expected_month":"2027-03"})", cookie);
+  EXPECT_EQ(ok->status, 200);
+  EXPECT_EQ(json::parse(ok->body)["version"], "8");
+
+  EXPECT_EQ(PostApi("/api/CaseService/GetCase", R"({"case_ref":"X"})", cookie)->status, 404);
+  EXPECT_EQ(PostApi("/api/CaseService/GetCase", R"({"case_ref":"SECRET"})", cookie)->status, 403);
+}
+
+TEST_F(GatewayTest, HttpStatusMapping) {
+  EXPECT_EQ(HttpStatusFor(absl::StatusCode::kFailedPrecondition), 409);
+  EXPECT_EQ(HttpStatusFor(absl::StatusCode::kUnauthenticated), 401);
+  EXPECT_EQ(HttpStatusFor(absl::StatusCode::kUnavailable), 502);
+  EXPECT_EQ(HttpStatusFor(absl::StatusCode::kInternal), 500);
+  EXPECT_EQ(HttpStatusFor(absl::StatusCode::kUnknown), 500);
+}
+
+TEST_F(GatewayTest, UnreachableBackendIsABadGateway) {
+  auto dead = grpc::CreateChannel("127.0.0.1:1", grpc::InsecureChannelCredentials());
+  RpcTranscoder transcoder({{"CaseService", dead}}, absl::Seconds(2));
+  absl::StatusOr<MethodRoute> route = transcoder.Resolve("CaseService", "WhoAmI");
+  ASSERT_TRUE(route.ok());
+  absl::StatusOr<std::string> reply = transcoder.CallUnary(*route, "{}", {});
+  EXPECT_EQ(HttpStatusFor(reply.status().code()), 502) << reply.status();
+  EXPECT_EQ(transcoder.Resolve("ForecastService", "Project").status().code(),
+            absl::StatusCode::kNotFound);  // no backend configured for it
+}
+
+std::string UrlEncode(const std::string& text) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char ch : text) {
+    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.') {
+      out += static_cast<char>(ch);
+    } else {
+      out += '%';
+      out += kHex[ch >> 4];
+      out += kHex[ch & 15];
+    }
+  }
+  return out;
+}
+
+// Reads the event stream until `frames` data events arrived, then hangs up.
+std::vector<std::string> ReadEvents(httplib::Client& client, const std::string& path,
+                                    const std::string& cookie, size_t frames,
+                                    std::string* raw, int* status) {
+  std::vector<std::string> events;
+  auto result = client.Get(
+      path.c_str(), {{"Cookie", cookie}},
+      [&](const httplib::Response& response) {
+        *status = response.status;
+        return true;
+      },
+      [&](const char* data, size_t length) {
+        raw->append(data, length);
+        size_t end;
+        while ((end = raw->find("\n\n")) != std::string::npos) {
+          std::string frame = raw->substr(0, end);
+          raw->erase(0, end + 2);
+          if (frame.rfind("data: ", 0) == 0 || frame.find("\ndata: ") != std::string::npos) {
+            events.push_back(frame);
+          }
+        }
+        return events.size() < frames;
+      });
+  (void)result;
+  return events;
+}
+
+TEST_F(GatewayTest, ServerStreamingBecomesServerSentEventsAndStopsWhenTheBrowserLeaves) {
+  const std::string cookie = Login();
+  const std::string path = "/api/ForecastService/WatchTeamDashboard/stream?json=" +
+                           UrlEncode(R"({"team":"T1"})");
+  std::string raw;
+  int status = 0;
+  std::vector<std::string> events = ReadEvents(*client_, path, cookie, 2, &raw, &status);
+  EXPECT_EQ(status, 200);
+  ASSERT_EQ(events.size(), 2u);
+  for (size_t i = 0; i < events.size(); ++i) {
+    ASSERT_EQ(events[i].rfind("data: ", 0), 0u) << events[i];
+    EXPECT_EQ(events[i].find('\n'), std::string::npos) << "one line per event";
+    const json dashboard = json::parse(events[i].substr(6));
+    EXPECT_EQ(dashboard["revision"], std::to_string(i + 1));
+    EXPECT_EQ(dashboard["team_name"], "Team \"one\"\nline two");
+  }
+  // The client hung up; the next heartbeat fails to write and the backend call is cancelled.
+  for (int i = 0; i < 200 && !forecast_service_.cancelled_; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  EXPECT_TRUE(forecast_service_.cancelled_);
+}
+
+TEST_F(GatewayTest, StreamErrorsAreReportedAsAnEvent) {
+  const std::string cookie = Login();
+  std::string raw;
+  int status = 0;
+  std::vector<std::string> events = ReadEvents(
+      *client_,
+      "/api/ForecastService/WatchTeamDashboard/stream?json=" +
+          UrlEncode(R"({"team":"NOPE"})"),
+      cookie, 1, &raw, &status);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].rfind("event: rpc-error\ndata: ", 0), 0u) << events[0];
+  EXPECT_EQ(json::parse(events[0].substr(events[0].find("data: ") + 6))["code"], "NOT_FOUND");
+
+  auto unauthenticated = client_->Get("/api/ForecastService/WatchTeamDashboard/stream?json={}");
+  EXPECT_EQ(unauthenticated->status, 401);
+  auto bad_json = client_->Get("/api/ForecastService/WatchTeamDashboard/stream?json=%7Bx",
+                               {{"Cookie", cookie}});
+  EXPECT_EQ(bad_json->status, 400);
+}
+
+TEST_F(GatewayTest, ServesTheWebAppWithIndexFallback) {
+  auto index = client_->Get("/");
+  ASSERT_EQ(index->status, 200);
+  EXPECT_NE(index->body.find("<title>app</title>"), std::string::npos);
+  auto route = client_->Get("/team/T1/dialogue");
+  ASSERT_EQ(route->status, 200);
+  EXPECT_EQ(route->body, index->body);
+  auto asset = client_->Get("/assets/app-123.js");
+  ASSERT_EQ(asset->status, 200);
+  EXPECT_EQ(asset->body, "console.log(1)");
+  EXPECT_NE(asset->get_header_value("Cache-Control").find("immutable"), std::string::npos);
+  EXPECT_NE(index->get_header_value("Content-Security-Policy").find("default-src 'self'"),
+            std::string::npos);
+  auto api = client_->Get("/api/nothing");
+  EXPECT_EQ(api->status, 404);
+  EXPECT_EQ(json::parse(api->body)["code"], "NOT_FOUND");
+}
+
+TEST(SessionStoreTest, ExpiresIdleSessionsAndTokensAreUnguessable) {
+  absl::Time now = absl::UnixEpoch();
+  SessionStore store(absl::Minutes(30), [&now] { return now; });
+  const std::string token = store.Create({"JC", "cw1", "{}"});
+  EXPECT_EQ(token.size(), 64u);
+  EXPECT_NE(token, store.Create({"JC", "cw2", "{}"}));
+  now += absl::Minutes(20);
+  ASSERT_TRUE(store.Find(token).has_value());  // refreshes
+  now += absl::Minutes(20);
+  ASSERT_TRUE(store.Find(token).has_value());
+  now += absl::Minutes(31);
+  EXPECT_FALSE(store.Find(token).has_value());
+  EXPECT_EQ(store.Size(), 0u);
+}
+
+TEST(CookieTest, FindsTheSessionCookieAmongOthers) {
+  EXPECT_EQ(CookieValue("a=1; forecast_session=abc; b=2", "forecast_session"), "abc");
+  EXPECT_EQ(CookieValue("forecast_session_x=1", "forecast_session"), "");
+  EXPECT_EQ(CookieValue("", "forecast_session"), "");
+}
+
+}  // namespace
+}  // namespace forecast::gateway
