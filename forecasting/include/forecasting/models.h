@@ -58,6 +58,8 @@ class BaselineModel {
   double Hazard(CaseTypeIndex type, int32_t duration) const;
   // Probability of outcome `o` given closure at `duration`; sums to 1 over outcomes.
   double OutcomeShare(CaseTypeIndex type, int32_t duration, OutcomeIndex o) const;
+  // The type's mean monthly hazard over all durations (closures / person-months, pooled).
+  double TypeHazard(CaseTypeIndex type) const;
   // The type's overall outcome mix among closures (all durations); sums to 1.
   double OutcomeMix(CaseTypeIndex type, OutcomeIndex o) const;
   // Person-months behind the (type, duration) cell, for small-sample flags.
@@ -75,6 +77,7 @@ class BaselineModel {
   std::vector<double> hazard_;         // [type][duration]
   std::vector<double> outcome_share_;  // [type][duration][outcome]
   std::vector<double> outcome_mix_;    // [type][outcome]
+  std::vector<double> type_hazard_;    // [type]
   std::vector<double> exposure_;       // [type][duration]
 };
 

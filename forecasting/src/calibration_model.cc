@@ -1,0 +1,242 @@
+// Calibration: person-month records of every expectation while it was in force.
+#include <algorithm>
+#include <cmath>
+
+#include "forecasting/models.h"
+
+namespace forecasting {
+
+int32_t LeadBucket(int32_t lead) {
+  if (lead <= -4) return 0;
+  if (lead <= 3) return lead + 4;  // -3..3 -> 1..7
+  if (lead <= 5) return 8;
+  if (lead <= 8) return 9;
+  if (lead <= 12) return 10;
+  return 11;
+}
+
+namespace {
+
+constexpr double kSlipPrior = 12.0;     // in-force months' worth of prior toward the team
+constexpr double kOutcomePrior = 10.0;  // closures' worth of prior toward the pooled weight
+
+// One month of one case with an expectation in force at its start.
+struct PersonMonth {
+  int32_t worker;
+  int16_t type;
+  int8_t risk;
+  int8_t bucket;
+  int8_t closed;
+  int8_t matched;    // closed to the expected outcome
+  int8_t expected;   // expected outcome
+};
+
+}  // namespace
+
+class CalibrationFitter {
+ public:
+  static absl::StatusOr<CalibrationModel> Fit(const Catalogue& catalogue, const History& history,
+                                              MonthIndex as_of, const FitOptions& options) {
+    if (auto s = ValidateCatalogue(catalogue); !s.ok()) return s;
+    if (auto s = ValidateHistory(catalogue, history); !s.ok()) return s;
+    CalibrationModel m;
+    const int32_t T = catalogue.num_case_types(), R = catalogue.num_risks(),
+                  K = catalogue.num_outcomes(), W = catalogue.num_caseworkers(),
+                  G = catalogue.num_teams, B = kNumLeadBuckets;
+    m.num_types_ = T;
+    m.num_risks_ = R;
+    m.num_teams_ = G;
+    m.num_caseworkers_ = W;
+
+    std::vector<PersonMonth> records;
+    std::vector<double> type_outcomes(static_cast<size_t>(T) * K, 0.0);
+    std::vector<double> slip_sum(W, 0.0), slip_w(W, 0.0);
+    for (const CaseRecord& r : history.cases) {
+      if (r.opened_month >= as_of) continue;
+      const bool closed = r.closed_month.has_value() && *r.closed_month < as_of;
+      const MonthIndex last = closed ? *r.closed_month : as_of - 1;
+      if (closed) type_outcomes[static_cast<size_t>(r.case_type) * K + r.outcome] += 1.0;
+      const auto& ex = r.expectations;
+      size_t n_ex = 0;
+      while (n_ex < ex.size() && ex[n_ex].recorded_month < as_of) ++n_ex;
+      for (size_t i = 0; i < n_ex; ++i) {
+        const Expectation& e = ex[i];
+        const int32_t worker = e.recorded_by >= 0 ? e.recorded_by : r.caseworker;
+        // In force at the start of months rec+1 .. next rec (or the last observed month).
+        const MonthIndex from = std::max(e.recorded_month + 1, r.opened_month);
+        const MonthIndex to = i + 1 < n_ex ? std::min(ex[i + 1].recorded_month, last) : last;
+        for (MonthIndex t = from; t <= to; ++t) {
+          PersonMonth pm;
+          pm.worker = worker;
+          pm.type = static_cast<int16_t>(r.case_type);
+          pm.risk = static_cast<int8_t>(e.risk);
+          pm.bucket = static_cast<int8_t>(LeadBucket(e.expected_month - t));
+          pm.closed = closed && t == *r.closed_month;
+          pm.matched = pm.closed && r.outcome == e.expected_outcome;
+          pm.expected = static_cast<int8_t>(e.expected_outcome);
+          records.push_back(pm);
+        }
+        const double w = std::max(0, to - from + 1);
+        if (w <= 0) continue;
+        if (closed) {
+          slip_sum[worker] += w * (*r.closed_month - e.expected_month);
+          slip_w[worker] += w;
+        } else if (e.expected_month < as_of) {
+          // Still open past its expected month: the slip is at least this (a lower bound).
+          slip_sum[worker] += w * (as_of - e.expected_month);
+          slip_w[worker] += w;
+        }
+      }
+    }
+    m.person_months_ = static_cast<int64_t>(records.size());
+
+    // Hazard by (risk, bucket, type) <- (risk, bucket) <- bucket <- all.
+    std::vector<double> n_b(B, 0), d_b(B, 0), n_rb(static_cast<size_t>(R) * B, 0),
+        d_rb(static_cast<size_t>(R) * B, 0), n_rbc(static_cast<size_t>(R) * B * T, 0),
+        d_rbc(static_cast<size_t>(R) * B * T, 0);
+    double n_all = 0, d_all = 0;
+    for (const PersonMonth& pm : records) {
+      const size_t rb = static_cast<size_t>(pm.risk) * B + pm.bucket;
+      n_all += 1;
+      d_all += pm.closed;
+      n_b[pm.bucket] += 1;
+      d_b[pm.bucket] += pm.closed;
+      n_rb[rb] += 1;
+      d_rb[rb] += pm.closed;
+      n_rbc[rb * T + pm.type] += 1;
+      d_rbc[rb * T + pm.type] += pm.closed;
+    }
+    const double kappa = options.hazard_pooling;
+    const double h_all = (d_all + 0.1) / (n_all + 1.0);
+    m.hazard_.assign(static_cast<size_t>(R) * B * T, h_all);
+    for (int32_t b = 0; b < B; ++b) {
+      const double hb = (d_b[b] + kappa * h_all) / (n_b[b] + kappa);
+      for (int32_t r = 0; r < R; ++r) {
+        const size_t rb = static_cast<size_t>(r) * B + b;
+        const double hrb = (d_rb[rb] + kappa * hb) / (n_rb[rb] + kappa);
+        for (int32_t c = 0; c < T; ++c) {
+          m.hazard_[rb * T + c] =
+              std::clamp((d_rbc[rb * T + c] + kappa * hrb) / (n_rbc[rb * T + c] + kappa), 1e-4, 0.95);
+        }
+      }
+    }
+
+    // Observed / expected closures per team and caseworker and lead bucket, shrunk.
+    std::vector<double> o_team(static_cast<size_t>(G) * B, 0), e_team(static_cast<size_t>(G) * B, 0),
+        o_w(static_cast<size_t>(W) * B, 0), e_w(static_cast<size_t>(W) * B, 0);
+    for (const PersonMonth& pm : records) {
+      const double h = m.hazard_[(static_cast<size_t>(pm.risk) * B + pm.bucket) * T + pm.type];
+      const int32_t team = catalogue.caseworker_team[pm.worker];
+      o_team[static_cast<size_t>(team) * B + pm.bucket] += pm.closed;
+      e_team[static_cast<size_t>(team) * B + pm.bucket] += h;
+      o_w[static_cast<size_t>(pm.worker) * B + pm.bucket] += pm.closed;
+      e_w[static_cast<size_t>(pm.worker) * B + pm.bucket] += h;
+    }
+    const double kc = options.calibration_pooling;
+    m.team_factor_.assign(static_cast<size_t>(G) * B, 1.0);
+    for (size_t i = 0; i < m.team_factor_.size(); ++i) {
+      m.team_factor_[i] = (o_team[i] + kc) / (e_team[i] + kc);
+    }
+    m.caseworker_factor_.assign(static_cast<size_t>(W) * B, 1.0);
+    for (int32_t w = 0; w < W; ++w) {
+      const int32_t team = catalogue.caseworker_team[w];
+      for (int32_t b = 0; b < B; ++b) {
+        const size_t i = static_cast<size_t>(w) * B + b;
+        const double ft = m.team_factor_[static_cast<size_t>(team) * B + b];
+        m.caseworker_factor_[i] = (o_w[i] + kc * ft) / (e_w[i] + kc);
+      }
+    }
+
+    // Weight of the expected outcome among closures: P(o) = a [o = expected] + (1 - a) mix(o).
+    std::vector<double> mix(static_cast<size_t>(T) * K, 1.0 / K);
+    for (int32_t c = 0; c < T; ++c) {
+      double n = 0;
+      for (int32_t o = 0; o < K; ++o) n += type_outcomes[static_cast<size_t>(c) * K + o];
+      for (int32_t o = 0; o < K; ++o) {
+        mix[static_cast<size_t>(c) * K + o] = (type_outcomes[static_cast<size_t>(c) * K + o] + 1.0 / K) / (n + 1.0);
+      }
+    }
+    std::vector<double> closures(R, 0), matches(R, 0), chance(R, 0);
+    for (const PersonMonth& pm : records) {
+      if (!pm.closed) continue;
+      closures[pm.risk] += 1;
+      matches[pm.risk] += pm.matched;
+      chance[pm.risk] += mix[static_cast<size_t>(pm.type) * K + pm.expected];
+    }
+    auto weight = [](double n, double k, double mu) {
+      if (n - mu <= 1e-9) return 0.5;
+      return std::clamp((k - mu) / (n - mu), 0.0, 1.0);
+    };
+    double n_tot = 0, k_tot = 0, mu_tot = 0;
+    for (int32_t r = 0; r < R; ++r) {
+      n_tot += closures[r];
+      k_tot += matches[r];
+      mu_tot += chance[r];
+    }
+    const double a_all = n_tot > 0 ? weight(n_tot, k_tot, mu_tot) : 0.7;
+    m.expected_weight_.assign(R, a_all);
+    for (int32_t r = 0; r < R; ++r) {
+      const double a_r = closures[r] > 0 ? weight(closures[r], matches[r], chance[r]) : a_all;
+      m.expected_weight_[r] = (closures[r] * a_r + kOutcomePrior * a_all) / (closures[r] + kOutcomePrior);
+    }
+
+    // Slip: centre <- team <- caseworker.
+    double centre_sum = 0, centre_w = 0;
+    std::vector<double> team_sum(G, 0), team_w(G, 0);
+    for (int32_t w = 0; w < W; ++w) {
+      centre_sum += slip_sum[w];
+      centre_w += slip_w[w];
+      team_sum[catalogue.caseworker_team[w]] += slip_sum[w];
+      team_w[catalogue.caseworker_team[w]] += slip_w[w];
+    }
+    const double centre_slip = centre_w > 0 ? centre_sum / centre_w : 0.0;
+    m.team_slip_.assign(G, centre_slip);
+    for (int32_t g = 0; g < G; ++g) {
+      m.team_slip_[g] = (team_sum[g] + kSlipPrior * centre_slip) / (team_w[g] + kSlipPrior);
+    }
+    m.slip_.assign(W, 0);
+    m.raw_slip_.assign(W, 0);
+    m.slip_weight_ = slip_w;
+    for (int32_t w = 0; w < W; ++w) {
+      const double team = m.team_slip_[catalogue.caseworker_team[w]];
+      m.raw_slip_[w] = slip_w[w] > 0 ? slip_sum[w] / slip_w[w] : team;
+      m.slip_[w] = (slip_sum[w] + kSlipPrior * team) / (slip_w[w] + kSlipPrior);
+    }
+    return m;
+  }
+};
+
+absl::StatusOr<CalibrationModel> CalibrationModel::Fit(const Catalogue& catalogue,
+                                                       const History& history,
+                                                       MonthIndex as_of_month,
+                                                       const FitOptions& options) {
+  return CalibrationFitter::Fit(catalogue, history, as_of_month, options);
+}
+
+double CalibrationModel::Hazard(CaseTypeIndex type, RiskIndex risk, int32_t lead, TeamIndex team,
+                                CaseworkerIndex caseworker) const {
+  const int32_t b = LeadBucket(lead);
+  const double h = hazard_[(static_cast<size_t>(risk) * kNumLeadBuckets + b) * num_types_ + type];
+  double f = 1.0;
+  if (caseworker >= 0 && caseworker < num_caseworkers_) {
+    f = caseworker_factor_[static_cast<size_t>(caseworker) * kNumLeadBuckets + b];
+  } else if (team >= 0 && team < num_teams_) {
+    f = team_factor_[static_cast<size_t>(team) * kNumLeadBuckets + b];
+  }
+  return std::min(0.95, h * f);
+}
+
+double CalibrationModel::ExpectedOutcomeWeight(RiskIndex risk) const {
+  return expected_weight_[risk];
+}
+
+double CalibrationModel::CaseworkerFactor(CaseworkerIndex caseworker, int32_t lead) const {
+  return caseworker_factor_[static_cast<size_t>(caseworker) * kNumLeadBuckets + LeadBucket(lead)];
+}
+
+double CalibrationModel::MeanSlip(CaseworkerIndex caseworker) const { return slip_[caseworker]; }
+double CalibrationModel::RawMeanSlip(CaseworkerIndex caseworker) const { return raw_slip_[caseworker]; }
+double CalibrationModel::SlipWeight(CaseworkerIndex caseworker) const { return slip_weight_[caseworker]; }
+double CalibrationModel::TeamMeanSlip(TeamIndex team) const { return team_slip_[team]; }
+
+}  // namespace forecasting

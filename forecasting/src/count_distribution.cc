@@ -1,0 +1,223 @@
+#include "forecasting/count_distribution.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace forecasting {
+namespace {
+
+constexpr double kTailMass = 1e-15;   // pmf entries below this at the ends are trimmed
+constexpr double kBinRatio = 1.1;     // log-bins of probabilities when groups overflow
+constexpr int32_t kNumBins = 400;     // covers p down to 1.1^-400 ~ 3e-17
+
+// Inverse standard normal CDF (P. J. Acklam's rational approximation, |error| < 1.2e-9).
+double NormalQuantile(double q) {
+  static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+                             1.383577518672690e+02,  -3.066479806614716e+01, 2.506628277459239e+00};
+  static const double b[] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
+                             6.680131188771972e+01,  -1.328068155288572e+01};
+  static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+                             -2.549732539343734e+00, 4.374664141464968e+00,  2.938163982698783e+00};
+  static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+                             3.754408661907416e+00};
+  q = std::clamp(q, 1e-12, 1 - 1e-12);
+  if (q < 0.02425) {
+    const double r = std::sqrt(-2 * std::log(q));
+    return (((((c[0] * r + c[1]) * r + c[2]) * r + c[3]) * r + c[4]) * r + c[5]) /
+           ((((d[0] * r + d[1]) * r + d[2]) * r + d[3]) * r + 1);
+  }
+  if (q > 1 - 0.02425) return -NormalQuantile(1 - q);
+  const double r = q - 0.5, s = r * r;
+  return (((((a[0] * s + a[1]) * s + a[2]) * s + a[3]) * s + a[4]) * s + a[5]) * r /
+         (((((b[0] * s + b[1]) * s + b[2]) * s + b[3]) * s + b[4]) * s + 1);
+}
+
+// A pmf on counts base, base + 1, ...
+struct Pmf {
+  int64_t base = 0;
+  std::vector<double> p{1.0};
+
+  void Trim() {
+    size_t lo = 0, hi = p.size();
+    while (hi - lo > 1 && p[lo] < kTailMass) ++lo;
+    while (hi - lo > 1 && p[hi - 1] < kTailMass) --hi;
+    if (lo > 0 || hi < p.size()) {
+      p = std::vector<double>(p.begin() + static_cast<std::ptrdiff_t>(lo),
+                              p.begin() + static_cast<std::ptrdiff_t>(hi));
+      base += static_cast<int64_t>(lo);
+    }
+  }
+
+  void Convolve(const Pmf& other) {
+    std::vector<double> out(p.size() + other.p.size() - 1, 0.0);
+    for (size_t i = 0; i < p.size(); ++i) {
+      const double a = p[i];
+      if (a == 0) continue;
+      for (size_t j = 0; j < other.p.size(); ++j) out[i + j] += a * other.p[j];
+    }
+    p.swap(out);
+    base += other.base;
+    Trim();
+  }
+};
+
+// Binomial(n, p) restricted to mean +- 12 sd (+ slack); mass outside is far below kTailMass.
+Pmf BinomialPmf(int64_t n, double q) {
+  Pmf out;
+  const double mean = n * q, sd = std::sqrt(n * q * (1 - q));
+  const int64_t lo = std::max<int64_t>(0, static_cast<int64_t>(std::floor(mean - 12 * sd - 6)));
+  const int64_t hi = std::min<int64_t>(n, static_cast<int64_t>(std::ceil(mean + 12 * sd + 6)));
+  out.base = lo;
+  out.p.assign(static_cast<size_t>(hi - lo + 1), 0.0);
+  const double log_q = std::log(q), log_1q = std::log1p(-q), ratio = q / (1 - q);
+  double v = std::exp(std::lgamma(n + 1.0) - std::lgamma(lo + 1.0) - std::lgamma(n - lo + 1.0) +
+                      lo * log_q + (n - lo) * log_1q);
+  // Recurrence upward from lo; underflow at lo is repaired by restarting in log space.
+  for (int64_t k = lo; k <= hi; ++k) {
+    if (v == 0.0) {
+      v = std::exp(std::lgamma(n + 1.0) - std::lgamma(k + 1.0) - std::lgamma(n - k + 1.0) +
+                   k * log_q + (n - k) * log_1q);
+    }
+    out.p[static_cast<size_t>(k - lo)] = v;
+    v *= static_cast<double>(n - k) / static_cast<double>(k + 1) * ratio;
+  }
+  out.Trim();
+  return out;
+}
+
+Pmf PoissonPmf(double mean) {
+  Pmf out;
+  const double sd = std::sqrt(mean);
+  const int64_t lo = std::max<int64_t>(0, static_cast<int64_t>(std::floor(mean - 12 * sd - 6)));
+  const int64_t hi = static_cast<int64_t>(std::ceil(mean + 12 * sd + 10));
+  out.base = lo;
+  out.p.assign(static_cast<size_t>(hi - lo + 1), 0.0);
+  double v = 0.0;
+  for (int64_t k = lo; k <= hi; ++k) {
+    if (v == 0.0) v = std::exp(-mean + k * std::log(mean) - std::lgamma(k + 1.0));
+    out.p[static_cast<size_t>(k - lo)] = v;
+    v *= mean / static_cast<double>(k + 1);
+  }
+  out.Trim();
+  return out;
+}
+
+int64_t Quantile(const Pmf& pmf, double q) {
+  double cdf = 0;
+  for (size_t i = 0; i < pmf.p.size(); ++i) {
+    cdf += pmf.p[i];
+    if (cdf >= q - 1e-12) return pmf.base + static_cast<int64_t>(i);
+  }
+  return pmf.base + static_cast<int64_t>(pmf.p.size()) - 1;
+}
+
+int32_t BinOf(double p) {
+  const int32_t b = static_cast<int32_t>(std::floor(-std::log(p) / std::log(kBinRatio)));
+  return std::clamp(b, 0, kNumBins - 1);
+}
+
+}  // namespace
+
+CountSum::CountSum() = default;
+
+void CountSum::AddBernoulli(double p, double multiplicity) {
+  if (!(p > 0) || !(multiplicity > 0)) return;
+  if (p >= 1.0 - 1e-12) {
+    constant_ += multiplicity;
+    return;
+  }
+  const double v = p * (1 - p);
+  k1_ += multiplicity * p;
+  k2_ += multiplicity * v;
+  k3_ += multiplicity * v * (1 - 2 * p);
+  if (!overflowed_) {
+    groups_.push_back({p, multiplicity});
+    if (static_cast<int32_t>(groups_.size()) > kExactGroupLimit) {
+      overflowed_ = true;
+      bin_n_.assign(kNumBins, 0.0);
+      bin_p_.assign(kNumBins, 0.0);
+      for (const Group& g : groups_) {
+        bin_n_[BinOf(g.p)] += g.multiplicity;
+        bin_p_[BinOf(g.p)] += g.multiplicity * g.p;
+      }
+      groups_.clear();
+      groups_.shrink_to_fit();
+    }
+  } else {
+    bin_n_[BinOf(p)] += multiplicity;
+    bin_p_[BinOf(p)] += multiplicity * p;
+  }
+}
+
+void CountSum::AddPoisson(double mean) {
+  if (!(mean > 0)) return;
+  poisson_ += mean;
+  k1_ += mean;
+  k2_ += mean;
+  k3_ += mean;
+}
+
+void CountSum::AddConstant(double count) { constant_ += count; }
+
+CountSummary CountSum::Summarise(double lower, double upper) const {
+  CountSummary s;
+  s.mean = constant_ + k1_;
+  s.variance = k2_;
+  if (k2_ <= 0) {
+    s.p10 = s.p90 = constant_;
+    s.method = IntervalMethod::kExact;
+    return s;
+  }
+  if (k2_ > kExactVarianceLimit) {
+    // Cornish-Fisher with skewness, continuity corrected: accurate here to well under a case.
+    const double sd = std::sqrt(k2_), gamma = k3_ / (k2_ * sd);
+    auto quantile = [&](double q) {
+      const double z = NormalQuantile(q);
+      const double x = k1_ + sd * (z + (z * z - 1) * gamma / 6.0);
+      return std::max(0.0, std::ceil(x - 0.5));
+    };
+    s.p10 = constant_ + quantile(lower);
+    s.p90 = constant_ + quantile(upper);
+    s.method = IntervalMethod::kSkewNormal;
+    return s;
+  }
+  Pmf pmf;
+  if (!overflowed_) {
+    for (const Group& g : groups_) {
+      pmf.Convolve(BinomialPmf(std::llround(g.multiplicity), g.p));
+    }
+    s.method = IntervalMethod::kExact;
+  } else {
+    for (int32_t b = 0; b < kNumBins; ++b) {
+      if (bin_n_[b] <= 0) continue;
+      const int64_t n = std::max<int64_t>(1, std::llround(bin_n_[b]));
+      pmf.Convolve(BinomialPmf(n, std::min(1.0 - 1e-12, bin_p_[b] / n)));
+    }
+    s.method = IntervalMethod::kBinned;
+  }
+  if (poisson_ > 0) pmf.Convolve(PoissonPmf(poisson_));
+  s.p10 = constant_ + static_cast<double>(Quantile(pmf, lower));
+  s.p90 = constant_ + static_cast<double>(Quantile(pmf, upper));
+  return s;
+}
+
+std::vector<double> PoissonBinomialPmf(const std::vector<double>& p) {
+  std::vector<double> pmf(p.size() + 1, 0.0);
+  pmf[0] = 1.0;
+  for (size_t i = 0; i < p.size(); ++i) {
+    for (size_t k = i + 1; k > 0; --k) pmf[k] = pmf[k] * (1 - p[i]) + pmf[k - 1] * p[i];
+    pmf[0] *= 1 - p[i];
+  }
+  return pmf;
+}
+
+int64_t PmfQuantile(const std::vector<double>& pmf, double q) {
+  double cdf = 0;
+  for (size_t k = 0; k < pmf.size(); ++k) {
+    cdf += pmf[k];
+    if (cdf >= q - 1e-12) return static_cast<int64_t>(k);
+  }
+  return static_cast<int64_t>(pmf.size()) - 1;
+}
+
+}  // namespace forecasting
