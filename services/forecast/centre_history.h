@@ -1,0 +1,221 @@
+// The whole recorded history of one job centre, in memory: catalogue, organisation, every case
+// with its append-only history (assignments, expectations, closures and reopenings, actions and
+// follow-ups, field changes), milestone metrics and targets, and dialogues.
+//
+// Every history row carries `known_on`: the day from which the service knew it, i.e. the later of
+// its effective day and the day it was recorded. A view "as of D" uses only rows known on or
+// before D, so it shows exactly what the service would have shown on D even when a change was
+// later back-dated (see snapshot.h).
+//
+// A CentreHistory is immutable once built and shared read-only between threads; an update builds
+// a new one that shares the unchanged case records (copy on write).
+#ifndef SERVICES_FORECAST_CENTRE_HISTORY_H_
+#define SERVICES_FORECAST_CENTRE_HISTORY_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/time/civil_time.h"
+
+namespace forecast::fsvc {
+
+using Day = absl::CivilDay;
+using Month = absl::CivilMonth;
+
+// A day later than any real one: "no cut-off".
+inline const Day kEndOfTime = Day(9999, 12, 31);
+
+// The job centre's catalogue, codes mapped to dense indices (in sort order).
+struct Catalogue {
+  std::vector<std::string> case_types;
+  std::vector<std::string> outcomes;
+  std::vector<std::string> outcome_groups;   // per outcome, e.g. "JOB"
+  std::vector<std::string> risks;            // lowest risk first (sort order)
+  std::vector<double> risk_probability;      // per risk: chance the expectation comes true
+  absl::flat_hash_map<std::string, int> case_type_index, outcome_index, risk_index;
+
+  // Index of a code, or -1 when unknown (e.g. a code deactivated and removed). Thread-safe.
+  int CaseType(const std::string& code) const;
+  int Outcome(const std::string& code) const;
+  int Risk(const std::string& code) const;
+  // Code of an index; "" for -1. Thread-safe.
+  const std::string& OutcomeCode(int index) const;
+  const std::string& RiskCode(int index) const;
+  // The risk index meant by "high risk": the one with the lowest probability. -1 when none.
+  int HighestRisk() const;
+};
+
+enum class FieldType { kBool, kNumber, kChoice, kDate };
+
+// One of the job centre's own case fields.
+struct FieldDef {
+  std::string code;
+  std::string label_da, label_en;
+  FieldType type = FieldType::kBool;
+  std::vector<std::string> choices;
+};
+
+// A field value as stored (JSON scalar); `present` false means cleared / never set.
+struct FieldValue {
+  bool present = false;
+  bool bool_value = false;
+  double number_value = 0;
+  std::string text;  // choice or date
+
+  bool operator==(const FieldValue& o) const {
+    return present == o.present && bool_value == o.bool_value && number_value == o.number_value &&
+           text == o.text;
+  }
+  // True for a yes/no field that is true; for other types, whether any value is set.
+  bool IsSet(FieldType type) const;
+};
+
+struct OrgUnit {
+  int64_t id = 0;
+  std::string code, name;
+  bool is_team = false;
+  int64_t parent_id = 0;  // 0: none
+};
+
+struct StaffMember {
+  int64_t id = 0;
+  std::string code, display_name, role;  // role as stored: CASEWORKER, TEAM_LEADER, ...
+  int64_t team_id = 0;                   // 0: none
+  bool active = true;
+};
+
+struct AssignmentEvent {
+  Day from_on;
+  Day known_on;
+  int64_t caseworker_id = 0;
+  int64_t team_id = 0;
+};
+
+struct ExpectationEvent {
+  int64_t id = 0;
+  Day recorded_on;   // the day it was recorded (its effective day)
+  Day known_on;
+  int outcome = -1;  // catalogue index
+  Month expected_month;
+  int risk = -1;
+  bool agreed_in_dialogue = false;
+  int64_t dialogue_id = 0;
+  int64_t recorded_by = 0;
+};
+
+struct StatusEvent {
+  Day on;
+  Day known_on;
+  bool closed = false;  // false: reopened
+  int outcome = -1;
+};
+
+struct FollowUpEvent {
+  Day known_on;
+  char result = 'D';    // 'D' done, 'N' not done, 'P' postponed
+  Day postponed_to;
+};
+
+struct ActionRecord {
+  int64_t id = 0;
+  Day known_on;         // the day it was created
+  Day first_due;        // due date before any postponement
+  std::vector<FollowUpEvent> follow_ups;  // in recorded order
+};
+
+struct FieldEvent {
+  Day effective_on;
+  Day known_on;
+  int field = -1;       // index into CentreHistory::fields
+  FieldValue value;
+};
+
+// One case and everything recorded about it, each list in the order it happened.
+struct CaseRecord {
+  int64_t id = 0;
+  std::string ref;
+  int case_type = -1;
+  Day opened_on;
+  Day known_on;                               // the day the case became known to the service
+  std::vector<AssignmentEvent> assignments;   // by from_on, then recording order
+  std::vector<ExpectationEvent> expectations; // by recorded time
+  std::vector<StatusEvent> statuses;          // by on, then recording order
+  std::vector<ActionRecord> actions;
+  std::vector<FieldEvent> fields;             // by effective_on, then recording order
+};
+
+enum class MetricKind { kClosures, kFieldTurnedTrue, kFieldSet, kCaseload };
+
+// A milestone metric the job centre tracks (deploy/migrations/0002).
+struct MilestoneMetricDef {
+  std::string code, label_da, label_en;
+  MetricKind kind = MetricKind::kClosures;
+  std::string outcome_group, field_code, choice;
+  bool higher_is_better = true;
+};
+
+// "CLOSURES", "FIELD_TURNED_TRUE", ...
+const char* MetricKindName(MetricKind kind);
+
+struct MilestoneTargetRecord {
+  int64_t team_id = 0;
+  int64_t caseworker_id = 0;  // 0: the whole team
+  std::string metric;
+  Month month;
+  double target = 0;
+  int64_t set_by = 0;
+  Day known_on;
+  std::string set_at;         // RFC 3339
+  int64_t order = 0;          // recording order (id)
+};
+
+struct DialogueRecord {
+  int64_t id = 0;
+  int64_t team_id = 0, team_leader_id = 0, caseworker_id = 0;
+  Day held_on;
+  Day known_on;
+  std::string status, knowledge, learning, adjustment;
+  std::string recorded_at;    // RFC 3339
+  std::vector<int64_t> case_ids;
+};
+
+struct CentreHistory {
+  int64_t centre_id = 0;
+  std::string code, name;
+  Catalogue catalogue;
+  std::vector<FieldDef> fields;
+  absl::flat_hash_map<std::string, int> field_index;
+  std::vector<OrgUnit> units;
+  std::vector<StaffMember> staff;
+  absl::flat_hash_map<int64_t, int> unit_index, staff_index;
+  absl::flat_hash_map<std::string, int64_t> unit_by_code, staff_by_code;
+  std::vector<std::shared_ptr<const CaseRecord>> cases;
+  absl::flat_hash_map<int64_t, int> case_index;
+  absl::flat_hash_map<std::string, int64_t> case_by_ref;
+  std::vector<MilestoneMetricDef> metrics;
+  std::vector<MilestoneTargetRecord> targets;  // in recording order
+  std::vector<DialogueRecord> dialogues;       // by held_on, then id
+
+  // Rebuilds the index maps from the vectors. Not thread-safe (call while building).
+  void Reindex();
+
+  // Lookups; nullptr when unknown. Thread-safe.
+  const OrgUnit* Unit(int64_t id) const;
+  const StaffMember* Staff(int64_t id) const;
+  const OrgUnit* UnitByCode(const std::string& code) const;
+  const StaffMember* StaffByCode(const std::string& code) const;
+  const CaseRecord* CaseById(int64_t id) const;
+  const CaseRecord* CaseByRef(const std::string& ref) const;
+  const MilestoneMetricDef* Metric(const std::string& code) const;
+  // Code of a staff member or unit; "" when unknown. Thread-safe.
+  const std::string& StaffCode(int64_t id) const;
+  const std::string& UnitCode(int64_t id) const;
+};
+
+}  // namespace forecast::fsvc
+
+#endif  // SERVICES_FORECAST_CENTRE_HISTORY_H_

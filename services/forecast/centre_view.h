@@ -1,0 +1,100 @@
+// A snapshot of a job centre mapped to the forecasting library: its catalogue with teams and
+// caseworkers as indices, the history of every case known in the view, the portfolio of open
+// cases, the models fitted as of the view's month and a projector over them.
+//
+// Immutable after Build, except for memoised per-scope results guarded by a mutex; every member
+// function is thread-safe.
+#ifndef SERVICES_FORECAST_CENTRE_VIEW_H_
+#define SERVICES_FORECAST_CENTRE_VIEW_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "forecasting/inputs.h"
+#include "forecasting/models.h"
+#include "forecasting/projector.h"
+#include "forecasting/variation.h"
+#include "services/forecast/snapshot.h"
+
+namespace forecast::fsvc {
+
+// Below this many cases a figure is flagged as a small sample.
+inline constexpr int64_t kSmallSample = 20;
+
+// The library's month index of a civil month, and back. Thread-safe (pure).
+forecasting::MonthIndex ToModelMonth(Month month);
+Month FromModelMonth(forecasting::MonthIndex month);
+
+// Maps the history's staff and teams to the library's dense indices.
+struct ModelIndex {
+  absl::flat_hash_map<int64_t, int32_t> team, caseworker;  // database id -> index
+  std::vector<int64_t> team_ids, caseworker_ids;           // index -> database id
+};
+
+// The library's inputs for a snapshot. Thread-safe (pure).
+struct ModelInputs {
+  ModelIndex index;
+  forecasting::Catalogue catalogue;
+  forecasting::History history;
+  forecasting::Portfolio portfolio;
+  std::vector<int32_t> portfolio_snapshot_pos;  // portfolio position -> snapshot case position
+  std::vector<int32_t> history_snapshot_pos;    // history position -> snapshot case position
+};
+ModelInputs BuildModelInputs(const CentreSnapshot& snapshot);
+
+class CentreView {
+ public:
+  // Maps the snapshot and fits the models as of its month, or reuses `models` when they were
+  // fitted for the same catalogue and month. INTERNAL when the library rejects the inputs.
+  // Thread-safe.
+  static absl::StatusOr<std::shared_ptr<const CentreView>> Build(
+      std::shared_ptr<const CentreSnapshot> snapshot,
+      std::shared_ptr<const forecasting::FittedModels> models, int64_t revision);
+
+  const CentreSnapshot& snapshot() const { return *snapshot_; }
+  const std::shared_ptr<const CentreSnapshot>& snapshot_ptr() const { return snapshot_; }
+  const CentreHistory& history() const { return snapshot_->history(); }
+  const ModelInputs& inputs() const { return inputs_; }
+  const forecasting::FittedModels& models() const { return *models_; }
+  const std::shared_ptr<const forecasting::FittedModels>& models_ptr() const { return models_; }
+  const forecasting::Projector& projector() const { return *projector_; }
+  // Increases with every change the service has seen (0 for views as of a past day).
+  int64_t revision() const { return revision_; }
+  Day today() const { return snapshot_->today(); }
+  Month month() const { return Month(snapshot_->today()); }
+
+  // Portfolio positions of the open cases in a scope, in portfolio order.
+  std::vector<int32_t> Positions(const ScopeFilter& scope) const;
+  // The snapshot state of an open case by portfolio position.
+  const CaseState& OpenCase(int32_t position) const;
+  // Portfolio position of a case; -1 when it is not open in the view.
+  int32_t PositionOf(int64_t case_id) const;
+
+  // The inflow model fitted on the scope's own new cases (memoised per scope).
+  const forecasting::InflowModel& ScopeInflow(const ScopeFilter& scope) const;
+  // The caseworker variation among a team's open cases (memoised per team).
+  absl::StatusOr<forecasting::Variation> TeamVariation(int64_t team_id) const;
+
+ private:
+  CentreView() = default;
+  std::shared_ptr<const CentreSnapshot> snapshot_;
+  ModelInputs inputs_;
+  std::shared_ptr<const forecasting::FittedModels> models_;
+  std::optional<forecasting::Projector> projector_;
+  int64_t revision_ = 0;
+  absl::flat_hash_map<int64_t, int32_t> position_of_;
+
+  mutable std::mutex mu_;
+  mutable std::map<std::pair<int, int64_t>, std::shared_ptr<forecasting::InflowModel>> inflow_;
+  mutable std::map<int64_t, std::shared_ptr<forecasting::Variation>> variation_;
+};
+
+}  // namespace forecast::fsvc
+
+#endif  // SERVICES_FORECAST_CENTRE_VIEW_H_

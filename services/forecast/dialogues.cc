@@ -1,0 +1,166 @@
+#include "services/forecast/dialogues.h"
+
+#include <algorithm>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "services/common/calendar.h"
+
+namespace forecast::fsvc {
+namespace {
+
+constexpr const char* kKinds[] = {"NEW", "CLOSED", "REASSIGNED_IN", "REASSIGNED_OUT",
+                                  "MOVED_LATER", "MOVED_EARLIER", "OUTCOME_CHANGED", "RISK_UP",
+                                  "RISK_DOWN", "FIRST_EXPECTATION"};
+
+int KindRank(const std::string& kind) {
+  for (size_t i = 0; i < std::size(kKinds); ++i) {
+    if (kind == kKinds[i]) return static_cast<int>(i);
+  }
+  return static_cast<int>(std::size(kKinds));
+}
+
+// Whether anything about the case became effective or known after `since`.
+bool TouchedAfter(const CaseRecord& r, Day since) {
+  if (r.known_on > since || r.opened_on > since) return true;
+  for (const auto& a : r.assignments) if (a.known_on > since) return true;
+  for (const auto& e : r.expectations) if (e.known_on > since) return true;
+  for (const auto& s : r.statuses) if (s.known_on > since) return true;
+  return false;
+}
+
+}  // namespace
+
+v1::Changes DetectChanges(const CentreHistory& history, const ScopeFilter& scope, Day since,
+                          const ViewDays& until) {
+  const ViewDays before_view{since, std::min(since, until.cutoff)};
+  const Catalogue& cat = history.catalogue;
+  std::vector<v1::CaseChange> changes;
+  auto add = [&](const CaseRecord& r, const char* kind, std::string before, std::string after,
+                 int64_t caseworker) {
+    v1::CaseChange c;
+    c.set_case_ref(r.ref);
+    c.set_kind(kind);
+    c.set_before(std::move(before));
+    c.set_after(std::move(after));
+    c.set_caseworker(history.StaffCode(caseworker));
+    changes.push_back(std::move(c));
+  };
+  for (const auto& ptr : history.cases) {
+    const CaseRecord& r = *ptr;
+    if (!TouchedAfter(r, since)) continue;
+    const CaseState after = StateOf(r, 0, until);
+    if (after.record == nullptr) continue;
+    const CaseState before = StateOf(r, 0, before_view);
+    const bool existed = before.record != nullptr;
+    const bool in_before = existed && before.open &&
+                           scope.Covers(history, before.caseworker_id, before.team_id);
+    const bool in_after = scope.Covers(history, after.caseworker_id, after.team_id);
+    if (!existed) {
+      if (in_after) add(r, "NEW", "", cat.case_types.empty() || r.case_type < 0 ? "" : cat.case_types[r.case_type], after.caseworker_id);
+      continue;
+    }
+    if (!before.open) continue;  // closed before: a reopening is not one of the tracked kinds
+    if (in_before && !after.open) {
+      add(r, "CLOSED", "", cat.OutcomeCode(after.closure_outcome), before.caseworker_id);
+      continue;
+    }
+    if (!after.open) continue;
+    if (in_before && !in_after) {
+      add(r, "REASSIGNED_OUT", history.StaffCode(before.caseworker_id),
+          history.StaffCode(after.caseworker_id), before.caseworker_id);
+      continue;
+    }
+    if (!in_before && in_after) {
+      add(r, "REASSIGNED_IN", history.StaffCode(before.caseworker_id),
+          history.StaffCode(after.caseworker_id), after.caseworker_id);
+    }
+    if (!in_after) continue;
+    const ExpectationEvent* e0 = before.expectation;
+    const ExpectationEvent* e1 = after.expectation;
+    if (e1 == nullptr || e0 == e1) continue;
+    if (e0 == nullptr) {
+      add(r, "FIRST_EXPECTATION", "",
+          cat.OutcomeCode(e1->outcome) + " " + FormatMonth(e1->expected_month) + " " +
+              cat.RiskCode(e1->risk),
+          after.caseworker_id);
+      continue;
+    }
+    if (e1->expected_month > e0->expected_month) {
+      add(r, "MOVED_LATER", FormatMonth(e0->expected_month), FormatMonth(e1->expected_month),
+          after.caseworker_id);
+    } else if (e1->expected_month < e0->expected_month) {
+      add(r, "MOVED_EARLIER", FormatMonth(e0->expected_month), FormatMonth(e1->expected_month),
+          after.caseworker_id);
+    }
+    if (e1->outcome != e0->outcome) {
+      add(r, "OUTCOME_CHANGED", cat.OutcomeCode(e0->outcome), cat.OutcomeCode(e1->outcome),
+          after.caseworker_id);
+    }
+    if (e0->risk >= 0 && e1->risk >= 0 && e0->risk != e1->risk) {
+      const double p0 = cat.risk_probability[e0->risk], p1 = cat.risk_probability[e1->risk];
+      if (p1 < p0) {
+        add(r, "RISK_UP", cat.RiskCode(e0->risk), cat.RiskCode(e1->risk), after.caseworker_id);
+      } else if (p1 > p0) {
+        add(r, "RISK_DOWN", cat.RiskCode(e0->risk), cat.RiskCode(e1->risk), after.caseworker_id);
+      }
+    }
+  }
+  std::sort(changes.begin(), changes.end(), [](const v1::CaseChange& a, const v1::CaseChange& b) {
+    const int ka = KindRank(a.kind()), kb = KindRank(b.kind());
+    if (ka != kb) return ka < kb;
+    return a.case_ref() < b.case_ref();
+  });
+  v1::Changes out;
+  out.set_since(FormatDay(since));
+  out.set_until(FormatDay(until.today));
+  std::map<int, int64_t> counts;
+  for (const v1::CaseChange& c : changes) ++counts[KindRank(c.kind())];
+  for (const auto& [rank, count] : counts) {
+    v1::Count* c = out.add_counts();
+    c->set_key(kKinds[rank]);
+    c->set_count(count);
+  }
+  for (v1::CaseChange& c : changes) *out.add_changes() = std::move(c);
+  return out;
+}
+
+std::optional<Day> LastDialogueOn(const CentreHistory& history, const ViewDays& view,
+                                  int64_t caseworker_id, int64_t team_id) {
+  std::optional<Day> last;
+  for (const DialogueRecord& d : history.dialogues) {
+    if (!view.Sees(d.held_on, d.known_on)) continue;
+    if (caseworker_id != 0 ? d.caseworker_id != caseworker_id : d.team_id != team_id) continue;
+    if (!last || d.held_on > *last) last = d.held_on;
+  }
+  return last;
+}
+
+v1::Dialogue DialogueMessage(const CentreHistory& history, const DialogueRecord& d) {
+  v1::Dialogue out;
+  out.set_id(d.id);
+  out.set_team(history.UnitCode(d.team_id));
+  out.set_team_leader(history.StaffCode(d.team_leader_id));
+  out.set_caseworker(history.StaffCode(d.caseworker_id));
+  out.set_held_on(FormatDay(d.held_on));
+  for (int64_t id : d.case_ids) {
+    if (const CaseRecord* r = history.CaseById(id)) out.add_case_refs(r->ref);
+  }
+  out.mutable_notes()->set_status(d.status);
+  out.mutable_notes()->set_knowledge(d.knowledge);
+  out.mutable_notes()->set_learning(d.learning);
+  out.mutable_notes()->set_adjustment(d.adjustment);
+  out.set_recorded_at(d.recorded_at);
+  for (const auto& ptr : history.cases) {
+    for (const ExpectationEvent& e : ptr->expectations) {
+      if (e.dialogue_id == d.id && e.agreed_in_dialogue) {
+        out.add_agreed_case_refs(ptr->ref);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace forecast::fsvc

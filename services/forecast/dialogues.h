@@ -1,0 +1,35 @@
+// The monthly dialogue: what changed since the last one (change detection between two views of
+// the history), the last dialogue of a caseworker or team, and dialogue records as messages.
+// Plain functions; no I/O; thread-safe.
+#ifndef SERVICES_FORECAST_DIALOGUES_H_
+#define SERVICES_FORECAST_DIALOGUES_H_
+
+#include <cstdint>
+#include <optional>
+
+#include "forecast/v1/forecast_service.pb.h"
+#include "services/forecast/snapshot.h"
+
+namespace forecast::fsvc {
+
+// What changed for the cases of `scope` between the end of `since` (as the service knew it then)
+// and the view `until`. Per case, in this order: NEW (opened after since, held by the scope now),
+// CLOSED, REASSIGNED_IN / REASSIGNED_OUT (the holder moved into / out of the scope), and for
+// cases open at both times: MOVED_LATER / MOVED_EARLIER (expected month), OUTCOME_CHANGED,
+// RISK_UP / RISK_DOWN (by the risk's probability: lower is riskier), FIRST_EXPECTATION. Counts
+// per kind in that order (kinds with no change left out); changes sorted by kind, then case.
+v1::Changes DetectChanges(const CentreHistory& history, const ScopeFilter& scope, Day since,
+                          const ViewDays& until);
+
+// The day of the latest dialogue held on or before the view's day and known in it, for a
+// caseworker (caseworker_id != 0) or a team; nullopt when none.
+std::optional<Day> LastDialogueOn(const CentreHistory& history, const ViewDays& view,
+                                  int64_t caseworker_id, int64_t team_id);
+
+// A stored dialogue as a message; agreed_case_refs lists the cases with an expectation
+// recorded as agreed in it.
+v1::Dialogue DialogueMessage(const CentreHistory& history, const DialogueRecord& dialogue);
+
+}  // namespace forecast::fsvc
+
+#endif  // SERVICES_FORECAST_DIALOGUES_H_

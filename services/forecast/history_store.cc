@@ -1,0 +1,452 @@
+#include "services/forecast/history_store.h"
+
+#include <algorithm>
+#include <utility>
+
+#include <pqxx/pqxx>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace forecast::fsvc {
+namespace {
+
+const Day kEpoch(1970, 1, 1);
+
+// Days since the epoch, so that dates cross the wire as integers.
+#define DAY(expr) "((" expr ") - DATE '1970-01-01')"
+#define UTC_DAY(ts) "((" ts " AT TIME ZONE 'UTC')::date)"
+#define RFC3339(ts) "to_char(" ts " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+Day DayOf(const pqxx::field& f) { return kEpoch + f.as<long>(); }
+
+// Runs `sql` with $1 = centre and, when `cases` is set, $2 = the case ids (a bigint[] literal).
+pqxx::result Exec(pqxx::transaction_base& tx, const std::string& sql, int64_t centre,
+                  const std::string* cases) {
+  if (cases == nullptr) return tx.exec_params(sql, centre);
+  return tx.exec_params(sql, centre, *cases);
+}
+
+std::string CaseFilter(const std::string* cases, const char* column) {
+  return cases == nullptr ? std::string() : absl::StrCat(" AND ", column, " = ANY($2::bigint[])");
+}
+
+FieldType ParseFieldType(const std::string& text) {
+  if (text == "NUMBER") return FieldType::kNumber;
+  if (text == "CHOICE") return FieldType::kChoice;
+  if (text == "DATE") return FieldType::kDate;
+  return FieldType::kBool;
+}
+
+MetricKind ParseMetricKind(const std::string& text) {
+  if (text == "FIELD_TURNED_TRUE") return MetricKind::kFieldTurnedTrue;
+  if (text == "FIELD_SET") return MetricKind::kFieldSet;
+  if (text == "CASELOAD") return MetricKind::kCaseload;
+  return MetricKind::kClosures;
+}
+
+// Parses a PostgreSQL text[] literal of simple codes, e.g. {ready,close,"further from"}.
+std::vector<std::string> ParseTextArray(const pqxx::field& f) {
+  std::vector<std::string> out;
+  pqxx::array_parser parser = f.as_array();
+  for (auto item = parser.get_next(); item.first != pqxx::array_parser::done;
+       item = parser.get_next()) {
+    if (item.first == pqxx::array_parser::string_value) out.push_back(item.second);
+  }
+  return out;
+}
+
+// Catalogue, fields, organisation, metrics, targets and dialogues: small, read whole.
+absl::Status ReadSmallTables(pqxx::transaction_base& tx, int64_t centre, CentreHistory& h) {
+  pqxx::result jc = tx.exec_params("SELECT code, name FROM job_centre WHERE id = $1", centre);
+  if (jc.empty()) return absl::NotFoundError(absl::StrCat("job centre ", centre, " does not exist"));
+  h.centre_id = centre;
+  h.code = jc[0][0].as<std::string>();
+  h.name = jc[0][1].as<std::string>();
+
+  h.catalogue = Catalogue();
+  for (const auto& row : tx.exec_params(
+           "SELECT kind, code, outcome_group, probability FROM catalogue_entry "
+           "WHERE job_centre_id = $1 ORDER BY kind, sort_order, code", centre)) {
+    const std::string kind = row[0].as<std::string>();
+    const std::string code = row[1].as<std::string>();
+    if (kind == "CASE_TYPE") {
+      h.catalogue.case_types.push_back(code);
+    } else if (kind == "OUTCOME") {
+      h.catalogue.outcomes.push_back(code);
+      h.catalogue.outcome_groups.push_back(row[2].as<std::string>());
+    } else {
+      h.catalogue.risks.push_back(code);
+      h.catalogue.risk_probability.push_back(row[3].as<double>());
+    }
+  }
+
+  h.fields.clear();
+  for (const auto& row : tx.exec_params(
+           "SELECT code, label_da, label_en, field_type, choices FROM case_field "
+           "WHERE job_centre_id = $1 ORDER BY sort_order, code", centre)) {
+    FieldDef def;
+    def.code = row[0].as<std::string>();
+    def.label_da = row[1].as<std::string>();
+    def.label_en = row[2].as<std::string>();
+    def.type = ParseFieldType(row[3].as<std::string>());
+    def.choices = ParseTextArray(row[4]);
+    h.fields.push_back(std::move(def));
+  }
+
+  h.units.clear();
+  for (const auto& row : tx.exec_params(
+           "SELECT id, code, name, kind, coalesce(parent_id, 0) FROM org_unit "
+           "WHERE job_centre_id = $1 ORDER BY code", centre)) {
+    OrgUnit u;
+    u.id = row[0].as<int64_t>();
+    u.code = row[1].as<std::string>();
+    u.name = row[2].as<std::string>();
+    u.is_team = row[3].as<std::string>() == "TEAM";
+    u.parent_id = row[4].as<int64_t>();
+    h.units.push_back(std::move(u));
+  }
+
+  h.staff.clear();
+  for (const auto& row : tx.exec_params(
+           "SELECT id, code, display_name, role, coalesce(team_id, 0), active FROM staff "
+           "WHERE job_centre_id = $1 ORDER BY code", centre)) {
+    StaffMember s;
+    s.id = row[0].as<int64_t>();
+    s.code = row[1].as<std::string>();
+    s.display_name = row[2].as<std::string>();
+    s.role = row[3].as<std::string>();
+    s.team_id = row[4].as<int64_t>();
+    s.active = row[5].as<bool>();
+    h.staff.push_back(std::move(s));
+  }
+
+  h.metrics.clear();
+  for (const auto& row : tx.exec_params(
+           "SELECT code, label_da, label_en, kind, outcome_group, field_code, choice, "
+           "higher_is_better FROM milestone_metric WHERE job_centre_id = $1 AND active "
+           "ORDER BY sort_order, code", centre)) {
+    MilestoneMetricDef m;
+    m.code = row[0].as<std::string>();
+    m.label_da = row[1].as<std::string>();
+    m.label_en = row[2].as<std::string>();
+    m.kind = ParseMetricKind(row[3].as<std::string>());
+    m.outcome_group = row[4].as<std::string>();
+    m.field_code = row[5].as<std::string>();
+    m.choice = row[6].as<std::string>();
+    m.higher_is_better = row[7].as<bool>();
+    h.metrics.push_back(std::move(m));
+  }
+
+  h.targets.clear();
+  for (const auto& row : tx.exec_params(
+           "SELECT team_id, coalesce(caseworker_id, 0), metric_code, "
+           "extract(year FROM month)::int, extract(month FROM month)::int, target, set_by, "
+           DAY(UTC_DAY("set_at")) ", " RFC3339("set_at") ", id "
+           "FROM milestone_target WHERE job_centre_id = $1 ORDER BY id", centre)) {
+    MilestoneTargetRecord t;
+    t.team_id = row[0].as<int64_t>();
+    t.caseworker_id = row[1].as<int64_t>();
+    t.metric = row[2].as<std::string>();
+    t.month = Month(row[3].as<int>(), row[4].as<int>());
+    t.target = row[5].as<double>();
+    t.set_by = row[6].as<int64_t>();
+    t.known_on = DayOf(row[7]);
+    t.set_at = row[8].as<std::string>();
+    t.order = row[9].as<int64_t>();
+    h.targets.push_back(std::move(t));
+  }
+
+  h.dialogues.clear();
+  absl::flat_hash_map<int64_t, size_t> dialogue_pos;
+  for (const auto& row : tx.exec_params(
+           "SELECT id, team_id, team_leader_id, caseworker_id, " DAY("held_on") ", "
+           DAY("greatest(held_on, " UTC_DAY("recorded_at") ")") ", notes_status, "
+           "notes_knowledge, notes_learning, notes_adjustment, " RFC3339("recorded_at") " "
+           "FROM dialogue WHERE job_centre_id = $1 ORDER BY held_on, id", centre)) {
+    DialogueRecord d;
+    d.id = row[0].as<int64_t>();
+    d.team_id = row[1].as<int64_t>();
+    d.team_leader_id = row[2].as<int64_t>();
+    d.caseworker_id = row[3].as<int64_t>();
+    d.held_on = DayOf(row[4]);
+    d.known_on = DayOf(row[5]);
+    d.status = row[6].as<std::string>();
+    d.knowledge = row[7].as<std::string>();
+    d.learning = row[8].as<std::string>();
+    d.adjustment = row[9].as<std::string>();
+    d.recorded_at = row[10].as<std::string>();
+    dialogue_pos[d.id] = h.dialogues.size();
+    h.dialogues.push_back(std::move(d));
+  }
+  for (const auto& row : tx.exec_params(
+           "SELECT dc.dialogue_id, dc.case_id FROM dialogue_case dc "
+           "JOIN dialogue d ON d.id = dc.dialogue_id WHERE d.job_centre_id = $1 "
+           "ORDER BY dc.dialogue_id, dc.case_id", centre)) {
+    auto it = dialogue_pos.find(row[0].as<int64_t>());
+    if (it != dialogue_pos.end()) h.dialogues[it->second].case_ids.push_back(row[1].as<int64_t>());
+  }
+  h.Reindex();
+  return absl::OkStatus();
+}
+
+// Reads the cases (all, or those in `cases`) with their whole history, in one query per table.
+std::vector<std::shared_ptr<CaseRecord>> ReadCases(pqxx::transaction_base& tx, int64_t centre,
+                                                   const std::string* cases,
+                                                   const CentreHistory& h) {
+  std::vector<std::shared_ptr<CaseRecord>> out;
+  absl::flat_hash_map<int64_t, CaseRecord*> by_id;
+  for (const auto& row : Exec(tx,
+           "SELECT id, case_ref, case_type, " DAY("opened_on") ", "
+           DAY("greatest(opened_on, " UTC_DAY("created_at") ")") " "
+           "FROM cases WHERE job_centre_id = $1" + CaseFilter(cases, "id") + " ORDER BY id",
+           centre, cases)) {
+    auto record = std::make_shared<CaseRecord>();
+    record->id = row[0].as<int64_t>();
+    record->ref = row[1].as<std::string>();
+    record->case_type = h.catalogue.CaseType(row[2].as<std::string>());
+    record->opened_on = DayOf(row[3]);
+    record->known_on = DayOf(row[4]);
+    by_id[record->id] = record.get();
+    out.push_back(std::move(record));
+  }
+  auto find = [&](const pqxx::field& f) -> CaseRecord* {
+    auto it = by_id.find(f.as<int64_t>());
+    return it == by_id.end() ? nullptr : it->second;
+  };
+
+  for (const auto& row : Exec(tx,
+           "SELECT case_id, " DAY("from_on") ", "
+           DAY("greatest(from_on, " UTC_DAY("recorded_at") ")") ", caseworker_id, team_id "
+           "FROM assignment WHERE job_centre_id = $1" + CaseFilter(cases, "case_id") +
+           " ORDER BY case_id, from_on, recorded_at, id", centre, cases)) {
+    CaseRecord* c = find(row[0]);
+    if (c == nullptr) continue;
+    AssignmentEvent a;
+    a.from_on = DayOf(row[1]);
+    a.known_on = DayOf(row[2]);
+    a.caseworker_id = row[3].as<int64_t>();
+    a.team_id = row[4].as<int64_t>();
+    c->assignments.push_back(a);
+  }
+
+  for (const auto& row : Exec(tx,
+           "SELECT case_id, id, " DAY(UTC_DAY("recorded_at")) ", expected_outcome, "
+           "extract(year FROM expected_month)::int, extract(month FROM expected_month)::int, "
+           "risk, agreed_in_dialogue, coalesce(dialogue_id, 0), recorded_by "
+           "FROM expectation WHERE job_centre_id = $1" + CaseFilter(cases, "case_id") +
+           " ORDER BY case_id, recorded_at, id", centre, cases)) {
+    CaseRecord* c = find(row[0]);
+    if (c == nullptr) continue;
+    ExpectationEvent e;
+    e.id = row[1].as<int64_t>();
+    e.recorded_on = DayOf(row[2]);
+    e.known_on = e.recorded_on;
+    e.outcome = h.catalogue.Outcome(row[3].as<std::string>());
+    e.expected_month = Month(row[4].as<int>(), row[5].as<int>());
+    e.risk = h.catalogue.Risk(row[6].as<std::string>());
+    e.agreed_in_dialogue = row[7].as<bool>();
+    e.dialogue_id = row[8].as<int64_t>();
+    e.recorded_by = row[9].as<int64_t>();
+    c->expectations.push_back(e);
+  }
+
+  for (const auto& row : Exec(tx,
+           "SELECT case_id, " DAY("on_date") ", "
+           DAY("greatest(on_date, " UTC_DAY("recorded_at") ")") ", status, "
+           "coalesce(outcome, '') FROM status_change WHERE job_centre_id = $1" +
+           CaseFilter(cases, "case_id") + " ORDER BY case_id, on_date, recorded_at, id",
+           centre, cases)) {
+    CaseRecord* c = find(row[0]);
+    if (c == nullptr) continue;
+    StatusEvent s;
+    s.on = DayOf(row[1]);
+    s.known_on = DayOf(row[2]);
+    s.closed = row[3].as<std::string>() == "CLOSED";
+    s.outcome = s.closed ? h.catalogue.Outcome(row[4].as<std::string>()) : -1;
+    c->statuses.push_back(s);
+  }
+
+  absl::flat_hash_map<int64_t, std::pair<CaseRecord*, size_t>> action_pos;
+  for (const auto& row : Exec(tx,
+           "SELECT a.case_id, a.id, " DAY(UTC_DAY("a.created_at")) ", "
+           DAY("coalesce(f.previous_due_on, a.due_on)") " FROM action a "
+           "LEFT JOIN (SELECT DISTINCT ON (action_id) action_id, previous_due_on "
+           "  FROM action_follow_up WHERE job_centre_id = $1" + CaseFilter(cases, "case_id") +
+           "  ORDER BY action_id, recorded_at, id) f ON f.action_id = a.id "
+           "WHERE a.job_centre_id = $1" + CaseFilter(cases, "a.case_id") +
+           " ORDER BY a.case_id, a.id", centre, cases)) {
+    CaseRecord* c = find(row[0]);
+    if (c == nullptr) continue;
+    ActionRecord a;
+    a.id = row[1].as<int64_t>();
+    a.known_on = DayOf(row[2]);
+    a.first_due = DayOf(row[3]);
+    action_pos[a.id] = {c, c->actions.size()};
+    c->actions.push_back(std::move(a));
+  }
+  for (const auto& row : Exec(tx,
+           "SELECT action_id, " DAY(UTC_DAY("recorded_at")) ", result, "
+           DAY("coalesce(postponed_to, previous_due_on)") " FROM action_follow_up "
+           "WHERE job_centre_id = $1" + CaseFilter(cases, "case_id") +
+           " ORDER BY action_id, recorded_at, id", centre, cases)) {
+    auto it = action_pos.find(row[0].as<int64_t>());
+    if (it == action_pos.end()) continue;
+    FollowUpEvent f;
+    f.known_on = DayOf(row[1]);
+    const std::string result = row[2].as<std::string>();
+    f.result = result == "POSTPONED" ? 'P' : result == "NOT_DONE" ? 'N' : 'D';
+    f.postponed_to = DayOf(row[3]);
+    it->second.first->actions[it->second.second].follow_ups.push_back(f);
+  }
+
+  for (const auto& row : Exec(tx,
+           "SELECT case_id, " DAY("effective_on") ", "
+           DAY("greatest(effective_on, " UTC_DAY("recorded_at") ")") ", field_code, "
+           "coalesce(jsonb_typeof(value), 'null'), coalesce(value #>> '{}', '') "
+           "FROM field_change WHERE job_centre_id = $1" + CaseFilter(cases, "case_id") +
+           " ORDER BY case_id, effective_on, recorded_at, id", centre, cases)) {
+    CaseRecord* c = find(row[0]);
+    if (c == nullptr) continue;
+    auto field = h.field_index.find(row[3].as<std::string>());
+    if (field == h.field_index.end()) continue;  // a field the centre no longer defines
+    FieldEvent f;
+    f.effective_on = DayOf(row[1]);
+    f.known_on = DayOf(row[2]);
+    f.field = field->second;
+    const std::string type = row[4].as<std::string>();
+    const std::string text = row[5].as<std::string>();
+    if (type == "boolean") {
+      f.value.present = true;
+      f.value.bool_value = text == "true";
+    } else if (type == "number") {
+      f.value.present = true;
+      f.value.number_value = std::strtod(text.c_str(), nullptr);
+    } else if (type == "string") {
+      f.value.present = true;
+      f.value.text = text;
+    }
+    c->fields.push_back(std::move(f));
+  }
+  return out;
+}
+
+std::string ArrayLiteral(const std::vector<int64_t>& ids) {
+  return absl::StrCat("{", absl::StrJoin(ids, ","), "}");
+}
+
+}  // namespace
+
+absl::StatusOr<int64_t> PgHistoryStore::FindCentre(const std::string& code) {
+  return RunTransaction<int64_t>(pool_, Isolation::kReadCommitted,
+      [&](pqxx::transaction_base& tx) -> absl::StatusOr<int64_t> {
+        pqxx::result r = tx.exec_params("SELECT id FROM job_centre WHERE code = $1", code);
+        if (r.empty()) return absl::NotFoundError(absl::StrCat("job centre ", code, " not found"));
+        return r[0][0].as<int64_t>();
+      });
+}
+
+absl::StatusOr<std::shared_ptr<const CentreHistory>> PgHistoryStore::Load(int64_t centre_id) {
+  using Result = std::shared_ptr<const CentreHistory>;
+  return RunTransaction<Result>(pool_, Isolation::kRepeatableRead,
+      [&](pqxx::transaction_base& tx) -> absl::StatusOr<Result> {
+        auto h = std::make_shared<CentreHistory>();
+        absl::Status small = ReadSmallTables(tx, centre_id, *h);
+        if (!small.ok()) return small;
+        for (auto& record : ReadCases(tx, centre_id, nullptr, *h)) {
+          h->cases.push_back(std::move(record));
+        }
+        h->Reindex();
+        return Result(std::move(h));
+      });
+}
+
+absl::StatusOr<std::shared_ptr<const CentreHistory>> PgHistoryStore::Refresh(
+    const CentreHistory& base, const std::vector<int64_t>& case_ids) {
+  using Result = std::shared_ptr<const CentreHistory>;
+  const std::string ids = ArrayLiteral(case_ids);
+  return RunTransaction<Result>(pool_, Isolation::kRepeatableRead,
+      [&](pqxx::transaction_base& tx) -> absl::StatusOr<Result> {
+        auto h = std::make_shared<CentreHistory>();
+        h->cases = base.cases;
+        absl::Status small = ReadSmallTables(tx, base.centre_id, *h);
+        if (!small.ok()) return small;
+        if (!case_ids.empty()) {
+          for (auto& record : ReadCases(tx, base.centre_id, &ids, *h)) {
+            auto it = h->case_index.find(record->id);
+            if (it != h->case_index.end()) {
+              h->cases[it->second] = std::move(record);
+            } else {
+              h->cases.push_back(std::move(record));
+            }
+          }
+          h->Reindex();
+        }
+        return Result(std::move(h));
+      });
+}
+
+absl::StatusOr<MilestoneTargetRecord> PgHistoryStore::AddTarget(const NewMilestoneTarget& t) {
+  return RunTransaction<MilestoneTargetRecord>(pool_, Isolation::kReadCommitted,
+      [&](pqxx::transaction_base& tx) -> absl::StatusOr<MilestoneTargetRecord> {
+        if (tx.exec_params("SELECT 1 FROM milestone_metric WHERE job_centre_id = $1 AND code = $2 "
+                           "AND active", t.centre_id, t.metric).empty()) {
+          return absl::NotFoundError(
+              absl::StrCat("target.metric: \"", t.metric, "\" is not a metric of this job centre"));
+        }
+        const std::string month =
+            absl::StrCat(t.month.year(), "-", t.month.month() < 10 ? "0" : "", t.month.month(), "-01");
+        pqxx::result r = tx.exec_params(
+            "INSERT INTO milestone_target (job_centre_id, team_id, caseworker_id, metric_code, "
+            "month, target, set_by) VALUES ($1, $2, nullif($3, 0::bigint), $4, $5::date, $6, $7) "
+            "RETURNING " DAY(UTC_DAY("set_at")) ", " RFC3339("set_at") ", id",
+            t.centre_id, t.team_id, t.caseworker_id, t.metric, month, t.target, t.set_by);
+        MilestoneTargetRecord out;
+        out.team_id = t.team_id;
+        out.caseworker_id = t.caseworker_id;
+        out.metric = t.metric;
+        out.month = t.month;
+        out.target = t.target;
+        out.set_by = t.set_by;
+        out.known_on = DayOf(r[0][0]);
+        out.set_at = r[0][1].as<std::string>();
+        out.order = r[0][2].as<int64_t>();
+        return out;
+      });
+}
+
+absl::StatusOr<int64_t> PgHistoryStore::AddDialogue(const NewDialogue& d) {
+  return RunTransaction<int64_t>(pool_, Isolation::kReadCommitted,
+      [&](pqxx::transaction_base& tx) -> absl::StatusOr<int64_t> {
+        const long held = static_cast<long>(d.held_on - kEpoch);
+        if (!d.idempotency_key.empty()) {
+          pqxx::result prior = tx.exec_params(
+              "SELECT id, caseworker_id, " DAY("held_on") " FROM dialogue "
+              "WHERE job_centre_id = $1 AND idempotency_key = $2", d.centre_id, d.idempotency_key);
+          if (!prior.empty()) {
+            if (prior[0][1].as<int64_t>() != d.caseworker_id || prior[0][2].as<long>() != held) {
+              return absl::AlreadyExistsError(
+                  "idempotency_key: already used for another dialogue");
+            }
+            return prior[0][0].as<int64_t>();
+          }
+        }
+        pqxx::result r = tx.exec_params(
+            "INSERT INTO dialogue (job_centre_id, team_id, team_leader_id, caseworker_id, held_on, "
+            "notes_status, notes_knowledge, notes_learning, notes_adjustment, idempotency_key) "
+            "VALUES ($1, $2, $3, $4, DATE '1970-01-01' + $5::int, $6, $7, $8, $9, nullif($10, '')) "
+            "RETURNING id",
+            d.centre_id, d.team_id, d.team_leader_id, d.caseworker_id, held, d.status,
+            d.knowledge, d.learning, d.adjustment, d.idempotency_key);
+        const int64_t id = r[0][0].as<int64_t>();
+        if (!d.case_ids.empty()) {
+          tx.exec_params(
+              "INSERT INTO dialogue_case (dialogue_id, case_id) "
+              "SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING",
+              id, ArrayLiteral(d.case_ids));
+        }
+        return id;
+      });
+}
+
+}  // namespace forecast::fsvc

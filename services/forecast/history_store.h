@@ -1,0 +1,83 @@
+// Storage of the forecast service: reads a job centre's whole history from the case tables
+// (deploy/migrations/0001) with one round of set-based queries, re-reads single cases after a
+// change, and writes milestone targets and dialogues (deploy/migrations/0002).
+#ifndef SERVICES_FORECAST_HISTORY_STORE_H_
+#define SERVICES_FORECAST_HISTORY_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "services/common/pg_pool.h"
+#include "services/forecast/centre_history.h"
+
+namespace forecast::fsvc {
+
+struct NewMilestoneTarget {
+  int64_t centre_id = 0;
+  int64_t team_id = 0;
+  int64_t caseworker_id = 0;  // 0: the whole team
+  std::string metric;
+  Month month;
+  double target = 0;
+  int64_t set_by = 0;
+};
+
+struct NewDialogue {
+  int64_t centre_id = 0;
+  int64_t team_id = 0;
+  int64_t team_leader_id = 0;
+  int64_t caseworker_id = 0;
+  Day held_on;
+  std::vector<int64_t> case_ids;
+  std::string status, knowledge, learning, adjustment;
+  std::string idempotency_key;  // empty: none
+};
+
+// Implementations are thread-safe.
+class HistoryStore {
+ public:
+  virtual ~HistoryStore() = default;
+
+  // The id of a job centre by code; NOT_FOUND when unknown.
+  virtual absl::StatusOr<int64_t> FindCentre(const std::string& code) = 0;
+
+  // Everything recorded for the job centre. NOT_FOUND when it does not exist.
+  virtual absl::StatusOr<std::shared_ptr<const CentreHistory>> Load(int64_t centre_id) = 0;
+
+  // A new history equal to `base` with the cases in `case_ids` (re-)read and the small tables
+  // (catalogue, organisation, metrics, targets, dialogues) read again; cases not in `base` are
+  // added. Consistent: everything is read in one snapshot of the database.
+  virtual absl::StatusOr<std::shared_ptr<const CentreHistory>> Refresh(
+      const CentreHistory& base, const std::vector<int64_t>& case_ids) = 0;
+
+  // Appends a target; returns it as stored (with set_at). The metric must exist (NOT_FOUND).
+  virtual absl::StatusOr<MilestoneTargetRecord> AddTarget(const NewMilestoneTarget& target) = 0;
+
+  // Stores a dialogue and returns its id. With an idempotency key already used for the same
+  // caseworker and day, returns the first dialogue's id and stores nothing; used for another
+  // dialogue it is ALREADY_EXISTS.
+  virtual absl::StatusOr<int64_t> AddDialogue(const NewDialogue& dialogue) = 0;
+};
+
+// The PostgreSQL implementation. Thread-safe (each call leases its own connection).
+class PgHistoryStore final : public HistoryStore {
+ public:
+  explicit PgHistoryStore(PgPool& pool) : pool_(pool) {}
+
+  absl::StatusOr<int64_t> FindCentre(const std::string& code) override;
+  absl::StatusOr<std::shared_ptr<const CentreHistory>> Load(int64_t centre_id) override;
+  absl::StatusOr<std::shared_ptr<const CentreHistory>> Refresh(
+      const CentreHistory& base, const std::vector<int64_t>& case_ids) override;
+  absl::StatusOr<MilestoneTargetRecord> AddTarget(const NewMilestoneTarget& target) override;
+  absl::StatusOr<int64_t> AddDialogue(const NewDialogue& dialogue) override;
+
+ private:
+  PgPool& pool_;
+};
+
+}  // namespace forecast::fsvc
+
+#endif  // SERVICES_FORECAST_HISTORY_STORE_H_
