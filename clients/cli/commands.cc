@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <random>
 #include <sstream>
 
@@ -290,6 +291,58 @@ int AddAction(const CommandEnv& env, const std::string& case_ref, const ActionIn
     request.set_idempotency_key(key);
     return stub.AddAction(&context, request, updated);
   });
+}
+
+int ImportActions(const CommandEnv& env, const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return Fail(env, absl::NotFoundError(absl::StrCat(file, ": cannot be read")));
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string content = text.str();
+  CsvReader reader(content);
+  CsvRecord header;
+  const std::vector<std::string> columns = {"case_ref", "description", "owner", "due_on"};
+  if (!reader.Next(&header) || header.fields != columns) {
+    *env.err << "forecastctl: " << file << ": the header must be case_ref,description,owner,due_on\n";
+    return 1;
+  }
+  auto stub = CaseStub(env);
+  int64_t added = 0, failed = 0;
+  CsvRecord record;
+  while (reader.Next(&record)) {
+    if (!record.problem.empty() || record.fields.size() != columns.size()) {
+      *env.out << file << ":" << record.line << ": "
+               << (record.problem.empty() ? "wrong number of fields" : record.problem) << "\n";
+      ++failed;
+      continue;
+    }
+    absl::StatusOr<v1::Case> current = ReadCase(env, *stub, record.fields[0]);
+    grpc::Status status;
+    if (current.ok()) {
+      grpc::ClientContext context;
+      PrepareContext(&context, env.identity, kCallTimeout);
+      v1::AddActionRequest request;
+      request.set_case_ref(record.fields[0]);
+      request.set_base_version(current->version());
+      request.set_description(record.fields[1]);
+      request.set_owner(record.fields[2]);
+      request.set_due_on(record.fields[3]);
+      request.set_idempotency_key(NewIdempotencyKey());
+      v1::Case updated;
+      status = stub->AddAction(&context, request, &updated);
+    }
+    const absl::Status result = current.ok() ? FromGrpc(status) : current.status();
+    if (result.ok()) {
+      ++added;
+    } else {
+      *env.out << file << ":" << record.line << ": " << result.message() << "\n";
+      ++failed;
+    }
+  }
+  *env.out << "added " << added << " action(s)";
+  if (failed > 0) *env.out << "; " << failed << " row(s) failed";
+  *env.out << "\n";
+  return failed == 0 ? 0 : 1;
 }
 
 int FollowUpAction(const CommandEnv& env, const std::string& case_ref, const FollowUpInput& in) {

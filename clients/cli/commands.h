@@ -45,6 +45,10 @@ struct ActionInput {
 };
 int AddAction(const CommandEnv& env, const std::string& case_ref, const ActionInput& in);
 
+// Adds one action per row of a CSV file (case_ref,description,owner,due_on), each as its own
+// write on the case's current version. Rows that fail are reported with their line.
+int ImportActions(const CommandEnv& env, const std::string& file);
+
 struct FollowUpInput {
   int64_t action_id = 0;
   std::string result;  // done, not-done, postponed

@@ -69,6 +69,9 @@ int main(int argc, char** argv) {
   action_add->add_option("--due", action_in.due_on, "due date YYYY-MM-DD")->required();
   action_add->add_option("--owner", action_in.owner, "staff code (default: you)");
   action_add->add_flag("--agreed", action_in.agreed, "agreed in a dialogue");
+  std::string actions_file;
+  auto* action_import = action->add_subcommand("import", "add actions from a CSV: case_ref,description,owner,due_on");
+  action_import->add_option("--file", actions_file, "the CSV file")->required();
   forecast::cli::FollowUpInput follow;
   auto* follow_up = action->add_subcommand("follow-up", "record the follow-up of an action");
   follow_up->add_option("case_ref", case_ref, "case reference")->required();
@@ -181,6 +184,7 @@ int main(int argc, char** argv) {
   if (show->parsed()) return forecast::cli::ShowCase(env, case_ref, f);
   if (expect->parsed()) return forecast::cli::RecordExpectation(env, case_ref, expectation);
   if (action_add->parsed()) return forecast::cli::AddAction(env, case_ref, action_in);
+  if (action_import->parsed()) return forecast::cli::ImportActions(env, actions_file);
   if (follow_up->parsed()) return forecast::cli::FollowUpAction(env, case_ref, follow);
   if (close->parsed()) return forecast::cli::CloseCase(env, case_ref, on, outcome);
   if (reopen->parsed()) return forecast::cli::ReopenCase(env, case_ref, on);

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Command 1 of the README: the whole product on one machine, with a synthetic job centre.
+#   bash deploy/demo.sh
+# Installs and builds (deploy/scripts/setup.sh), starts a private PostgreSQL cluster with its
+# data in .var/demo-pg, applies the migrations, loads the demo job centre once (three years of
+# history for six teams; skipped when already loaded), starts the case service, the forecast
+# service and the gateway with the web app, prints the address and a login per role, and runs
+# until Ctrl-C, then stops everything. Logs go to .var/demo-logs/.
+# Ports: gateway 8080, case service 50051, forecast service 50052 when free, else free ones
+# (override with DEMO_HTTP_PORT, DEMO_CASE_PORT, DEMO_FORECAST_PORT).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/demo-lib.sh
+source "$root/deploy/scripts/demo-lib.sh"
+start=$(date +%s)
+var=$root/.var
+logs=$var/demo-logs
+build=$root/build
+bin=$build
+centre=DEMO
+mkdir -p "$logs"
+
+bash "$root/deploy/scripts/setup.sh" "$build"
+# Binaries by name wherever the build put them.
+declare -A exe
+for name in forecast-migrate forecast-admin case-service forecast-service gateway forecastctl; do
+  path=$(find "$build" -type f -name "$name" -perm -u+x 2>/dev/null | head -n 1)
+  if [ -z "$path" ]; then echo "!! $name was not built" >&2; exit 1; fi
+  exe[$name]=$path
+done
+bin=$var/demo-bin
+mkdir -p "$bin"
+for name in "${!exe[@]}"; do ln -sf "${exe[$name]}" "$bin/$name"; done
+
+DEMO_PIDS=()
+DEMO_NAMES=()
+pgdir=$var/demo-pg
+cleanup() {
+  trap - EXIT INT TERM
+  echo
+  echo "== stopping the services and PostgreSQL"
+  stop_services
+  bash "$root/deploy/scripts/pg.sh" stop "$pgdir"
+  echo "== stopped"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+pg_port=$(bash "$root/deploy/scripts/pg.sh" start "$pgdir")
+echo "== PostgreSQL on port $pg_port (data in $pgdir)"
+admin_conn="host=127.0.0.1 port=$pg_port user=postgres dbname=postgres"
+if [ -z "$(psql "$admin_conn" -qtAX -c "SELECT 1 FROM pg_database WHERE datname = 'jobcentre'")" ]; then
+  psql "$admin_conn" -q -c "CREATE DATABASE jobcentre" >/dev/null
+fi
+conninfo="host=127.0.0.1 port=$pg_port user=postgres dbname=jobcentre"
+"$bin/forecast-migrate" "$conninfo" "$root/deploy/migrations" | sed 's/^/== /'
+
+case_port=${DEMO_CASE_PORT:-$(port_or_free 50051)}
+forecast_port=${DEMO_FORECAST_PORT:-$(port_or_free 50052)}
+http_port=${DEMO_HTTP_PORT:-$(port_or_free 8080)}
+case_addr=127.0.0.1:$case_port
+forecast_addr=127.0.0.1:$forecast_port
+
+start_service case-service "$logs/case-service.log" \
+  "$bin/case-service" --db "$conninfo" --port "$case_port" --migrations "$root/deploy/migrations"
+wait_for_line "${DEMO_PIDS[-1]}" "$logs/case-service.log" "listening on" 60
+echo "== case service on $case_addr"
+
+bash "$root/deploy/scripts/demo-load.sh" "$bin" "$conninfo" "$case_addr" "$centre" "$var/demo-data" \
+  2>&1 | tee "$logs/load.log"
+
+start_service forecast-service "$logs/forecast-service.log" \
+  "$bin/forecast-service" --db "$conninfo" --port "$forecast_port"
+wait_for_line "${DEMO_PIDS[-1]}" "$logs/forecast-service.log" "listening on" 120
+echo "== forecast service on $forecast_addr"
+
+start_service gateway "$logs/gateway.log" \
+  "$bin/gateway" --port "$http_port" --case "$case_addr" --forecast "$forecast_addr" \
+  --web "$root/clients/web/dist" --demo-password demo
+wait_for_line "${DEMO_PIDS[-1]}" "$logs/gateway.log" "listening on" 60
+for _ in $(seq 100); do http_ok "http://127.0.0.1:$http_port/" && break; sleep 0.2; done
+http_ok "http://127.0.0.1:$http_port/" || { echo "!! the gateway does not answer" >&2; exit 1; }
+
+# One login per role, read from the loaded organisation.
+first() { psql "$conninfo" -qtAX -c "SELECT s.code FROM staff s JOIN job_centre j ON j.id = s.job_centre_id
+  WHERE j.code = '$centre' AND s.role = '$1' AND s.active ORDER BY s.code LIMIT 1"; }
+caseworker=$(first CASEWORKER)
+leader=$(psql "$conninfo" -qtAX -c "SELECT s.code FROM staff s JOIN job_centre j ON j.id = s.job_centre_id
+  JOIN org_unit t ON t.id = s.team_id WHERE j.code = '$centre' AND s.role = 'TEAM_LEADER'
+  AND t.code = (SELECT t2.code FROM staff c JOIN org_unit t2 ON t2.id = c.team_id
+                WHERE c.job_centre_id = j.id AND c.code = '$caseworker') LIMIT 1")
+manager=$(first MANAGER)
+admin=$(first ADMIN)
+
+cat <<TEXT
+
+==================================================================================
+ Jobcentre Forecast demo is running (ready in $(( $(date +%s) - start )) s)
+
+   Web app:      http://127.0.0.1:$http_port/
+   Job centre:   $centre            password for every login: demo
+
+   Caseworker:   $caseworker
+   Team leader:  $leader   (the caseworker's team)
+   Manager:      $manager
+   Admin:        $admin
+
+   Command line: $bin/forecastctl login --server $case_addr \\
+                   --forecast $forecast_addr --job-centre $centre --staff $leader
+                 $bin/forecastctl projection --scope ALL
+   gRPC (reflection): case service $case_addr, forecast service $forecast_addr
+   Logs:         $logs/
+ Press Ctrl-C to stop.
+==================================================================================
+TEXT
+
+# Run until Ctrl-C, or until a service ends on its own.
+while true; do
+  for i in "${!DEMO_PIDS[@]}"; do
+    if ! kill -0 "${DEMO_PIDS[$i]}" 2>/dev/null; then
+      echo "!! ${DEMO_NAMES[$i]} stopped; see $logs/${DEMO_NAMES[$i]}.log" >&2
+      exit 1
+    fi
+  done
+  sleep 1
+done

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Loads the synthetic demo job centre into a running case service, once:
+#   demo-load.sh BIN_DIR CONNINFO CASE_ADDR CENTRE DATA_DIR
+# Creates the job centre, its departments, teams and staff (forecast-admin), then imports the
+# generated cases with their history (forecastctl import, as the admin) and the open cases' next
+# actions (as the manager). Skips everything when the job centre already has cases, so a re-run
+# of the demo keeps what people changed.
+set -euo pipefail
+bin=${1:?bin dir}
+conninfo=${2:?conninfo}
+case_addr=${3:?case service address}
+centre=${4:?job centre code}
+data=${5:?data dir}
+
+sql() { psql "$conninfo" -v ON_ERROR_STOP=1 -qtAX -c "$1"; }
+
+cases=$(sql "SELECT count(*) FROM cases c JOIN job_centre j ON j.id = c.job_centre_id WHERE j.code = '$centre'")
+if [ "$cases" -gt 0 ]; then
+  echo "== job centre $centre already has $cases cases; not loading again"
+  exit 0
+fi
+
+echo "== generating the synthetic job centre into $data"
+"$bin/forecastctl" generate-demo --out "$data" --size demo
+
+# The organisation, from units.csv and staff.csv (header row, no quoted commas in them).
+if [ -z "$(sql "SELECT 1 FROM job_centre WHERE code = '$centre'")" ]; then
+  "$bin/forecast-admin" --db "$conninfo" create-job-centre --code "$centre" --name "Jobcenter Demo"
+fi
+existing_units=" $(sql "SELECT string_agg(u.code, ' ') FROM org_unit u JOIN job_centre j ON j.id = u.job_centre_id WHERE j.code = '$centre'") "
+tail -n +2 "$data/units.csv" | while IFS=, read -r code name kind parent; do
+  [[ "$existing_units" == *" $code "* ]] && continue
+  args=(--db "$conninfo" add-unit --job-centre "$centre" --code "$code" --name "$name" --kind "$kind")
+  [ -n "$parent" ] && args+=(--parent "$parent")
+  "$bin/forecast-admin" "${args[@]}" >/dev/null
+done
+existing_staff=" $(sql "SELECT string_agg(s.code, ' ') FROM staff s JOIN job_centre j ON j.id = s.job_centre_id WHERE j.code = '$centre'") "
+tail -n +2 "$data/staff.csv" | while IFS=, read -r code name role team; do
+  [[ "$existing_staff" == *" $code "* ]] && continue
+  args=(--db "$conninfo" add-staff --job-centre "$centre" --code "$code" --name "$name" --role "$role")
+  [ -n "$team" ] && args+=(--team "$team")
+  "$bin/forecast-admin" "${args[@]}" >/dev/null
+done
+echo "== organisation: $(sql "SELECT count(*) FROM org_unit u JOIN job_centre j ON j.id = u.job_centre_id WHERE j.code = '$centre'") units, $(sql "SELECT count(*) FROM staff s JOIN job_centre j ON j.id = s.job_centre_id WHERE j.code = '$centre'") staff"
+
+echo "== importing cases and their history (all or nothing)"
+"$bin/forecastctl" --server "$case_addr" --job-centre "$centre" --staff ADM1 \
+  import --dir "$data" --create-missing-staff
+
+echo "== recording the open cases' next actions"
+"$bin/forecastctl" --server "$case_addr" --job-centre "$centre" --staff MGR1 \
+  action import --file "$data/actions.csv"
