@@ -231,12 +231,25 @@ double CalibrationModel::ExpectedOutcomeWeight(RiskIndex risk) const {
 }
 
 double CalibrationModel::CaseworkerFactor(CaseworkerIndex caseworker, int32_t lead) const {
+  if (caseworker < 0 || caseworker >= num_caseworkers_) return 1.0;
   return caseworker_factor_[static_cast<size_t>(caseworker) * kNumLeadBuckets + LeadBucket(lead)];
 }
 
-double CalibrationModel::MeanSlip(CaseworkerIndex caseworker) const { return slip_[caseworker]; }
-double CalibrationModel::RawMeanSlip(CaseworkerIndex caseworker) const { return raw_slip_[caseworker]; }
-double CalibrationModel::SlipWeight(CaseworkerIndex caseworker) const { return slip_weight_[caseworker]; }
-double CalibrationModel::TeamMeanSlip(TeamIndex team) const { return team_slip_[team]; }
+double CalibrationModel::MeanSlip(CaseworkerIndex caseworker) const {
+  if (caseworker < 0 || caseworker >= num_caseworkers_) return 0.0;
+  return slip_[caseworker];
+}
+double CalibrationModel::RawMeanSlip(CaseworkerIndex caseworker) const {
+  if (caseworker < 0 || caseworker >= num_caseworkers_) return 0.0;
+  return raw_slip_[caseworker];
+}
+double CalibrationModel::SlipWeight(CaseworkerIndex caseworker) const {
+  if (caseworker < 0 || caseworker >= num_caseworkers_) return 0.0;
+  return slip_weight_[caseworker];
+}
+double CalibrationModel::TeamMeanSlip(TeamIndex team) const {
+  if (team < 0 || team >= num_teams_) return 0.0;
+  return team_slip_[team];
+}
 
 }  // namespace forecasting

@@ -168,19 +168,7 @@ CountSummary CountSum::Summarise(double lower, double upper) const {
     s.method = IntervalMethod::kExact;
     return s;
   }
-  if (k2_ > kExactVarianceLimit) {
-    // Cornish-Fisher with skewness, continuity corrected: accurate here to well under a case.
-    const double sd = std::sqrt(k2_), gamma = k3_ / (k2_ * sd);
-    auto quantile = [&](double q) {
-      const double z = NormalQuantile(q);
-      const double x = k1_ + sd * (z + (z * z - 1) * gamma / 6.0);
-      return std::max(0.0, std::ceil(x - 0.5));
-    };
-    s.p10 = constant_ + quantile(lower);
-    s.p90 = constant_ + quantile(upper);
-    s.method = IntervalMethod::kSkewNormal;
-    return s;
-  }
+  if (k2_ > kExactVarianceLimit) return SkewNormalSummary(constant_, k1_, k2_, k3_, lower, upper);
   Pmf pmf;
   if (!overflowed_) {
     for (const Group& g : groups_) {
@@ -198,6 +186,28 @@ CountSummary CountSum::Summarise(double lower, double upper) const {
   if (poisson_ > 0) pmf.Convolve(PoissonPmf(poisson_));
   s.p10 = constant_ + static_cast<double>(Quantile(pmf, lower));
   s.p90 = constant_ + static_cast<double>(Quantile(pmf, upper));
+  return s;
+}
+
+CountSummary SkewNormalSummary(double constant, double k1, double k2, double k3, double lower,
+                               double upper) {
+  CountSummary s;
+  s.mean = constant + k1;
+  s.variance = k2;
+  s.method = IntervalMethod::kSkewNormal;
+  if (k2 <= 0) {
+    s.p10 = s.p90 = constant + k1;
+    return s;
+  }
+  // Cornish-Fisher with skewness, continuity corrected: accurate here to well under a case.
+  const double sd = std::sqrt(k2), gamma = k3 / (k2 * sd);
+  auto quantile = [&](double q) {
+    const double z = NormalQuantile(q);
+    const double x = k1 + sd * (z + (z * z - 1) * gamma / 6.0);
+    return std::max(0.0, std::ceil(x - 0.5));
+  };
+  s.p10 = constant + quantile(lower);
+  s.p90 = constant + quantile(upper);
   return s;
 }
 

@@ -61,6 +61,11 @@ class CountSum {
   std::vector<double> bin_n_, bin_p_;  // log-binned (multiplicity, sum of p * multiplicity)
 };
 
+// The skew-normal (Cornish-Fisher) summary of `constant` plus a random count with cumulants
+// k1, k2, k3: what CountSum::Summarise uses above kExactVarianceLimit. Pure; thread-safe.
+CountSummary SkewNormalSummary(double constant, double k1, double k2, double k3,
+                               double lower = 0.1, double upper = 0.9);
+
 // The exact pmf of a sum of independent Bernoulli(p_i) (Poisson-binomial), by the O(n^2) DP.
 // For tests and small inputs. Pure; thread-safe.
 std::vector<double> PoissonBinomialPmf(const std::vector<double>& p);

@@ -1,0 +1,500 @@
+#include "forecasting/projector.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace forecasting {
+namespace {
+
+constexpr int32_t kChunk = 1024;          // profiles per column block
+constexpr int32_t kCalibratedMinLead = -4;  // leads at or below share the "long passed" bucket
+constexpr int32_t kCalibratedLeadSpan = 13;  // leads >= 13 share the last bucket
+
+// What determines one case's distribution under a model; cases with equal profiles have equal
+// distributions, so each profile is computed once.
+struct Profile {
+  bool planned = false;  // has an expectation used by the model; else the baseline is used
+  CaseTypeIndex type = 0;
+  RiskIndex risk = 0;
+  int32_t lead = 0;      // expected month - first month (clamped per model)
+  OutcomeIndex outcome = 0;
+  CaseworkerIndex caseworker = -1;
+  TeamIndex team = -1;
+  int32_t duration = 0;  // months since opening at the first month (clamped)
+};
+
+// Rows of the per-profile block: closures per month x outcome, closures per month (all
+// outcomes), cumulative closures by month end, and still open at month end.
+struct RowLayout {
+  int32_t K, H;
+  int32_t rows() const { return (K + 3) * H; }
+  int32_t cell(int32_t h, int32_t o) const { return h * K + o; }
+  int32_t all(int32_t h) const { return K * H + h; }
+  int32_t cumulative(int32_t h) const { return K * H + H + h; }
+  int32_t open(int32_t h) const { return K * H + 2 * H + h; }
+};
+
+class ProfileBuilder {
+ public:
+  ProfileBuilder(const FittedModels& models, MonthIndex first, ModelKind kind, int32_t horizon)
+      : m_(models), first_(first), kind_(kind), H_(horizon) {
+    const Catalogue& c = models.catalogue;
+    T_ = c.num_case_types();
+    R_ = c.num_risks();
+    K_ = c.num_outcomes();
+    W_ = c.num_caseworkers();
+    D_ = models.baseline.max_duration() + 1;
+    if (kind == ModelKind::kAsPlanned) {
+      lead_slots_ = H_ + 2;  // passed, 0..H-1, beyond the horizon
+    } else {
+      lead_slots_ = H_ + kCalibratedLeadSpan - kCalibratedMinLead + 1;
+    }
+    const uint64_t planned_space = static_cast<uint64_t>(T_) * R_ * lead_slots_ * K_ *
+                                   (kind == ModelKind::kCalibrated ? std::max(W_, 1) : 1);
+    planned_space_ = kind == ModelKind::kBaseline ? 0 : planned_space;
+    key_space_ = planned_space_ + static_cast<uint64_t>(T_) * D_;
+  }
+
+  uint64_t key_space() const { return key_space_; }
+
+  Profile Make(const OpenCase& oc) const {
+    Profile p;
+    p.type = oc.case_type;
+    p.caseworker = oc.caseworker;
+    p.team = oc.team;
+    p.duration = std::clamp(first_ - oc.opened_month, 0, D_ - 1);
+    if (kind_ == ModelKind::kBaseline || !oc.expectation.has_value()) return p;
+    const Expectation& e = *oc.expectation;
+    p.planned = true;
+    p.risk = e.risk;
+    p.outcome = e.expected_outcome;
+    const int32_t lead = e.expected_month - first_;
+    if (kind_ == ModelKind::kAsPlanned) {
+      p.lead = lead < 0 ? -1 : std::min(lead, H_);
+    } else {
+      p.lead = std::clamp(lead, kCalibratedMinLead, H_ + kCalibratedLeadSpan);
+    }
+    return p;
+  }
+
+  uint64_t Key(const Profile& p) const {
+    if (!p.planned) return planned_space_ + static_cast<uint64_t>(p.type) * D_ + p.duration;
+    const int32_t slot = kind_ == ModelKind::kAsPlanned ? p.lead + 1 : p.lead - kCalibratedMinLead;
+    uint64_t key = static_cast<uint64_t>(kind_ == ModelKind::kCalibrated ? p.caseworker : 0);
+    key = key * T_ + p.type;
+    key = key * R_ + p.risk;
+    key = key * lead_slots_ + slot;
+    return key * K_ + p.outcome;
+  }
+
+  // Fills the K*H + 1 entries of the case distribution (last: still open after the horizon).
+  void Fill(const Profile& p, double* out) const {
+    std::fill(out, out + static_cast<size_t>(K_) * H_ + 1, 0.0);
+    const BaselineModel& base = m_.baseline;
+    double survive = 1.0;
+    if (!p.planned) {
+      for (int32_t h = 0; h < H_; ++h) {
+        const double hz = base.Hazard(p.type, p.duration + h);
+        const double closing = survive * hz;
+        for (int32_t o = 0; o < K_; ++o) {
+          out[h * K_ + o] = closing * base.OutcomeShare(p.type, p.duration + h, o);
+        }
+        survive -= closing;
+      }
+    } else if (kind_ == ModelKind::kAsPlanned) {
+      // The planned month gets the risk's probability (half of it when the month has passed
+      // and the case is still open: the plan has already slipped once); the rest closes
+      // geometrically from the month after, at the type's mean hazard and outcome mix.
+      double planned = m_.catalogue.risk_probability[p.risk];
+      int32_t month = p.lead;
+      if (p.lead < 0) {
+        planned *= 0.5;
+        month = 0;
+      }
+      if (month >= H_) {
+        out[static_cast<size_t>(K_) * H_] = 1.0;
+        return;
+      }
+      out[month * K_ + p.outcome] = planned;
+      survive = 1.0 - planned;
+      const double g = base.TypeHazard(p.type);
+      for (int32_t h = month + 1; h < H_; ++h) {
+        const double closing = survive * g;
+        for (int32_t o = 0; o < K_; ++o) out[h * K_ + o] = closing * base.OutcomeMix(p.type, o);
+        survive -= closing;
+      }
+    } else {
+      // Calibrated: the learned hazard at each month's lead, for this caseworker.
+      const CalibrationModel& cal = m_.calibration;
+      const double a = cal.ExpectedOutcomeWeight(p.risk);
+      for (int32_t h = 0; h < H_; ++h) {
+        const double hz = cal.Hazard(p.type, p.risk, p.lead - h, p.team, p.caseworker);
+        const double closing = survive * hz;
+        for (int32_t o = 0; o < K_; ++o) out[h * K_ + o] = closing * (1 - a) * base.OutcomeMix(p.type, o);
+        out[h * K_ + p.outcome] += closing * a;
+        survive -= closing;
+      }
+    }
+    out[static_cast<size_t>(K_) * H_] = std::max(0.0, survive);
+  }
+
+  // The full block column: the distribution plus derived rows (see RowLayout).
+  void FillBlock(const Profile& p, double* col, std::vector<double>& scratch) const {
+    const RowLayout L{K_, H_};
+    scratch.resize(static_cast<size_t>(K_) * H_ + 1);
+    Fill(p, scratch.data());
+    std::copy(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(K_) * H_, col);
+    double cumulative = 0;
+    for (int32_t h = 0; h < H_; ++h) {
+      double all = 0;
+      for (int32_t o = 0; o < K_; ++o) all += scratch[static_cast<size_t>(h) * K_ + o];
+      cumulative += all;
+      col[L.all(h)] = all;
+      col[L.cumulative(h)] = std::min(1.0, cumulative);
+      col[L.open(h)] = std::max(0.0, 1.0 - cumulative);
+    }
+  }
+
+  std::vector<std::string> Reasons(const OpenCase& oc, const Profile& p) const;
+
+ private:
+  const FittedModels& m_;
+  MonthIndex first_;
+  ModelKind kind_;
+  int32_t H_, T_ = 0, R_ = 0, K_ = 0, W_ = 0, D_ = 0, lead_slots_ = 0;
+  uint64_t planned_space_ = 0, key_space_ = 0;
+};
+
+std::string Code(const std::vector<std::string>& codes, int32_t i) {
+  if (i >= 0 && i < static_cast<int32_t>(codes.size()) && !codes[i].empty()) return codes[i];
+  return absl::StrCat("#", i);
+}
+
+std::string Percent(double p) { return absl::StrFormat("%.0f%%", 100.0 * p); }
+
+std::vector<std::string> ProfileBuilder::Reasons(const OpenCase& oc, const Profile& p) const {
+  const Catalogue& c = m_.catalogue;
+  std::vector<std::string> reasons;
+  const std::string type = Code(c.case_types, oc.case_type);
+  if (!oc.expectation.has_value()) {
+    reasons.push_back("No expectation recorded: projected by the baseline for its case type and "
+                      "duration.");
+  }
+  if (!p.planned) {
+    reasons.push_back(absl::StrCat(
+        type, " cases open ", p.duration, " months close at ",
+        Percent(m_.baseline.Hazard(p.type, p.duration)),
+        " a month (competing risks by case type and duration, from ",
+        static_cast<int64_t>(m_.baseline.Exposure(p.type, p.duration)), " case-months)."));
+  } else {
+    const Expectation& e = *oc.expectation;
+    const std::string outcome = Code(c.outcomes, e.expected_outcome);
+    const std::string risk = Code(c.risks, e.risk);
+    const bool passed = e.expected_month < first_;
+    reasons.push_back(absl::StrCat("Expected ", outcome, " in ", FormatMonth(e.expected_month),
+                                   " with ", risk, " risk (recorded ",
+                                   FormatMonth(e.recorded_month), ")."));
+    if (passed) {
+      reasons.push_back(absl::StrCat("The expected month has passed and the case is still open (",
+                                     first_ - e.expected_month, " months)."));
+    }
+    if (kind_ == ModelKind::kAsPlanned) {
+      const double planned = c.risk_probability[e.risk] * (passed ? 0.5 : 1.0);
+      reasons.push_back(absl::StrCat(
+          "As planned: ", Percent(planned), " to close ", passed ? "this month" : "in that month",
+          passed ? " (half the risk's probability, as the plan has slipped)" : "",
+          "; otherwise it closes at ", Percent(m_.baseline.TypeHazard(p.type)),
+          " a month with the outcome mix of ", type, " cases."));
+    } else {
+      const CalibrationModel& cal = m_.calibration;
+      const int32_t lead = e.expected_month - first_;
+      reasons.push_back(absl::StrCat(
+          "Calibrated on ", cal.person_months(), " case-months of past expectations: at this lead (",
+          lead, " months) such cases close ", Percent(cal.Hazard(p.type, p.risk, lead, -1, -1)),
+          " of months at the centre; this caseworker's factor is ",
+          absl::StrFormat("%.2f", cal.CaseworkerFactor(oc.caseworker, lead)), "."));
+      reasons.push_back(absl::StrCat("The caseworker's expectations slip ",
+                                     absl::StrFormat("%+.1f", cal.MeanSlip(oc.caseworker)),
+                                     " months on average (shrunk toward the team); ",
+                                     Percent(cal.ExpectedOutcomeWeight(e.risk)),
+                                     " of closures follow the expected outcome."));
+    }
+  }
+  if (oc.action_overdue) reasons.push_back("Its next action is overdue.");
+  return reasons;
+}
+
+// Groups the cases into profiles: a dense table when the key space is small, else a hash map.
+struct Grouping {
+  std::vector<Profile> profiles;
+  std::vector<double> counts;
+};
+
+template <typename ForEachCase>
+Grouping GroupCases(const ProfileBuilder& builder, ForEachCase&& for_each) {
+  Grouping g;
+  auto add = [&](const Profile& p, uint64_t key, auto& index) {
+    (void)key;
+    if (index < 0) {
+      index = static_cast<int32_t>(g.profiles.size());
+      g.profiles.push_back(p);
+      g.counts.push_back(0.0);
+    }
+    g.counts[index] += 1.0;
+  };
+  if (builder.key_space() <= (uint64_t{1} << 22)) {
+    std::vector<int32_t> dense(builder.key_space(), -1);
+    for_each([&](const OpenCase& oc) {
+      const Profile p = builder.Make(oc);
+      const uint64_t key = builder.Key(p);
+      add(p, key, dense[key]);
+    });
+  } else {
+    absl::flat_hash_map<uint64_t, int32_t> map;
+    for_each([&](const OpenCase& oc) {
+      const Profile p = builder.Make(oc);
+      const uint64_t key = builder.Key(p);
+      auto [it, inserted] = map.try_emplace(key, -1);
+      add(p, key, it->second);
+    });
+  }
+  return g;
+}
+
+absl::Status CheckHorizon(int32_t horizon) {
+  if (horizon < 1 || horizon > kMaxHorizonMonths) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("horizon_months: ", horizon, " is not in 1..", kMaxHorizonMonths));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Projector> Projector::Create(const Portfolio& portfolio, const FittedModels& models) {
+  if (auto s = ValidateCatalogue(models.catalogue); !s.ok()) return s;
+  if (auto s = ValidatePortfolio(models.catalogue, portfolio); !s.ok()) return s;
+  if (models.baseline.num_outcomes() != models.catalogue.num_outcomes()) {
+    return absl::FailedPreconditionError("models: not fitted (use FittedModels::Fit)");
+  }
+  return Projector(&portfolio, &models);
+}
+
+namespace {
+
+struct ProjectInputs {
+  const Portfolio* portfolio;
+  const FittedModels* models;
+  const int32_t* positions;  // null: every case
+  size_t n;
+};
+
+absl::StatusOr<Projection> ProjectImpl(const ProjectInputs& in, const ProjectionRequest& request) {
+  if (auto s = CheckHorizon(request.horizon_months); !s.ok()) return s;
+  const Portfolio& portfolio = *in.portfolio;
+  const FittedModels& models = *in.models;
+  const int32_t K = models.catalogue.num_outcomes(), H = request.horizon_months;
+  const MonthIndex first = portfolio.as_of_month;
+  const int64_t total = static_cast<int64_t>(portfolio.cases.size());
+  if (in.positions != nullptr) {
+    for (size_t i = 0; i < in.n; ++i) {
+      if (in.positions[i] < 0 || in.positions[i] >= total) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("case_positions[", i, "]: ", in.positions[i], " is out of range"));
+      }
+    }
+  }
+
+  Projection out;
+  out.model = request.model;
+  out.first_month = first;
+  out.horizon_months = H;
+  out.num_outcomes = K;
+  ProfileBuilder builder(models, first, request.model, H);
+  auto for_each = [&](auto&& f) {
+    if (in.positions == nullptr) {
+      for (const OpenCase& oc : portfolio.cases) f(oc);
+    } else {
+      for (size_t i = 0; i < in.n; ++i) f(portfolio.cases[in.positions[i]]);
+    }
+  };
+  for_each([&](const OpenCase& oc) {
+    ++out.open_cases;
+    if (oc.expectation.has_value()) {
+      ++out.cases_with_expectation;
+      if (oc.expectation->expected_month < first) ++out.passed_horizon;
+    }
+  });
+  out.cases_without_expectation = out.open_cases - out.cases_with_expectation;
+  const Grouping groups = GroupCases(builder, for_each);
+
+  // Inflow and the new cases still open at each month end (Poisson thinned by baseline survival).
+  std::vector<double> inflow(H, 0.0), inflow_open(H, 0.0);
+  if (request.inflow != nullptr) {
+    const int32_t T = models.catalogue.num_case_types();
+    if (request.inflow->num_case_types() != T) {
+      return absl::InvalidArgumentError("inflow: fitted for a different number of case types");
+    }
+    for (int32_t t = 0; t < T; ++t) {
+      for (int32_t j = 0; j < H; ++j) {
+        const double lambda = request.inflow->Expected(t, first + j);
+        inflow[j] += lambda;
+        double survive = 1.0;
+        for (int32_t h = j; h < H; ++h) {
+          survive *= 1.0 - models.baseline.Hazard(t, h - j);
+          inflow_open[h] += lambda * survive;
+        }
+      }
+    }
+  }
+
+  // Pass 1: cumulants of every row, one block of profile columns at a time.
+  const RowLayout L{K, H};
+  const int32_t R = L.rows();
+  const int32_t G = static_cast<int32_t>(groups.profiles.size());
+  Eigen::VectorXd k1 = Eigen::VectorXd::Zero(R), k2 = Eigen::VectorXd::Zero(R),
+                  k3 = Eigen::VectorXd::Zero(R);
+  Eigen::MatrixXd block(R, std::min(kChunk, std::max(G, 1)));
+  std::vector<double> scratch;
+  auto fill = [&](int32_t begin, int32_t end) {
+    for (int32_t j = begin; j < end; ++j) {
+      builder.FillBlock(groups.profiles[j], block.col(j - begin).data(), scratch);
+    }
+  };
+  for (int32_t begin = 0; begin < G; begin += kChunk) {
+    const int32_t end = std::min(G, begin + kChunk), n = end - begin;
+    fill(begin, end);
+    const auto P = block.leftCols(n).array();
+    const Eigen::Map<const Eigen::VectorXd> c(groups.counts.data() + begin, n);
+    k1.noalias() += P.matrix() * c;
+    if (request.with_intervals) {
+      const Eigen::ArrayXXd v = P * (1.0 - P);
+      k2.noalias() += v.matrix() * c;
+      k3.noalias() += (v * (1.0 - 2.0 * P)).matrix() * c;
+    }
+  }
+
+  // Rows with small variance get their exact (or binned) distribution in pass 2.
+  std::vector<double> extra_poisson(R, 0.0);
+  for (int32_t h = 0; h < H; ++h) extra_poisson[L.open(h)] = inflow_open[h];
+  std::vector<int32_t> small_rows;
+  if (request.with_intervals) {
+    for (int32_t r = 0; r < R; ++r) {
+      if (k2[r] + extra_poisson[r] <= kExactVarianceLimit) small_rows.push_back(r);
+    }
+  }
+  std::vector<CountSum> sums(small_rows.size());
+  if (!small_rows.empty()) {
+    for (int32_t begin = 0; begin < G; begin += kChunk) {
+      const int32_t end = std::min(G, begin + kChunk);
+      fill(begin, end);
+      for (size_t s = 0; s < small_rows.size(); ++s) {
+        const int32_t r = small_rows[s];
+        for (int32_t j = begin; j < end; ++j) sums[s].AddBernoulli(block(r, j - begin), groups.counts[j]);
+      }
+    }
+  }
+  std::vector<CountSummary> summary(R);
+  for (int32_t r = 0; r < R; ++r) {
+    summary[r].mean = k1[r] + extra_poisson[r];
+    summary[r].p10 = summary[r].p90 = summary[r].mean;
+  }
+  if (request.with_intervals) {
+    std::vector<bool> done(R, false);
+    for (size_t s = 0; s < small_rows.size(); ++s) {
+      const int32_t r = small_rows[s];
+      sums[s].AddPoisson(extra_poisson[r]);
+      summary[r] = sums[s].Summarise();
+      done[r] = true;
+    }
+    for (int32_t r = 0; r < R; ++r) {
+      if (done[r]) continue;
+      const double e = extra_poisson[r];
+      summary[r] = SkewNormalSummary(0.0, k1[r] + e, k2[r] + e, k3[r] + e);
+    }
+    for (int32_t r = 0; r < R; ++r) ++out.method_counts[static_cast<int>(summary[r].method)];
+  }
+
+  auto estimate = [](const CountSummary& s) { return Estimate{s.mean, s.p10, s.p90}; };
+  out.closures.resize(static_cast<size_t>(H) * (K + 1));
+  out.cumulative_closures.resize(H);
+  out.open.resize(H);
+  out.inflow.resize(H);
+  for (int32_t h = 0; h < H; ++h) {
+    for (int32_t o = 0; o < K; ++o) out.closures[static_cast<size_t>(h) * (K + 1) + o] = estimate(summary[L.cell(h, o)]);
+    out.closures[static_cast<size_t>(h) * (K + 1) + K] = estimate(summary[L.all(h)]);
+    out.cumulative_closures[h] = estimate(summary[L.cumulative(h)]);
+    out.open[h] = estimate(summary[L.open(h)]);
+    Estimate in_flow{inflow[h], inflow[h], inflow[h]};
+    if (request.with_intervals && inflow[h] > 0) {
+      CountSum s;
+      s.AddPoisson(inflow[h]);
+      const CountSummary cs = s.Summarise();
+      in_flow = Estimate{cs.mean, cs.p10, cs.p90};
+    }
+    out.inflow[h] = in_flow;
+  }
+  out.still_open_at_horizon = k1[L.open(H - 1)];
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<Projection> Projector::Project(absl::Span<const int32_t> case_positions,
+                                              const ProjectionRequest& request) const {
+  return ProjectImpl({portfolio_, models_, case_positions.data(), case_positions.size()}, request);
+}
+
+absl::StatusOr<Projection> Projector::ProjectAll(const ProjectionRequest& request) const {
+  return ProjectImpl({portfolio_, models_, nullptr, 0}, request);
+}
+
+absl::StatusOr<Eigen::MatrixXd> Projector::Distributions(absl::Span<const int32_t> case_positions,
+                                                         ModelKind model,
+                                                         int32_t horizon_months) const {
+  if (auto s = CheckHorizon(horizon_months); !s.ok()) return s;
+  const int32_t K = models_->catalogue.num_outcomes();
+  ProfileBuilder builder(*models_, portfolio_->as_of_month, model, horizon_months);
+  Eigen::MatrixXd out(static_cast<Eigen::Index>(K) * horizon_months + 1,
+                      static_cast<Eigen::Index>(case_positions.size()));
+  for (size_t i = 0; i < case_positions.size(); ++i) {
+    const int32_t pos = case_positions[i];
+    if (pos < 0 || pos >= static_cast<int32_t>(portfolio_->cases.size())) {
+      return absl::InvalidArgumentError(absl::StrCat("case_positions[", i, "]: ", pos, " is out of range"));
+    }
+    builder.Fill(builder.Make(portfolio_->cases[pos]), out.col(static_cast<Eigen::Index>(i)).data());
+  }
+  return out;
+}
+
+absl::StatusOr<CaseDistribution> Projector::Explain(int32_t case_position, ModelKind model,
+                                                    int32_t horizon_months) const {
+  if (auto s = CheckHorizon(horizon_months); !s.ok()) return s;
+  if (case_position < 0 || case_position >= static_cast<int32_t>(portfolio_->cases.size())) {
+    return absl::InvalidArgumentError(absl::StrCat("case_position: ", case_position, " is out of range"));
+  }
+  const OpenCase& oc = portfolio_->cases[case_position];
+  const int32_t K = models_->catalogue.num_outcomes();
+  ProfileBuilder builder(*models_, portfolio_->as_of_month, model, horizon_months);
+  const Profile p = builder.Make(oc);
+  CaseDistribution d;
+  d.case_id = oc.case_id;
+  d.model = model;
+  d.first_month = portfolio_->as_of_month;
+  d.horizon_months = horizon_months;
+  d.num_outcomes = K;
+  std::vector<double> column(static_cast<size_t>(K) * horizon_months + 1);
+  builder.Fill(p, column.data());
+  d.still_open_at_horizon = column.back();
+  column.pop_back();
+  d.probability = std::move(column);
+  d.reasons = builder.Reasons(oc, p);
+  return d;
+}
+
+}  // namespace forecasting
