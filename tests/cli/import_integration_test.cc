@@ -1,0 +1,224 @@
+// forecastctl against the real case service (its binary on port 0) and a real PostgreSQL
+// database: a CSV with bad rows imports nothing and the report names every bad row and field;
+// a good CSV imports and comes back identical through `export cases`.
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <pqxx/pqxx>
+
+#include "clients/cli/commands.h"
+#include "clients/cli/csv.h"
+#include "clients/cli/import_runner.h"
+#include "tests/cli/service_process.h"
+#include "tests/support/test_database.h"
+
+namespace forecast::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using forecast::testing::ServiceProcess;
+using forecast::testing::TestDatabase;
+
+// The organisation every test starts from: job centre T1 with the default catalogue, two teams,
+// three caseworkers, an admin and two own fields.
+void SeedOrganisation(const std::string& conninfo) {
+  pqxx::connection conn(conninfo);
+  pqxx::work tx(conn);
+  tx.exec0("INSERT INTO job_centre (code, name) VALUES ('T1', 'Test centre')");
+  tx.exec("SELECT seed_default_catalogue((SELECT id FROM job_centre WHERE code = 'T1'))");
+  tx.exec0(R"(
+    WITH c AS (SELECT id FROM job_centre WHERE code = 'T1'),
+    d AS (INSERT INTO org_unit (job_centre_id, code, name, kind) SELECT id, 'D1', 'Dept', 'DEPARTMENT' FROM c RETURNING id, job_centre_id)
+    INSERT INTO org_unit (job_centre_id, code, name, kind, parent_id)
+      SELECT d.job_centre_id, t.code, t.code, 'TEAM', d.id FROM d, (VALUES ('T01'), ('T02')) AS t(code))");
+  tx.exec0(R"(
+    INSERT INTO staff (job_centre_id, code, display_name, role, team_id)
+    SELECT j.id, s.code, s.code, s.role, u.id
+    FROM job_centre j
+    CROSS JOIN (VALUES ('ADM1', 'ADMIN', NULL), ('CW0101', 'CASEWORKER', 'T01'),
+                       ('CW0102', 'CASEWORKER', 'T01'), ('CW0201', 'CASEWORKER', 'T02')) AS s(code, role, team)
+    LEFT JOIN org_unit u ON u.job_centre_id = j.id AND u.code = s.team
+    WHERE j.code = 'T1')");
+  tx.exec0(R"(
+    INSERT INTO case_field (job_centre_id, code, label_da, label_en, field_type, choices, sort_order)
+    SELECT id, 'has_cv', 'Har CV', 'Has a CV', 'BOOL', '{}', 1 FROM job_centre WHERE code = 'T1'
+    UNION ALL
+    SELECT id, 'segment', 'Segment', 'Segment', 'CHOICE', '{ready,close,far}', 2 FROM job_centre WHERE code = 'T1')");
+  tx.commit();
+}
+
+int64_t Count(const std::string& conninfo, const std::string& table) {
+  pqxx::connection conn(conninfo);
+  pqxx::work tx(conn);
+  return tx.exec1("SELECT count(*) FROM " + table)[0].as<int64_t>();
+}
+
+void WriteFile(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+}
+
+// The data rows of a CSV file, sorted: "identical modulo order".
+std::vector<std::vector<std::string>> SortedRows(const std::string& text) {
+  CsvReader reader(text);
+  CsvRecord record;
+  std::vector<std::vector<std::string>> rows;
+  bool header = true;
+  while (reader.Next(&record)) {
+    EXPECT_EQ(record.problem, "");
+    if (!header) rows.push_back(record.fields);
+    header = false;
+  }
+  std::sort(rows.begin(), rows.end());
+  return rows;
+}
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+class ImportIntegrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = TestDatabase::Create();
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = std::move(*db);
+    SeedOrganisation(db_->conninfo());
+    auto service = ServiceProcess::Start({CASE_SERVICE_BIN, "--db", db_->conninfo(), "--port", "0"},
+                                         absl::Seconds(30));
+    ASSERT_TRUE(service.ok()) << service.status();
+    service_ = std::move(*service);
+    env_.identity = {service_->address(), "", "T1", "ADM1"};
+    env_.out = &out_;
+    env_.err = &err_;
+    dir_ = fs::temp_directory_path() / ("forecastctl-it-" + std::to_string(getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "in");
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::unique_ptr<TestDatabase> db_;
+  std::unique_ptr<ServiceProcess> service_;
+  CommandEnv env_;
+  std::ostringstream out_, err_;
+  fs::path dir_;
+};
+
+const char kGoodCases[] =
+    "case_ref,case_type,opened_on,team,caseworker,has_cv,segment\n"
+    "S-000001,SDP,2024-01-08,T01,CW0101,true,ready\n"
+    "S-000002,JAF,2024-02-12,T01,CW0102,false,\n"
+    "S-000003,KHA,2024-03-04,T02,CW0201,,far\n"
+    "\"S-000004\",RF,2024-03-05,T01,CW0101,,\n";
+const char kGoodExpectations[] =
+    "case_ref,recorded_on,recorded_by,expected_outcome,expected_month,risk\n"
+    "S-000001,2024-01-15,CW0101,ORDINARY_JOB,2024-06,MEDIUM\n"
+    "S-000001,2024-04-02,CW0101,ORDINARY_JOB,2024-08,HIGH\n"
+    "S-000002,2024-02-20,CW0102,FLEX_JOB,2025-01,LOW\n"
+    "S-000003,2024-03-10,CW0201,EDUCATION,2024-09,MEDIUM\n";
+const char kGoodClosures[] =
+    "case_ref,closed_on,outcome\n"
+    "S-000001,2024-08-20,ORDINARY_JOB\n";
+const char kGoodReassignments[] =
+    "case_ref,on,from,to\n"
+    "S-000002,2024-05-01,CW0102,CW0101\n";
+
+TEST_F(ImportIntegrationTest, GoodFilesImportAndRoundTripThroughExport) {
+  WriteFile(dir_ / "in" / "cases.csv", kGoodCases);
+  WriteFile(dir_ / "in" / "expectations.csv", kGoodExpectations);
+  WriteFile(dir_ / "in" / "closures.csv", kGoodClosures);
+  WriteFile(dir_ / "in" / "reassignments.csv", kGoodReassignments);
+
+  // A dry run checks everything and commits nothing.
+  ImportOptions dry;
+  dry.dry_run = true;
+  ASSERT_EQ(Import(env_, (dir_ / "in").string(), dry, false), 0) << out_.str() << err_.str();
+  EXPECT_NE(out_.str().find("dry run: every row is good (4 case(s), 4 expectation(s), 1 closure(s), 1 reassignment(s))"),
+            std::string::npos) << out_.str();
+  EXPECT_EQ(Count(db_->conninfo(), "cases"), 0);
+
+  ImportOptions options;
+  options.rows_per_chunk = 3;  // several chunks on the stream
+  out_.str("");
+  ASSERT_EQ(Import(env_, (dir_ / "in").string(), options, false), 0) << out_.str() << err_.str();
+  EXPECT_NE(out_.str().find("imported 4 case(s)"), std::string::npos) << out_.str();
+  EXPECT_EQ(Count(db_->conninfo(), "cases"), 4);
+  EXPECT_EQ(Count(db_->conninfo(), "expectation"), 4);
+
+  ASSERT_EQ(ExportCases(env_, (dir_ / "out").string()), 0) << err_.str();
+  for (const char* file : {"cases.csv", "expectations.csv", "closures.csv", "reassignments.csv"}) {
+    const std::string in = ReadFile(dir_ / "in" / file), out = ReadFile(dir_ / "out" / file);
+    EXPECT_EQ(SortedRows(in), SortedRows(out)) << file << " exported as:\n" << out;
+    EXPECT_EQ(in.substr(0, in.find('\n')), out.substr(0, out.find('\n'))) << file;  // same header
+  }
+}
+
+TEST_F(ImportIntegrationTest, BadRowsImportNothingAndEveryBadRowIsNamed) {
+  WriteFile(dir_ / "in" / "cases.csv",
+            "case_ref,case_type,opened_on,team,caseworker\n"
+            "S-000001,SDP,2024-01-08,T01,CW0101\n"      // 2 good
+            "S-000002,XYZ,2024-02-12,T01,CW0102\n"      // 3 case_type unknown
+            "S-000003,KHA,2024-13-04,T02,CW0201\n"      // 4 opened_on not a date
+            "S-000004,RF,2024-03-05,T01,NOBODY\n"       // 5 caseworker unknown
+            "S-000005,RF,2024-03-05,T01\n");            // 6 one field short (found locally)
+  WriteFile(dir_ / "in" / "expectations.csv",
+            "case_ref,recorded_on,recorded_by,expected_outcome,expected_month,risk\n"
+            "S-000001,2024-01-15,CW0101,ORDINARY_JOB,2024-06,MEDIUM\n"   // 2 good
+            "S-000001,2024-01-16,CW0101,ORDINARY_JOB,June,MEDIUM\n"      // 3 expected_month
+            "S-000001,2024-01-17,CW0101,ORDINARY_JOB,2024-07,EXTREME\n"  // 4 risk
+            "S-999999,2024-01-17,CW0101,ORDINARY_JOB,2024-07,LOW\n");    // 5 case_ref unknown
+  WriteFile(dir_ / "in" / "closures.csv", "case_ref,closed_on,outcome\nS-000001,2024-08-20,LOTTERY\n");
+  const int64_t staff_before = Count(db_->conninfo(), "staff");
+
+  ASSERT_EQ(Import(env_, (dir_ / "in").string(), ImportOptions{}, false), 1) << err_.str();
+  const std::string report = out_.str();
+  for (const char* expected : {"cases.csv:3: case_type: ", "cases.csv:4: opened_on: ",
+                               "cases.csv:5: caseworker: ", "cases.csv:6: the row has 4 field(s)",
+                               "expectations.csv:3: expected_month: ", "expectations.csv:4: risk: ",
+                               "expectations.csv:5: case_ref: ", "closures.csv:2: outcome: ",
+                               "nothing was committed"}) {
+    EXPECT_NE(report.find(expected), std::string::npos) << "missing \"" << expected << "\" in:\n" << report;
+  }
+  EXPECT_EQ(report.find("cases.csv:2:"), std::string::npos) << report;  // the good rows are not named
+  EXPECT_EQ(report.find("expectations.csv:2:"), std::string::npos) << report;
+  EXPECT_EQ(Count(db_->conninfo(), "cases"), 0);
+  EXPECT_EQ(Count(db_->conninfo(), "expectation"), 0);
+  EXPECT_EQ(Count(db_->conninfo(), "case_event"), 0);
+  EXPECT_EQ(Count(db_->conninfo(), "staff"), staff_before);
+
+  // The binary says the same and exits non-zero.
+  std::string output;
+  const int code = forecast::testing::RunCommand(
+      {FORECASTCTL_BIN, "--server", service_->address(), "--job-centre", "T1", "--staff", "ADM1",
+       "import", "--dir", (dir_ / "in").string()},
+      &output);
+  EXPECT_EQ(code, 1) << output;
+  EXPECT_NE(output.find("cases.csv:3: case_type: "), std::string::npos) << output;
+  EXPECT_EQ(Count(db_->conninfo(), "cases"), 0);
+}
+
+TEST_F(ImportIntegrationTest, UnknownStaffAreCreatedOnlyWhenTheAdminAsks) {
+  WriteFile(dir_ / "in" / "cases.csv",
+            "case_ref,case_type,opened_on,team,caseworker\nS-000010,SDP,2024-01-08,T09,CW0901\n");
+  ASSERT_EQ(Import(env_, (dir_ / "in").string(), ImportOptions{}, false), 1);
+  EXPECT_EQ(Count(db_->conninfo(), "cases"), 0);
+  ImportOptions create;
+  create.create_missing_staff = true;
+  out_.str("");
+  ASSERT_EQ(Import(env_, (dir_ / "in").string(), create, false), 0) << out_.str();
+  EXPECT_NE(out_.str().find("created 1 staff member(s)"), std::string::npos) << out_.str();
+  EXPECT_EQ(Count(db_->conninfo(), "cases"), 1);
+}
+
+}  // namespace
+}  // namespace forecast::cli
