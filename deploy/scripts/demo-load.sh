@@ -24,20 +24,16 @@ echo "== generating the synthetic job centre into $data"
 "$bin/forecastctl" generate-demo --out "$data" --size demo
 
 # The organisation, from units.csv and staff.csv (header row, no quoted commas in them).
-if [ -z "$(sql "SELECT 1 FROM job_centre WHERE code = '$centre'")" ]; then
-  "$bin/forecast-admin" --db "$conninfo" create-job-centre --code "$centre" --name "Jobcenter Demo"
-fi
-existing_units=" $(sql "SELECT string_agg(u.code, ' ') FROM org_unit u JOIN job_centre j ON j.id = u.job_centre_id WHERE j.code = '$centre'") "
+# forecast-admin's commands are idempotent.
+"$bin/forecast-admin" create-job-centre --db "$conninfo" --code "$centre" --name "Jobcenter Demo" \
+  --admin-code ADM1 --admin-name "Administrator"
 tail -n +2 "$data/units.csv" | while IFS=, read -r code name kind parent; do
-  [[ "$existing_units" == *" $code "* ]] && continue
-  args=(--db "$conninfo" add-unit --job-centre "$centre" --code "$code" --name "$name" --kind "$kind")
+  args=(add-unit --db "$conninfo" --job-centre "$centre" --code "$code" --name "$name" --kind "$kind")
   [ -n "$parent" ] && args+=(--parent "$parent")
   "$bin/forecast-admin" "${args[@]}" >/dev/null
 done
-existing_staff=" $(sql "SELECT string_agg(s.code, ' ') FROM staff s JOIN job_centre j ON j.id = s.job_centre_id WHERE j.code = '$centre'") "
 tail -n +2 "$data/staff.csv" | while IFS=, read -r code name role team; do
-  [[ "$existing_staff" == *" $code "* ]] && continue
-  args=(--db "$conninfo" add-staff --job-centre "$centre" --code "$code" --name "$name" --role "$role")
+  args=(add-staff --db "$conninfo" --job-centre "$centre" --code "$code" --name "$name" --role "$role")
   [ -n "$team" ] && args+=(--team "$team")
   "$bin/forecast-admin" "${args[@]}" >/dev/null
 done
