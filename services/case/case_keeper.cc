@@ -1,0 +1,540 @@
+#include "services/case/case_keeper.h"
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "services/case/history_importer.h"
+#include "services/common/authorization.h"
+#include "services/common/text_checks.h"
+
+namespace forecast {
+namespace {
+
+using v1::CatalogueEntry;
+
+constexpr int kMaxKeyChars = 128;
+constexpr int kMaxYearsBack = 50;
+
+absl::Status Invalid(absl::string_view field, absl::string_view problem) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", problem));
+}
+
+absl::Status CheckIdempotencyKey(const std::string& key) {
+  if (key.empty()) return absl::OkStatus();
+  return CheckText(key, "idempotency_key", 1, kMaxKeyChars);
+}
+
+v1::Role ToProtoRole(Role role) {
+  switch (role) {
+    case Role::kCaseworker: return v1::CASEWORKER;
+    case Role::kTeamLeader: return v1::TEAM_LEADER;
+    case Role::kManager: return v1::MANAGER;
+    case Role::kAdmin: return v1::ADMIN;
+  }
+  return v1::ROLE_UNSPECIFIED;
+}
+
+absl::Status CaseMustBeOpen(const StoredCase& c, absl::string_view doing) {
+  if (c.view.status() == v1::OPEN) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat("case ", c.view.case_ref(), " is closed; reopen it before ", doing));
+}
+
+absl::CivilDay OpenedOn(const StoredCase& c) {
+  // Stored dates are always well-formed; a failure here is a broken invariant.
+  absl::StatusOr<absl::CivilDay> day = ParseDay(c.view.opened_on(), "opened_on");
+  if (!day.ok()) std::abort();
+  return *day;
+}
+
+}  // namespace
+
+void CaseKeeper::MarkOverdue(v1::Case& c) const {
+  const std::string today = FormatDay(clock_.Today());
+  for (v1::Action& action : *c.mutable_open_actions()) {
+    action.set_overdue(action.status() == v1::ACTION_OPEN && action.due_on() < today);
+  }
+}
+
+absl::StatusOr<v1::StaffMember> CaseKeeper::WhoAmI(const Caller& caller) {
+  absl::StatusOr<std::optional<StaffRecord>> staff = store_.FindStaff(caller.job_centre_id, caller.staff_code);
+  if (!staff.ok()) return staff.status();
+  if (!staff->has_value()) return absl::UnauthenticatedError("the caller is no longer known");
+  v1::StaffMember member;
+  member.set_code((*staff)->code);
+  member.set_display_name((*staff)->display_name);
+  member.set_role(ToProtoRole((*staff)->role));
+  member.set_team((*staff)->team_code);
+  member.set_job_centre(caller.job_centre_code);
+  member.set_active((*staff)->active);
+  return member;
+}
+
+absl::StatusOr<v1::Organisation> CaseKeeper::GetOrganisation(const Caller& caller) {
+  return store_.LoadOrganisation(caller.job_centre_id);
+}
+
+absl::StatusOr<StaffRecord> CaseKeeper::FindActiveStaff(const Caller& caller, const std::string& code,
+                                                        const char* field) {
+  if (absl::Status s = CheckCode(code, field); !s.ok()) return s;
+  absl::StatusOr<std::optional<StaffRecord>> staff = store_.FindStaff(caller.job_centre_id, code);
+  if (!staff.ok()) return staff.status();
+  if (!staff->has_value()) return Invalid(field, absl::StrCat("no staff member \"", code, "\" in this job centre"));
+  if (!(*staff)->active) return Invalid(field, absl::StrCat("staff member \"", code, "\" is inactive"));
+  return **staff;
+}
+
+absl::StatusOr<StoredCase> CaseKeeper::LoadReadable(const Caller& caller, const std::string& case_ref) {
+  if (absl::Status s = CheckCaseRef(case_ref, "case_ref"); !s.ok()) return s;
+  absl::StatusOr<StoredCase> stored = store_.LoadCase(caller.job_centre_id, case_ref);
+  if (!stored.ok()) return stored.status();
+  if (absl::Status s = AuthorizeCase(caller, stored->owner, CaseAccess::kRead, case_ref); !s.ok()) return s;
+  MarkOverdue(stored->view);
+  return stored;
+}
+
+absl::StatusOr<std::optional<v1::Case>> CaseKeeper::ReplayAnswer(const Caller& caller,
+                                                                 const IdempotencyTicket& ticket) {
+  if (ticket.key.empty()) return std::optional<v1::Case>();
+  absl::StatusOr<std::optional<StoredAnswer>> answer = store_.FindAnswer(caller.job_centre_id, ticket.key);
+  if (!answer.ok()) return answer.status();
+  if (!answer->has_value()) return std::optional<v1::Case>();
+  if ((*answer)->method != ticket.method || (*answer)->request_hash != ticket.request_hash) {
+    return Invalid("idempotency_key", "was already used for a different request; use a new key");
+  }
+  v1::Case replay;
+  if (!replay.ParseFromString((*answer)->response)) {
+    return absl::InternalError("stored answer for idempotency_key does not parse");
+  }
+  MarkOverdue(replay);
+  return std::optional<v1::Case>(std::move(replay));
+}
+
+absl::StatusOr<v1::Case> CaseKeeper::WriteCase(const Caller& caller, const char* method,
+                                               const google::protobuf::Message& request,
+                                               const std::string& case_ref, int64_t base_version,
+                                               const std::string& idempotency_key, CaseAccess access,
+                                               const ChangeBuilder& build) {
+  if (absl::Status s = CheckCaseRef(case_ref, "case_ref"); !s.ok()) return s;
+  if (base_version <= 0) return Invalid("base_version", "is required: the case version the change is based on");
+  if (absl::Status s = CheckIdempotencyKey(idempotency_key); !s.ok()) return s;
+  IdempotencyTicket ticket{idempotency_key, method,
+                           idempotency_key.empty() ? "" : RequestFingerprint(method, request)};
+  absl::StatusOr<std::optional<v1::Case>> replay = ReplayAnswer(caller, ticket);
+  if (!replay.ok()) return replay.status();
+  if (replay->has_value()) return std::move(**replay);
+
+  absl::StatusOr<StoredCase> stored = store_.LoadCase(caller.job_centre_id, case_ref);
+  if (!stored.ok()) return stored.status();
+  if (absl::Status s = AuthorizeCase(caller, stored->owner, access, case_ref); !s.ok()) return s;
+  if (stored->view.version() != base_version) {
+    return absl::AbortedError(absl::StrCat("case ", case_ref, " is at version ", stored->view.version(),
+                                           ", the write was based on ", base_version));
+  }
+  absl::StatusOr<v1::Catalogue> catalogue = store_.LoadCatalogue(caller.job_centre_id);
+  if (!catalogue.ok()) return catalogue.status();
+  const CatalogueView view(std::move(*catalogue));
+
+  CaseChange change;
+  change.job_centre_id = caller.job_centre_id;
+  change.case_id = stored->id;
+  change.case_ref = case_ref;
+  change.base_version = base_version;
+  change.actor_id = caller.staff_id;
+  change.effective_on = clock_.Today();
+  change.idempotency = ticket;
+  if (absl::Status s = build(*stored, view, change); !s.ok()) return s;
+  absl::StatusOr<v1::Case> result = store_.ApplyChange(change);
+  if (!result.ok()) return result.status();
+  MarkOverdue(*result);
+  return result;
+}
+
+absl::StatusOr<v1::Case> CaseKeeper::CreateCase(const Caller& caller, const v1::CreateCaseRequest& request) {
+  if (absl::Status s = CheckCaseRef(request.case_ref(), "case_ref"); !s.ok()) return s;
+  if (absl::Status s = CheckIdempotencyKey(request.idempotency_key()); !s.ok()) return s;
+  IdempotencyTicket ticket{request.idempotency_key(), "CreateCase",
+                           request.idempotency_key().empty() ? "" : RequestFingerprint("CreateCase", request)};
+  absl::StatusOr<std::optional<v1::Case>> replay = ReplayAnswer(caller, ticket);
+  if (!replay.ok()) return replay.status();
+  if (replay->has_value()) return std::move(**replay);
+
+  StaffRecord caseworker;
+  if (request.caseworker().empty()) {
+    absl::StatusOr<StaffRecord> self = FindActiveStaff(caller, caller.staff_code, "caseworker");
+    if (!self.ok()) return self.status();
+    caseworker = *self;
+  } else {
+    absl::StatusOr<StaffRecord> named = FindActiveStaff(caller, request.caseworker(), "caseworker");
+    if (!named.ok()) return named.status();
+    caseworker = *named;
+  }
+  if (caseworker.team_id == 0) {
+    return Invalid("caseworker", absl::StrCat("\"", caseworker.code, "\" belongs to no team; a case needs a caseworker in a team"));
+  }
+  if (absl::Status s = AuthorizeCreateCase(caller, caseworker.team_id, caseworker.id); !s.ok()) return s;
+
+  absl::StatusOr<v1::Catalogue> catalogue = store_.LoadCatalogue(caller.job_centre_id);
+  if (!catalogue.ok()) return catalogue.status();
+  const CatalogueView view(std::move(*catalogue));
+  if (absl::Status s = view.CheckActive(CatalogueEntry::CASE_TYPE, request.case_type(), "case_type"); !s.ok()) return s;
+  absl::StatusOr<absl::CivilDay> opened = ParseDay(request.opened_on(), "opened_on");
+  if (!opened.ok()) return opened.status();
+  const absl::CivilDay today = clock_.Today();
+  if (absl::Status s = CheckDayWithin(*opened, absl::CivilDay(today.year() - kMaxYearsBack, 1, 1),
+                                      absl::StrCat("the earliest date accepted, ", kMaxYearsBack, " years back"),
+                                      today, "today", "opened_on");
+      !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<std::string> fields = FieldsToJson(view, request.fields());
+  if (!fields.ok()) return fields.status();
+
+  NewCase new_case;
+  new_case.job_centre_id = caller.job_centre_id;
+  new_case.case_ref = request.case_ref();
+  new_case.case_type = request.case_type();
+  new_case.opened_on = *opened;
+  new_case.caseworker_id = caseworker.id;
+  new_case.team_id = caseworker.team_id;
+  new_case.actor_id = caller.staff_id;
+  new_case.fields_json = *fields;
+  new_case.summary_json = nlohmann::json{{"case_type", request.case_type()},
+                                         {"opened_on", FormatDay(*opened)},
+                                         {"caseworker", caseworker.code},
+                                         {"team", caseworker.team_code},
+                                         {"fields", nlohmann::json::parse(*fields)}}
+                              .dump();
+  new_case.idempotency = ticket;
+  absl::StatusOr<v1::Case> created = store_.CreateCase(new_case);
+  if (!created.ok()) return created.status();
+  MarkOverdue(*created);
+  return created;
+}
+
+absl::StatusOr<v1::Case> CaseKeeper::GetCase(const Caller& caller, const v1::GetCaseRequest& request) {
+  absl::StatusOr<StoredCase> stored = LoadReadable(caller, request.case_ref());
+  if (!stored.ok()) return stored.status();
+  return std::move(stored->view);
+}
+
+absl::StatusOr<v1::ListCasesResponse> CaseKeeper::ListCases(const Caller& caller,
+                                                            const v1::ListCasesRequest& request) {
+  CaseQuery query;
+  query.job_centre_id = caller.job_centre_id;
+  if (request.page_size() < 0 || request.page_size() > kMaxPageSize) {
+    return Invalid("page_size", absl::StrCat("must be between 1 and ", kMaxPageSize, " (0 means ", kDefaultPageSize, ")"));
+  }
+  query.limit = request.page_size() == 0 ? kDefaultPageSize : request.page_size();
+  if (!request.page_token().empty()) {
+    absl::StatusOr<std::string> after = DecodePageToken(request.page_token());
+    if (!after.ok()) return after.status();
+    query.after_case_ref = *after;
+  }
+  if (!request.caseworker().empty()) {
+    if (absl::Status s = CheckCode(request.caseworker(), "caseworker"); !s.ok()) return s;
+    absl::StatusOr<std::optional<StaffRecord>> staff = store_.FindStaff(caller.job_centre_id, request.caseworker());
+    if (!staff.ok()) return staff.status();
+    if (!staff->has_value()) return Invalid("caseworker", absl::StrCat("no staff member \"", request.caseworker(), "\" in this job centre"));
+    query.caseworker_id = (*staff)->id;
+  }
+  if (!request.team().empty()) {
+    if (absl::Status s = CheckCode(request.team(), "team"); !s.ok()) return s;
+    absl::StatusOr<std::optional<UnitRecord>> unit = store_.FindUnit(caller.job_centre_id, request.team());
+    if (!unit.ok()) return unit.status();
+    if (!unit->has_value() || (*unit)->kind != "TEAM") {
+      return Invalid("team", absl::StrCat("no team \"", request.team(), "\" in this job centre"));
+    }
+    query.team_id = (*unit)->id;
+  }
+  if (!request.case_type().empty()) {
+    if (absl::Status s = CheckCode(request.case_type(), "case_type"); !s.ok()) return s;
+    query.case_type = request.case_type();
+  }
+  switch (request.status()) {
+    case v1::CASE_STATUS_UNSPECIFIED: break;
+    case v1::OPEN: query.status = "OPEN"; break;
+    case v1::CLOSED: query.status = "CLOSED"; break;
+    default: return Invalid("status", "must be OPEN, CLOSED or unspecified");
+  }
+  if (!ReadsWholeJobCentre(caller)) {
+    query.restricted = true;
+    query.visible_team_id = caller.team_id;
+    query.visible_staff_id = caller.staff_id;
+  }
+  // One extra row tells whether another page follows.
+  const int page = query.limit;
+  query.limit = page + 1;
+  absl::StatusOr<std::vector<v1::Case>> cases = store_.ListCases(query);
+  if (!cases.ok()) return cases.status();
+  v1::ListCasesResponse response;
+  const bool more = static_cast<int>(cases->size()) > page;
+  if (more) cases->resize(page);
+  for (v1::Case& c : *cases) {
+    MarkOverdue(c);
+    *response.add_cases() = std::move(c);
+  }
+  if (more) response.set_next_page_token(EncodePageToken(response.cases(page - 1).case_ref()));
+  return response;
+}
+
+absl::StatusOr<v1::CaseHistory> CaseKeeper::GetCaseHistory(const Caller& caller,
+                                                           const v1::GetCaseHistoryRequest& request) {
+  absl::StatusOr<StoredCase> stored = LoadReadable(caller, request.case_ref());
+  if (!stored.ok()) return stored.status();
+  absl::StatusOr<v1::CaseHistory> history = store_.LoadHistory(stored->id);
+  if (!history.ok()) return history.status();
+  *history->mutable_current() = std::move(stored->view);
+  const std::string today = FormatDay(clock_.Today());
+  for (v1::Action& action : *history->mutable_actions()) {
+    action.set_overdue(action.status() == v1::ACTION_OPEN && action.due_on() < today);
+  }
+  return history;
+}
+
+absl::StatusOr<v1::Case> CaseKeeper::RecordExpectation(const Caller& caller,
+                                                       const v1::RecordExpectationRequest& request) {
+  return WriteCase(
+      caller, "RecordExpectation", request, request.case_ref(), request.base_version(),
+      request.idempotency_key(), CaseAccess::kWrite,
+      [&](const StoredCase& c, const CatalogueView& catalogue, CaseChange& change) -> absl::Status {
+        if (absl::Status s = catalogue.CheckActive(CatalogueEntry::OUTCOME, request.expected_outcome(), "expected_outcome"); !s.ok()) return s;
+        absl::StatusOr<absl::CivilMonth> month = ParseMonth(request.expected_month(), "expected_month");
+        if (!month.ok()) return month.status();
+        if (absl::Status s = CheckExpectedMonth(*month, OpenedOn(c), clock_.Today(), "expected_month"); !s.ok()) return s;
+        if (absl::Status s = catalogue.CheckActive(CatalogueEntry::RISK, request.risk(), "risk"); !s.ok()) return s;
+        if (request.dialogue_id() < 0) return Invalid("dialogue_id", "must not be negative");
+        if (absl::Status s = CheckText(request.note(), "note", 0, kMaxNoteChars); !s.ok()) return s;
+        if (absl::Status s = CaseMustBeOpen(c, "recording an expectation"); !s.ok()) return s;
+        change.kind = "EXPECTATION";
+        change.body = NewExpectation{request.expected_outcome(), *month, request.risk(),
+                                     request.agreed_in_dialogue(), request.dialogue_id(), request.note()};
+        change.summary_json = nlohmann::json{{"expected_outcome", request.expected_outcome()},
+                                             {"expected_month", FormatMonth(*month)},
+                                             {"risk", request.risk()},
+                                             {"agreed_in_dialogue", request.agreed_in_dialogue()},
+                                             {"dialogue_id", request.dialogue_id()}}
+                                  .dump();
+        return absl::OkStatus();
+      });
+}
+
+absl::StatusOr<v1::Case> CaseKeeper::AddAction(const Caller& caller, const v1::AddActionRequest& request) {
+  return WriteCase(
+      caller, "AddAction", request, request.case_ref(), request.base_version(), request.idempotency_key(),
+      CaseAccess::kWrite,
+      [&](const StoredCase& c, const CatalogueView&, CaseChange& change) -> absl::Status {
+        if (absl::Status s = CheckText(request.description(), "description", 1, kMaxDescriptionChars); !s.ok()) return s;
+        const std::string owner_code = request.owner().empty() ? caller.staff_code : request.owner();
+        absl::StatusOr<StaffRecord> owner = FindActiveStaff(caller, owner_code, "owner");
+        if (!owner.ok()) return owner.status();
+        absl::StatusOr<absl::CivilDay> due = ParseDay(request.due_on(), "due_on");
+        if (!due.ok()) return due.status();
+        const absl::CivilDay today = clock_.Today();
+        if (absl::Status s = CheckDayWithin(*due, OpenedOn(c), "the day the case opened",
+                                            absl::CivilDay(absl::CivilMonth(today) + kMaxMonthsAhead) ,
+                                            absl::StrCat(kMaxMonthsAhead, " months ahead"), "due_on");
+            !s.ok()) {
+          return s;
+        }
+        if (absl::Status s = CaseMustBeOpen(c, "adding an action"); !s.ok()) return s;
+        change.kind = "ACTION_ADDED";
+        change.body = NewAction{request.description(), owner->id, *due, request.agreed_in_dialogue()};
+        change.summary_json = nlohmann::json{{"description", request.description()},
+                                             {"owner", owner->code},
+                                             {"due_on", FormatDay(*due)},
+                                             {"agreed_in_dialogue", request.agreed_in_dialogue()}}
+                                  .dump();
+        return absl::OkStatus();
+      });
+}
+
+absl::StatusOr<v1::Case> CaseKeeper::FollowUpAction(const Caller& caller,
+                                                    const v1::FollowUpActionRequest& request) {
+  return WriteCase(
+      caller, "FollowUpAction", request, request.case_ref(), request.base_version(),
+      request.idempotency_key(), CaseAccess::kWrite,
+      [&](const StoredCase& c, const CatalogueView&, CaseChange& change) -> absl::Status {
+        if (request.action_id() <= 0) return Invalid("action_id", "is required");
+        const v1::Action* action = nullptr;
+        for (const v1::Action& open : c.view.open_actions()) {
+          if (open.id() == request.action_id()) action = &open;
+        }
+        NewFollowUp follow_up;
+        follow_up.action_id = request.action_id();
+        switch (request.result()) {
+          case v1::FOLLOW_UP_DONE: follow_up.result = "DONE"; break;
+          case v1::FOLLOW_UP_NOT_DONE: follow_up.result = "NOT_DONE"; break;
+          case v1::FOLLOW_UP_POSTPONED: follow_up.result = "POSTPONED"; break;
+          default: return Invalid("result", "must be FOLLOW_UP_DONE, FOLLOW_UP_NOT_DONE or FOLLOW_UP_POSTPONED");
+        }
+        if (absl::Status s = CheckText(request.note(), "note", 0, kMaxNoteChars); !s.ok()) return s;
+        const absl::CivilDay today = clock_.Today();
+        if (request.result() == v1::FOLLOW_UP_POSTPONED) {
+          absl::StatusOr<absl::CivilDay> to = ParseDay(request.postponed_to(), "postponed_to");
+          if (!to.ok()) return to.status();
+          if (absl::Status s = CheckDayWithin(*to, today, "today",
+                                              absl::CivilDay(absl::CivilMonth(today) + kMaxMonthsAhead),
+                                              absl::StrCat(kMaxMonthsAhead, " months ahead"), "postponed_to");
+              !s.ok()) {
+            return s;
+          }
+          follow_up.postponed_to = *to;
+        } else if (!request.postponed_to().empty()) {
+          return Invalid("postponed_to", "applies only when the result is FOLLOW_UP_POSTPONED");
+        }
+        if (action == nullptr) {
+          return absl::NotFoundError(absl::StrCat("action_id: case ", c.view.case_ref(),
+                                                  " has no open action ", request.action_id()));
+        }
+        absl::StatusOr<absl::CivilDay> due = ParseDay(action->due_on(), "due_on");
+        if (!due.ok()) std::abort();  // stored dates are well-formed
+        if (follow_up.postponed_to && *follow_up.postponed_to <= *due) {
+          return Invalid("postponed_to", absl::StrCat(request.postponed_to(), " is not later than the action's due date (",
+                                                      action->due_on(), ")"));
+        }
+        follow_up.previous_due_on = *due;
+        follow_up.note = request.note();
+        change.kind = "ACTION_FOLLOWED_UP";
+        nlohmann::json summary{{"action_id", request.action_id()}, {"result", follow_up.result},
+                               {"previous_due_on", action->due_on()}};
+        if (follow_up.postponed_to) summary["postponed_to"] = FormatDay(*follow_up.postponed_to);
+        change.summary_json = summary.dump();
+        change.body = std::move(follow_up);
+        return absl::OkStatus();
+      });
+}
+
+absl::StatusOr<v1::Case> CaseKeeper::SetCaseFields(const Caller& caller,
+                                                   const v1::SetCaseFieldsRequest& request) {
+  return WriteCase(
+      caller, "SetCaseFields", request, request.case_ref(), request.base_version(),
+      request.idempotency_key(), CaseAccess::kWrite,
+      [&](const StoredCase&, const CatalogueView& catalogue, CaseChange& change) -> absl::Status {
+        if (request.fields().empty() && request.clear_fields().empty()) {
+          return Invalid("fields", "name at least one field to set or clear");
+        }
+        absl::StatusOr<std::string> values = FieldsToJson(catalogue, request.fields());
+        if (!values.ok()) return values.status();
+        FieldUpdates updates;
+        nlohmann::json summary = nlohmann::json::object();
+        for (auto& [code, value] : nlohmann::json::parse(*values).items()) {
+          updates.values[code] = value.dump();
+          summary["set"][code] = value;
+        }
+        for (const std::string& code : request.clear_fields()) {
+          const std::string name = absl::StrCat("clear_fields[", absl::string_view(code).substr(0, 40), "]");
+          if (catalogue.FindField(code) == nullptr) return Invalid(name, "is not a case field of this job centre");
+          if (request.fields().count(code) > 0) return Invalid(name, "is both set and cleared");
+          updates.values[code] = std::nullopt;
+          summary["cleared"].push_back(code);
+        }
+        change.kind = "FIELDS_SET";
+        change.summary_json = summary.dump();
+        change.body = std::move(updates);
+        return absl::OkStatus();
+      });
+}
+
+absl::StatusOr<v1::Case> CaseKeeper::CloseCase(const Caller& caller, const v1::CloseCaseRequest& request) {
+  return WriteCase(
+      caller, "CloseCase", request, request.case_ref(), request.base_version(), request.idempotency_key(),
+      CaseAccess::kWrite,
+      [&](const StoredCase& c, const CatalogueView& catalogue, CaseChange& change) -> absl::Status {
+        absl::StatusOr<absl::CivilDay> on = ParseDay(request.closed_on(), "closed_on");
+        if (!on.ok()) return on.status();
+        if (absl::Status s = CheckDayWithin(*on, OpenedOn(c), "the day the case opened", clock_.Today(), "today", "closed_on"); !s.ok()) return s;
+        if (absl::Status s = catalogue.CheckActive(CatalogueEntry::OUTCOME, request.outcome(), "outcome"); !s.ok()) return s;
+        if (c.view.status() != v1::OPEN) {
+          return absl::FailedPreconditionError(absl::StrCat("case ", c.view.case_ref(), " is already closed"));
+        }
+        change.kind = "CLOSED";
+        change.effective_on = *on;
+        change.body = NewStatus{"CLOSED", *on, request.outcome()};
+        change.summary_json = nlohmann::json{{"closed_on", FormatDay(*on)}, {"outcome", request.outcome()}}.dump();
+        return absl::OkStatus();
+      });
+}
+
+absl::StatusOr<v1::Case> CaseKeeper::ReopenCase(const Caller& caller, const v1::ReopenCaseRequest& request) {
+  return WriteCase(
+      caller, "ReopenCase", request, request.case_ref(), request.base_version(), request.idempotency_key(),
+      CaseAccess::kWrite,
+      [&](const StoredCase& c, const CatalogueView&, CaseChange& change) -> absl::Status {
+        absl::StatusOr<absl::CivilDay> on = ParseDay(request.reopened_on(), "reopened_on");
+        if (!on.ok()) return on.status();
+        if (c.view.status() != v1::CLOSED) {
+          return absl::FailedPreconditionError(absl::StrCat("case ", c.view.case_ref(), " is not closed"));
+        }
+        absl::StatusOr<absl::CivilDay> closed = ParseDay(c.view.closed_on(), "closed_on");
+        if (!closed.ok()) std::abort();  // a closed case always has its date
+        if (absl::Status s = CheckDayWithin(*on, *closed, "the day the case closed", clock_.Today(), "today", "reopened_on"); !s.ok()) return s;
+        change.kind = "REOPENED";
+        change.effective_on = *on;
+        change.body = NewStatus{"REOPENED", *on, ""};
+        change.summary_json = nlohmann::json{{"reopened_on", FormatDay(*on)},
+                                             {"previous_outcome", c.view.closure_outcome()}}
+                                  .dump();
+        return absl::OkStatus();
+      });
+}
+
+absl::StatusOr<v1::Case> CaseKeeper::ReassignCase(const Caller& caller, const v1::ReassignCaseRequest& request) {
+  return WriteCase(
+      caller, "ReassignCase", request, request.case_ref(), request.base_version(), request.idempotency_key(),
+      CaseAccess::kReassign,
+      [&](const StoredCase& c, const CatalogueView&, CaseChange& change) -> absl::Status {
+        absl::StatusOr<StaffRecord> to = FindActiveStaff(caller, request.to_caseworker(), "to_caseworker");
+        if (!to.ok()) return to.status();
+        if (to->team_id == 0) {
+          return Invalid("to_caseworker", absl::StrCat("\"", to->code, "\" belongs to no team; cases are held by staff in a team"));
+        }
+        absl::StatusOr<absl::CivilDay> on = ParseDay(request.on(), "on");
+        if (!on.ok()) return on.status();
+        if (absl::Status s = CheckDayWithin(*on, OpenedOn(c), "the day the case opened", clock_.Today(), "today", "on"); !s.ok()) return s;
+        if (absl::Status s = CaseMustBeOpen(c, "re-assigning it"); !s.ok()) return s;
+        if (to->id == c.owner.caseworker_id) {
+          return absl::FailedPreconditionError(absl::StrCat("case ", c.view.case_ref(), " is already held by ", to->code));
+        }
+        change.kind = "REASSIGNED";
+        change.effective_on = *on;
+        change.body = NewAssignment{to->id, to->team_id, *on};
+        change.summary_json = nlohmann::json{{"from", c.view.caseworker()}, {"from_team", c.view.team()},
+                                             {"to", to->code}, {"to_team", to->team_code},
+                                             {"on", FormatDay(*on)}}
+                                  .dump();
+        return absl::OkStatus();
+      });
+}
+
+absl::StatusOr<v1::Catalogue> CaseKeeper::GetCatalogue(const Caller& caller) {
+  return store_.LoadCatalogue(caller.job_centre_id);
+}
+
+absl::StatusOr<v1::Catalogue> CaseKeeper::UpsertCatalogueEntry(const Caller& caller,
+                                                               const v1::UpsertCatalogueEntryRequest& request) {
+  if (absl::Status s = AuthorizeCatalogueEdit(caller); !s.ok()) return s;
+  if (!request.has_entry()) return Invalid("entry", "is required");
+  if (absl::Status s = CheckCatalogueEntry(request.entry()); !s.ok()) return s;
+  if (absl::Status s = store_.UpsertCatalogueEntry(caller.job_centre_id, request.entry()); !s.ok()) return s;
+  return store_.LoadCatalogue(caller.job_centre_id);
+}
+
+absl::StatusOr<v1::Catalogue> CaseKeeper::UpsertCaseField(const Caller& caller,
+                                                          const v1::UpsertCaseFieldRequest& request) {
+  if (absl::Status s = AuthorizeCatalogueEdit(caller); !s.ok()) return s;
+  if (!request.has_field()) return Invalid("field", "is required");
+  if (absl::Status s = CheckCaseFieldDefinition(request.field()); !s.ok()) return s;
+  if (absl::Status s = store_.UpsertCaseField(caller.job_centre_id, request.field()); !s.ok()) return s;
+  return store_.LoadCatalogue(caller.job_centre_id);
+}
+
+absl::StatusOr<v1::ImportReport> CaseKeeper::ImportHistory(const Caller& caller,
+                                                           const std::vector<v1::ImportChunk>& chunks) {
+  const bool create_missing = !chunks.empty() && chunks.front().create_missing_staff();
+  if (absl::Status s = AuthorizeImport(caller, create_missing); !s.ok()) return s;
+  HistoryImporter importer(store_, clock_);
+  return importer.Run(caller, chunks);
+}
+
+}  // namespace forecast

@@ -1,0 +1,89 @@
+// The case service's logic: who may do what to which case, what a valid change is, and how a
+// request becomes one stored change. Plain class over CaseStore and Clock; the gRPC adapter
+// (case_service_impl.h) only resolves the caller and converts statuses.
+//
+// Every write: checks the idempotency key first (a retry of the same request returns the first
+// answer; the same key with a different request is INVALID_ARGUMENT), then loads the case,
+// authorises (other job centres: NOT_FOUND), compares base_version (stale: ABORTED), validates
+// (INVALID_ARGUMENT naming the field, FAILED_PRECONDITION for a case in the wrong state) and
+// stores the change atomically. Invalid input changes nothing.
+#ifndef SERVICES_CASE_CASE_KEEPER_H_
+#define SERVICES_CASE_CASE_KEEPER_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "forecast/v1/case_service.pb.h"
+#include "services/case/case_rules.h"
+#include "services/case/case_store.h"
+#include "services/common/caller.h"
+#include "services/common/calendar.h"
+
+namespace forecast {
+
+// Thread-safe when the store and clock are (they are, for PgCaseStore and the clocks).
+class CaseKeeper {
+ public:
+  CaseKeeper(CaseStore& store, const Clock& clock) : store_(store), clock_(clock) {}
+
+  absl::StatusOr<v1::StaffMember> WhoAmI(const Caller& caller);
+  absl::StatusOr<v1::Organisation> GetOrganisation(const Caller& caller);
+
+  absl::StatusOr<v1::Case> CreateCase(const Caller& caller, const v1::CreateCaseRequest& request);
+  absl::StatusOr<v1::Case> GetCase(const Caller& caller, const v1::GetCaseRequest& request);
+  // Narrowed to what the caller may read; ordered by case_ref.
+  absl::StatusOr<v1::ListCasesResponse> ListCases(const Caller& caller,
+                                                  const v1::ListCasesRequest& request);
+  absl::StatusOr<v1::CaseHistory> GetCaseHistory(const Caller& caller,
+                                                 const v1::GetCaseHistoryRequest& request);
+
+  absl::StatusOr<v1::Case> RecordExpectation(const Caller& caller,
+                                             const v1::RecordExpectationRequest& request);
+  absl::StatusOr<v1::Case> AddAction(const Caller& caller, const v1::AddActionRequest& request);
+  absl::StatusOr<v1::Case> FollowUpAction(const Caller& caller,
+                                          const v1::FollowUpActionRequest& request);
+  absl::StatusOr<v1::Case> SetCaseFields(const Caller& caller,
+                                         const v1::SetCaseFieldsRequest& request);
+  absl::StatusOr<v1::Case> CloseCase(const Caller& caller, const v1::CloseCaseRequest& request);
+  absl::StatusOr<v1::Case> ReopenCase(const Caller& caller, const v1::ReopenCaseRequest& request);
+  absl::StatusOr<v1::Case> ReassignCase(const Caller& caller,
+                                        const v1::ReassignCaseRequest& request);
+
+  absl::StatusOr<v1::Catalogue> GetCatalogue(const Caller& caller);
+  absl::StatusOr<v1::Catalogue> UpsertCatalogueEntry(const Caller& caller,
+                                                     const v1::UpsertCatalogueEntryRequest& request);
+  absl::StatusOr<v1::Catalogue> UpsertCaseField(const Caller& caller,
+                                                const v1::UpsertCaseFieldRequest& request);
+
+  // All chunks of one ImportHistory stream (dry_run and create_missing_staff from the first).
+  // Errors in rows are reported in the ImportReport (OK status); the status is an error only
+  // for the caller's permission or the database.
+  absl::StatusOr<v1::ImportReport> ImportHistory(const Caller& caller,
+                                                 const std::vector<v1::ImportChunk>& chunks);
+
+ private:
+  // Builds the change from the loaded case (already authorised and at base_version).
+  using ChangeBuilder =
+      std::function<absl::Status(const StoredCase&, const CatalogueView&, CaseChange&)>;
+  absl::StatusOr<v1::Case> WriteCase(const Caller& caller, const char* method,
+                                     const google::protobuf::Message& request,
+                                     const std::string& case_ref, int64_t base_version,
+                                     const std::string& idempotency_key, CaseAccess access,
+                                     const ChangeBuilder& build);
+  // The stored answer for a retried key, nullopt for a fresh key.
+  absl::StatusOr<std::optional<v1::Case>> ReplayAnswer(const Caller& caller,
+                                                       const IdempotencyTicket& ticket);
+  absl::StatusOr<StoredCase> LoadReadable(const Caller& caller, const std::string& case_ref);
+  absl::StatusOr<StaffRecord> FindActiveStaff(const Caller& caller, const std::string& code,
+                                              const char* field);
+  void MarkOverdue(v1::Case& c) const;
+
+  CaseStore& store_;
+  const Clock& clock_;
+};
+
+}  // namespace forecast
+
+#endif  // SERVICES_CASE_CASE_KEEPER_H_

@@ -1,0 +1,90 @@
+// Validation rules of the case service, free of I/O: catalogue membership, expectation months,
+// typed custom field values, page tokens and request fingerprints. Every error is
+// INVALID_ARGUMENT with the offending field named first ("field: problem").
+#ifndef SERVICES_CASE_CASE_RULES_H_
+#define SERVICES_CASE_CASE_RULES_H_
+
+#include <map>
+#include <string>
+
+#include <google/protobuf/message.h>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
+#include "forecast/v1/case_service.pb.h"
+
+namespace forecast {
+
+inline constexpr int kMaxNoteChars = 2000;
+inline constexpr int kMaxDescriptionChars = 500;
+inline constexpr int kMaxLabelChars = 100;
+inline constexpr int kMaxMonthsAhead = 60;
+inline constexpr int kDefaultPageSize = 100;
+inline constexpr int kMaxPageSize = 1000;
+
+// Read-only index over a job centre's catalogue. Thread-compatible (immutable after build).
+class CatalogueView {
+ public:
+  explicit CatalogueView(v1::Catalogue catalogue);
+  const v1::Catalogue& catalogue() const { return catalogue_; }
+  // nullptr when the code is not in the catalogue (active or not).
+  const v1::CatalogueEntry* Find(v1::CatalogueEntry::Kind kind, absl::string_view code) const;
+  const v1::CaseField* FindField(absl::string_view code) const;
+
+  // OK when `code` is an active entry of `kind`; otherwise names `field` and lists the choices.
+  absl::Status CheckActive(v1::CatalogueEntry::Kind kind, absl::string_view code,
+                           absl::string_view field) const;
+
+ private:
+  v1::Catalogue catalogue_;
+  std::map<std::pair<int, std::string>, const v1::CatalogueEntry*> entries_;
+  std::map<std::string, const v1::CaseField*, std::less<>> fields_;
+};
+
+// The expected closure month: not before the month the case opened, at most 60 months after
+// `today`'s month. Thread-safe (pure).
+absl::Status CheckExpectedMonth(absl::CivilMonth month, absl::CivilDay opened_on,
+                                absl::CivilDay today, absl::string_view field);
+
+// A day that must lie in [not_before, not_after]; the message names `field` and the bound
+// (described by `before_what` / `after_what`, e.g. "the day the case opened").
+absl::Status CheckDayWithin(absl::CivilDay day, absl::CivilDay not_before,
+                            absl::string_view before_what, absl::CivilDay not_after,
+                            absl::string_view after_what, absl::string_view field);
+
+// A custom field value as JSON text (bool, number, or string for CHOICE and DATE), checked
+// against the field's type and choices; `field` names it in errors, e.g. "fields[has_cv]".
+absl::StatusOr<std::string> FieldValueToJson(const v1::CaseField& definition,
+                                             const v1::FieldValue& value, absl::string_view field);
+// The same from import text ("true"/"false"/"yes"/"no"/"1"/"0", a number, a choice, a date).
+absl::StatusOr<std::string> FieldTextToJson(const v1::CaseField& definition, absl::string_view text,
+                                            absl::string_view field);
+// The inverse of FieldValueToJson; false when the JSON does not fit the type.
+bool FieldValueFromJson(v1::CaseField::Type type, absl::string_view json, v1::FieldValue* value);
+
+// Checks every value of a case's fields map against the catalogue (active fields only) and
+// returns them as one JSON object text. Thread-safe given a const view.
+absl::StatusOr<std::string> FieldsToJson(const CatalogueView& catalogue,
+                                         const google::protobuf::Map<std::string, v1::FieldValue>& fields);
+
+// Opaque, URL-safe page tokens carrying the last case_ref of the page. Thread-safe (pure).
+std::string EncodePageToken(absl::string_view last_case_ref);
+absl::StatusOr<std::string> DecodePageToken(absl::string_view token);
+
+// A stable fingerprint (hex) of a request: method plus its deterministic serialisation.
+// Equal requests give equal fingerprints across processes. Thread-safe (pure).
+std::string RequestFingerprint(absl::string_view method, const google::protobuf::Message& request);
+
+// Checks a catalogue entry or case field an admin wants to store. Thread-safe (pure).
+absl::Status CheckCatalogueEntry(const v1::CatalogueEntry& entry);
+absl::Status CheckCaseFieldDefinition(const v1::CaseField& field);
+
+// "CASE_TYPE", "OUTCOME", "RISK"; "BOOL", ... as stored. Thread-safe (pure).
+std::string EntryKindName(v1::CatalogueEntry::Kind kind);
+std::string FieldTypeName(v1::CaseField::Type type);
+v1::CaseField::Type ParseFieldType(absl::string_view name);
+
+}  // namespace forecast
+
+#endif  // SERVICES_CASE_CASE_RULES_H_

@@ -1,0 +1,143 @@
+#include "services/case/case_service_impl.h"
+
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "services/common/status.h"
+
+namespace forecast {
+namespace {
+
+// Input on one import stream is held in memory; beyond this many rows the client must split.
+constexpr int64_t kMaxImportRows = 3'000'000;
+
+grpc::Status Answer(const char* method, const absl::Status& status) {
+  if (status.code() == absl::StatusCode::kInternal || status.code() == absl::StatusCode::kUnknown ||
+      status.code() == absl::StatusCode::kUnavailable) {
+    std::cerr << "case-service: " << method << " failed: " << status << std::endl;
+  }
+  return ToGrpcStatus(status);
+}
+
+}  // namespace
+
+template <typename Response, typename Call>
+grpc::Status CaseServiceImpl::Handle(const char* method, grpc::ServerContext* context, Response* response,
+                                     Call call) {
+  absl::StatusOr<Caller> caller = ResolveCaller(*context, directory_);
+  if (!caller.ok()) return Answer(method, caller.status());
+  absl::StatusOr<Response> result = call(*caller);
+  if (!result.ok()) return Answer(method, result.status());
+  *response = std::move(*result);
+  return grpc::Status::OK;
+}
+
+grpc::Status CaseServiceImpl::WhoAmI(grpc::ServerContext* context, const v1::WhoAmIRequest*,
+                                     v1::StaffMember* response) {
+  return Handle("WhoAmI", context, response, [&](const Caller& c) { return keeper_.WhoAmI(c); });
+}
+
+grpc::Status CaseServiceImpl::GetOrganisation(grpc::ServerContext* context, const v1::GetOrganisationRequest*,
+                                              v1::Organisation* response) {
+  return Handle("GetOrganisation", context, response, [&](const Caller& c) { return keeper_.GetOrganisation(c); });
+}
+
+grpc::Status CaseServiceImpl::CreateCase(grpc::ServerContext* context, const v1::CreateCaseRequest* request,
+                                         v1::Case* response) {
+  return Handle("CreateCase", context, response, [&](const Caller& c) { return keeper_.CreateCase(c, *request); });
+}
+
+grpc::Status CaseServiceImpl::GetCase(grpc::ServerContext* context, const v1::GetCaseRequest* request,
+                                      v1::Case* response) {
+  return Handle("GetCase", context, response, [&](const Caller& c) { return keeper_.GetCase(c, *request); });
+}
+
+grpc::Status CaseServiceImpl::ListCases(grpc::ServerContext* context, const v1::ListCasesRequest* request,
+                                        v1::ListCasesResponse* response) {
+  return Handle("ListCases", context, response, [&](const Caller& c) { return keeper_.ListCases(c, *request); });
+}
+
+grpc::Status CaseServiceImpl::GetCaseHistory(grpc::ServerContext* context, const v1::GetCaseHistoryRequest* request,
+                                             v1::CaseHistory* response) {
+  return Handle("GetCaseHistory", context, response,
+                [&](const Caller& c) { return keeper_.GetCaseHistory(c, *request); });
+}
+
+grpc::Status CaseServiceImpl::RecordExpectation(grpc::ServerContext* context,
+                                                const v1::RecordExpectationRequest* request, v1::Case* response) {
+  return Handle("RecordExpectation", context, response,
+                [&](const Caller& c) { return keeper_.RecordExpectation(c, *request); });
+}
+
+grpc::Status CaseServiceImpl::AddAction(grpc::ServerContext* context, const v1::AddActionRequest* request,
+                                        v1::Case* response) {
+  return Handle("AddAction", context, response, [&](const Caller& c) { return keeper_.AddAction(c, *request); });
+}
+
+grpc::Status CaseServiceImpl::FollowUpAction(grpc::ServerContext* context, const v1::FollowUpActionRequest* request,
+                                             v1::Case* response) {
+  return Handle("FollowUpAction", context, response,
+                [&](const Caller& c) { return keeper_.FollowUpAction(c, *request); });
+}
+
+grpc::Status CaseServiceImpl::SetCaseFields(grpc::ServerContext* context, const v1::SetCaseFieldsRequest* request,
+                                            v1::Case* response) {
+  return Handle("SetCaseFields", context, response,
+                [&](const Caller& c) { return keeper_.SetCaseFields(c, *request); });
+}
+
+grpc::Status CaseServiceImpl::CloseCase(grpc::ServerContext* context, const v1::CloseCaseRequest* request,
+                                        v1::Case* response) {
+  return Handle("CloseCase", context, response, [&](const Caller& c) { return keeper_.CloseCase(c, *request); });
+}
+
+grpc::Status CaseServiceImpl::ReopenCase(grpc::ServerContext* context, const v1::ReopenCaseRequest* request,
+                                         v1::Case* response) {
+  return Handle("ReopenCase", context, response, [&](const Caller& c) { return keeper_.ReopenCase(c, *request); });
+}
+
+grpc::Status CaseServiceImpl::ReassignCase(grpc::ServerContext* context, const v1::ReassignCaseRequest* request,
+                                           v1::Case* response) {
+  return Handle("ReassignCase", context, response,
+                [&](const Caller& c) { return keeper_.ReassignCase(c, *request); });
+}
+
+grpc::Status CaseServiceImpl::GetCatalogue(grpc::ServerContext* context, const v1::GetCatalogueRequest*,
+                                           v1::Catalogue* response) {
+  return Handle("GetCatalogue", context, response, [&](const Caller& c) { return keeper_.GetCatalogue(c); });
+}
+
+grpc::Status CaseServiceImpl::UpsertCatalogueEntry(grpc::ServerContext* context,
+                                                   const v1::UpsertCatalogueEntryRequest* request,
+                                                   v1::Catalogue* response) {
+  return Handle("UpsertCatalogueEntry", context, response,
+                [&](const Caller& c) { return keeper_.UpsertCatalogueEntry(c, *request); });
+}
+
+grpc::Status CaseServiceImpl::UpsertCaseField(grpc::ServerContext* context, const v1::UpsertCaseFieldRequest* request,
+                                              v1::Catalogue* response) {
+  return Handle("UpsertCaseField", context, response,
+                [&](const Caller& c) { return keeper_.UpsertCaseField(c, *request); });
+}
+
+grpc::Status CaseServiceImpl::ImportHistory(grpc::ServerContext* context, grpc::ServerReader<v1::ImportChunk>* reader,
+                                            v1::ImportReport* response) {
+  return Handle("ImportHistory", context, response, [&](const Caller& c) -> absl::StatusOr<v1::ImportReport> {
+    std::vector<v1::ImportChunk> chunks;
+    int64_t rows = 0;
+    v1::ImportChunk chunk;
+    while (reader->Read(&chunk)) {
+      rows += chunk.cases_size() + chunk.expectations_size() + chunk.closures_size() + chunk.reassignments_size();
+      if (rows > kMaxImportRows) {
+        return absl::ResourceExhaustedError(
+            absl::StrCat("the import has more than ", kMaxImportRows, " rows; split it into several imports"));
+      }
+      chunks.push_back(std::move(chunk));
+      chunk.Clear();
+    }
+    if (context->IsCancelled()) return absl::CancelledError("the client cancelled the import");
+    return keeper_.ImportHistory(c, chunks);
+  });
+}
+
+}  // namespace forecast

@@ -1,0 +1,224 @@
+// The case service's storage seam: everything the case logic reads and writes, behind an
+// interface so the logic is testable without PostgreSQL. PgCaseStore is the real one.
+//
+// Writes are whole changes: one call appends the history row(s), bumps the case version (only
+// when it still equals the base version), writes the case_event row and the idempotency record,
+// in one transaction.
+#ifndef SERVICES_CASE_CASE_STORE_H_
+#define SERVICES_CASE_CASE_STORE_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "forecast/v1/case_service.pb.h"
+#include "services/common/authorization.h"
+#include "services/common/caller.h"
+
+namespace forecast {
+
+// A staff member as the logic needs it.
+struct StaffRecord {
+  int64_t id = 0;
+  std::string code;
+  std::string display_name;
+  Role role = Role::kCaseworker;
+  int64_t team_id = 0;  // 0 without a team
+  std::string team_code;
+  bool active = true;
+};
+
+struct UnitRecord {
+  int64_t id = 0;
+  std::string code;
+  std::string kind;  // DEPARTMENT or TEAM
+  int64_t parent_id = 0;
+};
+
+// A case as loaded: the API view plus the internal ids authorisation and writes need.
+struct StoredCase {
+  int64_t id = 0;
+  CaseOwnership owner;
+  v1::Case view;  // open_actions[].overdue is left false; the logic computes it
+};
+
+// Retried-write bookkeeping: stored with the answer, in the write's transaction.
+struct IdempotencyTicket {
+  std::string key;  // empty: not idempotent
+  std::string method;
+  std::string request_hash;
+};
+
+// A previously stored answer.
+struct StoredAnswer {
+  std::string method;
+  std::string request_hash;
+  std::string response;  // serialised response message
+};
+
+// The history rows one change appends (exactly one alternative per change).
+struct NewExpectation {
+  std::string outcome;
+  absl::CivilMonth month;
+  std::string risk;
+  bool agreed_in_dialogue = false;
+  int64_t dialogue_id = 0;
+  std::string note;
+};
+struct NewAction {
+  std::string description;
+  int64_t owner_id = 0;
+  absl::CivilDay due_on;
+  bool agreed_in_dialogue = false;
+};
+struct NewFollowUp {
+  int64_t action_id = 0;
+  std::string result;  // DONE, NOT_DONE, POSTPONED
+  std::optional<absl::CivilDay> postponed_to;
+  absl::CivilDay previous_due_on;
+  std::string note;
+};
+struct FieldUpdates {
+  std::map<std::string, std::optional<std::string>> values;  // code -> JSON text, nullopt clears
+};
+struct NewStatus {
+  std::string status;  // CLOSED or REOPENED
+  absl::CivilDay on;
+  std::string outcome;  // with CLOSED
+};
+struct NewAssignment {
+  int64_t caseworker_id = 0;
+  int64_t team_id = 0;
+  absl::CivilDay from_on;
+};
+using CaseChangeBody =
+    std::variant<NewExpectation, NewAction, NewFollowUp, FieldUpdates, NewStatus, NewAssignment>;
+
+struct CaseChange {
+  int64_t job_centre_id = 0;
+  int64_t case_id = 0;
+  std::string case_ref;
+  int64_t base_version = 0;
+  int64_t actor_id = 0;
+  std::string kind;  // case_event kind, e.g. EXPECTATION
+  absl::CivilDay effective_on;
+  std::string summary_json;
+  CaseChangeBody body;
+  IdempotencyTicket idempotency;
+};
+
+struct NewCase {
+  int64_t job_centre_id = 0;
+  std::string case_ref;
+  std::string case_type;
+  absl::CivilDay opened_on;
+  int64_t caseworker_id = 0;
+  int64_t team_id = 0;
+  int64_t actor_id = 0;
+  std::string fields_json = "{}";  // object: code -> value
+  std::string summary_json;
+  IdempotencyTicket idempotency;
+};
+
+// What ListCases may return: the filters plus the caller's visibility.
+struct CaseQuery {
+  int64_t job_centre_id = 0;
+  int64_t caseworker_id = 0;  // 0: any
+  int64_t team_id = 0;        // 0: any
+  std::string case_type;      // empty: any
+  std::string status;         // OPEN, CLOSED or empty
+  // Visibility: when set, only cases in visible_team_id or held by visible_staff_id.
+  bool restricted = false;
+  int64_t visible_team_id = 0;
+  int64_t visible_staff_id = 0;
+  std::string after_case_ref;  // keyset pagination: case_ref > this
+  int limit = 100;
+};
+
+// Import: rows already validated, staff and teams named by code (the store resolves them after
+// creating the missing ones), each case's changes in effective order.
+struct ImportPlan {
+  struct Change {
+    std::string kind;  // EXPECTATION, REASSIGNED or CLOSED
+    absl::CivilDay on;
+    std::string actor_code;  // who recorded it (the expectation's recorded_by, else the importer)
+    std::string outcome;     // EXPECTATION and CLOSED
+    std::string risk;        // EXPECTATION
+    absl::CivilMonth month;  // EXPECTATION
+    std::string caseworker_code;  // REASSIGNED: the new caseworker
+    std::string team_code;        // REASSIGNED: the new caseworker's team
+  };
+  struct Case {
+    std::string case_ref;
+    std::string case_type;
+    absl::CivilDay opened_on;
+    std::string caseworker_code;  // at opening
+    std::string team_code;        // at opening
+    std::string fields_json = "{}";
+    std::vector<Change> changes;
+  };
+  struct MissingStaff {
+    std::string code;
+    std::string team_code;
+  };
+  int64_t job_centre_id = 0;
+  int64_t actor_id = 0;  // the importer
+  std::vector<std::string> new_teams;
+  std::vector<MissingStaff> new_staff;
+  std::vector<Case> cases;
+};
+
+struct ImportCounts {
+  int64_t cases = 0, expectations = 0, closures = 0, reassignments = 0, created_staff = 0;
+};
+
+// Implementations are thread-safe. Errors: NOT_FOUND for missing rows, ABORTED for a stale base
+// version, ALREADY_EXISTS for a duplicate case_ref, UNAVAILABLE/INTERNAL for the database.
+class CaseStore {
+ public:
+  virtual ~CaseStore() = default;
+
+  virtual absl::StatusOr<v1::Catalogue> LoadCatalogue(int64_t job_centre_id) = 0;
+  virtual absl::StatusOr<v1::Organisation> LoadOrganisation(int64_t job_centre_id) = 0;
+  // nullopt when unknown (inactive staff are returned with active=false).
+  virtual absl::StatusOr<std::optional<StaffRecord>> FindStaff(int64_t job_centre_id,
+                                                               const std::string& code) = 0;
+  virtual absl::StatusOr<std::optional<UnitRecord>> FindUnit(int64_t job_centre_id,
+                                                             const std::string& code) = 0;
+  // Every case_ref of the job centre that is already taken, among `refs`.
+  virtual absl::StatusOr<std::vector<std::string>> ExistingCaseRefs(
+      int64_t job_centre_id, const std::vector<std::string>& refs) = 0;
+
+  // NOT_FOUND naming the case_ref when the job centre has no such case.
+  virtual absl::StatusOr<StoredCase> LoadCase(int64_t job_centre_id, const std::string& case_ref) = 0;
+  virtual absl::StatusOr<std::vector<v1::Case>> ListCases(const CaseQuery& query) = 0;
+  // Events, expectations and actions (with follow-ups) of one case, oldest first.
+  virtual absl::StatusOr<v1::CaseHistory> LoadHistory(int64_t case_id) = 0;
+
+  virtual absl::StatusOr<std::optional<StoredAnswer>> FindAnswer(int64_t job_centre_id,
+                                                                 const std::string& key) = 0;
+
+  // Applies the change when the case is still at base_version (else ABORTED "case X is at
+  // version N, the write was based on M"); returns the case after it. When the ticket's key
+  // was stored meanwhile by a concurrent retry, returns that stored answer instead (or
+  // INVALID_ARGUMENT when it was for a different request).
+  virtual absl::StatusOr<v1::Case> ApplyChange(const CaseChange& change) = 0;
+  // Creates the case at version 1 with its first assignment and an OPENED event.
+  virtual absl::StatusOr<v1::Case> CreateCase(const NewCase& new_case) = 0;
+
+  virtual absl::Status UpsertCatalogueEntry(int64_t job_centre_id, const v1::CatalogueEntry& entry) = 0;
+  // FAILED_PRECONDITION when an existing field would change its type.
+  virtual absl::Status UpsertCaseField(int64_t job_centre_id, const v1::CaseField& field) = 0;
+
+  // Writes the whole plan in one transaction (all or nothing).
+  virtual absl::StatusOr<ImportCounts> Import(const ImportPlan& plan) = 0;
+};
+
+}  // namespace forecast
+
+#endif  // SERVICES_CASE_CASE_STORE_H_

@@ -1,0 +1,62 @@
+// case-service: the case service's gRPC server.
+//   case-service --db CONNINFO --port N [--host 127.0.0.1] [--migrations DIR] [--pool 16]
+// Prints "case-service listening on HOST:PORT" once serving (port 0 picks a free port) and
+// shuts down gracefully on SIGTERM or SIGINT.
+#include <cstdio>
+#include <iostream>
+
+#include "absl/strings/numbers.h"
+#include "services/case/case_keeper.h"
+#include "services/case/case_service_impl.h"
+#include "services/case/flags.h"
+#include "services/case/pg_case_store.h"
+#include "services/common/migrations.h"
+#include "services/common/server.h"
+
+int main(int argc, char** argv) {
+  forecast::BlockShutdownSignals();
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  absl::StatusOr<forecast::Flags> flags =
+      forecast::ParseFlags(argc, argv, 1, {"db", "port", "host", "migrations", "pool"}, {});
+  int port = -1, pool_size = 16;
+  if (!flags.ok() || !flags->Has("db") || !absl::SimpleAtoi(flags->Get("port", "-1"), &port) || port < 0 ||
+      port > 65535 || !absl::SimpleAtoi(flags->Get("pool", "16"), &pool_size) || pool_size < 1) {
+    if (!flags.ok()) std::cerr << "case-service: " << flags.status().message() << "\n";
+    std::cerr << "usage: case-service --db CONNINFO --port N [--host 127.0.0.1] [--migrations DIR] [--pool 16]\n";
+    return 2;
+  }
+  const std::string db = flags->Get("db");
+  if (flags->Has("migrations")) {
+    absl::StatusOr<int> applied = forecast::ApplyMigrations(db, flags->Get("migrations"));
+    if (!applied.ok()) {
+      std::cerr << "case-service: " << applied.status() << "\n";
+      return 1;
+    }
+    std::cout << "case-service applied " << *applied << " migration(s)" << std::endl;
+  }
+  forecast::PgPool pool(db, pool_size);
+  {
+    absl::StatusOr<forecast::PgPool::Lease> probe = pool.Acquire();
+    if (!probe.ok()) {
+      std::cerr << "case-service: " << probe.status() << "\n";
+      return 1;
+    }
+  }
+  forecast::SystemClock clock;
+  forecast::PgCaseStore store(pool);
+  forecast::PgStaffDirectory directory(pool);
+  forecast::CaseKeeper keeper(store, clock);
+  forecast::CaseServiceImpl service(keeper, directory);
+  const std::string host = flags->Get("host", "127.0.0.1");
+  absl::StatusOr<forecast::RunningServer> server = forecast::StartGrpcServer({&service}, host, port);
+  if (!server.ok()) {
+    std::cerr << "case-service: " << server.status() << "\n";
+    return 1;
+  }
+  std::cout << "case-service listening on " << host << ":" << server->port << std::endl;
+  const int signal_number = forecast::WaitForShutdownSignal();
+  std::cout << "case-service stopping (signal " << signal_number << ")" << std::endl;
+  forecast::ShutdownGracefully(*server->server);
+  server->server->Wait();
+  return 0;
+}
