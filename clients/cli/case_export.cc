@@ -70,15 +70,26 @@ void CaseExportWriter::Add(const v1::CaseHistory& history) {
       if (!t.empty()) team = t;
     }
   }
-  bool first_reassignment = true;
+  // Walk the re-assignments in order; `from` is whoever held the case before (imported events
+  // name only the new holder).
+  std::vector<const v1::CaseEvent*> moves;
   for (const v1::CaseEvent& event : history.events()) {
-    if (event.kind() == "REASSIGNED") {
-      const std::string from = SummaryString(event.summary_json(), "from");
-      const std::string to = SummaryString(event.summary_json(), "to");
-      if (first_reassignment && !opening_known && !from.empty()) caseworker = from;
-      first_reassignment = false;
-      reassignments_.push_back({c.case_ref(), event.effective_on(), from, to});
-    } else if (event.kind() == "CLOSED") {
+    if (event.kind() == "REASSIGNED") moves.push_back(&event);
+  }
+  if (!opening_known && !moves.empty()) {
+    const std::string from = SummaryString(moves.front()->summary_json(), "from");
+    if (!from.empty()) caseworker = from;
+  }
+  std::string holder = caseworker;
+  for (const v1::CaseEvent* event : moves) {
+    std::string from = SummaryString(event->summary_json(), "from");
+    if (from.empty()) from = holder;
+    const std::string to = SummaryString(event->summary_json(), "to");
+    reassignments_.push_back({c.case_ref(), event->effective_on(), from, to});
+    holder = to;
+  }
+  for (const v1::CaseEvent& event : history.events()) {
+    if (event.kind() == "CLOSED") {
       std::string outcome = SummaryString(event.summary_json(), "outcome");
       if (outcome.empty()) outcome = c.closure_outcome();
       closures_.push_back({c.case_ref(), event.effective_on(), outcome});

@@ -90,5 +90,19 @@ TEST(CaseExportWriter, WritesOpeningAssignmentHistoryAndSortsByReference) {
   EXPECT_EQ(plan.cases()[0].extra().at("hours"), "12.5");
 }
 
+TEST(CaseExportWriter, ReassignmentWithoutFromTakesThePreviousHolder) {
+  v1::CaseHistory h = History("S-3");
+  h.mutable_events(1)->set_summary_json(R"({"imported":true,"to":"CW0102"})");
+  v1::CaseEvent* again = h.add_events();
+  again->set_kind("REASSIGNED");
+  again->set_effective_on("2025-04-01");
+  again->set_summary_json(R"({"imported":true,"to":"CW0201"})");
+  CaseExportWriter writer({});
+  writer.Add(h);
+  std::ostringstream out;
+  writer.WriteReassignments(out);
+  EXPECT_EQ(out.str(), "case_ref,on,from,to\nS-3,2025-03-01,CW0101,CW0102\nS-3,2025-04-01,CW0102,CW0201\n");
+}
+
 }  // namespace
 }  // namespace forecast::cli

@@ -47,9 +47,9 @@ void SeedOrganisation(const std::string& conninfo) {
     WHERE j.code = 'T1')");
   tx.exec0(R"(
     INSERT INTO case_field (job_centre_id, code, label_da, label_en, field_type, choices, sort_order)
-    SELECT id, 'has_cv', 'Har CV', 'Has a CV', 'BOOL', '{}', 1 FROM job_centre WHERE code = 'T1'
+    SELECT id, 'has_cv', 'Har CV', 'Has a CV', 'BOOL', '{}'::text[], 1 FROM job_centre WHERE code = 'T1'
     UNION ALL
-    SELECT id, 'segment', 'Segment', 'Segment', 'CHOICE', '{ready,close,far}', 2 FROM job_centre WHERE code = 'T1')");
+    SELECT id, 'segment', 'Segment', 'Segment', 'CHOICE', '{ready,close,far}'::text[], 2 FROM job_centre WHERE code = 'T1')");
   tx.commit();
 }
 
