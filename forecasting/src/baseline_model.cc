@@ -36,11 +36,13 @@ absl::StatusOr<BaselineModel> BaselineModel::Fit(const Catalogue& catalogue,
   m.max_duration_ = options.max_duration_months;
   std::vector<double> exposure(static_cast<size_t>(T) * D, 0.0), events(static_cast<size_t>(T) * D, 0.0);
   std::vector<double> band_outcomes(static_cast<size_t>(T) * kNumBands * K, 0.0);
+  const MonthIndex observed_from = ObservedFrom(history);
   for (const CaseRecord& r : history.cases) {
     if (r.opened_month >= as_of_month) continue;
     const bool closed = r.closed_month.has_value() && *r.closed_month < as_of_month;
     const MonthIndex last = closed ? *r.closed_month : as_of_month - 1;
-    for (MonthIndex t = r.opened_month; t <= last; ++t) {
+    if (last < observed_from) continue;
+    for (MonthIndex t = std::max(r.opened_month, observed_from); t <= last; ++t) {
       const int32_t d = std::min(t - r.opened_month, D - 1);
       exposure[static_cast<size_t>(r.case_type) * D + d] += 1.0;
     }

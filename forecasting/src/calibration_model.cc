@@ -51,6 +51,7 @@ class CalibrationFitter {
     std::vector<PersonMonth> records;
     std::vector<double> type_outcomes(static_cast<size_t>(T) * K, 0.0);
     std::vector<double> slip_sum(W, 0.0), slip_w(W, 0.0);
+    const MonthIndex observed_from = ObservedFrom(history);
     for (const CaseRecord& r : history.cases) {
       if (r.opened_month >= as_of) continue;
       const bool closed = r.closed_month.has_value() && *r.closed_month < as_of;
@@ -63,7 +64,7 @@ class CalibrationFitter {
         const Expectation& e = ex[i];
         const int32_t worker = e.recorded_by >= 0 ? e.recorded_by : r.caseworker;
         // In force at the start of months rec+1 .. next rec (or the last observed month).
-        const MonthIndex from = std::max(e.recorded_month + 1, r.opened_month);
+        const MonthIndex from = std::max({e.recorded_month + 1, r.opened_month, observed_from});
         const MonthIndex to = i + 1 < n_ex ? std::min(ex[i + 1].recorded_month, last) : last;
         for (MonthIndex t = from; t <= to; ++t) {
           PersonMonth pm;
@@ -77,7 +78,7 @@ class CalibrationFitter {
           records.push_back(pm);
         }
         const double w = std::max(0, to - from + 1);
-        if (w <= 0) continue;
+        if (w <= 0) continue;  // superseded within its month, or before the observed window
         if (closed) {
           slip_sum[worker] += w * (*r.closed_month - e.expected_month);
           slip_w[worker] += w;

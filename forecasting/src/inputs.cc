@@ -146,6 +146,19 @@ absl::Status ValidatePortfolio(const Catalogue& c, const Portfolio& portfolio) {
   return absl::OkStatus();
 }
 
+MonthIndex ObservedFrom(const History& history) {
+  if (history.observed_from.has_value()) return *history.observed_from;
+  std::optional<MonthIndex> first_closure, first_opening;
+  for (const CaseRecord& r : history.cases) {
+    if (r.closed_month.has_value() && (!first_closure || *r.closed_month < *first_closure)) {
+      first_closure = *r.closed_month;
+    }
+    if (!first_opening || r.opened_month < *first_opening) first_opening = r.opened_month;
+  }
+  if (first_closure) return *first_closure;
+  return first_opening.value_or(0);
+}
+
 Portfolio SnapshotAt(const History& history, MonthIndex as_of_month,
                      std::vector<int32_t>* history_positions) {
   Portfolio p;

@@ -129,18 +129,41 @@ class ProfileBuilder {
         survive -= closing;
       }
     } else {
-      // Calibrated: the learned hazard at each month's lead, for this caseworker.
-      const CalibrationModel& cal = m_.calibration;
-      const double a = cal.ExpectedOutcomeWeight(p.risk);
+      // Calibrated: closure month and outcome factorise (see FillClosure, ClassWeights).
+      std::vector<double> q(H_), w(K_);
+      FillClosure(p, q.data());
+      ClassWeights(OutcomeClass(p), w.data());
       for (int32_t h = 0; h < H_; ++h) {
-        const double hz = cal.Hazard(p.type, p.risk, p.lead - h, p.team, p.caseworker);
-        const double closing = survive * hz;
-        for (int32_t o = 0; o < K_; ++o) out[h * K_ + o] = closing * (1 - a) * base.OutcomeMix(p.type, o);
-        out[h * K_ + p.outcome] += closing * a;
-        survive -= closing;
+        for (int32_t o = 0; o < K_; ++o) out[h * K_ + o] = q[h] * w[o];
+        survive -= q[h];
       }
     }
     out[static_cast<size_t>(K_) * H_] = std::max(0.0, survive);
+  }
+
+  // Calibrated profiles with an expectation factorise: P(month h, outcome o) = q_h w_o, with q
+  // from the caseworker's lead-specific hazards and w from (type, risk, expected outcome) only.
+  bool Factorized(const Profile& p) const { return kind_ == ModelKind::kCalibrated && p.planned; }
+  int32_t num_classes() const { return T_ * R_ * K_; }
+  int32_t OutcomeClass(const Profile& p) const { return (p.type * R_ + p.risk) * K_ + p.outcome; }
+
+  // q_h = P(closes in month h), h < H: the learned hazard at each month's lead.
+  void FillClosure(const Profile& p, double* q) const {
+    const CalibrationModel& cal = m_.calibration;
+    double survive = 1.0;
+    for (int32_t h = 0; h < H_; ++h) {
+      const double closing = survive * cal.Hazard(p.type, p.risk, p.lead - h, p.team, p.caseworker);
+      q[h] = closing;
+      survive -= closing;
+    }
+  }
+
+  // w_o = P(outcome o | closure): the expected outcome's learned weight plus the type's mix.
+  void ClassWeights(int32_t cls, double* w) const {
+    const int32_t outcome = cls % K_, risk = (cls / K_) % R_, type = cls / (K_ * R_);
+    const double a = m_.calibration.ExpectedOutcomeWeight(risk);
+    for (int32_t o = 0; o < K_; ++o) w[o] = (1 - a) * m_.baseline.OutcomeMix(type, o);
+    w[outcome] += a;
   }
 
   // The full block column: the distribution plus derived rows (see RowLayout).
@@ -353,29 +376,94 @@ absl::StatusOr<Projection> ProjectImpl(const ProjectInputs& in, const Projection
     }
   }
 
-  // Pass 1: cumulants of every row, one block of profile columns at a time.
+  // Pass 1: cumulants of every row, one block of profile columns at a time, reduced column-wise
+  // with the profiles' multiplicities. Factorised profiles keep only their closure-by-month
+  // column; their month x outcome cumulants follow from per-class sums of q, q^2 and q^3.
   const RowLayout L{K, H};
   const int32_t R = L.rows();
-  const int32_t G = static_cast<int32_t>(groups.profiles.size());
+  std::vector<int32_t> generic, factorized;
+  for (int32_t j = 0; j < static_cast<int32_t>(groups.profiles.size()); ++j) {
+    (builder.Factorized(groups.profiles[j]) ? factorized : generic).push_back(j);
+  }
+  const bool intervals = request.with_intervals;
   Eigen::VectorXd k1 = Eigen::VectorXd::Zero(R), k2 = Eigen::VectorXd::Zero(R),
                   k3 = Eigen::VectorXd::Zero(R);
-  Eigen::MatrixXd block(R, std::min(kChunk, std::max(G, 1)));
+  Eigen::MatrixXd block(R, kChunk), q_block(H, kChunk), f_block(H, kChunk);
+  Eigen::VectorXd c_block(kChunk);
   std::vector<double> scratch;
-  auto fill = [&](int32_t begin, int32_t end) {
-    for (int32_t j = begin; j < end; ++j) {
-      builder.FillBlock(groups.profiles[j], block.col(j - begin).data(), scratch);
+  const int32_t C = builder.num_classes();
+  Eigen::MatrixXd weights(K, C);
+  for (int32_t cls = 0; cls < C; ++cls) builder.ClassWeights(cls, weights.col(cls).data());
+  auto fill_generic = [&](size_t begin, size_t end) {
+    for (size_t j = begin; j < end; ++j) {
+      builder.FillBlock(groups.profiles[generic[j]], block.col(static_cast<Eigen::Index>(j - begin)).data(), scratch);
+      c_block[static_cast<Eigen::Index>(j - begin)] = groups.counts[generic[j]];
     }
   };
-  for (int32_t begin = 0; begin < G; begin += kChunk) {
-    const int32_t end = std::min(G, begin + kChunk), n = end - begin;
-    fill(begin, end);
-    const auto P = block.leftCols(n).array();
-    const Eigen::Map<const Eigen::VectorXd> c(groups.counts.data() + begin, n);
-    k1.noalias() += P.matrix() * c;
-    if (request.with_intervals) {
-      const Eigen::ArrayXXd v = P * (1.0 - P);
-      k2.noalias() += v.matrix() * c;
-      k3.noalias() += (v * (1.0 - 2.0 * P)).matrix() * c;
+  auto fill_factorized = [&](size_t begin, size_t end) {
+    for (size_t j = begin; j < end; ++j) {
+      const auto col = static_cast<Eigen::Index>(j - begin);
+      builder.FillClosure(groups.profiles[factorized[j]], q_block.col(col).data());
+      double cumulative = 0;
+      for (int32_t h = 0; h < H; ++h) {
+        cumulative += q_block(h, col);
+        f_block(h, col) = std::min(1.0, cumulative);
+      }
+      c_block[col] = groups.counts[factorized[j]];
+    }
+  };
+  // Adds the cumulants of Bernoulli(P) columns weighted by c to rows [row, row + P.rows()).
+  auto add_cumulants = [&](const auto& P, const auto& c, int32_t row) {
+    const Eigen::Index rows = P.rows();
+    k1.segment(row, rows).noalias() += P.matrix() * c;
+    if (!intervals) return;
+    const Eigen::ArrayXXd v = P * (1.0 - P);
+    k2.segment(row, rows).noalias() += v.matrix() * c;
+    k3.segment(row, rows).noalias() += (v * (1.0 - 2.0 * P)).matrix() * c;
+  };
+  for (size_t begin = 0; begin < generic.size(); begin += kChunk) {
+    const size_t end = std::min(generic.size(), begin + kChunk);
+    const auto n = static_cast<Eigen::Index>(end - begin);
+    fill_generic(begin, end);
+    add_cumulants(block.leftCols(n).array(), c_block.head(n), 0);
+  }
+  Eigen::MatrixXd s1 = Eigen::MatrixXd::Zero(H, C), s2, s3;
+  if (intervals) {
+    s2 = Eigen::MatrixXd::Zero(H, C);
+    s3 = Eigen::MatrixXd::Zero(H, C);
+  }
+  for (size_t begin = 0; begin < factorized.size(); begin += kChunk) {
+    const size_t end = std::min(factorized.size(), begin + kChunk);
+    const auto n = static_cast<Eigen::Index>(end - begin);
+    fill_factorized(begin, end);
+    add_cumulants(q_block.leftCols(n).array(), c_block.head(n), L.all(0));
+    add_cumulants(f_block.leftCols(n).array(), c_block.head(n), L.cumulative(0));
+    add_cumulants(1.0 - f_block.leftCols(n).array(), c_block.head(n), L.open(0));
+    for (Eigen::Index j = 0; j < n; ++j) {
+      const int32_t cls = builder.OutcomeClass(groups.profiles[factorized[begin + static_cast<size_t>(j)]]);
+      const auto q = q_block.col(j).array();
+      s1.col(cls).array() += c_block[j] * q;
+      if (intervals) {
+        s2.col(cls).array() += c_block[j] * q.square();
+        s3.col(cls).array() += c_block[j] * q.cube();
+      }
+    }
+  }
+  if (!factorized.empty()) {
+    // Bernoulli(w q): k1 = w S1, k2 = w S1 - w^2 S2, k3 = w S1 - 3 w^2 S2 + 2 w^3 S3.
+    for (int32_t cls = 0; cls < C; ++cls) {
+      if (s1.col(cls).sum() <= 0) continue;
+      for (int32_t o = 0; o < K; ++o) {
+        const double w = weights(o, cls);
+        if (w <= 0) continue;
+        for (int32_t h = 0; h < H; ++h) {
+          k1[L.cell(h, o)] += w * s1(h, cls);
+          if (intervals) {
+            k2[L.cell(h, o)] += w * s1(h, cls) - w * w * s2(h, cls);
+            k3[L.cell(h, o)] += w * s1(h, cls) - 3 * w * w * s2(h, cls) + 2 * w * w * w * s3(h, cls);
+          }
+        }
+      }
     }
   }
 
@@ -383,19 +471,43 @@ absl::StatusOr<Projection> ProjectImpl(const ProjectInputs& in, const Projection
   std::vector<double> extra_poisson(R, 0.0);
   for (int32_t h = 0; h < H; ++h) extra_poisson[L.open(h)] = inflow_open[h];
   std::vector<int32_t> small_rows;
-  if (request.with_intervals) {
+  if (intervals) {
     for (int32_t r = 0; r < R; ++r) {
       if (k2[r] + extra_poisson[r] <= kExactVarianceLimit) small_rows.push_back(r);
     }
   }
   std::vector<CountSum> sums(small_rows.size());
   if (!small_rows.empty()) {
-    for (int32_t begin = 0; begin < G; begin += kChunk) {
-      const int32_t end = std::min(G, begin + kChunk);
-      fill(begin, end);
+    for (size_t begin = 0; begin < generic.size(); begin += kChunk) {
+      const size_t end = std::min(generic.size(), begin + kChunk);
+      fill_generic(begin, end);
       for (size_t s = 0; s < small_rows.size(); ++s) {
-        const int32_t r = small_rows[s];
-        for (int32_t j = begin; j < end; ++j) sums[s].AddBernoulli(block(r, j - begin), groups.counts[j]);
+        for (size_t j = 0; j < end - begin; ++j) {
+          const auto col = static_cast<Eigen::Index>(j);
+          sums[s].AddBernoulli(block(small_rows[s], col), c_block[col]);
+        }
+      }
+    }
+    for (size_t begin = 0; begin < factorized.size(); begin += kChunk) {
+      const size_t end = std::min(factorized.size(), begin + kChunk);
+      fill_factorized(begin, end);
+      for (size_t j = 0; j < end - begin; ++j) {
+        const auto col = static_cast<Eigen::Index>(j);
+        const int32_t cls = builder.OutcomeClass(groups.profiles[factorized[begin + j]]);
+        for (size_t s = 0; s < small_rows.size(); ++s) {
+          const int32_t r = small_rows[s];
+          double p;
+          if (r < L.all(0)) {
+            p = weights(r % K, cls) * q_block(r / K, col);
+          } else if (r < L.cumulative(0)) {
+            p = q_block(r - L.all(0), col);
+          } else if (r < L.open(0)) {
+            p = f_block(r - L.cumulative(0), col);
+          } else {
+            p = 1.0 - f_block(r - L.open(0), col);
+          }
+          sums[s].AddBernoulli(p, c_block[col]);
+        }
       }
     }
   }

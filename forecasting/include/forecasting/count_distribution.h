@@ -4,10 +4,11 @@
 // Method, chosen per count (Projection reports which):
 //  - exact: the pmf by convolution (a 1-D DP over groups of identical cases, each group a
 //    binomial), whenever the variance is small (<= kExactVarianceLimit) and the number of
-//    distinct probabilities is modest (<= kExactGroupLimit); small counts are always exact;
-//  - binned: small variance but very many distinct probabilities: probabilities are binned on a
-//    fine log scale (ratio 1.1) and each bin is a binomial with the bin's mean; the pmf is then
-//    convolved exactly; the error is in the 2nd order of the spread within a bin;
+//    distinct probabilities is modest (<= kExactGroupLimit): so every scope of up to
+//    kExactGroupLimit cases is exact;
+//  - binned: small variance but more distinct probabilities: they are binned on a fine log scale
+//    (log p below 1/2, log(1 - p) above; 8 bins per octave, ratio <= 1.09) and each bin is a binomial with the bin's
+//    mean probability, convolved exactly; the variance changes by under 0.3% (second order in the spread within a bin);
 //  - skew-normal: variance > kExactVarianceLimit (so the count is at least ~30 wide), where a
 //    Cornish-Fisher quantile with skewness correction and continuity correction is accurate to
 //    well under one case. Never used for small counts.
@@ -22,7 +23,7 @@ namespace forecasting {
 enum class IntervalMethod { kExact = 0, kBinned = 1, kSkewNormal = 2 };
 
 inline constexpr double kExactVarianceLimit = 40.0;
-inline constexpr int32_t kExactGroupLimit = 4096;
+inline constexpr int32_t kExactGroupLimit = 512;
 
 struct CountSummary {
   double mean = 0;

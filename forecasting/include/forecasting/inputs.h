@@ -106,7 +106,16 @@ struct InflowCounts {
 struct History {
   std::vector<CaseRecord> cases;
   InflowCounts inflow;
+  // The first month whose closures are all in the history. Exports usually hold the cases open
+  // at some date and everything after it, so cases that closed earlier are missing; counting the
+  // survivors' earlier months would bias hazards down (left truncation). Months before it are
+  // ignored by the fits. None: the earliest closure month in the history.
+  std::optional<MonthIndex> observed_from;
 };
+
+// history.observed_from, or the earliest closure month (the earliest opening when nothing has
+// closed). Pure; thread-safe.
+MonthIndex ObservedFrom(const History& history);
 
 // Checks every index against the catalogue, closure after opening, outcome set iff closed,
 // expectations in order. INVALID_ARGUMENT names the case id and the field. Pure; thread-safe.
