@@ -1,0 +1,47 @@
+// Chart.js, bundled (nothing is fetched at run time). Charts are drawn on canvases that carry an
+// aria-label; every chart has a table with the same figures next to it for keyboard and
+// screen-reader users.
+import { Chart, registerables, type ChartConfiguration, type ChartType } from 'chart.js';
+import { h } from './dom';
+
+Chart.register(...registerables);
+Chart.defaults.font.family = 'system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif';
+Chart.defaults.font.size = 13;
+Chart.defaults.color = '#1f2933';
+Chart.defaults.animation = false; // live updates should not wobble
+
+export const MODEL_COLOURS: Record<string, string> = {
+  AS_PLANNED: '#1d4ed8',
+  CALIBRATED: '#c2410c',
+  BASELINE: '#6b7280',
+};
+
+const PALETTE = ['#1d4ed8', '#0f766e', '#b45309', '#7c3aed', '#15803d', '#be123c', '#0369a1', '#64748b', '#a16207', '#4d7c0f'];
+
+export function colour(index: number): string {
+  return PALETTE[index % PALETTE.length];
+}
+
+export function transparent(hex: string, alpha: number): string {
+  const n = parseInt(hex.slice(1), 16);
+  return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
+}
+
+/** A chart in a figure with a caption; call .destroy() when the view goes away. */
+export function chartFigure<T extends ChartType>(
+  caption: string,
+  config: ChartConfiguration<T>,
+  testId: string,
+  height = 320,
+): { element: HTMLElement; chart: Chart<T> } {
+  const canvas = h('canvas', { role: 'img', 'aria-label': caption });
+  const element = h(
+    'figure',
+    { class: 'chart', 'data-testid': testId },
+    h('figcaption', null, caption),
+    h('div', { class: 'chart-box', style: `height:${height}px` }, canvas),
+  );
+  config.options = { responsive: true, maintainAspectRatio: false, ...(config.options ?? {}) } as typeof config.options;
+  const chart = new Chart(canvas, config);
+  return { element, chart };
+}

@@ -1,0 +1,375 @@
+// The forecast.v1 messages as the gateway prints them (Protobuf's JSON mapping): field names as
+// in the .proto files, enums by name, int64 as decimal strings, every primitive field present.
+// Only the fields the web app reads are listed.
+
+export type Int64 = string;
+export type Role = 'CASEWORKER' | 'TEAM_LEADER' | 'MANAGER' | 'ADMIN' | 'ROLE_UNSPECIFIED';
+export type ModelName = 'AS_PLANNED' | 'CALIBRATED' | 'BASELINE';
+
+export interface StaffMember {
+  code: string;
+  display_name: string;
+  role: Role;
+  team: string;
+  job_centre: string;
+  active: boolean;
+}
+
+export interface OrgUnit {
+  code: string;
+  name: string;
+  kind: 'DEPARTMENT' | 'TEAM' | 'KIND_UNSPECIFIED';
+  parent: string;
+}
+
+export interface Organisation {
+  job_centre: string;
+  job_centre_name: string;
+  units: OrgUnit[];
+  staff: StaffMember[];
+}
+
+export interface CatalogueEntry {
+  kind: string;
+  code: string;
+  label_da: string;
+  label_en: string;
+  sort_order: number;
+  active: boolean;
+  outcome_group: string;
+  probability: number;
+}
+
+export interface CaseField {
+  code: string;
+  label_da: string;
+  label_en: string;
+  type: 'BOOL' | 'NUMBER' | 'CHOICE' | 'DATE' | 'TYPE_UNSPECIFIED';
+  choices: string[];
+  sort_order: number;
+  active: boolean;
+}
+
+export interface Catalogue {
+  case_types: CatalogueEntry[];
+  outcomes: CatalogueEntry[];
+  risks: CatalogueEntry[];
+  fields: CaseField[];
+}
+
+export interface Expectation {
+  id: Int64;
+  expected_outcome: string;
+  expected_month: string;
+  risk: string;
+  agreed_in_dialogue: boolean;
+  dialogue_id: Int64;
+  note: string;
+  recorded_by: string;
+  recorded_at: string;
+}
+
+export interface FollowUp {
+  result: string;
+  postponed_to: string;
+  note: string;
+  recorded_by: string;
+  recorded_at: string;
+}
+
+export interface Action {
+  id: Int64;
+  description: string;
+  owner: string;
+  due_on: string;
+  status: 'ACTION_OPEN' | 'ACTION_DONE' | 'ACTION_NOT_DONE' | 'ACTION_STATUS_UNSPECIFIED';
+  overdue: boolean;
+  follow_ups: FollowUp[];
+  created_by: string;
+  created_at: string;
+  agreed_in_dialogue: boolean;
+}
+
+export interface FieldValue {
+  bool_value?: boolean;
+  number_value?: number;
+  choice_value?: string;
+  date_value?: string;
+}
+
+export interface Case {
+  case_ref: string;
+  case_type: string;
+  opened_on: string;
+  caseworker: string;
+  team: string;
+  status: 'OPEN' | 'CLOSED' | 'CASE_STATUS_UNSPECIFIED';
+  closed_on: string;
+  closure_outcome: string;
+  version: Int64;
+  expectation?: Expectation;
+  open_actions: Action[];
+  fields: Record<string, FieldValue>;
+  updated_at: string;
+}
+
+export interface ListCasesResponse {
+  cases: Case[];
+  next_page_token: string;
+}
+
+export interface CaseEvent {
+  id: Int64;
+  case_version: Int64;
+  kind: string;
+  actor: string;
+  recorded_at: string;
+  effective_on: string;
+  summary_json: string;
+}
+
+export interface CaseHistory {
+  current: Case;
+  events: CaseEvent[];
+  expectations: Expectation[];
+  actions: Action[];
+}
+
+export interface Estimate {
+  expected: number;
+  p10: number;
+  p90: number;
+}
+
+export interface Explanation {
+  method: string;
+  method_key: string;
+  n: Int64;
+  small_sample: boolean;
+}
+
+export interface OutcomeMonth {
+  month: string;
+  outcome: string;
+  closures: Estimate;
+}
+
+export interface CaseloadMonth {
+  month: string;
+  open: Estimate;
+  inflow: Estimate;
+}
+
+export interface ModelAccuracy {
+  model: ModelName;
+  mean_abs_error: number;
+  interval_coverage: number;
+  brier_score: number;
+  n_months: Int64;
+  n_cases: Int64;
+}
+
+export interface Projection {
+  model: ModelName;
+  as_of: string;
+  open_cases: Int64;
+  closures: OutcomeMonth[];
+  caseload: CaseloadMonth[];
+  explanation?: Explanation;
+  accuracy?: ModelAccuracy;
+  compute_ms: number;
+}
+
+export interface TeamProjectionSummary {
+  team: string;
+  team_name: string;
+  open_cases: Int64;
+  closures_next_3_months?: Estimate;
+  caseload_at_horizon?: Estimate;
+  closures: OutcomeMonth[];
+  explanation?: Explanation;
+}
+
+export interface TeamComparison {
+  teams: TeamProjectionSummary[];
+}
+
+export interface Count {
+  key: string;
+  count: Int64;
+}
+
+export interface CaseAttention {
+  case_ref: string;
+  caseworker: string;
+  reason: string;
+  detail: string;
+  score: number;
+  reasons: string[];
+  case_type: string;
+  expected_outcome: string;
+  expected_month: string;
+  risk: string;
+}
+
+export interface CaseworkerDashboard {
+  caseworker: string;
+  as_of: string;
+  open_cases: Int64;
+  by_case_type: Count[];
+  by_field: Count[];
+  by_expected_outcome: Count[];
+  no_expectation: Int64;
+  stale_expectation: Int64;
+  overdue_actions: Int64;
+  passed_horizon: Int64;
+  expected_closures_next_3_months: OutcomeMonth[];
+  attention: CaseAttention[];
+  revision: Int64;
+  explanation?: Explanation;
+}
+
+export interface CaseworkerRow {
+  caseworker: string;
+  display_name: string;
+  open_cases: Int64;
+  no_expectation: Int64;
+  stale_expectation: Int64;
+  overdue_actions: Int64;
+  passed_horizon: Int64;
+  closures_next_3_months?: Estimate;
+  mean_slip_months: number;
+}
+
+export interface OutcomeShare {
+  caseworker: string;
+  outcome: string;
+  n: Int64;
+  count: Int64;
+  share: number;
+  low: number;
+  high: number;
+  team_share: number;
+  flagged: boolean;
+  small_sample: boolean;
+}
+
+export interface Variation {
+  team: string;
+  shares: OutcomeShare[];
+  explanation?: Explanation;
+}
+
+export interface TeamDashboard {
+  team: string;
+  team_name: string;
+  as_of: string;
+  rows: CaseworkerRow[];
+  totals?: CaseworkerRow;
+  variation?: Variation;
+  accuracy: ModelAccuracy[];
+  revision: Int64;
+  computed_at: string;
+}
+
+export interface Accuracy {
+  models: ModelAccuracy[];
+  explanation?: Explanation;
+}
+
+export interface CaseOutcomeMonth {
+  month: string;
+  outcome: string;
+  probability: number;
+}
+
+export interface CaseExplanation {
+  case_ref: string;
+  model: ModelName;
+  probabilities: CaseOutcomeMonth[];
+  still_open_at_horizon: number;
+  reasons: string[];
+}
+
+export interface MilestoneRow {
+  metric: string;
+  metric_label_da: string;
+  metric_label_en: string;
+  month: string;
+  target: number;
+  actual: number;
+  projected?: Estimate;
+  on_track: boolean;
+  gap: number;
+  has_target: boolean;
+  kind: string;
+  higher_is_better: boolean;
+  explanation?: Explanation;
+}
+
+export interface Milestones {
+  team: string;
+  caseworker: string;
+  rows: MilestoneRow[];
+  as_of: string;
+}
+
+export interface MilestoneMetric {
+  code: string;
+  label_da: string;
+  label_en: string;
+  kind: string;
+  outcome_group: string;
+  field_code: string;
+  choice: string;
+  higher_is_better: boolean;
+}
+
+export interface MilestoneMetrics {
+  metrics: MilestoneMetric[];
+}
+
+export interface DialogueNotes {
+  status: string;
+  knowledge: string;
+  learning: string;
+  adjustment: string;
+}
+
+export interface Dialogue {
+  id: Int64;
+  team: string;
+  team_leader: string;
+  caseworker: string;
+  held_on: string;
+  case_refs: string[];
+  notes?: DialogueNotes;
+  recorded_at: string;
+  agreed_case_refs: string[];
+}
+
+export interface ListDialoguesResponse {
+  dialogues: Dialogue[];
+}
+
+export interface DialogueAgenda {
+  caseworker: string;
+  items: CaseAttention[];
+  as_of: string;
+  last_dialogue_on: string;
+}
+
+export interface CaseChange {
+  case_ref: string;
+  kind: string;
+  before: string;
+  after: string;
+  caseworker: string;
+}
+
+export interface Changes {
+  since: string;
+  until: string;
+  counts: Count[];
+  changes: CaseChange[];
+}

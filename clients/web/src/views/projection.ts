@@ -1,0 +1,203 @@
+// The projection: "the caseload if every planned step is carried out" (as planned) by outcome
+// with its 80% band, and the calibrated and baseline models beside it. For a team it is live:
+// every push of the team dashboard (a change to one of the team's cases) recomputes it.
+import { call } from '../api';
+import { breadcrumbs, errorBox, explanation, smallSample, th } from '../components';
+import { ctx, outcomeLabel, teamName } from '../context';
+import { chartFigure, colour, MODEL_COLOURS, transparent } from '../charts';
+import { h, uid } from '../dom';
+import { select } from '../forms';
+import { estimate, month, num } from '../format';
+import { t } from '../i18n';
+import { watchTeam, type TeamWatch } from '../live';
+import type { View } from '../router';
+import type { ModelName, Projection } from '../types';
+import type { Chart } from 'chart.js';
+
+const MODELS: ModelName[] = ['AS_PLANNED', 'CALIBRATED', 'BASELINE'];
+
+interface Scope {
+  kind: 'TEAM' | 'JOB_CENTRE';
+  code: string;
+}
+
+export function projectionView(scope: Scope): View {
+  const me = ctx().me;
+  const name = scope.kind === 'TEAM' ? teamName(scope.code) : t('projection.scope.centre');
+  let horizon = 12;
+  const horizonId = uid('horizon');
+  const horizonSelect = select('horizon', [6, 12, 24].map((n) => [String(n), String(n)]), String(horizon));
+  horizonSelect.id = horizonId;
+  const body = h('div', { 'data-testid': 'projection' }, h('p', { class: 'loading', role: 'status' }, t('common.loading')));
+  let caseloadChart: Chart<'line'> | undefined;
+  let closuresChart: Chart<'bar' | 'line'> | undefined;
+  let loads = 0;
+
+  const load = async () => {
+    const generation = ++loads;
+    let projections: Projection[];
+    try {
+      projections = await Promise.all(
+        MODELS.map((model) =>
+          call<Projection>('ForecastService', 'Project', { scope: { kind: scope.kind, code: scope.code }, model, horizon_months: horizon }),
+        ),
+      );
+    } catch (error) {
+      body.replaceChildren(errorBox(error, () => void load()));
+      return;
+    }
+    if (generation !== loads) return;
+    render(projections);
+  };
+
+  function render(projections: Projection[]): void {
+    const [planned] = projections;
+    const months = planned.caseload.map((c) => c.month);
+    const closureMonths = [...new Set(planned.closures.map((c) => c.month))].sort();
+    const outcomes = [...new Set(planned.closures.map((c) => c.outcome))].filter((o) => o !== 'ALL');
+    const total = (p: Projection, m: string) => p.closures.find((c) => c.month === m && c.outcome === 'ALL')?.closures;
+
+    const caseloadData = {
+      labels: months.map(month),
+      datasets: [
+        { label: `${t('projection.band')} p10`, data: planned.caseload.map((c) => c.open.p10), borderWidth: 0, pointRadius: 0, fill: false, backgroundColor: transparent(MODEL_COLOURS.AS_PLANNED, 0.15) },
+        { label: t('projection.band'), data: planned.caseload.map((c) => c.open.p90), borderWidth: 0, pointRadius: 0, fill: '-1' as const, backgroundColor: transparent(MODEL_COLOURS.AS_PLANNED, 0.15) },
+        ...projections.map((p, i) => ({
+          label: t(`model.${p.model}`),
+          data: p.caseload.map((c) => c.open.expected),
+          borderColor: MODEL_COLOURS[p.model],
+          backgroundColor: MODEL_COLOURS[p.model],
+          borderWidth: i === 0 ? 3 : 2,
+          borderDash: i === 0 ? [] : i === 1 ? [6, 4] : [2, 3],
+          pointRadius: 2,
+          fill: false,
+        })),
+      ],
+    };
+    const closuresData = {
+      labels: closureMonths.map(month),
+      datasets: [
+        ...outcomes.map((o, i) => ({
+          type: 'bar' as const,
+          label: outcomeLabel(o),
+          data: closureMonths.map((m) => planned.closures.find((c) => c.month === m && c.outcome === o)?.closures.expected ?? 0),
+          backgroundColor: colour(i),
+          stack: 'outcomes',
+          order: 2,
+        })),
+        { type: 'line' as const, label: `${t('projection.band')} p10`, data: closureMonths.map((m) => total(planned, m)?.p10 ?? 0), borderWidth: 1, borderColor: '#111827', borderDash: [3, 3], pointRadius: 0, fill: false, order: 1 },
+        { type: 'line' as const, label: `${t('projection.band')} p90`, data: closureMonths.map((m) => total(planned, m)?.p90 ?? 0), borderWidth: 1, borderColor: '#111827', borderDash: [3, 3], pointRadius: 0, fill: '-1' as const, backgroundColor: 'rgba(17,24,39,0.06)', order: 1 },
+        { type: 'line' as const, label: t('projection.closures_total'), data: closureMonths.map((m) => total(planned, m)?.expected ?? 0), borderColor: '#111827', backgroundColor: '#111827', borderWidth: 2, pointRadius: 3, fill: false, order: 0 },
+      ],
+    };
+    const legendFilter = { labels: { filter: (item: { text: string }) => !item.text.endsWith(' p10') } };
+
+    if (caseloadChart && closuresChart && body.querySelector('[data-testid="projection-table"]')) {
+      // A live refresh: update the charts in place, so the page does not jump.
+      caseloadChart.data = caseloadData as never;
+      closuresChart.data = closuresData as never;
+      caseloadChart.update();
+      closuresChart.update();
+    } else {
+      caseloadChart?.destroy();
+      closuresChart?.destroy();
+      const caseloadFigure = chartFigure(
+        t('projection.caseload_chart'),
+        { type: 'line', data: caseloadData as never, options: { interaction: { mode: 'index', intersect: false }, plugins: { legend: legendFilter }, scales: { y: { beginAtZero: true, title: { display: true, text: t('projection.caseload') } } } } },
+        'caseload-chart',
+      );
+      const closuresFigure = chartFigure(
+        t('projection.closures_chart'),
+        { type: 'bar', data: closuresData as never, options: { interaction: { mode: 'index', intersect: false }, plugins: { legend: legendFilter }, scales: { x: { stacked: true }, y: { stacked: false, beginAtZero: true } } } },
+        'closures-chart',
+      );
+      caseloadChart = caseloadFigure.chart;
+      closuresChart = closuresFigure.chart as Chart<'bar' | 'line'>;
+      body.replaceChildren(h('div', { class: 'two-col' }, caseloadFigure.element, closuresFigure.element), h('div', { class: 'projection-details' }));
+    }
+    const details = body.querySelector('.projection-details')!;
+    details.replaceChildren(
+      h('p', { 'data-testid': 'projection-open-now' }, t('projection.open_now', { n: num(planned.open_cases) }), ' · ', t('common.as_of', { date: planned.as_of })),
+      h(
+        'div',
+        { class: 'table-wrap' },
+        h(
+          'table',
+          { class: 'data', 'data-testid': 'projection-table' },
+          h('caption', null, t('projection.table'), ` (${t('common.interval')})`),
+          h(
+            'thead',
+            null,
+            h('tr', null, th(t('common.month')), projections.map((p) => th(t(`model.${p.model}`))), projections.map((p) => th(`${t('projection.caseload')} · ${t(`model.${p.model}`)}`))),
+          ),
+          h(
+            'tbody',
+            null,
+            closureMonths.map((m) =>
+              h(
+                'tr',
+                null,
+                h('th', { scope: 'row' }, month(m)),
+                projections.map((p) => h('td', { class: 'num', 'data-testid': `closures-${p.model}-${m}` }, estimate(total(p, m)))),
+                projections.map((p) => h('td', { class: 'num', 'data-testid': `caseload-${p.model}-${m}` }, estimate(p.caseload.find((c) => c.month === m)?.open))),
+              ),
+            ),
+          ),
+        ),
+      ),
+      h(
+        'div',
+        { class: 'grid-3' },
+        projections.map((p) =>
+          h(
+            'section',
+            { class: 'card model-card' },
+            h('h2', { style: `border-color:${MODEL_COLOURS[p.model]}` }, t(`model.${p.model}`), ' ', smallSample(!!p.explanation?.small_sample)),
+            h('p', null, t(`model.${p.model}.long`)),
+            p.accuracy
+              ? h('p', { class: 'muted' }, `${t('accuracy.mae')}: ${num(p.accuracy.mean_abs_error, 1)} · ${t('accuracy.coverage')}: ${num(p.accuracy.interval_coverage * 100)} % · n = ${num(p.accuracy.n_months)} ${t('accuracy.n_months').toLowerCase()}`)
+              : null,
+            explanation(p.explanation, [h('p', { class: 'muted' }, t('projection.computed', { ms: num(p.compute_ms, 1) }))]),
+          ),
+        ),
+      ),
+    );
+  }
+
+  horizonSelect.addEventListener('change', () => {
+    horizon = Number(horizonSelect.value);
+    caseloadChart?.destroy();
+    closuresChart?.destroy();
+    caseloadChart = closuresChart = undefined;
+    void load();
+  });
+
+  // Load now, and for a team again on every push after the first (which describes the state
+  // just loaded); a failed subscription leaves the figures as loaded.
+  void load();
+  const watch: TeamWatch | undefined =
+    scope.kind === 'TEAM'
+      ? watchTeam(scope.code, (_, first) => {
+          if (!first) void load();
+        })
+      : undefined;
+  const element = h(
+    'section',
+    { class: 'view projection-view' },
+    scope.kind === 'TEAM' && (me.role === 'MANAGER' || me.role === 'ADMIN')
+      ? breadcrumbs([[t('nav.teams'), '/teams'], [name, `/team/${encodeURIComponent(scope.code)}`], [t('nav.projection')]])
+      : null,
+    h('h1', null, t('projection.heading', { name })),
+    watch?.status.element ?? null,
+    h('div', { class: 'toolbar' }, h('div', { class: 'field inline' }, h('label', { for: horizonId }, t('projection.horizon')), horizonSelect)),
+    body,
+  );
+  return {
+    element,
+    dispose: () => {
+      watch?.close();
+      caseloadChart?.destroy();
+      closuresChart?.destroy();
+    },
+  };
+}
