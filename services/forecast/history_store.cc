@@ -346,6 +346,17 @@ absl::StatusOr<int64_t> PgHistoryStore::FindCentre(const std::string& code) {
       });
 }
 
+absl::StatusOr<std::vector<int64_t>> PgHistoryStore::ListCentres() {
+  return RunTransaction<std::vector<int64_t>>(pool_, Isolation::kReadCommitted,
+      [&](pqxx::transaction_base& tx) -> absl::StatusOr<std::vector<int64_t>> {
+        std::vector<int64_t> ids;
+        for (const auto& row : tx.exec("SELECT id FROM job_centre ORDER BY id")) {
+          ids.push_back(row[0].as<int64_t>());
+        }
+        return ids;
+      });
+}
+
 absl::StatusOr<std::shared_ptr<const CentreHistory>> PgHistoryStore::Load(int64_t centre_id) {
   using Result = std::shared_ptr<const CentreHistory>;
   return RunTransaction<Result>(pool_, Isolation::kRepeatableRead,

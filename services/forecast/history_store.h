@@ -44,6 +44,9 @@ class HistoryStore {
   // The id of a job centre by code; NOT_FOUND when unknown.
   virtual absl::StatusOr<int64_t> FindCentre(const std::string& code) = 0;
 
+  // The ids of every job centre.
+  virtual absl::StatusOr<std::vector<int64_t>> ListCentres() = 0;
+
   // Everything recorded for the job centre. NOT_FOUND when it does not exist.
   virtual absl::StatusOr<std::shared_ptr<const CentreHistory>> Load(int64_t centre_id) = 0;
 
@@ -68,6 +71,7 @@ class PgHistoryStore final : public HistoryStore {
   explicit PgHistoryStore(PgPool& pool) : pool_(pool) {}
 
   absl::StatusOr<int64_t> FindCentre(const std::string& code) override;
+  absl::StatusOr<std::vector<int64_t>> ListCentres() override;
   absl::StatusOr<std::shared_ptr<const CentreHistory>> Load(int64_t centre_id) override;
   absl::StatusOr<std::shared_ptr<const CentreHistory>> Refresh(
       const CentreHistory& base, const std::vector<int64_t>& case_ids) override;

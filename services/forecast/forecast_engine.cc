@@ -1,0 +1,355 @@
+#include "services/forecast/forecast_engine.h"
+
+#include <cstdio>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "services/forecast/dashboards.h"
+#include "services/forecast/projections.h"
+
+namespace forecast::fsvc {
+namespace {
+
+int64_t CutoffKey(const ViewDays& view) {
+  return view.cutoff == kEndOfTime ? 0 : static_cast<int64_t>(view.cutoff - Day(1970, 1, 1));
+}
+
+// Whether a changed case carries an event effective before `month_start` that became known on
+// or after `since`: a back-dated change to the months the models learn from.
+bool BackDated(const CaseRecord& r, Day month_start, Day since) {
+  for (const auto& e : r.expectations) {
+    if (e.recorded_on < month_start && e.known_on >= since) return true;
+  }
+  for (const auto& s : r.statuses) {
+    if (s.on < month_start && s.known_on >= since) return true;
+  }
+  for (const auto& a : r.assignments) {
+    if (a.from_on < month_start && a.known_on >= since) return true;
+  }
+  return r.opened_on < month_start && r.known_on >= since;
+}
+
+}  // namespace
+
+ForecastEngine::ForecastEngine(HistoryStore& store, const Clock& clock, EngineOptions options)
+    : store_(store), clock_(clock), options_(options) {
+  refresher_ = std::thread([this] { RefresherLoop(); });
+}
+
+ForecastEngine::~ForecastEngine() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  pending_cv_.notify_all();
+  changed_.notify_all();
+  refresher_.join();
+}
+
+ForecastEngine::Centre& ForecastEngine::CentreFor(int64_t centre_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& slot = centres_[centre_id];
+  if (slot == nullptr) slot = std::make_unique<Centre>();
+  return *slot;
+}
+
+absl::Status ForecastEngine::BuildNowLocked(int64_t centre_id, Centre& centre,
+                                            std::shared_ptr<const CentreHistory> history,
+                                            const absl::flat_hash_set<int64_t>& changed_cases,
+                                            bool all_teams) {
+  (void)centre_id;
+  const absl::Time now = clock_.Now();
+  const Day today = clock_.Today();
+  std::shared_ptr<const CentreView> old_view;
+  int64_t revision;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    old_view = centre.now;
+    revision = centre.revision + 1;
+  }
+  std::shared_ptr<const forecasting::FittedModels> models;
+  if (old_view != nullptr && !(centre.refit_wanted && now - centre.fitted_at >= options_.refit_interval)) {
+    models = old_view->models_ptr();
+  }
+  auto snapshot = CentreSnapshot::Build(history, ViewDays{today, kEndOfTime});
+  absl::StatusOr<std::shared_ptr<const CentreView>> view =
+      CentreView::Build(std::move(snapshot), models, revision);
+  if (!view.ok()) return view.status();
+  if ((*view)->models_ptr() != models) {
+    centre.fitted_at = now;
+    centre.refit_wanted = false;
+    all_teams = true;  // new models move every team's figures
+  }
+  // Teams whose figures moved: where the changed cases were held before and are held now.
+  absl::flat_hash_set<int64_t> teams;
+  for (int64_t case_id : changed_cases) {
+    if (old_view != nullptr) {
+      if (const CaseState* s = old_view->snapshot().Case(case_id)) teams.insert(s->team_id);
+    }
+    if (const CaseState* s = (*view)->snapshot().Case(case_id)) teams.insert(s->team_id);
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    centre.history = std::move(history);
+    centre.now = *view;
+    centre.revision = revision;
+    if (all_teams) {
+      centre.dashboards.clear();
+      for (const OrgUnit& u : centre.history->units) {
+        if (u.is_team) centre.team_revision[u.id] = revision;
+      }
+    } else {
+      for (int64_t team : teams) {
+        centre.dashboards.erase(team);
+        centre.team_revision[team] = revision;
+      }
+    }
+  }
+  changed_.notify_all();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<const CentreView>> ForecastEngine::Now(int64_t centre_id) {
+  Centre& centre = CentreFor(centre_id);
+  const Day today = clock_.Today();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (centre.now != nullptr && centre.now->today() == today) return centre.now;
+  }
+  std::lock_guard<std::mutex> build(centre.build_mu);
+  std::shared_ptr<const CentreHistory> history;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (centre.now != nullptr && centre.now->today() == today) return centre.now;
+    history = centre.history;
+  }
+  if (history == nullptr) {
+    absl::StatusOr<std::shared_ptr<const CentreHistory>> loaded = store_.Load(centre_id);
+    if (!loaded.ok()) return loaded.status();
+    history = std::move(*loaded);
+  }
+  absl::Status built = BuildNowLocked(centre_id, centre, std::move(history), {}, true);
+  if (!built.ok()) return built;
+  std::lock_guard<std::mutex> lock(mu_);
+  return centre.now;
+}
+
+absl::StatusOr<std::shared_ptr<const CentreView>> ForecastEngine::View(int64_t centre_id,
+                                                                       const std::string& as_of,
+                                                                       const char* field) {
+  if (as_of.empty()) return Now(centre_id);
+  absl::StatusOr<Day> day = ParseDay(as_of, field);
+  if (!day.ok()) return day.status();
+  const Day today = clock_.Today();
+  if (*day > today) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": ", as_of, " is in the future"));
+  }
+  if (*day == today) return Now(centre_id);
+  absl::StatusOr<std::shared_ptr<const CentreView>> now = Now(centre_id);
+  if (!now.ok()) return now.status();
+  Centre& centre = CentreFor(centre_id);
+  std::shared_ptr<const CentreHistory> history;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [d, view] : centre.as_of) {
+      if (d == *day) return view;
+    }
+    history = centre.history;
+  }
+  // Rows known after the day are invisible to the view, so later changes never alter it.
+  auto snapshot = CentreSnapshot::Build(history, ViewDays{*day, *day});
+  absl::StatusOr<std::shared_ptr<const CentreView>> view =
+      CentreView::Build(std::move(snapshot), nullptr, 0);
+  if (!view.ok()) return view.status();
+  std::lock_guard<std::mutex> lock(mu_);
+  centre.as_of.emplace_back(*day, *view);
+  while (static_cast<int>(centre.as_of.size()) > options_.as_of_views_kept) centre.as_of.pop_front();
+  return *view;
+}
+
+absl::StatusOr<std::vector<v1::ModelAccuracy>> ForecastEngine::Accuracy(const CentreView& view,
+                                                                        const ScopeFilter& scope,
+                                                                        int lookback) {
+  if (lookback <= 0) lookback = options_.backtest_lookback;
+  Centre& centre = CentreFor(view.history().centre_id);
+  const auto key = std::make_tuple(static_cast<int>(scope.kind), scope.id,
+                                   ToModelMonth(view.month()), CutoffKey(view.snapshot().view()),
+                                   lookback);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = centre.accuracy.find(key);
+    if (it != centre.accuracy.end()) return it->second;
+  }
+  absl::StatusOr<std::vector<v1::ModelAccuracy>> result = RunBacktest(view, scope, lookback);
+  if (!result.ok()) return result.status();
+  std::lock_guard<std::mutex> lock(mu_);
+  centre.accuracy[key] = *result;
+  return result;
+}
+
+absl::StatusOr<std::shared_ptr<const v1::TeamDashboard>> ForecastEngine::TeamDashboard(
+    const std::shared_ptr<const CentreView>& view, int64_t team_id) {
+  Centre& centre = CentreFor(view->history().centre_id);
+  int64_t revision = 0;
+  bool is_now = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    is_now = centre.now == view;
+    if (is_now) {
+      auto it = centre.dashboards.find(team_id);
+      if (it != centre.dashboards.end()) return it->second;
+      revision = centre.team_revision[team_id];
+    }
+  }
+  absl::StatusOr<std::vector<v1::ModelAccuracy>> accuracy =
+      Accuracy(*view, {ScopeFilter::Kind::kTeam, team_id}, 0);
+  if (!accuracy.ok()) return accuracy.status();
+  absl::StatusOr<v1::TeamDashboard> built =
+      BuildTeamDashboard(*view, team_id, *accuracy, FormatTimestamp(clock_.Now()));
+  if (!built.ok()) return built.status();
+  built->set_revision(revision);
+  auto shared = std::make_shared<const v1::TeamDashboard>(std::move(*built));
+  if (is_now) {
+    std::lock_guard<std::mutex> lock(mu_);
+    // Store only if the view is still current: a newer view may have changed the team.
+    if (centre.now == view) centre.dashboards.emplace(team_id, shared);
+  }
+  return shared;
+}
+
+void ForecastEngine::CaseChanged(int64_t centre_id, int64_t case_id) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    pending_cases_[centre_id].insert(case_id);
+  }
+  pending_cv_.notify_one();
+}
+
+void ForecastEngine::CentreChanged(int64_t centre_id) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    pending_centres_.insert(centre_id);
+  }
+  pending_cv_.notify_one();
+}
+
+void ForecastEngine::ReloadAll() {
+  std::vector<int64_t> ids;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [id, centre] : centres_) ids.push_back(id);
+  }
+  for (int64_t id : ids) {
+    Centre& centre = CentreFor(id);
+    std::lock_guard<std::mutex> build(centre.build_mu);
+    absl::StatusOr<std::shared_ptr<const CentreHistory>> loaded = store_.Load(id);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "forecast-service: reloading centre %lld: %s\n",
+                   static_cast<long long>(id), std::string(loaded.status().message()).c_str());
+      continue;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      centre.refit_wanted = true;
+      centre.fitted_at = absl::InfinitePast();
+    }
+    absl::Status built = BuildNowLocked(id, centre, std::move(*loaded), {}, true);
+    if (!built.ok()) {
+      std::fprintf(stderr, "forecast-service: rebuilding centre %lld: %s\n",
+                   static_cast<long long>(id), std::string(built.message()).c_str());
+    }
+  }
+}
+
+absl::Status ForecastEngine::ApplyPending(int64_t centre_id, Centre& centre) {
+  std::lock_guard<std::mutex> build(centre.build_mu);
+  absl::flat_hash_set<int64_t> cases;
+  std::shared_ptr<const CentreHistory> base;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = pending_cases_.find(centre_id);
+    if (it != pending_cases_.end()) {
+      cases = std::move(it->second);
+      pending_cases_.erase(it);
+    }
+    pending_centres_.erase(centre_id);
+    base = centre.history;
+  }
+  if (base == nullptr) return absl::OkStatus();  // not loaded: the first Now() reads everything
+  std::vector<int64_t> ids(cases.begin(), cases.end());
+  absl::StatusOr<std::shared_ptr<const CentreHistory>> history = store_.Refresh(*base, ids);
+  if (!history.ok()) {
+    // Keep the changes for the next attempt.
+    std::lock_guard<std::mutex> lock(mu_);
+    pending_cases_[centre_id].insert(cases.begin(), cases.end());
+    return history.status();
+  }
+  const Day today = clock_.Today();
+  const Day month_start = Day(Month(today));
+  const Day fitted_day = centre.fitted_at == absl::InfinitePast()
+                             ? Day(1970, 1, 1)
+                             : absl::ToCivilDay(centre.fitted_at, absl::UTCTimeZone());
+  for (int64_t id : ids) {
+    const CaseRecord* r = (*history)->CaseById(id);
+    if (r != nullptr && BackDated(*r, month_start, fitted_day)) centre.refit_wanted = true;
+  }
+  // Catalogue or organisation changes re-index the models: every team moves.
+  const bool reorganised =
+      (*history)->units.size() != base->units.size() || (*history)->staff.size() != base->staff.size();
+  return BuildNowLocked(centre_id, centre, std::move(*history), cases, reorganised);
+}
+
+absl::Status ForecastEngine::RefreshNow(int64_t centre_id) {
+  absl::StatusOr<std::shared_ptr<const CentreView>> now = Now(centre_id);
+  if (!now.ok()) return now.status();
+  return ApplyPending(centre_id, CentreFor(centre_id));
+}
+
+int64_t ForecastEngine::TeamRevision(int64_t centre_id, int64_t team_id) {
+  Centre& centre = CentreFor(centre_id);
+  std::lock_guard<std::mutex> lock(mu_);
+  return centre.team_revision[team_id];
+}
+
+int64_t ForecastEngine::WaitForTeamChange(int64_t centre_id, int64_t team_id,
+                                          int64_t seen_revision, absl::Duration timeout) {
+  Centre& centre = CentreFor(centre_id);
+  std::unique_lock<std::mutex> lock(mu_);
+  changed_.wait_for(lock, absl::ToChronoMilliseconds(timeout), [&] {
+    return stopping_ || centre.team_revision[team_id] > seen_revision;
+  });
+  return centre.team_revision[team_id];
+}
+
+void ForecastEngine::RefresherLoop() {
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      pending_cv_.wait(lock, [&] {
+        return stopping_ || !pending_cases_.empty() || !pending_centres_.empty();
+      });
+      if (stopping_) return;
+    }
+    // Let a burst of notifications (one transaction may touch several cases) arrive together.
+    std::this_thread::sleep_for(absl::ToChronoMicroseconds(options_.batch_window));
+    std::vector<int64_t> ids;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const auto& [id, cases] : pending_cases_) ids.push_back(id);
+      for (int64_t id : pending_centres_) ids.push_back(id);
+    }
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    for (int64_t id : ids) {
+      absl::Status applied = ApplyPending(id, CentreFor(id));
+      if (!applied.ok()) {
+        std::fprintf(stderr, "forecast-service: applying changes to centre %lld: %s\n",
+                     static_cast<long long>(id), std::string(applied.message()).c_str());
+        // Back off a little so a database outage does not spin this thread.
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+    }
+  }
+}
+
+}  // namespace forecast::fsvc

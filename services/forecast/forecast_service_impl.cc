@@ -1,0 +1,468 @@
+#include "services/forecast/forecast_service_impl.h"
+
+#include <cmath>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "services/common/authorization.h"
+#include "services/common/calendar.h"
+#include "services/common/status.h"
+#include "services/common/text_checks.h"
+#include "services/forecast/access.h"
+#include "services/forecast/attention.h"
+#include "services/forecast/dashboards.h"
+#include "services/forecast/dialogues.h"
+#include "services/forecast/milestones.h"
+#include "services/forecast/projections.h"
+
+namespace forecast::fsvc {
+namespace {
+
+#define FS_CONCAT_INNER(a, b) a##b
+#define FS_CONCAT(a, b) FS_CONCAT_INNER(a, b)
+// Evaluates a StatusOr expression; returns its status on error, else moves the value to `lhs`.
+#define FS_ASSIGN_OR_RETURN(lhs, expr)                       \
+  auto FS_CONCAT(status_or_, __LINE__) = (expr);             \
+  if (!FS_CONCAT(status_or_, __LINE__).ok()) {               \
+    return FS_CONCAT(status_or_, __LINE__).status();         \
+  }                                                          \
+  lhs = std::move(*FS_CONCAT(status_or_, __LINE__))
+#define FS_RETURN_IF_ERROR(expr)          \
+  do {                                    \
+    absl::Status status_ = (expr);        \
+    if (!status_.ok()) return status_;    \
+  } while (false)
+
+constexpr size_t kMaxNoteChars = 4000;
+constexpr int kDefaultAgendaItems = 20;
+constexpr int kMaxAgendaItems = 500;
+constexpr int kMaxLookback = 36;
+
+template <typename F>
+grpc::Status Run(F&& body) {
+  return ToGrpcStatus(body());
+}
+
+}  // namespace
+
+grpc::Status ForecastServiceImpl::Project(grpc::ServerContext* context,
+                                          const v1::ProjectRequest* request,
+                                          v1::Projection* response) {
+  return Run([&]() -> absl::Status {
+    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, directory_));
+    FS_ASSIGN_OR_RETURN(const forecasting::ModelKind model, ToModelKind(request->model(), "model"));
+    FS_ASSIGN_OR_RETURN(const int horizon, CheckHorizon(request->horizon_months(), "horizon_months"));
+    FS_ASSIGN_OR_RETURN(auto view, engine_.View(caller.job_centre_id, request->as_of(), "as_of"));
+    FS_ASSIGN_OR_RETURN(const ScopeFilter scope,
+                        ReadableScope(view->history(), caller, request->scope(), "scope"));
+    FS_ASSIGN_OR_RETURN(auto accuracy, engine_.Accuracy(*view, scope, 0));
+    const v1::ModelAccuracy* mine = nullptr;
+    for (const v1::ModelAccuracy& a : accuracy) {
+      if (a.model() == static_cast<v1::Model>(model)) mine = &a;
+    }
+    FS_ASSIGN_OR_RETURN(*response,
+                        BuildProjection(*view, scope, request->scope(), model, horizon, mine));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ForecastServiceImpl::CompareTeams(grpc::ServerContext* context,
+                                               const v1::CompareTeamsRequest* request,
+                                               v1::TeamComparison* response) {
+  return Run([&]() -> absl::Status {
+    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, directory_));
+    FS_ASSIGN_OR_RETURN(const forecasting::ModelKind model, ToModelKind(request->model(), "model"));
+    FS_ASSIGN_OR_RETURN(const int horizon, CheckHorizon(request->horizon_months(), "horizon_months"));
+    FS_ASSIGN_OR_RETURN(auto view, engine_.View(caller.job_centre_id, request->as_of(), "as_of"));
+    v1::Scope scope;
+    scope.set_kind(request->department().empty() ? v1::Scope::JOB_CENTRE : v1::Scope::DEPARTMENT);
+    scope.set_code(request->department());
+    FS_ASSIGN_OR_RETURN(const ScopeFilter filter,
+                        ReadableScope(view->history(), caller, scope, "department"));
+    FS_ASSIGN_OR_RETURN(*response, BuildTeamComparison(*view, filter.id, model, horizon));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ForecastServiceImpl::GetCaseworkerDashboard(
+    grpc::ServerContext* context, const v1::CaseworkerDashboardRequest* request,
+    v1::CaseworkerDashboard* response) {
+  return Run([&]() -> absl::Status {
+    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, directory_));
+    FS_ASSIGN_OR_RETURN(auto view, engine_.View(caller.job_centre_id, request->as_of(), "as_of"));
+    FS_ASSIGN_OR_RETURN(const ScopeFilter scope, ReadableCaseworker(view->history(), caller,
+                                                                    request->caseworker(),
+                                                                    "caseworker"));
+    FS_ASSIGN_OR_RETURN(*response, BuildCaseworkerDashboard(*view, scope.id));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ForecastServiceImpl::GetTeamDashboard(grpc::ServerContext* context,
+                                                   const v1::TeamDashboardRequest* request,
+                                                   v1::TeamDashboard* response) {
+  return Run([&]() -> absl::Status {
+    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, directory_));
+    FS_ASSIGN_OR_RETURN(auto view, engine_.View(caller.job_centre_id, request->as_of(), "as_of"));
+    FS_ASSIGN_OR_RETURN(const ScopeFilter scope,
+                        ReadableTeam(view->history(), caller, request->team(), "team"));
+    FS_ASSIGN_OR_RETURN(auto dashboard, engine_.TeamDashboard(view, scope.id));
+    *response = *dashboard;
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ForecastServiceImpl::WatchTeamDashboard(grpc::ServerContext* context,
+                                                     const v1::TeamDashboardRequest* request,
+                                                     grpc::ServerWriter<v1::TeamDashboard>* writer) {
+  return Run([&]() -> absl::Status {
+    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, directory_));
+    FS_ASSIGN_OR_RETURN(auto first_view,
+                        engine_.View(caller.job_centre_id, request->as_of(), "as_of"));
+    FS_ASSIGN_OR_RETURN(const ScopeFilter scope,
+                        ReadableTeam(first_view->history(), caller, request->team(), "team"));
+    if (!request->as_of().empty() && first_view->revision() == 0) {
+      // A past day never changes: one answer, then the stream ends.
+      FS_ASSIGN_OR_RETURN(auto dashboard, engine_.TeamDashboard(first_view, scope.id));
+      writer->Write(*dashboard);
+      return absl::OkStatus();
+    }
+    int64_t sent = -1;
+    while (!context->IsCancelled()) {
+      const int64_t revision = engine_.TeamRevision(caller.job_centre_id, scope.id);
+      if (revision > sent) {
+        FS_ASSIGN_OR_RETURN(auto view, engine_.Now(caller.job_centre_id));
+        FS_ASSIGN_OR_RETURN(auto dashboard, engine_.TeamDashboard(view, scope.id));
+        if (!writer->Write(*dashboard)) break;  // the client went away
+        sent = revision;
+      }
+      // Wakes at once on a change to the team; the timeout only bounds how long a cancelled
+      // call lingers.
+      engine_.WaitForTeamChange(caller.job_centre_id, scope.id, sent, absl::Milliseconds(500));
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ForecastServiceImpl::GetVariation(grpc::ServerContext* context,
+                                               const v1::VariationRequest* request,
+                                               v1::Variation* response) {
+  return Run([&]() -> absl::Status {
+    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, directory_));
+    FS_ASSIGN_OR_RETURN(auto view, engine_.View(caller.job_centre_id, request->as_of(), "as_of"));
+    FS_ASSIGN_OR_RETURN(const ScopeFilter scope,
+                        ReadableTeam(view->history(), caller, request->team(), "team"));
+    FS_ASSIGN_OR_RETURN(*response, BuildVariation(*view, scope.id));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ForecastServiceImpl::GetAccuracy(grpc::ServerContext* context,
+                                              const v1::AccuracyRequest* request,
+                                              v1::Accuracy* response) {
+  return Run([&]() -> absl::Status {
+    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, directory_));
+    const int lookback = request->lookback_months();
+    if (lookback < 0 || lookback > kMaxLookback) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("lookback_months: ", lookback, " is outside 0..", kMaxLookback));
+    }
+    FS_ASSIGN_OR_RETURN(auto view, engine_.View(caller.job_centre_id, request->as_of(), "as_of"));
+    FS_ASSIGN_OR_RETURN(const ScopeFilter scope,
+                        ReadableScope(view->history(), caller, request->scope(), "scope"));
+    FS_ASSIGN_OR_RETURN(auto models, engine_.Accuracy(*view, scope, lookback));
+    *response->mutable_scope() = request->scope();
+    int64_t n = 0;
+    for (v1::ModelAccuracy& m : models) {
+      n = std::max(n, m.n_cases());
+      *response->add_models() = std::move(m);
+    }
+    v1::Explanation* e = response->mutable_explanation();
+    e->set_method_key("accuracy.backtest");
+    e->set_method(
+        "Backtest: as of earlier months in the look-back (every quarter of it), each model was "
+        "fitted with only what was known then and projected three months ahead; the figures "
+        "compare those projections with the closures that followed: mean absolute error of "
+        "monthly closures, the share of months inside the 80% interval, and the Brier score of "
+        "each case's probability of having closed by each month.");
+    e->set_n(n);
+    e->set_small_sample(n < kSmallSample);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ForecastServiceImpl::ExplainCase(grpc::ServerContext* context,
+                                              const v1::ExplainCaseRequest* request,
+                                              v1::CaseExplanation* response) {
+  return Run([&]() -> absl::Status {
+    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, directory_));
+    FS_RETURN_IF_ERROR(CheckCaseRef(request->case_ref(), "case_ref"));
+    FS_ASSIGN_OR_RETURN(const forecasting::ModelKind model, ToModelKind(request->model(), "model"));
+    FS_ASSIGN_OR_RETURN(auto view, engine_.View(caller.job_centre_id, request->as_of(), "as_of"));
+    const CaseRecord* record = view->history().CaseByRef(request->case_ref());
+    const CaseState* state = record == nullptr ? nullptr : view->snapshot().Case(record->id);
+    if (state == nullptr) {
+      return absl::NotFoundError(absl::StrCat("case_ref: ", request->case_ref(), " not found"));
+    }
+    FS_RETURN_IF_ERROR(AuthorizeCase(
+        caller, CaseOwnership{view->history().centre_id, state->team_id, state->caseworker_id},
+        CaseAccess::kRead, request->case_ref()));
+    FS_ASSIGN_OR_RETURN(*response, BuildCaseExplanation(*view, record->id, model, kDefaultHorizon));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ForecastServiceImpl::ListMilestoneMetrics(grpc::ServerContext* context,
+                                                       const v1::ListMilestoneMetricsRequest*,
+                                                       v1::MilestoneMetrics* response) {
+  return Run([&]() -> absl::Status {
+    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, directory_));
+    FS_ASSIGN_OR_RETURN(auto view, engine_.Now(caller.job_centre_id));
+    for (const MilestoneMetricDef& m : view->history().metrics) {
+      v1::MilestoneMetric* out = response->add_metrics();
+      out->set_code(m.code);
+      out->set_label_da(m.label_da);
+      out->set_label_en(m.label_en);
+      out->set_kind(MetricKindName(m.kind));
+      out->set_outcome_group(m.outcome_group);
+      out->set_field_code(m.field_code);
+      out->set_choice(m.choice);
+      out->set_higher_is_better(m.higher_is_better);
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ForecastServiceImpl::SetMilestoneTarget(grpc::ServerContext* context,
+                                                     const v1::SetMilestoneTargetRequest* request,
+                                                     v1::MilestoneTarget* response) {
+  return Run([&]() -> absl::Status {
+    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, directory_));
+    const v1::MilestoneTarget& t = request->target();
+    FS_ASSIGN_OR_RETURN(auto view, engine_.Now(caller.job_centre_id));
+    const CentreHistory& h = view->history();
+    const OrgUnit* team = h.UnitByCode(t.team());
+    if (team == nullptr || !team->is_team) {
+      return absl::NotFoundError(absl::StrCat("target.team: team \"", t.team(), "\" not found"));
+    }
+    FS_RETURN_IF_ERROR(AuthorizeTargetWrite(caller, team->id));
+    int64_t caseworker_id = 0;
+    if (!t.caseworker().empty()) {
+      const StaffMember* staff = h.StaffByCode(t.caseworker());
+      if (staff == nullptr) {
+        return absl::NotFoundError(
+            absl::StrCat("target.caseworker: \"", t.caseworker(), "\" not found"));
+      }
+      if (staff->team_id != team->id) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "target.caseworker: ", t.caseworker(), " is not in team ", t.team()));
+      }
+      caseworker_id = staff->id;
+    }
+    if (h.Metric(t.metric()) == nullptr) {
+      return absl::NotFoundError(
+          absl::StrCat("target.metric: \"", t.metric(), "\" is not a metric of this job centre"));
+    }
+    FS_ASSIGN_OR_RETURN(const Month month, ParseMonth(t.month(), "target.month"));
+    if (!std::isfinite(t.target()) || t.target() < 0 || t.target() > 1e6) {
+      return absl::InvalidArgumentError("target.target: must be a number from 0 to 1000000");
+    }
+    NewMilestoneTarget target;
+    target.centre_id = caller.job_centre_id;
+    target.team_id = team->id;
+    target.caseworker_id = caseworker_id;
+    target.metric = t.metric();
+    target.month = month;
+    target.target = t.target();
+    target.set_by = caller.staff_id;
+    FS_ASSIGN_OR_RETURN(const MilestoneTargetRecord stored, store_.AddTarget(target));
+    FS_RETURN_IF_ERROR(engine_.RefreshNow(caller.job_centre_id));
+    *response = t;
+    response->set_set_by(caller.staff_code);
+    response->set_set_at(stored.set_at);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ForecastServiceImpl::GetMilestones(grpc::ServerContext* context,
+                                                const v1::MilestonesRequest* request,
+                                                v1::Milestones* response) {
+  return Run([&]() -> absl::Status {
+    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, directory_));
+    FS_ASSIGN_OR_RETURN(auto view, engine_.View(caller.job_centre_id, request->as_of(), "as_of"));
+    const CentreHistory& h = view->history();
+    FS_ASSIGN_OR_RETURN(const ScopeFilter team, ReadableTeam(h, caller, request->team(), "team"));
+    int64_t caseworker_id = 0;
+    if (!request->caseworker().empty()) {
+      FS_ASSIGN_OR_RETURN(const ScopeFilter cw,
+                          ReadableCaseworker(h, caller, request->caseworker(), "caseworker"));
+      caseworker_id = cw.id;
+    }
+    const Month now = view->month();
+    Month from = now - 2, to = now + 3;
+    if (!request->from_month().empty()) {
+      FS_ASSIGN_OR_RETURN(from, ParseMonth(request->from_month(), "from_month"));
+    }
+    if (!request->to_month().empty()) {
+      FS_ASSIGN_OR_RETURN(to, ParseMonth(request->to_month(), "to_month"));
+    }
+    FS_ASSIGN_OR_RETURN(*response, BuildMilestones(*view, team.id, caseworker_id, from, to));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ForecastServiceImpl::RecordDialogue(grpc::ServerContext* context,
+                                                 const v1::RecordDialogueRequest* request,
+                                                 v1::Dialogue* response) {
+  return Run([&]() -> absl::Status {
+    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, directory_));
+    FS_ASSIGN_OR_RETURN(auto view, engine_.Now(caller.job_centre_id));
+    const CentreHistory& h = view->history();
+    if (request->caseworker().empty()) {
+      return absl::InvalidArgumentError("caseworker: required");
+    }
+    const StaffMember* caseworker = h.StaffByCode(request->caseworker());
+    if (caseworker == nullptr) {
+      return absl::NotFoundError(
+          absl::StrCat("caseworker: \"", request->caseworker(), "\" not found"));
+    }
+    if (caseworker->team_id == 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("caseworker: ", caseworker->code, " belongs to no team"));
+    }
+    FS_RETURN_IF_ERROR(AuthorizeDialogueWrite(caller, caseworker->team_id));
+    FS_ASSIGN_OR_RETURN(const Day held_on, ParseDay(request->held_on(), "held_on"));
+    if (held_on > engine_.clock().Today()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("held_on: ", request->held_on(), " is in the future"));
+    }
+    const v1::DialogueNotes& notes = request->notes();
+    FS_RETURN_IF_ERROR(CheckText(notes.status(), "notes.status", 0, kMaxNoteChars));
+    FS_RETURN_IF_ERROR(CheckText(notes.knowledge(), "notes.knowledge", 0, kMaxNoteChars));
+    FS_RETURN_IF_ERROR(CheckText(notes.learning(), "notes.learning", 0, kMaxNoteChars));
+    FS_RETURN_IF_ERROR(CheckText(notes.adjustment(), "notes.adjustment", 0, kMaxNoteChars));
+    FS_RETURN_IF_ERROR(CheckText(request->idempotency_key(), "idempotency_key", 0, 100));
+    NewDialogue d;
+    d.centre_id = caller.job_centre_id;
+    d.team_id = caseworker->team_id;
+    d.team_leader_id = caller.staff_id;
+    d.caseworker_id = caseworker->id;
+    d.held_on = held_on;
+    for (int i = 0; i < request->case_refs_size(); ++i) {
+      const std::string field = absl::StrCat("case_refs[", i, "]");
+      FS_RETURN_IF_ERROR(CheckCaseRef(request->case_refs(i), field));
+      const CaseRecord* record = h.CaseByRef(request->case_refs(i));
+      if (record == nullptr) {
+        return absl::NotFoundError(absl::StrCat(field, ": ", request->case_refs(i), " not found"));
+      }
+      d.case_ids.push_back(record->id);
+    }
+    d.status = notes.status();
+    d.knowledge = notes.knowledge();
+    d.learning = notes.learning();
+    d.adjustment = notes.adjustment();
+    d.idempotency_key = request->idempotency_key();
+    FS_ASSIGN_OR_RETURN(const int64_t id, store_.AddDialogue(d));
+    FS_RETURN_IF_ERROR(engine_.RefreshNow(caller.job_centre_id));
+    FS_ASSIGN_OR_RETURN(auto fresh, engine_.Now(caller.job_centre_id));
+    for (const DialogueRecord& stored : fresh->history().dialogues) {
+      if (stored.id == id) {
+        *response = DialogueMessage(fresh->history(), stored);
+        return absl::OkStatus();
+      }
+    }
+    return absl::InternalError("the recorded dialogue was not read back");
+  });
+}
+
+grpc::Status ForecastServiceImpl::ListDialogues(grpc::ServerContext* context,
+                                                const v1::ListDialoguesRequest* request,
+                                                v1::ListDialoguesResponse* response) {
+  return Run([&]() -> absl::Status {
+    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, directory_));
+    FS_ASSIGN_OR_RETURN(auto view, engine_.Now(caller.job_centre_id));
+    const CentreHistory& h = view->history();
+    ScopeFilter scope;
+    if (!request->caseworker().empty() || (request->team().empty() && caller.role == Role::kCaseworker)) {
+      FS_ASSIGN_OR_RETURN(scope, ReadableCaseworker(h, caller, request->caseworker(), "caseworker"));
+    } else if (!request->team().empty() || caller.team_id != 0) {
+      FS_ASSIGN_OR_RETURN(scope, ReadableTeam(h, caller, request->team(), "team"));
+    } else {
+      FS_ASSIGN_OR_RETURN(scope, ReadableScope(h, caller, v1::Scope(), "team"));
+    }
+    for (const DialogueRecord& d : h.dialogues) {
+      const bool match = scope.kind == ScopeFilter::Kind::kCaseworker ? d.caseworker_id == scope.id
+                         : scope.kind == ScopeFilter::Kind::kTeam      ? d.team_id == scope.id
+                                                                        : true;
+      if (match) *response->add_dialogues() = DialogueMessage(h, d);
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ForecastServiceImpl::GetDialogueAgenda(grpc::ServerContext* context,
+                                                    const v1::DialogueAgendaRequest* request,
+                                                    v1::DialogueAgenda* response) {
+  return Run([&]() -> absl::Status {
+    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, directory_));
+    const int limit = request->limit() == 0 ? kDefaultAgendaItems : request->limit();
+    if (limit < 1 || limit > kMaxAgendaItems) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("limit: ", request->limit(), " is outside 1..", kMaxAgendaItems));
+    }
+    FS_ASSIGN_OR_RETURN(auto view, engine_.View(caller.job_centre_id, request->as_of(), "as_of"));
+    FS_ASSIGN_OR_RETURN(const ScopeFilter scope, ReadableCaseworker(view->history(), caller,
+                                                                    request->caseworker(),
+                                                                    "caseworker"));
+    response->set_caseworker(view->history().StaffCode(scope.id));
+    response->set_as_of(FormatDay(view->today()));
+    std::optional<Day> last = LastDialogueOn(view->history(), view->snapshot().view(), scope.id, 0);
+    if (last) response->set_last_dialogue_on(FormatDay(*last));
+    for (v1::CaseAttention& item : RankAttention(*view, scope, limit)) {
+      *response->add_items() = std::move(item);
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ForecastServiceImpl::GetChangesSinceLastDialogue(grpc::ServerContext* context,
+                                                              const v1::ChangesRequest* request,
+                                                              v1::Changes* response) {
+  return Run([&]() -> absl::Status {
+    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, directory_));
+    if (!request->caseworker().empty() && !request->team().empty()) {
+      return absl::InvalidArgumentError("caseworker: give either caseworker or team, not both");
+    }
+    FS_ASSIGN_OR_RETURN(auto view, engine_.View(caller.job_centre_id, request->as_of(), "as_of"));
+    const CentreHistory& h = view->history();
+    ScopeFilter scope;
+    if (!request->team().empty()) {
+      FS_ASSIGN_OR_RETURN(scope, ReadableTeam(h, caller, request->team(), "team"));
+    } else {
+      FS_ASSIGN_OR_RETURN(scope, ReadableCaseworker(h, caller, request->caseworker(), "caseworker"));
+    }
+    const ViewDays& until = view->snapshot().view();
+    Day since;
+    if (!request->since().empty()) {
+      FS_ASSIGN_OR_RETURN(since, ParseDay(request->since(), "since"));
+      if (since > until.today) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("since: ", request->since(), " is after as_of"));
+      }
+    } else {
+      const bool per_caseworker = scope.kind == ScopeFilter::Kind::kCaseworker;
+      std::optional<Day> last = LastDialogueOn(h, until, per_caseworker ? scope.id : 0,
+                                               per_caseworker ? 0 : scope.id);
+      // Otherwise the same day a month earlier (the month's last day when it is shorter).
+      const Day today = until.today;
+      const Day first = Day(Month(today) - 1);
+      Day month_ago = first + (today.day() - 1);
+      if (Month(month_ago) != Month(first)) month_ago = Day(Month(today)) - 1;
+      since = last ? *last : month_ago;
+    }
+    *response = DetectChanges(h, scope, since, until);
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace forecast::fsvc

@@ -1,0 +1,75 @@
+// The gRPC adapter of the forecast service: resolves the caller, checks the request and the
+// caller's right to the scope, asks the engine for the view (now or as of a day) and hands it to
+// the plain builders (projections, dashboards, milestones, attention, dialogues).
+//
+// Access: a caseworker reads the own caseworker views and the own team's views; a team leader
+// the team and its caseworkers; managers and admins the whole job centre (services/common's
+// rules, with caseworker-level views personal to the caseworker). Targets: team leaders for
+// their team, managers for any team. Dialogues are recorded by the caseworker's team leader or
+// a manager. Another job centre's data is never reachable: every code is looked up in the
+// caller's own job centre.
+#ifndef SERVICES_FORECAST_FORECAST_SERVICE_IMPL_H_
+#define SERVICES_FORECAST_FORECAST_SERVICE_IMPL_H_
+
+#include "forecast/v1/forecast_service.grpc.pb.h"
+#include "services/common/caller.h"
+#include "services/forecast/forecast_engine.h"
+#include "services/forecast/history_store.h"
+
+namespace forecast::fsvc {
+
+class ForecastServiceImpl final : public v1::ForecastService::Service {
+ public:
+  // All dependencies must outlive the service. Thread-safe.
+  ForecastServiceImpl(ForecastEngine& engine, StaffDirectory& directory, HistoryStore& store)
+      : engine_(engine), directory_(directory), store_(store) {}
+
+  grpc::Status Project(grpc::ServerContext* context, const v1::ProjectRequest* request,
+                       v1::Projection* response) override;
+  grpc::Status CompareTeams(grpc::ServerContext* context, const v1::CompareTeamsRequest* request,
+                            v1::TeamComparison* response) override;
+  grpc::Status GetCaseworkerDashboard(grpc::ServerContext* context,
+                                      const v1::CaseworkerDashboardRequest* request,
+                                      v1::CaseworkerDashboard* response) override;
+  grpc::Status GetTeamDashboard(grpc::ServerContext* context,
+                                const v1::TeamDashboardRequest* request,
+                                v1::TeamDashboard* response) override;
+  grpc::Status WatchTeamDashboard(grpc::ServerContext* context,
+                                  const v1::TeamDashboardRequest* request,
+                                  grpc::ServerWriter<v1::TeamDashboard>* writer) override;
+  grpc::Status GetVariation(grpc::ServerContext* context, const v1::VariationRequest* request,
+                            v1::Variation* response) override;
+  grpc::Status GetAccuracy(grpc::ServerContext* context, const v1::AccuracyRequest* request,
+                           v1::Accuracy* response) override;
+  grpc::Status ExplainCase(grpc::ServerContext* context, const v1::ExplainCaseRequest* request,
+                           v1::CaseExplanation* response) override;
+  grpc::Status ListMilestoneMetrics(grpc::ServerContext* context,
+                                    const v1::ListMilestoneMetricsRequest* request,
+                                    v1::MilestoneMetrics* response) override;
+  grpc::Status SetMilestoneTarget(grpc::ServerContext* context,
+                                  const v1::SetMilestoneTargetRequest* request,
+                                  v1::MilestoneTarget* response) override;
+  grpc::Status GetMilestones(grpc::ServerContext* context, const v1::MilestonesRequest* request,
+                             v1::Milestones* response) override;
+  grpc::Status RecordDialogue(grpc::ServerContext* context,
+                              const v1::RecordDialogueRequest* request,
+                              v1::Dialogue* response) override;
+  grpc::Status ListDialogues(grpc::ServerContext* context,
+                             const v1::ListDialoguesRequest* request,
+                             v1::ListDialoguesResponse* response) override;
+  grpc::Status GetDialogueAgenda(grpc::ServerContext* context,
+                                 const v1::DialogueAgendaRequest* request,
+                                 v1::DialogueAgenda* response) override;
+  grpc::Status GetChangesSinceLastDialogue(grpc::ServerContext* context,
+                                           const v1::ChangesRequest* request,
+                                           v1::Changes* response) override;
+
+ private:
+  ForecastEngine& engine_;
+  StaffDirectory& directory_;
+  HistoryStore& store_;
+};
+
+}  // namespace forecast::fsvc
+
+#endif  // SERVICES_FORECAST_FORECAST_SERVICE_IMPL_H_

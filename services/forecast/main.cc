@@ -1,0 +1,88 @@
+// forecast-service --db CONNINFO --port N [--host 127.0.0.1] [--warm]
+// Serves forecast.v1.ForecastService with health checking and reflection. --warm loads every job
+// centre and computes each team's dashboard before answering the first call.
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+#include "services/common/caller.h"
+#include "services/common/calendar.h"
+#include "services/common/pg_pool.h"
+#include "services/common/server.h"
+#include "services/forecast/change_listener.h"
+#include "services/forecast/forecast_engine.h"
+#include "services/forecast/forecast_service_impl.h"
+#include "services/forecast/history_store.h"
+
+namespace {
+
+int Usage() {
+  std::fprintf(stderr, "usage: forecast-service --db CONNINFO --port N [--host HOST] [--warm]\n");
+  return 2;
+}
+
+// Loads every centre and builds every team's dashboard (and its backtest) once.
+void WarmUp(forecast::fsvc::ForecastEngine& engine, forecast::fsvc::HistoryStore& store) {
+  auto centres = store.ListCentres();
+  if (!centres.ok()) return;
+  for (int64_t id : *centres) {
+    auto view = engine.Now(id);
+    if (!view.ok()) {
+      std::fprintf(stderr, "forecast-service: warming centre %lld: %s\n",
+                   static_cast<long long>(id), std::string(view.status().message()).c_str());
+      continue;
+    }
+    for (const auto& unit : (*view)->history().units) {
+      if (unit.is_team) (void)engine.TeamDashboard(*view, unit.id);
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  forecast::BlockShutdownSignals();
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  std::string db, host = "127.0.0.1";
+  int port = -1;
+  bool warm = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--db" && i + 1 < argc) {
+      db = argv[++i];
+    } else if (arg == "--port" && i + 1 < argc) {
+      port = std::atoi(argv[++i]);
+    } else if (arg == "--host" && i + 1 < argc) {
+      host = argv[++i];
+    } else if (arg == "--warm") {
+      warm = true;
+    } else {
+      return Usage();
+    }
+  }
+  if (db.empty() || port < 0) return Usage();
+
+  forecast::PgPool pool(db, 16);
+  forecast::fsvc::PgHistoryStore store(pool);
+  forecast::SystemClock clock;
+  forecast::fsvc::ForecastEngine engine(store, clock);
+  forecast::fsvc::ChangeListener listener(db, engine);
+  if (absl::Status started = listener.Start(); !started.ok()) {
+    std::fprintf(stderr, "forecast-service: %s\n", std::string(started.message()).c_str());
+    return 1;
+  }
+  if (warm) WarmUp(engine, store);
+  forecast::PgStaffDirectory directory(pool);
+  forecast::fsvc::ForecastServiceImpl service(engine, directory, store);
+  auto server = forecast::StartGrpcServer({&service}, host, port);
+  if (!server.ok()) {
+    std::fprintf(stderr, "forecast-service: %s\n", std::string(server.status().message()).c_str());
+    return 1;
+  }
+  std::printf("forecast-service listening on %s:%d\n", host.c_str(), server->port);
+  const int signal_number = forecast::WaitForShutdownSignal();
+  std::printf("forecast-service stopping on signal %d\n", signal_number);
+  forecast::ShutdownGracefully(*server->server);
+  return 0;
+}
