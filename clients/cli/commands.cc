@@ -3,10 +3,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -24,6 +26,8 @@ namespace forecast::cli {
 namespace {
 
 constexpr absl::Duration kCallTimeout = absl::Seconds(30);
+// Concurrent writes of a bulk command (distinct cases, so they do not contend).
+constexpr int kParallelWrites = 8;
 
 // Prints a failed call and returns exit code 1.
 int Fail(const CommandEnv& env, const absl::Status& status) {
@@ -48,10 +52,13 @@ std::unique_ptr<v1::ForecastService::Stub> ForecastStub(const CommandEnv& env) {
       env.identity.forecast.empty() ? env.identity.server : env.identity.forecast));
 }
 
-// One key per change the user asked for, so that a retried request applies once.
+// One key per change the user asked for, so that a retried request applies once. Letters only:
+// the services refuse any text with a run of digits that could be a CPR number.
 std::string NewIdempotencyKey() {
-  std::random_device device;
-  return absl::StrFormat("cli-%08x%08x%08x%08x", device(), device(), device(), device());
+  thread_local std::mt19937_64 random(std::random_device{}());
+  std::string key = "cli-";
+  for (int i = 0; i < 26; ++i) key.push_back(static_cast<char>('a' + random() % 26));
+  return key;
 }
 
 // Reads the case's current version; writes carry it as base_version.
@@ -306,19 +313,24 @@ int ImportActions(const CommandEnv& env, const std::string& file) {
     *env.err << "forecastctl: " << file << ": the header must be case_ref,description,owner,due_on\n";
     return 1;
   }
+  std::vector<CsvRecord> rows;
+  for (CsvRecord record; reader.Next(&record);) rows.push_back(record);
+  // Each row is its own write on its own case, so rows go out in parallel over one channel.
   auto stub = CaseStub(env);
-  int64_t added = 0, failed = 0;
-  CsvRecord record;
-  while (reader.Next(&record)) {
-    if (!record.problem.empty() || record.fields.size() != columns.size()) {
-      *env.out << file << ":" << record.line << ": "
-               << (record.problem.empty() ? "wrong number of fields" : record.problem) << "\n";
-      ++failed;
-      continue;
-    }
-    absl::StatusOr<v1::Case> current = ReadCase(env, *stub, record.fields[0]);
-    grpc::Status status;
-    if (current.ok()) {
+  std::vector<std::string> problems(rows.size());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next++; i < rows.size(); i = next++) {
+      const CsvRecord& record = rows[i];
+      if (!record.problem.empty() || record.fields.size() != columns.size()) {
+        problems[i] = record.problem.empty() ? "wrong number of fields" : record.problem;
+        continue;
+      }
+      absl::StatusOr<v1::Case> current = ReadCase(env, *stub, record.fields[0]);
+      if (!current.ok()) {
+        problems[i] = std::string(current.status().message());
+        continue;
+      }
       grpc::ClientContext context;
       PrepareContext(&context, env.identity, kCallTimeout);
       v1::AddActionRequest request;
@@ -329,13 +341,19 @@ int ImportActions(const CommandEnv& env, const std::string& file) {
       request.set_due_on(record.fields[3]);
       request.set_idempotency_key(NewIdempotencyKey());
       v1::Case updated;
-      status = stub->AddAction(&context, request, &updated);
+      grpc::Status status = stub->AddAction(&context, request, &updated);
+      if (!status.ok()) problems[i] = status.error_message();
     }
-    const absl::Status result = current.ok() ? FromGrpc(status) : current.status();
-    if (result.ok()) {
+  };
+  std::vector<std::thread> workers;
+  for (int w = 0; w < kParallelWrites; ++w) workers.emplace_back(work);
+  for (std::thread& worker : workers) worker.join();
+  int64_t added = 0, failed = 0;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (problems[i].empty()) {
       ++added;
     } else {
-      *env.out << file << ":" << record.line << ": " << result.message() << "\n";
+      *env.out << file << ":" << rows[i].line << ": " << problems[i] << "\n";
       ++failed;
     }
   }

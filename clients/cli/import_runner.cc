@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace forecast::cli {
@@ -66,7 +67,10 @@ void PrintImportReport(const ImportResult& result, const ImportOptions& options,
   std::string last_key;
   for (const ImportIssue& issue : result.issues) {
     out << issue.file << ":" << issue.line << ": ";
-    if (!issue.field.empty()) out << issue.field << ": ";
+    // The case service's messages already begin with the field's name.
+    if (!issue.field.empty() && !absl::StartsWith(issue.message, absl::StrCat(issue.field, ":"))) {
+      out << issue.field << ": ";
+    }
     out << issue.message << "\n";
     const std::string key = absl::StrCat(issue.file, ":", issue.line);
     if (key != last_key) ++bad_rows[issue.file];
