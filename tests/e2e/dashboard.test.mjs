@@ -1,0 +1,242 @@
+// The web dashboard in headless Chromium against the real stack (see stack.mjs): live updates
+// across browser sessions, validation messages that change nothing, the manager's drill-down,
+// and a screenshot of every main view in test-artifacts/screenshots.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { CENTRE, PASSWORD, monthFrom, root, startStack, stopStack } from './stack.mjs';
+
+// playwright-core is a dev dependency of the web client; it drives Debian's Chromium (it cannot
+// download a browser here, and does not need to).
+const require = createRequire(path.join(root, 'clients/web/package.json'));
+const { chromium } = require('playwright-core');
+
+const screenshots = path.join(root, 'test-artifacts/screenshots');
+const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+let stack;
+let browser;
+const pageErrors = [];
+
+before(async () => {
+  mkdirSync(screenshots, { recursive: true });
+  stack = await startStack();
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_BIN || '/usr/bin/chromium',
+    headless: true,
+    args: CHROMIUM_FLAGS,
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  if (stack) await stopStack(stack);
+});
+
+/** A new browser session logged in as `staff` (the login form, as a person would). */
+async function loginAs(staff) {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'da-DK' });
+  const page = await context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(`${staff}: ${error.message}`));
+  await page.goto(`${stack.url}/`);
+  await page.getByLabel('Jobcenter (kode)').fill(CENTRE);
+  await page.getByLabel('Medarbejderkode').fill(staff);
+  await page.getByLabel('Adgangskode').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log ind' }).click();
+  await page.getByTestId('whoami').waitFor();
+  return { context, page };
+}
+
+async function shot(page, name) {
+  // Let charts finish drawing and pending requests settle.
+  await page.waitForFunction(() => !document.querySelector('main .loading'), null, { timeout: 30000 });
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: path.join(screenshots, `${name}.png`), fullPage: true });
+}
+
+/** "3,4 (2–5)" -> 3.4: the expected value of a Danish-formatted estimate. */
+function expectedOf(text) {
+  return Number(text.trim().split(' ')[0].replace(/\./g, '').replace(',', '.'));
+}
+
+/** GetCase through the gateway, with the page's session. */
+function getCase(page, ref) {
+  return page.evaluate(async (caseRef) => {
+    const response = await fetch('/api/CaseService/GetCase', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ case_ref: caseRef }),
+    });
+    return response.json();
+  }, ref);
+}
+
+test('a caseworker changes an expectation and the team leader sees the projection change without reload', async () => {
+  const leader = await loginAs('tl1');
+  const worker = await loginAs('cw1');
+  try {
+    const movedFrom = monthFrom(stack.today, 2);
+    await leader.page.goto(`${stack.url}/team/T1/projection`);
+    const cell = leader.page.getByTestId(`closures-AS_PLANNED-${movedFrom}`);
+    await cell.waitFor();
+    await leader.page.locator('.live-live').waitFor();
+    const before = (await cell.textContent()) ?? '';
+    await leader.page.evaluate(() => {
+      window.__sameDocument = true;
+    });
+    await shot(leader.page, '04-team-leader-projection');
+
+    // The caseworker moves case E-001 (ordinary job, low risk) four months later, in place.
+    await worker.page.getByRole('button', { name: 'Redigér sag E-001' }).click();
+    const editor = worker.page.getByTestId('editor-E-001');
+    await editor.getByLabel('Forventet måned (ÅÅÅÅ-MM)').fill(monthFrom(stack.today, 6));
+    await editor.getByRole('button', { name: 'Gem forventning' }).click();
+    await editor.getByText('Forventningen er gemt.').waitFor();
+    await worker.page
+      .getByTestId('case-row-E-001')
+      .locator(`[data-col="month"][data-value="${monthFrom(stack.today, 6)}"]`)
+      .waitFor();
+    await shot(worker.page, '02-caseworker-edit-in-place');
+
+    // The leader's page, untouched, shows fewer planned closures in the month the case left.
+    await leader.page.waitForFunction(
+      ([selector, old]) => document.querySelector(selector)?.textContent !== old,
+      [`[data-testid="closures-AS_PLANNED-${movedFrom}"]`, before],
+      { timeout: 20000 },
+    );
+    const after = (await cell.textContent()) ?? '';
+    assert.ok(expectedOf(after) < expectedOf(before), `planned closures in ${movedFrom}: ${before} -> ${after}`);
+    assert.equal(await leader.page.evaluate(() => window.__sameDocument), true, 'the page was not reloaded');
+    await shot(leader.page, '05-team-leader-projection-after-change');
+  } finally {
+    await leader.context.close();
+    await worker.context.close();
+  }
+});
+
+test('a bad value shows the service message next to the field and changes nothing', async () => {
+  const worker = await loginAs('cw1');
+  try {
+    const before = await getCase(worker.page, 'E-004');
+    await worker.page.getByRole('button', { name: 'Redigér sag E-004' }).click();
+    const editor = worker.page.getByTestId('editor-E-004');
+    const monthInput = editor.getByLabel('Forventet måned (ÅÅÅÅ-MM)');
+    await monthInput.fill('2099-01');
+    await editor.getByRole('button', { name: 'Gem forventning' }).click();
+    await editor.locator('input[name="expected_month"][aria-invalid="true"]').waitFor();
+    const errorId = (await monthInput.getAttribute('aria-describedby')).split(' ').pop();
+    const message = await worker.page.locator(`#${errorId}`).textContent();
+    assert.match(message, /60 months ahead/, `message next to the field: ${message}`);
+    await shot(worker.page, '03-caseworker-validation-message');
+
+    const afterwards = await getCase(worker.page, 'E-004');
+    assert.equal(afterwards.version, before.version, 'the case version did not move');
+    assert.deepEqual(afterwards.expectation, before.expectation, 'the expectation in force is unchanged');
+    const row = worker.page.getByTestId('case-row-E-004').locator('[data-col="month"]');
+    assert.equal(await row.getAttribute('data-value'), before.expectation.expected_month);
+
+    // A stale version (someone else changed the case meanwhile) is refused with a reload offer.
+    await worker.page.getByRole('button', { name: 'Redigér sag E-007' }).click();
+    const stale = worker.page.getByTestId('editor-E-007');
+    const current = await getCase(worker.page, 'E-007');
+    await worker.page.evaluate(async (c) => {
+      await fetch('/api/CaseService/RecordExpectation', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ case_ref: c.case_ref, base_version: c.version, expected_outcome: 'EDUCATION', expected_month: c.expectation.expected_month, risk: 'MEDIUM' }),
+      });
+    }, current);
+    await stale.getByRole('button', { name: 'Gem forventning' }).click();
+    await stale.getByTestId('conflict').waitFor();
+    await stale.getByRole('button', { name: 'Genindlæs sagen' }).click();
+    await stale.getByTestId('conflict').waitFor({ state: 'detached' });
+    assert.equal(await stale.getByLabel('Forventet afslutning').inputValue(), 'EDUCATION');
+  } finally {
+    await worker.context.close();
+  }
+});
+
+test('a manager drills down from the teams to a caseworker to a case', async () => {
+  const manager = await loginAs('mgr1');
+  try {
+    await manager.page.getByTestId('teams-table').waitFor();
+    await shot(manager.page, '10-manager-teams');
+    await manager.page.getByTestId('teams-table').getByRole('link', { name: 'Team Nord' }).click();
+    await manager.page.waitForURL(/\/team\/T1$/);
+    await manager.page.getByTestId('team-rows').waitFor();
+    await shot(manager.page, '11-manager-team');
+    await manager.page.getByTestId('team-rows').getByRole('link', { name: 'Anna Sagsbehandler' }).click();
+    await manager.page.waitForURL(/\/caseworker\/cw1$/);
+    await manager.page.getByTestId('caseload-table').waitFor();
+    await shot(manager.page, '12-manager-caseworker');
+    await manager.page.getByTestId('caseload-table').getByRole('link', { name: 'E-004' }).click();
+    await manager.page.waitForURL(/\/case\/E-004$/);
+    await manager.page.getByRole('heading', { level: 1, name: 'Sag E-004' }).waitFor();
+    await manager.page.getByTestId('case-explanation-chart').waitFor();
+    const crumbs = await manager.page.locator('.breadcrumbs li').allTextContents();
+    assert.deepEqual(crumbs, ['Team Nord', 'Anna Sagsbehandler', 'E-004']);
+    await shot(manager.page, '13-manager-case');
+    // Back through the browser's history works like any web page.
+    await manager.page.goBack();
+    await manager.page.waitForURL(/\/caseworker\/cw1$/);
+    await manager.page.goto(`${stack.url}/centre/projection`);
+    await manager.page.getByTestId('projection-table').waitFor();
+    await shot(manager.page, '14-manager-centre-projection');
+  } finally {
+    await manager.context.close();
+  }
+});
+
+test('every main view renders (screenshots), in Danish and English', async () => {
+  const worker = await loginAs('cw1');
+  const leader = await loginAs('tl1');
+  try {
+    await worker.page.getByTestId('caseload-table').waitFor();
+    await shot(worker.page, '01-caseworker-caseload');
+    await worker.page.goto(`${stack.url}/me`);
+    await worker.page.getByTestId('stat-open').waitFor();
+    await shot(worker.page, '06-caseworker-dashboard');
+
+    const views = [
+      ['/team/T1', 'team-rows', '07-team-leader-dashboard'],
+      ['/team/T1/variation', 'variation-table', '08-team-leader-variation'],
+      ['/team/T1/milestones', 'milestones', '09-team-leader-milestones'],
+      ['/team/T1/dialogue?caseworker=cw1', 'changes', '15-team-leader-dialogue'],
+      ['/accuracy?team=T1', 'accuracy-table', '16-team-leader-accuracy'],
+    ];
+    for (const [url, testId, name] of views) {
+      await leader.page.goto(`${stack.url}${url}`);
+      await leader.page.getByTestId(testId).waitFor();
+      await shot(leader.page, name);
+    }
+    // Milestone targets: a bad target is named, a good one appears in the table.
+    await leader.page.goto(`${stack.url}/team/T1/milestones`);
+    await leader.page.getByRole('button', { name: 'Sæt mål' }).click();
+    await leader.page.locator('input[name="target"][aria-invalid="true"]').waitFor();
+    await leader.page.getByLabel('Mål (antal)').fill('7');
+    await leader.page.getByRole('button', { name: 'Sæt mål' }).click();
+    await leader.page.getByText('Målet er gemt.').waitFor();
+
+    // English, from the toggle, without a reload.
+    await leader.page.goto(`${stack.url}/team/T1`);
+    await leader.page.getByTestId('team-rows').waitFor();
+    await leader.page.getByTestId('lang-toggle').click();
+    await leader.page.getByRole('heading', { level: 1, name: 'Team dashboard: Team Nord' }).waitFor();
+    assert.equal(await leader.page.evaluate(() => document.documentElement.lang), 'en');
+    await shot(leader.page, '17-team-leader-dashboard-english');
+  } finally {
+    await worker.context.close();
+    await leader.context.close();
+  }
+  assert.deepEqual(pageErrors, [], 'no script errors in any page');
+});
