@@ -418,7 +418,8 @@ absl::StatusOr<v1::Case> CaseKeeper::SetCaseFields(const Caller& caller,
         if (!values.ok()) return values.status();
         FieldUpdates updates;
         nlohmann::json summary = nlohmann::json::object();
-        for (auto& [code, value] : nlohmann::json::parse(*values).items()) {
+        const nlohmann::json parsed = nlohmann::json::parse(*values);
+        for (const auto& [code, value] : parsed.items()) {
           updates.values[code] = value.dump();
           summary["set"][code] = value;
         }

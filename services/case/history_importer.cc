@@ -62,7 +62,7 @@ struct KnownStaff {
 
 // The case as the import builds it.
 struct Draft {
-  bool valid = false;
+  bool valid = false;  // the case's own row was good: its dates can anchor the other rows' checks
   int64_t line = 0;
   ImportPlan::Case plan;
   std::optional<absl::CivilDay> closed_on;
@@ -220,7 +220,6 @@ absl::StatusOr<v1::ImportReport> HistoryImporter::Run(const Caller& caller,
       Draft& draft = drafts[ref];
       errors.Add(kCasesFile, draft.line, "case_ref",
                  absl::StrCat("case_ref: case \"", ref, "\" already exists in this job centre"));
-      draft.valid = false;
     }
   }
 
@@ -255,7 +254,6 @@ absl::StatusOr<v1::ImportReport> HistoryImporter::Run(const Caller& caller,
       if (draft->closure_line != 0) {
         errors.Add(kClosuresFile, line, "case_ref", absl::StrCat("case_ref: case \"", row.case_ref(),
                                                                 "\" is closed twice (first on line ", draft->closure_line, ")"));
-        draft->valid = false;
         continue;
       }
       draft->closure_line = line;
@@ -263,14 +261,10 @@ absl::StatusOr<v1::ImportReport> HistoryImporter::Run(const Caller& caller,
         if (absl::Status s = CheckDayWithin(*on, draft->plan.opened_on, "the day the case opened", today, "today", "closed_on");
             !s.ok()) {
           errors.Add(kClosuresFile, line, "closed_on", s);
-          draft->valid = false;
           continue;
         }
       }
-      if (!outcome_ok) {
-        draft->valid = false;
-        continue;
-      }
+      if (!outcome_ok) continue;
       draft->closed_on = *on;
       ImportPlan::Change change;
       change.kind = "CLOSED";
@@ -324,10 +318,7 @@ absl::StatusOr<v1::ImportReport> HistoryImporter::Run(const Caller& caller,
         errors.Add(kExpectationsFile, line, "risk", catalogue.CheckActive(CatalogueEntry::RISK, row.risk(), "risk"));
       }
       if (draft == nullptr) continue;
-      if (errors.total() != before) {
-        draft->valid = false;
-        continue;
-      }
+      if (errors.total() != before) continue;
       ImportPlan::Change change;
       change.kind = "EXPECTATION";
       change.on = *on;
@@ -360,10 +351,7 @@ absl::StatusOr<v1::ImportReport> HistoryImporter::Run(const Caller& caller,
         errors.Add(kReassignmentsFile, line, "to", "to: is the same caseworker as from");
       }
       if (draft == nullptr) continue;
-      if (errors.total() != before) {
-        draft->valid = false;
-        continue;
-      }
+      if (errors.total() != before) continue;
       reassignments[row.case_ref()].push_back({line, *on, row.from(), row.to()});
     }
   }
@@ -377,7 +365,6 @@ absl::StatusOr<v1::ImportReport> HistoryImporter::Run(const Caller& caller,
         errors.Add(kReassignmentsFile, row.line, "from",
                    absl::StrCat("from: the case is held by \"", holder, "\" on ", FormatDay(row.on),
                                 ", not by \"", row.from, "\""));
-        draft.valid = false;
       }
       holder = row.to;
       ImportPlan::Change change;

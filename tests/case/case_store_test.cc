@@ -1,0 +1,233 @@
+// The case logic on the real PostgreSQL store (no gRPC): a case's whole life, its history,
+// versions, NOTIFY on commit, pagination and visibility.
+#include <gtest/gtest.h>
+#include <pqxx/pqxx>
+
+#include <set>
+
+#include "tests/case/case_test_env.h"
+
+namespace forecast::testing {
+namespace {
+
+class CaseStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { env_ = CaseEnv::Create(/*serve=*/false); }
+
+  v1::Case Create(const std::string& ref, const std::string& as = "cw1", const std::string& caseworker = "") {
+    v1::CreateCaseRequest request;
+    request.set_case_ref(ref);
+    request.set_case_type("SDP");
+    request.set_opened_on("2026-03-02");
+    request.set_caseworker(caseworker);
+    auto created = env_->keeper().CreateCase(env_->As(as), request);
+    EXPECT_TRUE(created.ok()) << created.status();
+    return created.value_or(v1::Case());
+  }
+
+  std::unique_ptr<CaseEnv> env_;
+};
+
+class Listener : public pqxx::notification_receiver {
+ public:
+  explicit Listener(pqxx::connection_base& conn) : pqxx::notification_receiver(conn, "case_changed") {}
+  void operator()(const std::string& payload, int) override { payloads.push_back(payload); }
+  std::vector<std::string> payloads;
+};
+
+TEST_F(CaseStoreTest, ACaseLifeIsRecordedAsVersionedHistory) {
+  pqxx::connection listen_conn(env_->conninfo());
+  Listener listener(listen_conn);
+
+  v1::Case c = Create("SAG-1");
+  EXPECT_EQ(c.version(), 1);
+  EXPECT_EQ(c.caseworker(), "cw1");
+  EXPECT_EQ(c.team(), "T1");
+  EXPECT_EQ(c.status(), v1::OPEN);
+  const Caller cw1 = env_->As("cw1");
+
+  v1::RecordExpectationRequest expectation;
+  expectation.set_case_ref("SAG-1");
+  expectation.set_base_version(1);
+  expectation.set_expected_outcome("FLEX_JOB");
+  expectation.set_expected_month("2027-02");
+  expectation.set_risk("MEDIUM");
+  expectation.set_note("agreed with the citizen");
+  auto after = env_->keeper().RecordExpectation(cw1, expectation);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->version(), 2);
+  EXPECT_EQ(after->expectation().expected_outcome(), "FLEX_JOB");
+  EXPECT_EQ(after->expectation().expected_month(), "2027-02");
+  EXPECT_EQ(after->expectation().recorded_by(), "cw1");
+
+  expectation.set_base_version(2);
+  expectation.set_expected_outcome("ORDINARY_JOB");
+  expectation.set_risk("LOW");
+  after = env_->keeper().RecordExpectation(cw1, expectation);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->expectation().expected_outcome(), "ORDINARY_JOB");  // the latest is in force
+
+  v1::AddActionRequest action;
+  action.set_case_ref("SAG-1");
+  action.set_base_version(3);
+  action.set_description("Book a company internship");
+  action.set_due_on("2026-11-01");
+  after = env_->keeper().AddAction(cw1, action);
+  ASSERT_TRUE(after.ok()) << after.status();
+  ASSERT_EQ(after->open_actions_size(), 1);
+  EXPECT_TRUE(after->open_actions(0).overdue());  // due before the fixed today
+  const int64_t action_id = after->open_actions(0).id();
+
+  v1::FollowUpActionRequest follow_up;
+  follow_up.set_case_ref("SAG-1");
+  follow_up.set_base_version(4);
+  follow_up.set_action_id(action_id);
+  follow_up.set_result(v1::FOLLOW_UP_POSTPONED);
+  follow_up.set_postponed_to("2026-12-01");
+  follow_up.set_note("employer asked for December");
+  after = env_->keeper().FollowUpAction(cw1, follow_up);
+  ASSERT_TRUE(after.ok()) << after.status();
+  ASSERT_EQ(after->open_actions_size(), 1);
+  EXPECT_EQ(after->open_actions(0).due_on(), "2026-12-01");
+  EXPECT_FALSE(after->open_actions(0).overdue());
+  EXPECT_EQ(after->open_actions(0).follow_ups_size(), 1);
+
+  ASSERT_TRUE(env_->keeper()
+                  .UpsertCaseField(env_->As("admin"), [] {
+                    v1::UpsertCaseFieldRequest r;
+                    r.mutable_field()->set_code("has_cv");
+                    r.mutable_field()->set_label_da("Har CV");
+                    r.mutable_field()->set_label_en("Has a CV");
+                    r.mutable_field()->set_type(v1::CaseField::BOOL);
+                    r.mutable_field()->set_active(true);
+                    return r;
+                  }())
+                  .ok());
+  v1::SetCaseFieldsRequest fields;
+  fields.set_case_ref("SAG-1");
+  fields.set_base_version(5);
+  (*fields.mutable_fields())["has_cv"].set_bool_value(true);
+  after = env_->keeper().SetCaseFields(cw1, fields);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_TRUE(after->fields().at("has_cv").bool_value());
+
+  v1::CloseCaseRequest close;
+  close.set_case_ref("SAG-1");
+  close.set_base_version(6);
+  close.set_closed_on("2026-11-10");
+  close.set_outcome("ORDINARY_JOB");
+  after = env_->keeper().CloseCase(cw1, close);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->status(), v1::CLOSED);
+  EXPECT_EQ(after->closed_on(), "2026-11-10");
+  // A closed case takes no new expectation.
+  expectation.set_base_version(7);
+  EXPECT_EQ(env_->keeper().RecordExpectation(cw1, expectation).status().code(), absl::StatusCode::kFailedPrecondition);
+
+  v1::ReopenCaseRequest reopen;
+  reopen.set_case_ref("SAG-1");
+  reopen.set_base_version(7);
+  reopen.set_reopened_on("2026-11-12");
+  after = env_->keeper().ReopenCase(cw1, reopen);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->status(), v1::OPEN);
+  EXPECT_EQ(after->closed_on(), "");
+
+  v1::ReassignCaseRequest reassign;
+  reassign.set_case_ref("SAG-1");
+  reassign.set_base_version(8);
+  reassign.set_to_caseworker("cw3");
+  reassign.set_on("2026-11-13");
+  EXPECT_EQ(env_->keeper().ReassignCase(cw1, reassign).status().code(), absl::StatusCode::kPermissionDenied);
+  after = env_->keeper().ReassignCase(env_->As("tl1"), reassign);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->caseworker(), "cw3");
+  EXPECT_EQ(after->team(), "T2");
+  EXPECT_EQ(after->version(), 9);
+
+  v1::GetCaseHistoryRequest history_request;
+  history_request.set_case_ref("SAG-1");
+  // cw1 is no longer on the case nor in its team.
+  EXPECT_EQ(env_->keeper().GetCaseHistory(cw1, history_request).status().code(), absl::StatusCode::kPermissionDenied);
+  auto history = env_->keeper().GetCaseHistory(env_->As("cw3"), history_request);
+  ASSERT_TRUE(history.ok()) << history.status();
+  std::vector<std::string> kinds;
+  for (int i = 0; i < history->events_size(); ++i) {
+    EXPECT_EQ(history->events(i).case_version(), i + 1);
+    kinds.push_back(history->events(i).kind());
+  }
+  EXPECT_EQ(kinds, (std::vector<std::string>{"OPENED", "EXPECTATION", "EXPECTATION", "ACTION_ADDED",
+                                             "ACTION_FOLLOWED_UP", "FIELDS_SET", "CLOSED", "REOPENED",
+                                             "REASSIGNED"}));
+  EXPECT_EQ(history->events(6).effective_on(), "2026-11-10");
+  EXPECT_EQ(history->events(8).actor(), "tl1");
+  EXPECT_EQ(history->expectations_size(), 2);
+  EXPECT_EQ(history->actions_size(), 1);
+  EXPECT_EQ(history->current().version(), 9);
+  EXPECT_EQ(env_->Scalar("SELECT count(*) FROM assignment"), "2");
+  EXPECT_EQ(env_->Scalar("SELECT string_agg(status, ',' ORDER BY id) FROM status_change"), "CLOSED,REOPENED");
+  EXPECT_EQ(env_->Scalar("SELECT value::text FROM field_change"), "true");
+
+  // Every committed change was announced to listeners.
+  for (int i = 0; i < 50 && listener.payloads.size() < 9; ++i) listen_conn.await_notification(0, 100000);
+  ASSERT_EQ(listener.payloads.size(), 9u);
+  EXPECT_NE(listener.payloads.back().find("\"kind\" : \"REASSIGNED\""), std::string::npos) << listener.payloads.back();
+}
+
+TEST_F(CaseStoreTest, StoreRefusesAStaleBaseVersionAndChangesNothing) {
+  v1::Case c = Create("SAG-2");
+  auto stored = env_->store().LoadCase(env_->As("cw1").job_centre_id, "SAG-2");
+  ASSERT_TRUE(stored.ok());
+  const std::string before = env_->Dump();
+  CaseChange change;
+  change.job_centre_id = stored->owner.job_centre_id;
+  change.case_id = stored->id;
+  change.case_ref = "SAG-2";
+  change.base_version = 7;
+  change.actor_id = env_->As("cw1").staff_id;
+  change.kind = "EXPECTATION";
+  change.effective_on = kToday;
+  change.summary_json = "{}";
+  change.body = NewExpectation{"OTHER", absl::CivilMonth(2027, 1), "LOW", false, 0, ""};
+  auto result = env_->store().ApplyChange(change);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(result.status().message(), "case SAG-2 is at version 1, the write was based on 7");
+  EXPECT_EQ(env_->Dump(), before);
+}
+
+TEST_F(CaseStoreTest, ListCasesPagesInCaseRefOrderWithinWhatTheCallerMaySee) {
+  std::set<std::string> team1;
+  for (int i = 0; i < 5; ++i) {
+    const std::string ref = "T1-" + std::to_string(i);
+    Create(ref, "cw1");
+    team1.insert(ref);
+  }
+  Create("T2-A", "cw3");
+  Create("T2-B", "tl2", "cw3");
+  v1::ListCasesRequest request;
+  request.set_page_size(2);
+  std::vector<std::string> seen;
+  for (int page = 0; page < 10; ++page) {
+    auto response = env_->keeper().ListCases(env_->As("cw2"), request);
+    ASSERT_TRUE(response.ok()) << response.status();
+    for (const v1::Case& c : response->cases()) seen.push_back(c.case_ref());
+    if (response->next_page_token().empty()) break;
+    request.set_page_token(response->next_page_token());
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>(team1.begin(), team1.end())));  // team T1 only, sorted
+
+  v1::ListCasesRequest all;
+  auto manager_view = env_->keeper().ListCases(env_->As("mgr"), all);
+  ASSERT_TRUE(manager_view.ok());
+  EXPECT_EQ(manager_view->cases_size(), 7);
+  all.set_team("T2");
+  EXPECT_EQ(env_->keeper().ListCases(env_->As("mgr"), all)->cases_size(), 2);
+  EXPECT_EQ(env_->keeper().ListCases(env_->As("cw1"), all)->cases_size(), 0);  // narrowed, not refused
+  all.set_team("NOPE");
+  EXPECT_EQ(env_->keeper().ListCases(env_->As("mgr"), all).status().message().rfind("team:", 0), 0u);
+  // Another job centre sees none of these.
+  EXPECT_EQ(env_->keeper().ListCases(env_->As("admin2", "JC2"), v1::ListCasesRequest())->cases_size(), 0);
+}
+
+}  // namespace
+}  // namespace forecast::testing
