@@ -26,7 +26,7 @@ namespace forecast::cli {
 namespace {
 
 constexpr absl::Duration kCallTimeout = absl::Seconds(30);
-// Concurrent writes of a bulk command (distinct cases, so they do not contend).
+// Concurrent calls of a bulk command (distinct cases, so they do not contend).
 constexpr int kParallelWrites = 8;
 
 // Prints a failed call and returns exit code 1.
@@ -104,6 +104,7 @@ void PrintTable(std::ostream& out, const std::vector<std::vector<std::string>>& 
       absl::StrAppend(&line, row[c]);
       if (c + 1 < row.size()) absl::StrAppend(&line, std::string(width[c] - row[c].size() + 2, ' '));
     }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
     out << line << "\n";
   }
 }
@@ -553,28 +554,40 @@ int ExportCases(const CommandEnv& env, const std::string& dir) {
   for (const v1::CaseField& field : fields) codes.push_back(field.code());
   CaseExportWriter writer(codes);
 
+  std::vector<std::string> refs;
   v1::ListCasesRequest request;
   request.set_page_size(1000);
-  int64_t n = 0;
   do {
     grpc::ClientContext context;
     PrepareContext(&context, env.identity, kCallTimeout);
     v1::ListCasesResponse page;
     grpc::Status status = stub->ListCases(&context, request, &page);
     if (!status.ok()) return Fail(env, status);
-    for (const v1::Case& c : page.cases()) {
-      grpc::ClientContext history_context;
-      PrepareContext(&history_context, env.identity, kCallTimeout);
-      v1::GetCaseHistoryRequest history_request;
-      history_request.set_case_ref(c.case_ref());
-      v1::CaseHistory history;
-      status = stub->GetCaseHistory(&history_context, history_request, &history);
-      if (!status.ok()) return Fail(env, status);
-      writer.Add(history);
-      ++n;
-    }
+    for (const v1::Case& c : page.cases()) refs.push_back(c.case_ref());
     request.set_page_token(page.next_page_token());
   } while (!request.page_token().empty());
+
+  // One history per case, fetched in parallel over one channel.
+  std::vector<v1::CaseHistory> histories(refs.size());
+  std::vector<grpc::Status> results(refs.size());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next++; i < refs.size(); i = next++) {
+      grpc::ClientContext context;
+      PrepareContext(&context, env.identity, kCallTimeout);
+      v1::GetCaseHistoryRequest history_request;
+      history_request.set_case_ref(refs[i]);
+      results[i] = stub->GetCaseHistory(&context, history_request, &histories[i]);
+    }
+  };
+  std::vector<std::thread> workers;
+  for (int w = 0; w < kParallelWrites; ++w) workers.emplace_back(work);
+  for (std::thread& worker : workers) worker.join();
+  for (size_t i = 0; i < refs.size(); ++i) {
+    if (!results[i].ok()) return Fail(env, results[i]);
+    writer.Add(histories[i]);
+  }
+  const size_t n = refs.size();
   absl::Status written = writer.WriteDirectory(dir);
   if (!written.ok()) return Fail(env, written);
   *env.out << "exported " << n << " case(s) with their history to " << dir << "\n";
