@@ -7,7 +7,7 @@
 
 namespace forecasting {
 namespace {
-constexpr double kSeasonPrior = 2.0;  // months' worth of prior toward the broader pattern
+constexpr double kSeasonPrior = 1.0;  // months' worth of prior toward the broader pattern
 }
 
 absl::StatusOr<InflowModel> InflowModel::Fit(const Catalogue& catalogue, const InflowCounts& counts,

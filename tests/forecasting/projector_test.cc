@@ -1,0 +1,252 @@
+// Projections: known answers on a hand-made portfolio, properties, and the fast paths checked
+// against per-case distributions with the exact Poisson-binomial.
+#include "forecasting/projector.h"
+
+#include <cmath>
+#include <numeric>
+
+#include "forecasting/count_distribution.h"
+#include "forecasting/synthetic.h"
+#include "gtest/gtest.h"
+#include "test_portfolios.h"
+
+namespace forecasting {
+namespace {
+
+using testing::Expect;
+using testing::Open;
+using testing::SmallCatalogue;
+
+constexpr MonthIndex kAsOf = MakeMonth(2026, 11);
+
+// Models fitted on an empty history: baseline hazard 0.1 a month, outcome mix 1/3 each.
+FittedModels EmptyModels() {
+  auto m = FittedModels::Fit(SmallCatalogue(), History{}, kAsOf);
+  EXPECT_TRUE(m.ok()) << m.status();
+  return *std::move(m);
+}
+
+// Three cases: LOW risk to ORDINARY_JOB next month, MEDIUM to FLEX_JOB next month, HIGH to
+// FLEX_JOB two months ago (a passed horizon).
+Portfolio ThreeCases() {
+  Portfolio p;
+  p.as_of_month = kAsOf;
+  p.cases.push_back(Open(100, 0, 0, kAsOf - 3));
+  p.cases.back().expectation = Expect(0, kAsOf + 1, 0, kAsOf - 1);
+  p.cases.push_back(Open(101, 0, 1, kAsOf - 3));
+  p.cases.back().expectation = Expect(1, kAsOf + 1, 1, kAsOf - 1);
+  p.cases.push_back(Open(102, 1, 1, kAsOf - 8));
+  p.cases.back().expectation = Expect(1, kAsOf - 2, 2, kAsOf - 4);
+  return p;
+}
+
+TEST(ProjectorTest, AsPlannedKnownAnswer) {
+  const FittedModels models = EmptyModels();
+  ASSERT_NEAR(models.baseline.TypeHazard(0), 0.1, 1e-12);
+  const Portfolio portfolio = ThreeCases();
+  auto projector = Projector::Create(portfolio, models);
+  ASSERT_TRUE(projector.ok()) << projector.status();
+  ProjectionRequest request;
+  request.horizon_months = 6;
+  auto p = projector->ProjectAll(request);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->open_cases, 3);
+  EXPECT_EQ(p->passed_horizon, 1);
+  // Month 0: only the passed case, at half its risk's probability (0.25 / 2).
+  EXPECT_NEAR(p->Closures(0, 3).expected, 0.125, 1e-12);
+  EXPECT_NEAR(p->Closures(0, 1).expected, 0.125, 1e-12);
+  EXPECT_EQ(p->Closures(0, 3).p10, 0);
+  EXPECT_EQ(p->Closures(0, 3).p90, 1);  // P(0) = .875 < .9
+  // Month 1: 0.8 + 0.5 + 0.875 * 0.1 = 1.3875; pmf .09125, .465, .40875, .035.
+  EXPECT_NEAR(p->Closures(1, 3).expected, 1.3875, 1e-12);
+  EXPECT_EQ(p->Closures(1, 3).p10, 1);
+  EXPECT_EQ(p->Closures(1, 3).p90, 2);
+  // Month 1 to FLEX_JOB: 0.5 + 0.0875 / 3.
+  EXPECT_NEAR(p->Closures(1, 1).expected, 0.5 + 0.0875 / 3, 1e-12);
+  EXPECT_EQ(p->Closures(1, 1).p10, 0);
+  EXPECT_EQ(p->Closures(1, 1).p90, 1);
+  // Month 2: LOW case's rest 0.2 * 0.1, MEDIUM's 0.5 * 0.1, HIGH's 0.875 * 0.9 * 0.1.
+  EXPECT_NEAR(p->Closures(2, 3).expected, 0.02 + 0.05 + 0.07875, 1e-12);
+  EXPECT_NEAR(p->open[1].expected, 3 - 0.125 - 1.3875, 1e-12);
+  EXPECT_EQ(p->method_counts[static_cast<int>(IntervalMethod::kSkewNormal)], 0);
+}
+
+TEST(ProjectorTest, DistributionsSumToOneAndExplain) {
+  const FittedModels models = EmptyModels();
+  const Portfolio portfolio = ThreeCases();
+  auto projector = Projector::Create(portfolio, models);
+  ASSERT_TRUE(projector.ok());
+  for (ModelKind kind : {ModelKind::kAsPlanned, ModelKind::kCalibrated, ModelKind::kBaseline}) {
+    auto d = projector->Distributions(std::vector<int32_t>{0, 1, 2}, kind, 12);
+    ASSERT_TRUE(d.ok());
+    for (Eigen::Index j = 0; j < d->cols(); ++j) {
+      EXPECT_NEAR(d->col(j).sum(), 1.0, 1e-12) << ModelKey(kind) << " case " << j;
+      EXPECT_GE(d->col(j).minCoeff(), 0.0);
+    }
+    auto e = projector->Explain(2, kind, 12);
+    ASSERT_TRUE(e.ok());
+    EXPECT_EQ(e->case_id, 102);
+    EXPECT_FALSE(e->reasons.empty());
+    const double total = std::accumulate(e->probability.begin(), e->probability.end(), 0.0);
+    EXPECT_NEAR(total + e->still_open_at_horizon, 1.0, 1e-12);
+  }
+  auto e = projector->Explain(2, ModelKind::kAsPlanned, 12);
+  ASSERT_TRUE(e.ok());
+  bool mentions_passed = false;
+  for (const auto& r : e->reasons) mentions_passed |= r.find("has passed") != std::string::npos;
+  EXPECT_TRUE(mentions_passed);
+}
+
+TEST(ProjectorTest, BadInputIsRejected) {
+  const FittedModels models = EmptyModels();
+  const Portfolio portfolio = ThreeCases();
+  auto projector = Projector::Create(portfolio, models);
+  ASSERT_TRUE(projector.ok());
+  ProjectionRequest request;
+  request.horizon_months = 0;
+  auto p = projector->ProjectAll(request);
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(p.status().message().find("horizon_months"), std::string::npos);
+  request.horizon_months = 12;
+  EXPECT_EQ(projector->Project(std::vector<int32_t>{0, 3}, request).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(projector->Explain(-1, ModelKind::kAsPlanned, 12).ok());
+  Portfolio bad = ThreeCases();
+  bad.cases[1].caseworker = 9;
+  auto created = Projector::Create(bad, models);
+  EXPECT_EQ(created.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(created.status().message().find("case 101"), std::string::npos);
+}
+
+class SyntheticProjectorTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto centre = GenerateJobCentre(DemoSpec());
+    ASSERT_TRUE(centre.ok());
+    const MonthIndex end = MakeMonth(centre->today.year, centre->today.month);
+    auto compiled = CompileJobCentre(*centre, end);
+    ASSERT_TRUE(compiled.ok()) << compiled.status();
+    compiled_ = new CompiledJobCentre(*std::move(compiled));
+    auto models = FittedModels::Fit(compiled_->catalogue, compiled_->history, end);
+    ASSERT_TRUE(models.ok()) << models.status();
+    models_ = new FittedModels(*std::move(models));
+  }
+  static void TearDownTestSuite() {
+    delete compiled_;
+    delete models_;
+  }
+  static std::vector<int32_t> CasesOf(CaseworkerIndex w) {
+    std::vector<int32_t> out;
+    for (size_t i = 0; i < compiled_->portfolio.cases.size(); ++i) {
+      if (compiled_->portfolio.cases[i].caseworker == w) out.push_back(static_cast<int32_t>(i));
+    }
+    return out;
+  }
+  static CompiledJobCentre* compiled_;
+  static FittedModels* models_;
+};
+CompiledJobCentre* SyntheticProjectorTest::compiled_ = nullptr;
+FittedModels* SyntheticProjectorTest::models_ = nullptr;
+
+TEST_F(SyntheticProjectorTest, PropertiesHoldForEveryModel) {
+  auto projector = Projector::Create(compiled_->portfolio, *models_);
+  ASSERT_TRUE(projector.ok());
+  const int32_t K = compiled_->catalogue.num_outcomes();
+  for (ModelKind kind : {ModelKind::kAsPlanned, ModelKind::kCalibrated, ModelKind::kBaseline}) {
+    ProjectionRequest request;
+    request.model = kind;
+    request.horizon_months = 24;
+    request.inflow = &models_->inflow;
+    auto p = projector->ProjectAll(request);
+    ASSERT_TRUE(p.ok()) << p.status();
+    double previous = 0, previous_p10 = 0, previous_p90 = 0;
+    for (int32_t h = 0; h < 24; ++h) {
+      double by_outcome = 0;
+      for (int32_t o = 0; o <= K; ++o) {
+        const Estimate& e = p->Closures(h, o);
+        EXPECT_LE(e.p10, e.expected + 1e-9) << ModelKey(kind) << " " << h << " " << o;
+        EXPECT_GE(e.p90, e.expected - 1e-9) << ModelKey(kind) << " " << h << " " << o;
+        if (o < K) by_outcome += e.expected;
+      }
+      EXPECT_NEAR(by_outcome, p->Closures(h, K).expected, 1e-6);
+      const Estimate& c = p->cumulative_closures[h];
+      EXPECT_GE(c.expected, previous - 1e-9);
+      EXPECT_GE(c.p10, previous_p10);
+      EXPECT_GE(c.p90, previous_p90);
+      previous = c.expected;
+      previous_p10 = c.p10;
+      previous_p90 = c.p90;
+      const Estimate& open = p->open[h];
+      EXPECT_LE(open.p10, open.expected);
+      EXPECT_GE(open.p90, open.expected);
+      EXPECT_GT(p->inflow[h].expected, 0);
+      // Stock: open now - closures + new cases still open.
+      EXPECT_GT(open.expected, p->open_cases - c.expected);
+      EXPECT_LT(open.expected, p->open_cases - c.expected + (h + 1) * p->inflow[h].expected * 2);
+    }
+  }
+}
+
+TEST_F(SyntheticProjectorTest, ScopeFiguresMatchExactPoissonBinomialOfCaseDistributions) {
+  auto projector = Projector::Create(compiled_->portfolio, *models_);
+  ASSERT_TRUE(projector.ok());
+  const int32_t K = compiled_->catalogue.num_outcomes(), H = 12;
+  const std::vector<int32_t> scope = CasesOf(3);
+  ASSERT_GE(scope.size(), 25u);
+  for (ModelKind kind : {ModelKind::kAsPlanned, ModelKind::kCalibrated, ModelKind::kBaseline}) {
+    ProjectionRequest request;
+    request.model = kind;
+    request.horizon_months = H;
+    auto p = projector->Project(scope, request);
+    ASSERT_TRUE(p.ok());
+    auto d = projector->Distributions(scope, kind, H);
+    ASSERT_TRUE(d.ok());
+    for (int32_t h = 0; h < H; ++h) {
+      for (int32_t o = 0; o <= K; ++o) {
+        std::vector<double> probs;
+        for (Eigen::Index j = 0; j < d->cols(); ++j) {
+          probs.push_back(o < K ? (*d)(h * K + o, j) : d->block(h * K, j, K, 1).sum());
+        }
+        const double mean = std::accumulate(probs.begin(), probs.end(), 0.0);
+        const std::vector<double> pmf = PoissonBinomialPmf(probs);
+        const Estimate& e = p->Closures(h, o);
+        EXPECT_NEAR(e.expected, mean, 1e-9) << ModelKey(kind) << " h" << h << " o" << o;
+        EXPECT_EQ(e.p10, PmfQuantile(pmf, 0.1)) << ModelKey(kind) << " h" << h << " o" << o;
+        EXPECT_EQ(e.p90, PmfQuantile(pmf, 0.9)) << ModelKey(kind) << " h" << h << " o" << o;
+      }
+    }
+    EXPECT_EQ(p->method_counts[static_cast<int>(IntervalMethod::kSkewNormal)], 0);
+  }
+}
+
+TEST_F(SyntheticProjectorTest, LargeScopeMeansMatchCaseDistributions) {
+  auto projector = Projector::Create(compiled_->portfolio, *models_);
+  ASSERT_TRUE(projector.ok());
+  const int32_t K = compiled_->catalogue.num_outcomes(), H = 24;
+  std::vector<int32_t> all(compiled_->portfolio.cases.size());
+  std::iota(all.begin(), all.end(), 0);
+  for (ModelKind kind : {ModelKind::kAsPlanned, ModelKind::kCalibrated, ModelKind::kBaseline}) {
+    ProjectionRequest request;
+    request.model = kind;
+    request.horizon_months = H;
+    auto p = projector->ProjectAll(request);
+    auto d = projector->Distributions(all, kind, H);
+    ASSERT_TRUE(p.ok() && d.ok());
+    const Eigen::VectorXd sums = d->rowwise().sum();
+    for (int32_t h = 0; h < H; ++h) {
+      for (int32_t o = 0; o < K; ++o) {
+        EXPECT_NEAR(p->Closures(h, o).expected, sums[h * K + o], 1e-6) << ModelKey(kind);
+      }
+    }
+    EXPECT_NEAR(p->still_open_at_horizon, sums[static_cast<Eigen::Index>(K) * H], 1e-6);
+    // Without intervals, the same centres.
+    request.with_intervals = false;
+    auto fast = projector->ProjectAll(request);
+    ASSERT_TRUE(fast.ok());
+    EXPECT_NEAR(fast->Closures(3, K).expected, p->Closures(3, K).expected, 1e-9);
+    EXPECT_EQ(fast->Closures(3, K).p10, fast->Closures(3, K).expected);
+  }
+}
+
+}  // namespace
+}  // namespace forecasting
