@@ -13,6 +13,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -26,6 +28,7 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "forecast/v1/forecast_service.grpc.pb.h"
 #include "forecasting/synthetic.h"
 #include "services/case/case_keeper.h"

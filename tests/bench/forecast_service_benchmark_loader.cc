@@ -124,9 +124,9 @@ absl::Status LoadSyntheticCentre(const std::string& conninfo, const std::string&
   auto array = [](const std::vector<std::string>& v) {
     std::vector<std::string> quoted;
     quoted.reserve(v.size());
-    for (const std::string& s : v) {
+    for (const std::string& item : v) {
       std::string q = "\"";
-      for (char ch : s) {
+      for (char ch : item) {
         if (ch == '"' || ch == '\\') q += '\\';
         q += ch;
       }
