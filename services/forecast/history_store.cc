@@ -197,9 +197,14 @@ std::vector<std::shared_ptr<CaseRecord>> ReadCases(pqxx::transaction_base& tx, i
   std::vector<std::shared_ptr<CaseRecord>> out;
   absl::flat_hash_map<int64_t, CaseRecord*> by_id;
   for (const auto& row : Exec(tx,
-           "SELECT id, case_ref, case_type, " DAY("opened_on") ", "
-           DAY("greatest(opened_on, " UTC_DAY("created_at") ")") " "
-           "FROM cases WHERE job_centre_id = $1" + CaseFilter(cases, "id") + " ORDER BY id",
+           // A case is known from its first assignment's recording (imports record history on
+           // its own days; cases.created_at is the import's day).
+           "SELECT c.id, c.case_ref, c.case_type, " DAY("c.opened_on") ", "
+           DAY("greatest(c.opened_on, " UTC_DAY("coalesce(a.first_recorded, c.created_at)") ")") " "
+           "FROM cases c LEFT JOIN (SELECT case_id, min(recorded_at) AS first_recorded "
+           "  FROM assignment WHERE job_centre_id = $1" + CaseFilter(cases, "case_id") +
+           "  GROUP BY case_id) a ON a.case_id = c.id "
+           "WHERE c.job_centre_id = $1" + CaseFilter(cases, "c.id") + " ORDER BY c.id",
            centre, cases)) {
     auto record = std::make_shared<CaseRecord>();
     record->id = row[0].as<int64_t>();
