@@ -20,16 +20,23 @@ namespace {
 constexpr double kSlipPrior = 12.0;     // in-force months' worth of prior toward the team
 constexpr double kOutcomePrior = 10.0;  // closures' worth of prior toward the pooled weight
 
-// One month of one case with an expectation in force at its start.
+// Steps followed ahead from each person-month (beyond the last slot they add little and cost).
+constexpr int32_t kMaxAhead = 36;
+
+// One month t of one case with an expectation in force at its start, and what followed.
 struct PersonMonth {
   int32_t worker;
   int16_t type;
   int8_t risk;
-  int8_t bucket;
-  int8_t closed;
-  int8_t matched;    // closed to the expected outcome
+  int8_t bucket;     // lead bucket at t
+  int16_t lead;      // expected month - t
+  int16_t observed;  // months t, t+1, ... observed open at their start (>= 1)
+  int16_t closed_ahead;  // closed in month t + closed_ahead, or -1 (censored)
+  int8_t matched;    // closed in month t to the expected outcome
   int8_t expected;   // expected outcome
 };
+
+int32_t AheadSlot(int32_t k) { return std::min(k, kCalibrationAheadSlots - 1); }
 
 }  // namespace
 
@@ -71,9 +78,11 @@ class CalibrationFitter {
           pm.worker = worker;
           pm.type = static_cast<int16_t>(r.case_type);
           pm.risk = static_cast<int8_t>(e.risk);
-          pm.bucket = static_cast<int8_t>(LeadBucket(e.expected_month - t));
-          pm.closed = closed && t == *r.closed_month;
-          pm.matched = pm.closed && r.outcome == e.expected_outcome;
+          pm.lead = static_cast<int16_t>(std::clamp(e.expected_month - t, -1000, 1000));
+          pm.bucket = static_cast<int8_t>(LeadBucket(pm.lead));
+          pm.observed = static_cast<int16_t>(std::min(last - t + 1, kMaxAhead));
+          pm.closed_ahead = static_cast<int16_t>(closed && *r.closed_month - t < kMaxAhead ? *r.closed_month - t : -1);
+          pm.matched = closed && t == *r.closed_month && r.outcome == e.expected_outcome;
           pm.expected = static_cast<int8_t>(e.expected_outcome);
           records.push_back(pm);
         }
@@ -91,49 +100,73 @@ class CalibrationFitter {
     }
     m.person_months_ = static_cast<int64_t>(records.size());
 
-    // Hazard by (risk, bucket, type) <- (risk, bucket) <- bucket <- all.
-    std::vector<double> n_b(B, 0), d_b(B, 0), n_rb(static_cast<size_t>(R) * B, 0),
-        d_rb(static_cast<size_t>(R) * B, 0), n_rbc(static_cast<size_t>(R) * B * T, 0),
-        d_rbc(static_cast<size_t>(R) * B * T, 0);
+    // Hazard k months ahead by (risk, bucket, type, k) <- (risk, bucket, k) <- (bucket, k) <- all.
+    const int32_t S = kCalibrationAheadSlots;
+    const size_t cells_b = static_cast<size_t>(B) * S, cells_rb = cells_b * R, cells_rbc = cells_rb * T;
+    std::vector<double> n_b, d_b, n_rb, d_rb, n_rbc, d_rbc;
+    n_b.assign(cells_b, 0.0);
+    d_b.assign(cells_b, 0.0);
+    n_rb.assign(cells_rb, 0.0);
+    d_rb.assign(cells_rb, 0.0);
+    n_rbc.assign(cells_rbc, 0.0);
+    d_rbc.assign(cells_rbc, 0.0);
     double n_all = 0, d_all = 0;
     for (const PersonMonth& pm : records) {
       const size_t rb = static_cast<size_t>(pm.risk) * B + pm.bucket;
-      n_all += 1;
-      d_all += pm.closed;
-      n_b[pm.bucket] += 1;
-      d_b[pm.bucket] += pm.closed;
-      n_rb[rb] += 1;
-      d_rb[rb] += pm.closed;
-      n_rbc[rb * T + pm.type] += 1;
-      d_rbc[rb * T + pm.type] += pm.closed;
+      for (int32_t k = 0; k < pm.observed; ++k) {
+        const double closed = k == pm.closed_ahead ? 1.0 : 0.0;
+        const int32_t slot = AheadSlot(k);
+        n_all += 1;
+        d_all += closed;
+        n_b[static_cast<size_t>(pm.bucket) * S + slot] += 1;
+        d_b[static_cast<size_t>(pm.bucket) * S + slot] += closed;
+        n_rb[rb * S + slot] += 1;
+        d_rb[rb * S + slot] += closed;
+        n_rbc[(rb * T + pm.type) * S + slot] += 1;
+        d_rbc[(rb * T + pm.type) * S + slot] += closed;
+      }
     }
     const double kappa = options.hazard_pooling;
     const double h_all = (d_all + 0.1) / (n_all + 1.0);
-    m.hazard_.assign(static_cast<size_t>(R) * B * T, h_all);
+    m.hazard_.assign(static_cast<size_t>(R) * B * T * S, h_all);
     for (int32_t b = 0; b < B; ++b) {
-      const double hb = (d_b[b] + kappa * h_all) / (n_b[b] + kappa);
-      for (int32_t r = 0; r < R; ++r) {
-        const size_t rb = static_cast<size_t>(r) * B + b;
-        const double hrb = (d_rb[rb] + kappa * hb) / (n_rb[rb] + kappa);
-        for (int32_t c = 0; c < T; ++c) {
-          m.hazard_[rb * T + c] =
-              std::clamp((d_rbc[rb * T + c] + kappa * hrb) / (n_rbc[rb * T + c] + kappa), 1e-4, 0.95);
+      for (int32_t k = 0; k < S; ++k) {
+        const size_t bk = static_cast<size_t>(b) * S + k;
+        const double hb = (d_b[bk] + kappa * h_all) / (n_b[bk] + kappa);
+        for (int32_t r = 0; r < R; ++r) {
+          const size_t rb = static_cast<size_t>(r) * B + b;
+          const double hrb = (d_rb[rb * S + k] + kappa * hb) / (n_rb[rb * S + k] + kappa);
+          for (int32_t c = 0; c < T; ++c) {
+            const size_t i = (rb * T + c) * S + k;
+            m.hazard_[i] = std::clamp((d_rbc[i] + kappa * hrb) / (n_rbc[i] + kappa), 1e-4, 0.95);
+          }
         }
       }
     }
 
-    // Observed / expected closures per team and caseworker and lead bucket, shrunk.
+    // Observed / expected closures per team and caseworker, by the lead the expectation has
+    // reached in the month of the step, shrunk. A closure is seen from every earlier month of
+    // its case, so the prior is scaled by that multiplicity to stay in units of closures.
     std::vector<double> o_team(static_cast<size_t>(G) * B, 0), e_team(static_cast<size_t>(G) * B, 0),
         o_w(static_cast<size_t>(W) * B, 0), e_w(static_cast<size_t>(W) * B, 0);
+    double step_closures = 0, month_closures = 0;
     for (const PersonMonth& pm : records) {
-      const double h = m.hazard_[(static_cast<size_t>(pm.risk) * B + pm.bucket) * T + pm.type];
+      const size_t cell = (static_cast<size_t>(pm.risk) * B + pm.bucket) * T + pm.type;
       const int32_t team = catalogue.caseworker_team[pm.worker];
-      o_team[static_cast<size_t>(team) * B + pm.bucket] += pm.closed;
-      e_team[static_cast<size_t>(team) * B + pm.bucket] += h;
-      o_w[static_cast<size_t>(pm.worker) * B + pm.bucket] += pm.closed;
-      e_w[static_cast<size_t>(pm.worker) * B + pm.bucket] += h;
+      month_closures += pm.closed_ahead == 0 ? 1.0 : 0.0;
+      for (int32_t k = 0; k < pm.observed; ++k) {
+        const double h = m.hazard_[cell * S + AheadSlot(k)];
+        const double closed = k == pm.closed_ahead ? 1.0 : 0.0;
+        const int32_t b = LeadBucket(pm.lead - k);
+        step_closures += closed;
+        o_team[static_cast<size_t>(team) * B + b] += closed;
+        e_team[static_cast<size_t>(team) * B + b] += h;
+        o_w[static_cast<size_t>(pm.worker) * B + b] += closed;
+        e_w[static_cast<size_t>(pm.worker) * B + b] += h;
+      }
     }
-    const double kc = options.calibration_pooling;
+    const double multiplicity = month_closures > 0 ? std::max(1.0, step_closures / month_closures) : 1.0;
+    const double kc = options.calibration_pooling * multiplicity;
     m.team_factor_.assign(static_cast<size_t>(G) * B, 1.0);
     for (size_t i = 0; i < m.team_factor_.size(); ++i) {
       m.team_factor_[i] = (o_team[i] + kc) / (e_team[i] + kc);
@@ -159,7 +192,7 @@ class CalibrationFitter {
     }
     std::vector<double> closures(R, 0), matches(R, 0), chance(R, 0);
     for (const PersonMonth& pm : records) {
-      if (!pm.closed) continue;
+      if (pm.closed_ahead != 0) continue;
       closures[pm.risk] += 1;
       matches[pm.risk] += pm.matched;
       chance[pm.risk] += mix[static_cast<size_t>(pm.type) * K + pm.expected];
@@ -214,15 +247,17 @@ absl::StatusOr<CalibrationModel> CalibrationModel::Fit(const Catalogue& catalogu
   return CalibrationFitter::Fit(catalogue, history, as_of_month, options);
 }
 
-double CalibrationModel::Hazard(CaseTypeIndex type, RiskIndex risk, int32_t lead, TeamIndex team,
+double CalibrationModel::Hazard(CaseTypeIndex type, RiskIndex risk, int32_t lead,
+                                int32_t months_ahead, TeamIndex team,
                                 CaseworkerIndex caseworker) const {
-  const int32_t b = LeadBucket(lead);
-  const double h = hazard_[(static_cast<size_t>(risk) * kNumLeadBuckets + b) * num_types_ + type];
+  const size_t cell = (static_cast<size_t>(risk) * kNumLeadBuckets + LeadBucket(lead)) * num_types_ + type;
+  const double h = hazard_[cell * kCalibrationAheadSlots + AheadSlot(std::max(0, months_ahead))];
+  const int32_t reached = LeadBucket(lead - months_ahead);
   double f = 1.0;
   if (caseworker >= 0 && caseworker < num_caseworkers_) {
-    f = caseworker_factor_[static_cast<size_t>(caseworker) * kNumLeadBuckets + b];
+    f = caseworker_factor_[static_cast<size_t>(caseworker) * kNumLeadBuckets + reached];
   } else if (team >= 0 && team < num_teams_) {
-    f = team_factor_[static_cast<size_t>(team) * kNumLeadBuckets + b];
+    f = team_factor_[static_cast<size_t>(team) * kNumLeadBuckets + reached];
   }
   return std::min(0.95, h * f);
 }

@@ -147,12 +147,12 @@ class ProfileBuilder {
   int32_t num_classes() const { return T_ * R_ * K_; }
   int32_t OutcomeClass(const Profile& p) const { return (p.type * R_ + p.risk) * K_ + p.outcome; }
 
-  // q_h = P(closes in month h), h < H: the learned hazard at each month's lead.
+  // q_h = P(closes in month h), h < H: the learned hazard h months ahead of today's lead.
   void FillClosure(const Profile& p, double* q) const {
     const CalibrationModel& cal = m_.calibration;
     double survive = 1.0;
     for (int32_t h = 0; h < H_; ++h) {
-      const double closing = survive * cal.Hazard(p.type, p.risk, p.lead - h, p.team, p.caseworker);
+      const double closing = survive * cal.Hazard(p.type, p.risk, p.lead, h, p.team, p.caseworker);
       q[h] = closing;
       survive -= closing;
     }
@@ -238,8 +238,8 @@ std::vector<std::string> ProfileBuilder::Reasons(const OpenCase& oc, const Profi
       const int32_t lead = e.expected_month - first_;
       reasons.push_back(absl::StrCat(
           "Calibrated on ", cal.person_months(), " case-months of past expectations: at this lead (",
-          lead, " months) such cases close ", Percent(cal.Hazard(p.type, p.risk, lead, -1, -1)),
-          " of months at the centre; this caseworker's factor is ",
+          lead, " months) such cases close ", Percent(cal.Hazard(p.type, p.risk, lead, 0, -1, -1)),
+          " this month at the centre; this caseworker's factor is ",
           absl::StrFormat("%.2f", cal.CaseworkerFactor(oc.caseworker, lead)), "."));
       reasons.push_back(absl::StrCat("The caseworker's expectations slip ",
                                      absl::StrFormat("%+.1f", cal.MeanSlip(oc.caseworker)),

@@ -137,10 +137,12 @@ TEST(ModelsTest, CalibrationLearnsFromEveryExpectationInForce) {
     EXPECT_GT(m->RawMeanSlip(w), 1.0) << w;
     EXPECT_GT(m->MeanSlip(w), 1.0) << w;
   }
-  // In force at the start of a month: "expected this month" (lead 0) never closed; one month
-  // past (lead -1) closed half the time (the last two months re-point at the current month).
-  EXPECT_LT(m->Hazard(0, 1, 0, 0, 0), 0.1);
-  EXPECT_NEAR(m->Hazard(0, 1, -1, 0, 0), 0.5, 0.1);
+  // In force at the start of a month: "expected this month" (lead 0) never closed that month but
+  // always two months later; one month past (lead -1) closed that month half the time (the last
+  // two months re-point at the current month).
+  EXPECT_LT(m->Hazard(0, 1, 0, 0, 0, 0), 0.1);
+  EXPECT_GT(m->Hazard(0, 1, 0, 2, 0, 0), 0.8);
+  EXPECT_NEAR(m->Hazard(0, 1, -1, 0, 0, 0), 0.5, 0.1);
   EXPECT_GT(m->ExpectedOutcomeWeight(1), 0.9);
 }
 

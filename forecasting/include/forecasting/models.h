@@ -39,6 +39,9 @@ struct FitOptions {
   int32_t inflow_window_months = 36;
 };
 
+// Months ahead modelled one by one by the calibration; later months share the last slot.
+constexpr int32_t kCalibrationAheadSlots = 25;
+
 // Lead buckets of the calibration: lead = expected month - current month, grouped as
 // <=-4, -3, -2, -1, 0, 1, 2, 3, 4-5, 6-8, 9-12, >=13. Pure; thread-safe.
 constexpr int32_t kNumLeadBuckets = 12;
@@ -81,12 +84,16 @@ class BaselineModel {
   std::vector<double> exposure_;       // [type][duration]
 };
 
-// Calibration: how reality departs from recorded expectations. Learned from person-months: for
-// every case and month, the expectation in force at the start of the month (not only the last
-// one before closure), its lead (expected month - month), risk, and whether the case closed that
-// month and to what; open cases are censored. Closure hazard by (risk, lead bucket, case type),
-// pooled over types where thin, times a lead-specific factor per team and per caseworker
-// (observed / expected closures, shrunk toward the team, the team toward the centre).
+// Calibration: how reality departs from recorded expectations. Learned from every expectation
+// while it was in force (not only the last one before closure, which is usually written in the
+// closing month itself): for every case and month t, the expectation in force at the start of
+// t, its lead (expected month - t) and risk, and when the case then closed (open cases are
+// censored). From these, the probability of closing k months later given still open then, by
+// (risk, lead bucket, case type, k), pooled over types and leads where thin; times a factor per
+// team and per caseworker by the lead the expectation has by then (observed / expected closures,
+// shrunk toward the team, the team toward the centre), which captures caseworkers whose cases
+// close systematically later (or earlier) than they expect. Expected months already past while
+// the case is open are leads below zero: information, not noise.
 class CalibrationModel {
  public:
   // Fits from person-months before `as_of_month`. INVALID_ARGUMENT for bad input. Thread-safe.
@@ -94,13 +101,15 @@ class CalibrationModel {
                                               MonthIndex as_of_month,
                                               const FitOptions& options = {});
 
-  // Probability that a case with this expectation in force closes in a month where the expected
-  // month is `lead` months ahead (negative: passed), for the caseworker (and team), in (0, 1).
-  double Hazard(CaseTypeIndex type, RiskIndex risk, int32_t lead, TeamIndex team,
-                CaseworkerIndex caseworker) const;
+  // Probability that a case closes in the month `months_ahead` after a month t in which the
+  // expectation in force had `lead` = expected month - t (negative: passed), given it is still
+  // open then; for the caseworker (or, when unknown (-1), the team). In (0, 0.95].
+  double Hazard(CaseTypeIndex type, RiskIndex risk, int32_t lead, int32_t months_ahead,
+                TeamIndex team, CaseworkerIndex caseworker) const;
   // Probability that a closure ends in the expected outcome (rather than per the type's mix).
   double ExpectedOutcomeWeight(RiskIndex risk) const;
-  // The caseworker's (shrunk) factor on the centre hazard at this lead; 1 = like the centre.
+  // The caseworker's (shrunk) factor on the centre hazard when the expectation's lead has
+  // reached `lead`; 1 = like the centre.
   double CaseworkerFactor(CaseworkerIndex caseworker, int32_t lead) const;
 
   // Mean slip in months (actual closure month - expected month) of the caseworker's
@@ -122,7 +131,7 @@ class CalibrationModel {
  private:
   friend class CalibrationFitter;
   int32_t num_types_ = 0, num_risks_ = 0, num_teams_ = 0, num_caseworkers_ = 0;
-  std::vector<double> hazard_;            // [risk][lead bucket][type]
+  std::vector<double> hazard_;            // [risk][lead bucket][type][months ahead slot]
   std::vector<double> team_factor_;       // [team][lead bucket]
   std::vector<double> caseworker_factor_; // [caseworker][lead bucket], relative to the centre
   std::vector<double> expected_weight_;   // [risk]
