@@ -34,6 +34,12 @@ v1::Role ToProtoRole(Role role) {
   return v1::ROLE_UNSPECIFIED;
 }
 
+// The caller is part of the fingerprint: a key replayed by someone else is a different request,
+// so a stored answer is only ever returned to the staff member who caused it.
+std::string Fingerprint(const Caller& caller, absl::string_view method, const google::protobuf::Message& request) {
+  return RequestFingerprint(absl::StrCat(method, "/", caller.staff_id), request);
+}
+
 absl::Status CaseMustBeOpen(const StoredCase& c, absl::string_view doing) {
   if (c.view.status() == v1::OPEN) return absl::OkStatus();
   return absl::FailedPreconditionError(
@@ -119,7 +125,7 @@ absl::StatusOr<v1::Case> CaseKeeper::WriteCase(const Caller& caller, const char*
   if (base_version <= 0) return Invalid("base_version", "is required: the case version the change is based on");
   if (absl::Status s = CheckIdempotencyKey(idempotency_key); !s.ok()) return s;
   IdempotencyTicket ticket{idempotency_key, method,
-                           idempotency_key.empty() ? "" : RequestFingerprint(method, request)};
+                           idempotency_key.empty() ? "" : Fingerprint(caller, method, request)};
   absl::StatusOr<std::optional<v1::Case>> replay = ReplayAnswer(caller, ticket);
   if (!replay.ok()) return replay.status();
   if (replay->has_value()) return std::move(**replay);
@@ -154,7 +160,7 @@ absl::StatusOr<v1::Case> CaseKeeper::CreateCase(const Caller& caller, const v1::
   if (absl::Status s = CheckCaseRef(request.case_ref(), "case_ref"); !s.ok()) return s;
   if (absl::Status s = CheckIdempotencyKey(request.idempotency_key()); !s.ok()) return s;
   IdempotencyTicket ticket{request.idempotency_key(), "CreateCase",
-                           request.idempotency_key().empty() ? "" : RequestFingerprint("CreateCase", request)};
+                           request.idempotency_key().empty() ? "" : Fingerprint(caller, "CreateCase", request)};
   absl::StatusOr<std::optional<v1::Case>> replay = ReplayAnswer(caller, ticket);
   if (!replay.ok()) return replay.status();
   if (replay->has_value()) return std::move(**replay);
