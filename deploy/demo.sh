@@ -8,19 +8,22 @@
 # until Ctrl-C, then stops everything. Logs go to .var/demo-logs/.
 # Ports: gateway 8080, case service 50051, forecast service 50052 when free, else free ones
 # (override with DEMO_HTTP_PORT, DEMO_CASE_PORT, DEMO_FORECAST_PORT).
+# For development: DEMO_BUILD=DIR uses another build folder, DEMO_SKIP_SETUP=1 reuses it as it is,
+# DEMO_VAR=DIR keeps PostgreSQL, data and logs elsewhere than .var/.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/demo-lib.sh
 source "$root/deploy/scripts/demo-lib.sh"
 start=$(date +%s)
-var=$root/.var
+var=${DEMO_VAR:-$root/.var}
 logs=$var/demo-logs
-build=$root/build
-bin=$build
+build=${DEMO_BUILD:-$root/build}
 centre=DEMO
 mkdir -p "$logs"
 
-bash "$root/deploy/scripts/setup.sh" "$build"
+if [ "${DEMO_SKIP_SETUP:-0}" != 1 ]; then
+  bash "$root/deploy/scripts/setup.sh" "$build"
+fi
 # Binaries by name wherever the build put them.
 declare -A exe
 for name in forecast-migrate forecast-admin case-service forecast-service gateway forecastctl; do
@@ -118,6 +121,7 @@ TEXT
 while true; do
   for i in "${!DEMO_PIDS[@]}"; do
     if ! kill -0 "${DEMO_PIDS[$i]}" 2>/dev/null; then
+      sleep 1  # a Ctrl-C in flight is handled first
       echo "!! ${DEMO_NAMES[$i]} stopped; see $logs/${DEMO_NAMES[$i]}.log" >&2
       exit 1
     fi

@@ -178,9 +178,11 @@ std::string FormatProjectionTable(const v1::Projection& projection) {
   line(header);
   for (const auto& row : rows) line(row);
   if (projection.has_explanation() && !projection.explanation().method().empty()) {
-    absl::StrAppend(&text, "Method: ", projection.explanation().method(), " (n=",
-                    projection.explanation().n(),
-                    projection.explanation().small_sample() ? ", small sample" : "", ")\n");
+    absl::StrAppend(&text, "Method: ", projection.explanation().method(),
+                    projection.explanation().small_sample()
+                        ? absl::StrCat(" Small sample (n=", projection.explanation().n(), "): read with care.")
+                        : "",
+                    "\n");
   }
   if (projection.has_accuracy() && projection.accuracy().n_months() > 0) {
     absl::StrAppend(&text, absl::StrFormat(

@@ -20,11 +20,13 @@ PY
 }
 
 # start_service NAME LOG COMMAND...: starts COMMAND in the background with its output in LOG and
-# records its pid in DEMO_PIDS (an array the caller declares) and NAME in DEMO_NAMES.
+# records its pid in DEMO_PIDS (an array the caller declares) and NAME in DEMO_NAMES. The service
+# gets its own session, so Ctrl-C reaches only the demo script, which then stops the services
+# in order (gateway first, PostgreSQL last).
 start_service() {
   local name=$1 log=$2
   shift 2
-  "$@" >"$log" 2>&1 &
+  setsid "$@" >"$log" 2>&1 </dev/null &
   DEMO_PIDS+=($!)
   DEMO_NAMES+=("$name")
 }
