@@ -51,6 +51,8 @@ void ChangeListener::Dispatch(const std::string& channel, const std::string& pay
   const int64_t centre = j["job_centre_id"].get<int64_t>();
   if (channel == "case_changed" && j.contains("case_id") && j["case_id"].is_number_integer()) {
     engine.CaseChanged(centre, j["case_id"].get<int64_t>());
+  } else if (channel == "case_changed") {
+    engine.CentreReload(centre);  // a bulk statement (import): no case ids, read it whole
   } else {
     engine.CentreChanged(centre);
   }

@@ -233,6 +233,15 @@ void ForecastEngine::CentreChanged(int64_t centre_id) {
   pending_cv_.notify_one();
 }
 
+void ForecastEngine::CentreReload(int64_t centre_id) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    pending_reloads_.insert(centre_id);
+    pending_centres_.insert(centre_id);
+  }
+  pending_cv_.notify_one();
+}
+
 void ForecastEngine::ReloadAll() {
   std::vector<int64_t> ids;
   {
@@ -265,6 +274,7 @@ absl::Status ForecastEngine::ApplyPending(int64_t centre_id, Centre& centre) {
   std::lock_guard<std::mutex> build(centre.build_mu);
   absl::flat_hash_set<int64_t> cases;
   std::shared_ptr<const CentreHistory> base;
+  bool reload = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = pending_cases_.find(centre_id);
@@ -273,16 +283,24 @@ absl::Status ForecastEngine::ApplyPending(int64_t centre_id, Centre& centre) {
       pending_cases_.erase(it);
     }
     pending_centres_.erase(centre_id);
+    reload = pending_reloads_.erase(centre_id) > 0;
     base = centre.history;
   }
   if (base == nullptr) return absl::OkStatus();  // not loaded: the first Now() reads everything
   std::vector<int64_t> ids(cases.begin(), cases.end());
-  absl::StatusOr<std::shared_ptr<const CentreHistory>> history = store_.Refresh(*base, ids);
+  absl::StatusOr<std::shared_ptr<const CentreHistory>> history =
+      reload ? store_.Load(centre_id) : store_.Refresh(*base, ids);
   if (!history.ok()) {
     // Keep the changes for the next attempt.
     std::lock_guard<std::mutex> lock(mu_);
     pending_cases_[centre_id].insert(cases.begin(), cases.end());
+    if (reload) pending_reloads_.insert(centre_id);
     return history.status();
+  }
+  if (reload) {
+    std::lock_guard<std::mutex> lock(mu_);
+    centre.refit_wanted = true;
+    centre.fitted_at = absl::InfinitePast();
   }
   const Day today = clock_.Today();
   const Day month_start = Day(Month(today));
@@ -296,7 +314,7 @@ absl::Status ForecastEngine::ApplyPending(int64_t centre_id, Centre& centre) {
   // Catalogue or organisation changes re-index the models: every team moves.
   const bool reorganised =
       (*history)->units.size() != base->units.size() || (*history)->staff.size() != base->staff.size();
-  return BuildNowLocked(centre_id, centre, std::move(*history), cases, reorganised);
+  return BuildNowLocked(centre_id, centre, std::move(*history), cases, reorganised || reload);
 }
 
 absl::Status ForecastEngine::RefreshNow(int64_t centre_id) {

@@ -73,6 +73,8 @@ class ForecastEngine {
   void CaseChanged(int64_t centre_id, int64_t case_id);
   // Something else of the centre changed (targets, dialogues, catalogue). Thread-safe.
   void CentreChanged(int64_t centre_id);
+  // Many cases of the centre changed at once (a bulk import): read it again whole. Thread-safe.
+  void CentreReload(int64_t centre_id);
   // Every loaded centre may have missed changes (e.g. the listener reconnected). Thread-safe.
   void ReloadAll();
   // Applies pending changes of the centre (and re-reads its small tables) before returning, so
@@ -124,6 +126,7 @@ class ForecastEngine {
   std::map<int64_t, std::unique_ptr<Centre>> centres_;
   std::map<int64_t, absl::flat_hash_set<int64_t>> pending_cases_;
   absl::flat_hash_set<int64_t> pending_centres_;
+  absl::flat_hash_set<int64_t> pending_reloads_;
   bool stopping_ = false;
   std::thread refresher_;
 };
