@@ -38,6 +38,13 @@ struct PersonMonth {
 
 int32_t AheadSlot(int32_t k) { return std::min(k, kCalibrationAheadSlots - 1); }
 
+// Caseworker and team factors are by (lead bucket, months-ahead band): the same strata as the
+// centre hazard less risk and type, so observed / expected is compared like with like.
+constexpr int32_t kAheadBands = 5;
+int32_t AheadBand(int32_t k) { return k <= 2 ? std::max(k, 0) : (k <= 5 ? 3 : 4); }
+constexpr int32_t kFactorCells = kNumLeadBuckets * kAheadBands;
+int32_t FactorCell(int32_t lead, int32_t k) { return LeadBucket(lead) * kAheadBands + AheadBand(k); }
+
 }  // namespace
 
 class CalibrationFitter {
@@ -147,8 +154,9 @@ class CalibrationFitter {
     // Observed / expected closures per team and caseworker, by the lead the expectation has
     // reached in the month of the step, shrunk. A closure is seen from every earlier month of
     // its case, so the prior is scaled by that multiplicity to stay in units of closures.
-    std::vector<double> o_team(static_cast<size_t>(G) * B, 0), e_team(static_cast<size_t>(G) * B, 0),
-        o_w(static_cast<size_t>(W) * B, 0), e_w(static_cast<size_t>(W) * B, 0);
+    const int32_t F = kFactorCells;
+    std::vector<double> o_team(static_cast<size_t>(G) * F, 0), e_team(static_cast<size_t>(G) * F, 0),
+        o_w(static_cast<size_t>(W) * F, 0), e_w(static_cast<size_t>(W) * F, 0);
     double step_closures = 0, month_closures = 0;
     for (const PersonMonth& pm : records) {
       const size_t cell = (static_cast<size_t>(pm.risk) * B + pm.bucket) * T + pm.type;
@@ -157,26 +165,26 @@ class CalibrationFitter {
       for (int32_t k = 0; k < pm.observed; ++k) {
         const double h = m.hazard_[cell * S + AheadSlot(k)];
         const double closed = k == pm.closed_ahead ? 1.0 : 0.0;
-        const int32_t b = LeadBucket(pm.lead - k);
+        const int32_t b = FactorCell(pm.lead, k);
         step_closures += closed;
-        o_team[static_cast<size_t>(team) * B + b] += closed;
-        e_team[static_cast<size_t>(team) * B + b] += h;
-        o_w[static_cast<size_t>(pm.worker) * B + b] += closed;
-        e_w[static_cast<size_t>(pm.worker) * B + b] += h;
+        o_team[static_cast<size_t>(team) * F + b] += closed;
+        e_team[static_cast<size_t>(team) * F + b] += h;
+        o_w[static_cast<size_t>(pm.worker) * F + b] += closed;
+        e_w[static_cast<size_t>(pm.worker) * F + b] += h;
       }
     }
     const double multiplicity = month_closures > 0 ? std::max(1.0, step_closures / month_closures) : 1.0;
     const double kc = options.calibration_pooling * multiplicity;
-    m.team_factor_.assign(static_cast<size_t>(G) * B, 1.0);
+    m.team_factor_.assign(static_cast<size_t>(G) * F, 1.0);
     for (size_t i = 0; i < m.team_factor_.size(); ++i) {
       m.team_factor_[i] = (o_team[i] + kc) / (e_team[i] + kc);
     }
-    m.caseworker_factor_.assign(static_cast<size_t>(W) * B, 1.0);
+    m.caseworker_factor_.assign(static_cast<size_t>(W) * F, 1.0);
     for (int32_t w = 0; w < W; ++w) {
       const int32_t team = catalogue.caseworker_team[w];
-      for (int32_t b = 0; b < B; ++b) {
-        const size_t i = static_cast<size_t>(w) * B + b;
-        const double ft = m.team_factor_[static_cast<size_t>(team) * B + b];
+      for (int32_t b = 0; b < F; ++b) {
+        const size_t i = static_cast<size_t>(w) * F + b;
+        const double ft = m.team_factor_[static_cast<size_t>(team) * F + b];
         m.caseworker_factor_[i] = (o_w[i] + kc * ft) / (e_w[i] + kc);
       }
     }
@@ -252,12 +260,12 @@ double CalibrationModel::Hazard(CaseTypeIndex type, RiskIndex risk, int32_t lead
                                 CaseworkerIndex caseworker) const {
   const size_t cell = (static_cast<size_t>(risk) * kNumLeadBuckets + LeadBucket(lead)) * num_types_ + type;
   const double h = hazard_[cell * kCalibrationAheadSlots + AheadSlot(std::max(0, months_ahead))];
-  const int32_t reached = LeadBucket(lead - months_ahead);
+  const int32_t cellf = FactorCell(lead, months_ahead);
   double f = 1.0;
   if (caseworker >= 0 && caseworker < num_caseworkers_) {
-    f = caseworker_factor_[static_cast<size_t>(caseworker) * kNumLeadBuckets + reached];
+    f = caseworker_factor_[static_cast<size_t>(caseworker) * kFactorCells + cellf];
   } else if (team >= 0 && team < num_teams_) {
-    f = team_factor_[static_cast<size_t>(team) * kNumLeadBuckets + reached];
+    f = team_factor_[static_cast<size_t>(team) * kFactorCells + cellf];
   }
   return std::min(0.95, h * f);
 }
@@ -268,7 +276,7 @@ double CalibrationModel::ExpectedOutcomeWeight(RiskIndex risk) const {
 
 double CalibrationModel::CaseworkerFactor(CaseworkerIndex caseworker, int32_t lead) const {
   if (caseworker < 0 || caseworker >= num_caseworkers_) return 1.0;
-  return caseworker_factor_[static_cast<size_t>(caseworker) * kNumLeadBuckets + LeadBucket(lead)];
+  return caseworker_factor_[static_cast<size_t>(caseworker) * kFactorCells + FactorCell(lead, 0)];
 }
 
 double CalibrationModel::MeanSlip(CaseworkerIndex caseworker) const {

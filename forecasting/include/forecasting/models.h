@@ -89,11 +89,13 @@ class BaselineModel {
 // closing month itself): for every case and month t, the expectation in force at the start of
 // t, its lead (expected month - t) and risk, and when the case then closed (open cases are
 // censored). From these, the probability of closing k months later given still open then, by
-// (risk, lead bucket, case type, k), pooled over types and leads where thin; times a factor per
-// team and per caseworker by the lead the expectation has by then (observed / expected closures,
-// shrunk toward the team, the team toward the centre), which captures caseworkers whose cases
-// close systematically later (or earlier) than they expect. Expected months already past while
-// the case is open are leads below zero: information, not noise.
+// (risk, lead bucket, case type, k), pooled over types and risks where thin; times a factor per
+// team and per caseworker by (lead bucket, band of k) (observed / expected closures, shrunk
+// toward the team, the team toward the centre), which captures caseworkers whose cases close
+// systematically later (or earlier) than they expect. Expected months already past while the
+// case is open are leads below zero: information, not noise. Holding today's expectation and
+// asking "k months later" (rather than replaying the lead month by month) lets the later updates
+// of expectations be part of what is learned.
 class CalibrationModel {
  public:
   // Fits from person-months before `as_of_month`. INVALID_ARGUMENT for bad input. Thread-safe.
@@ -108,8 +110,8 @@ class CalibrationModel {
                 TeamIndex team, CaseworkerIndex caseworker) const;
   // Probability that a closure ends in the expected outcome (rather than per the type's mix).
   double ExpectedOutcomeWeight(RiskIndex risk) const;
-  // The caseworker's (shrunk) factor on the centre hazard when the expectation's lead has
-  // reached `lead`; 1 = like the centre.
+  // The caseworker's (shrunk) factor on the centre hazard this month for an expectation with
+  // this lead; 1 = like the centre.
   double CaseworkerFactor(CaseworkerIndex caseworker, int32_t lead) const;
 
   // Mean slip in months (actual closure month - expected month) of the caseworker's
@@ -132,8 +134,8 @@ class CalibrationModel {
   friend class CalibrationFitter;
   int32_t num_types_ = 0, num_risks_ = 0, num_teams_ = 0, num_caseworkers_ = 0;
   std::vector<double> hazard_;            // [risk][lead bucket][type][months ahead slot]
-  std::vector<double> team_factor_;       // [team][lead bucket]
-  std::vector<double> caseworker_factor_; // [caseworker][lead bucket], relative to the centre
+  std::vector<double> team_factor_;       // [team][lead bucket x ahead band]
+  std::vector<double> caseworker_factor_; // [caseworker][lead bucket x ahead band], vs the centre
   std::vector<double> expected_weight_;   // [risk]
   std::vector<double> slip_, raw_slip_, slip_weight_, team_slip_;
   int64_t person_months_ = 0;
