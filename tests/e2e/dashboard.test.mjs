@@ -22,6 +22,7 @@ const CHROMIUM_FLAGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  '--lang=da-DK', // native date and month fields in Danish, as on a job centre's laptop
 ];
 
 let stack;
@@ -211,7 +212,6 @@ test('every main view renders (screenshots), in Danish and English', async () =>
       ['/team/T1', 'team-rows', '07-team-leader-dashboard'],
       ['/team/T1/variation', 'variation-table', '08-team-leader-variation'],
       ['/team/T1/milestones', 'milestones', '09-team-leader-milestones'],
-      ['/team/T1/dialogue?caseworker=cw1', 'changes', '15-team-leader-dialogue'],
       ['/accuracy?team=T1', 'accuracy-table', '16-team-leader-accuracy'],
     ];
     for (const [url, testId, name] of views) {
@@ -219,6 +219,33 @@ test('every main view renders (screenshots), in Danish and English', async () =>
       await leader.page.getByTestId(testId).waitFor();
       await shot(leader.page, name);
     }
+    // The dialogue: notes recorded, then an expectation agreed in it for a case on the agenda.
+    await leader.page.goto(`${stack.url}/team/T1/dialogue?caseworker=cw1`);
+    await leader.page.getByTestId('agenda-E-010').waitFor();
+    await leader.page.getByLabel('Status', { exact: true }).fill('Sagsstammen er i bevægelse.');
+    await leader.page.getByLabel('Justering (hvem gør hvad, hvornår)').fill('Anna afklarer E-010 inden næste måned.');
+    await leader.page.getByRole('button', { name: 'Gem dialogen' }).click();
+    await leader.page.getByText('Dialogen er gemt.').waitFor();
+    await leader.page.getByTestId('agenda-E-010').getByRole('button', { name: 'Aftal forventning og handling' }).click();
+    const agreement = leader.page.getByTestId('editor-E-010');
+    await agreement.getByLabel('Forventet afslutning').selectOption('EDUCATION');
+    await agreement.getByLabel('Forventet måned (ÅÅÅÅ-MM)').fill(monthFrom(stack.today, 3));
+    await agreement.getByLabel('Risikovurdering').selectOption('MEDIUM');
+    assert.equal(await agreement.getByLabel('Aftalt i dialog med teamleder').isChecked(), true);
+    await agreement.getByRole('button', { name: 'Gem forventning' }).click();
+    await agreement.getByText('Forventningen er gemt.').waitFor();
+    await shot(leader.page, '15-team-leader-dialogue');
+    // The recorded dialogue lists the agreement once the forecast service has seen it.
+    let listed = '';
+    for (let attempt = 0; attempt < 20 && !listed.includes('E-010'); attempt++) {
+      await leader.page.waitForTimeout(250);
+      await leader.page.goto(`${stack.url}/team/T1/dialogue?caseworker=cw1`);
+      await leader.page.getByTestId('previous-dialogues').waitFor();
+      listed = (await leader.page.getByTestId('previous-dialogues').textContent()) ?? '';
+    }
+    assert.match(listed, /Aftalte forventninger: E-010/);
+    assert.match(listed, /Sagsstammen er i bevægelse/);
+
     // Milestone targets: a bad target is named, a good one appears in the table.
     await leader.page.goto(`${stack.url}/team/T1/milestones`);
     await leader.page.getByRole('button', { name: 'Sæt mål' }).click();

@@ -58,9 +58,9 @@ export function writeHistory(dir, today) {
     cases.push(`${ref},${types[i % 4]},${day(opened)},${team},${cw}`);
     open.push(ref);
     if (i % 10 === 0) continue; // a few cases without an expectation
-    const outcome = ref === 'E-001' ? 'ORDINARY_JOB' : outcomes[i % outcomes.length];
+    const outcome = ref === 'E-001' ? 'ORDINARY_JOB' : outcomes[(i + Math.floor(i / 3)) % outcomes.length];
     const expected = ref === 'E-001' ? monthFrom(today, 2) : monthFrom(today, 1 + (i % 6));
-    const risk = ref === 'E-001' ? 'LOW' : risks[i % 3];
+    const risk = ref === 'E-001' ? 'LOW' : risks[Math.floor(i / 3) % 3];
     expectations.push(`${ref},${day(daysBefore(today, 20))},${cw},${outcome},${expected},${risk}`);
     if (i % 4 === 1) actions.push(`${ref},Opfølgningssamtale,${cw},${day(new Date(today.getTime() + (5 + i) * 86400000))}`);
   }

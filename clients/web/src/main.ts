@@ -113,11 +113,8 @@ function renderShell(me: StaffMember): void {
         h(
           'span',
           { class: 'whoami', 'data-testid': 'whoami' },
-          me.display_name || me.code,
-          ' · ',
-          t(`role.${me.role}`),
-          me.team ? ` · ${teamName(me.team)}` : '',
-          org.job_centre_name ? ` · ${org.job_centre_name}` : '',
+          h('span', null, me.display_name || me.code),
+          h('small', null, [t(`role.${me.role}`), me.team ? teamName(me.team) : '', org.job_centre_name].filter(Boolean).join(' · ')),
         ),
         languageButton(() => {
           renderShell(me);

@@ -77,7 +77,7 @@ export async function caseView(ref: string): Promise<View> {
             })),
           },
           options: {
-            scales: { x: { stacked: true }, y: { stacked: true, ticks: { callback: (v) => pct(Number(v)) } } },
+            scales: { x: { stacked: true }, y: { stacked: true, grace: '10%', ticks: { callback: (v) => pct(Number(v)) } } },
             plugins: { tooltip: { callbacks: { label: (item) => `${item.dataset.label}: ${pct(Number(item.raw), 1)}` } } },
           },
         },
@@ -87,7 +87,7 @@ export async function caseView(ref: string): Promise<View> {
       charts.push(figure.chart);
       replace(
         explanation,
-        h('h2', { id: 'explain-h' }, t('explain.heading')),
+        h('h2', { id: 'explain-h', class: 'visually-hidden' }, t('explain.heading')),
         figure.element,
         h('p', null, t('explain.still_open', { p: pct(ex.still_open_at_horizon) })),
         ex.reasons.length ? h('div', null, h('h3', null, t('explain.reasons')), h('ul', null, ex.reasons.map((r) => h('li', { lang: 'en' }, r)))) : null,
@@ -147,6 +147,7 @@ export async function caseView(ref: string): Promise<View> {
       'section',
       { class: 'card' },
       h('h2', null, t('action.heading')),
+      history.actions.length === 0 ? h('p', { class: 'muted' }, t('action.none.any')) : null,
       h(
         'ul',
         { class: 'plain' },

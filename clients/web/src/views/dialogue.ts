@@ -146,6 +146,7 @@ export async function dialogueView(team: string, query: URLSearchParams): Promis
         idempotency_key: key,
       });
       errors.success(t('dialogue.recorded'));
+      section.querySelector('[data-testid="no-dialogues"]')?.remove();
       previous.prepend(dialogueItem(recorded));
     } catch (error) {
       errors.show(error);
@@ -184,7 +185,7 @@ export async function dialogueView(team: string, query: URLSearchParams): Promis
             h(
               'details',
               null,
-              h('summary', null, `${changes.changes.length} ${t('case.ref').toLowerCase()}`),
+              h('summary', null, t('dialogue.changes.show', { n: changes.changes.length })),
               h(
                 'table',
                 { class: 'data' },
@@ -224,7 +225,7 @@ export async function dialogueView(team: string, query: URLSearchParams): Promis
           ),
     ),
     notesForm,
-    h('section', null, h('h2', null, t('dialogue.previous')), previous),
+    h('section', null, h('h2', null, t('dialogue.previous')), dialogues.dialogues.length === 0 ? h('p', { class: 'muted', 'data-testid': 'no-dialogues' }, t('dialogue.none')) : null, previous),
   );
   return { element: section };
 }

@@ -86,7 +86,7 @@ export function projectionView(scope: Scope): View {
           order: 2,
         })),
         { type: 'line' as const, label: `${t('projection.band')} p10`, data: closureMonths.map((m) => total(planned, m)?.p10 ?? 0), borderWidth: 1, borderColor: '#111827', borderDash: [3, 3], pointRadius: 0, fill: false, order: 1 },
-        { type: 'line' as const, label: `${t('projection.band')} p90`, data: closureMonths.map((m) => total(planned, m)?.p90 ?? 0), borderWidth: 1, borderColor: '#111827', borderDash: [3, 3], pointRadius: 0, fill: '-1' as const, backgroundColor: 'rgba(17,24,39,0.06)', order: 1 },
+        { type: 'line' as const, label: t('projection.band'), data: closureMonths.map((m) => total(planned, m)?.p90 ?? 0), borderWidth: 1, borderColor: '#111827', borderDash: [3, 3], pointRadius: 0, fill: '-1' as const, backgroundColor: 'rgba(17,24,39,0.06)', order: 1 },
         { type: 'line' as const, label: t('projection.closures_total'), data: closureMonths.map((m) => total(planned, m)?.expected ?? 0), borderColor: '#111827', backgroundColor: '#111827', borderWidth: 2, pointRadius: 3, fill: false, order: 0 },
       ],
     };

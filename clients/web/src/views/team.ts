@@ -1,16 +1,16 @@
 // The team dashboard, live: a row per caseworker plus team totals, the variation flags and the
 // accuracy of the team's forecasts. Every push from the forecast service redraws the figures.
-import { breadcrumbs, link, smallSample, statCard, th } from '../components';
-import { ctx, staffName, teamName } from '../context';
+import { breadcrumbs, explanation, link, smallSample, statCard, th } from '../components';
+import { ctx, outcomeLabel, staffName, teamName } from '../context';
 import { h, replace } from '../dom';
-import { estimate, num } from '../format';
+import { estimate, num, pct } from '../format';
 import { t } from '../i18n';
 import { watchTeam } from '../live';
 import type { View } from '../router';
 import type { CaseworkerRow, ModelAccuracy, TeamDashboard } from '../types';
 
 export function accuracyTable(models: ModelAccuracy[], testId = 'accuracy-table'): HTMLElement {
-  return h(
+  const table = h(
     'table',
     { class: 'data', 'data-testid': testId },
     h('thead', null, h('tr', null, th(t('accuracy.model')), th(t('accuracy.mae')), th(t('accuracy.coverage')), th(t('accuracy.brier')), th(t('accuracy.n_months')), th(t('accuracy.n_cases')))),
@@ -31,6 +31,7 @@ export function accuracyTable(models: ModelAccuracy[], testId = 'accuracy-table'
       ),
     ),
   );
+  return h('div', { class: 'table-wrap' }, table);
 }
 
 function rowCells(r: CaseworkerRow, total: boolean): HTMLElement[] {
@@ -108,6 +109,18 @@ export function teamView(team: string): View {
           { class: 'card' },
           h('h2', null, t('nav.variation')),
           h('p', null, link(`/team/${enc}/variation`, t('team.variation_flags', { count: flags }))),
+          flags
+            ? h(
+                'ul',
+                { 'aria-label': t('team.flagged_list') },
+                d.variation!.shares
+                  .filter((s) => s.flagged)
+                  .map((s) =>
+                    h('li', null, `${staffName(s.caseworker)}: ${outcomeLabel(s.outcome)} ${pct(s.share)} (${t('variation.team_share').toLowerCase()} ${pct(s.team_share)}), n = ${s.n}`),
+                  ),
+              )
+            : null,
+          explanation(d.variation?.explanation),
         ),
         h('section', { class: 'card' }, h('h2', null, t('team.accuracy')), accuracyTable(d.accuracy)),
       ),
