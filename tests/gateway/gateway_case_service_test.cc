@@ -1,0 +1,156 @@
+// The gateway in front of the real case service (CaseServiceImpl over PostgreSQL, on port 0):
+// login through WhoAmI, writes and their validation and version errors as HTTP+JSON.
+#include <httplib.h>
+
+#include <memory>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "services/case/case_keeper.h"
+#include "services/case/case_service_impl.h"
+#include "services/case/org_admin.h"
+#include "services/case/pg_case_store.h"
+#include "services/common/calendar.h"
+#include "services/common/caller.h"
+#include "services/common/pg_pool.h"
+#include "services/common/server.h"
+#include "services/gateway/gateway_server.h"
+#include "services/gateway/rpc_transcoder.h"
+#include "services/gateway/session_store.h"
+#include "tests/support/test_database.h"
+
+namespace forecast::gateway {
+namespace {
+
+using nlohmann::json;
+
+class GatewayWithCaseServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = testing::TestDatabase::Create();
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = std::move(*db);
+    pool_ = std::make_unique<PgPool>(db_->conninfo(), 4);
+    OrgAdmin admin(*pool_);
+    ASSERT_TRUE(admin.CreateJobCentre("JC", "Jobcenter Test", "adm", "Admin").ok());
+    ASSERT_TRUE(admin.AddUnit("JC", "T1", "Team One", "TEAM", "").ok());
+    ASSERT_TRUE(admin.AddUnit("JC", "T2", "Team Two", "TEAM", "").ok());
+    ASSERT_TRUE(admin.AddStaff("JC", "cw1", "Caseworker One", "CASEWORKER", "T1", true).ok());
+    ASSERT_TRUE(admin.AddStaff("JC", "cw2", "Caseworker Two", "CASEWORKER", "T2", true).ok());
+    ASSERT_TRUE(admin.AddStaff("JC", "gone", "Former", "CASEWORKER", "T1", false).ok());
+
+    store_ = std::make_unique<PgCaseStore>(*pool_);
+    directory_ = std::make_unique<PgStaffDirectory>(*pool_);
+    keeper_ = std::make_unique<CaseKeeper>(*store_, clock_);
+    service_ = std::make_unique<CaseServiceImpl>(*keeper_, *directory_);
+    auto server = StartGrpcServer({service_.get()}, "127.0.0.1", 0);
+    ASSERT_TRUE(server.ok()) << server.status();
+    backend_ = std::move(*server);
+
+    auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(backend_.port),
+                                       grpc::InsecureChannelCredentials());
+    transcoder_ = std::make_unique<RpcTranscoder>(
+        std::map<std::string, std::shared_ptr<grpc::Channel>>{{"CaseService", channel}},
+        absl::Seconds(10));
+    gateway_ = std::make_unique<GatewayServer>(GatewayOptions{}, *transcoder_, sessions_);
+    auto port = gateway_->Start();
+    ASSERT_TRUE(port.ok());
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", *port);
+  }
+
+  void TearDown() override {
+    gateway_.reset();
+    if (backend_.server) backend_.server->Shutdown();
+  }
+
+  httplib::Result LoginAs(const std::string& staff) {
+    json body = {{"job_centre", "JC"}, {"staff_code", staff}, {"password", "demo"}};
+    return client_->Post("/api/login", body.dump(), "application/json");
+  }
+
+  std::string CookieOf(const httplib::Result& login) {
+    const std::string set_cookie = login->get_header_value("Set-Cookie");
+    return set_cookie.substr(0, set_cookie.find(';'));
+  }
+
+  httplib::Result Post(const std::string& cookie, const std::string& method, const json& body) {
+    return client_->Post(("/api/CaseService/" + method).c_str(), {{"Cookie", cookie}}, body.dump(),
+                         "application/json");
+  }
+
+  std::unique_ptr<testing::TestDatabase> db_;
+  std::unique_ptr<PgPool> pool_;
+  FixedClock clock_{absl::CivilDay(2026, 11, 2)};
+  std::unique_ptr<PgCaseStore> store_;
+  std::unique_ptr<PgStaffDirectory> directory_;
+  std::unique_ptr<CaseKeeper> keeper_;
+  std::unique_ptr<CaseServiceImpl> service_;
+  RunningServer backend_;
+  std::unique_ptr<RpcTranscoder> transcoder_;
+  SessionStore sessions_{absl::Hours(1), [] { return absl::UnixEpoch(); }};
+  std::unique_ptr<GatewayServer> gateway_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+TEST_F(GatewayWithCaseServiceTest, LoginIsCheckedByTheCaseService) {
+  auto ok = LoginAs("cw1");
+  ASSERT_EQ(ok->status, 200) << ok->body;
+  const json me = json::parse(ok->body);
+  EXPECT_EQ(me["code"], "cw1");
+  EXPECT_EQ(me["role"], "CASEWORKER");
+  EXPECT_EQ(me["team"], "T1");
+  EXPECT_EQ(LoginAs("nobody")->status, 401);
+  EXPECT_EQ(LoginAs("gone")->status, 401);  // inactive staff cannot log in
+}
+
+TEST_F(GatewayWithCaseServiceTest, WritesValidationAndVersionsOverHttp) {
+  const std::string cookie = CookieOf(LoginAs("cw1"));
+  auto created = Post(cookie, "CreateCase",
+                      {{"case_ref", "S-1"}, {"case_type", "SDP"}, {"opened_on", "2026-09-01"}});
+  ASSERT_EQ(created->status, 200) << created->body;
+  const json c = json::parse(created->body);
+  EXPECT_EQ(c["caseworker"], "cw1");  // defaults to the caller: the session's identity was used
+  EXPECT_EQ(c["status"], "OPEN");
+  const std::string version = c["version"];
+
+  auto too_far = Post(cookie, "RecordExpectation",
+                      {{"case_ref", "S-1"}, {"base_version", version},
+                       {"expected_outcome", "ORDINARY_JOB"}, {"expected_month", "2099-01"},
+                       {"risk", "LOW"}});
+  EXPECT_EQ(too_far->status, 400);
+  const json problem = json::parse(too_far->body);
+  EXPECT_EQ(problem["code"], "INVALID_ARGUMENT");
+  EXPECT_EQ(problem["message"].get<std::string>().rfind("expected_month: ", 0), 0u)
+      << problem["message"];
+
+  auto recorded = Post(cookie, "RecordExpectation",
+                       {{"case_ref", "S-1"}, {"base_version", version},
+                        {"expected_outcome", "ORDINARY_JOB"}, {"expected_month", "2027-02"},
+                        {"risk", "LOW"}});
+  ASSERT_EQ(recorded->status, 200) << recorded->body;
+  EXPECT_EQ(json::parse(recorded->body)["expectation"]["expected_month"], "2027-02");
+
+  auto stale = Post(cookie, "RecordExpectation",
+                    {{"case_ref", "S-1"}, {"base_version", version},
+                     {"expected_outcome", "EDUCATION"}, {"expected_month", "2027-03"},
+                     {"risk", "LOW"}});
+  EXPECT_EQ(stale->status, 409);
+  EXPECT_EQ(json::parse(stale->body)["code"], "ABORTED");
+
+  auto fetched = Post(cookie, "GetCase", {{"case_ref", "S-1"}});
+  ASSERT_EQ(fetched->status, 200);
+  EXPECT_EQ(json::parse(fetched->body)["expectation"]["expected_outcome"], "ORDINARY_JOB");
+
+  // Another team's caseworker may not write to it.
+  const std::string other = CookieOf(LoginAs("cw2"));
+  auto denied = Post(other, "AddAction",
+                     {{"case_ref", "S-1"}, {"base_version", json::parse(fetched->body)["version"]},
+                      {"description", "call"}, {"due_on", "2026-12-01"}});
+  EXPECT_EQ(denied->status, 403) << denied->body;
+  EXPECT_EQ(Post(other, "GetCase", {{"case_ref", "NOPE"}})->status, 404);
+}
+
+}  // namespace
+}  // namespace forecast::gateway
