@@ -16,7 +16,8 @@ export const MODEL_COLOURS: Record<string, string> = {
   BASELINE: '#6b7280',
 };
 
-const PALETTE = ['#1d4ed8', '#0f766e', '#b45309', '#7c3aed', '#15803d', '#be123c', '#0369a1', '#64748b', '#a16207', '#4d7c0f'];
+// Distinguishable for the usual colour-vision differences as far as ten colours allow.
+const PALETTE = ['#1d4ed8', '#0f766e', '#ea580c', '#7c3aed', '#84cc16', '#be123c', '#0891b2', '#64748b', '#a16207', '#db2777'];
 
 export function colour(index: number): string {
   return PALETTE[index % PALETTE.length];

@@ -114,10 +114,19 @@ export function caseEditor(initial: Case, options: EditorOptions = {}): HTMLElem
   };
 
   function render(): void {
+    const hadFocus = container.contains(document.activeElement);
     container.replaceChildren(
       expectationForm(current, options, applied, reload, notice?.where === 'expectation' ? notice.message : undefined),
       actionsSection(current, options, applied, reload, notice),
     );
+    // Keyboard users keep their place: focus moves to the confirmation of what they just did.
+    if (hadFocus || notice) {
+      const confirmation = container.querySelector<HTMLElement>('.alert-ok');
+      if (confirmation) {
+        confirmation.tabIndex = -1;
+        confirmation.focus();
+      }
+    }
   }
   render();
   return container;

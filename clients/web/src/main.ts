@@ -25,6 +25,12 @@ import { variationView } from './views/variation';
 const root = document.getElementById('app')!;
 setLang(lang());
 
+function translateStatic(): void {
+  const skip = document.querySelector('.skip-link');
+  if (skip) skip.textContent = t('app.skip');
+  document.title = t('app.title');
+}
+
 let router: Router | undefined;
 
 function homePath(me: StaffMember): string {
@@ -83,7 +89,7 @@ function showLogin(notice?: string): void {
   router?.clear();
   router = undefined;
   clearContext();
-  document.title = t('app.title');
+  translateStatic();
   replace(
     root,
     h(
@@ -100,6 +106,7 @@ function renderShell(me: StaffMember): void {
   const nav = h('ul', { class: 'nav-list' });
   const main = h('main', { id: 'view', tabindex: '-1' });
   const org = ctx().organisation;
+  translateStatic();
   replace(
     root,
     h(

@@ -85,9 +85,9 @@ export function projectionView(scope: Scope): View {
           stack: 'outcomes',
           order: 2,
         })),
-        { type: 'line' as const, label: `${t('projection.band')} p10`, data: closureMonths.map((m) => total(planned, m)?.p10 ?? 0), borderWidth: 1, borderColor: '#111827', borderDash: [3, 3], pointRadius: 0, fill: false, order: 1 },
-        { type: 'line' as const, label: t('projection.band'), data: closureMonths.map((m) => total(planned, m)?.p90 ?? 0), borderWidth: 1, borderColor: '#111827', borderDash: [3, 3], pointRadius: 0, fill: '-1' as const, backgroundColor: 'rgba(17,24,39,0.06)', order: 1 },
-        { type: 'line' as const, label: t('projection.closures_total'), data: closureMonths.map((m) => total(planned, m)?.expected ?? 0), borderColor: '#111827', backgroundColor: '#111827', borderWidth: 2, pointRadius: 3, fill: false, order: 0 },
+        { type: 'line' as const, stack: 'p10', label: `${t('projection.band')} p10`, data: closureMonths.map((m) => total(planned, m)?.p10 ?? 0), borderWidth: 1, borderColor: '#111827', borderDash: [3, 3], pointRadius: 0, fill: false, order: 1 },
+        { type: 'line' as const, stack: 'p90', label: t('projection.band'), data: closureMonths.map((m) => total(planned, m)?.p90 ?? 0), borderWidth: 1, borderColor: '#111827', borderDash: [3, 3], pointRadius: 0, fill: '-1' as const, backgroundColor: 'rgba(17,24,39,0.06)', order: 1 },
+        { type: 'line' as const, stack: 'total', label: t('projection.closures_total'), data: closureMonths.map((m) => total(planned, m)?.expected ?? 0), borderColor: '#111827', backgroundColor: '#111827', borderWidth: 2, pointRadius: 3, fill: false, order: 0 },
       ],
     };
     const legendFilter = { labels: { filter: (item: { text: string }) => !item.text.endsWith(' p10') } };
@@ -108,7 +108,8 @@ export function projectionView(scope: Scope): View {
       );
       const closuresFigure = chartFigure(
         t('projection.closures_chart'),
-        { type: 'bar', data: closuresData as never, options: { interaction: { mode: 'index', intersect: false }, plugins: { legend: legendFilter }, scales: { x: { stacked: true }, y: { stacked: false, beginAtZero: true } } } },
+        { type: 'bar', data: closuresData as never, options: { interaction: { mode: 'index', intersect: false }, plugins: { legend: legendFilter }, // Outcome bars stack; each line is its own stack, so it shows its own value.
+          scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } } },
         'closures-chart',
       );
       caseloadChart = caseloadFigure.chart;
