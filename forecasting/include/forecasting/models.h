@@ -29,11 +29,12 @@ struct FitOptions {
   // Baseline: prior strength (person-months) pulling a (type, duration) hazard toward the
   // type's pooled hazard over neighbouring durations, and that toward the centre's.
   double baseline_pooling = 20.0;
-  // Calibration: prior strength (expected closures) pulling a team's lead-specific factor
-  // toward 1 and a caseworker's toward the team's (Poisson-gamma shrinkage of observed/expected).
+  // Calibration: prior strength (expected closures) pulling a team's factor per (lead bucket,
+  // months-ahead band) toward 1 and a caseworker's toward the team's (Poisson-gamma shrinkage of
+  // observed / expected).
   double calibration_pooling = 8.0;
-  // Calibration: prior strength (person-months) pulling a (risk, lead, type) hazard toward the
-  // (risk, lead) hazard pooled over types.
+  // Calibration: prior strength (case-months) pulling a (risk, lead, type, months ahead) hazard
+  // toward the same pooled over types, and that toward the same pooled over risks.
   double hazard_pooling = 30.0;
   // Inflow: months of history used (the most recent ones before as_of).
   int32_t inflow_window_months = 36;

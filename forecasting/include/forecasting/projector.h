@@ -6,6 +6,23 @@
 // case type and duration) are grouped first, their distribution is computed once as one column
 // of an Eigen array, and the columns are reduced with their multiplicities. Intervals treat cases
 // as independent (see count_distribution.h for the method per figure).
+//
+// How each model spreads a case over months h = 0 (the rest of as_of_month), 1, ... and outcomes:
+//  - as planned: the expected month gets the risk's probability (Catalogue::risk_probability) to
+//    the expected outcome. When the expected month has already passed and the case is still
+//    open, half that probability goes to the current month (the plan has slipped once). The
+//    rest closes geometrically from the month after, at the case type's mean baseline hazard,
+//    with the type's outcome mix. Nothing closes before the expected month: this is the view
+//    "if every planned step is carried out". An expected month beyond the horizon keeps the
+//    case open throughout.
+//  - calibrated: the learned probability of closing k months after today given the expectation
+//    in force (lead, risk, type) and the caseworker's factor; the outcome is the expected one
+//    with the learned weight for the risk, else the type's mix.
+//  - baseline: competing-risks hazards by case type and duration.
+// Cases without an expectation follow the baseline in every model.
+//
+// Open caseload at the end of month h = today's cases still open + new cases still open, where
+// new cases arrive as Poisson(inflow) and stay open per the baseline survival of their type.
 #ifndef FORECASTING_PROJECTOR_H_
 #define FORECASTING_PROJECTOR_H_
 
