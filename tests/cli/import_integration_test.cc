@@ -220,5 +220,48 @@ TEST_F(ImportIntegrationTest, UnknownStaffAreCreatedOnlyWhenTheAdminAsks) {
   EXPECT_EQ(Count(db_->conninfo(), "cases"), 1);
 }
 
+#ifdef FORECAST_SERVICE_BIN
+// The projection export from the real forecast service reading what the import committed.
+TEST_F(ImportIntegrationTest, ProjectionExportHasTheDocumentedHeaderAndRows) {
+  WriteFile(dir_ / "in" / "cases.csv", kGoodCases);
+  WriteFile(dir_ / "in" / "expectations.csv", kGoodExpectations);
+  ASSERT_EQ(Import(env_, (dir_ / "in").string(), ImportOptions{}, false), 0) << out_.str();
+  auto forecast = ServiceProcess::Start({FORECAST_SERVICE_BIN, "--db", db_->conninfo(), "--port", "0"},
+                                        absl::Seconds(60));
+  ASSERT_TRUE(forecast.ok()) << forecast.status();
+  env_.identity.forecast = (*forecast)->address();
+  env_.identity.staff = "CW0101";  // a caseworker may read the own team's projection
+  ProjectionQuery query;
+  query.scope = "team:T01";
+  query.months = 3;
+  query.as_of = "2024-04-15";
+  out_.str("");
+  ASSERT_EQ(ExportProjection(env_, query, Format::kCsv), 0) << err_.str();
+  std::vector<std::string> lines;
+  std::istringstream text(out_.str());
+  for (std::string line; std::getline(text, line);) lines.push_back(line);
+  ASSERT_GE(lines.size(), 2u) << out_.str();
+  EXPECT_EQ(lines[0], "month,scope,outcome,expected,p10,p90");
+  bool has_total = false;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    CsvReader reader(lines[i]);
+    CsvRecord record;
+    ASSERT_TRUE(reader.Next(&record));
+    ASSERT_EQ(record.fields.size(), 6u) << lines[i];
+    EXPECT_EQ(record.fields[1], "T01") << lines[i];
+    EXPECT_LE(std::stod(record.fields[4]), std::stod(record.fields[5])) << lines[i];  // p10 <= p90
+    has_total |= record.fields[2] == "ALL";
+  }
+  EXPECT_TRUE(has_total) << out_.str();
+
+  // A scope the caller may not read is refused, and nothing is printed as if it were data.
+  query.scope = "team:T02";
+  out_.str("");
+  EXPECT_EQ(ExportProjection(env_, query, Format::kCsv), 1);
+  EXPECT_EQ(out_.str(), "");
+  EXPECT_NE(err_.str().find("PERMISSION_DENIED"), std::string::npos) << err_.str();
+}
+#endif
+
 }  // namespace
 }  // namespace forecast::cli
