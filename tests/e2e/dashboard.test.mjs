@@ -199,6 +199,23 @@ test('a manager drills down from the teams to a caseworker to a case', async () 
 });
 
 test('every main view renders (screenshots), in Danish and English', async () => {
+  const anonymous = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'da-DK' });
+  const loginPage = await anonymous.newPage();
+  await loginPage.goto(`${stack.url}/team/T1`);
+  await loginPage.getByRole('heading', { name: 'Log ind' }).waitFor();
+  await loginPage.getByLabel('Jobcenter (kode)').fill(CENTRE);
+  await loginPage.getByLabel('Medarbejderkode').fill('tl1');
+  await loginPage.getByLabel('Adgangskode').fill('wrong');
+  await loginPage.getByRole('button', { name: 'Log ind' }).click();
+  await loginPage.getByText('Ukendt jobcenter eller medarbejderkode, eller forkert adgangskode.').waitFor();
+  await shot(loginPage, '00-login');
+  // A deep link survives the login: the team leader lands on the page asked for.
+  await loginPage.getByLabel('Adgangskode').fill(PASSWORD);
+  await loginPage.getByRole('button', { name: 'Log ind' }).click();
+  await loginPage.getByTestId('team-rows').waitFor();
+  assert.match(loginPage.url(), /\/team\/T1$/);
+  await anonymous.close();
+
   const worker = await loginAs('cw1');
   const leader = await loginAs('tl1');
   try {

@@ -1,6 +1,6 @@
 // Log in with job centre, staff code and password; the gateway checks the staff member with
 // the case service and sets the session cookie.
-import { login } from '../api';
+import { ApiError, login } from '../api';
 import { h, uid } from '../dom';
 import { t } from '../i18n';
 import type { StaffMember } from '../types';
@@ -32,7 +32,12 @@ export function loginView(notice: string | undefined, onLoggedIn: (me: StaffMemb
       onLoggedIn(me);
     } catch (error) {
       alert.className = 'alert alert-error';
-      alert.textContent = t('login.failed', { message: (error as Error).message });
+      alert.textContent =
+        error instanceof ApiError && error.code === 'UNAUTHENTICATED'
+          ? t('login.refused')
+          : error instanceof ApiError && error.code === 'INVALID_ARGUMENT'
+            ? t('login.missing')
+            : t('login.failed', { message: (error as Error).message });
       password.value = '';
       password.focus();
     } finally {
