@@ -135,6 +135,7 @@ TEST_F(CaseGrpcTest, BadInputIsRefusedNamingTheFieldAndChangesNothing) {
   struct Row {
     const char* field;
     std::function<grpc::Status(v1::CaseService::Stub&, grpc::ClientContext*)> call;
+    const char* as = "cw1";  // re-assigning needs the team leader
   };
   auto expectation = [](std::function<void(v1::RecordExpectationRequest&)> edit) {
     return [edit](v1::CaseService::Stub& stub, grpc::ClientContext* context) {
@@ -167,6 +168,52 @@ TEST_F(CaseGrpcTest, BadInputIsRefusedNamingTheFieldAndChangesNothing) {
       return stub.AddAction(context, request, &response);
     };
   };
+  auto generic = [](auto method, auto fill) {
+    return [method, fill](v1::CaseService::Stub& stub, grpc::ClientContext* context) {
+      auto request = fill();
+      v1::Case response;
+      return (stub.*method)(context, request, &response);
+    };
+  };
+  auto close = [&](const char* on, const char* outcome) {
+    return generic(&v1::CaseService::Stub::CloseCase, [on, outcome] {
+      v1::CloseCaseRequest r;
+      r.set_case_ref("BAD-1");
+      r.set_base_version(1);
+      r.set_closed_on(on);
+      r.set_outcome(outcome);
+      return r;
+    });
+  };
+  auto reassign = [&](const char* to, const char* on) {
+    return generic(&v1::CaseService::Stub::ReassignCase, [to, on] {
+      v1::ReassignCaseRequest r;
+      r.set_case_ref("BAD-1");
+      r.set_base_version(1);
+      r.set_to_caseworker(to);
+      r.set_on(on);
+      return r;
+    });
+  };
+  auto fields = [&](std::function<void(v1::SetCaseFieldsRequest&)> edit) {
+    return generic(&v1::CaseService::Stub::SetCaseFields, [edit] {
+      v1::SetCaseFieldsRequest r;
+      r.set_case_ref("BAD-1");
+      r.set_base_version(1);
+      edit(r);
+      return r;
+    });
+  };
+  auto follow_up = [&](v1::FollowUpResult result) {
+    return generic(&v1::CaseService::Stub::FollowUpAction, [result] {
+      v1::FollowUpActionRequest r;
+      r.set_case_ref("BAD-1");
+      r.set_base_version(1);
+      r.set_action_id(1);
+      r.set_result(result);
+      return r;
+    });
+  };
   const std::string long_note(2001, 'x');
   const Row rows[] = {
       {"expected_month", expectation([](auto& r) { r.set_expected_month("2025-12"); })},  // before opening
@@ -196,10 +243,20 @@ TEST_F(CaseGrpcTest, BadInputIsRefusedNamingTheFieldAndChangesNothing) {
       {"due_on", action([](auto& r) { r.set_due_on("2025-12-31"); })},  // before opening
       {"owner", action([](auto& r) { r.set_owner("cwx"); })},           // another job centre's staff
       {"idempotency_key", action([](auto& r) { r.set_idempotency_key(std::string(200, 'k')); })},
+      {"outcome", close("2026-02-01", "WON_LOTTERY")},
+      {"closed_on", close("2025-12-01", "OTHER")},  // before the case opened
+      {"closed_on", close("2026-11-17", "OTHER")},  // tomorrow
+      {"to_caseworker", reassign("nobody", "2026-02-01"), "tl1"},
+      {"on", reassign("cw2", "2026-13-01"), "tl1"},
+      {"fields[nope]", fields([](auto& r) { (*r.mutable_fields())["nope"].set_bool_value(true); })},
+      {"fields", fields([](auto&) {})},
+      {"clear_fields[nope]", fields([](auto& r) { r.add_clear_fields("nope"); })},
+      {"result", follow_up(v1::FOLLOW_UP_RESULT_UNSPECIFIED)},
+      {"postponed_to", follow_up(v1::FOLLOW_UP_POSTPONED)},
   };
   const std::string before = env_->Dump();
   for (const Row& row : rows) {
-    auto context = CaseEnv::Context("cw1");
+    auto context = CaseEnv::Context(row.as);
     grpc::Status status = row.call(env_->stub(), context.get());
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << row.field << ": " << status.error_message();
     EXPECT_EQ(status.error_message().rfind(std::string(row.field) + ":", 0), 0u)
