@@ -85,6 +85,13 @@ GatewayServer::GatewayServer(GatewayOptions options, const RpcTranscoder& transc
        "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "frame-ancestors 'none'"},
   });
+  // One line per failed API call (the services log the details); successful calls are quiet.
+  server_->set_logger([](const httplib::Request& request, const httplib::Response& response) {
+    if (response.status >= 500 && absl::StartsWith(request.path, "/api/")) {
+      std::cerr << "gateway: " << request.method << " " << request.path << " -> " << response.status
+                << " " << response.body << std::endl;
+    }
+  });
   RegisterRoutes();
 }
 

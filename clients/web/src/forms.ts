@@ -48,6 +48,7 @@ export class FormErrors {
     this.alert.className = 'form-alert';
     for (const f of Object.values(this.fields)) {
       f.error.textContent = '';
+      f.error.removeAttribute('lang');
       f.control.removeAttribute('aria-invalid');
     }
   }
@@ -57,6 +58,7 @@ export class FormErrors {
     if (error instanceof ApiError && error.code === 'INVALID_ARGUMENT' && error.field && this.fields[error.field]) {
       const f = this.fields[error.field];
       f.error.textContent = error.problem;
+      f.error.lang = 'en'; // the service words its validation messages in English
       f.control.setAttribute('aria-invalid', 'true');
       f.control.focus();
       return;
