@@ -12,8 +12,13 @@ namespace forecasting {
 namespace {
 
 constexpr int32_t kChunk = 1024;          // profiles per column block
-constexpr int32_t kCalibratedMinLead = -4;  // leads at or below share the "long passed" bucket
-constexpr int32_t kCalibratedLeadSpan = 13;  // leads >= 13 share the last bucket
+
+// The calibration depends on today's lead only through its bucket, so calibrated profiles keep
+// one representative lead per bucket (fewer, larger groups).
+int32_t RepresentativeLead(int32_t bucket) {
+  static constexpr int32_t kLead[kNumLeadBuckets] = {-4, -3, -2, -1, 0, 1, 2, 3, 4, 6, 9, 13};
+  return kLead[bucket];
+}
 
 // What determines one case's distribution under a model; cases with equal profiles have equal
 // distributions, so each profile is computed once.
@@ -49,11 +54,8 @@ class ProfileBuilder {
     K_ = c.num_outcomes();
     W_ = c.num_caseworkers();
     D_ = models.baseline.max_duration() + 1;
-    if (kind == ModelKind::kAsPlanned) {
-      lead_slots_ = H_ + 2;  // passed, 0..H-1, beyond the horizon
-    } else {
-      lead_slots_ = H_ + kCalibratedLeadSpan - kCalibratedMinLead + 1;
-    }
+    // As planned: passed, 0..H-1, beyond the horizon. Calibrated: the lead buckets.
+    lead_slots_ = kind == ModelKind::kAsPlanned ? H_ + 2 : kNumLeadBuckets;
     const uint64_t planned_space = static_cast<uint64_t>(T_) * R_ * lead_slots_ * K_ *
                                    (kind == ModelKind::kCalibrated ? std::max(W_, 1) : 1);
     planned_space_ = kind == ModelKind::kBaseline ? 0 : planned_space;
@@ -77,14 +79,14 @@ class ProfileBuilder {
     if (kind_ == ModelKind::kAsPlanned) {
       p.lead = lead < 0 ? -1 : std::min(lead, H_);
     } else {
-      p.lead = std::clamp(lead, kCalibratedMinLead, H_ + kCalibratedLeadSpan);
+      p.lead = RepresentativeLead(LeadBucket(lead));
     }
     return p;
   }
 
   uint64_t Key(const Profile& p) const {
     if (!p.planned) return planned_space_ + static_cast<uint64_t>(p.type) * D_ + p.duration;
-    const int32_t slot = kind_ == ModelKind::kAsPlanned ? p.lead + 1 : p.lead - kCalibratedMinLead;
+    const int32_t slot = kind_ == ModelKind::kAsPlanned ? p.lead + 1 : LeadBucket(p.lead);
     uint64_t key = static_cast<uint64_t>(kind_ == ModelKind::kCalibrated ? p.caseworker : 0);
     key = key * T_ + p.type;
     key = key * R_ + p.risk;
@@ -261,8 +263,7 @@ struct Grouping {
 template <typename ForEachCase>
 Grouping GroupCases(const ProfileBuilder& builder, ForEachCase&& for_each) {
   Grouping g;
-  auto add = [&](const Profile& p, uint64_t key, auto& index) {
-    (void)key;
+  auto add = [&](const Profile& p, int32_t& index) {
     if (index < 0) {
       index = static_cast<int32_t>(g.profiles.size());
       g.profiles.push_back(p);
@@ -274,16 +275,13 @@ Grouping GroupCases(const ProfileBuilder& builder, ForEachCase&& for_each) {
     std::vector<int32_t> dense(builder.key_space(), -1);
     for_each([&](const OpenCase& oc) {
       const Profile p = builder.Make(oc);
-      const uint64_t key = builder.Key(p);
-      add(p, key, dense[key]);
+      add(p, dense[builder.Key(p)]);
     });
   } else {
     absl::flat_hash_map<uint64_t, int32_t> map;
     for_each([&](const OpenCase& oc) {
       const Profile p = builder.Make(oc);
-      const uint64_t key = builder.Key(p);
-      auto [it, inserted] = map.try_emplace(key, -1);
-      add(p, key, it->second);
+      add(p, map.try_emplace(builder.Key(p), -1).first->second);
     });
   }
   return g;
