@@ -47,7 +47,7 @@ const char* MetricKindName(MetricKind kind) {
   return "";
 }
 
-void CentreHistory::Reindex() {
+void CentreHistory::ReindexSmall() {
   catalogue.case_type_index.clear();
   catalogue.outcome_index.clear();
   catalogue.risk_index.clear();
@@ -74,14 +74,22 @@ void CentreHistory::Reindex() {
     staff_index[staff[i].id] = static_cast<int>(i);
     staff_by_code[staff[i].code] = staff[i].id;
   }
-  case_index.clear();
-  case_by_ref.clear();
-  case_index.reserve(cases.size());
-  case_by_ref.reserve(cases.size());
+}
+
+void CentreHistory::ReindexCases() {
+  auto index = std::make_shared<CaseIndex>();
+  index->by_id.reserve(cases.size());
+  index->by_ref.reserve(cases.size());
   for (size_t i = 0; i < cases.size(); ++i) {
-    case_index[cases[i]->id] = static_cast<int>(i);
-    case_by_ref[cases[i]->ref] = cases[i]->id;
+    index->by_id[cases[i]->id] = static_cast<int>(i);
+    index->by_ref[cases[i]->ref] = cases[i]->id;
   }
+  case_index = std::move(index);
+}
+
+int CentreHistory::CasePosition(int64_t id) const {
+  auto it = case_index->by_id.find(id);
+  return it == case_index->by_id.end() ? -1 : it->second;
 }
 
 const OrgUnit* CentreHistory::Unit(int64_t id) const {
@@ -105,13 +113,13 @@ const StaffMember* CentreHistory::StaffByCode(const std::string& code) const {
 }
 
 const CaseRecord* CentreHistory::CaseById(int64_t id) const {
-  auto it = case_index.find(id);
-  return it == case_index.end() ? nullptr : cases[it->second].get();
+  const int pos = CasePosition(id);
+  return pos < 0 ? nullptr : cases[pos].get();
 }
 
 const CaseRecord* CentreHistory::CaseByRef(const std::string& ref) const {
-  auto it = case_by_ref.find(ref);
-  return it == case_by_ref.end() ? nullptr : CaseById(it->second);
+  auto it = case_index->by_ref.find(ref);
+  return it == case_index->by_ref.end() ? nullptr : CaseById(it->second);
 }
 
 const MilestoneMetricDef* CentreHistory::Metric(const std::string& code) const {

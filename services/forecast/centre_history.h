@@ -194,14 +194,25 @@ struct CentreHistory {
   absl::flat_hash_map<int64_t, int> unit_index, staff_index;
   absl::flat_hash_map<std::string, int64_t> unit_by_code, staff_by_code;
   std::vector<std::shared_ptr<const CaseRecord>> cases;
-  absl::flat_hash_map<int64_t, int> case_index;
-  absl::flat_hash_map<std::string, int64_t> case_by_ref;
+  // Case id -> position in `cases`, and case_ref -> id. Shared between versions of the history
+  // while no case is added (re-reading a case keeps its position), so an update costs no
+  // re-indexing.
+  struct CaseIndex {
+    absl::flat_hash_map<int64_t, int> by_id;
+    absl::flat_hash_map<std::string, int64_t> by_ref;
+  };
+  std::shared_ptr<const CaseIndex> case_index = std::make_shared<CaseIndex>();
   std::vector<MilestoneMetricDef> metrics;
   std::vector<MilestoneTargetRecord> targets;  // in recording order
   std::vector<DialogueRecord> dialogues;       // by held_on, then id
 
-  // Rebuilds the index maps from the vectors. Not thread-safe (call while building).
-  void Reindex();
+  // Rebuilds the index maps of the catalogue, fields, units and staff. Not thread-safe (call
+  // while building).
+  void ReindexSmall();
+  // Rebuilds the case index from `cases`. Not thread-safe (call while building).
+  void ReindexCases();
+  // Position of a case in `cases`; -1 when unknown. Thread-safe.
+  int CasePosition(int64_t id) const;
 
   // Lookups; nullptr when unknown. Thread-safe.
   const OrgUnit* Unit(int64_t id) const;

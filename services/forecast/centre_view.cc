@@ -31,7 +31,7 @@ Month FromModelMonth(forecasting::MonthIndex month) {
   return Month(forecasting::YearOf(month), forecasting::MonthOfYear(month));
 }
 
-ModelInputs BuildModelInputs(const CentreSnapshot& snapshot) {
+ModelInputs BuildModelInputs(const CentreSnapshot& snapshot, std::shared_ptr<const PastInputs> past) {
   const CentreHistory& h = snapshot.history();
   ModelInputs in;
   forecasting::Catalogue& cat = in.catalogue;
@@ -73,6 +73,8 @@ ModelInputs BuildModelInputs(const CentreSnapshot& snapshot) {
   in.portfolio.as_of_month = as_of;
   const auto& cases = snapshot.cases();
   const ViewDays& view = snapshot.view();
+  std::shared_ptr<PastInputs> fresh;
+  if (past == nullptr) fresh = std::make_shared<PastInputs>();
   for (size_t pos = 0; pos < cases.size(); ++pos) {
     const CaseState& state = cases[pos];
     const CaseRecord& record = *state.record;
@@ -80,31 +82,36 @@ ModelInputs BuildModelInputs(const CentreSnapshot& snapshot) {
     if (record.case_type < 0 || caseworker < 0) continue;  // not mappable: left out of models
     if (!state.open && state.closure_outcome < 0) continue;
 
-    forecasting::CaseRecord rec;
-    rec.case_id = record.id;
-    rec.case_type = record.case_type;
-    rec.team = team_of(state.team_id);
-    rec.caseworker = caseworker;
-    rec.opened_month = ToModelMonth(Month(record.opened_on));
-    if (!state.open) {
-      rec.closed_month = std::max(rec.opened_month, ToModelMonth(Month(state.closed_on)));
-      rec.outcome = state.closure_outcome;
+    if (fresh != nullptr) {
+      forecasting::CaseRecord rec;
+      rec.case_id = record.id;
+      rec.case_type = record.case_type;
+      rec.team = team_of(state.team_id);
+      rec.caseworker = caseworker;
+      rec.opened_month = ToModelMonth(Month(record.opened_on));
+      if (!state.open) {
+        rec.closed_month = std::max(rec.opened_month, ToModelMonth(Month(state.closed_on)));
+        rec.outcome = state.closure_outcome;
+      }
+      for (const ExpectationEvent& e : record.expectations) {
+        if (e.recorded_on > view.today) break;
+        if (!view.Sees(e.recorded_on, e.known_on) || e.outcome < 0 || e.risk < 0) continue;
+        forecasting::Expectation x;
+        x.expected_outcome = e.outcome;
+        x.expected_month = ToModelMonth(e.expected_month);
+        x.risk = e.risk;
+        x.recorded_month = std::max(rec.opened_month, ToModelMonth(Month(e.recorded_on)));
+        const StaffMember* by = h.Staff(e.recorded_by);
+        x.recorded_by =
+            by != nullptr && by->role == "CASEWORKER" ? caseworker_of(e.recorded_by) : -1;
+        if (rec.closed_month && x.recorded_month > *rec.closed_month) continue;
+        rec.expectations.push_back(x);
+      }
+      fresh->history.cases.push_back(std::move(rec));
+      const AssignmentEvent* first = HolderOn(record, record.opened_on, view);
+      fresh->first_holder.emplace_back(first == nullptr ? 0 : first->caseworker_id,
+                                       first == nullptr ? 0 : first->team_id);
     }
-    for (const ExpectationEvent& e : record.expectations) {
-      if (e.recorded_on > view.today) break;
-      if (!view.Sees(e.recorded_on, e.known_on) || e.outcome < 0 || e.risk < 0) continue;
-      forecasting::Expectation x;
-      x.expected_outcome = e.outcome;
-      x.expected_month = ToModelMonth(e.expected_month);
-      x.risk = e.risk;
-      x.recorded_month = std::max(rec.opened_month, ToModelMonth(Month(e.recorded_on)));
-      const StaffMember* by = h.Staff(e.recorded_by);
-      x.recorded_by = by != nullptr && by->role == "CASEWORKER" ? caseworker_of(e.recorded_by) : -1;
-      if (rec.closed_month && x.recorded_month > *rec.closed_month) continue;
-      rec.expectations.push_back(x);
-    }
-    in.history.cases.push_back(std::move(rec));
-    in.history_snapshot_pos.push_back(static_cast<int32_t>(pos));
 
     if (state.open) {
       forecasting::OpenCase open;
@@ -127,28 +134,39 @@ ModelInputs BuildModelInputs(const CentreSnapshot& snapshot) {
       in.portfolio_snapshot_pos.push_back(static_cast<int32_t>(pos));
     }
   }
-  in.history.inflow = forecasting::InflowFromHistory(cat, in.history.cases, as_of - kInflowMonths,
-                                                     as_of - 1);
+  if (fresh != nullptr) {
+    fresh->history.inflow = forecasting::InflowFromHistory(cat, fresh->history.cases,
+                                                           as_of - kInflowMonths, as_of - 1);
+    past = std::move(fresh);
+  }
+  in.past = std::move(past);
   return in;
 }
 
 absl::StatusOr<std::shared_ptr<const CentreView>> CentreView::Build(
-    std::shared_ptr<const CentreSnapshot> snapshot,
-    std::shared_ptr<const forecasting::FittedModels> models, int64_t revision) {
+    std::shared_ptr<const CentreSnapshot> snapshot, const CentreView* previous,
+    int64_t revision) {
   std::shared_ptr<CentreView> view(new CentreView());
-  view->inputs_ = BuildModelInputs(*snapshot);
-  view->snapshot_ = std::move(snapshot);
-  view->revision_ = revision;
+  // Reuse the previous fit when it was for the same month and catalogue: first map without the
+  // past, then decide.
+  view->inputs_ = BuildModelInputs(
+      *snapshot, previous != nullptr ? previous->inputs_.past : nullptr);
   const forecasting::MonthIndex month = view->inputs_.portfolio.as_of_month;
-  if (models == nullptr || models->as_of_month != month ||
-      !SameCatalogue(models->catalogue, view->inputs_.catalogue)) {
-    absl::StatusOr<forecasting::FittedModels> fitted =
-        forecasting::FittedModels::Fit(view->inputs_.catalogue, view->inputs_.history, month);
+  std::shared_ptr<const forecasting::FittedModels> models;
+  if (previous != nullptr && previous->models_->as_of_month == month &&
+      SameCatalogue(previous->models_->catalogue, view->inputs_.catalogue)) {
+    models = previous->models_;
+  } else {
+    if (previous != nullptr) view->inputs_ = BuildModelInputs(*snapshot, nullptr);
+    absl::StatusOr<forecasting::FittedModels> fitted = forecasting::FittedModels::Fit(
+        view->inputs_.catalogue, view->inputs_.past->history, month);
     if (!fitted.ok()) {
       return absl::InternalError(absl::StrCat("fitting the models: ", fitted.status().message()));
     }
     models = std::make_shared<const forecasting::FittedModels>(std::move(*fitted));
   }
+  view->snapshot_ = std::move(snapshot);
+  view->revision_ = revision;
   view->models_ = std::move(models);
   absl::StatusOr<forecasting::Projector> projector =
       forecasting::Projector::Create(view->inputs_.portfolio, *view->models_);
@@ -184,25 +202,29 @@ int32_t CentreView::PositionOf(int64_t case_id) const {
 }
 
 const forecasting::InflowModel& CentreView::ScopeInflow(const ScopeFilter& scope) const {
+  return inputs_.past->ScopeInflow(history(), inputs_.catalogue, scope,
+                                   inputs_.portfolio.as_of_month);
+}
+
+const forecasting::InflowModel& PastInputs::ScopeInflow(const CentreHistory& centre,
+                                                        const forecasting::Catalogue& catalogue,
+                                                        const ScopeFilter& scope,
+                                                        forecasting::MonthIndex as_of) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto key = std::make_pair(ScopeKey(scope.kind), scope.id);
   auto it = inflow_.find(key);
   if (it != inflow_.end()) return *it->second;
   // New cases of the scope: those whose first holder belonged to it.
   std::vector<int32_t> positions;
-  const auto& cases = snapshot_->cases();
-  for (size_t i = 0; i < inputs_.history_snapshot_pos.size(); ++i) {
-    const CaseRecord& record = *cases[inputs_.history_snapshot_pos[i]].record;
-    const AssignmentEvent* first = HolderOn(record, record.opened_on, snapshot_->view());
-    if (first != nullptr && scope.Covers(history(), first->caseworker_id, first->team_id)) {
+  for (size_t i = 0; i < first_holder.size(); ++i) {
+    if (scope.Covers(centre, first_holder[i].first, first_holder[i].second)) {
       positions.push_back(static_cast<int32_t>(i));
     }
   }
-  const forecasting::MonthIndex as_of = inputs_.portfolio.as_of_month;
   forecasting::InflowCounts counts = forecasting::InflowFromHistory(
-      inputs_.catalogue, inputs_.history.cases, as_of - kInflowMonths, as_of - 1, &positions);
+      catalogue, history.cases, as_of - kInflowMonths, as_of - 1, &positions);
   absl::StatusOr<forecasting::InflowModel> model =
-      forecasting::InflowModel::Fit(inputs_.catalogue, counts, as_of);
+      forecasting::InflowModel::Fit(catalogue, counts, as_of);
   // The counts come from the catalogue itself, so a fit failure is a broken invariant.
   if (!model.ok()) {
     std::fprintf(stderr, "inflow fit failed: %s\n", std::string(model.status().message()).c_str());

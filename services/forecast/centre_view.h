@@ -37,25 +37,48 @@ struct ModelIndex {
   std::vector<int64_t> team_ids, caseworker_ids;           // index -> database id
 };
 
-// The library's inputs for a snapshot. Thread-safe (pure).
+// What the models learn from: every case known in the view with its history, and each case's
+// first holder (for the inflow of a scope). Shared by every view that uses the same fitted
+// models: it only matters for months before the view's month, which today's changes leave alone
+// (back-dated ones trigger a refit, see forecast_engine.h). Memoises per-scope inflow models.
+class PastInputs {
+ public:
+  forecasting::History history;
+  std::vector<std::pair<int64_t, int64_t>> first_holder;  // per history case: caseworker, team
+
+  // The inflow model fitted on the scope's own new cases as of `as_of`. Thread-safe.
+  const forecasting::InflowModel& ScopeInflow(const CentreHistory& centre,
+                                              const forecasting::Catalogue& catalogue,
+                                              const ScopeFilter& scope,
+                                              forecasting::MonthIndex as_of) const;
+
+ private:
+  mutable std::mutex mu_;
+  mutable std::map<std::pair<int, int64_t>, std::shared_ptr<forecasting::InflowModel>> inflow_;
+};
+
+// The library's inputs for a snapshot. Thread-safe (immutable once built).
 struct ModelInputs {
   ModelIndex index;
   forecasting::Catalogue catalogue;
-  forecasting::History history;
+  std::shared_ptr<const PastInputs> past;
   forecasting::Portfolio portfolio;
   std::vector<int32_t> portfolio_snapshot_pos;  // portfolio position -> snapshot case position
-  std::vector<int32_t> history_snapshot_pos;    // history position -> snapshot case position
 };
-ModelInputs BuildModelInputs(const CentreSnapshot& snapshot);
+
+// Maps the snapshot: catalogue, indices and portfolio always; the past inputs unless `past` is
+// given to share. Thread-safe (pure).
+ModelInputs BuildModelInputs(const CentreSnapshot& snapshot,
+                             std::shared_ptr<const PastInputs> past = nullptr);
 
 class CentreView {
  public:
-  // Maps the snapshot and fits the models as of its month, or reuses `models` when they were
-  // fitted for the same catalogue and month. INTERNAL when the library rejects the inputs.
-  // Thread-safe.
+  // Maps the snapshot and fits the models as of its month, or reuses the models and past inputs
+  // of `previous` (may be null) when they were fitted for the same catalogue and month.
+  // INTERNAL when the library rejects the inputs. Thread-safe.
   static absl::StatusOr<std::shared_ptr<const CentreView>> Build(
-      std::shared_ptr<const CentreSnapshot> snapshot,
-      std::shared_ptr<const forecasting::FittedModels> models, int64_t revision);
+      std::shared_ptr<const CentreSnapshot> snapshot, const CentreView* previous,
+      int64_t revision);
 
   const CentreSnapshot& snapshot() const { return *snapshot_; }
   const std::shared_ptr<const CentreSnapshot>& snapshot_ptr() const { return snapshot_; }
@@ -91,7 +114,6 @@ class CentreView {
   absl::flat_hash_map<int64_t, int32_t> position_of_;
 
   mutable std::mutex mu_;
-  mutable std::map<std::pair<int, int64_t>, std::shared_ptr<forecasting::InflowModel>> inflow_;
   mutable std::map<int64_t, std::shared_ptr<forecasting::Variation>> variation_;
 };
 

@@ -67,15 +67,17 @@ absl::Status ForecastEngine::BuildNowLocked(int64_t centre_id, Centre& centre,
     old_view = centre.now;
     revision = centre.revision + 1;
   }
-  std::shared_ptr<const forecasting::FittedModels> models;
-  if (old_view != nullptr && !(centre.refit_wanted && now - centre.fitted_at >= options_.refit_interval)) {
-    models = old_view->models_ptr();
-  }
-  auto snapshot = CentreSnapshot::Build(history, ViewDays{today, kEndOfTime});
+  const bool refit = old_view == nullptr ||
+                     (centre.refit_wanted && now - centre.fitted_at >= options_.refit_interval);
+  // Same day and an update of a few cases: copy the other cases' states.
+  auto snapshot = old_view != nullptr && old_view->today() == today && !all_teams &&
+                          !changed_cases.empty()
+                      ? CentreSnapshot::Update(old_view->snapshot(), history, changed_cases)
+                      : CentreSnapshot::Build(history, ViewDays{today, kEndOfTime});
   absl::StatusOr<std::shared_ptr<const CentreView>> view =
-      CentreView::Build(std::move(snapshot), models, revision);
+      CentreView::Build(std::move(snapshot), refit ? nullptr : old_view.get(), revision);
   if (!view.ok()) return view.status();
-  if ((*view)->models_ptr() != models) {
+  if (old_view == nullptr || (*view)->models_ptr() != old_view->models_ptr()) {
     centre.fitted_at = now;
     centre.refit_wanted = false;
     all_teams = true;  // new models move every team's figures
@@ -199,6 +201,17 @@ absl::StatusOr<std::shared_ptr<const v1::TeamDashboard>> ForecastEngine::TeamDas
       auto it = centre.dashboards.find(team_id);
       if (it != centre.dashboards.end()) return it->second;
       revision = centre.team_revision[team_id];
+    }
+  }
+  // One build at a time per centre: concurrent callers after a change wait for the first and
+  // then find its answer, instead of all building the same dashboard.
+  std::unique_lock<std::mutex> building(centre.dashboard_mu, std::defer_lock);
+  if (is_now) {
+    building.lock();
+    std::lock_guard<std::mutex> lock(mu_);
+    if (centre.now == view) {
+      auto it = centre.dashboards.find(team_id);
+      if (it != centre.dashboards.end()) return it->second;
     }
   }
   absl::StatusOr<std::vector<v1::ModelAccuracy>> accuracy =

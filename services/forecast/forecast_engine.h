@@ -94,7 +94,8 @@ class ForecastEngine {
 
  private:
   struct Centre {
-    std::mutex build_mu;  // serialises loads and rebuilds of this centre
+    std::mutex build_mu;      // serialises loads and rebuilds of this centre
+    std::mutex dashboard_mu;  // serialises dashboard builds of the current view
     std::shared_ptr<const CentreHistory> history;
     std::shared_ptr<const CentreView> now;
     absl::Time fitted_at = absl::InfinitePast();

@@ -186,7 +186,7 @@ absl::Status ReadSmallTables(pqxx::transaction_base& tx, int64_t centre, CentreH
     auto it = dialogue_pos.find(row[0].as<int64_t>());
     if (it != dialogue_pos.end()) h.dialogues[it->second].case_ids.push_back(row[1].as<int64_t>());
   }
-  h.Reindex();
+  h.ReindexSmall();
   return absl::OkStatus();
 }
 
@@ -372,7 +372,7 @@ absl::StatusOr<std::shared_ptr<const CentreHistory>> PgHistoryStore::Load(int64_
         for (auto& record : ReadCases(tx, centre_id, nullptr, *h)) {
           h->cases.push_back(std::move(record));
         }
-        h->Reindex();
+        h->ReindexCases();
         return Result(std::move(h));
       });
 }
@@ -385,18 +385,21 @@ absl::StatusOr<std::shared_ptr<const CentreHistory>> PgHistoryStore::Refresh(
       [&](pqxx::transaction_base& tx) -> absl::StatusOr<Result> {
         auto h = std::make_shared<CentreHistory>();
         h->cases = base.cases;
+        h->case_index = base.case_index;
         absl::Status small = ReadSmallTables(tx, base.centre_id, *h);
         if (!small.ok()) return small;
         if (!case_ids.empty()) {
+          bool added = false;
           for (auto& record : ReadCases(tx, base.centre_id, &ids, *h)) {
-            auto it = h->case_index.find(record->id);
-            if (it != h->case_index.end()) {
-              h->cases[it->second] = std::move(record);
+            const int pos = h->CasePosition(record->id);
+            if (pos >= 0) {
+              h->cases[pos] = std::move(record);  // same id, same ref: the index still holds
             } else {
               h->cases.push_back(std::move(record));
+              added = true;
             }
           }
-          h->Reindex();
+          if (added) h->ReindexCases();
         }
         return Result(std::move(h));
       });

@@ -10,6 +10,7 @@
 #include "services/common/calendar.h"
 #include "services/common/pg_pool.h"
 #include "services/common/server.h"
+#include "services/forecast/cached_staff_directory.h"
 #include "services/forecast/change_listener.h"
 #include "services/forecast/forecast_engine.h"
 #include "services/forecast/forecast_service_impl.h"
@@ -73,7 +74,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (warm) WarmUp(engine, store);
-  forecast::PgStaffDirectory directory(pool);
+  forecast::PgStaffDirectory staff(pool);
+  forecast::fsvc::CachedStaffDirectory directory(staff, clock);
   forecast::fsvc::ForecastServiceImpl service(engine, directory, store);
   auto server = forecast::StartGrpcServer({&service}, host, port);
   if (!server.ok()) {

@@ -230,7 +230,7 @@ absl::StatusOr<std::vector<v1::ModelAccuracy>> RunBacktest(const CentreView& vie
     }
   }
   absl::StatusOr<std::vector<forecasting::ModelAccuracy>> result =
-      forecasting::Backtest(in.catalogue, in.history, options);
+      forecasting::Backtest(in.catalogue, in.past->history, options);
   if (!result.ok()) return result.status();
   std::vector<v1::ModelAccuracy> out;
   for (const forecasting::ModelAccuracy& a : *result) {

@@ -90,7 +90,7 @@ CaseState StateOf(const CaseRecord& record, size_t num_fields, const ViewDays& v
       }
     }
   }
-  state.fields = FieldsOn(record, num_fields, today, view);
+  if (state.open) state.fields = FieldsOn(record, num_fields, today, view);
   return state;
 }
 
@@ -105,6 +105,35 @@ std::shared_ptr<const CentreSnapshot> CentreSnapshot::Build(
     if (state.record == nullptr) continue;
     snapshot->index_[record->id] = static_cast<int>(snapshot->cases_.size());
     snapshot->cases_.push_back(std::move(state));
+  }
+  snapshot->history_ = std::move(history);
+  return snapshot;
+}
+
+std::shared_ptr<const CentreSnapshot> CentreSnapshot::Update(
+    const CentreSnapshot& previous, std::shared_ptr<const CentreHistory> history,
+    const absl::flat_hash_set<int64_t>& changed) {
+  const size_t num_fields = history->fields.size();
+  if (num_fields != previous.history().fields.size() ||
+      history->cases.size() < previous.history().cases.size()) {
+    return Build(std::move(history), previous.view_);
+  }
+  auto snapshot = std::make_shared<CentreSnapshot>();
+  snapshot->view_ = previous.view_;
+  snapshot->cases_ = previous.cases_;
+  snapshot->index_ = previous.index_;
+  for (int64_t id : changed) {
+    const int pos = history->CasePosition(id);
+    if (pos < 0) continue;
+    CaseState state = StateOf(*history->cases[pos], num_fields, snapshot->view_);
+    auto it = snapshot->index_.find(id);
+    if (it != snapshot->index_.end()) {
+      if (state.record == nullptr) return Build(std::move(history), previous.view_);  // vanished
+      snapshot->cases_[it->second] = std::move(state);
+    } else if (state.record != nullptr) {
+      snapshot->index_[id] = static_cast<int>(snapshot->cases_.size());
+      snapshot->cases_.push_back(std::move(state));
+    }
   }
   snapshot->history_ = std::move(history);
   return snapshot;

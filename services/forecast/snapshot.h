@@ -13,6 +13,7 @@
 #include <memory>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "services/forecast/centre_history.h"
 
 namespace forecast::fsvc {
@@ -36,7 +37,7 @@ struct CaseState {
   const ExpectationEvent* expectation = nullptr; // in force; nullptr when none
   int overdue_actions = 0;                       // open actions due before today
   int max_days_overdue = 0;
-  std::vector<FieldValue> fields;                // per CentreHistory::fields
+  std::vector<FieldValue> fields;                // per CentreHistory::fields; open cases only
 };
 
 // The holder of a case on `day` as the view knows it; nullptr before the first assignment.
@@ -64,6 +65,14 @@ class CentreSnapshot {
   // Builds the view of every case. Thread-safe (reads the shared history only).
   static std::shared_ptr<const CentreSnapshot> Build(std::shared_ptr<const CentreHistory> history,
                                                      const ViewDays& view);
+
+  // The same view of `history`, a newer version of `previous`'s history in which only the cases
+  // in `changed` differ (others share their records): copies the other cases' states and
+  // recomputes the changed ones. Falls back to Build when the case order differs.
+  // Thread-safe.
+  static std::shared_ptr<const CentreSnapshot> Update(
+      const CentreSnapshot& previous, std::shared_ptr<const CentreHistory> history,
+      const absl::flat_hash_set<int64_t>& changed);
 
   const CentreHistory& history() const { return *history_; }
   const std::shared_ptr<const CentreHistory>& history_ptr() const { return history_; }
