@@ -134,6 +134,10 @@ absl::StatusOr<v1::Case> CaseKeeper::WriteCase(const Caller& caller, const char*
   if (!stored.ok()) return stored.status();
   if (absl::Status s = AuthorizeCase(caller, stored->owner, access, case_ref); !s.ok()) return s;
   if (stored->view.version() != base_version) {
+    // A concurrent first attempt with this key may have committed since the check above.
+    absl::StatusOr<std::optional<v1::Case>> late = ReplayAnswer(caller, ticket);
+    if (!late.ok()) return late.status();
+    if (late->has_value()) return std::move(**late);
     return absl::AbortedError(absl::StrCat("case ", case_ref, " is at version ", stored->view.version(),
                                            ", the write was based on ", base_version));
   }

@@ -127,6 +127,22 @@ TEST_F(CaseGrpcTest, RetriedIdempotentWriteAppliesOnce) {
     EXPECT_EQ(answers[i].SerializeAsString(), answers[0].SerializeAsString());
   }
   EXPECT_EQ(env_->Scalar("SELECT count(*) FROM case_event e JOIN cases c ON c.id = e.case_id WHERE c.case_ref = 'IDEM-2'"), "1");
+
+  // Concurrent retries of a write: applied once, every retry answered with the first answer.
+  Create("IDEM-3");
+  v1::RecordExpectationRequest write = Expectation("IDEM-3", 1);
+  write.set_idempotency_key("key-idem-3");
+  for (int i = 0; i < 3; ++i) {
+    retries[i] = std::thread([&, i] {
+      statuses[i] = env_->stub().RecordExpectation(CaseEnv::Context("cw1").get(), write, &answers[i]);
+    });
+  }
+  for (auto& t : retries) t.join();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(statuses[i].ok()) << statuses[i].error_message();
+    EXPECT_EQ(answers[i].SerializeAsString(), answers[0].SerializeAsString());
+  }
+  EXPECT_EQ(env_->Scalar("SELECT count(*) FROM expectation e JOIN cases c ON c.id = e.case_id WHERE c.case_ref = 'IDEM-3'"), "1");
 }
 
 TEST_F(CaseGrpcTest, BadInputIsRefusedNamingTheFieldAndChangesNothing) {
