@@ -109,15 +109,11 @@ class ProfileBuilder {
         survive -= closing;
       }
     } else if (kind_ == ModelKind::kAsPlanned) {
-      // The planned month gets the risk's probability (half of it when the month has passed
-      // and the case is still open: the plan has already slipped once); the rest closes
+      // The planned month gets the risk's probability (the current month when the expected
+      // month has passed: as planned, the overdue step is carried out now); the rest closes
       // geometrically from the month after, at the type's mean hazard and outcome mix.
-      double planned = m_.catalogue.risk_probability[p.risk];
-      int32_t month = p.lead;
-      if (p.lead < 0) {
-        planned *= 0.5;
-        month = 0;
-      }
+      const double planned = m_.catalogue.risk_probability[p.risk];
+      const int32_t month = std::max(p.lead, 0);
       if (month >= H_) {
         out[static_cast<size_t>(K_) * H_] = 1.0;
         return;
@@ -229,10 +225,10 @@ std::vector<std::string> ProfileBuilder::Reasons(const OpenCase& oc, const Profi
                                      first_ - e.expected_month, " months)."));
     }
     if (kind_ == ModelKind::kAsPlanned) {
-      const double planned = c.risk_probability[e.risk] * (passed ? 0.5 : 1.0);
+      const double planned = c.risk_probability[e.risk];
       reasons.push_back(absl::StrCat(
           "As planned: ", Percent(planned), " to close ", passed ? "this month" : "in that month",
-          passed ? " (half the risk's probability, as the plan has slipped)" : "",
+          passed ? " (the overdue step is assumed carried out now)" : "",
           "; otherwise it closes at ", Percent(m_.baseline.TypeHazard(p.type)),
           " a month with the outcome mix of ", type, " cases."));
     } else {

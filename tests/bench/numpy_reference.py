@@ -2,8 +2,8 @@
 """The yardstick: the as-planned projection of open cases, vectorised in numpy with grouping.
 
 Same rule as forecasting/ (projector.cc, "as planned"): a case with an expectation closes to its
-expected outcome in its expected month with its risk's probability (half of it, in the current
-month, when the expected month has passed); the rest closes geometrically from the month after
+expected outcome in its expected month with its risk's probability (in the current month when
+the expected month has passed); the rest closes geometrically from the month after
 at its case type's mean hazard, with the type's outcome mix. Cases without an expectation follow
 the baseline hazard by case type and duration. Cases sharing (type, risk, lead, outcome) are
 grouped first, so a million cases become a few thousand groups.
@@ -47,7 +47,7 @@ def project():
     s = (keys // K) % slots
     r = (keys // (K * slots)) % R
     t = keys // (K * slots * R)
-    planned = risk_p[r] * np.where(s == 0, 0.5, 1.0)
+    planned = risk_p[r]
     month = np.where(s == 0, 0, s - 1)
     out = np.zeros((H, K))
     inside = month < H

@@ -52,22 +52,23 @@ TEST(ProjectorTest, AsPlannedKnownAnswer) {
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(p->open_cases, 3);
   EXPECT_EQ(p->passed_horizon, 1);
-  // Month 0: only the passed case, at half its risk's probability (0.25 / 2).
-  EXPECT_NEAR(p->Closures(0, 3).expected, 0.125, 1e-12);
-  EXPECT_NEAR(p->Closures(0, 1).expected, 0.125, 1e-12);
+  // Month 0: only the passed case, at its risk's probability (0.25): overdue, so due now.
+  EXPECT_NEAR(p->Closures(0, 3).expected, 0.25, 1e-12);
+  EXPECT_NEAR(p->Closures(0, 1).expected, 0.25, 1e-12);
   EXPECT_EQ(p->Closures(0, 3).p10, 0);
-  EXPECT_EQ(p->Closures(0, 3).p90, 1);  // P(0) = .875 < .9
-  // Month 1: 0.8 + 0.5 + 0.875 * 0.1 = 1.3875; pmf .09125, .465, .40875, .035.
-  EXPECT_NEAR(p->Closures(1, 3).expected, 1.3875, 1e-12);
-  EXPECT_EQ(p->Closures(1, 3).p10, 1);
-  EXPECT_EQ(p->Closures(1, 3).p90, 2);
-  // Month 1 to FLEX_JOB: 0.5 + 0.0875 / 3.
-  EXPECT_NEAR(p->Closures(1, 1).expected, 0.5 + 0.0875 / 3, 1e-12);
+  EXPECT_EQ(p->Closures(0, 3).p90, 1);  // P(0) = .75 < .9
+  // Month 1: 0.8 + 0.5 + 0.75 * 0.1 = 1.375; pmf .0925, .47, .4075, .03.
+  EXPECT_NEAR(p->Closures(1, 3).expected, 1.375, 1e-12);
+  EXPECT_EQ(p->Closures(1, 3).p10, 1);  // cdf(0) = .0925 < .1
+  EXPECT_EQ(p->Closures(1, 3).p90, 2);  // cdf(1) = .5625, cdf(2) = .97
+  // Month 1 to FLEX_JOB: 0.5 + 0.075 / 3; P(0) = .4875, cdf(1) = .9875.
+  EXPECT_NEAR(p->Closures(1, 1).expected, 0.5 + 0.075 / 3, 1e-12);
   EXPECT_EQ(p->Closures(1, 1).p10, 0);
   EXPECT_EQ(p->Closures(1, 1).p90, 1);
-  // Month 2: LOW case's rest 0.2 * 0.1, MEDIUM's 0.5 * 0.1, HIGH's 0.875 * 0.9 * 0.1.
-  EXPECT_NEAR(p->Closures(2, 3).expected, 0.02 + 0.05 + 0.07875, 1e-12);
-  EXPECT_NEAR(p->open[1].expected, 3 - 0.125 - 1.3875, 1e-12);
+  // Month 2: LOW case's rest 0.2 * 0.1, MEDIUM's 0.5 * 0.1, HIGH's 0.75 * 0.9 * 0.1.
+  EXPECT_NEAR(p->Closures(2, 3).expected, 0.02 + 0.05 + 0.0675, 1e-12);
+  EXPECT_NEAR(p->open[1].expected, 3 - 0.25 - 1.375, 1e-12);
+  EXPECT_NEAR(p->cumulative_closures[1].expected, 1.625, 1e-12);
   EXPECT_EQ(p->method_counts[static_cast<int>(IntervalMethod::kSkewNormal)], 0);
 }
 

@@ -10,9 +10,9 @@
 // How each model spreads a case over months h = 0 (the rest of as_of_month), 1, ... and outcomes:
 //  - as planned: the expected month gets the risk's probability (Catalogue::risk_probability) to
 //    the expected outcome. When the expected month has already passed and the case is still
-//    open, half that probability goes to the current month (the plan has slipped once). The
-//    rest closes geometrically from the month after, at the case type's mean baseline hazard,
-//    with the type's outcome mix. Nothing closes before the expected month: this is the view
+//    open, that probability goes to the current month (as planned, the overdue step is carried
+//    out now; Projection::passed_horizon counts these cases). The rest closes geometrically
+//    from the month after, at the case type's mean baseline hazard, with the type's outcome mix. Nothing closes before the expected month: this is the view
 //    "if every planned step is carried out". An expected month beyond the horizon keeps the
 //    case open throughout.
 //  - calibrated: the learned probability of closing k months after today given the expectation
