@@ -7,6 +7,7 @@ import { h, uid } from '../dom';
 import { caseEditor, select } from '../forms';
 import { date, month, today } from '../format';
 import { label, t, type MessageKey } from '../i18n';
+import { watchTeam } from '../live';
 import type { View } from '../router';
 import type { Case, ListCasesResponse } from '../types';
 
@@ -73,17 +74,34 @@ export async function caseloadView(query: URLSearchParams): Promise<View> {
     heading = t('caseload.heading.team', { name: teamName(me.team) });
   }
   const section = h('section', { class: 'view caseload' });
+  let table: CaseloadTable;
   try {
-    const cases = await loadCases(scope);
-    section.append(caseloadTable(cases, heading, !!scope.team));
+    table = caseloadTable(await loadCases(scope), heading, !!scope.team);
   } catch (error) {
     section.append(h('h1', null, heading), errorBox(error));
+    return { element: section };
   }
-  return { element: section };
+  // Live: a change to any of the team's cases (by anyone) refreshes the rows in place.
+  const team = scope.team ?? ctx().organisation.staff.find((s) => s.code === scope.caseworker)?.team ?? '';
+  const watch = team
+    ? watchTeam(team, (_, first) => {
+        if (!first) void loadCases(scope).then(table.update, () => undefined);
+      })
+    : undefined;
+  section.append(table.element);
+  if (watch) table.element.querySelector('h1')?.after(watch.status.element);
+  return { element: section, dispose: () => watch?.close() };
+}
+
+export interface CaseloadTable {
+  element: HTMLElement;
+  /** Shows a fresh list; filters, sorting and open editors stay as they are. */
+  update: (cases: Case[]) => void;
 }
 
 /** The table with its filters; used by the caseload view and the caseworker drill-down. */
-export function caseloadTable(cases: Case[], heading: string, showCaseworker: boolean, crumbs?: HTMLElement): HTMLElement {
+export function caseloadTable(initial: Case[], heading: string, showCaseworker: boolean, crumbs?: HTMLElement): CaseloadTable {
+  let cases = initial;
   const catalogue = ctx().catalogue;
   const thisMonth = today().slice(0, 7);
   const state = { search: '', type: '', outcome: '', risk: '', attention: 'all', column: 'month' as Column, ascending: true };
@@ -233,7 +251,7 @@ export function caseloadTable(cases: Case[], heading: string, showCaseworker: bo
 
   renderHead();
   renderBody();
-  return h(
+  const element = h(
     'div',
     null,
     crumbs ?? null,
@@ -251,5 +269,11 @@ export function caseloadTable(cases: Case[], heading: string, showCaseworker: bo
     count,
     h('div', { class: 'table-wrap' }, h('table', { class: 'data caseload-table', 'data-testid': 'caseload-table' }, h('thead', null, headRow), body)),
   );
+  return {
+    element,
+    update: (fresh: Case[]) => {
+      cases = fresh;
+      renderBody();
+    },
+  };
 }
-
