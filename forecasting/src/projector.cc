@@ -307,7 +307,8 @@ namespace {
 struct ProjectInputs {
   const Portfolio* portfolio;
   const FittedModels* models;
-  const int32_t* positions;  // null: every case
+  bool all;                  // every case (positions ignored)
+  const int32_t* positions;
   size_t n;
 };
 
@@ -318,7 +319,7 @@ absl::StatusOr<Projection> ProjectImpl(const ProjectInputs& in, const Projection
   const int32_t K = models.catalogue.num_outcomes(), H = request.horizon_months;
   const MonthIndex first = portfolio.as_of_month;
   const int64_t total = static_cast<int64_t>(portfolio.cases.size());
-  if (in.positions != nullptr) {
+  if (!in.all) {
     for (size_t i = 0; i < in.n; ++i) {
       if (in.positions[i] < 0 || in.positions[i] >= total) {
         return absl::InvalidArgumentError(
@@ -334,7 +335,7 @@ absl::StatusOr<Projection> ProjectImpl(const ProjectInputs& in, const Projection
   out.num_outcomes = K;
   ProfileBuilder builder(models, first, request.model, H);
   auto for_each = [&](auto&& f) {
-    if (in.positions == nullptr) {
+    if (in.all) {
       for (const OpenCase& oc : portfolio.cases) f(oc);
     } else {
       for (size_t i = 0; i < in.n; ++i) f(portfolio.cases[in.positions[i]]);
@@ -553,11 +554,12 @@ absl::StatusOr<Projection> ProjectImpl(const ProjectInputs& in, const Projection
 
 absl::StatusOr<Projection> Projector::Project(absl::Span<const int32_t> case_positions,
                                               const ProjectionRequest& request) const {
-  return ProjectImpl({portfolio_, models_, case_positions.data(), case_positions.size()}, request);
+  return ProjectImpl({portfolio_, models_, false, case_positions.data(), case_positions.size()},
+                     request);
 }
 
 absl::StatusOr<Projection> Projector::ProjectAll(const ProjectionRequest& request) const {
-  return ProjectImpl({portfolio_, models_, nullptr, 0}, request);
+  return ProjectImpl({portfolio_, models_, true, nullptr, 0}, request);
 }
 
 absl::StatusOr<Eigen::MatrixXd> Projector::Distributions(absl::Span<const int32_t> case_positions,

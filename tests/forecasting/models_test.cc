@@ -193,6 +193,36 @@ TEST(ModelsTest, InflowRecoversLevelAndSeason) {
   EXPECT_EQ(InflowModel::Fit(c, bad, kStart + 36).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST(ModelsTest, FitsUseOnlyWhatWasKnownBeforeAsOf) {
+  const History past = TrapHistory();
+  const MonthIndex as_of = kStart + 9;
+  History changed = past;
+  for (CaseRecord& r : changed.cases) {
+    // Rewrite the future: later closures end elsewhere, later expectations say anything.
+    if (r.closed_month && *r.closed_month >= as_of) r.outcome = 2;
+    for (Expectation& e : r.expectations) {
+      if (e.recorded_month >= as_of) {
+        e.expected_month += 7;
+        e.risk = 2;
+      }
+    }
+  }
+  auto a = FittedModels::Fit(SmallCatalogue(), past, as_of);
+  auto b = FittedModels::Fit(SmallCatalogue(), changed, as_of);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->calibration.person_months(), b->calibration.person_months());
+  for (int lead = -5; lead <= 14; ++lead) {
+    for (int ahead = 0; ahead < 6; ++ahead) {
+      EXPECT_EQ(a->calibration.Hazard(0, 1, lead, ahead, 0, 1), b->calibration.Hazard(0, 1, lead, ahead, 0, 1));
+    }
+  }
+  for (int d = 0; d < 12; ++d) {
+    EXPECT_EQ(a->baseline.Hazard(0, d), b->baseline.Hazard(0, d));
+    EXPECT_EQ(a->baseline.OutcomeShare(0, d, 2), b->baseline.OutcomeShare(0, d, 2));
+  }
+  EXPECT_EQ(a->calibration.MeanSlip(1), b->calibration.MeanSlip(1));
+}
+
 TEST(ModelsTest, SnapshotReconstructsThePast) {
   History h = TrapHistory();
   const MonthIndex as_of = kStart + 8;

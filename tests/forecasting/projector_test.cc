@@ -119,6 +119,32 @@ TEST(ProjectorTest, BadInputIsRejected) {
   EXPECT_NE(created.status().message().find("case 101"), std::string::npos);
 }
 
+TEST(ProjectorTest, EmptyScopeHasOnlyInflow) {
+  const FittedModels models = EmptyModels();
+  const Portfolio portfolio = ThreeCases();
+  auto projector = Projector::Create(portfolio, models);
+  ASSERT_TRUE(projector.ok());
+  InflowCounts counts;
+  counts.first_month = kAsOf - 24;
+  counts.counts.assign(2, std::vector<double>(24, 3.0));
+  auto inflow = InflowModel::Fit(models.catalogue, counts, kAsOf);
+  ASSERT_TRUE(inflow.ok());
+  ProjectionRequest request;
+  request.horizon_months = 3;
+  request.inflow = &*inflow;
+  auto p = projector->Project({}, request);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->open_cases, 0);
+  EXPECT_EQ(p->Closures(0, 3).expected, 0);
+  EXPECT_EQ(p->Closures(0, 3).p90, 0);
+  EXPECT_NEAR(p->inflow[0].expected, 6.0, 1e-9);
+  // New cases stay open with the baseline's 0.9 a month: 6 * 0.9 after their first month.
+  EXPECT_NEAR(p->open[0].expected, 5.4, 1e-9);
+  EXPECT_NEAR(p->open[1].expected, 5.4 * 0.9 + 5.4, 1e-9);
+  EXPECT_LT(p->open[0].p10, 5.4);
+  EXPECT_GT(p->open[0].p90, 5.4);
+}
+
 class SyntheticProjectorTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
