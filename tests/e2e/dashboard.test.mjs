@@ -12,6 +12,7 @@ import { CENTRE, PASSWORD, monthFrom, root, startStack, stopStack } from './stac
 // download a browser here, and does not need to).
 const require = createRequire(path.join(root, 'clients/web/package.json'));
 const { chromium } = require('playwright-core');
+const axeScript = require.resolve('axe-core/axe.min.js');
 
 const screenshots = path.join(root, 'test-artifacts/screenshots');
 const CHROMIUM_FLAGS = [
@@ -25,9 +26,13 @@ const CHROMIUM_FLAGS = [
   '--lang=da-DK', // native date and month fields in Danish, as on a job centre's laptop
 ];
 
+// bypassCSP only lets the test inject axe-core; the app itself runs under the gateway's CSP.
+const CONTEXT = { viewport: { width: 1440, height: 900 }, locale: 'da-DK', bypassCSP: true };
+
 let stack;
 let browser;
 const pageErrors = [];
+const accessibilityProblems = [];
 
 before(async () => {
   mkdirSync(screenshots, { recursive: true });
@@ -46,7 +51,7 @@ after(async () => {
 
 /** A new browser session logged in as `staff` (the login form, as a person would). */
 async function loginAs(staff) {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'da-DK' });
+  const context = await browser.newContext(CONTEXT);
   const page = await context.newPage();
   page.on('pageerror', (error) => pageErrors.push(`${staff}: ${error.message}`));
   await page.goto(`${stack.url}/`);
@@ -63,6 +68,14 @@ async function shot(page, name) {
   await page.waitForFunction(() => !document.querySelector('main .loading'), null, { timeout: 30000 });
   await page.waitForTimeout(300);
   await page.screenshot({ path: path.join(screenshots, `${name}.png`), fullPage: true });
+  // Every screenshotted view is also checked with axe-core (labels, names, contrast, roles).
+  await page.addScriptTag({ path: axeScript });
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  for (const v of result.violations) {
+    if (v.impact === 'serious' || v.impact === 'critical') {
+      accessibilityProblems.push(`${name}: ${v.id} (${v.help}) at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    }
+  }
 }
 
 /** "3,4 (2–5)" -> 3.4: the expected value of a Danish-formatted estimate. */
@@ -199,7 +212,7 @@ test('a manager drills down from the teams to a caseworker to a case', async () 
 });
 
 test('every main view renders (screenshots), in Danish and English', async () => {
-  const anonymous = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'da-DK' });
+  const anonymous = await browser.newContext(CONTEXT);
   const loginPage = await anonymous.newPage();
   await loginPage.goto(`${stack.url}/team/T1`);
   await loginPage.getByRole('heading', { name: 'Log ind' }).waitFor();
@@ -283,4 +296,5 @@ test('every main view renders (screenshots), in Danish and English', async () =>
     await leader.context.close();
   }
   assert.deepEqual(pageErrors, [], 'no script errors in any page');
+  assert.deepEqual(accessibilityProblems, [], 'no serious accessibility problems in any view');
 });

@@ -166,7 +166,7 @@ function expectationForm(
   const form = h(
     'form',
     { class: 'edit-form expectation-form', 'aria-label': `${t('expectation.heading')} ${c.case_ref}`, novalidate: true },
-    h('h3', null, t('expectation.heading')),
+    h('h2', null, t('expectation.heading')),
     errors.alert,
     h('div', { class: 'field-row' }, fields.expected_outcome.wrapper, fields.expected_month.wrapper, fields.risk.wrapper),
     fields.note.wrapper,
@@ -209,7 +209,7 @@ function actionsSection(
   return h(
     'section',
     { class: 'actions-section', 'aria-label': `${t('action.heading')} ${c.case_ref}` },
-    h('h3', null, t('action.heading')),
+    h('h2', null, t('action.heading')),
     c.open_actions.length === 0 ? h('p', { class: 'muted' }, t('action.none')) : null,
     c.open_actions.map((a) => followUpForm(c, a, applied, reload, notice?.where === `action-${a.id}` ? notice.message : undefined)),
     newActionForm(c, options, applied, reload, notice?.where === 'action' ? notice.message : undefined),
@@ -291,7 +291,7 @@ function newActionForm(
   const form = h(
     'form',
     { class: 'edit-form new-action-form', 'aria-label': `${t('action.new')} ${c.case_ref}`, novalidate: true },
-    h('h4', null, t('action.new')),
+    h('h3', null, t('action.new')),
     errors.alert,
     h('div', { class: 'field-row' }, fields.description.wrapper, fields.due_on.wrapper),
     h('div', { class: 'form-actions' }, submit),

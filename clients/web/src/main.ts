@@ -73,7 +73,7 @@ function languageButton(onChange: () => void): HTMLButtonElement {
     {
       type: 'button',
       class: 'lang-toggle',
-      'aria-label': t('lang.toggle.label'),
+      title: t('lang.toggle.label'),
       lang: lang() === 'da' ? 'en' : 'da',
       'data-testid': 'lang-toggle',
       onclick: () => {
