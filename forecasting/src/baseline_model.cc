@@ -143,22 +143,28 @@ absl::StatusOr<BaselineModel> BaselineModel::Fit(const Catalogue& catalogue,
 }
 
 double BaselineModel::Hazard(CaseTypeIndex type, int32_t duration) const {
+  if (hazard_.empty()) return 0.0;  // an empty (unfitted) model
   const int32_t d = std::clamp(duration, 0, max_duration_);
   return hazard_[static_cast<size_t>(type) * (max_duration_ + 1) + d];
 }
 
 double BaselineModel::OutcomeShare(CaseTypeIndex type, int32_t duration, OutcomeIndex o) const {
+  if (outcome_share_.empty()) return 0.0;
   const int32_t d = std::clamp(duration, 0, max_duration_);
   return outcome_share_[(static_cast<size_t>(type) * (max_duration_ + 1) + d) * num_outcomes_ + o];
 }
 
-double BaselineModel::TypeHazard(CaseTypeIndex type) const { return type_hazard_[type]; }
+double BaselineModel::TypeHazard(CaseTypeIndex type) const {
+  return type_hazard_.empty() ? 0.0 : type_hazard_[type];
+}
 
 double BaselineModel::OutcomeMix(CaseTypeIndex type, OutcomeIndex o) const {
+  if (outcome_mix_.empty()) return 0.0;
   return outcome_mix_[static_cast<size_t>(type) * num_outcomes_ + o];
 }
 
 double BaselineModel::Exposure(CaseTypeIndex type, int32_t duration) const {
+  if (exposure_.empty()) return 0.0;
   const int32_t d = std::clamp(duration, 0, max_duration_);
   return exposure_[static_cast<size_t>(type) * (max_duration_ + 1) + d];
 }

@@ -258,6 +258,7 @@ absl::StatusOr<CalibrationModel> CalibrationModel::Fit(const Catalogue& catalogu
 double CalibrationModel::Hazard(CaseTypeIndex type, RiskIndex risk, int32_t lead,
                                 int32_t months_ahead, TeamIndex team,
                                 CaseworkerIndex caseworker) const {
+  if (hazard_.empty()) return 0.0;  // an empty (unfitted) model
   const size_t cell = (static_cast<size_t>(risk) * kNumLeadBuckets + LeadBucket(lead)) * num_types_ + type;
   const double h = hazard_[cell * kCalibrationAheadSlots + AheadSlot(std::max(0, months_ahead))];
   const int32_t cellf = FactorCell(lead, months_ahead);
@@ -271,6 +272,7 @@ double CalibrationModel::Hazard(CaseTypeIndex type, RiskIndex risk, int32_t lead
 }
 
 double CalibrationModel::ExpectedOutcomeWeight(RiskIndex risk) const {
+  if (risk < 0 || risk >= static_cast<RiskIndex>(expected_weight_.size())) return 0.0;
   return expected_weight_[risk];
 }
 

@@ -70,10 +70,12 @@ absl::StatusOr<InflowModel> InflowModel::Fit(const Catalogue& catalogue, const I
 }
 
 double InflowModel::Expected(CaseTypeIndex type, MonthIndex m) const {
+  if (type < 0 || type >= static_cast<CaseTypeIndex>(level_.size())) return 0.0;
   return level_[type] * seasonal_[static_cast<size_t>(type) * 12 + MonthOfYear(m) - 1];
 }
 
 double InflowModel::SeasonalFactor(CaseTypeIndex type, int calendar_month) const {
+  if (type < 0 || type >= static_cast<CaseTypeIndex>(level_.size())) return 1.0;
   return seasonal_[static_cast<size_t>(type) * 12 + calendar_month - 1];
 }
 

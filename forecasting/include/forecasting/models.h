@@ -73,7 +73,7 @@ class BaselineModel {
   int32_t max_duration() const { return max_duration_; }
 
  public:
-  // An empty model (zero hazards); use Fit.
+  // An empty model: every accessor returns 0. Use Fit.
   BaselineModel() = default;
 
  private:
@@ -128,7 +128,7 @@ class CalibrationModel {
   int64_t person_months() const { return person_months_; }
 
  public:
-  // An empty model (zero hazards); use Fit.
+  // An empty model: hazards and slips 0, factors 1. Use Fit.
   CalibrationModel() = default;
 
  private:
