@@ -142,11 +142,17 @@ test('a bad value shows the service message next to the field and changes nothin
   const worker = await loginAs('cw1');
   try {
     const before = await getCase(worker.page, 'E-004');
-    await worker.page.getByRole('button', { name: 'Redigér sag E-004' }).click();
+    // Keyboard only: the row's edit button opens the editor and puts the focus in it.
+    await worker.page.getByRole('button', { name: 'Redigér sag E-004' }).focus();
+    await worker.page.keyboard.press('Enter');
     const editor = worker.page.getByTestId('editor-E-004');
+    assert.equal(await editor.getByLabel('Forventet afslutning').evaluate((el) => el === document.activeElement), true);
+    await worker.page.keyboard.press('Tab');
     const monthInput = editor.getByLabel('Forventet måned (ÅÅÅÅ-MM)');
+    assert.equal(await monthInput.evaluate((el) => el === document.activeElement), true);
     await monthInput.fill('2099-01');
-    await editor.getByRole('button', { name: 'Gem forventning' }).click();
+    await editor.getByRole('button', { name: 'Gem forventning' }).focus();
+    await worker.page.keyboard.press('Enter');
     await editor.locator('input[name="expected_month"][aria-invalid="true"]').waitFor();
     const errorId = (await monthInput.getAttribute('aria-describedby')).split(' ').pop();
     const message = await worker.page.locator(`#${errorId}`).textContent();
