@@ -6,12 +6,13 @@
 //    binomial), whenever the variance is small (<= kExactVarianceLimit) and the number of
 //    distinct probabilities is modest (<= kExactGroupLimit): so every scope of up to
 //    kExactGroupLimit cases is exact;
-//  - binned: small variance but more distinct probabilities: they are binned on a fine log scale
-//    (log p below 1/2, log(1 - p) above; 8 bins per octave, ratio <= 1.09) and each bin is a binomial with the bin's
-//    mean probability, convolved exactly; the variance changes by under 0.3% (second order in the spread within a bin);
-//  - skew-normal: variance > kExactVarianceLimit (so the count is at least ~30 wide), where a
-//    Cornish-Fisher quantile with skewness correction and continuity correction is accurate to
-//    well under one case. Never used for small counts.
+//  - binned: small variance but more distinct probabilities: they are binned on a fine log
+//    scale (log p below 1/2, log(1 - p) above; 8 bins per octave, ratio <= 1.09) and each bin is
+//    a binomial with the bin's mean probability, convolved exactly; the variance changes by under
+//    0.3% (second order in the spread within a bin);
+//  - skew-normal: variance > kExactVarianceLimit (the 80% interval is then at least ~16 cases
+//    wide), a Cornish-Fisher quantile with skewness and continuity corrections; within one case
+//    of the exact quantile (tested against the DP). Never used for small counts.
 #ifndef FORECASTING_COUNT_DISTRIBUTION_H_
 #define FORECASTING_COUNT_DISTRIBUTION_H_
 
