@@ -46,12 +46,14 @@ absl::Status CaseMustBeOpen(const StoredCase& c, absl::string_view doing) {
       absl::StrCat("case ", c.view.case_ref(), " is closed; reopen it before ", doing));
 }
 
-absl::CivilDay OpenedOn(const StoredCase& c) {
-  // Stored dates are always well-formed; a failure here is a broken invariant.
-  absl::StatusOr<absl::CivilDay> day = ParseDay(c.view.opened_on(), "opened_on");
+// Stored dates are always well-formed; a failure here is a broken invariant.
+absl::CivilDay StoredDay(const std::string& text) {
+  absl::StatusOr<absl::CivilDay> day = ParseDay(text, "stored date");
   if (!day.ok()) std::abort();
   return *day;
 }
+
+absl::CivilDay OpenedOn(const StoredCase& c) { return StoredDay(c.view.opened_on()); }
 
 }  // namespace
 
@@ -454,7 +456,13 @@ absl::StatusOr<v1::Case> CaseKeeper::CloseCase(const Caller& caller, const v1::C
       [&](const StoredCase& c, const CatalogueView& catalogue, CaseChange& change) -> absl::Status {
         absl::StatusOr<absl::CivilDay> on = ParseDay(request.closed_on(), "closed_on");
         if (!on.ok()) return on.status();
-        if (absl::Status s = CheckDayWithin(*on, OpenedOn(c), "the day the case opened", clock_.Today(), "today", "closed_on"); !s.ok()) return s;
+        const bool reopened = !c.status_since.empty();
+        if (absl::Status s = CheckDayWithin(*on, reopened ? StoredDay(c.status_since) : OpenedOn(c),
+                                            reopened ? "the day the case was reopened" : "the day the case opened",
+                                            clock_.Today(), "today", "closed_on");
+            !s.ok()) {
+          return s;
+        }
         if (absl::Status s = catalogue.CheckActive(CatalogueEntry::OUTCOME, request.outcome(), "outcome"); !s.ok()) return s;
         if (c.view.status() != v1::OPEN) {
           return absl::FailedPreconditionError(absl::StrCat("case ", c.view.case_ref(), " is already closed"));
@@ -502,7 +510,11 @@ absl::StatusOr<v1::Case> CaseKeeper::ReassignCase(const Caller& caller, const v1
         }
         absl::StatusOr<absl::CivilDay> on = ParseDay(request.on(), "on");
         if (!on.ok()) return on.status();
-        if (absl::Status s = CheckDayWithin(*on, OpenedOn(c), "the day the case opened", clock_.Today(), "today", "on"); !s.ok()) return s;
+        if (absl::Status s = CheckDayWithin(*on, c.held_since.empty() ? OpenedOn(c) : StoredDay(c.held_since),
+                                            "the day the current caseworker took the case", clock_.Today(), "today", "on");
+            !s.ok()) {
+          return s;
+        }
         if (absl::Status s = CaseMustBeOpen(c, "re-assigning it"); !s.ok()) return s;
         if (to->id == c.owner.caseworker_id) {
           return absl::FailedPreconditionError(absl::StrCat("case ", c.view.case_ref(), " is already held by ", to->code));

@@ -45,6 +45,8 @@ struct StoredCase {
   int64_t id = 0;
   CaseOwnership owner;
   v1::Case view;  // open_actions[].overdue is left false; the logic computes it
+  std::string held_since;    // YYYY-MM-DD: the current caseworker's assignment started
+  std::string status_since;  // YYYY-MM-DD: the last closure or reopening, empty if none
 };
 
 // Retried-write bookkeeping: stored with the answer, in the write's transaction.

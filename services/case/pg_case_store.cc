@@ -87,7 +87,9 @@ constexpr char kCaseColumns[] =
     "coalesce(c.closure_outcome, ''), c.version, c.fields::text, " TS("c.updated_at") ", "
     "coalesce(e.id, 0), coalesce(e.expected_outcome, ''), coalesce(to_char(e.expected_month, 'YYYY-MM'), ''), "
     "coalesce(e.risk, ''), coalesce(e.agreed_in_dialogue, false), coalesce(e.dialogue_id, 0), "
-    "coalesce(e.note, ''), coalesce(es.code, ''), coalesce(" TS("e.recorded_at") ", '') "
+    "coalesce(e.note, ''), coalesce(es.code, ''), coalesce(" TS("e.recorded_at") ", ''), "
+    "coalesce((SELECT max(a.from_on) FROM assignment a WHERE a.case_id = c.id), c.opened_on)::text, "
+    "coalesce((SELECT max(sc.on_date) FROM status_change sc WHERE sc.case_id = c.id)::text, '') "
     "FROM cases c JOIN staff s ON s.id = c.caseworker_id JOIN org_unit u ON u.id = c.team_id "
     "LEFT JOIN expectation e ON e.id = c.current_expectation_id "
     "LEFT JOIN staff es ON es.id = e.recorded_by ";
@@ -201,6 +203,8 @@ std::vector<StoredCase> LoadCases(pqxx::transaction_base& tx, int64_t job_centre
       e->set_recorded_by(row[22].as<std::string>());
       e->set_recorded_at(row[23].as<std::string>());
     }
+    c.held_since = row[24].as<std::string>();
+    c.status_since = row[25].as<std::string>();
     ids.Add(c.id);
     cases.push_back(std::move(c));
   }

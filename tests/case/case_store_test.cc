@@ -145,6 +145,21 @@ TEST_F(CaseStoreTest, ACaseLifeIsRecordedAsVersionedHistory) {
   EXPECT_EQ(after->team(), "T2");
   EXPECT_EQ(after->version(), 9);
 
+  // History stays in order: no re-assignment before the current holder took over, no closure
+  // before the reopening.
+  reassign.set_base_version(9);
+  reassign.set_to_caseworker("cw1");
+  reassign.set_on("2026-11-12");
+  auto early = env_->keeper().ReassignCase(env_->As("tl2"), reassign);
+  EXPECT_EQ(early.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(early.status().message().rfind("on: 2026-11-12 is before the day the current caseworker took the case", 0), 0u)
+      << early.status();
+  close.set_base_version(9);
+  close.set_closed_on("2026-11-11");
+  auto before_reopening = env_->keeper().CloseCase(env_->As("cw3"), close);
+  EXPECT_EQ(before_reopening.status().message().rfind("closed_on: 2026-11-11 is before the day the case was reopened", 0), 0u)
+      << before_reopening.status();
+
   v1::GetCaseHistoryRequest history_request;
   history_request.set_case_ref("SAG-1");
   // cw1 is no longer on the case nor in its team.
