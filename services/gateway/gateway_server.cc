@@ -201,8 +201,9 @@ void GatewayServer::HandleLogin(const httplib::Request& request, httplib::Respon
   }
   identity.staff_json = *staff;
   const std::string token = sessions_.Create(identity);
-  response.set_header("Set-Cookie", absl::StrCat(kSessionCookie, "=", token,
-                                                 "; Path=/; HttpOnly; SameSite=Strict"));
+  response.set_header("Set-Cookie",
+                      absl::StrCat(kSessionCookie, "=", token, "; Path=/; HttpOnly; SameSite=Strict",
+                                   options_.secure_cookie ? "; Secure" : ""));
   response.set_content(*staff, kJson);
 }
 

@@ -38,6 +38,9 @@ struct GatewayOptions {
   std::string demo_password = "demo";
   absl::Duration stream_heartbeat = absl::Seconds(10);  // SSE comment when idle; finds gone clients
   int threads = 64;                   // each open event stream holds one
+  // Adds Secure to the session cookie; set it when browsers reach the gateway over HTTPS (an
+  // ingress terminating TLS), so that the cookie never travels in clear text.
+  bool secure_cookie = false;
 };
 
 class GatewayServer {

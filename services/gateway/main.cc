@@ -1,4 +1,5 @@
 // gateway --port N --case ADDR --forecast ADDR [--web DIR] [--demo-password P] [--host H]
+//         [--secure-cookie]
 // Serves the web app and HTTP+JSON over the case and forecast services until SIGINT/SIGTERM.
 #include <grpcpp/grpcpp.h>
 
@@ -17,7 +18,7 @@ namespace {
 int Usage(const std::string& problem) {
   std::cerr << "gateway: " << problem << "\n"
             << "usage: gateway --port N --case HOST:PORT --forecast HOST:PORT [--web DIR]\n"
-            << "               [--demo-password P] [--host ADDR]\n";
+            << "               [--demo-password P] [--host ADDR] [--secure-cookie]\n";
   return 2;
 }
 
@@ -30,6 +31,10 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
     if (flag == "--help" || flag == "-h") return Usage("help");
+    if (flag == "--secure-cookie") {
+      options.secure_cookie = true;
+      continue;
+    }
     if (i + 1 >= argc) return Usage(flag + " needs a value");
     const std::string value = argv[++i];
     if (flag == "--port") {
