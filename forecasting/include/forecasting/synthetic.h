@@ -31,9 +31,10 @@ struct SyntheticSpec {
   double expectation_update_rate = 0.75;  // per open case and month
 };
 
-// ~6 teams x 8 caseworkers x 40 cases, 3 years of history: the demo job centre. Pure.
+// ~6 teams x 8 caseworkers x 40 cases, 3 years of history: the demo job centre. Pure;
+// thread-safe.
 SyntheticSpec DemoSpec();
-// 40 teams, ~15,000 open cases, 5 years of history. Pure.
+// 40 teams, ~15,000 open cases, 5 years of history. Pure; thread-safe.
 SyntheticSpec LargeSpec();
 
 struct Date {
@@ -99,7 +100,8 @@ struct CompiledJobCentre {
   std::vector<std::string> caseworker_codes; // caseworker index -> code
 };
 
-// Compiles as of `as_of_month` (history is cut there: later events are dropped). Pure.
+// Compiles as of `as_of_month` (history is cut there: later events are dropped); the portfolio
+// is the cases open at its start. INVALID_ARGUMENT for unknown codes. Pure; thread-safe.
 absl::StatusOr<CompiledJobCentre> CompileJobCentre(const SyntheticJobCentre& centre,
                                                    MonthIndex as_of_month);
 
