@@ -238,7 +238,12 @@ export function caseloadTable(initial: Case[], heading: string, showCaseworker: 
       const order = sortKey(a, state.column).localeCompare(sortKey(b, state.column)) || a.case_ref.localeCompare(b.case_ref);
       return state.ascending ? order : -order;
     });
+    // A live refresh must not pull the focus out of an editor someone is typing in.
+    const focused = document.activeElement;
     body.replaceChildren(...shown.flatMap(row));
+    if (focused instanceof HTMLElement && focused !== document.activeElement && body.contains(focused)) {
+      focused.focus({ preventScroll: true });
+    }
     if (shown.length === 0) body.append(h('tr', null, h('td', { colspan: columns.length + 1, class: 'muted' }, t('caseload.empty'))));
     count.textContent = t('caseload.count', { shown: shown.length, total: cases.length });
   }
