@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -30,11 +31,15 @@ Metadata CallerMetadata(const SessionIdentity& identity) {
   return {{"x-job-centre", identity.job_centre}, {"x-staff", identity.staff_code}};
 }
 
-// Constant-time comparison, so that the answer time says nothing about the password.
+// Compares every byte of the longer string, so that the answer time does not tell where (or
+// whether) the given password differs.
 bool SamePassword(const std::string& given, const std::string& expected) {
+  const size_t length = std::max(given.size(), expected.size());
   unsigned char diff = given.size() == expected.size() ? 0 : 1;
-  for (size_t i = 0; i < given.size(); ++i) {
-    diff |= static_cast<unsigned char>(given[i] ^ expected[i % std::max<size_t>(1, expected.size())]);
+  for (size_t i = 0; i < length; ++i) {
+    const auto a = static_cast<unsigned char>(i < given.size() ? given[i] : 0);
+    const auto b = static_cast<unsigned char>(i < expected.size() ? expected[i] : 0);
+    diff |= static_cast<unsigned char>(a ^ b);
   }
   return diff == 0;
 }
