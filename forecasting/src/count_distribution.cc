@@ -43,9 +43,9 @@ struct Pmf {
     size_t lo = 0, hi = p.size();
     while (hi - lo > 1 && p[lo] < kTailMass) ++lo;
     while (hi - lo > 1 && p[hi - 1] < kTailMass) --hi;
-    if (lo > 0 || hi < p.size()) {
-      p = std::vector<double>(p.begin() + static_cast<std::ptrdiff_t>(lo),
-                              p.begin() + static_cast<std::ptrdiff_t>(hi));
+    p.resize(hi);
+    if (lo > 0) {
+      p.erase(p.begin(), p.begin() + static_cast<std::ptrdiff_t>(lo));
       base += static_cast<int64_t>(lo);
     }
   }
