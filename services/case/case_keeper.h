@@ -28,17 +28,25 @@ class CaseKeeper {
  public:
   CaseKeeper(CaseStore& store, const Clock& clock) : store_(store), clock_(clock) {}
 
+  // The caller as stored. Any role.
   absl::StatusOr<v1::StaffMember> WhoAmI(const Caller& caller);
+  // Units and staff of the caller's job centre. Any role.
   absl::StatusOr<v1::Organisation> GetOrganisation(const Caller& caller);
 
+  // Opens a case held by request.caseworker (default: the caller) in that person's team;
+  // ALREADY_EXISTS for a taken case_ref.
   absl::StatusOr<v1::Case> CreateCase(const Caller& caller, const v1::CreateCaseRequest& request);
+  // The case's current state, with open actions (overdue computed against the clock).
   absl::StatusOr<v1::Case> GetCase(const Caller& caller, const v1::GetCaseRequest& request);
   // Narrowed to what the caller may read; ordered by case_ref.
   absl::StatusOr<v1::ListCasesResponse> ListCases(const Caller& caller,
                                                   const v1::ListCasesRequest& request);
+  // Every event, expectation and action of one case, oldest first.
   absl::StatusOr<v1::CaseHistory> GetCaseHistory(const Caller& caller,
                                                  const v1::GetCaseHistoryRequest& request);
 
+  // The writes below return the case after the change (see the class comment for the order
+  // of checks). Closed cases take no expectation, action or re-assignment.
   absl::StatusOr<v1::Case> RecordExpectation(const Caller& caller,
                                              const v1::RecordExpectationRequest& request);
   absl::StatusOr<v1::Case> AddAction(const Caller& caller, const v1::AddActionRequest& request);
@@ -51,6 +59,7 @@ class CaseKeeper {
   absl::StatusOr<v1::Case> ReassignCase(const Caller& caller,
                                         const v1::ReassignCaseRequest& request);
 
+  // The job centre's catalogue. Any role; edits are admin only and return the new catalogue.
   absl::StatusOr<v1::Catalogue> GetCatalogue(const Caller& caller);
   absl::StatusOr<v1::Catalogue> UpsertCatalogueEntry(const Caller& caller,
                                                      const v1::UpsertCatalogueEntryRequest& request);

@@ -185,11 +185,14 @@ class CaseStore {
  public:
   virtual ~CaseStore() = default;
 
+  // Every catalogue entry and case field of the job centre, active or not, in sort order.
   virtual absl::StatusOr<v1::Catalogue> LoadCatalogue(int64_t job_centre_id) = 0;
+  // The job centre's units and staff (NOT_FOUND for an unknown job centre).
   virtual absl::StatusOr<v1::Organisation> LoadOrganisation(int64_t job_centre_id) = 0;
   // nullopt when unknown (inactive staff are returned with active=false).
   virtual absl::StatusOr<std::optional<StaffRecord>> FindStaff(int64_t job_centre_id,
                                                                const std::string& code) = 0;
+  // An organisational unit by code; nullopt when unknown.
   virtual absl::StatusOr<std::optional<UnitRecord>> FindUnit(int64_t job_centre_id,
                                                              const std::string& code) = 0;
   // Every case_ref of the job centre that is already taken, among `refs`.
@@ -198,10 +201,12 @@ class CaseStore {
 
   // NOT_FOUND naming the case_ref when the job centre has no such case.
   virtual absl::StatusOr<StoredCase> LoadCase(int64_t job_centre_id, const std::string& case_ref) = 0;
+  // Cases matching the query, ordered by case_ref, at most query.limit.
   virtual absl::StatusOr<std::vector<v1::Case>> ListCases(const CaseQuery& query) = 0;
   // Events, expectations and actions (with follow-ups) of one case, oldest first.
   virtual absl::StatusOr<v1::CaseHistory> LoadHistory(int64_t case_id) = 0;
 
+  // The committed answer stored under an idempotency key; nullopt when the key is new.
   virtual absl::StatusOr<std::optional<StoredAnswer>> FindAnswer(int64_t job_centre_id,
                                                                  const std::string& key) = 0;
 
@@ -213,6 +218,7 @@ class CaseStore {
   // Creates the case at version 1 with its first assignment and an OPENED event.
   virtual absl::StatusOr<v1::Case> CreateCase(const NewCase& new_case) = 0;
 
+  // Adds or replaces a catalogue entry (kind and code identify it).
   virtual absl::Status UpsertCatalogueEntry(int64_t job_centre_id, const v1::CatalogueEntry& entry) = 0;
   // FAILED_PRECONDITION when an existing field would change its type.
   virtual absl::Status UpsertCaseField(int64_t job_centre_id, const v1::CaseField& field) = 0;
