@@ -130,6 +130,11 @@ void GatewayServer::Stop() {
 void GatewayServer::RegisterRoutes() {
   using httplib::Request;
   using httplib::Response;
+  // For load balancers and probes: the gateway itself answers (the services have their own
+  // gRPC health checks).
+  server_->Get("/healthz", [](const Request&, Response& r) {
+    r.set_content(R"({"status":"SERVING"})", kJson);
+  });
   server_->Post("/api/login", [this](const Request& q, Response& r) { HandleLogin(q, r); });
   server_->Post("/api/logout", [this](const Request& q, Response& r) { HandleLogout(q, r); });
   server_->Get("/api/session", [this](const Request& q, Response& r) { HandleSession(q, r); });

@@ -8,6 +8,7 @@
 //   GET  /api/session                                  -> StaffMember of the session, or 401
 //   POST /api/<Service>/<Method> (JSON body)           -> the reply as JSON, or {code, message}
 //   GET  /api/<Service>/<Method>/stream?json=<request> -> text/event-stream, one `data:` per reply
+//   GET  /healthz                                      -> {"status":"SERVING"}, no session needed
 //   GET  anything else                                 -> a file of the web app, else index.html
 #ifndef SERVICES_GATEWAY_GATEWAY_SERVER_H_
 #define SERVICES_GATEWAY_GATEWAY_SERVER_H_

@@ -427,6 +427,9 @@ TEST_F(GatewayTest, ServesTheWebAppWithIndexFallback) {
   EXPECT_NE(asset->get_header_value("Cache-Control").find("immutable"), std::string::npos);
   EXPECT_NE(index->get_header_value("Content-Security-Policy").find("default-src 'self'"),
             std::string::npos);
+  auto health = client_->Get("/healthz");
+  ASSERT_EQ(health->status, 200);
+  EXPECT_EQ(json::parse(health->body)["status"], "SERVING");
   auto api = client_->Get("/api/nothing");
   EXPECT_EQ(api->status, 404);
   EXPECT_EQ(json::parse(api->body)["code"], "NOT_FOUND");
