@@ -82,6 +82,8 @@ GatewayServer::GatewayServer(GatewayOptions options, const RpcTranscoder& transc
       server_(std::make_unique<httplib::Server>()) {
   const int threads = options_.threads;
   server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  // Requests are small JSON messages; bulk imports go through the CLI's gRPC stream instead.
+  server_->set_payload_max_length(8 << 20);
   server_->set_default_headers({
       {"X-Content-Type-Options", "nosniff"},
       {"Referrer-Policy", "same-origin"},
