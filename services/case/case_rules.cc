@@ -87,7 +87,9 @@ const CaseField* CatalogueView::FindField(absl::string_view code) const {
 
 absl::Status CatalogueView::CheckActive(CatalogueEntry::Kind kind, absl::string_view code,
                                         absl::string_view field) const {
-  if (code.empty()) return Invalid(field, absl::StrCat("a ", KindNoun(kind), " is required"));
+  if (code.empty()) {
+    return Invalid(field, absl::StrCat(kind == CatalogueEntry::OUTCOME ? "an " : "a ", KindNoun(kind), " is required"));
+  }
   const CatalogueEntry* entry = Find(kind, code);
   if (entry != nullptr && entry->active()) return absl::OkStatus();
   std::vector<std::string> active;
@@ -95,7 +97,8 @@ absl::Status CatalogueView::CheckActive(CatalogueEntry::Kind kind, absl::string_
     if (key.first == static_cast<int>(kind) && candidate->active()) active.push_back(candidate->code());
   }
   return Invalid(field, absl::StrCat("\"", code.substr(0, 40), "\" is ",
-                                     entry == nullptr ? "not a " : "no longer an active ",
+                                     entry == nullptr ? (kind == CatalogueEntry::OUTCOME ? "not an " : "not a ")
+                                                      : "no longer an active ",
                                      KindNoun(kind), " in this job centre's catalogue (one of: ",
                                      absl::StrJoin(active, ", "), ")"));
 }

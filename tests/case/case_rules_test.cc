@@ -52,7 +52,7 @@ TEST(CatalogueView, MembershipAndMessages) {
   EXPECT_EQ(retired.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(retired.message().rfind("case_type: \"OLD\" is no longer an active case type", 0), 0u) << retired;
   absl::Status unknown = view.CheckActive(CatalogueEntry::OUTCOME, "JOB", "expected_outcome");
-  EXPECT_NE(unknown.message().find("expected_outcome: \"JOB\" is not a outcome"), std::string::npos) << unknown;
+  EXPECT_NE(unknown.message().find("expected_outcome: \"JOB\" is not an outcome"), std::string::npos) << unknown;
   EXPECT_NE(unknown.message().find("FLEX_JOB"), std::string::npos);  // lists the choices
   EXPECT_EQ(view.CheckActive(CatalogueEntry::RISK, "", "risk").message(), "risk: a risk level is required");
   // Codes of one kind are not accepted for another.
