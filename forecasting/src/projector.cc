@@ -256,8 +256,9 @@ struct Grouping {
   std::vector<double> counts;
 };
 
-template <typename ForEachCase>
-Grouping GroupCases(const ProfileBuilder& builder, ForEachCase&& for_each) {
+// One pass over the cases: `on_case` sees every case (for counts), then it joins its profile.
+template <typename ForEachCase, typename OnCase>
+Grouping GroupCases(const ProfileBuilder& builder, ForEachCase&& for_each, OnCase&& on_case) {
   Grouping g;
   auto add = [&](const Profile& p, int32_t& index) {
     if (index < 0) {
@@ -268,14 +269,23 @@ Grouping GroupCases(const ProfileBuilder& builder, ForEachCase&& for_each) {
     g.counts[index] += 1.0;
   };
   if (builder.key_space() <= (uint64_t{1} << 22)) {
-    std::vector<int32_t> dense(builder.key_space(), -1);
+    // Count per key in one table (one random access per case), keep the first case of each.
+    std::vector<uint32_t> count(builder.key_space(), 0);
+    std::vector<const OpenCase*> first(builder.key_space(), nullptr);
     for_each([&](const OpenCase& oc) {
-      const Profile p = builder.Make(oc);
-      add(p, dense[builder.Key(p)]);
+      on_case(oc);
+      const uint64_t key = builder.Key(builder.Make(oc));
+      if (count[key]++ == 0) first[key] = &oc;
     });
+    for (size_t key = 0; key < count.size(); ++key) {
+      if (count[key] == 0) continue;
+      g.profiles.push_back(builder.Make(*first[key]));
+      g.counts.push_back(count[key]);
+    }
   } else {
     absl::flat_hash_map<uint64_t, int32_t> map;
     for_each([&](const OpenCase& oc) {
+      on_case(oc);
       const Profile p = builder.Make(oc);
       add(p, map.try_emplace(builder.Key(p), -1).first->second);
     });
@@ -341,7 +351,7 @@ absl::StatusOr<Projection> ProjectImpl(const ProjectInputs& in, const Projection
       for (size_t i = 0; i < in.n; ++i) f(portfolio.cases[in.positions[i]]);
     }
   };
-  for_each([&](const OpenCase& oc) {
+  const Grouping groups = GroupCases(builder, for_each, [&](const OpenCase& oc) {
     ++out.open_cases;
     if (oc.expectation.has_value()) {
       ++out.cases_with_expectation;
@@ -349,7 +359,6 @@ absl::StatusOr<Projection> ProjectImpl(const ProjectInputs& in, const Projection
     }
   });
   out.cases_without_expectation = out.open_cases - out.cases_with_expectation;
-  const Grouping groups = GroupCases(builder, for_each);
 
   // Inflow and the new cases still open at each month end (Poisson thinned by baseline survival).
   std::vector<double> inflow(H, 0.0), inflow_open(H, 0.0);
