@@ -336,6 +336,14 @@ absl::Status ForecastEngine::RefreshNow(int64_t centre_id) {
   return ApplyPending(centre_id, CentreFor(centre_id));
 }
 
+absl::Status ForecastEngine::RefreshCases(int64_t centre_id, const std::vector<int64_t>& case_ids) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    pending_cases_[centre_id].insert(case_ids.begin(), case_ids.end());
+  }
+  return RefreshNow(centre_id);
+}
+
 int64_t ForecastEngine::TeamRevision(int64_t centre_id, int64_t team_id) {
   Centre& centre = CentreFor(centre_id);
   std::lock_guard<std::mutex> lock(mu_);

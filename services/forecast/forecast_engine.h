@@ -80,6 +80,9 @@ class ForecastEngine {
   // Applies pending changes of the centre (and re-reads its small tables) before returning, so
   // that a caller's own write is visible in its next answer. Thread-safe.
   absl::Status RefreshNow(int64_t centre_id);
+  // As RefreshNow, and re-reads the given cases even when their notifications have not arrived
+  // yet (a writer that knows what it changed). Thread-safe.
+  absl::Status RefreshCases(int64_t centre_id, const std::vector<int64_t>& case_ids);
 
   // The centre's revision (bumps with every applied change) and the revision at which `team_id`
   // last changed. Thread-safe.

@@ -1,0 +1,478 @@
+// The forecast service end to end: real PostgreSQL, LISTEN/NOTIFY, gRPC on port 0, changes made
+// through the case service's own logic and store (CaseKeeper over PgCaseStore) or written in its
+// shape with SQL (seed_centre.h). The service's clock is fixed at 2099-03-16.
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <google/protobuf/util/message_differencer.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include "forecast/v1/forecast_service.grpc.pb.h"
+#include "services/case/case_keeper.h"
+#include "services/case/pg_case_store.h"
+#include "services/common/calendar.h"
+#include "services/common/caller.h"
+#include "services/common/pg_pool.h"
+#include "services/common/server.h"
+#include "services/forecast/change_listener.h"
+#include "services/forecast/forecast_engine.h"
+#include "services/forecast/forecast_service_impl.h"
+#include "services/forecast/history_store.h"
+#include "tests/forecast_service/seed_centre.h"
+#include "tests/support/test_database.h"
+
+namespace forecast::fsvc {
+namespace {
+
+using google::protobuf::util::MessageDifferencer;
+
+const absl::CivilDay kToday(2099, 3, 16);
+
+class ServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = forecast::testing::TestDatabase::Create();
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = std::move(*db);
+    seeded_ = forecast::testing::SeedCentres(db_->conninfo());
+    pool_ = std::make_unique<PgPool>(db_->conninfo(), 8);
+    store_ = std::make_unique<PgHistoryStore>(*pool_);
+    engine_ = std::make_unique<ForecastEngine>(*store_, clock_);
+    listener_ = std::make_unique<ChangeListener>(db_->conninfo(), *engine_);
+    ASSERT_TRUE(listener_->Start().ok());
+    directory_ = std::make_unique<PgStaffDirectory>(*pool_);
+    service_ = std::make_unique<ForecastServiceImpl>(*engine_, *directory_, *store_);
+    auto server = StartGrpcServer({service_.get()}, "127.0.0.1", 0);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(server->server);
+    stub_ = v1::ForecastService::NewStub(grpc::CreateChannel(
+        "127.0.0.1:" + std::to_string(server->port), grpc::InsecureChannelCredentials()));
+    case_store_ = std::make_unique<PgCaseStore>(*pool_);
+    keeper_ = std::make_unique<CaseKeeper>(*case_store_, clock_);
+  }
+  void TearDown() override {
+    if (server_) ShutdownGracefully(*server_, absl::Seconds(1));
+    server_.reset();
+    listener_.reset();
+    engine_.reset();
+  }
+
+  static std::unique_ptr<grpc::ClientContext> As(const std::string& centre, const std::string& staff) {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    if (!centre.empty()) ctx->AddMetadata("x-job-centre", centre);
+    if (!staff.empty()) ctx->AddMetadata("x-staff", staff);
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    return ctx;
+  }
+
+  grpc::Status TeamDashboard(const std::string& staff, const std::string& team,
+                             v1::TeamDashboard* out, const std::string& as_of = "",
+                             const std::string& centre = "JC1") {
+    v1::TeamDashboardRequest req;
+    req.set_team(team);
+    req.set_as_of(as_of);
+    return stub_->GetTeamDashboard(As(centre, staff).get(), req, out);
+  }
+  grpc::Status CaseworkerDashboard(const std::string& staff, const std::string& caseworker,
+                                   v1::CaseworkerDashboard* out, const std::string& as_of = "") {
+    v1::CaseworkerDashboardRequest req;
+    req.set_caseworker(caseworker);
+    req.set_as_of(as_of);
+    return stub_->GetCaseworkerDashboard(As("JC1", staff).get(), req, out);
+  }
+
+  // Records an expectation through the case service's logic, as `staff`.
+  void RecordExpectation(const std::string& staff, const std::string& ref,
+                         const std::string& outcome, const std::string& month,
+                         int64_t dialogue_id = 0) {
+    auto caller = ResolveCaller("JC1", staff, *directory_);
+    ASSERT_TRUE(caller.ok()) << caller.status();
+    v1::GetCaseRequest get;
+    get.set_case_ref(ref);
+    auto c = keeper_->GetCase(*caller, get);
+    ASSERT_TRUE(c.ok()) << c.status();
+    v1::RecordExpectationRequest rec;
+    rec.set_case_ref(ref);
+    rec.set_base_version(c->version());
+    rec.set_expected_outcome(outcome);
+    rec.set_expected_month(month);
+    rec.set_risk("LOW");
+    rec.set_agreed_in_dialogue(dialogue_id != 0);
+    rec.set_dialogue_id(dialogue_id);
+    auto written = keeper_->RecordExpectation(*caller, rec);
+    ASSERT_TRUE(written.ok()) << written.status();
+  }
+
+  FixedClock clock_{kToday};
+  std::unique_ptr<forecast::testing::TestDatabase> db_;
+  forecast::testing::SeededCentres seeded_;
+  std::unique_ptr<PgPool> pool_;
+  std::unique_ptr<PgHistoryStore> store_;
+  std::unique_ptr<ForecastEngine> engine_;
+  std::unique_ptr<ChangeListener> listener_;
+  std::unique_ptr<PgStaffDirectory> directory_;
+  std::unique_ptr<ForecastServiceImpl> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<v1::ForecastService::Stub> stub_;
+  std::unique_ptr<PgCaseStore> case_store_;
+  std::unique_ptr<CaseKeeper> keeper_;
+};
+
+TEST_F(ServiceTest, ACommittedChangeIsPushedToWatchersWithinOneSecond) {
+  auto ctx = As("JC1", "tl_a");
+  v1::TeamDashboardRequest req;
+  req.set_team("TA");
+  auto reader = stub_->WatchTeamDashboard(ctx.get(), req);
+  v1::TeamDashboard first;
+  ASSERT_TRUE(reader->Read(&first));
+  EXPECT_EQ(first.team(), "TA");
+  EXPECT_EQ(first.totals().open_cases(), 6);
+  EXPECT_EQ(first.totals().no_expectation(), 2);  // A2, A9
+
+  for (int round = 0; round < 2; ++round) {
+    const int64_t before = first.revision();
+    // A2, then A9, gets its first expectation through the case service's logic.
+    RecordExpectation("tl_a", round == 0 ? "A2" : "A9", "ORDINARY_JOB", "2099-06");
+    const auto committed = std::chrono::steady_clock::now();
+    v1::TeamDashboard pushed;
+    do {
+      ASSERT_TRUE(reader->Read(&pushed));
+    } while (pushed.revision() <= before);
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                                committed).count();
+    EXPECT_LT(ms, 1000) << "push took " << ms << " ms";
+    EXPECT_EQ(pushed.totals().no_expectation(), 1 - round);
+    first = pushed;
+  }
+  // The same change is in every other figure at once, not only in the stream.
+  v1::CaseworkerDashboard cw;
+  ASSERT_TRUE(CaseworkerDashboard("tl_a", "cw_a1", &cw).ok());
+  EXPECT_EQ(cw.no_expectation(), 0);
+  ctx->TryCancel();
+}
+
+TEST_F(ServiceTest, AsOfAnswerEqualsTheAnswerGivenOnThatDay) {
+  // Everything as the service answered on 2099-03-16.
+  v1::TeamDashboard team_then;
+  ASSERT_TRUE(TeamDashboard("mgr", "TA", &team_then).ok());
+  v1::CaseworkerDashboard cw_then;
+  ASSERT_TRUE(CaseworkerDashboard("mgr", "cw_a1", &cw_then).ok());
+  v1::ProjectRequest project;
+  project.mutable_scope()->set_kind(v1::Scope::TEAM);
+  project.mutable_scope()->set_code("TA");
+  project.set_model(v1::CALIBRATED);
+  project.set_horizon_months(6);
+  v1::Projection projection_then;
+  ASSERT_TRUE(stub_->Project(As("JC1", "mgr").get(), project, &projection_then).ok());
+  v1::MilestonesRequest milestones;
+  milestones.set_team("TA");
+  milestones.set_from_month("2099-02");
+  milestones.set_to_month("2099-04");
+  v1::Milestones milestones_then;
+  ASSERT_TRUE(stub_->GetMilestones(As("JC1", "mgr").get(), milestones, &milestones_then).ok());
+  v1::DialogueAgendaRequest agenda;
+  agenda.set_caseworker("cw_a1");
+  v1::DialogueAgenda agenda_then;
+  ASSERT_TRUE(stub_->GetDialogueAgenda(As("JC1", "mgr").get(), agenda, &agenda_then).ok());
+
+  // Later days: closures, a new expectation, a re-assignment, a new case, a target, and a
+  // closure back-dated to 03-15 but only recorded on 03-19.
+  clock_.Set(absl::FromCivil(absl::CivilSecond(2099, 3, 20, 12, 0, 0), absl::UTCTimeZone()));
+  forecast::testing::CentreWriter w(db_->conninfo(), seeded_.jc1);
+  w.Close("A1", "2099-03-17", "ORDINARY_JOB");
+  w.Expect("A2", "2099-03-18", "EDUCATION", "2099-08", "LOW");
+  w.Reassign("A8", "2099-03-18", "cw_a2");
+  w.AddCase("A10", "SDP", "2099-03-19", "cw_a1");
+  w.RecordOn("2099-03-19");
+  w.Close("A3", "2099-03-15", "FLEX_JOB");
+  {
+    pqxx::connection conn(db_->conninfo());
+    pqxx::work tx(conn);
+    tx.exec_params(
+        "INSERT INTO milestone_target (job_centre_id, team_id, metric_code, month, target, set_by, set_at) "
+        "VALUES ($1, $2, 'closures', '2099-03-01', 9, $3, '2099-03-18 12:00:00+00')",
+        seeded_.jc1, w.Unit("TA"), w.Staff("tl_a"));
+    tx.commit();
+  }
+  ASSERT_TRUE(engine_->RefreshCases(seeded_.jc1, {w.Case("A1"), w.Case("A2"), w.Case("A8"),
+                                                   w.Case("A10"), w.Case("A3")}).ok());
+
+  // Now the figures differ ...
+  v1::CaseworkerDashboard cw_now;
+  ASSERT_TRUE(CaseworkerDashboard("mgr", "cw_a1", &cw_now).ok());
+  EXPECT_NE(cw_now.open_cases(), cw_then.open_cases());
+  // ... and as of 03-16 they are what they were then.
+  auto clear_team = [](v1::TeamDashboard& d) {
+    d.clear_revision();
+    d.clear_computed_at();
+  };
+  v1::TeamDashboard team_as_of;
+  ASSERT_TRUE(TeamDashboard("mgr", "TA", &team_as_of, "2099-03-16").ok());
+  clear_team(team_then);
+  clear_team(team_as_of);
+  EXPECT_TRUE(MessageDifferencer::Equals(team_then, team_as_of))
+      << team_then.DebugString() << "\nvs\n" << team_as_of.DebugString();
+  v1::CaseworkerDashboard cw_as_of;
+  ASSERT_TRUE(CaseworkerDashboard("mgr", "cw_a1", &cw_as_of, "2099-03-16").ok());
+  cw_then.clear_revision();
+  cw_as_of.clear_revision();
+  EXPECT_TRUE(MessageDifferencer::Equals(cw_then, cw_as_of))
+      << cw_then.DebugString() << "\nvs\n" << cw_as_of.DebugString();
+  project.set_as_of("2099-03-16");
+  v1::Projection projection_as_of;
+  ASSERT_TRUE(stub_->Project(As("JC1", "mgr").get(), project, &projection_as_of).ok());
+  projection_then.clear_compute_ms();
+  projection_as_of.clear_compute_ms();
+  EXPECT_TRUE(MessageDifferencer::Equals(projection_then, projection_as_of));
+  milestones.set_as_of("2099-03-16");
+  v1::Milestones milestones_as_of;
+  ASSERT_TRUE(stub_->GetMilestones(As("JC1", "mgr").get(), milestones, &milestones_as_of).ok());
+  EXPECT_TRUE(MessageDifferencer::Equals(milestones_then, milestones_as_of))
+      << milestones_then.DebugString() << "\nvs\n" << milestones_as_of.DebugString();
+  agenda.set_as_of("2099-03-16");
+  v1::DialogueAgenda agenda_as_of;
+  ASSERT_TRUE(stub_->GetDialogueAgenda(As("JC1", "mgr").get(), agenda, &agenda_as_of).ok());
+  EXPECT_TRUE(MessageDifferencer::Equals(agenda_then, agenda_as_of));
+}
+
+TEST_F(ServiceTest, PermissionsFollowTheRules) {
+  v1::TeamDashboard team;
+  v1::CaseworkerDashboard cw;
+  // A caseworker: own dashboard and own team; not a colleague's dashboard, another team or
+  // the whole centre.
+  EXPECT_TRUE(CaseworkerDashboard("cw_a1", "", &cw).ok());
+  EXPECT_EQ(cw.caseworker(), "cw_a1");
+  EXPECT_EQ(CaseworkerDashboard("cw_a1", "cw_a2", &cw).error_code(), grpc::PERMISSION_DENIED);
+  EXPECT_TRUE(TeamDashboard("cw_a1", "TA", &team).ok());
+  EXPECT_EQ(TeamDashboard("cw_a1", "TB", &team).error_code(), grpc::PERMISSION_DENIED);
+  v1::ProjectRequest centre;
+  centre.mutable_scope()->set_kind(v1::Scope::JOB_CENTRE);
+  v1::Projection projection;
+  EXPECT_EQ(stub_->Project(As("JC1", "cw_a1").get(), centre, &projection).error_code(),
+            grpc::PERMISSION_DENIED);
+  // A team leader: the team and its caseworkers, not another team.
+  EXPECT_TRUE(CaseworkerDashboard("tl_a", "cw_a2", &cw).ok());
+  EXPECT_EQ(CaseworkerDashboard("tl_a", "cw_b1", &cw).error_code(), grpc::PERMISSION_DENIED);
+  EXPECT_EQ(TeamDashboard("tl_a", "TB", &team).error_code(), grpc::PERMISSION_DENIED);
+  // A manager: every team and the whole centre.
+  EXPECT_TRUE(TeamDashboard("mgr", "TB", &team).ok());
+  EXPECT_TRUE(stub_->Project(As("JC1", "mgr").get(), centre, &projection).ok());
+  v1::CompareTeamsRequest compare;
+  v1::TeamComparison comparison;
+  ASSERT_TRUE(stub_->CompareTeams(As("JC1", "mgr").get(), compare, &comparison).ok());
+  EXPECT_EQ(comparison.teams_size(), 2);
+  // Targets: the team's leader and managers only.
+  v1::SetMilestoneTargetRequest target;
+  target.mutable_target()->set_team("TA");
+  target.mutable_target()->set_metric("closures");
+  target.mutable_target()->set_month("2099-04");
+  target.mutable_target()->set_target(4);
+  v1::MilestoneTarget stored;
+  EXPECT_EQ(stub_->SetMilestoneTarget(As("JC1", "cw_a1").get(), target, &stored).error_code(),
+            grpc::PERMISSION_DENIED);
+  EXPECT_EQ(stub_->SetMilestoneTarget(As("JC1", "tl_b").get(), target, &stored).error_code(),
+            grpc::PERMISSION_DENIED);
+  EXPECT_TRUE(stub_->SetMilestoneTarget(As("JC1", "tl_a").get(), target, &stored).ok());
+  // Dialogues: recorded by the caseworker's team leader.
+  v1::RecordDialogueRequest dialogue;
+  dialogue.set_caseworker("cw_a1");
+  dialogue.set_held_on("2099-03-16");
+  v1::Dialogue recorded;
+  EXPECT_EQ(stub_->RecordDialogue(As("JC1", "cw_a1").get(), dialogue, &recorded).error_code(),
+            grpc::PERMISSION_DENIED);
+  EXPECT_EQ(stub_->RecordDialogue(As("JC1", "tl_b").get(), dialogue, &recorded).error_code(),
+            grpc::PERMISSION_DENIED);
+  // Another job centre is never reachable: its codes do not exist for the caller.
+  EXPECT_EQ(TeamDashboard("tl_x", "TA", &team, "", "JC2").error_code(), grpc::NOT_FOUND);
+  v1::ExplainCaseRequest explain;
+  explain.set_case_ref("A1");
+  v1::CaseExplanation explanation;
+  EXPECT_EQ(stub_->ExplainCase(As("JC2", "tl_x").get(), explain, &explanation).error_code(),
+            grpc::NOT_FOUND);
+  EXPECT_TRUE(stub_->ExplainCase(As("JC1", "tl_a").get(), explain, &explanation).ok());
+  // Unknown or missing callers.
+  EXPECT_EQ(TeamDashboard("nobody", "TA", &team).error_code(), grpc::UNAUTHENTICATED);
+  EXPECT_EQ(TeamDashboard("", "TA", &team).error_code(), grpc::UNAUTHENTICATED);
+  EXPECT_EQ(TeamDashboard("cw_a1", "TA", &team, "", "").error_code(), grpc::UNAUTHENTICATED);
+}
+
+// The row of a metric and month.
+const v1::MilestoneRow* Row(const v1::Milestones& m, const std::string& metric, const std::string& month) {
+  for (const auto& r : m.rows()) {
+    if (r.metric() == metric && r.month() == month) return &r;
+  }
+  return nullptr;
+}
+
+TEST_F(ServiceTest, MilestoneTargetsAndTracking) {
+  v1::MilestoneMetrics metrics;
+  ASSERT_TRUE(stub_->ListMilestoneMetrics(As("JC1", "cw_a1").get(), {}, &metrics).ok());
+  ASSERT_EQ(metrics.metrics_size(), 7);
+  EXPECT_EQ(metrics.metrics(4).code(), "internship_starts");
+  EXPECT_EQ(metrics.metrics(4).field_code(), "in_internship");
+
+  auto set = [&](const std::string& metric, const std::string& month, double value,
+                 const std::string& caseworker = "") {
+    v1::SetMilestoneTargetRequest req;
+    req.mutable_target()->set_team("TA");
+    req.mutable_target()->set_caseworker(caseworker);
+    req.mutable_target()->set_metric(metric);
+    req.mutable_target()->set_month(month);
+    req.mutable_target()->set_target(value);
+    v1::MilestoneTarget out;
+    return stub_->SetMilestoneTarget(As("JC1", "tl_a").get(), req, &out);
+  };
+  ASSERT_TRUE(set("closures", "2099-03", 3).ok());
+  ASSERT_TRUE(set("internship_starts", "2099-03", 2).ok());
+  ASSERT_TRUE(set("caseload", "2099-03", 5).ok());
+  // Bad input names the field and stores nothing.
+  grpc::Status bad = set("no_such_metric", "2099-03", 1);
+  EXPECT_EQ(bad.error_code(), grpc::NOT_FOUND);
+  EXPECT_NE(bad.error_message().find("target.metric"), std::string::npos);
+  bad = set("closures", "2099-3", 1);
+  EXPECT_EQ(bad.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_NE(bad.error_message().find("target.month"), std::string::npos);
+  EXPECT_EQ(set("closures", "2099-03", -1).error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_EQ(set("closures", "2099-03", 1, "cw_b1").error_code(), grpc::INVALID_ARGUMENT);
+
+  v1::MilestonesRequest req;
+  req.set_team("TA");
+  req.set_from_month("2099-02");
+  req.set_to_month("2099-03");
+  v1::Milestones m;
+  ASSERT_TRUE(stub_->GetMilestones(As("JC1", "cw_a1").get(), req, &m).ok());
+  const v1::MilestoneRow* closures = Row(m, "closures", "2099-03");
+  ASSERT_NE(closures, nullptr);
+  EXPECT_EQ(closures->actual(), 1);  // A6
+  EXPECT_EQ(closures->target(), 3);
+  EXPECT_EQ(closures->gap(), 2);
+  const v1::MilestoneRow* internships = Row(m, "internship_starts", "2099-03");
+  ASSERT_NE(internships, nullptr);
+  EXPECT_EQ(internships->actual(), 1);  // A2 on 03-05
+  EXPECT_EQ(internships->gap(), 1);
+  const v1::MilestoneRow* caseload = Row(m, "caseload", "2099-03");
+  ASSERT_NE(caseload, nullptr);
+  EXPECT_EQ(caseload->actual(), 6);
+  EXPECT_EQ(caseload->gap(), 1);
+  EXPECT_FALSE(Row(m, "closures", "2099-02")->has_target());
+  EXPECT_FALSE(closures->explanation().method().empty());
+
+  // A closure recorded through SQL in the case service's shape moves the actual.
+  forecast::testing::CentreWriter w(db_->conninfo(), seeded_.jc1);
+  w.Close("A2", "2099-03-16", "EDUCATION");
+  ASSERT_TRUE(engine_->RefreshCases(seeded_.jc1, {w.Case("A2")}).ok());
+  ASSERT_TRUE(stub_->GetMilestones(As("JC1", "cw_a1").get(), req, &m).ok());
+  EXPECT_EQ(Row(m, "closures", "2099-03")->actual(), 2);
+  EXPECT_EQ(Row(m, "closures", "2099-03")->gap(), 1);
+  EXPECT_EQ(Row(m, "closures_education", "2099-03")->actual(), 1);
+  EXPECT_EQ(Row(m, "caseload", "2099-03")->actual(), 5);
+  EXPECT_EQ(Row(m, "caseload", "2099-03")->gap(), 0);
+}
+
+TEST_F(ServiceTest, DialogueRecordAgendaAndChanges) {
+  v1::DialogueAgendaRequest agenda_req;
+  agenda_req.set_caseworker("cw_a1");
+  v1::DialogueAgenda agenda;
+  ASSERT_TRUE(stub_->GetDialogueAgenda(As("JC1", "tl_a").get(), agenda_req, &agenda).ok());
+  ASSERT_EQ(agenda.items_size(), 3);
+  EXPECT_EQ(agenda.items(0).case_ref(), "A1");
+  EXPECT_EQ(agenda.items(1).case_ref(), "A2");
+  EXPECT_EQ(agenda.items(2).case_ref(), "A8");
+  EXPECT_TRUE(agenda.last_dialogue_on().empty());
+
+  // Changes before any dialogue: since one month before today.
+  v1::ChangesRequest changes_req;
+  changes_req.set_team("TA");
+  v1::Changes changes;
+  ASSERT_TRUE(stub_->GetChangesSinceLastDialogue(As("JC1", "tl_a").get(), changes_req, &changes).ok());
+  EXPECT_EQ(changes.since(), "2099-02-16");
+
+  v1::RecordDialogueRequest req;
+  req.set_caseworker("cw_a1");
+  req.set_held_on("2099-03-16");
+  req.add_case_refs("A1");
+  req.add_case_refs("A2");
+  req.mutable_notes()->set_status("Two cases are behind plan.");
+  req.mutable_notes()->set_adjustment("Follow up A1 this week.");
+  req.set_idempotency_key("dialogue-1");
+  v1::Dialogue d;
+  ASSERT_TRUE(stub_->RecordDialogue(As("JC1", "tl_a").get(), req, &d).ok());
+  EXPECT_GT(d.id(), 0);
+  EXPECT_EQ(d.team(), "TA");
+  EXPECT_EQ(d.team_leader(), "tl_a");
+  EXPECT_EQ(d.case_refs_size(), 2);
+  v1::Dialogue again;
+  ASSERT_TRUE(stub_->RecordDialogue(As("JC1", "tl_a").get(), req, &again).ok());
+  EXPECT_EQ(again.id(), d.id());  // a retry stores nothing new
+
+  // Bad input names the field.
+  v1::RecordDialogueRequest bad = req;
+  bad.set_idempotency_key("");
+  bad.set_held_on("2099-03-17");
+  v1::Dialogue none;
+  grpc::Status status = stub_->RecordDialogue(As("JC1", "tl_a").get(), bad, &none);
+  EXPECT_EQ(status.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("held_on"), std::string::npos);
+  bad.set_held_on("2099-03-16");
+  bad.mutable_notes()->set_learning("Citizen 010203-1234 said so");
+  status = stub_->RecordDialogue(As("JC1", "tl_a").get(), bad, &none);
+  EXPECT_EQ(status.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("notes.learning"), std::string::npos);
+  bad.mutable_notes()->clear_learning();
+  bad.set_case_refs(0, "NOPE");
+  EXPECT_EQ(stub_->RecordDialogue(As("JC1", "tl_a").get(), bad, &none).error_code(), grpc::NOT_FOUND);
+
+  // An expectation agreed in the dialogue, through the case service.
+  RecordExpectation("tl_a", "A1", "SMALL_JOB", "2099-05", d.id());
+  forecast::testing::CentreWriter w(db_->conninfo(), seeded_.jc1);
+  ASSERT_TRUE(engine_->RefreshCases(seeded_.jc1, {w.Case("A1")}).ok());
+  v1::ListDialoguesRequest list_req;
+  list_req.set_caseworker("cw_a1");
+  v1::ListDialoguesResponse list;
+  ASSERT_TRUE(stub_->ListDialogues(As("JC1", "cw_a1").get(), list_req, &list).ok());
+  ASSERT_EQ(list.dialogues_size(), 1);
+  ASSERT_EQ(list.dialogues(0).agreed_case_refs_size(), 1);
+  EXPECT_EQ(list.dialogues(0).agreed_case_refs(0), "A1");
+  EXPECT_EQ(list.dialogues(0).notes().status(), "Two cases are behind plan.");
+
+  // The next agenda knows the dialogue; changes default to since the dialogue.
+  ASSERT_TRUE(stub_->GetDialogueAgenda(As("JC1", "tl_a").get(), agenda_req, &agenda).ok());
+  EXPECT_EQ(agenda.last_dialogue_on(), "2099-03-16");
+  changes_req.clear_team();
+  changes_req.set_caseworker("cw_a1");
+  ASSERT_TRUE(stub_->GetChangesSinceLastDialogue(As("JC1", "tl_a").get(), changes_req, &changes).ok());
+  EXPECT_EQ(changes.since(), "2099-03-16");
+}
+
+TEST_F(ServiceTest, BadInputIsRefusedWithTheFieldNamed) {
+  v1::TeamDashboard team;
+  grpc::Status s = TeamDashboard("mgr", "TA", &team, "2099-13-01");
+  EXPECT_EQ(s.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("as_of"), std::string::npos);
+  s = TeamDashboard("mgr", "TA", &team, "2099-03-17");
+  EXPECT_EQ(s.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("future"), std::string::npos);
+  EXPECT_EQ(TeamDashboard("mgr", "NOPE", &team).error_code(), grpc::NOT_FOUND);
+  v1::ProjectRequest p;
+  p.mutable_scope()->set_kind(v1::Scope::TEAM);
+  p.mutable_scope()->set_code("TA");
+  p.set_horizon_months(99);
+  v1::Projection projection;
+  s = stub_->Project(As("JC1", "mgr").get(), p, &projection);
+  EXPECT_EQ(s.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("horizon_months"), std::string::npos);
+  v1::AccuracyRequest a;
+  a.set_lookback_months(-1);
+  v1::Accuracy accuracy;
+  EXPECT_EQ(stub_->GetAccuracy(As("JC1", "mgr").get(), a, &accuracy).error_code(),
+            grpc::INVALID_ARGUMENT);
+  a.set_lookback_months(6);
+  ASSERT_TRUE(stub_->GetAccuracy(As("JC1", "mgr").get(), a, &accuracy).ok());
+  EXPECT_EQ(accuracy.models_size(), 3);
+}
+
+}  // namespace
+}  // namespace forecast::fsvc
