@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstdio>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -63,6 +62,13 @@ class ProfileBuilder {
   }
 
   uint64_t key_space() const { return key_space_; }
+  uint64_t planned_space() const { return planned_space_; }
+  // Calibrated keys start with the caseworker: per_caseworker_space() keys each.
+  bool caseworker_keyed() const { return kind_ == ModelKind::kCalibrated; }
+  uint64_t per_caseworker_space() const {
+    return static_cast<uint64_t>(T_) * R_ * lead_slots_ * K_;
+  }
+  int32_t num_caseworkers() const { return W_; }
 
   Profile Make(const OpenCase& oc) const {
     Profile p;
@@ -256,19 +262,13 @@ struct Grouping {
   std::vector<double> counts;
 };
 
-// One pass over the cases: `on_case` sees every case (for counts), then it joins its profile.
+// Groups the cases into profiles. `on_case` sees every case once (for counts). Keys are dense:
+// as planned and baseline in one table; calibrated keys include the caseworker, so cases are
+// first bucketed by caseworker (a counting sort) and each caseworker's keys use a small table.
 template <typename ForEachCase, typename OnCase>
 Grouping GroupCases(const ProfileBuilder& builder, ForEachCase&& for_each, OnCase&& on_case) {
   Grouping g;
-  auto add = [&](const Profile& p, int32_t& index) {
-    if (index < 0) {
-      index = static_cast<int32_t>(g.profiles.size());
-      g.profiles.push_back(p);
-      g.counts.push_back(0.0);
-    }
-    g.counts[index] += 1.0;
-  };
-  if (builder.key_space() <= (uint64_t{1} << 22)) {
+  if (!builder.caseworker_keyed()) {
     // Count per key in one table (one random access per case), keep the first case of each.
     std::vector<uint32_t> count(builder.key_space(), 0);
     std::vector<const OpenCase*> first(builder.key_space(), nullptr);
@@ -282,13 +282,47 @@ Grouping GroupCases(const ProfileBuilder& builder, ForEachCase&& for_each, OnCas
       g.profiles.push_back(builder.Make(*first[key]));
       g.counts.push_back(count[key]);
     }
-  } else {
-    absl::flat_hash_map<uint64_t, int32_t> map;
-    for_each([&](const OpenCase& oc) {
-      on_case(oc);
-      const Profile p = builder.Make(oc);
-      add(p, map.try_emplace(builder.Key(p), -1).first->second);
-    });
+    return g;
+  }
+  const int32_t W = builder.num_caseworkers();
+  std::vector<uint32_t> start(static_cast<size_t>(W) + 1, 0);
+  size_t n = 0;
+  for_each([&](const OpenCase& oc) {
+    on_case(oc);
+    ++start[static_cast<size_t>(oc.caseworker) + 1];
+    ++n;
+  });
+  for (int32_t w = 0; w < W; ++w) start[w + 1] += start[w];
+  std::vector<const OpenCase*> order(n);
+  {
+    std::vector<uint32_t> next(start.begin(), start.end() - 1);
+    for_each([&](const OpenCase& oc) { order[next[oc.caseworker]++] = &oc; });
+  }
+  const uint64_t per = builder.per_caseworker_space();
+  std::vector<int32_t> local(per, -1), shared(builder.key_space() - builder.planned_space(), -1);
+  std::vector<uint64_t> touched;
+  auto add = [&](const Profile& p, int32_t& index) {
+    if (index < 0) {
+      index = static_cast<int32_t>(g.profiles.size());
+      g.profiles.push_back(p);
+      g.counts.push_back(0.0);
+    }
+    g.counts[index] += 1.0;
+  };
+  for (int32_t w = 0; w < W; ++w) {
+    const uint64_t base = static_cast<uint64_t>(w) * per;
+    for (uint32_t i = start[w]; i < start[w + 1]; ++i) {
+      const Profile p = builder.Make(*order[i]);
+      const uint64_t key = builder.Key(p);
+      if (key >= builder.planned_space()) {
+        add(p, shared[key - builder.planned_space()]);
+        continue;
+      }
+      if (local[key - base] < 0) touched.push_back(key - base);
+      add(p, local[key - base]);
+    }
+    for (uint64_t k : touched) local[k] = -1;
+    touched.clear();
   }
   return g;
 }
