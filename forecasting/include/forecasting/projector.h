@@ -1,9 +1,9 @@
 // Projections for a scope (any set of open cases): expected closures per month and outcome, and
 // the open caseload per month, each with an 80% interval; and per-case distributions.
 //
-// Cost is linear in the cases of the scope. Cases that share a model profile (for as planned:
-// case type, risk, lead time and expected outcome; calibrated adds the caseworker; baseline is
-// case type and duration) are grouped first, their distribution is computed once as one column
+// Cost is linear in the cases of the scope. Cases that share a model profile (as planned: case
+// type, risk, lead time and expected outcome; calibrated: caseworker, case type, risk, lead
+// bucket and expected outcome; baseline: case type and duration) are grouped first, their distribution is computed once as one column
 // of an Eigen array, and the columns are reduced with their multiplicities. Intervals treat cases
 // as independent (see count_distribution.h for the method per figure).
 //
