@@ -19,13 +19,18 @@ export class Router {
   private routes: Route[] = [];
   private current?: View;
   private generation = 0;
+  private rendered = '';
 
   constructor(
     private readonly outlet: () => HTMLElement,
     private readonly fallback: Render,
     private readonly onNavigate: (path: string) => void,
   ) {
-    window.addEventListener('popstate', () => void this.render());
+    window.addEventListener('popstate', () => {
+      // Following an in-page #anchor also fires popstate; the view stays as it is.
+      if (location.pathname + location.search === this.rendered) return;
+      void this.render();
+    });
     document.addEventListener('click', (event) => {
       const anchor = (event.target as Element | null)?.closest?.('a[data-link]') as HTMLAnchorElement | null;
       if (!anchor || event.defaultPrevented || event.button !== 0) return;
@@ -52,6 +57,7 @@ export class Router {
   async render(): Promise<void> {
     const generation = ++this.generation;
     const url = new URL(location.href);
+    this.rendered = url.pathname + url.search;
     this.current?.dispose?.();
     this.current = undefined;
     this.onNavigate(url.pathname);

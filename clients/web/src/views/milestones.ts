@@ -50,7 +50,40 @@ export function milestonesView(team: string): View {
       body.replaceChildren(h('p', { class: 'muted' }, t('milestones.none')));
       return;
     }
+    // This month at a glance, then each metric month by month.
+    const current = [...byMetric.values()].map((rows) => rows.find((r) => r.month === thisMonth) ?? rows[0]);
+    const summary = h(
+      'section',
+      { class: 'card' },
+      h('h2', null, t('milestones.this_month', { month: month(thisMonth) })),
+      h(
+        'div',
+        { class: 'table-wrap' },
+        h(
+          'table',
+          { class: 'data', 'data-testid': 'milestone-summary' },
+          h('thead', null, h('tr', null, th(t('milestones.metric')), th(t('milestones.target')), th(t('milestones.actual')), th(t('milestones.projected')), th(t('milestones.on_track')), th(h('abbr', { title: t('milestones.gap.title') }, t('milestones.gap'))))),
+          h(
+            'tbody',
+            null,
+            current.map((r) =>
+              h(
+                'tr',
+                null,
+                h('th', { scope: 'row' }, h('a', { href: `#metric-${r.metric}` }, metricLabel(r))),
+                h('td', { class: 'num' }, r.has_target ? num(r.target) : h('span', { class: 'muted' }, t('milestones.no_target'))),
+                h('td', { class: 'num' }, num(r.actual)),
+                h('td', { class: 'num' }, estimate(r.projected)),
+                h('td', null, r.has_target ? h('span', { class: `badge ${r.on_track ? 'badge-ok' : 'badge-danger'}` }, r.on_track ? t('common.yes') : t('common.no')) : '–'),
+                h('td', { class: 'num' }, r.has_target && r.gap > 0 ? num(r.gap, 1) : '–'),
+              ),
+            ),
+          ),
+        ),
+      ),
+    );
     body.replaceChildren(
+      summary,
       ...[...byMetric.values()].map((rows) => {
         const first = rows[0];
         const figure = chartFigure(
@@ -75,7 +108,7 @@ export function milestonesView(team: string): View {
         charts.push(figure.chart as Chart);
         return h(
           'section',
-          { class: 'card milestone' },
+          { class: 'card milestone', id: `metric-${first.metric}` },
           h('h2', null, metricLabel(first)),
           h(
             'div',
