@@ -240,6 +240,19 @@ test('every main view renders (screenshots), in Danish and English', async () =>
   try {
     await worker.page.getByTestId('caseload-table').waitFor();
     await shot(worker.page, '01-caseworker-caseload');
+    // Following up an action: postponing needs a new date (the service names the field), then
+    // the row shows the new due date.
+    await worker.page.getByRole('button', { name: 'Redigér sag E-001' }).click();
+    const followUp = worker.page.getByTestId('editor-E-001').getByRole('form', { name: /Opfølgning på: Opfølgningssamtale/ });
+    await followUp.getByLabel('Resultat').selectOption('FOLLOW_UP_POSTPONED');
+    await followUp.getByRole('button', { name: 'Registrér opfølgning' }).click();
+    await followUp.locator('input[name="postponed_to"][aria-invalid="true"]').waitFor();
+    const newDue = new Date(stack.today.getTime() + 45 * 86400000).toISOString().slice(0, 10);
+    await followUp.getByLabel('Ny frist (ved udskydelse)').fill(newDue);
+    await followUp.getByRole('button', { name: 'Registrér opfølgning' }).click();
+    await worker.page.getByText('Opfølgningen er registreret.').waitFor();
+    const due = await getCase(worker.page, 'E-001');
+    assert.equal(due.open_actions[0].due_on, newDue);
     await worker.page.goto(`${stack.url}/me`);
     await worker.page.getByTestId('stat-open').waitFor();
     await shot(worker.page, '06-caseworker-dashboard');
