@@ -440,8 +440,14 @@ int Import(const CommandEnv& env, const std::string& dir, const ImportOptions& o
   }
   auto stub = CaseStub(env);
   ProgressBar bar(env.err, progress);
-  ImportRunner runner(stub.get(), env.identity,
-                      [&bar](int64_t sent, int64_t total) { bar.Update(sent, total); });
+  ImportRunner runner(stub.get(), env.identity, [&](int64_t sent, int64_t total) {
+    bar.Update(sent, total);
+    if (progress && sent == total) {
+      bar.Finish();
+      *env.err << "every row sent; the case service is checking"
+               << (options.dry_run ? "" : " and committing") << " them..." << std::endl;
+    }
+  });
   absl::StatusOr<ImportResult> result = runner.Run(*plan, options);
   bar.Finish();
   if (!result.ok()) {

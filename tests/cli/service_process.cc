@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include <gtest/gtest.h>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -29,7 +31,9 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(
     const std::vector<std::string>& argv, absl::Duration timeout) {
   int out[2];
   if (pipe(out) != 0) return absl::InternalError("pipe failed");
-  const std::string log = absl::StrCat("/tmp/cli-test-", getpid(), "-", out[0], ".stderr.log");
+  static int started = 0;
+  const std::string log = absl::StrCat(::testing::TempDir(), "cli-test-", getpid(), "-", started++, "-",
+                                       argv[0].substr(argv[0].rfind('/') + 1), ".stderr.log");
   const pid_t pid = fork();
   if (pid < 0) return absl::InternalError("fork failed");
   if (pid == 0) {
