@@ -75,6 +75,14 @@ bash "$root/deploy/scripts/demo-load.sh" "$bin" "$conninfo" "$case_addr" "$centr
 start_service forecast-service "$logs/forecast-service.log" \
   "$bin/forecast-service" --db "$conninfo" --port "$forecast_port"
 wait_for_line "${DEMO_PIDS[-1]}" "$logs/forecast-service.log" "listening on" 120
+# Healthy means answering: the whole centre's projection (this also warms the forecast cache).
+for _ in $(seq 60); do
+  "$bin/forecastctl" --server "$case_addr" --forecast "$forecast_addr" --job-centre "$centre" \
+    --staff MGR1 projection --scope ALL --months 1 >/dev/null 2>"$logs/health.log" && break
+  sleep 1
+done
+"$bin/forecastctl" --server "$case_addr" --forecast "$forecast_addr" --job-centre "$centre" \
+  --staff MGR1 projection --scope ALL --months 1 >/dev/null || { echo "!! the forecast service does not answer" >&2; exit 1; }
 echo "== forecast service on $forecast_addr"
 
 start_service gateway "$logs/gateway.log" \
