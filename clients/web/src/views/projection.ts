@@ -7,7 +7,7 @@ import { ctx, outcomeLabel, teamName } from '../context';
 import { chartFigure, colour, MODEL_COLOURS, transparent } from '../charts';
 import { h, uid } from '../dom';
 import { select } from '../forms';
-import { estimate, month, num } from '../format';
+import { estimate, month, num, today } from '../format';
 import { t } from '../i18n';
 import { watchTeam, type TeamWatch } from '../live';
 import type { View } from '../router';
@@ -25,6 +25,9 @@ export function projectionView(scope: Scope): View {
   const me = ctx().me;
   const name = scope.kind === 'TEAM' ? teamName(scope.code) : t('projection.scope.centre');
   let horizon = 12;
+  let asOf = '';
+  const asOfId = uid('asof');
+  const asOfInput = h('input', { type: 'date', id: asOfId, name: 'as_of', max: today() });
   const horizonId = uid('horizon');
   const horizonSelect = select('horizon', [6, 12, 24].map((n) => [String(n), String(n)]), String(horizon));
   horizonSelect.id = horizonId;
@@ -39,7 +42,7 @@ export function projectionView(scope: Scope): View {
     try {
       projections = await Promise.all(
         MODELS.map((model) =>
-          call<Projection>('ForecastService', 'Project', { scope: { kind: scope.kind, code: scope.code }, model, horizon_months: horizon }),
+          call<Projection>('ForecastService', 'Project', { scope: { kind: scope.kind, code: scope.code }, model, horizon_months: horizon, as_of: asOf }),
         ),
       );
     } catch (error) {
@@ -118,7 +121,14 @@ export function projectionView(scope: Scope): View {
     }
     const details = body.querySelector('.projection-details')!;
     details.replaceChildren(
-      h('p', { 'data-testid': 'projection-open-now' }, t('projection.open_now', { n: num(planned.open_cases) }), ' · ', t('common.as_of', { date: planned.as_of })),
+      h(
+        'p',
+        { 'data-testid': 'projection-open-now' },
+        asOf ? h('strong', null, t('projection.historic'), ' ') : null,
+        t('projection.open_now', { n: num(planned.open_cases) }),
+        ' · ',
+        t('common.as_of', { date: planned.as_of }),
+      ),
       h(
         'div',
         { class: 'table-wrap' },
@@ -165,6 +175,14 @@ export function projectionView(scope: Scope): View {
     );
   }
 
+  // As of a past date: what the projection would have shown then (live pushes are ignored).
+  asOfInput.addEventListener('change', () => {
+    asOf = asOfInput.value;
+    caseloadChart?.destroy();
+    closuresChart?.destroy();
+    caseloadChart = closuresChart = undefined;
+    void load();
+  });
   horizonSelect.addEventListener('change', () => {
     horizon = Number(horizonSelect.value);
     caseloadChart?.destroy();
@@ -179,7 +197,7 @@ export function projectionView(scope: Scope): View {
   const watch: TeamWatch | undefined =
     scope.kind === 'TEAM'
       ? watchTeam(scope.code, (_, first) => {
-          if (!first) void load();
+          if (!first && !asOf) void load();
         })
       : undefined;
   const element = h(
@@ -190,7 +208,12 @@ export function projectionView(scope: Scope): View {
       : null,
     h('h1', null, t('projection.heading', { name })),
     watch?.status.element ?? null,
-    h('div', { class: 'toolbar' }, h('div', { class: 'field inline' }, h('label', { for: horizonId }, t('projection.horizon')), horizonSelect)),
+    h(
+      'div',
+      { class: 'toolbar' },
+      h('div', { class: 'field inline' }, h('label', { for: horizonId }, t('projection.horizon')), horizonSelect),
+      h('div', { class: 'field inline' }, h('label', { for: asOfId }, t('projection.as_of')), asOfInput, h('span', { class: 'muted' }, t('projection.as_of.hint'))),
+    ),
     body,
   );
   return {
