@@ -125,7 +125,7 @@ export function projectionView(scope: Scope): View {
         'p',
         { 'data-testid': 'projection-open-now' },
         asOf ? h('strong', null, t('projection.historic'), ' ') : null,
-        t('projection.open_now', { n: num(planned.open_cases) }),
+        t(asOf ? 'projection.open_then' : 'projection.open_now', { n: num(planned.open_cases) }),
         ' · ',
         t('common.as_of', { date: planned.as_of }),
       ),
