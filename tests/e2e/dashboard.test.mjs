@@ -52,6 +52,8 @@ after(async () => {
 /** A new browser session logged in as `staff` (the login form, as a person would). */
 async function loginAs(staff) {
   const context = await browser.newContext(CONTEXT);
+  // Generous: CI runs this beside other tests on two cores.
+  context.setDefaultTimeout(60000);
   const page = await context.newPage();
   page.on('pageerror', (error) => pageErrors.push(`${staff}: ${error.message}`));
   await page.goto(`${stack.url}/`);
@@ -126,7 +128,7 @@ test('a caseworker changes an expectation and the team leader sees the projectio
     await leader.page.waitForFunction(
       ([selector, old]) => document.querySelector(selector)?.textContent !== old,
       [`[data-testid="closures-AS_PLANNED-${movedFrom}"]`, before],
-      { timeout: 20000 },
+      { timeout: 30000 },
     );
     const after = (await cell.textContent()) ?? '';
     assert.ok(expectedOf(after) < expectedOf(before), `planned closures in ${movedFrom}: ${before} -> ${after}`);
@@ -219,6 +221,7 @@ test('a manager drills down from the teams to a caseworker to a case', async () 
 
 test('every main view renders (screenshots), in Danish and English', async () => {
   const anonymous = await browser.newContext(CONTEXT);
+  anonymous.setDefaultTimeout(60000);
   const loginPage = await anonymous.newPage();
   await loginPage.goto(`${stack.url}/team/T1`);
   await loginPage.getByRole('heading', { name: 'Log ind' }).waitFor();
