@@ -77,7 +77,8 @@ absl::Status ForecastEngine::BuildNowLocked(int64_t centre_id, Centre& centre,
   absl::StatusOr<std::shared_ptr<const CentreView>> view =
       CentreView::Build(std::move(snapshot), refit ? nullptr : old_view.get(), revision);
   if (!view.ok()) return view.status();
-  if (old_view == nullptr || (*view)->models_ptr() != old_view->models_ptr()) {
+  const bool refitted = old_view == nullptr || (*view)->models_ptr() != old_view->models_ptr();
+  if (refitted) {
     centre.fitted_at = now;
     centre.refit_wanted = false;
     all_teams = true;  // new models move every team's figures
@@ -95,6 +96,12 @@ absl::Status ForecastEngine::BuildNowLocked(int64_t centre_id, Centre& centre,
     centre.history = std::move(history);
     centre.now = *view;
     centre.revision = revision;
+    if (refitted) {
+      // The past the backtests read may have changed with it (a back-dated change or a reload).
+      for (auto it = centre.accuracy.begin(); it != centre.accuracy.end();) {
+        it = std::get<3>(it->first) == 0 ? centre.accuracy.erase(it) : std::next(it);
+      }
+    }
     if (all_teams) {
       centre.dashboards.clear();
       for (const OrgUnit& u : centre.history->units) {

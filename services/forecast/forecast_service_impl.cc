@@ -129,6 +129,9 @@ grpc::Status ForecastServiceImpl::WatchTeamDashboard(grpc::ServerContext* contex
     }
     int64_t sent = -1;
     while (!context->IsCancelled()) {
+      // A new day is a change too: Now() rebuilds the view when the day turns.
+      FS_ASSIGN_OR_RETURN(auto current, engine_.Now(caller.job_centre_id));
+      (void)current;
       const int64_t revision = engine_.TeamRevision(caller.job_centre_id, scope.id);
       if (revision > sent) {
         FS_ASSIGN_OR_RETURN(auto view, engine_.Now(caller.job_centre_id));
