@@ -156,7 +156,8 @@ class GatewayTest : public ::testing::Test {
     gateway_ = std::make_unique<GatewayServer>(options, *transcoder_, sessions_);
     absl::StatusOr<int> gateway_port = gateway_->Start();
     ASSERT_TRUE(gateway_port.ok()) << gateway_port.status();
-    client_ = std::make_unique<httplib::Client>("127.0.0.1", *gateway_port);
+    gateway_port_ = *gateway_port;
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", gateway_port_);
   }
 
   void TearDown() override {
@@ -188,6 +189,7 @@ class GatewayTest : public ::testing::Test {
   SessionStore sessions_{absl::Hours(1), [] { return absl::UnixEpoch(); }};
   std::filesystem::path web_dir_;
   std::unique_ptr<GatewayServer> gateway_;
+  int gateway_port_ = 0;
   std::unique_ptr<httplib::Client> client_;
 };
 
@@ -392,6 +394,33 @@ TEST_F(GatewayTest, ServerStreamingBecomesServerSentEventsAndStopsWhenTheBrowser
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
   EXPECT_TRUE(forecast_service_.cancelled_);
+}
+
+TEST_F(GatewayTest, StoppingTheGatewayEndsOpenStreams) {
+  const std::string cookie = Login();
+  const std::string path = "/api/ForecastService/WatchTeamDashboard/stream?json=" +
+                           UrlEncode(R"({"team":"T1"})");
+  std::atomic<int> received{0};
+  std::thread reader([&] {
+    httplib::Client client("127.0.0.1", gateway_port_);
+    client.set_read_timeout(30, 0);
+    client.Get(path.c_str(), {{"Cookie", cookie}}, [&](const char*, size_t) {
+      ++received;
+      return true;  // would read for ever
+    });
+  });
+  for (int i = 0; i < 400 && received == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_GT(received.load(), 0);
+  const auto start = std::chrono::steady_clock::now();
+  gateway_->Stop();
+  reader.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  for (int i = 0; i < 400 && !forecast_service_.cancelled_; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_TRUE(forecast_service_.cancelled_) << "the backend call ends with the stream";
 }
 
 TEST_F(GatewayTest, StreamErrorsAreReportedAsAnEvent) {
