@@ -88,13 +88,20 @@ void CaseExportWriter::Add(const v1::CaseHistory& history) {
     reassignments_.push_back({c.case_ref(), event->effective_on(), from, to});
     holder = to;
   }
+  // The interchange format has no reopenings: a closed case exports its last closure, a
+  // reopened and still open case none.
+  const v1::CaseEvent* last_closure = nullptr;
   for (const v1::CaseEvent& event : history.events()) {
-    if (event.kind() == "CLOSED") {
-      std::string outcome = SummaryString(event.summary_json(), "outcome");
-      if (outcome.empty()) outcome = c.closure_outcome();
-      closures_.push_back({c.case_ref(), event.effective_on(), outcome});
-    }
+    if (event.kind() == "CLOSED") last_closure = &event;
+    if (event.kind() == "REOPENED") reopened_ = true;
   }
+  if (c.status() == v1::CLOSED && last_closure != nullptr) {
+    std::string outcome = SummaryString(last_closure->summary_json(), "outcome");
+    if (outcome.empty()) outcome = c.closure_outcome();
+    closures_.push_back({c.case_ref(), last_closure->effective_on(), outcome});
+  }
+  if (reopened_) ++reopened_cases_;
+  reopened_ = false;
   std::vector<std::string> row = {c.case_ref(), c.case_type(), c.opened_on(), team, caseworker};
   for (const std::string& code : field_codes_) {
     auto it = c.fields().find(code);

@@ -4,6 +4,7 @@
 #ifndef CLIENTS_CLI_CASE_EXPORT_H_
 #define CLIENTS_CLI_CASE_EXPORT_H_
 
+#include <cstdint>
 #include <filesystem>
 #include <ostream>
 #include <string>
@@ -35,6 +36,9 @@ class CaseExportWriter {
   void WriteClosures(std::ostream& out) const;
   void WriteReassignments(std::ostream& out) const;
 
+  // Cases that were ever reopened: the format cannot say so, so only their final state is kept.
+  int64_t reopened_cases() const { return reopened_cases_; }
+
   // Writes the four files into `dir` (created if needed). UNAVAILABLE when a file cannot be
   // written.
   absl::Status WriteDirectory(const std::filesystem::path& dir) const;
@@ -42,6 +46,8 @@ class CaseExportWriter {
  private:
   std::vector<std::string> field_codes_;
   std::vector<std::vector<std::string>> cases_, expectations_, closures_, reassignments_;
+  bool reopened_ = false;
+  int64_t reopened_cases_ = 0;
 };
 
 }  // namespace forecast::cli

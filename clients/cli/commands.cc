@@ -597,6 +597,11 @@ int ExportCases(const CommandEnv& env, const std::string& dir) {
   absl::Status written = writer.WriteDirectory(dir);
   if (!written.ok()) return Fail(env, written);
   *env.out << "exported " << n << " case(s) with their history to " << dir << "\n";
+  if (writer.reopened_cases() > 0) {
+    *env.err << "note: " << writer.reopened_cases()
+             << " case(s) were reopened at some time; the CSV format has no reopenings, so only "
+                "their last closure (if closed now) is written\n";
+  }
   return 0;
 }
 

@@ -104,5 +104,27 @@ TEST(CaseExportWriter, ReassignmentWithoutFromTakesThePreviousHolder) {
   EXPECT_EQ(out.str(), "case_ref,on,from,to\nS-3,2025-03-01,CW0101,CW0102\nS-3,2025-04-01,CW0102,CW0201\n");
 }
 
+TEST(CaseExportWriter, ReopenedCasesKeepOnlyTheirFinalClosure) {
+  v1::CaseHistory closed_again = History("S-5");
+  v1::CaseEvent* reopened = closed_again.add_events();
+  reopened->set_kind("REOPENED");
+  reopened->set_effective_on("2025-07-01");
+  v1::CaseEvent* closed = closed_again.add_events();
+  closed->set_kind("CLOSED");
+  closed->set_effective_on("2025-09-01");
+  closed->set_summary_json(R"({"outcome":"EDUCATION"})");
+  v1::CaseHistory open_again = History("S-6");
+  *open_again.add_events() = *reopened;
+  open_again.mutable_current()->set_status(v1::OPEN);
+  CaseExportWriter writer({});
+  writer.Add(closed_again);
+  writer.Add(open_again);
+  writer.Add(History("S-7"));
+  std::ostringstream out;
+  writer.WriteClosures(out);
+  EXPECT_EQ(out.str(), "case_ref,closed_on,outcome\nS-5,2025-09-01,EDUCATION\nS-7,2025-06-03,ORDINARY_JOB\n");
+  EXPECT_EQ(writer.reopened_cases(), 2);
+}
+
 }  // namespace
 }  // namespace forecast::cli
