@@ -38,7 +38,7 @@ struct EngineOptions {
   absl::Duration refit_interval = absl::Minutes(10);
   // Notifications arriving within this window are applied together.
   absl::Duration batch_window = absl::Milliseconds(2);
-  int as_of_views_kept = 16;
+  int as_of_views_kept = 4;  // each holds a snapshot and a fit: tens of MB for a large centre
   int backtest_lookback = 12;
 };
 
