@@ -137,7 +137,26 @@ std::optional<Day> LastDialogueOn(const CentreHistory& history, const ViewDays& 
   return last;
 }
 
-v1::Dialogue DialogueMessage(const CentreHistory& history, const DialogueRecord& d) {
+absl::flat_hash_map<int64_t, std::vector<std::string>> AgreedCases(const CentreHistory& history) {
+  absl::flat_hash_map<int64_t, std::vector<std::string>> out;
+  for (const auto& ptr : history.cases) {
+    int64_t last = 0;  // one entry per case and dialogue
+    for (const ExpectationEvent& e : ptr->expectations) {
+      if (e.agreed_in_dialogue && e.dialogue_id != 0 && e.dialogue_id != last) {
+        out[e.dialogue_id].push_back(ptr->ref);
+        last = e.dialogue_id;
+      }
+    }
+  }
+  for (auto& [id, refs] : out) {
+    std::sort(refs.begin(), refs.end());
+    refs.erase(std::unique(refs.begin(), refs.end()), refs.end());
+  }
+  return out;
+}
+
+v1::Dialogue DialogueMessage(const CentreHistory& history, const DialogueRecord& d,
+                             const absl::flat_hash_map<int64_t, std::vector<std::string>>& agreed) {
   v1::Dialogue out;
   out.set_id(d.id);
   out.set_team(history.UnitCode(d.team_id));
@@ -152,13 +171,9 @@ v1::Dialogue DialogueMessage(const CentreHistory& history, const DialogueRecord&
   out.mutable_notes()->set_learning(d.learning);
   out.mutable_notes()->set_adjustment(d.adjustment);
   out.set_recorded_at(d.recorded_at);
-  for (const auto& ptr : history.cases) {
-    for (const ExpectationEvent& e : ptr->expectations) {
-      if (e.dialogue_id == d.id && e.agreed_in_dialogue) {
-        out.add_agreed_case_refs(ptr->ref);
-        break;
-      }
-    }
+  auto it = agreed.find(d.id);
+  if (it != agreed.end()) {
+    for (const std::string& ref : it->second) out.add_agreed_case_refs(ref);
   }
   return out;
 }

@@ -6,6 +6,10 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
 
 #include "forecast/v1/forecast_service.pb.h"
 #include "services/forecast/snapshot.h"
@@ -26,9 +30,13 @@ v1::Changes DetectChanges(const CentreHistory& history, const ScopeFilter& scope
 std::optional<Day> LastDialogueOn(const CentreHistory& history, const ViewDays& view,
                                   int64_t caseworker_id, int64_t team_id);
 
-// A stored dialogue as a message; agreed_case_refs lists the cases with an expectation
-// recorded as agreed in it.
-v1::Dialogue DialogueMessage(const CentreHistory& history, const DialogueRecord& dialogue);
+// Per dialogue id, the cases with an expectation recorded as agreed in it (one pass over every
+// expectation).
+absl::flat_hash_map<int64_t, std::vector<std::string>> AgreedCases(const CentreHistory& history);
+
+// A stored dialogue as a message; agreed_case_refs from `agreed` (see AgreedCases).
+v1::Dialogue DialogueMessage(const CentreHistory& history, const DialogueRecord& dialogue,
+                             const absl::flat_hash_map<int64_t, std::vector<std::string>>& agreed);
 
 }  // namespace forecast::fsvc
 

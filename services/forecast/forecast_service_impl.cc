@@ -370,7 +370,7 @@ grpc::Status ForecastServiceImpl::RecordDialogue(grpc::ServerContext* context,
     FS_ASSIGN_OR_RETURN(auto fresh, engine_.Now(caller.job_centre_id));
     for (const DialogueRecord& stored : fresh->history().dialogues) {
       if (stored.id == id) {
-        *response = DialogueMessage(fresh->history(), stored);
+        *response = DialogueMessage(fresh->history(), stored, AgreedCases(fresh->history()));
         return absl::OkStatus();
       }
     }
@@ -393,11 +393,12 @@ grpc::Status ForecastServiceImpl::ListDialogues(grpc::ServerContext* context,
     } else {
       FS_ASSIGN_OR_RETURN(scope, ReadableScope(h, caller, v1::Scope(), "team"));
     }
+    const auto agreed = AgreedCases(h);
     for (const DialogueRecord& d : h.dialogues) {
       const bool match = scope.kind == ScopeFilter::Kind::kCaseworker ? d.caseworker_id == scope.id
                          : scope.kind == ScopeFilter::Kind::kTeam      ? d.team_id == scope.id
                                                                         : true;
-      if (match) *response->add_dialogues() = DialogueMessage(h, d);
+      if (match) *response->add_dialogues() = DialogueMessage(h, d, agreed);
     }
     return absl::OkStatus();
   });
