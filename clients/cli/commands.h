@@ -1,6 +1,7 @@
 // The commands of forecastctl, one function each. main() parses the command line and calls
 // these; they talk to the services and print. Each returns the process exit code:
-// 0 done, 1 refused or failed (the reason printed on stderr), 2 bad usage.
+// 0 done, 1 refused or failed (the reason printed on stderr), 2 bad usage. Each makes its own
+// blocking gRPC calls; safe to run concurrently with distinct CommandEnv streams.
 #ifndef CLIENTS_CLI_COMMANDS_H_
 #define CLIENTS_CLI_COMMANDS_H_
 

@@ -25,7 +25,8 @@ inline constexpr char kExpectationsFile[] = "expectations.csv";
 inline constexpr char kClosuresFile[] = "closures.csv";
 inline constexpr char kReassignmentsFile[] = "reassignments.csv";
 
-// The columns every file must have, in the documented order (any order is accepted).
+// The columns `file` (one of the four names above) must have, in the documented order (files may
+// order them freely). Aborts for any other name: callers only pass the constants. Thread-safe.
 const std::vector<std::string>& RequiredColumns(const std::string& file);
 
 // A problem with one row (or a whole file when line is 0), as the report names it.
