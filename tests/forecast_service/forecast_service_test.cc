@@ -447,6 +447,36 @@ TEST_F(ServiceTest, DialogueRecordAgendaAndChanges) {
   EXPECT_EQ(changes.since(), "2099-03-16");
 }
 
+TEST_F(ServiceTest, ANewJobCentreWithoutCasesHasEmptyFigures) {
+  {
+    pqxx::connection conn(db_->conninfo());
+    pqxx::work tx(conn);
+    const int64_t id = tx.exec_params1(
+        "INSERT INTO job_centre (code, name) VALUES ('JC3', 'New') RETURNING id")[0].as<int64_t>();
+    tx.exec_params("SELECT seed_default_catalogue($1)", id);
+    tx.exec_params("INSERT INTO org_unit (job_centre_id, code, name, kind) VALUES ($1, 'T1', 'T1', 'TEAM')", id);
+    tx.exec_params(
+        "INSERT INTO staff (job_centre_id, code, role, team_id) "
+        "SELECT $1::bigint, 'boss', 'MANAGER', NULL::bigint UNION ALL "
+        "SELECT $1::bigint, 'lead', 'TEAM_LEADER', id FROM org_unit WHERE job_centre_id = $1::bigint", id);
+    tx.commit();
+  }
+  v1::TeamDashboard team;
+  ASSERT_TRUE(TeamDashboard("lead", "T1", &team, "", "JC3").ok());
+  EXPECT_EQ(team.rows_size(), 0);
+  EXPECT_EQ(team.totals().open_cases(), 0);
+  v1::ProjectRequest p;
+  p.mutable_scope()->set_kind(v1::Scope::JOB_CENTRE);
+  v1::Projection projection;
+  ASSERT_TRUE(stub_->Project(As("JC3", "boss").get(), p, &projection).ok());
+  EXPECT_EQ(projection.open_cases(), 0);
+  v1::MilestonesRequest m;
+  m.set_team("T1");
+  v1::Milestones milestones;
+  ASSERT_TRUE(stub_->GetMilestones(As("JC3", "lead").get(), m, &milestones).ok());
+  EXPECT_EQ(milestones.rows_size(), 7 * 6);
+}
+
 TEST_F(ServiceTest, BadInputIsRefusedWithTheFieldNamed) {
   v1::TeamDashboard team;
   grpc::Status s = TeamDashboard("mgr", "TA", &team, "2099-13-01");
