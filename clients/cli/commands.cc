@@ -432,7 +432,7 @@ int ReassignCase(const CommandEnv& env, const std::string& case_ref, const std::
 }
 
 int Import(const CommandEnv& env, const std::string& dir, const ImportOptions& options,
-           bool progress) {
+           bool progress, const std::string& report_csv) {
   absl::StatusOr<ImportPlan> plan = ImportPlan::FromDirectory(dir);
   if (!plan.ok()) return Fail(env, plan.status());
   for (const std::string& file : plan->absent_files()) {
@@ -458,6 +458,12 @@ int Import(const CommandEnv& env, const std::string& dir, const ImportOptions& o
     return Fail(env, result.status());
   }
   PrintImportReport(*result, options, *env.out);
+  if (!report_csv.empty()) {
+    std::ofstream out(report_csv, std::ios::binary | std::ios::trunc);
+    WriteImportIssuesCsv(result->issues, out);
+    out.flush();
+    if (!out) return Fail(env, absl::UnavailableError(absl::StrCat(report_csv, ": cannot be written")));
+  }
   const bool done = result->ok() && (options.dry_run || result->report.committed());
   return done ? 0 : 1;
 }

@@ -63,9 +63,10 @@ int ReopenCase(const CommandEnv& env, const std::string& case_ref, const std::st
 int ReassignCase(const CommandEnv& env, const std::string& case_ref, const std::string& to,
                  const std::string& on);
 
-// `progress`: draw the progress bar on stderr.
+// `progress`: draw the progress bar on stderr. `report_csv`: when not empty, also write every
+// problem to this file as CSV (file,line,field,message).
 int Import(const CommandEnv& env, const std::string& dir, const ImportOptions& options,
-           bool progress);
+           bool progress, const std::string& report_csv = "");
 
 struct ProjectionQuery {
   std::string scope = "ALL", model = "as_planned", as_of;

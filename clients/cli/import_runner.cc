@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "clients/cli/csv.h"
 
 namespace forecast::cli {
 namespace {
@@ -101,6 +102,13 @@ void PrintImportReport(const ImportResult& result, const ImportOptions& options,
   out << "imported " << counts;
   if (r.created_staff() > 0) out << "; created " << r.created_staff() << " staff member(s)";
   out << "\n";
+}
+
+void WriteImportIssuesCsv(const std::vector<ImportIssue>& issues, std::ostream& out) {
+  WriteCsvRow(out, {"file", "line", "field", "message"});
+  for (const ImportIssue& issue : issues) {
+    WriteCsvRow(out, {issue.file, absl::StrCat(issue.line), issue.field, issue.message});
+  }
 }
 
 }  // namespace forecast::cli

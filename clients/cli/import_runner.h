@@ -48,6 +48,10 @@ class ImportRunner {
 // summary saying what was (or was not) committed. Thread-safe as far as `out` is.
 void PrintImportReport(const ImportResult& result, const ImportOptions& options, std::ostream& out);
 
+// Writes the problems as CSV (file,line,field,message), for a spreadsheet. Thread-safe as far as
+// `out` is.
+void WriteImportIssuesCsv(const std::vector<ImportIssue>& issues, std::ostream& out);
+
 }  // namespace forecast::cli
 
 #endif  // CLIENTS_CLI_IMPORT_RUNNER_H_

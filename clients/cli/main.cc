@@ -104,6 +104,8 @@ int main(int argc, char** argv) {
   import->add_flag("--create-missing-staff", import_options.create_missing_staff,
                    "admin: create unknown teams and caseworkers");
   import->add_flag("--progress", progress, "draw the progress bar even when stderr is not a terminal");
+  std::string report_csv;
+  import->add_option("--report-csv", report_csv, "also write every problem to this CSV file (file,line,field,message)");
   import->add_option("--chunk-rows", import_options.rows_per_chunk, "rows per streamed chunk")
       ->check(CLI::Range(1, 100000));
 
@@ -190,7 +192,8 @@ int main(int argc, char** argv) {
   if (reopen->parsed()) return forecast::cli::ReopenCase(env, case_ref, on);
   if (reassign->parsed()) return forecast::cli::ReassignCase(env, case_ref, to, on);
   if (import->parsed()) {
-    return forecast::cli::Import(env, dir, import_options, progress || isatty(STDERR_FILENO) == 1);
+    return forecast::cli::Import(env, dir, import_options, progress || isatty(STDERR_FILENO) == 1,
+                                 report_csv);
   }
   if (projection->parsed()) return forecast::cli::PrintProjection(env, query);
   if (export_projection->parsed()) return forecast::cli::ExportProjection(env, query, ef);

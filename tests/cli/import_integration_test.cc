@@ -180,8 +180,12 @@ TEST_F(ImportIntegrationTest, BadRowsImportNothingAndEveryBadRowIsNamed) {
   WriteFile(dir_ / "in" / "closures.csv", "case_ref,closed_on,outcome\nS-000001,2024-08-20,LOTTERY\n");
   const int64_t staff_before = Count(db_->conninfo(), "staff");
 
-  ASSERT_EQ(Import(env_, (dir_ / "in").string(), ImportOptions{}, false), 1) << err_.str();
+  ASSERT_EQ(Import(env_, (dir_ / "in").string(), ImportOptions{}, false, (dir_ / "report.csv").string()), 1)
+      << err_.str();
   const std::string report = out_.str();
+  const std::string report_csv = ReadFile(dir_ / "report.csv");
+  EXPECT_EQ(report_csv.substr(0, report_csv.find('\n')), "file,line,field,message");
+  EXPECT_NE(report_csv.find("\nexpectations.csv,4,risk,"), std::string::npos) << report_csv;
   for (const char* expected : {"cases.csv:3: case_type: ", "cases.csv:4: opened_on: ",
                                "cases.csv:5: caseworker: ", "cases.csv:6: the row has 4 field(s)",
                                "expectations.csv:3: expected_month: ", "expectations.csv:4: risk: ",
