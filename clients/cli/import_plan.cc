@@ -89,6 +89,14 @@ void ImportPlan::AddFile(const std::string& file, const std::string& text) {
     return;
   }
 
+  // Excel with Danish settings saves "CSV" with semicolons; say so rather than "missing columns".
+  if (header.fields.size() == 1 && header.fields[0].find(';') != std::string::npos) {
+    issues_.push_back({file, header.line, "",
+                       "header row: the file is separated by semicolons; save it as \"CSV UTF-8 "
+                       "(comma-separated)\" or replace the separators with commas"});
+    return;
+  }
+
   // Column positions by name; every required column must be there exactly once.
   std::map<std::string, size_t> position;
   std::vector<std::string> names;

@@ -83,6 +83,14 @@ TEST(ImportPlan, HeaderProblems) {
   EXPECT_EQ(plan.row_count(), 0);
 }
 
+TEST(ImportPlan, SemicolonSeparatedFilesAreRecognised) {
+  ImportPlan plan = ImportPlan::FromTexts(
+      {{"cases.csv", "case_ref;case_type;opened_on;team;caseworker\nS-1;SDP;2025-01-02;T01;CW0101\n"}});
+  ASSERT_EQ(plan.issues().size(), 1u);
+  EXPECT_NE(plan.issues()[0].message.find("separated by semicolons"), std::string::npos);
+  EXPECT_EQ(plan.row_count(), 0);
+}
+
 TEST(ImportChunker, CasesFirstFlagsOnFirstChunkOnly) {
   ImportPlan plan = ImportPlan::FromTexts(
       {{"cases.csv", kCases},
