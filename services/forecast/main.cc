@@ -1,6 +1,7 @@
-// forecast-service --db CONNINFO --port N [--host 127.0.0.1] [--warm]
-// Serves forecast.v1.ForecastService with health checking and reflection. --warm loads every job
-// centre and computes each team's dashboard before answering the first call.
+// forecast-service --db CONNINFO --port N [--host 127.0.0.1] [--no-warm]
+// Serves forecast.v1.ForecastService with health checking and reflection. Once listening, a
+// background thread loads every job centre and builds each team's dashboard (with its backtest),
+// so that the first callers find them ready; --no-warm leaves that to the first calls.
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -19,7 +20,7 @@
 namespace {
 
 int Usage() {
-  std::fprintf(stderr, "usage: forecast-service --db CONNINFO --port N [--host HOST] [--warm]\n");
+  std::fprintf(stderr, "usage: forecast-service --db CONNINFO --port N [--host HOST] [--no-warm]\n");
   return 2;
 }
 
@@ -47,7 +48,7 @@ int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   std::string db, host = "127.0.0.1";
   int port = -1;
-  bool warm = false;
+  bool warm = true;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--db" && i + 1 < argc) {
@@ -56,8 +57,8 @@ int main(int argc, char** argv) {
       port = std::atoi(argv[++i]);
     } else if (arg == "--host" && i + 1 < argc) {
       host = argv[++i];
-    } else if (arg == "--warm") {
-      warm = true;
+    } else if (arg == "--no-warm") {
+      warm = false;
     } else {
       return Usage();
     }
@@ -73,7 +74,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "forecast-service: %s\n", std::string(started.message()).c_str());
     return 1;
   }
-  if (warm) WarmUp(engine, store);
   forecast::PgStaffDirectory staff(pool);
   forecast::fsvc::CachedStaffDirectory directory(staff, clock);
   forecast::fsvc::ForecastServiceImpl service(engine, directory, store);
@@ -83,8 +83,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::printf("forecast-service listening on %s:%d\n", host.c_str(), server->port);
+  std::thread warmer;
+  if (warm) warmer = std::thread([&] { WarmUp(engine, store); });
   const int signal_number = forecast::WaitForShutdownSignal();
   std::printf("forecast-service stopping on signal %d\n", signal_number);
   forecast::ShutdownGracefully(*server->server);
+  if (warmer.joinable()) warmer.join();
   return 0;
 }
