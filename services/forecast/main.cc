@@ -35,6 +35,7 @@ void WarmUp(forecast::fsvc::ForecastEngine& engine, forecast::fsvc::HistoryStore
                    static_cast<long long>(id), std::string(view.status().message()).c_str());
       continue;
     }
+    (void)engine.Accuracy(**view, {forecast::fsvc::ScopeFilter::Kind::kJobCentre, 0}, 0);
     for (const auto& unit : (*view)->history().units) {
       if (unit.is_team) (void)engine.TeamDashboard(*view, unit.id);
     }
