@@ -1,20 +1,12 @@
 // forecastctl generate-demo: the synthetic job centre of forecasting/synthetic.h as CSV files.
 #include <cstdio>
 
+#include "clients/cli/command_support.h"
 #include "clients/cli/commands.h"
 #include "clients/cli/synthetic_csv.h"
 #include "forecasting/synthetic.h"
 
 namespace forecast::cli {
-namespace {
-
-int Fail(const CommandEnv& env, const absl::Status& status) {
-  *env.err << "forecastctl: " << absl::StatusCodeToString(status.code()) << ": "
-           << status.message() << "\n";
-  return 1;
-}
-
-}  // namespace
 
 int GenerateDemo(const CommandEnv& env, const std::string& dir, uint64_t seed,
                  const std::string& size, const std::string& today) {

@@ -1,78 +1,21 @@
-#include "clients/cli/commands.h"
-
-#include <unistd.h>
-
+// forecastctl's case commands: login, list, show, and the writes on one case (each carrying the
+// version it was based on).
 #include <algorithm>
 #include <atomic>
-#include <cstdio>
 #include <fstream>
-#include <random>
 #include <sstream>
 #include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
-#include "clients/cli/case_export.h"
+#include "clients/cli/command_support.h"
+#include "clients/cli/commands.h"
 #include "clients/cli/csv.h"
-#include "clients/cli/import_runner.h"
-#include "clients/cli/progress_bar.h"
 #include "clients/cli/report_format.h"
-#include "forecast/v1/case_service.grpc.pb.h"
-#include "forecast/v1/forecast_service.grpc.pb.h"
+#include "clients/cli/session.h"
 
 namespace forecast::cli {
 namespace {
-
-constexpr absl::Duration kCallTimeout = absl::Seconds(30);
-// Concurrent calls of a bulk command (distinct cases, so they do not contend).
-constexpr int kParallelWrites = 8;
-
-// Prints a failed call and returns exit code 1.
-int Fail(const CommandEnv& env, const absl::Status& status) {
-  *env.err << "forecastctl: " << absl::StatusCodeToString(status.code()) << ": "
-           << status.message() << "\n";
-  if (status.code() == absl::StatusCode::kAborted) {
-    *env.err << "(the case changed since it was read; look at it again and repeat the change)\n";
-  } else if (status.code() == absl::StatusCode::kUnavailable) {
-    *env.err << "(is the service running at the address given at login?)\n";
-  }
-  return 1;
-}
-
-int Fail(const CommandEnv& env, const grpc::Status& status) { return Fail(env, FromGrpc(status)); }
-
-std::unique_ptr<v1::CaseService::Stub> CaseStub(const CommandEnv& env) {
-  return v1::CaseService::NewStub(OpenChannel(env.identity.server));
-}
-
-std::unique_ptr<v1::ForecastService::Stub> ForecastStub(const CommandEnv& env) {
-  return v1::ForecastService::NewStub(OpenChannel(
-      env.identity.forecast.empty() ? env.identity.server : env.identity.forecast));
-}
-
-// One key per change the user asked for, so that a retried request applies once. Letters only:
-// the services refuse any text with a run of digits that could be a CPR number.
-std::string NewIdempotencyKey() {
-  thread_local std::mt19937_64 random(std::random_device{}());
-  std::string key = "cli-";
-  for (int i = 0; i < 26; ++i) key.push_back(static_cast<char>('a' + random() % 26));
-  return key;
-}
-
-// Reads the case's current version; writes carry it as base_version.
-absl::StatusOr<v1::Case> ReadCase(const CommandEnv& env, v1::CaseService::Stub& stub,
-                                  const std::string& case_ref) {
-  grpc::ClientContext context;
-  PrepareContext(&context, env.identity, kCallTimeout);
-  v1::GetCaseRequest request;
-  request.set_case_ref(case_ref);
-  v1::Case found;
-  grpc::Status status = stub.GetCase(&context, request, &found);
-  if (!status.ok()) return FromGrpc(status);
-  return found;
-}
 
 std::string StatusName(v1::CaseStatus status) {
   return status == v1::OPEN ? "open" : status == v1::CLOSED ? "closed" : "";
@@ -89,31 +32,6 @@ void PrintCaseLine(const CommandEnv& env, const v1::Case& c) {
   *env.out << c.case_ref() << " (version " << c.version() << "): " << c.case_type() << ", "
            << StatusName(c.status()) << ", caseworker " << c.caseworker() << " (team " << c.team()
            << "); expectation: " << ExpectationText(c) << "\n";
-}
-
-// Prints a table with left-aligned columns separated by two spaces.
-void PrintTable(std::ostream& out, const std::vector<std::vector<std::string>>& rows) {
-  if (rows.empty()) return;
-  std::vector<size_t> width(rows[0].size(), 0);
-  for (const auto& row : rows) {
-    for (size_t c = 0; c < row.size() && c < width.size(); ++c) width[c] = std::max(width[c], row[c].size());
-  }
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t c = 0; c < row.size(); ++c) {
-      absl::StrAppend(&line, row[c]);
-      if (c + 1 < row.size()) absl::StrAppend(&line, std::string(width[c] - row[c].size() + 2, ' '));
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out << line << "\n";
-  }
-}
-
-int PrintJson(const CommandEnv& env, const google::protobuf::Message& message) {
-  absl::StatusOr<std::string> json = ToJson(message);
-  if (!json.ok()) return Fail(env, json.status());
-  *env.out << *json << "\n";
-  return 0;
 }
 
 // Runs one write on a case: reads the version, lets `call` send the request with it.
@@ -429,186 +347,6 @@ int ReassignCase(const CommandEnv& env, const std::string& case_ref, const std::
     request.set_idempotency_key(key);
     return stub.ReassignCase(&context, request, updated);
   });
-}
-
-int Import(const CommandEnv& env, const std::string& dir, const ImportOptions& options,
-           bool progress, const std::string& report_csv) {
-  absl::StatusOr<ImportPlan> plan = ImportPlan::FromDirectory(dir);
-  if (!plan.ok()) return Fail(env, plan.status());
-  for (const std::string& file : plan->absent_files()) {
-    *env.err << "note: " << file << " not present; no rows of that kind are imported\n";
-  }
-  auto stub = CaseStub(env);
-  ProgressBar bar(env.err, progress);
-  ImportRunner runner(stub.get(), env.identity, [&](int64_t sent, int64_t total) {
-    bar.Update(sent, total);
-    if (progress && sent == total) {
-      bar.Finish();
-      *env.err << "every row sent; the case service is checking"
-               << (options.dry_run ? "" : " and committing") << " them..." << std::endl;
-    }
-  });
-  absl::StatusOr<ImportResult> result = runner.Run(*plan, options);
-  bar.Finish();
-  if (!result.ok()) {
-    for (const ImportIssue& issue : plan->issues()) {
-      *env.out << issue.file << ":" << issue.line << ": "
-               << (issue.field.empty() ? "" : issue.field + ": ") << issue.message << "\n";
-    }
-    return Fail(env, result.status());
-  }
-  PrintImportReport(*result, options, *env.out);
-  if (!report_csv.empty()) {
-    std::ofstream out(report_csv, std::ios::binary | std::ios::trunc);
-    WriteImportIssuesCsv(result->issues, out);
-    out.flush();
-    if (!out) return Fail(env, absl::UnavailableError(absl::StrCat(report_csv, ": cannot be written")));
-  }
-  const bool done = result->ok() && (options.dry_run || result->report.committed());
-  return done ? 0 : 1;
-}
-
-namespace {
-
-absl::StatusOr<v1::Projection> FetchProjection(const CommandEnv& env, const ProjectionQuery& query) {
-  absl::StatusOr<v1::Scope> scope = ParseScope(query.scope);
-  if (!scope.ok()) return scope.status();
-  absl::StatusOr<v1::Model> model = ParseModel(query.model);
-  if (!model.ok()) return model.status();
-  if (query.months < 1 || query.months > 24) {
-    return absl::InvalidArgumentError("--months: must be between 1 and 24");
-  }
-  v1::ProjectRequest request;
-  *request.mutable_scope() = *scope;
-  request.set_model(*model);
-  request.set_horizon_months(query.months);
-  request.set_as_of(query.as_of);
-  auto stub = ForecastStub(env);
-  grpc::ClientContext context;
-  PrepareContext(&context, env.identity, kCallTimeout);
-  v1::Projection projection;
-  grpc::Status status = stub->Project(&context, request, &projection);
-  if (!status.ok()) return FromGrpc(status);
-  // The CSV's scope column must say what was asked even if the server leaves scope unset.
-  if (!projection.has_scope()) *projection.mutable_scope() = *scope;
-  return projection;
-}
-
-}  // namespace
-
-int PrintProjection(const CommandEnv& env, const ProjectionQuery& query) {
-  absl::StatusOr<v1::Projection> projection = FetchProjection(env, query);
-  if (!projection.ok()) return Fail(env, projection.status());
-  *env.out << FormatProjectionTable(*projection);
-  return 0;
-}
-
-int ExportProjection(const CommandEnv& env, const ProjectionQuery& query, Format format) {
-  absl::StatusOr<v1::Projection> projection = FetchProjection(env, query);
-  if (!projection.ok()) return Fail(env, projection.status());
-  if (format == Format::kJson) return PrintJson(env, *projection);
-  WriteProjectionCsv(*projection, *env.out);
-  return 0;
-}
-
-int ExportDashboard(const CommandEnv& env, const std::string& team, const std::string& as_of,
-                    Format format) {
-  auto stub = ForecastStub(env);
-  grpc::ClientContext context;
-  PrepareContext(&context, env.identity, kCallTimeout);
-  v1::TeamDashboardRequest request;
-  request.set_team(team);
-  request.set_as_of(as_of);
-  v1::TeamDashboard dashboard;
-  grpc::Status status = stub->GetTeamDashboard(&context, request, &dashboard);
-  if (!status.ok()) return Fail(env, status);
-  if (format == Format::kJson) return PrintJson(env, dashboard);
-  WriteTeamDashboardCsv(dashboard, *env.out);
-  return 0;
-}
-
-int ExportMilestones(const CommandEnv& env, const std::string& team, const std::string& caseworker,
-                     const std::string& from, const std::string& to, Format format) {
-  auto stub = ForecastStub(env);
-  grpc::ClientContext context;
-  PrepareContext(&context, env.identity, kCallTimeout);
-  v1::MilestonesRequest request;
-  request.set_team(team);
-  request.set_caseworker(caseworker);
-  request.set_from_month(from);
-  request.set_to_month(to);
-  v1::Milestones milestones;
-  grpc::Status status = stub->GetMilestones(&context, request, &milestones);
-  if (!status.ok()) return Fail(env, status);
-  if (format == Format::kJson) return PrintJson(env, milestones);
-  WriteMilestonesCsv(milestones, *env.out);
-  return 0;
-}
-
-}  // namespace forecast::cli
-
-namespace forecast::cli {
-
-int ExportCases(const CommandEnv& env, const std::string& dir) {
-  auto stub = CaseStub(env);
-  v1::Catalogue catalogue;
-  {
-    grpc::ClientContext context;
-    PrepareContext(&context, env.identity, kCallTimeout);
-    grpc::Status status = stub->GetCatalogue(&context, v1::GetCatalogueRequest(), &catalogue);
-    if (!status.ok()) return Fail(env, status);
-  }
-  std::vector<v1::CaseField> fields(catalogue.fields().begin(), catalogue.fields().end());
-  std::stable_sort(fields.begin(), fields.end(), [](const v1::CaseField& a, const v1::CaseField& b) {
-    return a.sort_order() < b.sort_order();
-  });
-  std::vector<std::string> codes;
-  for (const v1::CaseField& field : fields) codes.push_back(field.code());
-  CaseExportWriter writer(codes);
-
-  std::vector<std::string> refs;
-  v1::ListCasesRequest request;
-  request.set_page_size(1000);
-  do {
-    grpc::ClientContext context;
-    PrepareContext(&context, env.identity, kCallTimeout);
-    v1::ListCasesResponse page;
-    grpc::Status status = stub->ListCases(&context, request, &page);
-    if (!status.ok()) return Fail(env, status);
-    for (const v1::Case& c : page.cases()) refs.push_back(c.case_ref());
-    request.set_page_token(page.next_page_token());
-  } while (!request.page_token().empty());
-
-  // One history per case, fetched in parallel over one channel.
-  std::vector<v1::CaseHistory> histories(refs.size());
-  std::vector<grpc::Status> results(refs.size());
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t i = next++; i < refs.size(); i = next++) {
-      grpc::ClientContext context;
-      PrepareContext(&context, env.identity, kCallTimeout);
-      v1::GetCaseHistoryRequest history_request;
-      history_request.set_case_ref(refs[i]);
-      results[i] = stub->GetCaseHistory(&context, history_request, &histories[i]);
-    }
-  };
-  std::vector<std::thread> workers;
-  for (int w = 0; w < kParallelWrites; ++w) workers.emplace_back(work);
-  for (std::thread& worker : workers) worker.join();
-  for (size_t i = 0; i < refs.size(); ++i) {
-    if (!results[i].ok()) return Fail(env, results[i]);
-    writer.Add(histories[i]);
-  }
-  const size_t n = refs.size();
-  absl::Status written = writer.WriteDirectory(dir);
-  if (!written.ok()) return Fail(env, written);
-  *env.out << "exported " << n << " case(s) with their history to " << dir << "\n";
-  if (writer.reopened_cases() > 0) {
-    *env.err << "note: " << writer.reopened_cases()
-             << " case(s) were reopened at some time; the CSV format has no reopenings, so only "
-                "their last closure (if closed now) is written\n";
-  }
-  return 0;
 }
 
 }  // namespace forecast::cli

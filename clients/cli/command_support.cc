@@ -1,0 +1,81 @@
+#include "clients/cli/command_support.h"
+
+#include <algorithm>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "clients/cli/report_format.h"
+#include "clients/cli/session.h"
+
+namespace forecast::cli {
+
+int Fail(const CommandEnv& env, const absl::Status& status) {
+  *env.err << "forecastctl: " << absl::StatusCodeToString(status.code()) << ": "
+           << status.message() << "\n";
+  if (status.code() == absl::StatusCode::kAborted) {
+    *env.err << "(the case changed since it was read; look at it again and repeat the change)\n";
+  } else if (status.code() == absl::StatusCode::kUnavailable) {
+    *env.err << "(is the service running at the address given at login?)\n";
+  }
+  return 1;
+}
+
+int Fail(const CommandEnv& env, const grpc::Status& status) { return Fail(env, FromGrpc(status)); }
+
+std::unique_ptr<v1::CaseService::Stub> CaseStub(const CommandEnv& env) {
+  return v1::CaseService::NewStub(OpenChannel(env.identity.server));
+}
+
+std::unique_ptr<v1::ForecastService::Stub> ForecastStub(const CommandEnv& env) {
+  return v1::ForecastService::NewStub(OpenChannel(
+      env.identity.forecast.empty() ? env.identity.server : env.identity.forecast));
+}
+
+// One key per change the user asked for, so that a retried request applies once. Letters only:
+// the services refuse any text with a run of digits that could be a CPR number.
+std::string NewIdempotencyKey() {
+  thread_local std::mt19937_64 random(std::random_device{}());
+  std::string key = "cli-";
+  for (int i = 0; i < 26; ++i) key.push_back(static_cast<char>('a' + random() % 26));
+  return key;
+}
+
+// Reads the case's current version; writes carry it as base_version.
+absl::StatusOr<v1::Case> ReadCase(const CommandEnv& env, v1::CaseService::Stub& stub,
+                                  const std::string& case_ref) {
+  grpc::ClientContext context;
+  PrepareContext(&context, env.identity, kCallTimeout);
+  v1::GetCaseRequest request;
+  request.set_case_ref(case_ref);
+  v1::Case found;
+  grpc::Status status = stub.GetCase(&context, request, &found);
+  if (!status.ok()) return FromGrpc(status);
+  return found;
+}
+
+// Prints a table with left-aligned columns separated by two spaces.
+void PrintTable(std::ostream& out, const std::vector<std::vector<std::string>>& rows) {
+  if (rows.empty()) return;
+  std::vector<size_t> width(rows[0].size(), 0);
+  for (const auto& row : rows) {
+    for (size_t c = 0; c < row.size() && c < width.size(); ++c) width[c] = std::max(width[c], row[c].size());
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t c = 0; c < row.size(); ++c) {
+      absl::StrAppend(&line, row[c]);
+      if (c + 1 < row.size()) absl::StrAppend(&line, std::string(width[c] - row[c].size() + 2, ' '));
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out << line << "\n";
+  }
+}
+
+int PrintJson(const CommandEnv& env, const google::protobuf::Message& message) {
+  absl::StatusOr<std::string> json = ToJson(message);
+  if (!json.ok()) return Fail(env, json.status());
+  *env.out << *json << "\n";
+  return 0;
+}
+
+}  // namespace forecast::cli
