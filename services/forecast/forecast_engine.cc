@@ -29,6 +29,21 @@ bool BackDated(const CaseRecord& r, Day month_start, Day since) {
   return r.opened_on < month_start && r.known_on >= since;
 }
 
+bool SameCodes(const CentreHistory& a, const CentreHistory& b) {
+  if (a.catalogue.case_types != b.catalogue.case_types || a.catalogue.outcomes != b.catalogue.outcomes ||
+      a.catalogue.outcome_groups != b.catalogue.outcome_groups || a.catalogue.risks != b.catalogue.risks ||
+      a.catalogue.risk_probability != b.catalogue.risk_probability || a.fields.size() != b.fields.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < a.fields.size(); ++i) {
+    if (a.fields[i].code != b.fields[i].code || a.fields[i].type != b.fields[i].type ||
+        a.fields[i].choices != b.fields[i].choices) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 ForecastEngine::ForecastEngine(HistoryStore& store, const Clock& clock, EngineOptions options)
@@ -70,8 +85,7 @@ absl::Status ForecastEngine::BuildNowLocked(int64_t centre_id, Centre& centre,
   const bool refit = old_view == nullptr ||
                      (centre.refit_wanted && now - centre.fitted_at >= options_.refit_interval);
   // Same day and an update of a few cases: copy the other cases' states.
-  auto snapshot = old_view != nullptr && old_view->today() == today && !all_teams &&
-                          !changed_cases.empty()
+  auto snapshot = old_view != nullptr && old_view->today() == today && !all_teams
                       ? CentreSnapshot::Update(old_view->snapshot(), history, changed_cases)
                       : CentreSnapshot::Build(history, ViewDays{today, kEndOfTime});
   absl::StatusOr<std::shared_ptr<const CentreView>> view =
@@ -310,6 +324,11 @@ absl::Status ForecastEngine::ApplyPending(int64_t centre_id, Centre& centre) {
   std::vector<int64_t> ids(cases.begin(), cases.end());
   absl::StatusOr<std::shared_ptr<const CentreHistory>> history =
       reload ? store_.Load(centre_id) : store_.Refresh(*base, ids);
+  // Case records hold catalogue and field indices: a changed catalogue means reading them all.
+  if (history.ok() && !reload && !SameCodes(**history, *base)) {
+    reload = true;
+    history = store_.Load(centre_id);
+  }
   if (!history.ok()) {
     // Keep the changes for the next attempt.
     std::lock_guard<std::mutex> lock(mu_);
