@@ -219,6 +219,12 @@ TEST_F(ImportIntegrationTest, UnknownStaffAreCreatedOnlyWhenTheAdminAsks) {
   EXPECT_EQ(Count(db_->conninfo(), "cases"), 0);
   ImportOptions create;
   create.create_missing_staff = true;
+  // Only an admin may create staff: a caseworker is refused before anything is looked at.
+  env_.identity.staff = "CW0101";
+  ASSERT_EQ(Import(env_, (dir_ / "in").string(), create, false), 1);
+  EXPECT_NE(err_.str().find("PERMISSION_DENIED"), std::string::npos) << err_.str();
+  EXPECT_EQ(Count(db_->conninfo(), "cases"), 0);
+  env_.identity.staff = "ADM1";
   out_.str("");
   ASSERT_EQ(Import(env_, (dir_ / "in").string(), create, false), 0) << out_.str();
   EXPECT_NE(out_.str().find("created 1 staff member(s)"), std::string::npos) << out_.str();
