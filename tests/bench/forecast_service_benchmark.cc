@@ -228,8 +228,14 @@ int main(int argc, char** argv) {
     }
   }
   t0 = Clock::now();
-  for (int64_t team : team_ids) Check(engine.TeamDashboard(*now, team).status(), "warm dashboard");
+  size_t dashboard_bytes = 0;
+  for (int64_t team : team_ids) {
+    auto dashboard = engine.TeamDashboard(*now, team);
+    Check(dashboard.status(), "warm dashboard");
+    dashboard_bytes += (*dashboard)->ByteSizeLong();
+  }
   const double warm_ms = Ms(Clock::now() - t0);
+  std::printf("team dashboard message: %zu bytes on average\n", dashboard_bytes / std::max<size_t>(1, team_ids.size()));
   std::printf("centre: %zu cases known, %zu open, %zu teams; history read + snapshot + model fit %.0f ms; "
               "%zu team dashboards with backtests %.0f ms\n",
               (*now)->history().cases.size(), (*now)->inputs().portfolio.cases.size(), team_ids.size(),
