@@ -222,16 +222,18 @@ bool ImportChunker::Next(v1::ImportChunk* chunk) {
   const int64_t n_expectations = static_cast<int64_t>(plan_.expectations().size());
   const int64_t n_closures = static_cast<int64_t>(plan_.closures().size());
   int64_t room = options_.rows_per_chunk;
-  while (room > 0 && sent_ < total) {
+  // gRPC refuses messages over 4 MiB by default; wide rows (many own fields) fill a chunk sooner.
+  size_t bytes = 0;
+  while (room > 0 && sent_ < total && bytes < kMaxChunkBytes) {
     int64_t i = sent_;
     if (i < n_cases) {
-      *chunk->add_cases() = plan_.cases()[i];
+      bytes += (*chunk->add_cases() = plan_.cases()[i]).ByteSizeLong();
     } else if ((i -= n_cases) < n_expectations) {
-      *chunk->add_expectations() = plan_.expectations()[i];
+      bytes += (*chunk->add_expectations() = plan_.expectations()[i]).ByteSizeLong();
     } else if ((i -= n_expectations) < n_closures) {
-      *chunk->add_closures() = plan_.closures()[i];
+      bytes += (*chunk->add_closures() = plan_.closures()[i]).ByteSizeLong();
     } else {
-      *chunk->add_reassignments() = plan_.reassignments()[i - n_closures];
+      bytes += (*chunk->add_reassignments() = plan_.reassignments()[i - n_closures]).ByteSizeLong();
     }
     ++sent_;
     --room;

@@ -37,6 +37,9 @@ struct ImportIssue {
   std::string message;
 };
 
+// A chunk is closed once its rows reach this size, well below gRPC's 4 MiB message limit.
+inline constexpr size_t kMaxChunkBytes = 1 << 20;
+
 struct ImportOptions {
   bool dry_run = false;
   bool create_missing_staff = false;
@@ -82,7 +85,8 @@ class ImportPlan {
 };
 
 // Cuts a plan into the chunks ImportHistory streams: cases first, then expectations, closures
-// and reassignments, at most rows_per_chunk rows each; the flags ride on the first chunk. An
+// and reassignments, at most rows_per_chunk rows and about kMaxChunkBytes each (a row that starts
+// below the limit is still added); the flags ride on the first chunk. An
 // empty plan still yields one (empty) chunk. The plan must outlive the chunker. Not thread-safe.
 class ImportChunker {
  public:

@@ -118,6 +118,22 @@ TEST(ImportChunker, CasesFirstFlagsOnFirstChunkOnly) {
   EXPECT_FALSE(chunker.Next(&chunk));
 }
 
+TEST(ImportChunker, WideRowsCloseAChunkByItsSize) {
+  std::string text = "case_ref,case_type,opened_on,team,caseworker,note\n";
+  const std::string wide(100000, 'x');  // 100 kB per row: 11 rows pass 1 MiB
+  for (int i = 0; i < 30; ++i) text += "S-" + std::to_string(i) + ",SDP,2025-01-02,T01,CW0101," + wide + "\n";
+  ImportPlan plan = ImportPlan::FromTexts({{"cases.csv", text}});
+  ASSERT_TRUE(plan.issues().empty());
+  ImportChunker chunker(plan, ImportOptions{});
+  v1::ImportChunk chunk;
+  ASSERT_TRUE(chunker.Next(&chunk));
+  EXPECT_EQ(chunk.cases_size(), 11);
+  EXPECT_LT(chunk.ByteSizeLong(), 4u << 20);
+  int rows = chunk.cases_size();
+  while (chunker.Next(&chunk)) rows += chunk.cases_size();
+  EXPECT_EQ(rows, 30);
+}
+
 TEST(ImportChunker, EmptyPlanStillSendsOneChunk) {
   ImportPlan plan = ImportPlan::FromTexts({{"cases.csv", "case_ref,case_type,opened_on,team,caseworker\n"}});
   ImportChunker chunker(plan, ImportOptions{});
