@@ -212,6 +212,20 @@ absl::StatusOr<std::vector<v1::ModelAccuracy>> ForecastEngine::Accuracy(const Ce
 
 absl::StatusOr<std::shared_ptr<const v1::TeamDashboard>> ForecastEngine::TeamDashboard(
     const std::shared_ptr<const CentreView>& view, int64_t team_id) {
+  absl::StatusOr<Centre::Dashboard> entry = DashboardEntry(view, team_id);
+  if (!entry.ok()) return entry.status();
+  return entry->message;
+}
+
+absl::StatusOr<std::shared_ptr<const std::string>> ForecastEngine::SerializedTeamDashboard(
+    const std::shared_ptr<const CentreView>& view, int64_t team_id) {
+  absl::StatusOr<Centre::Dashboard> entry = DashboardEntry(view, team_id);
+  if (!entry.ok()) return entry.status();
+  return entry->wire;
+}
+
+absl::StatusOr<ForecastEngine::Centre::Dashboard> ForecastEngine::DashboardEntry(
+    const std::shared_ptr<const CentreView>& view, int64_t team_id) {
   Centre& centre = CentreFor(view->history().centre_id);
   int64_t revision = 0;
   bool is_now = false;
@@ -221,7 +235,6 @@ absl::StatusOr<std::shared_ptr<const v1::TeamDashboard>> ForecastEngine::TeamDas
     if (is_now) {
       auto it = centre.dashboards.find(team_id);
       if (it != centre.dashboards.end()) return it->second;
-      revision = centre.team_revision[team_id];
     }
   }
   // One build at a time per centre: concurrent callers after a change wait for the first and
@@ -234,6 +247,7 @@ absl::StatusOr<std::shared_ptr<const v1::TeamDashboard>> ForecastEngine::TeamDas
       auto it = centre.dashboards.find(team_id);
       if (it != centre.dashboards.end()) return it->second;
     }
+    revision = centre.team_revision[team_id];
   }
   absl::StatusOr<std::vector<v1::ModelAccuracy>> accuracy =
       Accuracy(*view, {ScopeFilter::Kind::kTeam, team_id}, 0);
@@ -242,13 +256,15 @@ absl::StatusOr<std::shared_ptr<const v1::TeamDashboard>> ForecastEngine::TeamDas
       BuildTeamDashboard(*view, team_id, *accuracy, FormatTimestamp(clock_.Now()));
   if (!built.ok()) return built.status();
   built->set_revision(revision);
-  auto shared = std::make_shared<const v1::TeamDashboard>(std::move(*built));
+  Centre::Dashboard entry;
+  entry.wire = std::make_shared<const std::string>(built->SerializeAsString());
+  entry.message = std::make_shared<const v1::TeamDashboard>(std::move(*built));
   if (is_now) {
     std::lock_guard<std::mutex> lock(mu_);
     // Store only if the view is still current: a newer view may have changed the team.
-    if (centre.now == view) centre.dashboards.emplace(team_id, shared);
+    if (centre.now == view) centre.dashboards.emplace(team_id, entry);
   }
-  return shared;
+  return entry;
 }
 
 void ForecastEngine::CaseChanged(int64_t centre_id, int64_t case_id) {

@@ -63,6 +63,10 @@ class ForecastEngine {
   // The team dashboard of a view, memoised per view. Thread-safe.
   absl::StatusOr<std::shared_ptr<const v1::TeamDashboard>> TeamDashboard(
       const std::shared_ptr<const CentreView>& view, int64_t team_id);
+  // The same, serialised (memoised with it), for answering without copying the message.
+  // Thread-safe.
+  absl::StatusOr<std::shared_ptr<const std::string>> SerializedTeamDashboard(
+      const std::shared_ptr<const CentreView>& view, int64_t team_id);
 
   // The backtested accuracy of every model for a scope as of a view's month, memoised (it only
   // depends on months before the view's month). `lookback` 0 means the default. Thread-safe.
@@ -106,13 +110,19 @@ class ForecastEngine {
     int64_t revision = 0;
     std::map<int64_t, int64_t> team_revision;
     // Memoised per "now" view / per past day.
-    std::map<int64_t, std::shared_ptr<const v1::TeamDashboard>> dashboards;  // for `now`
+    struct Dashboard {
+      std::shared_ptr<const v1::TeamDashboard> message;
+      std::shared_ptr<const std::string> wire;
+    };
+    std::map<int64_t, Dashboard> dashboards;  // for `now`
     std::deque<std::pair<Day, std::shared_ptr<const CentreView>>> as_of;
     std::map<std::tuple<int, int64_t, int32_t, int64_t, int>, std::vector<v1::ModelAccuracy>>
         accuracy;
   };
 
   Centre& CentreFor(int64_t centre_id);
+  absl::StatusOr<Centre::Dashboard> DashboardEntry(const std::shared_ptr<const CentreView>& view,
+                                                   int64_t team_id);
   // Loads or rebuilds the centre's now view; caller holds centre.build_mu.
   absl::Status BuildNowLocked(int64_t centre_id, Centre& centre,
                               std::shared_ptr<const CentreHistory> history,

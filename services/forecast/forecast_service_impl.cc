@@ -98,18 +98,33 @@ grpc::Status ForecastServiceImpl::GetCaseworkerDashboard(
   });
 }
 
-grpc::Status ForecastServiceImpl::GetTeamDashboard(grpc::ServerContext* context,
-                                                   const v1::TeamDashboardRequest* request,
-                                                   v1::TeamDashboard* response) {
-  return Run([&]() -> absl::Status {
-    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, directory_));
-    FS_ASSIGN_OR_RETURN(auto view, engine_.View(caller.job_centre_id, request->as_of(), "as_of"));
+grpc::ServerUnaryReactor* ForecastServiceImpl::GetTeamDashboard(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(Run([&]() -> absl::Status {
+    v1::TeamDashboardRequest req;
+    grpc::ByteBuffer copy(*request);  // shares the slices
+    if (!grpc::SerializationTraits<v1::TeamDashboardRequest>::Deserialize(&copy, &req).ok()) {
+      return absl::InvalidArgumentError("request: not a TeamDashboardRequest");
+    }
+    const auto& metadata = context->client_metadata();
+    auto header = [&](const char* key) -> absl::string_view {
+      auto it = metadata.find(key);
+      return it == metadata.end() ? absl::string_view()
+                                  : absl::string_view(it->second.data(), it->second.size());
+    };
+    FS_ASSIGN_OR_RETURN(const Caller caller,
+                        ResolveCaller(header(kJobCentreHeader), header(kStaffHeader), directory_));
+    FS_ASSIGN_OR_RETURN(auto view, engine_.View(caller.job_centre_id, req.as_of(), "as_of"));
     FS_ASSIGN_OR_RETURN(const ScopeFilter scope,
-                        ReadableTeam(view->history(), caller, request->team(), "team"));
-    FS_ASSIGN_OR_RETURN(auto dashboard, engine_.TeamDashboard(view, scope.id));
-    *response = *dashboard;
+                        ReadableTeam(view->history(), caller, req.team(), "team"));
+    FS_ASSIGN_OR_RETURN(auto wire, engine_.SerializedTeamDashboard(view, scope.id));
+    grpc::Slice slice(wire->data(), wire->size());
+    *response = grpc::ByteBuffer(&slice, 1);
     return absl::OkStatus();
-  });
+  }));
+  return reactor;
 }
 
 grpc::Status ForecastServiceImpl::WatchTeamDashboard(grpc::ServerContext* context,

@@ -18,7 +18,12 @@
 
 namespace forecast::fsvc {
 
-class ForecastServiceImpl final : public v1::ForecastService::Service {
+// GetTeamDashboard, the hot read, is served through the callback API with raw bytes: the
+// dashboard is cached serialised, so an answer costs no message copy or serialisation. The wire
+// format is the same as every other method's.
+class ForecastServiceImpl final
+    : public v1::ForecastService::WithRawCallbackMethod_GetTeamDashboard<
+          v1::ForecastService::Service> {
  public:
   // All dependencies must outlive the service. Thread-safe.
   ForecastServiceImpl(ForecastEngine& engine, StaffDirectory& directory, HistoryStore& store)
@@ -31,9 +36,9 @@ class ForecastServiceImpl final : public v1::ForecastService::Service {
   grpc::Status GetCaseworkerDashboard(grpc::ServerContext* context,
                                       const v1::CaseworkerDashboardRequest* request,
                                       v1::CaseworkerDashboard* response) override;
-  grpc::Status GetTeamDashboard(grpc::ServerContext* context,
-                                const v1::TeamDashboardRequest* request,
-                                v1::TeamDashboard* response) override;
+  grpc::ServerUnaryReactor* GetTeamDashboard(grpc::CallbackServerContext* context,
+                                             const grpc::ByteBuffer* request,
+                                             grpc::ByteBuffer* response) override;
   grpc::Status WatchTeamDashboard(grpc::ServerContext* context,
                                   const v1::TeamDashboardRequest* request,
                                   grpc::ServerWriter<v1::TeamDashboard>* writer) override;
