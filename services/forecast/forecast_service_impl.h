@@ -20,7 +20,9 @@ namespace forecast::fsvc {
 
 // GetTeamDashboard, the hot read, is served through the callback API with raw bytes: the
 // dashboard is cached serialised, so an answer costs no message copy or serialisation. The wire
-// format is the same as every other method's.
+// format is the same as every other method's. A cache miss builds the dashboard on gRPC's
+// callback thread: a few ms, longer for a team's first backtest of the month, which the
+// start-up warm-up (main.cc) does ahead of the first caller.
 class ForecastServiceImpl final
     : public v1::ForecastService::WithRawCallbackMethod_GetTeamDashboard<
           v1::ForecastService::Service> {
