@@ -24,10 +24,13 @@ mkdir -p "$logs"
 if [ "${DEMO_SKIP_SETUP:-0}" != 1 ]; then
   bash "$root/deploy/scripts/setup.sh" "$build"
 fi
-# Binaries by name wherever the build put them.
-declare -A exe
-for name in forecast-migrate forecast-admin case-service forecast-service gateway forecastctl; do
-  path=$(find "$build" -type f -name "$name" -perm -u+x 2>/dev/null | head -n 1)
+# The binaries where the build puts them (or, should the layout change, wherever they are).
+declare -A exe=([forecast-migrate]=services/common [forecast-admin]=services/case
+  [case-service]=services/case [forecast-service]=services/forecast [gateway]=services/gateway
+  [forecastctl]=clients/cli)
+for name in "${!exe[@]}"; do
+  path=$build/${exe[$name]}/$name
+  [ -x "$path" ] || path=$(find "$build" -type f -name "$name" -perm -u+x 2>/dev/null | head -n 1)
   if [ -z "$path" ]; then echo "!! $name was not built" >&2; exit 1; fi
   exe[$name]=$path
 done
