@@ -9,6 +9,7 @@
 #include <google/protobuf/util/message_differencer.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <pqxx/pqxx>
 
 #include "forecast/v1/forecast_service.grpc.pb.h"
 #include "services/case/case_keeper.h"
@@ -502,6 +503,41 @@ TEST_F(ServiceTest, BadInputIsRefusedWithTheFieldNamed) {
   a.set_lookback_months(6);
   ASSERT_TRUE(stub_->GetAccuracy(As("JC1", "mgr").get(), a, &accuracy).ok());
   EXPECT_EQ(accuracy.models_size(), 3);
+}
+
+// A catalogue change (here: what a LOW risk is worth) reaches the projection at once, without
+// waiting for the next change to a case (migration 0004 announces reference-data changes).
+TEST_F(ServiceTest, ACatalogueChangeShowsInTheProjectionWithoutACaseChange) {
+  v1::ProjectRequest p;
+  p.mutable_scope()->set_kind(v1::Scope::TEAM);
+  p.mutable_scope()->set_code("TA");
+  p.set_model(v1::AS_PLANNED);
+  p.set_horizon_months(6);
+  auto expected_total = [&](double* out) {
+    v1::Projection projection;
+    grpc::Status s = stub_->Project(As("JC1", "mgr").get(), p, &projection);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    double total = 0;
+    for (const auto& m : projection.closures()) {
+      if (m.outcome() == "ALL") total += m.closures().expected();
+    }
+    *out = total;
+  };
+  double before = 0;
+  expected_total(&before);
+  {
+    pqxx::connection conn(db_->conninfo());
+    pqxx::work tx(conn);
+    tx.exec0("UPDATE catalogue_entry SET probability = 0.05 WHERE kind = 'RISK' AND code = 'LOW'");
+    tx.commit();
+  }
+  double after = before;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (after == before && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    expected_total(&after);
+  }
+  EXPECT_NE(after, before) << "the projection did not see the catalogue change within 2 s";
 }
 
 }  // namespace
