@@ -1,7 +1,6 @@
 #include "clients/cli/synthetic_csv.h"
 
 #include <fstream>
-#include <map>
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
@@ -12,7 +11,6 @@
 namespace forecast::cli {
 namespace {
 
-constexpr int kMaxMonthsAhead = 60;
 
 std::string Day(const forecasting::Date& d) {
   return absl::StrFormat("%04d-%02d-%02d", d.year, d.month, d.day);
@@ -52,13 +50,8 @@ absl::Status WriteSyntheticCentre(const forecasting::SyntheticJobCentre& centre,
   if (!status.ok()) return status;
   status = write(kExpectationsFile, RequiredColumns(kExpectationsFile), [&](std::ostream& out) {
     for (const auto& e : centre.expectations) {
-      // The case service takes expected months at most 60 months after the recording; the
-      // generator's rare longer tails (a few in 60,000) are capped there.
-      int months = e.expected_year * 12 + e.expected_month - 1;
-      const int latest = e.recorded_on.year * 12 + e.recorded_on.month - 1 + kMaxMonthsAhead;
-      if (months > latest) months = latest;
       WriteCsvRow(out, {e.case_ref, Day(e.recorded_on), e.recorded_by, e.expected_outcome,
-                        absl::StrFormat("%04d-%02d", months / 12, months % 12 + 1), e.risk});
+                        absl::StrFormat("%04d-%02d", e.expected_year, e.expected_month), e.risk});
     }
   });
   if (!status.ok()) return status;
@@ -84,17 +77,10 @@ absl::Status WriteSyntheticCentre(const forecasting::SyntheticJobCentre& centre,
     WriteCsvRow(out, {"ADM1", "Administrator", "ADMIN", ""});
   });
   if (!status.ok()) return status;
-  // An action cannot fall due before its case opened; the generator's overdue steps of the
-  // newest cases are moved to the opening day.
-  std::map<std::string, std::string> opened;
-  for (const auto& c : centre.cases) opened[c.case_ref] = Day(c.opened_on);
   return write("actions.csv", {"case_ref", "description", "owner", "due_on"}, [&](std::ostream& out) {
     for (const auto& a : centre.actions) {
       if (a.done) continue;
-      std::string due = Day(a.due_on);
-      auto it = opened.find(a.case_ref);
-      if (it != opened.end() && due < it->second) due = it->second;
-      WriteCsvRow(out, {a.case_ref, a.description, a.owner, due});
+      WriteCsvRow(out, {a.case_ref, a.description, a.owner, Day(a.due_on)});
     }
   });
 }

@@ -223,7 +223,8 @@ absl::StatusOr<SyntheticJobCentre> GenerateJobCentre(const SyntheticSpec& spec) 
       const double sd = kBeliefSd[c.uncertainty] * std::min(1.0, 0.3 + remaining / 6.0);
       const double belief = c.true_close - w.optimism + c.persistent_noise * std::min(1.0, remaining / 4.0) +
                             0.7 * sd * rng.Normal();
-      expected = std::max<int32_t>(t, static_cast<int32_t>(std::lround(belief)));
+      // A case system takes expected months at most 60 months after the recording.
+      expected = std::clamp<int32_t>(static_cast<int32_t>(std::lround(belief)), t, t + 60);
       if (rng.Bernoulli(0.2)) risk = std::clamp(risk + (rng.Bernoulli(0.5) ? 1 : -1), 0, 2);
       if (remaining <= 1 && c.believed_outcome != c.outcome && rng.Bernoulli(0.5)) {
         c.believed_outcome = c.outcome;
@@ -356,7 +357,9 @@ absl::StatusOr<SyntheticJobCentre> GenerateJobCentre(const SyntheticSpec& spec) 
     a.case_ref = centre.cases[c.index].case_ref;
     a.description = kActions[rng.Int(0, 7)];
     a.owner = centre.caseworkers[c.caseworker].code;
-    a.due_on = CivilFromDays(today_days + rng.Int(-40, 60));
+    const Date& opened = centre.cases[c.index].opened_on;  // never due before the case opened
+    a.due_on = CivilFromDays(std::max(today_days + rng.Int(-40, 60),
+                                      DaysFromCivil(opened.year, opened.month, opened.day)));
     centre.actions.push_back(a);
   }
 

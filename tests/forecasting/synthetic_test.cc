@@ -4,6 +4,7 @@
 #include <map>
 #include <regex>
 #include <set>
+#include <tuple>
 
 #include "gtest/gtest.h"
 
@@ -147,6 +148,27 @@ TEST(SyntheticTest, CompilesToValidModelInputs) {
   }
   EXPECT_EQ(compiled->history.inflow.num_months(),
             as_of - compiled->history.inflow.first_month);
+}
+
+// What a case system would accept: expected months at most 60 months after their recording, and
+// no action due before its case opened (the case service refuses both).
+TEST(SyntheticTest, EveryRowIsOneACaseSystemAccepts) {
+  for (const SyntheticSpec& spec : {DemoSpec(), LargeSpec()}) {
+    auto centre = GenerateJobCentre(spec);
+    ASSERT_TRUE(centre.ok());
+    std::map<std::string, Date> opened;
+    for (const auto& c : centre->cases) opened[c.case_ref] = c.opened_on;
+    for (const auto& e : centre->expectations) {
+      ASSERT_LE(MakeMonth(e.expected_year, e.expected_month), MonthOf(e.recorded_on) + 60)
+          << e.case_ref;
+    }
+    for (const auto& a : centre->actions) {
+      const Date& o = opened.at(a.case_ref);
+      ASSERT_GE(std::make_tuple(a.due_on.year, a.due_on.month, a.due_on.day),
+                std::make_tuple(o.year, o.month, o.day))
+          << a.case_ref;
+    }
+  }
 }
 
 TEST(SyntheticTest, RejectsBadSpecs) {
