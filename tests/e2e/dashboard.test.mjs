@@ -158,7 +158,9 @@ test('a bad value shows the service message next to the field and changes nothin
     await editor.locator('input[name="expected_month"][aria-invalid="true"]').waitFor();
     const errorId = (await monthInput.getAttribute('aria-describedby')).split(' ').pop();
     const message = await worker.page.locator(`#${errorId}`).textContent();
-    assert.match(message, /60 months ahead/, `message next to the field: ${message}`);
+    // The service's English problem, worded in Danish in the Danish interface.
+    assert.match(message, /mere end 60 måneder frem/, `message next to the field: ${message}`);
+    assert.equal(await worker.page.locator(`#${errorId}`).getAttribute('lang'), 'da');
     await shot(worker.page, '03-caseworker-validation-message');
 
     const afterwards = await getCase(worker.page, 'E-004');
@@ -274,6 +276,10 @@ test('every main view renders (screenshots), in Danish and English', async () =>
     // The dialogue: notes recorded, then an expectation agreed in it for a case on the agenda.
     await leader.page.goto(`${stack.url}/team/T1/dialogue?caseworker=cw1`);
     await leader.page.getByTestId('agenda-E-010').waitFor();
+    // Why the case is on the agenda, in Danish: E-010 has no expectation yet.
+    const why = leader.page.getByTestId('agenda-E-010').locator('small.muted');
+    assert.match((await why.textContent()) ?? '', /ingen forventning registreret; åben siden/);
+    assert.equal(await why.getAttribute('lang'), 'da');
     await leader.page.getByLabel('Status', { exact: true }).fill('Sagsstammen er i bevægelse.');
     await leader.page.getByLabel('Justering (hvem gør hvad, hvornår)').fill('Anna afklarer E-010 inden næste måned.');
     await leader.page.getByRole('button', { name: 'Gem dialogen' }).click();

@@ -4,6 +4,7 @@ import { ApiError, type StreamState } from './api';
 import { h, type Child } from './dom';
 import { time, num } from './format';
 import { t, tCode, type MessageKey } from './i18n';
+import { localizeDetail } from './localize';
 import type { Explanation } from './types';
 
 /** An in-app link; the router handles the click without reloading the page. */
@@ -116,4 +117,10 @@ export function th(text: Child, attrs: Record<string, string> = {}): HTMLTableCe
 
 export function reasonBadges(reasons: string[]): HTMLElement[] {
   return reasons.map((r) => h('span', { class: `badge reason reason-${r.toLowerCase()}` }, tCode('reason', r)));
+}
+
+/** An agenda item's detail as a small note, in Danish when its wording is known. */
+export function detailNote(detail: string): HTMLElement {
+  const note = localizeDetail(detail);
+  return h('small', { class: 'muted', lang: note.lang }, ` ${note.text}`);
 }

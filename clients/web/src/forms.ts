@@ -7,6 +7,7 @@ import { active, ctx } from './context';
 import { h, uid } from './dom';
 import { date as fmtDate, today } from './format';
 import { label, t } from './i18n';
+import { localizeProblem } from './localize';
 import type { Action, Case } from './types';
 
 type Control = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
@@ -57,8 +58,9 @@ export class FormErrors {
     this.clear();
     if (error instanceof ApiError && error.code === 'INVALID_ARGUMENT' && error.field && this.fields[error.field]) {
       const f = this.fields[error.field];
-      f.error.textContent = error.problem;
-      f.error.lang = 'en'; // the service words its validation messages in English
+      const problem = localizeProblem(error.problem);
+      f.error.textContent = problem.text;
+      f.error.lang = problem.lang;
       f.control.setAttribute('aria-invalid', 'true');
       f.control.focus();
       return;

@@ -2,7 +2,7 @@
 // attention, and the expected closures of the next three months. For team leaders and managers
 // it is also the middle step of the drill-down team > caseworker > case.
 import { call } from '../api';
-import { breadcrumbs, errorBox, explanation, link, reasonBadges, statCard, th } from '../components';
+import { breadcrumbs, detailNote, errorBox, explanation, link, reasonBadges, statCard, th } from '../components';
 import { caseTypeLabel, ctx, fieldLabel, outcomeLabel, staffName, teamName } from '../context';
 import { chartFigure, colour } from '../charts';
 import { h, replace } from '../dom';
@@ -122,7 +122,7 @@ export async function caseworkerDashboardView(code: string): Promise<View> {
                     h('td', null, caseTypeLabel(a.case_type)),
                     h('td', null, outcomeLabel(a.expected_outcome)),
                     h('td', null, a.expected_month ? month(a.expected_month) : '–'),
-                    h('td', null, reasonBadges(a.reasons.length ? a.reasons : [a.reason]), a.detail ? h('small', { class: 'muted', lang: 'en' }, ` ${a.detail}`) : null),
+                    h('td', null, reasonBadges(a.reasons.length ? a.reasons : [a.reason]), a.detail ? detailNote(a.detail) : null),
                   ),
                 ),
               ),

@@ -3,7 +3,7 @@
 // the cases as "agreed in dialogue", and notes in the frame status / knowledge / learning /
 // adjustment. Earlier dialogues are listed below with their notes.
 import { call, idempotencyKey } from '../api';
-import { breadcrumbs, errorBox, link, reasonBadges, th } from '../components';
+import { breadcrumbs, detailNote, errorBox, link, reasonBadges, th } from '../components';
 import { caseTypeLabel, ctx, outcomeLabel, riskLabel, staffName, teamMembers, teamName } from '../context';
 import { append, h, uid } from '../dom';
 import { caseEditor, field, FormErrors, select } from '../forms';
@@ -72,7 +72,7 @@ export async function dialogueView(team: string, query: URLSearchParams): Promis
             h('td', null, link(`/case/${encodeURIComponent(item.case_ref)}`, item.case_ref)),
             h('td', null, caseTypeLabel(item.case_type)),
             h('td', null, item.expected_outcome ? `${outcomeLabel(item.expected_outcome)}, ${month(item.expected_month)}, ${riskLabel(item.risk)}` : t('case.no_expectation')),
-            h('td', null, reasonBadges(item.reasons.length ? item.reasons : [item.reason]), item.detail ? h('small', { class: 'muted', lang: 'en' }, ` ${item.detail}`) : null),
+            h('td', null, reasonBadges(item.reasons.length ? item.reasons : [item.reason]), item.detail ? detailNote(item.detail) : null),
             h(
               'td',
               null,
