@@ -176,27 +176,19 @@ function expectationForm(
     h('div', { class: 'form-actions' }, submit),
   );
   if (notice) errors.success(notice);
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    submit.disabled = true;
-    try {
-      const updated = await call<Case>('CaseService', 'RecordExpectation', {
-        case_ref: c.case_ref,
-        base_version: c.version,
-        expected_outcome: fields.expected_outcome.control.value,
-        expected_month: fields.expected_month.control.value,
-        risk: fields.risk.control.value,
-        note: fields.note.control.value,
-        agreed_in_dialogue: agreed.checked,
-        dialogue_id: agreed.checked ? (options.dialogueId?.() ?? '0') : '0',
-        idempotency_key: idempotencyKey(),
-      });
-      applied(updated, 'expectation', t('expectation.saved'));
-    } catch (error) {
-      errors.show(error, reload);
-    } finally {
-      submit.disabled = false;
-    }
+  onCaseWrite(form, submit, errors, reload, async () => {
+    const updated = await call<Case>('CaseService', 'RecordExpectation', {
+      case_ref: c.case_ref,
+      base_version: c.version,
+      expected_outcome: fields.expected_outcome.control.value,
+      expected_month: fields.expected_month.control.value,
+      risk: fields.risk.control.value,
+      note: fields.note.control.value,
+      agreed_in_dialogue: agreed.checked,
+      dialogue_id: agreed.checked ? (options.dialogueId?.() ?? '0') : '0',
+      idempotency_key: idempotencyKey(),
+    });
+    applied(updated, 'expectation', t('expectation.saved'));
   });
   return form;
 }
@@ -254,25 +246,17 @@ function followUpForm(
   );
   form.setAttribute('aria-label', t('action.follow_up', { description: a.description }));
   if (notice) errors.success(notice);
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    submit.disabled = true;
-    try {
-      const updated = await call<Case>('CaseService', 'FollowUpAction', {
-        case_ref: c.case_ref,
-        base_version: c.version,
-        action_id: a.id,
-        result: fields.result.control.value || 'FOLLOW_UP_RESULT_UNSPECIFIED',
-        postponed_to: fields.postponed_to.control.value,
-        note: fields.note.control.value,
-        idempotency_key: idempotencyKey(),
-      });
-      applied(updated, 'action', t('action.followed_up'));
-    } catch (error) {
-      errors.show(error, reload);
-    } finally {
-      submit.disabled = false;
-    }
+  onCaseWrite(form, submit, errors, reload, async () => {
+    const updated = await call<Case>('CaseService', 'FollowUpAction', {
+      case_ref: c.case_ref,
+      base_version: c.version,
+      action_id: a.id,
+      result: fields.result.control.value || 'FOLLOW_UP_RESULT_UNSPECIFIED',
+      postponed_to: fields.postponed_to.control.value,
+      note: fields.note.control.value,
+      idempotency_key: idempotencyKey(),
+    });
+    applied(updated, 'action', t('action.followed_up'));
   });
   return form;
 }
@@ -299,24 +283,38 @@ function newActionForm(
     h('div', { class: 'form-actions' }, submit),
   );
   if (notice) errors.success(notice);
+  onCaseWrite(form, submit, errors, reload, async () => {
+    const updated = await call<Case>('CaseService', 'AddAction', {
+      case_ref: c.case_ref,
+      base_version: c.version,
+      description: fields.description.control.value,
+      due_on: fields.due_on.control.value,
+      agreed_in_dialogue: !!options.agreedInDialogue,
+      idempotency_key: idempotencyKey(),
+    });
+    applied(updated, 'action', t('action.added'));
+  });
+  return form;
+}
+
+/** Submits a case write from `form`: the button is disabled meanwhile, and a refusal is shown by
+ *  `errors` (next to its field, or as a conflict offering `reload`). */
+function onCaseWrite(
+  form: HTMLFormElement,
+  submit: HTMLButtonElement,
+  errors: FormErrors,
+  reload: () => void,
+  write: () => Promise<void>,
+): void {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     submit.disabled = true;
     try {
-      const updated = await call<Case>('CaseService', 'AddAction', {
-        case_ref: c.case_ref,
-        base_version: c.version,
-        description: fields.description.control.value,
-        due_on: fields.due_on.control.value,
-        agreed_in_dialogue: !!options.agreedInDialogue,
-        idempotency_key: idempotencyKey(),
-      });
-      applied(updated, 'action', t('action.added'));
+      await write();
     } catch (error) {
       errors.show(error, reload);
     } finally {
       submit.disabled = false;
     }
   });
-  return form;
 }
