@@ -31,7 +31,10 @@ class CaseStoreTest : public ::testing::Test {
 class Listener : public pqxx::notification_receiver {
  public:
   explicit Listener(pqxx::connection_base& conn) : pqxx::notification_receiver(conn, "case_changed") {}
-  void operator()(const std::string& payload, int) override { payloads.push_back(payload); }
+  // Case changes only: catalogue, staff and team changes announce themselves too (0004).
+  void operator()(const std::string& payload, int) override {
+    if (payload.find("\"case_id\"") != std::string::npos) payloads.push_back(payload);
+  }
   std::vector<std::string> payloads;
 };
 
