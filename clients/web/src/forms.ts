@@ -18,6 +18,9 @@ interface Field {
   error: HTMLElement;
 }
 
+/** Called after a write the service accepted: the updated case, which form, and what to say. */
+type Applied = (updated: Case, where: string, message: string) => void;
+
 /** A labelled control with a place for its error message (label for=, aria-describedby). */
 export function field(labelText: string, control: Control, hint?: string): Field {
   const id = control.id || uid('f');
@@ -110,7 +113,7 @@ export function caseEditor(initial: Case, options: EditorOptions = {}): HTMLElem
       container.prepend(h('div', { class: 'alert alert-error', role: 'alert' }, errorText(error)));
     }
   };
-  const applied = (updated: Case, where: string, message: string) => {
+  const applied: Applied = (updated, where, message) => {
     current = updated;
     notice = { where, message };
     options.onChange?.(updated);
@@ -139,7 +142,7 @@ export function caseEditor(initial: Case, options: EditorOptions = {}): HTMLElem
 function expectationForm(
   c: Case,
   options: EditorOptions,
-  applied: (updated: Case, where: string, message: string) => void,
+  applied: Applied,
   reload: () => void,
   notice?: string,
 ): HTMLElement {
@@ -196,7 +199,7 @@ function expectationForm(
 function actionsSection(
   c: Case,
   options: EditorOptions,
-  applied: (updated: Case, where: string, message: string) => void,
+  applied: Applied,
   reload: () => void,
   notice?: { where: string; message: string },
 ): HTMLElement {
@@ -213,7 +216,7 @@ function actionsSection(
 function followUpForm(
   c: Case,
   a: Action,
-  applied: (updated: Case, where: string, message: string) => void,
+  applied: Applied,
   reload: () => void,
   notice?: string,
 ): HTMLElement {
@@ -264,7 +267,7 @@ function followUpForm(
 function newActionForm(
   c: Case,
   options: EditorOptions,
-  applied: (updated: Case, where: string, message: string) => void,
+  applied: Applied,
   reload: () => void,
   notice?: string,
 ): HTMLElement {
