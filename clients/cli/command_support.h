@@ -34,7 +34,7 @@ int Fail(const CommandEnv& env, const grpc::Status& status);
 std::unique_ptr<v1::CaseService::Stub> CaseStub(const CommandEnv& env);
 std::unique_ptr<v1::ForecastService::Stub> ForecastStub(const CommandEnv& env);
 
-// A new random idempotency key of letters only. Thread-safe.
+// A new random idempotency key (a token of lower-case letters and digits). Thread-safe.
 std::string NewIdempotencyKey();
 
 // The case as it is now (writes carry its version). The call's status on failure. Thread-safe.

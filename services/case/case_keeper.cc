@@ -20,8 +20,7 @@ absl::Status Invalid(absl::string_view field, absl::string_view problem) {
 }
 
 absl::Status CheckIdempotencyKey(const std::string& key) {
-  if (key.empty()) return absl::OkStatus();
-  return CheckText(key, "idempotency_key", 1, kMaxKeyChars);
+  return CheckToken(key, "idempotency_key", kMaxKeyChars);
 }
 
 v1::Role ToProtoRole(Role role) {

@@ -112,4 +112,17 @@ absl::Status CheckCode(absl::string_view code, absl::string_view field) {
   return absl::OkStatus();
 }
 
+absl::Status CheckToken(absl::string_view token, absl::string_view field, size_t max_chars) {
+  bool ok = token.size() <= max_chars;
+  for (char c : token) {
+    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == ':' ||
+                c == '-');
+  }
+  if (!ok) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": is not a token (at most ", max_chars, " of letters, digits, _ . : -)"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace forecast

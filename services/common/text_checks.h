@@ -31,6 +31,11 @@ absl::Status CheckCaseRef(absl::string_view ref, absl::string_view field);
 // INVALID_ARGUMENT naming `field`. Thread-safe (pure).
 absl::Status CheckCode(absl::string_view code, absl::string_view field);
 
+// An opaque client token such as an idempotency key (often a UUID): empty, or 1..`max_chars` of
+// [A-Za-z0-9_.:-]. Not free text, so no CPR check: its digit runs mean nothing, and the narrow
+// alphabet leaves no room for names or prose. INVALID_ARGUMENT naming `field`. Thread-safe (pure).
+absl::Status CheckToken(absl::string_view token, absl::string_view field, size_t max_chars);
+
 }  // namespace forecast
 
 #endif  // SERVICES_COMMON_TEXT_CHECKS_H_

@@ -359,7 +359,7 @@ grpc::Status ForecastServiceImpl::RecordDialogue(grpc::ServerContext* context,
     FS_RETURN_IF_ERROR(CheckText(notes.knowledge(), "notes.knowledge", 0, kMaxNoteChars));
     FS_RETURN_IF_ERROR(CheckText(notes.learning(), "notes.learning", 0, kMaxNoteChars));
     FS_RETURN_IF_ERROR(CheckText(notes.adjustment(), "notes.adjustment", 0, kMaxNoteChars));
-    FS_RETURN_IF_ERROR(CheckText(request->idempotency_key(), "idempotency_key", 0, 100));
+    FS_RETURN_IF_ERROR(CheckToken(request->idempotency_key(), "idempotency_key", 100));
     NewDialogue d;
     d.centre_id = caller.job_centre_id;
     d.team_id = caseworker->team_id;

@@ -1,5 +1,6 @@
 // CaseKeeper's rules without a database: an in-memory CaseStore records what the logic asks it
 // to write, so each test can show that refused requests never reach storage.
+#include "absl/strings/match.h"
 #include "services/case/case_keeper.h"
 
 #include <gtest/gtest.h>
@@ -181,6 +182,24 @@ TEST_F(CaseKeeperTest, IdempotentRetryReplaysAndForeignReplayIsRefused) {
   EXPECT_EQ(keeper_.RecordExpectation(As(store_, "tl1"), request).status().code(), absl::StatusCode::kInvalidArgument);
   request.set_note("changed");
   EXPECT_EQ(keeper_.RecordExpectation(As(store_, "cw1"), request).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_.changes.size(), 1u);
+}
+
+// An idempotency key is an opaque token from the client (often a UUID), not text a person
+// writes: digit runs in it are no CPR number, but anything that is not a token is refused.
+TEST_F(CaseKeeperTest, IdempotencyKeysAreTokensNotText) {
+  v1::RecordExpectationRequest request = Expectation();
+  // A UUID whose digits happen to read as "DDMMYY-XXXX" (01-01-90, 1234).
+  request.set_idempotency_key("8c2f010190-1234-4abc-9def-0123456789ab");
+  auto written = keeper_.RecordExpectation(As(store_, "cw1"), request);
+  ASSERT_TRUE(written.ok()) << written.status();
+  EXPECT_EQ(store_.changes.size(), 1u);
+  for (const std::string& bad : std::vector<std::string>{"Jens Hansen", "key\nwith newline", std::string(129, 'k')}) {
+    request.set_idempotency_key(bad);
+    const absl::Status status = keeper_.RecordExpectation(As(store_, "cw1"), request).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_TRUE(absl::StartsWith(status.message(), "idempotency_key: ")) << status.message();
+  }
   EXPECT_EQ(store_.changes.size(), 1u);
 }
 
