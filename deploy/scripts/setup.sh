@@ -9,7 +9,7 @@ packages=(
   g++ cmake make ccache pkg-config python3 python3-numpy
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libpqxx-dev libeigen3-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libcpp-httplib-dev nlohmann-json3-dev libcli11-dev
+  libcpp-httplib-dev nlohmann-json3-dev libcli11-dev libssl-dev
   postgresql postgresql-client
   chromium chromium-driver fonts-dejavu-core
 )
@@ -31,6 +31,12 @@ fi
 if [ -f "$root/clients/web/package.json" ]; then
   echo "== building the web client"
   (cd "$root/clients/web" && { [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error; } && npm run --silent build)
+fi
+
+# The single sign-on tests' OpenID provider (tests/sso: oidc-provider from the npm registry).
+if [ -f "$root/tests/sso/package.json" ] && [ ! -d "$root/tests/sso/node_modules" ]; then
+  echo "== installing the test identity provider"
+  (cd "$root/tests/sso" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 echo "== building into $build"
