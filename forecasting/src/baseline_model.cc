@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "calendar.h"
 #include "forecasting/models.h"
 
 namespace forecasting {
@@ -139,7 +140,68 @@ absl::StatusOr<BaselineModel> BaselineModel::Fit(const Catalogue& catalogue,
       }
     }
   }
+
+  // Calendar: observed / expected closures by calendar month (per type), and outcomes by
+  // calendar month against the shares expected without a calendar.
+  std::vector<double> cal_o(static_cast<size_t>(T) * 12, 0.0), cal_e(static_cast<size_t>(T) * 12, 0.0);
+  std::vector<double> out_o(static_cast<size_t>(K) * 12, 0.0), out_e(static_cast<size_t>(K) * 12, 0.0);
+  for (const CaseRecord& r : history.cases) {
+    if (r.opened_month >= as_of_month) continue;
+    const bool closed = r.closed_month.has_value() && *r.closed_month < as_of_month;
+    const MonthIndex last = closed ? *r.closed_month : as_of_month - 1;
+    for (MonthIndex t = std::max(r.opened_month, observed_from); t <= last; ++t) {
+      const int32_t d = std::min(t - r.opened_month, D - 1);
+      const size_t c = static_cast<size_t>(r.case_type) * 12 + (MonthOfYear(t) - 1);
+      cal_e[c] += m.hazard_[static_cast<size_t>(r.case_type) * D + d];
+      if (closed && t == last) {
+        cal_o[c] += 1.0;
+        for (int32_t o = 0; o < K; ++o) {
+          out_e[static_cast<size_t>(o) * 12 + MonthOfYear(t) - 1] +=
+              m.outcome_share_[(static_cast<size_t>(r.case_type) * D + d) * K + o];
+        }
+        out_o[static_cast<size_t>(r.outcome) * 12 + MonthOfYear(t) - 1] += 1.0;
+      }
+    }
+  }
+  m.calendar_ = CalendarFactors(cal_o, cal_e, T, options.calendar_pooling);
+  // Outcome factors: each outcome toward 1 (no pooled level: shares renormalise anyway).
+  m.calendar_outcome_.assign(static_cast<size_t>(12) * K, 1.0);
+  if (options.calendar_pooling > 0) {
+    const double kappa_outcome = 0.5 * options.calendar_pooling;
+    for (int32_t o = 0; o < K; ++o) {
+      for (int32_t c = 0; c < 12; ++c) {
+        const size_t i = static_cast<size_t>(o) * 12 + c;
+        m.calendar_outcome_[static_cast<size_t>(c) * K + o] =
+            std::clamp((out_o[i] + kappa_outcome) / (out_e[i] + kappa_outcome), 0.2, 5.0);
+      }
+    }
+  }
   return m;
+}
+
+double BaselineModel::CalendarFactor(CaseTypeIndex type, int calendar_month) const {
+  if (calendar_.empty() || calendar_month < 1 || calendar_month > 12) return 1.0;
+  return calendar_[static_cast<size_t>(type) * 12 + calendar_month - 1];
+}
+
+double BaselineModel::CalendarOutcomeFactor(int calendar_month, OutcomeIndex o) const {
+  if (calendar_outcome_.empty() || calendar_month < 1 || calendar_month > 12) return 1.0;
+  return calendar_outcome_[static_cast<size_t>(calendar_month - 1) * num_outcomes_ + o];
+}
+
+double BaselineModel::HazardIn(CaseTypeIndex type, int32_t duration, MonthIndex month) const {
+  return std::min(0.95, Hazard(type, duration) * CalendarFactor(type, MonthOfYear(month)));
+}
+
+void BaselineModel::OutcomeSharesIn(CaseTypeIndex type, int32_t duration, MonthIndex month,
+                                    double* shares) const {
+  double sum = 0;
+  for (int32_t o = 0; o < num_outcomes_; ++o) {
+    shares[o] = OutcomeShare(type, duration, o) * CalendarOutcomeFactor(MonthOfYear(month), o);
+    sum += shares[o];
+  }
+  if (sum <= 0) return;
+  for (int32_t o = 0; o < num_outcomes_; ++o) shares[o] /= sum;
 }
 
 double BaselineModel::Hazard(CaseTypeIndex type, int32_t duration) const {
@@ -192,7 +254,16 @@ absl::StatusOr<FittedModels> FittedModels::Fit(const Catalogue& catalogue, const
   auto calibration = CalibrationModel::Fit(catalogue, history, as_of_month, options);
   if (!calibration.ok()) return calibration.status();
   f.calibration = *std::move(calibration);
-  auto inflow = InflowModel::Fit(catalogue, history.inflow, as_of_month, options);
+  // Inflow only from months whose cases are all in the history: before it, an export holds
+  // only the cases that were still open later (left truncation), so counts there run low.
+  InflowCounts counts = history.inflow;
+  const MonthIndex observed = ObservedFrom(history);
+  if (!counts.counts.empty() && counts.first_month < observed) {
+    const int32_t skip = std::min(observed - counts.first_month, counts.num_months());
+    for (auto& row : counts.counts) row.erase(row.begin(), row.begin() + skip);
+    counts.first_month += skip;
+  }
+  auto inflow = InflowModel::Fit(catalogue, counts, as_of_month, options);
   if (!inflow.ok()) return inflow.status();
   f.inflow = *std::move(inflow);
   return f;

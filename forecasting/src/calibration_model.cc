@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "calendar.h"
 #include "forecasting/models.h"
 
 namespace forecasting {
@@ -26,6 +27,7 @@ constexpr int32_t kMaxAhead = 36;
 // One month t of one case with an expectation in force at its start, and what followed.
 struct PersonMonth {
   int32_t worker;
+  int32_t month;     // t
   int16_t type;
   int8_t risk;
   int8_t bucket;     // lead bucket at t
@@ -83,6 +85,7 @@ class CalibrationFitter {
         for (MonthIndex t = from; t <= to; ++t) {
           PersonMonth pm;
           pm.worker = worker;
+          pm.month = t;
           pm.type = static_cast<int16_t>(r.case_type);
           pm.risk = static_cast<int8_t>(e.risk);
           pm.lead = static_cast<int16_t>(std::clamp(e.expected_month - t, -1000, 1000));
@@ -151,6 +154,30 @@ class CalibrationFitter {
       }
     }
 
+    // Calendar: observed / expected closures by the calendar month of the step (per type).
+    std::vector<double> cal_o(static_cast<size_t>(T) * 12, 0.0), cal_e(static_cast<size_t>(T) * 12, 0.0);
+    if (options.calendar_pooling > 0) {
+      for (const PersonMonth& pm : records) {
+        const size_t cell = (static_cast<size_t>(pm.risk) * B + pm.bucket) * T + pm.type;
+        const int32_t moy0 = MonthOfYear(pm.month) - 1;
+        for (int32_t k = 0; k < pm.observed; ++k) {
+          const size_t c = static_cast<size_t>(pm.type) * 12 + (moy0 + k) % 12;
+          cal_e[c] += m.hazard_[cell * S + AheadSlot(k)];
+          cal_o[c] += k == pm.closed_ahead ? 1.0 : 0.0;
+        }
+      }
+    }
+    {
+      // A closure is seen from every earlier month of its case: scale the prior to match.
+      double steps = 0, months = 0;
+      for (const PersonMonth& pm : records) {
+        steps += pm.closed_ahead >= 0 ? 1.0 : 0.0;
+        months += pm.closed_ahead == 0 ? 1.0 : 0.0;
+      }
+      const double mult = months > 0 ? std::max(1.0, steps / months) : 1.0;
+      m.calendar_ = CalendarFactors(cal_o, cal_e, T, options.calendar_pooling * mult);
+    }
+
     // Observed / expected closures per team and caseworker, by the lead the expectation has
     // reached in the month of the step, shrunk. A closure is seen from every earlier month of
     // its case, so the prior is scaled by that multiplicity to stay in units of closures.
@@ -162,8 +189,10 @@ class CalibrationFitter {
       const size_t cell = (static_cast<size_t>(pm.risk) * B + pm.bucket) * T + pm.type;
       const int32_t team = catalogue.caseworker_team[pm.worker];
       month_closures += pm.closed_ahead == 0 ? 1.0 : 0.0;
+      const int32_t moy0 = MonthOfYear(pm.month) - 1;
       for (int32_t k = 0; k < pm.observed; ++k) {
-        const double h = m.hazard_[cell * S + AheadSlot(k)];
+        const double h = m.hazard_[cell * S + AheadSlot(k)] *
+                         m.calendar_[static_cast<size_t>(pm.type) * 12 + (moy0 + k) % 12];
         const double closed = k == pm.closed_ahead ? 1.0 : 0.0;
         const int32_t b = FactorCell(pm.lead, k);
         step_closures += closed;
@@ -269,6 +298,18 @@ double CalibrationModel::Hazard(CaseTypeIndex type, RiskIndex risk, int32_t lead
     f = team_factor_[static_cast<size_t>(team) * kFactorCells + cellf];
   }
   return std::min(0.95, h * f);
+}
+
+double CalibrationModel::HazardIn(CaseTypeIndex type, RiskIndex risk, int32_t lead,
+                                  int32_t months_ahead, TeamIndex team, CaseworkerIndex caseworker,
+                                  MonthIndex month) const {
+  return std::min(0.95, Hazard(type, risk, lead, months_ahead, team, caseworker) *
+                            CalendarFactor(type, MonthOfYear(month)));
+}
+
+double CalibrationModel::CalendarFactor(CaseTypeIndex type, int calendar_month) const {
+  if (calendar_.empty() || calendar_month < 1 || calendar_month > 12) return 1.0;
+  return calendar_[static_cast<size_t>(type) * 12 + calendar_month - 1];
 }
 
 double CalibrationModel::ExpectedOutcomeWeight(RiskIndex risk) const {

@@ -33,14 +33,16 @@ struct Profile {
 };
 
 // Rows of the per-profile block: closures per month x outcome, closures per month (all
-// outcomes), cumulative closures by month end, and still open at month end.
+// outcomes), cumulative closures by month end, still open at month end, and closures per month
+// again (to which the new cases' closures are added as a Poisson part).
 struct RowLayout {
   int32_t K, H;
-  int32_t rows() const { return (K + 3) * H; }
+  int32_t rows() const { return (K + 4) * H; }
   int32_t cell(int32_t h, int32_t o) const { return h * K + o; }
   int32_t all(int32_t h) const { return K * H + h; }
   int32_t cumulative(int32_t h) const { return K * H + H + h; }
   int32_t open(int32_t h) const { return K * H + 2 * H + h; }
+  int32_t total(int32_t h) const { return K * H + 3 * H + h; }
 };
 
 class ProfileBuilder {
@@ -106,12 +108,12 @@ class ProfileBuilder {
     const BaselineModel& base = m_.baseline;
     double survive = 1.0;
     if (!p.planned) {
+      std::vector<double> shares(K_);
       for (int32_t h = 0; h < H_; ++h) {
-        const double hz = base.Hazard(p.type, p.duration + h);
+        const double hz = base.HazardIn(p.type, p.duration + h, first_ + h);
         const double closing = survive * hz;
-        for (int32_t o = 0; o < K_; ++o) {
-          out[h * K_ + o] = closing * base.OutcomeShare(p.type, p.duration + h, o);
-        }
+        base.OutcomeSharesIn(p.type, p.duration + h, first_ + h, shares.data());
+        for (int32_t o = 0; o < K_; ++o) out[h * K_ + o] = closing * shares[o];
         survive -= closing;
       }
     } else if (kind_ == ModelKind::kAsPlanned) {
@@ -136,8 +138,8 @@ class ProfileBuilder {
       // Calibrated: closure month and outcome factorise (see FillClosure, ClassWeights).
       std::vector<double> q(H_), w(K_);
       FillClosure(p, q.data());
-      ClassWeights(OutcomeClass(p), w.data());
       for (int32_t h = 0; h < H_; ++h) {
+        ClassWeights(OutcomeClass(p), first_ + h, w.data());
         for (int32_t o = 0; o < K_; ++o) out[h * K_ + o] = q[h] * w[o];
         survive -= q[h];
       }
@@ -156,17 +158,24 @@ class ProfileBuilder {
     const CalibrationModel& cal = m_.calibration;
     double survive = 1.0;
     for (int32_t h = 0; h < H_; ++h) {
-      const double closing = survive * cal.Hazard(p.type, p.risk, p.lead, h, p.team, p.caseworker);
+      const double closing =
+          survive * cal.HazardIn(p.type, p.risk, p.lead, h, p.team, p.caseworker, first_ + h);
       q[h] = closing;
       survive -= closing;
     }
   }
 
-  // w_o = P(outcome o | closure): the expected outcome's learned weight plus the type's mix.
-  void ClassWeights(int32_t cls, double* w) const {
+  // w_o = P(outcome o | closure in `month`): the expected outcome's learned weight plus the
+  // type's mix with the calendar's outcome factors.
+  void ClassWeights(int32_t cls, MonthIndex month, double* w) const {
     const int32_t outcome = cls % K_, risk = (cls / K_) % R_, type = cls / (K_ * R_);
     const double a = m_.calibration.ExpectedOutcomeWeight(risk);
-    for (int32_t o = 0; o < K_; ++o) w[o] = (1 - a) * m_.baseline.OutcomeMix(type, o);
+    double sum = 0;
+    for (int32_t o = 0; o < K_; ++o) {
+      w[o] = m_.baseline.OutcomeMix(type, o) * m_.baseline.CalendarOutcomeFactor(MonthOfYear(month), o);
+      sum += w[o];
+    }
+    for (int32_t o = 0; o < K_; ++o) w[o] = sum > 0 ? (1 - a) * w[o] / sum : 0.0;
     w[outcome] += a;
   }
 
@@ -182,6 +191,7 @@ class ProfileBuilder {
       for (int32_t o = 0; o < K_; ++o) all += scratch[static_cast<size_t>(h) * K_ + o];
       cumulative += all;
       col[L.all(h)] = all;
+      col[L.total(h)] = all;
       col[L.cumulative(h)] = std::min(1.0, cumulative);
       col[L.open(h)] = std::max(0.0, 1.0 - cumulative);
     }
@@ -395,7 +405,7 @@ absl::StatusOr<Projection> ProjectImpl(const ProjectInputs& in, const Projection
   out.cases_without_expectation = out.open_cases - out.cases_with_expectation;
 
   // Inflow and the new cases still open at each month end (Poisson thinned by baseline survival).
-  std::vector<double> inflow(H, 0.0), inflow_open(H, 0.0);
+  std::vector<double> inflow(H, 0.0), inflow_open(H, 0.0), inflow_closing(H, 0.0);
   if (request.inflow != nullptr) {
     const int32_t T = models.catalogue.num_case_types();
     if (request.inflow->num_case_types() != T) {
@@ -407,7 +417,9 @@ absl::StatusOr<Projection> ProjectImpl(const ProjectInputs& in, const Projection
         inflow[j] += lambda;
         double survive = 1.0;
         for (int32_t h = j; h < H; ++h) {
-          survive *= 1.0 - models.baseline.Hazard(t, h - j);
+          const double hazard = models.baseline.HazardIn(t, h - j, first + h);
+          inflow_closing[h] += lambda * survive * hazard;
+          survive *= 1.0 - hazard;
           inflow_open[h] += lambda * survive;
         }
       }
@@ -430,8 +442,13 @@ absl::StatusOr<Projection> ProjectImpl(const ProjectInputs& in, const Projection
   Eigen::VectorXd c_block(kChunk);
   std::vector<double> scratch;
   const int32_t C = builder.num_classes();
-  Eigen::MatrixXd weights(K, C);
-  for (int32_t cls = 0; cls < C; ++cls) builder.ClassWeights(cls, weights.col(cls).data());
+  // Outcome weights per class, by calendar month (index: month offset mod 12).
+  std::vector<Eigen::MatrixXd> weights(static_cast<size_t>(std::min(H, 12)), Eigen::MatrixXd(K, C));
+  for (size_t i = 0; i < weights.size(); ++i) {
+    for (int32_t cls = 0; cls < C; ++cls) {
+      builder.ClassWeights(cls, first + static_cast<int32_t>(i), weights[i].col(cls).data());
+    }
+  }
   auto fill_generic = [&](size_t begin, size_t end) {
     for (size_t j = begin; j < end; ++j) {
       builder.FillBlock(groups.profiles[generic[j]], block.col(static_cast<Eigen::Index>(j - begin)).data(), scratch);
@@ -475,6 +492,7 @@ absl::StatusOr<Projection> ProjectImpl(const ProjectInputs& in, const Projection
     const auto n = static_cast<Eigen::Index>(end - begin);
     fill_factorized(begin, end);
     add_cumulants(q_block.leftCols(n).array(), c_block.head(n), L.all(0));
+    add_cumulants(q_block.leftCols(n).array(), c_block.head(n), L.total(0));
     add_cumulants(f_block.leftCols(n).array(), c_block.head(n), L.cumulative(0));
     add_cumulants(1.0 - f_block.leftCols(n).array(), c_block.head(n), L.open(0));
     for (Eigen::Index j = 0; j < n; ++j) {
@@ -492,9 +510,9 @@ absl::StatusOr<Projection> ProjectImpl(const ProjectInputs& in, const Projection
     for (int32_t cls = 0; cls < C; ++cls) {
       if (s1.col(cls).sum() <= 0) continue;
       for (int32_t o = 0; o < K; ++o) {
-        const double w = weights(o, cls);
-        if (w <= 0) continue;
         for (int32_t h = 0; h < H; ++h) {
+          const double w = weights[static_cast<size_t>(h % 12)](o, cls);
+          if (w <= 0) continue;
           k1[L.cell(h, o)] += w * s1(h, cls);
           if (intervals) {
             k2[L.cell(h, o)] += w * s1(h, cls) - w * w * s2(h, cls);
@@ -507,7 +525,10 @@ absl::StatusOr<Projection> ProjectImpl(const ProjectInputs& in, const Projection
 
   // Rows with small variance get their exact (or binned) distribution in pass 2.
   std::vector<double> extra_poisson(R, 0.0);
-  for (int32_t h = 0; h < H; ++h) extra_poisson[L.open(h)] = inflow_open[h];
+  for (int32_t h = 0; h < H; ++h) {
+    extra_poisson[L.open(h)] = inflow_open[h];
+    extra_poisson[L.total(h)] = inflow_closing[h];
+  }
   std::vector<int32_t> small_rows;
   if (intervals) {
     for (int32_t r = 0; r < R; ++r) {
@@ -536,13 +557,15 @@ absl::StatusOr<Projection> ProjectImpl(const ProjectInputs& in, const Projection
           const int32_t r = small_rows[s];
           double p;
           if (r < L.all(0)) {
-            p = weights(r % K, cls) * q_block(r / K, col);
+            p = weights[static_cast<size_t>((r / K) % 12)](r % K, cls) * q_block(r / K, col);
           } else if (r < L.cumulative(0)) {
             p = q_block(r - L.all(0), col);
           } else if (r < L.open(0)) {
             p = f_block(r - L.cumulative(0), col);
-          } else {
+          } else if (r < L.total(0)) {
             p = 1.0 - f_block(r - L.open(0), col);
+          } else {
+            p = q_block(r - L.total(0), col);
           }
           sums[s].AddBernoulli(p, c_block[col]);
         }
@@ -575,7 +598,18 @@ absl::StatusOr<Projection> ProjectImpl(const ProjectInputs& in, const Projection
   out.cumulative_closures.resize(H);
   out.open.resize(H);
   out.inflow.resize(H);
+  out.new_closures.resize(H);
+  out.total_closures.resize(H);
   for (int32_t h = 0; h < H; ++h) {
+    out.total_closures[h] = estimate(summary[L.total(h)]);
+    Estimate new_closing{inflow_closing[h], inflow_closing[h], inflow_closing[h]};
+    if (request.with_intervals && inflow_closing[h] > 0) {
+      CountSum s;
+      s.AddPoisson(inflow_closing[h]);
+      const CountSummary cs = s.Summarise();
+      new_closing = Estimate{cs.mean, cs.p10, cs.p90};
+    }
+    out.new_closures[h] = new_closing;
     for (int32_t o = 0; o < K; ++o) out.closures[static_cast<size_t>(h) * (K + 1) + o] = estimate(summary[L.cell(h, o)]);
     out.closures[static_cast<size_t>(h) * (K + 1) + K] = estimate(summary[L.all(h)]);
     out.cumulative_closures[h] = estimate(summary[L.cumulative(h)]);

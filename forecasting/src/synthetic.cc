@@ -25,6 +25,24 @@ SyntheticSpec LargeSpec() {
   return spec;
 }
 
+std::vector<SyntheticSpec> HarnessSpecs(int32_t count, bool small) {
+  std::vector<SyntheticSpec> specs;
+  static constexpr int32_t kTeams[] = {6, 4, 8, 5, 12, 6, 7, 4, 10, 6, 9, 5};
+  static constexpr int32_t kWorkers[] = {8, 7, 8, 10, 8, 6, 9, 8, 7, 8, 6, 9};
+  for (int32_t i = 0; i < count; ++i) {
+    SyntheticSpec spec;
+    spec.seed = 1000003ULL * static_cast<uint64_t>(i + 1) + 20261201ULL;
+    spec.teams = small ? 3 + i % 2 : kTeams[i % 12];
+    spec.departments = std::min(spec.teams, 1 + spec.teams / 4);
+    spec.caseworkers_per_team = small ? 6 : kWorkers[i % 12];
+    spec.history_months = 36;
+    spec.end_month = 1 + (i * 5) % 12;  // "today" in different months of the year
+    spec.closure_seasonality = i % 2 == 0 ? 1.0 : 0.35;
+    specs.push_back(spec);
+  }
+  return specs;
+}
+
 namespace {
 
 // Default catalogue positions.
@@ -154,6 +172,9 @@ absl::StatusOr<SyntheticJobCentre> GenerateJobCentre(const SyntheticSpec& spec) 
   if (spec.end_month < 1 || spec.end_month > 12 || spec.end_day < 1 || spec.end_day > 28) {
     return absl::InvalidArgumentError("spec.end_month/end_day: month 1..12, day 1..28");
   }
+  if (!(spec.closure_seasonality >= 0 && spec.closure_seasonality <= 1)) {
+    return absl::InvalidArgumentError("spec.closure_seasonality: must be 0..1");
+  }
   if (!(spec.reassignment_rate >= 0 && spec.reassignment_rate <= 0.5) ||
       !(spec.expectation_update_rate >= 0 && spec.expectation_update_rate <= 1)) {
     return absl::InvalidArgumentError(
@@ -247,9 +268,24 @@ absl::StatusOr<SyntheticJobCentre> GenerateJobCentre(const SyntheticSpec& spec) 
     const int32_t last_day = t == end ? spec.end_day : 28;
     const double season = 1.0 + 0.22 * std::cos(6.283185307179586 * (MonthOfYear(t) - 1) / 12.0) +
                           (MonthOfYear(t) >= 3 && MonthOfYear(t) <= 5 ? 0.1 : 0.0);
+    // The closure calendar: December and July slip, January education and spring jobs pull.
+    const double cs = spec.closure_seasonality;
+    const int32_t moy = MonthOfYear(t);
+    const double slip = moy == 12 ? 0.22 * cs : (moy == 7 ? 0.28 * cs : 0.0);
+    const double pull_education = moy == 1 ? 0.45 * cs : (moy == 8 ? 0.25 * cs : 0.0);
+    const double pull_job = moy >= 3 && moy <= 5 ? 0.15 * cs : 0.0;
     // Existing cases: closure, re-assignment, expectation updates.
     for (SimCase& c : open) {
       SimCaseworker& w = workers[c.caseworker];
+      if (cs > 0) {
+        if (c.true_close == t && slip > 0 && rng.Bernoulli(slip)) {
+          ++c.true_close;  // the closing step waits for the holidays to end
+        } else if (c.true_close > t && c.true_close <= t + 2 && c.opened < t &&
+                   ((c.outcome == kEducation && pull_education > 0 && rng.Bernoulli(pull_education)) ||
+                    (c.outcome == kOrdinary && pull_job > 0 && rng.Bernoulli(pull_job)))) {
+          c.true_close = t;  // the course starts now, or the season's job came early
+        }
+      }
       if (c.true_close == t) {
         if (c.close_day > last_day) continue;  // closes after "today"
         if (c.wants_expectations && rng.Bernoulli(0.45) && c.close_day > 1) {

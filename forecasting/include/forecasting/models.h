@@ -33,6 +33,9 @@ struct FitOptions {
   // months-ahead band) toward 1 and a caseworker's toward the team's (Poisson-gamma shrinkage of
   // observed / expected).
   double calibration_pooling = 8.0;
+  // Calendar: prior strength (closures) pulling a month-of-year factor toward the broader one
+  // (type toward centre, centre toward 1). 0 switches the calendar off.
+  double calendar_pooling = 40.0;
   // Calibration: prior strength (case-months) pulling a (risk, lead, type, months ahead) hazard
   // toward the same pooled over types, and that toward the same pooled over risks.
   double hazard_pooling = 30.0;
@@ -69,6 +72,18 @@ class BaselineModel {
   // Person-months behind the (type, duration) cell, for small-sample flags.
   double Exposure(CaseTypeIndex type, int32_t duration) const;
 
+  // Calendar: the month-of-year factor (calendar month 1..12) on the type's hazard, observed /
+  // expected closures in that calendar month, the type's shrunk toward the centre's and that
+  // toward 1 where closures are few.
+  double CalendarFactor(CaseTypeIndex type, int calendar_month) const;
+  // The month-of-year factor on outcome o's share among closures (shrunk toward 1).
+  double CalendarOutcomeFactor(int calendar_month, OutcomeIndex o) const;
+  // The hazard in calendar month `month` (Hazard times CalendarFactor, at most 0.95).
+  double HazardIn(CaseTypeIndex type, int32_t duration, MonthIndex month) const;
+  // The outcome shares of a closure in `month` (OutcomeShare times CalendarOutcomeFactor,
+  // renormalised), written to shares[0..num_outcomes).
+  void OutcomeSharesIn(CaseTypeIndex type, int32_t duration, MonthIndex month, double* shares) const;
+
   int32_t num_outcomes() const { return num_outcomes_; }
   int32_t max_duration() const { return max_duration_; }
 
@@ -83,6 +98,8 @@ class BaselineModel {
   std::vector<double> outcome_mix_;    // [type][outcome]
   std::vector<double> type_hazard_;    // [type]
   std::vector<double> exposure_;       // [type][duration]
+  std::vector<double> calendar_;       // [type][12]
+  std::vector<double> calendar_outcome_;  // [12][outcome]
 };
 
 // Calibration: how reality departs from recorded expectations. Learned from every expectation
@@ -109,6 +126,12 @@ class CalibrationModel {
   // open then; for the caseworker (or, when unknown (-1), the team). In (0, 0.95].
   double Hazard(CaseTypeIndex type, RiskIndex risk, int32_t lead, int32_t months_ahead,
                 TeamIndex team, CaseworkerIndex caseworker) const;
+  // The same in calendar month `month` (the month of the step): times CalendarFactor.
+  double HazardIn(CaseTypeIndex type, RiskIndex risk, int32_t lead, int32_t months_ahead,
+                  TeamIndex team, CaseworkerIndex caseworker, MonthIndex month) const;
+  // The month-of-year factor (calendar month 1..12) on the type's hazards: observed / expected
+  // closures in that calendar month, the type's shrunk toward the centre's, that toward 1.
+  double CalendarFactor(CaseTypeIndex type, int calendar_month) const;
   // Probability that a closure ends in the expected outcome (rather than per the type's mix).
   double ExpectedOutcomeWeight(RiskIndex risk) const;
   // The caseworker's (shrunk) factor on the centre hazard this month for an expectation with
@@ -138,6 +161,7 @@ class CalibrationModel {
   std::vector<double> team_factor_;       // [team][lead bucket x ahead band]
   std::vector<double> caseworker_factor_; // [caseworker][lead bucket x ahead band], vs the centre
   std::vector<double> expected_weight_;   // [risk]
+  std::vector<double> calendar_;          // [type][12]
   std::vector<double> slip_, raw_slip_, slip_weight_, team_slip_;
   int64_t person_months_ = 0;
 };

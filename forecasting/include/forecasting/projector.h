@@ -72,6 +72,11 @@ struct Projection {
   std::vector<Estimate> closures;
   std::vector<Estimate> cumulative_closures;  // all outcomes, by the end of each month
   std::vector<Estimate> inflow;               // new cases per month (Poisson)
+  // Closures of the cases opening during the horizon (inflow x baseline hazards; Poisson), all
+  // outcomes, per month; zero without inflow. Not part of `closures`.
+  std::vector<Estimate> new_closures;
+  // All closures per month: today's cases (`closures`, all outcomes) plus the new cases'.
+  std::vector<Estimate> total_closures;
   // Open cases at the end of each month: today's cases still open plus new cases still open.
   std::vector<Estimate> open;
   double still_open_at_horizon = 0;           // expected, of today's cases

@@ -29,6 +29,11 @@ struct SyntheticSpec {
   int32_t end_day = 15;
   double reassignment_rate = 0.01;      // per open case and month
   double expectation_update_rate = 0.75;  // per open case and month
+  // Calendar of closures, 0 (none, the default) .. 1 (strong): in December and July some cases
+  // due to close slip a month (at 1: December closures ~0.8 and July ~0.75 of the monthly mean);
+  // education starts pull EDUCATION closures into January and the spring job market pulls
+  // ORDINARY_JOB closures into March-May. Caseworkers' expectations do not foresee it.
+  double closure_seasonality = 0.0;
 };
 
 // ~6 teams x 8 caseworkers x 40 cases, 3 years of history: the demo job centre. Pure;
@@ -36,6 +41,10 @@ struct SyntheticSpec {
 SyntheticSpec DemoSpec();
 // 40 teams, ~15,000 open cases, 5 years of history. Pure; thread-safe.
 SyntheticSpec LargeSpec();
+// The accuracy harness's centres: `count` specs with different seeds, sizes (4-12 teams, 6-10
+// caseworkers each) and closure calendars (every other one strongly seasonal); `small` shrinks
+// them for a fast test. Pure; thread-safe.
+std::vector<SyntheticSpec> HarnessSpecs(int32_t count, bool small = false);
 
 struct Date {
   int32_t year = 0, month = 0, day = 0;
