@@ -5,6 +5,9 @@
 //       --kind DEPARTMENT|TEAM [--parent DEPT]
 //   forecast-admin add-staff --db CONNINFO --job-centre DEMO --code kim --role CASEWORKER|TEAM_LEADER|MANAGER|ADMIN
 //       [--team T1] [--name "..."] [--inactive]
+//   forecast-admin add-identity-provider --db CONNINFO --job-centre DEMO --code kommune
+//       --name "Kommunens login" --issuer https://login.kommune.dk --client-id forecast
+//       [--claim preferred_username] [--inactive]
 // (one command per line; shown wrapped). Every command is idempotent: re-running it leaves the same state.
 #include <iostream>
 #include <string>
@@ -12,6 +15,7 @@
 #include "services/case/flags.h"
 #include "services/case/org_admin.h"
 #include "services/common/migrations.h"
+#include "services/identity/oidc_sign_in.h"
 
 namespace {
 
@@ -22,7 +26,9 @@ int Usage() {
                "  forecast-admin add-unit --db CONNINFO --job-centre CODE --code CODE --name NAME "
                "--kind DEPARTMENT|TEAM [--parent CODE]\n"
                "  forecast-admin add-staff --db CONNINFO --job-centre CODE --code CODE --role ROLE [--team CODE] "
-               "[--name NAME] [--inactive]\n";
+               "[--name NAME] [--inactive]\n"
+               "  forecast-admin add-identity-provider --db CONNINFO --job-centre CODE --code ID --name NAME "
+               "--issuer URL --client-id ID [--claim CLAIM] [--inactive]\n";
   return 2;
 }
 
@@ -42,7 +48,8 @@ int main(int argc, char** argv) {
   const std::string command = argv[1];
   absl::StatusOr<forecast::Flags> flags = forecast::ParseFlags(
       argc, argv, 2,
-      {"db", "code", "name", "admin-code", "admin-name", "migrations", "job-centre", "kind", "parent", "role", "team"},
+      {"db", "code", "name", "admin-code", "admin-name", "migrations", "job-centre", "kind", "parent", "role", "team",
+       "issuer", "client-id", "claim"},
       {"inactive"});
   if (!flags.ok()) {
     std::cerr << "forecast-admin: " << flags.status().message() << "\n";
@@ -77,6 +84,27 @@ int main(int argc, char** argv) {
     return Report(admin.AddStaff(centre, code, flags->Get("name"), flags->Get("role"), flags->Get("team"),
                                  !flags->Has("inactive")),
                   "staff " + code + " ready in " + centre);
+  }
+  if (command == "add-identity-provider") {
+    if (!flags->Has("name") || !flags->Has("issuer") || !flags->Has("client-id")) return Usage();
+    forecast::v1::IdentityProvider provider;
+    provider.set_id(code);
+    provider.set_display_name(flags->Get("name"));
+    provider.set_issuer(flags->Get("issuer"));
+    provider.set_client_id(flags->Get("client-id"));
+    provider.set_staff_claim(flags->Has("claim") ? flags->Get("claim") : "preferred_username");
+    provider.set_enabled(!flags->Has("inactive"));
+    absl::StatusOr<int64_t> centre_id = forecast::RunTransaction<int64_t>(
+        pool, forecast::Isolation::kReadCommitted,
+        [&](pqxx::transaction_base& tx) -> absl::StatusOr<int64_t> {
+          pqxx::result row = tx.exec_params("SELECT id FROM job_centre WHERE code = $1", centre);
+          if (row.empty()) return absl::NotFoundError("no job centre " + centre);
+          return row[0][0].as<int64_t>();
+        });
+    if (!centre_id.ok()) return Report(centre_id.status(), "");
+    forecast::identity::OidcProviderStore providers(pool);
+    return Report(providers.Upsert(*centre_id, provider).status(),
+                  "identity provider " + code + " ready in " + centre + " (" + provider.issuer() + ")");
   }
   return Usage();
 }

@@ -117,6 +117,13 @@ absl::StatusOr<int> GatewayServer::Start() {
     return absl::UnavailableError(
         absl::StrCat("cannot bind ", options_.host, ":", options_.port));
   }
+  OidcRelyingParty::Options oidc;
+  oidc.redirect_uri = absl::StrCat(
+      options_.public_url.empty() ? absl::StrCat("http://", options_.host, ":", port)
+                                  : std::string(absl::StripSuffix(options_.public_url, "/")),
+      "/auth/oidc/callback");
+  oidc.http.ca_file = options_.oidc_ca_file;
+  oidc_ = std::make_unique<OidcRelyingParty>(oidc);
   serving_ = std::thread([this] { server_->listen_after_bind(); });
   // httplib's stop() does nothing until the serving loop runs, so wait for it to start.
   for (int i = 0; i < 5000 && !server_->is_running(); ++i) {
@@ -146,6 +153,14 @@ void GatewayServer::RegisterRoutes() {
                 [this](const Request& q, Response& r) { HandleUnary(q, r); });
   server_->Get(R"(/api/([A-Za-z0-9_]+)/([A-Za-z0-9_]+)/stream)",
                [this](const Request& q, Response& r) { HandleStream(q, r); });
+  server_->Get("/auth/oidc/providers", [this](const Request& q, Response& r) {
+    absl::StatusOr<std::string> listed = ListOidcProviders(IdentityCaller(), q.get_param_value("job_centre"));
+    if (listed.ok()) r.set_content(*listed, kJson);
+    else SendError(r, listed.status());
+  });
+  server_->Get("/auth/oidc/start", [this](const Request& q, Response& r) { HandleOidcStart(q, r); });
+  server_->Get("/auth/oidc/callback",
+               [this](const Request& q, Response& r) { HandleOidcCallback(q, r); });
   server_->Get(R"(/api(/.*)?)", [](const Request& q, Response& r) {
     SendError(r, absl::NotFoundError(absl::StrCat("no API route ", q.path)));
   });
@@ -215,10 +230,54 @@ void GatewayServer::HandleLogin(const httplib::Request& request, httplib::Respon
   }
   identity.staff_json = *staff;
   const std::string token = sessions_.Create(identity);
-  response.set_header("Set-Cookie",
-                      absl::StrCat(kSessionCookie, "=", token, "; Path=/; HttpOnly; SameSite=Strict",
-                                   options_.secure_cookie ? "; Secure" : ""));
+  response.set_header("Set-Cookie", SessionCookie(token));
   response.set_content(*staff, kJson);
+}
+
+// Single sign-on (OidcRelyingParty does the work): two redirects, the identity service decides.
+void GatewayServer::HandleOidcStart(const httplib::Request& request, httplib::Response& response) {
+  absl::StatusOr<OidcStart> start = StartOidcSignIn(
+      *oidc_, IdentityCaller(), request.get_param_value("job_centre"),
+      request.get_param_value("provider"));
+  if (!start.ok()) {
+    SendError(response, start.status());
+    return;
+  }
+  response.set_header("Set-Cookie", OidcAttemptCookie(start->attempt, options_.secure_cookie));
+  response.set_redirect(start->authorization_url);
+}
+
+void GatewayServer::HandleOidcCallback(const httplib::Request& request,
+                                       httplib::Response& response) {
+  std::map<std::string, std::string> query(request.params.begin(), request.params.end());
+  absl::StatusOr<std::string> signed_in = FinishOidcSignIn(
+      *oidc_, IdentityCaller(), CookieValue(request.get_header_value("Cookie"), kOidcAttemptCookie),
+      query, request.remote_addr);
+  response.set_header("Set-Cookie", ClearOidcAttemptCookie(options_.secure_cookie));
+  nlohmann::json login = signed_in.ok() ? nlohmann::json::parse(*signed_in, nullptr, false)
+                                        : nlohmann::json();
+  if (!signed_in.ok() || !login.is_object() || !login.contains("staff")) {
+    std::cerr << "gateway: single sign-on refused: " << signed_in.status().message() << std::endl;
+    response.set_redirect("/?sso=refused");
+    return;
+  }
+  const nlohmann::json& staff = login["staff"];
+  SessionIdentity identity{staff.value("job_centre", ""), staff.value("code", ""), staff.dump()};
+  response.set_header("Set-Cookie", SessionCookie(sessions_.Create(identity)));
+  response.set_redirect("/");
+}
+
+IdentityCall GatewayServer::IdentityCaller() const {
+  return [this](const std::string& method, const std::string& json) -> absl::StatusOr<std::string> {
+    absl::StatusOr<MethodRoute> route = transcoder_.Resolve("IdentityService", method);
+    if (!route.ok()) return route.status();
+    return transcoder_.CallUnary(*route, json, {});
+  };
+}
+
+std::string GatewayServer::SessionCookie(const std::string& token) const {
+  return absl::StrCat(kSessionCookie, "=", token, "; Path=/; HttpOnly; SameSite=Strict",
+                      options_.secure_cookie ? "; Secure" : "");
 }
 
 void GatewayServer::HandleLogout(const httplib::Request& request, httplib::Response& response) {

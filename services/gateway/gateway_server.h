@@ -8,6 +8,9 @@
 //   GET  /api/session                                  -> StaffMember of the session, or 401
 //   POST /api/<Service>/<Method> (JSON body)           -> the reply as JSON, or {code, message}
 //   GET  /api/<Service>/<Method>/stream?json=<request> -> text/event-stream, one `data:` per reply
+//   GET  /auth/oidc/providers?job_centre=..           -> {providers: [{id, display_name}]}
+//   GET  /auth/oidc/start?job_centre=..&provider=..   -> 302 to the job centre's identity provider
+//   GET  /auth/oidc/callback                           -> 302 to / signed in, or /?sso=refused
 //   GET  /healthz                                      -> {"status":"SERVING"}, no session needed
 //   GET  anything else                                 -> a file of the web app, else index.html
 #ifndef SERVICES_GATEWAY_GATEWAY_SERVER_H_
@@ -19,6 +22,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "services/gateway/oidc_relying_party.h"
 #include "services/gateway/rpc_transcoder.h"
 #include "services/gateway/session_store.h"
 
@@ -42,6 +46,10 @@ struct GatewayOptions {
   // Adds Secure to the session cookie; set it when browsers reach the gateway over HTTPS (an
   // ingress terminating TLS), so that the cookie never travels in clear text.
   bool secure_cookie = false;
+  // This gateway as browsers reach it (e.g. https://forecast.kommune.dk), for the single sign-on
+  // callback address <public_url>/auth/oidc/callback; empty: http://<host>:<bound port>.
+  std::string public_url;
+  std::string oidc_ca_file;  // CA bundle for https identity providers; empty: the system's
 };
 
 class GatewayServer {
@@ -67,7 +75,13 @@ class GatewayServer {
   void HandleSession(const httplib::Request& request, httplib::Response& response);
   void HandleUnary(const httplib::Request& request, httplib::Response& response);
   void HandleStream(const httplib::Request& request, httplib::Response& response);
+  void HandleOidcStart(const httplib::Request& request, httplib::Response& response);
+  void HandleOidcCallback(const httplib::Request& request, httplib::Response& response);
   void HandleWebApp(const httplib::Request& request, httplib::Response& response);
+  // Calls IdentityService (hosted with the case service) for the single sign-on routes.
+  IdentityCall IdentityCaller() const;
+  // The Set-Cookie value for a new session token.
+  std::string SessionCookie(const std::string& token) const;
   // The session behind the request's cookie; answers 401 and returns nullopt when none.
   std::optional<SessionIdentity> RequireSession(const httplib::Request& request,
                                                 httplib::Response& response);
@@ -76,6 +90,7 @@ class GatewayServer {
   const RpcTranscoder& transcoder_;
   SessionStore& sessions_;
   std::unique_ptr<httplib::Server> server_;
+  std::unique_ptr<OidcRelyingParty> oidc_;  // made in Start, once the callback address is known
   std::thread serving_;
 };
 

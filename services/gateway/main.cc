@@ -1,5 +1,5 @@
 // gateway --port N --case ADDR --forecast ADDR [--web DIR] [--demo-password P] [--host H]
-//         [--secure-cookie]
+//         [--secure-cookie] [--public-url URL] [--oidc-ca-file PEM]
 // Serves the web app and HTTP+JSON over the case and forecast services until SIGINT/SIGTERM.
 #include <grpcpp/grpcpp.h>
 
@@ -18,7 +18,8 @@ namespace {
 int Usage(const std::string& problem) {
   std::cerr << "gateway: " << problem << "\n"
             << "usage: gateway --port N --case HOST:PORT --forecast HOST:PORT [--web DIR]\n"
-            << "               [--demo-password P] [--host ADDR] [--secure-cookie]\n";
+            << "               [--demo-password P] [--host ADDR] [--secure-cookie]\n"
+            << "               [--public-url URL] [--oidc-ca-file PEM]\n";
   return 2;
 }
 
@@ -50,6 +51,10 @@ int main(int argc, char** argv) {
       options.web_dir = value;
     } else if (flag == "--demo-password") {
       options.demo_password = value;
+    } else if (flag == "--public-url") {
+      options.public_url = value;
+    } else if (flag == "--oidc-ca-file") {
+      options.oidc_ca_file = value;
     } else if (flag == "--host") {
       options.host = value;
     } else {
@@ -67,8 +72,10 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);  // a browser that went away must not end the process
 
+  auto case_channel = grpc::CreateChannel(case_address, grpc::InsecureChannelCredentials());
   std::map<std::string, std::shared_ptr<grpc::Channel>> backends = {
-      {"CaseService", grpc::CreateChannel(case_address, grpc::InsecureChannelCredentials())},
+      {"CaseService", case_channel},
+      {"IdentityService", case_channel},  // hosted by the case service
       {"ForecastService",
        grpc::CreateChannel(forecast_address, grpc::InsecureChannelCredentials())},
   };

@@ -4,13 +4,15 @@ import { ApiError, login } from '../api';
 import { h, uid } from '../dom';
 import { t } from '../i18n';
 import type { StaffMember } from '../types';
+import { ssoButtons, ssoNotice } from './sso';
 
 export function loginView(notice: string | undefined, onLoggedIn: (me: StaffMember) => void): HTMLElement {
   const ids = { centre: uid('centre'), staff: uid('staff'), password: uid('password') };
   const centre = h('input', { id: ids.centre, name: 'job_centre', autocomplete: 'organization', required: true, value: localStorage.getItem('job_centre') ?? '' });
   const staff = h('input', { id: ids.staff, name: 'staff_code', autocomplete: 'username', required: true });
   const password = h('input', { id: ids.password, name: 'password', type: 'password', autocomplete: 'current-password', required: true });
-  const alert = h('div', { role: 'alert', class: notice ? 'alert alert-info' : '' }, notice ?? '');
+  const refused = ssoNotice();
+  const alert = h('div', { role: 'alert', class: refused ? 'alert alert-error' : notice ? 'alert alert-info' : '' }, refused ?? notice ?? '');
   const submit = h('button', { type: 'submit' }, t('login.submit'));
   const form = h(
     'form',
@@ -22,6 +24,7 @@ export function loginView(notice: string | undefined, onLoggedIn: (me: StaffMemb
     h('div', { class: 'field' }, h('label', { for: ids.staff }, t('login.staff_code')), staff),
     h('div', { class: 'field' }, h('label', { for: ids.password }, t('login.password')), password),
     h('div', { class: 'form-actions' }, submit),
+    ssoButtons(centre),
   );
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
