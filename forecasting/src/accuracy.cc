@@ -14,7 +14,7 @@ int32_t Band(int32_t h) { return h < 3 ? 0 : (h < 6 ? 1 : 2); }
 
 struct Tally {
   double abs_error = 0, error = 0, inside = 0, actual = 0;
-  double band_abs[3] = {0, 0, 0};
+  double band_abs[3] = {0, 0, 0}, band_inside[3] = {0, 0, 0};
   int64_t band_n[3] = {0, 0, 0};
   int64_t n = 0;
 
@@ -22,7 +22,9 @@ struct Tally {
     const double err = e.expected - actual_value;
     abs_error += std::abs(err);
     error += err;
-    inside += actual_value >= e.p10 && actual_value <= e.p90 ? 1.0 : 0.0;
+    const double in = actual_value >= e.p10 && actual_value <= e.p90 ? 1.0 : 0.0;
+    inside += in;
+    band_inside[Band(h)] += in;
     actual += actual_value;
     band_abs[Band(h)] += std::abs(err);
     ++band_n[Band(h)];
@@ -35,6 +37,7 @@ struct Tally {
     actual += o.actual;
     for (int b = 0; b < 3; ++b) {
       band_abs[b] += o.band_abs[b];
+      band_inside[b] += o.band_inside[b];
       band_n[b] += o.band_n[b];
     }
     n += o.n;
@@ -47,7 +50,10 @@ struct Tally {
     a.bias = error / n;
     a.coverage = inside / n;
     a.mean_actual = actual / n;
-    for (int b = 0; b < 3; ++b) a.mae_band[b] = band_n[b] > 0 ? band_abs[b] / band_n[b] : 0.0;
+    for (int b = 0; b < 3; ++b) {
+      a.mae_band[b] = band_n[b] > 0 ? band_abs[b] / band_n[b] : 0.0;
+      a.coverage_band[b] = band_n[b] > 0 ? band_inside[b] / band_n[b] : 0.0;
+    }
     return a;
   }
 };
@@ -216,20 +222,22 @@ std::string FormatHarness(const HarnessResult& result) {
   static const char* const kLevel[] = {"caseworker", "team", "centre"};
   std::string out;
   absl::StrAppend(&out,
-                  "| model | level | MAE | 1-3 | 4-6 | 7-12 | bias | 80% coverage | mean actual | n |\n"
-                  "|---|---|---|---|---|---|---|---|---|---|\n");
+                  "| model | level | MAE | 1-3 | 4-6 | 7-12 | bias | 80% coverage | by horizon | mean actual | n |\n"
+                  "|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (const ModelHarnessResult& m : result.models) {
     for (int l = 0; l < kNumHarnessLevels; ++l) {
       const LevelAccuracy& a = m.level[l];
       if (a.n == 0) continue;
-      absl::StrAppendFormat(&out, "| %s | %s | %.2f | %.2f | %.2f | %.2f | %+.2f | %.3f | %.1f | %d |\n",
+      absl::StrAppendFormat(&out, "| %s | %s | %.2f | %.2f | %.2f | %.2f | %+.2f | %.3f | %.2f / %.2f / %.2f | %.1f | %d |\n",
                             ModelKey(m.model), kLevel[l], a.mae, a.mae_band[0], a.mae_band[1],
-                            a.mae_band[2], a.bias, a.coverage, a.mean_actual, a.n);
+                            a.mae_band[2], a.bias, a.coverage, a.coverage_band[0],
+                            a.coverage_band[1], a.coverage_band[2], a.mean_actual, a.n);
     }
     const LevelAccuracy& a = m.centre_all;
-    absl::StrAppendFormat(&out, "| %s | centre, with new cases | %.2f | %.2f | %.2f | %.2f | %+.2f | %.3f | %.1f | %d |\n",
+    absl::StrAppendFormat(&out, "| %s | centre, with new cases | %.2f | %.2f | %.2f | %.2f | %+.2f | %.3f | %.2f / %.2f / %.2f | %.1f | %d |\n",
                           ModelKey(m.model), a.mae, a.mae_band[0], a.mae_band[1], a.mae_band[2],
-                          a.bias, a.coverage, a.mean_actual, a.n);
+                          a.bias, a.coverage, a.coverage_band[0], a.coverage_band[1],
+                          a.coverage_band[2], a.mean_actual, a.n);
   }
   const int cal = FindModel(result.models, ModelKind::kCalibrated);
   const int base = FindModel(result.models, ModelKind::kBaseline);

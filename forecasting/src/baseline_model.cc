@@ -176,6 +176,30 @@ absl::StatusOr<BaselineModel> BaselineModel::Fit(const Catalogue& catalogue,
       }
     }
   }
+
+  // Shared monthly shocks: the centre's closures per month against the fitted hazards.
+  const MonthIndex shock_from = std::max(observed_from, as_of_month - 36);
+  if (shock_from < as_of_month) {
+    std::vector<double> month_o(static_cast<size_t>(as_of_month - shock_from), 0.0);
+    std::vector<double> month_e(month_o.size(), 0.0);
+    for (const CaseRecord& r : history.cases) {
+      if (r.opened_month >= as_of_month) continue;
+      const bool closed = r.closed_month.has_value() && *r.closed_month < as_of_month;
+      const MonthIndex last = closed ? *r.closed_month : as_of_month - 1;
+      for (MonthIndex t = std::max(r.opened_month, shock_from); t <= last; ++t) {
+        month_e[static_cast<size_t>(t - shock_from)] += m.HazardIn(r.case_type, t - r.opened_month, t);
+      }
+      if (closed && last >= shock_from) month_o[static_cast<size_t>(last - shock_from)] += 1.0;
+    }
+    double excess = 0, scale = 0;
+    for (size_t i = 0; i < month_o.size(); ++i) {
+      const double d = month_o[i] - month_e[i];
+      excess += d * d - month_e[i];
+      scale += month_e[i] * month_e[i];
+    }
+    const double estimate = scale > 0 ? std::clamp(excess / scale, 0.0, 0.25) : 0.0;
+    m.month_shock_variance_ = std::max(estimate, options.month_shock_floor) * options.month_shock_scale;
+  }
   return m;
 }
 

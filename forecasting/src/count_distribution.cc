@@ -178,16 +178,22 @@ void CountSum::AddPoisson(double mean) {
 
 void CountSum::AddConstant(double count) { constant_ += count; }
 
+void CountSum::AddNoiseVariance(double variance) {
+  if (variance > 0) noise_ += variance;
+}
+
 CountSummary CountSum::Summarise(double lower, double upper) const {
   CountSummary s;
   s.mean = constant_ + k1_;
-  s.variance = k2_;
-  if (k2_ <= 0) {
+  s.variance = k2_ + noise_;
+  if (k2_ + noise_ <= 0) {
     s.p10 = s.p90 = constant_;
     s.method = IntervalMethod::kExact;
     return s;
   }
-  if (k2_ > kExactVarianceLimit) return SkewNormalSummary(constant_, k1_, k2_, k3_, lower, upper);
+  if (k2_ + noise_ > kExactVarianceLimit) {
+    return SkewNormalSummary(constant_, k1_, k2_ + noise_, k3_, lower, upper);
+  }
   Pmf pmf;
   if (!overflowed_) {
     for (const Group& g : groups_) {
@@ -213,8 +219,59 @@ CountSummary CountSum::Summarise(double lower, double upper) const {
     s.method = IntervalMethod::kBinned;
   }
   if (poisson_ > 0) pmf.Convolve(PoissonPmf(poisson_));
-  s.p10 = constant_ + static_cast<double>(Quantile(pmf, lower));
-  s.p90 = constant_ + static_cast<double>(Quantile(pmf, upper));
+  if (noise_ > 0) {
+    // A discretised N(0, noise) on -w..w, then the mass below zero folded onto zero.
+    const double sd = std::sqrt(noise_);
+    const int64_t w = static_cast<int64_t>(std::ceil(6 * sd)) + 1;
+    Pmf kernel;
+    kernel.base = -w;
+    kernel.p.assign(static_cast<size_t>(2 * w + 1), 0.0);
+    double total = 0;
+    for (int64_t k = -w; k <= w; ++k) {
+      const double z = static_cast<double>(k) / sd;
+      total += kernel.p[static_cast<size_t>(k + w)] = std::exp(-0.5 * z * z);
+    }
+    for (double& v : kernel.p) v /= total;
+    pmf.Convolve(kernel);
+    if (pmf.base < 0) {
+      const size_t below = static_cast<size_t>(std::min<int64_t>(-pmf.base, static_cast<int64_t>(pmf.p.size()) - 1));
+      double mass = 0;
+      for (size_t i = 0; i < below; ++i) mass += pmf.p[i];
+      pmf.p.erase(pmf.p.begin(), pmf.p.begin() + static_cast<std::ptrdiff_t>(below));
+      pmf.base += static_cast<int64_t>(below);
+      pmf.p[0] += mass;
+    }
+  }
+  int64_t lo = Quantile(pmf, lower), hi = Quantile(pmf, upper);
+  if (nearest_ && hi > lo) {
+    auto cdf = [&](int64_t k) {
+      double c = 0;
+      for (int64_t i = pmf.base; i <= k && i - pmf.base < static_cast<int64_t>(pmf.p.size()); ++i) {
+        c += pmf.p[static_cast<size_t>(i - pmf.base)];
+      }
+      return c;
+    };
+    const double target = upper - lower;
+    const double keep = cdf(hi) - cdf(lo - 1);
+    const double raise = cdf(hi) - cdf(lo);        // [lo + 1, hi]
+    const double drop = cdf(hi - 1) - cdf(lo - 1);  // [lo, hi - 1]
+    double best = std::abs(keep - target);
+    int64_t best_lo = lo, best_hi = hi;
+    // The interval keeps the mean inside.
+    if (static_cast<double>(lo + 1) <= k1_ + 1e-9 && std::abs(raise - target) < best) {
+      best = std::abs(raise - target);
+      best_lo = lo + 1;
+      best_hi = hi;
+    }
+    if (static_cast<double>(hi - 1) >= k1_ - 1e-9 && std::abs(drop - target) < best) {
+      best_lo = lo;
+      best_hi = hi - 1;
+    }
+    lo = best_lo;
+    hi = best_hi;
+  }
+  s.p10 = constant_ + static_cast<double>(lo);
+  s.p90 = constant_ + static_cast<double>(hi);
   return s;
 }
 

@@ -529,13 +529,34 @@ absl::StatusOr<Projection> ProjectImpl(const ProjectInputs& in, const Projection
     extra_poisson[L.open(h)] = inflow_open[h];
     extra_poisson[L.total(h)] = inflow_closing[h];
   }
+  // Shared monthly shocks: variance (sd x figure)^2 per month, growing with the months ahead
+  // (parameter uncertainty); cumulative and open figures add up the months so far.
+  std::vector<double> noise(R, 0.0);
+  if (intervals && request.honest_intervals) {
+    const double shock = models.baseline.MonthShockVariance();
+    double running = 0;
+    for (int32_t h = 0; h < H; ++h) {
+      const double v = shock * (1.0 + h / 6.0);
+      for (int32_t o = 0; o < K; ++o) noise[L.cell(h, o)] = v * k1[L.cell(h, o)] * k1[L.cell(h, o)];
+      noise[L.all(h)] = v * k1[L.all(h)] * k1[L.all(h)];
+      const double all_closures = k1[L.total(h)] + extra_poisson[L.total(h)];
+      noise[L.total(h)] = v * all_closures * all_closures;
+      running += v * all_closures * all_closures;
+      noise[L.cumulative(h)] = running;
+      noise[L.open(h)] = running;
+    }
+  }
   std::vector<int32_t> small_rows;
   if (intervals) {
     for (int32_t r = 0; r < R; ++r) {
-      if (k2[r] + extra_poisson[r] <= kExactVarianceLimit) small_rows.push_back(r);
+      if (k2[r] + extra_poisson[r] + noise[r] <= kExactVarianceLimit) small_rows.push_back(r);
     }
   }
   std::vector<CountSum> sums(small_rows.size());
+  for (size_t s = 0; s < small_rows.size(); ++s) {
+    sums[s].AddNoiseVariance(noise[small_rows[s]]);
+    sums[s].set_nearest_coverage(request.honest_intervals);
+  }
   if (!small_rows.empty()) {
     for (size_t begin = 0; begin < generic.size(); begin += kChunk) {
       const size_t end = std::min(generic.size(), begin + kChunk);
@@ -588,7 +609,7 @@ absl::StatusOr<Projection> ProjectImpl(const ProjectInputs& in, const Projection
     for (int32_t r = 0; r < R; ++r) {
       if (done[r]) continue;
       const double e = extra_poisson[r];
-      summary[r] = SkewNormalSummary(0.0, k1[r] + e, k2[r] + e, k3[r] + e);
+      summary[r] = SkewNormalSummary(0.0, k1[r] + e, k2[r] + e + noise[r], k3[r] + e);
     }
     for (int32_t r = 0; r < R; ++r) ++out.method_counts[static_cast<int>(summary[r].method)];
   }

@@ -1,7 +1,8 @@
 // forecast_accuracy: the accuracy harness (see forecasting/accuracy.h) on synthetic centres,
 // offline. Prints Markdown tables; exits 1 when the goals of issue 12 are not met.
 //   forecast_accuracy [--centres N] [--origins N] [--step N] [--horizon N] [--small]
-//                     [--no-caseworkers]
+//                     [--no-caseworkers] [--shock-scale X] [--shock-floor X]
+//                     [--calendar-pooling X]
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -31,6 +32,12 @@ int main(int argc, char** argv) {
       options.origin_step = value();
     } else if (arg == "--horizon") {
       options.horizon_months = value();
+    } else if (arg == "--shock-scale") {
+      options.fit.month_shock_scale = std::atof(argv[++i < argc ? i : i - 1]);
+    } else if (arg == "--shock-floor") {
+      options.fit.month_shock_floor = std::atof(argv[++i < argc ? i : i - 1]);
+    } else if (arg == "--calendar-pooling") {
+      options.fit.calendar_pooling = std::atof(argv[++i < argc ? i : i - 1]);
     } else if (arg == "--small") {
       small = true;
     } else if (arg == "--no-caseworkers") {

@@ -1,5 +1,6 @@
 // The accuracy harness, fast variant (small centres, few origins): it is deterministic, the
-// calendar and the new-case component pay off, and the calibrated model beats the baseline.
+// calendar and the new-case component pay off, the calibrated model beats the baseline, and the
+// 80% intervals cover 75-85% at caseworker, team and centre level.
 // The full harness is build/forecasting/forecast_accuracy (README, "The models").
 #include <cstdio>
 
@@ -49,6 +50,13 @@ TEST(AccuracyHarnessTest, CalendarNewCasesAndCalibration) {
   // Unbiased at the centre, with and without the new cases' closures.
   EXPECT_LT(std::abs(cal.level[kCentreLevel].bias), 0.05 * cal.level[kCentreLevel].mean_actual);
   EXPECT_LT(std::abs(cal.centre_all.bias), 0.05 * cal.centre_all.mean_actual);
+
+  // Honest intervals: the 80% intervals hold 75-85% at every level (shared shocks included).
+  for (int l = 0; l < kNumHarnessLevels; ++l) {
+    EXPECT_GE(cal.level[l].coverage, 0.75) << l;
+    EXPECT_LE(cal.level[l].coverage, 0.85) << l;
+  }
+  EXPECT_GE(EvaluateGoals(*result).coverage_min, 0.75);
 
   // Without the calendar the seasonal centres are projected worse.
   HarnessOptions flat = options;

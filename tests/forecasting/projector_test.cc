@@ -48,6 +48,7 @@ TEST(ProjectorTest, AsPlannedKnownAnswer) {
   ASSERT_TRUE(projector.ok()) << projector.status();
   ProjectionRequest request;
   request.horizon_months = 6;
+  request.honest_intervals = false;  // cases independent: the exact Poisson-binomial
   auto p = projector->ProjectAll(request);
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(p->open_cases, 3);
@@ -224,6 +225,7 @@ TEST_F(SyntheticProjectorTest, ScopeFiguresMatchExactPoissonBinomialOfCaseDistri
     ProjectionRequest request;
     request.model = kind;
     request.horizon_months = H;
+    request.honest_intervals = false;  // cases independent: the exact Poisson-binomial
     auto p = projector->Project(scope, request);
     ASSERT_TRUE(p.ok());
     auto d = projector->Distributions(scope, kind, H);

@@ -34,6 +34,7 @@ struct LevelAccuracy {
   double bias = 0;        // mean of projected - actual
   double coverage = 0;    // share of figures inside [p10, p90]
   double mae_band[3] = {0, 0, 0};  // months ahead 1-3, 4-6, 7-12 (and beyond)
+  double coverage_band[3] = {0, 0, 0};
   double mean_actual = 0;  // mean actual figure (scale)
   int64_t n = 0;
 };

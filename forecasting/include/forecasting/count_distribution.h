@@ -46,9 +46,16 @@ class CountSum {
   void AddPoisson(double mean);
   // Adds a constant (cases certain to be counted).
   void AddConstant(double count);
+  // Adds independent zero-mean noise of this variance (shared shocks, parameter uncertainty),
+  // as a discretised normal convolved with the count (folded at zero).
+  void AddNoiseVariance(double variance);
+  // Interval rule. false (default): [q(lower), q(upper)], which for a small count holds more than
+  // upper - lower (e.g. ~87% for a mean of 3). true: the interval between those and the one
+  // with an end pulled in by one case whose own probability is nearest upper - lower.
+  void set_nearest_coverage(bool nearest) { nearest_ = nearest; }
 
   double mean() const { return constant_ + k1_; }
-  double variance() const { return k2_; }
+  double variance() const { return k2_ + noise_; }
 
   // The mean and the central interval [lower, upper] quantiles (0.1 and 0.9 for 80%): the
   // smallest counts whose cumulative probability reaches `lower` and `upper`.
@@ -56,7 +63,8 @@ class CountSum {
 
  private:
   struct Group { double p; double multiplicity; };
-  double constant_ = 0, poisson_ = 0;
+  double constant_ = 0, poisson_ = 0, noise_ = 0;
+  bool nearest_ = false;
   double k1_ = 0, k2_ = 0, k3_ = 0;  // cumulants of the random part
   std::vector<Group> groups_;         // distinct probabilities, while few
   bool overflowed_ = false;

@@ -39,6 +39,11 @@ struct FitOptions {
   // Calibration: prior strength (case-months) pulling a (risk, lead, type, months ahead) hazard
   // toward the same pooled over types, and that toward the same pooled over risks.
   double hazard_pooling = 30.0;
+  // Intervals: the shared monthly shocks' squared relative size is the in-sample estimate (at
+  // least month_shock_floor) times month_shock_scale: in-sample residuals miss the parameters'
+  // own error and their drift, so the scale is set by the accuracy harness's coverage.
+  double month_shock_floor = 0.002;
+  double month_shock_scale = 2.0;
   // Inflow: months of history used (the most recent ones before as_of).
   int32_t inflow_window_months = 36;
 };
@@ -83,6 +88,11 @@ class BaselineModel {
   // The outcome shares of a closure in `month` (OutcomeShare times CalendarOutcomeFactor,
   // renormalised), written to shares[0..num_outcomes).
   void OutcomeSharesIn(CaseTypeIndex type, int32_t duration, MonthIndex month, double* shares) const;
+  // The squared relative size of the shocks that move every case's hazard together in a month
+  // (the centre's monthly closures vary by more than independent cases would): var / mean^2 of
+  // the centre's monthly closures in the fit window beyond the Poisson part (method of moments,
+  // at least 0). Intervals add (sd * figure)^2 per month.
+  double MonthShockVariance() const { return month_shock_variance_; }
 
   int32_t num_outcomes() const { return num_outcomes_; }
   int32_t max_duration() const { return max_duration_; }
@@ -100,6 +110,7 @@ class BaselineModel {
   std::vector<double> exposure_;       // [type][duration]
   std::vector<double> calendar_;       // [type][12]
   std::vector<double> calendar_outcome_;  // [12][outcome]
+  double month_shock_variance_ = 0;
 };
 
 // Calibration: how reality departs from recorded expectations. Learned from every expectation

@@ -56,6 +56,11 @@ struct ProjectionRequest {
   // cases stay open per the baseline survival of their case type.
   const InflowModel* inflow = nullptr;
   bool with_intervals = true;   // false: expected values only (p10 = p90 = expected)
+  // true: intervals include the shocks that move every case in a month together (their size
+  // fitted by the baseline, growing with the months ahead for parameter uncertainty), and a
+  // small count's interval is the one whose own probability is nearest 80% (see CountSum).
+  // false: cases independent, [q(0.1), q(0.9)] of their exact Poisson-binomial.
+  bool honest_intervals = true;
 };
 
 // Closures and caseload by month; month offset h is month first_month + h.
