@@ -9,7 +9,8 @@ packages=(
   g++ cmake make ccache pkg-config python3 python3-numpy
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libpqxx-dev libeigen3-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libcpp-httplib-dev nlohmann-json3-dev libcli11-dev libssl-dev
+  libboost-dev libssl-dev libcpp-httplib-dev nlohmann-json3-dev libcli11-dev
+  clang libclang-rt-14-dev
   postgresql postgresql-client
   chromium chromium-driver fonts-dejavu-core
 )

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace forecast::gateway {
 
@@ -13,9 +14,18 @@ namespace forecast::gateway {
 // UNAVAILABLE 502, DEADLINE_EXCEEDED 504, anything else 500. OK is 200. Thread-safe (pure).
 int HttpStatusFor(absl::StatusCode code);
 
-// {"code":"INVALID_ARGUMENT","message":"..."}: the canonical code's name and the message as the
-// service wrote it (services name the offending field there). Thread-safe (pure).
-std::string ErrorJson(const absl::Status& status);
+// The canonical code that best describes an HTTP error status the gateway answers itself
+// (408 DEADLINE_EXCEEDED, 413/431 OUT_OF_RANGE, 405 UNIMPLEMENTED, ...). Thread-safe (pure).
+absl::StatusCode CodeForHttpStatus(int http_status);
+
+// {"code":"INVALID_ARGUMENT","message":"...","field":"staff_code","request_id":"..."}: the
+// canonical code's name, the message as the service wrote it, the field the message names
+// ("field: problem"; omitted when none) and the request id. Invalid UTF-8 in the message is
+// replaced, never an error. Thread-safe (pure).
+std::string ErrorJson(const absl::Status& status, absl::string_view request_id = "");
+
+// The field a message names: "expected_month: must be YYYY-MM" -> "expected_month"; "" if none.
+std::string FieldOfMessage(absl::string_view message);
 
 }  // namespace forecast::gateway
 

@@ -48,6 +48,18 @@ void SessionStore::Remove(const std::string& token) {
   sessions_.erase(token);
 }
 
+size_t SessionStore::RemoveAllOf(const std::string& job_centre, const std::string& staff_code) {
+  absl::MutexLock lock(&mu_);
+  size_t removed = 0;
+  for (auto it = sessions_.begin(); it != sessions_.end();) {
+    const bool same = it->second.identity.job_centre == job_centre &&
+                      it->second.identity.staff_code == staff_code;
+    if (same) ++removed;
+    it = same ? sessions_.erase(it) : std::next(it);
+  }
+  return removed;
+}
+
 size_t SessionStore::Size() {
   absl::MutexLock lock(&mu_);
   const absl::Time now = now_();

@@ -1,6 +1,6 @@
-// Logged-in browsers: an opaque random token (the session cookie) maps to the staff member the
-// case service confirmed at login. In memory: a gateway restart logs everyone out, which is
-// acceptable for a session that only caches an identity the services re-check on every call.
+// Logged-in browsers for the legacy (shared demo password) sign-in: an opaque random token (the
+// session cookie) maps to the staff member the case service confirmed at login. In memory: a
+// gateway restart logs everyone out. The identity service's sessions replace this.
 #ifndef SERVICES_GATEWAY_SESSION_STORE_H_
 #define SERVICES_GATEWAY_SESSION_STORE_H_
 
@@ -38,6 +38,9 @@ class SessionStore {
 
   // Forgets `token`; unknown tokens are ignored. Thread-safe.
   void Remove(const std::string& token);
+
+  // Forgets every session of one staff member; how many there were. Thread-safe.
+  size_t RemoveAllOf(const std::string& job_centre, const std::string& staff_code);
 
   // Number of live (unexpired) sessions; also drops expired ones. Thread-safe.
   size_t Size();

@@ -16,6 +16,7 @@
 #include "services/common/caller.h"
 #include "services/common/pg_pool.h"
 #include "services/common/server.h"
+#include "services/gateway/authenticator.h"
 #include "services/gateway/gateway_server.h"
 #include "services/gateway/rpc_transcoder.h"
 #include "services/gateway/session_store.h"
@@ -54,10 +55,12 @@ class GatewayWithCaseServiceTest : public ::testing::Test {
     transcoder_ = std::make_unique<RpcTranscoder>(
         std::map<std::string, std::shared_ptr<grpc::Channel>>{{"CaseService", channel}},
         absl::Seconds(10));
-    gateway_ = std::make_unique<GatewayServer>(GatewayOptions{}, *transcoder_, sessions_);
+    authenticator_ = std::make_unique<LegacyAuthenticator>(*transcoder_, sessions_, "demo");
+    gateway_ = std::make_unique<GatewayServer>(GatewayOptions{}, *transcoder_, *authenticator_);
     auto port = gateway_->Start();
     ASSERT_TRUE(port.ok());
     client_ = std::make_unique<httplib::Client>("127.0.0.1", *port);
+    client_->set_default_headers({{"Origin", "http://127.0.0.1:" + std::to_string(*port)}});
   }
 
   void TearDown() override {
@@ -90,6 +93,7 @@ class GatewayWithCaseServiceTest : public ::testing::Test {
   RunningServer backend_;
   std::unique_ptr<RpcTranscoder> transcoder_;
   SessionStore sessions_{absl::Hours(1), [] { return absl::UnixEpoch(); }};
+  std::unique_ptr<LegacyAuthenticator> authenticator_;
   std::unique_ptr<GatewayServer> gateway_;
   std::unique_ptr<httplib::Client> client_;
 };

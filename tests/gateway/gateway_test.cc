@@ -4,6 +4,7 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -17,8 +18,15 @@
 
 #include "forecast/v1/case_service.grpc.pb.h"
 #include "forecast/v1/forecast_service.grpc.pb.h"
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "services/gateway/authenticator.h"
 #include "services/gateway/gateway_server.h"
 #include "services/gateway/http_status.h"
+#include "services/gateway/request_checks.h"
 #include "services/gateway/rpc_transcoder.h"
 #include "services/gateway/session_store.h"
 
@@ -113,6 +121,7 @@ class TestForecastService final : public v1::ForecastService::Service {
                                   const v1::TeamDashboardRequest* request,
                                   grpc::ServerWriter<v1::TeamDashboard>* writer) override {
     if (request->team() != "T1") return {grpc::StatusCode::NOT_FOUND, "team: no such team"};
+    ++watch_calls_;
     for (int revision = 1; revision <= 2; ++revision) {
       v1::TeamDashboard dashboard;
       dashboard.set_team(request->team());
@@ -120,16 +129,37 @@ class TestForecastService final : public v1::ForecastService::Service {
       dashboard.set_revision(revision);
       writer->Write(dashboard);
     }
-    while (!context->IsCancelled()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    int pushed = 2;
+    while (!context->IsCancelled()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      if (push_.load() > pushed - 2) {  // Push() asks for one more revision
+        ++pushed;
+        v1::TeamDashboard dashboard;
+        dashboard.set_team(request->team());
+        dashboard.set_revision(pushed);
+        writer->Write(dashboard);
+      }
+    }
     cancelled_ = true;
+    --watch_calls_;
     return grpc::Status::CANCELLED;
   }
+  grpc::Status GetTeamDashboard(grpc::ServerContext*, const v1::TeamDashboardRequest* request,
+                                v1::TeamDashboard* reply) override {
+    if (request->team() != "T1") return {grpc::StatusCode::NOT_FOUND, "team: no such team"};
+    reply->set_team(request->team());
+    return grpc::Status::OK;
+  }
+  void Push() { ++push_; }
   std::atomic<bool> cancelled_{false};
+  std::atomic<int> watch_calls_{0};
+  std::atomic<int> push_{0};
 };
 
 class GatewayTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    std::signal(SIGPIPE, SIG_IGN);  // as the gateway binary does; clients here hang up early
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
@@ -143,6 +173,7 @@ class GatewayTest : public ::testing::Test {
         std::map<std::string, std::shared_ptr<grpc::Channel>>{{"CaseService", channel},
                                                               {"ForecastService", channel}},
         absl::Seconds(10));
+    authenticator_ = std::make_unique<LegacyAuthenticator>(*transcoder_, sessions_, "demo");
 
     web_dir_ = std::filesystem::temp_directory_path() /
                ("gateway_test_web_" + std::to_string(::getpid()));
@@ -150,17 +181,33 @@ class GatewayTest : public ::testing::Test {
     std::ofstream(web_dir_ / "index.html") << "<!doctype html><title>app</title>";
     std::ofstream(web_dir_ / "assets" / "app-123.js") << "console.log(1)";
 
+    StartGateway([](GatewayOptions&) {});
+  }
+
+  void StartGateway(const std::function<void(GatewayOptions&)>& adjust) {
+    gateway_.reset();
     GatewayOptions options;
-    options.web_dir = web_dir_.string();
-    options.stream_heartbeat = absl::Milliseconds(50);
-    gateway_ = std::make_unique<GatewayServer>(options, *transcoder_, sessions_);
+    options.api.web_dir = web_dir_.string();
+    options.http.stream_heartbeat = absl::Milliseconds(50);
+    options.shutdown_grace = absl::Seconds(3);
+    adjust(options);
+    gateway_ = std::make_unique<GatewayServer>(options, *transcoder_, *authenticator_);
     absl::StatusOr<int> gateway_port = gateway_->Start();
     ASSERT_TRUE(gateway_port.ok()) << gateway_port.status();
     gateway_port_ = *gateway_port;
-    client_ = std::make_unique<httplib::Client>("127.0.0.1", gateway_port_);
+    client_ = NewClient();
   }
 
+  // A client that sends the gateway's own origin, as a browser on the page would.
+  std::unique_ptr<httplib::Client> NewClient() {
+    auto client = std::make_unique<httplib::Client>("127.0.0.1", gateway_port_);
+    client->set_default_headers({{"Origin", Origin()}});
+    return client;
+  }
+  std::string Origin() const { return "http://127.0.0.1:" + std::to_string(gateway_port_); }
+
   void TearDown() override {
+    client_.reset();
     gateway_.reset();
     backend_->Shutdown();
     std::filesystem::remove_all(web_dir_);
@@ -187,6 +234,7 @@ class GatewayTest : public ::testing::Test {
   std::unique_ptr<grpc::Server> backend_;
   std::unique_ptr<RpcTranscoder> transcoder_;
   SessionStore sessions_{absl::Hours(1), [] { return absl::UnixEpoch(); }};
+  std::unique_ptr<LegacyAuthenticator> authenticator_;
   std::filesystem::path web_dir_;
   std::unique_ptr<GatewayServer> gateway_;
   int gateway_port_ = 0;
@@ -214,7 +262,8 @@ TEST_F(GatewayTest, LoginChecksPasswordAndIdentityWithTheSameAnswer) {
       "application/json");
   EXPECT_EQ(wrong_password->status, 401);
   EXPECT_EQ(unknown_staff->status, 401);
-  EXPECT_EQ(wrong_password->body, unknown_staff->body);
+  EXPECT_EQ(json::parse(wrong_password->body)["message"],
+            json::parse(unknown_staff->body)["message"]);
   EXPECT_TRUE(wrong_password->get_header_value("Set-Cookie").empty());
 
   auto missing = client_->Post("/api/login", R"({"job_centre":"JC","password":"demo"})",
@@ -285,7 +334,8 @@ TEST_F(GatewayTest, BadRequestsAreAnsweredWithTheProblemNamed) {
   EXPECT_EQ(PostApi("/api/ForecastService/WatchTeamDashboard", "{}", cookie)->status, 409);
   auto form = client_->Post("/api/CaseService/ListCases", {{"Cookie", cookie}}, "team=T1",
                             "application/x-www-form-urlencoded");
-  EXPECT_EQ(form->status, 415);
+  EXPECT_EQ(form->status, 403);
+  EXPECT_EQ(json::parse(form->body)["field"], "content_type");
 }
 
 TEST_F(GatewayTest, BackendErrorsBecomeHttpStatusesWithTheirMessages) {
@@ -294,8 +344,12 @@ TEST_F(GatewayTest, BackendErrorsBecomeHttpStatusesWithTheirMessages) {
                          R"({"case_ref":"C-1","base_version":"7","expected_month":"2027-3"})",
                          cookie);
   EXPECT_EQ(invalid->status, 400);
-  EXPECT_EQ(json::parse(invalid->body),
-            json({{"code", "INVALID_ARGUMENT"}, {"message", "expected_month: must be YYYY-MM"}}));
+  const json invalid_body = json::parse(invalid->body);
+  EXPECT_EQ(invalid_body["code"], "INVALID_ARGUMENT");
+  EXPECT_EQ(invalid_body["message"], "expected_month: must be YYYY-MM");
+  EXPECT_EQ(invalid_body["field"], "expected_month");
+  EXPECT_EQ(invalid_body["request_id"], invalid->get_header_value("X-Request-Id"));
+  EXPECT_EQ(invalid_body["request_id"].get<std::string>().size(), 32u);
 
   // int64 accepted as a JSON number as well as a string.
   auto stale = PostApi("/api/CaseService/RecordExpectation",
@@ -401,11 +455,15 @@ TEST_F(GatewayTest, StoppingTheGatewayEndsOpenStreams) {
   const std::string path = "/api/ForecastService/WatchTeamDashboard/stream?json=" +
                            UrlEncode(R"({"team":"T1"})");
   std::atomic<int> received{0};
+  std::mutex seen_mu;
+  std::string seen;
   std::thread reader([&] {
     httplib::Client client("127.0.0.1", gateway_port_);
     client.set_read_timeout(30, 0);
-    client.Get(path.c_str(), {{"Cookie", cookie}}, [&](const char*, size_t) {
+    client.Get(path.c_str(), {{"Cookie", cookie}}, [&](const char* data, size_t length) {
       ++received;
+      std::lock_guard<std::mutex> lock(seen_mu);
+      seen.append(data, length);
       return true;  // would read for ever
     });
   });
@@ -421,6 +479,8 @@ TEST_F(GatewayTest, StoppingTheGatewayEndsOpenStreams) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   EXPECT_TRUE(forecast_service_.cancelled_) << "the backend call ends with the stream";
+  std::lock_guard<std::mutex> lock(seen_mu);
+  EXPECT_NE(seen.find("event: shutdown\ndata: "), std::string::npos) << seen;
 }
 
 TEST_F(GatewayTest, StreamErrorsAreReportedAsAnEvent) {
@@ -464,6 +524,260 @@ TEST_F(GatewayTest, ServesTheWebAppWithIndexFallback) {
   EXPECT_EQ(json::parse(api->body)["code"], "NOT_FOUND");
 }
 
+
+// A raw TCP connection to the gateway, for requests no well-behaved client would send.
+class RawConnection {
+ public:
+  explicit RawConnection(int port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<uint16_t>(port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+    timeval timeout{5, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  }
+  ~RawConnection() { ::close(fd_); }
+  bool connected() const { return connected_; }
+  bool Send(const std::string& bytes) {
+    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
+  }
+  // Everything until the server closes (or 5 s pass).
+  std::string ReadAll() {
+    std::string out;
+    char buffer[4096];
+    ssize_t n;
+    while ((n = ::recv(fd_, buffer, sizeof(buffer), 0)) > 0) out.append(buffer, static_cast<size_t>(n));
+    return out;
+  }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+};
+
+// The status code and JSON body of a raw HTTP answer.
+std::pair<int, json> ParseRaw(const std::string& answer) {
+  if (answer.size() < 12) return {0, json()};
+  const int status = std::stoi(answer.substr(9, 3));
+  const size_t body = answer.find("\r\n\r\n");
+  json parsed = body == std::string::npos
+                    ? json()
+                    : json::parse(answer.substr(body + 4), nullptr, /*allow_exceptions=*/false);
+  return {status, parsed};
+}
+
+TEST_F(GatewayTest, HostileLoginValuesAre400NamingTheFieldAndTheGatewayStaysUp) {
+  const std::vector<std::pair<json, std::string>> cases = {
+      {{{"job_centre", "DÆMO"}, {"staff_code", "cw1"}, {"password", "demo"}}, "job_centre"},
+      {{{"job_centre", "JC"}, {"staff_code", "SØREN"}, {"password", "demo"}}, "staff_code"},
+      {{{"job_centre", "JC"}, {"staff_code", "cw1\r\nx-staff: adm"}, {"password", "demo"}},
+       "staff_code"},
+      {{{"job_centre", std::string(100000, 'J')}, {"staff_code", "cw1"}, {"password", "demo"}},
+       "job_centre"},
+      {{{"job_centre", "JC"}, {"staff_code", 7}, {"password", "demo"}}, "staff_code"},
+      {{{"job_centre", "JC"}, {"staff_code", "cw1"}, {"password", std::string(5000, 'p')}},
+       "password"},
+  };
+  for (const auto& [body, field] : cases) {
+    auto result = client_->Post("/api/login", body.dump(), "application/json");
+    ASSERT_TRUE(result) << field;
+    EXPECT_EQ(result->status, 400) << body.dump().substr(0, 80);
+    const json error = json::parse(result->body);
+    EXPECT_EQ(error["code"], "INVALID_ARGUMENT");
+    EXPECT_EQ(error["field"], field) << error.dump();
+  }
+  // Invalid UTF-8 is a bad request, not a server error.
+  auto broken = client_->Post("/api/login", "{\"job_centre\":\"\xff\xfe\"}", "application/json");
+  EXPECT_EQ(broken->status, 400);
+  EXPECT_EQ(json::parse(broken->body)["field"], "body");
+  // Still serving.
+  EXPECT_EQ(client_->Get("/healthz")->status, 200);
+  Login();
+}
+
+TEST_F(GatewayTest, StateChangingRequestsNeedTheOriginAndJson) {
+  httplib::Client bare("127.0.0.1", gateway_port_);
+  const std::string login = R"({"job_centre":"JC","staff_code":"cw1","password":"demo"})";
+  auto no_origin = bare.Post("/api/login", login, "application/json");
+  EXPECT_EQ(no_origin->status, 403);
+  EXPECT_EQ(json::parse(no_origin->body)["field"], "origin");
+  auto foreign = bare.Post("/api/login", {{"Origin", "https://evil.example"}}, login,
+                           "application/json");
+  EXPECT_EQ(foreign->status, 403);
+  auto text = client_->Post("/api/login", login, "text/plain");
+  EXPECT_EQ(text->status, 403);
+  EXPECT_EQ(json::parse(text->body)["field"], "content_type");
+  const std::string cookie = Login();
+  auto foreign_write = bare.Post("/api/CaseService/ListCases",
+                                 {{"Cookie", cookie}, {"Origin", "http://127.0.0.1:1"}}, "{}",
+                                 "application/json");
+  EXPECT_EQ(foreign_write->status, 403);
+}
+
+TEST_F(GatewayTest, EveryErrorIsJsonWithARequestId) {
+  // 404, 405, 413, 400 (malformed HTTP), 431: each a JSON body with code, message, request_id.
+  auto not_found = client_->Get("/api/nothing");
+  auto method = client_->Delete("/api/CaseService/ListCases");
+  auto too_big = client_->Post("/api/login", std::string(2 << 20, 'x'), "application/json");
+  for (const auto* result : {&not_found, &method, &too_big}) {
+    ASSERT_TRUE(*result);
+    const json error = json::parse((*result)->body);
+    EXPECT_TRUE(error.contains("code") && error.contains("message")) << (*result)->body;
+    EXPECT_EQ(error["request_id"], (*result)->get_header_value("X-Request-Id"));
+  }
+  EXPECT_EQ(not_found->status, 404);
+  EXPECT_EQ(method->status, 405);
+  EXPECT_EQ(too_big->status, 413);
+  EXPECT_FALSE(client_->Get("/healthz")->get_header_value("X-Request-Id").empty());
+
+  RawConnection garbage(gateway_port_);
+  garbage.Send("GARBAGE\x01\x02 / HTTP/9.9\r\n\r\n");
+  auto [garbage_status, garbage_body] = ParseRaw(garbage.ReadAll());
+  EXPECT_EQ(garbage_status, 400);
+  EXPECT_EQ(garbage_body["code"], "INVALID_ARGUMENT");
+
+  RawConnection huge(gateway_port_);
+  huge.Send("GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(64 * 1024, 'a') + "\r\n\r\n");
+  auto [huge_status, huge_body] = ParseRaw(huge.ReadAll());
+  EXPECT_EQ(huge_status, 431);
+  EXPECT_FALSE(huge_body["request_id"].get<std::string>().empty());
+}
+
+TEST_F(GatewayTest, LogoutWithoutContentLengthEndsTheSession) {
+  const std::string cookie = Login();
+  RawConnection raw(gateway_port_);
+  raw.Send("POST /api/logout HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(gateway_port_) +
+           "\r\nOrigin: " + Origin() + "\r\nCookie: " + cookie + "\r\nConnection: close\r\n\r\n");
+  auto [status, body] = ParseRaw(raw.ReadAll());
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(client_->Get("/api/session", {{"Cookie", cookie}})->status, 401);
+}
+
+TEST_F(GatewayTest, SlowClientsAreCutOffAndDoNotHoldBackOthers) {
+  StartGateway([](GatewayOptions& options) {
+    options.http.header_timeout = absl::Milliseconds(300);
+    options.http.idle_timeout = absl::Milliseconds(600);
+  });
+  // 100 connections that send half a request and then nothing (a slowloris).
+  std::vector<std::unique_ptr<RawConnection>> slow;
+  for (int i = 0; i < 100; ++i) {
+    slow.push_back(std::make_unique<RawConnection>(gateway_port_));
+    slow.back()->Send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+  }
+  const auto start = std::chrono::steady_clock::now();
+  auto health = client_->Get("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(250));
+  // Each gets 408 with a JSON body once its header time is up.
+  auto [status, body] = ParseRaw(slow.front()->ReadAll());
+  EXPECT_EQ(status, 408);
+  EXPECT_EQ(body["code"], "DEADLINE_EXCEEDED");
+  // An idle connection (nothing sent) is closed quietly after the idle timeout.
+  RawConnection idle(gateway_port_);
+  EXPECT_EQ(idle.ReadAll(), "");
+}
+
+TEST_F(GatewayTest, ConnectionsPerAddressAreBounded) {
+  StartGateway([](GatewayOptions& options) { options.http.max_connections_per_address = 5; });
+  std::vector<std::unique_ptr<RawConnection>> held;
+  for (int i = 0; i < 5; ++i) {
+    held.push_back(std::make_unique<RawConnection>(gateway_port_));
+    held.back()->Send("GET /healthz HTTP/1.1\r\nHost: x\r\n");  // half a request
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  RawConnection refused(gateway_port_);
+  refused.Send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(refused.ReadAll(), "") << "the sixth connection is closed unanswered";
+  held.clear();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(client_->Get("/healthz")->status, 200);
+}
+
+TEST_F(GatewayTest, ManyBrowsersShareOneUpstreamStreamAndHealthStaysFast) {
+  StartGateway([](GatewayOptions& options) {
+    options.streams.per_session = 1000;
+    options.streams.per_user = 1000;
+  });
+  const std::string cookie = Login();
+  const std::string path = "/api/ForecastService/WatchTeamDashboard/stream?json=" +
+                           UrlEncode(R"({"team":"T1"})");
+  constexpr int kStreams = 60;
+  std::vector<std::unique_ptr<RawConnection>> streams;
+  for (int i = 0; i < kStreams; ++i) {
+    streams.push_back(std::make_unique<RawConnection>(gateway_port_));
+    streams.back()->Send("GET " + path + " HTTP/1.1\r\nHost: x\r\nCookie: " + cookie + "\r\n\r\n");
+  }
+  for (int i = 0; i < 400 && gateway_->hub().watchers() < kStreams; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(gateway_->hub().watchers(), static_cast<size_t>(kStreams));
+  EXPECT_EQ(forecast_service_.watch_calls_.load(), 1) << "one upstream call for all watchers";
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(client_->Get("/healthz")->status, 200);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(250));
+  // All leave: the upstream call is cancelled.
+  streams.clear();
+  for (int i = 0; i < 400 && forecast_service_.watch_calls_.load() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(forecast_service_.watch_calls_.load(), 0);
+  EXPECT_EQ(gateway_->hub().watchers(), 0u);
+}
+
+TEST_F(GatewayTest, EveryWatcherGetsTheSamePush) {
+  const std::string cookie = Login();
+  const std::string path = "/api/ForecastService/WatchTeamDashboard/stream?json=" +
+                           UrlEncode(R"({"team":"T1"})");
+  RawConnection first(gateway_port_);
+  first.Send("GET " + path + " HTTP/1.1\r\nHost: x\r\nCookie: " + cookie + "\r\n\r\n");
+  for (int i = 0; i < 200 && forecast_service_.watch_calls_.load() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  RawConnection second(gateway_port_);
+  second.Send("GET " + path + " HTTP/1.1\r\nHost: x\r\nCookie: " + cookie + "\r\n\r\n");
+  for (int i = 0; i < 200 && gateway_->hub().watchers() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  forecast_service_.Push();  // revision 3
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  gateway_->Stop();
+  const std::string a = first.ReadAll();
+  const std::string b = second.ReadAll();
+  EXPECT_NE(a.find("\"revision\":\"3\""), std::string::npos) << a;
+  EXPECT_NE(b.find("\"revision\":\"3\""), std::string::npos) << b;
+  // The later watcher got the newest push at once, not the first two again.
+  EXPECT_NE(b.find("\"revision\":\"2\""), std::string::npos) << b;
+  EXPECT_EQ(b.find("\"revision\":\"1\""), std::string::npos) << b;
+  for (int i = 0; i < 200 && forecast_service_.watch_calls_.load() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(forecast_service_.watch_calls_.load(), 0);
+}
+
+TEST_F(GatewayTest, StreamsPerSessionAreLimitedWith429) {
+  StartGateway([](GatewayOptions& options) { options.streams.per_session = 2; });
+  const std::string cookie = Login();
+  const std::string path = "/api/ForecastService/WatchTeamDashboard/stream?json=" +
+                           UrlEncode(R"({"team":"T1"})");
+  std::vector<std::unique_ptr<RawConnection>> streams;
+  for (int i = 0; i < 2; ++i) {
+    streams.push_back(std::make_unique<RawConnection>(gateway_port_));
+    streams.back()->Send("GET " + path + " HTTP/1.1\r\nHost: x\r\nCookie: " + cookie + "\r\n\r\n");
+  }
+  for (int i = 0; i < 200 && gateway_->hub().watchers() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  auto third = client_->Get(path.c_str(), {{"Cookie", cookie}});
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->status, 429);
+  EXPECT_EQ(json::parse(third->body)["field"], "streams");
+}
+
 TEST(SessionStoreTest, ExpiresIdleSessionsAndTokensAreUnguessable) {
   absl::Time now = absl::UnixEpoch();
   SessionStore store(absl::Minutes(30), [&now] { return now; });
@@ -477,6 +791,22 @@ TEST(SessionStoreTest, ExpiresIdleSessionsAndTokensAreUnguessable) {
   now += absl::Minutes(31);
   EXPECT_FALSE(store.Find(token).has_value());
   EXPECT_EQ(store.Size(), 0u);
+}
+
+TEST(RequestChecksTest, CodesAndTokens) {
+  EXPECT_TRUE(CheckCode("staff_code", "CW0101").ok());
+  EXPECT_FALSE(CheckCode("staff_code", "SØREN").ok());
+  EXPECT_FALSE(CheckCode("staff_code", "a\r\nb").ok());
+  EXPECT_FALSE(CheckCode("staff_code", "").ok());
+  EXPECT_FALSE(CheckCode("staff_code", std::string(65, 'a')).ok());
+  EXPECT_TRUE(IsValidUtf8("DÆMO"));
+  EXPECT_FALSE(IsValidUtf8("\xc3"));
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));  // a surrogate
+  EXPECT_TRUE(OriginAllowed("http://h:1", "h:1", false, {}));
+  EXPECT_FALSE(OriginAllowed("https://h:1", "h:1", false, {}));
+  EXPECT_TRUE(OriginAllowed("https://x", "h:1", false, {"https://x"}));
+  EXPECT_EQ(FieldOfMessage("expected_month: must be YYYY-MM"), "expected_month");
+  EXPECT_EQ(FieldOfMessage("no such case"), "");
 }
 
 TEST(CookieTest, FindsTheSessionCookieAmongOthers) {

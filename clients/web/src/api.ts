@@ -6,12 +6,17 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** Seconds to wait before trying again (429 with Retry-After), if the server said. */
+    readonly retryAfter?: number,
+    /** The field the gateway named, if any. */
+    readonly fieldName?: string,
   ) {
     super(message);
   }
 
   /** The field a validation message names ("expected_month: ..."), if any. */
   get field(): string | undefined {
+    if (this.fieldName) return this.fieldName;
     const match = /^([a-z_][a-z0-9_.]*): /.exec(this.message);
     return match ? match[1] : undefined;
   }
@@ -28,6 +33,9 @@ export let onUnauthenticated: () => void = () => {};
 export function setUnauthenticatedHandler(handler: () => void): void {
   onUnauthenticated = handler;
 }
+
+/** Calls whose 401 means "wrong credentials", not "the session ended". */
+const SIGN_IN_PATHS = ['/api/login', '/api/setup-code', '/api/password'];
 
 async function request<T>(path: string, body: unknown): Promise<T> {
   let response: Response;
@@ -49,9 +57,16 @@ async function request<T>(path: string, body: unknown): Promise<T> {
     parsed = undefined;
   }
   if (!response.ok) {
-    const error = (parsed ?? {}) as { code?: string; message?: string };
-    const apiError = new ApiError(response.status, error.code ?? 'UNKNOWN', error.message ?? text);
-    if (response.status === 401 && path !== '/api/login') onUnauthenticated();
+    const error = (parsed ?? {}) as { code?: string; message?: string; field?: string };
+    const retry = Number(response.headers.get('Retry-After') ?? '');
+    const apiError = new ApiError(
+      response.status,
+      error.code ?? 'UNKNOWN',
+      error.message ?? text,
+      Number.isFinite(retry) && retry > 0 ? retry : undefined,
+      error.field,
+    );
+    if (response.status === 401 && !SIGN_IN_PATHS.includes(path)) onUnauthenticated();
     throw apiError;
   }
   return parsed as T;
@@ -70,6 +85,20 @@ export function logout(): Promise<unknown> {
   return request('/api/logout', {});
 }
 
+/** Ends every session of the signed-in person, on every device. */
+export function logoutEverywhere(): Promise<{ sessions_ended: number }> {
+  return request('/api/logout-everywhere', {});
+}
+
+/** First password from a one-time set-up code; signs in. */
+export function redeemSetupCode<T>(jobCentre: string, staffCode: string, setupCode: string, newPassword: string): Promise<T> {
+  return request<T>('/api/setup-code', { job_centre: jobCentre, staff_code: staffCode, setup_code: setupCode, new_password: newPassword });
+}
+
+export function changePassword(currentPassword: string, newPassword: string): Promise<unknown> {
+  return request('/api/password', { current_password: currentPassword, new_password: newPassword });
+}
+
 export async function currentSession<T>(): Promise<T | undefined> {
   const response = await fetch('/api/session', { credentials: 'same-origin' });
   if (!response.ok) return undefined;
@@ -78,9 +107,14 @@ export async function currentSession<T>(): Promise<T | undefined> {
 
 export type StreamState = 'connecting' | 'live' | 'reconnecting' | 'failed';
 
+/** Codes after which a stream is worth opening again (another replica, a restarted service). */
+const TRANSIENT = ['UNAVAILABLE', 'CANCELLED', 'DEADLINE_EXCEEDED', 'ABORTED', 'INTERNAL', 'UNKNOWN'];
+
 /**
- * Subscribes to a server-streaming method. `onMessage` gets every pushed message; the browser
- * reconnects by itself after a network drop. Returns a function that ends the subscription.
+ * Subscribes to a server-streaming method. `onMessage` gets every pushed message. When the
+ * gateway stops (a final `shutdown` event), the connection drops, or the call fails for a
+ * transient reason, it reconnects by itself (to any gateway replica), waiting a little longer
+ * each time. Returns a function that ends the subscription.
  */
 export function subscribe<T>(
   service: 'ForecastService',
@@ -90,21 +124,54 @@ export function subscribe<T>(
   onState: (state: StreamState, error?: ApiError) => void,
 ): () => void {
   const url = `/api/${service}/${method}/stream?json=${encodeURIComponent(JSON.stringify(body))}`;
-  const source = new EventSource(url);
-  onState('connecting');
-  source.onmessage = (event) => {
-    onState('live');
-    onMessage(JSON.parse(event.data) as T);
+  let source: EventSource | undefined;
+  let stopped = false;
+  let attempt = 0;
+  let timer: number | undefined;
+
+  const reconnect = () => {
+    source?.close();
+    source = undefined;
+    if (stopped) return;
+    onState('reconnecting');
+    const delay = Math.min(10000, 500 * 2 ** Math.min(attempt, 5)) * (0.5 + Math.random());
+    attempt++;
+    timer = window.setTimeout(open, delay);
   };
-  source.addEventListener('rpc-error', (event) => {
-    const data = JSON.parse((event as MessageEvent).data) as { code: string; message: string };
-    source.close();
-    onState('failed', new ApiError(0, data.code, data.message));
-  });
-  source.onerror = () => {
-    onState(source.readyState === EventSource.CLOSED ? 'failed' : 'reconnecting');
+
+  const open = () => {
+    if (stopped) return;
+    const current = new EventSource(url);
+    source = current;
+    onState(attempt === 0 ? 'connecting' : 'reconnecting');
+    current.onmessage = (event) => {
+      attempt = 0;
+      onState('live');
+      onMessage(JSON.parse(event.data) as T);
+    };
+    // The gateway is stopping (a deploy, a scale-down): open the stream again, elsewhere.
+    current.addEventListener('shutdown', () => reconnect());
+    current.addEventListener('end', () => reconnect());
+    current.addEventListener('rpc-error', (event) => {
+      const data = JSON.parse((event as MessageEvent).data) as { code: string; message: string };
+      if (TRANSIENT.includes(data.code)) return reconnect();
+      current.close();
+      onState('failed', new ApiError(0, data.code, data.message));
+    });
+    current.onerror = () => {
+      // The browser retries by itself while CONNECTING; a CLOSED source (an HTTP error, such as
+      // a replica that is gone) is retried here.
+      if (current.readyState === EventSource.CLOSED) reconnect();
+      else onState('reconnecting');
+    };
   };
-  return () => source.close();
+
+  open();
+  return () => {
+    stopped = true;
+    if (timer !== undefined) window.clearTimeout(timer);
+    source?.close();
+  };
 }
 
 /** A fresh idempotency key, so that a retried write is applied once. */

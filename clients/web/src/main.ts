@@ -3,7 +3,7 @@
 // answers, which the DOM does well on its own, and a small bundle loads fast on a job centre's
 // laptops.
 import './styles.css';
-import { currentSession, logout, setUnauthenticatedHandler } from './api';
+import { currentSession, logout, logoutEverywhere, setUnauthenticatedHandler } from './api';
 import { link } from './components';
 import { clearContext, ctx, loadContext, teamName } from './context';
 import { h, replace } from './dom';
@@ -15,6 +15,7 @@ import { caseView } from './views/case';
 import { caseloadView } from './views/caseload';
 import { caseworkerDashboardView } from './views/caseworker_dashboard';
 import { dialogueView } from './views/dialogue';
+import { openPasswordDialog } from './views/account';
 import { loginView } from './views/login';
 import { milestonesView } from './views/milestones';
 import { projectionView } from './views/projection';
@@ -127,6 +128,22 @@ function renderShell(me: StaffMember): void {
           renderShell(me);
           void router?.render();
         }),
+        h('button', { type: 'button', class: 'secondary', 'data-testid': 'change-password', onclick: () => openPasswordDialog() }, t('nav.password')),
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'secondary',
+            'data-testid': 'logout-everywhere',
+            onclick: async () => {
+              if (!window.confirm(t('nav.logout_everywhere.confirm'))) return;
+              await logoutEverywhere().catch(() => undefined);
+              history.replaceState(null, '', '/');
+              showLogin();
+            },
+          },
+          t('nav.logout_everywhere'),
+        ),
         h(
           'button',
           {

@@ -1,9 +1,10 @@
 // Log in with job centre, staff code and password; the gateway checks the staff member with
 // the case service and sets the session cookie.
-import { ApiError, login } from '../api';
+import { login } from '../api';
 import { h, uid } from '../dom';
 import { t } from '../i18n';
 import type { StaffMember } from '../types';
+import { setupCodeView, signInError } from './account';
 import { ssoButtons, ssoNotice } from './sso';
 
 export function loginView(notice: string | undefined, onLoggedIn: (me: StaffMember) => void): HTMLElement {
@@ -26,6 +27,17 @@ export function loginView(notice: string | undefined, onLoggedIn: (me: StaffMemb
     h('div', { class: 'form-actions' }, submit),
     ssoButtons(centre),
   );
+  const page = h('div', { class: 'login-page' }, form);
+  const setupLink = h(
+    'button',
+    {
+      type: 'button',
+      class: 'link-button',
+      'data-testid': 'setup-link',
+      onclick: () => page.replaceChildren(setupCodeView(onLoggedIn, () => page.replaceChildren(form, setupLink))),
+    },
+    t('setup.link'),
+  );
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     submit.disabled = true;
@@ -35,12 +47,7 @@ export function loginView(notice: string | undefined, onLoggedIn: (me: StaffMemb
       onLoggedIn(me);
     } catch (error) {
       alert.className = 'alert alert-error';
-      alert.textContent =
-        error instanceof ApiError && error.code === 'UNAUTHENTICATED'
-          ? t('login.refused')
-          : error instanceof ApiError && error.code === 'INVALID_ARGUMENT'
-            ? t('login.missing')
-            : t('login.failed', { message: (error as Error).message });
+      alert.textContent = signInError(error, 'login.refused');
       password.value = '';
       password.focus();
     } finally {
@@ -48,5 +55,6 @@ export function loginView(notice: string | undefined, onLoggedIn: (me: StaffMemb
     }
   });
   queueMicrotask(() => (centre.value ? staff : centre).focus());
-  return h('div', { class: 'login-page' }, form);
+  page.append(setupLink);
+  return page;
 }
