@@ -44,7 +44,7 @@ absl::Status WriteSyntheticCentre(const forecasting::SyntheticJobCentre& centre,
 
   absl::Status status = write(kCasesFile, RequiredColumns(kCasesFile), [&](std::ostream& out) {
     for (const auto& c : centre.cases) {
-      WriteCsvRow(out, {c.case_ref, c.case_type, Day(c.opened_on), c.team, c.caseworker});
+      WriteCsvRow(out, {c.case_ref, c.case_type, Day(c.opened_on), c.current_team, c.current_caseworker});
     }
   });
   if (!status.ok()) return status;

@@ -345,7 +345,7 @@ absl::StatusOr<v1::ImportReport> HistoryImporter::Run(const Caller& caller,
       const int64_t before = errors.total();
       Draft* draft = find_case(kReassignmentsFile, line, row.case_ref());
       std::optional<absl::CivilDay> on = check_day(kReassignmentsFile, line, "on", row.on(), draft);
-      if (absl::Status s = CheckCode(row.from(), "from"); !s.ok()) errors.Add(kReassignmentsFile, line, "from", s);
+      resolve_staff(kReassignmentsFile, line, "from", row.from(), draft != nullptr ? draft->plan.team_code : std::string());
       resolve_staff(kReassignmentsFile, line, "to", row.to(), draft != nullptr ? draft->plan.team_code : std::string());
       if (row.from() == row.to() && !row.to().empty()) {
         errors.Add(kReassignmentsFile, line, "to", "to: is the same caseworker as from");
@@ -355,18 +355,42 @@ absl::StatusOr<v1::ImportReport> HistoryImporter::Run(const Caller& caller,
       reassignments[row.case_ref()].push_back({line, *on, row.from(), row.to()});
     }
   }
+  // Which caseworker cases.csv names: case systems export the current holder (for a closed case
+  // the holder at closure), older files the holder at opening. With the chain of
+  // re-assignments both are known ends of one chain: the holder at opening is the first `from`.
+  // A file naming either end is accepted; when the chain breaks, the message names the case and
+  // reads cases.csv as the current holder.
   for (auto& [ref, rows] : reassignments) {
     Draft& draft = drafts[ref];
     std::stable_sort(rows.begin(), rows.end(),
                      [](const Reassignment& a, const Reassignment& b) { return a.on < b.on; });
-    std::string holder = draft.plan.caseworker_code;
-    for (const Reassignment& row : rows) {
-      if (draft.valid && row.from != holder) {
-        errors.Add(kReassignmentsFile, row.line, "from",
-                   absl::StrCat("from: the case is held by \"", holder, "\" on ", FormatDay(row.on),
-                                ", not by \"", row.from, "\""));
+    const std::string named = draft.plan.caseworker_code;
+    bool broken = false;
+    for (size_t i = 1; i < rows.size() && draft.valid; ++i) {
+      if (rows[i].from != rows[i - 1].to) {
+        errors.Add(kReassignmentsFile, rows[i].line, "from",
+                   absl::StrCat("from: case \"", ref, "\": the chain of re-assignments breaks: it was handed to \"",
+                                rows[i - 1].to, "\" on ", FormatDay(rows[i - 1].on), " (line ", rows[i - 1].line,
+                                "), so it is held by \"", rows[i - 1].to, "\" on ", FormatDay(rows[i].on),
+                                ", not by \"", rows[i].from, "\""));
+        broken = true;
       }
-      holder = row.to;
+    }
+    if (draft.valid && !broken && named != rows.back().to && named != rows.front().from) {
+      errors.Add(kReassignmentsFile, rows.front().line, "from",
+                 absl::StrCat("from: case \"", ref, "\": cases.csv (line ", draft.line, ") names \"", named,
+                              "\", read as its current holder (as case systems export it; for a closed case the holder "
+                              "at closure), but the re-assignments hand it last to \"", rows.back().to, "\" on ",
+                              FormatDay(rows.back().on), "; read as the holder at opening, the first re-assignment "
+                              "would be from \"", named, "\", not \"", rows.front().from, "\""));
+    }
+    if (draft.valid && !broken) {
+      // The holder at opening, and their team (the named team when the staff member is new).
+      draft.plan.caseworker_code = rows.front().from;
+      const std::string team = team_of(rows.front().from);
+      if (!team.empty() && named != rows.front().from) draft.plan.team_code = team;
+    }
+    for (const Reassignment& row : rows) {
       ImportPlan::Change change;
       change.kind = "REASSIGNED";
       change.on = row.on;

@@ -26,8 +26,11 @@ class HistoryImporter {
   // Row errors are in the report; an error status means the database failed.
   // Rules: every case_ref must be new to the job centre and unique in cases.csv; expectations,
   // closures and re-assignments must name a case of this cases.csv; dates lie between the
-  // opening and today (and not after the closure); a re-assignment's `from` is the caseworker
-  // holding the case on that day; teams and staff must exist unless create_missing_staff
+  // opening and today (and not after the closure); a case's re-assignments form one chain (each
+  // `from` is the previous `to`) and cases.csv names either end of it: the current holder (as
+  // case systems export it; for a closed case the holder at closure) or, the older reading, the
+  // holder at opening; the case opens with the first `from`. A broken chain is reported with the
+  // case and the reading assumed. Teams and staff must exist unless create_missing_staff
   // (then they are created: teams without a department, staff as caseworkers in the case's
   // team). Retired catalogue codes are accepted for history.
   absl::StatusOr<v1::ImportReport> Run(const Caller& caller, const std::vector<v1::ImportChunk>& chunks);

@@ -198,6 +198,51 @@ TEST_F(CaseImportTest, AGoodBatchBecomesDatedVersionedHistory) {
   EXPECT_NE(report.errors(0).message().find("already exists"), std::string::npos);
 }
 
+// Case systems export the current holder (the holder at closure for a closed case): the chain
+// of re-assignments gives the holder at opening. The older reading (holder at opening) imports
+// too; a broken chain names the case and the reading assumed.
+TEST_F(CaseImportTest, CurrentHolderExportsImportAndBrokenChainsNameTheCase) {
+  v1::ImportChunk chunk;
+  *chunk.add_cases() = CaseRow(2, "CUR-1", "SDP", "2025-01-10", "T2", "cw3");  // current holder
+  *chunk.add_cases() = CaseRow(3, "CUR-2", "SDP", "2025-01-10", "T1", "cw1");  // holder at opening
+  *chunk.add_closures() = ClosureRow(2, "CUR-1", "2025-08-14", "ORDINARY_JOB");
+  *chunk.add_reassignments() = ReassignmentRow(2, "CUR-1", "2025-03-01", "cw1", "cw2");
+  *chunk.add_reassignments() = ReassignmentRow(3, "CUR-1", "2025-04-01", "cw2", "cw3");
+  *chunk.add_reassignments() = ReassignmentRow(4, "CUR-2", "2025-04-01", "cw1", "cw3");
+  v1::ImportReport report;
+  ASSERT_TRUE(Import(*env_, "admin", {chunk}, &report).ok());
+  ASSERT_EQ(report.errors_size(), 0) << report.DebugString();
+  EXPECT_TRUE(report.committed());
+  for (const char* ref : {"CUR-1", "CUR-2"}) {
+    v1::GetCaseHistoryRequest request;
+    request.set_case_ref(ref);
+    v1::CaseHistory history;
+    ASSERT_TRUE(env_->stub().GetCaseHistory(CaseEnv::Context("mgr").get(), request, &history).ok());
+    EXPECT_EQ(history.current().caseworker(), "cw3") << ref;
+    EXPECT_EQ(history.current().team(), "T2") << ref;
+    ASSERT_GE(history.events_size(), 2);
+    EXPECT_EQ(history.events(1).kind(), "REASSIGNED") << ref;
+  }
+  EXPECT_EQ(env_->Scalar("SELECT count(*) FROM assignment a JOIN cases c ON c.id = a.case_id WHERE c.case_ref = 'CUR-1'"),
+            "3");
+
+  v1::ImportChunk broken;
+  *broken.add_cases() = CaseRow(2, "BRK-1", "SDP", "2025-01-10", "T2", "cw3");
+  *broken.add_reassignments() = ReassignmentRow(2, "BRK-1", "2025-03-01", "cw1", "cw2");
+  *broken.add_reassignments() = ReassignmentRow(3, "BRK-1", "2025-04-01", "cw1", "cw3");
+  *broken.add_cases() = CaseRow(3, "BRK-2", "SDP", "2025-01-10", "T1", "cw1");
+  *broken.add_reassignments() = ReassignmentRow(4, "BRK-2", "2025-03-01", "cw2", "cw3");
+  report.Clear();
+  ASSERT_TRUE(Import(*env_, "admin", {broken}, &report).ok());
+  EXPECT_FALSE(report.committed());
+  ASSERT_EQ(report.errors_size(), 2) << report.DebugString();
+  EXPECT_EQ(report.errors(0).file(), "reassignments.csv");
+  std::string messages = report.errors(0).message() + "\n" + report.errors(1).message();
+  EXPECT_NE(messages.find("case \"BRK-1\": the chain of re-assignments breaks"), std::string::npos) << messages;
+  EXPECT_NE(messages.find("case \"BRK-2\": cases.csv (line 3) names \"cw1\", read as its current holder"),
+            std::string::npos) << messages;
+}
+
 // About the size of a large job centre's history: 15,000 cases, 100,000 expectations.
 TEST_F(CaseImportTest, FifteenThousandCasesWithAHundredThousandExpectationsImportQuickly) {
   std::mt19937 random(20261116);
