@@ -173,6 +173,28 @@ void BM_ReadFloor(benchmark::State& state) {
 }
 
 #define SIZES Arg(10000)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMillisecond)
+// Issue 12's goal: fitting every model on the large centre (~15,000 open cases, 136,000 cases over
+// 5 years) and projecting the whole centre (calibrated, 24 months, intervals, inflow) under 1 s.
+void BM_FitAndProjectLargeCentre(benchmark::State& state) {
+  const CompiledJobCentre& centre = LargeCentre();
+  for (auto _ : state) {
+    auto fitted = FittedModels::Fit(centre.catalogue, centre.history, centre.portfolio.as_of_month);
+    if (!fitted.ok()) std::abort();
+    auto projector = Projector::Create(centre.portfolio, *fitted);
+    if (!projector.ok()) std::abort();
+    ProjectionRequest request;
+    request.model = ModelKind::kCalibrated;
+    request.horizon_months = kHorizon;
+    request.inflow = &fitted->inflow;
+    auto p = projector->ProjectAll(request);
+    if (!p.ok()) std::abort();
+    benchmark::DoNotOptimize(p->total_closures);
+  }
+  state.counters["open_cases"] = static_cast<double>(centre.portfolio.cases.size());
+  state.counters["history_cases"] = static_cast<double>(centre.history.cases.size());
+}
+
+BENCHMARK(BM_FitAndProjectLargeCentre)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(BM_ReadFloor)->SIZES;
 BENCHMARK(BM_AsPlannedTotals)->SIZES;
 BENCHMARK(BM_AsPlanned)->SIZES;
