@@ -1,4 +1,5 @@
-// case-service: the case service's gRPC server.
+// case-service: the case service's gRPC server, which also serves IdentityService's single
+// sign-on calls.
 //   case-service --db CONNINFO --port N [--host 127.0.0.1] [--migrations DIR] [--pool 16]
 // Prints "case-service listening on HOST:PORT" once serving (port 0 picks a free port) and
 // shuts down gracefully on SIGTERM or SIGINT.
@@ -12,6 +13,7 @@
 #include "services/case/pg_case_store.h"
 #include "services/common/migrations.h"
 #include "services/common/server.h"
+#include "services/identity/oidc_service.h"
 
 int main(int argc, char** argv) {
   forecast::BlockShutdownSignals();
@@ -47,8 +49,14 @@ int main(int argc, char** argv) {
   forecast::PgStaffDirectory directory(pool);
   forecast::CaseKeeper keeper(store, clock);
   forecast::CaseServiceImpl service(keeper, directory);
+  // Single sign-on (services/identity/oidc_*): providers per job centre, LoginWithIdToken.
+  forecast::identity::OidcProviderStore providers(pool);
+  forecast::identity::OidcKeySource provider_keys(forecast::identity::HttpOptions{});
+  forecast::identity::OidcSignIn sign_in(providers, provider_keys, directory,
+                                         forecast::identity::StaffOnlySignInHooks(pool));
+  forecast::identity::OidcIdentityService identity_service(sign_in, directory);
   const std::string host = flags->Get("host", "127.0.0.1");
-  absl::StatusOr<forecast::RunningServer> server = forecast::StartGrpcServer({&service}, host, port);
+  absl::StatusOr<forecast::RunningServer> server = forecast::StartGrpcServer({&service, &identity_service}, host, port);
   if (!server.ok()) {
     std::cerr << "case-service: " << server.status() << "\n";
     return 1;

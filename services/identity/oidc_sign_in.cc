@@ -215,14 +215,7 @@ absl::StatusOr<v1::LoginResponse> OidcSignIn::LoginWithIdToken(
   if (!fresh.ok()) return fresh;
 
   if (!hooks_.issue_session) return absl::InternalError("no session issuer configured");
-  absl::StatusOr<v1::LoginResponse> session = hooks_.issue_session(*staff, client_address);
-  if (!session.ok()) return session.status();
-  if (hooks_.record_event) {
-    hooks_.record_event(request.job_centre(), staff_code, "SSO_LOGIN", client_address,
-                        absl::StrCat("provider ", provider->id(), ", subject ",
-                                     jws->payload.value("sub", "")));
-  }
-  return session;
+  return hooks_.issue_session(*staff, client_address);
 }
 
 absl::StatusOr<v1::ListIdentityProvidersResponse> OidcSignIn::ListIdentityProviders(

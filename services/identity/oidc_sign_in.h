@@ -52,11 +52,12 @@ absl::Status ValidateProvider(const v1::IdentityProvider& provider);
 // What single sign-on shares with password sign-in: issuing the session and recording audit
 // events. The identity module supplies both; they must be thread-safe.
 struct SignInHooks {
-  // A session for this (already verified, active) staff member, as password Login issues it.
+  // A session for this (already verified, active) staff member, as password Login issues it;
+  // records the SSO_LOGIN event with it.
   std::function<absl::StatusOr<v1::LoginResponse>(const Caller& staff,
                                                   const std::string& client_address)>
       issue_session;
-  // An auth event: kind SSO_LOGIN or SSO_REFUSED; staff_code empty when not known.
+  // An auth event (SSO_REFUSED, with the reason as detail); staff_code empty when not known.
   std::function<void(const std::string& job_centre, const std::string& staff_code,
                      const std::string& kind, const std::string& client_address,
                      const std::string& detail)>

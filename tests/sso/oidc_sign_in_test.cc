@@ -170,12 +170,14 @@ struct Event {
 
 class OidcSignInTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  // One database for the suite (creating one takes seconds); each test uses its own nonces,
+  // and SetUp re-registers the provider.
+  static void SetUpTestSuite() {
     absl::StatusOr<std::unique_ptr<forecast::testing::TestDatabase>> db =
         forecast::testing::TestDatabase::Create();
     ASSERT_TRUE(db.ok()) << db.status();
-    db_ = std::move(*db);
-    pool_ = std::make_unique<PgPool>(db_->conninfo(), 4);
+    db_ = std::move(*db).release();
+    pool_ = new PgPool(db_->conninfo(), 4);
     pqxx::connection conn(db_->conninfo());
     pqxx::work tx(conn);
     centre_id_ = tx.exec1("INSERT INTO job_centre (code, name) VALUES ('JC1', 'Centre') RETURNING id")[0]
@@ -190,13 +192,24 @@ class OidcSignInTest : public ::testing::Test {
     tx.exec0("INSERT INTO staff (job_centre_id, code, display_name, role) SELECT id, 'cw9', 'Other', "
              "'CASEWORKER' FROM job_centre WHERE code = 'JC2'");
     tx.commit();
+  }
+  static void TearDownTestSuite() {
+    delete pool_;
+    delete db_;
+  }
 
+  void SetUp() override {
+    ASSERT_NE(pool_, nullptr);
     store_ = std::make_unique<OidcProviderStore>(*pool_);
     keys_ = std::make_unique<OidcKeySource>(HttpOptions{}, absl::Hours(1), absl::Seconds(10),
                                             [this] { return now_; });
     directory_ = std::make_unique<PgStaffDirectory>(*pool_);
     SignInHooks hooks;
-    hooks.issue_session = [](const Caller& staff, const std::string&) {
+    hooks.issue_session = [this](const Caller& staff, const std::string&) {
+      {
+        std::lock_guard<std::mutex> lock(events_mu_);
+        events_.push_back({staff.staff_code, "SSO_LOGIN", ""});
+      }
       v1::LoginResponse response;
       response.set_session_token("session-for-" + staff.staff_code);
       response.mutable_staff()->set_code(staff.staff_code);
@@ -247,9 +260,9 @@ class OidcSignInTest : public ::testing::Test {
     EXPECT_NE(events_.back().detail.find(why), std::string::npos) << events_.back().detail;
   }
 
-  std::unique_ptr<forecast::testing::TestDatabase> db_;
-  std::unique_ptr<PgPool> pool_;
-  int64_t centre_id_ = 0;
+  static inline forecast::testing::TestDatabase* db_ = nullptr;
+  static inline PgPool* pool_ = nullptr;
+  static inline int64_t centre_id_ = 0;
   absl::Time now_ = absl::Now();
   FakeProvider provider_;
   JwtMinter key1_{"ES256", "key-1"};
