@@ -56,6 +56,14 @@ absl::CivilDay OpenedOn(const StoredCase& c) { return StoredDay(c.view.opened_on
 
 }  // namespace
 
+absl::StatusOr<std::shared_ptr<const CatalogueView>> CaseKeeper::Catalogue(int64_t job_centre_id) {
+  auto load = [this](int64_t centre) { return store_.LoadCatalogue(centre); };
+  if (catalogues_ != nullptr) return catalogues_->Get(job_centre_id, load);
+  absl::StatusOr<v1::Catalogue> catalogue = load(job_centre_id);
+  if (!catalogue.ok()) return catalogue.status();
+  return std::make_shared<const CatalogueView>(std::move(*catalogue));
+}
+
 void CaseKeeper::MarkOverdue(v1::Case& c) const {
   const std::string today = FormatDay(clock_.Today());
   for (v1::Action& action : *c.mutable_open_actions()) {
@@ -142,9 +150,8 @@ absl::StatusOr<v1::Case> CaseKeeper::WriteCase(const Caller& caller, const char*
     return absl::AbortedError(absl::StrCat("case ", case_ref, " is at version ", stored->view.version(),
                                            ", the write was based on ", base_version));
   }
-  absl::StatusOr<v1::Catalogue> catalogue = store_.LoadCatalogue(caller.job_centre_id);
-  if (!catalogue.ok()) return catalogue.status();
-  const CatalogueView view(std::move(*catalogue));
+  absl::StatusOr<std::shared_ptr<const CatalogueView>> view = Catalogue(caller.job_centre_id);
+  if (!view.ok()) return view.status();
 
   CaseChange change;
   change.job_centre_id = caller.job_centre_id;
@@ -154,7 +161,7 @@ absl::StatusOr<v1::Case> CaseKeeper::WriteCase(const Caller& caller, const char*
   change.actor_id = caller.staff_id;
   change.effective_on = clock_.Today();
   change.idempotency = ticket;
-  if (absl::Status s = build(*stored, view, change); !s.ok()) return s;
+  if (absl::Status s = build(*stored, **view, change); !s.ok()) return s;
   absl::StatusOr<v1::Case> result = store_.ApplyChange(change);
   if (!result.ok()) return result.status();
   MarkOverdue(*result);
@@ -185,9 +192,9 @@ absl::StatusOr<v1::Case> CaseKeeper::CreateCase(const Caller& caller, const v1::
   }
   if (absl::Status s = AuthorizeCreateCase(caller, caseworker.team_id, caseworker.id); !s.ok()) return s;
 
-  absl::StatusOr<v1::Catalogue> catalogue = store_.LoadCatalogue(caller.job_centre_id);
-  if (!catalogue.ok()) return catalogue.status();
-  const CatalogueView view(std::move(*catalogue));
+  absl::StatusOr<std::shared_ptr<const CatalogueView>> cached = Catalogue(caller.job_centre_id);
+  if (!cached.ok()) return cached.status();
+  const CatalogueView& view = **cached;
   if (absl::Status s = view.CheckActive(CatalogueEntry::CASE_TYPE, request.case_type(), "case_type"); !s.ok()) return s;
   absl::StatusOr<absl::CivilDay> opened = ParseDay(request.opened_on(), "opened_on");
   if (!opened.ok()) return opened.status();
@@ -268,10 +275,11 @@ absl::StatusOr<v1::ListCasesResponse> CaseKeeper::ListCases(const Caller& caller
     case v1::CLOSED: query.status = "CLOSED"; break;
     default: return Invalid("status", "must be OPEN, CLOSED or unspecified");
   }
-  if (!ReadsWholeJobCentre(caller)) {
+  const CaseFilter readable = CasesAccessible(caller, CaseAccess::kRead);
+  if (!readable.whole_job_centre) {
     query.restricted = true;
-    query.visible_team_id = caller.team_id;
-    query.visible_staff_id = caller.staff_id;
+    query.visible_team_id = readable.team_id;
+    query.visible_staff_id = readable.caseworker_id;
   }
   // One extra row tells whether another page follows.
   const int page = query.limit;
@@ -303,8 +311,49 @@ absl::StatusOr<v1::CaseHistory> CaseKeeper::GetCaseHistory(const Caller& caller,
   return history;
 }
 
+absl::StatusOr<std::optional<v1::Case>> CaseKeeper::TryFastExpectation(
+    const Caller& caller, const v1::RecordExpectationRequest& request) {
+  const std::optional<v1::Case> general;
+  // Every check that does not need the case; any failure goes the general way, which reports
+  // errors in its own order (the case's existence and the caller's rights first).
+  if (!CheckCaseRef(request.case_ref(), "case_ref").ok() || request.base_version() <= 0 ||
+      !CheckIdempotencyKey(request.idempotency_key()).ok() || request.dialogue_id() < 0 ||
+      !CheckText(request.note(), "note", 0, kMaxNoteChars).ok()) {
+    return general;
+  }
+  absl::StatusOr<std::shared_ptr<const CatalogueView>> catalogue = Catalogue(caller.job_centre_id);
+  if (!catalogue.ok()) return catalogue.status();
+  absl::StatusOr<absl::CivilMonth> month = ParseMonth(request.expected_month(), "expected_month");
+  const absl::CivilDay today = clock_.Today();
+  if (!(*catalogue)->CheckActive(CatalogueEntry::OUTCOME, request.expected_outcome(), "expected_outcome").ok() ||
+      !(*catalogue)->CheckActive(CatalogueEntry::RISK, request.risk(), "risk").ok() || !month.ok() ||
+      *month > absl::CivilMonth(today) + kMaxMonthsAhead) {
+    return general;
+  }
+  ExpectationWrite write;
+  write.job_centre_id = caller.job_centre_id;
+  write.case_ref = request.case_ref();
+  write.base_version = request.base_version();
+  write.actor_id = caller.staff_id;
+  write.writable = CasesAccessible(caller, CaseAccess::kWrite);
+  write.idempotency = IdempotencyTicket{
+      request.idempotency_key(), "RecordExpectation",
+      request.idempotency_key().empty() ? "" : Fingerprint(caller, "RecordExpectation", request)};
+  write.expectation = NewExpectation{request.expected_outcome(), *month, request.risk(),
+                                     request.agreed_in_dialogue(), request.dialogue_id(), request.note()};
+  write.effective_on = today;
+  write.catalogue = catalogue->get();
+  return store_.TryRecordExpectation(write);
+}
+
 absl::StatusOr<v1::Case> CaseKeeper::RecordExpectation(const Caller& caller,
                                                        const v1::RecordExpectationRequest& request) {
+  absl::StatusOr<std::optional<v1::Case>> fast = TryFastExpectation(caller, request);
+  if (!fast.ok()) return fast.status();
+  if (fast->has_value()) {
+    MarkOverdue(**fast);
+    return std::move(**fast);
+  }
   return WriteCase(
       caller, "RecordExpectation", request, request.case_ref(), request.base_version(),
       request.idempotency_key(), CaseAccess::kWrite,
@@ -539,6 +588,7 @@ absl::StatusOr<v1::Catalogue> CaseKeeper::UpsertCatalogueEntry(const Caller& cal
   if (!request.has_entry()) return Invalid("entry", "is required");
   if (absl::Status s = CheckCatalogueEntry(request.entry()); !s.ok()) return s;
   if (absl::Status s = store_.UpsertCatalogueEntry(caller.job_centre_id, request.entry()); !s.ok()) return s;
+  if (catalogues_ != nullptr) catalogues_->Drop(caller.job_centre_id);
   return store_.LoadCatalogue(caller.job_centre_id);
 }
 
@@ -548,6 +598,7 @@ absl::StatusOr<v1::Catalogue> CaseKeeper::UpsertCaseField(const Caller& caller,
   if (!request.has_field()) return Invalid("field", "is required");
   if (absl::Status s = CheckCaseFieldDefinition(request.field()); !s.ok()) return s;
   if (absl::Status s = store_.UpsertCaseField(caller.job_centre_id, request.field()); !s.ok()) return s;
+  if (catalogues_ != nullptr) catalogues_->Drop(caller.job_centre_id);
   return store_.LoadCatalogue(caller.job_centre_id);
 }
 

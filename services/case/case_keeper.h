@@ -11,12 +11,15 @@
 #define SERVICES_CASE_CASE_KEEPER_H_
 
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "forecast/v1/case_service.pb.h"
 #include "services/case/case_rules.h"
+#include "services/case/catalogue_cache.h"
 #include "services/case/case_store.h"
 #include "services/common/caller.h"
 #include "services/common/calendar.h"
@@ -26,7 +29,10 @@ namespace forecast {
 // Thread-safe when the store and clock are (they are, for PgCaseStore and the clocks).
 class CaseKeeper {
  public:
-  CaseKeeper(CaseStore& store, const Clock& clock) : store_(store), clock_(clock) {}
+  // With `catalogues`, catalogues are kept there between calls (whoever owns the cache drops
+  // entries on the REFERENCE_DATA notice); without, every write reads the catalogue again.
+  CaseKeeper(CaseStore& store, const Clock& clock, CatalogueCache* catalogues = nullptr)
+      : store_(store), clock_(clock), catalogues_(catalogues) {}
 
   // The caller as stored. Any role.
   absl::StatusOr<v1::StaffMember> WhoAmI(const Caller& caller);
@@ -88,9 +94,15 @@ class CaseKeeper {
   absl::StatusOr<StaffRecord> FindActiveStaff(const Caller& caller, const std::string& code,
                                               const char* field);
   void MarkOverdue(v1::Case& c) const;
+  absl::StatusOr<std::shared_ptr<const CatalogueView>> Catalogue(int64_t job_centre_id);
+  // The store's one-statement path for a write that passes every check not needing the case;
+  // nullopt when the write must take the general path.
+  absl::StatusOr<std::optional<v1::Case>> TryFastExpectation(
+      const Caller& caller, const v1::RecordExpectationRequest& request);
 
   CaseStore& store_;
   const Clock& clock_;
+  CatalogueCache* const catalogues_;
 };
 
 }  // namespace forecast

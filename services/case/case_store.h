@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
 #include "forecast/v1/case_service.pb.h"
+#include "services/case/case_rules.h"
 #include "services/common/authorization.h"
 #include "services/common/caller.h"
 
@@ -127,6 +128,20 @@ struct NewCase {
   IdempotencyTicket idempotency;
 };
 
+// One expectation write, checked as far as it can be without the case (catalogue codes, month
+// limit, note), for the store's one-statement path.
+struct ExpectationWrite {
+  int64_t job_centre_id = 0;
+  std::string case_ref;
+  int64_t base_version = 0;
+  int64_t actor_id = 0;
+  CaseFilter writable;  // the cases the caller may write (authorization.h)
+  IdempotencyTicket idempotency;
+  NewExpectation expectation;
+  absl::CivilDay effective_on;
+  const CatalogueView* catalogue = nullptr;  // types the case's fields in the answer
+};
+
 // What ListCases may return: the filters plus the caller's visibility.
 struct CaseQuery {
   int64_t job_centre_id = 0;
@@ -215,6 +230,14 @@ class CaseStore {
   // was stored meanwhile by a concurrent retry, returns that stored answer instead (or
   // INVALID_ARGUMENT when it was for a different request).
   virtual absl::StatusOr<v1::Case> ApplyChange(const CaseChange& change) = 0;
+  // The expectation write in one round trip, when the case exists, `writable` covers it, it is
+  // at base_version and open, it opened no later than the expected month, a dialogue_id names a
+  // dialogue of the job centre and the key is new: returns the case after it. Otherwise nullopt,
+  // with nothing written: the caller takes the general path (ApplyChange), which words the
+  // precise error. The default has no such path and always answers nullopt.
+  virtual absl::StatusOr<std::optional<v1::Case>> TryRecordExpectation(const ExpectationWrite&) {
+    return std::optional<v1::Case>();
+  }
   // Creates the case at version 1 with its first assignment and an OPENED event.
   virtual absl::StatusOr<v1::Case> CreateCase(const NewCase& new_case) = 0;
 

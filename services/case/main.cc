@@ -11,6 +11,7 @@
 #include "services/case/case_service_impl.h"
 #include "services/case/flags.h"
 #include "services/case/pg_case_store.h"
+#include "services/case/reference_data.h"
 #include "services/common/migrations.h"
 #include "services/common/server.h"
 #include "services/identity/oidc_service.h"
@@ -46,9 +47,15 @@ int main(int argc, char** argv) {
   }
   forecast::SystemClock clock;
   forecast::PgCaseStore store(pool);
-  forecast::PgStaffDirectory directory(pool);
-  forecast::CaseKeeper keeper(store, clock);
-  forecast::CaseServiceImpl service(keeper, directory);
+  forecast::PgStaffDirectory directory(pool);  // uncached: sign-in checks the staff row itself
+  // Catalogues and callers of RPCs stay in memory, dropped by the database's change notices.
+  forecast::ReferenceData reference(pool, clock);
+  if (absl::Status listening = reference.StartListening(); !listening.ok()) {
+    std::cerr << "case-service: " << listening << "\n";
+    return 1;
+  }
+  forecast::CaseKeeper keeper(store, clock, &reference.catalogues());
+  forecast::CaseServiceImpl service(keeper, reference.directory());
   // Single sign-on (services/identity/oidc_*): providers per job centre, LoginWithIdToken.
   forecast::identity::OidcProviderStore providers(pool);
   forecast::identity::OidcKeySource provider_keys(forecast::identity::HttpOptions{});

@@ -223,6 +223,84 @@ absl::StatusOr<v1::Case> LoadCaseById(pqxx::transaction_base& tx, int64_t job_ce
   return std::move(cases.front().view);
 }
 
+// The case as case_answer_json() (migration 0013) returns it; `type_of(code)` gives the type of a
+// custom field, or nullopt for a field since removed from the catalogue.
+template <typename TypeOf>
+v1::Case CaseFromAnswerJson(const nlohmann::json& j, TypeOf type_of) {
+  v1::Case view;
+  view.set_case_ref(j.value("case_ref", ""));
+  view.set_case_type(j.value("case_type", ""));
+  view.set_opened_on(j.value("opened_on", ""));
+  view.set_caseworker(j.value("caseworker", ""));
+  view.set_team(j.value("team", ""));
+  view.set_status(ParseCaseStatus(j.value("status", "")));
+  view.set_closed_on(j.value("closed_on", ""));
+  view.set_closure_outcome(j.value("closure_outcome", ""));
+  view.set_version(j.value("version", int64_t{0}));
+  view.set_updated_at(j.value("updated_at", ""));
+  if (auto fields = j.find("fields"); fields != j.end() && fields->is_object()) {
+    for (const auto& [code, value] : fields->items()) {
+      const std::optional<CaseField::Type> type = type_of(code);
+      if (!type) continue;
+      v1::FieldValue field_value;
+      if (FieldValueFromJson(*type, value.dump(), &field_value)) {
+        (*view.mutable_fields())[code] = std::move(field_value);
+      }
+    }
+  }
+  if (auto e = j.find("expectation"); e != j.end() && e->is_object()) {
+    v1::Expectation* out = view.mutable_expectation();
+    out->set_id(e->value("id", int64_t{0}));
+    out->set_expected_outcome(e->value("expected_outcome", ""));
+    out->set_expected_month(e->value("expected_month", ""));
+    out->set_risk(e->value("risk", ""));
+    out->set_agreed_in_dialogue(e->value("agreed_in_dialogue", false));
+    out->set_dialogue_id(e->value("dialogue_id", int64_t{0}));
+    out->set_note(e->value("note", ""));
+    out->set_recorded_by(e->value("recorded_by", ""));
+    out->set_recorded_at(e->value("recorded_at", ""));
+  }
+  if (auto actions = j.find("open_actions"); actions != j.end() && actions->is_array()) {
+    for (const nlohmann::json& a : *actions) {
+      v1::Action* action = view.add_open_actions();
+      action->set_id(a.value("id", int64_t{0}));
+      action->set_description(a.value("description", ""));
+      action->set_owner(a.value("owner", ""));
+      action->set_due_on(a.value("due_on", ""));
+      action->set_status(ParseActionStatus(a.value("status", "")));
+      action->set_created_by(a.value("created_by", ""));
+      action->set_created_at(a.value("created_at", ""));
+      action->set_agreed_in_dialogue(a.value("agreed_in_dialogue", false));
+      for (const nlohmann::json& f : a.value("follow_ups", nlohmann::json::array())) {
+        v1::FollowUp* follow_up = action->add_follow_ups();
+        follow_up->set_result(ParseFollowUpResult(f.value("result", "")));
+        follow_up->set_postponed_to(f.value("postponed_to", ""));
+        follow_up->set_note(f.value("note", ""));
+        follow_up->set_recorded_by(f.value("recorded_by", ""));
+        follow_up->set_recorded_at(f.value("recorded_at", ""));
+      }
+    }
+  }
+  return view;
+}
+
+// A stored answer: the serialised case (written by this store) or the case as JSON (written by
+// a SQL function, migration 0013), as serialised bytes either way.
+absl::StatusOr<std::string> StoredAnswerBytes(pqxx::transaction_base& tx, int64_t job_centre_id,
+                                              const pqxx::field& bytes, const pqxx::field& json) {
+  if (json.is_null()) return pqxx::binarystring(bytes).str();
+  const nlohmann::json parsed = nlohmann::json::parse(json.as<std::string>(), nullptr, false);
+  if (!parsed.is_object()) return absl::InternalError("stored answer does not parse");
+  const std::map<std::string, CaseField::Type> types = FieldTypes(tx, job_centre_id);
+  const v1::Case answer =
+      CaseFromAnswerJson(parsed, [&](const std::string& code) -> std::optional<CaseField::Type> {
+        auto it = types.find(code);
+        if (it == types.end()) return std::nullopt;
+        return it->second;
+      });
+  return answer.SerializeAsString();
+}
+
 // Reserves the idempotency key in this transaction. Returns the earlier answer when a
 // (committed) write already holds the key, nullopt when the key is now ours (or no key).
 absl::StatusOr<std::optional<v1::Case>> ReserveKey(pqxx::transaction_base& tx, int64_t job_centre_id,
@@ -234,14 +312,16 @@ absl::StatusOr<std::optional<v1::Case>> ReserveKey(pqxx::transaction_base& tx, i
       job_centre_id, ticket.key, ticket.method, ticket.request_hash);
   if (!reserved.empty()) return std::optional<v1::Case>();
   pqxx::row row = tx.exec_params1(
-      "SELECT method, request_hash, response FROM idempotency_key WHERE job_centre_id = $1 AND key = $2",
+      "SELECT method, request_hash, response, response_json::text FROM idempotency_key "
+      "WHERE job_centre_id = $1 AND key = $2",
       job_centre_id, ticket.key);
   if (row[0].as<std::string>() != ticket.method || row[1].as<std::string>() != ticket.request_hash) {
     return absl::InvalidArgumentError("idempotency_key: was already used for a different request; use a new key");
   }
-  const pqxx::binarystring bytes(row[2]);
+  absl::StatusOr<std::string> bytes = StoredAnswerBytes(tx, job_centre_id, row[2], row[3]);
+  if (!bytes.ok()) return bytes.status();
   v1::Case answer;
-  if (!answer.ParseFromString(bytes.str())) return absl::InternalError("stored answer does not parse");
+  if (!answer.ParseFromString(*bytes)) return absl::InternalError("stored answer does not parse");
   return std::optional<v1::Case>(std::move(answer));
 }
 
@@ -551,12 +631,14 @@ absl::StatusOr<std::optional<StoredAnswer>> PgCaseStore::FindAnswer(int64_t job_
       pool_, Isolation::kReadCommitted,
       [&](pqxx::transaction_base& tx) -> absl::StatusOr<std::optional<StoredAnswer>> {
         pqxx::result rows = tx.exec_params(
-            "SELECT method, request_hash, response FROM idempotency_key WHERE job_centre_id = $1 AND key = $2",
+            "SELECT method, request_hash, response, response_json::text FROM idempotency_key "
+            "WHERE job_centre_id = $1 AND key = $2",
             job_centre_id, key);
         if (rows.empty()) return std::optional<StoredAnswer>();
-        const pqxx::binarystring bytes(rows[0][2]);
+        absl::StatusOr<std::string> bytes = StoredAnswerBytes(tx, job_centre_id, rows[0][2], rows[0][3]);
+        if (!bytes.ok()) return bytes.status();
         return std::optional<StoredAnswer>(
-            StoredAnswer{rows[0][0].as<std::string>(), rows[0][1].as<std::string>(), bytes.str()});
+            StoredAnswer{rows[0][0].as<std::string>(), rows[0][1].as<std::string>(), *std::move(bytes)});
       });
 }
 
@@ -588,6 +670,45 @@ absl::StatusOr<v1::Case> PgCaseStore::ApplyChange(const CaseChange& change) {
         StoreAnswer(tx, change.job_centre_id, change.idempotency, *after);
         return after;
       });
+}
+
+absl::StatusOr<std::optional<v1::Case>> PgCaseStore::TryRecordExpectation(const ExpectationWrite& w) {
+  static const std::string kStatement = "case_record_expectation";
+  absl::StatusOr<PgPool::Lease> lease = pool_.Acquire();
+  if (!lease.ok()) return lease.status();
+  std::string answer;
+  try {
+    (*lease)->prepare(kStatement,
+                      "SELECT case_record_expectation($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
+                      "$12::date, $13, $14, $15, $16, $17::date)::text");
+    pqxx::nontransaction tx(**lease);  // one statement: autocommit, one round trip
+    const NewExpectation& e = w.expectation;
+    answer = tx.exec_prepared1(kStatement, w.job_centre_id, w.case_ref, w.base_version, w.actor_id,
+                               w.writable.whole_job_centre, w.writable.team_id,
+                               w.writable.caseworker_id, w.idempotency.key, w.idempotency.method,
+                               w.idempotency.request_hash, e.outcome, FirstOfMonth(e.month), e.risk,
+                               e.agreed_in_dialogue, e.dialogue_id, e.note,
+                               FormatDay(w.effective_on))[0]
+                 .as<std::string>();
+  } catch (const pqxx::sql_error& e) {
+    // The function's own refusal ('fallback: ...'), or a concurrent writer's deadlock: the
+    // general path decides (and words the error).
+    if (absl::string_view(e.what()).find("fallback:") != absl::string_view::npos ||
+        dynamic_cast<const pqxx::transaction_rollback*>(&e) != nullptr) {
+      return std::optional<v1::Case>();
+    }
+    return StatusFromPqxx(e);
+  } catch (const std::exception& e) {
+    return StatusFromPqxx(e);
+  }
+  const nlohmann::json parsed = nlohmann::json::parse(answer, nullptr, false);
+  if (!parsed.is_object()) return absl::InternalError("case_record_expectation answered no case");
+  return std::optional<v1::Case>(
+      CaseFromAnswerJson(parsed, [&](const std::string& code) -> std::optional<CaseField::Type> {
+        const CaseField* field = w.catalogue == nullptr ? nullptr : w.catalogue->FindField(code);
+        if (field == nullptr) return std::nullopt;
+        return field->type();
+      }));
 }
 
 absl::StatusOr<v1::Case> PgCaseStore::CreateCase(const NewCase& c) {

@@ -24,6 +24,7 @@ class PgCaseStore final : public CaseStore {
   absl::StatusOr<v1::CaseHistory> LoadHistory(int64_t case_id) override;
   absl::StatusOr<std::optional<StoredAnswer>> FindAnswer(int64_t job_centre_id, const std::string& key) override;
   absl::StatusOr<v1::Case> ApplyChange(const CaseChange& change) override;
+  absl::StatusOr<std::optional<v1::Case>> TryRecordExpectation(const ExpectationWrite& write) override;
   absl::StatusOr<v1::Case> CreateCase(const NewCase& new_case) override;
   absl::Status UpsertCatalogueEntry(int64_t job_centre_id, const v1::CatalogueEntry& entry) override;
   absl::Status UpsertCaseField(int64_t job_centre_id, const v1::CaseField& field) override;

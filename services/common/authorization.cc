@@ -20,44 +20,60 @@ bool ReadsWholeJobCentre(const Caller& caller) {
   return caller.role == Role::kManager || caller.role == Role::kAdmin;
 }
 
+bool CaseFilter::Covers(const CaseOwnership& owner) const {
+  return whole_job_centre || (team_id != 0 && owner.team_id == team_id) ||
+         (caseworker_id != 0 && owner.caseworker_id == caseworker_id);
+}
+
+CaseFilter CasesAccessible(const Caller& caller, CaseAccess access) {
+  CaseFilter own;
+  own.caseworker_id = caller.staff_id;
+  CaseFilter own_and_team = own;
+  own_and_team.team_id = caller.team_id;
+  CaseFilter team;
+  team.team_id = caller.team_id;
+  CaseFilter all;
+  all.whole_job_centre = true;
+  const CaseFilter none;
+  switch (access) {
+    case CaseAccess::kRead:
+      switch (caller.role) {
+        case Role::kCaseworker:
+        case Role::kTeamLeader: return own_and_team;
+        case Role::kManager:
+        case Role::kAdmin: return all;
+      }
+      break;
+    case CaseAccess::kWrite:
+      switch (caller.role) {
+        case Role::kCaseworker: return own;
+        case Role::kTeamLeader: return own_and_team;
+        case Role::kManager: return all;
+        case Role::kAdmin: return none;
+      }
+      break;
+    case CaseAccess::kReassign:
+      switch (caller.role) {
+        case Role::kCaseworker: return none;
+        case Role::kTeamLeader: return team;
+        case Role::kManager: return all;
+        case Role::kAdmin: return none;
+      }
+      break;
+  }
+  return none;
+}
+
 absl::Status AuthorizeCase(const Caller& caller, const CaseOwnership& owner, CaseAccess access,
                            absl::string_view case_ref) {
   if (owner.job_centre_id != caller.job_centre_id) {
     return absl::NotFoundError(absl::StrCat("case_ref: case \"", case_ref, "\" not found"));
   }
-  const bool own = owner.caseworker_id == caller.staff_id;
-  const bool team = SameTeam(caller, owner.team_id);
+  if (CasesAccessible(caller, access).Covers(owner)) return absl::OkStatus();
   switch (access) {
-    case CaseAccess::kRead: {
-      bool ok = false;
-      switch (caller.role) {
-        case Role::kCaseworker: ok = own || team; break;
-        case Role::kTeamLeader: ok = team || own; break;
-        case Role::kManager:
-        case Role::kAdmin: ok = true; break;
-      }
-      return ok ? absl::OkStatus() : Denied(caller, absl::StrCat("read case ", case_ref));
-    }
-    case CaseAccess::kWrite: {
-      bool ok = false;
-      switch (caller.role) {
-        case Role::kCaseworker: ok = own; break;
-        case Role::kTeamLeader: ok = team || own; break;
-        case Role::kManager: ok = true; break;
-        case Role::kAdmin: ok = false; break;
-      }
-      return ok ? absl::OkStatus() : Denied(caller, absl::StrCat("change case ", case_ref));
-    }
-    case CaseAccess::kReassign: {
-      bool ok = false;
-      switch (caller.role) {
-        case Role::kCaseworker: ok = false; break;
-        case Role::kTeamLeader: ok = team; break;
-        case Role::kManager: ok = true; break;
-        case Role::kAdmin: ok = false; break;
-      }
-      return ok ? absl::OkStatus() : Denied(caller, absl::StrCat("re-assign case ", case_ref));
-    }
+    case CaseAccess::kRead: return Denied(caller, absl::StrCat("read case ", case_ref));
+    case CaseAccess::kWrite: return Denied(caller, absl::StrCat("change case ", case_ref));
+    case CaseAccess::kReassign: return Denied(caller, absl::StrCat("re-assign case ", case_ref));
   }
   return Denied(caller, "do that");
 }

@@ -31,6 +31,18 @@ struct CaseOwnership {
 
 enum class CaseAccess { kRead, kWrite, kReassign };
 
+// The cases a caller may access in one way, as a filter a query can apply (the single statement
+// of a write, a list): every case of the caller's job centre, or those in `team_id` or held by
+// `caseworker_id` (0: none). AuthorizeCase decides with it. Thread-safe (pure).
+struct CaseFilter {
+  bool whole_job_centre = false;
+  int64_t team_id = 0;
+  int64_t caseworker_id = 0;
+  // True when a case of the caller's job centre held as `owner` passes the filter.
+  bool Covers(const CaseOwnership& owner) const;
+};
+CaseFilter CasesAccessible(const Caller& caller, CaseAccess access);
+
 // OK, NOT_FOUND (other job centre; message names `case_ref` only) or PERMISSION_DENIED.
 // Thread-safe (pure).
 absl::Status AuthorizeCase(const Caller& caller, const CaseOwnership& owner, CaseAccess access,

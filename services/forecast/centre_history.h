@@ -146,6 +146,13 @@ struct CaseRecord {
   std::vector<StatusEvent> statuses;          // by on, then recording order
   std::vector<ActionRecord> actions;
   std::vector<FieldEvent> fields;             // by effective_on, then recording order
+  // The highest row id read from each history table for this case: a refresh reads only the
+  // rows above them (ids grow in commit order within a case: its writes take the case's row
+  // lock), so applying a change costs the same however long the case's history is.
+  struct LastIds {
+    int64_t assignment = 0, expectation = 0, status = 0, action = 0, follow_up = 0, field = 0;
+  };
+  LastIds last_ids;
 };
 
 enum class MetricKind { kClosures, kFieldTurnedTrue, kFieldSet, kCaseload };

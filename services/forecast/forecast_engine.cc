@@ -320,7 +320,7 @@ void ForecastEngine::ReloadAll() {
   }
 }
 
-absl::Status ForecastEngine::ApplyPending(int64_t centre_id, Centre& centre) {
+absl::Status ForecastEngine::ApplyPending(int64_t centre_id, Centre& centre, bool small_tables) {
   std::lock_guard<std::mutex> build(centre.build_mu);
   absl::flat_hash_set<int64_t> cases;
   std::shared_ptr<const CentreHistory> base;
@@ -332,14 +332,16 @@ absl::Status ForecastEngine::ApplyPending(int64_t centre_id, Centre& centre) {
       cases = std::move(it->second);
       pending_cases_.erase(it);
     }
-    pending_centres_.erase(centre_id);
+    // Targets, dialogues, catalogue or organisation changed: read the small tables again.
+    small_tables = pending_centres_.erase(centre_id) > 0 || small_tables;
     reload = pending_reloads_.erase(centre_id) > 0;
     base = centre.history;
   }
   if (base == nullptr) return absl::OkStatus();  // not loaded: the first Now() reads everything
+  if (cases.empty() && !small_tables && !reload) return absl::OkStatus();
   std::vector<int64_t> ids(cases.begin(), cases.end());
   absl::StatusOr<std::shared_ptr<const CentreHistory>> history =
-      reload ? store_.Load(centre_id) : store_.Refresh(*base, ids);
+      reload ? store_.Load(centre_id) : store_.Refresh(*base, ids, small_tables);
   // Case records hold catalogue and field indices: a changed catalogue means reading them all.
   if (history.ok() && !reload && !SameCodes(**history, *base)) {
     reload = true;
@@ -350,6 +352,7 @@ absl::Status ForecastEngine::ApplyPending(int64_t centre_id, Centre& centre) {
     std::lock_guard<std::mutex> lock(mu_);
     pending_cases_[centre_id].insert(cases.begin(), cases.end());
     if (reload) pending_reloads_.insert(centre_id);
+    if (small_tables) pending_centres_.insert(centre_id);
     return history.status();
   }
   if (reload) {
@@ -375,7 +378,7 @@ absl::Status ForecastEngine::ApplyPending(int64_t centre_id, Centre& centre) {
 absl::Status ForecastEngine::RefreshNow(int64_t centre_id) {
   absl::StatusOr<std::shared_ptr<const CentreView>> now = Now(centre_id);
   if (!now.ok()) return now.status();
-  return ApplyPending(centre_id, CentreFor(centre_id));
+  return ApplyPending(centre_id, CentreFor(centre_id), /*small_tables=*/true);
 }
 
 absl::Status ForecastEngine::RefreshCases(int64_t centre_id, const std::vector<int64_t>& case_ids) {

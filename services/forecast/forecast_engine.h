@@ -127,7 +127,9 @@ class ForecastEngine {
   absl::Status BuildNowLocked(int64_t centre_id, Centre& centre,
                               std::shared_ptr<const CentreHistory> history,
                               const absl::flat_hash_set<int64_t>& changed_teams, bool all_teams);
-  absl::Status ApplyPending(int64_t centre_id, Centre& centre);
+  // Applies the centre's pending changes; `small_tables` also re-reads catalogue, organisation,
+  // targets and dialogues (as does a pending centre change).
+  absl::Status ApplyPending(int64_t centre_id, Centre& centre, bool small_tables = false);
   void RefresherLoop();
 
   HistoryStore& store_;

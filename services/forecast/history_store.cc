@@ -20,16 +20,45 @@ const Day kEpoch(1970, 1, 1);
 
 Day DayOf(const pqxx::field& f) { return kEpoch + f.as<long>(); }
 
-// Runs `sql` with $1 = centre and, when `cases` is set, $2 = the case ids (a bigint[] literal).
-pqxx::result Exec(pqxx::transaction_base& tx, const std::string& sql, int64_t centre,
-                  const std::string* cases) {
-  if (cases == nullptr) return tx.exec_params(sql, centre);
-  return tx.exec_params(sql, centre, *cases);
-}
+// Which history rows a read takes: every row of the job centre, every row of some cases, or
+// only the rows of some cases above the ids already read (CaseRecord::last_ids).
+class Selection {
+ public:
+  static Selection Centre() { return Selection(); }
+  static Selection Cases(const std::vector<int64_t>& ids) {
+    Selection s;
+    s.cases_ = absl::StrCat("{", absl::StrJoin(ids, ","), "}");
+    return s;
+  }
+  static Selection NewerThan(std::vector<const CaseRecord*> records) {
+    Selection s;
+    s.newer_ = std::move(records);
+    return s;
+  }
 
-std::string CaseFilter(const std::string* cases, const char* column) {
-  return cases == nullptr ? std::string() : absl::StrCat(" AND ", column, " = ANY($2::bigint[])");
-}
+  // The condition on a table with columns `case_id` and `id` (qualified as given), appended to
+  // "WHERE job_centre_id = $1". `last` picks the table's mark. Literal ids only.
+  template <typename Last>
+  std::string Where(const char* case_column, const char* id_column, Last last) const {
+    if (!cases_.empty()) return absl::StrCat(" AND ", case_column, " = ANY($2::bigint[])");
+    if (newer_.empty()) return "";
+    std::string sql = " AND (";
+    for (size_t i = 0; i < newer_.size(); ++i) {
+      absl::StrAppend(&sql, i == 0 ? "" : " OR ", "(", case_column, " = ", newer_[i]->id, " AND ",
+                      id_column, " > ", last(newer_[i]->last_ids), ")");
+    }
+    return sql + ")";
+  }
+  // Runs `sql` with $1 = centre (and $2 = the case ids when selecting cases).
+  pqxx::result Exec(pqxx::transaction_base& tx, const std::string& sql, int64_t centre) const {
+    if (cases_.empty()) return tx.exec_params(sql, centre);
+    return tx.exec_params(sql, centre, cases_);
+  }
+
+ private:
+  std::string cases_;                     // bigint[] literal, or empty
+  std::vector<const CaseRecord*> newer_;  // the records whose newer rows are read
+};
 
 FieldType ParseFieldType(const std::string& text) {
   if (text == "NUMBER") return FieldType::kNumber;
@@ -190,22 +219,45 @@ absl::Status ReadSmallTables(pqxx::transaction_base& tx, int64_t centre, CentreH
   return absl::OkStatus();
 }
 
-// Reads the cases (all, or those in `cases`) with their whole history, in one query per table.
+// Inserts `item` after every element not ordered after it by `key` (a later recorded row of an
+// equal key goes last, as the full read's ORDER BY puts it).
+template <typename T, typename Key>
+void InsertInOrder(std::vector<T>& list, T item, Key key) {
+  auto at = std::upper_bound(list.begin(), list.end(), key(item),
+                             [&](const auto& k, const T& x) { return k < key(x); });
+  list.insert(at, std::move(item));
+}
+
+// Reads the cases of `selection` with their history, in one query per table. Without `seeds`
+// the case rows are read too; with them (copies of known cases, for Selection::NewerThan) only
+// the newer history rows are read and added to the seeds.
 std::vector<std::shared_ptr<CaseRecord>> ReadCases(pqxx::transaction_base& tx, int64_t centre,
-                                                   const std::string* cases,
-                                                   const CentreHistory& h) {
-  std::vector<std::shared_ptr<CaseRecord>> out;
+                                                   const Selection& selection,
+                                                   const CentreHistory& h,
+                                                   std::vector<std::shared_ptr<CaseRecord>> seeds = {}) {
+  std::vector<std::shared_ptr<CaseRecord>> out = std::move(seeds);
   absl::flat_hash_map<int64_t, CaseRecord*> by_id;
-  for (const auto& row : Exec(tx,
+  for (auto& record : out) by_id[record->id] = record.get();
+  const auto where = [&](const char* case_column, const char* id_column, auto last) {
+    return selection.Where(case_column, id_column, last);
+  };
+  const auto Exec = [&](pqxx::transaction_base& t, const std::string& sql, int64_t c, const Selection&) {
+    return selection.Exec(t, sql, c);
+  };
+  const bool seeded = !out.empty();
+  if (!seeded) for (const auto& row : Exec(tx,
            // A case is known from its first assignment's recording (imports record history on
            // its own days; cases.created_at is the import's day).
            "SELECT c.id, c.case_ref, c.case_type, " DAY("c.opened_on") ", "
            DAY("greatest(c.opened_on, " UTC_DAY("coalesce(a.first_recorded, c.created_at)") ")") " "
            "FROM cases c LEFT JOIN (SELECT case_id, min(recorded_at) AS first_recorded "
-           "  FROM assignment WHERE job_centre_id = $1" + CaseFilter(cases, "case_id") +
+           "  FROM assignment WHERE job_centre_id = $1" +
+               where("case_id", "id", [](const CaseRecord::LastIds& l) { return l.assignment; }) +
            "  GROUP BY case_id) a ON a.case_id = c.id "
-           "WHERE c.job_centre_id = $1" + CaseFilter(cases, "c.id") + " ORDER BY c.id",
-           centre, cases)) {
+           "WHERE c.job_centre_id = $1" +
+               where("c.id", "c.id", [](const CaseRecord::LastIds&) { return int64_t{0}; }) +
+           " ORDER BY c.id",
+           centre, selection)) {
     auto record = std::make_shared<CaseRecord>();
     record->id = row[0].as<int64_t>();
     record->ref = row[1].as<std::string>();
@@ -222,9 +274,10 @@ std::vector<std::shared_ptr<CaseRecord>> ReadCases(pqxx::transaction_base& tx, i
 
   for (const auto& row : Exec(tx,
            "SELECT case_id, " DAY("from_on") ", "
-           DAY("greatest(from_on, " UTC_DAY("recorded_at") ")") ", caseworker_id, team_id "
-           "FROM assignment WHERE job_centre_id = $1" + CaseFilter(cases, "case_id") +
-           " ORDER BY case_id, from_on, recorded_at, id", centre, cases)) {
+           DAY("greatest(from_on, " UTC_DAY("recorded_at") ")") ", caseworker_id, team_id, id "
+           "FROM assignment WHERE job_centre_id = $1" +
+               where("case_id", "id", [](const CaseRecord::LastIds& l) { return l.assignment; }) +
+           " ORDER BY case_id, from_on, recorded_at, id", centre, selection)) {
     CaseRecord* c = find(row[0]);
     if (c == nullptr) continue;
     AssignmentEvent a;
@@ -232,15 +285,17 @@ std::vector<std::shared_ptr<CaseRecord>> ReadCases(pqxx::transaction_base& tx, i
     a.known_on = DayOf(row[2]);
     a.caseworker_id = row[3].as<int64_t>();
     a.team_id = row[4].as<int64_t>();
-    c->assignments.push_back(a);
+    InsertInOrder(c->assignments, a, [](const AssignmentEvent& x) { return x.from_on; });
+    c->last_ids.assignment = std::max(c->last_ids.assignment, row[5].as<int64_t>());
   }
 
   for (const auto& row : Exec(tx,
            "SELECT case_id, id, " DAY(UTC_DAY("recorded_at")) ", expected_outcome, "
            "extract(year FROM expected_month)::int, extract(month FROM expected_month)::int, "
            "risk, agreed_in_dialogue, coalesce(dialogue_id, 0), recorded_by "
-           "FROM expectation WHERE job_centre_id = $1" + CaseFilter(cases, "case_id") +
-           " ORDER BY case_id, recorded_at, id", centre, cases)) {
+           "FROM expectation WHERE job_centre_id = $1" +
+               where("case_id", "id", [](const CaseRecord::LastIds& l) { return l.expectation; }) +
+           " ORDER BY case_id, recorded_at, id", centre, selection)) {
     CaseRecord* c = find(row[0]);
     if (c == nullptr) continue;
     ExpectationEvent e;
@@ -253,15 +308,17 @@ std::vector<std::shared_ptr<CaseRecord>> ReadCases(pqxx::transaction_base& tx, i
     e.agreed_in_dialogue = row[7].as<bool>();
     e.dialogue_id = row[8].as<int64_t>();
     e.recorded_by = row[9].as<int64_t>();
-    c->expectations.push_back(e);
+    c->expectations.push_back(e);  // recorded later than every expectation already read
+    c->last_ids.expectation = std::max(c->last_ids.expectation, e.id);
   }
 
   for (const auto& row : Exec(tx,
            "SELECT case_id, " DAY("on_date") ", "
            DAY("greatest(on_date, " UTC_DAY("recorded_at") ")") ", status, "
-           "coalesce(outcome, '') FROM status_change WHERE job_centre_id = $1" +
-           CaseFilter(cases, "case_id") + " ORDER BY case_id, on_date, recorded_at, id",
-           centre, cases)) {
+           "coalesce(outcome, ''), id FROM status_change WHERE job_centre_id = $1" +
+               where("case_id", "id", [](const CaseRecord::LastIds& l) { return l.status; }) +
+           " ORDER BY case_id, on_date, recorded_at, id",
+           centre, selection)) {
     CaseRecord* c = find(row[0]);
     if (c == nullptr) continue;
     StatusEvent s;
@@ -269,18 +326,26 @@ std::vector<std::shared_ptr<CaseRecord>> ReadCases(pqxx::transaction_base& tx, i
     s.known_on = DayOf(row[2]);
     s.closed = row[3].as<std::string>() == "CLOSED";
     s.outcome = s.closed ? h.catalogue.Outcome(row[4].as<std::string>()) : -1;
-    c->statuses.push_back(s);
+    InsertInOrder(c->statuses, s, [](const StatusEvent& x) { return x.on; });
+    c->last_ids.status = std::max(c->last_ids.status, row[5].as<int64_t>());
   }
 
   absl::flat_hash_map<int64_t, std::pair<CaseRecord*, size_t>> action_pos;
+  for (auto& record : out) {
+    for (size_t i = 0; i < record->actions.size(); ++i) {
+      action_pos[record->actions[i].id] = {record.get(), i};
+    }
+  }
   for (const auto& row : Exec(tx,
            "SELECT a.case_id, a.id, " DAY(UTC_DAY("a.created_at")) ", "
            DAY("coalesce(f.previous_due_on, a.due_on)") " FROM action a "
            "LEFT JOIN (SELECT DISTINCT ON (action_id) action_id, previous_due_on "
-           "  FROM action_follow_up WHERE job_centre_id = $1" + CaseFilter(cases, "case_id") +
+           "  FROM action_follow_up WHERE job_centre_id = $1" +
+               where("case_id", "id", [](const CaseRecord::LastIds& l) { return l.follow_up; }) +
            "  ORDER BY action_id, recorded_at, id) f ON f.action_id = a.id "
-           "WHERE a.job_centre_id = $1" + CaseFilter(cases, "a.case_id") +
-           " ORDER BY a.case_id, a.id", centre, cases)) {
+           "WHERE a.job_centre_id = $1" +
+               where("a.case_id", "a.id", [](const CaseRecord::LastIds& l) { return l.action; }) +
+           " ORDER BY a.case_id, a.id", centre, selection)) {
     CaseRecord* c = find(row[0]);
     if (c == nullptr) continue;
     ActionRecord a;
@@ -288,15 +353,19 @@ std::vector<std::shared_ptr<CaseRecord>> ReadCases(pqxx::transaction_base& tx, i
     a.known_on = DayOf(row[2]);
     a.first_due = DayOf(row[3]);
     action_pos[a.id] = {c, c->actions.size()};
+    c->last_ids.action = std::max(c->last_ids.action, a.id);
     c->actions.push_back(std::move(a));
   }
   for (const auto& row : Exec(tx,
            "SELECT action_id, " DAY(UTC_DAY("recorded_at")) ", result, "
-           DAY("coalesce(postponed_to, previous_due_on)") " FROM action_follow_up "
-           "WHERE job_centre_id = $1" + CaseFilter(cases, "case_id") +
-           " ORDER BY action_id, recorded_at, id", centre, cases)) {
+           DAY("coalesce(postponed_to, previous_due_on)") ", id FROM action_follow_up "
+           "WHERE job_centre_id = $1" +
+               where("case_id", "id", [](const CaseRecord::LastIds& l) { return l.follow_up; }) +
+           " ORDER BY action_id, recorded_at, id", centre, selection)) {
     auto it = action_pos.find(row[0].as<int64_t>());
     if (it == action_pos.end()) continue;
+    CaseRecord::LastIds& last = it->second.first->last_ids;
+    last.follow_up = std::max(last.follow_up, row[4].as<int64_t>());
     FollowUpEvent f;
     f.known_on = DayOf(row[1]);
     const std::string result = row[2].as<std::string>();
@@ -308,11 +377,13 @@ std::vector<std::shared_ptr<CaseRecord>> ReadCases(pqxx::transaction_base& tx, i
   for (const auto& row : Exec(tx,
            "SELECT case_id, " DAY("effective_on") ", "
            DAY("greatest(effective_on, " UTC_DAY("recorded_at") ")") ", field_code, "
-           "coalesce(jsonb_typeof(value), 'null'), coalesce(value #>> '{}', '') "
-           "FROM field_change WHERE job_centre_id = $1" + CaseFilter(cases, "case_id") +
-           " ORDER BY case_id, effective_on, recorded_at, id", centre, cases)) {
+           "coalesce(jsonb_typeof(value), 'null'), coalesce(value #>> '{}', ''), id "
+           "FROM field_change WHERE job_centre_id = $1" +
+               where("case_id", "id", [](const CaseRecord::LastIds& l) { return l.field; }) +
+           " ORDER BY case_id, effective_on, recorded_at, id", centre, selection)) {
     CaseRecord* c = find(row[0]);
     if (c == nullptr) continue;
+    c->last_ids.field = std::max(c->last_ids.field, row[6].as<int64_t>());
     auto field = h.field_index.find(row[3].as<std::string>());
     if (field == h.field_index.end()) continue;  // a field the centre no longer defines
     FieldEvent f;
@@ -331,7 +402,7 @@ std::vector<std::shared_ptr<CaseRecord>> ReadCases(pqxx::transaction_base& tx, i
       f.value.present = true;
       f.value.text = text;
     }
-    c->fields.push_back(std::move(f));
+    InsertInOrder(c->fields, std::move(f), [](const FieldEvent& x) { return x.effective_on; });
   }
   return out;
 }
@@ -369,7 +440,7 @@ absl::StatusOr<std::shared_ptr<const CentreHistory>> PgHistoryStore::Load(int64_
         auto h = std::make_shared<CentreHistory>();
         absl::Status small = ReadSmallTables(tx, centre_id, *h);
         if (!small.ok()) return small;
-        for (auto& record : ReadCases(tx, centre_id, nullptr, *h)) {
+        for (auto& record : ReadCases(tx, centre_id, Selection::Centre(), *h)) {
           h->cases.push_back(std::move(record));
         }
         h->ReindexCases();
@@ -378,29 +449,54 @@ absl::StatusOr<std::shared_ptr<const CentreHistory>> PgHistoryStore::Load(int64_
 }
 
 absl::StatusOr<std::shared_ptr<const CentreHistory>> PgHistoryStore::Refresh(
-    const CentreHistory& base, const std::vector<int64_t>& case_ids) {
+    const CentreHistory& base, const std::vector<int64_t>& case_ids, bool small_tables) {
   using Result = std::shared_ptr<const CentreHistory>;
-  const std::string ids = ArrayLiteral(case_ids);
+  // Known cases get only their newer rows, added to copies of their records; new cases are
+  // read whole.
+  std::vector<int64_t> new_ids;
+  std::vector<const CaseRecord*> known;
+  for (int64_t id : case_ids) {
+    const CaseRecord* record = base.CaseById(id);
+    if (record == nullptr) {
+      new_ids.push_back(id);
+    } else {
+      known.push_back(record);
+    }
+  }
   return RunTransaction<Result>(pool_, Isolation::kRepeatableRead,
       [&](pqxx::transaction_base& tx) -> absl::StatusOr<Result> {
         auto h = std::make_shared<CentreHistory>();
-        h->cases = base.cases;
-        h->case_index = base.case_index;
-        absl::Status small = ReadSmallTables(tx, base.centre_id, *h);
-        if (!small.ok()) return small;
-        if (!case_ids.empty()) {
-          bool added = false;
-          for (auto& record : ReadCases(tx, base.centre_id, &ids, *h)) {
-            const int pos = h->CasePosition(record->id);
-            if (pos >= 0) {
-              h->cases[pos] = std::move(record);  // same id, same ref: the index still holds
-            } else {
-              h->cases.push_back(std::move(record));
-              added = true;
-            }
-          }
-          if (added) h->ReindexCases();
+        if (small_tables) {
+          h->cases = base.cases;
+          h->case_index = base.case_index;
+          absl::Status small = ReadSmallTables(tx, base.centre_id, *h);
+          if (!small.ok()) return small;
+        } else {
+          *h = base;  // shares the case records; copies the small tables
         }
+        std::vector<std::shared_ptr<CaseRecord>> read;
+        if (!known.empty()) {
+          // Fresh copies on every attempt (a serialization failure runs this again).
+          std::vector<std::shared_ptr<CaseRecord>> copies;
+          for (const CaseRecord* record : known) copies.push_back(std::make_shared<CaseRecord>(*record));
+          read = ReadCases(tx, base.centre_id, Selection::NewerThan(known), *h, std::move(copies));
+        }
+        if (!new_ids.empty()) {
+          for (auto& record : ReadCases(tx, base.centre_id, Selection::Cases(new_ids), *h)) {
+            read.push_back(std::move(record));
+          }
+        }
+        bool added = false;
+        for (auto& record : read) {
+          const int pos = h->CasePosition(record->id);
+          if (pos >= 0) {
+            h->cases[pos] = std::move(record);  // same id, same ref: the index still holds
+          } else {
+            h->cases.push_back(std::move(record));
+            added = true;
+          }
+        }
+        if (added) h->ReindexCases();
         return Result(std::move(h));
       });
 }

@@ -50,11 +50,14 @@ class HistoryStore {
   // Everything recorded for the job centre. NOT_FOUND when it does not exist.
   virtual absl::StatusOr<std::shared_ptr<const CentreHistory>> Load(int64_t centre_id) = 0;
 
-  // A new history equal to `base` with the cases in `case_ids` (re-)read and the small tables
-  // (catalogue, organisation, metrics, targets, dialogues) read again; cases not in `base` are
-  // added. Consistent: everything is read in one snapshot of the database.
+  // A new history equal to `base` plus what was recorded since for the cases in `case_ids`:
+  // for a case in `base` only its history rows newer than those already read
+  // (CaseRecord::last_ids), so the cost does not grow with the case's history; cases not in
+  // `base` are read whole and added. With `small_tables` the catalogue, organisation, metrics,
+  // targets and dialogues are read again too (else kept from `base`). Consistent: everything is
+  // read in one snapshot of the database.
   virtual absl::StatusOr<std::shared_ptr<const CentreHistory>> Refresh(
-      const CentreHistory& base, const std::vector<int64_t>& case_ids) = 0;
+      const CentreHistory& base, const std::vector<int64_t>& case_ids, bool small_tables) = 0;
 
   // Appends a target; returns it as stored (with set_at). The metric must exist (NOT_FOUND).
   virtual absl::StatusOr<MilestoneTargetRecord> AddTarget(const NewMilestoneTarget& target) = 0;
@@ -74,7 +77,7 @@ class PgHistoryStore final : public HistoryStore {
   absl::StatusOr<std::vector<int64_t>> ListCentres() override;
   absl::StatusOr<std::shared_ptr<const CentreHistory>> Load(int64_t centre_id) override;
   absl::StatusOr<std::shared_ptr<const CentreHistory>> Refresh(
-      const CentreHistory& base, const std::vector<int64_t>& case_ids) override;
+      const CentreHistory& base, const std::vector<int64_t>& case_ids, bool small_tables) override;
   absl::StatusOr<MilestoneTargetRecord> AddTarget(const NewMilestoneTarget& target) override;
   absl::StatusOr<int64_t> AddDialogue(const NewDialogue& dialogue) override;
 

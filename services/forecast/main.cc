@@ -11,7 +11,7 @@
 #include "services/common/calendar.h"
 #include "services/common/pg_pool.h"
 #include "services/common/server.h"
-#include "services/forecast/cached_staff_directory.h"
+#include "services/common/cached_staff_directory.h"
 #include "services/forecast/change_listener.h"
 #include "services/forecast/forecast_engine.h"
 #include "services/forecast/forecast_service_impl.h"
@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   forecast::PgStaffDirectory staff(pool);
-  forecast::fsvc::CachedStaffDirectory directory(staff, clock);
+  forecast::CachedStaffDirectory directory(staff, clock);
   forecast::fsvc::ForecastServiceImpl service(engine, directory, store);
   auto server = forecast::StartGrpcServer({&service}, host, port);
   if (!server.ok()) {

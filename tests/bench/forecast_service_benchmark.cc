@@ -38,7 +38,7 @@
 #include "services/common/migrations.h"
 #include "services/common/pg_pool.h"
 #include "services/common/server.h"
-#include "services/forecast/cached_staff_directory.h"
+#include "services/common/cached_staff_directory.h"
 #include "services/forecast/change_listener.h"
 #include "services/forecast/forecast_engine.h"
 #include "services/forecast/forecast_service_impl.h"
@@ -206,7 +206,7 @@ int main(int argc, char** argv) {
   Check(listener.Start(), "listener");
   forecast::PgStaffDirectory staff(pool);
   forecast::SystemClock wall;  // the directory cache's time-to-live runs on real time
-  forecast::fsvc::CachedStaffDirectory directory(staff, wall);
+  forecast::CachedStaffDirectory directory(staff, wall);
   forecast::fsvc::ForecastServiceImpl service(engine, directory, store);
   absl::StatusOr<forecast::RunningServer> server =
       forecast::StartGrpcServer({&service}, "127.0.0.1", 0);

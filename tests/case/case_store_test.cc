@@ -3,8 +3,11 @@
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
 
+#include <chrono>
 #include <set>
+#include <thread>
 
+#include "services/case/reference_data.h"
 #include "tests/case/case_test_env.h"
 
 namespace forecast::testing {
@@ -211,6 +214,108 @@ TEST_F(CaseStoreTest, StoreRefusesAStaleBaseVersionAndChangesNothing) {
   EXPECT_EQ(result.status().code(), absl::StatusCode::kAborted);
   EXPECT_EQ(result.status().message(), "case SAG-2 is at version 1, the write was based on 7");
   EXPECT_EQ(env_->Dump(), before);
+}
+
+TEST_F(CaseStoreTest, AnExpectationWriteAnswersTheCaseAsReadBackInOneStatement) {
+  // A case with fields, an open action with a follow-up, and an expectation: the one-statement
+  // write (migration 0013) answers exactly what GetCase reads afterwards.
+  env_->Scalar("INSERT INTO case_field (job_centre_id, code, label_da, label_en, field_type) "
+               "SELECT id, 'has_cv', 'CV', 'CV', 'BOOL' FROM job_centre WHERE code = 'JC1' RETURNING 1");
+  v1::Case c = Create("ONE-1");
+  const Caller cw1 = env_->As("cw1");
+  v1::SetCaseFieldsRequest fields;
+  fields.set_case_ref("ONE-1");
+  fields.set_base_version(c.version());
+  (*fields.mutable_fields())["has_cv"].set_bool_value(true);
+  auto with_fields = env_->keeper().SetCaseFields(cw1, fields);
+  ASSERT_TRUE(with_fields.ok()) << with_fields.status();
+  v1::AddActionRequest action;
+  action.set_case_ref("ONE-1");
+  action.set_base_version(with_fields->version());
+  action.set_description("CV workshop");
+  action.set_due_on("2026-12-01");
+  auto with_action = env_->keeper().AddAction(cw1, action);
+  ASSERT_TRUE(with_action.ok()) << with_action.status();
+  v1::FollowUpActionRequest follow_up;
+  follow_up.set_case_ref("ONE-1");
+  follow_up.set_base_version(with_action->version());
+  follow_up.set_action_id(with_action->open_actions(0).id());
+  follow_up.set_result(v1::FOLLOW_UP_POSTPONED);
+  follow_up.set_postponed_to("2027-01-04");
+  auto followed = env_->keeper().FollowUpAction(cw1, follow_up);
+  ASSERT_TRUE(followed.ok()) << followed.status();
+
+  v1::RecordExpectationRequest request;
+  request.set_case_ref("ONE-1");
+  request.set_base_version(followed->version());
+  request.set_expected_outcome("ORDINARY_JOB");
+  request.set_expected_month("2027-02");
+  request.set_risk("MEDIUM");
+  request.set_note("Interview booked");
+  request.set_idempotency_key("one-1");
+  auto written = env_->keeper().RecordExpectation(cw1, request);
+  ASSERT_TRUE(written.ok()) << written.status();
+  EXPECT_EQ(written->version(), followed->version() + 1);
+  EXPECT_EQ(written->expectation().note(), "Interview booked");
+  ASSERT_EQ(written->open_actions_size(), 1);
+  EXPECT_EQ(written->open_actions(0).follow_ups_size(), 1);
+  EXPECT_TRUE(written->fields().at("has_cv").bool_value());
+  v1::GetCaseRequest get;
+  get.set_case_ref("ONE-1");
+  auto read = env_->keeper().GetCase(cw1, get);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(written->SerializeAsString(), read->SerializeAsString())
+      << written->DebugString() << "\nvs\n" << read->DebugString();
+  // The retry gets the stored answer (kept as JSON by the statement) back.
+  auto retried = env_->keeper().RecordExpectation(cw1, request);
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_EQ(retried->SerializeAsString(), written->SerializeAsString());
+  EXPECT_EQ(env_->Scalar("SELECT count(*) FROM expectation e JOIN cases c ON c.id = e.case_id "
+                         "WHERE c.case_ref = 'ONE-1'"),
+            "1");
+}
+
+TEST_F(CaseStoreTest, CachedCataloguesAndCallersFollowTheDatabaseNotices) {
+  FixedClock clock(kToday);
+  ReferenceData reference(env_->pool(), clock);
+  ASSERT_TRUE(reference.StartListening().ok());
+  CaseKeeper cached(env_->store(), clock, &reference.catalogues());
+  v1::Case c = Create("CACHE-1");
+  auto caller = ResolveCaller("JC1", "cw1", reference.directory());
+  ASSERT_TRUE(caller.ok()) << caller.status();
+  v1::RecordExpectationRequest request;
+  request.set_case_ref("CACHE-1");
+  request.set_base_version(c.version());
+  request.set_expected_outcome("APPRENTICESHIP");
+  request.set_expected_month("2027-02");
+  request.set_risk("LOW");
+  auto refused = cached.RecordExpectation(*caller, request);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+
+  // Another instance adds the outcome: this one's cached catalogue follows the NOTIFY.
+  v1::UpsertCatalogueEntryRequest entry;
+  entry.mutable_entry()->set_kind(v1::CatalogueEntry::OUTCOME);
+  entry.mutable_entry()->set_code("APPRENTICESHIP");
+  entry.mutable_entry()->set_label_da("Lærlingeplads");
+  entry.mutable_entry()->set_label_en("Apprenticeship");
+  entry.mutable_entry()->set_active(true);
+  entry.mutable_entry()->set_outcome_group("EDUCATION");
+  ASSERT_TRUE(env_->keeper().UpsertCatalogueEntry(env_->As("admin"), entry).ok());
+  absl::StatusOr<v1::Case> accepted = absl::UnknownError("not tried");
+  for (int i = 0; i < 100 && !accepted.ok(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    accepted = cached.RecordExpectation(*caller, request);
+  }
+  ASSERT_TRUE(accepted.ok()) << accepted.status();
+
+  // A deactivated caller is refused once the staff notice arrives.
+  env_->Scalar("UPDATE staff SET active = false WHERE code = 'cw1' RETURNING 1");
+  absl::StatusOr<Caller> gone = caller;
+  for (int i = 0; i < 100 && gone.ok(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    gone = ResolveCaller("JC1", "cw1", reference.directory());
+  }
+  EXPECT_EQ(gone.status().code(), absl::StatusCode::kUnauthenticated);
 }
 
 TEST_F(CaseStoreTest, ListCasesPagesInCaseRefOrderWithinWhatTheCallerMaySee) {

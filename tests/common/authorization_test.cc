@@ -65,6 +65,28 @@ TEST(Authorization, CaseRules) {
             "case_ref: case \"REF-1\" not found");
 }
 
+TEST(Authorization, CaseFiltersAreWhatTheRulesAllow) {
+  // The filter a query applies (a write in one statement, a list) is the rule itself.
+  const CaseFilter cw = CasesAccessible(Make(Role::kCaseworker, 100, kTeamA), CaseAccess::kWrite);
+  EXPECT_FALSE(cw.whole_job_centre);
+  EXPECT_EQ(cw.team_id, 0);
+  EXPECT_EQ(cw.caseworker_id, 100);
+  const CaseFilter cw_read = CasesAccessible(Make(Role::kCaseworker, 100, kTeamA), CaseAccess::kRead);
+  EXPECT_EQ(cw_read.team_id, kTeamA);
+  EXPECT_EQ(cw_read.caseworker_id, 100);
+  const CaseFilter lead = CasesAccessible(Make(Role::kTeamLeader, 150, kTeamA), CaseAccess::kReassign);
+  EXPECT_EQ(lead.team_id, kTeamA);
+  EXPECT_EQ(lead.caseworker_id, 0);
+  EXPECT_TRUE(CasesAccessible(Make(Role::kManager, 300, 0), CaseAccess::kWrite).whole_job_centre);
+  const CaseFilter admin = CasesAccessible(Make(Role::kAdmin, 400, 0), CaseAccess::kWrite);
+  EXPECT_FALSE(admin.whole_job_centre);
+  EXPECT_FALSE(admin.Covers(CaseOwnership{kCentre, kTeamA, 400}));
+  // A caseworker without a team never matches team 0.
+  const CaseFilter teamless = CasesAccessible(Make(Role::kCaseworker, 100, 0), CaseAccess::kRead);
+  EXPECT_FALSE(teamless.Covers(CaseOwnership{kCentre, 0, 101}));
+  EXPECT_TRUE(teamless.Covers(CaseOwnership{kCentre, 0, 100}));
+}
+
 TEST(Authorization, CreateScopeCatalogueImport) {
   const Caller caseworker = Make(Role::kCaseworker, 100, kTeamA);
   const Caller leader = Make(Role::kTeamLeader, 150, kTeamA);

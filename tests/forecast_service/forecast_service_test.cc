@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
 
+#include "absl/strings/str_cat.h"
 #include "forecast/v1/forecast_service.grpc.pb.h"
 #include "services/case/case_keeper.h"
 #include "services/case/pg_case_store.h"
@@ -121,6 +122,77 @@ class ServiceTest : public ::testing::Test {
   std::unique_ptr<PgCaseStore> case_store_;
   std::unique_ptr<CaseKeeper> keeper_;
 };
+
+// Everything a refresh keeps of a case, as text, to compare an incremental refresh with a full read.
+std::string Describe(const CaseRecord& c) {
+  std::string out = absl::StrCat(c.id, " ", c.ref, " ", c.case_type, " ", FormatDay(c.opened_on),
+                                  " ", FormatDay(c.known_on), "\n");
+  for (const AssignmentEvent& a : c.assignments) {
+    absl::StrAppend(&out, "A ", FormatDay(a.from_on), " ", FormatDay(a.known_on), " ",
+                    a.caseworker_id, " ", a.team_id, "\n");
+  }
+  for (const ExpectationEvent& e : c.expectations) {
+    absl::StrAppend(&out, "E ", e.id, " ", FormatDay(e.recorded_on), " ", e.outcome, " ",
+                    FormatMonth(e.expected_month), " ", e.risk, " ", e.dialogue_id, "\n");
+  }
+  for (const StatusEvent& s : c.statuses) {
+    absl::StrAppend(&out, "S ", FormatDay(s.on), " ", FormatDay(s.known_on), " ", s.closed, " ",
+                    s.outcome, "\n");
+  }
+  for (const ActionRecord& a : c.actions) {
+    absl::StrAppend(&out, "X ", a.id, " ", FormatDay(a.known_on), " ", FormatDay(a.first_due));
+    for (const FollowUpEvent& f : a.follow_ups) absl::StrAppend(&out, " ", std::string(1, f.result));
+    absl::StrAppend(&out, "\n");
+  }
+  for (const FieldEvent& f : c.fields) {
+    absl::StrAppend(&out, "F ", FormatDay(f.effective_on), " ", FormatDay(f.known_on), " ",
+                    f.field, " ", f.value.present, f.value.bool_value, f.value.text, "\n");
+  }
+  absl::StrAppend(&out, "last ", c.last_ids.assignment, " ", c.last_ids.expectation, " ",
+                  c.last_ids.status, " ", c.last_ids.action, " ", c.last_ids.follow_up, " ",
+                  c.last_ids.field, "\n");
+  return out;
+}
+
+TEST_F(ServiceTest, ARefreshReadsOnlyNewRowsAndEqualsAFullRead) {
+  auto base = store_->Load(seeded_.jc1);
+  ASSERT_TRUE(base.ok()) << base.status();
+  forecast::testing::CentreWriter w(db_->conninfo(), seeded_.jc1);
+  // Rows that append (an expectation, an action) and rows that sort into the middle of a list
+  // (a back-dated closure, re-assignment and field change), a follow-up of an existing action,
+  // and a new case.
+  w.Expect("A4", "2099-03-16", "ORDINARY_JOB", "2099-06", "LOW");
+  w.AddAction("A4", "2099-03-16", "2099-04-01");
+  w.Close("A3", "2099-03-02", "FLEX_JOB");
+  w.Reassign("A8", "2099-02-20", "cw_a2");
+  w.SetField("A2", "2099-03-01", "has_cv", "true");
+  w.AddCase("A11", "SDP", "2099-03-16", "cw_a1");
+  {
+    pqxx::connection conn(db_->conninfo());
+    pqxx::work tx(conn);
+    tx.exec_params(
+        "INSERT INTO action_follow_up (job_centre_id, action_id, case_id, result, previous_due_on, "
+        "recorded_by, recorded_at) SELECT job_centre_id, id, case_id, 'NOT_DONE', due_on, owner_id, "
+        "'2099-03-16 12:00:00+00' FROM action WHERE case_id = $1 ORDER BY id LIMIT 1",
+        w.Case("A1"));
+    tx.commit();
+  }
+  const std::vector<int64_t> ids = {w.Case("A4"), w.Case("A3"), w.Case("A8"), w.Case("A2"),
+                                    w.Case("A11"), w.Case("A1")};
+  auto refreshed = store_->Refresh(**base, ids, /*small_tables=*/false);
+  ASSERT_TRUE(refreshed.ok()) << refreshed.status();
+  auto full = store_->Load(seeded_.jc1);
+  ASSERT_TRUE(full.ok()) << full.status();
+  ASSERT_EQ((*refreshed)->cases.size(), (*full)->cases.size());
+  for (const auto& record : (*full)->cases) {
+    const CaseRecord* incremental = (*refreshed)->CaseById(record->id);
+    ASSERT_NE(incremental, nullptr) << record->ref;
+    EXPECT_EQ(Describe(*incremental), Describe(*record)) << record->ref;
+  }
+  // The base is untouched (copy on write).
+  EXPECT_EQ((*base)->CaseById(w.Case("A4"))->expectations.size() + 1,
+            (*refreshed)->CaseById(w.Case("A4"))->expectations.size());
+}
 
 TEST_F(ServiceTest, ACommittedChangeIsPushedToWatchersWithinOneSecond) {
   auto ctx = As("JC1", "tl_a");

@@ -1,0 +1,525 @@
+// Benchmark of the write path and of the forecast service's reaction to writes (issue 10), on the
+// synthetic demo job centre (6 teams, ~1,800 open cases) loaded into PostgreSQL:
+//   1. durable RecordExpectation writes over gRPC (the case service in process, as case-service
+//      wires it) against `pgbench -N` on the same cluster, in the same run, at 8 and 32 clients,
+//      with the ratio. Writes are spread over the open cases (each client owns a share), each
+//      carries an idempotency key as the web client's do. Target: >= 50% of pgbench -N.
+//   2. the cost of applying one change in the forecast service (reading the new rows, and the
+//      whole refresh including the snapshot and view), in microseconds, for a case with 10, 100,
+//      1,000 and 10,000 expectations. Target: flat.
+//   3. commit-to-push: a watcher of one team; probes write to that team's cases every 100 ms
+//      while background writers keep 300 writes/s on the other teams; p50 / p99 from the commit
+//      to the pushed dashboard. Target: p99 <= 250 ms.
+//
+//   write_benchmark --pg "host=127.0.0.1 port=N user=postgres dbname=postgres"
+//       [--clients 8,32] [--seconds 10] [--sections writes,apply,push] [--rate 300] [--fresh]
+// The loaded database (forecast_bench_writes) is kept and reused unless --fresh; pgbench's own
+// database (forecast_bench_pgbench, scale 10) too.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+#include <pqxx/pqxx>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "forecast/v1/case_service.grpc.pb.h"
+#include "forecast/v1/forecast_service.grpc.pb.h"
+#include "forecasting/synthetic.h"
+#include "services/case/case_keeper.h"
+#include "services/case/case_service_impl.h"
+#include "services/case/pg_case_store.h"
+#include "services/case/reference_data.h"
+#include "services/common/cached_staff_directory.h"
+#include "services/common/calendar.h"
+#include "services/common/migrations.h"
+#include "services/common/pg_pool.h"
+#include "services/common/server.h"
+#include "services/forecast/change_listener.h"
+#include "services/forecast/forecast_engine.h"
+#include "services/forecast/forecast_service_impl.h"
+#include "services/forecast/history_store.h"
+#include "tests/bench/forecast_service_benchmark_loader.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr char kCentre[] = "BENCH";
+
+double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+double Us(Clock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
+
+double Percentile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t i = std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())));
+  return v[i];
+}
+
+[[noreturn]] void Die(const std::string& what) {
+  std::fprintf(stderr, "write_benchmark: %s\n", what.c_str());
+  std::exit(1);
+}
+
+void Check(const absl::Status& s, const char* what) {
+  if (!s.ok()) Die(absl::StrCat(what, ": ", s.ToString()));
+}
+
+struct Args {
+  std::string pg;
+  std::vector<int> clients = {8, 32};
+  double seconds = 10;
+  std::string sections = "writes,apply,push";
+  double rate = 300;
+  bool fresh = false;
+};
+
+Args Parse(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) Die(absl::StrCat(arg, " needs a value"));
+      return argv[++i];
+    };
+    if (arg == "--pg") {
+      a.pg = next();
+    } else if (arg == "--clients") {
+      a.clients.clear();
+      for (absl::string_view n : absl::StrSplit(next(), ',')) {
+        int c = 0;
+        if (!absl::SimpleAtoi(n, &c) || c < 1) Die("--clients takes numbers, e.g. 8,32");
+        a.clients.push_back(c);
+      }
+    } else if (arg == "--seconds") {
+      a.seconds = std::atof(next().c_str());
+    } else if (arg == "--sections") {
+      a.sections = next();
+    } else if (arg == "--rate") {
+      a.rate = std::atof(next().c_str());
+    } else if (arg == "--fresh") {
+      a.fresh = true;
+    } else {
+      Die("usage: write_benchmark --pg CONNINFO [--clients 8,32] [--seconds 10] "
+          "[--sections writes,apply,push] [--rate 300] [--fresh]");
+    }
+  }
+  if (a.pg.empty()) {
+    const char* env = std::getenv("FORECAST_TEST_PG");
+    if (env == nullptr) Die("--pg CONNINFO (or FORECAST_TEST_PG) is required");
+    a.pg = env;
+  }
+  return a;
+}
+
+// The value of one key of a libpq conninfo ("host=... port=..."), or `fallback`.
+std::string ConninfoValue(const std::string& conninfo, const std::string& key,
+                          const std::string& fallback) {
+  for (absl::string_view part : absl::StrSplit(conninfo, ' ', absl::SkipEmpty())) {
+    if (absl::StartsWith(part, key + "=")) return std::string(part.substr(key.size() + 1));
+  }
+  return fallback;
+}
+
+void EnsureDatabase(const std::string& admin_conninfo, const std::string& name, bool fresh,
+                    bool* created) {
+  pqxx::connection admin(admin_conninfo);
+  pqxx::nontransaction tx(admin);
+  if (fresh) tx.exec0("DROP DATABASE IF EXISTS " + tx.quote_name(name) + " WITH (FORCE)");
+  *created = tx.exec_params("SELECT 1 FROM pg_database WHERE datname = $1", name).empty();
+  if (*created) tx.exec0("CREATE DATABASE " + tx.quote_name(name));
+}
+
+std::string PrepareDatabase(const Args& args, absl::CivilDay* today) {
+  const std::string name = "forecast_bench_writes";
+  bool created = false;
+  EnsureDatabase(args.pg, name, args.fresh, &created);
+  const std::string conninfo = absl::StrCat(args.pg, " dbname=", name);
+  const char* root = std::getenv("FORECAST_ROOT");
+  const std::string migrations =
+      std::getenv("FORECAST_MIGRATIONS_DIR") != nullptr ? std::getenv("FORECAST_MIGRATIONS_DIR")
+      : root != nullptr ? std::string(root) + "/deploy/migrations"
+                        : std::string(FORECAST_SOURCE_DIR) + "/deploy/migrations";
+  Check(forecast::ApplyMigrations(conninfo, migrations).status(), "migrations");
+  const forecasting::SyntheticSpec spec = forecasting::DemoSpec();
+  *today = absl::CivilDay(spec.end_year, spec.end_month, spec.end_day);
+  bool loaded = false;
+  {
+    pqxx::connection conn(conninfo);
+    pqxx::work tx(conn);
+    loaded = !tx.exec_params("SELECT 1 FROM job_centre WHERE code = $1", kCentre).empty();
+  }
+  if (!loaded) {
+    auto t0 = Clock::now();
+    absl::StatusOr<forecasting::SyntheticJobCentre> centre = forecasting::GenerateJobCentre(spec);
+    Check(centre.status(), "generating the synthetic centre");
+    Check(forecast::bench::LoadSyntheticCentre(conninfo, kCentre, *centre), "loading");
+    std::printf("loaded the demo centre (%zu cases) in %.1f s\n", centre->cases.size(),
+                Ms(Clock::now() - t0) / 1000);
+  }
+  return conninfo;
+}
+
+struct OpenCase {
+  std::string ref, caseworker, team;
+  int64_t id = 0;
+  int64_t version = 0;
+};
+
+std::vector<OpenCase> OpenCases(const std::string& conninfo) {
+  std::vector<OpenCase> out;
+  pqxx::connection conn(conninfo);
+  pqxx::work tx(conn);
+  for (const auto& row : tx.exec_params(
+           "SELECT c.case_ref, s.code, u.code, c.id, c.version FROM cases c "
+           "JOIN staff s ON s.id = c.caseworker_id JOIN org_unit u ON u.id = c.team_id "
+           "JOIN job_centre j ON j.id = c.job_centre_id "
+           "WHERE j.code = $1 AND c.status = 'OPEN' ORDER BY c.case_ref",
+           kCentre)) {
+    out.push_back(OpenCase{row[0].as<std::string>(), row[1].as<std::string>(),
+                           row[2].as<std::string>(), row[3].as<int64_t>(), row[4].as<int64_t>()});
+  }
+  return out;
+}
+
+std::unique_ptr<grpc::ClientContext> Context(const std::string& staff) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->AddMetadata("x-job-centre", kCentre);
+  ctx->AddMetadata("x-staff", staff);
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  return ctx;
+}
+
+// One expectation write on `c` through the stub; keeps c.version. False on any error.
+bool WriteOnce(forecast::v1::CaseService::Stub& stub, OpenCase& c, absl::CivilDay today,
+               uint64_t n) {
+  static const char* kOutcomes[] = {"ORDINARY_JOB", "EDUCATION", "SMALL_JOB", "DECLARED_FIT"};
+  static const char* kRisks[] = {"LOW", "MEDIUM", "HIGH"};
+  forecast::v1::RecordExpectationRequest request;
+  request.set_case_ref(c.ref);
+  request.set_base_version(c.version);
+  request.set_expected_outcome(kOutcomes[n % 4]);
+  request.set_expected_month(forecast::FormatMonth(absl::CivilMonth(today) + 1 + (n % 6)));
+  request.set_risk(kRisks[n % 3]);
+  request.set_idempotency_key(absl::StrCat("bench-", c.id, "-", c.version, "-", n));
+  forecast::v1::Case answer;
+  auto ctx = Context(c.caseworker);
+  grpc::Status status = stub.RecordExpectation(ctx.get(), request, &answer);
+  if (!status.ok()) {
+    std::fprintf(stderr, "RecordExpectation %s: %s\n", c.ref.c_str(),
+                 status.error_message().c_str());
+    return false;
+  }
+  c.version = answer.version();
+  return true;
+}
+
+struct WriteFigures {
+  double per_second = 0, p50 = 0, p99 = 0;
+  int64_t errors = 0;
+};
+
+// `clients` closed-loop writers for `seconds`, each on its own share of `cases`.
+WriteFigures RunWriters(const std::string& target, std::vector<OpenCase>& cases, int clients,
+                        double seconds, absl::CivilDay today) {
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  for (int i = 0; i < std::min(clients, 8); ++i) {
+    grpc::ChannelArguments ca;
+    ca.SetInt("bench_channel", i);
+    channels.push_back(grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), ca));
+  }
+  std::vector<std::vector<double>> latencies(clients);
+  std::atomic<int64_t> errors{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  const auto start = Clock::now();
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      auto stub = forecast::v1::CaseService::NewStub(channels[c % channels.size()]);
+      uint64_t n = static_cast<uint64_t>(c) * 7919;
+      for (size_t i = c; !stop.load(std::memory_order_relaxed); i += clients) {
+        if (i >= cases.size()) i = c;
+        auto t0 = Clock::now();
+        if (!WriteOnce(*stub, cases[i], today, ++n)) ++errors;
+        latencies[c].push_back(Ms(Clock::now() - t0));
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto& t : threads) t.join();
+  const double elapsed = Ms(Clock::now() - start) / 1000;
+  std::vector<double> all;
+  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
+  WriteFigures f;
+  f.per_second = static_cast<double>(all.size() - errors) / elapsed;
+  f.p50 = Percentile(all, 0.5);
+  f.p99 = Percentile(all, 0.99);
+  f.errors = errors;
+  return f;
+}
+
+// pgbench -N's tps (without initial connection time) at `clients` for `seconds`.
+double RunPgbench(const Args& args, int clients) {
+  const std::string host = ConninfoValue(args.pg, "host", "127.0.0.1");
+  const std::string port = ConninfoValue(args.pg, "port", "5432");
+  const std::string user = ConninfoValue(args.pg, "user", "postgres");
+  const std::string db = "forecast_bench_pgbench";
+  const std::string base = absl::StrCat("pgbench -h ", host, " -p ", port, " -U ", user);
+  bool created = false;
+  EnsureDatabase(args.pg, db, false, &created);
+  if (created) {
+    const std::string init = absl::StrCat(base, " -i -s 10 -q ", db, " >/dev/null 2>&1");
+    if (std::system(init.c_str()) != 0) Die("pgbench -i failed: " + init);
+  }
+  const std::string run = absl::StrCat(base, " -N -c ", clients, " -j 2 -T ",
+                                       static_cast<int>(args.seconds), " ", db, " 2>/dev/null");
+  FILE* out = popen(run.c_str(), "r");
+  if (out == nullptr) Die("cannot run pgbench");
+  char line[512];
+  double tps = 0;
+  while (std::fgets(line, sizeof line, out) != nullptr) {
+    const std::string text(line);
+    if (text.rfind("tps = ", 0) == 0 && text.find("without initial") != std::string::npos) {
+      tps = std::atof(text.c_str() + 6);
+    }
+  }
+  if (pclose(out) != 0 || tps <= 0) Die("pgbench -N failed: " + run);
+  return tps;
+}
+
+// Adds a case with `n` expectations (in the case service's shape) and returns its id.
+int64_t CaseWithHistory(const std::string& conninfo, int64_t centre, int n) {
+  pqxx::connection conn(conninfo);
+  pqxx::work tx(conn);
+  const std::string ref = absl::StrCat("LONG-", n);
+  pqxx::result existing =
+      tx.exec_params("SELECT id FROM cases WHERE job_centre_id = $1 AND case_ref = $2", centre, ref);
+  if (!existing.empty()) return existing[0][0].as<int64_t>();
+  const int64_t id = tx.exec_params1(
+      "INSERT INTO cases (job_centre_id, case_ref, case_type, opened_on, caseworker_id, team_id) "
+      "SELECT $1, $2, 'SDP', DATE '2020-01-01', s.id, s.team_id FROM staff s "
+      "WHERE s.job_centre_id = $1 AND s.role = 'CASEWORKER' ORDER BY s.code LIMIT 1 RETURNING id",
+      centre, ref)[0].as<int64_t>();
+  tx.exec_params(
+      "INSERT INTO assignment (job_centre_id, case_id, caseworker_id, team_id, from_on, recorded_by) "
+      "SELECT $1, id, caseworker_id, team_id, opened_on, caseworker_id FROM cases WHERE id = $2",
+      centre, id);
+  tx.exec_params(
+      "INSERT INTO expectation (job_centre_id, case_id, expected_outcome, expected_month, risk, "
+      "recorded_by, recorded_at) SELECT $1, $2, 'ORDINARY_JOB', DATE '2027-01-01', 'LOW', "
+      "c.caseworker_id, TIMESTAMPTZ '2020-01-01' + g * interval '1 minute' "
+      "FROM cases c, generate_series(1, $3) g WHERE c.id = $2",
+      centre, id, n);
+  tx.exec_params(
+      "INSERT INTO case_event (job_centre_id, case_id, case_version, kind, actor_id, effective_on) "
+      "SELECT $1, id, 1, 'OPENED', caseworker_id, opened_on FROM cases WHERE id = $2",
+      centre, id);
+  tx.commit();
+  return id;
+}
+
+// One more expectation on the case, written as the case service writes it.
+void AppendExpectation(pqxx::connection& conn, int64_t centre, int64_t case_id) {
+  pqxx::work tx(conn);
+  tx.exec_params(
+      "WITH e AS (INSERT INTO expectation (job_centre_id, case_id, expected_outcome, "
+      "expected_month, risk, recorded_by) SELECT $1, id, 'EDUCATION', DATE '2027-03-01', "
+      "'MEDIUM', caseworker_id FROM cases WHERE id = $2 RETURNING id), "
+      "c AS (UPDATE cases SET version = version + 1, current_expectation_id = (SELECT id FROM e) "
+      "WHERE id = $2 RETURNING version, caseworker_id) "
+      "INSERT INTO case_event (job_centre_id, case_id, case_version, kind, actor_id, effective_on) "
+      "SELECT $1, $2, version, 'EXPECTATION', caseworker_id, current_date FROM c",
+      centre, case_id);
+  tx.commit();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Args args = Parse(argc, argv);
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  absl::CivilDay today;
+  const std::string conninfo = PrepareDatabase(args, &today);
+  {
+    pqxx::connection conn(conninfo);
+    pqxx::nontransaction tx(conn);
+    std::printf("PostgreSQL %s; fsync=%s synchronous_commit=%s; machine load (1 min) at start: ",
+                tx.exec1("SHOW server_version")[0].c_str(), tx.exec1("SHOW fsync")[0].c_str(),
+                tx.exec1("SHOW synchronous_commit")[0].c_str());
+  }
+  {
+    double load[1] = {0};
+    std::printf("%.2f\n", getloadavg(load, 1) == 1 ? load[0] : -1.0);
+  }
+  forecast::FixedClock clock(today);
+  int max_clients = 8;
+  for (int c : args.clients) max_clients = std::max(max_clients, c);
+
+  // The case service, in process, as case-service wires it.
+  forecast::PgPool case_pool(conninfo, max_clients + 4);
+  forecast::PgCaseStore case_store(case_pool);
+  forecast::ReferenceData reference(case_pool, clock);
+  Check(reference.StartListening(), "case service listener");
+  forecast::CaseKeeper keeper(case_store, clock, &reference.catalogues());
+  forecast::CaseServiceImpl case_service(keeper, reference.directory());
+  absl::StatusOr<forecast::RunningServer> case_server =
+      forecast::StartGrpcServer({&case_service}, "127.0.0.1", 0);
+  Check(case_server.status(), "case server");
+  const std::string case_target = absl::StrCat("127.0.0.1:", case_server->port);
+  std::vector<OpenCase> cases = OpenCases(conninfo);
+  std::printf("demo centre: %zu open cases\n", cases.size());
+
+  if (args.sections.find("writes") != std::string::npos) {
+    std::printf("\n1. durable RecordExpectation over gRPC vs pgbench -N, %.0f s each\n", args.seconds);
+    std::printf("%-8s %14s %22s %20s %8s %7s\n", "clients", "pgbench -N tps",
+                "RecordExpectation /s", "p50 / p99 ms", "errors", "ratio");
+    for (int clients : args.clients) {
+      const double tps = RunPgbench(args, clients);
+      WriteFigures w = RunWriters(case_target, cases, clients, args.seconds, today);
+      std::printf("%-8d %14.0f %22.0f %12.1f / %5.1f %8lld %6.0f%%\n", clients, tps, w.per_second,
+                  w.p50, w.p99, static_cast<long long>(w.errors), 100 * w.per_second / tps);
+    }
+  }
+
+  forecast::PgPool pool(conninfo, 16);
+  forecast::fsvc::PgHistoryStore store(pool);
+  absl::StatusOr<int64_t> centre = store.FindCentre(kCentre);
+  Check(centre.status(), "centre");
+
+  if (args.sections.find("apply") != std::string::npos) {
+    std::printf("\n2. applying one change in the forecast service, by the case's history length\n");
+    std::printf("%-14s %22s %26s\n", "expectations", "read new rows p50 (us)",
+                "whole refresh p50 (us)");
+    std::vector<std::pair<int, int64_t>> long_cases;
+    for (int n : {10, 100, 1000, 10000}) long_cases.push_back({n, CaseWithHistory(conninfo, *centre, n)});
+    forecast::fsvc::ForecastEngine engine(store, clock);
+    Check(engine.Now(*centre).status(), "first view");
+    pqxx::connection writer(conninfo);
+    for (const auto& [n, case_id] : long_cases) {
+      std::vector<double> read_us, apply_us;
+      for (int i = 0; i < 30; ++i) {
+        AppendExpectation(writer, *centre, case_id);
+        // The store's part alone: the new rows of this case on top of the current history.
+        absl::StatusOr<std::shared_ptr<const forecast::fsvc::CentreView>> now = engine.Now(*centre);
+        Check(now.status(), "view");
+        auto t0 = Clock::now();
+        auto refreshed = store.Refresh((*now)->history(), {case_id}, false);
+        read_us.push_back(Us(Clock::now() - t0));
+        Check(refreshed.status(), "refresh");
+        // The engine's whole application: read, snapshot update, view, team revisions.
+        t0 = Clock::now();
+        Check(engine.RefreshCases(*centre, {case_id}), "apply");
+        apply_us.push_back(Us(Clock::now() - t0));
+      }
+      std::printf("%-14d %22.0f %26.0f\n", n, Percentile(read_us, 0.5), Percentile(apply_us, 0.5));
+    }
+    std::printf("(the whole refresh also re-reads the centre's small tables: RefreshCases is the "
+                "writer's own read-your-write path; notices skip them)\n");
+  }
+
+  if (args.sections.find("push") != std::string::npos) {
+    std::printf("\n3. commit-to-push under %.0f writes/s\n", args.rate);
+    forecast::fsvc::ForecastEngine engine(store, clock);
+    forecast::fsvc::ChangeListener listener(conninfo, engine);
+    Check(listener.Start(), "forecast listener");
+    forecast::PgStaffDirectory staff(pool);
+    forecast::SystemClock wall;
+    forecast::CachedStaffDirectory directory(staff, wall);
+    forecast::fsvc::ForecastServiceImpl service(engine, directory, store);
+    absl::StatusOr<forecast::RunningServer> server =
+        forecast::StartGrpcServer({&service}, "127.0.0.1", 0);
+    Check(server.status(), "forecast server");
+    auto now = engine.Now(*centre);
+    Check(now.status(), "first view");
+    const std::string watched = cases.front().team;
+    std::vector<OpenCase> probes, background;
+    for (const OpenCase& c : cases) (c.team == watched ? probes : background).push_back(c);
+    // Fresh versions (the writes section moved them on).
+    {
+      std::map<std::string, int64_t> versions;
+      for (const OpenCase& c : OpenCases(conninfo)) versions[c.ref] = c.version;
+      for (OpenCase& c : probes) c.version = versions[c.ref];
+      for (OpenCase& c : background) c.version = versions[c.ref];
+    }
+    auto forecast_stub = forecast::v1::ForecastService::NewStub(grpc::CreateChannel(
+        absl::StrCat("127.0.0.1:", server->port), grpc::InsecureChannelCredentials()));
+    auto watch_ctx = Context("manager");
+    watch_ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::hours(1));
+    forecast::v1::TeamDashboardRequest watch_request;
+    watch_request.set_team(watched);
+    auto reader = forecast_stub->WatchTeamDashboard(watch_ctx.get(), watch_request);
+    forecast::v1::TeamDashboard pushed;
+    if (!reader->Read(&pushed)) Die("no first push");
+
+    // Background writers: `rate` writes/s on the other teams, paced.
+    std::atomic<bool> stop{false};
+    std::atomic<int64_t> background_writes{0}, background_errors{0};
+    const int writers = 8;
+    std::vector<std::thread> threads;
+    const auto start = Clock::now();
+    for (int w = 0; w < writers; ++w) {
+      threads.emplace_back([&, w] {
+        auto channel = grpc::CreateChannel(case_target, grpc::InsecureChannelCredentials());
+        auto stub = forecast::v1::CaseService::NewStub(channel);
+        const auto period = std::chrono::duration<double>(writers / args.rate);
+        auto next = Clock::now() + std::chrono::duration_cast<Clock::duration>(period * w / writers);
+        uint64_t n = 100000 * (w + 1);
+        for (size_t i = w; !stop.load(); i += writers) {
+          if (i >= background.size()) i = w;
+          std::this_thread::sleep_until(next);
+          next += std::chrono::duration_cast<Clock::duration>(period);
+          if (WriteOnce(*stub, background[i], today, ++n)) {
+            ++background_writes;
+          } else {
+            ++background_errors;
+          }
+        }
+      });
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(1));  // reach the steady rate
+    auto case_stub = forecast::v1::CaseService::NewStub(
+        grpc::CreateChannel(case_target, grpc::InsecureChannelCredentials()));
+    std::vector<double> push_ms;
+    const int probe_count = std::max(20, static_cast<int>(args.seconds * 10));
+    for (int i = 0; i < probe_count; ++i) {
+      OpenCase& c = probes[i % probes.size()];
+      const int64_t before = pushed.revision();
+      if (!WriteOnce(*case_stub, c, today, 900000 + i)) Die("probe write failed");
+      const auto committed = Clock::now();
+      do {
+        if (!reader->Read(&pushed)) Die("watch stream ended");
+      } while (pushed.revision() <= before);
+      push_ms.push_back(Ms(Clock::now() - committed));
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    const double elapsed = Ms(Clock::now() - start) / 1000;
+    stop = true;
+    for (auto& t : threads) t.join();
+    watch_ctx->TryCancel();
+    std::printf("background: %.0f writes/s achieved (%lld errors); %d probes on team %s\n",
+                static_cast<double>(background_writes) / elapsed,
+                static_cast<long long>(background_errors.load()), probe_count, watched.c_str());
+    std::printf("commit-to-push: p50 %.1f ms  p99 %.1f ms  max %.1f ms (target p99 <= 250 ms)\n",
+                Percentile(push_ms, 0.5), Percentile(push_ms, 0.99), Percentile(push_ms, 1.0));
+    forecast::ShutdownGracefully(*server->server, absl::Seconds(1));
+  }
+  {
+    double load[1] = {0};
+    std::printf("\nmachine load (1 min) at the end: %.2f\n", getloadavg(load, 1) == 1 ? load[0] : -1.0);
+  }
+  forecast::ShutdownGracefully(*case_server->server, absl::Seconds(1));
+  return 0;
+}
