@@ -2,7 +2,11 @@
 // module's IdentityServiceImpl (passwords, sessions, audit) is served, case-service serves this
 // adapter: the other IdentityService calls answer UNIMPLEMENTED, the session is the gateway's
 // (as for password sign-in today), and refusals are logged. IdentityServiceImpl takes these three
-// methods over by delegating to the same OidcSignIn, with hooks over its own sessions and audit.
+// methods over by delegating to the same OidcSignIn (or to this class: one line per RPC), built
+// with hooks over its own sessions and audit:
+//   issue_session = [&](const Caller& s, const std::string& address) {
+//     return keeper.OpenSession(s.staff_id, "SSO", "SSO_LOGIN", address); };
+//   record_event  = an INSERT INTO auth_event (kind SSO_REFUSED, the reason as detail).
 #ifndef SERVICES_IDENTITY_OIDC_SERVICE_H_
 #define SERVICES_IDENTITY_OIDC_SERVICE_H_
 
