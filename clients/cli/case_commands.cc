@@ -152,13 +152,15 @@ int ShowCase(const CommandEnv& env, const std::string& case_ref, Format format) 
     for (const std::string& code : codes) {
       absl::StatusOr<std::string> json = ToJson(c.fields().at(code));
       std::string value = json.ok() ? *json : "?";
-      value.erase(std::remove_if(value.begin(), value.end(), [](char ch) { return ch == '\n'; }), value.end());
+      value.erase(std::remove_if(value.begin(), value.end(), [](char ch) { return ch == '\n'; }),
+                  value.end());
       out << " " << code << "=" << value;
     }
     out << "\n";
   }
   out << "\nExpectations (oldest first)\n";
-  std::vector<std::vector<std::string>> rows = {{"recorded_at", "by", "outcome", "month", "risk", "agreed", "note"}};
+  std::vector<std::vector<std::string>> rows = {
+      {"recorded_at", "by", "outcome", "month", "risk", "agreed", "note"}};
   for (const v1::Expectation& e : history.expectations()) {
     rows.push_back({e.recorded_at(), e.recorded_by(), e.expected_outcome(), e.expected_month(),
                     e.risk(), e.agreed_in_dialogue() ? "yes" : "", e.note()});
@@ -167,13 +169,15 @@ int ShowCase(const CommandEnv& env, const std::string& case_ref, Format format) 
   out << "\nActions\n";
   rows = {{"id", "due_on", "owner", "status", "description"}};
   for (const v1::Action& a : history.actions()) {
-    rows.push_back({absl::StrCat(a.id()), a.due_on(), a.owner(),
-                    absl::StrCat(v1::ActionStatus_Name(a.status()), a.overdue() ? " (overdue)" : ""),
-                    a.description()});
+    rows.push_back(
+        {absl::StrCat(a.id()), a.due_on(), a.owner(),
+         absl::StrCat(v1::ActionStatus_Name(a.status()), a.overdue() ? " (overdue)" : ""),
+         a.description()});
     for (const v1::FollowUp& f : a.follow_ups()) {
-      rows.push_back({"", f.recorded_at().substr(0, 10), f.recorded_by(),
-                      v1::FollowUpResult_Name(f.result()),
-                      absl::StrCat(f.postponed_to().empty() ? "" : absl::StrCat("to ", f.postponed_to(), " "), f.note())});
+      rows.push_back(
+          {"", f.recorded_at().substr(0, 10), f.recorded_by(), v1::FollowUpResult_Name(f.result()),
+           absl::StrCat(f.postponed_to().empty() ? "" : absl::StrCat("to ", f.postponed_to(), " "),
+                        f.note())});
     }
   }
   PrintTable(out, rows);
@@ -189,34 +193,36 @@ int ShowCase(const CommandEnv& env, const std::string& case_ref, Format format) 
 
 int RecordExpectation(const CommandEnv& env, const std::string& case_ref,
                       const ExpectationInput& in) {
-  return WriteCase(env, case_ref, [&](v1::CaseService::Stub& stub, grpc::ClientContext& context,
-                                      int64_t version, const std::string& key, v1::Case* updated) {
-    v1::RecordExpectationRequest request;
-    request.set_case_ref(case_ref);
-    request.set_base_version(version);
-    request.set_expected_outcome(in.outcome);
-    request.set_expected_month(in.month);
-    request.set_risk(in.risk);
-    request.set_note(in.note);
-    request.set_agreed_in_dialogue(in.agreed);
-    request.set_idempotency_key(key);
-    return stub.RecordExpectation(&context, request, updated);
-  });
+  return WriteCase(env, case_ref,
+                   [&](v1::CaseService::Stub& stub, grpc::ClientContext& context, int64_t version,
+                       const std::string& key, v1::Case* updated) {
+                     v1::RecordExpectationRequest request;
+                     request.set_case_ref(case_ref);
+                     request.set_base_version(version);
+                     request.set_expected_outcome(in.outcome);
+                     request.set_expected_month(in.month);
+                     request.set_risk(in.risk);
+                     request.set_note(in.note);
+                     request.set_agreed_in_dialogue(in.agreed);
+                     request.set_idempotency_key(key);
+                     return stub.RecordExpectation(&context, request, updated);
+                   });
 }
 
 int AddAction(const CommandEnv& env, const std::string& case_ref, const ActionInput& in) {
-  return WriteCase(env, case_ref, [&](v1::CaseService::Stub& stub, grpc::ClientContext& context,
-                                      int64_t version, const std::string& key, v1::Case* updated) {
-    v1::AddActionRequest request;
-    request.set_case_ref(case_ref);
-    request.set_base_version(version);
-    request.set_description(in.description);
-    request.set_due_on(in.due_on);
-    request.set_owner(in.owner);
-    request.set_agreed_in_dialogue(in.agreed);
-    request.set_idempotency_key(key);
-    return stub.AddAction(&context, request, updated);
-  });
+  return WriteCase(env, case_ref,
+                   [&](v1::CaseService::Stub& stub, grpc::ClientContext& context, int64_t version,
+                       const std::string& key, v1::Case* updated) {
+                     v1::AddActionRequest request;
+                     request.set_case_ref(case_ref);
+                     request.set_base_version(version);
+                     request.set_description(in.description);
+                     request.set_due_on(in.due_on);
+                     request.set_owner(in.owner);
+                     request.set_agreed_in_dialogue(in.agreed);
+                     request.set_idempotency_key(key);
+                     return stub.AddAction(&context, request, updated);
+                   });
 }
 
 int ImportActions(const CommandEnv& env, const std::string& file) {
@@ -229,7 +235,8 @@ int ImportActions(const CommandEnv& env, const std::string& file) {
   CsvRecord header;
   const std::vector<std::string> columns = {"case_ref", "description", "owner", "due_on"};
   if (!reader.Next(&header) || header.fields != columns) {
-    *env.err << "forecastctl: " << file << ": the header must be case_ref,description,owner,due_on\n";
+    *env.err << "forecastctl: " << file
+             << ": the header must be case_ref,description,owner,due_on\n";
     return 1;
   }
   std::vector<CsvRecord> rows;
@@ -292,61 +299,66 @@ int FollowUpAction(const CommandEnv& env, const std::string& case_ref, const Fol
   } else if (result == "postponed") {
     value = v1::FOLLOW_UP_POSTPONED;
   } else {
-    *env.err << "forecastctl: --result: \"" << in.result << "\" is not done, not-done or postponed\n";
+    *env.err << "forecastctl: --result: \"" << in.result
+             << "\" is not done, not-done or postponed\n";
     return 2;
   }
-  return WriteCase(env, case_ref, [&](v1::CaseService::Stub& stub, grpc::ClientContext& context,
-                                      int64_t version, const std::string& key, v1::Case* updated) {
-    v1::FollowUpActionRequest request;
-    request.set_case_ref(case_ref);
-    request.set_base_version(version);
-    request.set_action_id(in.action_id);
-    request.set_result(value);
-    request.set_postponed_to(in.postponed_to);
-    request.set_note(in.note);
-    request.set_idempotency_key(key);
-    return stub.FollowUpAction(&context, request, updated);
-  });
+  return WriteCase(env, case_ref,
+                   [&](v1::CaseService::Stub& stub, grpc::ClientContext& context, int64_t version,
+                       const std::string& key, v1::Case* updated) {
+                     v1::FollowUpActionRequest request;
+                     request.set_case_ref(case_ref);
+                     request.set_base_version(version);
+                     request.set_action_id(in.action_id);
+                     request.set_result(value);
+                     request.set_postponed_to(in.postponed_to);
+                     request.set_note(in.note);
+                     request.set_idempotency_key(key);
+                     return stub.FollowUpAction(&context, request, updated);
+                   });
 }
 
 int CloseCase(const CommandEnv& env, const std::string& case_ref, const std::string& on,
               const std::string& outcome) {
-  return WriteCase(env, case_ref, [&](v1::CaseService::Stub& stub, grpc::ClientContext& context,
-                                      int64_t version, const std::string& key, v1::Case* updated) {
-    v1::CloseCaseRequest request;
-    request.set_case_ref(case_ref);
-    request.set_base_version(version);
-    request.set_closed_on(on);
-    request.set_outcome(outcome);
-    request.set_idempotency_key(key);
-    return stub.CloseCase(&context, request, updated);
-  });
+  return WriteCase(env, case_ref,
+                   [&](v1::CaseService::Stub& stub, grpc::ClientContext& context, int64_t version,
+                       const std::string& key, v1::Case* updated) {
+                     v1::CloseCaseRequest request;
+                     request.set_case_ref(case_ref);
+                     request.set_base_version(version);
+                     request.set_closed_on(on);
+                     request.set_outcome(outcome);
+                     request.set_idempotency_key(key);
+                     return stub.CloseCase(&context, request, updated);
+                   });
 }
 
 int ReopenCase(const CommandEnv& env, const std::string& case_ref, const std::string& on) {
-  return WriteCase(env, case_ref, [&](v1::CaseService::Stub& stub, grpc::ClientContext& context,
-                                      int64_t version, const std::string& key, v1::Case* updated) {
-    v1::ReopenCaseRequest request;
-    request.set_case_ref(case_ref);
-    request.set_base_version(version);
-    request.set_reopened_on(on);
-    request.set_idempotency_key(key);
-    return stub.ReopenCase(&context, request, updated);
-  });
+  return WriteCase(env, case_ref,
+                   [&](v1::CaseService::Stub& stub, grpc::ClientContext& context, int64_t version,
+                       const std::string& key, v1::Case* updated) {
+                     v1::ReopenCaseRequest request;
+                     request.set_case_ref(case_ref);
+                     request.set_base_version(version);
+                     request.set_reopened_on(on);
+                     request.set_idempotency_key(key);
+                     return stub.ReopenCase(&context, request, updated);
+                   });
 }
 
 int ReassignCase(const CommandEnv& env, const std::string& case_ref, const std::string& to,
                  const std::string& on) {
-  return WriteCase(env, case_ref, [&](v1::CaseService::Stub& stub, grpc::ClientContext& context,
-                                      int64_t version, const std::string& key, v1::Case* updated) {
-    v1::ReassignCaseRequest request;
-    request.set_case_ref(case_ref);
-    request.set_base_version(version);
-    request.set_to_caseworker(to);
-    request.set_on(on);
-    request.set_idempotency_key(key);
-    return stub.ReassignCase(&context, request, updated);
-  });
+  return WriteCase(env, case_ref,
+                   [&](v1::CaseService::Stub& stub, grpc::ClientContext& context, int64_t version,
+                       const std::string& key, v1::Case* updated) {
+                     v1::ReassignCaseRequest request;
+                     request.set_case_ref(case_ref);
+                     request.set_base_version(version);
+                     request.set_to_caseworker(to);
+                     request.set_on(on);
+                     request.set_idempotency_key(key);
+                     return stub.ReassignCase(&context, request, updated);
+                   });
 }
 
 }  // namespace forecast::cli

@@ -34,8 +34,7 @@ void WriteSorted(std::ostream& out, const std::vector<std::string>& header,
 
 std::string FieldValueText(const v1::FieldValue& value) {
   switch (value.value_case()) {
-    case v1::FieldValue::kBoolValue:
-      return value.bool_value() ? "true" : "false";
+    case v1::FieldValue::kBoolValue: return value.bool_value() ? "true" : "false";
     case v1::FieldValue::kNumberValue: {
       // The shortest form that reads back as the same double.
       char buffer[32];
@@ -45,12 +44,9 @@ std::string FieldValueText(const v1::FieldValue& value) {
       }
       return buffer;
     }
-    case v1::FieldValue::kChoiceValue:
-      return value.choice_value();
-    case v1::FieldValue::kDateValue:
-      return value.date_value();
-    default:
-      return "";
+    case v1::FieldValue::kChoiceValue: return value.choice_value();
+    case v1::FieldValue::kDateValue: return value.date_value();
+    default: return "";
   }
 }
 
@@ -136,16 +132,17 @@ absl::Status CaseExportWriter::WriteDirectory(const std::filesystem::path& dir) 
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return absl::UnavailableError(absl::StrCat(dir.string(), ": ", ec.message()));
-  const std::vector<std::pair<const char*, void (CaseExportWriter::*)(std::ostream&) const>> files = {
-      {kCasesFile, &CaseExportWriter::WriteCases},
-      {kExpectationsFile, &CaseExportWriter::WriteExpectations},
-      {kClosuresFile, &CaseExportWriter::WriteClosures},
-      {kReassignmentsFile, &CaseExportWriter::WriteReassignments}};
+  const std::vector<std::pair<const char*, void (CaseExportWriter::*)(std::ostream&) const>> files =
+      {{kCasesFile, &CaseExportWriter::WriteCases},
+       {kExpectationsFile, &CaseExportWriter::WriteExpectations},
+       {kClosuresFile, &CaseExportWriter::WriteClosures},
+       {kReassignmentsFile, &CaseExportWriter::WriteReassignments}};
   for (const auto& [name, write] : files) {
     std::ofstream out(dir / name, std::ios::binary | std::ios::trunc);
     (this->*write)(out);
     out.flush();
-    if (!out) return absl::UnavailableError(absl::StrCat((dir / name).string(), ": cannot be written"));
+    if (!out)
+      return absl::UnavailableError(absl::StrCat((dir / name).string(), ": cannot be written"));
   }
   return absl::OkStatus();
 }

@@ -10,8 +10,8 @@
 namespace forecast::cli {
 
 int Fail(const CommandEnv& env, const absl::Status& status) {
-  *env.err << "forecastctl: " << absl::StatusCodeToString(status.code()) << ": "
-           << status.message() << "\n";
+  *env.err << "forecastctl: " << absl::StatusCodeToString(status.code()) << ": " << status.message()
+           << "\n";
   if (status.code() == absl::StatusCode::kAborted) {
     *env.err << "(the case changed since it was read; look at it again and repeat the change)\n";
   } else if (status.code() == absl::StatusCode::kUnavailable) {
@@ -27,8 +27,8 @@ std::unique_ptr<v1::CaseService::Stub> CaseStub(const CommandEnv& env) {
 }
 
 std::unique_ptr<v1::ForecastService::Stub> ForecastStub(const CommandEnv& env) {
-  return v1::ForecastService::NewStub(OpenChannel(
-      env.identity.forecast.empty() ? env.identity.server : env.identity.forecast));
+  return v1::ForecastService::NewStub(
+      OpenChannel(env.identity.forecast.empty() ? env.identity.server : env.identity.forecast));
 }
 
 // One key per change the user asked for, so that a retried request applies once.
@@ -58,13 +58,15 @@ void PrintTable(std::ostream& out, const std::vector<std::vector<std::string>>& 
   if (rows.empty()) return;
   std::vector<size_t> width(rows[0].size(), 0);
   for (const auto& row : rows) {
-    for (size_t c = 0; c < row.size() && c < width.size(); ++c) width[c] = std::max(width[c], row[c].size());
+    for (size_t c = 0; c < row.size() && c < width.size(); ++c)
+      width[c] = std::max(width[c], row[c].size());
   }
   for (const auto& row : rows) {
     std::string line;
     for (size_t c = 0; c < row.size(); ++c) {
       absl::StrAppend(&line, row[c]);
-      if (c + 1 < row.size()) absl::StrAppend(&line, std::string(width[c] - row[c].size() + 2, ' '));
+      if (c + 1 < row.size())
+        absl::StrAppend(&line, std::string(width[c] - row[c].size() + 2, ' '));
     }
     while (!line.empty() && line.back() == ' ') line.pop_back();
     out << line << "\n";

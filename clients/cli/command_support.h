@@ -41,7 +41,8 @@ std::string NewIdempotencyKey();
 absl::StatusOr<v1::Case> ReadCase(const CommandEnv& env, v1::CaseService::Stub& stub,
                                   const std::string& case_ref);
 
-// Prints rows as a table with left-aligned columns two spaces apart. Thread-safe as far as `out` is.
+// Prints rows as a table with left-aligned columns two spaces apart. Thread-safe as far as `out`
+// is.
 void PrintTable(std::ostream& out, const std::vector<std::vector<std::string>>& rows);
 
 // Prints the message in Protobuf's JSON mapping on env.out; 0, or 1 via Fail. Thread-safe as far

@@ -38,7 +38,8 @@ struct ExpectationInput {
   std::string outcome, month, risk, note;
   bool agreed = false;
 };
-int RecordExpectation(const CommandEnv& env, const std::string& case_ref, const ExpectationInput& in);
+int RecordExpectation(const CommandEnv& env, const std::string& case_ref,
+                      const ExpectationInput& in);
 
 struct ActionInput {
   std::string description, due_on, owner;

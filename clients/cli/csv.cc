@@ -102,7 +102,8 @@ bool CsvReader::Next(CsvRecord* record) {
           !(text_[pos_] == '\r' && pos_ + 1 < n && text_[pos_ + 1] == '\n') &&
           !(text_[pos_] == '\r' && pos_ + 1 == n)) {
         note("text after a closing quote (a quote inside a field must be doubled)");
-        while (pos_ < n && text_[pos_] != ',' && text_[pos_] != '\n') field.push_back(text_[pos_++]);
+        while (pos_ < n && text_[pos_] != ',' && text_[pos_] != '\n')
+          field.push_back(text_[pos_++]);
         if (!field.empty() && field.back() == '\r') field.pop_back();
       }
     } else {
@@ -131,8 +132,8 @@ bool CsvReader::Next(CsvRecord* record) {
 
   const std::string::size_type bad = FindInvalidUtf8(text_.substr(start, pos_ - start));
   if (bad != std::string::npos) {
-    record->problem = absl::StrCat("not valid UTF-8 (byte ", bad + 1,
-                                   " of the record); save the file as UTF-8");
+    record->problem =
+        absl::StrCat("not valid UTF-8 (byte ", bad + 1, " of the record); save the file as UTF-8");
   }
   return true;
 }

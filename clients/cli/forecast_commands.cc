@@ -8,7 +8,8 @@
 namespace forecast::cli {
 namespace {
 
-absl::StatusOr<v1::Projection> FetchProjection(const CommandEnv& env, const ProjectionQuery& query) {
+absl::StatusOr<v1::Projection> FetchProjection(const CommandEnv& env,
+                                               const ProjectionQuery& query) {
   absl::StatusOr<v1::Scope> scope = ParseScope(query.scope);
   if (!scope.ok()) return scope.status();
   absl::StatusOr<v1::Model> model = ParseModel(query.model);

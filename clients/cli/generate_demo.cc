@@ -10,7 +10,8 @@ namespace forecast::cli {
 
 int GenerateDemo(const CommandEnv& env, const std::string& dir, uint64_t seed,
                  const std::string& size, const std::string& today) {
-  forecasting::SyntheticSpec spec = size == "large" ? forecasting::LargeSpec() : forecasting::DemoSpec();
+  forecasting::SyntheticSpec spec =
+      size == "large" ? forecasting::LargeSpec() : forecasting::DemoSpec();
   spec.seed = seed;
   int year = 0, month = 0, day = 0;
   if (std::sscanf(today.c_str(), "%4d-%2d-%2d", &year, &month, &day) != 3) {

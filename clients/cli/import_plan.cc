@@ -49,7 +49,8 @@ absl::StatusOr<ImportPlan> ImportPlan::FromDirectory(const std::filesystem::path
     const std::filesystem::path path = dir / file;
     if (!std::filesystem::exists(path, ec)) {
       if (file == kCasesFile) {
-        return absl::NotFoundError(absl::StrCat(path.string(), ": not found (cases.csv is required)"));
+        return absl::NotFoundError(
+            absl::StrCat(path.string(), ": not found (cases.csv is required)"));
       }
       continue;
     }
@@ -104,8 +105,8 @@ void ImportPlan::AddFile(const std::string& file, const std::string& text) {
   for (size_t i = 0; i < header.fields.size(); ++i) {
     std::string name(absl::StripAsciiWhitespace(header.fields[i]));
     if (name.empty()) {
-      issues_.push_back({file, header.line, "",
-                         absl::StrCat("header row: column ", i + 1, " has no name")});
+      issues_.push_back(
+          {file, header.line, "", absl::StrCat("header row: column ", i + 1, " has no name")});
       header_ok = false;
     } else if (!position.emplace(name, i).second) {
       issues_.push_back({file, header.line, name,
@@ -129,11 +130,13 @@ void ImportPlan::AddFile(const std::string& file, const std::string& text) {
   std::vector<std::pair<std::string, size_t>> extra;
   for (size_t i = 0; i < names.size(); ++i) {
     const std::string& name = names[i];
-    if (name.empty() || std::find(required.begin(), required.end(), name) != required.end()) continue;
+    if (name.empty() || std::find(required.begin(), required.end(), name) != required.end())
+      continue;
     if (file != kCasesFile) {
-      issues_.push_back({file, header.line, name,
-                         absl::StrCat("header row: unknown column \"", name,
-                                      "\" (only cases.csv may carry the job centre's own fields)")});
+      issues_.push_back(
+          {file, header.line, name,
+           absl::StrCat("header row: unknown column \"", name,
+                        "\" (only cases.csv may carry the job centre's own fields)")});
       header_ok = false;
     } else if (!IsFieldCode(name)) {
       issues_.push_back({file, header.line, name,
@@ -157,8 +160,8 @@ void ImportPlan::AddFile(const std::string& file, const std::string& text) {
     }
     if (record.fields.size() != names.size()) {
       issues_.push_back({file, record.line, "",
-                         absl::StrCat("the row has ", record.fields.size(), " field(s), the header ",
-                                      names.size())});
+                         absl::StrCat("the row has ", record.fields.size(),
+                                      " field(s), the header ", names.size())});
       continue;
     }
     if (file == kCasesFile) {

@@ -57,13 +57,15 @@ absl::StatusOr<ImportResult> ImportRunner::Run(const ImportPlan& plan,
   }
   std::stable_sort(result.issues.begin(), result.issues.end(),
                    [](const ImportIssue& a, const ImportIssue& b) {
-                     if (FileRank(a.file) != FileRank(b.file)) return FileRank(a.file) < FileRank(b.file);
+                     if (FileRank(a.file) != FileRank(b.file))
+                       return FileRank(a.file) < FileRank(b.file);
                      return a.line < b.line;
                    });
   return result;
 }
 
-void PrintImportReport(const ImportResult& result, const ImportOptions& options, std::ostream& out) {
+void PrintImportReport(const ImportResult& result, const ImportOptions& options,
+                       std::ostream& out) {
   std::map<std::string, int> bad_rows;  // distinct bad lines per file
   std::string last_key;
   for (const ImportIssue& issue : result.issues) {

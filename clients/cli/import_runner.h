@@ -20,9 +20,9 @@ using ImportProgress = std::function<void(int64_t sent, int64_t total)>;
 
 // The outcome of an import as the user sees it.
 struct ImportResult {
-  v1::ImportReport report;           // the server's answer
-  std::vector<ImportIssue> issues;   // local shape problems, then the server's, by file and line
-  bool forced_dry_run = false;       // the plan had shape problems, so nothing could be committed
+  v1::ImportReport report;          // the server's answer
+  std::vector<ImportIssue> issues;  // local shape problems, then the server's, by file and line
+  bool forced_dry_run = false;      // the plan had shape problems, so nothing could be committed
   bool ok() const { return issues.empty(); }
 };
 

@@ -23,17 +23,20 @@ Format ParseFormat(const std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"forecastctl: cases, expectations, imports and projections of the job centre forecast"};
+  CLI::App app{
+      "forecastctl: cases, expectations, imports and projections of the job centre forecast"};
   app.require_subcommand(1);
   app.fallthrough();
 
   forecast::cli::Identity flags;
   app.add_option("--server", flags.server, "case service address host:port");
-  app.add_option("--forecast", flags.forecast, "forecast service address host:port (default: --server)");
+  app.add_option("--forecast", flags.forecast,
+                 "forecast service address host:port (default: --server)");
   app.add_option("--job-centre", flags.job_centre, "job centre code");
   app.add_option("--staff", flags.staff, "your staff code");
 
-  auto* login = app.add_subcommand("login", "check and store who you are and where the services are");
+  auto* login =
+      app.add_subcommand("login", "check and store who you are and where the services are");
   app.add_subcommand("whoami", "show the stored identity as the case service sees it");
 
   auto* cases = app.add_subcommand("cases", "list and show cases");
@@ -44,17 +47,21 @@ int main(int argc, char** argv) {
   list->add_option("--team", filter.team, "team code");
   list->add_option("--caseworker", filter.caseworker, "staff code");
   list->add_option("--type", filter.case_type, "case type code");
-  list->add_option("--status", filter.status, "open, closed or any")->check(CLI::IsMember({"open", "closed", "any"}));
-  list->add_option("--format", table_format, "table, csv or json")->check(CLI::IsMember({"table", "csv", "json"}));
+  list->add_option("--status", filter.status, "open, closed or any")
+      ->check(CLI::IsMember({"open", "closed", "any"}));
+  list->add_option("--format", table_format, "table, csv or json")
+      ->check(CLI::IsMember({"table", "csv", "json"}));
   std::string case_ref;
   auto* show = cases->add_subcommand("show", "show a case with its full history");
   show->add_option("case_ref", case_ref, "case reference")->required();
-  show->add_option("--format", table_format, "table or json")->check(CLI::IsMember({"table", "json"}));
+  show->add_option("--format", table_format, "table or json")
+      ->check(CLI::IsMember({"table", "json"}));
 
   forecast::cli::ExpectationInput expectation;
   auto* expect = app.add_subcommand("expect", "record a new expectation for a case");
   expect->add_option("case_ref", case_ref, "case reference")->required();
-  expect->add_option("--outcome", expectation.outcome, "expected outcome code, e.g. ORDINARY_JOB")->required();
+  expect->add_option("--outcome", expectation.outcome, "expected outcome code, e.g. ORDINARY_JOB")
+      ->required();
   expect->add_option("--month", expectation.month, "expected closure month YYYY-MM")->required();
   expect->add_option("--risk", expectation.risk, "risk code: LOW, MEDIUM or HIGH")->required();
   expect->add_option("--note", expectation.note, "note (no personal data)");
@@ -70,14 +77,16 @@ int main(int argc, char** argv) {
   action_add->add_option("--owner", action_in.owner, "staff code (default: you)");
   action_add->add_flag("--agreed", action_in.agreed, "agreed in a dialogue");
   std::string actions_file;
-  auto* action_import = action->add_subcommand("import", "add actions from a CSV: case_ref,description,owner,due_on");
+  auto* action_import =
+      action->add_subcommand("import", "add actions from a CSV: case_ref,description,owner,due_on");
   action_import->add_option("--file", actions_file, "the CSV file")->required();
   forecast::cli::FollowUpInput follow;
   auto* follow_up = action->add_subcommand("follow-up", "record the follow-up of an action");
   follow_up->add_option("case_ref", case_ref, "case reference")->required();
   follow_up->add_option("--action", follow.action_id, "action id (see `cases show`)")->required();
   follow_up->add_option("--result", follow.result, "done, not-done or postponed")
-      ->required()->check(CLI::IsMember({"done", "not-done", "postponed"}));
+      ->required()
+      ->check(CLI::IsMember({"done", "not-done", "postponed"}));
   follow_up->add_option("--to", follow.postponed_to, "new due date YYYY-MM-DD when postponed");
   follow_up->add_option("--note", follow.note, "note");
 
@@ -98,14 +107,17 @@ int main(int argc, char** argv) {
   forecast::cli::ImportOptions import_options;
   bool progress = false;
   auto* import = app.add_subcommand(
-      "import", "import cases.csv, expectations.csv, closures.csv and reassignments.csv, all or nothing");
+      "import",
+      "import cases.csv, expectations.csv, closures.csv and reassignments.csv, all or nothing");
   import->add_option("--dir", dir, "folder with the CSV files")->required();
   import->add_flag("--dry-run", import_options.dry_run, "check every row, commit nothing");
   import->add_flag("--create-missing-staff", import_options.create_missing_staff,
                    "admin: create unknown teams and caseworkers");
-  import->add_flag("--progress", progress, "draw the progress bar even when stderr is not a terminal");
+  import->add_flag("--progress", progress,
+                   "draw the progress bar even when stderr is not a terminal");
   std::string report_csv;
-  import->add_option("--report-csv", report_csv, "also write every problem to this CSV file (file,line,field,message)");
+  import->add_option("--report-csv", report_csv,
+                     "also write every problem to this CSV file (file,line,field,message)");
   import->add_option("--chunk-rows", import_options.rows_per_chunk, "rows per streamed chunk")
       ->check(CLI::Range(1, 100000));
 
@@ -120,32 +132,40 @@ int main(int argc, char** argv) {
   auto* projection = app.add_subcommand("projection", "print the projection as a table");
   add_projection_options(projection);
 
-  auto* export_cmd = app.add_subcommand("export", "export projections, dashboards, milestones or cases");
+  auto* export_cmd =
+      app.add_subcommand("export", "export projections, dashboards, milestones or cases");
   export_cmd->require_subcommand(1);
-  auto* export_projection = export_cmd->add_subcommand("projection", "month,scope,outcome,expected,p10,p90");
+  auto* export_projection =
+      export_cmd->add_subcommand("projection", "month,scope,outcome,expected,p10,p90");
   add_projection_options(export_projection);
-  export_projection->add_option("--format", export_format, "csv or json")->check(CLI::IsMember({"csv", "json"}));
+  export_projection->add_option("--format", export_format, "csv or json")
+      ->check(CLI::IsMember({"csv", "json"}));
   std::string team, caseworker, as_of, from_month, to_month;
   auto* export_dashboard = export_cmd->add_subcommand("dashboard", "the team dashboard");
   export_dashboard->add_option("--team", team, "team code")->required();
   export_dashboard->add_option("--as-of", as_of, "YYYY-MM-DD");
-  export_dashboard->add_option("--format", export_format, "csv or json")->check(CLI::IsMember({"csv", "json"}));
+  export_dashboard->add_option("--format", export_format, "csv or json")
+      ->check(CLI::IsMember({"csv", "json"}));
   auto* export_milestones = export_cmd->add_subcommand("milestones", "monthly milestones");
   export_milestones->add_option("--team", team, "team code")->required();
   export_milestones->add_option("--caseworker", caseworker, "staff code (default: the whole team)");
   export_milestones->add_option("--from", from_month, "first month YYYY-MM");
   export_milestones->add_option("--to", to_month, "last month YYYY-MM");
-  export_milestones->add_option("--format", export_format, "csv or json")->check(CLI::IsMember({"csv", "json"}));
-  auto* export_cases = export_cmd->add_subcommand("cases", "write the four import CSVs for every case you may see");
+  export_milestones->add_option("--format", export_format, "csv or json")
+      ->check(CLI::IsMember({"csv", "json"}));
+  auto* export_cases =
+      export_cmd->add_subcommand("cases", "write the four import CSVs for every case you may see");
   export_cases->add_option("--out", dir, "folder to write into")->required();
 
   uint64_t seed = 20261122;
   std::string size = "demo", today;
-  auto* generate = app.add_subcommand("generate-demo", "write a synthetic job centre as import CSVs");
+  auto* generate =
+      app.add_subcommand("generate-demo", "write a synthetic job centre as import CSVs");
   generate->add_option("--out", dir, "folder to write into")->required();
   generate->add_option("--seed", seed, "random seed (same seed, same job centre)");
   generate->add_option("--size", size, "demo or large")->check(CLI::IsMember({"demo", "large"}));
-  generate->add_option("--today", today, "the generated history ends on this date YYYY-MM-DD (default: today)");
+  generate->add_option("--today", today,
+                       "the generated history ends on this date YYYY-MM-DD (default: today)");
 
   try {
     app.parse(argc, argv);
@@ -161,7 +181,8 @@ int main(int argc, char** argv) {
 
   // The identity: flags override what `login` stored.
   if (!login->parsed()) {
-    absl::StatusOr<forecast::cli::Identity> stored = forecast::cli::LoadIdentity(forecast::cli::ConfigPath());
+    absl::StatusOr<forecast::cli::Identity> stored =
+        forecast::cli::LoadIdentity(forecast::cli::ConfigPath());
     if (stored.ok()) {
       env.identity = *stored;
     } else if (flags.server.empty() || flags.job_centre.empty() || flags.staff.empty()) {
@@ -173,7 +194,8 @@ int main(int argc, char** argv) {
   if (!flags.forecast.empty()) env.identity.forecast = flags.forecast;
   if (!flags.job_centre.empty()) env.identity.job_centre = flags.job_centre;
   if (!flags.staff.empty()) env.identity.staff = flags.staff;
-  if (env.identity.server.empty() || env.identity.job_centre.empty() || env.identity.staff.empty()) {
+  if (env.identity.server.empty() || env.identity.job_centre.empty() ||
+      env.identity.staff.empty()) {
     std::cerr << "forecastctl: --server, --job-centre and --staff are required\n";
     return 2;
   }

@@ -82,27 +82,27 @@ void WriteTeamDashboardCsv(const v1::TeamDashboard& dashboard, std::ostream& out
                     "stale_expectation", "overdue_actions", "passed_horizon",
                     "closures_next_3_months", "p10", "p90", "mean_slip_months"});
   auto write = [&](const v1::CaseworkerRow& row, const std::string& caseworker) {
-    WriteCsvRow(out, {dashboard.team(), caseworker, row.display_name(),
-                      absl::StrCat(row.open_cases()), absl::StrCat(row.no_expectation()),
-                      absl::StrCat(row.stale_expectation()), absl::StrCat(row.overdue_actions()),
-                      absl::StrCat(row.passed_horizon()),
-                      Figure(row.closures_next_3_months().expected()),
-                      Figure(row.closures_next_3_months().p10()),
-                      Figure(row.closures_next_3_months().p90()), Figure(row.mean_slip_months())});
+    WriteCsvRow(out,
+                {dashboard.team(), caseworker, row.display_name(), absl::StrCat(row.open_cases()),
+                 absl::StrCat(row.no_expectation()), absl::StrCat(row.stale_expectation()),
+                 absl::StrCat(row.overdue_actions()), absl::StrCat(row.passed_horizon()),
+                 Figure(row.closures_next_3_months().expected()),
+                 Figure(row.closures_next_3_months().p10()),
+                 Figure(row.closures_next_3_months().p90()), Figure(row.mean_slip_months())});
   };
   for (const v1::CaseworkerRow& row : dashboard.rows()) write(row, row.caseworker());
   if (dashboard.has_totals()) write(dashboard.totals(), "TOTAL");
 }
 
 void WriteMilestonesCsv(const v1::Milestones& milestones, std::ostream& out) {
-  WriteCsvRow(out, {"team", "caseworker", "metric", "month", "target", "actual", "projected",
-                    "p10", "p90", "on_track", "gap"});
+  WriteCsvRow(out, {"team", "caseworker", "metric", "month", "target", "actual", "projected", "p10",
+                    "p90", "on_track", "gap"});
   for (const v1::MilestoneRow& row : milestones.rows()) {
-    WriteCsvRow(out, {milestones.team(), milestones.caseworker(), row.metric(), row.month(),
-                      row.has_target() ? Figure(row.target()) : "", Figure(row.actual()),
-                      Figure(row.projected().expected()), Figure(row.projected().p10()),
-                      Figure(row.projected().p90()), row.on_track() ? "true" : "false",
-                      Figure(row.gap())});
+    WriteCsvRow(
+        out, {milestones.team(), milestones.caseworker(), row.metric(), row.month(),
+              row.has_target() ? Figure(row.target()) : "", Figure(row.actual()),
+              Figure(row.projected().expected()), Figure(row.projected().p10()),
+              Figure(row.projected().p90()), row.on_track() ? "true" : "false", Figure(row.gap())});
   }
 }
 
@@ -127,7 +127,8 @@ std::string FormatProjectionTable(const v1::Projection& projection) {
     months.insert(row.month());
     cells[{row.month(), row.outcome()}] = row.closures();
     outcome_total[row.outcome()] += row.closures().expected();
-    if (row.outcome() != "ALL" && seen.insert(row.outcome()).second) outcomes.push_back(row.outcome());
+    if (row.outcome() != "ALL" && seen.insert(row.outcome()).second)
+      outcomes.push_back(row.outcome());
   }
   outcomes.erase(std::remove_if(outcomes.begin(), outcomes.end(),
                                 [&](const std::string& o) { return outcome_total[o] < 0.005; }),
@@ -158,11 +159,11 @@ std::string FormatProjectionTable(const v1::Projection& projection) {
     width[c] = header[c].size();
     for (const auto& row : rows) width[c] = std::max(width[c], row[c].size());
   }
-  std::string text = absl::StrCat(
-      "Projected closures by outcome, ", ModelName(projection.model()), ", scope ",
-      ScopeColumn(projection.scope()), ", as of ",
-      projection.as_of().empty() ? "today" : projection.as_of(), "; ",
-      projection.open_cases(), " open case(s). Cells: expected (80% interval).\n");
+  std::string text =
+      absl::StrCat("Projected closures by outcome, ", ModelName(projection.model()), ", scope ",
+                   ScopeColumn(projection.scope()), ", as of ",
+                   projection.as_of().empty() ? "today" : projection.as_of(), "; ",
+                   projection.open_cases(), " open case(s). Cells: expected (80% interval).\n");
   auto line = [&](const std::vector<std::string>& cells_of_row) {
     for (size_t c = 0; c < cells_of_row.size(); ++c) {
       const size_t pad = width[c] - cells_of_row[c].size();
@@ -178,17 +179,20 @@ std::string FormatProjectionTable(const v1::Projection& projection) {
   line(header);
   for (const auto& row : rows) line(row);
   if (projection.has_explanation() && !projection.explanation().method().empty()) {
-    absl::StrAppend(&text, "Method: ", projection.explanation().method(),
-                    projection.explanation().small_sample()
-                        ? absl::StrCat(" Small sample (n=", projection.explanation().n(), "): read with care.")
-                        : "",
-                    "\n");
+    absl::StrAppend(
+        &text, "Method: ", projection.explanation().method(),
+        projection.explanation().small_sample()
+            ? absl::StrCat(" Small sample (n=", projection.explanation().n(), "): read with care.")
+            : "",
+        "\n");
   }
   if (projection.has_accuracy() && projection.accuracy().n_months() > 0) {
-    absl::StrAppend(&text, absl::StrFormat(
-        "Backtest: mean absolute error %.1f closures/month, interval coverage %.0f%% over %d months\n",
-        projection.accuracy().mean_abs_error(), 100 * projection.accuracy().interval_coverage(),
-        projection.accuracy().n_months()));
+    absl::StrAppend(
+        &text,
+        absl::StrFormat(
+            "Backtest: mean absolute error %.1f closures/month, interval coverage %.0f%% over %d months\n",
+            projection.accuracy().mean_abs_error(), 100 * projection.accuracy().interval_coverage(),
+            projection.accuracy().n_months()));
   }
   return text;
 }

@@ -56,7 +56,8 @@ absl::Status SaveIdentity(const std::filesystem::path& path, const Identity& ide
   }
   chmod(temp.c_str(), 0600);
   std::filesystem::rename(temp, path, ec);
-  if (ec) return absl::UnavailableError(absl::StrCat("cannot write ", path.string(), ": ", ec.message()));
+  if (ec)
+    return absl::UnavailableError(absl::StrCat("cannot write ", path.string(), ": ", ec.message()));
   return absl::OkStatus();
 }
 

@@ -11,7 +11,6 @@
 namespace forecast::cli {
 namespace {
 
-
 std::string Day(const forecasting::Date& d) {
   return absl::StrFormat("%04d-%02d-%02d", d.year, d.month, d.day);
 }
@@ -38,13 +37,15 @@ absl::Status WriteSyntheticCentre(const forecasting::SyntheticJobCentre& centre,
     WriteCsvRow(out, header);
     rows(out);
     out.flush();
-    if (!out) return absl::UnavailableError(absl::StrCat((dir / name).string(), ": cannot be written"));
+    if (!out)
+      return absl::UnavailableError(absl::StrCat((dir / name).string(), ": cannot be written"));
     return absl::OkStatus();
   };
 
   absl::Status status = write(kCasesFile, RequiredColumns(kCasesFile), [&](std::ostream& out) {
     for (const auto& c : centre.cases) {
-      WriteCsvRow(out, {c.case_ref, c.case_type, Day(c.opened_on), c.current_team, c.current_caseworker});
+      WriteCsvRow(
+          out, {c.case_ref, c.case_type, Day(c.opened_on), c.current_team, c.current_caseworker});
     }
   });
   if (!status.ok()) return status;
@@ -56,11 +57,13 @@ absl::Status WriteSyntheticCentre(const forecasting::SyntheticJobCentre& centre,
   });
   if (!status.ok()) return status;
   status = write(kClosuresFile, RequiredColumns(kClosuresFile), [&](std::ostream& out) {
-    for (const auto& c : centre.closures) WriteCsvRow(out, {c.case_ref, Day(c.closed_on), c.outcome});
+    for (const auto& c : centre.closures)
+      WriteCsvRow(out, {c.case_ref, Day(c.closed_on), c.outcome});
   });
   if (!status.ok()) return status;
   status = write(kReassignmentsFile, RequiredColumns(kReassignmentsFile), [&](std::ostream& out) {
-    for (const auto& r : centre.reassignments) WriteCsvRow(out, {r.case_ref, Day(r.on), r.from, r.to});
+    for (const auto& r : centre.reassignments)
+      WriteCsvRow(out, {r.case_ref, Day(r.on), r.from, r.to});
   });
   if (!status.ok()) return status;
   status = write("units.csv", {"code", "name", "kind", "parent"}, [&](std::ostream& out) {
@@ -70,19 +73,22 @@ absl::Status WriteSyntheticCentre(const forecasting::SyntheticJobCentre& centre,
   if (!status.ok()) return status;
   status = write("staff.csv", {"code", "name", "role", "team"}, [&](std::ostream& out) {
     for (const auto& t : centre.teams) {
-      WriteCsvRow(out, {TeamLeaderCode(t.code), absl::StrCat("Team leader ", t.name), "TEAM_LEADER", t.code});
+      WriteCsvRow(out, {TeamLeaderCode(t.code), absl::StrCat("Team leader ", t.name), "TEAM_LEADER",
+                        t.code});
     }
-    for (const auto& cw : centre.caseworkers) WriteCsvRow(out, {cw.code, cw.name, "CASEWORKER", cw.team});
+    for (const auto& cw : centre.caseworkers)
+      WriteCsvRow(out, {cw.code, cw.name, "CASEWORKER", cw.team});
     WriteCsvRow(out, {"MGR1", "Centre manager", "MANAGER", ""});
     WriteCsvRow(out, {"ADM1", "Administrator", "ADMIN", ""});
   });
   if (!status.ok()) return status;
-  return write("actions.csv", {"case_ref", "description", "owner", "due_on"}, [&](std::ostream& out) {
-    for (const auto& a : centre.actions) {
-      if (a.done) continue;
-      WriteCsvRow(out, {a.case_ref, a.description, a.owner, Day(a.due_on)});
-    }
-  });
+  return write("actions.csv", {"case_ref", "description", "owner", "due_on"},
+               [&](std::ostream& out) {
+                 for (const auto& a : centre.actions) {
+                   if (a.done) continue;
+                   WriteCsvRow(out, {a.case_ref, a.description, a.owner, Day(a.due_on)});
+                 }
+               });
 }
 
 }  // namespace forecast::cli

@@ -48,7 +48,8 @@ int Import(const CommandEnv& env, const std::string& dir, const ImportOptions& o
     std::ofstream out(report_csv, std::ios::binary | std::ios::trunc);
     WriteImportIssuesCsv(result->issues, out);
     out.flush();
-    if (!out) return Fail(env, absl::UnavailableError(absl::StrCat(report_csv, ": cannot be written")));
+    if (!out)
+      return Fail(env, absl::UnavailableError(absl::StrCat(report_csv, ": cannot be written")));
   }
   const bool done = result->ok() && (options.dry_run || result->report.committed());
   return done ? 0 : 1;
@@ -64,9 +65,10 @@ int ExportCases(const CommandEnv& env, const std::string& dir) {
     if (!status.ok()) return Fail(env, status);
   }
   std::vector<v1::CaseField> fields(catalogue.fields().begin(), catalogue.fields().end());
-  std::stable_sort(fields.begin(), fields.end(), [](const v1::CaseField& a, const v1::CaseField& b) {
-    return a.sort_order() < b.sort_order();
-  });
+  std::stable_sort(fields.begin(), fields.end(),
+                   [](const v1::CaseField& a, const v1::CaseField& b) {
+                     return a.sort_order() < b.sort_order();
+                   });
   std::vector<std::string> codes;
   for (const v1::CaseField& field : fields) codes.push_back(field.code());
   CaseExportWriter writer(codes);

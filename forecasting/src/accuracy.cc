@@ -103,9 +103,9 @@ absl::StatusOr<HarnessResult> RunAccuracyHarness(const HarnessOptions& options) 
     const MonthIndex last_origin = end - H;
     const MonthIndex first_origin = last_origin - (options.origins - 1) * options.origin_step;
     if (first_origin <= ObservedFrom(history) + 6) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("centre ", ci + 1, ": too little history for ", options.origins,
-                       " origins of ", H, " months"));
+      return absl::InvalidArgumentError(absl::StrCat("centre ", ci + 1, ": too little history for ",
+                                                     options.origins, " origins of ", H,
+                                                     " months"));
     }
     std::vector<ModelTally> local(M);
     for (MonthIndex origin = first_origin; origin <= last_origin; origin += options.origin_step) {
@@ -151,7 +151,8 @@ absl::StatusOr<HarnessResult> RunAccuracyHarness(const HarnessOptions& options) 
           if (team_members[g].empty()) continue;
           auto p = projector->Project(team_members[g], request);
           if (!p.ok()) return p.status();
-          for (int32_t h = 0; h < H; ++h) local[m].level[kTeamLevel].Add(h, p->Closures(h, K), team_actual[g][h]);
+          for (int32_t h = 0; h < H; ++h)
+            local[m].level[kTeamLevel].Add(h, p->Closures(h, K), team_actual[g][h]);
         }
         if (!options.caseworker_level) continue;
         for (int32_t w = 0; w < W; ++w) {
@@ -221,36 +222,42 @@ HarnessGoals EvaluateGoals(const HarnessResult& result) {
 std::string FormatHarness(const HarnessResult& result) {
   static const char* const kLevel[] = {"caseworker", "team", "centre"};
   std::string out;
-  absl::StrAppend(&out,
-                  "| model | level | MAE | 1-3 | 4-6 | 7-12 | bias | 80% coverage | by horizon | mean actual | n |\n"
-                  "|---|---|---|---|---|---|---|---|---|---|---|\n");
+  absl::StrAppend(
+      &out,
+      "| model | level | MAE | 1-3 | 4-6 | 7-12 | bias | 80% coverage | by horizon | mean actual | n |\n"
+      "|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (const ModelHarnessResult& m : result.models) {
     for (int l = 0; l < kNumHarnessLevels; ++l) {
       const LevelAccuracy& a = m.level[l];
       if (a.n == 0) continue;
-      absl::StrAppendFormat(&out, "| %s | %s | %.2f | %.2f | %.2f | %.2f | %+.2f | %.3f | %.2f / %.2f / %.2f | %.1f | %d |\n",
-                            ModelKey(m.model), kLevel[l], a.mae, a.mae_band[0], a.mae_band[1],
-                            a.mae_band[2], a.bias, a.coverage, a.coverage_band[0],
-                            a.coverage_band[1], a.coverage_band[2], a.mean_actual, a.n);
+      absl::StrAppendFormat(
+          &out,
+          "| %s | %s | %.2f | %.2f | %.2f | %.2f | %+.2f | %.3f | %.2f / %.2f / %.2f | %.1f | %d |\n",
+          ModelKey(m.model), kLevel[l], a.mae, a.mae_band[0], a.mae_band[1], a.mae_band[2], a.bias,
+          a.coverage, a.coverage_band[0], a.coverage_band[1], a.coverage_band[2], a.mean_actual,
+          a.n);
     }
     const LevelAccuracy& a = m.centre_all;
-    absl::StrAppendFormat(&out, "| %s | centre, with new cases | %.2f | %.2f | %.2f | %.2f | %+.2f | %.3f | %.2f / %.2f / %.2f | %.1f | %d |\n",
-                          ModelKey(m.model), a.mae, a.mae_band[0], a.mae_band[1], a.mae_band[2],
-                          a.bias, a.coverage, a.coverage_band[0], a.coverage_band[1],
-                          a.coverage_band[2], a.mean_actual, a.n);
+    absl::StrAppendFormat(
+        &out,
+        "| %s | centre, with new cases | %.2f | %.2f | %.2f | %.2f | %+.2f | %.3f | %.2f / %.2f / %.2f | %.1f | %d |\n",
+        ModelKey(m.model), a.mae, a.mae_band[0], a.mae_band[1], a.mae_band[2], a.bias, a.coverage,
+        a.coverage_band[0], a.coverage_band[1], a.coverage_band[2], a.mean_actual, a.n);
   }
   const int cal = FindModel(result.models, ModelKind::kCalibrated);
   const int base = FindModel(result.models, ModelKind::kBaseline);
   if (cal >= 0 && base >= 0) {
-    absl::StrAppend(&out,
-                    "\n| centre | teams | caseworkers | open cases | closure calendar | calibrated, team | "
-                    "baseline, team | calibrated, centre | baseline, centre | centre reduction | "
-                    "coverage cw / team / centre |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+    absl::StrAppend(
+        &out,
+        "\n| centre | teams | caseworkers | open cases | closure calendar | calibrated, team | "
+        "baseline, team | calibrated, centre | baseline, centre | centre reduction | "
+        "coverage cw / team / centre |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (const CentreHarnessResult& c : result.centres) {
       const ModelHarnessResult& a = c.models[cal];
       const ModelHarnessResult& b = c.models[base];
       absl::StrAppendFormat(
-          &out, "| %s | %d | %d | %d | %.2f | %.2f | %.2f | %.2f | %.2f | %.0f%% | %.2f / %.2f / %.2f |\n",
+          &out,
+          "| %s | %d | %d | %d | %.2f | %.2f | %.2f | %.2f | %.2f | %.0f%% | %.2f / %.2f / %.2f |\n",
           c.name, c.teams, c.caseworkers, c.open_cases, c.seasonality, a.level[kTeamLevel].mae,
           b.level[kTeamLevel].mae, a.level[kCentreLevel].mae, b.level[kCentreLevel].mae,
           100.0 * (1.0 - a.level[kCentreLevel].mae / std::max(1e-9, b.level[kCentreLevel].mae)),

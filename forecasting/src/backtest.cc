@@ -14,7 +14,8 @@ absl::StatusOr<std::vector<ModelAccuracy>> Backtest(const Catalogue& catalogue,
   if (options.lookback_months < 1 || options.lookback_months > 120) {
     return absl::InvalidArgumentError("options.lookback_months: must be 1..120");
   }
-  if (options.origin_step < 1) return absl::InvalidArgumentError("options.origin_step: must be >= 1");
+  if (options.origin_step < 1)
+    return absl::InvalidArgumentError("options.origin_step: must be >= 1");
   if (options.horizon_months < 1 || options.horizon_months > kMaxHorizonMonths) {
     return absl::InvalidArgumentError(
         absl::StrCat("options.horizon_months: must be 1..", kMaxHorizonMonths));
@@ -45,13 +46,15 @@ absl::StatusOr<std::vector<ModelAccuracy>> Backtest(const Catalogue& catalogue,
     for (const auto& in_scope : scopes) {
       std::vector<int32_t> members;
       for (size_t i = 0; i < portfolio.cases.size(); ++i) {
-        if (!in_scope || in_scope(history.cases[history_pos[i]])) members.push_back(static_cast<int32_t>(i));
+        if (!in_scope || in_scope(history.cases[history_pos[i]]))
+          members.push_back(static_cast<int32_t>(i));
       }
       if (members.empty()) continue;
       std::vector<double> actual(H, 0.0);
       for (int32_t i : members) {
         const CaseRecord& r = history.cases[history_pos[i]];
-        if (r.closed_month.has_value() && *r.closed_month - origin < H) actual[*r.closed_month - origin] += 1;
+        if (r.closed_month.has_value() && *r.closed_month - origin < H)
+          actual[*r.closed_month - origin] += 1;
       }
       for (size_t m = 0; m < options.models.size(); ++m) {
         ProjectionRequest request;
@@ -73,8 +76,10 @@ absl::StatusOr<std::vector<ModelAccuracy>> Backtest(const Catalogue& catalogue,
           const CaseRecord& r = history.cases[history_pos[members[j]]];
           double cumulative = 0;
           for (int32_t h = 0; h < H; ++h) {
-            for (int32_t o = 0; o < K; ++o) cumulative += (*dist)(h * K + o, static_cast<Eigen::Index>(j));
-            const double closed = r.closed_month.has_value() && *r.closed_month <= origin + h ? 1.0 : 0.0;
+            for (int32_t o = 0; o < K; ++o)
+              cumulative += (*dist)(h * K + o, static_cast<Eigen::Index>(j));
+            const double closed =
+                r.closed_month.has_value() && *r.closed_month <= origin + h ? 1.0 : 0.0;
             t.brier += (cumulative - closed) * (cumulative - closed);
             ++t.case_months;
           }

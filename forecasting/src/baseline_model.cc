@@ -21,8 +21,8 @@ constexpr double kOutcomePrior = 5.0;  // closures' worth of prior toward the br
 
 }  // namespace
 
-absl::StatusOr<BaselineModel> BaselineModel::Fit(const Catalogue& catalogue,
-                                                 const History& history, MonthIndex as_of_month,
+absl::StatusOr<BaselineModel> BaselineModel::Fit(const Catalogue& catalogue, const History& history,
+                                                 MonthIndex as_of_month,
                                                  const FitOptions& options) {
   if (auto s = ValidateCatalogue(catalogue); !s.ok()) return s;
   if (auto s = ValidateHistory(catalogue, history); !s.ok()) return s;
@@ -35,7 +35,8 @@ absl::StatusOr<BaselineModel> BaselineModel::Fit(const Catalogue& catalogue,
   m.num_types_ = T;
   m.num_outcomes_ = K;
   m.max_duration_ = options.max_duration_months;
-  std::vector<double> exposure(static_cast<size_t>(T) * D, 0.0), events(static_cast<size_t>(T) * D, 0.0);
+  std::vector<double> exposure(static_cast<size_t>(T) * D, 0.0),
+      events(static_cast<size_t>(T) * D, 0.0);
   std::vector<double> band_outcomes(static_cast<size_t>(T) * kNumBands * K, 0.0);
   const MonthIndex observed_from = ObservedFrom(history);
   for (const CaseRecord& r : history.cases) {
@@ -50,7 +51,8 @@ absl::StatusOr<BaselineModel> BaselineModel::Fit(const Catalogue& catalogue,
     if (closed) {
       const int32_t d = std::min(*r.closed_month - r.opened_month, D - 1);
       events[static_cast<size_t>(r.case_type) * D + d] += 1.0;
-      band_outcomes[(static_cast<size_t>(r.case_type) * kNumBands + DurationBand(d)) * K + r.outcome] += 1.0;
+      band_outcomes[(static_cast<size_t>(r.case_type) * kNumBands + DurationBand(d)) * K +
+                    r.outcome] += 1.0;
     }
   }
   double all_e = 0, all_n = 0;
@@ -125,7 +127,8 @@ absl::StatusOr<BaselineModel> BaselineModel::Fit(const Catalogue& catalogue,
     std::vector<double> band_share(static_cast<size_t>(kNumBands) * K);
     for (int32_t b = 0; b < kNumBands; ++b) {
       double n = 0;
-      for (int32_t o = 0; o < K; ++o) n += band_outcomes[(static_cast<size_t>(t) * kNumBands + b) * K + o];
+      for (int32_t o = 0; o < K; ++o)
+        n += band_outcomes[(static_cast<size_t>(t) * kNumBands + b) * K + o];
       for (int32_t o = 0; o < K; ++o) {
         band_share[static_cast<size_t>(b) * K + o] =
             (band_outcomes[(static_cast<size_t>(t) * kNumBands + b) * K + o] +
@@ -143,8 +146,10 @@ absl::StatusOr<BaselineModel> BaselineModel::Fit(const Catalogue& catalogue,
 
   // Calendar: observed / expected closures by calendar month (per type), and outcomes by
   // calendar month against the shares expected without a calendar.
-  std::vector<double> cal_o(static_cast<size_t>(T) * 12, 0.0), cal_e(static_cast<size_t>(T) * 12, 0.0);
-  std::vector<double> out_o(static_cast<size_t>(K) * 12, 0.0), out_e(static_cast<size_t>(K) * 12, 0.0);
+  std::vector<double> cal_o(static_cast<size_t>(T) * 12, 0.0),
+      cal_e(static_cast<size_t>(T) * 12, 0.0);
+  std::vector<double> out_o(static_cast<size_t>(K) * 12, 0.0),
+      out_e(static_cast<size_t>(K) * 12, 0.0);
   for (const CaseRecord& r : history.cases) {
     if (r.opened_month >= as_of_month) continue;
     const bool closed = r.closed_month.has_value() && *r.closed_month < as_of_month;
@@ -187,7 +192,8 @@ absl::StatusOr<BaselineModel> BaselineModel::Fit(const Catalogue& catalogue,
       const bool closed = r.closed_month.has_value() && *r.closed_month < as_of_month;
       const MonthIndex last = closed ? *r.closed_month : as_of_month - 1;
       for (MonthIndex t = std::max(r.opened_month, shock_from); t <= last; ++t) {
-        month_e[static_cast<size_t>(t - shock_from)] += m.HazardIn(r.case_type, t - r.opened_month, t);
+        month_e[static_cast<size_t>(t - shock_from)] +=
+            m.HazardIn(r.case_type, t - r.opened_month, t);
       }
       if (closed && last >= shock_from) month_o[static_cast<size_t>(last - shock_from)] += 1.0;
     }
@@ -198,7 +204,8 @@ absl::StatusOr<BaselineModel> BaselineModel::Fit(const Catalogue& catalogue,
       scale += month_e[i] * month_e[i];
     }
     const double estimate = scale > 0 ? std::clamp(excess / scale, 0.0, 0.25) : 0.0;
-    m.month_shock_variance_ = std::max(estimate, options.month_shock_floor) * options.month_shock_scale;
+    m.month_shock_variance_ =
+        std::max(estimate, options.month_shock_floor) * options.month_shock_scale;
   }
   return m;
 }
@@ -257,12 +264,9 @@ double BaselineModel::Exposure(CaseTypeIndex type, int32_t duration) const {
 
 const char* ModelKey(ModelKind kind) {
   switch (kind) {
-    case ModelKind::kAsPlanned:
-      return "as_planned";
-    case ModelKind::kCalibrated:
-      return "calibrated";
-    case ModelKind::kBaseline:
-      return "baseline";
+    case ModelKind::kAsPlanned: return "as_planned";
+    case ModelKind::kCalibrated: return "calibrated";
+    case ModelKind::kBaseline: return "baseline";
   }
   return "unknown";
 }

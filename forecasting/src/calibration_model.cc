@@ -27,15 +27,15 @@ constexpr int32_t kMaxAhead = 36;
 // One month t of one case with an expectation in force at its start, and what followed.
 struct PersonMonth {
   int32_t worker;
-  int32_t month;     // t
+  int32_t month;  // t
   int16_t type;
   int8_t risk;
-  int8_t bucket;     // lead bucket at t
-  int16_t lead;      // expected month - t
-  int16_t observed;  // months t, t+1, ... observed open at their start (>= 1)
+  int8_t bucket;         // lead bucket at t
+  int16_t lead;          // expected month - t
+  int16_t observed;      // months t, t+1, ... observed open at their start (>= 1)
   int16_t closed_ahead;  // closed in month t + closed_ahead, or -1 (censored)
-  int8_t matched;    // closed in month t to the expected outcome
-  int8_t expected;   // expected outcome
+  int8_t matched;        // closed in month t to the expected outcome
+  int8_t expected;       // expected outcome
 };
 
 int32_t AheadSlot(int32_t k) { return std::min(k, kCalibrationAheadSlots - 1); }
@@ -45,7 +45,9 @@ int32_t AheadSlot(int32_t k) { return std::min(k, kCalibrationAheadSlots - 1); }
 constexpr int32_t kAheadBands = 5;
 int32_t AheadBand(int32_t k) { return k <= 2 ? std::max(k, 0) : (k <= 5 ? 3 : 4); }
 constexpr int32_t kFactorCells = kNumLeadBuckets * kAheadBands;
-int32_t FactorCell(int32_t lead, int32_t k) { return LeadBucket(lead) * kAheadBands + AheadBand(k); }
+int32_t FactorCell(int32_t lead, int32_t k) {
+  return LeadBucket(lead) * kAheadBands + AheadBand(k);
+}
 
 }  // namespace
 
@@ -91,7 +93,8 @@ class CalibrationFitter {
           pm.lead = static_cast<int16_t>(std::clamp(e.expected_month - t, -1000, 1000));
           pm.bucket = static_cast<int8_t>(LeadBucket(pm.lead));
           pm.observed = static_cast<int16_t>(std::min(last - t + 1, kMaxAhead));
-          pm.closed_ahead = static_cast<int16_t>(closed && *r.closed_month - t < kMaxAhead ? *r.closed_month - t : -1);
+          pm.closed_ahead = static_cast<int16_t>(
+              closed && *r.closed_month - t < kMaxAhead ? *r.closed_month - t : -1);
           pm.matched = closed && t == *r.closed_month && r.outcome == e.expected_outcome;
           pm.expected = static_cast<int8_t>(e.expected_outcome);
           records.push_back(pm);
@@ -112,7 +115,8 @@ class CalibrationFitter {
 
     // Hazard k months ahead by (risk, bucket, type, k) <- (risk, bucket, k) <- (bucket, k) <- all.
     const int32_t S = kCalibrationAheadSlots;
-    const size_t cells_b = static_cast<size_t>(B) * S, cells_rb = cells_b * R, cells_rbc = cells_rb * T;
+    const size_t cells_b = static_cast<size_t>(B) * S, cells_rb = cells_b * R,
+                 cells_rbc = cells_rb * T;
     std::vector<double> n_b, d_b, n_rb, d_rb, n_rbc, d_rbc;
     n_b.assign(cells_b, 0.0);
     d_b.assign(cells_b, 0.0);
@@ -155,7 +159,8 @@ class CalibrationFitter {
     }
 
     // Calendar: observed / expected closures by the calendar month of the step (per type).
-    std::vector<double> cal_o(static_cast<size_t>(T) * 12, 0.0), cal_e(static_cast<size_t>(T) * 12, 0.0);
+    std::vector<double> cal_o(static_cast<size_t>(T) * 12, 0.0),
+        cal_e(static_cast<size_t>(T) * 12, 0.0);
     if (options.calendar_pooling > 0) {
       for (const PersonMonth& pm : records) {
         const size_t cell = (static_cast<size_t>(pm.risk) * B + pm.bucket) * T + pm.type;
@@ -182,8 +187,9 @@ class CalibrationFitter {
     // reached in the month of the step, shrunk. A closure is seen from every earlier month of
     // its case, so the prior is scaled by that multiplicity to stay in units of closures.
     const int32_t F = kFactorCells;
-    std::vector<double> o_team(static_cast<size_t>(G) * F, 0), e_team(static_cast<size_t>(G) * F, 0),
-        o_w(static_cast<size_t>(W) * F, 0), e_w(static_cast<size_t>(W) * F, 0);
+    std::vector<double> o_team(static_cast<size_t>(G) * F, 0),
+        e_team(static_cast<size_t>(G) * F, 0), o_w(static_cast<size_t>(W) * F, 0),
+        e_w(static_cast<size_t>(W) * F, 0);
     double step_closures = 0, month_closures = 0;
     for (const PersonMonth& pm : records) {
       const size_t cell = (static_cast<size_t>(pm.risk) * B + pm.bucket) * T + pm.type;
@@ -202,7 +208,8 @@ class CalibrationFitter {
         e_w[static_cast<size_t>(pm.worker) * F + b] += h;
       }
     }
-    const double multiplicity = month_closures > 0 ? std::max(1.0, step_closures / month_closures) : 1.0;
+    const double multiplicity =
+        month_closures > 0 ? std::max(1.0, step_closures / month_closures) : 1.0;
     const double kc = options.calibration_pooling * multiplicity;
     m.team_factor_.assign(static_cast<size_t>(G) * F, 1.0);
     for (size_t i = 0; i < m.team_factor_.size(); ++i) {
@@ -224,7 +231,8 @@ class CalibrationFitter {
       double n = 0;
       for (int32_t o = 0; o < K; ++o) n += type_outcomes[static_cast<size_t>(c) * K + o];
       for (int32_t o = 0; o < K; ++o) {
-        mix[static_cast<size_t>(c) * K + o] = (type_outcomes[static_cast<size_t>(c) * K + o] + 1.0 / K) / (n + 1.0);
+        mix[static_cast<size_t>(c) * K + o] =
+            (type_outcomes[static_cast<size_t>(c) * K + o] + 1.0 / K) / (n + 1.0);
       }
     }
     std::vector<double> closures(R, 0), matches(R, 0), chance(R, 0);
@@ -248,7 +256,8 @@ class CalibrationFitter {
     m.expected_weight_.assign(R, a_all);
     for (int32_t r = 0; r < R; ++r) {
       const double a_r = closures[r] > 0 ? weight(closures[r], matches[r], chance[r]) : a_all;
-      m.expected_weight_[r] = (closures[r] * a_r + kOutcomePrior * a_all) / (closures[r] + kOutcomePrior);
+      m.expected_weight_[r] =
+          (closures[r] * a_r + kOutcomePrior * a_all) / (closures[r] + kOutcomePrior);
     }
 
     // Slip: centre <- team <- caseworker.
@@ -288,7 +297,8 @@ double CalibrationModel::Hazard(CaseTypeIndex type, RiskIndex risk, int32_t lead
                                 int32_t months_ahead, TeamIndex team,
                                 CaseworkerIndex caseworker) const {
   if (hazard_.empty()) return 0.0;  // an empty (unfitted) model
-  const size_t cell = (static_cast<size_t>(risk) * kNumLeadBuckets + LeadBucket(lead)) * num_types_ + type;
+  const size_t cell =
+      (static_cast<size_t>(risk) * kNumLeadBuckets + LeadBucket(lead)) * num_types_ + type;
   const double h = hazard_[cell * kCalibrationAheadSlots + AheadSlot(std::max(0, months_ahead))];
   const int32_t cellf = FactorCell(lead, months_ahead);
   double f = 1.0;

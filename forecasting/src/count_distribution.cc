@@ -7,17 +7,17 @@
 namespace forecasting {
 namespace {
 
-constexpr double kTailMass = 1e-15;   // pmf entries below this at the ends are trimmed
+constexpr double kTailMass = 1e-15;  // pmf entries below this at the ends are trimmed
 constexpr int32_t kBinsPerOctave = 8;
 constexpr int32_t kHalfBins = 55 * kBinsPerOctave;  // per side: down to 2^-56 ~ 1e-17
 constexpr int32_t kNumBins = 2 * kHalfBins;
 
 // Inverse standard normal CDF (P. J. Acklam's rational approximation, |error| < 1.2e-9).
 double NormalQuantile(double q) {
-  static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+  static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,  -2.759285104469687e+02,
                              1.383577518672690e+02,  -3.066479806614716e+01, 2.506628277459239e+00};
   static const double b[] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
-                             6.680131188771972e+01,  -1.328068155288572e+01};
+                             6.680131188771972e+01, -1.328068155288572e+01};
   static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
                              -2.549732539343734e+00, 4.374664141464968e+00,  2.938163982698783e+00};
   static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
@@ -234,7 +234,8 @@ CountSummary CountSum::Summarise(double lower, double upper) const {
     for (double& v : kernel.p) v /= total;
     pmf.Convolve(kernel);
     if (pmf.base < 0) {
-      const size_t below = static_cast<size_t>(std::min<int64_t>(-pmf.base, static_cast<int64_t>(pmf.p.size()) - 1));
+      const size_t below =
+          static_cast<size_t>(std::min<int64_t>(-pmf.base, static_cast<int64_t>(pmf.p.size()) - 1));
       double mass = 0;
       for (size_t i = 0; i < below; ++i) mass += pmf.p[i];
       pmf.p.erase(pmf.p.begin(), pmf.p.begin() + static_cast<std::ptrdiff_t>(below));
@@ -253,7 +254,7 @@ CountSummary CountSum::Summarise(double lower, double upper) const {
     };
     const double target = upper - lower;
     const double keep = cdf(hi) - cdf(lo - 1);
-    const double raise = cdf(hi) - cdf(lo);        // [lo + 1, hi]
+    const double raise = cdf(hi) - cdf(lo);         // [lo + 1, hi]
     const double drop = cdf(hi - 1) - cdf(lo - 1);  // [lo, hi - 1]
     double best = std::abs(keep - target);
     int64_t best_lo = lo, best_hi = hi;

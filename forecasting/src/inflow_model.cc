@@ -18,14 +18,15 @@ absl::StatusOr<InflowModel> InflowModel::Fit(const Catalogue& catalogue, const I
   m.seasonal_.assign(static_cast<size_t>(T) * 12, 1.0);
   if (counts.counts.empty()) return m;
   if (static_cast<int32_t>(counts.counts.size()) != T) {
-    return absl::InvalidArgumentError(absl::StrCat("inflow.counts: ", counts.counts.size(),
-                                                   " case types, catalogue has ", T));
+    return absl::InvalidArgumentError(
+        absl::StrCat("inflow.counts: ", counts.counts.size(), " case types, catalogue has ", T));
   }
   if (options.inflow_window_months < 1) {
     return absl::InvalidArgumentError("options.inflow_window_months: must be positive");
   }
   const MonthIndex from = std::max(counts.first_month, as_of_month - options.inflow_window_months);
-  const MonthIndex to = std::min(counts.first_month + counts.num_months(), as_of_month);  // exclusive
+  const MonthIndex to =
+      std::min(counts.first_month + counts.num_months(), as_of_month);  // exclusive
   if (to <= from) return m;
   // Centre-wide seasonal shape, then each type's, shrunk toward it.
   std::vector<double> month_n(12, 0.0), centre_obs(12, 0.0);

@@ -22,8 +22,8 @@ absl::Status ValidateCatalogue(const Catalogue& c) {
   if (c.risks.empty()) return absl::InvalidArgumentError("catalogue.risks: empty");
   if (c.risk_probability.size() != c.risks.size()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("catalogue.risk_probability: ", c.risk_probability.size(),
-                     " values for ", c.risks.size(), " risks"));
+        absl::StrCat("catalogue.risk_probability: ", c.risk_probability.size(), " values for ",
+                     c.risks.size(), " risks"));
   }
   for (size_t r = 0; r < c.risk_probability.size(); ++r) {
     const double p = c.risk_probability[r];
@@ -53,15 +53,14 @@ absl::Status CheckIndex(int64_t case_id, const char* field, int32_t value, int32
 }
 
 absl::Status CheckExpectation(const Catalogue& c, int64_t case_id, const Expectation& e) {
-  if (auto s = CheckIndex(case_id, "expectation.expected_outcome", e.expected_outcome,
-                          c.num_outcomes());
+  if (auto s =
+          CheckIndex(case_id, "expectation.expected_outcome", e.expected_outcome, c.num_outcomes());
       !s.ok()) {
     return s;
   }
   if (auto s = CheckIndex(case_id, "expectation.risk", e.risk, c.num_risks()); !s.ok()) return s;
   if (e.recorded_by != -1) {
-    if (auto s = CheckIndex(case_id, "expectation.recorded_by", e.recorded_by,
-                            c.num_caseworkers());
+    if (auto s = CheckIndex(case_id, "expectation.recorded_by", e.recorded_by, c.num_caseworkers());
         !s.ok()) {
       return s;
     }
@@ -77,8 +76,7 @@ absl::Status ValidateHistory(const Catalogue& c, const History& history) {
       return s;
     }
     if (auto s = CheckIndex(r.case_id, "team", r.team, c.num_teams); !s.ok()) return s;
-    if (auto s = CheckIndex(r.case_id, "caseworker", r.caseworker, c.num_caseworkers());
-        !s.ok()) {
+    if (auto s = CheckIndex(r.case_id, "caseworker", r.caseworker, c.num_caseworkers()); !s.ok()) {
       return s;
     }
     if (r.closed_month.has_value()) {
@@ -108,9 +106,9 @@ absl::Status ValidateHistory(const Catalogue& c, const History& history) {
   const InflowCounts& inflow = history.inflow;
   if (!inflow.counts.empty()) {
     if (static_cast<int32_t>(inflow.counts.size()) != c.num_case_types()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("inflow.counts: ", inflow.counts.size(), " case types, catalogue has ",
-                       c.num_case_types()));
+      return absl::InvalidArgumentError(absl::StrCat("inflow.counts: ", inflow.counts.size(),
+                                                     " case types, catalogue has ",
+                                                     c.num_case_types()));
     }
     for (const auto& row : inflow.counts) {
       if (row.size() != inflow.counts[0].size()) {

@@ -10,7 +10,7 @@
 namespace forecasting {
 namespace {
 
-constexpr int32_t kChunk = 1024;          // profiles per column block
+constexpr int32_t kChunk = 1024;  // profiles per column block
 
 // The calibration depends on today's lead only through its bucket, so calibrated profiles keep
 // one representative lead per bucket (fewer, larger groups).
@@ -25,7 +25,7 @@ struct Profile {
   bool planned = false;  // has an expectation used by the model; else the baseline is used
   CaseTypeIndex type = 0;
   RiskIndex risk = 0;
-  int32_t lead = 0;      // expected month - first month (clamped per model)
+  int32_t lead = 0;  // expected month - first month (clamped per model)
   OutcomeIndex outcome = 0;
   CaseworkerIndex caseworker = -1;
   TeamIndex team = -1;
@@ -172,7 +172,8 @@ class ProfileBuilder {
     const double a = m_.calibration.ExpectedOutcomeWeight(risk);
     double sum = 0;
     for (int32_t o = 0; o < K_; ++o) {
-      w[o] = m_.baseline.OutcomeMix(type, o) * m_.baseline.CalendarOutcomeFactor(MonthOfYear(month), o);
+      w[o] = m_.baseline.OutcomeMix(type, o) *
+             m_.baseline.CalendarOutcomeFactor(MonthOfYear(month), o);
       sum += w[o];
     }
     for (int32_t o = 0; o < K_; ++o) w[o] = sum > 0 ? (1 - a) * w[o] / sum : 0.0;
@@ -219,15 +220,16 @@ std::vector<std::string> ProfileBuilder::Reasons(const OpenCase& oc, const Profi
   std::vector<std::string> reasons;
   const std::string type = Code(c.case_types, oc.case_type);
   if (!oc.expectation.has_value()) {
-    reasons.push_back("No expectation recorded: projected by the baseline for its case type and "
-                      "duration.");
+    reasons.push_back(
+        "No expectation recorded: projected by the baseline for its case type and "
+        "duration.");
   }
   if (!p.planned) {
-    reasons.push_back(absl::StrCat(
-        type, " cases open ", p.duration, " months close at ",
-        Percent(m_.baseline.Hazard(p.type, p.duration)),
-        " a month (competing risks by case type and duration, from ",
-        static_cast<int64_t>(m_.baseline.Exposure(p.type, p.duration)), " case-months)."));
+    reasons.push_back(absl::StrCat(type, " cases open ", p.duration, " months close at ",
+                                   Percent(m_.baseline.Hazard(p.type, p.duration)),
+                                   " a month (competing risks by case type and duration, from ",
+                                   static_cast<int64_t>(m_.baseline.Exposure(p.type, p.duration)),
+                                   " case-months)."));
   } else {
     const Expectation& e = *oc.expectation;
     const std::string outcome = Code(c.outcomes, e.expected_outcome);
@@ -251,8 +253,9 @@ std::vector<std::string> ProfileBuilder::Reasons(const OpenCase& oc, const Profi
       const CalibrationModel& cal = m_.calibration;
       const int32_t lead = e.expected_month - first_;
       reasons.push_back(absl::StrCat(
-          "Calibrated on ", cal.person_months(), " case-months of past expectations: at this lead (",
-          lead, " months) such cases close ", Percent(cal.Hazard(p.type, p.risk, lead, 0, -1, -1)),
+          "Calibrated on ", cal.person_months(),
+          " case-months of past expectations: at this lead (", lead, " months) such cases close ",
+          Percent(cal.Hazard(p.type, p.risk, lead, 0, -1, -1)),
           " this month at the centre; this caseworker's factor is ",
           absl::StrFormat("%.2f", cal.CaseworkerFactor(oc.caseworker, lead)), "."));
       reasons.push_back(absl::StrCat("The caseworker's expectations slip ",
@@ -347,7 +350,8 @@ absl::Status CheckHorizon(int32_t horizon) {
 
 }  // namespace
 
-absl::StatusOr<Projector> Projector::Create(const Portfolio& portfolio, const FittedModels& models) {
+absl::StatusOr<Projector> Projector::Create(const Portfolio& portfolio,
+                                            const FittedModels& models) {
   if (auto s = ValidateCatalogue(models.catalogue); !s.ok()) return s;
   if (auto s = ValidatePortfolio(models.catalogue, portfolio); !s.ok()) return s;
   if (models.baseline.num_outcomes() != models.catalogue.num_outcomes()) {
@@ -361,7 +365,7 @@ namespace {
 struct ProjectInputs {
   const Portfolio* portfolio;
   const FittedModels* models;
-  bool all;                  // every case (positions ignored)
+  bool all;  // every case (positions ignored)
   const int32_t* positions;
   size_t n;
 };
@@ -451,7 +455,8 @@ absl::StatusOr<Projection> ProjectImpl(const ProjectInputs& in, const Projection
   }
   auto fill_generic = [&](size_t begin, size_t end) {
     for (size_t j = begin; j < end; ++j) {
-      builder.FillBlock(groups.profiles[generic[j]], block.col(static_cast<Eigen::Index>(j - begin)).data(), scratch);
+      builder.FillBlock(groups.profiles[generic[j]],
+                        block.col(static_cast<Eigen::Index>(j - begin)).data(), scratch);
       c_block[static_cast<Eigen::Index>(j - begin)] = groups.counts[generic[j]];
     }
   };
@@ -496,7 +501,8 @@ absl::StatusOr<Projection> ProjectImpl(const ProjectInputs& in, const Projection
     add_cumulants(f_block.leftCols(n).array(), c_block.head(n), L.cumulative(0));
     add_cumulants(1.0 - f_block.leftCols(n).array(), c_block.head(n), L.open(0));
     for (Eigen::Index j = 0; j < n; ++j) {
-      const int32_t cls = builder.OutcomeClass(groups.profiles[factorized[begin + static_cast<size_t>(j)]]);
+      const int32_t cls =
+          builder.OutcomeClass(groups.profiles[factorized[begin + static_cast<size_t>(j)]]);
       const auto q = q_block.col(j).array();
       s1.col(cls).array() += c_block[j] * q;
       if (intervals) {
@@ -516,7 +522,8 @@ absl::StatusOr<Projection> ProjectImpl(const ProjectInputs& in, const Projection
           k1[L.cell(h, o)] += w * s1(h, cls);
           if (intervals) {
             k2[L.cell(h, o)] += w * s1(h, cls) - w * w * s2(h, cls);
-            k3[L.cell(h, o)] += w * s1(h, cls) - 3 * w * w * s2(h, cls) + 2 * w * w * w * s3(h, cls);
+            k3[L.cell(h, o)] +=
+                w * s1(h, cls) - 3 * w * w * s2(h, cls) + 2 * w * w * w * s3(h, cls);
           }
         }
       }
@@ -631,7 +638,8 @@ absl::StatusOr<Projection> ProjectImpl(const ProjectInputs& in, const Projection
       new_closing = Estimate{cs.mean, cs.p10, cs.p90};
     }
     out.new_closures[h] = new_closing;
-    for (int32_t o = 0; o < K; ++o) out.closures[static_cast<size_t>(h) * (K + 1) + o] = estimate(summary[L.cell(h, o)]);
+    for (int32_t o = 0; o < K; ++o)
+      out.closures[static_cast<size_t>(h) * (K + 1) + o] = estimate(summary[L.cell(h, o)]);
     out.closures[static_cast<size_t>(h) * (K + 1) + K] = estimate(summary[L.all(h)]);
     out.cumulative_closures[h] = estimate(summary[L.cumulative(h)]);
     out.open[h] = estimate(summary[L.open(h)]);
@@ -671,9 +679,11 @@ absl::StatusOr<Eigen::MatrixXd> Projector::Distributions(absl::Span<const int32_
   for (size_t i = 0; i < case_positions.size(); ++i) {
     const int32_t pos = case_positions[i];
     if (pos < 0 || pos >= static_cast<int32_t>(portfolio_->cases.size())) {
-      return absl::InvalidArgumentError(absl::StrCat("case_positions[", i, "]: ", pos, " is out of range"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("case_positions[", i, "]: ", pos, " is out of range"));
     }
-    builder.Fill(builder.Make(portfolio_->cases[pos]), out.col(static_cast<Eigen::Index>(i)).data());
+    builder.Fill(builder.Make(portfolio_->cases[pos]),
+                 out.col(static_cast<Eigen::Index>(i)).data());
   }
   return out;
 }
@@ -682,7 +692,8 @@ absl::StatusOr<CaseDistribution> Projector::Explain(int32_t case_position, Model
                                                     int32_t horizon_months) const {
   if (auto s = CheckHorizon(horizon_months); !s.ok()) return s;
   if (case_position < 0 || case_position >= static_cast<int32_t>(portfolio_->cases.size())) {
-    return absl::InvalidArgumentError(absl::StrCat("case_position: ", case_position, " is out of range"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("case_position: ", case_position, " is out of range"));
   }
   const OpenCase& oc = portfolio_->cases[case_position];
   const int32_t K = models_->catalogue.num_outcomes();

@@ -47,8 +47,17 @@ namespace {
 
 // Default catalogue positions.
 enum Type { kSDP, kJAF, kRF, kKHJ, kKHA, kDP, kUDH, kINT, kNumTypes };
-enum Outcome { kOrdinary, kSmall, kFlex, kEducation, kFit, kPension, kOtherBenefit, kOther,
-               kNumOutcomes };
+enum Outcome {
+  kOrdinary,
+  kSmall,
+  kFlex,
+  kEducation,
+  kFit,
+  kPension,
+  kOtherBenefit,
+  kOther,
+  kNumOutcomes
+};
 
 struct TypeProfile {
   double mean_duration_months;
@@ -82,16 +91,20 @@ constexpr double kUncertaintyMix[3] = {0.35, 0.40, 0.25};
 
 const char* const kTypeCodes[kNumTypes] = {"SDP", "JAF", "RF", "KHJ", "KHA", "DP", "UDH", "INT"};
 const char* const kOutcomeCodes[kNumOutcomes] = {
-    "ORDINARY_JOB", "SMALL_JOB", "FLEX_JOB", "EDUCATION", "DECLARED_FIT", "DISABILITY_PENSION",
-    "OTHER_BENEFIT", "OTHER"};
+    "ORDINARY_JOB", "SMALL_JOB",          "FLEX_JOB",      "EDUCATION",
+    "DECLARED_FIT", "DISABILITY_PENSION", "OTHER_BENEFIT", "OTHER"};
 const char* const kRiskCodes[3] = {"LOW", "MEDIUM", "HIGH"};
-const char* const kFirstNames[] = {"Mette", "Lars",   "Anne",  "Jens",  "Hanne", "Søren",
-                                   "Pia",   "Henrik", "Tina",  "Peter", "Lone",  "Mads",
-                                   "Karen", "Niels",  "Susanne", "Ole", "Maria", "Thomas"};
-const char* const kActions[] = {"Follow-up interview", "Contact employer about internship",
-                                "Request medical statement", "Plan company internship",
-                                "Prepare case for rehabilitation team", "Update CV and job log",
-                                "Three-party meeting with employer", "Assess flex job eligibility"};
+const char* const kFirstNames[] = {"Mette", "Lars",   "Anne",    "Jens",  "Hanne", "Søren",
+                                   "Pia",   "Henrik", "Tina",    "Peter", "Lone",  "Mads",
+                                   "Karen", "Niels",  "Susanne", "Ole",   "Maria", "Thomas"};
+const char* const kActions[] = {"Follow-up interview",
+                                "Contact employer about internship",
+                                "Request medical statement",
+                                "Plan company internship",
+                                "Prepare case for rehabilitation team",
+                                "Update CV and job log",
+                                "Three-party meeting with employer",
+                                "Assess flex job eligibility"};
 
 // Days since 1970-01-01 for a civil date, and back (H. Hinnant's algorithms).
 int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
@@ -113,8 +126,7 @@ Date CivilFromDays(int64_t z) {
   const int64_t mp = (5 * doy + 2) / 153;
   const int64_t d = doy - (153 * mp + 2) / 5 + 1;
   const int64_t m = mp + (mp < 10 ? 3 : -9);
-  return Date{static_cast<int32_t>(y + (m <= 2)), static_cast<int32_t>(m),
-              static_cast<int32_t>(d)};
+  return Date{static_cast<int32_t>(y + (m <= 2)), static_cast<int32_t>(m), static_cast<int32_t>(d)};
 }
 
 Date DateOf(MonthIndex m, int32_t day) { return Date{YearOf(m), MonthOfYear(m), day}; }
@@ -191,15 +203,16 @@ absl::StatusOr<SyntheticJobCentre> GenerateJobCentre(const SyntheticSpec& spec) 
 
   for (int32_t d = 0; d < spec.departments; ++d) {
     centre.departments.push_back(
-        {absl::StrCat("D", d + 1), d % 2 == 0 ? absl::StrCat("Sickness and clarification ", d / 2 + 1)
-                                              : absl::StrCat("Employment ", d / 2 + 1)});
+        {absl::StrCat("D", d + 1), d % 2 == 0
+                                       ? absl::StrCat("Sickness and clarification ", d / 2 + 1)
+                                       : absl::StrCat("Employment ", d / 2 + 1)});
   }
   std::vector<SimCaseworker> workers;
   std::vector<std::vector<int32_t>> team_workers(spec.teams);
   for (int32_t t = 0; t < spec.teams; ++t) {
     const int32_t dept = t % spec.departments;
-    centre.teams.push_back({absl::StrCat("T", TwoDigits(t + 1)),
-                            absl::StrCat("Team ", t + 1), centre.departments[dept].code});
+    centre.teams.push_back({absl::StrCat("T", TwoDigits(t + 1)), absl::StrCat("Team ", t + 1),
+                            centre.departments[dept].code});
     for (int32_t w = 0; w < spec.caseworkers_per_team; ++w) {
       SimCaseworker sw;
       sw.team = t;
@@ -210,7 +223,8 @@ absl::StatusOr<SyntheticJobCentre> GenerateJobCentre(const SyntheticSpec& spec) 
       team_workers[t].push_back(static_cast<int32_t>(workers.size()));
       SyntheticJobCentre::Caseworker cw;
       cw.code = absl::StrCat("CW", TwoDigits(t + 1), TwoDigits(w + 1));
-      cw.name = absl::StrCat(kFirstNames[(t * 7 + w) % 18], " ", std::string(1, static_cast<char>('A' + (t + w * 3) % 26)), ".");
+      cw.name = absl::StrCat(kFirstNames[(t * 7 + w) % 18], " ",
+                             std::string(1, static_cast<char>('A' + (t + w * 3) % 26)), ".");
       cw.team = centre.teams[t].code;
       cw.optimism_months = sw.optimism;
       cw.habit_outcome = sw.habit >= 0 ? kOutcomeCodes[sw.habit] : "";
@@ -224,7 +238,8 @@ absl::StatusOr<SyntheticJobCentre> GenerateJobCentre(const SyntheticSpec& spec) 
   for (int32_t t = 0; t < spec.teams; ++t) {
     const double* mix = (t % spec.departments) % 2 == 0 ? kSicknessMix : kEmploymentMix;
     double mean_duration = 0;
-    for (int32_t k = 0; k < kNumTypes; ++k) mean_duration += mix[k] * kTypes[k].mean_duration_months;
+    for (int32_t k = 0; k < kNumTypes; ++k)
+      mean_duration += mix[k] * kTypes[k].mean_duration_months;
     const double target = spec.caseworkers_per_team * spec.open_cases_per_caseworker;
     for (int32_t k = 0; k < kNumTypes; ++k) lambda[t][k] = mix[k] * target / mean_duration;
   }
@@ -242,7 +257,8 @@ absl::StatusOr<SyntheticJobCentre> GenerateJobCentre(const SyntheticSpec& spec) 
       risk = 0;
     } else {
       const double sd = kBeliefSd[c.uncertainty] * std::min(1.0, 0.3 + remaining / 6.0);
-      const double belief = c.true_close - w.optimism + c.persistent_noise * std::min(1.0, remaining / 4.0) +
+      const double belief = c.true_close - w.optimism +
+                            c.persistent_noise * std::min(1.0, remaining / 4.0) +
                             0.7 * sd * rng.Normal();
       // A case system takes expected months at most 60 months after the recording.
       expected = std::clamp<int32_t>(static_cast<int32_t>(std::lround(belief)), t, t + 60);
@@ -281,7 +297,8 @@ absl::StatusOr<SyntheticJobCentre> GenerateJobCentre(const SyntheticSpec& spec) 
         if (c.true_close == t && slip > 0 && rng.Bernoulli(slip)) {
           ++c.true_close;  // the closing step waits for the holidays to end
         } else if (c.true_close > t && c.true_close <= t + 2 && c.opened < t &&
-                   ((c.outcome == kEducation && pull_education > 0 && rng.Bernoulli(pull_education)) ||
+                   ((c.outcome == kEducation && pull_education > 0 &&
+                     rng.Bernoulli(pull_education)) ||
                     (c.outcome == kOrdinary && pull_job > 0 && rng.Bernoulli(pull_job)))) {
           c.true_close = t;  // the course starts now, or the season's job came early
         }
@@ -291,8 +308,8 @@ absl::StatusOr<SyntheticJobCentre> GenerateJobCentre(const SyntheticSpec& spec) 
         if (c.wants_expectations && rng.Bernoulli(0.45) && c.close_day > 1) {
           record_expectation(c, t, static_cast<int32_t>(rng.Int(1, c.close_day - 1)), true);
         }
-        centre.closures.push_back({centre.cases[c.index].case_ref, DateOf(t, c.close_day),
-                                   kOutcomeCodes[c.outcome]});
+        centre.closures.push_back(
+            {centre.cases[c.index].case_ref, DateOf(t, c.close_day), kOutcomeCodes[c.outcome]});
         c.closed = true;
         --w.open;
         continue;
@@ -324,8 +341,8 @@ absl::StatusOr<SyntheticJobCentre> GenerateJobCentre(const SyntheticSpec& spec) 
       if (c.wants_expectations && c.opened < t &&
           (!c.has_expectation || rng.Bernoulli(spec.expectation_update_rate))) {
         const SimCaseworker& cw = workers[c.caseworker];
-        const int32_t day = rng.Bernoulli(0.6) ? cw.dialogue_day
-                                               : static_cast<int32_t>(rng.Int(1, 28));
+        const int32_t day =
+            rng.Bernoulli(0.6) ? cw.dialogue_day : static_cast<int32_t>(rng.Int(1, 28));
         if (day <= last_day) record_expectation(c, t, day, false);
       }
     }
@@ -342,7 +359,8 @@ absl::StatusOr<SyntheticJobCentre> GenerateJobCentre(const SyntheticSpec& spec) 
           // The caseworker with the most room for their capacity.
           int32_t best = team_workers[team][0];
           for (int32_t wi : team_workers[team]) {
-            if (workers[wi].open / workers[wi].capacity < workers[best].open / workers[best].capacity) {
+            if (workers[wi].open / workers[wi].capacity <
+                workers[best].open / workers[best].capacity) {
               best = wi;
             }
           }
@@ -350,8 +368,8 @@ absl::StatusOr<SyntheticJobCentre> GenerateJobCentre(const SyntheticSpec& spec) 
           c.type = k;
           c.opened = t;
           const double log_mean = std::log(kTypes[k].mean_duration_months) - 0.15;
-          c.true_close = t + std::max<int32_t>(
-                                 1, static_cast<int32_t>(std::lround(std::exp(log_mean + 0.55 * rng.Normal()))));
+          c.true_close = t + std::max<int32_t>(1, static_cast<int32_t>(std::lround(
+                                                      std::exp(log_mean + 0.55 * rng.Normal()))));
           c.close_day = static_cast<int32_t>(rng.Int(1, 28));
           std::vector<double> mix(kTypes[k].outcome_mix, kTypes[k].outcome_mix + kNumOutcomes);
           c.outcome = rng.Categorical(mix);
@@ -359,13 +377,15 @@ absl::StatusOr<SyntheticJobCentre> GenerateJobCentre(const SyntheticSpec& spec) 
             c.outcome = workers[best].habit;
           }
           c.caseworker = best;
-          c.uncertainty = rng.Categorical({kUncertaintyMix[0], kUncertaintyMix[1], kUncertaintyMix[2]});
+          c.uncertainty =
+              rng.Categorical({kUncertaintyMix[0], kUncertaintyMix[1], kUncertaintyMix[2]});
           c.persistent_noise = 0.7 * kBeliefSd[c.uncertainty] * rng.Normal();
           c.believed_outcome = c.outcome;
           if (!rng.Bernoulli(kOutcomeAccuracy[c.uncertainty])) {
-            c.believed_outcome = workers[best].habit >= 0 && kTypes[k].flex_eligible && rng.Bernoulli(0.5)
-                                     ? workers[best].habit
-                                     : rng.Categorical(mix);
+            c.believed_outcome =
+                workers[best].habit >= 0 && kTypes[k].flex_eligible && rng.Bernoulli(0.5)
+                    ? workers[best].habit
+                    : rng.Categorical(mix);
           }
           c.wants_expectations = rng.Bernoulli(0.95);
           ++workers[best].open;
@@ -414,14 +434,16 @@ absl::StatusOr<SyntheticJobCentre> GenerateJobCentre(const SyntheticSpec& spec) 
   centre.closures.erase(std::remove_if(centre.closures.begin(), centre.closures.end(),
                                        [&](const auto& r) { return gone(r.case_ref); }),
                         centre.closures.end());
-  centre.reassignments.erase(std::remove_if(centre.reassignments.begin(), centre.reassignments.end(),
-                                            [&](const auto& r) { return gone(r.case_ref); }),
-                             centre.reassignments.end());
+  centre.reassignments.erase(
+      std::remove_if(centre.reassignments.begin(), centre.reassignments.end(),
+                     [&](const auto& r) { return gone(r.case_ref); }),
+      centre.reassignments.end());
   auto by_date = [](const Date& a, const Date& b) {
     return std::tie(a.year, a.month, a.day) < std::tie(b.year, b.month, b.day);
   };
-  std::stable_sort(centre.expectations.begin(), centre.expectations.end(),
-                   [&](const auto& a, const auto& b) { return by_date(a.recorded_on, b.recorded_on); });
+  std::stable_sort(
+      centre.expectations.begin(), centre.expectations.end(),
+      [&](const auto& a, const auto& b) { return by_date(a.recorded_on, b.recorded_on); });
   std::stable_sort(centre.closures.begin(), centre.closures.end(),
                    [&](const auto& a, const auto& b) { return by_date(a.closed_on, b.closed_on); });
   std::stable_sort(centre.reassignments.begin(), centre.reassignments.end(),
@@ -443,14 +465,17 @@ absl::StatusOr<CompiledJobCentre> CompileJobCentre(const SyntheticJobCentre& cen
   for (const auto& w : centre.caseworkers) {
     auto it = team_index.find(w.team);
     if (it == team_index.end()) {
-      return absl::InvalidArgumentError(absl::StrCat("caseworker ", w.code, ": unknown team ", w.team));
+      return absl::InvalidArgumentError(
+          absl::StrCat("caseworker ", w.code, ": unknown team ", w.team));
     }
     worker_index[w.code] = static_cast<int32_t>(out.caseworker_codes.size());
     out.caseworker_codes.push_back(w.code);
     out.catalogue.caseworker_team.push_back(it->second);
   }
-  for (int32_t i = 0; i < out.catalogue.num_case_types(); ++i) type_index[out.catalogue.case_types[i]] = i;
-  for (int32_t i = 0; i < out.catalogue.num_outcomes(); ++i) outcome_index[out.catalogue.outcomes[i]] = i;
+  for (int32_t i = 0; i < out.catalogue.num_case_types(); ++i)
+    type_index[out.catalogue.case_types[i]] = i;
+  for (int32_t i = 0; i < out.catalogue.num_outcomes(); ++i)
+    outcome_index[out.catalogue.outcomes[i]] = i;
   for (int32_t i = 0; i < out.catalogue.num_risks(); ++i) risk_index[out.catalogue.risks[i]] = i;
 
   auto lookup = [](const absl::flat_hash_map<std::string, int32_t>& m, const std::string& key,

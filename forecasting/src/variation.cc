@@ -20,7 +20,10 @@ double NormalQuantile(double q) {
   double lo = -10, hi = 10;
   for (int i = 0; i < 100; ++i) {
     const double mid = 0.5 * (lo + hi);
-    if (0.5 * std::erfc(-mid / std::sqrt(2.0)) < q) lo = mid; else hi = mid;
+    if (0.5 * std::erfc(-mid / std::sqrt(2.0)) < q)
+      lo = mid;
+    else
+      hi = mid;
   }
   return 0.5 * (lo + hi);
 }
@@ -79,11 +82,13 @@ absl::StatusOr<Variation> CompareCaseworkers(const Portfolio& portfolio,
   for (size_t i = 0; i < case_positions.size(); ++i) {
     const int32_t pos = case_positions[i];
     if (pos < 0 || pos >= static_cast<int32_t>(portfolio.cases.size())) {
-      return absl::InvalidArgumentError(absl::StrCat("case_positions[", i, "]: ", pos, " is out of range"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("case_positions[", i, "]: ", pos, " is out of range"));
     }
     const OpenCase& oc = portfolio.cases[pos];
     if (oc.caseworker < 0 || oc.caseworker >= catalogue.num_caseworkers()) {
-      return absl::InvalidArgumentError(absl::StrCat("case ", oc.case_id, ": caseworker out of range"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("case ", oc.case_id, ": caseworker out of range"));
     }
     auto [it, inserted] = slot.try_emplace(oc.caseworker, order.size());
     if (inserted) {
@@ -94,7 +99,8 @@ absl::StatusOr<Variation> CompareCaseworkers(const Portfolio& portfolio,
     if (!oc.expectation.has_value()) continue;
     const OutcomeIndex o = oc.expectation->expected_outcome;
     if (o < 0 || o >= K) {
-      return absl::InvalidArgumentError(absl::StrCat("case ", oc.case_id, ": expected_outcome out of range"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("case ", oc.case_id, ": expected_outcome out of range"));
     }
     ++counts[it->second][o];
     ++n_by[it->second];
@@ -115,7 +121,8 @@ absl::StatusOr<Variation> CompareCaseworkers(const Portfolio& portfolio,
       share.team_share = team_n > 0 ? static_cast<double>(team_counts[o]) / team_n : 0.0;
       // Against the rest of the team: [[own in o, own not], [rest in o, rest not]].
       const int64_t rest_in = team_counts[o] - share.count, rest_n = team_n - share.n;
-      share.p_value = FisherExactTwoSided(share.count, share.n - share.count, rest_in, rest_n - rest_in);
+      share.p_value =
+          FisherExactTwoSided(share.count, share.n - share.count, rest_in, rest_n - rest_in);
       share.small_sample = share.n < options.small_sample;
       share.flagged = !share.small_sample && share.p_value < options.significance;
       v.shares.push_back(share);

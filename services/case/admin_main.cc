@@ -3,12 +3,14 @@
 //       --admin-code admin [--admin-name "..."] [--migrations DIR]
 //   forecast-admin add-unit  --db CONNINFO --job-centre DEMO --code SOUTH --name "..."
 //       --kind DEPARTMENT|TEAM [--parent DEPT]
-//   forecast-admin add-staff --db CONNINFO --job-centre DEMO --code kim --role CASEWORKER|TEAM_LEADER|MANAGER|ADMIN
+//   forecast-admin add-staff --db CONNINFO --job-centre DEMO --code kim --role
+//   CASEWORKER|TEAM_LEADER|MANAGER|ADMIN
 //       [--team T1] [--name "..."] [--inactive]
 //   forecast-admin add-identity-provider --db CONNINFO --job-centre DEMO --code kommune
 //       --name "Kommunens login" --issuer https://login.kommune.dk --client-id forecast
 //       [--claim preferred_username] [--inactive]
-// (one command per line; shown wrapped). Every command is idempotent: re-running it leaves the same state.
+// (one command per line; shown wrapped). Every command is idempotent: re-running it leaves the same
+// state.
 #include <iostream>
 #include <string>
 
@@ -20,15 +22,16 @@
 namespace {
 
 int Usage() {
-  std::cerr << "usage:\n"
-               "  forecast-admin create-job-centre --db CONNINFO --code CODE --name NAME --admin-code CODE "
-               "[--admin-name NAME] [--migrations DIR]\n"
-               "  forecast-admin add-unit --db CONNINFO --job-centre CODE --code CODE --name NAME "
-               "--kind DEPARTMENT|TEAM [--parent CODE]\n"
-               "  forecast-admin add-staff --db CONNINFO --job-centre CODE --code CODE --role ROLE [--team CODE] "
-               "[--name NAME] [--inactive]\n"
-               "  forecast-admin add-identity-provider --db CONNINFO --job-centre CODE --code ID --name NAME "
-               "--issuer URL --client-id ID [--claim CLAIM] [--inactive]\n";
+  std::cerr
+      << "usage:\n"
+         "  forecast-admin create-job-centre --db CONNINFO --code CODE --name NAME --admin-code CODE "
+         "[--admin-name NAME] [--migrations DIR]\n"
+         "  forecast-admin add-unit --db CONNINFO --job-centre CODE --code CODE --name NAME "
+         "--kind DEPARTMENT|TEAM [--parent CODE]\n"
+         "  forecast-admin add-staff --db CONNINFO --job-centre CODE --code CODE --role ROLE [--team CODE] "
+         "[--name NAME] [--inactive]\n"
+         "  forecast-admin add-identity-provider --db CONNINFO --job-centre CODE --code ID --name NAME "
+         "--issuer URL --client-id ID [--claim CLAIM] [--inactive]\n";
   return 2;
 }
 
@@ -48,8 +51,8 @@ int main(int argc, char** argv) {
   const std::string command = argv[1];
   absl::StatusOr<forecast::Flags> flags = forecast::ParseFlags(
       argc, argv, 2,
-      {"db", "code", "name", "admin-code", "admin-name", "migrations", "job-centre", "kind", "parent", "role", "team",
-       "issuer", "client-id", "claim"},
+      {"db", "code", "name", "admin-code", "admin-name", "migrations", "job-centre", "kind",
+       "parent", "role", "team", "issuer", "client-id", "claim"},
       {"inactive"});
   if (!flags.ok()) {
     std::cerr << "forecast-admin: " << flags.status().message() << "\n";
@@ -66,23 +69,25 @@ int main(int argc, char** argv) {
   const std::string code = flags->Get("code");
   if (command == "create-job-centre") {
     if (!flags->Has("name") || !flags->Has("admin-code")) return Usage();
-    absl::StatusOr<bool> created =
-        admin.CreateJobCentre(code, flags->Get("name"), flags->Get("admin-code"), flags->Get("admin-name"));
+    absl::StatusOr<bool> created = admin.CreateJobCentre(
+        code, flags->Get("name"), flags->Get("admin-code"), flags->Get("admin-name"));
     if (!created.ok()) return Report(created.status(), "");
-    return Report(absl::OkStatus(), std::string(*created ? "created" : "kept existing") + " job centre " + code +
-                                        " with admin " + flags->Get("admin-code"));
+    return Report(absl::OkStatus(), std::string(*created ? "created" : "kept existing") +
+                                        " job centre " + code + " with admin " +
+                                        flags->Get("admin-code"));
   }
   if (!flags->Has("job-centre")) return Usage();
   const std::string centre = flags->Get("job-centre");
   if (command == "add-unit") {
     if (!flags->Has("name") || !flags->Has("kind")) return Usage();
-    return Report(admin.AddUnit(centre, code, flags->Get("name"), flags->Get("kind"), flags->Get("parent")),
-                  "unit " + code + " ready in " + centre);
+    return Report(
+        admin.AddUnit(centre, code, flags->Get("name"), flags->Get("kind"), flags->Get("parent")),
+        "unit " + code + " ready in " + centre);
   }
   if (command == "add-staff") {
     if (!flags->Has("role")) return Usage();
-    return Report(admin.AddStaff(centre, code, flags->Get("name"), flags->Get("role"), flags->Get("team"),
-                                 !flags->Has("inactive")),
+    return Report(admin.AddStaff(centre, code, flags->Get("name"), flags->Get("role"),
+                                 flags->Get("team"), !flags->Has("inactive")),
                   "staff " + code + " ready in " + centre);
   }
   if (command == "add-identity-provider") {
@@ -103,8 +108,9 @@ int main(int argc, char** argv) {
         });
     if (!centre_id.ok()) return Report(centre_id.status(), "");
     forecast::identity::OidcProviderStore providers(pool);
-    return Report(providers.Upsert(*centre_id, provider).status(),
-                  "identity provider " + code + " ready in " + centre + " (" + provider.issuer() + ")");
+    return Report(
+        providers.Upsert(*centre_id, provider).status(),
+        "identity provider " + code + " ready in " + centre + " (" + provider.issuer() + ")");
   }
   return Usage();
 }

@@ -35,7 +35,8 @@ v1::Role ToProtoRole(Role role) {
 
 // The caller is part of the fingerprint: a key replayed by someone else is a different request,
 // so a stored answer is only ever returned to the staff member who caused it.
-std::string Fingerprint(const Caller& caller, absl::string_view method, const google::protobuf::Message& request) {
+std::string Fingerprint(const Caller& caller, absl::string_view method,
+                        const google::protobuf::Message& request) {
   return RequestFingerprint(absl::StrCat(method, "/", caller.staff_id), request);
 }
 
@@ -72,7 +73,8 @@ void CaseKeeper::MarkOverdue(v1::Case& c) const {
 }
 
 absl::StatusOr<v1::StaffMember> CaseKeeper::WhoAmI(const Caller& caller) {
-  absl::StatusOr<std::optional<StaffRecord>> staff = store_.FindStaff(caller.job_centre_id, caller.staff_code);
+  absl::StatusOr<std::optional<StaffRecord>> staff =
+      store_.FindStaff(caller.job_centre_id, caller.staff_code);
   if (!staff.ok()) return staff.status();
   if (!staff->has_value()) return absl::UnauthenticatedError("the caller is no longer known");
   v1::StaffMember member;
@@ -89,21 +91,26 @@ absl::StatusOr<v1::Organisation> CaseKeeper::GetOrganisation(const Caller& calle
   return store_.LoadOrganisation(caller.job_centre_id);
 }
 
-absl::StatusOr<StaffRecord> CaseKeeper::FindActiveStaff(const Caller& caller, const std::string& code,
+absl::StatusOr<StaffRecord> CaseKeeper::FindActiveStaff(const Caller& caller,
+                                                        const std::string& code,
                                                         const char* field) {
   if (absl::Status s = CheckCode(code, field); !s.ok()) return s;
   absl::StatusOr<std::optional<StaffRecord>> staff = store_.FindStaff(caller.job_centre_id, code);
   if (!staff.ok()) return staff.status();
-  if (!staff->has_value()) return Invalid(field, absl::StrCat("no staff member \"", code, "\" in this job centre"));
-  if (!(*staff)->active) return Invalid(field, absl::StrCat("staff member \"", code, "\" is inactive"));
+  if (!staff->has_value())
+    return Invalid(field, absl::StrCat("no staff member \"", code, "\" in this job centre"));
+  if (!(*staff)->active)
+    return Invalid(field, absl::StrCat("staff member \"", code, "\" is inactive"));
   return **staff;
 }
 
-absl::StatusOr<StoredCase> CaseKeeper::LoadReadable(const Caller& caller, const std::string& case_ref) {
+absl::StatusOr<StoredCase> CaseKeeper::LoadReadable(const Caller& caller,
+                                                    const std::string& case_ref) {
   if (absl::Status s = CheckCaseRef(case_ref, "case_ref"); !s.ok()) return s;
   absl::StatusOr<StoredCase> stored = store_.LoadCase(caller.job_centre_id, case_ref);
   if (!stored.ok()) return stored.status();
-  if (absl::Status s = AuthorizeCase(caller, stored->owner, CaseAccess::kRead, case_ref); !s.ok()) return s;
+  if (absl::Status s = AuthorizeCase(caller, stored->owner, CaseAccess::kRead, case_ref); !s.ok())
+    return s;
   MarkOverdue(stored->view);
   return stored;
 }
@@ -111,7 +118,8 @@ absl::StatusOr<StoredCase> CaseKeeper::LoadReadable(const Caller& caller, const 
 absl::StatusOr<std::optional<v1::Case>> CaseKeeper::ReplayAnswer(const Caller& caller,
                                                                  const IdempotencyTicket& ticket) {
   if (ticket.key.empty()) return std::optional<v1::Case>();
-  absl::StatusOr<std::optional<StoredAnswer>> answer = store_.FindAnswer(caller.job_centre_id, ticket.key);
+  absl::StatusOr<std::optional<StoredAnswer>> answer =
+      store_.FindAnswer(caller.job_centre_id, ticket.key);
   if (!answer.ok()) return answer.status();
   if (!answer->has_value()) return std::optional<v1::Case>();
   if ((*answer)->method != ticket.method || (*answer)->request_hash != ticket.request_hash) {
@@ -128,10 +136,11 @@ absl::StatusOr<std::optional<v1::Case>> CaseKeeper::ReplayAnswer(const Caller& c
 absl::StatusOr<v1::Case> CaseKeeper::WriteCase(const Caller& caller, const char* method,
                                                const google::protobuf::Message& request,
                                                const std::string& case_ref, int64_t base_version,
-                                               const std::string& idempotency_key, CaseAccess access,
-                                               const ChangeBuilder& build) {
+                                               const std::string& idempotency_key,
+                                               CaseAccess access, const ChangeBuilder& build) {
   if (absl::Status s = CheckCaseRef(case_ref, "case_ref"); !s.ok()) return s;
-  if (base_version <= 0) return Invalid("base_version", "is required: the case version the change is based on");
+  if (base_version <= 0)
+    return Invalid("base_version", "is required: the case version the change is based on");
   if (absl::Status s = CheckIdempotencyKey(idempotency_key); !s.ok()) return s;
   IdempotencyTicket ticket{idempotency_key, method,
                            idempotency_key.empty() ? "" : Fingerprint(caller, method, request)};
@@ -147,8 +156,9 @@ absl::StatusOr<v1::Case> CaseKeeper::WriteCase(const Caller& caller, const char*
     absl::StatusOr<std::optional<v1::Case>> late = ReplayAnswer(caller, ticket);
     if (!late.ok()) return late.status();
     if (late->has_value()) return std::move(**late);
-    return absl::AbortedError(absl::StrCat("case ", case_ref, " is at version ", stored->view.version(),
-                                           ", the write was based on ", base_version));
+    return absl::AbortedError(absl::StrCat("case ", case_ref, " is at version ",
+                                           stored->view.version(), ", the write was based on ",
+                                           base_version));
   }
   absl::StatusOr<std::shared_ptr<const CatalogueView>> view = Catalogue(caller.job_centre_id);
   if (!view.ok()) return view.status();
@@ -168,11 +178,13 @@ absl::StatusOr<v1::Case> CaseKeeper::WriteCase(const Caller& caller, const char*
   return result;
 }
 
-absl::StatusOr<v1::Case> CaseKeeper::CreateCase(const Caller& caller, const v1::CreateCaseRequest& request) {
+absl::StatusOr<v1::Case> CaseKeeper::CreateCase(const Caller& caller,
+                                                const v1::CreateCaseRequest& request) {
   if (absl::Status s = CheckCaseRef(request.case_ref(), "case_ref"); !s.ok()) return s;
   if (absl::Status s = CheckIdempotencyKey(request.idempotency_key()); !s.ok()) return s;
-  IdempotencyTicket ticket{request.idempotency_key(), "CreateCase",
-                           request.idempotency_key().empty() ? "" : Fingerprint(caller, "CreateCase", request)};
+  IdempotencyTicket ticket{
+      request.idempotency_key(), "CreateCase",
+      request.idempotency_key().empty() ? "" : Fingerprint(caller, "CreateCase", request)};
   absl::StatusOr<std::optional<v1::Case>> replay = ReplayAnswer(caller, ticket);
   if (!replay.ok()) return replay.status();
   if (replay->has_value()) return std::move(**replay);
@@ -188,20 +200,27 @@ absl::StatusOr<v1::Case> CaseKeeper::CreateCase(const Caller& caller, const v1::
     caseworker = *named;
   }
   if (caseworker.team_id == 0) {
-    return Invalid("caseworker", absl::StrCat("\"", caseworker.code, "\" belongs to no team; a case needs a caseworker in a team"));
+    return Invalid("caseworker",
+                   absl::StrCat("\"", caseworker.code,
+                                "\" belongs to no team; a case needs a caseworker in a team"));
   }
-  if (absl::Status s = AuthorizeCreateCase(caller, caseworker.team_id, caseworker.id); !s.ok()) return s;
+  if (absl::Status s = AuthorizeCreateCase(caller, caseworker.team_id, caseworker.id); !s.ok())
+    return s;
 
   absl::StatusOr<std::shared_ptr<const CatalogueView>> cached = Catalogue(caller.job_centre_id);
   if (!cached.ok()) return cached.status();
   const CatalogueView& view = **cached;
-  if (absl::Status s = view.CheckActive(CatalogueEntry::CASE_TYPE, request.case_type(), "case_type"); !s.ok()) return s;
+  if (absl::Status s =
+          view.CheckActive(CatalogueEntry::CASE_TYPE, request.case_type(), "case_type");
+      !s.ok())
+    return s;
   absl::StatusOr<absl::CivilDay> opened = ParseDay(request.opened_on(), "opened_on");
   if (!opened.ok()) return opened.status();
   const absl::CivilDay today = clock_.Today();
-  if (absl::Status s = CheckDayWithin(*opened, absl::CivilDay(today.year() - kMaxYearsBack, 1, 1),
-                                      absl::StrCat("the earliest date accepted, ", kMaxYearsBack, " years back"),
-                                      today, "today", "opened_on");
+  if (absl::Status s =
+          CheckDayWithin(*opened, absl::CivilDay(today.year() - kMaxYearsBack, 1, 1),
+                         absl::StrCat("the earliest date accepted, ", kMaxYearsBack, " years back"),
+                         today, "today", "opened_on");
       !s.ok()) {
     return s;
   }
@@ -230,7 +249,8 @@ absl::StatusOr<v1::Case> CaseKeeper::CreateCase(const Caller& caller, const v1::
   return created;
 }
 
-absl::StatusOr<v1::Case> CaseKeeper::GetCase(const Caller& caller, const v1::GetCaseRequest& request) {
+absl::StatusOr<v1::Case> CaseKeeper::GetCase(const Caller& caller,
+                                             const v1::GetCaseRequest& request) {
   absl::StatusOr<StoredCase> stored = LoadReadable(caller, request.case_ref());
   if (!stored.ok()) return stored.status();
   return std::move(stored->view);
@@ -241,7 +261,8 @@ absl::StatusOr<v1::ListCasesResponse> CaseKeeper::ListCases(const Caller& caller
   CaseQuery query;
   query.job_centre_id = caller.job_centre_id;
   if (request.page_size() < 0 || request.page_size() > kMaxPageSize) {
-    return Invalid("page_size", absl::StrCat("must be between 1 and ", kMaxPageSize, " (0 means ", kDefaultPageSize, ")"));
+    return Invalid("page_size", absl::StrCat("must be between 1 and ", kMaxPageSize, " (0 means ",
+                                             kDefaultPageSize, ")"));
   }
   query.limit = request.page_size() == 0 ? kDefaultPageSize : request.page_size();
   if (!request.page_token().empty()) {
@@ -251,14 +272,18 @@ absl::StatusOr<v1::ListCasesResponse> CaseKeeper::ListCases(const Caller& caller
   }
   if (!request.caseworker().empty()) {
     if (absl::Status s = CheckCode(request.caseworker(), "caseworker"); !s.ok()) return s;
-    absl::StatusOr<std::optional<StaffRecord>> staff = store_.FindStaff(caller.job_centre_id, request.caseworker());
+    absl::StatusOr<std::optional<StaffRecord>> staff =
+        store_.FindStaff(caller.job_centre_id, request.caseworker());
     if (!staff.ok()) return staff.status();
-    if (!staff->has_value()) return Invalid("caseworker", absl::StrCat("no staff member \"", request.caseworker(), "\" in this job centre"));
+    if (!staff->has_value())
+      return Invalid("caseworker", absl::StrCat("no staff member \"", request.caseworker(),
+                                                "\" in this job centre"));
     query.caseworker_id = (*staff)->id;
   }
   if (!request.team().empty()) {
     if (absl::Status s = CheckCode(request.team(), "team"); !s.ok()) return s;
-    absl::StatusOr<std::optional<UnitRecord>> unit = store_.FindUnit(caller.job_centre_id, request.team());
+    absl::StatusOr<std::optional<UnitRecord>> unit =
+        store_.FindUnit(caller.job_centre_id, request.team());
     if (!unit.ok()) return unit.status();
     if (!unit->has_value() || (*unit)->kind != "TEAM") {
       return Invalid("team", absl::StrCat("no team \"", request.team(), "\" in this job centre"));
@@ -297,8 +322,8 @@ absl::StatusOr<v1::ListCasesResponse> CaseKeeper::ListCases(const Caller& caller
   return response;
 }
 
-absl::StatusOr<v1::CaseHistory> CaseKeeper::GetCaseHistory(const Caller& caller,
-                                                           const v1::GetCaseHistoryRequest& request) {
+absl::StatusOr<v1::CaseHistory> CaseKeeper::GetCaseHistory(
+    const Caller& caller, const v1::GetCaseHistoryRequest& request) {
   absl::StatusOr<StoredCase> stored = LoadReadable(caller, request.case_ref());
   if (!stored.ok()) return stored.status();
   absl::StatusOr<v1::CaseHistory> history = store_.LoadHistory(stored->id);
@@ -325,9 +350,11 @@ absl::StatusOr<std::optional<v1::Case>> CaseKeeper::TryFastExpectation(
   if (!catalogue.ok()) return catalogue.status();
   absl::StatusOr<absl::CivilMonth> month = ParseMonth(request.expected_month(), "expected_month");
   const absl::CivilDay today = clock_.Today();
-  if (!(*catalogue)->CheckActive(CatalogueEntry::OUTCOME, request.expected_outcome(), "expected_outcome").ok() ||
-      !(*catalogue)->CheckActive(CatalogueEntry::RISK, request.risk(), "risk").ok() || !month.ok() ||
-      *month > absl::CivilMonth(today) + kMaxMonthsAhead) {
+  if (!(*catalogue)
+           ->CheckActive(CatalogueEntry::OUTCOME, request.expected_outcome(), "expected_outcome")
+           .ok() ||
+      !(*catalogue)->CheckActive(CatalogueEntry::RISK, request.risk(), "risk").ok() ||
+      !month.ok() || *month > absl::CivilMonth(today) + kMaxMonthsAhead) {
     return general;
   }
   ExpectationWrite write;
@@ -339,15 +366,16 @@ absl::StatusOr<std::optional<v1::Case>> CaseKeeper::TryFastExpectation(
   write.idempotency = IdempotencyTicket{
       request.idempotency_key(), "RecordExpectation",
       request.idempotency_key().empty() ? "" : Fingerprint(caller, "RecordExpectation", request)};
-  write.expectation = NewExpectation{request.expected_outcome(), *month, request.risk(),
-                                     request.agreed_in_dialogue(), request.dialogue_id(), request.note()};
+  write.expectation = NewExpectation{
+      request.expected_outcome(), *month,        request.risk(), request.agreed_in_dialogue(),
+      request.dialogue_id(),      request.note()};
   write.effective_on = today;
   write.catalogue = catalogue->get();
   return store_.TryRecordExpectation(write);
 }
 
-absl::StatusOr<v1::Case> CaseKeeper::RecordExpectation(const Caller& caller,
-                                                       const v1::RecordExpectationRequest& request) {
+absl::StatusOr<v1::Case> CaseKeeper::RecordExpectation(
+    const Caller& caller, const v1::RecordExpectationRequest& request) {
   absl::StatusOr<std::optional<v1::Case>> fast = TryFastExpectation(caller, request);
   if (!fast.ok()) return fast.status();
   if (fast->has_value()) {
@@ -358,17 +386,27 @@ absl::StatusOr<v1::Case> CaseKeeper::RecordExpectation(const Caller& caller,
       caller, "RecordExpectation", request, request.case_ref(), request.base_version(),
       request.idempotency_key(), CaseAccess::kWrite,
       [&](const StoredCase& c, const CatalogueView& catalogue, CaseChange& change) -> absl::Status {
-        if (absl::Status s = catalogue.CheckActive(CatalogueEntry::OUTCOME, request.expected_outcome(), "expected_outcome"); !s.ok()) return s;
-        absl::StatusOr<absl::CivilMonth> month = ParseMonth(request.expected_month(), "expected_month");
+        if (absl::Status s = catalogue.CheckActive(CatalogueEntry::OUTCOME,
+                                                   request.expected_outcome(), "expected_outcome");
+            !s.ok())
+          return s;
+        absl::StatusOr<absl::CivilMonth> month =
+            ParseMonth(request.expected_month(), "expected_month");
         if (!month.ok()) return month.status();
-        if (absl::Status s = CheckExpectedMonth(*month, OpenedOn(c), clock_.Today(), "expected_month"); !s.ok()) return s;
-        if (absl::Status s = catalogue.CheckActive(CatalogueEntry::RISK, request.risk(), "risk"); !s.ok()) return s;
+        if (absl::Status s =
+                CheckExpectedMonth(*month, OpenedOn(c), clock_.Today(), "expected_month");
+            !s.ok())
+          return s;
+        if (absl::Status s = catalogue.CheckActive(CatalogueEntry::RISK, request.risk(), "risk");
+            !s.ok())
+          return s;
         if (request.dialogue_id() < 0) return Invalid("dialogue_id", "must not be negative");
         if (absl::Status s = CheckText(request.note(), "note", 0, kMaxNoteChars); !s.ok()) return s;
         if (absl::Status s = CaseMustBeOpen(c, "recording an expectation"); !s.ok()) return s;
         change.kind = "EXPECTATION";
-        change.body = NewExpectation{request.expected_outcome(), *month, request.risk(),
-                                     request.agreed_in_dialogue(), request.dialogue_id(), request.note()};
+        change.body = NewExpectation{
+            request.expected_outcome(), *month,        request.risk(), request.agreed_in_dialogue(),
+            request.dialogue_id(),      request.note()};
         change.summary_json = nlohmann::json{{"expected_outcome", request.expected_outcome()},
                                              {"expected_month", FormatMonth(*month)},
                                              {"risk", request.risk()},
@@ -379,27 +417,34 @@ absl::StatusOr<v1::Case> CaseKeeper::RecordExpectation(const Caller& caller,
       });
 }
 
-absl::StatusOr<v1::Case> CaseKeeper::AddAction(const Caller& caller, const v1::AddActionRequest& request) {
+absl::StatusOr<v1::Case> CaseKeeper::AddAction(const Caller& caller,
+                                               const v1::AddActionRequest& request) {
   return WriteCase(
-      caller, "AddAction", request, request.case_ref(), request.base_version(), request.idempotency_key(),
-      CaseAccess::kWrite,
+      caller, "AddAction", request, request.case_ref(), request.base_version(),
+      request.idempotency_key(), CaseAccess::kWrite,
       [&](const StoredCase& c, const CatalogueView&, CaseChange& change) -> absl::Status {
-        if (absl::Status s = CheckText(request.description(), "description", 1, kMaxDescriptionChars); !s.ok()) return s;
-        const std::string owner_code = request.owner().empty() ? caller.staff_code : request.owner();
+        if (absl::Status s =
+                CheckText(request.description(), "description", 1, kMaxDescriptionChars);
+            !s.ok())
+          return s;
+        const std::string owner_code =
+            request.owner().empty() ? caller.staff_code : request.owner();
         absl::StatusOr<StaffRecord> owner = FindActiveStaff(caller, owner_code, "owner");
         if (!owner.ok()) return owner.status();
         absl::StatusOr<absl::CivilDay> due = ParseDay(request.due_on(), "due_on");
         if (!due.ok()) return due.status();
         const absl::CivilDay today = clock_.Today();
-        if (absl::Status s = CheckDayWithin(*due, OpenedOn(c), "the day the case opened",
-                                            absl::CivilDay(absl::CivilMonth(today) + kMaxMonthsAhead) ,
-                                            absl::StrCat(kMaxMonthsAhead, " months ahead"), "due_on");
+        if (absl::Status s =
+                CheckDayWithin(*due, OpenedOn(c), "the day the case opened",
+                               absl::CivilDay(absl::CivilMonth(today) + kMaxMonthsAhead),
+                               absl::StrCat(kMaxMonthsAhead, " months ahead"), "due_on");
             !s.ok()) {
           return s;
         }
         if (absl::Status s = CaseMustBeOpen(c, "adding an action"); !s.ok()) return s;
         change.kind = "ACTION_ADDED";
-        change.body = NewAction{request.description(), owner->id, *due, request.agreed_in_dialogue()};
+        change.body =
+            NewAction{request.description(), owner->id, *due, request.agreed_in_dialogue()};
         change.summary_json = nlohmann::json{{"description", request.description()},
                                              {"owner", owner->code},
                                              {"due_on", FormatDay(*due)},
@@ -426,16 +471,18 @@ absl::StatusOr<v1::Case> CaseKeeper::FollowUpAction(const Caller& caller,
           case v1::FOLLOW_UP_DONE: follow_up.result = "DONE"; break;
           case v1::FOLLOW_UP_NOT_DONE: follow_up.result = "NOT_DONE"; break;
           case v1::FOLLOW_UP_POSTPONED: follow_up.result = "POSTPONED"; break;
-          default: return Invalid("result", "must be FOLLOW_UP_DONE, FOLLOW_UP_NOT_DONE or FOLLOW_UP_POSTPONED");
+          default:
+            return Invalid("result",
+                           "must be FOLLOW_UP_DONE, FOLLOW_UP_NOT_DONE or FOLLOW_UP_POSTPONED");
         }
         if (absl::Status s = CheckText(request.note(), "note", 0, kMaxNoteChars); !s.ok()) return s;
         const absl::CivilDay today = clock_.Today();
         if (request.result() == v1::FOLLOW_UP_POSTPONED) {
           absl::StatusOr<absl::CivilDay> to = ParseDay(request.postponed_to(), "postponed_to");
           if (!to.ok()) return to.status();
-          if (absl::Status s = CheckDayWithin(*to, today, "today",
-                                              absl::CivilDay(absl::CivilMonth(today) + kMaxMonthsAhead),
-                                              absl::StrCat(kMaxMonthsAhead, " months ahead"), "postponed_to");
+          if (absl::Status s = CheckDayWithin(
+                  *to, today, "today", absl::CivilDay(absl::CivilMonth(today) + kMaxMonthsAhead),
+                  absl::StrCat(kMaxMonthsAhead, " months ahead"), "postponed_to");
               !s.ok()) {
             return s;
           }
@@ -450,13 +497,15 @@ absl::StatusOr<v1::Case> CaseKeeper::FollowUpAction(const Caller& caller,
         absl::StatusOr<absl::CivilDay> due = ParseDay(action->due_on(), "due_on");
         if (!due.ok()) std::abort();  // stored dates are well-formed
         if (follow_up.postponed_to && *follow_up.postponed_to <= *due) {
-          return Invalid("postponed_to", absl::StrCat(request.postponed_to(), " is not later than the action's due date (",
+          return Invalid("postponed_to", absl::StrCat(request.postponed_to(),
+                                                      " is not later than the action's due date (",
                                                       action->due_on(), ")"));
         }
         follow_up.previous_due_on = *due;
         follow_up.note = request.note();
         change.kind = "ACTION_FOLLOWED_UP";
-        nlohmann::json summary{{"action_id", request.action_id()}, {"result", follow_up.result},
+        nlohmann::json summary{{"action_id", request.action_id()},
+                               {"result", follow_up.result},
                                {"previous_due_on", action->due_on()}};
         if (follow_up.postponed_to) summary["postponed_to"] = FormatDay(*follow_up.postponed_to);
         change.summary_json = summary.dump();
@@ -484,8 +533,10 @@ absl::StatusOr<v1::Case> CaseKeeper::SetCaseFields(const Caller& caller,
           summary["set"][code] = value;
         }
         for (const std::string& code : request.clear_fields()) {
-          const std::string name = absl::StrCat("clear_fields[", absl::string_view(code).substr(0, 40), "]");
-          if (catalogue.FindField(code) == nullptr) return Invalid(name, "is not a case field of this job centre");
+          const std::string name =
+              absl::StrCat("clear_fields[", absl::string_view(code).substr(0, 40), "]");
+          if (catalogue.FindField(code) == nullptr)
+            return Invalid(name, "is not a case field of this job centre");
           if (request.fields().count(code) > 0) return Invalid(name, "is both set and cleared");
           updates.values[code] = std::nullopt;
           summary["cleared"].push_back(code);
@@ -497,45 +548,57 @@ absl::StatusOr<v1::Case> CaseKeeper::SetCaseFields(const Caller& caller,
       });
 }
 
-absl::StatusOr<v1::Case> CaseKeeper::CloseCase(const Caller& caller, const v1::CloseCaseRequest& request) {
+absl::StatusOr<v1::Case> CaseKeeper::CloseCase(const Caller& caller,
+                                               const v1::CloseCaseRequest& request) {
   return WriteCase(
-      caller, "CloseCase", request, request.case_ref(), request.base_version(), request.idempotency_key(),
-      CaseAccess::kWrite,
+      caller, "CloseCase", request, request.case_ref(), request.base_version(),
+      request.idempotency_key(), CaseAccess::kWrite,
       [&](const StoredCase& c, const CatalogueView& catalogue, CaseChange& change) -> absl::Status {
         absl::StatusOr<absl::CivilDay> on = ParseDay(request.closed_on(), "closed_on");
         if (!on.ok()) return on.status();
         const bool reopened = !c.status_since.empty();
-        if (absl::Status s = CheckDayWithin(*on, reopened ? StoredDay(c.status_since) : OpenedOn(c),
-                                            reopened ? "the day the case was reopened" : "the day the case opened",
-                                            clock_.Today(), "today", "closed_on");
+        if (absl::Status s = CheckDayWithin(
+                *on, reopened ? StoredDay(c.status_since) : OpenedOn(c),
+                reopened ? "the day the case was reopened" : "the day the case opened",
+                clock_.Today(), "today", "closed_on");
             !s.ok()) {
           return s;
         }
-        if (absl::Status s = catalogue.CheckActive(CatalogueEntry::OUTCOME, request.outcome(), "outcome"); !s.ok()) return s;
+        if (absl::Status s =
+                catalogue.CheckActive(CatalogueEntry::OUTCOME, request.outcome(), "outcome");
+            !s.ok())
+          return s;
         if (c.view.status() != v1::OPEN) {
-          return absl::FailedPreconditionError(absl::StrCat("case ", c.view.case_ref(), " is already closed"));
+          return absl::FailedPreconditionError(
+              absl::StrCat("case ", c.view.case_ref(), " is already closed"));
         }
         change.kind = "CLOSED";
         change.effective_on = *on;
         change.body = NewStatus{"CLOSED", *on, request.outcome()};
-        change.summary_json = nlohmann::json{{"closed_on", FormatDay(*on)}, {"outcome", request.outcome()}}.dump();
+        change.summary_json =
+            nlohmann::json{{"closed_on", FormatDay(*on)}, {"outcome", request.outcome()}}.dump();
         return absl::OkStatus();
       });
 }
 
-absl::StatusOr<v1::Case> CaseKeeper::ReopenCase(const Caller& caller, const v1::ReopenCaseRequest& request) {
+absl::StatusOr<v1::Case> CaseKeeper::ReopenCase(const Caller& caller,
+                                                const v1::ReopenCaseRequest& request) {
   return WriteCase(
-      caller, "ReopenCase", request, request.case_ref(), request.base_version(), request.idempotency_key(),
-      CaseAccess::kWrite,
+      caller, "ReopenCase", request, request.case_ref(), request.base_version(),
+      request.idempotency_key(), CaseAccess::kWrite,
       [&](const StoredCase& c, const CatalogueView&, CaseChange& change) -> absl::Status {
         absl::StatusOr<absl::CivilDay> on = ParseDay(request.reopened_on(), "reopened_on");
         if (!on.ok()) return on.status();
         if (c.view.status() != v1::CLOSED) {
-          return absl::FailedPreconditionError(absl::StrCat("case ", c.view.case_ref(), " is not closed"));
+          return absl::FailedPreconditionError(
+              absl::StrCat("case ", c.view.case_ref(), " is not closed"));
         }
         absl::StatusOr<absl::CivilDay> closed = ParseDay(c.view.closed_on(), "closed_on");
         if (!closed.ok()) std::abort();  // a closed case always has its date
-        if (absl::Status s = CheckDayWithin(*on, *closed, "the day the case closed", clock_.Today(), "today", "reopened_on"); !s.ok()) return s;
+        if (absl::Status s = CheckDayWithin(*on, *closed, "the day the case closed", clock_.Today(),
+                                            "today", "reopened_on");
+            !s.ok())
+          return s;
         change.kind = "REOPENED";
         change.effective_on = *on;
         change.body = NewStatus{"REOPENED", *on, ""};
@@ -546,34 +609,43 @@ absl::StatusOr<v1::Case> CaseKeeper::ReopenCase(const Caller& caller, const v1::
       });
 }
 
-absl::StatusOr<v1::Case> CaseKeeper::ReassignCase(const Caller& caller, const v1::ReassignCaseRequest& request) {
+absl::StatusOr<v1::Case> CaseKeeper::ReassignCase(const Caller& caller,
+                                                  const v1::ReassignCaseRequest& request) {
   return WriteCase(
-      caller, "ReassignCase", request, request.case_ref(), request.base_version(), request.idempotency_key(),
-      CaseAccess::kReassign,
+      caller, "ReassignCase", request, request.case_ref(), request.base_version(),
+      request.idempotency_key(), CaseAccess::kReassign,
       [&](const StoredCase& c, const CatalogueView&, CaseChange& change) -> absl::Status {
-        absl::StatusOr<StaffRecord> to = FindActiveStaff(caller, request.to_caseworker(), "to_caseworker");
+        absl::StatusOr<StaffRecord> to =
+            FindActiveStaff(caller, request.to_caseworker(), "to_caseworker");
         if (!to.ok()) return to.status();
         if (to->team_id == 0) {
-          return Invalid("to_caseworker", absl::StrCat("\"", to->code, "\" belongs to no team; cases are held by staff in a team"));
+          return Invalid("to_caseworker",
+                         absl::StrCat("\"", to->code,
+                                      "\" belongs to no team; cases are held by staff in a team"));
         }
         absl::StatusOr<absl::CivilDay> on = ParseDay(request.on(), "on");
         if (!on.ok()) return on.status();
-        if (absl::Status s = CheckDayWithin(*on, c.held_since.empty() ? OpenedOn(c) : StoredDay(c.held_since),
-                                            "the day the current caseworker took the case", clock_.Today(), "today", "on");
+        if (absl::Status s = CheckDayWithin(
+                *on, c.held_since.empty() ? OpenedOn(c) : StoredDay(c.held_since),
+                "the day the current caseworker took the case", clock_.Today(), "today", "on");
             !s.ok()) {
           return s;
         }
         if (absl::Status s = CaseMustBeOpen(c, "re-assigning it"); !s.ok()) return s;
         if (to->id == c.owner.caseworker_id) {
-          return absl::FailedPreconditionError(absl::StrCat("case ", c.view.case_ref(), " is already held by ", to->code));
+          return absl::FailedPreconditionError(
+              absl::StrCat("case ", c.view.case_ref(), " is already held by ", to->code));
         }
         change.kind = "REASSIGNED";
         change.effective_on = *on;
         change.body = NewAssignment{to->id, to->team_id, *on};
-        change.summary_json = nlohmann::json{{"from", c.view.caseworker()}, {"from_team", c.view.team()},
-                                             {"to", to->code}, {"to_team", to->team_code},
-                                             {"on", FormatDay(*on)}}
-                                  .dump();
+        change.summary_json = nlohmann::json{
+            {"from", c.view.caseworker()},
+            {"from_team", c.view.team()},
+            {"to", to->code},
+            {"to_team", to->team_code},
+            {"on",
+             FormatDay(*on)}}.dump();
         return absl::OkStatus();
       });
 }
@@ -582,28 +654,30 @@ absl::StatusOr<v1::Catalogue> CaseKeeper::GetCatalogue(const Caller& caller) {
   return store_.LoadCatalogue(caller.job_centre_id);
 }
 
-absl::StatusOr<v1::Catalogue> CaseKeeper::UpsertCatalogueEntry(const Caller& caller,
-                                                               const v1::UpsertCatalogueEntryRequest& request) {
+absl::StatusOr<v1::Catalogue> CaseKeeper::UpsertCatalogueEntry(
+    const Caller& caller, const v1::UpsertCatalogueEntryRequest& request) {
   if (absl::Status s = AuthorizeCatalogueEdit(caller); !s.ok()) return s;
   if (!request.has_entry()) return Invalid("entry", "is required");
   if (absl::Status s = CheckCatalogueEntry(request.entry()); !s.ok()) return s;
-  if (absl::Status s = store_.UpsertCatalogueEntry(caller.job_centre_id, request.entry()); !s.ok()) return s;
+  if (absl::Status s = store_.UpsertCatalogueEntry(caller.job_centre_id, request.entry()); !s.ok())
+    return s;
   if (catalogues_ != nullptr) catalogues_->Drop(caller.job_centre_id);
   return store_.LoadCatalogue(caller.job_centre_id);
 }
 
-absl::StatusOr<v1::Catalogue> CaseKeeper::UpsertCaseField(const Caller& caller,
-                                                          const v1::UpsertCaseFieldRequest& request) {
+absl::StatusOr<v1::Catalogue> CaseKeeper::UpsertCaseField(
+    const Caller& caller, const v1::UpsertCaseFieldRequest& request) {
   if (absl::Status s = AuthorizeCatalogueEdit(caller); !s.ok()) return s;
   if (!request.has_field()) return Invalid("field", "is required");
   if (absl::Status s = CheckCaseFieldDefinition(request.field()); !s.ok()) return s;
-  if (absl::Status s = store_.UpsertCaseField(caller.job_centre_id, request.field()); !s.ok()) return s;
+  if (absl::Status s = store_.UpsertCaseField(caller.job_centre_id, request.field()); !s.ok())
+    return s;
   if (catalogues_ != nullptr) catalogues_->Drop(caller.job_centre_id);
   return store_.LoadCatalogue(caller.job_centre_id);
 }
 
-absl::StatusOr<v1::ImportReport> CaseKeeper::ImportHistory(const Caller& caller,
-                                                           const std::vector<v1::ImportChunk>& chunks) {
+absl::StatusOr<v1::ImportReport> CaseKeeper::ImportHistory(
+    const Caller& caller, const std::vector<v1::ImportChunk>& chunks) {
   const bool create_missing = !chunks.empty() && chunks.front().create_missing_staff();
   if (absl::Status s = AuthorizeImport(caller, create_missing); !s.ok()) return s;
   HistoryImporter importer(store_, clock_);

@@ -67,8 +67,8 @@ class CaseKeeper {
 
   // The job centre's catalogue. Any role; edits are admin only and return the new catalogue.
   absl::StatusOr<v1::Catalogue> GetCatalogue(const Caller& caller);
-  absl::StatusOr<v1::Catalogue> UpsertCatalogueEntry(const Caller& caller,
-                                                     const v1::UpsertCatalogueEntryRequest& request);
+  absl::StatusOr<v1::Catalogue> UpsertCatalogueEntry(
+      const Caller& caller, const v1::UpsertCatalogueEntryRequest& request);
   absl::StatusOr<v1::Catalogue> UpsertCaseField(const Caller& caller,
                                                 const v1::UpsertCaseFieldRequest& request);
 

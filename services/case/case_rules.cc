@@ -88,17 +88,20 @@ const CaseField* CatalogueView::FindField(absl::string_view code) const {
 absl::Status CatalogueView::CheckActive(CatalogueEntry::Kind kind, absl::string_view code,
                                         absl::string_view field) const {
   if (code.empty()) {
-    return Invalid(field, absl::StrCat(kind == CatalogueEntry::OUTCOME ? "an " : "a ", KindNoun(kind), " is required"));
+    return Invalid(field, absl::StrCat(kind == CatalogueEntry::OUTCOME ? "an " : "a ",
+                                       KindNoun(kind), " is required"));
   }
   const CatalogueEntry* entry = Find(kind, code);
   if (entry != nullptr && entry->active()) return absl::OkStatus();
   std::vector<std::string> active;
   for (const auto& [key, candidate] : entries_) {
-    if (key.first == static_cast<int>(kind) && candidate->active()) active.push_back(candidate->code());
+    if (key.first == static_cast<int>(kind) && candidate->active())
+      active.push_back(candidate->code());
   }
   return Invalid(field, absl::StrCat("\"", code.substr(0, 40), "\" is ",
-                                     entry == nullptr ? (kind == CatalogueEntry::OUTCOME ? "not an " : "not a ")
-                                                      : "no longer an active ",
+                                     entry == nullptr
+                                         ? (kind == CatalogueEntry::OUTCOME ? "not an " : "not a ")
+                                         : "no longer an active ",
                                      KindNoun(kind), " in this job centre's catalogue (one of: ",
                                      absl::StrJoin(active, ", "), ")"));
 }
@@ -112,8 +115,9 @@ absl::Status CheckExpectedMonth(absl::CivilMonth month, absl::CivilDay opened_on
   }
   const absl::CivilMonth limit = absl::CivilMonth(today) + kMaxMonthsAhead;
   if (month > limit) {
-    return Invalid(field, absl::StrCat(FormatMonth(month), " is more than ", kMaxMonthsAhead,
-                                       " months ahead (the latest allowed is ", FormatMonth(limit), ")"));
+    return Invalid(field,
+                   absl::StrCat(FormatMonth(month), " is more than ", kMaxMonthsAhead,
+                                " months ahead (the latest allowed is ", FormatMonth(limit), ")"));
   }
   return absl::OkStatus();
 }
@@ -132,26 +136,31 @@ absl::Status CheckDayWithin(absl::CivilDay day, absl::CivilDay not_before,
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> FieldValueToJson(const CaseField& definition, const v1::FieldValue& value,
-                                             absl::string_view field) {
+absl::StatusOr<std::string> FieldValueToJson(const CaseField& definition,
+                                             const v1::FieldValue& value, absl::string_view field) {
   switch (definition.type()) {
     case CaseField::BOOL:
-      if (value.value_case() != v1::FieldValue::kBoolValue) return Invalid(field, "expects a yes/no value (bool_value)");
+      if (value.value_case() != v1::FieldValue::kBoolValue)
+        return Invalid(field, "expects a yes/no value (bool_value)");
       return nlohmann::json(value.bool_value()).dump();
     case CaseField::NUMBER:
-      if (value.value_case() != v1::FieldValue::kNumberValue) return Invalid(field, "expects a number (number_value)");
+      if (value.value_case() != v1::FieldValue::kNumberValue)
+        return Invalid(field, "expects a number (number_value)");
       if (!std::isfinite(value.number_value())) return Invalid(field, "expects a finite number");
       return nlohmann::json(value.number_value()).dump();
     case CaseField::CHOICE: {
-      if (value.value_case() != v1::FieldValue::kChoiceValue) return Invalid(field, "expects one of its choices (choice_value)");
+      if (value.value_case() != v1::FieldValue::kChoiceValue)
+        return Invalid(field, "expects one of its choices (choice_value)");
       for (const std::string& choice : definition.choices()) {
         if (choice == value.choice_value()) return nlohmann::json(choice).dump();
       }
-      return Invalid(field, absl::StrCat("\"", absl::string_view(value.choice_value()).substr(0, 40),
-                                         "\" is not one of ", absl::StrJoin(definition.choices(), ", ")));
+      return Invalid(field,
+                     absl::StrCat("\"", absl::string_view(value.choice_value()).substr(0, 40),
+                                  "\" is not one of ", absl::StrJoin(definition.choices(), ", ")));
     }
     case CaseField::DATE: {
-      if (value.value_case() != v1::FieldValue::kDateValue) return Invalid(field, "expects a date (date_value, YYYY-MM-DD)");
+      if (value.value_case() != v1::FieldValue::kDateValue)
+        return Invalid(field, "expects a date (date_value, YYYY-MM-DD)");
       absl::StatusOr<absl::CivilDay> day = ParseDay(value.date_value(), field);
       if (!day.ok()) return day.status();
       return nlohmann::json(FormatDay(*day)).dump();
@@ -172,12 +181,14 @@ absl::StatusOr<std::string> FieldTextToJson(const CaseField& definition, absl::s
       } else if (lower == "false" || lower == "no" || lower == "0" || lower == "nej") {
         value.set_bool_value(false);
       } else {
-        return Invalid(field, absl::StrCat("\"", text.substr(0, 40), "\" is not yes/no (true, false, yes, no, 1, 0)"));
+        return Invalid(field, absl::StrCat("\"", text.substr(0, 40),
+                                           "\" is not yes/no (true, false, yes, no, 1, 0)"));
       }
       break;
     case CaseField::NUMBER: {
       double number = 0;
-      if (!absl::SimpleAtod(text, &number)) return Invalid(field, absl::StrCat("\"", text.substr(0, 40), "\" is not a number"));
+      if (!absl::SimpleAtod(text, &number))
+        return Invalid(field, absl::StrCat("\"", text.substr(0, 40), "\" is not a number"));
       value.set_number_value(number);
       break;
     }
@@ -208,13 +219,13 @@ bool FieldValueFromJson(CaseField::Type type, absl::string_view json, v1::FieldV
       if (!parsed.is_string()) return false;
       value->set_date_value(parsed.get<std::string>());
       return true;
-    default:
-      return false;
+    default: return false;
   }
 }
 
-absl::StatusOr<std::string> FieldsToJson(const CatalogueView& catalogue,
-                                         const google::protobuf::Map<std::string, v1::FieldValue>& fields) {
+absl::StatusOr<std::string> FieldsToJson(
+    const CatalogueView& catalogue,
+    const google::protobuf::Map<std::string, v1::FieldValue>& fields) {
   nlohmann::json object = nlohmann::json::object();
   // Sorted, so that errors come in a stable order.
   std::map<std::string, const v1::FieldValue*> sorted;
@@ -238,7 +249,8 @@ std::string EncodePageToken(absl::string_view last_case_ref) {
 
 absl::StatusOr<std::string> DecodePageToken(absl::string_view token) {
   std::string decoded;
-  if (!absl::WebSafeBase64Unescape(token, &decoded) || !absl::StartsWith(decoded, kPageTokenPrefix)) {
+  if (!absl::WebSafeBase64Unescape(token, &decoded) ||
+      !absl::StartsWith(decoded, kPageTokenPrefix)) {
     return Invalid("page_token", "is not a token this service issued");
   }
   return decoded.substr(sizeof(kPageTokenPrefix) - 1);
@@ -265,11 +277,14 @@ absl::Status CheckCatalogueEntry(const CatalogueEntry& entry) {
   if (!IsUpperCode(entry.code())) {
     return Invalid("entry.code", "must be 1 to 32 of A-Z, 0-9 and _");
   }
-  if (absl::Status s = CheckText(entry.label_da(), "entry.label_da", 1, kMaxLabelChars); !s.ok()) return s;
-  if (absl::Status s = CheckText(entry.label_en(), "entry.label_en", 1, kMaxLabelChars); !s.ok()) return s;
+  if (absl::Status s = CheckText(entry.label_da(), "entry.label_da", 1, kMaxLabelChars); !s.ok())
+    return s;
+  if (absl::Status s = CheckText(entry.label_en(), "entry.label_en", 1, kMaxLabelChars); !s.ok())
+    return s;
   if (entry.kind() == CatalogueEntry::OUTCOME) {
     if (!IsUpperCode(entry.outcome_group())) {
-      return Invalid("entry.outcome_group", "an outcome needs a group of 1 to 32 of A-Z, 0-9 and _ (e.g. JOB)");
+      return Invalid("entry.outcome_group",
+                     "an outcome needs a group of 1 to 32 of A-Z, 0-9 and _ (e.g. JOB)");
     }
   } else if (!entry.outcome_group().empty()) {
     return Invalid("entry.outcome_group", "applies to outcomes only");
@@ -278,7 +293,8 @@ absl::Status CheckCatalogueEntry(const CatalogueEntry& entry) {
     return Invalid("entry.probability", "must be between 0 and 1");
   }
   if (entry.kind() == CatalogueEntry::RISK && entry.probability() <= 0.0) {
-    return Invalid("entry.probability", "a risk level needs the chance (0 < p <= 1) that the expectation holds");
+    return Invalid("entry.probability",
+                   "a risk level needs the chance (0 < p <= 1) that the expectation holds");
   }
   if (entry.kind() != CatalogueEntry::RISK && entry.probability() != 0.0) {
     return Invalid("entry.probability", "applies to risk levels only");
@@ -288,17 +304,21 @@ absl::Status CheckCatalogueEntry(const CatalogueEntry& entry) {
 
 absl::Status CheckCaseFieldDefinition(const CaseField& field) {
   if (!IsLowerCode(field.code())) return Invalid("field.code", "must be 1 to 32 of a-z, 0-9 and _");
-  if (absl::Status s = CheckText(field.label_da(), "field.label_da", 1, kMaxLabelChars); !s.ok()) return s;
-  if (absl::Status s = CheckText(field.label_en(), "field.label_en", 1, kMaxLabelChars); !s.ok()) return s;
+  if (absl::Status s = CheckText(field.label_da(), "field.label_da", 1, kMaxLabelChars); !s.ok())
+    return s;
+  if (absl::Status s = CheckText(field.label_en(), "field.label_en", 1, kMaxLabelChars); !s.ok())
+    return s;
   if (field.type() == CaseField::TYPE_UNSPECIFIED || !CaseField::Type_IsValid(field.type())) {
     return Invalid("field.type", "must be BOOL, NUMBER, CHOICE or DATE");
   }
   if (field.type() == CaseField::CHOICE) {
-    if (field.choices().empty()) return Invalid("field.choices", "a CHOICE field needs at least one choice");
+    if (field.choices().empty())
+      return Invalid("field.choices", "a CHOICE field needs at least one choice");
     std::set<std::string> seen;
     for (const std::string& choice : field.choices()) {
       if (absl::Status s = CheckText(choice, "field.choices", 1, 64); !s.ok()) return s;
-      if (!seen.insert(choice).second) return Invalid("field.choices", absl::StrCat("\"", choice, "\" appears twice"));
+      if (!seen.insert(choice).second)
+        return Invalid("field.choices", absl::StrCat("\"", choice, "\" appears twice"));
     }
   } else if (!field.choices().empty()) {
     return Invalid("field.choices", "only CHOICE fields have choices");

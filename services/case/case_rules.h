@@ -65,8 +65,9 @@ bool FieldValueFromJson(v1::CaseField::Type type, absl::string_view json, v1::Fi
 
 // Checks every value of a case's fields map against the catalogue (active fields only) and
 // returns them as one JSON object text. Thread-safe given a const view.
-absl::StatusOr<std::string> FieldsToJson(const CatalogueView& catalogue,
-                                         const google::protobuf::Map<std::string, v1::FieldValue>& fields);
+absl::StatusOr<std::string> FieldsToJson(
+    const CatalogueView& catalogue,
+    const google::protobuf::Map<std::string, v1::FieldValue>& fields);
 
 // Opaque, URL-safe page tokens carrying the last case_ref of the page. Thread-safe (pure).
 std::string EncodePageToken(absl::string_view last_case_ref);

@@ -22,8 +22,8 @@ grpc::Status Answer(const char* method, const absl::Status& status) {
 }  // namespace
 
 template <typename Response, typename Call>
-grpc::Status CaseServiceImpl::Handle(const char* method, grpc::ServerContext* context, Response* response,
-                                     Call call) {
+grpc::Status CaseServiceImpl::Handle(const char* method, grpc::ServerContext* context,
+                                     Response* response, Call call) {
   absl::StatusOr<Caller> caller = ResolveCaller(*context, directory_);
   if (!caller.ok()) return Answer(method, caller.status());
   absl::StatusOr<Response> result = call(*caller);
@@ -37,74 +37,90 @@ grpc::Status CaseServiceImpl::WhoAmI(grpc::ServerContext* context, const v1::Who
   return Handle("WhoAmI", context, response, [&](const Caller& c) { return keeper_.WhoAmI(c); });
 }
 
-grpc::Status CaseServiceImpl::GetOrganisation(grpc::ServerContext* context, const v1::GetOrganisationRequest*,
+grpc::Status CaseServiceImpl::GetOrganisation(grpc::ServerContext* context,
+                                              const v1::GetOrganisationRequest*,
                                               v1::Organisation* response) {
-  return Handle("GetOrganisation", context, response, [&](const Caller& c) { return keeper_.GetOrganisation(c); });
+  return Handle("GetOrganisation", context, response,
+                [&](const Caller& c) { return keeper_.GetOrganisation(c); });
 }
 
-grpc::Status CaseServiceImpl::CreateCase(grpc::ServerContext* context, const v1::CreateCaseRequest* request,
-                                         v1::Case* response) {
-  return Handle("CreateCase", context, response, [&](const Caller& c) { return keeper_.CreateCase(c, *request); });
+grpc::Status CaseServiceImpl::CreateCase(grpc::ServerContext* context,
+                                         const v1::CreateCaseRequest* request, v1::Case* response) {
+  return Handle("CreateCase", context, response,
+                [&](const Caller& c) { return keeper_.CreateCase(c, *request); });
 }
 
-grpc::Status CaseServiceImpl::GetCase(grpc::ServerContext* context, const v1::GetCaseRequest* request,
-                                      v1::Case* response) {
-  return Handle("GetCase", context, response, [&](const Caller& c) { return keeper_.GetCase(c, *request); });
+grpc::Status CaseServiceImpl::GetCase(grpc::ServerContext* context,
+                                      const v1::GetCaseRequest* request, v1::Case* response) {
+  return Handle("GetCase", context, response,
+                [&](const Caller& c) { return keeper_.GetCase(c, *request); });
 }
 
-grpc::Status CaseServiceImpl::ListCases(grpc::ServerContext* context, const v1::ListCasesRequest* request,
+grpc::Status CaseServiceImpl::ListCases(grpc::ServerContext* context,
+                                        const v1::ListCasesRequest* request,
                                         v1::ListCasesResponse* response) {
-  return Handle("ListCases", context, response, [&](const Caller& c) { return keeper_.ListCases(c, *request); });
+  return Handle("ListCases", context, response,
+                [&](const Caller& c) { return keeper_.ListCases(c, *request); });
 }
 
-grpc::Status CaseServiceImpl::GetCaseHistory(grpc::ServerContext* context, const v1::GetCaseHistoryRequest* request,
+grpc::Status CaseServiceImpl::GetCaseHistory(grpc::ServerContext* context,
+                                             const v1::GetCaseHistoryRequest* request,
                                              v1::CaseHistory* response) {
   return Handle("GetCaseHistory", context, response,
                 [&](const Caller& c) { return keeper_.GetCaseHistory(c, *request); });
 }
 
 grpc::Status CaseServiceImpl::RecordExpectation(grpc::ServerContext* context,
-                                                const v1::RecordExpectationRequest* request, v1::Case* response) {
+                                                const v1::RecordExpectationRequest* request,
+                                                v1::Case* response) {
   return Handle("RecordExpectation", context, response,
                 [&](const Caller& c) { return keeper_.RecordExpectation(c, *request); });
 }
 
-grpc::Status CaseServiceImpl::AddAction(grpc::ServerContext* context, const v1::AddActionRequest* request,
-                                        v1::Case* response) {
-  return Handle("AddAction", context, response, [&](const Caller& c) { return keeper_.AddAction(c, *request); });
+grpc::Status CaseServiceImpl::AddAction(grpc::ServerContext* context,
+                                        const v1::AddActionRequest* request, v1::Case* response) {
+  return Handle("AddAction", context, response,
+                [&](const Caller& c) { return keeper_.AddAction(c, *request); });
 }
 
-grpc::Status CaseServiceImpl::FollowUpAction(grpc::ServerContext* context, const v1::FollowUpActionRequest* request,
+grpc::Status CaseServiceImpl::FollowUpAction(grpc::ServerContext* context,
+                                             const v1::FollowUpActionRequest* request,
                                              v1::Case* response) {
   return Handle("FollowUpAction", context, response,
                 [&](const Caller& c) { return keeper_.FollowUpAction(c, *request); });
 }
 
-grpc::Status CaseServiceImpl::SetCaseFields(grpc::ServerContext* context, const v1::SetCaseFieldsRequest* request,
+grpc::Status CaseServiceImpl::SetCaseFields(grpc::ServerContext* context,
+                                            const v1::SetCaseFieldsRequest* request,
                                             v1::Case* response) {
   return Handle("SetCaseFields", context, response,
                 [&](const Caller& c) { return keeper_.SetCaseFields(c, *request); });
 }
 
-grpc::Status CaseServiceImpl::CloseCase(grpc::ServerContext* context, const v1::CloseCaseRequest* request,
-                                        v1::Case* response) {
-  return Handle("CloseCase", context, response, [&](const Caller& c) { return keeper_.CloseCase(c, *request); });
+grpc::Status CaseServiceImpl::CloseCase(grpc::ServerContext* context,
+                                        const v1::CloseCaseRequest* request, v1::Case* response) {
+  return Handle("CloseCase", context, response,
+                [&](const Caller& c) { return keeper_.CloseCase(c, *request); });
 }
 
-grpc::Status CaseServiceImpl::ReopenCase(grpc::ServerContext* context, const v1::ReopenCaseRequest* request,
-                                         v1::Case* response) {
-  return Handle("ReopenCase", context, response, [&](const Caller& c) { return keeper_.ReopenCase(c, *request); });
+grpc::Status CaseServiceImpl::ReopenCase(grpc::ServerContext* context,
+                                         const v1::ReopenCaseRequest* request, v1::Case* response) {
+  return Handle("ReopenCase", context, response,
+                [&](const Caller& c) { return keeper_.ReopenCase(c, *request); });
 }
 
-grpc::Status CaseServiceImpl::ReassignCase(grpc::ServerContext* context, const v1::ReassignCaseRequest* request,
+grpc::Status CaseServiceImpl::ReassignCase(grpc::ServerContext* context,
+                                           const v1::ReassignCaseRequest* request,
                                            v1::Case* response) {
   return Handle("ReassignCase", context, response,
                 [&](const Caller& c) { return keeper_.ReassignCase(c, *request); });
 }
 
-grpc::Status CaseServiceImpl::GetCatalogue(grpc::ServerContext* context, const v1::GetCatalogueRequest*,
+grpc::Status CaseServiceImpl::GetCatalogue(grpc::ServerContext* context,
+                                           const v1::GetCatalogueRequest*,
                                            v1::Catalogue* response) {
-  return Handle("GetCatalogue", context, response, [&](const Caller& c) { return keeper_.GetCatalogue(c); });
+  return Handle("GetCatalogue", context, response,
+                [&](const Caller& c) { return keeper_.GetCatalogue(c); });
 }
 
 grpc::Status CaseServiceImpl::UpsertCatalogueEntry(grpc::ServerContext* context,
@@ -114,30 +130,36 @@ grpc::Status CaseServiceImpl::UpsertCatalogueEntry(grpc::ServerContext* context,
                 [&](const Caller& c) { return keeper_.UpsertCatalogueEntry(c, *request); });
 }
 
-grpc::Status CaseServiceImpl::UpsertCaseField(grpc::ServerContext* context, const v1::UpsertCaseFieldRequest* request,
+grpc::Status CaseServiceImpl::UpsertCaseField(grpc::ServerContext* context,
+                                              const v1::UpsertCaseFieldRequest* request,
                                               v1::Catalogue* response) {
   return Handle("UpsertCaseField", context, response,
                 [&](const Caller& c) { return keeper_.UpsertCaseField(c, *request); });
 }
 
-grpc::Status CaseServiceImpl::ImportHistory(grpc::ServerContext* context, grpc::ServerReader<v1::ImportChunk>* reader,
+grpc::Status CaseServiceImpl::ImportHistory(grpc::ServerContext* context,
+                                            grpc::ServerReader<v1::ImportChunk>* reader,
                                             v1::ImportReport* response) {
-  return Handle("ImportHistory", context, response, [&](const Caller& c) -> absl::StatusOr<v1::ImportReport> {
-    std::vector<v1::ImportChunk> chunks;
-    int64_t rows = 0;
-    v1::ImportChunk chunk;
-    while (reader->Read(&chunk)) {
-      rows += chunk.cases_size() + chunk.expectations_size() + chunk.closures_size() + chunk.reassignments_size();
-      if (rows > kMaxImportRows) {
-        return absl::ResourceExhaustedError(
-            absl::StrCat("the import has more than ", kMaxImportRows, " rows; split it into several imports"));
-      }
-      chunks.push_back(std::move(chunk));
-      chunk.Clear();
-    }
-    if (context->IsCancelled()) return absl::CancelledError("the client cancelled the import");
-    return keeper_.ImportHistory(c, chunks);
-  });
+  return Handle("ImportHistory", context, response,
+                [&](const Caller& c) -> absl::StatusOr<v1::ImportReport> {
+                  std::vector<v1::ImportChunk> chunks;
+                  int64_t rows = 0;
+                  v1::ImportChunk chunk;
+                  while (reader->Read(&chunk)) {
+                    rows += chunk.cases_size() + chunk.expectations_size() + chunk.closures_size() +
+                            chunk.reassignments_size();
+                    if (rows > kMaxImportRows) {
+                      return absl::ResourceExhaustedError(
+                          absl::StrCat("the import has more than ", kMaxImportRows,
+                                       " rows; split it into several imports"));
+                    }
+                    chunks.push_back(std::move(chunk));
+                    chunk.Clear();
+                  }
+                  if (context->IsCancelled())
+                    return absl::CancelledError("the client cancelled the import");
+                  return keeper_.ImportHistory(c, chunks);
+                });
 }
 
 }  // namespace forecast

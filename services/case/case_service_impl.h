@@ -13,11 +13,13 @@ namespace forecast {
 class CaseServiceImpl final : public v1::CaseService::Service {
  public:
   // Keeps references; both must outlive the service.
-  CaseServiceImpl(CaseKeeper& keeper, StaffDirectory& directory) : keeper_(keeper), directory_(directory) {}
+  CaseServiceImpl(CaseKeeper& keeper, StaffDirectory& directory)
+      : keeper_(keeper), directory_(directory) {}
 
   grpc::Status WhoAmI(grpc::ServerContext* context, const v1::WhoAmIRequest* request,
                       v1::StaffMember* response) override;
-  grpc::Status GetOrganisation(grpc::ServerContext* context, const v1::GetOrganisationRequest* request,
+  grpc::Status GetOrganisation(grpc::ServerContext* context,
+                               const v1::GetOrganisationRequest* request,
                                v1::Organisation* response) override;
   grpc::Status CreateCase(grpc::ServerContext* context, const v1::CreateCaseRequest* request,
                           v1::Case* response) override;
@@ -25,13 +27,16 @@ class CaseServiceImpl final : public v1::CaseService::Service {
                        v1::Case* response) override;
   grpc::Status ListCases(grpc::ServerContext* context, const v1::ListCasesRequest* request,
                          v1::ListCasesResponse* response) override;
-  grpc::Status GetCaseHistory(grpc::ServerContext* context, const v1::GetCaseHistoryRequest* request,
+  grpc::Status GetCaseHistory(grpc::ServerContext* context,
+                              const v1::GetCaseHistoryRequest* request,
                               v1::CaseHistory* response) override;
-  grpc::Status RecordExpectation(grpc::ServerContext* context, const v1::RecordExpectationRequest* request,
+  grpc::Status RecordExpectation(grpc::ServerContext* context,
+                                 const v1::RecordExpectationRequest* request,
                                  v1::Case* response) override;
   grpc::Status AddAction(grpc::ServerContext* context, const v1::AddActionRequest* request,
                          v1::Case* response) override;
-  grpc::Status FollowUpAction(grpc::ServerContext* context, const v1::FollowUpActionRequest* request,
+  grpc::Status FollowUpAction(grpc::ServerContext* context,
+                              const v1::FollowUpActionRequest* request,
                               v1::Case* response) override;
   grpc::Status SetCaseFields(grpc::ServerContext* context, const v1::SetCaseFieldsRequest* request,
                              v1::Case* response) override;
@@ -43,16 +48,20 @@ class CaseServiceImpl final : public v1::CaseService::Service {
                             v1::Case* response) override;
   grpc::Status GetCatalogue(grpc::ServerContext* context, const v1::GetCatalogueRequest* request,
                             v1::Catalogue* response) override;
-  grpc::Status UpsertCatalogueEntry(grpc::ServerContext* context, const v1::UpsertCatalogueEntryRequest* request,
+  grpc::Status UpsertCatalogueEntry(grpc::ServerContext* context,
+                                    const v1::UpsertCatalogueEntryRequest* request,
                                     v1::Catalogue* response) override;
-  grpc::Status UpsertCaseField(grpc::ServerContext* context, const v1::UpsertCaseFieldRequest* request,
+  grpc::Status UpsertCaseField(grpc::ServerContext* context,
+                               const v1::UpsertCaseFieldRequest* request,
                                v1::Catalogue* response) override;
-  grpc::Status ImportHistory(grpc::ServerContext* context, grpc::ServerReader<v1::ImportChunk>* reader,
+  grpc::Status ImportHistory(grpc::ServerContext* context,
+                             grpc::ServerReader<v1::ImportChunk>* reader,
                              v1::ImportReport* response) override;
 
  private:
   template <typename Response, typename Call>
-  grpc::Status Handle(const char* method, grpc::ServerContext* context, Response* response, Call call);
+  grpc::Status Handle(const char* method, grpc::ServerContext* context, Response* response,
+                      Call call);
 
   CaseKeeper& keeper_;
   StaffDirectory& directory_;

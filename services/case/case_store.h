@@ -45,7 +45,7 @@ struct UnitRecord {
 struct StoredCase {
   int64_t id = 0;
   CaseOwnership owner;
-  v1::Case view;  // open_actions[].overdue is left false; the logic computes it
+  v1::Case view;             // open_actions[].overdue is left false; the logic computes it
   std::string held_since;    // YYYY-MM-DD: the current caseworker's assignment started
   std::string status_since;  // YYYY-MM-DD: the last closure or reopening, empty if none
 };
@@ -215,7 +215,8 @@ class CaseStore {
       int64_t job_centre_id, const std::vector<std::string>& refs) = 0;
 
   // NOT_FOUND naming the case_ref when the job centre has no such case.
-  virtual absl::StatusOr<StoredCase> LoadCase(int64_t job_centre_id, const std::string& case_ref) = 0;
+  virtual absl::StatusOr<StoredCase> LoadCase(int64_t job_centre_id,
+                                              const std::string& case_ref) = 0;
   // Cases matching the query, ordered by case_ref, at most query.limit.
   virtual absl::StatusOr<std::vector<v1::Case>> ListCases(const CaseQuery& query) = 0;
   // Events, expectations and actions (with follow-ups) of one case, oldest first.
@@ -242,7 +243,8 @@ class CaseStore {
   virtual absl::StatusOr<v1::Case> CreateCase(const NewCase& new_case) = 0;
 
   // Adds or replaces a catalogue entry (kind and code identify it).
-  virtual absl::Status UpsertCatalogueEntry(int64_t job_centre_id, const v1::CatalogueEntry& entry) = 0;
+  virtual absl::Status UpsertCatalogueEntry(int64_t job_centre_id,
+                                            const v1::CatalogueEntry& entry) = 0;
   // FAILED_PRECONDITION when an existing field would change its type.
   virtual absl::Status UpsertCaseField(int64_t job_centre_id, const v1::CaseField& field) = 0;
 

@@ -98,7 +98,8 @@ absl::StatusOr<v1::ImportReport> HistoryImporter::Run(const Caller& caller,
     if (unit.kind() != v1::OrgUnit::TEAM) other_units.insert(unit.code());
   }
   std::unordered_map<std::string, KnownStaff> staff;
-  for (const v1::StaffMember& member : organisation->staff()) staff[member.code()] = {member.team()};
+  for (const v1::StaffMember& member : organisation->staff())
+    staff[member.code()] = {member.team()};
 
   Errors errors;
   ImportPlan plan;
@@ -108,35 +109,41 @@ absl::StatusOr<v1::ImportReport> HistoryImporter::Run(const Caller& caller,
   std::map<std::string, std::string> new_staff;  // code -> team
 
   // Resolves a team code, creating it when allowed. False (and an error) when unknown.
-  auto resolve_team = [&](const char* file, int64_t line, const char* field, const std::string& code) {
+  auto resolve_team = [&](const char* file, int64_t line, const char* field,
+                          const std::string& code) {
     if (absl::Status s = CheckCode(code, field); !s.ok()) {
       errors.Add(file, line, field, s);
       return false;
     }
     if (teams.count(code) > 0 || new_teams.count(code) > 0) return true;
     if (other_units.count(code) > 0) {
-      errors.Add(file, line, field, absl::StrCat(field, ": \"", code, "\" is a department, not a team"));
+      errors.Add(file, line, field,
+                 absl::StrCat(field, ": \"", code, "\" is a department, not a team"));
       return false;
     }
     if (!create_missing) {
-      errors.Add(file, line, field, absl::StrCat(field, ": no team \"", code,
-                                                 "\" in this job centre (an admin may import with create_missing_staff)"));
+      errors.Add(
+          file, line, field,
+          absl::StrCat(field, ": no team \"", code,
+                       "\" in this job centre (an admin may import with create_missing_staff)"));
       return false;
     }
     new_teams.insert(code);
     return true;
   };
   // Resolves a staff code, creating the member in `team` when allowed.
-  auto resolve_staff = [&](const char* file, int64_t line, const char* field, const std::string& code,
-                           const std::string& team) {
+  auto resolve_staff = [&](const char* file, int64_t line, const char* field,
+                           const std::string& code, const std::string& team) {
     if (absl::Status s = CheckCode(code, field); !s.ok()) {
       errors.Add(file, line, field, s);
       return false;
     }
     if (staff.count(code) > 0 || new_staff.count(code) > 0) return true;
     if (!create_missing) {
-      errors.Add(file, line, field, absl::StrCat(field, ": no staff member \"", code,
-                                                 "\" in this job centre (an admin may import with create_missing_staff)"));
+      errors.Add(
+          file, line, field,
+          absl::StrCat(field, ": no staff member \"", code,
+                       "\" in this job centre (an admin may import with create_missing_staff)"));
       return false;
     }
     new_staff[code] = team;
@@ -164,9 +171,10 @@ absl::StatusOr<v1::ImportReport> HistoryImporter::Run(const Caller& caller,
       }
       auto [it, inserted] = drafts.try_emplace(row.case_ref());
       if (!inserted) {
-        errors.Add(kCasesFile, line, "case_ref", absl::StrCat("case_ref: \"", row.case_ref(),
-                                                             "\" appears twice in cases.csv (first on line ",
-                                                             it->second.line, ")"));
+        errors.Add(
+            kCasesFile, line, "case_ref",
+            absl::StrCat("case_ref: \"", row.case_ref(),
+                         "\" appears twice in cases.csv (first on line ", it->second.line, ")"));
         continue;
       }
       Draft& draft = it->second;
@@ -179,7 +187,8 @@ absl::StatusOr<v1::ImportReport> HistoryImporter::Run(const Caller& caller,
       absl::StatusOr<absl::CivilDay> opened = ParseDay(row.opened_on(), "opened_on");
       if (!opened.ok()) {
         errors.Add(kCasesFile, line, "opened_on", opened.status());
-      } else if (absl::Status s = CheckDayWithin(*opened, earliest, "the earliest date accepted", today, "today", "opened_on");
+      } else if (absl::Status s = CheckDayWithin(*opened, earliest, "the earliest date accepted",
+                                                 today, "today", "opened_on");
                  !s.ok()) {
         errors.Add(kCasesFile, line, "opened_on", s);
       }
@@ -191,7 +200,8 @@ absl::StatusOr<v1::ImportReport> HistoryImporter::Run(const Caller& caller,
         if (text.empty()) continue;
         const v1::CaseField* definition = catalogue.FindField(code);
         if (definition == nullptr) {
-          errors.Add(kCasesFile, line, code, absl::StrCat(code, ": is not a case field of this job centre"));
+          errors.Add(kCasesFile, line, code,
+                     absl::StrCat(code, ": is not a case field of this job centre"));
           continue;
         }
         absl::StatusOr<std::string> json = FieldTextToJson(*definition, text, code);
@@ -214,7 +224,8 @@ absl::StatusOr<v1::ImportReport> HistoryImporter::Run(const Caller& caller,
   {
     std::vector<std::string> refs;
     for (const auto& [ref, draft] : drafts) refs.push_back(ref);
-    absl::StatusOr<std::vector<std::string>> taken = store_.ExistingCaseRefs(caller.job_centre_id, refs);
+    absl::StatusOr<std::vector<std::string>> taken =
+        store_.ExistingCaseRefs(caller.job_centre_id, refs);
     if (!taken.ok()) return taken.status();
     for (const std::string& ref : *taken) {
       Draft& draft = drafts[ref];
@@ -231,7 +242,8 @@ absl::StatusOr<v1::ImportReport> HistoryImporter::Run(const Caller& caller,
       if (absl::Status s = CheckCaseRef(ref, "case_ref"); !s.ok()) {
         errors.Add(file, line, "case_ref", s);
       } else {
-        errors.Add(file, line, "case_ref", absl::StrCat("case_ref: \"", ref, "\" is not in cases.csv of this import"));
+        errors.Add(file, line, "case_ref",
+                   absl::StrCat("case_ref: \"", ref, "\" is not in cases.csv of this import"));
       }
       return nullptr;
     }
@@ -248,17 +260,20 @@ absl::StatusOr<v1::ImportReport> HistoryImporter::Run(const Caller& caller,
       if (!on.ok()) errors.Add(kClosuresFile, line, "closed_on", on.status());
       const bool outcome_ok = catalogue.Find(CatalogueEntry::OUTCOME, row.outcome()) != nullptr;
       if (!outcome_ok) {
-        errors.Add(kClosuresFile, line, "outcome", catalogue.CheckActive(CatalogueEntry::OUTCOME, row.outcome(), "outcome"));
+        errors.Add(kClosuresFile, line, "outcome",
+                   catalogue.CheckActive(CatalogueEntry::OUTCOME, row.outcome(), "outcome"));
       }
       if (draft == nullptr || !on.ok()) continue;
       if (draft->closure_line != 0) {
-        errors.Add(kClosuresFile, line, "case_ref", absl::StrCat("case_ref: case \"", row.case_ref(),
-                                                                "\" is closed twice (first on line ", draft->closure_line, ")"));
+        errors.Add(kClosuresFile, line, "case_ref",
+                   absl::StrCat("case_ref: case \"", row.case_ref(),
+                                "\" is closed twice (first on line ", draft->closure_line, ")"));
         continue;
       }
       draft->closure_line = line;
       if (draft->valid) {
-        if (absl::Status s = CheckDayWithin(*on, draft->plan.opened_on, "the day the case opened", today, "today", "closed_on");
+        if (absl::Status s = CheckDayWithin(*on, draft->plan.opened_on, "the day the case opened",
+                                            today, "today", "closed_on");
             !s.ok()) {
           errors.Add(kClosuresFile, line, "closed_on", s);
           continue;
@@ -282,10 +297,12 @@ absl::StatusOr<v1::ImportReport> HistoryImporter::Run(const Caller& caller,
       errors.Add(file, line, field, day.status());
       return std::nullopt;
     }
-    if (draft == nullptr || !draft->valid) return day.ok() ? std::optional<absl::CivilDay>(*day) : std::nullopt;
+    if (draft == nullptr || !draft->valid)
+      return day.ok() ? std::optional<absl::CivilDay>(*day) : std::nullopt;
     const absl::CivilDay last = draft->closed_on.value_or(today);
-    if (absl::Status s = CheckDayWithin(*day, draft->plan.opened_on, "the day the case opened", last,
-                                        draft->closed_on ? "the day the case closed" : "today", field);
+    if (absl::Status s =
+            CheckDayWithin(*day, draft->plan.opened_on, "the day the case opened", last,
+                           draft->closed_on ? "the day the case closed" : "today", field);
         !s.ok()) {
       errors.Add(file, line, field, s);
       return std::nullopt;
@@ -299,23 +316,28 @@ absl::StatusOr<v1::ImportReport> HistoryImporter::Run(const Caller& caller,
       const int64_t line = row.line();
       const int64_t before = errors.total();
       Draft* draft = find_case(kExpectationsFile, line, row.case_ref());
-      std::optional<absl::CivilDay> on = check_day(kExpectationsFile, line, "recorded_on", row.recorded_on(), draft);
+      std::optional<absl::CivilDay> on =
+          check_day(kExpectationsFile, line, "recorded_on", row.recorded_on(), draft);
       resolve_staff(kExpectationsFile, line, "recorded_by", row.recorded_by(),
                     draft != nullptr ? draft->plan.team_code : std::string());
       if (catalogue.Find(CatalogueEntry::OUTCOME, row.expected_outcome()) == nullptr) {
         errors.Add(kExpectationsFile, line, "expected_outcome",
-                   catalogue.CheckActive(CatalogueEntry::OUTCOME, row.expected_outcome(), "expected_outcome"));
+                   catalogue.CheckActive(CatalogueEntry::OUTCOME, row.expected_outcome(),
+                                         "expected_outcome"));
       }
       absl::StatusOr<absl::CivilMonth> month = ParseMonth(row.expected_month(), "expected_month");
       if (!month.ok()) {
         errors.Add(kExpectationsFile, line, "expected_month", month.status());
       } else if (draft != nullptr && draft->valid && on) {
-        if (absl::Status s = CheckExpectedMonth(*month, draft->plan.opened_on, *on, "expected_month"); !s.ok()) {
+        if (absl::Status s =
+                CheckExpectedMonth(*month, draft->plan.opened_on, *on, "expected_month");
+            !s.ok()) {
           errors.Add(kExpectationsFile, line, "expected_month", s);
         }
       }
       if (catalogue.Find(CatalogueEntry::RISK, row.risk()) == nullptr) {
-        errors.Add(kExpectationsFile, line, "risk", catalogue.CheckActive(CatalogueEntry::RISK, row.risk(), "risk"));
+        errors.Add(kExpectationsFile, line, "risk",
+                   catalogue.CheckActive(CatalogueEntry::RISK, row.risk(), "risk"));
       }
       if (draft == nullptr) continue;
       if (errors.total() != before) continue;
@@ -345,8 +367,10 @@ absl::StatusOr<v1::ImportReport> HistoryImporter::Run(const Caller& caller,
       const int64_t before = errors.total();
       Draft* draft = find_case(kReassignmentsFile, line, row.case_ref());
       std::optional<absl::CivilDay> on = check_day(kReassignmentsFile, line, "on", row.on(), draft);
-      resolve_staff(kReassignmentsFile, line, "from", row.from(), draft != nullptr ? draft->plan.team_code : std::string());
-      resolve_staff(kReassignmentsFile, line, "to", row.to(), draft != nullptr ? draft->plan.team_code : std::string());
+      resolve_staff(kReassignmentsFile, line, "from", row.from(),
+                    draft != nullptr ? draft->plan.team_code : std::string());
+      resolve_staff(kReassignmentsFile, line, "to", row.to(),
+                    draft != nullptr ? draft->plan.team_code : std::string());
       if (row.from() == row.to() && !row.to().empty()) {
         errors.Add(kReassignmentsFile, line, "to", "to: is the same caseworker as from");
       }
@@ -368,21 +392,27 @@ absl::StatusOr<v1::ImportReport> HistoryImporter::Run(const Caller& caller,
     bool broken = false;
     for (size_t i = 1; i < rows.size() && draft.valid; ++i) {
       if (rows[i].from != rows[i - 1].to) {
-        errors.Add(kReassignmentsFile, rows[i].line, "from",
-                   absl::StrCat("from: case \"", ref, "\": the chain of re-assignments breaks: it was handed to \"",
-                                rows[i - 1].to, "\" on ", FormatDay(rows[i - 1].on), " (line ", rows[i - 1].line,
-                                "), so it is held by \"", rows[i - 1].to, "\" on ", FormatDay(rows[i].on),
-                                ", not by \"", rows[i].from, "\""));
+        errors.Add(
+            kReassignmentsFile, rows[i].line, "from",
+            absl::StrCat("from: case \"", ref,
+                         "\": the chain of re-assignments breaks: it was handed to \"",
+                         rows[i - 1].to, "\" on ", FormatDay(rows[i - 1].on), " (line ",
+                         rows[i - 1].line, "), so it is held by \"", rows[i - 1].to, "\" on ",
+                         FormatDay(rows[i].on), ", not by \"", rows[i].from, "\""));
         broken = true;
       }
     }
     if (draft.valid && !broken && named != rows.back().to && named != rows.front().from) {
-      errors.Add(kReassignmentsFile, rows.front().line, "from",
-                 absl::StrCat("from: case \"", ref, "\": cases.csv (line ", draft.line, ") names \"", named,
-                              "\", read as its current holder (as case systems export it; for a closed case the holder "
-                              "at closure), but the re-assignments hand it last to \"", rows.back().to, "\" on ",
-                              FormatDay(rows.back().on), "; read as the holder at opening, the first re-assignment "
-                              "would be from \"", named, "\", not \"", rows.front().from, "\""));
+      errors.Add(
+          kReassignmentsFile, rows.front().line, "from",
+          absl::StrCat(
+              "from: case \"", ref, "\": cases.csv (line ", draft.line, ") names \"", named,
+              "\", read as its current holder (as case systems export it; for a closed case the holder "
+              "at closure), but the re-assignments hand it last to \"",
+              rows.back().to, "\" on ", FormatDay(rows.back().on),
+              "; read as the holder at opening, the first re-assignment "
+              "would be from \"",
+              named, "\", not \"", rows.front().from, "\""));
     }
     if (draft.valid && !broken) {
       // The holder at opening, and their team (the named team when the staff member is new).

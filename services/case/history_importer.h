@@ -33,7 +33,8 @@ class HistoryImporter {
   // case and the reading assumed. Teams and staff must exist unless create_missing_staff
   // (then they are created: teams without a department, staff as caseworkers in the case's
   // team). Retired catalogue codes are accepted for history.
-  absl::StatusOr<v1::ImportReport> Run(const Caller& caller, const std::vector<v1::ImportChunk>& chunks);
+  absl::StatusOr<v1::ImportReport> Run(const Caller& caller,
+                                       const std::vector<v1::ImportChunk>& chunks);
 
  private:
   CaseStore& store_;

@@ -22,10 +22,12 @@ int main(int argc, char** argv) {
   absl::StatusOr<forecast::Flags> flags =
       forecast::ParseFlags(argc, argv, 1, {"db", "port", "host", "migrations", "pool"}, {});
   int port = -1, pool_size = 16;
-  if (!flags.ok() || !flags->Has("db") || !absl::SimpleAtoi(flags->Get("port", "-1"), &port) || port < 0 ||
-      port > 65535 || !absl::SimpleAtoi(flags->Get("pool", "16"), &pool_size) || pool_size < 1) {
+  if (!flags.ok() || !flags->Has("db") || !absl::SimpleAtoi(flags->Get("port", "-1"), &port) ||
+      port < 0 || port > 65535 || !absl::SimpleAtoi(flags->Get("pool", "16"), &pool_size) ||
+      pool_size < 1) {
     if (!flags.ok()) std::cerr << "case-service: " << flags.status().message() << "\n";
-    std::cerr << "usage: case-service --db CONNINFO --port N [--host 127.0.0.1] [--migrations DIR] [--pool 16]\n";
+    std::cerr
+        << "usage: case-service --db CONNINFO --port N [--host 127.0.0.1] [--migrations DIR] [--pool 16]\n";
     return 2;
   }
   const std::string db = flags->Get("db");
@@ -63,7 +65,8 @@ int main(int argc, char** argv) {
                                          forecast::identity::StaffOnlySignInHooks(pool));
   forecast::identity::OidcIdentityService identity_service(sign_in, directory);
   const std::string host = flags->Get("host", "127.0.0.1");
-  absl::StatusOr<forecast::RunningServer> server = forecast::StartGrpcServer({&service, &identity_service}, host, port);
+  absl::StatusOr<forecast::RunningServer> server =
+      forecast::StartGrpcServer({&service, &identity_service}, host, port);
   if (!server.ok()) {
     std::cerr << "case-service: " << server.status() << "\n";
     return 1;

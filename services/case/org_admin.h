@@ -19,15 +19,17 @@ class OrgAdmin {
   // Creates the job centre (seeding the default catalogue) unless it exists, and makes sure the
   // admin staff member exists with role ADMIN. Returns true when the job centre was new.
   absl::StatusOr<bool> CreateJobCentre(const std::string& code, const std::string& name,
-                                       const std::string& admin_code, const std::string& admin_name);
+                                       const std::string& admin_code,
+                                       const std::string& admin_name);
 
   // Adds or updates a DEPARTMENT or TEAM; `parent` (a department code) may be empty.
-  absl::Status AddUnit(const std::string& job_centre, const std::string& code, const std::string& name,
-                       const std::string& kind, const std::string& parent);
+  absl::Status AddUnit(const std::string& job_centre, const std::string& code,
+                       const std::string& name, const std::string& kind, const std::string& parent);
 
   // Adds or updates a staff member; `team` may be empty (managers, admins).
-  absl::Status AddStaff(const std::string& job_centre, const std::string& code, const std::string& name,
-                        const std::string& role, const std::string& team, bool active);
+  absl::Status AddStaff(const std::string& job_centre, const std::string& code,
+                        const std::string& name, const std::string& role, const std::string& team,
+                        bool active);
 
  private:
   PgPool& pool_;

@@ -94,10 +94,11 @@ constexpr char kCaseColumns[] =
     "LEFT JOIN expectation e ON e.id = c.current_expectation_id "
     "LEFT JOIN staff es ON es.id = e.recorded_by ";
 
-std::map<std::string, CaseField::Type> FieldTypes(pqxx::transaction_base& tx, int64_t job_centre_id) {
+std::map<std::string, CaseField::Type> FieldTypes(pqxx::transaction_base& tx,
+                                                  int64_t job_centre_id) {
   std::map<std::string, CaseField::Type> types;
-  for (const pqxx::row& row :
-       tx.exec_params("SELECT code, field_type FROM case_field WHERE job_centre_id = $1", job_centre_id)) {
+  for (const pqxx::row& row : tx.exec_params(
+           "SELECT code, field_type FROM case_field WHERE job_centre_id = $1", job_centre_id)) {
     types[row[0].as<std::string>()] = ParseFieldType(row[1].as<std::string>());
   }
   return types;
@@ -124,11 +125,13 @@ std::unordered_map<int64_t, std::vector<v1::Action>> LoadActions(pqxx::transacti
   std::unordered_map<int64_t, std::vector<v1::Action>> by_case;
   std::unordered_map<int64_t, v1::Action*> by_id;
   pqxx::result actions = tx.exec_params(
-      std::string("SELECT a.id, a.case_id, a.description, o.code, a.due_on::text, a.status, cb.code, ") +
-          TS("a.created_at") + ", a.agreed_in_dialogue FROM action a "
+      std::string(
+          "SELECT a.id, a.case_id, a.description, o.code, a.due_on::text, a.status, cb.code, ") +
+          TS("a.created_at") +
+          ", a.agreed_in_dialogue FROM action a "
           "JOIN staff o ON o.id = a.owner_id JOIN staff cb ON cb.id = a.created_by "
-          "WHERE a.case_id = ANY($1::bigint[])" + (open_only ? " AND a.status = 'OPEN'" : "") +
-          " ORDER BY a.case_id, a.id",
+          "WHERE a.case_id = ANY($1::bigint[])" +
+          (open_only ? " AND a.status = 'OPEN'" : "") + " ORDER BY a.case_id, a.id",
       case_ids);
   if (actions.empty()) return by_case;
   for (const pqxx::row& row : actions) {
@@ -150,11 +153,12 @@ std::unordered_map<int64_t, std::vector<v1::Action>> LoadActions(pqxx::transacti
       ids.Add(action.id());
     }
   }
-  for (const pqxx::row& row : tx.exec_params(
-           "SELECT f.action_id, f.result, coalesce(f.postponed_to::text, ''), f.note, s.code, " TS("f.recorded_at")
-           " FROM action_follow_up f JOIN staff s ON s.id = f.recorded_by "
-           "WHERE f.action_id = ANY($1::bigint[]) ORDER BY f.action_id, f.recorded_at, f.id",
-           ids.str())) {
+  for (
+      const pqxx::row& row : tx.exec_params(
+          "SELECT f.action_id, f.result, coalesce(f.postponed_to::text, ''), f.note, s.code, " TS(
+              "f.recorded_at") " FROM action_follow_up f JOIN staff s ON s.id = f.recorded_by "
+                               "WHERE f.action_id = ANY($1::bigint[]) ORDER BY f.action_id, f.recorded_at, f.id",
+          ids.str())) {
     v1::FollowUp* follow_up = by_id[row[0].as<int64_t>()]->add_follow_ups();
     follow_up->set_result(ParseFollowUpResult(row[1].as<std::string>()));
     follow_up->set_postponed_to(row[2].as<std::string>());
@@ -168,10 +172,11 @@ std::unordered_map<int64_t, std::vector<v1::Action>> LoadActions(pqxx::transacti
 // Cases selected by `where` (appended to kCaseColumns), with current expectation, open actions
 // and typed fields.
 template <typename... Args>
-std::vector<StoredCase> LoadCases(pqxx::transaction_base& tx, int64_t job_centre_id, const std::string& where,
-                                  Args&&... args) {
+std::vector<StoredCase> LoadCases(pqxx::transaction_base& tx, int64_t job_centre_id,
+                                  const std::string& where, Args&&... args) {
   std::vector<StoredCase> cases;
-  pqxx::result rows = tx.exec_params(std::string(kCaseColumns) + where, std::forward<Args>(args)...);
+  pqxx::result rows =
+      tx.exec_params(std::string(kCaseColumns) + where, std::forward<Args>(args)...);
   if (rows.empty()) return cases;
   const std::map<std::string, CaseField::Type> types = FieldTypes(tx, job_centre_id);
   ArrayLiteral ids;
@@ -217,7 +222,8 @@ std::vector<StoredCase> LoadCases(pqxx::transaction_base& tx, int64_t job_centre
   return cases;
 }
 
-absl::StatusOr<v1::Case> LoadCaseById(pqxx::transaction_base& tx, int64_t job_centre_id, int64_t case_id) {
+absl::StatusOr<v1::Case> LoadCaseById(pqxx::transaction_base& tx, int64_t job_centre_id,
+                                      int64_t case_id) {
   std::vector<StoredCase> cases = LoadCases(tx, job_centre_id, "WHERE c.id = $1", case_id);
   if (cases.empty()) return absl::InternalError("a case written in this transaction is missing");
   return std::move(cases.front().view);
@@ -303,7 +309,8 @@ absl::StatusOr<std::string> StoredAnswerBytes(pqxx::transaction_base& tx, int64_
 
 // Reserves the idempotency key in this transaction. Returns the earlier answer when a
 // (committed) write already holds the key, nullopt when the key is now ours (or no key).
-absl::StatusOr<std::optional<v1::Case>> ReserveKey(pqxx::transaction_base& tx, int64_t job_centre_id,
+absl::StatusOr<std::optional<v1::Case>> ReserveKey(pqxx::transaction_base& tx,
+                                                   int64_t job_centre_id,
                                                    const IdempotencyTicket& ticket) {
   if (ticket.key.empty()) return std::optional<v1::Case>();
   pqxx::result reserved = tx.exec_params(
@@ -315,8 +322,10 @@ absl::StatusOr<std::optional<v1::Case>> ReserveKey(pqxx::transaction_base& tx, i
       "SELECT method, request_hash, response, response_json::text FROM idempotency_key "
       "WHERE job_centre_id = $1 AND key = $2",
       job_centre_id, ticket.key);
-  if (row[0].as<std::string>() != ticket.method || row[1].as<std::string>() != ticket.request_hash) {
-    return absl::InvalidArgumentError("idempotency_key: was already used for a different request; use a new key");
+  if (row[0].as<std::string>() != ticket.method ||
+      row[1].as<std::string>() != ticket.request_hash) {
+    return absl::InvalidArgumentError(
+        "idempotency_key: was already used for a different request; use a new key");
   }
   absl::StatusOr<std::string> bytes = StoredAnswerBytes(tx, job_centre_id, row[2], row[3]);
   if (!bytes.ok()) return bytes.status();
@@ -333,9 +342,9 @@ void StoreAnswer(pqxx::transaction_base& tx, int64_t job_centre_id, const Idempo
                  job_centre_id, ticket.key, pqxx::binarystring(bytes.data(), bytes.size()));
 }
 
-void InsertEvent(pqxx::transaction_base& tx, int64_t job_centre_id, int64_t case_id, int64_t version,
-                 const std::string& kind, int64_t actor_id, absl::CivilDay effective_on,
-                 const std::string& summary) {
+void InsertEvent(pqxx::transaction_base& tx, int64_t job_centre_id, int64_t case_id,
+                 int64_t version, const std::string& kind, int64_t actor_id,
+                 absl::CivilDay effective_on, const std::string& summary) {
   tx.exec_params(
       "INSERT INTO case_event (job_centre_id, case_id, case_version, kind, actor_id, effective_on, summary) "
       "VALUES ($1, $2, $3, $4, $5, $6::date, $7::jsonb)",
@@ -348,13 +357,16 @@ struct BodyWriter {
   const CaseChange& change;
 
   absl::Status operator()(const NewExpectation& e) const {
-    const int64_t id = tx.exec_params1(
-        "INSERT INTO expectation (job_centre_id, case_id, expected_outcome, expected_month, risk, "
-        "agreed_in_dialogue, dialogue_id, note, recorded_by) "
-        "VALUES ($1, $2, $3, $4::date, $5, $6, nullif($7, 0), $8, $9) RETURNING id",
-        change.job_centre_id, change.case_id, e.outcome, FirstOfMonth(e.month), e.risk,
-        e.agreed_in_dialogue, e.dialogue_id, e.note, change.actor_id)[0].as<int64_t>();
-    tx.exec_params("UPDATE cases SET current_expectation_id = $2 WHERE id = $1", change.case_id, id);
+    const int64_t id =
+        tx.exec_params1(
+              "INSERT INTO expectation (job_centre_id, case_id, expected_outcome, expected_month, risk, "
+              "agreed_in_dialogue, dialogue_id, note, recorded_by) "
+              "VALUES ($1, $2, $3, $4::date, $5, $6, nullif($7, 0), $8, $9) RETURNING id",
+              change.job_centre_id, change.case_id, e.outcome, FirstOfMonth(e.month), e.risk,
+              e.agreed_in_dialogue, e.dialogue_id, e.note, change.actor_id)[0]
+            .as<int64_t>();
+    tx.exec_params("UPDATE cases SET current_expectation_id = $2 WHERE id = $1", change.case_id,
+                   id);
     return absl::OkStatus();
   }
   absl::Status operator()(const NewAction& a) const {
@@ -373,23 +385,26 @@ struct BodyWriter {
         "RETURNING id",
         f.action_id, change.case_id, status, due);
     if (updated.empty()) {
-      return absl::FailedPreconditionError(absl::StrCat("action_id: action ", f.action_id, " is not open"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("action_id: action ", f.action_id, " is not open"));
     }
     tx.exec_params(
         "INSERT INTO action_follow_up (job_centre_id, action_id, case_id, result, postponed_to, "
         "previous_due_on, note, recorded_by) VALUES ($1, $2, $3, $4, nullif($5, '')::date, $6::date, $7, $8)",
         change.job_centre_id, f.action_id, change.case_id, f.result,
-        f.postponed_to ? FormatDay(*f.postponed_to) : std::string(), FormatDay(f.previous_due_on), f.note,
-        change.actor_id);
+        f.postponed_to ? FormatDay(*f.postponed_to) : std::string(), FormatDay(f.previous_due_on),
+        f.note, change.actor_id);
     return absl::OkStatus();
   }
   absl::Status operator()(const FieldUpdates& u) const {
     for (const auto& [code, value] : u.values) {
       if (value) {
-        tx.exec_params("UPDATE cases SET fields = fields || jsonb_build_object($2::text, $3::jsonb) WHERE id = $1",
-                       change.case_id, code, *value);
+        tx.exec_params(
+            "UPDATE cases SET fields = fields || jsonb_build_object($2::text, $3::jsonb) WHERE id = $1",
+            change.case_id, code, *value);
       } else {
-        tx.exec_params("UPDATE cases SET fields = fields - $2::text WHERE id = $1", change.case_id, code);
+        tx.exec_params("UPDATE cases SET fields = fields - $2::text WHERE id = $1", change.case_id,
+                       code);
       }
       tx.exec_params(
           "INSERT INTO field_change (job_centre_id, case_id, field_code, value, effective_on, recorded_by) "
@@ -401,25 +416,29 @@ struct BodyWriter {
   }
   absl::Status operator()(const NewStatus& s) const {
     if (s.status == "CLOSED") {
-      tx.exec_params("UPDATE cases SET status = 'CLOSED', closed_on = $2::date, closure_outcome = $3 WHERE id = $1",
-                     change.case_id, FormatDay(s.on), s.outcome);
+      tx.exec_params(
+          "UPDATE cases SET status = 'CLOSED', closed_on = $2::date, closure_outcome = $3 WHERE id = $1",
+          change.case_id, FormatDay(s.on), s.outcome);
     } else {
-      tx.exec_params("UPDATE cases SET status = 'OPEN', closed_on = NULL, closure_outcome = NULL WHERE id = $1",
-                     change.case_id);
+      tx.exec_params(
+          "UPDATE cases SET status = 'OPEN', closed_on = NULL, closure_outcome = NULL WHERE id = $1",
+          change.case_id);
     }
     tx.exec_params(
         "INSERT INTO status_change (job_centre_id, case_id, status, on_date, outcome, recorded_by) "
         "VALUES ($1, $2, $3, $4::date, nullif($5, ''), $6)",
-        change.job_centre_id, change.case_id, s.status, FormatDay(s.on), s.outcome, change.actor_id);
+        change.job_centre_id, change.case_id, s.status, FormatDay(s.on), s.outcome,
+        change.actor_id);
     return absl::OkStatus();
   }
   absl::Status operator()(const NewAssignment& a) const {
-    tx.exec_params("UPDATE cases SET caseworker_id = $2, team_id = $3 WHERE id = $1", change.case_id,
-                   a.caseworker_id, a.team_id);
+    tx.exec_params("UPDATE cases SET caseworker_id = $2, team_id = $3 WHERE id = $1",
+                   change.case_id, a.caseworker_id, a.team_id);
     tx.exec_params(
         "INSERT INTO assignment (job_centre_id, case_id, caseworker_id, team_id, from_on, recorded_by) "
         "VALUES ($1, $2, $3, $4, $5::date, $6)",
-        change.job_centre_id, change.case_id, a.caseworker_id, a.team_id, FormatDay(a.from_on), change.actor_id);
+        change.job_centre_id, change.case_id, a.caseworker_id, a.team_id, FormatDay(a.from_on),
+        change.actor_id);
     return absl::OkStatus();
   }
 };
@@ -428,12 +447,14 @@ struct BodyWriter {
 
 absl::StatusOr<v1::Catalogue> PgCaseStore::LoadCatalogue(int64_t job_centre_id) {
   return RunTransaction<v1::Catalogue>(
-      pool_, Isolation::kReadCommitted, [&](pqxx::transaction_base& tx) -> absl::StatusOr<v1::Catalogue> {
+      pool_, Isolation::kReadCommitted,
+      [&](pqxx::transaction_base& tx) -> absl::StatusOr<v1::Catalogue> {
         v1::Catalogue catalogue;
-        for (const pqxx::row& row : tx.exec_params(
-                 "SELECT kind, code, label_da, label_en, sort_order, active, outcome_group, probability "
-                 "FROM catalogue_entry WHERE job_centre_id = $1 ORDER BY kind, sort_order, code",
-                 job_centre_id)) {
+        for (
+            const pqxx::row& row : tx.exec_params(
+                "SELECT kind, code, label_da, label_en, sort_order, active, outcome_group, probability "
+                "FROM catalogue_entry WHERE job_centre_id = $1 ORDER BY kind, sort_order, code",
+                job_centre_id)) {
           const std::string kind = row[0].as<std::string>();
           CatalogueEntry* entry = kind == "CASE_TYPE" ? catalogue.add_case_types()
                                   : kind == "OUTCOME" ? catalogue.add_outcomes()
@@ -449,10 +470,11 @@ absl::StatusOr<v1::Catalogue> PgCaseStore::LoadCatalogue(int64_t job_centre_id) 
           entry->set_outcome_group(row[6].as<std::string>());
           entry->set_probability(row[7].as<double>());
         }
-        for (const pqxx::row& row : tx.exec_params(
-                 "SELECT code, label_da, label_en, field_type, array_to_json(choices)::text, sort_order, active "
-                 "FROM case_field WHERE job_centre_id = $1 ORDER BY sort_order, code",
-                 job_centre_id)) {
+        for (
+            const pqxx::row& row : tx.exec_params(
+                "SELECT code, label_da, label_en, field_type, array_to_json(choices)::text, sort_order, active "
+                "FROM case_field WHERE job_centre_id = $1 ORDER BY sort_order, code",
+                job_centre_id)) {
           CaseField* field = catalogue.add_fields();
           field->set_code(row[0].as<std::string>());
           field->set_label_da(row[1].as<std::string>());
@@ -470,26 +492,31 @@ absl::StatusOr<v1::Catalogue> PgCaseStore::LoadCatalogue(int64_t job_centre_id) 
 
 absl::StatusOr<v1::Organisation> PgCaseStore::LoadOrganisation(int64_t job_centre_id) {
   return RunTransaction<v1::Organisation>(
-      pool_, Isolation::kRepeatableRead, [&](pqxx::transaction_base& tx) -> absl::StatusOr<v1::Organisation> {
+      pool_, Isolation::kRepeatableRead,
+      [&](pqxx::transaction_base& tx) -> absl::StatusOr<v1::Organisation> {
         v1::Organisation organisation;
-        pqxx::result centre = tx.exec_params("SELECT code, name FROM job_centre WHERE id = $1", job_centre_id);
+        pqxx::result centre =
+            tx.exec_params("SELECT code, name FROM job_centre WHERE id = $1", job_centre_id);
         if (centre.empty()) return absl::NotFoundError("job centre not found");
         organisation.set_job_centre(centre[0][0].as<std::string>());
         organisation.set_job_centre_name(centre[0][1].as<std::string>());
-        for (const pqxx::row& row : tx.exec_params(
-                 "SELECT u.code, u.name, u.kind, coalesce(p.code, '') FROM org_unit u "
-                 "LEFT JOIN org_unit p ON p.id = u.parent_id WHERE u.job_centre_id = $1 ORDER BY u.kind, u.code",
-                 job_centre_id)) {
+        for (
+            const pqxx::row& row : tx.exec_params(
+                "SELECT u.code, u.name, u.kind, coalesce(p.code, '') FROM org_unit u "
+                "LEFT JOIN org_unit p ON p.id = u.parent_id WHERE u.job_centre_id = $1 ORDER BY u.kind, u.code",
+                job_centre_id)) {
           v1::OrgUnit* unit = organisation.add_units();
           unit->set_code(row[0].as<std::string>());
           unit->set_name(row[1].as<std::string>());
-          unit->set_kind(row[2].as<std::string>() == "TEAM" ? v1::OrgUnit::TEAM : v1::OrgUnit::DEPARTMENT);
+          unit->set_kind(row[2].as<std::string>() == "TEAM" ? v1::OrgUnit::TEAM
+                                                            : v1::OrgUnit::DEPARTMENT);
           unit->set_parent(row[3].as<std::string>());
         }
-        for (const pqxx::row& row : tx.exec_params(
-                 "SELECT s.code, s.display_name, s.role, coalesce(u.code, ''), s.active FROM staff s "
-                 "LEFT JOIN org_unit u ON u.id = s.team_id WHERE s.job_centre_id = $1 ORDER BY s.code",
-                 job_centre_id)) {
+        for (
+            const pqxx::row& row : tx.exec_params(
+                "SELECT s.code, s.display_name, s.role, coalesce(u.code, ''), s.active FROM staff s "
+                "LEFT JOIN org_unit u ON u.id = s.team_id WHERE s.job_centre_id = $1 ORDER BY s.code",
+                job_centre_id)) {
           v1::StaffMember* member = organisation.add_staff();
           member->set_code(row[0].as<std::string>());
           member->set_display_name(row[1].as<std::string>());
@@ -502,7 +529,8 @@ absl::StatusOr<v1::Organisation> PgCaseStore::LoadOrganisation(int64_t job_centr
       });
 }
 
-absl::StatusOr<std::optional<StaffRecord>> PgCaseStore::FindStaff(int64_t job_centre_id, const std::string& code) {
+absl::StatusOr<std::optional<StaffRecord>> PgCaseStore::FindStaff(int64_t job_centre_id,
+                                                                  const std::string& code) {
   return RunTransaction<std::optional<StaffRecord>>(
       pool_, Isolation::kReadCommitted,
       [&](pqxx::transaction_base& tx) -> absl::StatusOr<std::optional<StaffRecord>> {
@@ -525,7 +553,8 @@ absl::StatusOr<std::optional<StaffRecord>> PgCaseStore::FindStaff(int64_t job_ce
       });
 }
 
-absl::StatusOr<std::optional<UnitRecord>> PgCaseStore::FindUnit(int64_t job_centre_id, const std::string& code) {
+absl::StatusOr<std::optional<UnitRecord>> PgCaseStore::FindUnit(int64_t job_centre_id,
+                                                                const std::string& code) {
   return RunTransaction<std::optional<UnitRecord>>(
       pool_, Isolation::kReadCommitted,
       [&](pqxx::transaction_base& tx) -> absl::StatusOr<std::optional<UnitRecord>> {
@@ -533,13 +562,14 @@ absl::StatusOr<std::optional<UnitRecord>> PgCaseStore::FindUnit(int64_t job_cent
             "SELECT id, code, kind, coalesce(parent_id, 0) FROM org_unit WHERE job_centre_id = $1 AND code = $2",
             job_centre_id, code);
         if (rows.empty()) return std::optional<UnitRecord>();
-        return std::optional<UnitRecord>(UnitRecord{rows[0][0].as<int64_t>(), rows[0][1].as<std::string>(),
-                                                    rows[0][2].as<std::string>(), rows[0][3].as<int64_t>()});
+        return std::optional<UnitRecord>(
+            UnitRecord{rows[0][0].as<int64_t>(), rows[0][1].as<std::string>(),
+                       rows[0][2].as<std::string>(), rows[0][3].as<int64_t>()});
       });
 }
 
-absl::StatusOr<std::vector<std::string>> PgCaseStore::ExistingCaseRefs(int64_t job_centre_id,
-                                                                       const std::vector<std::string>& refs) {
+absl::StatusOr<std::vector<std::string>> PgCaseStore::ExistingCaseRefs(
+    int64_t job_centre_id, const std::vector<std::string>& refs) {
   if (refs.empty()) return std::vector<std::string>();
   ArrayLiteral array;
   for (const std::string& ref : refs) array.Add(ref);
@@ -547,28 +577,34 @@ absl::StatusOr<std::vector<std::string>> PgCaseStore::ExistingCaseRefs(int64_t j
       pool_, Isolation::kReadCommitted,
       [&](pqxx::transaction_base& tx) -> absl::StatusOr<std::vector<std::string>> {
         std::vector<std::string> taken;
-        for (const pqxx::row& row : tx.exec_params(
-                 "SELECT case_ref FROM cases WHERE job_centre_id = $1 AND case_ref = ANY($2::text[]) ORDER BY case_ref",
-                 job_centre_id, array.str())) {
+        for (
+            const pqxx::row& row : tx.exec_params(
+                "SELECT case_ref FROM cases WHERE job_centre_id = $1 AND case_ref = ANY($2::text[]) ORDER BY case_ref",
+                job_centre_id, array.str())) {
           taken.push_back(row[0].as<std::string>());
         }
         return taken;
       });
 }
 
-absl::StatusOr<StoredCase> PgCaseStore::LoadCase(int64_t job_centre_id, const std::string& case_ref) {
+absl::StatusOr<StoredCase> PgCaseStore::LoadCase(int64_t job_centre_id,
+                                                 const std::string& case_ref) {
   return RunTransaction<StoredCase>(
-      pool_, Isolation::kRepeatableRead, [&](pqxx::transaction_base& tx) -> absl::StatusOr<StoredCase> {
+      pool_, Isolation::kRepeatableRead,
+      [&](pqxx::transaction_base& tx) -> absl::StatusOr<StoredCase> {
         std::vector<StoredCase> cases =
-            LoadCases(tx, job_centre_id, "WHERE c.job_centre_id = $1 AND c.case_ref = $2", job_centre_id, case_ref);
-        if (cases.empty()) return absl::NotFoundError(absl::StrCat("case_ref: case \"", case_ref, "\" not found"));
+            LoadCases(tx, job_centre_id, "WHERE c.job_centre_id = $1 AND c.case_ref = $2",
+                      job_centre_id, case_ref);
+        if (cases.empty())
+          return absl::NotFoundError(absl::StrCat("case_ref: case \"", case_ref, "\" not found"));
         return std::move(cases.front());
       });
 }
 
 absl::StatusOr<std::vector<v1::Case>> PgCaseStore::ListCases(const CaseQuery& q) {
   return RunTransaction<std::vector<v1::Case>>(
-      pool_, Isolation::kRepeatableRead, [&](pqxx::transaction_base& tx) -> absl::StatusOr<std::vector<v1::Case>> {
+      pool_, Isolation::kRepeatableRead,
+      [&](pqxx::transaction_base& tx) -> absl::StatusOr<std::vector<v1::Case>> {
         std::vector<StoredCase> cases = LoadCases(
             tx, q.job_centre_id,
             "WHERE c.job_centre_id = $1 AND ($2::bigint = 0 OR c.caseworker_id = $2) "
@@ -576,8 +612,8 @@ absl::StatusOr<std::vector<v1::Case>> PgCaseStore::ListCases(const CaseQuery& q)
             "AND ($5::text = '' OR c.status = $5) "
             "AND (NOT $6::boolean OR c.team_id = $7 OR c.caseworker_id = $8) "
             "AND c.case_ref > $9 ORDER BY c.case_ref LIMIT $10",
-            q.job_centre_id, q.caseworker_id, q.team_id, q.case_type, q.status, q.restricted, q.visible_team_id,
-            q.visible_staff_id, q.after_case_ref, q.limit);
+            q.job_centre_id, q.caseworker_id, q.team_id, q.case_type, q.status, q.restricted,
+            q.visible_team_id, q.visible_staff_id, q.after_case_ref, q.limit);
         std::vector<v1::Case> views;
         views.reserve(cases.size());
         for (StoredCase& c : cases) views.push_back(std::move(c.view));
@@ -587,13 +623,16 @@ absl::StatusOr<std::vector<v1::Case>> PgCaseStore::ListCases(const CaseQuery& q)
 
 absl::StatusOr<v1::CaseHistory> PgCaseStore::LoadHistory(int64_t case_id) {
   return RunTransaction<v1::CaseHistory>(
-      pool_, Isolation::kRepeatableRead, [&](pqxx::transaction_base& tx) -> absl::StatusOr<v1::CaseHistory> {
+      pool_, Isolation::kRepeatableRead,
+      [&](pqxx::transaction_base& tx) -> absl::StatusOr<v1::CaseHistory> {
         v1::CaseHistory history;
-        for (const pqxx::row& row : tx.exec_params(
-                 "SELECT e.id, e.case_version, e.kind, s.code, " TS("e.recorded_at") ", e.effective_on::text, "
-                 "e.summary::text FROM case_event e JOIN staff s ON s.id = e.actor_id "
-                 "WHERE e.case_id = $1 ORDER BY e.case_version",
-                 case_id)) {
+        for (
+            const pqxx::row& row : tx.exec_params(
+                "SELECT e.id, e.case_version, e.kind, s.code, " TS(
+                    "e.recorded_at") ", e.effective_on::text, "
+                                     "e.summary::text FROM case_event e JOIN staff s ON s.id = e.actor_id "
+                                     "WHERE e.case_id = $1 ORDER BY e.case_version",
+                case_id)) {
           v1::CaseEvent* event = history.add_events();
           event->set_id(row[0].as<int64_t>());
           event->set_case_version(row[1].as<int64_t>());
@@ -603,12 +642,13 @@ absl::StatusOr<v1::CaseHistory> PgCaseStore::LoadHistory(int64_t case_id) {
           event->set_effective_on(row[5].as<std::string>());
           event->set_summary_json(row[6].as<std::string>());
         }
-        for (const pqxx::row& row : tx.exec_params(
-                 "SELECT e.id, e.expected_outcome, to_char(e.expected_month, 'YYYY-MM'), e.risk, "
-                 "e.agreed_in_dialogue, coalesce(e.dialogue_id, 0), e.note, s.code, " TS("e.recorded_at")
-                 " FROM expectation e JOIN staff s ON s.id = e.recorded_by WHERE e.case_id = $1 "
-                 "ORDER BY e.recorded_at, e.id",
-                 case_id)) {
+        for (
+            const pqxx::row& row : tx.exec_params(
+                "SELECT e.id, e.expected_outcome, to_char(e.expected_month, 'YYYY-MM'), e.risk, "
+                "e.agreed_in_dialogue, coalesce(e.dialogue_id, 0), e.note, s.code, " TS(
+                    "e.recorded_at") " FROM expectation e JOIN staff s ON s.id = e.recorded_by WHERE e.case_id = $1 "
+                                     "ORDER BY e.recorded_at, e.id",
+                case_id)) {
           v1::Expectation* e = history.add_expectations();
           e->set_id(row[0].as<int64_t>());
           e->set_expected_outcome(row[1].as<std::string>());
@@ -626,7 +666,8 @@ absl::StatusOr<v1::CaseHistory> PgCaseStore::LoadHistory(int64_t case_id) {
       });
 }
 
-absl::StatusOr<std::optional<StoredAnswer>> PgCaseStore::FindAnswer(int64_t job_centre_id, const std::string& key) {
+absl::StatusOr<std::optional<StoredAnswer>> PgCaseStore::FindAnswer(int64_t job_centre_id,
+                                                                    const std::string& key) {
   return RunTransaction<std::optional<StoredAnswer>>(
       pool_, Isolation::kReadCommitted,
       [&](pqxx::transaction_base& tx) -> absl::StatusOr<std::optional<StoredAnswer>> {
@@ -635,17 +676,20 @@ absl::StatusOr<std::optional<StoredAnswer>> PgCaseStore::FindAnswer(int64_t job_
             "WHERE job_centre_id = $1 AND key = $2",
             job_centre_id, key);
         if (rows.empty()) return std::optional<StoredAnswer>();
-        absl::StatusOr<std::string> bytes = StoredAnswerBytes(tx, job_centre_id, rows[0][2], rows[0][3]);
+        absl::StatusOr<std::string> bytes =
+            StoredAnswerBytes(tx, job_centre_id, rows[0][2], rows[0][3]);
         if (!bytes.ok()) return bytes.status();
-        return std::optional<StoredAnswer>(
-            StoredAnswer{rows[0][0].as<std::string>(), rows[0][1].as<std::string>(), *std::move(bytes)});
+        return std::optional<StoredAnswer>(StoredAnswer{
+            rows[0][0].as<std::string>(), rows[0][1].as<std::string>(), *std::move(bytes)});
       });
 }
 
 absl::StatusOr<v1::Case> PgCaseStore::ApplyChange(const CaseChange& change) {
   return RunTransaction<v1::Case>(
-      pool_, Isolation::kReadCommitted, [&](pqxx::transaction_base& tx) -> absl::StatusOr<v1::Case> {
-        absl::StatusOr<std::optional<v1::Case>> earlier = ReserveKey(tx, change.job_centre_id, change.idempotency);
+      pool_, Isolation::kReadCommitted,
+      [&](pqxx::transaction_base& tx) -> absl::StatusOr<v1::Case> {
+        absl::StatusOr<std::optional<v1::Case>> earlier =
+            ReserveKey(tx, change.job_centre_id, change.idempotency);
         if (!earlier.ok()) return earlier.status();
         if (earlier->has_value()) return std::move(**earlier);
         // The conditional update takes the row lock; a concurrent writer on the same version
@@ -655,11 +699,14 @@ absl::StatusOr<v1::Case> PgCaseStore::ApplyChange(const CaseChange& change) {
             "WHERE id = $1 AND job_centre_id = $2 AND version = $3 RETURNING version",
             change.case_id, change.job_centre_id, change.base_version);
         if (bumped.empty()) {
-          pqxx::result current = tx.exec_params("SELECT version FROM cases WHERE id = $1", change.case_id);
-          if (current.empty()) return absl::NotFoundError(absl::StrCat("case_ref: case \"", change.case_ref, "\" not found"));
+          pqxx::result current =
+              tx.exec_params("SELECT version FROM cases WHERE id = $1", change.case_id);
+          if (current.empty())
+            return absl::NotFoundError(
+                absl::StrCat("case_ref: case \"", change.case_ref, "\" not found"));
           return absl::AbortedError(absl::StrCat("case ", change.case_ref, " is at version ",
-                                                 current[0][0].as<int64_t>(), ", the write was based on ",
-                                                 change.base_version));
+                                                 current[0][0].as<int64_t>(),
+                                                 ", the write was based on ", change.base_version));
         }
         const int64_t version = bumped[0][0].as<int64_t>();
         if (absl::Status s = std::visit(BodyWriter{tx, change}, change.body); !s.ok()) return s;
@@ -672,24 +719,26 @@ absl::StatusOr<v1::Case> PgCaseStore::ApplyChange(const CaseChange& change) {
       });
 }
 
-absl::StatusOr<std::optional<v1::Case>> PgCaseStore::TryRecordExpectation(const ExpectationWrite& w) {
+absl::StatusOr<std::optional<v1::Case>> PgCaseStore::TryRecordExpectation(
+    const ExpectationWrite& w) {
   static const std::string kStatement = "case_record_expectation";
   absl::StatusOr<PgPool::Lease> lease = pool_.Acquire();
   if (!lease.ok()) return lease.status();
   std::string answer;
   try {
-    (*lease)->prepare(kStatement,
-                      "SELECT case_record_expectation($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
-                      "$12::date, $13, $14, $15, $16, $17::date)::text");
+    (*lease)->prepare(
+        kStatement,
+        "SELECT case_record_expectation($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
+        "$12::date, $13, $14, $15, $16, $17::date)::text");
     pqxx::nontransaction tx(**lease);  // one statement: autocommit, one round trip
     const NewExpectation& e = w.expectation;
-    answer = tx.exec_prepared1(kStatement, w.job_centre_id, w.case_ref, w.base_version, w.actor_id,
-                               w.writable.whole_job_centre, w.writable.team_id,
-                               w.writable.caseworker_id, w.idempotency.key, w.idempotency.method,
-                               w.idempotency.request_hash, e.outcome, FirstOfMonth(e.month), e.risk,
-                               e.agreed_in_dialogue, e.dialogue_id, e.note,
-                               FormatDay(w.effective_on))[0]
-                 .as<std::string>();
+    answer =
+        tx.exec_prepared1(kStatement, w.job_centre_id, w.case_ref, w.base_version, w.actor_id,
+                          w.writable.whole_job_centre, w.writable.team_id, w.writable.caseworker_id,
+                          w.idempotency.key, w.idempotency.method, w.idempotency.request_hash,
+                          e.outcome, FirstOfMonth(e.month), e.risk, e.agreed_in_dialogue,
+                          e.dialogue_id, e.note, FormatDay(w.effective_on))[0]
+            .as<std::string>();
   } catch (const pqxx::sql_error& e) {
     // The function's own refusal ('fallback: ...'), or a concurrent writer's deadlock: the
     // general path decides (and words the error).
@@ -713,18 +762,21 @@ absl::StatusOr<std::optional<v1::Case>> PgCaseStore::TryRecordExpectation(const 
 
 absl::StatusOr<v1::Case> PgCaseStore::CreateCase(const NewCase& c) {
   return RunTransaction<v1::Case>(
-      pool_, Isolation::kReadCommitted, [&](pqxx::transaction_base& tx) -> absl::StatusOr<v1::Case> {
-        absl::StatusOr<std::optional<v1::Case>> earlier = ReserveKey(tx, c.job_centre_id, c.idempotency);
+      pool_, Isolation::kReadCommitted,
+      [&](pqxx::transaction_base& tx) -> absl::StatusOr<v1::Case> {
+        absl::StatusOr<std::optional<v1::Case>> earlier =
+            ReserveKey(tx, c.job_centre_id, c.idempotency);
         if (!earlier.ok()) return earlier.status();
         if (earlier->has_value()) return std::move(**earlier);
         pqxx::result inserted = tx.exec_params(
             "INSERT INTO cases (job_centre_id, case_ref, case_type, opened_on, caseworker_id, team_id, fields) "
             "VALUES ($1, $2, $3, $4::date, $5, $6, $7::jsonb) ON CONFLICT (job_centre_id, case_ref) DO NOTHING "
             "RETURNING id",
-            c.job_centre_id, c.case_ref, c.case_type, FormatDay(c.opened_on), c.caseworker_id, c.team_id,
-            c.fields_json);
+            c.job_centre_id, c.case_ref, c.case_type, FormatDay(c.opened_on), c.caseworker_id,
+            c.team_id, c.fields_json);
         if (inserted.empty()) {
-          return absl::AlreadyExistsError(absl::StrCat("case_ref: case \"", c.case_ref, "\" already exists"));
+          return absl::AlreadyExistsError(
+              absl::StrCat("case_ref: case \"", c.case_ref, "\" already exists"));
         }
         const int64_t id = inserted[0][0].as<int64_t>();
         tx.exec_params(
@@ -751,39 +803,41 @@ absl::Status PgCaseStore::UpsertCatalogueEntry(int64_t job_centre_id, const Cata
         "ON CONFLICT (job_centre_id, kind, code) DO UPDATE SET label_da = EXCLUDED.label_da, "
         "label_en = EXCLUDED.label_en, sort_order = EXCLUDED.sort_order, active = EXCLUDED.active, "
         "outcome_group = EXCLUDED.outcome_group, probability = EXCLUDED.probability",
-        job_centre_id, EntryKindName(e.kind()), e.code(), e.label_da(), e.label_en(), e.sort_order(), e.active(),
-        e.outcome_group(), e.probability());
+        job_centre_id, EntryKindName(e.kind()), e.code(), e.label_da(), e.label_en(),
+        e.sort_order(), e.active(), e.outcome_group(), e.probability());
     return absl::OkStatus();
   });
 }
 
 absl::Status PgCaseStore::UpsertCaseField(int64_t job_centre_id, const CaseField& field) {
-  return RunTransaction(pool_, Isolation::kReadCommitted, [&](pqxx::transaction_base& tx) -> absl::Status {
-    pqxx::result existing = tx.exec_params(
-        "SELECT field_type FROM case_field WHERE job_centre_id = $1 AND code = $2 FOR UPDATE", job_centre_id,
-        field.code());
-    const std::string type = FieldTypeName(field.type());
-    if (!existing.empty() && existing[0][0].as<std::string>() != type) {
-      return absl::FailedPreconditionError(absl::StrCat("field.type: field ", field.code(), " is ",
-                                                        existing[0][0].as<std::string>(),
-                                                        "; its type cannot change once recorded"));
-    }
-    ArrayLiteral choices;
-    for (const std::string& choice : field.choices()) choices.Add(choice);
-    tx.exec_params(
-        "INSERT INTO case_field (job_centre_id, code, label_da, label_en, field_type, choices, sort_order, active) "
-        "VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8) ON CONFLICT (job_centre_id, code) DO UPDATE SET "
-        "label_da = EXCLUDED.label_da, label_en = EXCLUDED.label_en, choices = EXCLUDED.choices, "
-        "sort_order = EXCLUDED.sort_order, active = EXCLUDED.active",
-        job_centre_id, field.code(), field.label_da(), field.label_en(), type, choices.str(), field.sort_order(),
-        field.active());
-    return absl::OkStatus();
-  });
+  return RunTransaction(
+      pool_, Isolation::kReadCommitted, [&](pqxx::transaction_base& tx) -> absl::Status {
+        pqxx::result existing = tx.exec_params(
+            "SELECT field_type FROM case_field WHERE job_centre_id = $1 AND code = $2 FOR UPDATE",
+            job_centre_id, field.code());
+        const std::string type = FieldTypeName(field.type());
+        if (!existing.empty() && existing[0][0].as<std::string>() != type) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "field.type: field ", field.code(), " is ", existing[0][0].as<std::string>(),
+              "; its type cannot change once recorded"));
+        }
+        ArrayLiteral choices;
+        for (const std::string& choice : field.choices()) choices.Add(choice);
+        tx.exec_params(
+            "INSERT INTO case_field (job_centre_id, code, label_da, label_en, field_type, choices, sort_order, active) "
+            "VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8) ON CONFLICT (job_centre_id, code) DO UPDATE SET "
+            "label_da = EXCLUDED.label_da, label_en = EXCLUDED.label_en, choices = EXCLUDED.choices, "
+            "sort_order = EXCLUDED.sort_order, active = EXCLUDED.active",
+            job_centre_id, field.code(), field.label_da(), field.label_en(), type, choices.str(),
+            field.sort_order(), field.active());
+        return absl::OkStatus();
+      });
 }
 
 absl::StatusOr<ImportCounts> PgCaseStore::Import(const ImportPlan& plan) {
   return RunTransaction<ImportCounts>(
-      pool_, Isolation::kReadCommitted, [&](pqxx::transaction_base& tx) -> absl::StatusOr<ImportCounts> {
+      pool_, Isolation::kReadCommitted,
+      [&](pqxx::transaction_base& tx) -> absl::StatusOr<ImportCounts> {
         ImportCounts counts;
         const int64_t centre = plan.job_centre_id;
         for (const std::string& team : plan.new_teams) {
@@ -793,8 +847,9 @@ absl::StatusOr<ImportCounts> PgCaseStore::Import(const ImportPlan& plan) {
               centre, team);
         }
         std::unordered_map<std::string, int64_t> team_ids, staff_ids;
-        for (const pqxx::row& row :
-             tx.exec_params("SELECT code, id FROM org_unit WHERE job_centre_id = $1 AND kind = 'TEAM'", centre)) {
+        for (const pqxx::row& row : tx.exec_params(
+                 "SELECT code, id FROM org_unit WHERE job_centre_id = $1 AND kind = 'TEAM'",
+                 centre)) {
           team_ids[row[0].as<std::string>()] = row[1].as<int64_t>();
         }
         for (const ImportPlan::MissingStaff& staff : plan.new_staff) {
@@ -806,7 +861,8 @@ absl::StatusOr<ImportCounts> PgCaseStore::Import(const ImportPlan& plan) {
               centre, staff.code, team == team_ids.end() ? int64_t{0} : team->second);
           counts.created_staff += static_cast<int64_t>(created.size());
         }
-        for (const pqxx::row& row : tx.exec_params("SELECT code, id FROM staff WHERE job_centre_id = $1", centre)) {
+        for (const pqxx::row& row :
+             tx.exec_params("SELECT code, id FROM staff WHERE job_centre_id = $1", centre)) {
           staff_ids[row[0].as<std::string>()] = row[1].as<int64_t>();
         }
         auto staff_id = [&](const std::string& code) -> int64_t {
@@ -822,19 +878,22 @@ absl::StatusOr<ImportCounts> PgCaseStore::Import(const ImportPlan& plan) {
 
         int64_t expectation_total = 0;
         for (const ImportPlan::Case& c : plan.cases) {
-          for (const ImportPlan::Change& change : c.changes) expectation_total += change.kind == "EXPECTATION";
+          for (const ImportPlan::Change& change : c.changes)
+            expectation_total += change.kind == "EXPECTATION";
         }
         auto allocate = [&](const char* table, int64_t n) {
           std::vector<int64_t> ids;
           if (n == 0) return ids;
           ids.reserve(n);
           for (const pqxx::row& row : tx.exec_params(
-                   "SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)", table, n)) {
+                   "SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)",
+                   table, n)) {
             ids.push_back(row[0].as<int64_t>());
           }
           return ids;
         };
-        const std::vector<int64_t> case_ids = allocate("cases", static_cast<int64_t>(plan.cases.size()));
+        const std::vector<int64_t> case_ids =
+            allocate("cases", static_cast<int64_t>(plan.cases.size()));
         const std::vector<int64_t> expectation_ids = allocate("expectation", expectation_total);
 
         struct Columns {
@@ -851,14 +910,23 @@ absl::StatusOr<ImportCounts> PgCaseStore::Import(const ImportPlan& plan) {
           std::string status = "OPEN", closed_on, outcome;
           int64_t version = 1;
           int64_t latest_expectation = 0;
-          assignments[0].Add(id); assignments[1].Add(caseworker); assignments[2].Add(team);
-          assignments[3].Add(FormatDay(c.opened_on)); assignments[4].Add(plan.actor_id);
+          assignments[0].Add(id);
+          assignments[1].Add(caseworker);
+          assignments[2].Add(team);
+          assignments[3].Add(FormatDay(c.opened_on));
+          assignments[4].Add(plan.actor_id);
           assignments[5].Add(FormatDay(c.opened_on));
-          events[0].Add(id); events[1].Add(version); events[2].Add(std::string("OPENED"));
-          events[3].Add(plan.actor_id); events[4].Add(FormatDay(c.opened_on));
-          events[5].Add(nlohmann::json{{"imported", true}, {"case_type", c.case_type},
-                                       {"opened_on", FormatDay(c.opened_on)}, {"caseworker", c.caseworker_code},
-                                       {"team", c.team_code}, {"fields", nlohmann::json::parse(c.fields_json)}}
+          events[0].Add(id);
+          events[1].Add(version);
+          events[2].Add(std::string("OPENED"));
+          events[3].Add(plan.actor_id);
+          events[4].Add(FormatDay(c.opened_on));
+          events[5].Add(nlohmann::json{{"imported", true},
+                                       {"case_type", c.case_type},
+                                       {"opened_on", FormatDay(c.opened_on)},
+                                       {"caseworker", c.caseworker_code},
+                                       {"team", c.team_code},
+                                       {"fields", nlohmann::json::parse(c.fields_json)}}
                             .dump());
           for (const ImportPlan::Change& change : c.changes) {
             ++version;
@@ -868,33 +936,56 @@ absl::StatusOr<ImportCounts> PgCaseStore::Import(const ImportPlan& plan) {
             if (change.kind == "EXPECTATION") {
               actor = staff_id(change.actor_code);
               latest_expectation = expectation_ids[next_expectation++];
-              expectations[0].Add(latest_expectation); expectations[1].Add(id);
-              expectations[2].Add(change.outcome); expectations[3].Add(FirstOfMonth(change.month));
-              expectations[4].Add(change.risk); expectations[5].Add(actor); expectations[6].Add(on);
-              summary.update({{"expected_outcome", change.outcome}, {"expected_month", FormatMonth(change.month)},
-                              {"risk", change.risk}, {"agreed_in_dialogue", false}});
+              expectations[0].Add(latest_expectation);
+              expectations[1].Add(id);
+              expectations[2].Add(change.outcome);
+              expectations[3].Add(FirstOfMonth(change.month));
+              expectations[4].Add(change.risk);
+              expectations[5].Add(actor);
+              expectations[6].Add(on);
+              summary.update({{"expected_outcome", change.outcome},
+                              {"expected_month", FormatMonth(change.month)},
+                              {"risk", change.risk},
+                              {"agreed_in_dialogue", false}});
               ++counts.expectations;
             } else if (change.kind == "REASSIGNED") {
               caseworker = staff_id(change.caseworker_code);
               team = team_id(change.team_code);
-              assignments[0].Add(id); assignments[1].Add(caseworker); assignments[2].Add(team);
-              assignments[3].Add(on); assignments[4].Add(plan.actor_id); assignments[5].Add(on);
-              summary.update({{"to", change.caseworker_code}, {"to_team", change.team_code}, {"on", on}});
+              assignments[0].Add(id);
+              assignments[1].Add(caseworker);
+              assignments[2].Add(team);
+              assignments[3].Add(on);
+              assignments[4].Add(plan.actor_id);
+              assignments[5].Add(on);
+              summary.update(
+                  {{"to", change.caseworker_code}, {"to_team", change.team_code}, {"on", on}});
               ++counts.reassignments;
             } else {
               status = "CLOSED";
               closed_on = on;
               outcome = change.outcome;
-              closures[0].Add(id); closures[1].Add(on); closures[2].Add(change.outcome);
-              closures[3].Add(plan.actor_id); closures[4].Add(on);
+              closures[0].Add(id);
+              closures[1].Add(on);
+              closures[2].Add(change.outcome);
+              closures[3].Add(plan.actor_id);
+              closures[4].Add(on);
               summary.update({{"closed_on", on}, {"outcome", change.outcome}});
               ++counts.closures;
             }
-            events[0].Add(id); events[1].Add(version); events[2].Add(change.kind); events[3].Add(actor);
-            events[4].Add(on); events[5].Add(summary.dump());
+            events[0].Add(id);
+            events[1].Add(version);
+            events[2].Add(change.kind);
+            events[3].Add(actor);
+            events[4].Add(on);
+            events[5].Add(summary.dump());
           }
-          cases[0].Add(id); cases[1].Add(c.case_ref); cases[2].Add(c.case_type); cases[3].Add(FormatDay(c.opened_on));
-          cases[4].Add(caseworker); cases[5].Add(team); cases[6].Add(status);
+          cases[0].Add(id);
+          cases[1].Add(c.case_ref);
+          cases[2].Add(c.case_type);
+          cases[3].Add(FormatDay(c.opened_on));
+          cases[4].Add(caseworker);
+          cases[5].Add(team);
+          cases[6].Add(status);
           if (closed_on.empty()) {
             cases[7].AddNull();
             cases[8].AddNull();
@@ -902,7 +993,8 @@ absl::StatusOr<ImportCounts> PgCaseStore::Import(const ImportPlan& plan) {
             cases[7].Add(closed_on);
             cases[8].Add(outcome);
           }
-          cases[9].Add(c.fields_json); cases[10].Add(version);
+          cases[9].Add(c.fields_json);
+          cases[10].Add(version);
           if (latest_expectation != 0) {
             current[0].Add(id);
             current[1].Add(latest_expectation);
@@ -917,16 +1009,18 @@ absl::StatusOr<ImportCounts> PgCaseStore::Import(const ImportPlan& plan) {
             "t.fields::jsonb, t.version FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], "
             "$7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[]) "
             "AS t(id, ref, type, opened, cw, team, status, closed, outcome, fields, version)",
-            centre, cases[0].str(), cases[1].str(), cases[2].str(), cases[3].str(), cases[4].str(), cases[5].str(),
-            cases[6].str(), cases[7].str(), cases[8].str(), cases[9].str(), cases[10].str());
+            centre, cases[0].str(), cases[1].str(), cases[2].str(), cases[3].str(), cases[4].str(),
+            cases[5].str(), cases[6].str(), cases[7].str(), cases[8].str(), cases[9].str(),
+            cases[10].str());
         tx.exec_params(
             "INSERT INTO expectation (id, job_centre_id, case_id, expected_outcome, expected_month, risk, "
             "recorded_by, recorded_at) "
             "SELECT t.id, $1, t.case_id, t.outcome, t.month::date, t.risk, t.by, t.day::date::timestamp AT TIME ZONE 'UTC' "
             "FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[]) "
             "AS t(id, case_id, outcome, month, risk, by, day)",
-            centre, expectations[0].str(), expectations[1].str(), expectations[2].str(), expectations[3].str(),
-            expectations[4].str(), expectations[5].str(), expectations[6].str());
+            centre, expectations[0].str(), expectations[1].str(), expectations[2].str(),
+            expectations[3].str(), expectations[4].str(), expectations[5].str(),
+            expectations[6].str());
         tx.exec_params(
             "UPDATE cases c SET current_expectation_id = t.e FROM unnest($1::bigint[], $2::bigint[]) AS t(c, e) "
             "WHERE c.id = t.c",
@@ -936,14 +1030,15 @@ absl::StatusOr<ImportCounts> PgCaseStore::Import(const ImportPlan& plan) {
             "SELECT $1, t.case_id, t.cw, t.team, t.on_day::date, t.by, t.day::date::timestamp AT TIME ZONE 'UTC' "
             "FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::bigint[], $7::text[]) "
             "AS t(case_id, cw, team, on_day, by, day)",
-            centre, assignments[0].str(), assignments[1].str(), assignments[2].str(), assignments[3].str(),
-            assignments[4].str(), assignments[5].str());
+            centre, assignments[0].str(), assignments[1].str(), assignments[2].str(),
+            assignments[3].str(), assignments[4].str(), assignments[5].str());
         tx.exec_params(
             "INSERT INTO status_change (job_centre_id, case_id, status, on_date, outcome, recorded_by, recorded_at) "
             "SELECT $1, t.case_id, 'CLOSED', t.on_day::date, t.outcome, t.by, t.day::date::timestamp AT TIME ZONE 'UTC' "
             "FROM unnest($2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[]) "
             "AS t(case_id, on_day, outcome, by, day)",
-            centre, closures[0].str(), closures[1].str(), closures[2].str(), closures[3].str(), closures[4].str());
+            centre, closures[0].str(), closures[1].str(), closures[2].str(), closures[3].str(),
+            closures[4].str());
         tx.exec_params(
             "INSERT INTO field_change (job_centre_id, case_id, field_code, value, effective_on, recorded_by, recorded_at) "
             "SELECT c.job_centre_id, c.id, f.key, f.value, c.opened_on, $2, c.opened_on::timestamp AT TIME ZONE 'UTC' "
@@ -955,8 +1050,8 @@ absl::StatusOr<ImportCounts> PgCaseStore::Import(const ImportPlan& plan) {
             "t.on_day::date::timestamp AT TIME ZONE 'UTC', t.summary::jsonb "
             "FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::bigint[], $6::text[], $7::text[]) "
             "AS t(case_id, version, kind, actor, on_day, summary)",
-            centre, events[0].str(), events[1].str(), events[2].str(), events[3].str(), events[4].str(),
-            events[5].str());
+            centre, events[0].str(), events[1].str(), events[2].str(), events[3].str(),
+            events[4].str(), events[5].str());
         return counts;
       },
       /*attempts=*/1);

@@ -15,18 +15,23 @@ class PgCaseStore final : public CaseStore {
 
   absl::StatusOr<v1::Catalogue> LoadCatalogue(int64_t job_centre_id) override;
   absl::StatusOr<v1::Organisation> LoadOrganisation(int64_t job_centre_id) override;
-  absl::StatusOr<std::optional<StaffRecord>> FindStaff(int64_t job_centre_id, const std::string& code) override;
-  absl::StatusOr<std::optional<UnitRecord>> FindUnit(int64_t job_centre_id, const std::string& code) override;
-  absl::StatusOr<std::vector<std::string>> ExistingCaseRefs(int64_t job_centre_id,
-                                                            const std::vector<std::string>& refs) override;
+  absl::StatusOr<std::optional<StaffRecord>> FindStaff(int64_t job_centre_id,
+                                                       const std::string& code) override;
+  absl::StatusOr<std::optional<UnitRecord>> FindUnit(int64_t job_centre_id,
+                                                     const std::string& code) override;
+  absl::StatusOr<std::vector<std::string>> ExistingCaseRefs(
+      int64_t job_centre_id, const std::vector<std::string>& refs) override;
   absl::StatusOr<StoredCase> LoadCase(int64_t job_centre_id, const std::string& case_ref) override;
   absl::StatusOr<std::vector<v1::Case>> ListCases(const CaseQuery& query) override;
   absl::StatusOr<v1::CaseHistory> LoadHistory(int64_t case_id) override;
-  absl::StatusOr<std::optional<StoredAnswer>> FindAnswer(int64_t job_centre_id, const std::string& key) override;
+  absl::StatusOr<std::optional<StoredAnswer>> FindAnswer(int64_t job_centre_id,
+                                                         const std::string& key) override;
   absl::StatusOr<v1::Case> ApplyChange(const CaseChange& change) override;
-  absl::StatusOr<std::optional<v1::Case>> TryRecordExpectation(const ExpectationWrite& write) override;
+  absl::StatusOr<std::optional<v1::Case>> TryRecordExpectation(
+      const ExpectationWrite& write) override;
   absl::StatusOr<v1::Case> CreateCase(const NewCase& new_case) override;
-  absl::Status UpsertCatalogueEntry(int64_t job_centre_id, const v1::CatalogueEntry& entry) override;
+  absl::Status UpsertCatalogueEntry(int64_t job_centre_id,
+                                    const v1::CatalogueEntry& entry) override;
   absl::Status UpsertCaseField(int64_t job_centre_id, const v1::CaseField& field) override;
   absl::StatusOr<ImportCounts> Import(const ImportPlan& plan) override;
 

@@ -82,14 +82,17 @@ absl::Status AuthorizeCreateCase(const Caller& caller, int64_t team_id, int64_t 
   bool ok = false;
   switch (caller.role) {
     case Role::kCaseworker: ok = caseworker_id == caller.staff_id; break;
-    case Role::kTeamLeader: ok = SameTeam(caller, team_id) || caseworker_id == caller.staff_id; break;
+    case Role::kTeamLeader:
+      ok = SameTeam(caller, team_id) || caseworker_id == caller.staff_id;
+      break;
     case Role::kManager: ok = true; break;
     case Role::kAdmin: ok = false; break;
   }
   return ok ? absl::OkStatus()
-            : Denied(caller, caseworker_id == caller.staff_id
-                                 ? std::string("create cases")
-                                 : std::string("create cases for another caseworker outside the own team"));
+            : Denied(caller,
+                     caseworker_id == caller.staff_id
+                         ? std::string("create cases")
+                         : std::string("create cases for another caseworker outside the own team"));
 }
 
 absl::Status AuthorizeScopeRead(const Caller& caller, const ScopeTarget& target) {
@@ -102,13 +105,9 @@ absl::Status AuthorizeScopeRead(const Caller& caller, const ScopeTarget& target)
     case ScopeKind::kCaseworker:
       ok = target.staff_id == caller.staff_id || SameTeam(caller, target.team_id);
       break;
-    case ScopeKind::kTeam:
-      ok = SameTeam(caller, target.team_id);
-      break;
+    case ScopeKind::kTeam: ok = SameTeam(caller, target.team_id); break;
     case ScopeKind::kDepartment:
-    case ScopeKind::kJobCentre:
-      ok = false;
-      break;
+    case ScopeKind::kJobCentre: ok = false; break;
   }
   return ok ? absl::OkStatus() : Denied(caller, "read that scope");
 }

@@ -26,10 +26,13 @@ absl::Status Bad(absl::string_view field, absl::string_view text, absl::string_v
 }  // namespace
 
 absl::StatusOr<absl::CivilDay> ParseDay(absl::string_view text, absl::string_view field) {
-  if (text.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": a date (YYYY-MM-DD) is required"));
-  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return Bad(field, text, "date (YYYY-MM-DD)");
+  if (text.empty())
+    return absl::InvalidArgumentError(absl::StrCat(field, ": a date (YYYY-MM-DD) is required"));
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-')
+    return Bad(field, text, "date (YYYY-MM-DD)");
   const int y = Digits(text, 0, 4), m = Digits(text, 5, 2), d = Digits(text, 8, 2);
-  if (y < 1900 || y > 2199 || m < 1 || m > 12 || d < 1) return Bad(field, text, "date (YYYY-MM-DD)");
+  if (y < 1900 || y > 2199 || m < 1 || m > 12 || d < 1)
+    return Bad(field, text, "date (YYYY-MM-DD)");
   const absl::CivilDay day(y, m, d);
   // CivilDay normalises 2025-02-30 to 2025-03-02; a real day survives the round trip.
   if (day.month() != m || day.day() != d) return Bad(field, text, "calendar day");
@@ -37,7 +40,8 @@ absl::StatusOr<absl::CivilDay> ParseDay(absl::string_view text, absl::string_vie
 }
 
 absl::StatusOr<absl::CivilMonth> ParseMonth(absl::string_view text, absl::string_view field) {
-  if (text.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": a month (YYYY-MM) is required"));
+  if (text.empty())
+    return absl::InvalidArgumentError(absl::StrCat(field, ": a month (YYYY-MM) is required"));
   if (text.size() != 7 || text[4] != '-') return Bad(field, text, "month (YYYY-MM)");
   const int y = Digits(text, 0, 4), m = Digits(text, 5, 2);
   if (y < 1900 || y > 2199 || m < 1 || m > 12) return Bad(field, text, "month (YYYY-MM)");

@@ -58,18 +58,21 @@ absl::StatusOr<Caller> PgStaffDirectory::Find(absl::string_view job_centre_code,
   }
 }
 
-absl::StatusOr<Caller> ResolveCaller(absl::string_view job_centre_code, absl::string_view staff_code,
-                                     StaffDirectory& directory) {
+absl::StatusOr<Caller> ResolveCaller(absl::string_view job_centre_code,
+                                     absl::string_view staff_code, StaffDirectory& directory) {
   if (job_centre_code.empty()) {
-    return absl::UnauthenticatedError(absl::StrCat("missing caller metadata \"", kJobCentreHeader, "\""));
+    return absl::UnauthenticatedError(
+        absl::StrCat("missing caller metadata \"", kJobCentreHeader, "\""));
   }
   if (staff_code.empty()) {
-    return absl::UnauthenticatedError(absl::StrCat("missing caller metadata \"", kStaffHeader, "\""));
+    return absl::UnauthenticatedError(
+        absl::StrCat("missing caller metadata \"", kStaffHeader, "\""));
   }
   return directory.Find(job_centre_code, staff_code);
 }
 
-absl::StatusOr<Caller> ResolveCaller(const grpc::ServerContext& context, StaffDirectory& directory) {
+absl::StatusOr<Caller> ResolveCaller(const grpc::ServerContext& context,
+                                     StaffDirectory& directory) {
   const auto& metadata = context.client_metadata();
   auto value = [&](const char* key) -> absl::string_view {
     auto it = metadata.find(key);

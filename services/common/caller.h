@@ -65,8 +65,8 @@ class PgStaffDirectory final : public StaffDirectory {
 absl::StatusOr<Caller> ResolveCaller(const grpc::ServerContext& context, StaffDirectory& directory);
 
 // The same from plain codes (for callers that are not gRPC servers, and tests). Thread-safe.
-absl::StatusOr<Caller> ResolveCaller(absl::string_view job_centre_code, absl::string_view staff_code,
-                                     StaffDirectory& directory);
+absl::StatusOr<Caller> ResolveCaller(absl::string_view job_centre_code,
+                                     absl::string_view staff_code, StaffDirectory& directory);
 
 }  // namespace forecast
 

@@ -83,9 +83,9 @@ absl::Status RunTransaction(PgPool& pool, Isolation isolation,
 
 // As above, returning the body's value.
 template <typename T>
-absl::StatusOr<T> RunTransaction(PgPool& pool, Isolation isolation,
-                                 const std::function<absl::StatusOr<T>(pqxx::transaction_base&)>& body,
-                                 int attempts = 5) {
+absl::StatusOr<T> RunTransaction(
+    PgPool& pool, Isolation isolation,
+    const std::function<absl::StatusOr<T>(pqxx::transaction_base&)>& body, int attempts = 5) {
   std::optional<T> result;
   absl::Status status = RunTransaction(
       pool, isolation,

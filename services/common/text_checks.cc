@@ -60,9 +60,8 @@ absl::Status CheckText(absl::string_view text, absl::string_view field, size_t m
                        : absl::StrCat(field, ": must be at least ", min_chars, " characters"));
   }
   if (length > max_chars) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": is ", length,
-                                                   " characters long, at most ", max_chars,
-                                                   " are allowed"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": is ", length, " characters long, at most ", max_chars, " are allowed"));
   }
   for (char c : text) {
     const auto u = static_cast<unsigned char>(c);
@@ -71,9 +70,10 @@ absl::Status CheckText(absl::string_view text, absl::string_view field, size_t m
     }
   }
   if (ContainsCprNumber(text)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": looks like it contains a CPR number; record case references only, never "
-               "personal ID numbers"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field,
+                     ": looks like it contains a CPR number; record case references only, never "
+                     "personal ID numbers"));
   }
   return absl::OkStatus();
 }
@@ -83,8 +83,8 @@ absl::Status CheckCaseRef(absl::string_view ref, absl::string_view field) {
   bool well_formed = ref.size() <= 40 && std::isalnum(static_cast<unsigned char>(ref[0]));
   for (char c : ref) {
     if (!well_formed) break;
-    well_formed = std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '_' ||
-                  c == '.' || c == '-';
+    well_formed =
+        std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '_' || c == '.' || c == '-';
   }
   if (!well_formed) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -106,8 +106,9 @@ absl::Status CheckCode(absl::string_view code, absl::string_view field) {
     ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-');
   }
   if (!ok) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": \"", code.substr(0, 40), "\" is not a valid code (1 to 32 of letters, digits, _ . -)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": \"", code.substr(0, 40),
+                     "\" is not a valid code (1 to 32 of letters, digits, _ . -)"));
   }
   return absl::OkStatus();
 }
@@ -119,8 +120,8 @@ absl::Status CheckToken(absl::string_view token, absl::string_view field, size_t
                 c == '-');
   }
   if (!ok) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": is not a token (at most ", max_chars, " of letters, digits, _ . : -)"));
+    return absl::InvalidArgumentError(absl::StrCat(field, ": is not a token (at most ", max_chars,
+                                                   " of letters, digits, _ . : -)"));
   }
   return absl::OkStatus();
 }

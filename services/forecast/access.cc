@@ -57,8 +57,7 @@ absl::StatusOr<ScopeFilter> ReadableScope(const CentreHistory& history, const Ca
   switch (scope.kind()) {
     case v1::Scope::CASEWORKER:
       return ReadableCaseworker(history, caller, scope.code(), field + ".code");
-    case v1::Scope::TEAM:
-      return ReadableTeam(history, caller, scope.code(), field + ".code");
+    case v1::Scope::TEAM: return ReadableTeam(history, caller, scope.code(), field + ".code");
     case v1::Scope::DEPARTMENT: {
       const OrgUnit* unit = history.UnitByCode(scope.code());
       if (unit == nullptr || unit->is_team) {
@@ -82,8 +81,7 @@ absl::StatusOr<ScopeFilter> ReadableScope(const CentreHistory& history, const Ca
       if (!allowed.ok()) return allowed;
       return ScopeFilter{ScopeFilter::Kind::kJobCentre, 0};
     }
-    default:
-      break;
+    default: break;
   }
   return absl::InvalidArgumentError(absl::StrCat(field, ".kind: unknown scope kind"));
 }

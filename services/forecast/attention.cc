@@ -18,8 +18,8 @@ struct Reason {
 };
 
 // (caseworker id, outcome) pairs over-used against the team, from each team's variation table.
-absl::flat_hash_set<std::pair<int64_t, int>> OverusedOutcomes(const CentreView& view,
-                                                              const std::vector<int32_t>& positions) {
+absl::flat_hash_set<std::pair<int64_t, int>> OverusedOutcomes(
+    const CentreView& view, const std::vector<int32_t>& positions) {
   absl::flat_hash_set<int64_t> teams;
   for (int32_t p : positions) teams.insert(view.OpenCase(p).team_id);
   absl::flat_hash_set<std::pair<int64_t, int>> out;
@@ -58,9 +58,9 @@ std::vector<v1::CaseAttention> RankAttention(const CentreView& view, const Scope
     }
     if (e == nullptr) {
       const long months_open = std::max<long>(0, (today - s.record->opened_on) / 30);
-      reasons.push_back({"NO_EXPECTATION", 60.0 + std::min<long>(months_open, 12),
-                         absl::StrCat("no expectation recorded; open since ",
-                                      FormatDay(s.record->opened_on))});
+      reasons.push_back(
+          {"NO_EXPECTATION", 60.0 + std::min<long>(months_open, 12),
+           absl::StrCat("no expectation recorded; open since ", FormatDay(s.record->opened_on))});
     } else {
       const long past = MonthsBetween(e->expected_month, month);
       if (past > 0) {
@@ -75,10 +75,10 @@ std::vector<v1::CaseAttention> RankAttention(const CentreView& view, const Scope
                                         "than the team")});
       }
       if (e->risk == high_risk && high_risk >= 0) {
-        reasons.push_back({"HIGH_RISK", 40.0,
-                           absl::StrCat("risk ", cat.RiskCode(e->risk), " on ",
-                                        cat.OutcomeCode(e->outcome), " in ",
-                                        FormatMonth(e->expected_month))});
+        reasons.push_back(
+            {"HIGH_RISK", 40.0,
+             absl::StrCat("risk ", cat.RiskCode(e->risk), " on ", cat.OutcomeCode(e->outcome),
+                          " in ", FormatMonth(e->expected_month))});
       }
       const long age = today - e->recorded_on;
       if (age > kStaleDays) {

@@ -33,9 +33,9 @@ inline const Day kEndOfTime = Day(9999, 12, 31);
 struct Catalogue {
   std::vector<std::string> case_types;
   std::vector<std::string> outcomes;
-  std::vector<std::string> outcome_groups;   // per outcome, e.g. "JOB"
-  std::vector<std::string> risks;            // lowest risk first (sort order)
-  std::vector<double> risk_probability;      // per risk: chance the expectation comes true
+  std::vector<std::string> outcome_groups;  // per outcome, e.g. "JOB"
+  std::vector<std::string> risks;           // lowest risk first (sort order)
+  std::vector<double> risk_probability;     // per risk: chance the expectation comes true
   absl::flat_hash_map<std::string, int> case_type_index, outcome_index, risk_index;
 
   // Index of a code, or -1 when unknown (e.g. a code deactivated and removed). Thread-safe.
@@ -97,7 +97,7 @@ struct AssignmentEvent {
 
 struct ExpectationEvent {
   int64_t id = 0;
-  Day recorded_on;   // the day it was recorded (its effective day)
+  Day recorded_on;  // the day it was recorded (its effective day)
   Day known_on;
   int outcome = -1;  // catalogue index
   Month expected_month;
@@ -116,21 +116,21 @@ struct StatusEvent {
 
 struct FollowUpEvent {
   Day known_on;
-  char result = 'D';    // 'D' done, 'N' not done, 'P' postponed
+  char result = 'D';  // 'D' done, 'N' not done, 'P' postponed
   Day postponed_to;
 };
 
 struct ActionRecord {
   int64_t id = 0;
-  Day known_on;         // the day it was created
-  Day first_due;        // due date before any postponement
+  Day known_on;                           // the day it was created
+  Day first_due;                          // due date before any postponement
   std::vector<FollowUpEvent> follow_ups;  // in recorded order
 };
 
 struct FieldEvent {
   Day effective_on;
   Day known_on;
-  int field = -1;       // index into CentreHistory::fields
+  int field = -1;  // index into CentreHistory::fields
   FieldValue value;
 };
 
@@ -140,12 +140,12 @@ struct CaseRecord {
   std::string ref;
   int case_type = -1;
   Day opened_on;
-  Day known_on;                               // the day the case became known to the service
-  std::vector<AssignmentEvent> assignments;   // by from_on, then recording order
-  std::vector<ExpectationEvent> expectations; // by recorded time
-  std::vector<StatusEvent> statuses;          // by on, then recording order
+  Day known_on;                                // the day the case became known to the service
+  std::vector<AssignmentEvent> assignments;    // by from_on, then recording order
+  std::vector<ExpectationEvent> expectations;  // by recorded time
+  std::vector<StatusEvent> statuses;           // by on, then recording order
   std::vector<ActionRecord> actions;
-  std::vector<FieldEvent> fields;             // by effective_on, then recording order
+  std::vector<FieldEvent> fields;  // by effective_on, then recording order
   // The highest row id read from each history table for this case: a refresh reads only the
   // rows above them (ids grow in commit order within a case: its writes take the case's row
   // lock), so applying a change costs the same however long the case's history is.
@@ -176,8 +176,8 @@ struct MilestoneTargetRecord {
   double target = 0;
   int64_t set_by = 0;
   Day known_on;
-  std::string set_at;         // RFC 3339
-  int64_t order = 0;          // recording order (id)
+  std::string set_at;  // RFC 3339
+  int64_t order = 0;   // recording order (id)
 };
 
 struct DialogueRecord {
@@ -186,7 +186,7 @@ struct DialogueRecord {
   Day held_on;
   Day known_on;
   std::string status, knowledge, learning, adjustment;
-  std::string recorded_at;    // RFC 3339
+  std::string recorded_at;  // RFC 3339
   std::vector<int64_t> case_ids;
 };
 

@@ -31,7 +31,8 @@ Month FromModelMonth(forecasting::MonthIndex month) {
   return Month(forecasting::YearOf(month), forecasting::MonthOfYear(month));
 }
 
-ModelInputs BuildModelInputs(const CentreSnapshot& snapshot, std::shared_ptr<const PastInputs> past) {
+ModelInputs BuildModelInputs(const CentreSnapshot& snapshot,
+                             std::shared_ptr<const PastInputs> past) {
   const CentreHistory& h = snapshot.history();
   ModelInputs in;
   forecasting::Catalogue& cat = in.catalogue;
@@ -135,8 +136,8 @@ ModelInputs BuildModelInputs(const CentreSnapshot& snapshot, std::shared_ptr<con
     }
   }
   if (fresh != nullptr) {
-    fresh->history.inflow = forecasting::InflowFromHistory(cat, fresh->history.cases,
-                                                           as_of - kInflowMonths, as_of - 1);
+    fresh->history.inflow =
+        forecasting::InflowFromHistory(cat, fresh->history.cases, as_of - kInflowMonths, as_of - 1);
     past = std::move(fresh);
   }
   in.past = std::move(past);
@@ -144,13 +145,12 @@ ModelInputs BuildModelInputs(const CentreSnapshot& snapshot, std::shared_ptr<con
 }
 
 absl::StatusOr<std::shared_ptr<const CentreView>> CentreView::Build(
-    std::shared_ptr<const CentreSnapshot> snapshot, const CentreView* previous,
-    int64_t revision) {
+    std::shared_ptr<const CentreSnapshot> snapshot, const CentreView* previous, int64_t revision) {
   std::shared_ptr<CentreView> view(new CentreView());
   // Reuse the previous fit when it was for the same month and catalogue: first map without the
   // past, then decide.
-  view->inputs_ = BuildModelInputs(
-      *snapshot, previous != nullptr ? previous->inputs_.past : nullptr);
+  view->inputs_ =
+      BuildModelInputs(*snapshot, previous != nullptr ? previous->inputs_.past : nullptr);
   const forecasting::MonthIndex month = view->inputs_.portfolio.as_of_month;
   std::shared_ptr<const forecasting::FittedModels> models;
   if (previous != nullptr && previous->models_->as_of_month == month &&
@@ -158,8 +158,8 @@ absl::StatusOr<std::shared_ptr<const CentreView>> CentreView::Build(
     models = previous->models_;
   } else {
     if (previous != nullptr) view->inputs_ = BuildModelInputs(*snapshot, nullptr);
-    absl::StatusOr<forecasting::FittedModels> fitted = forecasting::FittedModels::Fit(
-        view->inputs_.catalogue, view->inputs_.past->history, month);
+    absl::StatusOr<forecasting::FittedModels> fitted =
+        forecasting::FittedModels::Fit(view->inputs_.catalogue, view->inputs_.past->history, month);
     if (!fitted.ok()) {
       return absl::InternalError(absl::StrCat("fitting the models: ", fitted.status().message()));
     }
@@ -171,7 +171,8 @@ absl::StatusOr<std::shared_ptr<const CentreView>> CentreView::Build(
   absl::StatusOr<forecasting::Projector> projector =
       forecasting::Projector::Create(view->inputs_.portfolio, *view->models_);
   if (!projector.ok()) {
-    return absl::InternalError(absl::StrCat("preparing projections: ", projector.status().message()));
+    return absl::InternalError(
+        absl::StrCat("preparing projections: ", projector.status().message()));
   }
   view->projector_.emplace(std::move(*projector));
   const auto& cases = view->inputs_.portfolio.cases;

@@ -77,8 +77,7 @@ class CentreView {
   // of `previous` (may be null) when they were fitted for the same catalogue and month.
   // INTERNAL when the library rejects the inputs. Thread-safe.
   static absl::StatusOr<std::shared_ptr<const CentreView>> Build(
-      std::shared_ptr<const CentreSnapshot> snapshot, const CentreView* previous,
-      int64_t revision);
+      std::shared_ptr<const CentreSnapshot> snapshot, const CentreView* previous, int64_t revision);
 
   const CentreSnapshot& snapshot() const { return *snapshot_; }
   const std::shared_ptr<const CentreSnapshot>& snapshot_ptr() const { return snapshot_; }

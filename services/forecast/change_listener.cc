@@ -97,7 +97,8 @@ void ChangeListener::Loop() {
       if (stopping_) break;
       ++failures;
       std::fprintf(stderr, "forecast-service: change listener: %s (retrying)\n", e.what());
-      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(5000, 100 * failures * failures)));
+      std::this_thread::sleep_for(
+          std::chrono::milliseconds(std::min(5000, 100 * failures * failures)));
     }
   }
 }

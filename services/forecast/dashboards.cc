@@ -85,7 +85,8 @@ absl::StatusOr<v1::CaseworkerDashboard> BuildCaseworkerDashboard(const CentreVie
     const CaseState& s = view.OpenCase(pos);
     health.Add(s, today);
     if (s.record->case_type >= 0) ++by_type[s.record->case_type];
-    if (s.expectation != nullptr && s.expectation->outcome >= 0) ++by_outcome[s.expectation->outcome];
+    if (s.expectation != nullptr && s.expectation->outcome >= 0)
+      ++by_outcome[s.expectation->outcome];
     for (size_t f = 0; f < h.fields.size(); ++f) {
       const FieldValue& v = s.fields[f];
       if (!v.IsSet(h.fields[f].type)) continue;
@@ -166,15 +167,16 @@ absl::StatusOr<v1::Variation> BuildVariation(const CentreView& view, int64_t tea
       "For each caseworker: the share of open cases with an expectation that are expected to end "
       "in each outcome, with an 80% interval (Wilson), against the whole team's share. Flagged "
       "only where Fisher's exact test against the rest of the team gives p < 0.05 and the "
-      "caseworker has at least 10 such cases. n = ", v->n, " cases with an expectation."));
+      "caseworker has at least 10 such cases. n = ",
+      v->n, " cases with an expectation."));
   e->set_n(v->n);
   e->set_small_sample(v->n < kSmallSample);
   return out;
 }
 
-absl::StatusOr<v1::TeamDashboard> BuildTeamDashboard(
-    const CentreView& view, int64_t team_id, const std::vector<v1::ModelAccuracy>& accuracy,
-    const std::string& computed_at) {
+absl::StatusOr<v1::TeamDashboard> BuildTeamDashboard(const CentreView& view, int64_t team_id,
+                                                     const std::vector<v1::ModelAccuracy>& accuracy,
+                                                     const std::string& computed_at) {
   const CentreHistory& h = view.history();
   const Day today = view.today();
   const std::vector<int32_t> positions = view.Positions({ScopeFilter::Kind::kTeam, team_id});

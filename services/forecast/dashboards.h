@@ -25,9 +25,9 @@ absl::StatusOr<v1::Variation> BuildVariation(const CentreView& view, int64_t tea
 
 // A row per caseworker holding open cases of the team, team totals, the variation table and
 // the given accuracy figures. `computed_at` is stamped as given.
-absl::StatusOr<v1::TeamDashboard> BuildTeamDashboard(
-    const CentreView& view, int64_t team_id, const std::vector<v1::ModelAccuracy>& accuracy,
-    const std::string& computed_at);
+absl::StatusOr<v1::TeamDashboard> BuildTeamDashboard(const CentreView& view, int64_t team_id,
+                                                     const std::vector<v1::ModelAccuracy>& accuracy,
+                                                     const std::string& computed_at);
 
 }  // namespace forecast::fsvc
 

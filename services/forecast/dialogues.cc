@@ -10,9 +10,9 @@
 namespace forecast::fsvc {
 namespace {
 
-constexpr const char* kKinds[] = {"NEW", "CLOSED", "REASSIGNED_IN", "REASSIGNED_OUT",
-                                  "MOVED_LATER", "MOVED_EARLIER", "OUTCOME_CHANGED", "RISK_UP",
-                                  "RISK_DOWN", "FIRST_EXPECTATION"};
+constexpr const char* kKinds[] = {
+    "NEW",           "CLOSED",          "REASSIGNED_IN", "REASSIGNED_OUT", "MOVED_LATER",
+    "MOVED_EARLIER", "OUTCOME_CHANGED", "RISK_UP",       "RISK_DOWN",      "FIRST_EXPECTATION"};
 
 int KindRank(const std::string& kind) {
   for (size_t i = 0; i < std::size(kKinds); ++i) {
@@ -24,9 +24,12 @@ int KindRank(const std::string& kind) {
 // Whether anything about the case became effective or known after `since`.
 bool TouchedAfter(const CaseRecord& r, Day since) {
   if (r.known_on > since || r.opened_on > since) return true;
-  for (const auto& a : r.assignments) if (a.known_on > since) return true;
-  for (const auto& e : r.expectations) if (e.known_on > since) return true;
-  for (const auto& s : r.statuses) if (s.known_on > since) return true;
+  for (const auto& a : r.assignments)
+    if (a.known_on > since) return true;
+  for (const auto& e : r.expectations)
+    if (e.known_on > since) return true;
+  for (const auto& s : r.statuses)
+    if (s.known_on > since) return true;
   return false;
 }
 
@@ -54,11 +57,14 @@ v1::Changes DetectChanges(const CentreHistory& history, const ScopeFilter& scope
     if (after.record == nullptr) continue;
     const CaseState before = StateOf(r, 0, before_view);
     const bool existed = before.record != nullptr;
-    const bool in_before = existed && before.open &&
-                           scope.Covers(history, before.caseworker_id, before.team_id);
+    const bool in_before =
+        existed && before.open && scope.Covers(history, before.caseworker_id, before.team_id);
     const bool in_after = scope.Covers(history, after.caseworker_id, after.team_id);
     if (!existed) {
-      if (in_after) add(r, "NEW", "", cat.case_types.empty() || r.case_type < 0 ? "" : cat.case_types[r.case_type], after.caseworker_id);
+      if (in_after)
+        add(r, "NEW", "",
+            cat.case_types.empty() || r.case_type < 0 ? "" : cat.case_types[r.case_type],
+            after.caseworker_id);
       continue;
     }
     if (!before.open) continue;  // closed before: a reopening is not one of the tracked kinds

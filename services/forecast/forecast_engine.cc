@@ -30,9 +30,12 @@ bool BackDated(const CaseRecord& r, Day month_start, Day since) {
 }
 
 bool SameCodes(const CentreHistory& a, const CentreHistory& b) {
-  if (a.catalogue.case_types != b.catalogue.case_types || a.catalogue.outcomes != b.catalogue.outcomes ||
-      a.catalogue.outcome_groups != b.catalogue.outcome_groups || a.catalogue.risks != b.catalogue.risks ||
-      a.catalogue.risk_probability != b.catalogue.risk_probability || a.fields.size() != b.fields.size()) {
+  if (a.catalogue.case_types != b.catalogue.case_types ||
+      a.catalogue.outcomes != b.catalogue.outcomes ||
+      a.catalogue.outcome_groups != b.catalogue.outcome_groups ||
+      a.catalogue.risks != b.catalogue.risks ||
+      a.catalogue.risk_probability != b.catalogue.risk_probability ||
+      a.fields.size() != b.fields.size()) {
     return false;
   }
   for (size_t i = 0; i < a.fields.size(); ++i) {
@@ -186,7 +189,8 @@ absl::StatusOr<std::shared_ptr<const CentreView>> ForecastEngine::View(int64_t c
   if (!view.ok()) return view.status();
   std::lock_guard<std::mutex> lock(mu_);
   centre.as_of.emplace_back(*day, *view);
-  while (static_cast<int>(centre.as_of.size()) > options_.as_of_views_kept) centre.as_of.pop_front();
+  while (static_cast<int>(centre.as_of.size()) > options_.as_of_views_kept)
+    centre.as_of.pop_front();
   return *view;
 }
 
@@ -195,9 +199,9 @@ absl::StatusOr<std::vector<v1::ModelAccuracy>> ForecastEngine::Accuracy(const Ce
                                                                         int lookback) {
   if (lookback <= 0) lookback = options_.backtest_lookback;
   Centre& centre = CentreFor(view.history().centre_id);
-  const auto key = std::make_tuple(static_cast<int>(scope.kind), scope.id,
-                                   ToModelMonth(view.month()), CutoffKey(view.snapshot().view()),
-                                   lookback);
+  const auto key =
+      std::make_tuple(static_cast<int>(scope.kind), scope.id, ToModelMonth(view.month()),
+                      CutoffKey(view.snapshot().view()), lookback);
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = centre.accuracy.find(key);
@@ -370,8 +374,8 @@ absl::Status ForecastEngine::ApplyPending(int64_t centre_id, Centre& centre, boo
     if (r != nullptr && BackDated(*r, month_start, fitted_day)) centre.refit_wanted = true;
   }
   // Catalogue or organisation changes re-index the models: every team moves.
-  const bool reorganised =
-      (*history)->units.size() != base->units.size() || (*history)->staff.size() != base->staff.size();
+  const bool reorganised = (*history)->units.size() != base->units.size() ||
+                           (*history)->staff.size() != base->staff.size();
   return BuildNowLocked(centre_id, centre, std::move(*history), cases, reorganised || reload);
 }
 
@@ -395,13 +399,12 @@ int64_t ForecastEngine::TeamRevision(int64_t centre_id, int64_t team_id) {
   return centre.team_revision[team_id];
 }
 
-int64_t ForecastEngine::WaitForTeamChange(int64_t centre_id, int64_t team_id,
-                                          int64_t seen_revision, absl::Duration timeout) {
+int64_t ForecastEngine::WaitForTeamChange(int64_t centre_id, int64_t team_id, int64_t seen_revision,
+                                          absl::Duration timeout) {
   Centre& centre = CentreFor(centre_id);
   std::unique_lock<std::mutex> lock(mu_);
-  changed_.wait_for(lock, absl::ToChronoMilliseconds(timeout), [&] {
-    return stopping_ || centre.team_revision[team_id] > seen_revision;
-  });
+  changed_.wait_for(lock, absl::ToChronoMilliseconds(timeout),
+                    [&] { return stopping_ || centre.team_revision[team_id] > seen_revision; });
   return centre.team_revision[team_id];
 }
 
@@ -409,9 +412,8 @@ void ForecastEngine::RefresherLoop() {
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mu_);
-      pending_cv_.wait(lock, [&] {
-        return stopping_ || !pending_cases_.empty() || !pending_centres_.empty();
-      });
+      pending_cv_.wait(
+          lock, [&] { return stopping_ || !pending_cases_.empty() || !pending_centres_.empty(); });
       if (stopping_) return;
     }
     // Let a burst of notifications (one transaction may touch several cases) arrive together.

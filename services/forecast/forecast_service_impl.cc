@@ -21,16 +21,16 @@ namespace {
 #define FS_CONCAT_INNER(a, b) a##b
 #define FS_CONCAT(a, b) FS_CONCAT_INNER(a, b)
 // Evaluates a StatusOr expression; returns its status on error, else moves the value to `lhs`.
-#define FS_ASSIGN_OR_RETURN(lhs, expr)                       \
-  auto FS_CONCAT(status_or_, __LINE__) = (expr);             \
-  if (!FS_CONCAT(status_or_, __LINE__).ok()) {               \
-    return FS_CONCAT(status_or_, __LINE__).status();         \
-  }                                                          \
+#define FS_ASSIGN_OR_RETURN(lhs, expr)               \
+  auto FS_CONCAT(status_or_, __LINE__) = (expr);     \
+  if (!FS_CONCAT(status_or_, __LINE__).ok()) {       \
+    return FS_CONCAT(status_or_, __LINE__).status(); \
+  }                                                  \
   lhs = std::move(*FS_CONCAT(status_or_, __LINE__))
-#define FS_RETURN_IF_ERROR(expr)          \
-  do {                                    \
-    absl::Status status_ = (expr);        \
-    if (!status_.ok()) return status_;    \
+#define FS_RETURN_IF_ERROR(expr)       \
+  do {                                 \
+    absl::Status status_ = (expr);     \
+    if (!status_.ok()) return status_; \
   } while (false)
 
 constexpr size_t kMaxNoteChars = 4000;
@@ -51,7 +51,8 @@ grpc::Status ForecastServiceImpl::Project(grpc::ServerContext* context,
   return Run([&]() -> absl::Status {
     FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, directory_));
     FS_ASSIGN_OR_RETURN(const forecasting::ModelKind model, ToModelKind(request->model(), "model"));
-    FS_ASSIGN_OR_RETURN(const int horizon, CheckHorizon(request->horizon_months(), "horizon_months"));
+    FS_ASSIGN_OR_RETURN(const int horizon,
+                        CheckHorizon(request->horizon_months(), "horizon_months"));
     FS_ASSIGN_OR_RETURN(auto view, engine_.View(caller.job_centre_id, request->as_of(), "as_of"));
     FS_ASSIGN_OR_RETURN(const ScopeFilter scope,
                         ReadableScope(view->history(), caller, request->scope(), "scope"));
@@ -72,7 +73,8 @@ grpc::Status ForecastServiceImpl::CompareTeams(grpc::ServerContext* context,
   return Run([&]() -> absl::Status {
     FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, directory_));
     FS_ASSIGN_OR_RETURN(const forecasting::ModelKind model, ToModelKind(request->model(), "model"));
-    FS_ASSIGN_OR_RETURN(const int horizon, CheckHorizon(request->horizon_months(), "horizon_months"));
+    FS_ASSIGN_OR_RETURN(const int horizon,
+                        CheckHorizon(request->horizon_months(), "horizon_months"));
     FS_ASSIGN_OR_RETURN(auto view, engine_.View(caller.job_centre_id, request->as_of(), "as_of"));
     v1::Scope scope;
     scope.set_kind(request->department().empty() ? v1::Scope::JOB_CENTRE : v1::Scope::DEPARTMENT);
@@ -90,9 +92,9 @@ grpc::Status ForecastServiceImpl::GetCaseworkerDashboard(
   return Run([&]() -> absl::Status {
     FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, directory_));
     FS_ASSIGN_OR_RETURN(auto view, engine_.View(caller.job_centre_id, request->as_of(), "as_of"));
-    FS_ASSIGN_OR_RETURN(const ScopeFilter scope, ReadableCaseworker(view->history(), caller,
-                                                                    request->caseworker(),
-                                                                    "caseworker"));
+    FS_ASSIGN_OR_RETURN(
+        const ScopeFilter scope,
+        ReadableCaseworker(view->history(), caller, request->caseworker(), "caseworker"));
     FS_ASSIGN_OR_RETURN(*response, BuildCaseworkerDashboard(*view, scope.id));
     return absl::OkStatus();
   });
@@ -127,9 +129,9 @@ grpc::ServerUnaryReactor* ForecastServiceImpl::GetTeamDashboard(
   return reactor;
 }
 
-grpc::Status ForecastServiceImpl::WatchTeamDashboard(grpc::ServerContext* context,
-                                                     const v1::TeamDashboardRequest* request,
-                                                     grpc::ServerWriter<v1::TeamDashboard>* writer) {
+grpc::Status ForecastServiceImpl::WatchTeamDashboard(
+    grpc::ServerContext* context, const v1::TeamDashboardRequest* request,
+    grpc::ServerWriter<v1::TeamDashboard>* writer) {
   return Run([&]() -> absl::Status {
     FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, directory_));
     FS_ASSIGN_OR_RETURN(auto first_view,
@@ -272,8 +274,8 @@ grpc::Status ForecastServiceImpl::SetMilestoneTarget(grpc::ServerContext* contex
             absl::StrCat("target.caseworker: \"", t.caseworker(), "\" not found"));
       }
       if (staff->team_id != team->id) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "target.caseworker: ", t.caseworker(), " is not in team ", t.team()));
+        return absl::InvalidArgumentError(
+            absl::StrCat("target.caseworker: ", t.caseworker(), " is not in team ", t.team()));
       }
       caseworker_id = staff->id;
     }
@@ -401,8 +403,10 @@ grpc::Status ForecastServiceImpl::ListDialogues(grpc::ServerContext* context,
     FS_ASSIGN_OR_RETURN(auto view, engine_.Now(caller.job_centre_id));
     const CentreHistory& h = view->history();
     ScopeFilter scope;
-    if (!request->caseworker().empty() || (request->team().empty() && caller.role == Role::kCaseworker)) {
-      FS_ASSIGN_OR_RETURN(scope, ReadableCaseworker(h, caller, request->caseworker(), "caseworker"));
+    if (!request->caseworker().empty() ||
+        (request->team().empty() && caller.role == Role::kCaseworker)) {
+      FS_ASSIGN_OR_RETURN(scope,
+                          ReadableCaseworker(h, caller, request->caseworker(), "caseworker"));
     } else if (!request->team().empty() || caller.team_id != 0) {
       FS_ASSIGN_OR_RETURN(scope, ReadableTeam(h, caller, request->team(), "team"));
     } else {
@@ -411,8 +415,8 @@ grpc::Status ForecastServiceImpl::ListDialogues(grpc::ServerContext* context,
     const auto agreed = AgreedCases(h);
     for (const DialogueRecord& d : h.dialogues) {
       const bool match = scope.kind == ScopeFilter::Kind::kCaseworker ? d.caseworker_id == scope.id
-                         : scope.kind == ScopeFilter::Kind::kTeam      ? d.team_id == scope.id
-                                                                        : true;
+                         : scope.kind == ScopeFilter::Kind::kTeam     ? d.team_id == scope.id
+                                                                      : true;
       if (match) *response->add_dialogues() = DialogueMessage(h, d, agreed);
     }
     return absl::OkStatus();
@@ -430,9 +434,9 @@ grpc::Status ForecastServiceImpl::GetDialogueAgenda(grpc::ServerContext* context
           absl::StrCat("limit: ", request->limit(), " is outside 1..", kMaxAgendaItems));
     }
     FS_ASSIGN_OR_RETURN(auto view, engine_.View(caller.job_centre_id, request->as_of(), "as_of"));
-    FS_ASSIGN_OR_RETURN(const ScopeFilter scope, ReadableCaseworker(view->history(), caller,
-                                                                    request->caseworker(),
-                                                                    "caseworker"));
+    FS_ASSIGN_OR_RETURN(
+        const ScopeFilter scope,
+        ReadableCaseworker(view->history(), caller, request->caseworker(), "caseworker"));
     response->set_caseworker(view->history().StaffCode(scope.id));
     response->set_as_of(FormatDay(view->today()));
     std::optional<Day> last = LastDialogueOn(view->history(), view->snapshot().view(), scope.id, 0);
@@ -458,7 +462,8 @@ grpc::Status ForecastServiceImpl::GetChangesSinceLastDialogue(grpc::ServerContex
     if (!request->team().empty()) {
       FS_ASSIGN_OR_RETURN(scope, ReadableTeam(h, caller, request->team(), "team"));
     } else {
-      FS_ASSIGN_OR_RETURN(scope, ReadableCaseworker(h, caller, request->caseworker(), "caseworker"));
+      FS_ASSIGN_OR_RETURN(scope,
+                          ReadableCaseworker(h, caller, request->caseworker(), "caseworker"));
     }
     const ViewDays& until = view->snapshot().view();
     Day since;
@@ -470,8 +475,8 @@ grpc::Status ForecastServiceImpl::GetChangesSinceLastDialogue(grpc::ServerContex
       }
     } else {
       const bool per_caseworker = scope.kind == ScopeFilter::Kind::kCaseworker;
-      std::optional<Day> last = LastDialogueOn(h, until, per_caseworker ? scope.id : 0,
-                                               per_caseworker ? 0 : scope.id);
+      std::optional<Day> last =
+          LastDialogueOn(h, until, per_caseworker ? scope.id : 0, per_caseworker ? 0 : scope.id);
       // Otherwise the same day a month earlier (the month's last day when it is shorter).
       const Day today = until.today;
       const Day first = Day(Month(today) - 1);

@@ -61,8 +61,7 @@ class ForecastServiceImpl final
   grpc::Status RecordDialogue(grpc::ServerContext* context,
                               const v1::RecordDialogueRequest* request,
                               v1::Dialogue* response) override;
-  grpc::Status ListDialogues(grpc::ServerContext* context,
-                             const v1::ListDialoguesRequest* request,
+  grpc::Status ListDialogues(grpc::ServerContext* context, const v1::ListDialoguesRequest* request,
                              v1::ListDialoguesResponse* response) override;
   grpc::Status GetDialogueAgenda(grpc::ServerContext* context,
                                  const v1::DialogueAgendaRequest* request,

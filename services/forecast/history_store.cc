@@ -88,15 +88,17 @@ std::vector<std::string> ParseTextArray(const pqxx::field& f) {
 // Catalogue, fields, organisation, metrics, targets and dialogues: small, read whole.
 absl::Status ReadSmallTables(pqxx::transaction_base& tx, int64_t centre, CentreHistory& h) {
   pqxx::result jc = tx.exec_params("SELECT code, name FROM job_centre WHERE id = $1", centre);
-  if (jc.empty()) return absl::NotFoundError(absl::StrCat("job centre ", centre, " does not exist"));
+  if (jc.empty())
+    return absl::NotFoundError(absl::StrCat("job centre ", centre, " does not exist"));
   h.centre_id = centre;
   h.code = jc[0][0].as<std::string>();
   h.name = jc[0][1].as<std::string>();
 
   h.catalogue = Catalogue();
-  for (const auto& row : tx.exec_params(
-           "SELECT kind, code, outcome_group, probability FROM catalogue_entry "
-           "WHERE job_centre_id = $1 ORDER BY kind, sort_order, code", centre)) {
+  for (const auto& row :
+       tx.exec_params("SELECT kind, code, outcome_group, probability FROM catalogue_entry "
+                      "WHERE job_centre_id = $1 ORDER BY kind, sort_order, code",
+                      centre)) {
     const std::string kind = row[0].as<std::string>();
     const std::string code = row[1].as<std::string>();
     if (kind == "CASE_TYPE") {
@@ -111,9 +113,10 @@ absl::Status ReadSmallTables(pqxx::transaction_base& tx, int64_t centre, CentreH
   }
 
   h.fields.clear();
-  for (const auto& row : tx.exec_params(
-           "SELECT code, label_da, label_en, field_type, choices FROM case_field "
-           "WHERE job_centre_id = $1 ORDER BY sort_order, code", centre)) {
+  for (const auto& row :
+       tx.exec_params("SELECT code, label_da, label_en, field_type, choices FROM case_field "
+                      "WHERE job_centre_id = $1 ORDER BY sort_order, code",
+                      centre)) {
     FieldDef def;
     def.code = row[0].as<std::string>();
     def.label_da = row[1].as<std::string>();
@@ -124,9 +127,10 @@ absl::Status ReadSmallTables(pqxx::transaction_base& tx, int64_t centre, CentreH
   }
 
   h.units.clear();
-  for (const auto& row : tx.exec_params(
-           "SELECT id, code, name, kind, coalesce(parent_id, 0) FROM org_unit "
-           "WHERE job_centre_id = $1 ORDER BY code", centre)) {
+  for (const auto& row :
+       tx.exec_params("SELECT id, code, name, kind, coalesce(parent_id, 0) FROM org_unit "
+                      "WHERE job_centre_id = $1 ORDER BY code",
+                      centre)) {
     OrgUnit u;
     u.id = row[0].as<int64_t>();
     u.code = row[1].as<std::string>();
@@ -139,7 +143,8 @@ absl::Status ReadSmallTables(pqxx::transaction_base& tx, int64_t centre, CentreH
   h.staff.clear();
   for (const auto& row : tx.exec_params(
            "SELECT id, code, display_name, role, coalesce(team_id, 0), active FROM staff "
-           "WHERE job_centre_id = $1 ORDER BY code", centre)) {
+           "WHERE job_centre_id = $1 ORDER BY code",
+           centre)) {
     StaffMember s;
     s.id = row[0].as<int64_t>();
     s.code = row[1].as<std::string>();
@@ -151,10 +156,11 @@ absl::Status ReadSmallTables(pqxx::transaction_base& tx, int64_t centre, CentreH
   }
 
   h.metrics.clear();
-  for (const auto& row : tx.exec_params(
-           "SELECT code, label_da, label_en, kind, outcome_group, field_code, choice, "
-           "higher_is_better FROM milestone_metric WHERE job_centre_id = $1 AND active "
-           "ORDER BY sort_order, code", centre)) {
+  for (const auto& row :
+       tx.exec_params("SELECT code, label_da, label_en, kind, outcome_group, field_code, choice, "
+                      "higher_is_better FROM milestone_metric WHERE job_centre_id = $1 AND active "
+                      "ORDER BY sort_order, code",
+                      centre)) {
     MilestoneMetricDef m;
     m.code = row[0].as<std::string>();
     m.label_da = row[1].as<std::string>();
@@ -168,11 +174,13 @@ absl::Status ReadSmallTables(pqxx::transaction_base& tx, int64_t centre, CentreH
   }
 
   h.targets.clear();
-  for (const auto& row : tx.exec_params(
-           "SELECT team_id, coalesce(caseworker_id, 0), metric_code, "
-           "extract(year FROM month)::int, extract(month FROM month)::int, target, set_by, "
-           DAY(UTC_DAY("set_at")) ", " RFC3339("set_at") ", id "
-           "FROM milestone_target WHERE job_centre_id = $1 ORDER BY id", centre)) {
+  for (
+      const auto& row : tx.exec_params(
+          "SELECT team_id, coalesce(caseworker_id, 0), metric_code, "
+          "extract(year FROM month)::int, extract(month FROM month)::int, target, set_by, " DAY(UTC_DAY(
+              "set_at")) ", " RFC3339("set_at") ", id "
+                                                "FROM milestone_target WHERE job_centre_id = $1 ORDER BY id",
+          centre)) {
     MilestoneTargetRecord t;
     t.team_id = row[0].as<int64_t>();
     t.caseworker_id = row[1].as<int64_t>();
@@ -188,11 +196,15 @@ absl::Status ReadSmallTables(pqxx::transaction_base& tx, int64_t centre, CentreH
 
   h.dialogues.clear();
   absl::flat_hash_map<int64_t, size_t> dialogue_pos;
-  for (const auto& row : tx.exec_params(
-           "SELECT id, team_id, team_leader_id, caseworker_id, " DAY("held_on") ", "
-           DAY("greatest(held_on, " UTC_DAY("recorded_at") ")") ", notes_status, "
-           "notes_knowledge, notes_learning, notes_adjustment, " RFC3339("recorded_at") " "
-           "FROM dialogue WHERE job_centre_id = $1 ORDER BY held_on, id", centre)) {
+  for (
+      const auto& row : tx.exec_params(
+          "SELECT id, team_id, team_leader_id, caseworker_id, " DAY("held_on") ", " DAY(
+              "greatest(held_on, " UTC_DAY(
+                  "recorded_at") ")") ", notes_status, "
+                                      "notes_knowledge, notes_learning, notes_adjustment, " RFC3339(
+                                          "recorded_at") " "
+                                                         "FROM dialogue WHERE job_centre_id = $1 ORDER BY held_on, id",
+          centre)) {
     DialogueRecord d;
     d.id = row[0].as<int64_t>();
     d.team_id = row[1].as<int64_t>();
@@ -208,10 +220,11 @@ absl::Status ReadSmallTables(pqxx::transaction_base& tx, int64_t centre, CentreH
     dialogue_pos[d.id] = h.dialogues.size();
     h.dialogues.push_back(std::move(d));
   }
-  for (const auto& row : tx.exec_params(
-           "SELECT dc.dialogue_id, dc.case_id FROM dialogue_case dc "
-           "JOIN dialogue d ON d.id = dc.dialogue_id WHERE d.job_centre_id = $1 "
-           "ORDER BY dc.dialogue_id, dc.case_id", centre)) {
+  for (const auto& row :
+       tx.exec_params("SELECT dc.dialogue_id, dc.case_id FROM dialogue_case dc "
+                      "JOIN dialogue d ON d.id = dc.dialogue_id WHERE d.job_centre_id = $1 "
+                      "ORDER BY dc.dialogue_id, dc.case_id",
+                      centre)) {
     auto it = dialogue_pos.find(row[0].as<int64_t>());
     if (it != dialogue_pos.end()) h.dialogues[it->second].case_ids.push_back(row[1].as<int64_t>());
   }
@@ -231,53 +244,57 @@ void InsertInOrder(std::vector<T>& list, T item, Key key) {
 // Reads the cases of `selection` with their history, in one query per table. Without `seeds`
 // the case rows are read too; with them (copies of known cases, for Selection::NewerThan) only
 // the newer history rows are read and added to the seeds.
-std::vector<std::shared_ptr<CaseRecord>> ReadCases(pqxx::transaction_base& tx, int64_t centre,
-                                                   const Selection& selection,
-                                                   const CentreHistory& h,
-                                                   std::vector<std::shared_ptr<CaseRecord>> seeds = {}) {
+std::vector<std::shared_ptr<CaseRecord>> ReadCases(
+    pqxx::transaction_base& tx, int64_t centre, const Selection& selection, const CentreHistory& h,
+    std::vector<std::shared_ptr<CaseRecord>> seeds = {}) {
   std::vector<std::shared_ptr<CaseRecord>> out = std::move(seeds);
   absl::flat_hash_map<int64_t, CaseRecord*> by_id;
   for (auto& record : out) by_id[record->id] = record.get();
   const auto where = [&](const char* case_column, const char* id_column, auto last) {
     return selection.Where(case_column, id_column, last);
   };
-  const auto Exec = [&](pqxx::transaction_base& t, const std::string& sql, int64_t c, const Selection&) {
-    return selection.Exec(t, sql, c);
-  };
+  const auto Exec = [&](pqxx::transaction_base& t, const std::string& sql, int64_t c,
+                        const Selection&) { return selection.Exec(t, sql, c); };
   const bool seeded = !out.empty();
-  if (!seeded) for (const auto& row : Exec(tx,
-           // A case is known from its first assignment's recording (imports record history on
-           // its own days; cases.created_at is the import's day).
-           "SELECT c.id, c.case_ref, c.case_type, " DAY("c.opened_on") ", "
-           DAY("greatest(c.opened_on, " UTC_DAY("coalesce(a.first_recorded, c.created_at)") ")") " "
-           "FROM cases c LEFT JOIN (SELECT case_id, min(recorded_at) AS first_recorded "
-           "  FROM assignment WHERE job_centre_id = $1" +
-               where("case_id", "id", [](const CaseRecord::LastIds& l) { return l.assignment; }) +
-           "  GROUP BY case_id) a ON a.case_id = c.id "
-           "WHERE c.job_centre_id = $1" +
-               where("c.id", "c.id", [](const CaseRecord::LastIds&) { return int64_t{0}; }) +
-           " ORDER BY c.id",
-           centre, selection)) {
-    auto record = std::make_shared<CaseRecord>();
-    record->id = row[0].as<int64_t>();
-    record->ref = row[1].as<std::string>();
-    record->case_type = h.catalogue.CaseType(row[2].as<std::string>());
-    record->opened_on = DayOf(row[3]);
-    record->known_on = DayOf(row[4]);
-    by_id[record->id] = record.get();
-    out.push_back(std::move(record));
-  }
+  if (!seeded)
+    for (
+        const auto& row : Exec(
+            tx,
+            // A case is known from its first assignment's recording (imports record history on
+            // its own days; cases.created_at is the import's day).
+            "SELECT c.id, c.case_ref, c.case_type, " DAY("c.opened_on") ", " DAY(
+                "greatest(c.opened_on, " UTC_DAY(
+                    "coalesce(a.first_recorded, c.created_at)") ")") " "
+                                                                     "FROM cases c LEFT JOIN (SELECT case_id, min(recorded_at) AS first_recorded "
+                                                                     "  FROM assignment WHERE job_centre_id = $1" +
+                where("case_id", "id", [](const CaseRecord::LastIds& l) { return l.assignment; }) +
+                "  GROUP BY case_id) a ON a.case_id = c.id "
+                "WHERE c.job_centre_id = $1" +
+                where("c.id", "c.id", [](const CaseRecord::LastIds&) { return int64_t{0}; }) +
+                " ORDER BY c.id",
+            centre, selection)) {
+      auto record = std::make_shared<CaseRecord>();
+      record->id = row[0].as<int64_t>();
+      record->ref = row[1].as<std::string>();
+      record->case_type = h.catalogue.CaseType(row[2].as<std::string>());
+      record->opened_on = DayOf(row[3]);
+      record->known_on = DayOf(row[4]);
+      by_id[record->id] = record.get();
+      out.push_back(std::move(record));
+    }
   auto find = [&](const pqxx::field& f) -> CaseRecord* {
     auto it = by_id.find(f.as<int64_t>());
     return it == by_id.end() ? nullptr : it->second;
   };
 
-  for (const auto& row : Exec(tx,
-           "SELECT case_id, " DAY("from_on") ", "
-           DAY("greatest(from_on, " UTC_DAY("recorded_at") ")") ", caseworker_id, team_id, id "
-           "FROM assignment WHERE job_centre_id = $1" +
-               where("case_id", "id", [](const CaseRecord::LastIds& l) { return l.assignment; }) +
-           " ORDER BY case_id, from_on, recorded_at, id", centre, selection)) {
+  for (const auto& row :
+       Exec(tx,
+            "SELECT case_id, " DAY("from_on") ", " DAY("greatest(from_on, " UTC_DAY(
+                "recorded_at") ")") ", caseworker_id, team_id, id "
+                                    "FROM assignment WHERE job_centre_id = $1" +
+                where("case_id", "id", [](const CaseRecord::LastIds& l) { return l.assignment; }) +
+                " ORDER BY case_id, from_on, recorded_at, id",
+            centre, selection)) {
     CaseRecord* c = find(row[0]);
     if (c == nullptr) continue;
     AssignmentEvent a;
@@ -289,13 +306,17 @@ std::vector<std::shared_ptr<CaseRecord>> ReadCases(pqxx::transaction_base& tx, i
     c->last_ids.assignment = std::max(c->last_ids.assignment, row[5].as<int64_t>());
   }
 
-  for (const auto& row : Exec(tx,
-           "SELECT case_id, id, " DAY(UTC_DAY("recorded_at")) ", expected_outcome, "
-           "extract(year FROM expected_month)::int, extract(month FROM expected_month)::int, "
-           "risk, agreed_in_dialogue, coalesce(dialogue_id, 0), recorded_by "
-           "FROM expectation WHERE job_centre_id = $1" +
-               where("case_id", "id", [](const CaseRecord::LastIds& l) { return l.expectation; }) +
-           " ORDER BY case_id, recorded_at, id", centre, selection)) {
+  for (
+      const auto& row : Exec(
+          tx,
+          "SELECT case_id, id, " DAY(UTC_DAY(
+              "recorded_at")) ", expected_outcome, "
+                              "extract(year FROM expected_month)::int, extract(month FROM expected_month)::int, "
+                              "risk, agreed_in_dialogue, coalesce(dialogue_id, 0), recorded_by "
+                              "FROM expectation WHERE job_centre_id = $1" +
+              where("case_id", "id", [](const CaseRecord::LastIds& l) { return l.expectation; }) +
+              " ORDER BY case_id, recorded_at, id",
+          centre, selection)) {
     CaseRecord* c = find(row[0]);
     if (c == nullptr) continue;
     ExpectationEvent e;
@@ -312,13 +333,15 @@ std::vector<std::shared_ptr<CaseRecord>> ReadCases(pqxx::transaction_base& tx, i
     c->last_ids.expectation = std::max(c->last_ids.expectation, e.id);
   }
 
-  for (const auto& row : Exec(tx,
-           "SELECT case_id, " DAY("on_date") ", "
-           DAY("greatest(on_date, " UTC_DAY("recorded_at") ")") ", status, "
-           "coalesce(outcome, ''), id FROM status_change WHERE job_centre_id = $1" +
-               where("case_id", "id", [](const CaseRecord::LastIds& l) { return l.status; }) +
-           " ORDER BY case_id, on_date, recorded_at, id",
-           centre, selection)) {
+  for (
+      const auto& row : Exec(
+          tx,
+          "SELECT case_id, " DAY("on_date") ", " DAY("greatest(on_date, " UTC_DAY(
+              "recorded_at") ")") ", status, "
+                                  "coalesce(outcome, ''), id FROM status_change WHERE job_centre_id = $1" +
+              where("case_id", "id", [](const CaseRecord::LastIds& l) { return l.status; }) +
+              " ORDER BY case_id, on_date, recorded_at, id",
+          centre, selection)) {
     CaseRecord* c = find(row[0]);
     if (c == nullptr) continue;
     StatusEvent s;
@@ -336,16 +359,19 @@ std::vector<std::shared_ptr<CaseRecord>> ReadCases(pqxx::transaction_base& tx, i
       action_pos[record->actions[i].id] = {record.get(), i};
     }
   }
-  for (const auto& row : Exec(tx,
-           "SELECT a.case_id, a.id, " DAY(UTC_DAY("a.created_at")) ", "
-           DAY("coalesce(f.previous_due_on, a.due_on)") " FROM action a "
-           "LEFT JOIN (SELECT DISTINCT ON (action_id) action_id, previous_due_on "
-           "  FROM action_follow_up WHERE job_centre_id = $1" +
-               where("case_id", "id", [](const CaseRecord::LastIds& l) { return l.follow_up; }) +
-           "  ORDER BY action_id, recorded_at, id) f ON f.action_id = a.id "
-           "WHERE a.job_centre_id = $1" +
-               where("a.case_id", "a.id", [](const CaseRecord::LastIds& l) { return l.action; }) +
-           " ORDER BY a.case_id, a.id", centre, selection)) {
+  for (
+      const auto& row : Exec(
+          tx,
+          "SELECT a.case_id, a.id, " DAY(UTC_DAY("a.created_at")) ", " DAY(
+              "coalesce(f.previous_due_on, a.due_on)") " FROM action a "
+                                                       "LEFT JOIN (SELECT DISTINCT ON (action_id) action_id, previous_due_on "
+                                                       "  FROM action_follow_up WHERE job_centre_id = $1" +
+              where("case_id", "id", [](const CaseRecord::LastIds& l) { return l.follow_up; }) +
+              "  ORDER BY action_id, recorded_at, id) f ON f.action_id = a.id "
+              "WHERE a.job_centre_id = $1" +
+              where("a.case_id", "a.id", [](const CaseRecord::LastIds& l) { return l.action; }) +
+              " ORDER BY a.case_id, a.id",
+          centre, selection)) {
     CaseRecord* c = find(row[0]);
     if (c == nullptr) continue;
     ActionRecord a;
@@ -356,12 +382,14 @@ std::vector<std::shared_ptr<CaseRecord>> ReadCases(pqxx::transaction_base& tx, i
     c->last_ids.action = std::max(c->last_ids.action, a.id);
     c->actions.push_back(std::move(a));
   }
-  for (const auto& row : Exec(tx,
-           "SELECT action_id, " DAY(UTC_DAY("recorded_at")) ", result, "
-           DAY("coalesce(postponed_to, previous_due_on)") ", id FROM action_follow_up "
-           "WHERE job_centre_id = $1" +
-               where("case_id", "id", [](const CaseRecord::LastIds& l) { return l.follow_up; }) +
-           " ORDER BY action_id, recorded_at, id", centre, selection)) {
+  for (const auto& row :
+       Exec(tx,
+            "SELECT action_id, " DAY(UTC_DAY("recorded_at")) ", result, " DAY(
+                "coalesce(postponed_to, previous_due_on)") ", id FROM action_follow_up "
+                                                           "WHERE job_centre_id = $1" +
+                where("case_id", "id", [](const CaseRecord::LastIds& l) { return l.follow_up; }) +
+                " ORDER BY action_id, recorded_at, id",
+            centre, selection)) {
     auto it = action_pos.find(row[0].as<int64_t>());
     if (it == action_pos.end()) continue;
     CaseRecord::LastIds& last = it->second.first->last_ids;
@@ -374,13 +402,16 @@ std::vector<std::shared_ptr<CaseRecord>> ReadCases(pqxx::transaction_base& tx, i
     it->second.first->actions[it->second.second].follow_ups.push_back(f);
   }
 
-  for (const auto& row : Exec(tx,
-           "SELECT case_id, " DAY("effective_on") ", "
-           DAY("greatest(effective_on, " UTC_DAY("recorded_at") ")") ", field_code, "
-           "coalesce(jsonb_typeof(value), 'null'), coalesce(value #>> '{}', ''), id "
-           "FROM field_change WHERE job_centre_id = $1" +
-               where("case_id", "id", [](const CaseRecord::LastIds& l) { return l.field; }) +
-           " ORDER BY case_id, effective_on, recorded_at, id", centre, selection)) {
+  for (
+      const auto& row : Exec(
+          tx,
+          "SELECT case_id, " DAY("effective_on") ", " DAY("greatest(effective_on, " UTC_DAY(
+              "recorded_at") ")") ", field_code, "
+                                  "coalesce(jsonb_typeof(value), 'null'), coalesce(value #>> '{}', ''), id "
+                                  "FROM field_change WHERE job_centre_id = $1" +
+              where("case_id", "id", [](const CaseRecord::LastIds& l) { return l.field; }) +
+              " ORDER BY case_id, effective_on, recorded_at, id",
+          centre, selection)) {
     CaseRecord* c = find(row[0]);
     if (c == nullptr) continue;
     c->last_ids.field = std::max(c->last_ids.field, row[6].as<int64_t>());
@@ -414,8 +445,8 @@ std::string ArrayLiteral(const std::vector<int64_t>& ids) {
 }  // namespace
 
 absl::StatusOr<int64_t> PgHistoryStore::FindCentre(const std::string& code) {
-  return RunTransaction<int64_t>(pool_, Isolation::kReadCommitted,
-      [&](pqxx::transaction_base& tx) -> absl::StatusOr<int64_t> {
+  return RunTransaction<int64_t>(
+      pool_, Isolation::kReadCommitted, [&](pqxx::transaction_base& tx) -> absl::StatusOr<int64_t> {
         pqxx::result r = tx.exec_params("SELECT id FROM job_centre WHERE code = $1", code);
         if (r.empty()) return absl::NotFoundError(absl::StrCat("job centre ", code, " not found"));
         return r[0][0].as<int64_t>();
@@ -423,7 +454,8 @@ absl::StatusOr<int64_t> PgHistoryStore::FindCentre(const std::string& code) {
 }
 
 absl::StatusOr<std::vector<int64_t>> PgHistoryStore::ListCentres() {
-  return RunTransaction<std::vector<int64_t>>(pool_, Isolation::kReadCommitted,
+  return RunTransaction<std::vector<int64_t>>(
+      pool_, Isolation::kReadCommitted,
       [&](pqxx::transaction_base& tx) -> absl::StatusOr<std::vector<int64_t>> {
         std::vector<int64_t> ids;
         for (const auto& row : tx.exec("SELECT id FROM job_centre ORDER BY id")) {
@@ -435,8 +467,8 @@ absl::StatusOr<std::vector<int64_t>> PgHistoryStore::ListCentres() {
 
 absl::StatusOr<std::shared_ptr<const CentreHistory>> PgHistoryStore::Load(int64_t centre_id) {
   using Result = std::shared_ptr<const CentreHistory>;
-  return RunTransaction<Result>(pool_, Isolation::kRepeatableRead,
-      [&](pqxx::transaction_base& tx) -> absl::StatusOr<Result> {
+  return RunTransaction<Result>(
+      pool_, Isolation::kRepeatableRead, [&](pqxx::transaction_base& tx) -> absl::StatusOr<Result> {
         auto h = std::make_shared<CentreHistory>();
         absl::Status small = ReadSmallTables(tx, centre_id, *h);
         if (!small.ok()) return small;
@@ -463,8 +495,8 @@ absl::StatusOr<std::shared_ptr<const CentreHistory>> PgHistoryStore::Refresh(
       known.push_back(record);
     }
   }
-  return RunTransaction<Result>(pool_, Isolation::kRepeatableRead,
-      [&](pqxx::transaction_base& tx) -> absl::StatusOr<Result> {
+  return RunTransaction<Result>(
+      pool_, Isolation::kRepeatableRead, [&](pqxx::transaction_base& tx) -> absl::StatusOr<Result> {
         auto h = std::make_shared<CentreHistory>();
         if (small_tables) {
           h->cases = base.cases;
@@ -478,7 +510,8 @@ absl::StatusOr<std::shared_ptr<const CentreHistory>> PgHistoryStore::Refresh(
         if (!known.empty()) {
           // Fresh copies on every attempt (a serialization failure runs this again).
           std::vector<std::shared_ptr<CaseRecord>> copies;
-          for (const CaseRecord* record : known) copies.push_back(std::make_shared<CaseRecord>(*record));
+          for (const CaseRecord* record : known)
+            copies.push_back(std::make_shared<CaseRecord>(*record));
           read = ReadCases(tx, base.centre_id, Selection::NewerThan(known), *h, std::move(copies));
         }
         if (!new_ids.empty()) {
@@ -502,15 +535,18 @@ absl::StatusOr<std::shared_ptr<const CentreHistory>> PgHistoryStore::Refresh(
 }
 
 absl::StatusOr<MilestoneTargetRecord> PgHistoryStore::AddTarget(const NewMilestoneTarget& t) {
-  return RunTransaction<MilestoneTargetRecord>(pool_, Isolation::kReadCommitted,
+  return RunTransaction<MilestoneTargetRecord>(
+      pool_, Isolation::kReadCommitted,
       [&](pqxx::transaction_base& tx) -> absl::StatusOr<MilestoneTargetRecord> {
         if (tx.exec_params("SELECT 1 FROM milestone_metric WHERE job_centre_id = $1 AND code = $2 "
-                           "AND active", t.centre_id, t.metric).empty()) {
+                           "AND active",
+                           t.centre_id, t.metric)
+                .empty()) {
           return absl::NotFoundError(
               absl::StrCat("target.metric: \"", t.metric, "\" is not a metric of this job centre"));
         }
-        const std::string month =
-            absl::StrCat(t.month.year(), "-", t.month.month() < 10 ? "0" : "", t.month.month(), "-01");
+        const std::string month = absl::StrCat(t.month.year(), "-", t.month.month() < 10 ? "0" : "",
+                                               t.month.month(), "-01");
         pqxx::result r = tx.exec_params(
             "INSERT INTO milestone_target (job_centre_id, team_id, caseworker_id, metric_code, "
             "month, target, set_by) VALUES ($1, $2, nullif($3, 0::bigint), $4, $5::date, $6, $7) "
@@ -531,8 +567,8 @@ absl::StatusOr<MilestoneTargetRecord> PgHistoryStore::AddTarget(const NewMilesto
 }
 
 absl::StatusOr<int64_t> PgHistoryStore::AddDialogue(const NewDialogue& d) {
-  return RunTransaction<int64_t>(pool_, Isolation::kReadCommitted,
-      [&](pqxx::transaction_base& tx) -> absl::StatusOr<int64_t> {
+  return RunTransaction<int64_t>(
+      pool_, Isolation::kReadCommitted, [&](pqxx::transaction_base& tx) -> absl::StatusOr<int64_t> {
         const long held = static_cast<long>(d.held_on - kEpoch);
         if (!d.idempotency_key.empty()) {
           pqxx::result prior = tx.exec_params(
@@ -540,8 +576,7 @@ absl::StatusOr<int64_t> PgHistoryStore::AddDialogue(const NewDialogue& d) {
               "WHERE job_centre_id = $1 AND idempotency_key = $2", d.centre_id, d.idempotency_key);
           if (!prior.empty()) {
             if (prior[0][1].as<int64_t>() != d.caseworker_id || prior[0][2].as<long>() != held) {
-              return absl::AlreadyExistsError(
-                  "idempotency_key: already used for another dialogue");
+              return absl::AlreadyExistsError("idempotency_key: already used for another dialogue");
             }
             return prior[0][0].as<int64_t>();
           }
@@ -551,8 +586,8 @@ absl::StatusOr<int64_t> PgHistoryStore::AddDialogue(const NewDialogue& d) {
             "notes_status, notes_knowledge, notes_learning, notes_adjustment, idempotency_key) "
             "VALUES ($1, $2, $3, $4, DATE '1970-01-01' + $5::int, $6, $7, $8, $9, nullif($10, '')) "
             "RETURNING id",
-            d.centre_id, d.team_id, d.team_leader_id, d.caseworker_id, held, d.status,
-            d.knowledge, d.learning, d.adjustment, d.idempotency_key);
+            d.centre_id, d.team_id, d.team_leader_id, d.caseworker_id, held, d.status, d.knowledge,
+            d.learning, d.adjustment, d.idempotency_key);
         const int64_t id = r[0][0].as<int64_t>();
         if (!d.case_ids.empty()) {
           tx.exec_params(

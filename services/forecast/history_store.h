@@ -76,8 +76,9 @@ class PgHistoryStore final : public HistoryStore {
   absl::StatusOr<int64_t> FindCentre(const std::string& code) override;
   absl::StatusOr<std::vector<int64_t>> ListCentres() override;
   absl::StatusOr<std::shared_ptr<const CentreHistory>> Load(int64_t centre_id) override;
-  absl::StatusOr<std::shared_ptr<const CentreHistory>> Refresh(
-      const CentreHistory& base, const std::vector<int64_t>& case_ids, bool small_tables) override;
+  absl::StatusOr<std::shared_ptr<const CentreHistory>> Refresh(const CentreHistory& base,
+                                                               const std::vector<int64_t>& case_ids,
+                                                               bool small_tables) override;
   absl::StatusOr<MilestoneTargetRecord> AddTarget(const NewMilestoneTarget& target) override;
   absl::StatusOr<int64_t> AddDialogue(const NewDialogue& dialogue) override;
 

@@ -20,7 +20,8 @@
 namespace {
 
 int Usage() {
-  std::fprintf(stderr, "usage: forecast-service --db CONNINFO --port N [--host HOST] [--no-warm]\n");
+  std::fprintf(stderr,
+               "usage: forecast-service --db CONNINFO --port N [--host HOST] [--no-warm]\n");
   return 2;
 }
 

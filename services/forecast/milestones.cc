@@ -39,13 +39,15 @@ std::string Method(const MilestoneMetricDef& m) {
   switch (m.kind) {
     case MetricKind::kClosures:
       return absl::StrCat(
-          "Actual: closures recorded in the month", m.outcome_group.empty() ? "" : " to outcomes of group ",
-          m.outcome_group, ", on cases held by the scope on the closing day. Projected: the actual "
+          "Actual: closures recorded in the month",
+          m.outcome_group.empty() ? "" : " to outcomes of group ", m.outcome_group,
+          ", on cases held by the scope on the closing day. Projected: the actual "
           "so far plus the calibrated model's closures of today's open cases in the rest of the "
           "month (80% interval).");
     case MetricKind::kFieldTurnedTrue:
       return absl::StrCat(
-          "Actual: cases whose field '", m.field_code, "' turned true in the month. Projected: "
+          "Actual: cases whose field '", m.field_code,
+          "' turned true in the month. Projected: "
           "the actual so far plus the mean of the last three full months, pro rata for the rest "
           "of the month (Poisson 80% interval).");
     case MetricKind::kFieldSet:
@@ -122,8 +124,8 @@ absl::StatusOr<v1::Milestones> BuildMilestones(const CentreView& view, int64_t t
       for (const FieldEvent& f : r.fields) {
         if (f.effective_on > range_end) break;
         if (!vd.Sees(f.effective_on, f.known_on)) continue;
-        const bool now_true = h.fields[f.field].type == FieldType::kBool && f.value.present &&
-                              f.value.bool_value;
+        const bool now_true =
+            h.fields[f.field].type == FieldType::kBool && f.value.present && f.value.bool_value;
         if (now_true && !was_true[f.field] && f.effective_on >= range_start &&
             in_scope_on(r, f.effective_on)) {
           const int m = static_cast<int>(MonthsBetween(start, Month(f.effective_on)));
@@ -161,7 +163,8 @@ absl::StatusOr<v1::Milestones> BuildMilestones(const CentreView& view, int64_t t
 
   // The model's view of the months from now on.
   const std::vector<int32_t> positions = view.Positions(scope);
-  const int horizon = projects ? std::min<int>(static_cast<int>(MonthsBetween(now, to)) + 1, 24) : 0;
+  const int horizon =
+      projects ? std::min<int>(static_cast<int>(MonthsBetween(now, to)) + 1, 24) : 0;
   Eigen::MatrixXd dist;
   std::optional<forecasting::Projection> caseload;
   const int num_outcomes = view.inputs().catalogue.num_outcomes();
@@ -271,7 +274,8 @@ absl::StatusOr<v1::Milestones> BuildMilestones(const CentreView& view, int64_t t
         const double expected = row->projected().expected();
         row->set_on_track(metric.higher_is_better ? expected >= target->target
                                                   : expected <= target->target);
-        const double short_by = metric.higher_is_better ? target->target - act : act - target->target;
+        const double short_by =
+            metric.higher_is_better ? target->target - act : act - target->target;
         row->set_gap(std::ceil(std::max(0.0, short_by) - 1e-9));
       }
       v1::Explanation* e = row->mutable_explanation();

@@ -37,7 +37,8 @@ absl::StatusOr<forecasting::ModelKind> ToModelKind(v1::Model model, const char* 
     case v1::BASELINE: return forecasting::ModelKind::kBaseline;
     default: break;
   }
-  return absl::InvalidArgumentError(absl::StrCat(field, ": unknown model ", static_cast<int>(model)));
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, ": unknown model ", static_cast<int>(model)));
 }
 
 absl::StatusOr<int> CheckHorizon(int horizon, const char* field) {
@@ -56,16 +57,18 @@ v1::Explanation ExplainMethod(forecasting::ModelKind model, int64_t n,
   e.set_small_sample(n < kSmallSample);
   const std::string tail = absl::StrCat(
       " Intervals are 80% (p10 to p90) and treat cases as independent; new cases follow the "
-      "scope's seasonal inflow and the baseline survival of their case type. n = ", n,
-      " open cases", n < kSmallSample ? " (a small sample: read the figures with care)." : ".");
+      "scope's seasonal inflow and the baseline survival of their case type. n = ",
+      n, " open cases", n < kSmallSample ? " (a small sample: read the figures with care)." : ".");
   switch (model) {
     case forecasting::ModelKind::kAsPlanned:
       e.set_method_key("as_planned.closures");
       e.set_method(absl::StrCat(
           "As planned: each open case closes to its expected outcome in its expected month with "
-          "the probability its risk gives (", RiskProbabilities(models.catalogue),
+          "the probability its risk gives (",
+          RiskProbabilities(models.catalogue),
           "); the rest of its probability follows the case type's historical closure pattern. "
-          "Cases without an expectation follow the baseline.", tail));
+          "Cases without an expectation follow the baseline.",
+          tail));
       break;
     case forecasting::ModelKind::kCalibrated:
       e.set_method_key("calibrated.closures");
@@ -73,16 +76,19 @@ v1::Explanation ExplainMethod(forecasting::ModelKind model, int64_t n,
           "Calibrated: today's expectations, corrected by how reality has departed from "
           "expectations in the past (closure chance by risk, months to the expected month and "
           "case type, per team and caseworker, small groups pulled toward the team), learned "
-          "from ", models.calibration.person_months(),
+          "from ",
+          models.calibration.person_months(),
           " case-months with an expectation in force. Cases without an expectation follow the "
-          "baseline.", tail));
+          "baseline.",
+          tail));
       break;
     case forecasting::ModelKind::kBaseline:
       e.set_method_key("baseline.closures");
       e.set_method(absl::StrCat(
           "Baseline: the chance of closing each month and to which outcome, by case type and "
           "months open, learned from the job centre's closed and open cases (competing risks); "
-          "expectations are not used.", tail));
+          "expectations are not used.",
+          tail));
       break;
   }
   return e;
@@ -122,8 +128,8 @@ absl::StatusOr<v1::Projection> BuildProjection(const CentreView& view, const Sco
   }
   *out.mutable_explanation() = ExplainMethod(model, p->open_cases, view.models());
   if (accuracy != nullptr) *out.mutable_accuracy() = *accuracy;
-  out.set_compute_ms(std::chrono::duration<double, std::milli>(
-                         std::chrono::steady_clock::now() - start).count());
+  out.set_compute_ms(
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
   return out;
 }
 
@@ -165,8 +171,8 @@ absl::StatusOr<v1::CaseExplanation> BuildCaseExplanation(const CentreView& view,
   const CaseRecord* record = view.history().CaseById(case_id);
   const std::string ref = record == nullptr ? std::string() : record->ref;
   if (position < 0) {
-    return absl::NotFoundError(absl::StrCat("case_ref: ", ref, " is not open on ",
-                                            FormatDay(view.today())));
+    return absl::NotFoundError(
+        absl::StrCat("case_ref: ", ref, " is not open on ", FormatDay(view.today())));
   }
   absl::StatusOr<forecasting::CaseDistribution> d =
       view.projector().Explain(position, model, horizon);
@@ -191,8 +197,7 @@ absl::StatusOr<v1::CaseExplanation> BuildCaseExplanation(const CentreView& view,
 }
 
 absl::StatusOr<std::vector<v1::ModelAccuracy>> RunBacktest(const CentreView& view,
-                                                           const ScopeFilter& scope,
-                                                           int lookback) {
+                                                           const ScopeFilter& scope, int lookback) {
   const ModelInputs& in = view.inputs();
   forecasting::BacktestOptions options;
   options.as_of_month = in.portfolio.as_of_month;

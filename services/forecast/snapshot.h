@@ -32,12 +32,12 @@ struct CaseState {
   bool open = false;
   int64_t caseworker_id = 0;
   int64_t team_id = 0;
-  Day closed_on;                                 // when closed
+  Day closed_on;  // when closed
   int closure_outcome = -1;
-  const ExpectationEvent* expectation = nullptr; // in force; nullptr when none
-  int overdue_actions = 0;                       // open actions due before today
+  const ExpectationEvent* expectation = nullptr;  // in force; nullptr when none
+  int overdue_actions = 0;                        // open actions due before today
   int max_days_overdue = 0;
-  std::vector<FieldValue> fields;                // per CentreHistory::fields; open cases only
+  std::vector<FieldValue> fields;  // per CentreHistory::fields; open cases only
 };
 
 // The holder of a case on `day` as the view knows it; nullptr before the first assignment.
@@ -70,9 +70,9 @@ class CentreSnapshot {
   // in `changed` differ (others share their records): copies the other cases' states and
   // recomputes the changed ones. Falls back to Build when the case order differs.
   // Thread-safe.
-  static std::shared_ptr<const CentreSnapshot> Update(
-      const CentreSnapshot& previous, std::shared_ptr<const CentreHistory> history,
-      const absl::flat_hash_set<int64_t>& changed);
+  static std::shared_ptr<const CentreSnapshot> Update(const CentreSnapshot& previous,
+                                                      std::shared_ptr<const CentreHistory> history,
+                                                      const absl::flat_hash_set<int64_t>& changed);
 
   const CentreHistory& history() const { return *history_; }
   const std::shared_ptr<const CentreHistory>& history_ptr() const { return history_; }

@@ -141,7 +141,9 @@ std::string SessionToken(const HttpRequest& request) {
 
 ApiHandler::ApiHandler(ApiOptions options, const RpcTranscoder& transcoder,
                        Authenticator& authenticator, StreamHub& hub)
-    : options_(std::move(options)), transcoder_(transcoder), authenticator_(authenticator),
+    : options_(std::move(options)),
+      transcoder_(transcoder),
+      authenticator_(authenticator),
       hub_(hub) {
   if (options_.web_dir.empty()) return;
   std::error_code error;
@@ -158,8 +160,7 @@ ApiHandler::ApiHandler(ApiOptions options, const RpcTranscoder& transcoder,
     std::ifstream file(it->path(), std::ios::binary);
     std::ostringstream content;
     content << file.rdbuf();
-    const std::string url =
-        "/" + std::filesystem::relative(it->path(), root).generic_string();
+    const std::string url = "/" + std::filesystem::relative(it->path(), root).generic_string();
     files_[url] = StaticFile{content.str(), ContentTypeFor(url)};
   }
 }
@@ -168,11 +169,10 @@ ApiHandler::~ApiHandler() { blocking_.join(); }
 
 void ApiHandler::SetListeningAddress(const std::string& host, int port, bool tls) {
   OidcRelyingParty::Options oidc;
-  oidc.redirect_uri = absl::StrCat(
-      options_.public_url.empty()
-          ? absl::StrCat(tls ? "https://" : "http://", host, ":", port)
-          : std::string(absl::StripSuffix(options_.public_url, "/")),
-      "/auth/oidc/callback");
+  oidc.redirect_uri = absl::StrCat(options_.public_url.empty()
+                                       ? absl::StrCat(tls ? "https://" : "http://", host, ":", port)
+                                       : std::string(absl::StripSuffix(options_.public_url, "/")),
+                                   "/auth/oidc/callback");
   oidc.http.ca_file = options_.oidc_ca_file;
   auto party = std::make_shared<OidcRelyingParty>(oidc);
   absl::MutexLock lock(&oidc_mu_);
@@ -180,8 +180,7 @@ void ApiHandler::SetListeningAddress(const std::string& host, int port, bool tls
 }
 
 IdentityCall ApiHandler::IdentityCaller() const {
-  return [this](const std::string& method,
-                const std::string& json) -> absl::StatusOr<std::string> {
+  return [this](const std::string& method, const std::string& json) -> absl::StatusOr<std::string> {
     absl::StatusOr<MethodRoute> route = transcoder_.Resolve("IdentityService", method);
     if (!route.ok()) return route.status();
     return transcoder_.CallUnary(*route, json, {});
@@ -214,7 +213,8 @@ void ApiHandler::HandleOidc(const HttpRequest& request, std::shared_ptr<Exchange
   const std::string path = request.path;
   if (path == "/auth/oidc/providers" || path == "/auth/oidc/start") {
     absl::Status checked = CheckCode("job_centre", query["job_centre"]);
-    if (checked.ok() && path == "/auth/oidc/start") checked = CheckCode("provider", query["provider"]);
+    if (checked.ok() && path == "/auth/oidc/start")
+      checked = CheckCode("provider", query["provider"]);
     if (!checked.ok()) return exchange->Respond(ErrorResponse(checked, id));
   } else if (path != "/auth/oidc/callback") {
     return exchange->Respond(ErrorResponse(absl::NotFoundError("path: no such route"), id));
@@ -223,13 +223,14 @@ void ApiHandler::HandleOidc(const HttpRequest& request, std::shared_ptr<Exchange
   boost::asio::post(blocking_, [this, party, request, exchange, query, secure, id]() {
     const std::string& route = request.path;
     if (route == "/auth/oidc/providers") {
-      absl::StatusOr<std::string> listed = ListOidcProviders(IdentityCaller(), query.at("job_centre"));
+      absl::StatusOr<std::string> listed =
+          ListOidcProviders(IdentityCaller(), query.at("job_centre"));
       if (!listed.ok()) return exchange->Respond(ErrorResponse(listed.status(), id));
       return exchange->Respond(JsonResponse(*listed));
     }
     if (route == "/auth/oidc/start") {
-      absl::StatusOr<OidcStart> start = StartOidcSignIn(*party, IdentityCaller(),
-                                                        query.at("job_centre"), query.at("provider"));
+      absl::StatusOr<OidcStart> start =
+          StartOidcSignIn(*party, IdentityCaller(), query.at("job_centre"), query.at("provider"));
       if (start.ok() && !IsHeaderSafe(start->authorization_url, 8192)) {
         start = absl::InternalError("identity provider: unusable authorization address");
       }
@@ -241,9 +242,9 @@ void ApiHandler::HandleOidc(const HttpRequest& request, std::shared_ptr<Exchange
       response.headers.emplace_back("Cache-Control", "no-store");
       return exchange->Respond(std::move(response));
     }
-    absl::StatusOr<std::string> login = FinishOidcSignIn(
-        *party, IdentityCaller(), CookieValue(request.cookie, kOidcAttemptCookie), query,
-        request.remote_address);
+    absl::StatusOr<std::string> login =
+        FinishOidcSignIn(*party, IdentityCaller(), CookieValue(request.cookie, kOidcAttemptCookie),
+                         query, request.remote_address);
     absl::StatusOr<SignedIn> signed_in =
         login.ok() ? authenticator_.Adopt(*login) : absl::StatusOr<SignedIn>(login.status());
     HttpResponse response = JsonResponse("{}");
@@ -251,12 +252,11 @@ void ApiHandler::HandleOidc(const HttpRequest& request, std::shared_ptr<Exchange
     response.headers.emplace_back("Set-Cookie", ClearOidcAttemptCookie(secure));
     response.headers.emplace_back("Cache-Control", "no-store");
     if (!signed_in.ok()) {
-      std::cerr << "gateway: request " << id << ": single sign-on refused: "
-                << signed_in.status().message() << std::endl;
+      std::cerr << "gateway: request " << id
+                << ": single sign-on refused: " << signed_in.status().message() << std::endl;
       response.headers.emplace_back("Location", "/?sso=refused");
     } else {
-      response.headers.emplace_back("Set-Cookie",
-                                    SessionCookie(request, signed_in->session_token));
+      response.headers.emplace_back("Set-Cookie", SessionCookie(request, signed_in->session_token));
       response.headers.emplace_back("Location", "/");
     }
     exchange->Respond(std::move(response));
@@ -273,9 +273,9 @@ absl::Status ApiHandler::CheckStateChanging(const HttpRequest& request, bool nee
   // Behind a TLS-terminating ingress (--secure-cookie) the browser's origin is https too.
   const bool https = request.tls || options_.secure_cookie;
   if (!OriginAllowed(request.origin, request.host, https, options_.allowed_origins)) {
-    return absl::PermissionDeniedError(
-        request.origin.empty() ? "origin: the Origin header is required"
-                               : "origin: requests from this origin are not accepted");
+    return absl::PermissionDeniedError(request.origin.empty()
+                                           ? "origin: the Origin header is required"
+                                           : "origin: requests from this origin are not accepted");
   }
   if (need_json && !IsJsonContentType(request.content_type)) {
     return absl::PermissionDeniedError("content_type: must be application/json");
@@ -290,11 +290,11 @@ void ApiHandler::Handle(const HttpRequest& request, std::shared_ptr<Exchange> ex
   const std::string& id = request.request_id;
   if (!get && !post) {
     HttpResponse response = ErrorResponse(
-        absl::UnimplementedError(absl::StrCat("method: ", request.method.size() <= 16 &&
-                                              IsHeaderSafe(request.method, 16)
-                                                  ? request.method
-                                                  : std::string("this"),
-                                              " is not allowed; use GET or POST")),
+        absl::UnimplementedError(absl::StrCat(
+            "method: ",
+            request.method.size() <= 16 && IsHeaderSafe(request.method, 16) ? request.method
+                                                                            : std::string("this"),
+            " is not allowed; use GET or POST")),
         id, 405);
     response.headers.emplace_back("Allow", "GET, POST");
     exchange->Respond(std::move(response));
@@ -324,12 +324,10 @@ void ApiHandler::Handle(const HttpRequest& request, std::shared_ptr<Exchange> ex
 
   std::vector<absl::string_view> parts = absl::StrSplit(absl::string_view(path).substr(5), '/');
   if (post && parts.size() == 2 && IsName(parts[0]) && IsName(parts[1])) {
-    return HandleUnary(request, std::move(exchange), std::string(parts[0]),
-                       std::string(parts[1]));
+    return HandleUnary(request, std::move(exchange), std::string(parts[0]), std::string(parts[1]));
   }
   if (get && parts.size() == 3 && IsName(parts[0]) && IsName(parts[1]) && parts[2] == "stream") {
-    return HandleStream(request, std::move(exchange), std::string(parts[0]),
-                        std::string(parts[1]));
+    return HandleStream(request, std::move(exchange), std::string(parts[0]), std::string(parts[1]));
   }
   exchange->Respond(ErrorResponse(absl::NotFoundError("path: no such API route"), id));
 }
@@ -462,22 +460,21 @@ void ApiHandler::HandleUnary(const HttpRequest& request, std::shared_ptr<Exchang
   if (!IsValidUtf8(request.body)) {
     return exchange->Respond(ErrorResponse(absl::InvalidArgumentError("body: not UTF-8"), id));
   }
-  authenticator_.Authenticate(
-      token, [this, id, exchange, route = *route, body = request.body](
-                 absl::StatusOr<Caller> caller) {
-        if (!caller.ok()) return exchange->Respond(ErrorResponse(caller.status(), id));
-        Metadata metadata = caller->metadata;
-        metadata.emplace_back("x-request-id", id);
-        transcoder_.CallUnaryAsync(route, body, metadata,
-                                   [id, exchange](absl::StatusOr<std::string> reply) {
-                                     if (!reply.ok()) {
-                                       return exchange->Respond(ErrorResponse(reply.status(), id));
-                                     }
-                                     HttpResponse response = JsonResponse(std::move(*reply));
-                                     response.headers.emplace_back("Cache-Control", "no-store");
-                                     exchange->Respond(std::move(response));
-                                   });
-      });
+  authenticator_.Authenticate(token, [this, id, exchange, route = *route,
+                                      body = request.body](absl::StatusOr<Caller> caller) {
+    if (!caller.ok()) return exchange->Respond(ErrorResponse(caller.status(), id));
+    Metadata metadata = caller->metadata;
+    metadata.emplace_back("x-request-id", id);
+    transcoder_.CallUnaryAsync(route, body, metadata,
+                               [id, exchange](absl::StatusOr<std::string> reply) {
+                                 if (!reply.ok()) {
+                                   return exchange->Respond(ErrorResponse(reply.status(), id));
+                                 }
+                                 HttpResponse response = JsonResponse(std::move(*reply));
+                                 response.headers.emplace_back("Cache-Control", "no-store");
+                                 exchange->Respond(std::move(response));
+                               });
+  });
 }
 
 void ApiHandler::HandleStream(const HttpRequest& request, std::shared_ptr<Exchange> exchange,

@@ -6,8 +6,8 @@
 //                                                      -> StaffMember, first password, signed in
 //   POST /api/password {current_password, new_password} -> {}
 //   POST /api/logout                                   -> {}, ends the session, clears the cookie
-//   POST /api/logout-everywhere                        -> {sessions_ended}, every session of the person
-//   GET  /api/session                                  -> StaffMember of the session, or 401
+//   POST /api/logout-everywhere                        -> {sessions_ended}, every session of the
+//   person GET  /api/session                                  -> StaffMember of the session, or 401
 //   POST /api/<Service>/<Method> (JSON body)           -> the reply as JSON
 //   GET  /api/<Service>/<Method>/stream?json=<request> -> text/event-stream (StreamHub)
 //   GET  /auth/oidc/providers?job_centre=..           -> {providers: [{id, display_name}]}
@@ -72,8 +72,7 @@ class ApiHandler {
     std::string content_type;
   };
 
-  void HandleLogin(const HttpRequest& request, std::shared_ptr<Exchange> exchange,
-                   bool setup_code);
+  void HandleLogin(const HttpRequest& request, std::shared_ptr<Exchange> exchange, bool setup_code);
   void HandleLogout(const HttpRequest& request, std::shared_ptr<Exchange> exchange);
   void HandleLogoutEverywhere(const HttpRequest& request, std::shared_ptr<Exchange> exchange);
   void HandlePassword(const HttpRequest& request, std::shared_ptr<Exchange> exchange);

@@ -152,8 +152,7 @@ void LegacyAuthenticator::ChangePassword(const std::string&, std::string, std::s
 // ---------------------------------------------------------------------------------------------
 // IdentityService.
 
-IdentityAuthenticator::IdentityAuthenticator(const RpcTranscoder& transcoder,
-                                             absl::Duration margin,
+IdentityAuthenticator::IdentityAuthenticator(const RpcTranscoder& transcoder, absl::Duration margin,
                                              std::function<absl::Time()> now)
     : transcoder_(transcoder), margin_(margin), now_(std::move(now)) {}
 
@@ -163,8 +162,8 @@ size_t IdentityAuthenticator::cached_sessions() {
 }
 
 void IdentityAuthenticator::CallForSession(const std::string& method, std::string request,
-                                           const Metadata& metadata,
-                                           const std::string& known_token, Done<SignedIn> done) {
+                                           const Metadata& metadata, const std::string& known_token,
+                                           Done<SignedIn> done) {
   absl::StatusOr<MethodRoute> route = transcoder_.Resolve("IdentityService", method);
   if (!route.ok()) {
     done(route.status());
@@ -174,8 +173,7 @@ void IdentityAuthenticator::CallForSession(const std::string& method, std::strin
       *route, std::move(request), metadata,
       [this, known_token, done = std::move(done)](absl::StatusOr<std::string> bytes) {
         if (!bytes.ok()) {
-          if (!known_token.empty() &&
-              bytes.status().code() == absl::StatusCode::kUnauthenticated) {
+          if (!known_token.empty() && bytes.status().code() == absl::StatusCode::kUnauthenticated) {
             absl::MutexLock lock(&mu_);
             cache_.erase(known_token);
           }
@@ -202,7 +200,8 @@ absl::StatusOr<SignedIn> IdentityAuthenticator::Remember(const std::string& know
   SignedIn signed_in;
   signed_in.session_token = token;
   signed_in.session_expires = ParseTime(response.session_expires_at(), absl::InfiniteFuture());
-  signed_in.caller = Caller{response.staff().job_centre(), response.staff().code(),
+  signed_in.caller = Caller{response.staff().job_centre(),
+                            response.staff().code(),
                             StaffJson(response.staff()),
                             {{"authorization", "Bearer " + response.access_token()}}};
   const absl::Time now = now_();
@@ -337,8 +336,8 @@ void IdentityAuthenticator::LogoutEverywhere(const std::string& session_token, D
 }
 
 void IdentityAuthenticator::ChangePassword(const std::string& session_token,
-                                           std::string current_password,
-                                           std::string new_password, Done<int> done) {
+                                           std::string current_password, std::string new_password,
+                                           Done<int> done) {
   WithCaller(session_token, [this, current_password = std::move(current_password),
                              new_password = std::move(new_password),
                              done = std::move(done)](absl::StatusOr<Caller> caller) mutable {

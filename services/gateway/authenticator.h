@@ -42,8 +42,8 @@ struct SignIn {
 };
 
 struct SignedIn {
-  std::string session_token;  // goes into the cookie, nothing else does
-  absl::Time session_expires; // InfiniteFuture when the session has no absolute end
+  std::string session_token;   // goes into the cookie, nothing else does
+  absl::Time session_expires;  // InfiniteFuture when the session has no absolute end
   Caller caller;
 };
 

@@ -10,7 +10,9 @@ std::string ShutdownFrame() {
 
 GatewayServer::GatewayServer(GatewayOptions options, const RpcTranscoder& transcoder,
                              Authenticator& authenticator)
-    : options_(std::move(options)), transcoder_(transcoder), hub_(transcoder, options_.streams),
+    : options_(std::move(options)),
+      transcoder_(transcoder),
+      hub_(transcoder, options_.streams),
       handler_(options_.api, transcoder, authenticator, hub_),
       http_(std::make_unique<HttpServer>(
           options_.http, [this](const HttpRequest& request, std::shared_ptr<Exchange> exchange) {

@@ -57,8 +57,12 @@ class ConnectionBase : public Exchange, public std::enable_shared_from_this<Conn
 
 struct HttpServer::Impl {
   Impl(HttpServer& owner_in, HttpServerOptions options_in, RequestHandler handler_in)
-      : owner(owner_in), options(std::move(options_in)), handler(std::move(handler_in)),
-        ioc(options.threads), acceptor(net::make_strand(ioc)), retry(acceptor.get_executor()) {}
+      : owner(owner_in),
+        options(std::move(options_in)),
+        handler(std::move(handler_in)),
+        ioc(options.threads),
+        acceptor(net::make_strand(ioc)),
+        retry(acceptor.get_executor()) {}
 
   void Accept();
   void OnAccept(tcp::socket socket);
@@ -133,7 +137,10 @@ class Connection : public ConnectionBase {
   enum State { kHandshake, kReading, kHandling, kWriting, kStreaming };
 
   Connection(HttpServer::Impl& server, net::any_io_executor executor, std::string address)
-      : server_(server), executor_(executor), timer_(executor), heartbeat_(executor),
+      : server_(server),
+        executor_(executor),
+        timer_(executor),
+        heartbeat_(executor),
         address_(std::move(address)) {}
 
   Derived& derived() { return static_cast<Derived&>(*this); }
@@ -158,10 +165,9 @@ class Connection : public ConnectionBase {
     parser_->body_limit(options().max_body_bytes);
     lowest().expires_never();
     ArmReadTimer(options().header_timeout);
-    http::async_read_header(derived().stream(), buffer_, *parser_,
-                            [self = self()](beast::error_code ec, std::size_t) {
-                              self->OnHeader(ec);
-                            });
+    http::async_read_header(
+        derived().stream(), buffer_, *parser_,
+        [self = self()](beast::error_code ec, std::size_t) { self->OnHeader(ec); });
   }
 
   // Bounds a read: when it fires, the pending read is cancelled and answered 408. A keep-alive
@@ -205,12 +211,11 @@ class Connection : public ConnectionBase {
       return Close();
     }
     if (ec == http::error::header_limit) {
-      return OwnError(431, absl::StrCat("headers: larger than ", options().max_header_bytes,
-                                        " bytes"));
+      return OwnError(431,
+                      absl::StrCat("headers: larger than ", options().max_header_bytes, " bytes"));
     }
     if (ec == http::error::body_limit) {
-      return OwnError(413, absl::StrCat("body: larger than ", options().max_body_bytes,
-                                        " bytes"));
+      return OwnError(413, absl::StrCat("body: larger than ", options().max_body_bytes, " bytes"));
     }
     if (ec == http::error::end_of_stream || ec == net::error::eof ||
         ec == net::error::operation_aborted || ec == net::error::connection_reset ||
@@ -228,7 +233,8 @@ class Connection : public ConnectionBase {
     const beast::string_view target = message.target();
     const size_t question = target.find('?');
     request.path = std::string(target.substr(0, question));
-    if (question != beast::string_view::npos) request.query = std::string(target.substr(question + 1));
+    if (question != beast::string_view::npos)
+      request.query = std::string(target.substr(question + 1));
     request.host = std::string(message[http::field::host]);
     request.origin = std::string(message[http::field::origin]);
     request.content_type = std::string(message[http::field::content_type]);
@@ -310,8 +316,8 @@ class Connection : public ConnectionBase {
     head.set(http::field::connection, "close");  // the body ends when the connection does
     std::string frame;
     for (const auto& field : head.base()) {
-      absl::StrAppend(&frame, std::string(field.name_string()), ": ",
-                      std::string(field.value()), "\r\n");
+      absl::StrAppend(&frame, std::string(field.name_string()), ": ", std::string(field.value()),
+                      "\r\n");
     }
     // A reconnecting browser waits 1 s, not the default 3 s.
     queue_.push_back(absl::StrCat("HTTP/1.1 200 OK\r\n", frame, "\r\nretry: 1000\n\n"));
@@ -322,11 +328,11 @@ class Connection : public ConnectionBase {
 
   // Reads (and ignores) whatever the client sends, to learn at once when it hangs up.
   void WatchForHangUp() {
-    derived().stream().async_read_some(
-        net::buffer(sink_), [self = self()](beast::error_code ec, std::size_t) {
-          if (ec) return self->Close();
-          self->WatchForHangUp();
-        });
+    derived().stream().async_read_some(net::buffer(sink_),
+                                       [self = self()](beast::error_code ec, std::size_t) {
+                                         if (ec) return self->Close();
+                                         self->WatchForHangUp();
+                                       });
   }
 
   void ArmHeartbeat() {

@@ -54,7 +54,8 @@ class HttpServer {
   // Graceful stop, in order: stop accepting; close idle keep-alive connections; `before_drain`
   // (the gateway ends its event streams there); wait up to `grace` for requests in flight and
   // streams to finish; then close what is left and join the threads. Idempotent.
-  void Stop(absl::Duration grace = absl::Seconds(10), const std::function<void()>& before_drain = {});
+  void Stop(absl::Duration grace = absl::Seconds(10),
+            const std::function<void()>& before_drain = {});
 
   // Open connections / requests being answered. Thread-safe.
   int connections() const;

@@ -188,8 +188,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   const bool tls = !options.http.tls_cert_file.empty();
-  std::cout << "gateway listening on " << (tls ? "https://" : "http://") << options.http.host
-            << ":" << *port << std::endl;
+  std::cout << "gateway listening on " << (tls ? "https://" : "http://") << options.http.host << ":"
+            << *port << std::endl;
 
   int received = 0;
   sigwait(&stop_signals, &received);

@@ -82,7 +82,7 @@ absl::StatusOr<OidcStart> OidcRelyingParty::Start(const OidcProviderRef& provide
     return absl::UnavailableError(
         absl::StrCat("the identity provider cannot be reached: ", discovery.status().message()));
   }
-  Attempt attempt{provider,      discovery->token_endpoint, RandomToken(), RandomToken(),
+  Attempt attempt{provider,      discovery->token_endpoint,      RandomToken(), RandomToken(),
                   RandomToken(), clock_() + options_.attempt_ttl};
   const std::string& endpoint = discovery->authorization_endpoint;
   OidcStart start;
@@ -136,14 +136,14 @@ absl::StatusOr<OidcCallbackResult> OidcRelyingParty::Finish(
   }
   const std::string code = Param(query, "code");
   if (code.empty()) return absl::UnauthenticatedError("no authorization code");
-  absl::StatusOr<std::string> body = identity::HttpPostForm(
-      attempt.token_endpoint,
-      {{"grant_type", "authorization_code"},
-       {"code", code},
-       {"redirect_uri", options_.redirect_uri},
-       {"client_id", attempt.provider.client_id},
-       {"code_verifier", attempt.code_verifier}},
-      options_.http);
+  absl::StatusOr<std::string> body =
+      identity::HttpPostForm(attempt.token_endpoint,
+                             {{"grant_type", "authorization_code"},
+                              {"code", code},
+                              {"redirect_uri", options_.redirect_uri},
+                              {"client_id", attempt.provider.client_id},
+                              {"code_verifier", attempt.code_verifier}},
+                             options_.http);
   if (!body.ok()) {
     return absl::UnauthenticatedError(
         absl::StrCat("code exchange failed: ", body.status().message()));
@@ -166,10 +166,12 @@ absl::StatusOr<OidcStart> StartOidcSignIn(OidcRelyingParty& party, const Identit
       call("ListIdentityProviders", nlohmann::json{{"job_centre", job_centre}}.dump());
   if (!listed.ok()) return listed.status();
   nlohmann::json providers = nlohmann::json::parse(*listed, nullptr, false);
-  if (providers.is_object() && providers.contains("providers") && providers["providers"].is_array()) {
+  if (providers.is_object() && providers.contains("providers") &&
+      providers["providers"].is_array()) {
     for (const nlohmann::json& p : providers["providers"]) {
       if (p.value("id", "") == provider_id && p.value("enabled", false)) {
-        return party.Start({job_centre, provider_id, p.value("issuer", ""), p.value("client_id", "")});
+        return party.Start(
+            {job_centre, provider_id, p.value("issuer", ""), p.value("client_id", "")});
       }
     }
   }
@@ -184,10 +186,12 @@ absl::StatusOr<std::string> ListOidcProviders(const IdentityCall& call,
       call("ListIdentityProviders", nlohmann::json{{"job_centre", job_centre}}.dump());
   if (!listed.ok()) return listed.status();
   nlohmann::json providers = nlohmann::json::parse(*listed, nullptr, false);
-  if (providers.is_object() && providers.contains("providers") && providers["providers"].is_array()) {
+  if (providers.is_object() && providers.contains("providers") &&
+      providers["providers"].is_array()) {
     for (const nlohmann::json& p : providers["providers"]) {
       if (!p.value("enabled", false)) continue;
-      out["providers"].push_back({{"id", p.value("id", "")}, {"display_name", p.value("display_name", "")}});
+      out["providers"].push_back(
+          {{"id", p.value("id", "")}, {"display_name", p.value("display_name", "")}});
     }
   }
   return out.dump();

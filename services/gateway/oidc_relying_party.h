@@ -51,7 +51,8 @@ class OidcRelyingParty {
   };
   using Clock = std::function<absl::Time()>;
 
-  explicit OidcRelyingParty(Options options, Clock clock = [] { return absl::Now(); });
+  explicit OidcRelyingParty(
+      Options options, Clock clock = [] { return absl::Now(); });
 
   // Discovers the provider (cached for an hour), remembers a new attempt and builds the
   // authorization request (response_type=code, scope "openid profile", state, nonce, S256 code
@@ -87,7 +88,7 @@ class OidcRelyingParty {
   const Options options_;
   const Clock clock_;
   mutable absl::Mutex mu_;
-  std::map<std::string, Attempt> attempts_ ABSL_GUARDED_BY(mu_);  // by attempt id
+  std::map<std::string, Attempt> attempts_ ABSL_GUARDED_BY(mu_);       // by attempt id
   std::map<std::string, Discovered> discovered_ ABSL_GUARDED_BY(mu_);  // by issuer
 };
 
@@ -106,7 +107,8 @@ absl::StatusOr<OidcStart> StartOidcSignIn(OidcRelyingParty& party, const Identit
 
 // GET /auth/oidc/providers?job_centre=..: {"providers": [{"id", "display_name"}]} of the enabled
 // providers, for the login page's buttons. Thread-safe.
-absl::StatusOr<std::string> ListOidcProviders(const IdentityCall& call, const std::string& job_centre);
+absl::StatusOr<std::string> ListOidcProviders(const IdentityCall& call,
+                                              const std::string& job_centre);
 
 // GET /auth/oidc/callback: finishes the attempt and signs in with LoginWithIdToken; the
 // LoginResponse as JSON. Thread-safe; blocks on the provider and the identity service.

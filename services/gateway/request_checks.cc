@@ -14,8 +14,7 @@ namespace forecast::gateway {
 absl::Status CheckCode(absl::string_view field, absl::string_view value, size_t max_length) {
   if (value.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": required"));
   if (value.size() > max_length) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": at most ", max_length, " characters"));
+    return absl::InvalidArgumentError(absl::StrCat(field, ": at most ", max_length, " characters"));
   }
   for (char ch : value) {
     const auto c = static_cast<unsigned char>(ch);
@@ -73,8 +72,7 @@ bool IsValidUtf8(absl::string_view text) {
       code = (code << 6) | (cc & 0x3F);
     }
     if ((length == 2 && code < 0x80) || (length == 3 && code < 0x800) ||
-        (length == 4 && code < 0x10000) || code > 0x10FFFF ||
-        (code >= 0xD800 && code <= 0xDFFF)) {
+        (length == 4 && code < 0x10000) || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) {
       return false;
     }
     i += length;
@@ -100,8 +98,7 @@ absl::StatusOr<std::string> UrlDecode(absl::string_view field, absl::string_view
     if (ch == '+') {
       out += ' ';
     } else if (ch == '%') {
-      if (i + 2 >= text.size() ||
-          !absl::ascii_isxdigit(static_cast<unsigned char>(text[i + 1])) ||
+      if (i + 2 >= text.size() || !absl::ascii_isxdigit(static_cast<unsigned char>(text[i + 1])) ||
           !absl::ascii_isxdigit(static_cast<unsigned char>(text[i + 2]))) {
         return absl::InvalidArgumentError(absl::StrCat(field, ": broken %-escape"));
       }

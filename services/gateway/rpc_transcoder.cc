@@ -57,8 +57,8 @@ long RetryDelaySeconds(absl::string_view status_details) {
     if (type.empty() || !absl::EndsWith(type[0], "google.rpc.RetryInfo")) continue;
     for (const std::string& info : LengthDelimited(any, 2)) {
       for (const std::string& duration : LengthDelimited(info, 1)) {
-        google::protobuf::io::CodedInputStream in(
-            reinterpret_cast<const uint8_t*>(duration.data()), static_cast<int>(duration.size()));
+        google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(duration.data()),
+                                                  static_cast<int>(duration.size()));
         uint64_t seconds = 0;
         uint64_t nanos = 0;
         while (true) {
@@ -158,9 +158,9 @@ absl::StatusOr<std::string> RpcTranscoder::RequestFromJson(const MethodRoute& ro
     auto parsed = google::protobuf::util::JsonStringToMessage(
         google::protobuf::StringPiece(json.data(), json.size()), request.get(), options);
     if (!parsed.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "request body is not a valid ", route.method->input_type()->name(), ": ",
-          std::string(parsed.message())));
+      return absl::InvalidArgumentError(absl::StrCat("request body is not a valid ",
+                                                     route.method->input_type()->name(), ": ",
+                                                     std::string(parsed.message())));
     }
   }
   std::string bytes;
@@ -202,8 +202,7 @@ void RpcTranscoder::CallBytesAsync(const MethodRoute& route, std::string request
     ++in_flight_;
   }
   route.stub->UnaryCall(&call->context, route.path, grpc::StubOptions(), &call->request,
-                        &call->reply,
-                        [this, call, done = std::move(done)](grpc::Status status) {
+                        &call->reply, [this, call, done = std::move(done)](grpc::Status status) {
                           if (status.ok()) {
                             done(FromByteBuffer(call->reply));
                           } else {
@@ -217,9 +216,10 @@ void RpcTranscoder::CallBytesAsync(const MethodRoute& route, std::string request
 void RpcTranscoder::CallUnaryAsync(const MethodRoute& route, absl::string_view json,
                                    const Metadata& metadata, BytesCallback done) const {
   if (route.method->client_streaming() || route.method->server_streaming()) {
-    done(absl::FailedPreconditionError(absl::StrCat(
-        route.method->name(), " is a streaming method: use GET .../stream for server streaming;"
-        " client streaming is not offered over HTTP")));
+    done(absl::FailedPreconditionError(
+        absl::StrCat(route.method->name(),
+                     " is a streaming method: use GET .../stream for server streaming;"
+                     " client streaming is not offered over HTTP")));
     return;
   }
   absl::StatusOr<std::string> request = RequestFromJson(route, json);
@@ -241,13 +241,13 @@ absl::StatusOr<std::string> RpcTranscoder::CallUnary(const MethodRoute& route,
                                                      absl::string_view json,
                                                      const Metadata& metadata) const {
   std::promise<absl::StatusOr<std::string>> answer;
-  CallUnaryAsync(route, json, metadata,
-                 [&answer](absl::StatusOr<std::string> reply) { answer.set_value(std::move(reply)); });
+  CallUnaryAsync(route, json, metadata, [&answer](absl::StatusOr<std::string> reply) {
+    answer.set_value(std::move(reply));
+  });
   return answer.get_future().get();
 }
 
-std::shared_ptr<UpstreamCall> UpstreamCall::Start(grpc::GenericStub& stub,
-                                                  const std::string& path,
+std::shared_ptr<UpstreamCall> UpstreamCall::Start(grpc::GenericStub& stub, const std::string& path,
                                                   const std::string& request,
                                                   const Metadata& metadata,
                                                   MessageCallback on_message,

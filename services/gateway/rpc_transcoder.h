@@ -68,8 +68,7 @@ class RpcTranscoder {
 
   // Prints serialized reply bytes of the method as JSON. INTERNAL when they do not parse.
   // Thread-safe.
-  absl::StatusOr<std::string> ReplyToJson(const MethodRoute& route,
-                                          const std::string& bytes) const;
+  absl::StatusOr<std::string> ReplyToJson(const MethodRoute& route, const std::string& bytes) const;
 
   // Calls a unary method with serialized request bytes; `done` gets the serialized reply or the
   // backend's status, once, on one of gRPC's threads. Thread-safe.
@@ -124,9 +123,8 @@ class UpstreamCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc
 
   // Starts the call `path` on `stub` (which must outlive it) with one serialized request.
   static std::shared_ptr<UpstreamCall> Start(grpc::GenericStub& stub, const std::string& path,
-                                             const std::string& request,
-                                             const Metadata& metadata, MessageCallback on_message,
-                                             DoneCallback on_done);
+                                             const std::string& request, const Metadata& metadata,
+                                             MessageCallback on_message, DoneCallback on_done);
 
   // Asks the backend to stop; on_done follows with CANCELLED. Thread-safe.
   void Cancel() { context_.TryCancel(); }

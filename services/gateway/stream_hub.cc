@@ -58,14 +58,14 @@ absl::Status StreamHub::Watch(const MethodRoute& route, const std::string& reque
     absl::MutexLock lock(&mu_);
     if (shutting_down_) return absl::UnavailableError("the gateway is shutting down");
     if (per_session_[session_key] >= limits_.per_session) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "streams: at most ", limits_.per_session,
-          " live views per browser session; close a tab or window with live figures"));
+      return absl::ResourceExhaustedError(
+          absl::StrCat("streams: at most ", limits_.per_session,
+                       " live views per browser session; close a tab or window with live figures"));
     }
     if (per_user_[user_key] >= limits_.per_user) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "streams: at most ", limits_.per_user,
-          " live views per person; close a tab or window with live figures"));
+      return absl::ResourceExhaustedError(
+          absl::StrCat("streams: at most ", limits_.per_user,
+                       " live views per person; close a tab or window with live figures"));
     }
     ++per_session_[session_key];
     ++per_user_[user_key];

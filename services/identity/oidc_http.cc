@@ -51,7 +51,8 @@ absl::StatusOr<std::string> BodyOf(const httplib::Result& result, const std::str
         absl::StrCat("cannot reach ", url, ": ", httplib::to_string(result.error())));
   }
   if (result->body.size() > options.max_body) {
-    return absl::UnavailableError(absl::StrCat(url, " answered more than ", options.max_body, " bytes"));
+    return absl::UnavailableError(
+        absl::StrCat(url, " answered more than ", options.max_body, " bytes"));
   }
   if (result->status != 200) {
     std::string error;
@@ -89,7 +90,8 @@ absl::StatusOr<std::string> HttpPostForm(
   return BodyOf(client->Post(split->path, {{"Accept", "application/json"}}, params), url, options);
 }
 
-absl::StatusOr<OidcDiscovery> FetchDiscovery(const std::string& issuer, const HttpOptions& options) {
+absl::StatusOr<OidcDiscovery> FetchDiscovery(const std::string& issuer,
+                                             const HttpOptions& options) {
   std::string base = issuer;
   while (absl::EndsWith(base, "/")) base.pop_back();
   absl::StatusOr<std::string> body =
@@ -102,8 +104,8 @@ absl::StatusOr<OidcDiscovery> FetchDiscovery(const std::string& issuer, const Ht
   OidcDiscovery discovery{Field(document, "issuer"), Field(document, "authorization_endpoint"),
                           Field(document, "token_endpoint"), Field(document, "jwks_uri")};
   if (discovery.issuer != issuer) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        issuer, ": discovery names another issuer (\"", discovery.issuer, "\")"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(issuer, ": discovery names another issuer (\"", discovery.issuer, "\")"));
   }
   if (discovery.jwks_uri.empty() || discovery.authorization_endpoint.empty() ||
       discovery.token_endpoint.empty()) {
@@ -114,7 +116,9 @@ absl::StatusOr<OidcDiscovery> FetchDiscovery(const std::string& issuer, const Ht
 
 OidcKeySource::OidcKeySource(HttpOptions options, absl::Duration max_age,
                              absl::Duration min_refresh, Clock clock)
-    : options_(std::move(options)), max_age_(max_age), min_refresh_(min_refresh),
+    : options_(std::move(options)),
+      max_age_(max_age),
+      min_refresh_(min_refresh),
       clock_(std::move(clock)) {}
 
 int OidcKeySource::fetches() const {
@@ -149,7 +153,8 @@ absl::Status OidcKeySource::Refresh(const std::string& issuer) {
   absl::StatusOr<std::string> body = HttpGet(discovery->jwks_uri, options_);
   if (!body.ok()) return body.status();
   absl::StatusOr<std::vector<Jwk>> keys = ParseJwks(*body);
-  if (!keys.ok()) return absl::FailedPreconditionError(absl::StrCat(issuer, ": ", keys.status().message()));
+  if (!keys.ok())
+    return absl::FailedPreconditionError(absl::StrCat(issuer, ": ", keys.status().message()));
   absl::MutexLock lock(&mu_);
   ++fetches_;
   entries_[issuer] = Entry{*std::move(keys), clock_()};
@@ -177,7 +182,8 @@ absl::StatusOr<Jwk> OidcKeySource::KeyFor(const std::string& issuer, const std::
   if (absl::Status refreshed = Refresh(issuer); !refreshed.ok()) return refreshed;
   absl::MutexLock lock(&mu_);
   std::optional<Jwk> key = Pick(entries_[issuer].keys, kid, alg);
-  if (!key) return absl::UnauthenticatedError("id_token: signed with a key the provider does not publish");
+  if (!key)
+    return absl::UnauthenticatedError("id_token: signed with a key the provider does not publish");
   return *key;
 }
 

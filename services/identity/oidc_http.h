@@ -21,8 +21,8 @@ namespace forecast::identity {
 
 struct HttpOptions {
   absl::Duration timeout = absl::Seconds(5);
-  std::string ca_file;            // PEM bundle for https; empty: the system's trust store
-  size_t max_body = 1 << 20;      // bigger answers are refused
+  std::string ca_file;        // PEM bundle for https; empty: the system's trust store
+  size_t max_body = 1 << 20;  // bigger answers are refused
 };
 
 // GET `url` (http or https), following no redirects; the body of a 200 answer, else UNAVAILABLE
@@ -31,9 +31,9 @@ absl::StatusOr<std::string> HttpGet(const std::string& url, const HttpOptions& o
 
 // POST an application/x-www-form-urlencoded body; the body of a 200 answer, else UNAVAILABLE
 // with the answer's OAuth "error" when it has one. Thread-safe.
-absl::StatusOr<std::string> HttpPostForm(const std::string& url,
-                                         const std::vector<std::pair<std::string, std::string>>& form,
-                                         const HttpOptions& options);
+absl::StatusOr<std::string> HttpPostForm(
+    const std::string& url, const std::vector<std::pair<std::string, std::string>>& form,
+    const HttpOptions& options);
 
 // The parts of a provider's discovery document (issuer + "/.well-known/openid-configuration").
 struct OidcDiscovery {
@@ -55,9 +55,9 @@ absl::StatusOr<OidcDiscovery> FetchDiscovery(const std::string& issuer, const Ht
 class OidcKeySource {
  public:
   using Clock = std::function<absl::Time()>;
-  explicit OidcKeySource(HttpOptions options, absl::Duration max_age = absl::Hours(1),
-                         absl::Duration min_refresh = absl::Seconds(10),
-                         Clock clock = [] { return absl::Now(); });
+  explicit OidcKeySource(
+      HttpOptions options, absl::Duration max_age = absl::Hours(1),
+      absl::Duration min_refresh = absl::Seconds(10), Clock clock = [] { return absl::Now(); });
 
   // The key that verifies a token with this header: by kid when the token names one, else the
   // only key that fits `alg`. UNAUTHENTICATED when the provider has no such key, UNAVAILABLE when

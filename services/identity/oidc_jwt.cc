@@ -84,8 +84,8 @@ absl::StatusOr<std::shared_ptr<EVP_PKEY>> EcKey(const nlohmann::json& jwk) {
   const std::string point = absl::StrCat("\x04", *x, *y);
   ParamBuilder builder(OSSL_PARAM_BLD_new());
   if (!builder ||
-      OSSL_PARAM_BLD_push_utf8_string(builder.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1",
-                                      0) != 1 ||
+      OSSL_PARAM_BLD_push_utf8_string(builder.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) !=
+          1 ||
       OSSL_PARAM_BLD_push_octet_string(builder.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
                                        point.size()) != 1) {
     return absl::InternalError("jwk: cannot build an EC key");
@@ -97,7 +97,8 @@ absl::StatusOr<std::shared_ptr<EVP_PKEY>> EcKey(const nlohmann::json& jwk) {
 }
 
 absl::StatusOr<std::shared_ptr<EVP_PKEY>> OkpKey(const nlohmann::json& jwk) {
-  if (jwk.value("crv", "") != "Ed25519") return absl::InvalidArgumentError("jwk: curve not Ed25519");
+  if (jwk.value("crv", "") != "Ed25519")
+    return absl::InvalidArgumentError("jwk: curve not Ed25519");
   absl::StatusOr<std::string> x = Member(jwk, "x");
   if (!x.ok()) return x.status();
   if (x->size() != 32) return absl::InvalidArgumentError("jwk: bad Ed25519 key");
@@ -186,8 +187,10 @@ absl::StatusOr<std::vector<Jwk>> ParseJwks(absl::string_view json) {
     if (entry.value("use", "sig") != "sig") continue;
     Jwk jwk;
     jwk.kty = entry.value("kty", "");
-    jwk.kid = entry.contains("kid") && entry["kid"].is_string() ? entry["kid"].get<std::string>() : "";
-    jwk.alg = entry.contains("alg") && entry["alg"].is_string() ? entry["alg"].get<std::string>() : "";
+    jwk.kid =
+        entry.contains("kid") && entry["kid"].is_string() ? entry["kid"].get<std::string>() : "";
+    jwk.alg =
+        entry.contains("alg") && entry["alg"].is_string() ? entry["alg"].get<std::string>() : "";
     absl::StatusOr<std::shared_ptr<EVP_PKEY>> key;
     if (jwk.kty == "RSA") {
       key = RsaKey(entry);
@@ -230,7 +233,8 @@ bool SupportedAlgorithm(absl::string_view alg) {
 
 absl::Status VerifySignature(const Jws& jws, const Jwk& key) {
   const std::string alg = jws.alg();
-  if (!SupportedAlgorithm(alg)) return Refused(absl::StrCat("algorithm \"", alg, "\" not accepted"));
+  if (!SupportedAlgorithm(alg))
+    return Refused(absl::StrCat("algorithm \"", alg, "\" not accepted"));
   if (!KeyFits(key.kty, alg) || (!key.alg.empty() && key.alg != alg) || !key.key) {
     return Refused("the key does not fit the algorithm");
   }
@@ -259,7 +263,8 @@ absl::Status VerifySignature(const Jws& jws, const Jwk& key) {
   return absl::OkStatus();
 }
 
-absl::Status CheckIdTokenClaims(const nlohmann::json& payload, const IdTokenExpectations& expected) {
+absl::Status CheckIdTokenClaims(const nlohmann::json& payload,
+                                const IdTokenExpectations& expected) {
   if (payload.value("iss", "") != expected.issuer || expected.issuer.empty()) {
     return Refused("wrong issuer");
   }
@@ -271,7 +276,8 @@ absl::Status CheckIdTokenClaims(const nlohmann::json& payload, const IdTokenExpe
   // With several audiences the token must be issued to us (azp), as Core 3.1.3.7 item 4-5 say.
   auto azp = payload.find("azp");
   if ((aud->is_array() && aud->size() > 1 && azp == payload.end()) ||
-      (azp != payload.end() && (!azp->is_string() || azp->get<std::string>() != expected.audience))) {
+      (azp != payload.end() &&
+       (!azp->is_string() || azp->get<std::string>() != expected.audience))) {
     return Refused("wrong authorized party");
   }
   std::optional<absl::Time> expires = NumericDate(payload, "exp");
@@ -280,7 +286,8 @@ absl::Status CheckIdTokenClaims(const nlohmann::json& payload, const IdTokenExpe
   std::optional<absl::Time> iat = NumericDate(payload, "iat");
   if (!iat) return Refused("no issue time");
   if (*iat - expected.leeway > expected.now) return Refused("issued in the future");
-  if (*iat + expected.max_age + expected.leeway < expected.now) return Refused("issued too long ago");
+  if (*iat + expected.max_age + expected.leeway < expected.now)
+    return Refused("issued too long ago");
   std::optional<absl::Time> nbf = NumericDate(payload, "nbf");
   if (nbf && *nbf - expected.leeway > expected.now) return Refused("not yet valid");
   auto nonce = payload.find("nonce");

@@ -28,10 +28,12 @@ v1::Role RoleOf(Role role) {
 
 SignInHooks StaffOnlySignInHooks(PgPool& pool) {
   SignInHooks hooks;
-  hooks.issue_session = [&pool](const Caller& staff, const std::string& client_address)
-      -> absl::StatusOr<v1::LoginResponse> {
+  hooks.issue_session =
+      [&pool](const Caller& staff,
+              const std::string& client_address) -> absl::StatusOr<v1::LoginResponse> {
     absl::StatusOr<std::string> name = RunTransaction<std::string>(
-        pool, Isolation::kReadCommitted, [&](pqxx::transaction_base& tx) -> absl::StatusOr<std::string> {
+        pool, Isolation::kReadCommitted,
+        [&](pqxx::transaction_base& tx) -> absl::StatusOr<std::string> {
           return tx.exec_params1("SELECT display_name FROM staff WHERE id = $1", staff.staff_id)[0]
               .as<std::string>();
         });

@@ -28,12 +28,14 @@ class OidcIdentityService final : public v1::IdentityService::Service {
   OidcIdentityService(OidcSignIn& sign_in, StaffDirectory& directory)
       : sign_in_(sign_in), directory_(directory) {}
 
-  grpc::Status LoginWithIdToken(grpc::ServerContext* context, const v1::IdTokenLoginRequest* request,
+  grpc::Status LoginWithIdToken(grpc::ServerContext* context,
+                                const v1::IdTokenLoginRequest* request,
                                 v1::LoginResponse* response) override;
   grpc::Status ListIdentityProviders(grpc::ServerContext* context,
                                      const v1::ListIdentityProvidersRequest* request,
                                      v1::ListIdentityProvidersResponse* response) override;
-  grpc::Status UpsertIdentityProvider(grpc::ServerContext* context, const v1::IdentityProvider* request,
+  grpc::Status UpsertIdentityProvider(grpc::ServerContext* context,
+                                      const v1::IdentityProvider* request,
                                       v1::IdentityProvider* response) override;
 
  private:

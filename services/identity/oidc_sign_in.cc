@@ -29,8 +29,7 @@ std::string Sha256Hex(const std::string& text) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), length));
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), length));
 }
 
 // The host of an http(s) URL, without port.
@@ -147,7 +146,10 @@ absl::Status OidcProviderStore::ConsumeNonce(int64_t job_centre_id, const std::s
 
 OidcSignIn::OidcSignIn(OidcProviderStore& store, OidcKeySource& keys, StaffDirectory& staff,
                        SignInHooks hooks, Clock clock)
-    : store_(store), keys_(keys), staff_(staff), hooks_(std::move(hooks)),
+    : store_(store),
+      keys_(keys),
+      staff_(staff),
+      hooks_(std::move(hooks)),
       clock_(std::move(clock)) {}
 
 absl::StatusOr<v1::LoginResponse> OidcSignIn::LoginWithIdToken(
@@ -197,7 +199,8 @@ absl::StatusOr<v1::LoginResponse> OidcSignIn::LoginWithIdToken(
   }
 
   const std::string claimed = ClaimText(jws->payload, provider->staff_claim());
-  if (claimed.empty()) return refuse(absl::StrCat("id_token: no claim \"", provider->staff_claim(), "\""));
+  if (claimed.empty())
+    return refuse(absl::StrCat("id_token: no claim \"", provider->staff_claim(), "\""));
   absl::StatusOr<Caller> staff = staff_.Find(request.job_centre(), claimed);
   if (absl::IsUnauthenticated(staff.status())) {
     return refuse(absl::StrCat("claim \"", provider->staff_claim(),
@@ -209,8 +212,8 @@ absl::StatusOr<v1::LoginResponse> OidcSignIn::LoginWithIdToken(
   // Last of the checks, so that only genuine tokens take up room in the table.
   const absl::Time keep_until =
       std::max(ExpiresAt(jws->payload), expected.now) + expected.leeway + absl::Minutes(1);
-  absl::Status fresh = store_.ConsumeNonce(staff->job_centre_id, provider->id(), request.nonce(),
-                                           keep_until);
+  absl::Status fresh =
+      store_.ConsumeNonce(staff->job_centre_id, provider->id(), request.nonce(), keep_until);
   if (absl::IsAlreadyExists(fresh)) return refuse("nonce used before (a replayed sign-in)");
   if (!fresh.ok()) return fresh;
 

@@ -69,8 +69,9 @@ class OidcSignIn {
  public:
   using Clock = std::function<absl::Time()>;
   // Every reference must outlive this object.
-  OidcSignIn(OidcProviderStore& store, OidcKeySource& keys, StaffDirectory& staff,
-             SignInHooks hooks, Clock clock = [] { return absl::Now(); });
+  OidcSignIn(
+      OidcProviderStore& store, OidcKeySource& keys, StaffDirectory& staff, SignInHooks hooks,
+      Clock clock = [] { return absl::Now(); });
 
   // UNAUTHENTICATED "single sign-on refused: <reason>" for every token that fails a check, an
   // unknown or disabled provider, a nonce used before, and a claim that names no active staff

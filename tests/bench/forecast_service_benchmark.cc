@@ -85,14 +85,21 @@ Args Parse(int argc, char** argv) {
       if (i + 1 >= argc) Die(absl::StrCat(arg, " needs a value"));
       return argv[++i];
     };
-    if (arg == "--pg") a.pg = next();
-    else if (arg == "--spec") a.spec = next();
-    else if (arg == "--clients") a.clients = std::atoi(next().c_str());
-    else if (arg == "--seconds") a.seconds = std::atof(next().c_str());
-    else if (arg == "--changes") a.changes = std::atoi(next().c_str());
-    else if (arg == "--fresh") a.fresh = true;
-    else Die("usage: forecast_service_benchmark --pg CONNINFO [--spec large|demo] [--clients N] "
-             "[--seconds S] [--changes N] [--fresh]");
+    if (arg == "--pg")
+      a.pg = next();
+    else if (arg == "--spec")
+      a.spec = next();
+    else if (arg == "--clients")
+      a.clients = std::atoi(next().c_str());
+    else if (arg == "--seconds")
+      a.seconds = std::atof(next().c_str());
+    else if (arg == "--changes")
+      a.changes = std::atoi(next().c_str());
+    else if (arg == "--fresh")
+      a.fresh = true;
+    else
+      Die("usage: forecast_service_benchmark --pg CONNINFO [--spec large|demo] [--clients N] "
+          "[--seconds S] [--changes N] [--fresh]");
   }
   if (a.pg.empty()) {
     const char* env = std::getenv("FORECAST_TEST_PG");
@@ -117,7 +124,7 @@ std::string PrepareDatabase(const Args& args, std::string* today) {
   const char* root = std::getenv("FORECAST_ROOT");
   const std::string migrations =
       std::getenv("FORECAST_MIGRATIONS_DIR") != nullptr ? std::getenv("FORECAST_MIGRATIONS_DIR")
-      : root != nullptr ? std::string(root) + "/deploy/migrations"
+      : root != nullptr                                 ? std::string(root) + "/deploy/migrations"
                         : std::string(FORECAST_SOURCE_DIR) + "/deploy/migrations";
   Check(forecast::ApplyMigrations(conninfo, migrations).status(), "migrations");
 
@@ -137,9 +144,10 @@ std::string PrepareDatabase(const Args& args, std::string* today) {
     auto t1 = Clock::now();
     Check(forecast::bench::LoadSyntheticCentre(conninfo, kCentre, *centre), "loading");
     auto t2 = Clock::now();
-    std::printf("generated %zu cases (%zu expectations, %zu closures) in %.1f s, loaded in %.1f s\n",
-                centre->cases.size(), centre->expectations.size(), centre->closures.size(),
-                Ms(t1 - t0) / 1000, Ms(t2 - t1) / 1000);
+    std::printf(
+        "generated %zu cases (%zu expectations, %zu closures) in %.1f s, loaded in %.1f s\n",
+        centre->cases.size(), centre->expectations.size(), centre->closures.size(),
+        Ms(t1 - t0) / 1000, Ms(t2 - t1) / 1000);
   } else {
     std::printf("reusing database %s\n", name.c_str());
   }
@@ -156,8 +164,8 @@ std::unique_ptr<grpc::ClientContext> Context(const std::string& staff) {
 
 // Runs `call` from `clients` threads for `seconds` and returns every latency in ms.
 template <typename F>
-std::vector<double> Load(int clients, double seconds, const std::vector<std::shared_ptr<grpc::Channel>>& channels,
-                         F call) {
+std::vector<double> Load(int clients, double seconds,
+                         const std::vector<std::shared_ptr<grpc::Channel>>& channels, F call) {
   std::vector<std::vector<double>> per(clients);
   std::atomic<bool> stop{false};
   std::vector<std::thread> threads;
@@ -235,11 +243,13 @@ int main(int argc, char** argv) {
     dashboard_bytes += (*dashboard)->ByteSizeLong();
   }
   const double warm_ms = Ms(Clock::now() - t0);
-  std::printf("team dashboard message: %zu bytes on average\n", dashboard_bytes / std::max<size_t>(1, team_ids.size()));
-  std::printf("centre: %zu cases known, %zu open, %zu teams; history read + snapshot + model fit %.0f ms; "
-              "%zu team dashboards with backtests %.0f ms\n",
-              (*now)->history().cases.size(), (*now)->inputs().portfolio.cases.size(), team_ids.size(),
-              load_ms, team_ids.size(), warm_ms);
+  std::printf("team dashboard message: %zu bytes on average\n",
+              dashboard_bytes / std::max<size_t>(1, team_ids.size()));
+  std::printf(
+      "centre: %zu cases known, %zu open, %zu teams; history read + snapshot + model fit %.0f ms; "
+      "%zu team dashboards with backtests %.0f ms\n",
+      (*now)->history().cases.size(), (*now)->inputs().portfolio.cases.size(), team_ids.size(),
+      load_ms, team_ids.size(), warm_ms);
 
   // 1. Whole-centre projection.
   auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
@@ -260,10 +270,12 @@ int main(int argc, char** argv) {
       rpc.push_back(Ms(Clock::now() - r0));
       compute.push_back(resp.compute_ms());
     }
-    std::printf("whole-centre projection %-10s 12 months, %lld open cases: compute p50 %.1f ms max %.1f ms; "
-                "RPC p50 %.1f ms max %.1f ms\n",
-                forecast::v1::Model_Name(model).c_str(), static_cast<long long>((*now)->inputs().portfolio.cases.size()),
-                Percentile(compute, 0.5), Percentile(compute, 1.0), Percentile(rpc, 0.5), Percentile(rpc, 1.0));
+    std::printf(
+        "whole-centre projection %-10s 12 months, %lld open cases: compute p50 %.1f ms max %.1f ms; "
+        "RPC p50 %.1f ms max %.1f ms\n",
+        forecast::v1::Model_Name(model).c_str(),
+        static_cast<long long>((*now)->inputs().portfolio.cases.size()), Percentile(compute, 0.5),
+        Percentile(compute, 1.0), Percentile(rpc, 0.5), Percentile(rpc, 1.0));
   }
 
   // 2. Team dashboards under load, then the health check under the same load.
@@ -274,7 +286,8 @@ int main(int argc, char** argv) {
     channels.push_back(grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), ca));
   }
   auto dashboard_call = [&](grpc::Channel& ch, std::mt19937& rng) {
-    forecast::v1::ForecastService::Stub s(std::shared_ptr<grpc::Channel>(&ch, [](grpc::Channel*) {}));
+    forecast::v1::ForecastService::Stub s(
+        std::shared_ptr<grpc::Channel>(&ch, [](grpc::Channel*) {}));
     forecast::v1::TeamDashboardRequest req;
     req.set_team(team_codes[rng() % team_codes.size()]);
     forecast::v1::TeamDashboard resp;
@@ -292,8 +305,8 @@ int main(int argc, char** argv) {
     grpc::Status status;
     std::mutex mu;
     std::condition_variable cv;
-    generic.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
-                      [&](grpc::Status s) {
+    generic.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
+                      &response, [&](grpc::Status s) {
                         std::lock_guard<std::mutex> lock(mu);
                         status = s;
                         done = true;
@@ -318,7 +331,8 @@ int main(int argc, char** argv) {
   forecast::PgCaseStore case_store(pool);
   forecast::CaseKeeper keeper(case_store, clock);
   const std::string team = team_codes.front();
-  absl::StatusOr<forecast::Caller> leader = forecast::ResolveCaller(kCentre, "TL" + team, directory);
+  absl::StatusOr<forecast::Caller> leader =
+      forecast::ResolveCaller(kCentre, "TL" + team, directory);
   Check(leader.status(), "team leader");
   std::vector<std::string> refs;
   {

@@ -28,7 +28,8 @@ absl::Status LoadSyntheticCentre(const std::string& conninfo, const std::string&
                                  const forecasting::SyntheticJobCentre& centre) {
   PgPool pool(conninfo, 2);
   OrgAdmin admin(pool);
-  absl::StatusOr<bool> created = admin.CreateJobCentre(code, "Synthetic job centre", "admin", "Admin");
+  absl::StatusOr<bool> created =
+      admin.CreateJobCentre(code, "Synthetic job centre", "admin", "Admin");
   if (!created.ok()) return created.status();
   for (const auto& d : centre.departments) {
     absl::Status s = admin.AddUnit(code, d.code, d.name, "DEPARTMENT", "");
@@ -50,7 +51,8 @@ absl::Status LoadSyntheticCentre(const std::string& conninfo, const std::string&
   if (!s.ok()) return s;
 
   PgCaseStore store(pool);
-  absl::StatusOr<std::optional<StaffRecord>> importer = [&]() -> absl::StatusOr<std::optional<StaffRecord>> {
+  absl::StatusOr<std::optional<StaffRecord>> importer =
+      [&]() -> absl::StatusOr<std::optional<StaffRecord>> {
     pqxx::connection conn(conninfo);
     pqxx::work tx(conn);
     pqxx::result r = tx.exec_params("SELECT id FROM job_centre WHERE code = $1", code);
@@ -61,7 +63,8 @@ absl::Status LoadSyntheticCentre(const std::string& conninfo, const std::string&
   {
     pqxx::connection conn(conninfo);
     pqxx::work tx(conn);
-    plan.job_centre_id = tx.exec_params("SELECT id FROM job_centre WHERE code = $1", code)[0][0].as<int64_t>();
+    plan.job_centre_id =
+        tx.exec_params("SELECT id FROM job_centre WHERE code = $1", code)[0][0].as<int64_t>();
   }
   plan.actor_id = (*importer)->id;
   std::map<std::string, size_t> case_pos;
@@ -149,7 +152,8 @@ absl::Status LoadSyntheticCentre(const std::string& conninfo, const std::string&
         "INSERT INTO action_follow_up (job_centre_id, action_id, case_id, result, previous_due_on, recorded_by, recorded_at) "
         "SELECT $1, a.id, a.case_id, 'DONE', a.due_on, a.owner_id, (a.due_on - 1)::timestamp AT TIME ZONE 'UTC' "
         "FROM a WHERE a.status = 'DONE'",
-        plan.job_centre_id, array(refs), array(descriptions), array(owners), array(dues), array(done));
+        plan.job_centre_id, array(refs), array(descriptions), array(owners), array(dues),
+        array(done));
     tx.commit();
   } catch (const std::exception& e) {
     return absl::InternalError(absl::StrCat("loading actions: ", e.what()));

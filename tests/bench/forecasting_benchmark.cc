@@ -89,10 +89,12 @@ const Fixture& FixtureFor(int64_t n) {
     c.caseworker = static_cast<int32_t>(c.caseworker + replica * workers);
     fixture->portfolio.cases.push_back(c);
   }
-  const int64_t replicas = (n + static_cast<int64_t>(base.size()) - 1) / static_cast<int64_t>(base.size());
+  const int64_t replicas =
+      (n + static_cast<int64_t>(base.size()) - 1) / static_cast<int64_t>(base.size());
   auto& teams = fixture->models.catalogue.caseworker_team;
   const std::vector<TeamIndex> original = teams;
-  for (int64_t r = 1; r < replicas; ++r) teams.insert(teams.end(), original.begin(), original.end());
+  for (int64_t r = 1; r < replicas; ++r)
+    teams.insert(teams.end(), original.begin(), original.end());
   return *cache.emplace(n, std::move(fixture)).first->second;
 }
 
@@ -155,7 +157,8 @@ void RunProjection(benchmark::State& state, ModelKind model, bool with_intervals
   }
   state.SetItemsProcessed(state.iterations() * state.range(0));
   state.counters["peak_rss_MB"] = PeakRssMb();
-  state.counters["proj_heap_MB"] = static_cast<double>(g_heap_peak.load() - heap_before) / (1 << 20);
+  state.counters["proj_heap_MB"] =
+      static_cast<double>(g_heap_peak.load() - heap_before) / (1 << 20);
   state.counters["read_floor_ms"] = floor * 1e3;
   state.counters["x_read_floor"] = runs > 0 ? (total / runs) / floor : 0;
 }
@@ -169,7 +172,8 @@ void BM_ReadFloor(benchmark::State& state) {
   const Fixture& f = FixtureFor(state.range(0));
   for (auto _ : state) benchmark::DoNotOptimize(ReadPass(f.portfolio));
   state.SetItemsProcessed(state.iterations() * state.range(0));
-  state.SetBytesProcessed(state.iterations() * state.range(0) * static_cast<int64_t>(sizeof(OpenCase)));
+  state.SetBytesProcessed(state.iterations() * state.range(0) *
+                          static_cast<int64_t>(sizeof(OpenCase)));
 }
 
 #define SIZES Arg(10000)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMillisecond)

@@ -150,7 +150,7 @@ std::string PrepareDatabase(const Args& args, absl::CivilDay* today) {
   const char* root = std::getenv("FORECAST_ROOT");
   const std::string migrations =
       std::getenv("FORECAST_MIGRATIONS_DIR") != nullptr ? std::getenv("FORECAST_MIGRATIONS_DIR")
-      : root != nullptr ? std::string(root) + "/deploy/migrations"
+      : root != nullptr                                 ? std::string(root) + "/deploy/migrations"
                         : std::string(FORECAST_SOURCE_DIR) + "/deploy/migrations";
   Check(forecast::ApplyMigrations(conninfo, migrations).status(), "migrations");
   const forecasting::SyntheticSpec spec = forecasting::DemoSpec();
@@ -182,12 +182,12 @@ std::vector<OpenCase> OpenCases(const std::string& conninfo) {
   std::vector<OpenCase> out;
   pqxx::connection conn(conninfo);
   pqxx::work tx(conn);
-  for (const auto& row : tx.exec_params(
-           "SELECT c.case_ref, s.code, u.code, c.id, c.version FROM cases c "
-           "JOIN staff s ON s.id = c.caseworker_id JOIN org_unit u ON u.id = c.team_id "
-           "JOIN job_centre j ON j.id = c.job_centre_id "
-           "WHERE j.code = $1 AND c.status = 'OPEN' ORDER BY c.case_ref",
-           kCentre)) {
+  for (const auto& row :
+       tx.exec_params("SELECT c.case_ref, s.code, u.code, c.id, c.version FROM cases c "
+                      "JOIN staff s ON s.id = c.caseworker_id JOIN org_unit u ON u.id = c.team_id "
+                      "JOIN job_centre j ON j.id = c.job_centre_id "
+                      "WHERE j.code = $1 AND c.status = 'OPEN' ORDER BY c.case_ref",
+                      kCentre)) {
     out.push_back(OpenCase{row[0].as<std::string>(), row[1].as<std::string>(),
                            row[2].as<std::string>(), row[3].as<int64_t>(), row[4].as<int64_t>()});
   }
@@ -305,14 +305,16 @@ int64_t CaseWithHistory(const std::string& conninfo, int64_t centre, int n) {
   pqxx::connection conn(conninfo);
   pqxx::work tx(conn);
   const std::string ref = absl::StrCat("LONG-", n);
-  pqxx::result existing =
-      tx.exec_params("SELECT id FROM cases WHERE job_centre_id = $1 AND case_ref = $2", centre, ref);
+  pqxx::result existing = tx.exec_params(
+      "SELECT id FROM cases WHERE job_centre_id = $1 AND case_ref = $2", centre, ref);
   if (!existing.empty()) return existing[0][0].as<int64_t>();
-  const int64_t id = tx.exec_params1(
-      "INSERT INTO cases (job_centre_id, case_ref, case_type, opened_on, caseworker_id, team_id) "
-      "SELECT $1, $2, 'SDP', DATE '2020-01-01', s.id, s.team_id FROM staff s "
-      "WHERE s.job_centre_id = $1 AND s.role = 'CASEWORKER' ORDER BY s.code LIMIT 1 RETURNING id",
-      centre, ref)[0].as<int64_t>();
+  const int64_t id =
+      tx.exec_params1(
+            "INSERT INTO cases (job_centre_id, case_ref, case_type, opened_on, caseworker_id, team_id) "
+            "SELECT $1, $2, 'SDP', DATE '2020-01-01', s.id, s.team_id FROM staff s "
+            "WHERE s.job_centre_id = $1 AND s.role = 'CASEWORKER' ORDER BY s.code LIMIT 1 RETURNING id",
+            centre, ref)[0]
+          .as<int64_t>();
   tx.exec_params(
       "INSERT INTO assignment (job_centre_id, case_id, caseworker_id, team_id, from_on, recorded_by) "
       "SELECT $1, id, caseworker_id, team_id, opened_on, caseworker_id FROM cases WHERE id = $2",
@@ -383,7 +385,8 @@ int main(int argc, char** argv) {
   std::printf("demo centre: %zu open cases\n", cases.size());
 
   if (args.sections.find("writes") != std::string::npos) {
-    std::printf("\n1. durable RecordExpectation over gRPC vs pgbench -N, %.0f s each\n", args.seconds);
+    std::printf("\n1. durable RecordExpectation over gRPC vs pgbench -N, %.0f s each\n",
+                args.seconds);
     std::printf("%-8s %14s %22s %20s %8s %7s\n", "clients", "pgbench -N tps",
                 "RecordExpectation /s", "p50 / p99 ms", "errors", "ratio");
     for (int clients : args.clients) {
@@ -404,7 +407,8 @@ int main(int argc, char** argv) {
     std::printf("%-14s %22s %26s\n", "expectations", "read new rows p50 (us)",
                 "whole refresh p50 (us)");
     std::vector<std::pair<int, int64_t>> long_cases;
-    for (int n : {10, 100, 1000, 10000}) long_cases.push_back({n, CaseWithHistory(conninfo, *centre, n)});
+    for (int n : {10, 100, 1000, 10000})
+      long_cases.push_back({n, CaseWithHistory(conninfo, *centre, n)});
     forecast::fsvc::ForecastEngine engine(store, clock);
     Check(engine.Now(*centre).status(), "first view");
     pqxx::connection writer(conninfo);
@@ -426,8 +430,9 @@ int main(int argc, char** argv) {
       }
       std::printf("%-14d %22.0f %26.0f\n", n, Percentile(read_us, 0.5), Percentile(apply_us, 0.5));
     }
-    std::printf("(the whole refresh also re-reads the centre's small tables: RefreshCases is the "
-                "writer's own read-your-write path; notices skip them)\n");
+    std::printf(
+        "(the whole refresh also re-reads the centre's small tables: RefreshCases is the "
+        "writer's own read-your-write path; notices skip them)\n");
   }
 
   if (args.sections.find("push") != std::string::npos) {
@@ -475,7 +480,8 @@ int main(int argc, char** argv) {
         auto channel = grpc::CreateChannel(case_target, grpc::InsecureChannelCredentials());
         auto stub = forecast::v1::CaseService::NewStub(channel);
         const auto period = std::chrono::duration<double>(writers / args.rate);
-        auto next = Clock::now() + std::chrono::duration_cast<Clock::duration>(period * w / writers);
+        auto next =
+            Clock::now() + std::chrono::duration_cast<Clock::duration>(period * w / writers);
         uint64_t n = 100000 * (w + 1);
         for (size_t i = w; !stop.load(); i += writers) {
           if (i >= background.size()) i = w;
@@ -518,7 +524,8 @@ int main(int argc, char** argv) {
   }
   {
     double load[1] = {0};
-    std::printf("\nmachine load (1 min) at the end: %.2f\n", getloadavg(load, 1) == 1 ? load[0] : -1.0);
+    std::printf("\nmachine load (1 min) at the end: %.2f\n",
+                getloadavg(load, 1) == 1 ? load[0] : -1.0);
   }
   forecast::ShutdownGracefully(*case_server->server, absl::Seconds(1));
   return 0;

@@ -46,21 +46,25 @@ TEST(CaseBinaries, AdminSetsUpAndTheServiceAnnouncesItsPortAndStopsOnSigterm) {
   const std::string conninfo = (*db)->conninfo();
   const std::string admin = FORECAST_ADMIN_BINARY;
   for (int round = 0; round < 2; ++round) {  // the second round must change nothing and succeed
-    ASSERT_EQ(RunProgram({admin, "create-job-centre", "--db", conninfo, "--code", "DEMO", "--name", "Jobcenter Demo",
-                   "--admin-code", "admin"}),
+    ASSERT_EQ(RunProgram({admin, "create-job-centre", "--db", conninfo, "--code", "DEMO", "--name",
+                          "Jobcenter Demo", "--admin-code", "admin"}),
               0);
-    ASSERT_EQ(RunProgram({admin, "add-unit", "--db", conninfo, "--job-centre", "DEMO", "--code", "D1", "--name", "Dept",
-                   "--kind", "DEPARTMENT"}),
+    ASSERT_EQ(RunProgram({admin, "add-unit", "--db", conninfo, "--job-centre", "DEMO", "--code",
+                          "D1", "--name", "Dept", "--kind", "DEPARTMENT"}),
               0);
-    ASSERT_EQ(RunProgram({admin, "add-unit", "--db", conninfo, "--job-centre", "DEMO", "--code", "T1", "--name", "Team",
-                   "--kind", "TEAM", "--parent", "D1"}),
+    ASSERT_EQ(RunProgram({admin, "add-unit", "--db", conninfo, "--job-centre", "DEMO", "--code",
+                          "T1", "--name", "Team", "--kind", "TEAM", "--parent", "D1"}),
               0);
-    ASSERT_EQ(RunProgram({admin, "add-staff", "--db", conninfo, "--job-centre", "DEMO", "--code", "kim", "--role",
-                   "TEAM_LEADER", "--team", "T1", "--name", "Kim"}),
+    ASSERT_EQ(RunProgram({admin, "add-staff", "--db", conninfo, "--job-centre", "DEMO", "--code",
+                          "kim", "--role", "TEAM_LEADER", "--team", "T1", "--name", "Kim"}),
               0);
   }
-  EXPECT_EQ(RunProgram({admin, "add-staff", "--db", conninfo, "--job-centre", "DEMO", "--code", "x", "--role", "BOSS"}), 1);
-  EXPECT_EQ(RunProgram({admin, "add-staff", "--db", conninfo, "--job-centre", "NONE", "--code", "x", "--role", "MANAGER"}), 1);
+  EXPECT_EQ(RunProgram({admin, "add-staff", "--db", conninfo, "--job-centre", "DEMO", "--code", "x",
+                        "--role", "BOSS"}),
+            1);
+  EXPECT_EQ(RunProgram({admin, "add-staff", "--db", conninfo, "--job-centre", "NONE", "--code", "x",
+                        "--role", "MANAGER"}),
+            1);
   EXPECT_EQ(RunProgram({admin, "frobnicate", "--db", conninfo, "--code", "x"}), 2);
 
   int out[2];
@@ -71,8 +75,8 @@ TEST(CaseBinaries, AdminSetsUpAndTheServiceAnnouncesItsPortAndStopsOnSigterm) {
   if (pid == 0) {
     dup2(out[1], STDOUT_FILENO);
     close(out[0]);
-    execl(CASE_SERVICE_BINARY, CASE_SERVICE_BINARY, "--db", conninfo.c_str(), "--port", "0", "--migrations",
-          migrations.c_str(), static_cast<char*>(nullptr));
+    execl(CASE_SERVICE_BINARY, CASE_SERVICE_BINARY, "--db", conninfo.c_str(), "--port", "0",
+          "--migrations", migrations.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
   close(out[1]);

@@ -75,9 +75,11 @@ TEST_F(CaseGrpcTest, TwoConcurrentWritesOnOneVersionExactlyOneWins) {
     const grpc::Status& loser = results[0].ok() ? results[1] : results[0];
     EXPECT_EQ(loser.error_code(), grpc::StatusCode::ABORTED);
     EXPECT_EQ(loser.error_message(), "case " + ref + " is at version 2, the write was based on 1");
-    EXPECT_EQ(env_->Scalar("SELECT count(*) FROM expectation e JOIN cases c ON c.id = e.case_id WHERE c.case_ref = '" +
-                           ref + "'"),
-              "1");
+    EXPECT_EQ(
+        env_->Scalar(
+            "SELECT count(*) FROM expectation e JOIN cases c ON c.id = e.case_id WHERE c.case_ref = '" +
+            ref + "'"),
+        "1");
   }
 }
 
@@ -87,14 +89,16 @@ TEST_F(CaseGrpcTest, RetriedIdempotentWriteAppliesOnce) {
   request.set_idempotency_key("key-idem-1");
   v1::Case first, second;
   ASSERT_TRUE(env_->stub().RecordExpectation(CaseEnv::Context("cw1").get(), request, &first).ok());
-  grpc::Status retry = env_->stub().RecordExpectation(CaseEnv::Context("cw1").get(), request, &second);
+  grpc::Status retry =
+      env_->stub().RecordExpectation(CaseEnv::Context("cw1").get(), request, &second);
   ASSERT_TRUE(retry.ok()) << retry.error_message();  // not ABORTED, though version moved on
   EXPECT_EQ(first.SerializeAsString(), second.SerializeAsString());
   EXPECT_EQ(second.version(), 2);
   v1::GetCaseHistoryRequest history_request;
   history_request.set_case_ref("IDEM-1");
   v1::CaseHistory history;
-  ASSERT_TRUE(env_->stub().GetCaseHistory(CaseEnv::Context("cw1").get(), history_request, &history).ok());
+  ASSERT_TRUE(
+      env_->stub().GetCaseHistory(CaseEnv::Context("cw1").get(), history_request, &history).ok());
   EXPECT_EQ(history.expectations_size(), 1);
   EXPECT_EQ(history.events_size(), 2);
 
@@ -102,7 +106,8 @@ TEST_F(CaseGrpcTest, RetriedIdempotentWriteAppliesOnce) {
   const std::string before = env_->Dump();
   request.set_risk("LOW");
   v1::Case ignored;
-  grpc::Status reuse = env_->stub().RecordExpectation(CaseEnv::Context("cw1").get(), request, &ignored);
+  grpc::Status reuse =
+      env_->stub().RecordExpectation(CaseEnv::Context("cw1").get(), request, &ignored);
   EXPECT_EQ(reuse.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(reuse.error_message().rfind("idempotency_key:", 0), 0u);
   EXPECT_EQ(env_->Dump(), before);
@@ -126,7 +131,10 @@ TEST_F(CaseGrpcTest, RetriedIdempotentWriteAppliesOnce) {
     ASSERT_TRUE(statuses[i].ok()) << statuses[i].error_message();
     EXPECT_EQ(answers[i].SerializeAsString(), answers[0].SerializeAsString());
   }
-  EXPECT_EQ(env_->Scalar("SELECT count(*) FROM case_event e JOIN cases c ON c.id = e.case_id WHERE c.case_ref = 'IDEM-2'"), "1");
+  EXPECT_EQ(
+      env_->Scalar(
+          "SELECT count(*) FROM case_event e JOIN cases c ON c.id = e.case_id WHERE c.case_ref = 'IDEM-2'"),
+      "1");
 
   // Concurrent retries of a write: applied once, every retry answered with the first answer.
   Create("IDEM-3");
@@ -134,7 +142,8 @@ TEST_F(CaseGrpcTest, RetriedIdempotentWriteAppliesOnce) {
   write.set_idempotency_key("key-idem-3");
   for (int i = 0; i < 3; ++i) {
     retries[i] = std::thread([&, i] {
-      statuses[i] = env_->stub().RecordExpectation(CaseEnv::Context("cw1").get(), write, &answers[i]);
+      statuses[i] =
+          env_->stub().RecordExpectation(CaseEnv::Context("cw1").get(), write, &answers[i]);
     });
   }
   for (auto& t : retries) t.join();
@@ -142,7 +151,10 @@ TEST_F(CaseGrpcTest, RetriedIdempotentWriteAppliesOnce) {
     ASSERT_TRUE(statuses[i].ok()) << statuses[i].error_message();
     EXPECT_EQ(answers[i].SerializeAsString(), answers[0].SerializeAsString());
   }
-  EXPECT_EQ(env_->Scalar("SELECT count(*) FROM expectation e JOIN cases c ON c.id = e.case_id WHERE c.case_ref = 'IDEM-3'"), "1");
+  EXPECT_EQ(
+      env_->Scalar(
+          "SELECT count(*) FROM expectation e JOIN cases c ON c.id = e.case_id WHERE c.case_ref = 'IDEM-3'"),
+      "1");
 }
 
 TEST_F(CaseGrpcTest, BadInputIsRefusedNamingTheFieldAndChangesNothing) {
@@ -232,12 +244,15 @@ TEST_F(CaseGrpcTest, BadInputIsRefusedNamingTheFieldAndChangesNothing) {
   };
   const std::string long_note(2001, 'x');
   const Row rows[] = {
-      {"expected_month", expectation([](auto& r) { r.set_expected_month("2025-12"); })},  // before opening
-      {"expected_month", expectation([](auto& r) { r.set_expected_month("2031-12"); })},  // > 60 months
+      {"expected_month",
+       expectation([](auto& r) { r.set_expected_month("2025-12"); })},  // before opening
+      {"expected_month",
+       expectation([](auto& r) { r.set_expected_month("2031-12"); })},  // > 60 months
       {"expected_month", expectation([](auto& r) { r.set_expected_month("2027-13"); })},
       {"expected_month", expectation([](auto& r) { r.set_expected_month(""); })},
       {"expected_outcome", expectation([](auto& r) { r.set_expected_outcome("LOTTERY"); })},
-      {"expected_outcome", expectation([](auto& r) { r.set_expected_outcome("SDP"); })},  // a case type
+      {"expected_outcome",
+       expectation([](auto& r) { r.set_expected_outcome("SDP"); })},  // a case type
       {"risk", expectation([](auto& r) { r.set_risk("EXTREME"); })},
       {"note", expectation([&](auto& r) { r.set_note(long_note); })},
       {"note", expectation([](auto& r) { r.set_note("citizen 010190-1234 called"); })},
@@ -252,12 +267,13 @@ TEST_F(CaseGrpcTest, BadInputIsRefusedNamingTheFieldAndChangesNothing) {
       {"opened_on", create([](auto& r) { r.set_opened_on("2027-01-01"); })},  // in the future
       {"caseworker", create([](auto& r) { r.set_caseworker("nobody"); })},
       {"caseworker", create([](auto& r) { r.set_caseworker("gone"); })},  // inactive
-      {"fields[unknown]", create([](auto& r) { (*r.mutable_fields())["unknown"].set_bool_value(true); })},
+      {"fields[unknown]",
+       create([](auto& r) { (*r.mutable_fields())["unknown"].set_bool_value(true); })},
       {"description", action([](auto& r) { r.set_description(""); })},
       {"description", action([](auto& r) { r.set_description(std::string(501, 'd')); })},
       {"description", action([](auto& r) { r.set_description("ring 311299-0001 tomorrow"); })},
       {"due_on", action([](auto& r) { r.set_due_on("2025-12-31"); })},  // before opening
-      {"owner", action([](auto& r) { r.set_owner("cwx"); })},           // another job centre's staff
+      {"owner", action([](auto& r) { r.set_owner("cwx"); })},  // another job centre's staff
       {"idempotency_key", action([](auto& r) { r.set_idempotency_key(std::string(200, 'k')); })},
       {"outcome", close("2026-02-01", "WON_LOTTERY")},
       {"closed_on", close("2025-12-01", "OTHER")},  // before the case opened
@@ -274,9 +290,11 @@ TEST_F(CaseGrpcTest, BadInputIsRefusedNamingTheFieldAndChangesNothing) {
   for (const Row& row : rows) {
     auto context = CaseEnv::Context(row.as);
     grpc::Status status = row.call(env_->stub(), context.get());
-    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << row.field << ": " << status.error_message();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << row.field << ": " << status.error_message();
     EXPECT_EQ(status.error_message().rfind(std::string(row.field) + ":", 0), 0u)
-        << "expected the message to start with " << row.field << ", got: " << status.error_message();
+        << "expected the message to start with " << row.field
+        << ", got: " << status.error_message();
   }
   EXPECT_EQ(env_->Dump(), before);
 }
@@ -296,31 +314,40 @@ TEST_F(CaseGrpcTest, OtherJobCentresNeverSeeACase) {
   // Writes are refused the same way and change nothing.
   const std::string before = env_->Dump();
   v1::RecordExpectationRequest write = Expectation("PRIVATE-1", 1);
-  EXPECT_EQ(env_->stub().RecordExpectation(CaseEnv::Context("admin2", "JC2").get(), write, &response).error_code(),
+  EXPECT_EQ(env_->stub()
+                .RecordExpectation(CaseEnv::Context("admin2", "JC2").get(), write, &response)
+                .error_code(),
             grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(env_->Dump(), before);
-  // The same staff code in another job centre is another person: JC2's metadata cannot name JC1's staff.
-  grpc::Status impostor = env_->stub().GetCase(CaseEnv::Context("cw1", "JC2").get(), get, &response);
+  // The same staff code in another job centre is another person: JC2's metadata cannot name JC1's
+  // staff.
+  grpc::Status impostor =
+      env_->stub().GetCase(CaseEnv::Context("cw1", "JC2").get(), get, &response);
   EXPECT_EQ(impostor.error_code(), grpc::StatusCode::UNAUTHENTICATED);
 }
 
 TEST_F(CaseGrpcTest, CallerIdentityIsRequired) {
   v1::StaffMember me;
   grpc::ClientContext bare;
-  EXPECT_EQ(env_->stub().WhoAmI(&bare, v1::WhoAmIRequest(), &me).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(env_->stub().WhoAmI(&bare, v1::WhoAmIRequest(), &me).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
   grpc::ClientContext half;
   half.AddMetadata("x-job-centre", "JC1");
   grpc::Status status = env_->stub().WhoAmI(&half, v1::WhoAmIRequest(), &me);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_NE(status.error_message().find("x-staff"), std::string::npos);
-  EXPECT_EQ(env_->stub().WhoAmI(CaseEnv::Context("gone").get(), v1::WhoAmIRequest(), &me).error_code(),
-            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(
+      env_->stub().WhoAmI(CaseEnv::Context("gone").get(), v1::WhoAmIRequest(), &me).error_code(),
+      grpc::StatusCode::UNAUTHENTICATED);
   ASSERT_TRUE(env_->stub().WhoAmI(CaseEnv::Context("tl1").get(), v1::WhoAmIRequest(), &me).ok());
   EXPECT_EQ(me.role(), v1::TEAM_LEADER);
   EXPECT_EQ(me.team(), "T1");
   EXPECT_EQ(me.job_centre(), "JC1");
   v1::Organisation organisation;
-  ASSERT_TRUE(env_->stub().GetOrganisation(CaseEnv::Context("cw1").get(), v1::GetOrganisationRequest(), &organisation).ok());
+  ASSERT_TRUE(env_->stub()
+                  .GetOrganisation(CaseEnv::Context("cw1").get(), v1::GetOrganisationRequest(),
+                                   &organisation)
+                  .ok());
   EXPECT_EQ(organisation.units_size(), 3);
   EXPECT_EQ(organisation.staff_size(), 8);
 }
@@ -332,18 +359,30 @@ TEST_F(CaseGrpcTest, RoleRules) {
   v1::GetCaseRequest get;
   get.set_case_ref("ROLE-1");
   EXPECT_TRUE(env_->stub().GetCase(CaseEnv::Context("cw2").get(), get, &response).ok());
-  EXPECT_EQ(env_->stub().RecordExpectation(CaseEnv::Context("cw2").get(), Expectation("ROLE-1", 1), &response).error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+      env_->stub()
+          .RecordExpectation(CaseEnv::Context("cw2").get(), Expectation("ROLE-1", 1), &response)
+          .error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
   // Another team neither reads nor writes.
   EXPECT_EQ(env_->stub().GetCase(CaseEnv::Context("cw3").get(), get, &response).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(env_->stub().GetCase(CaseEnv::Context("tl2").get(), get, &response).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   // The team leader and the manager write; the admin does not.
-  ASSERT_TRUE(env_->stub().RecordExpectation(CaseEnv::Context("tl1").get(), Expectation("ROLE-1", 1), &response).ok());
-  ASSERT_TRUE(env_->stub().RecordExpectation(CaseEnv::Context("mgr").get(), Expectation("ROLE-1", 2), &response).ok());
-  EXPECT_EQ(env_->stub().RecordExpectation(CaseEnv::Context("admin").get(), Expectation("ROLE-1", 3), &response).error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(
+      env_->stub()
+          .RecordExpectation(CaseEnv::Context("tl1").get(), Expectation("ROLE-1", 1), &response)
+          .ok());
+  ASSERT_TRUE(
+      env_->stub()
+          .RecordExpectation(CaseEnv::Context("mgr").get(), Expectation("ROLE-1", 2), &response)
+          .ok());
+  EXPECT_EQ(
+      env_->stub()
+          .RecordExpectation(CaseEnv::Context("admin").get(), Expectation("ROLE-1", 3), &response)
+          .error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
   // A caseworker may not create cases for a colleague.
   v1::CreateCaseRequest create;
   create.set_case_ref("ROLE-2");
@@ -361,13 +400,19 @@ TEST_F(CaseGrpcTest, RoleRules) {
   entry.mutable_entry()->set_sort_order(9);
   entry.mutable_entry()->set_active(true);
   v1::Catalogue catalogue;
-  EXPECT_EQ(env_->stub().UpsertCatalogueEntry(CaseEnv::Context("mgr").get(), entry, &catalogue).error_code(),
+  EXPECT_EQ(env_->stub()
+                .UpsertCatalogueEntry(CaseEnv::Context("mgr").get(), entry, &catalogue)
+                .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
-  ASSERT_TRUE(env_->stub().UpsertCatalogueEntry(CaseEnv::Context("admin").get(), entry, &catalogue).ok());
+  ASSERT_TRUE(
+      env_->stub().UpsertCatalogueEntry(CaseEnv::Context("admin").get(), entry, &catalogue).ok());
   EXPECT_EQ(catalogue.case_types_size(), 9);
   EXPECT_EQ(catalogue.case_types(8).code(), "LHY");
   // JC2's catalogue is its own.
-  ASSERT_TRUE(env_->stub().GetCatalogue(CaseEnv::Context("cwx", "JC2").get(), v1::GetCatalogueRequest(), &catalogue).ok());
+  ASSERT_TRUE(
+      env_->stub()
+          .GetCatalogue(CaseEnv::Context("cwx", "JC2").get(), v1::GetCatalogueRequest(), &catalogue)
+          .ok());
   EXPECT_EQ(catalogue.case_types_size(), 8);
 }
 
@@ -377,7 +422,8 @@ std::string ToBytes(const grpc::ByteBuffer& buffer) {
   std::vector<grpc::Slice> slices;
   EXPECT_TRUE(buffer.Dump(&slices).ok());
   std::string bytes;
-  for (const grpc::Slice& slice : slices) bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  for (const grpc::Slice& slice : slices)
+    bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
   return bytes;
 }
 
@@ -392,8 +438,9 @@ TEST_F(CaseGrpcTest, HealthAndReflectionAnswer) {
     grpc::ByteBuffer response;
     grpc::Status status = grpc::internal::BlockingUnaryCall<grpc::ByteBuffer, grpc::ByteBuffer>(
         env_->channel().get(),
-        grpc::internal::RpcMethod("/grpc.health.v1.Health/Check", grpc::internal::RpcMethod::NORMAL_RPC), &context,
-        FromBytes(""), &response);
+        grpc::internal::RpcMethod("/grpc.health.v1.Health/Check",
+                                  grpc::internal::RpcMethod::NORMAL_RPC),
+        &context, FromBytes(""), &response);
     ASSERT_TRUE(status.ok()) << status.error_message();
     EXPECT_EQ(ToBytes(response), std::string("\x08\x01", 2));  // status: SERVING
   }
@@ -401,8 +448,9 @@ TEST_F(CaseGrpcTest, HealthAndReflectionAnswer) {
   auto stream = std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>>(
       grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer, grpc::ByteBuffer>::Create(
           env_->channel().get(),
-          grpc::internal::RpcMethod("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-                                    grpc::internal::RpcMethod::BIDI_STREAMING),
+          grpc::internal::RpcMethod(
+              "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+              grpc::internal::RpcMethod::BIDI_STREAMING),
           &context));
   // list_services (field 7) = "*"
   ASSERT_TRUE(stream->Write(FromBytes(std::string("\x3a\x01*", 3))));
@@ -424,7 +472,8 @@ TEST_F(CaseGrpcTest, HealthAndReflectionAnswer) {
   EXPECT_NE(std::find(services.begin(), services.end(), "forecast.v1.CaseService"), services.end());
   // file_containing_symbol (field 4): the descriptor that defines the service.
   const std::string symbol = "forecast.v1.CaseService";
-  ASSERT_TRUE(stream->Write(FromBytes(std::string("\x22") + static_cast<char>(symbol.size()) + symbol)));
+  ASSERT_TRUE(
+      stream->Write(FromBytes(std::string("\x22") + static_cast<char>(symbol.size()) + symbol)));
   ASSERT_TRUE(stream->Read(&reply));
   fields.Clear();
   ASSERT_TRUE(fields.ParseFromString(ToBytes(reply)));

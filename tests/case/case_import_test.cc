@@ -15,8 +15,9 @@
 namespace forecast::testing {
 namespace {
 
-v1::ImportCaseRow CaseRow(int64_t line, const std::string& ref, const std::string& type, const std::string& opened,
-                          const std::string& team, const std::string& caseworker) {
+v1::ImportCaseRow CaseRow(int64_t line, const std::string& ref, const std::string& type,
+                          const std::string& opened, const std::string& team,
+                          const std::string& caseworker) {
   v1::ImportCaseRow row;
   row.set_line(line);
   row.set_case_ref(ref);
@@ -28,8 +29,8 @@ v1::ImportCaseRow CaseRow(int64_t line, const std::string& ref, const std::strin
 }
 
 v1::ImportExpectationRow ExpectationRow(int64_t line, const std::string& ref, const std::string& on,
-                                        const std::string& by, const std::string& outcome, const std::string& month,
-                                        const std::string& risk) {
+                                        const std::string& by, const std::string& outcome,
+                                        const std::string& month, const std::string& risk) {
   v1::ImportExpectationRow row;
   row.set_line(line);
   row.set_case_ref(ref);
@@ -41,7 +42,8 @@ v1::ImportExpectationRow ExpectationRow(int64_t line, const std::string& ref, co
   return row;
 }
 
-v1::ImportClosureRow ClosureRow(int64_t line, const std::string& ref, const std::string& on, const std::string& outcome) {
+v1::ImportClosureRow ClosureRow(int64_t line, const std::string& ref, const std::string& on,
+                                const std::string& outcome) {
   v1::ImportClosureRow row;
   row.set_line(line);
   row.set_case_ref(ref);
@@ -50,8 +52,9 @@ v1::ImportClosureRow ClosureRow(int64_t line, const std::string& ref, const std:
   return row;
 }
 
-v1::ImportReassignmentRow ReassignmentRow(int64_t line, const std::string& ref, const std::string& on,
-                                          const std::string& from, const std::string& to) {
+v1::ImportReassignmentRow ReassignmentRow(int64_t line, const std::string& ref,
+                                          const std::string& on, const std::string& from,
+                                          const std::string& to) {
   v1::ImportReassignmentRow row;
   row.set_line(line);
   row.set_case_ref(ref);
@@ -75,7 +78,8 @@ grpc::Status Import(CaseEnv& env, const std::string& as, const std::vector<v1::I
 
 class Listener : public pqxx::notification_receiver {
  public:
-  explicit Listener(pqxx::connection_base& conn) : pqxx::notification_receiver(conn, "case_changed") {}
+  explicit Listener(pqxx::connection_base& conn)
+      : pqxx::notification_receiver(conn, "case_changed") {}
   void operator()(const std::string& payload, int) override { payloads.push_back(payload); }
   std::vector<std::string> payloads;
 };
@@ -96,11 +100,16 @@ TEST_F(CaseImportTest, ABatchWithBadRowsImportsNothingAndNamesEveryBadRow) {
   *first.add_cases() = CaseRow(7, "IMP-4", "SDP", "2025-01-10", "T1", "ghost");
   v1::ImportChunk second;
   *second.add_cases() = CaseRow(8, "IMP-5", "SDP", "2025-02-30", "T1", "cw1");
-  *second.add_expectations() = ExpectationRow(2, "IMP-1", "2025-02-01", "cw1", "FLEX_JOB", "2025-09", "LOW");
-  *second.add_expectations() = ExpectationRow(3, "NOPE", "2025-02-01", "cw1", "FLEX_JOB", "2025-09", "LOW");
-  *second.add_expectations() = ExpectationRow(4, "IMP-1", "2025-02-01", "cw1", "FLEX_JOB", "2024-12", "LOW");
-  *second.add_expectations() = ExpectationRow(5, "IMP-1", "2025-02-01", "cw1", "FLEX_JOB", "2025-09", "EXTREME");
-  *second.add_expectations() = ExpectationRow(6, "IMP-1", "2025-01-01", "cw1", "FLEX_JOB", "2025-09", "LOW");
+  *second.add_expectations() =
+      ExpectationRow(2, "IMP-1", "2025-02-01", "cw1", "FLEX_JOB", "2025-09", "LOW");
+  *second.add_expectations() =
+      ExpectationRow(3, "NOPE", "2025-02-01", "cw1", "FLEX_JOB", "2025-09", "LOW");
+  *second.add_expectations() =
+      ExpectationRow(4, "IMP-1", "2025-02-01", "cw1", "FLEX_JOB", "2024-12", "LOW");
+  *second.add_expectations() =
+      ExpectationRow(5, "IMP-1", "2025-02-01", "cw1", "FLEX_JOB", "2025-09", "EXTREME");
+  *second.add_expectations() =
+      ExpectationRow(6, "IMP-1", "2025-01-01", "cw1", "FLEX_JOB", "2025-09", "LOW");
   *second.add_closures() = ClosureRow(2, "IMP-1", "2024-12-31", "ORDINARY_JOB");
   *second.add_reassignments() = ReassignmentRow(2, "IMP-1", "2025-03-01", "cw2", "cw3");
   const std::string before = env_->Dump();
@@ -131,9 +140,12 @@ TEST_F(CaseImportTest, AGoodBatchBecomesDatedVersionedHistory) {
   *chunk.add_cases() = CaseRow(2, "OLD-1", "SDP", "2025-01-10", "T1", "cw1");
   *chunk.add_cases() = CaseRow(3, "OLD-2", "JAF", "2025-03-01", "T7", "newbie");
   (*chunk.mutable_cases(1)->mutable_extra())["has_cv"] = "";
-  *chunk.add_expectations() = ExpectationRow(2, "OLD-1", "2025-02-01", "cw1", "FLEX_JOB", "2025-09", "LOW");
-  *chunk.add_expectations() = ExpectationRow(3, "OLD-1", "2025-05-20", "cw3", "ORDINARY_JOB", "2025-08", "MEDIUM");
-  *chunk.add_expectations() = ExpectationRow(4, "OLD-2", "2025-03-02", "newbie", "EDUCATION", "2026-01", "HIGH");
+  *chunk.add_expectations() =
+      ExpectationRow(2, "OLD-1", "2025-02-01", "cw1", "FLEX_JOB", "2025-09", "LOW");
+  *chunk.add_expectations() =
+      ExpectationRow(3, "OLD-1", "2025-05-20", "cw3", "ORDINARY_JOB", "2025-08", "MEDIUM");
+  *chunk.add_expectations() =
+      ExpectationRow(4, "OLD-2", "2025-03-02", "newbie", "EDUCATION", "2026-01", "HIGH");
   *chunk.add_closures() = ClosureRow(2, "OLD-1", "2025-08-14", "ORDINARY_JOB");
   *chunk.add_reassignments() = ReassignmentRow(2, "OLD-1", "2025-04-01", "cw1", "cw3");
 
@@ -150,7 +162,8 @@ TEST_F(CaseImportTest, AGoodBatchBecomesDatedVersionedHistory) {
 
   // Creating staff needs an admin.
   report.Clear();
-  EXPECT_EQ(Import(*env_, "mgr", {chunk}, &report).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Import(*env_, "mgr", {chunk}, &report).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
 
   report.Clear();
   ASSERT_TRUE(Import(*env_, "admin", {chunk}, &report).ok());
@@ -174,9 +187,11 @@ TEST_F(CaseImportTest, AGoodBatchBecomesDatedVersionedHistory) {
   EXPECT_EQ(current.version(), 5);
   EXPECT_EQ(current.expectation().expected_outcome(), "ORDINARY_JOB");
   ASSERT_EQ(history.events_size(), 5);
-  const std::vector<std::pair<std::string, std::string>> events = {
-      {"OPENED", "2025-01-10"}, {"EXPECTATION", "2025-02-01"}, {"REASSIGNED", "2025-04-01"},
-      {"EXPECTATION", "2025-05-20"}, {"CLOSED", "2025-08-14"}};
+  const std::vector<std::pair<std::string, std::string>> events = {{"OPENED", "2025-01-10"},
+                                                                   {"EXPECTATION", "2025-02-01"},
+                                                                   {"REASSIGNED", "2025-04-01"},
+                                                                   {"EXPECTATION", "2025-05-20"},
+                                                                   {"CLOSED", "2025-08-14"}};
   for (int i = 0; i < 5; ++i) {
     EXPECT_EQ(history.events(i).case_version(), i + 1);
     EXPECT_EQ(history.events(i).kind(), events[i].first);
@@ -185,10 +200,13 @@ TEST_F(CaseImportTest, AGoodBatchBecomesDatedVersionedHistory) {
   EXPECT_EQ(history.events(3).actor(), "cw3");
   ASSERT_EQ(history.expectations_size(), 2);
   EXPECT_EQ(history.expectations(0).recorded_at(), "2025-02-01T00:00:00Z");
-  EXPECT_EQ(env_->Scalar("SELECT count(*) FROM assignment a JOIN cases c ON c.id = a.case_id WHERE c.case_ref = 'OLD-1'"),
-            "2");
-  EXPECT_EQ(env_->Scalar("SELECT s.code || '@' || u.code FROM staff s JOIN org_unit u ON u.id = s.team_id "
-                         "WHERE s.code = 'newbie'"),
+  EXPECT_EQ(
+      env_->Scalar(
+          "SELECT count(*) FROM assignment a JOIN cases c ON c.id = a.case_id WHERE c.case_ref = 'OLD-1'"),
+      "2");
+  EXPECT_EQ(env_->Scalar(
+                "SELECT s.code || '@' || u.code FROM staff s JOIN org_unit u ON u.id = s.team_id "
+                "WHERE s.code = 'newbie'"),
             "newbie@T7");
   // Importing the same cases again is refused row by row.
   report.Clear();
@@ -223,8 +241,10 @@ TEST_F(CaseImportTest, CurrentHolderExportsImportAndBrokenChainsNameTheCase) {
     ASSERT_GE(history.events_size(), 2);
     EXPECT_EQ(history.events(1).kind(), "REASSIGNED") << ref;
   }
-  EXPECT_EQ(env_->Scalar("SELECT count(*) FROM assignment a JOIN cases c ON c.id = a.case_id WHERE c.case_ref = 'CUR-1'"),
-            "3");
+  EXPECT_EQ(
+      env_->Scalar(
+          "SELECT count(*) FROM assignment a JOIN cases c ON c.id = a.case_id WHERE c.case_ref = 'CUR-1'"),
+      "3");
 
   v1::ImportChunk broken;
   *broken.add_cases() = CaseRow(2, "BRK-1", "SDP", "2025-01-10", "T2", "cw3");
@@ -238,23 +258,28 @@ TEST_F(CaseImportTest, CurrentHolderExportsImportAndBrokenChainsNameTheCase) {
   ASSERT_EQ(report.errors_size(), 2) << report.DebugString();
   EXPECT_EQ(report.errors(0).file(), "reassignments.csv");
   std::string messages = report.errors(0).message() + "\n" + report.errors(1).message();
-  EXPECT_NE(messages.find("case \"BRK-1\": the chain of re-assignments breaks"), std::string::npos) << messages;
-  EXPECT_NE(messages.find("case \"BRK-2\": cases.csv (line 3) names \"cw1\", read as its current holder"),
-            std::string::npos) << messages;
+  EXPECT_NE(messages.find("case \"BRK-1\": the chain of re-assignments breaks"), std::string::npos)
+      << messages;
+  EXPECT_NE(
+      messages.find("case \"BRK-2\": cases.csv (line 3) names \"cw1\", read as its current holder"),
+      std::string::npos)
+      << messages;
 }
 
 // About the size of a large job centre's history: 15,000 cases, 100,000 expectations.
 TEST_F(CaseImportTest, FifteenThousandCasesWithAHundredThousandExpectationsImportQuickly) {
   std::mt19937 random(20261116);
   const char* types[] = {"SDP", "JAF", "RF", "KHJ", "KHA", "DP", "UDH", "INT"};
-  const char* outcomes[] = {"ORDINARY_JOB", "SMALL_JOB", "FLEX_JOB", "EDUCATION", "DECLARED_FIT", "OTHER"};
+  const char* outcomes[] = {"ORDINARY_JOB", "SMALL_JOB",    "FLEX_JOB",
+                            "EDUCATION",    "DECLARED_FIT", "OTHER"};
   const char* risks[] = {"LOW", "MEDIUM", "HIGH"};
   const char* caseworkers[] = {"cw1", "cw2", "cw3"};
   const char* teams[] = {"T1", "T1", "T2"};
   std::vector<v1::ImportChunk> chunks(1);
   auto chunk = [&]() -> v1::ImportChunk& {
     v1::ImportChunk& last = chunks.back();
-    if (last.cases_size() + last.expectations_size() + last.closures_size() >= 10000) chunks.emplace_back();
+    if (last.cases_size() + last.expectations_size() + last.closures_size() >= 10000)
+      chunks.emplace_back();
     return chunks.back();
   };
   constexpr int kCases = 15000;
@@ -263,17 +288,21 @@ TEST_F(CaseImportTest, FifteenThousandCasesWithAHundredThousandExpectationsImpor
     const std::string ref = absl::StrFormat("SCALE-%05d", i);
     const absl::CivilDay opened = absl::CivilDay(2022, 1, 1) + static_cast<int>(random() % 1400);
     const int who = static_cast<int>(random() % 3);
-    *chunk().add_cases() = CaseRow(++line, ref, types[random() % 8], FormatDay(opened), teams[who], caseworkers[who]);
+    *chunk().add_cases() =
+        CaseRow(++line, ref, types[random() % 8], FormatDay(opened), teams[who], caseworkers[who]);
     const int n = i < 10000 ? 7 : 6;  // 100,000 in all
     absl::CivilDay on = opened;
     for (int k = 0; k < n; ++k) {
       on += static_cast<int>(random() % 20);
       const absl::CivilMonth month = absl::CivilMonth(on) + static_cast<int>(random() % 12);
-      *chunk().add_expectations() = ExpectationRow(++eline, ref, FormatDay(on), caseworkers[who],
-                                                   outcomes[random() % 6], FormatMonth(month), risks[random() % 3]);
+      *chunk().add_expectations() =
+          ExpectationRow(++eline, ref, FormatDay(on), caseworkers[who], outcomes[random() % 6],
+                         FormatMonth(month), risks[random() % 3]);
       ++expectations;
     }
-    if (i % 3 == 0) *chunk().add_closures() = ClosureRow(++cline, ref, FormatDay(on + 10), outcomes[random() % 6]);
+    if (i % 3 == 0)
+      *chunk().add_closures() =
+          ClosureRow(++cline, ref, FormatDay(on + 10), outcomes[random() % 6]);
   }
   ASSERT_EQ(expectations, 100000);
   pqxx::connection listen_conn(env_->conninfo());
@@ -281,7 +310,8 @@ TEST_F(CaseImportTest, FifteenThousandCasesWithAHundredThousandExpectationsImpor
   const auto start = std::chrono::steady_clock::now();
   v1::ImportReport report;
   grpc::Status status = Import(*env_, "admin", chunks, &report);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_TRUE(status.ok()) << status.error_message();
   ASSERT_EQ(report.errors_size(), 0) << report.errors(0).ShortDebugString();
   EXPECT_TRUE(report.committed());
@@ -290,17 +320,20 @@ TEST_F(CaseImportTest, FifteenThousandCasesWithAHundredThousandExpectationsImpor
   // Typically 10-25 s on two shared cores; the bound leaves room for a busy CI machine.
   EXPECT_LT(seconds, 90.0);
   // One notification for the whole import, not one per event.
-  for (int i = 0; i < 20 && listener.payloads.empty(); ++i) listen_conn.await_notification(0, 100000);
+  for (int i = 0; i < 20 && listener.payloads.empty(); ++i)
+    listen_conn.await_notification(0, 100000);
   listen_conn.await_notification(0, 200000);
   ASSERT_EQ(listener.payloads.size(), 1u);
-  EXPECT_NE(listener.payloads[0].find("\"kind\" : \"BULK\", \"events\" : 120000"), std::string::npos)
+  EXPECT_NE(listener.payloads[0].find("\"kind\" : \"BULK\", \"events\" : 120000"),
+            std::string::npos)
       << listener.payloads[0];
   EXPECT_EQ(env_->Scalar("SELECT count(*) FROM cases"), "15000");
   EXPECT_EQ(env_->Scalar("SELECT count(*) FROM expectation"), "100000");
   EXPECT_EQ(env_->Scalar("SELECT count(*) FROM case_event"), std::to_string(15000 + 100000 + 5000));
-  EXPECT_EQ(env_->Scalar("SELECT count(*) FROM cases WHERE version <> (SELECT count(*) FROM case_event e "
-                         "WHERE e.case_id = cases.id)"),
-            "0");
+  EXPECT_EQ(
+      env_->Scalar("SELECT count(*) FROM cases WHERE version <> (SELECT count(*) FROM case_event e "
+                   "WHERE e.case_id = cases.id)"),
+      "0");
   EXPECT_EQ(env_->Scalar("SELECT count(*) FROM cases WHERE current_expectation_id IS NULL"), "0");
 }
 

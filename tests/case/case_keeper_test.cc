@@ -20,7 +20,7 @@ class MemoryCaseStore final : public CaseStore {
     auto add_entry = [this](v1::CatalogueEntry::Kind kind, const char* code) {
       v1::CatalogueEntry* entry = kind == v1::CatalogueEntry::CASE_TYPE ? catalogue.add_case_types()
                                   : kind == v1::CatalogueEntry::OUTCOME ? catalogue.add_outcomes()
-                                                                         : catalogue.add_risks();
+                                                                        : catalogue.add_risks();
       entry->set_kind(kind);
       entry->set_code(code);
       entry->set_active(true);
@@ -52,12 +52,14 @@ class MemoryCaseStore final : public CaseStore {
   absl::StatusOr<v1::Organisation> LoadOrganisation(int64_t) override { return v1::Organisation(); }
   absl::StatusOr<std::optional<StaffRecord>> FindStaff(int64_t, const std::string& code) override {
     auto it = staff.find(code);
-    return it == staff.end() ? std::optional<StaffRecord>() : std::optional<StaffRecord>(it->second);
+    return it == staff.end() ? std::optional<StaffRecord>()
+                             : std::optional<StaffRecord>(it->second);
   }
   absl::StatusOr<std::optional<UnitRecord>> FindUnit(int64_t, const std::string&) override {
     return std::optional<UnitRecord>();
   }
-  absl::StatusOr<std::vector<std::string>> ExistingCaseRefs(int64_t, const std::vector<std::string>&) override {
+  absl::StatusOr<std::vector<std::string>> ExistingCaseRefs(
+      int64_t, const std::vector<std::string>&) override {
     return std::vector<std::string>();
   }
   absl::StatusOr<StoredCase> LoadCase(int64_t centre, const std::string& ref) override {
@@ -71,15 +73,16 @@ class MemoryCaseStore final : public CaseStore {
   absl::StatusOr<v1::CaseHistory> LoadHistory(int64_t) override { return v1::CaseHistory(); }
   absl::StatusOr<std::optional<StoredAnswer>> FindAnswer(int64_t, const std::string& key) override {
     auto it = answers.find(key);
-    return it == answers.end() ? std::optional<StoredAnswer>() : std::optional<StoredAnswer>(it->second);
+    return it == answers.end() ? std::optional<StoredAnswer>()
+                               : std::optional<StoredAnswer>(it->second);
   }
   absl::StatusOr<v1::Case> ApplyChange(const CaseChange& change) override {
     changes.push_back(change);
     StoredCase& c = cases[change.case_ref];
     c.view.set_version(c.view.version() + 1);
     if (!change.idempotency.key.empty()) {
-      answers[change.idempotency.key] =
-          StoredAnswer{change.idempotency.method, change.idempotency.request_hash, c.view.SerializeAsString()};
+      answers[change.idempotency.key] = StoredAnswer{
+          change.idempotency.method, change.idempotency.request_hash, c.view.SerializeAsString()};
     }
     return c.view;
   }
@@ -90,9 +93,13 @@ class MemoryCaseStore final : public CaseStore {
     view.set_version(1);
     return view;
   }
-  absl::Status UpsertCatalogueEntry(int64_t, const v1::CatalogueEntry&) override { return absl::OkStatus(); }
+  absl::Status UpsertCatalogueEntry(int64_t, const v1::CatalogueEntry&) override {
+    return absl::OkStatus();
+  }
   absl::Status UpsertCaseField(int64_t, const v1::CaseField&) override { return absl::OkStatus(); }
-  absl::StatusOr<ImportCounts> Import(const ImportPlan&) override { return absl::UnimplementedError("not used"); }
+  absl::StatusOr<ImportCounts> Import(const ImportPlan&) override {
+    return absl::UnimplementedError("not used");
+  }
 
   v1::Catalogue catalogue;
   std::map<std::string, StaffRecord> staff;
@@ -164,8 +171,10 @@ TEST_F(CaseKeeperTest, StaleVersionIsAbortedBeforeAnyValidationOrWrite) {
 TEST_F(CaseKeeperTest, PermissionIsCheckedBeforeInputSoRefusalsRevealNothing) {
   v1::RecordExpectationRequest request = Expectation();
   request.set_expected_month("garbage");
-  EXPECT_EQ(keeper_.RecordExpectation(As(store_, "cw3"), request).status().code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(keeper_.RecordExpectation(As(store_, "tl1"), request).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(keeper_.RecordExpectation(As(store_, "cw3"), request).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(keeper_.RecordExpectation(As(store_, "tl1"), request).status().code(),
+            absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(store_.changes.empty());
 }
 
@@ -179,9 +188,11 @@ TEST_F(CaseKeeperTest, IdempotentRetryReplaysAndForeignReplayIsRefused) {
   EXPECT_EQ(again->version(), first->version());
   EXPECT_EQ(store_.changes.size(), 1u);
   // The same key and request from another staff member is not their answer to have.
-  EXPECT_EQ(keeper_.RecordExpectation(As(store_, "tl1"), request).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(keeper_.RecordExpectation(As(store_, "tl1"), request).status().code(),
+            absl::StatusCode::kInvalidArgument);
   request.set_note("changed");
-  EXPECT_EQ(keeper_.RecordExpectation(As(store_, "cw1"), request).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(keeper_.RecordExpectation(As(store_, "cw1"), request).status().code(),
+            absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(store_.changes.size(), 1u);
 }
 
@@ -194,7 +205,8 @@ TEST_F(CaseKeeperTest, IdempotencyKeysAreTokensNotText) {
   auto written = keeper_.RecordExpectation(As(store_, "cw1"), request);
   ASSERT_TRUE(written.ok()) << written.status();
   EXPECT_EQ(store_.changes.size(), 1u);
-  for (const std::string& bad : std::vector<std::string>{"Jens Hansen", "key\nwith newline", std::string(129, 'k')}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"Jens Hansen", "key\nwith newline", std::string(129, 'k')}) {
     request.set_idempotency_key(bad);
     const absl::Status status = keeper_.RecordExpectation(As(store_, "cw1"), request).status();
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << bad;
@@ -209,30 +221,43 @@ TEST_F(CaseKeeperTest, CaseStateRules) {
   follow_up.set_base_version(3);
   follow_up.set_action_id(99);
   follow_up.set_result(v1::FOLLOW_UP_DONE);
-  EXPECT_EQ(keeper_.FollowUpAction(As(store_, "cw1"), follow_up).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(keeper_.FollowUpAction(As(store_, "cw1"), follow_up).status().code(),
+            absl::StatusCode::kNotFound);
   follow_up.set_action_id(41);
   follow_up.set_result(v1::FOLLOW_UP_POSTPONED);
   follow_up.set_postponed_to("2026-11-15");  // in the past
-  EXPECT_EQ(keeper_.FollowUpAction(As(store_, "cw1"), follow_up).status().message().rfind("postponed_to:", 0), 0u);
+  EXPECT_EQ(keeper_.FollowUpAction(As(store_, "cw1"), follow_up)
+                .status()
+                .message()
+                .rfind("postponed_to:", 0),
+            0u);
   follow_up.set_result(v1::FOLLOW_UP_DONE);
-  EXPECT_EQ(keeper_.FollowUpAction(As(store_, "cw1"), follow_up).status().message().rfind("postponed_to:", 0), 0u);
+  EXPECT_EQ(keeper_.FollowUpAction(As(store_, "cw1"), follow_up)
+                .status()
+                .message()
+                .rfind("postponed_to:", 0),
+            0u);
   follow_up.clear_postponed_to();
   ASSERT_TRUE(keeper_.FollowUpAction(As(store_, "cw1"), follow_up).ok());
-  EXPECT_EQ(std::get<NewFollowUp>(store_.changes.back().body).previous_due_on, absl::CivilDay(2026, 11, 15));
+  EXPECT_EQ(std::get<NewFollowUp>(store_.changes.back().body).previous_due_on,
+            absl::CivilDay(2026, 11, 15));
 
   v1::ReopenCaseRequest reopen;
   reopen.set_case_ref("C-1");
   reopen.set_base_version(4);
   reopen.set_reopened_on("2026-11-16");
-  EXPECT_EQ(keeper_.ReopenCase(As(store_, "cw1"), reopen).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(keeper_.ReopenCase(As(store_, "cw1"), reopen).status().code(),
+            absl::StatusCode::kFailedPrecondition);
 
   v1::ReassignCaseRequest reassign;
   reassign.set_case_ref("C-1");
   reassign.set_base_version(4);
   reassign.set_to_caseworker("cw1");
   reassign.set_on("2026-11-16");
-  EXPECT_EQ(keeper_.ReassignCase(As(store_, "cw1"), reassign).status().code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(keeper_.ReassignCase(As(store_, "tl1"), reassign).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(keeper_.ReassignCase(As(store_, "cw1"), reassign).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(keeper_.ReassignCase(As(store_, "tl1"), reassign).status().code(),
+            absl::StatusCode::kFailedPrecondition);
   reassign.set_to_caseworker("cw3");
   ASSERT_TRUE(keeper_.ReassignCase(As(store_, "tl1"), reassign).ok());
   const auto& assignment = std::get<NewAssignment>(store_.changes.back().body);
@@ -250,7 +275,8 @@ TEST_F(CaseKeeperTest, CreateCaseDefaultsToTheCallerAndTheirTeam) {
   EXPECT_EQ(store_.created[0].caseworker_id, 100);
   EXPECT_EQ(store_.created[0].team_id, kTeam1);
   request.set_opened_on("2026-11-17");  // tomorrow
-  EXPECT_EQ(keeper_.CreateCase(As(store_, "cw1"), request).status().message().rfind("opened_on:", 0), 0u);
+  EXPECT_EQ(
+      keeper_.CreateCase(As(store_, "cw1"), request).status().message().rfind("opened_on:", 0), 0u);
   EXPECT_EQ(store_.created.size(), 1u);
 }
 

@@ -50,11 +50,15 @@ TEST(CatalogueView, MembershipAndMessages) {
   EXPECT_TRUE(view.CheckActive(CatalogueEntry::CASE_TYPE, "SDP", "case_type").ok());
   absl::Status retired = view.CheckActive(CatalogueEntry::CASE_TYPE, "OLD", "case_type");
   EXPECT_EQ(retired.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(retired.message().rfind("case_type: \"OLD\" is no longer an active case type", 0), 0u) << retired;
+  EXPECT_EQ(retired.message().rfind("case_type: \"OLD\" is no longer an active case type", 0), 0u)
+      << retired;
   absl::Status unknown = view.CheckActive(CatalogueEntry::OUTCOME, "JOB", "expected_outcome");
-  EXPECT_NE(unknown.message().find("expected_outcome: \"JOB\" is not an outcome"), std::string::npos) << unknown;
+  EXPECT_NE(unknown.message().find("expected_outcome: \"JOB\" is not an outcome"),
+            std::string::npos)
+      << unknown;
   EXPECT_NE(unknown.message().find("FLEX_JOB"), std::string::npos);  // lists the choices
-  EXPECT_EQ(view.CheckActive(CatalogueEntry::RISK, "", "risk").message(), "risk: a risk level is required");
+  EXPECT_EQ(view.CheckActive(CatalogueEntry::RISK, "", "risk").message(),
+            "risk: a risk level is required");
   // Codes of one kind are not accepted for another.
   EXPECT_FALSE(view.CheckActive(CatalogueEntry::RISK, "SDP", "risk").ok());
 }
@@ -67,8 +71,9 @@ struct MonthCase {
 TEST(ExpectedMonth, NotBeforeOpeningAtMostSixtyMonthsAhead) {
   const absl::CivilDay opened(2025, 3, 20), today(2026, 11, 16);
   const MonthCase cases[] = {
-      {absl::CivilMonth(2025, 2), false}, {absl::CivilMonth(2025, 3), true},  {absl::CivilMonth(2026, 11), true},
-      {absl::CivilMonth(2031, 11), true}, {absl::CivilMonth(2031, 12), false},
+      {absl::CivilMonth(2025, 2), false},  {absl::CivilMonth(2025, 3), true},
+      {absl::CivilMonth(2026, 11), true},  {absl::CivilMonth(2031, 11), true},
+      {absl::CivilMonth(2031, 12), false},
   };
   for (const MonthCase& c : cases) {
     absl::Status status = CheckExpectedMonth(c.month, opened, today, "expected_month");
@@ -88,16 +93,37 @@ TEST(FieldValues, TypedPerField) {
     bool ok;
     const char* json;
   };
-  auto b = [](bool x) { v1::FieldValue v; v.set_bool_value(x); return v; };
-  auto n = [](double x) { v1::FieldValue v; v.set_number_value(x); return v; };
-  auto c = [](const char* x) { v1::FieldValue v; v.set_choice_value(x); return v; };
-  auto d = [](const char* x) { v1::FieldValue v; v.set_date_value(x); return v; };
+  auto b = [](bool x) {
+    v1::FieldValue v;
+    v.set_bool_value(x);
+    return v;
+  };
+  auto n = [](double x) {
+    v1::FieldValue v;
+    v.set_number_value(x);
+    return v;
+  };
+  auto c = [](const char* x) {
+    v1::FieldValue v;
+    v.set_choice_value(x);
+    return v;
+  };
+  auto d = [](const char* x) {
+    v1::FieldValue v;
+    v.set_date_value(x);
+    return v;
+  };
   const Row rows[] = {
-      {"has_cv", b(true), true, "true"},        {"has_cv", n(1), false, ""},
-      {"segment", c("READY"), true, "\"READY\""}, {"segment", c("FAR"), false, ""},
-      {"segment", b(true), false, ""},            {"hours", n(12.5), true, "12.5"},
-      {"hours", c("12"), false, ""},              {"since", d("2026-02-01"), true, "\"2026-02-01\""},
-      {"since", d("2026-02-30"), false, ""},      {"since", c("2026-02-01"), false, ""},
+      {"has_cv", b(true), true, "true"},
+      {"has_cv", n(1), false, ""},
+      {"segment", c("READY"), true, "\"READY\""},
+      {"segment", c("FAR"), false, ""},
+      {"segment", b(true), false, ""},
+      {"hours", n(12.5), true, "12.5"},
+      {"hours", c("12"), false, ""},
+      {"since", d("2026-02-01"), true, "\"2026-02-01\""},
+      {"since", d("2026-02-30"), false, ""},
+      {"since", c("2026-02-01"), false, ""},
   };
   for (const Row& row : rows) {
     const std::string name = std::string("fields[") + row.code + "]";
@@ -114,7 +140,11 @@ TEST(FieldValues, TypedPerField) {
   }
   google::protobuf::Map<std::string, v1::FieldValue> fields;
   fields["unknown"] = b(true);
-  EXPECT_EQ(FieldsToJson(view, fields).status().message().rfind("fields[unknown]: is not an active case field", 0), 0u);
+  EXPECT_EQ(FieldsToJson(view, fields)
+                .status()
+                .message()
+                .rfind("fields[unknown]: is not an active case field", 0),
+            0u);
   fields.clear();
   fields["has_cv"] = b(false);
   fields["hours"] = n(3);

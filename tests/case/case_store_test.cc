@@ -17,7 +17,8 @@ class CaseStoreTest : public ::testing::Test {
  protected:
   void SetUp() override { env_ = CaseEnv::Create(/*serve=*/false); }
 
-  v1::Case Create(const std::string& ref, const std::string& as = "cw1", const std::string& caseworker = "") {
+  v1::Case Create(const std::string& ref, const std::string& as = "cw1",
+                  const std::string& caseworker = "") {
     v1::CreateCaseRequest request;
     request.set_case_ref(ref);
     request.set_case_type("SDP");
@@ -33,7 +34,8 @@ class CaseStoreTest : public ::testing::Test {
 
 class Listener : public pqxx::notification_receiver {
  public:
-  explicit Listener(pqxx::connection_base& conn) : pqxx::notification_receiver(conn, "case_changed") {}
+  explicit Listener(pqxx::connection_base& conn)
+      : pqxx::notification_receiver(conn, "case_changed") {}
   // Case changes only: catalogue, staff and team changes announce themselves too (0004).
   void operator()(const std::string& payload, int) override {
     if (payload.find("\"case_id\"") != std::string::npos) payloads.push_back(payload);
@@ -99,15 +101,16 @@ TEST_F(CaseStoreTest, ACaseLifeIsRecordedAsVersionedHistory) {
   EXPECT_EQ(after->open_actions(0).follow_ups_size(), 1);
 
   ASSERT_TRUE(env_->keeper()
-                  .UpsertCaseField(env_->As("admin"), [] {
-                    v1::UpsertCaseFieldRequest r;
-                    r.mutable_field()->set_code("has_cv");
-                    r.mutable_field()->set_label_da("Har CV");
-                    r.mutable_field()->set_label_en("Has a CV");
-                    r.mutable_field()->set_type(v1::CaseField::BOOL);
-                    r.mutable_field()->set_active(true);
-                    return r;
-                  }())
+                  .UpsertCaseField(env_->As("admin"),
+                                   [] {
+                                     v1::UpsertCaseFieldRequest r;
+                                     r.mutable_field()->set_code("has_cv");
+                                     r.mutable_field()->set_label_da("Har CV");
+                                     r.mutable_field()->set_label_en("Has a CV");
+                                     r.mutable_field()->set_type(v1::CaseField::BOOL);
+                                     r.mutable_field()->set_active(true);
+                                     return r;
+                                   }())
                   .ok());
   v1::SetCaseFieldsRequest fields;
   fields.set_case_ref("SAG-1");
@@ -128,7 +131,8 @@ TEST_F(CaseStoreTest, ACaseLifeIsRecordedAsVersionedHistory) {
   EXPECT_EQ(after->closed_on(), "2026-11-10");
   // A closed case takes no new expectation.
   expectation.set_base_version(7);
-  EXPECT_EQ(env_->keeper().RecordExpectation(cw1, expectation).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(env_->keeper().RecordExpectation(cw1, expectation).status().code(),
+            absl::StatusCode::kFailedPrecondition);
 
   v1::ReopenCaseRequest reopen;
   reopen.set_case_ref("SAG-1");
@@ -144,7 +148,8 @@ TEST_F(CaseStoreTest, ACaseLifeIsRecordedAsVersionedHistory) {
   reassign.set_base_version(8);
   reassign.set_to_caseworker("cw3");
   reassign.set_on("2026-11-13");
-  EXPECT_EQ(env_->keeper().ReassignCase(cw1, reassign).status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(env_->keeper().ReassignCase(cw1, reassign).status().code(),
+            absl::StatusCode::kPermissionDenied);
   after = env_->keeper().ReassignCase(env_->As("tl1"), reassign);
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_EQ(after->caseworker(), "cw3");
@@ -158,18 +163,23 @@ TEST_F(CaseStoreTest, ACaseLifeIsRecordedAsVersionedHistory) {
   reassign.set_on("2026-11-12");
   auto early = env_->keeper().ReassignCase(env_->As("tl2"), reassign);
   EXPECT_EQ(early.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(early.status().message().rfind("on: 2026-11-12 is before the day the current caseworker took the case", 0), 0u)
+  EXPECT_EQ(early.status().message().rfind(
+                "on: 2026-11-12 is before the day the current caseworker took the case", 0),
+            0u)
       << early.status();
   close.set_base_version(9);
   close.set_closed_on("2026-11-11");
   auto before_reopening = env_->keeper().CloseCase(env_->As("cw3"), close);
-  EXPECT_EQ(before_reopening.status().message().rfind("closed_on: 2026-11-11 is before the day the case was reopened", 0), 0u)
+  EXPECT_EQ(before_reopening.status().message().rfind(
+                "closed_on: 2026-11-11 is before the day the case was reopened", 0),
+            0u)
       << before_reopening.status();
 
   v1::GetCaseHistoryRequest history_request;
   history_request.set_case_ref("SAG-1");
   // cw1 is no longer on the case nor in its team.
-  EXPECT_EQ(env_->keeper().GetCaseHistory(cw1, history_request).status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(env_->keeper().GetCaseHistory(cw1, history_request).status().code(),
+            absl::StatusCode::kPermissionDenied);
   auto history = env_->keeper().GetCaseHistory(env_->As("cw3"), history_request);
   ASSERT_TRUE(history.ok()) << history.status();
   std::vector<std::string> kinds;
@@ -178,21 +188,24 @@ TEST_F(CaseStoreTest, ACaseLifeIsRecordedAsVersionedHistory) {
     kinds.push_back(history->events(i).kind());
   }
   EXPECT_EQ(kinds, (std::vector<std::string>{"OPENED", "EXPECTATION", "EXPECTATION", "ACTION_ADDED",
-                                             "ACTION_FOLLOWED_UP", "FIELDS_SET", "CLOSED", "REOPENED",
-                                             "REASSIGNED"}));
+                                             "ACTION_FOLLOWED_UP", "FIELDS_SET", "CLOSED",
+                                             "REOPENED", "REASSIGNED"}));
   EXPECT_EQ(history->events(6).effective_on(), "2026-11-10");
   EXPECT_EQ(history->events(8).actor(), "tl1");
   EXPECT_EQ(history->expectations_size(), 2);
   EXPECT_EQ(history->actions_size(), 1);
   EXPECT_EQ(history->current().version(), 9);
   EXPECT_EQ(env_->Scalar("SELECT count(*) FROM assignment"), "2");
-  EXPECT_EQ(env_->Scalar("SELECT string_agg(status, ',' ORDER BY id) FROM status_change"), "CLOSED,REOPENED");
+  EXPECT_EQ(env_->Scalar("SELECT string_agg(status, ',' ORDER BY id) FROM status_change"),
+            "CLOSED,REOPENED");
   EXPECT_EQ(env_->Scalar("SELECT value::text FROM field_change"), "true");
 
   // Every committed change was announced to listeners.
-  for (int i = 0; i < 50 && listener.payloads.size() < 9; ++i) listen_conn.await_notification(0, 100000);
+  for (int i = 0; i < 50 && listener.payloads.size() < 9; ++i)
+    listen_conn.await_notification(0, 100000);
   ASSERT_EQ(listener.payloads.size(), 9u);
-  EXPECT_NE(listener.payloads.back().find("\"kind\" : \"REASSIGNED\""), std::string::npos) << listener.payloads.back();
+  EXPECT_NE(listener.payloads.back().find("\"kind\" : \"REASSIGNED\""), std::string::npos)
+      << listener.payloads.back();
 }
 
 TEST_F(CaseStoreTest, StoreRefusesAStaleBaseVersionAndChangesNothing) {
@@ -219,8 +232,9 @@ TEST_F(CaseStoreTest, StoreRefusesAStaleBaseVersionAndChangesNothing) {
 TEST_F(CaseStoreTest, AnExpectationWriteAnswersTheCaseAsReadBackInOneStatement) {
   // A case with fields, an open action with a follow-up, and an expectation: the one-statement
   // write (migration 0013) answers exactly what GetCase reads afterwards.
-  env_->Scalar("INSERT INTO case_field (job_centre_id, code, label_da, label_en, field_type) "
-               "SELECT id, 'has_cv', 'CV', 'CV', 'BOOL' FROM job_centre WHERE code = 'JC1' RETURNING 1");
+  env_->Scalar(
+      "INSERT INTO case_field (job_centre_id, code, label_da, label_en, field_type) "
+      "SELECT id, 'has_cv', 'CV', 'CV', 'BOOL' FROM job_centre WHERE code = 'JC1' RETURNING 1");
   v1::Case c = Create("ONE-1");
   const Caller cw1 = env_->As("cw1");
   v1::SetCaseFieldsRequest fields;
@@ -265,7 +279,8 @@ TEST_F(CaseStoreTest, AnExpectationWriteAnswersTheCaseAsReadBackInOneStatement) 
   auto read = env_->keeper().GetCase(cw1, get);
   ASSERT_TRUE(read.ok()) << read.status();
   EXPECT_EQ(written->SerializeAsString(), read->SerializeAsString())
-      << written->DebugString() << "\nvs\n" << read->DebugString();
+      << written->DebugString() << "\nvs\n"
+      << read->DebugString();
   // The retry gets the stored answer (kept as JSON by the statement) back.
   auto retried = env_->keeper().RecordExpectation(cw1, request);
   ASSERT_TRUE(retried.ok()) << retried.status();
@@ -345,11 +360,14 @@ TEST_F(CaseStoreTest, ListCasesPagesInCaseRefOrderWithinWhatTheCallerMaySee) {
   EXPECT_EQ(manager_view->cases_size(), 7);
   all.set_team("T2");
   EXPECT_EQ(env_->keeper().ListCases(env_->As("mgr"), all)->cases_size(), 2);
-  EXPECT_EQ(env_->keeper().ListCases(env_->As("cw1"), all)->cases_size(), 0);  // narrowed, not refused
+  EXPECT_EQ(env_->keeper().ListCases(env_->As("cw1"), all)->cases_size(),
+            0);  // narrowed, not refused
   all.set_team("NOPE");
-  EXPECT_EQ(env_->keeper().ListCases(env_->As("mgr"), all).status().message().rfind("team:", 0), 0u);
+  EXPECT_EQ(env_->keeper().ListCases(env_->As("mgr"), all).status().message().rfind("team:", 0),
+            0u);
   // Another job centre sees none of these.
-  EXPECT_EQ(env_->keeper().ListCases(env_->As("admin2", "JC2"), v1::ListCasesRequest())->cases_size(), 0);
+  EXPECT_EQ(
+      env_->keeper().ListCases(env_->As("admin2", "JC2"), v1::ListCasesRequest())->cases_size(), 0);
 }
 
 }  // namespace

@@ -47,7 +47,8 @@ std::unique_ptr<CaseEnv> CaseEnv::Create(bool serve) {
     Must(running.status(), "server");
     env->server_ = std::move(running->server);
     env->port_ = running->port;
-    env->channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", env->port_), grpc::InsecureChannelCredentials());
+    env->channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", env->port_),
+                                        grpc::InsecureChannelCredentials());
     env->stub_ = v1::CaseService::NewStub(env->channel_);
   }
   return env;
@@ -75,7 +76,8 @@ Caller CaseEnv::As(const std::string& staff, const std::string& centre) {
   return *caller;
 }
 
-std::unique_ptr<grpc::ClientContext> CaseEnv::Context(const std::string& staff, const std::string& centre) {
+std::unique_ptr<grpc::ClientContext> CaseEnv::Context(const std::string& staff,
+                                                      const std::string& centre) {
   auto context = std::make_unique<grpc::ClientContext>();
   context->AddMetadata("x-job-centre", centre);
   context->AddMetadata("x-staff", staff);
@@ -87,9 +89,10 @@ std::string CaseEnv::Dump() {
   std::string dump;
   Must(RunTransaction(*pool_, Isolation::kRepeatableRead,
                       [&](pqxx::transaction_base& tx) {
-                        for (const char* table : {"cases", "expectation", "action", "action_follow_up", "assignment",
-                                                  "status_change", "field_change", "case_event", "idempotency_key",
-                                                  "catalogue_entry", "case_field", "org_unit", "staff"}) {
+                        for (const char* table :
+                             {"cases", "expectation", "action", "action_follow_up", "assignment",
+                              "status_change", "field_change", "case_event", "idempotency_key",
+                              "catalogue_entry", "case_field", "org_unit", "staff"}) {
                           for (const pqxx::row& row : tx.exec(absl::StrCat(
                                    "SELECT t::text FROM ", table, " t ORDER BY t::text"))) {
                             absl::StrAppend(&dump, table, ": ", row[0].c_str(), "\n");

@@ -77,8 +77,11 @@ TEST(CaseExportWriter, WritesOpeningAssignmentHistoryAndSortsByReference) {
             "case_ref,recorded_on,recorded_by,expected_outcome,expected_month,risk\n"
             "S-1,2025-01-10,CW0101,ORDINARY_JOB,2025-05,MEDIUM\n"
             "S-2,2025-01-10,CW0101,ORDINARY_JOB,2025-05,MEDIUM\n");
-  EXPECT_EQ(closures.str(), "case_ref,closed_on,outcome\nS-1,2025-06-03,ORDINARY_JOB\nS-2,2025-06-03,ORDINARY_JOB\n");
-  EXPECT_EQ(reassignments.str(), "case_ref,on,from,to\nS-1,2025-03-01,CW0101,CW0102\nS-2,2025-03-01,CW0101,CW0102\n");
+  EXPECT_EQ(
+      closures.str(),
+      "case_ref,closed_on,outcome\nS-1,2025-06-03,ORDINARY_JOB\nS-2,2025-06-03,ORDINARY_JOB\n");
+  EXPECT_EQ(reassignments.str(),
+            "case_ref,on,from,to\nS-1,2025-03-01,CW0101,CW0102\nS-2,2025-03-01,CW0101,CW0102\n");
 
   // What the export writes, the import reads without a problem.
   ImportPlan plan = ImportPlan::FromTexts({{"cases.csv", cases.str()},
@@ -101,7 +104,8 @@ TEST(CaseExportWriter, ReassignmentWithoutFromTakesThePreviousHolder) {
   writer.Add(h);
   std::ostringstream out;
   writer.WriteReassignments(out);
-  EXPECT_EQ(out.str(), "case_ref,on,from,to\nS-3,2025-03-01,CW0101,CW0102\nS-3,2025-04-01,CW0102,CW0201\n");
+  EXPECT_EQ(out.str(),
+            "case_ref,on,from,to\nS-3,2025-03-01,CW0101,CW0102\nS-3,2025-04-01,CW0102,CW0201\n");
 }
 
 TEST(CaseExportWriter, ReopenedCasesKeepOnlyTheirFinalClosure) {
@@ -122,7 +126,8 @@ TEST(CaseExportWriter, ReopenedCasesKeepOnlyTheirFinalClosure) {
   writer.Add(History("S-7"));
   std::ostringstream out;
   writer.WriteClosures(out);
-  EXPECT_EQ(out.str(), "case_ref,closed_on,outcome\nS-5,2025-09-01,EDUCATION\nS-7,2025-06-03,ORDINARY_JOB\n");
+  EXPECT_EQ(out.str(),
+            "case_ref,closed_on,outcome\nS-5,2025-09-01,EDUCATION\nS-7,2025-06-03,ORDINARY_JOB\n");
   EXPECT_EQ(writer.reopened_cases(), 2);
 }
 

@@ -36,7 +36,9 @@ TEST(CsvReader, QuotedFieldsWithCommasQuotesAndNewlines) {
 }
 
 TEST(CsvReader, ByteOrderMarkAndCrlf) {
-  auto records = ReadAll("\xEF\xBB\xBF" "case_ref,team\r\nS-1,T01\r\n\"S-2\",T02\r\n");
+  auto records = ReadAll(
+      "\xEF\xBB\xBF"
+      "case_ref,team\r\nS-1,T01\r\n\"S-2\",T02\r\n");
   ASSERT_EQ(records.size(), 3u);
   EXPECT_EQ(records[0].fields[0], "case_ref");
   EXPECT_EQ(records[1].fields, (std::vector<std::string>{"S-1", "T01"}));
@@ -74,8 +76,8 @@ TEST(FindInvalidUtf8, AcceptsValidAndFindsInvalid) {
   EXPECT_EQ(FindInvalidUtf8("plain"), std::string::npos);
   EXPECT_EQ(FindInvalidUtf8("\xC3\xB8\xE2\x82\xAC\xF0\x9F\x98\x80"), std::string::npos);
   EXPECT_EQ(FindInvalidUtf8("ab\x80"), 2u);
-  EXPECT_EQ(FindInvalidUtf8("\xED\xA0\x80"), 0u);   // a surrogate
-  EXPECT_EQ(FindInvalidUtf8("x\xE2\x82"), 1u);      // cut short
+  EXPECT_EQ(FindInvalidUtf8("\xED\xA0\x80"), 0u);  // a surrogate
+  EXPECT_EQ(FindInvalidUtf8("x\xE2\x82"), 1u);     // cut short
 }
 
 TEST(CsvEscape, QuotesOnlyWhenNeededAndRoundTrips) {

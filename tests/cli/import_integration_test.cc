@@ -100,8 +100,9 @@ class ImportIntegrationTest : public ::testing::Test {
     env_.identity = {service_->address(), "", "T1", "ADM1"};
     env_.out = &out_;
     env_.err = &err_;
-    dir_ = fs::temp_directory_path() / ("forecastctl-it-" + std::to_string(getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("forecastctl-it-" + std::to_string(getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "in");
   }
@@ -143,8 +144,11 @@ TEST_F(ImportIntegrationTest, GoodFilesImportAndRoundTripThroughExport) {
   ImportOptions dry;
   dry.dry_run = true;
   ASSERT_EQ(Import(env_, (dir_ / "in").string(), dry, false), 0) << out_.str() << err_.str();
-  EXPECT_NE(out_.str().find("dry run: every row is good (4 case(s), 4 expectation(s), 1 closure(s), 1 reassignment(s))"),
-            std::string::npos) << out_.str();
+  EXPECT_NE(
+      out_.str().find(
+          "dry run: every row is good (4 case(s), 4 expectation(s), 1 closure(s), 1 reassignment(s))"),
+      std::string::npos)
+      << out_.str();
   EXPECT_EQ(Count(db_->conninfo(), "cases"), 0);
 
   ImportOptions options;
@@ -166,34 +170,39 @@ TEST_F(ImportIntegrationTest, GoodFilesImportAndRoundTripThroughExport) {
 TEST_F(ImportIntegrationTest, BadRowsImportNothingAndEveryBadRowIsNamed) {
   WriteFile(dir_ / "in" / "cases.csv",
             "case_ref,case_type,opened_on,team,caseworker\n"
-            "S-000001,SDP,2024-01-08,T01,CW0101\n"      // 2 good
-            "S-000002,XYZ,2024-02-12,T01,CW0102\n"      // 3 case_type unknown
-            "S-000003,KHA,2024-13-04,T02,CW0201\n"      // 4 opened_on not a date
-            "S-000004,RF,2024-03-05,T01,NOBODY\n"       // 5 caseworker unknown
-            "S-000005,RF,2024-03-05,T01\n");            // 6 one field short (found locally)
+            "S-000001,SDP,2024-01-08,T01,CW0101\n"  // 2 good
+            "S-000002,XYZ,2024-02-12,T01,CW0102\n"  // 3 case_type unknown
+            "S-000003,KHA,2024-13-04,T02,CW0201\n"  // 4 opened_on not a date
+            "S-000004,RF,2024-03-05,T01,NOBODY\n"   // 5 caseworker unknown
+            "S-000005,RF,2024-03-05,T01\n");        // 6 one field short (found locally)
   WriteFile(dir_ / "in" / "expectations.csv",
             "case_ref,recorded_on,recorded_by,expected_outcome,expected_month,risk\n"
             "S-000001,2024-01-15,CW0101,ORDINARY_JOB,2024-06,MEDIUM\n"   // 2 good
             "S-000001,2024-01-16,CW0101,ORDINARY_JOB,June,MEDIUM\n"      // 3 expected_month
             "S-000001,2024-01-17,CW0101,ORDINARY_JOB,2024-07,EXTREME\n"  // 4 risk
             "S-999999,2024-01-17,CW0101,ORDINARY_JOB,2024-07,LOW\n");    // 5 case_ref unknown
-  WriteFile(dir_ / "in" / "closures.csv", "case_ref,closed_on,outcome\nS-000001,2024-08-20,LOTTERY\n");
+  WriteFile(dir_ / "in" / "closures.csv",
+            "case_ref,closed_on,outcome\nS-000001,2024-08-20,LOTTERY\n");
   const int64_t staff_before = Count(db_->conninfo(), "staff");
 
-  ASSERT_EQ(Import(env_, (dir_ / "in").string(), ImportOptions{}, false, (dir_ / "report.csv").string()), 1)
+  ASSERT_EQ(
+      Import(env_, (dir_ / "in").string(), ImportOptions{}, false, (dir_ / "report.csv").string()),
+      1)
       << err_.str();
   const std::string report = out_.str();
   const std::string report_csv = ReadFile(dir_ / "report.csv");
   EXPECT_EQ(report_csv.substr(0, report_csv.find('\n')), "file,line,field,message");
   EXPECT_NE(report_csv.find("\nexpectations.csv,4,risk,"), std::string::npos) << report_csv;
-  for (const char* expected : {"cases.csv:3: case_type: ", "cases.csv:4: opened_on: ",
-                               "cases.csv:5: caseworker: ", "cases.csv:6: the row has 4 field(s)",
-                               "expectations.csv:3: expected_month: ", "expectations.csv:4: risk: ",
-                               "expectations.csv:5: case_ref: ", "closures.csv:2: outcome: ",
-                               "nothing was committed"}) {
-    EXPECT_NE(report.find(expected), std::string::npos) << "missing \"" << expected << "\" in:\n" << report;
+  for (const char* expected :
+       {"cases.csv:3: case_type: ", "cases.csv:4: opened_on: ", "cases.csv:5: caseworker: ",
+        "cases.csv:6: the row has 4 field(s)",
+        "expectations.csv:3: expected_month: ", "expectations.csv:4: risk: ",
+        "expectations.csv:5: case_ref: ", "closures.csv:2: outcome: ", "nothing was committed"}) {
+    EXPECT_NE(report.find(expected), std::string::npos) << "missing \"" << expected << "\" in:\n"
+                                                        << report;
   }
-  EXPECT_EQ(report.find("cases.csv:2:"), std::string::npos) << report;  // the good rows are not named
+  EXPECT_EQ(report.find("cases.csv:2:"), std::string::npos)
+      << report;  // the good rows are not named
   EXPECT_EQ(report.find("expectations.csv:2:"), std::string::npos) << report;
   EXPECT_EQ(Count(db_->conninfo(), "cases"), 0);
   EXPECT_EQ(Count(db_->conninfo(), "expectation"), 0);
@@ -237,8 +246,8 @@ TEST_F(ImportIntegrationTest, ProjectionExportHasTheDocumentedHeaderAndRows) {
   WriteFile(dir_ / "in" / "cases.csv", kGoodCases);
   WriteFile(dir_ / "in" / "expectations.csv", kGoodExpectations);
   ASSERT_EQ(Import(env_, (dir_ / "in").string(), ImportOptions{}, false), 0) << out_.str();
-  auto forecast = ServiceProcess::Start({FORECAST_SERVICE_BIN, "--db", db_->conninfo(), "--port", "0"},
-                                        absl::Seconds(60));
+  auto forecast = ServiceProcess::Start(
+      {FORECAST_SERVICE_BIN, "--db", db_->conninfo(), "--port", "0"}, absl::Seconds(60));
   ASSERT_TRUE(forecast.ok()) << forecast.status();
   env_.identity.forecast = (*forecast)->address();
   env_.identity.staff = "CW0101";  // a caseworker may read the own team's projection

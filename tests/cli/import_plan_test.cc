@@ -34,8 +34,7 @@ TEST(ImportPlan, ReadsRowsWithLinesAndExtraFields) {
 
 TEST(ImportPlan, MissingColumnsNameTheColumnsAndSkipTheFile) {
   ImportPlan plan = ImportPlan::FromTexts(
-      {{"cases.csv", kCases},
-       {"closures.csv", "case_ref,closed\nS-2,2025-05-01\n"}});
+      {{"cases.csv", kCases}, {"closures.csv", "case_ref,closed\nS-2,2025-05-01\n"}});
   ASSERT_EQ(plan.issues().size(), 2u);  // the missing columns, and "closed" is unknown
   const ImportIssue& issue = plan.issues()[0];
   EXPECT_EQ(issue.file, "closures.csv");
@@ -47,13 +46,13 @@ TEST(ImportPlan, MissingColumnsNameTheColumnsAndSkipTheFile) {
 }
 
 TEST(ImportPlan, WrongFieldCountsAndBadUtf8NameEachRow) {
-  ImportPlan plan = ImportPlan::FromTexts(
-      {{"cases.csv",
-        "case_ref,case_type,opened_on,team,caseworker\n"
-        "S-1,SDP,2025-01-02,T01\n"                  // line 2: one short
-        "S-2,SDP,2025-01-02,T01,CW0101\n"           // line 3: good
-        "S-3,SDP,2025-01-02,T01,CW0101,extra\n"     // line 4: one too many
-        "S-4,SDP,2025-01-02,T\xFF,CW0101\n"}});     // line 5: not UTF-8
+  ImportPlan plan =
+      ImportPlan::FromTexts({{"cases.csv",
+                              "case_ref,case_type,opened_on,team,caseworker\n"
+                              "S-1,SDP,2025-01-02,T01\n"               // line 2: one short
+                              "S-2,SDP,2025-01-02,T01,CW0101\n"        // line 3: good
+                              "S-3,SDP,2025-01-02,T01,CW0101,extra\n"  // line 4: one too many
+                              "S-4,SDP,2025-01-02,T\xFF,CW0101\n"}});  // line 5: not UTF-8
   ASSERT_EQ(plan.issues().size(), 3u);
   EXPECT_EQ(plan.issues()[0].line, 2);
   EXPECT_EQ(plan.issues()[0].message, "the row has 4 field(s), the header 5");
@@ -67,7 +66,8 @@ TEST(ImportPlan, WrongFieldCountsAndBadUtf8NameEachRow) {
 
 TEST(ImportPlan, HeaderProblems) {
   ImportPlan plan = ImportPlan::FromTexts(
-      {{"cases.csv", "case_ref,case_type,opened_on,team,caseworker,Has CV\nS-1,SDP,2025-01-02,T01,CW1,x\n"},
+      {{"cases.csv",
+        "case_ref,case_type,opened_on,team,caseworker,Has CV\nS-1,SDP,2025-01-02,T01,CW1,x\n"},
        {"expectations.csv", ""},
        {"closures.csv", "case_ref,closed_on,outcome,comment\n"},
        {"reassignments.csv", "case_ref,on,from,to,to\n"}});
@@ -85,7 +85,8 @@ TEST(ImportPlan, HeaderProblems) {
 
 TEST(ImportPlan, SemicolonSeparatedFilesAreRecognised) {
   ImportPlan plan = ImportPlan::FromTexts(
-      {{"cases.csv", "case_ref;case_type;opened_on;team;caseworker\nS-1;SDP;2025-01-02;T01;CW0101\n"}});
+      {{"cases.csv",
+        "case_ref;case_type;opened_on;team;caseworker\nS-1;SDP;2025-01-02;T01;CW0101\n"}});
   ASSERT_EQ(plan.issues().size(), 1u);
   EXPECT_NE(plan.issues()[0].message.find("separated by semicolons"), std::string::npos);
   EXPECT_EQ(plan.row_count(), 0);
@@ -121,7 +122,8 @@ TEST(ImportChunker, CasesFirstFlagsOnFirstChunkOnly) {
 TEST(ImportChunker, WideRowsCloseAChunkByItsSize) {
   std::string text = "case_ref,case_type,opened_on,team,caseworker,note\n";
   const std::string wide(100000, 'x');  // 100 kB per row: 11 rows pass 1 MiB
-  for (int i = 0; i < 30; ++i) text += "S-" + std::to_string(i) + ",SDP,2025-01-02,T01,CW0101," + wide + "\n";
+  for (int i = 0; i < 30; ++i)
+    text += "S-" + std::to_string(i) + ",SDP,2025-01-02,T01,CW0101," + wide + "\n";
   ImportPlan plan = ImportPlan::FromTexts({{"cases.csv", text}});
   ASSERT_TRUE(plan.issues().empty());
   ImportChunker chunker(plan, ImportOptions{});
@@ -135,7 +137,8 @@ TEST(ImportChunker, WideRowsCloseAChunkByItsSize) {
 }
 
 TEST(ImportChunker, EmptyPlanStillSendsOneChunk) {
-  ImportPlan plan = ImportPlan::FromTexts({{"cases.csv", "case_ref,case_type,opened_on,team,caseworker\n"}});
+  ImportPlan plan =
+      ImportPlan::FromTexts({{"cases.csv", "case_ref,case_type,opened_on,team,caseworker\n"}});
   ImportChunker chunker(plan, ImportOptions{});
   v1::ImportChunk chunk;
   EXPECT_TRUE(chunker.Next(&chunk));

@@ -32,8 +32,8 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(
   int out[2];
   if (pipe(out) != 0) return absl::InternalError("pipe failed");
   static int started = 0;
-  const std::string log = absl::StrCat(::testing::TempDir(), "cli-test-", getpid(), "-", started++, "-",
-                                       argv[0].substr(argv[0].rfind('/') + 1), ".stderr.log");
+  const std::string log = absl::StrCat(::testing::TempDir(), "cli-test-", getpid(), "-", started++,
+                                       "-", argv[0].substr(argv[0].rfind('/') + 1), ".stderr.log");
   const pid_t pid = fork();
   if (pid < 0) return absl::InternalError("fork failed");
   if (pid == 0) {
@@ -56,7 +56,9 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(
       const size_t colon = line.rfind(':');
       int port = 0;
       std::string digits;
-      for (size_t i = colon + 1; i < line.size() && isdigit(static_cast<unsigned char>(line[i])); ++i) digits += line[i];
+      for (size_t i = colon + 1; i < line.size() && isdigit(static_cast<unsigned char>(line[i]));
+           ++i)
+        digits += line[i];
       if (colon == std::string::npos || !absl::SimpleAtoi(digits, &port) || port <= 0) break;
       return std::unique_ptr<ServiceProcess>(new ServiceProcess(pid, port, out[0]));
     }
@@ -72,8 +74,8 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(
   kill(pid, SIGKILL);
   waitpid(pid, nullptr, 0);
   close(out[0]);
-  return absl::UnavailableError(absl::StrCat(argv[0], " did not report its port; stdout: \"", text,
-                                             "\"; stderr in ", log));
+  return absl::UnavailableError(
+      absl::StrCat(argv[0], " did not report its port; stdout: \"", text, "\"; stderr in ", log));
 }
 
 ServiceProcess::ServiceProcess(pid_t pid, int port, int stdout_fd)
@@ -114,7 +116,8 @@ int RunCommand(const std::vector<std::string>& argv, std::string* output) {
   close(out[1]);
   char buffer[4096];
   ssize_t n;
-  while ((n = read(out[0], buffer, sizeof buffer)) > 0) output->append(buffer, static_cast<size_t>(n));
+  while ((n = read(out[0], buffer, sizeof buffer)) > 0)
+    output->append(buffer, static_cast<size_t>(n));
   close(out[0]);
   int status = 0;
   waitpid(pid, &status, 0);

@@ -32,7 +32,8 @@ TEST(Session, SaveThenLoadGivesTheSameIdentityPrivately) {
 }
 
 TEST(Session, MissingAndBrokenFiles) {
-  EXPECT_EQ(LoadIdentity("/nonexistent/forecastctl.json").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(LoadIdentity("/nonexistent/forecastctl.json").status().code(),
+            absl::StatusCode::kNotFound);
   const auto path = std::filesystem::temp_directory_path() /
                     ("forecastctl-broken-" + std::to_string(getpid()) + ".json");
   { std::ofstream(path) << "{not json"; }
@@ -59,7 +60,8 @@ TEST(ProgressBar, DrawsOnlyWhenEnabledAndEndsTheLine) {
   bar.Update(10, 10);  // the end is always drawn
   bar.Finish();
   EXPECT_NE(on.str().find("5/10 rows 50%"), std::string::npos) << on.str();
-  EXPECT_NE(on.str().find("[" + std::string(30, '#') + "] 10/10 rows 100%\n"), std::string::npos) << on.str();
+  EXPECT_NE(on.str().find("[" + std::string(30, '#') + "] 10/10 rows 100%\n"), std::string::npos)
+      << on.str();
 }
 
 }  // namespace

@@ -27,7 +27,7 @@ struct Row {
 };
 
 TEST(Authorization, CaseRules) {
-  const CaseOwnership own{kCentre, kTeamA, 100};      // caseworker 100's case in team A
+  const CaseOwnership own{kCentre, kTeamA, 100};       // caseworker 100's case in team A
   const CaseOwnership teammate{kCentre, kTeamA, 101};  // a colleague's case in team A
   const CaseOwnership other_team{kCentre, kTeamB, 200};
   const CaseOwnership other_centre{kOtherCentre, kTeamA, 100};
@@ -41,7 +41,8 @@ TEST(Authorization, CaseRules) {
       {"caseworker writes own", caseworker, own, CaseAccess::kWrite, C::kOk},
       {"caseworker reads team", caseworker, teammate, CaseAccess::kRead, C::kOk},
       {"caseworker writes team", caseworker, teammate, CaseAccess::kWrite, C::kPermissionDenied},
-      {"caseworker reads other team", caseworker, other_team, CaseAccess::kRead, C::kPermissionDenied},
+      {"caseworker reads other team", caseworker, other_team, CaseAccess::kRead,
+       C::kPermissionDenied},
       {"caseworker re-assigns own", caseworker, own, CaseAccess::kReassign, C::kPermissionDenied},
       {"caseworker other centre", caseworker, other_centre, CaseAccess::kRead, C::kNotFound},
       {"leader writes team", leader, teammate, CaseAccess::kWrite, C::kOk},
@@ -58,7 +59,8 @@ TEST(Authorization, CaseRules) {
       {"admin other centre", admin, other_centre, CaseAccess::kRead, C::kNotFound},
   };
   for (const Row& row : rows) {
-    EXPECT_EQ(AuthorizeCase(row.caller, row.owner, row.access, "REF-1").code(), row.want) << row.who;
+    EXPECT_EQ(AuthorizeCase(row.caller, row.owner, row.access, "REF-1").code(), row.want)
+        << row.who;
   }
   // The other centre's answer is indistinguishable from a missing case.
   EXPECT_EQ(AuthorizeCase(manager, other_centre, CaseAccess::kRead, "REF-1").message(),
@@ -71,10 +73,12 @@ TEST(Authorization, CaseFiltersAreWhatTheRulesAllow) {
   EXPECT_FALSE(cw.whole_job_centre);
   EXPECT_EQ(cw.team_id, 0);
   EXPECT_EQ(cw.caseworker_id, 100);
-  const CaseFilter cw_read = CasesAccessible(Make(Role::kCaseworker, 100, kTeamA), CaseAccess::kRead);
+  const CaseFilter cw_read =
+      CasesAccessible(Make(Role::kCaseworker, 100, kTeamA), CaseAccess::kRead);
   EXPECT_EQ(cw_read.team_id, kTeamA);
   EXPECT_EQ(cw_read.caseworker_id, 100);
-  const CaseFilter lead = CasesAccessible(Make(Role::kTeamLeader, 150, kTeamA), CaseAccess::kReassign);
+  const CaseFilter lead =
+      CasesAccessible(Make(Role::kTeamLeader, 150, kTeamA), CaseAccess::kReassign);
   EXPECT_EQ(lead.team_id, kTeamA);
   EXPECT_EQ(lead.caseworker_id, 0);
   EXPECT_TRUE(CasesAccessible(Make(Role::kManager, 300, 0), CaseAccess::kWrite).whole_job_centre);
@@ -99,7 +103,8 @@ TEST(Authorization, CreateScopeCatalogueImport) {
   EXPECT_TRUE(AuthorizeCreateCase(manager, kTeamB, 200).ok());
   EXPECT_FALSE(AuthorizeCreateCase(admin, kTeamB, 200).ok());
 
-  EXPECT_TRUE(AuthorizeScopeRead(caseworker, {ScopeKind::kCaseworker, kCentre, 100, kTeamA, 0}).ok());
+  EXPECT_TRUE(
+      AuthorizeScopeRead(caseworker, {ScopeKind::kCaseworker, kCentre, 100, kTeamA, 0}).ok());
   EXPECT_TRUE(AuthorizeScopeRead(caseworker, {ScopeKind::kTeam, kCentre, 0, kTeamA, 0}).ok());
   EXPECT_FALSE(AuthorizeScopeRead(caseworker, {ScopeKind::kTeam, kCentre, 0, kTeamB, 0}).ok());
   EXPECT_FALSE(AuthorizeScopeRead(caseworker, {ScopeKind::kJobCentre, kCentre, 0, 0, 0}).ok());

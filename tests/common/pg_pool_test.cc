@@ -22,10 +22,10 @@ class PgPoolTest : public ::testing::Test {
     db_ = std::move(*db);
     pool_ = std::make_unique<PgPool>(db_->conninfo(), 4);
     ASSERT_TRUE(RunTransaction(*pool_, Isolation::kReadCommitted, [](pqxx::transaction_base& tx) {
-      tx.exec0("CREATE TABLE counter (n int NOT NULL)");
-      tx.exec0("INSERT INTO counter VALUES (0)");
-      return absl::OkStatus();
-    }).ok());
+                  tx.exec0("CREATE TABLE counter (n int NOT NULL)");
+                  tx.exec0("INSERT INTO counter VALUES (0)");
+                  return absl::OkStatus();
+                }).ok());
   }
   int Count() {
     auto n = RunTransaction<int>(*pool_, Isolation::kReadCommitted,
@@ -40,19 +40,21 @@ class PgPoolTest : public ::testing::Test {
 };
 
 TEST_F(PgPoolTest, ErrorStatusRollsBack) {
-  absl::Status status = RunTransaction(*pool_, Isolation::kReadCommitted, [](pqxx::transaction_base& tx) {
-    tx.exec0("UPDATE counter SET n = 5");
-    return absl::InvalidArgumentError("no");
-  });
+  absl::Status status =
+      RunTransaction(*pool_, Isolation::kReadCommitted, [](pqxx::transaction_base& tx) {
+        tx.exec0("UPDATE counter SET n = 5");
+        return absl::InvalidArgumentError("no");
+      });
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Count(), 0);
 }
 
 TEST_F(PgPoolTest, SqlErrorsBecomeStatuses) {
-  absl::Status status = RunTransaction(*pool_, Isolation::kReadCommitted, [](pqxx::transaction_base& tx) {
-    tx.exec0("SELECT no_such_column FROM counter");
-    return absl::OkStatus();
-  });
+  absl::Status status =
+      RunTransaction(*pool_, Isolation::kReadCommitted, [](pqxx::transaction_base& tx) {
+        tx.exec0("SELECT no_such_column FROM counter");
+        return absl::OkStatus();
+      });
   EXPECT_EQ(status.code(), absl::StatusCode::kInternal);
 }
 
@@ -84,13 +86,15 @@ TEST_F(PgPoolTest, StaffDirectoryResolvesAndSeesNewStaff) {
   PgStaffDirectory directory(*pool_);
   EXPECT_EQ(directory.Find("JC", "kim").status().code(), absl::StatusCode::kUnauthenticated);
   ASSERT_TRUE(RunTransaction(*pool_, Isolation::kReadCommitted, [](pqxx::transaction_base& tx) {
-    tx.exec0("INSERT INTO job_centre (code, name) VALUES ('JC', 'Test')");
-    tx.exec0("INSERT INTO org_unit (job_centre_id, code, name, kind) "
-             "SELECT id, 'T1', 'Team 1', 'TEAM' FROM job_centre");
-    tx.exec0("INSERT INTO staff (job_centre_id, code, role, team_id) "
-             "SELECT j.id, 'kim', 'TEAM_LEADER', u.id FROM job_centre j, org_unit u");
-    return absl::OkStatus();
-  }).ok());
+                tx.exec0("INSERT INTO job_centre (code, name) VALUES ('JC', 'Test')");
+                tx.exec0(
+                    "INSERT INTO org_unit (job_centre_id, code, name, kind) "
+                    "SELECT id, 'T1', 'Team 1', 'TEAM' FROM job_centre");
+                tx.exec0(
+                    "INSERT INTO staff (job_centre_id, code, role, team_id) "
+                    "SELECT j.id, 'kim', 'TEAM_LEADER', u.id FROM job_centre j, org_unit u");
+                return absl::OkStatus();
+              }).ok());
   auto caller = directory.Find("JC", "kim");
   ASSERT_TRUE(caller.ok()) << caller.status();
   EXPECT_EQ(caller->role, Role::kTeamLeader);

@@ -15,9 +15,9 @@ TEST(CprDetection, FindsCprNumbersInText) {
 }
 
 TEST(CprDetection, LeavesOtherNumbersAlone) {
-  for (const char* text : {"SAG-2024-000123", "12345678901", "123456789", "320190-1234",
-                           "011390-1234", "0013901234", "010190-12345", "phone 12345678",
-                           "2024-01-01", "010190-123", ""}) {
+  for (const char* text :
+       {"SAG-2024-000123", "12345678901", "123456789", "320190-1234", "011390-1234", "0013901234",
+        "010190-12345", "phone 12345678", "2024-01-01", "010190-123", ""}) {
     EXPECT_FALSE(ContainsCprNumber(text)) << text;
   }
 }
@@ -29,7 +29,10 @@ TEST(TextChecks, BoundsLengthInCharacters) {
   EXPECT_NE(too_long.message().find("note: is 2001 characters"), std::string::npos);
   EXPECT_NE(CheckText("", "description", 1, 500).message().find("description: is required"),
             std::string::npos);
-  EXPECT_FALSE(CheckText(std::string("a\x01" "b"), "note", 0, 10).ok());
+  EXPECT_FALSE(CheckText(std::string("a\x01"
+                                     "b"),
+                         "note", 0, 10)
+                   .ok());
   EXPECT_TRUE(CheckText("line one\nline two", "note", 0, 100).ok());
   auto cpr = CheckText("citizen 010190-1234 called", "note", 0, 100);
   EXPECT_EQ(cpr.code(), absl::StatusCode::kInvalidArgument);

@@ -64,8 +64,8 @@ class LogicTest : public ::testing::Test {
   }
 
   static std::shared_ptr<const CentreView> ViewOn(Day today, Day cutoff = kEndOfTime) {
-    auto view = CentreView::Build(CentreSnapshot::Build(*history_, ViewDays{today, cutoff}),
-                                  nullptr, 1);
+    auto view =
+        CentreView::Build(CentreSnapshot::Build(*history_, ViewDays{today, cutoff}), nullptr, 1);
     EXPECT_TRUE(view.ok()) << view.status();
     return *view;
   }
@@ -96,7 +96,8 @@ TEST_F(LogicTest, SnapshotShowsEachCaseAsItStoodOnTheDay) {
   EXPECT_EQ(now->Case(CaseId("A7"))->team_id, TeamId("TB"));
   // The expectation in force: 03-01's on 03-05, 03-10's today.
   const CaseState* a4_early =
-      CentreSnapshot::Build(*history_, ViewDays{Day(2099, 3, 5), Day(2099, 3, 5)})->Case(CaseId("A4"));
+      CentreSnapshot::Build(*history_, ViewDays{Day(2099, 3, 5), Day(2099, 3, 5)})
+          ->Case(CaseId("A4"));
   EXPECT_EQ(a4_early->expectation->expected_month, Month(2099, 5));
   EXPECT_EQ(now->Case(CaseId("A4"))->expectation->expected_month, Month(2099, 7));
   // The action due 03-01 is overdue by 15 days today and not yet on 03-01.
@@ -119,13 +120,14 @@ TEST_F(LogicTest, CaseworkerDashboardCountsTheOwnCaseload) {
   ASSERT_TRUE(d.ok()) << d.status();
   EXPECT_EQ(d->caseworker(), "cw_a1");
   EXPECT_EQ(d->as_of(), "2099-03-16");
-  EXPECT_EQ(d->open_cases(), 4);  // A1, A2, A3, A8
-  EXPECT_EQ(d->no_expectation(), 1);      // A2
-  EXPECT_EQ(d->stale_expectation(), 1);   // A1, recorded 162 days ago
-  EXPECT_EQ(d->overdue_actions(), 1);     // A1
-  EXPECT_EQ(d->passed_horizon(), 1);      // A1, expected 2099-01
+  EXPECT_EQ(d->open_cases(), 4);         // A1, A2, A3, A8
+  EXPECT_EQ(d->no_expectation(), 1);     // A2
+  EXPECT_EQ(d->stale_expectation(), 1);  // A1, recorded 162 days ago
+  EXPECT_EQ(d->overdue_actions(), 1);    // A1
+  EXPECT_EQ(d->passed_horizon(), 1);     // A1, expected 2099-01
   auto count = [](const auto& counts, const std::string& key) -> int64_t {
-    for (const auto& c : counts) if (c.key() == key) return c.count();
+    for (const auto& c : counts)
+      if (c.key() == key) return c.count();
     return -1;
   };
   EXPECT_EQ(count(d->by_case_type(), "SDP"), 2);
@@ -191,10 +193,12 @@ std::vector<std::string> Kinds(const v1::Changes& changes) {
 
 TEST_F(LogicTest, ChangesSinceADayPerTeamAndCaseworker) {
   const ViewDays until{kToday, kEndOfTime};
-  v1::Changes ta = DetectChanges(H(), {ScopeFilter::Kind::kTeam, TeamId("TA")}, Day(2099, 3, 1), until);
-  EXPECT_EQ(Kinds(ta), (std::vector<std::string>{
-                           "NEW:A9", "CLOSED:A6", "REASSIGNED_OUT:A7", "MOVED_LATER:A4",
-                           "MOVED_EARLIER:A3", "OUTCOME_CHANGED:A3", "RISK_UP:A4", "RISK_DOWN:A3"}));
+  v1::Changes ta =
+      DetectChanges(H(), {ScopeFilter::Kind::kTeam, TeamId("TA")}, Day(2099, 3, 1), until);
+  EXPECT_EQ(Kinds(ta),
+            (std::vector<std::string>{"NEW:A9", "CLOSED:A6", "REASSIGNED_OUT:A7", "MOVED_LATER:A4",
+                                      "MOVED_EARLIER:A3", "OUTCOME_CHANGED:A3", "RISK_UP:A4",
+                                      "RISK_DOWN:A3"}));
   EXPECT_EQ(ta.since(), "2099-03-01");
   EXPECT_EQ(ta.until(), "2099-03-16");
   ASSERT_EQ(ta.counts_size(), 8);
@@ -210,18 +214,22 @@ TEST_F(LogicTest, ChangesSinceADayPerTeamAndCaseworker) {
       EXPECT_EQ(c.after(), "cw_b1");
     }
   }
-  v1::Changes tb = DetectChanges(H(), {ScopeFilter::Kind::kTeam, TeamId("TB")}, Day(2099, 3, 1), until);
-  EXPECT_EQ(Kinds(tb), (std::vector<std::string>{"NEW:B2", "REASSIGNED_IN:A7", "FIRST_EXPECTATION:B1"}));
+  v1::Changes tb =
+      DetectChanges(H(), {ScopeFilter::Kind::kTeam, TeamId("TB")}, Day(2099, 3, 1), until);
+  EXPECT_EQ(Kinds(tb),
+            (std::vector<std::string>{"NEW:B2", "REASSIGNED_IN:A7", "FIRST_EXPECTATION:B1"}));
   v1::Changes a2 = DetectChanges(H(), {ScopeFilter::Kind::kCaseworker, StaffId("cw_a2")},
                                  Day(2099, 3, 1), until);
   EXPECT_EQ(Kinds(a2), (std::vector<std::string>{"NEW:A9", "MOVED_LATER:A4", "RISK_UP:A4"}));
   // Nothing changed within one day of nothing happening.
   EXPECT_EQ(DetectChanges(H(), {ScopeFilter::Kind::kTeam, TeamId("TA")}, Day(2099, 3, 15), until)
-                .changes_size(), 0);
+                .changes_size(),
+            0);
 }
 
 // The row of a metric and month.
-const v1::MilestoneRow& Row(const v1::Milestones& m, const std::string& metric, const std::string& month) {
+const v1::MilestoneRow& Row(const v1::Milestones& m, const std::string& metric,
+                            const std::string& month) {
   for (const auto& r : m.rows()) {
     if (r.metric() == metric && r.month() == month) return r;
   }
@@ -286,7 +294,8 @@ TEST_F(LogicTest, ProjectionIsConsistent) {
   scope.set_code("TA");
   for (auto model : {forecasting::ModelKind::kAsPlanned, forecasting::ModelKind::kCalibrated,
                      forecasting::ModelKind::kBaseline}) {
-    auto p = BuildProjection(*view, {ScopeFilter::Kind::kTeam, TeamId("TA")}, scope, model, 6, nullptr);
+    auto p =
+        BuildProjection(*view, {ScopeFilter::Kind::kTeam, TeamId("TA")}, scope, model, 6, nullptr);
     ASSERT_TRUE(p.ok()) << p.status();
     EXPECT_EQ(p->open_cases(), 6);
     EXPECT_EQ(p->caseload_size(), 6);
@@ -300,14 +309,17 @@ TEST_F(LogicTest, ProjectionIsConsistent) {
     EXPECT_LE(all, 6 + 1e-6);  // today's cases close at most once
     EXPECT_TRUE(p->explanation().small_sample());
   }
-  auto explained = BuildCaseExplanation(*view, CaseId("A8"), forecasting::ModelKind::kAsPlanned, 12);
+  auto explained =
+      BuildCaseExplanation(*view, CaseId("A8"), forecasting::ModelKind::kAsPlanned, 12);
   ASSERT_TRUE(explained.ok()) << explained.status();
   double total = explained->still_open_at_horizon();
   for (const auto& p : explained->probabilities()) total += p.probability();
   EXPECT_NEAR(total, 1.0, 1e-3);
   EXPECT_FALSE(explained->reasons().empty());
   EXPECT_EQ(BuildCaseExplanation(*view, CaseId("A6"), forecasting::ModelKind::kAsPlanned, 12)
-                .status().code(), absl::StatusCode::kNotFound);
+                .status()
+                .code(),
+            absl::StatusCode::kNotFound);
 }
 
 }  // namespace

@@ -62,7 +62,8 @@ class ServiceTest : public ::testing::Test {
     engine_.reset();
   }
 
-  static std::unique_ptr<grpc::ClientContext> As(const std::string& centre, const std::string& staff) {
+  static std::unique_ptr<grpc::ClientContext> As(const std::string& centre,
+                                                 const std::string& staff) {
     auto ctx = std::make_unique<grpc::ClientContext>();
     if (!centre.empty()) ctx->AddMetadata("x-job-centre", centre);
     if (!staff.empty()) ctx->AddMetadata("x-staff", staff);
@@ -123,10 +124,11 @@ class ServiceTest : public ::testing::Test {
   std::unique_ptr<CaseKeeper> keeper_;
 };
 
-// Everything a refresh keeps of a case, as text, to compare an incremental refresh with a full read.
+// Everything a refresh keeps of a case, as text, to compare an incremental refresh with a full
+// read.
 std::string Describe(const CaseRecord& c) {
   std::string out = absl::StrCat(c.id, " ", c.ref, " ", c.case_type, " ", FormatDay(c.opened_on),
-                                  " ", FormatDay(c.known_on), "\n");
+                                 " ", FormatDay(c.known_on), "\n");
   for (const AssignmentEvent& a : c.assignments) {
     absl::StrAppend(&out, "A ", FormatDay(a.from_on), " ", FormatDay(a.known_on), " ",
                     a.caseworker_id, " ", a.team_id, "\n");
@@ -141,12 +143,13 @@ std::string Describe(const CaseRecord& c) {
   }
   for (const ActionRecord& a : c.actions) {
     absl::StrAppend(&out, "X ", a.id, " ", FormatDay(a.known_on), " ", FormatDay(a.first_due));
-    for (const FollowUpEvent& f : a.follow_ups) absl::StrAppend(&out, " ", std::string(1, f.result));
+    for (const FollowUpEvent& f : a.follow_ups)
+      absl::StrAppend(&out, " ", std::string(1, f.result));
     absl::StrAppend(&out, "\n");
   }
   for (const FieldEvent& f : c.fields) {
-    absl::StrAppend(&out, "F ", FormatDay(f.effective_on), " ", FormatDay(f.known_on), " ",
-                    f.field, " ", f.value.present, f.value.bool_value, f.value.text, "\n");
+    absl::StrAppend(&out, "F ", FormatDay(f.effective_on), " ", FormatDay(f.known_on), " ", f.field,
+                    " ", f.value.present, f.value.bool_value, f.value.text, "\n");
   }
   absl::StrAppend(&out, "last ", c.last_ids.assignment, " ", c.last_ids.expectation, " ",
                   c.last_ids.status, " ", c.last_ids.action, " ", c.last_ids.follow_up, " ",
@@ -177,8 +180,8 @@ TEST_F(ServiceTest, ARefreshReadsOnlyNewRowsAndEqualsAFullRead) {
         w.Case("A1"));
     tx.commit();
   }
-  const std::vector<int64_t> ids = {w.Case("A4"), w.Case("A3"), w.Case("A8"), w.Case("A2"),
-                                    w.Case("A11"), w.Case("A1")};
+  const std::vector<int64_t> ids = {w.Case("A4"), w.Case("A3"),  w.Case("A8"),
+                                    w.Case("A2"), w.Case("A11"), w.Case("A1")};
   auto refreshed = store_->Refresh(**base, ids, /*small_tables=*/false);
   ASSERT_TRUE(refreshed.ok()) << refreshed.status();
   auto full = store_->Load(seeded_.jc1);
@@ -214,8 +217,9 @@ TEST_F(ServiceTest, ACommittedChangeIsPushedToWatchersWithinOneSecond) {
     do {
       ASSERT_TRUE(reader->Read(&pushed));
     } while (pushed.revision() <= before);
-    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                                committed).count();
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - committed)
+            .count();
     EXPECT_LT(ms, 1000) << "push took " << ms << " ms";
     EXPECT_EQ(pushed.totals().no_expectation(), 1 - round);
     first = pushed;
@@ -270,8 +274,10 @@ TEST_F(ServiceTest, AsOfAnswerEqualsTheAnswerGivenOnThatDay) {
         seeded_.jc1, w.Unit("TA"), w.Staff("tl_a"));
     tx.commit();
   }
-  ASSERT_TRUE(engine_->RefreshCases(seeded_.jc1, {w.Case("A1"), w.Case("A2"), w.Case("A8"),
-                                                   w.Case("A10"), w.Case("A3")}).ok());
+  ASSERT_TRUE(engine_
+                  ->RefreshCases(seeded_.jc1, {w.Case("A1"), w.Case("A2"), w.Case("A8"),
+                                               w.Case("A10"), w.Case("A3")})
+                  .ok());
 
   // Now the figures differ ...
   v1::CaseworkerDashboard cw_now;
@@ -287,13 +293,14 @@ TEST_F(ServiceTest, AsOfAnswerEqualsTheAnswerGivenOnThatDay) {
   clear_team(team_then);
   clear_team(team_as_of);
   EXPECT_TRUE(MessageDifferencer::Equals(team_then, team_as_of))
-      << team_then.DebugString() << "\nvs\n" << team_as_of.DebugString();
+      << team_then.DebugString() << "\nvs\n"
+      << team_as_of.DebugString();
   v1::CaseworkerDashboard cw_as_of;
   ASSERT_TRUE(CaseworkerDashboard("mgr", "cw_a1", &cw_as_of, "2099-03-16").ok());
   cw_then.clear_revision();
   cw_as_of.clear_revision();
-  EXPECT_TRUE(MessageDifferencer::Equals(cw_then, cw_as_of))
-      << cw_then.DebugString() << "\nvs\n" << cw_as_of.DebugString();
+  EXPECT_TRUE(MessageDifferencer::Equals(cw_then, cw_as_of)) << cw_then.DebugString() << "\nvs\n"
+                                                             << cw_as_of.DebugString();
   project.set_as_of("2099-03-16");
   v1::Projection projection_as_of;
   ASSERT_TRUE(stub_->Project(As("JC1", "mgr").get(), project, &projection_as_of).ok());
@@ -304,7 +311,8 @@ TEST_F(ServiceTest, AsOfAnswerEqualsTheAnswerGivenOnThatDay) {
   v1::Milestones milestones_as_of;
   ASSERT_TRUE(stub_->GetMilestones(As("JC1", "mgr").get(), milestones, &milestones_as_of).ok());
   EXPECT_TRUE(MessageDifferencer::Equals(milestones_then, milestones_as_of))
-      << milestones_then.DebugString() << "\nvs\n" << milestones_as_of.DebugString();
+      << milestones_then.DebugString() << "\nvs\n"
+      << milestones_as_of.DebugString();
   agenda.set_as_of("2099-03-16");
   v1::DialogueAgenda agenda_as_of;
   ASSERT_TRUE(stub_->GetDialogueAgenda(As("JC1", "mgr").get(), agenda, &agenda_as_of).ok());
@@ -373,7 +381,8 @@ TEST_F(ServiceTest, PermissionsFollowTheRules) {
 }
 
 // The row of a metric and month.
-const v1::MilestoneRow* Row(const v1::Milestones& m, const std::string& metric, const std::string& month) {
+const v1::MilestoneRow* Row(const v1::Milestones& m, const std::string& metric,
+                            const std::string& month) {
   for (const auto& r : m.rows()) {
     if (r.metric() == metric && r.month() == month) return &r;
   }
@@ -460,7 +469,8 @@ TEST_F(ServiceTest, DialogueRecordAgendaAndChanges) {
   v1::ChangesRequest changes_req;
   changes_req.set_team("TA");
   v1::Changes changes;
-  ASSERT_TRUE(stub_->GetChangesSinceLastDialogue(As("JC1", "tl_a").get(), changes_req, &changes).ok());
+  ASSERT_TRUE(
+      stub_->GetChangesSinceLastDialogue(As("JC1", "tl_a").get(), changes_req, &changes).ok());
   EXPECT_EQ(changes.since(), "2099-02-16");
 
   v1::RecordDialogueRequest req;
@@ -496,7 +506,8 @@ TEST_F(ServiceTest, DialogueRecordAgendaAndChanges) {
   EXPECT_NE(status.error_message().find("notes.learning"), std::string::npos);
   bad.mutable_notes()->clear_learning();
   bad.set_case_refs(0, "NOPE");
-  EXPECT_EQ(stub_->RecordDialogue(As("JC1", "tl_a").get(), bad, &none).error_code(), grpc::NOT_FOUND);
+  EXPECT_EQ(stub_->RecordDialogue(As("JC1", "tl_a").get(), bad, &none).error_code(),
+            grpc::NOT_FOUND);
 
   // An expectation agreed in the dialogue, through the case service.
   RecordExpectation("tl_a", "A1", "SMALL_JOB", "2099-05", d.id());
@@ -516,7 +527,8 @@ TEST_F(ServiceTest, DialogueRecordAgendaAndChanges) {
   EXPECT_EQ(agenda.last_dialogue_on(), "2099-03-16");
   changes_req.clear_team();
   changes_req.set_caseworker("cw_a1");
-  ASSERT_TRUE(stub_->GetChangesSinceLastDialogue(As("JC1", "tl_a").get(), changes_req, &changes).ok());
+  ASSERT_TRUE(
+      stub_->GetChangesSinceLastDialogue(As("JC1", "tl_a").get(), changes_req, &changes).ok());
   EXPECT_EQ(changes.since(), "2099-03-16");
 }
 
@@ -524,14 +536,18 @@ TEST_F(ServiceTest, ANewJobCentreWithoutCasesHasEmptyFigures) {
   {
     pqxx::connection conn(db_->conninfo());
     pqxx::work tx(conn);
-    const int64_t id = tx.exec_params1(
-        "INSERT INTO job_centre (code, name) VALUES ('JC3', 'New') RETURNING id")[0].as<int64_t>();
+    const int64_t id =
+        tx.exec_params1("INSERT INTO job_centre (code, name) VALUES ('JC3', 'New') RETURNING id")[0]
+            .as<int64_t>();
     tx.exec_params("SELECT seed_default_catalogue($1)", id);
-    tx.exec_params("INSERT INTO org_unit (job_centre_id, code, name, kind) VALUES ($1, 'T1', 'T1', 'TEAM')", id);
+    tx.exec_params(
+        "INSERT INTO org_unit (job_centre_id, code, name, kind) VALUES ($1, 'T1', 'T1', 'TEAM')",
+        id);
     tx.exec_params(
         "INSERT INTO staff (job_centre_id, code, role, team_id) "
         "SELECT $1::bigint, 'boss', 'MANAGER', NULL::bigint UNION ALL "
-        "SELECT $1::bigint, 'lead', 'TEAM_LEADER', id FROM org_unit WHERE job_centre_id = $1::bigint", id);
+        "SELECT $1::bigint, 'lead', 'TEAM_LEADER', id FROM org_unit WHERE job_centre_id = $1::bigint",
+        id);
     tx.commit();
   }
   v1::TeamDashboard team;

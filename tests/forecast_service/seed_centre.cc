@@ -16,27 +16,35 @@ std::string CentreWriter::Stamp(const std::string& day) const {
 
 int64_t CentreWriter::Staff(const std::string& code) {
   pqxx::work tx(conn_);
-  return tx.exec_params1("SELECT id FROM staff WHERE job_centre_id = $1 AND code = $2", centre_, code)[0]
+  return tx
+      .exec_params1("SELECT id FROM staff WHERE job_centre_id = $1 AND code = $2", centre_, code)[0]
       .as<int64_t>();
 }
 
 int64_t CentreWriter::Unit(const std::string& code) {
   pqxx::work tx(conn_);
-  return tx.exec_params1("SELECT id FROM org_unit WHERE job_centre_id = $1 AND code = $2", centre_, code)[0]
+  return tx
+      .exec_params1("SELECT id FROM org_unit WHERE job_centre_id = $1 AND code = $2", centre_,
+                    code)[0]
       .as<int64_t>();
 }
 
 int64_t CentreWriter::Case(const std::string& ref) {
   pqxx::work tx(conn_);
-  return tx.exec_params1("SELECT id FROM cases WHERE job_centre_id = $1 AND case_ref = $2", centre_, ref)[0]
+  return tx
+      .exec_params1("SELECT id FROM cases WHERE job_centre_id = $1 AND case_ref = $2", centre_,
+                    ref)[0]
       .as<int64_t>();
 }
 
 void CentreWriter::Event(pqxx::work& tx, int64_t case_id, const std::string& kind,
                          const std::string& day) {
-  const int64_t version = tx.exec_params1(
-      "UPDATE cases SET version = version + 1, updated_at = $2::timestamptz WHERE id = $1 "
-      "RETURNING version", case_id, Stamp(day))[0].as<int64_t>();
+  const int64_t version =
+      tx.exec_params1(
+            "UPDATE cases SET version = version + 1, updated_at = $2::timestamptz WHERE id = $1 "
+            "RETURNING version",
+            case_id, Stamp(day))[0]
+          .as<int64_t>();
   tx.exec_params(
       "INSERT INTO case_event (job_centre_id, case_id, case_version, kind, actor_id, effective_on, "
       "recorded_at) SELECT $1, $2, $3, $4, c.caseworker_id, $5::date, $6::timestamptz "
@@ -48,12 +56,14 @@ void CentreWriter::AddCase(const std::string& ref, const std::string& type,
                            const std::string& opened, const std::string& caseworker,
                            const std::string& fields_json) {
   pqxx::work tx(conn_);
-  const int64_t id = tx.exec_params1(
-      "INSERT INTO cases (job_centre_id, case_ref, case_type, opened_on, caseworker_id, team_id, "
-      "fields, version, created_at, updated_at) "
-      "SELECT $1, $2, $3, $4::date, s.id, s.team_id, $6::jsonb, 1, $5::timestamptz, $5::timestamptz "
-      "FROM staff s WHERE s.job_centre_id = $1 AND s.code = $7 RETURNING id",
-      centre_, ref, type, opened, Stamp(opened), fields_json, caseworker)[0].as<int64_t>();
+  const int64_t id =
+      tx.exec_params1(
+            "INSERT INTO cases (job_centre_id, case_ref, case_type, opened_on, caseworker_id, team_id, "
+            "fields, version, created_at, updated_at) "
+            "SELECT $1, $2, $3, $4::date, s.id, s.team_id, $6::jsonb, 1, $5::timestamptz, $5::timestamptz "
+            "FROM staff s WHERE s.job_centre_id = $1 AND s.code = $7 RETURNING id",
+            centre_, ref, type, opened, Stamp(opened), fields_json, caseworker)[0]
+          .as<int64_t>();
   tx.exec_params(
       "INSERT INTO assignment (job_centre_id, case_id, caseworker_id, team_id, from_on, recorded_by, "
       "recorded_at) SELECT $1, c.id, c.caseworker_id, c.team_id, c.opened_on, c.caseworker_id, $3::timestamptz "
@@ -77,12 +87,14 @@ void CentreWriter::Expect(const std::string& ref, const std::string& day,
                           const std::string& risk, int64_t dialogue_id) {
   const int64_t id = Case(ref);
   pqxx::work tx(conn_);
-  const int64_t e = tx.exec_params1(
-      "INSERT INTO expectation (job_centre_id, case_id, expected_outcome, expected_month, risk, "
-      "agreed_in_dialogue, dialogue_id, recorded_by, recorded_at) "
-      "SELECT $1, c.id, $3, ($4 || '-01')::date, $5, $6 <> 0, nullif($6, 0::bigint), "
-      "c.caseworker_id, $7::timestamptz FROM cases c WHERE c.id = $2 RETURNING id",
-      centre_, id, outcome, month, risk, dialogue_id, Stamp(day))[0].as<int64_t>();
+  const int64_t e =
+      tx.exec_params1(
+            "INSERT INTO expectation (job_centre_id, case_id, expected_outcome, expected_month, risk, "
+            "agreed_in_dialogue, dialogue_id, recorded_by, recorded_at) "
+            "SELECT $1, c.id, $3, ($4 || '-01')::date, $5, $6 <> 0, nullif($6, 0::bigint), "
+            "c.caseworker_id, $7::timestamptz FROM cases c WHERE c.id = $2 RETURNING id",
+            centre_, id, outcome, month, risk, dialogue_id, Stamp(day))[0]
+          .as<int64_t>();
   tx.exec_params("UPDATE cases SET current_expectation_id = $2 WHERE id = $1", id, e);
   Event(tx, id, "EXPECTATION", day);
   tx.commit();
@@ -121,8 +133,8 @@ void CentreWriter::Reassign(const std::string& ref, const std::string& day,
   tx.commit();
 }
 
-void CentreWriter::SetField(const std::string& ref, const std::string& day,
-                            const std::string& code, const std::string& json) {
+void CentreWriter::SetField(const std::string& ref, const std::string& day, const std::string& code,
+                            const std::string& json) {
   const int64_t id = Case(ref);
   pqxx::work tx(conn_);
   tx.exec_params(
@@ -130,8 +142,9 @@ void CentreWriter::SetField(const std::string& ref, const std::string& day,
       "recorded_by, recorded_at) SELECT $1, c.id, $3, $4::jsonb, $5::date, c.caseworker_id, "
       "$6::timestamptz FROM cases c WHERE c.id = $2",
       centre_, id, code, json, day, Stamp(day));
-  tx.exec_params("UPDATE cases SET fields = fields || jsonb_build_object($2::text, $3::jsonb) WHERE id = $1",
-                 id, code, json);
+  tx.exec_params(
+      "UPDATE cases SET fields = fields || jsonb_build_object($2::text, $3::jsonb) WHERE id = $1",
+      id, code, json);
   Event(tx, id, "FIELDS_SET", day);
   tx.commit();
 }
@@ -153,8 +166,9 @@ namespace {
 
 int64_t CreateCentre(pqxx::connection& conn, const std::string& code) {
   pqxx::work tx(conn);
-  const int64_t id = tx.exec_params1(
-      "INSERT INTO job_centre (code, name) VALUES ($1, $1) RETURNING id", code)[0].as<int64_t>();
+  const int64_t id =
+      tx.exec_params1("INSERT INTO job_centre (code, name) VALUES ($1, $1) RETURNING id", code)[0]
+          .as<int64_t>();
   tx.exec_params("SELECT seed_default_catalogue($1)", id);
   tx.exec_params(
       "INSERT INTO case_field (job_centre_id, code, label_da, label_en, field_type, choices, sort_order) VALUES "

@@ -108,7 +108,8 @@ TEST(AccessTest, CaseworkerViewsArePersonalAndTeamsAreReadByMembers) {
   EXPECT_EQ(ReadableCaseworker(*h, named, "cw2", "caseworker").status().code(),
             absl::StatusCode::kPermissionDenied);
   EXPECT_TRUE(ReadableTeam(*h, named, "", "team").ok());
-  EXPECT_EQ(ReadableTeam(*h, named, "U", "team").status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(ReadableTeam(*h, named, "U", "team").status().code(),
+            absl::StatusCode::kPermissionDenied);
   v1::Scope centre;
   centre.set_kind(v1::Scope::JOB_CENTRE);
   EXPECT_EQ(ReadableScope(*h, named, centre, "scope").status().code(),

@@ -74,10 +74,12 @@ TEST(ModelsTest, BaselineRecoversAConstantHazard) {
     int open = 256;
     for (int d = 0; open > 0 && d < 30; ++d) {
       const int closing = d < 29 ? open / 4 : open;
-      for (int i = 0; i < closing; ++i) h.cases.push_back(Record(id++, 0, 0, opened, opened + d, 2));
+      for (int i = 0; i < closing; ++i)
+        h.cases.push_back(Record(id++, 0, 0, opened, opened + d, 2));
       open -= closing;
       if (open < 4) {
-        for (int i = 0; i < open; ++i) h.cases.push_back(Record(id++, 0, 0, opened, std::nullopt, -1));
+        for (int i = 0; i < open; ++i)
+          h.cases.push_back(Record(id++, 0, 0, opened, std::nullopt, -1));
         break;
       }
     }
@@ -88,7 +90,8 @@ TEST(ModelsTest, BaselineRecoversAConstantHazard) {
   for (int d = 0; d < 4; ++d) EXPECT_NEAR(m->Hazard(0, d), 0.25, 0.02) << d;
   EXPECT_NEAR(m->OutcomeShare(0, 2, 2), 1.0, 0.02);
   double sum = 0;
-  for (int o = 0; o < 3; ++o) sum += m->OutcomeShare(1, 5, o);  // no JAF data: pooled, still sums to 1
+  for (int o = 0; o < 3; ++o)
+    sum += m->OutcomeShare(1, 5, o);  // no JAF data: pooled, still sums to 1
   EXPECT_NEAR(sum, 1.0, 1e-12);
   EXPECT_GT(m->Hazard(1, 5), 0.0);
 }
@@ -105,7 +108,7 @@ TEST(ModelsTest, LeftTruncatedSurvivorsDoNotBiasTheHazard) {
   auto m = BaselineModel::Fit(SmallCatalogue(), h, kStart + 2);
   ASSERT_TRUE(m.ok());
   EXPECT_NEAR(m->Hazard(0, 12), 0.5, 0.05);  // 200 of 400 close at duration 12
-  EXPECT_LT(m->Exposure(0, 5), 1.0);          // months before the export are not counted
+  EXPECT_LT(m->Exposure(0, 5), 1.0);         // months before the export are not counted
 }
 
 // The trap: every case gets a last expectation in its closing month pointing at that month,
@@ -154,7 +157,8 @@ TEST(ModelsTest, CaseworkerFactorsShrinkTowardTheTeam) {
                 h.cases.end());
   for (int i = 0; i < 3; ++i) {
     CaseRecord r = Record(1000 + i, 0, 2, kStart, kStart + 4, 0);
-    for (MonthIndex t = kStart; t < kStart + 4; ++t) r.expectations.push_back(Expect(0, kStart + 4, 1, t, 2));
+    for (MonthIndex t = kStart; t < kStart + 4; ++t)
+      r.expectations.push_back(Expect(0, kStart + 4, 1, t, 2));
     h.cases.push_back(r);
   }
   auto m = CalibrationModel::Fit(SmallCatalogue(), h, kStart + 40);
@@ -190,7 +194,8 @@ TEST(ModelsTest, InflowRecoversLevelAndSeason) {
   EXPECT_EQ(early->Expected(0, kStart), 0.0);
   InflowCounts bad = counts;
   bad.counts.pop_back();
-  EXPECT_EQ(InflowModel::Fit(c, bad, kStart + 36).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(InflowModel::Fit(c, bad, kStart + 36).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(ModelsTest, FitsUseOnlyWhatWasKnownBeforeAsOf) {
@@ -213,7 +218,8 @@ TEST(ModelsTest, FitsUseOnlyWhatWasKnownBeforeAsOf) {
   EXPECT_EQ(a->calibration.person_months(), b->calibration.person_months());
   for (int lead = -5; lead <= 14; ++lead) {
     for (int ahead = 0; ahead < 6; ++ahead) {
-      EXPECT_EQ(a->calibration.Hazard(0, 1, lead, ahead, 0, 1), b->calibration.Hazard(0, 1, lead, ahead, 0, 1));
+      EXPECT_EQ(a->calibration.Hazard(0, 1, lead, ahead, 0, 1),
+                b->calibration.Hazard(0, 1, lead, ahead, 0, 1));
     }
   }
   for (int d = 0; d < 12; ++d) {

@@ -28,8 +28,9 @@ TEST(RecoveryTest, CalibratedBeatsAsPlannedAndIsCalibrated) {
   ASSERT_EQ(accuracy->size(), 3u);
   for (const ModelAccuracy& a : *accuracy) {
     std::printf("%-11s MAE %.2f bias %+.2f coverage %.3f brier %.4f months %lld cases %lld\n",
-                ModelKey(a.model), a.mean_abs_error, a.mean_error, a.interval_coverage, a.brier_score,
-                static_cast<long long>(a.n_months), static_cast<long long>(a.n_cases));
+                ModelKey(a.model), a.mean_abs_error, a.mean_error, a.interval_coverage,
+                a.brier_score, static_cast<long long>(a.n_months),
+                static_cast<long long>(a.n_cases));
   }
   const ModelAccuracy& planned = (*accuracy)[0];
   const ModelAccuracy& calibrated = (*accuracy)[1];

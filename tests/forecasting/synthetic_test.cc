@@ -13,9 +13,12 @@ namespace {
 
 std::string Fingerprint(const SyntheticJobCentre& c) {
   std::string out;
-  for (const auto& r : c.cases) out += r.case_ref + r.case_type + r.caseworker + std::to_string(r.opened_on.day);
-  for (const auto& e : c.expectations) out += e.case_ref + e.expected_outcome + std::to_string(e.expected_month) + e.risk;
-  for (const auto& cl : c.closures) out += cl.case_ref + cl.outcome + std::to_string(cl.closed_on.day);
+  for (const auto& r : c.cases)
+    out += r.case_ref + r.case_type + r.caseworker + std::to_string(r.opened_on.day);
+  for (const auto& e : c.expectations)
+    out += e.case_ref + e.expected_outcome + std::to_string(e.expected_month) + e.risk;
+  for (const auto& cl : c.closures)
+    out += cl.case_ref + cl.outcome + std::to_string(cl.closed_on.day);
   for (const auto& re : c.reassignments) out += re.case_ref + re.to;
   return out;
 }
@@ -69,7 +72,8 @@ TEST(SyntheticTest, DemoCentreLooksLikeAJobCentre) {
   }
   for (const auto& e : c.expectations) {
     ASSERT_TRUE(opened.count(e.case_ref));
-    EXPECT_TRUE(outcomes.count(e.expected_outcome) && risks.count(e.risk) && workers.count(e.recorded_by));
+    EXPECT_TRUE(outcomes.count(e.expected_outcome) && risks.count(e.risk) &&
+                workers.count(e.recorded_by));
     EXPECT_GE(MonthOf(e.recorded_on), opened[e.case_ref]);
     if (closed.count(e.case_ref)) {
       EXPECT_LE(MonthOf(e.recorded_on), closed[e.case_ref]);
@@ -101,7 +105,8 @@ TEST(SyntheticTest, DemoCentreLooksLikeAJobCentre) {
   // Winter inflow above summer inflow.
   std::map<int, int> by_month;
   for (const auto& r : c.cases) {
-    if (MonthOf(r.opened_on) >= today - 36 && MonthOf(r.opened_on) < today) ++by_month[r.opened_on.month];
+    if (MonthOf(r.opened_on) >= today - 36 && MonthOf(r.opened_on) < today)
+      ++by_month[r.opened_on.month];
   }
   EXPECT_GT(by_month[1], by_month[7] * 1.2);
 
@@ -146,8 +151,7 @@ TEST(SyntheticTest, CompilesToValidModelInputs) {
     }
     for (const auto& e : r.expectations) EXPECT_LT(e.recorded_month, as_of);
   }
-  EXPECT_EQ(compiled->history.inflow.num_months(),
-            as_of - compiled->history.inflow.first_month);
+  EXPECT_EQ(compiled->history.inflow.num_months(), as_of - compiled->history.inflow.first_month);
 }
 
 // What a case system would accept: expected months at most 60 months after their recording, and

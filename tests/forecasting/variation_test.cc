@@ -49,7 +49,7 @@ TEST(VariationTest, FlagsOnlySignificantDifferencesWithEnoughCases) {
     add(w, 1, 6);
     add(w, 0, 24);
   }
-  add(5, 1, 3);   // caseworker 5: 3 of 4, but only 4 cases
+  add(5, 1, 3);  // caseworker 5: 3 of 4, but only 4 cases
   add(5, 0, 1);
   p.cases.push_back(Open(id++, 1, 2, kAsOf - 1));  // no expectation: not counted
   std::vector<int32_t> all(p.cases.size());
@@ -95,9 +95,14 @@ TEST(VariationTest, SyntheticFlexHabitsAndOptimismAreFound) {
   for (size_t w = 0; w < centre->caseworkers.size(); ++w) {
     const double x = centre->caseworkers[w].optimism_months;
     const double y = calibration->MeanSlip(static_cast<int32_t>(w));
-    sx += x; sy += y; sxx += x * x; syy += y * y; sxy += x * y;
+    sx += x;
+    sy += y;
+    sxx += x * x;
+    syy += y * y;
+    sxy += x * y;
   }
-  const double correlation = (sxy - sx * sy / n) / std::sqrt((sxx - sx * sx / n) * (syy - sy * sy / n));
+  const double correlation =
+      (sxy - sx * sy / n) / std::sqrt((sxx - sx * sx / n) * (syy - sy * sy / n));
   EXPECT_GT(correlation, 0.7);
   // Flagged high FLEX_JOB shares belong mostly to caseworkers with the habit.
   int flagged_high = 0, flagged_with_habit = 0;

@@ -120,8 +120,10 @@ TEST_F(GatewayWithCaseServiceTest, WritesValidationAndVersionsOverHttp) {
   const std::string version = c["version"];
 
   auto too_far = Post(cookie, "RecordExpectation",
-                      {{"case_ref", "S-1"}, {"base_version", version},
-                       {"expected_outcome", "ORDINARY_JOB"}, {"expected_month", "2099-01"},
+                      {{"case_ref", "S-1"},
+                       {"base_version", version},
+                       {"expected_outcome", "ORDINARY_JOB"},
+                       {"expected_month", "2099-01"},
                        {"risk", "LOW"}});
   EXPECT_EQ(too_far->status, 400);
   const json problem = json::parse(too_far->body);
@@ -130,15 +132,19 @@ TEST_F(GatewayWithCaseServiceTest, WritesValidationAndVersionsOverHttp) {
       << problem["message"];
 
   auto recorded = Post(cookie, "RecordExpectation",
-                       {{"case_ref", "S-1"}, {"base_version", version},
-                        {"expected_outcome", "ORDINARY_JOB"}, {"expected_month", "2027-02"},
+                       {{"case_ref", "S-1"},
+                        {"base_version", version},
+                        {"expected_outcome", "ORDINARY_JOB"},
+                        {"expected_month", "2027-02"},
                         {"risk", "LOW"}});
   ASSERT_EQ(recorded->status, 200) << recorded->body;
   EXPECT_EQ(json::parse(recorded->body)["expectation"]["expected_month"], "2027-02");
 
   auto stale = Post(cookie, "RecordExpectation",
-                    {{"case_ref", "S-1"}, {"base_version", version},
-                     {"expected_outcome", "EDUCATION"}, {"expected_month", "2027-03"},
+                    {{"case_ref", "S-1"},
+                     {"base_version", version},
+                     {"expected_outcome", "EDUCATION"},
+                     {"expected_month", "2027-03"},
                      {"risk", "LOW"}});
   EXPECT_EQ(stale->status, 409);
   EXPECT_EQ(json::parse(stale->body)["code"], "ABORTED");
@@ -150,8 +156,10 @@ TEST_F(GatewayWithCaseServiceTest, WritesValidationAndVersionsOverHttp) {
   // Another team's caseworker may not write to it.
   const std::string other = CookieOf(LoginAs("cw2"));
   auto denied = Post(other, "AddAction",
-                     {{"case_ref", "S-1"}, {"base_version", json::parse(fetched->body)["version"]},
-                      {"description", "call"}, {"due_on", "2026-12-01"}});
+                     {{"case_ref", "S-1"},
+                      {"base_version", json::parse(fetched->body)["version"]},
+                      {"description", "call"},
+                      {"due_on", "2026-12-01"}});
   EXPECT_EQ(denied->status, 403) << denied->body;
   EXPECT_EQ(Post(other, "GetCase", {{"case_ref", "NOPE"}})->status, 404);
 }

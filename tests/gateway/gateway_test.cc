@@ -38,7 +38,8 @@ namespace v1 = ::forecast::v1;
 
 std::string Metadata(const grpc::ServerContext* context, const std::string& key) {
   auto it = context->client_metadata().find(key);
-  return it == context->client_metadata().end() ? "" : std::string(it->second.data(), it->second.size());
+  return it == context->client_metadata().end() ? ""
+                                                : std::string(it->second.data(), it->second.size());
 }
 
 // Knows one job centre "JC" with caseworker "cw1"; records the last request it saw.
@@ -175,8 +176,8 @@ class GatewayTest : public ::testing::Test {
         absl::Seconds(10));
     authenticator_ = std::make_unique<LegacyAuthenticator>(*transcoder_, sessions_, "demo");
 
-    web_dir_ = std::filesystem::temp_directory_path() /
-               ("gateway_test_web_" + std::to_string(::getpid()));
+    web_dir_ =
+        std::filesystem::temp_directory_path() / ("gateway_test_web_" + std::to_string(::getpid()));
     std::filesystem::create_directories(web_dir_ / "assets");
     std::ofstream(web_dir_ / "index.html") << "<!doctype html><title>app</title>";
     std::ofstream(web_dir_ / "assets" / "app-123.js") << "console.log(1)";
@@ -215,9 +216,9 @@ class GatewayTest : public ::testing::Test {
 
   // Logs in as cw1 and returns the Cookie header value.
   std::string Login() {
-    auto result = client_->Post(
-        "/api/login", R"({"job_centre":"JC","staff_code":"cw1","password":"demo"})",
-        "application/json");
+    auto result =
+        client_->Post("/api/login", R"({"job_centre":"JC","staff_code":"cw1","password":"demo"})",
+                      "application/json");
     EXPECT_TRUE(result);
     EXPECT_EQ(result->status, 200) << result->body;
     const std::string set_cookie = result->get_header_value("Set-Cookie");
@@ -254,26 +255,26 @@ TEST_F(GatewayTest, ApiRequiresASession) {
 }
 
 TEST_F(GatewayTest, LoginChecksPasswordAndIdentityWithTheSameAnswer) {
-  auto wrong_password = client_->Post(
-      "/api/login", R"({"job_centre":"JC","staff_code":"cw1","password":"nope"})",
-      "application/json");
-  auto unknown_staff = client_->Post(
-      "/api/login", R"({"job_centre":"JC","staff_code":"who","password":"demo"})",
-      "application/json");
+  auto wrong_password =
+      client_->Post("/api/login", R"({"job_centre":"JC","staff_code":"cw1","password":"nope"})",
+                    "application/json");
+  auto unknown_staff =
+      client_->Post("/api/login", R"({"job_centre":"JC","staff_code":"who","password":"demo"})",
+                    "application/json");
   EXPECT_EQ(wrong_password->status, 401);
   EXPECT_EQ(unknown_staff->status, 401);
   EXPECT_EQ(json::parse(wrong_password->body)["message"],
             json::parse(unknown_staff->body)["message"]);
   EXPECT_TRUE(wrong_password->get_header_value("Set-Cookie").empty());
 
-  auto missing = client_->Post("/api/login", R"({"job_centre":"JC","password":"demo"})",
-                               "application/json");
+  auto missing =
+      client_->Post("/api/login", R"({"job_centre":"JC","password":"demo"})", "application/json");
   EXPECT_EQ(missing->status, 400);
   EXPECT_EQ(json::parse(missing->body)["message"], "staff_code: required");
 
-  auto ok = client_->Post("/api/login",
-                          R"({"job_centre":"JC","staff_code":"cw1","password":"demo"})",
-                          "application/json");
+  auto ok =
+      client_->Post("/api/login", R"({"job_centre":"JC","staff_code":"cw1","password":"demo"})",
+                    "application/json");
   ASSERT_EQ(ok->status, 200);
   const std::string set_cookie = ok->get_header_value("Set-Cookie");
   EXPECT_NE(set_cookie.find("forecast_session="), std::string::npos);
@@ -309,10 +310,10 @@ TEST_F(GatewayTest, TranscodesJsonBothWaysWithTheCallerInMetadata) {
 
   const json reply = json::parse(result->body);
   const json& c = reply["cases"][0];
-  EXPECT_EQ(c["case_ref"], "C-1");          // proto field names, not lowerCamel
-  EXPECT_EQ(c["status"], "OPEN");           // enums by name
-  EXPECT_EQ(c["version"], "7");             // int64 as a string
-  EXPECT_EQ(c["closed_on"], "");            // primitive fields printed even when empty
+  EXPECT_EQ(c["case_ref"], "C-1");  // proto field names, not lowerCamel
+  EXPECT_EQ(c["status"], "OPEN");   // enums by name
+  EXPECT_EQ(c["version"], "7");     // int64 as a string
+  EXPECT_EQ(c["closed_on"], "");    // primitive fields printed even when empty
   EXPECT_EQ(c["expectation"]["expected_month"], "2027-03");
   EXPECT_EQ(c["fields"]["has_cv"]["bool_value"], true);
   EXPECT_EQ(reply["next_page_token"], "");
@@ -340,9 +341,9 @@ TEST_F(GatewayTest, BadRequestsAreAnsweredWithTheProblemNamed) {
 
 TEST_F(GatewayTest, BackendErrorsBecomeHttpStatusesWithTheirMessages) {
   const std::string cookie = Login();
-  auto invalid = PostApi("/api/CaseService/RecordExpectation",
-                         R"({"case_ref":"C-1","base_version":"7","expected_month":"2027-3"})",
-                         cookie);
+  auto invalid =
+      PostApi("/api/CaseService/RecordExpectation",
+              R"({"case_ref":"C-1","base_version":"7","expected_month":"2027-3"})", cookie);
   EXPECT_EQ(invalid->status, 400);
   const json invalid_body = json::parse(invalid->body);
   EXPECT_EQ(invalid_body["code"], "INVALID_ARGUMENT");
@@ -402,8 +403,8 @@ std::string UrlEncode(const std::string& text) {
 
 // Reads the event stream until `frames` data events arrived, then hangs up.
 std::vector<std::string> ReadEvents(httplib::Client& client, const std::string& path,
-                                    const std::string& cookie, size_t frames,
-                                    std::string* raw, int* status) {
+                                    const std::string& cookie, size_t frames, std::string* raw,
+                                    int* status) {
   std::vector<std::string> events;
   auto result = client.Get(
       path.c_str(), {{"Cookie", cookie}},
@@ -429,8 +430,8 @@ std::vector<std::string> ReadEvents(httplib::Client& client, const std::string& 
 
 TEST_F(GatewayTest, ServerStreamingBecomesServerSentEventsAndStopsWhenTheBrowserLeaves) {
   const std::string cookie = Login();
-  const std::string path = "/api/ForecastService/WatchTeamDashboard/stream?json=" +
-                           UrlEncode(R"({"team":"T1"})");
+  const std::string path =
+      "/api/ForecastService/WatchTeamDashboard/stream?json=" + UrlEncode(R"({"team":"T1"})");
   std::string raw;
   int status = 0;
   std::vector<std::string> events = ReadEvents(*client_, path, cookie, 2, &raw, &status);
@@ -452,8 +453,8 @@ TEST_F(GatewayTest, ServerStreamingBecomesServerSentEventsAndStopsWhenTheBrowser
 
 TEST_F(GatewayTest, StoppingTheGatewayEndsOpenStreams) {
   const std::string cookie = Login();
-  const std::string path = "/api/ForecastService/WatchTeamDashboard/stream?json=" +
-                           UrlEncode(R"({"team":"T1"})");
+  const std::string path =
+      "/api/ForecastService/WatchTeamDashboard/stream?json=" + UrlEncode(R"({"team":"T1"})");
   std::atomic<int> received{0};
   std::mutex seen_mu;
   std::string seen;
@@ -489,8 +490,7 @@ TEST_F(GatewayTest, StreamErrorsAreReportedAsAnEvent) {
   int status = 0;
   std::vector<std::string> events = ReadEvents(
       *client_,
-      "/api/ForecastService/WatchTeamDashboard/stream?json=" +
-          UrlEncode(R"({"team":"NOPE"})"),
+      "/api/ForecastService/WatchTeamDashboard/stream?json=" + UrlEncode(R"({"team":"NOPE"})"),
       cookie, 1, &raw, &status);
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].rfind("event: rpc-error\ndata: ", 0), 0u) << events[0];
@@ -524,7 +524,6 @@ TEST_F(GatewayTest, ServesTheWebAppWithIndexFallback) {
   EXPECT_EQ(json::parse(api->body)["code"], "NOT_FOUND");
 }
 
-
 // A raw TCP connection to the gateway, for requests no well-behaved client would send.
 class RawConnection {
  public:
@@ -541,14 +540,16 @@ class RawConnection {
   ~RawConnection() { ::close(fd_); }
   bool connected() const { return connected_; }
   bool Send(const std::string& bytes) {
-    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
+    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+           static_cast<ssize_t>(bytes.size());
   }
   // Everything until the server closes (or 5 s pass).
   std::string ReadAll() {
     std::string out;
     char buffer[4096];
     ssize_t n;
-    while ((n = ::recv(fd_, buffer, sizeof(buffer), 0)) > 0) out.append(buffer, static_cast<size_t>(n));
+    while ((n = ::recv(fd_, buffer, sizeof(buffer), 0)) > 0)
+      out.append(buffer, static_cast<size_t>(n));
     return out;
   }
 
@@ -603,16 +604,16 @@ TEST_F(GatewayTest, StateChangingRequestsNeedTheOriginAndJson) {
   auto no_origin = bare.Post("/api/login", login, "application/json");
   EXPECT_EQ(no_origin->status, 403);
   EXPECT_EQ(json::parse(no_origin->body)["field"], "origin");
-  auto foreign = bare.Post("/api/login", {{"Origin", "https://evil.example"}}, login,
-                           "application/json");
+  auto foreign =
+      bare.Post("/api/login", {{"Origin", "https://evil.example"}}, login, "application/json");
   EXPECT_EQ(foreign->status, 403);
   auto text = client_->Post("/api/login", login, "text/plain");
   EXPECT_EQ(text->status, 403);
   EXPECT_EQ(json::parse(text->body)["field"], "content_type");
   const std::string cookie = Login();
-  auto foreign_write = bare.Post("/api/CaseService/ListCases",
-                                 {{"Cookie", cookie}, {"Origin", "http://127.0.0.1:1"}}, "{}",
-                                 "application/json");
+  auto foreign_write =
+      bare.Post("/api/CaseService/ListCases",
+                {{"Cookie", cookie}, {"Origin", "http://127.0.0.1:1"}}, "{}", "application/json");
   EXPECT_EQ(foreign_write->status, 403);
 }
 
@@ -702,8 +703,8 @@ TEST_F(GatewayTest, ManyBrowsersShareOneUpstreamStreamAndHealthStaysFast) {
     options.streams.per_user = 1000;
   });
   const std::string cookie = Login();
-  const std::string path = "/api/ForecastService/WatchTeamDashboard/stream?json=" +
-                           UrlEncode(R"({"team":"T1"})");
+  const std::string path =
+      "/api/ForecastService/WatchTeamDashboard/stream?json=" + UrlEncode(R"({"team":"T1"})");
   constexpr int kStreams = 60;
   std::vector<std::unique_ptr<RawConnection>> streams;
   for (int i = 0; i < kStreams; ++i) {
@@ -729,8 +730,8 @@ TEST_F(GatewayTest, ManyBrowsersShareOneUpstreamStreamAndHealthStaysFast) {
 
 TEST_F(GatewayTest, EveryWatcherGetsTheSamePush) {
   const std::string cookie = Login();
-  const std::string path = "/api/ForecastService/WatchTeamDashboard/stream?json=" +
-                           UrlEncode(R"({"team":"T1"})");
+  const std::string path =
+      "/api/ForecastService/WatchTeamDashboard/stream?json=" + UrlEncode(R"({"team":"T1"})");
   RawConnection first(gateway_port_);
   first.Send("GET " + path + " HTTP/1.1\r\nHost: x\r\nCookie: " + cookie + "\r\n\r\n");
   for (int i = 0; i < 200 && forecast_service_.watch_calls_.load() == 0; ++i) {
@@ -762,8 +763,8 @@ TEST_F(GatewayTest, EveryWatcherGetsTheSamePush) {
 TEST_F(GatewayTest, StreamsPerSessionAreLimitedWith429) {
   StartGateway([](GatewayOptions& options) { options.streams.per_session = 2; });
   const std::string cookie = Login();
-  const std::string path = "/api/ForecastService/WatchTeamDashboard/stream?json=" +
-                           UrlEncode(R"({"team":"T1"})");
+  const std::string path =
+      "/api/ForecastService/WatchTeamDashboard/stream?json=" + UrlEncode(R"({"team":"T1"})");
   std::vector<std::unique_ptr<RawConnection>> streams;
   for (int i = 0; i < 2; ++i) {
     streams.push_back(std::make_unique<RawConnection>(gateway_port_));

@@ -68,10 +68,10 @@ class JwtMinter {
 
   // A compact JWS of `payload`; `header_alg` overrides the header's "alg" (for forgeries).
   std::string Mint(const nlohmann::json& payload, const std::string& header_alg = "") const {
-    nlohmann::json header = {{"alg", header_alg.empty() ? alg_ : header_alg}, {"typ", "JWT"},
-                             {"kid", kid_}};
-    const std::string input = identity::Base64UrlEncode(header.dump()) + "." +
-                              identity::Base64UrlEncode(payload.dump());
+    nlohmann::json header = {
+        {"alg", header_alg.empty() ? alg_ : header_alg}, {"typ", "JWT"}, {"kid", kid_}};
+    const std::string input =
+        identity::Base64UrlEncode(header.dump()) + "." + identity::Base64UrlEncode(payload.dump());
     EVP_MD_CTX* context = EVP_MD_CTX_new();
     EVP_DigestSignInit(context, nullptr, alg_ == "EdDSA" ? nullptr : EVP_sha256(), nullptr,
                        key_.get());

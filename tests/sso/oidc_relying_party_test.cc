@@ -29,15 +29,15 @@ class TokenEndpoint {
   TokenEndpoint() {
     port_ = server_.bind_to_any_port("127.0.0.1");
     issuer_ = "http://127.0.0.1:" + std::to_string(port_);
-    server_.Get("/.well-known/openid-configuration", [this](const httplib::Request&,
-                                                            httplib::Response& r) {
-      r.set_content(nlohmann::json{{"issuer", issuer_},
-                                   {"authorization_endpoint", issuer_ + "/auth"},
-                                   {"token_endpoint", issuer_ + "/token"},
-                                   {"jwks_uri", issuer_ + "/jwks"}}
-                        .dump(),
-                    "application/json");
-    });
+    server_.Get("/.well-known/openid-configuration",
+                [this](const httplib::Request&, httplib::Response& r) {
+                  r.set_content(nlohmann::json{{"issuer", issuer_},
+                                               {"authorization_endpoint", issuer_ + "/auth"},
+                                               {"token_endpoint", issuer_ + "/token"},
+                                               {"jwks_uri", issuer_ + "/jwks"}}
+                                    .dump(),
+                                "application/json");
+                });
     server_.Post("/token", [this](const httplib::Request& q, httplib::Response& r) {
       std::lock_guard<std::mutex> lock(mu_);
       ++exchanges;
@@ -136,11 +136,13 @@ TEST_F(RelyingPartyTest, RefusesForeignMismatchedExpiredAndRefusedCallbacks) {
   // Another browser (no or another attempt cookie) cannot finish this attempt.
   auto [a, qa] = begin();
   const std::string code = provider_.Authorize(a.authorization_url);
-  EXPECT_TRUE(absl::IsUnauthenticated(party_->Finish("", {{"code", code}, {"state", qa["state"]}}).status()));
+  EXPECT_TRUE(absl::IsUnauthenticated(
+      party_->Finish("", {{"code", code}, {"state", qa["state"]}}).status()));
   EXPECT_TRUE(absl::IsUnauthenticated(
       party_->Finish("someone-elses", {{"code", code}, {"state", qa["state"]}}).status()));
   // A state that is not the attempt's is refused, and uses the attempt up.
-  EXPECT_TRUE(absl::IsUnauthenticated(party_->Finish(a.attempt, {{"code", code}, {"state", "x"}}).status()));
+  EXPECT_TRUE(absl::IsUnauthenticated(
+      party_->Finish(a.attempt, {{"code", code}, {"state", "x"}}).status()));
   EXPECT_TRUE(absl::IsUnauthenticated(
       party_->Finish(a.attempt, {{"code", code}, {"state", qa["state"]}}).status()));
 
@@ -152,15 +154,18 @@ TEST_F(RelyingPartyTest, RefusesForeignMismatchedExpiredAndRefusedCallbacks) {
 
   auto [c, qc] = begin();
   EXPECT_TRUE(absl::IsUnauthenticated(
-      party_->Finish(c.attempt, {{"code", provider_.Authorize(c.authorization_url)},
-                                 {"state", qc["state"]}, {"iss", "https://mix-up.example"}})
+      party_
+          ->Finish(c.attempt, {{"code", provider_.Authorize(c.authorization_url)},
+                               {"state", qc["state"]},
+                               {"iss", "https://mix-up.example"}})
           .status()));
 
   auto [d, qd] = begin();
   now_ += absl::Minutes(11);
   EXPECT_TRUE(absl::IsUnauthenticated(
-      party_->Finish(d.attempt, {{"code", provider_.Authorize(d.authorization_url)},
-                                 {"state", qd["state"]}})
+      party_
+          ->Finish(d.attempt,
+                   {{"code", provider_.Authorize(d.authorization_url)}, {"state", qd["state"]}})
           .status()));
   EXPECT_EQ(provider_.exchanges, 0);
 

@@ -27,8 +27,12 @@ constexpr char kAudience[] = "forecast-client";
 nlohmann::json Claims(const std::string& issuer, absl::Time now, const std::string& nonce,
                       const std::string& staff = "cw1") {
   const int64_t t = absl::ToUnixSeconds(now);
-  return {{"iss", issuer},           {"sub", "subject-" + staff}, {"aud", kAudience},
-          {"exp", t + 300},          {"iat", t},                  {"nonce", nonce},
+  return {{"iss", issuer},
+          {"sub", "subject-" + staff},
+          {"aud", kAudience},
+          {"exp", t + 300},
+          {"iat", t},
+          {"nonce", nonce},
           {"preferred_username", staff}};
 }
 
@@ -63,8 +67,8 @@ TEST(OidcJwt, VerifiesEachAlgorithmAndRefusesOtherKeys) {
     JwtMinter forger(alg, "k1");
     const std::string token = provider.Mint(Claims("https://idp", now, "n"));
     EXPECT_TRUE(Verify(token, KeyOf(provider)).ok());
-    EXPECT_TRUE(absl::IsUnauthenticated(Verify(forger.Mint(Claims("https://idp", now, "n")),
-                                               KeyOf(provider))));
+    EXPECT_TRUE(absl::IsUnauthenticated(
+        Verify(forger.Mint(Claims("https://idp", now, "n")), KeyOf(provider))));
     // One changed payload byte breaks the signature.
     std::string tampered = token;
     const size_t dot = tampered.find('.');
@@ -78,13 +82,16 @@ TEST(OidcJwt, RefusesNoneHmacAndMismatchedAlgorithms) {
   const std::string token = provider.Mint(Claims("https://idp", absl::Now(), "n"));
   const std::string body = token.substr(0, token.rfind('.'));
   // alg "none": header rewritten, no signature.
-  const std::string none = Base64UrlEncode(R"({"alg":"none"})") + body.substr(body.find('.')) + ".x";
+  const std::string none =
+      Base64UrlEncode(R"({"alg":"none"})") + body.substr(body.find('.')) + ".x";
   EXPECT_FALSE(Verify(none, KeyOf(provider)).ok());
-  EXPECT_FALSE(Verify(provider.Mint(Claims("https://idp", absl::Now(), "n"), "HS256"),
-                      KeyOf(provider)).ok());
+  EXPECT_FALSE(
+      Verify(provider.Mint(Claims("https://idp", absl::Now(), "n"), "HS256"), KeyOf(provider))
+          .ok());
   // An ES256 key never verifies an "RS256" header.
-  EXPECT_FALSE(Verify(provider.Mint(Claims("https://idp", absl::Now(), "n"), "RS256"),
-                      KeyOf(provider)).ok());
+  EXPECT_FALSE(
+      Verify(provider.Mint(Claims("https://idp", absl::Now(), "n"), "RS256"), KeyOf(provider))
+          .ok());
   EXPECT_FALSE(ParseJws("a.b").ok());
   EXPECT_FALSE(ParseJws("!!.??.**").ok());
 }
@@ -116,9 +123,11 @@ TEST(OidcJwt, ChecksIssuerAudienceTimesAndNonce) {
   refused(no_nonce, "nonce");
   // Within the leeway, a slightly expired token still passes (clocks differ a little).
   EXPECT_TRUE(CheckIdTokenClaims(with("exp", absl::ToUnixSeconds(now) - 30),
-                                 Expect("https://idp", now, "n1")).ok());
+                                 Expect("https://idp", now, "n1"))
+                  .ok());
   EXPECT_TRUE(CheckIdTokenClaims(with("aud", nlohmann::json::array({kAudience})),
-                                 Expect("https://idp", now, "n1")).ok());
+                                 Expect("https://idp", now, "n1"))
+                  .ok());
 }
 
 // An OpenID provider's public side: discovery and a JWK Set that the test can change.
@@ -127,14 +136,14 @@ class FakeProvider {
   FakeProvider() {
     port_ = server_.bind_to_any_port("127.0.0.1");
     issuer_ = "http://127.0.0.1:" + std::to_string(port_);
-    server_.Get("/.well-known/openid-configuration", [this](const httplib::Request&,
-                                                            httplib::Response& r) {
-      nlohmann::json doc = {{"issuer", issuer_},
-                            {"authorization_endpoint", issuer_ + "/auth"},
-                            {"token_endpoint", issuer_ + "/token"},
-                            {"jwks_uri", issuer_ + "/jwks"}};
-      r.set_content(doc.dump(), "application/json");
-    });
+    server_.Get("/.well-known/openid-configuration",
+                [this](const httplib::Request&, httplib::Response& r) {
+                  nlohmann::json doc = {{"issuer", issuer_},
+                                        {"authorization_endpoint", issuer_ + "/auth"},
+                                        {"token_endpoint", issuer_ + "/token"},
+                                        {"jwks_uri", issuer_ + "/jwks"}};
+                  r.set_content(doc.dump(), "application/json");
+                });
     server_.Get("/jwks", [this](const httplib::Request&, httplib::Response& r) {
       ++jwks_served;
       std::lock_guard<std::mutex> lock(mu_);
@@ -180,17 +189,22 @@ class OidcSignInTest : public ::testing::Test {
     pool_ = new PgPool(db_->conninfo(), 4);
     pqxx::connection conn(db_->conninfo());
     pqxx::work tx(conn);
-    centre_id_ = tx.exec1("INSERT INTO job_centre (code, name) VALUES ('JC1', 'Centre') RETURNING id")[0]
-                     .as<int64_t>();
+    centre_id_ =
+        tx.exec1("INSERT INTO job_centre (code, name) VALUES ('JC1', 'Centre') RETURNING id")[0]
+            .as<int64_t>();
     tx.exec1("INSERT INTO job_centre (code, name) VALUES ('JC2', 'Other centre') RETURNING id");
-    tx.exec0("INSERT INTO staff (job_centre_id, code, display_name, role) SELECT id, 'cw1', 'Anna', "
-             "'CASEWORKER' FROM job_centre WHERE code = 'JC1'");
-    tx.exec0("INSERT INTO staff (job_centre_id, code, display_name, role, active) SELECT id, 'old1', "
-             "'Gone', 'CASEWORKER', false FROM job_centre WHERE code = 'JC1'");
-    tx.exec0("INSERT INTO staff (job_centre_id, code, display_name, role) SELECT id, 'adm1', 'Admin', "
-             "'ADMIN' FROM job_centre WHERE code = 'JC1'");
-    tx.exec0("INSERT INTO staff (job_centre_id, code, display_name, role) SELECT id, 'cw9', 'Other', "
-             "'CASEWORKER' FROM job_centre WHERE code = 'JC2'");
+    tx.exec0(
+        "INSERT INTO staff (job_centre_id, code, display_name, role) SELECT id, 'cw1', 'Anna', "
+        "'CASEWORKER' FROM job_centre WHERE code = 'JC1'");
+    tx.exec0(
+        "INSERT INTO staff (job_centre_id, code, display_name, role, active) SELECT id, 'old1', "
+        "'Gone', 'CASEWORKER', false FROM job_centre WHERE code = 'JC1'");
+    tx.exec0(
+        "INSERT INTO staff (job_centre_id, code, display_name, role) SELECT id, 'adm1', 'Admin', "
+        "'ADMIN' FROM job_centre WHERE code = 'JC1'");
+    tx.exec0(
+        "INSERT INTO staff (job_centre_id, code, display_name, role) SELECT id, 'cw9', 'Other', "
+        "'CASEWORKER' FROM job_centre WHERE code = 'JC2'");
     tx.commit();
   }
   static void TearDownTestSuite() {
@@ -222,8 +236,8 @@ class OidcSignInTest : public ::testing::Test {
       std::lock_guard<std::mutex> lock(events_mu_);
       events_.push_back({staff, kind, detail});
     };
-    sign_in_ = std::make_unique<OidcSignIn>(*store_, *keys_, *directory_, hooks,
-                                            [this] { return now_; });
+    sign_in_ =
+        std::make_unique<OidcSignIn>(*store_, *keys_, *directory_, hooks, [this] { return now_; });
     provider_.Publish({&key1_});
 
     Caller admin;

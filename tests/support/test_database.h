@@ -26,7 +26,8 @@ class TestDatabase {
 
  private:
   TestDatabase(std::string admin_conninfo, std::string name, std::string conninfo)
-      : admin_conninfo_(std::move(admin_conninfo)), name_(std::move(name)),
+      : admin_conninfo_(std::move(admin_conninfo)),
+        name_(std::move(name)),
         conninfo_(std::move(conninfo)) {}
 
   std::string admin_conninfo_;

@@ -30,9 +30,9 @@ struct HarnessOptions {
 // Errors of one model at one level (caseworker, team or centre), over every (scope, origin,
 // month) figure: closures of the cases open at the origin, all outcomes.
 struct LevelAccuracy {
-  double mae = 0;         // mean absolute error
-  double bias = 0;        // mean of projected - actual
-  double coverage = 0;    // share of figures inside [p10, p90]
+  double mae = 0;                  // mean absolute error
+  double bias = 0;                 // mean of projected - actual
+  double coverage = 0;             // share of figures inside [p10, p90]
   double mae_band[3] = {0, 0, 0};  // months ahead 1-3, 4-6, 7-12 (and beyond)
   double coverage_band[3] = {0, 0, 0};
   double mean_actual = 0;  // mean actual figure (scale)
@@ -50,7 +50,7 @@ struct ModelHarnessResult {
 };
 
 struct CentreHarnessResult {
-  std::string name;        // e.g. "C03 (8 teams, seasonal)"
+  std::string name;  // e.g. "C03 (8 teams, seasonal)"
   int32_t teams = 0, caseworkers = 0;
   int64_t open_cases = 0;  // at "today"
   double seasonality = 0;
@@ -58,7 +58,7 @@ struct CentreHarnessResult {
 };
 
 struct HarnessResult {
-  std::vector<ModelHarnessResult> models;   // pooled over centres, as HarnessOptions::models
+  std::vector<ModelHarnessResult> models;  // pooled over centres, as HarnessOptions::models
   std::vector<CentreHarnessResult> centres;
 };
 

@@ -62,19 +62,22 @@ class CountSum {
   CountSummary Summarise(double lower = 0.1, double upper = 0.9) const;
 
  private:
-  struct Group { double p; double multiplicity; };
+  struct Group {
+    double p;
+    double multiplicity;
+  };
   double constant_ = 0, poisson_ = 0, noise_ = 0;
   bool nearest_ = false;
   double k1_ = 0, k2_ = 0, k3_ = 0;  // cumulants of the random part
-  std::vector<Group> groups_;         // distinct probabilities, while few
+  std::vector<Group> groups_;        // distinct probabilities, while few
   bool overflowed_ = false;
   std::vector<double> bin_n_, bin_p_;  // log-binned (multiplicity, sum of p * multiplicity)
 };
 
 // The skew-normal (Cornish-Fisher) summary of `constant` plus a random count with cumulants
 // k1, k2, k3: what CountSum::Summarise uses above kExactVarianceLimit. Pure; thread-safe.
-CountSummary SkewNormalSummary(double constant, double k1, double k2, double k3,
-                               double lower = 0.1, double upper = 0.9);
+CountSummary SkewNormalSummary(double constant, double k1, double k2, double k3, double lower = 0.1,
+                               double upper = 0.9);
 
 // The exact pmf of a sum of independent Bernoulli(p_i) (Poisson-binomial), by the O(n^2) DP.
 // For tests and small inputs. Pure; thread-safe.

@@ -85,8 +85,8 @@ struct Portfolio {
 struct CaseRecord {
   int64_t case_id = 0;
   CaseTypeIndex case_type = 0;
-  TeamIndex team = 0;               // current team
-  CaseworkerIndex caseworker = 0;   // current caseworker
+  TeamIndex team = 0;              // current team
+  CaseworkerIndex caseworker = 0;  // current caseworker
   MonthIndex opened_month = 0;
   std::optional<MonthIndex> closed_month;  // none: still open (censored)
   OutcomeIndex outcome = -1;               // set when closed

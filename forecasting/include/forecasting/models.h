@@ -87,7 +87,8 @@ class BaselineModel {
   double HazardIn(CaseTypeIndex type, int32_t duration, MonthIndex month) const;
   // The outcome shares of a closure in `month` (OutcomeShare times CalendarOutcomeFactor,
   // renormalised), written to shares[0..num_outcomes).
-  void OutcomeSharesIn(CaseTypeIndex type, int32_t duration, MonthIndex month, double* shares) const;
+  void OutcomeSharesIn(CaseTypeIndex type, int32_t duration, MonthIndex month,
+                       double* shares) const;
   // The squared relative size of the shocks that move every case's hazard together in a month
   // (the centre's monthly closures vary by more than independent cases would): var / mean^2 of
   // the centre's monthly closures in the fit window beyond the Poisson part (method of moments,
@@ -103,12 +104,12 @@ class BaselineModel {
 
  private:
   int32_t num_types_ = 0, num_outcomes_ = 0, max_duration_ = 0;
-  std::vector<double> hazard_;         // [type][duration]
-  std::vector<double> outcome_share_;  // [type][duration][outcome]
-  std::vector<double> outcome_mix_;    // [type][outcome]
-  std::vector<double> type_hazard_;    // [type]
-  std::vector<double> exposure_;       // [type][duration]
-  std::vector<double> calendar_;       // [type][12]
+  std::vector<double> hazard_;            // [type][duration]
+  std::vector<double> outcome_share_;     // [type][duration][outcome]
+  std::vector<double> outcome_mix_;       // [type][outcome]
+  std::vector<double> type_hazard_;       // [type]
+  std::vector<double> exposure_;          // [type][duration]
+  std::vector<double> calendar_;          // [type][12]
   std::vector<double> calendar_outcome_;  // [12][outcome]
   double month_shock_variance_ = 0;
 };
@@ -168,11 +169,11 @@ class CalibrationModel {
  private:
   friend class CalibrationFitter;
   int32_t num_types_ = 0, num_risks_ = 0, num_teams_ = 0, num_caseworkers_ = 0;
-  std::vector<double> hazard_;            // [risk][lead bucket][type][months ahead slot]
-  std::vector<double> team_factor_;       // [team][lead bucket x ahead band]
-  std::vector<double> caseworker_factor_; // [caseworker][lead bucket x ahead band], vs the centre
-  std::vector<double> expected_weight_;   // [risk]
-  std::vector<double> calendar_;          // [type][12]
+  std::vector<double> hazard_;             // [risk][lead bucket][type][months ahead slot]
+  std::vector<double> team_factor_;        // [team][lead bucket x ahead band]
+  std::vector<double> caseworker_factor_;  // [caseworker][lead bucket x ahead band], vs the centre
+  std::vector<double> expected_weight_;    // [risk]
+  std::vector<double> calendar_;           // [type][12]
   std::vector<double> slip_, raw_slip_, slip_weight_, team_slip_;
   int64_t person_months_ = 0;
 };

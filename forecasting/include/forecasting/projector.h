@@ -3,18 +3,19 @@
 //
 // Cost is linear in the cases of the scope. Cases that share a model profile (as planned: case
 // type, risk, lead time and expected outcome; calibrated: caseworker, case type, risk, lead
-// bucket and expected outcome; baseline: case type and duration) are grouped first, their distribution is computed once as one column
-// of an Eigen array, and the columns are reduced with their multiplicities. Intervals treat cases
-// as independent (see count_distribution.h for the method per figure).
+// bucket and expected outcome; baseline: case type and duration) are grouped first, their
+// distribution is computed once as one column of an Eigen array, and the columns are reduced with
+// their multiplicities. Intervals treat cases as independent (see count_distribution.h for the
+// method per figure).
 //
 // How each model spreads a case over months h = 0 (the rest of as_of_month), 1, ... and outcomes:
 //  - as planned: the expected month gets the risk's probability (Catalogue::risk_probability) to
 //    the expected outcome. When the expected month has already passed and the case is still
 //    open, that probability goes to the current month (as planned, the overdue step is carried
 //    out now; Projection::passed_horizon counts these cases). The rest closes geometrically
-//    from the month after, at the case type's mean baseline hazard, with the type's outcome mix. Nothing closes before the expected month: this is the view
-//    "if every planned step is carried out". An expected month beyond the horizon keeps the
-//    case open throughout.
+//    from the month after, at the case type's mean baseline hazard, with the type's outcome mix.
+//    Nothing closes before the expected month: this is the view "if every planned step is carried
+//    out". An expected month beyond the horizon keeps the case open throughout.
 //  - calibrated: the learned probability of closing k months after today given the expectation
 //    in force (lead, risk, type) and the caseworker's factor; the outcome is the expected one
 //    with the learned weight for the risk, else the type's mix.
@@ -55,7 +56,7 @@ struct ProjectionRequest {
   // New cases flowing into the scope (fitted on the scope's own inflow); null: no inflow. New
   // cases stay open per the baseline survival of their case type.
   const InflowModel* inflow = nullptr;
-  bool with_intervals = true;   // false: expected values only (p10 = p90 = expected)
+  bool with_intervals = true;  // false: expected values only (p10 = p90 = expected)
   // true: intervals include the shocks that move every case in a month together (their size
   // fitted by the baseline, growing with the months ahead for parameter uncertainty), and a
   // small count's interval is the one whose own probability is nearest 80% (see CountSum).
@@ -69,10 +70,10 @@ struct Projection {
   MonthIndex first_month = 0;
   int32_t horizon_months = 0;
   int32_t num_outcomes = 0;
-  int64_t open_cases = 0;               // open cases in scope at the start
+  int64_t open_cases = 0;  // open cases in scope at the start
   int64_t cases_with_expectation = 0;
   int64_t cases_without_expectation = 0;  // projected by the baseline in every model
-  int64_t passed_horizon = 0;           // expected month already past, still open
+  int64_t passed_horizon = 0;             // expected month already past, still open
   // Closures of today's open cases: (num_outcomes + 1) per month, the last one all outcomes.
   std::vector<Estimate> closures;
   std::vector<Estimate> cumulative_closures;  // all outcomes, by the end of each month
@@ -84,7 +85,7 @@ struct Projection {
   std::vector<Estimate> total_closures;
   // Open cases at the end of each month: today's cases still open plus new cases still open.
   std::vector<Estimate> open;
-  double still_open_at_horizon = 0;           // expected, of today's cases
+  double still_open_at_horizon = 0;  // expected, of today's cases
   // How many figures used each interval method (exact, binned, skew-normal).
   int64_t method_counts[3] = {0, 0, 0};
 

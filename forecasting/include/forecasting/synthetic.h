@@ -21,13 +21,13 @@ namespace forecasting {
 struct SyntheticSpec {
   uint64_t seed = 20261122;
   int32_t departments = 2;
-  int32_t teams = 6;                    // spread over the departments
+  int32_t teams = 6;  // spread over the departments
   int32_t caseworkers_per_team = 8;
-  int32_t open_cases_per_caseworker = 40;  // mean at the end; each caseworker 30-50
-  int32_t history_months = 36;          // months of history before the end
+  int32_t open_cases_per_caseworker = 40;   // mean at the end; each caseworker 30-50
+  int32_t history_months = 36;              // months of history before the end
   int32_t end_year = 2026, end_month = 11;  // the generated "today" is end_month's day end_day
   int32_t end_day = 15;
-  double reassignment_rate = 0.01;      // per open case and month
+  double reassignment_rate = 0.01;        // per open case and month
   double expectation_update_rate = 0.75;  // per open case and month
   // Calendar of closures, 0 (none, the default) .. 1 (strong): in December and July some cases
   // due to close slip a month (at 1: December closures ~0.8 and July ~0.75 of the monthly mean);
@@ -52,20 +52,24 @@ struct Date {
 
 // Records with string codes, ready to be written as the interchange CSV files.
 struct SyntheticJobCentre {
-  struct Department { std::string code, name; };
-  struct Team { std::string code, name, department; };
-  struct Caseworker {
-    std::string code, name, team;   // name: a staff display name (staff, not citizens)
-    double optimism_months = 0;     // truth: how many months too early they expect closures
-    std::string habit_outcome;      // truth: outcome they steer toward ("" none)
+  struct Department {
+    std::string code, name;
   };
-  struct Case {                     // cases.csv: case_ref,case_type,opened_on,team,caseworker
+  struct Team {
+    std::string code, name, department;
+  };
+  struct Caseworker {
+    std::string code, name, team;  // name: a staff display name (staff, not citizens)
+    double optimism_months = 0;    // truth: how many months too early they expect closures
+    std::string habit_outcome;     // truth: outcome they steer toward ("" none)
+  };
+  struct Case {  // cases.csv: case_ref,case_type,opened_on,team,caseworker
     std::string case_ref, case_type;
     Date opened_on;
-    std::string team, caseworker;   // at opening (re-assignments move them later)
+    std::string team, caseworker;  // at opening (re-assignments move them later)
     std::string current_team, current_caseworker;
   };
-  struct ExpectationRow {           // expectations.csv
+  struct ExpectationRow {  // expectations.csv
     std::string case_ref;
     Date recorded_on;
     std::string recorded_by, expected_outcome;
@@ -73,9 +77,17 @@ struct SyntheticJobCentre {
     std::string risk;
     bool in_dialogue = false;
   };
-  struct Closure { std::string case_ref; Date closed_on; std::string outcome; };  // closures.csv
-  struct Reassignment { std::string case_ref; Date on; std::string from, to; };  // reassignments.csv
-  struct Action {                   // the next agreed step of an open case
+  struct Closure {
+    std::string case_ref;
+    Date closed_on;
+    std::string outcome;
+  };  // closures.csv
+  struct Reassignment {
+    std::string case_ref;
+    Date on;
+    std::string from, to;
+  };               // reassignments.csv
+  struct Action {  // the next agreed step of an open case
     std::string case_ref, description, owner;
     Date due_on;
     bool done = false;
@@ -104,9 +116,9 @@ struct CompiledJobCentre {
   Catalogue catalogue;
   History history;
   Portfolio portfolio;
-  std::vector<std::string> case_refs;        // case_id -> case ref
-  std::vector<std::string> team_codes;       // team index -> code
-  std::vector<std::string> caseworker_codes; // caseworker index -> code
+  std::vector<std::string> case_refs;         // case_id -> case ref
+  std::vector<std::string> team_codes;        // team index -> code
+  std::vector<std::string> caseworker_codes;  // caseworker index -> code
 };
 
 // Compiles as of `as_of_month` (history is cut there: later events are dropped); the portfolio

@@ -14,16 +14,16 @@
 namespace forecasting {
 
 struct VariationOptions {
-  double interval = 0.8;        // central mass of the share's interval (Wilson score)
-  double significance = 0.05;   // two-sided level for the flag
-  int64_t small_sample = 10;    // n below this: small_sample, never flagged
+  double interval = 0.8;       // central mass of the share's interval (Wilson score)
+  double significance = 0.05;  // two-sided level for the flag
+  int64_t small_sample = 10;   // n below this: small_sample, never flagged
 };
 
 struct OutcomeShare {
   CaseworkerIndex caseworker = 0;
   OutcomeIndex outcome = 0;
-  int64_t n = 0;        // the caseworker's open cases with an expectation
-  int64_t count = 0;    // of which expected to end in this outcome
+  int64_t n = 0;      // the caseworker's open cases with an expectation
+  int64_t count = 0;  // of which expected to end in this outcome
   double share = 0;
   double low = 0, high = 0;  // Wilson interval of the share
   double team_share = 0;     // the whole team's share (all its caseworkers)
@@ -36,14 +36,14 @@ struct CaseworkerCalibration {
   CaseworkerIndex caseworker = 0;
   double mean_slip_months = 0;  // shrunk toward the team: how much later than expected cases close
   double raw_slip_months = 0;
-  double weight = 0;            // in-force months behind the raw figure
-  bool small_sample = false;    // weight below 12 in-force months
+  double weight = 0;          // in-force months behind the raw figure
+  bool small_sample = false;  // weight below 12 in-force months
 };
 
 struct Variation {
   std::vector<OutcomeShare> shares;  // per caseworker x outcome, caseworkers in first-seen order
   std::vector<CaseworkerCalibration> calibration;  // per caseworker
-  int64_t n = 0;  // open cases with an expectation in the scope
+  int64_t n = 0;                                   // open cases with an expectation in the scope
 };
 
 // Compares the caseworkers among the open cases at `case_positions` (usually one team's). The
