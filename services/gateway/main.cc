@@ -25,11 +25,11 @@ int Usage(const std::string& problem) {
       << "gateway: " << problem << "\n"
       << "usage: gateway --port N --case HOST:PORT --forecast HOST:PORT [--web DIR]\n"
       << "  [--host ADDR] [--threads N]\n"
-      << "  [--login identity|demo]        identity: IdentityService on the case service (default\n"
-      << "                                 demo until the services verify tokens)\n"
+      << "  [--login identity|demo]        identity: IdentityService on the case service (the\n"
+      << "                                 default with --ca); demo: one shared password\n"
       << "  [--demo-password P]            the shared password of --login demo (default demo)\n"
       << "  [--tls-cert PEM --tls-key PEM] serve HTTPS\n"
-      << "  [--grpc-ca PEM [--grpc-cert PEM --grpc-key PEM] [--grpc-server-name NAME]]\n"
+      << "  [--ca PEM [--tls-client-cert PEM --tls-client-key PEM] [--grpc-server-name NAME]]\n"
       << "                                 TLS (mutual with cert+key) to the services\n"
       << "  [--allowed-origin ORIGIN]...   origins allowed on POST (default: the gateway's own)\n"
       << "  [--secure-cookie]              Secure cookie over plain HTTP (TLS at an ingress)\n"
@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
   forecast::gateway::GatewayOptions options;
   std::string case_address;
   std::string forecast_address;
-  std::string login = "demo";
+  std::string login;  // default: identity when the services speak TLS (--ca), else demo
   std::string demo_password = "demo";
   std::string grpc_ca, grpc_cert, grpc_key, grpc_server_name;
   double grace_seconds = 10;
@@ -109,11 +109,11 @@ int main(int argc, char** argv) {
       options.http.tls_cert_file = value;
     } else if (flag == "--tls-key") {
       options.http.tls_key_file = value;
-    } else if (flag == "--grpc-ca") {
+    } else if (flag == "--grpc-ca" || flag == "--ca") {
       grpc_ca = value;
-    } else if (flag == "--grpc-cert") {
+    } else if (flag == "--grpc-cert" || flag == "--tls-client-cert") {
       grpc_cert = value;
-    } else if (flag == "--grpc-key") {
+    } else if (flag == "--grpc-key" || flag == "--tls-client-key") {
       grpc_key = value;
     } else if (flag == "--grpc-server-name") {
       grpc_server_name = value;
@@ -141,6 +141,7 @@ int main(int argc, char** argv) {
     return Usage("--tls-cert and --tls-key go together");
   }
   options.shutdown_grace = absl::Seconds(grace_seconds);
+  if (login.empty()) login = grpc_ca.empty() ? "demo" : "identity";
   RaiseFileLimit();
 
   // Signals are taken synchronously by sigwait below; block them before any thread starts.

@@ -18,6 +18,7 @@
 
 #include "forecast/v1/case_service.grpc.pb.h"
 #include "forecast/v1/forecast_service.grpc.pb.h"
+#include "forecast/v1/identity_service.grpc.pb.h"
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -66,6 +67,7 @@ class TestCaseService final : public v1::CaseService::Service {
       last_list_ = *request;
       last_staff_ = Metadata(context, "x-staff");
       last_centre_ = Metadata(context, "x-job-centre");
+      last_authorization_ = Metadata(context, "authorization");
     }
     v1::Case* c = reply->add_cases();
     c->set_case_ref("C-1");
@@ -107,12 +109,17 @@ class TestCaseService final : public v1::CaseService::Service {
     std::lock_guard<std::mutex> lock(mu_);
     return {last_centre_, last_staff_};
   }
+  std::string last_authorization() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return last_authorization_;
+  }
 
  private:
   std::mutex mu_;
   v1::ListCasesRequest last_list_;
   std::string last_staff_;
   std::string last_centre_;
+  std::string last_authorization_;
 };
 
 // Pushes two dashboards, then holds the stream open until the caller goes away.
@@ -157,6 +164,76 @@ class TestForecastService final : public v1::ForecastService::Service {
   std::atomic<int> push_{0};
 };
 
+// Sessions as the identity service keeps them (in PostgreSQL there; in memory here): a session
+// token maps to the staff member; every Login or RefreshSession answers a fresh access token.
+// Password "throttled" gets RESOURCE_EXHAUSTED with a RetryInfo of 42 s.
+class TestIdentityService final : public v1::IdentityService::Service {
+ public:
+  grpc::Status Login(grpc::ServerContext*, const v1::LoginRequest* request,
+                     v1::LoginResponse* reply) override {
+    if (request->password() == "throttled") {
+      // google.rpc.Status{code: 8, details: [Any{RetryInfo{retry_delay: {seconds: 42}}}]}
+      const std::string url = "type.googleapis.com/google.rpc.RetryInfo";
+      std::string any = "\x0a" + std::string(1, static_cast<char>(url.size())) + url +
+                        std::string("\x12\x04\x0a\x02\x08\x2a", 6);
+      std::string details =
+          std::string("\x08\x08\x1a", 3) + std::string(1, static_cast<char>(any.size())) + any;
+      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "too many attempts", details);
+    }
+    if (request->job_centre() != "JC" || request->staff() != "cw1" ||
+        request->password() != "a good password") {
+      return {grpc::StatusCode::UNAUTHENTICATED,
+              "unknown job centre or staff code, or wrong password"};
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    const std::string token = "session-" + std::to_string(++next_) + "-0123456789abcdef";
+    sessions_[token] = "cw1";
+    last_client_address_ = request->client_address();
+    return Answer(token, true, reply);
+  }
+  grpc::Status RefreshSession(grpc::ServerContext*, const v1::RefreshSessionRequest* request,
+                              v1::LoginResponse* reply) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++refreshes_;
+    if (!sessions_.count(request->session_token())) {
+      return {grpc::StatusCode::UNAUTHENTICATED, "the session has ended"};
+    }
+    return Answer(request->session_token(), false, reply);
+  }
+  grpc::Status Logout(grpc::ServerContext*, const v1::LogoutRequest* request,
+                      v1::LogoutResponse* reply) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    reply->set_sessions_ended(static_cast<int32_t>(sessions_.erase(request->session_token())));
+    return grpc::Status::OK;
+  }
+  int refreshes() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return refreshes_;
+  }
+  std::string last_client_address() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return last_client_address_;
+  }
+
+ private:
+  grpc::Status Answer(const std::string& token, bool with_token, v1::LoginResponse* reply) {
+    reply->set_access_token("access-" + std::to_string(++next_));
+    reply->set_access_expires_at(
+        absl::FormatTime(absl::RFC3339_full, absl::Now() + absl::Minutes(5), absl::UTCTimeZone()));
+    if (with_token) reply->set_session_token(token);
+    reply->mutable_staff()->set_code("cw1");
+    reply->mutable_staff()->set_job_centre("JC");
+    reply->mutable_staff()->set_role(v1::CASEWORKER);
+    reply->mutable_staff()->set_team("T1");
+    return grpc::Status::OK;
+  }
+  std::mutex mu_;
+  std::map<std::string, std::string> sessions_;
+  int next_ = 0;
+  int refreshes_ = 0;
+  std::string last_client_address_;
+};
+
 class GatewayTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -166,13 +243,14 @@ class GatewayTest : public ::testing::Test {
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
     builder.RegisterService(&case_service_);
     builder.RegisterService(&forecast_service_);
+    builder.RegisterService(&identity_service_);
     backend_ = builder.BuildAndStart();
     ASSERT_NE(backend_, nullptr);
     auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
                                        grpc::InsecureChannelCredentials());
     transcoder_ = std::make_unique<RpcTranscoder>(
-        std::map<std::string, std::shared_ptr<grpc::Channel>>{{"CaseService", channel},
-                                                              {"ForecastService", channel}},
+        std::map<std::string, std::shared_ptr<grpc::Channel>>{
+            {"CaseService", channel}, {"ForecastService", channel}, {"IdentityService", channel}},
         absl::Seconds(10));
     authenticator_ = std::make_unique<LegacyAuthenticator>(*transcoder_, sessions_, "demo");
 
@@ -232,6 +310,7 @@ class GatewayTest : public ::testing::Test {
 
   TestCaseService case_service_;
   TestForecastService forecast_service_;
+  TestIdentityService identity_service_;
   std::unique_ptr<grpc::Server> backend_;
   std::unique_ptr<RpcTranscoder> transcoder_;
   SessionStore sessions_{absl::Hours(1), [] { return absl::UnixEpoch(); }};
@@ -777,6 +856,76 @@ TEST_F(GatewayTest, StreamsPerSessionAreLimitedWith429) {
   ASSERT_TRUE(third);
   EXPECT_EQ(third->status, 429);
   EXPECT_EQ(json::parse(third->body)["field"], "streams");
+}
+
+// Two replicas, each with its own access-token cache, sessions with the identity service: log in
+// on one, use the session (API and events) on the other, stop the first, keep the session.
+TEST_F(GatewayTest, SessionsWorkAcrossReplicasAndSurviveOneStopping) {
+  IdentityAuthenticator identity_a(*transcoder_, absl::Seconds(30), [] { return absl::Now(); });
+  IdentityAuthenticator identity_b(*transcoder_, absl::Seconds(30), [] { return absl::Now(); });
+  GatewayOptions options;
+  options.http.stream_heartbeat = absl::Milliseconds(50);
+  options.shutdown_grace = absl::Seconds(2);
+  auto replica_a = std::make_unique<GatewayServer>(options, *transcoder_, identity_a);
+  GatewayServer replica_b(options, *transcoder_, identity_b);
+  const int port_a = *replica_a->Start();
+  const int port_b = *replica_b.Start();
+  httplib::Client a("127.0.0.1", port_a);
+  a.set_default_headers({{"Origin", "http://127.0.0.1:" + std::to_string(port_a)}});
+  httplib::Client b("127.0.0.1", port_b);
+  b.set_default_headers({{"Origin", "http://127.0.0.1:" + std::to_string(port_b)}});
+
+  auto throttled =
+      a.Post("/api/login", R"({"job_centre":"JC","staff_code":"cw1","password":"throttled"})",
+             "application/json");
+  EXPECT_EQ(throttled->status, 429);
+  EXPECT_EQ(throttled->get_header_value("Retry-After"), "42");
+  EXPECT_EQ(json::parse(throttled->body)["code"], "RESOURCE_EXHAUSTED");
+  auto wrong = a.Post("/api/login", R"({"job_centre":"JC","staff_code":"cw1","password":"nope"})",
+                      "application/json");
+  EXPECT_EQ(wrong->status, 401);
+
+  auto login =
+      a.Post("/api/login", R"({"job_centre":"JC","staff_code":"cw1","password":"a good password"})",
+             "application/json");
+  ASSERT_EQ(login->status, 200) << login->body;
+  EXPECT_EQ(identity_service_.last_client_address(), "127.0.0.1");
+  const std::string set_cookie = login->get_header_value("Set-Cookie");
+  const std::string cookie = set_cookie.substr(0, set_cookie.find(';'));
+  EXPECT_NE(cookie.find("session-"), std::string::npos)
+      << "the cookie holds only the session token";
+  EXPECT_EQ(json::parse(login->body)["code"], "cw1");
+
+  // Replica B has never seen the session: it refreshes it with the identity service.
+  const int refreshes = identity_service_.refreshes();
+  auto session = b.Get("/api/session", {{"Cookie", cookie}});
+  ASSERT_EQ(session->status, 200) << session->body;
+  EXPECT_EQ(identity_service_.refreshes(), refreshes + 1);
+  auto cases = b.Post("/api/CaseService/ListCases", {{"Cookie", cookie}}, "{}", "application/json");
+  ASSERT_EQ(cases->status, 200) << cases->body;
+  EXPECT_EQ(case_service_.last_authorization().rfind("Bearer access-", 0), 0u)
+      << case_service_.last_authorization();
+  EXPECT_EQ(identity_service_.refreshes(), refreshes + 1) << "the access token is cached";
+
+  std::string raw;
+  int status = 0;
+  auto events = ReadEvents(
+      b, "/api/ForecastService/WatchTeamDashboard/stream?json=" + UrlEncode(R"({"team":"T1"})"),
+      cookie, 1, &raw, &status);
+  EXPECT_EQ(status, 200);
+  EXPECT_GE(events.size(), 1u);
+
+  // Replica A stops (a deploy): the person keeps the session on B.
+  replica_a->Stop();
+  replica_a.reset();
+  EXPECT_EQ(b.Get("/api/session", {{"Cookie", cookie}})->status, 200);
+
+  // Logout on B ends it for every replica (the identity service forgets it).
+  EXPECT_EQ(b.Post("/api/logout", {{"Cookie", cookie}}, "", "application/json")->status, 200);
+  IdentityAuthenticator identity_c(*transcoder_, absl::Seconds(30), [] { return absl::Now(); });
+  GatewayServer replica_c(options, *transcoder_, identity_c);
+  httplib::Client c("127.0.0.1", *replica_c.Start());
+  EXPECT_EQ(c.Get("/api/session", {{"Cookie", cookie}})->status, 401);
 }
 
 TEST(SessionStoreTest, ExpiresIdleSessionsAndTokensAreUnguessable) {
