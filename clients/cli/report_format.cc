@@ -75,6 +75,11 @@ void WriteProjectionCsv(const v1::Projection& projection, std::ostream& out) {
     WriteCsvRow(out, {row.month(), scope, row.outcome(), Figure(row.closures().expected()),
                       Figure(row.closures().p10()), Figure(row.closures().p90())});
   }
+  // The open caseload at each month's end (today's cases still open plus new cases still open).
+  for (const v1::CaseloadMonth& row : projection.caseload()) {
+    WriteCsvRow(out, {row.month(), scope, "OPEN_CASELOAD", Figure(row.open().expected()),
+                      Figure(row.open().p10()), Figure(row.open().p90())});
+  }
 }
 
 void WriteTeamDashboardCsv(const v1::TeamDashboard& dashboard, std::ostream& out) {

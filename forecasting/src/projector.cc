@@ -410,6 +410,7 @@ absl::StatusOr<Projection> ProjectImpl(const ProjectInputs& in, const Projection
 
   // Inflow and the new cases still open at each month end (Poisson thinned by baseline survival).
   std::vector<double> inflow(H, 0.0), inflow_open(H, 0.0), inflow_closing(H, 0.0);
+  std::vector<double> inflow_closing_by_outcome(static_cast<size_t>(H) * K, 0.0), shares(K);
   if (request.inflow != nullptr) {
     const int32_t T = models.catalogue.num_case_types();
     if (request.inflow->num_case_types() != T) {
@@ -423,6 +424,10 @@ absl::StatusOr<Projection> ProjectImpl(const ProjectInputs& in, const Projection
         for (int32_t h = j; h < H; ++h) {
           const double hazard = models.baseline.HazardIn(t, h - j, first + h);
           inflow_closing[h] += lambda * survive * hazard;
+          models.baseline.OutcomeSharesIn(t, h - j, first + h, shares.data());
+          for (int32_t o = 0; o < K; ++o) {
+            inflow_closing_by_outcome[static_cast<size_t>(h) * K + o] += lambda * survive * hazard * shares[o];
+          }
           survive *= 1.0 - hazard;
           inflow_open[h] += lambda * survive;
         }
@@ -627,6 +632,7 @@ absl::StatusOr<Projection> ProjectImpl(const ProjectInputs& in, const Projection
   out.open.resize(H);
   out.inflow.resize(H);
   out.new_closures.resize(H);
+  out.new_closures_by_outcome = std::move(inflow_closing_by_outcome);
   out.total_closures.resize(H);
   for (int32_t h = 0; h < H; ++h) {
     out.total_closures[h] = estimate(summary[L.total(h)]);

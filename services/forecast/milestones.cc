@@ -43,7 +43,7 @@ std::string Method(const MilestoneMetricDef& m) {
           m.outcome_group.empty() ? "" : " to outcomes of group ", m.outcome_group,
           ", on cases held by the scope on the closing day. Projected: the actual "
           "so far plus the calibrated model's closures of today's open cases in the rest of the "
-          "month (80% interval).");
+          "month, plus the closures of cases still to open (inflow and baseline) (80% interval).");
     case MetricKind::kFieldTurnedTrue:
       return absl::StrCat(
           "Actual: cases whose field '", m.field_code,
@@ -241,6 +241,18 @@ absl::StatusOr<v1::Milestones> BuildMilestones(const CentreView& view, int64_t t
                 }
               }
               sum.AddBernoulli(std::clamp(p, 0.0, 1.0));
+            }
+            if (caseload.has_value() && !caseload->new_closures_by_outcome.empty()) {
+              // Cases opening from now on close too (inflow x baseline; this month pro rata).
+              const double days = static_cast<double>(LastDay(month).day());
+              const double rest = hh == 0 ? (days - today.day()) / days : 1.0;
+              double mean = 0;
+              for (int o = 0; o < num_outcomes; ++o) {
+                if (metric.outcome_group.empty() || h.catalogue.outcome_groups[o] == metric.outcome_group) {
+                  mean += caseload->new_closures_by_outcome[static_cast<size_t>(hh) * num_outcomes + o];
+                }
+              }
+              sum.AddPoisson(mean * rest);
             }
             *row->mutable_projected() = FromSum(sum);
             break;

@@ -49,8 +49,13 @@ TEST(WriteProjectionCsv, DocumentedHeaderAndOneRowPerMonthAndOutcome) {
   std::getline(lines, line);
   EXPECT_EQ(line, "2026-12,T01,ORDINARY_JOB,3.46,1.00,6.00");
   int rows = 1;
-  while (std::getline(lines, line)) ++rows;
-  EXPECT_EQ(rows, 6);
+  std::string last;
+  while (std::getline(lines, line)) {
+    ++rows;
+    last = line;
+  }
+  EXPECT_EQ(rows, 7);  // 2 months x 3 outcomes, then the open caseload per month
+  EXPECT_EQ(last, "2026-12,T01,OPEN_CASELOAD,36.50,34.00,39.00");
 }
 
 TEST(WriteProjectionCsv, WholeCentreScopeIsAll) {

@@ -144,6 +144,13 @@ TEST(ProjectorTest, EmptyScopeHasOnlyInflow) {
   EXPECT_NEAR(p->open[1].expected, 5.4 * 0.9 + 5.4, 1e-9);
   EXPECT_LT(p->open[0].p10, 5.4);
   EXPECT_GT(p->open[0].p90, 5.4);
+  // They close too: 6 * 0.1 in their first month, then 5.4 * 0.1 plus the next month's 0.6.
+  EXPECT_NEAR(p->new_closures[0].expected, 0.6, 1e-9);
+  EXPECT_NEAR(p->new_closures[1].expected, 0.54 + 0.6, 1e-9);
+  EXPECT_NEAR(p->total_closures[1].expected, p->Closures(1, 3).expected + 1.14, 1e-9);
+  double by_outcome = 0;
+  for (int32_t o = 0; o < 3; ++o) by_outcome += p->new_closures_by_outcome[3 + o];
+  EXPECT_NEAR(by_outcome, 1.14, 1e-9);
 }
 
 class SyntheticProjectorTest : public ::testing::Test {

@@ -81,6 +81,8 @@ struct Projection {
   // Closures of the cases opening during the horizon (inflow x baseline hazards; Poisson), all
   // outcomes, per month; zero without inflow. Not part of `closures`.
   std::vector<Estimate> new_closures;
+  // Their expected value by month and outcome: [h * num_outcomes + o] (each a Poisson mean).
+  std::vector<double> new_closures_by_outcome;
   // All closures per month: today's cases (`closures`, all outcomes) plus the new cases'.
   std::vector<Estimate> total_closures;
   // Open cases at the end of each month: today's cases still open plus new cases still open.
