@@ -4,16 +4,28 @@
 #define SERVICES_COMMON_TEXT_CHECKS_H_
 
 #include <cstddef>
+#include <string>
 #include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 
 namespace forecast {
 
-// True when `text` contains something that looks like a CPR number: "DDMMYY-XXXX",
-// "DDMMYY XXXX" or ten digits "DDMMYYXXXX" standing alone (not inside a longer run of digits),
-// whose first six digits are a plausible date. Thread-safe (pure).
+// True when `text` contains something a reader takes for a CPR number: DD MM YY XXXX whose
+// DDMMYY is a plausible date, with any of these between the groups (up to three characters):
+// a dash of any kind (hyphen-minus, hyphen, non-breaking hyphen, en/em dash, minus sign, ...),
+// a dot, a slash, an underscore or a space of any kind (no-break space included). Before
+// matching, the text is folded as NFKC folds digits (full-width, mathematical, super- and
+// subscript, circled) and zero-width characters are dropped. The ten digits must stand alone
+// (no digit right before or after). So "010190-1234", "01.01.90-1234", "010190 - 1234" and
+// "０１０１９０１２３４" are found; "møde 01-01-2027" and "ring 12 34 56 78" are not.
+// Thread-safe (pure).
 bool ContainsCprNumber(absl::string_view text);
+
+// The folded form ContainsCprNumber matches on: one character per visible code point, the
+// digit for anything NFKC folds to an ASCII digit, 's' for a separator, 'x' for anything else.
+// Exposed for tests. Thread-safe (pure).
+std::string FoldForCprCheck(absl::string_view text);
 
 // Number of Unicode code points in UTF-8 `text` (bytes that start a code point). Thread-safe.
 size_t Utf8Length(absl::string_view text);
