@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "services/common/status.h"
 
 namespace forecast {
 
@@ -30,7 +31,8 @@ absl::StatusOr<PgPool::Lease> PgPool::Acquire() {
   while (idle_.empty() && open_ >= max_connections_) {
     if (freed_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
         open_ >= max_connections_) {
-      return absl::UnavailableError("database: no connection became free in time");
+      return MarkStorageFailure(
+          absl::UnavailableError("database: no connection became free in time"));
     }
   }
   if (!idle_.empty()) {
@@ -47,7 +49,8 @@ absl::StatusOr<PgPool::Lease> PgPool::Acquire() {
     lock.lock();
     --open_;
     freed_.notify_one();
-    return absl::UnavailableError(absl::StrCat("database: cannot connect: ", e.what()));
+    return MarkStorageFailure(
+        absl::UnavailableError(absl::StrCat("database: cannot connect: ", e.what())));
   }
 }
 
@@ -62,16 +65,17 @@ void PgPool::Return(std::unique_ptr<pqxx::connection> conn) {
 }
 
 absl::Status StatusFromPqxx(const std::exception& e) {
+  absl::Status status;
   if (dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr) {
-    return absl::UnavailableError(absl::StrCat("database connection lost: ", e.what()));
+    status = absl::UnavailableError(absl::StrCat("database connection lost: ", e.what()));
+  } else if (dynamic_cast<const pqxx::unique_violation*>(&e) != nullptr) {
+    status = absl::AlreadyExistsError(absl::StrCat("database: ", e.what()));
+  } else if (dynamic_cast<const pqxx::transaction_rollback*>(&e) != nullptr) {
+    status = absl::AbortedError(absl::StrCat("database: transaction rolled back: ", e.what()));
+  } else {
+    status = absl::InternalError(absl::StrCat("database: ", e.what()));
   }
-  if (dynamic_cast<const pqxx::unique_violation*>(&e) != nullptr) {
-    return absl::AlreadyExistsError(absl::StrCat("database: ", e.what()));
-  }
-  if (dynamic_cast<const pqxx::transaction_rollback*>(&e) != nullptr) {
-    return absl::AbortedError(absl::StrCat("database: transaction rolled back: ", e.what()));
-  }
-  return absl::InternalError(absl::StrCat("database: ", e.what()));
+  return MarkStorageFailure(std::move(status));
 }
 
 namespace {
@@ -113,7 +117,8 @@ absl::Status RunTransaction(PgPool& pool, Isolation isolation,
       last = StatusFromPqxx(e);
     } catch (const pqxx::in_doubt_error& e) {
       // The commit may or may not have happened; retrying could apply twice.
-      return absl::UnavailableError(absl::StrCat("database: commit outcome unknown: ", e.what()));
+      return MarkStorageFailure(
+          absl::UnavailableError(absl::StrCat("database: commit outcome unknown: ", e.what())));
     } catch (const pqxx::broken_connection& e) {
       last = StatusFromPqxx(e);  // the lease drops the broken connection; try a fresh one
     } catch (const std::exception& e) {

@@ -75,7 +75,8 @@ enum class Isolation { kReadCommitted, kRepeatableRead, kSerializable };
 // Runs `body` in one transaction on a pooled connection and commits when it returns OK; any
 // error status rolls back. Serialization failures and deadlocks are retried (up to `attempts`
 // times in all), so `body` must be safe to run again. pqxx errors become UNAVAILABLE (connection
-// lost), ALREADY_EXISTS (unique violation) or INTERNAL, with the SQL error's text.
+// lost), ALREADY_EXISTS (unique violation) or INTERNAL, with the SQL error's text, marked as a
+// storage failure (status.h) so that the text reaches the log only, never a client.
 // Thread-safe (each call uses its own lease).
 absl::Status RunTransaction(PgPool& pool, Isolation isolation,
                             const std::function<absl::Status(pqxx::transaction_base&)>& body,
