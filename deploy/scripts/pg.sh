@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# A private PostgreSQL cluster in a project-local folder, on a free port.
-#   pg.sh start DIR   -> initialises DIR if needed, starts the server, prints the port
+# A private PostgreSQL cluster in a project-local folder, on a free port that it keeps.
+#   pg.sh start DIR   -> initialises DIR if needed, starts the server, prints the port. A restart
+#                        reuses the port stored in DIR/port while that port is free, so clients
+#                        (and their connection strings) reconnect to the same address.
 #   pg.sh stop DIR
 # Runs the server as the 'postgres' system user (initdb refuses root); the socket lives in DIR.
 set -euo pipefail
@@ -10,9 +12,17 @@ bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
 free_port() {
-  python3 - <<'PY'
-import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()
+  python3 - "${1:-0}" <<'PY'
+import socket, sys
+want = int(sys.argv[1])
+for port in ([want] if want else []) + [0]:
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        s.bind(("127.0.0.1", port)); print(s.getsockname()[1]); break
+    except OSError:
+        pass
+    finally:
+        s.close()
 PY
 }
 
@@ -26,8 +36,9 @@ case "$cmd" in
     if [ -f "$dir/data/postmaster.pid" ] && as_pg "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
       cat "$dir/port"; exit 0
     fi
-    port=$(free_port)
+    port=$(free_port "$(cat "$dir/port" 2>/dev/null || echo 0)")
     echo "$port" >"$dir/port"
+    # A server killed with -9 leaves postmaster.pid behind; pg_ctl copes when its pid is gone.
     as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
       -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=on -c shared_buffers=256MB" >/dev/null
     echo "$port"

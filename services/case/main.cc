@@ -1,6 +1,7 @@
 // case-service: the case service's gRPC server, which also serves IdentityService's single
 // sign-on calls.
 //   case-service --db CONNINFO --port N [--host 127.0.0.1] [--migrations DIR] [--pool 16]
+//                [--metrics-port M]   (Prometheus /metrics, /healthz, /readyz over HTTP)
 // Prints "case-service listening on HOST:PORT" once serving (port 0 picks a free port) and
 // shuts down gracefully on SIGTERM or SIGINT.
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include "services/case/pg_case_store.h"
 #include "services/case/reference_data.h"
 #include "services/common/migrations.h"
+#include "services/common/observability/observability.h"
 #include "services/common/server.h"
 #include "services/identity/oidc_service.h"
 
@@ -20,14 +22,13 @@ int main(int argc, char** argv) {
   forecast::BlockShutdownSignals();
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   absl::StatusOr<forecast::Flags> flags =
-      forecast::ParseFlags(argc, argv, 1, {"db", "port", "host", "migrations", "pool"}, {});
-  int port = -1, pool_size = 16;
-  if (!flags.ok() || !flags->Has("db") || !absl::SimpleAtoi(flags->Get("port", "-1"), &port) ||
-      port < 0 || port > 65535 || !absl::SimpleAtoi(flags->Get("pool", "16"), &pool_size) ||
-      pool_size < 1) {
+      forecast::ParseFlags(argc, argv, 1, {"db", "port", "host", "migrations", "pool", "metrics-port"}, {});
+  int port = -1, pool_size = 16, metrics_port = -1;
+  if (!flags.ok() || !flags->Has("db") || !absl::SimpleAtoi(flags->Get("port", "-1"), &port) || port < 0 ||
+      port > 65535 || !absl::SimpleAtoi(flags->Get("pool", "16"), &pool_size) || pool_size < 1 ||
+      !absl::SimpleAtoi(flags->Get("metrics-port", "-1"), &metrics_port) || metrics_port > 65535) {
     if (!flags.ok()) std::cerr << "case-service: " << flags.status().message() << "\n";
-    std::cerr
-        << "usage: case-service --db CONNINFO --port N [--host 127.0.0.1] [--migrations DIR] [--pool 16]\n";
+    std::cerr << "usage: case-service --db CONNINFO --port N [--host 127.0.0.1] [--migrations DIR] [--pool 16] [--metrics-port M]\n";
     return 2;
   }
   const std::string db = flags->Get("db");
@@ -39,7 +40,9 @@ int main(int argc, char** argv) {
     }
     std::cout << "case-service applied " << *applied << " migration(s)" << std::endl;
   }
+  forecast::obs::SetServiceName("case-service");
   forecast::PgPool pool(db, pool_size);
+  forecast::obs::ExportPoolMetrics(pool, "case");
   {
     absl::StatusOr<forecast::PgPool::Lease> probe = pool.Acquire();
     if (!probe.ok()) {
@@ -72,8 +75,25 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::cout << "case-service listening on " << host << ":" << server->port << std::endl;
+  std::unique_ptr<forecast::obs::MetricsEndpoint> metrics;
+  if (metrics_port >= 0) {
+    forecast::obs::MetricsEndpoint::Options options;
+    options.host = host;
+    options.port = metrics_port;
+    options.grpc_server = server->server.get();
+    options.service_names = {"forecast.v1.CaseService"};
+    options.readiness_checks = {forecast::obs::DatabaseReachable(pool)};
+    auto started = forecast::obs::MetricsEndpoint::Start(std::move(options));
+    if (!started.ok()) {
+      std::cerr << "case-service: " << started.status() << "\n";
+      return 1;
+    }
+    metrics = std::move(*started);
+    std::cout << "case-service metrics on http://" << host << ":" << metrics->port() << "/metrics" << std::endl;
+  }
   const int signal_number = forecast::WaitForShutdownSignal();
   std::cout << "case-service stopping (signal " << signal_number << ")" << std::endl;
+  metrics.reset();
   forecast::ShutdownGracefully(*server->server);
   server->server->Wait();
   return 0;

@@ -24,10 +24,9 @@ std::optional<Role> ParseRole(absl::string_view name) {
 
 absl::StatusOr<Caller> PgStaffDirectory::Find(absl::string_view job_centre_code,
                                               absl::string_view staff_code) {
-  absl::StatusOr<PgPool::Lease> lease = pool_.Acquire();
-  if (!lease.ok()) return lease.status();
-  try {
-    pqxx::read_transaction tx(**lease);
+  // Read on every call: retried once on a fresh connection when the connection breaks.
+  return RunReadTransaction<Caller>(pool_, Isolation::kReadCommitted,
+                                    [&](pqxx::transaction_base& tx) -> absl::StatusOr<Caller> {
     pqxx::result rows = tx.exec_params(
         "SELECT j.id, s.id, s.role, coalesce(s.team_id, 0), coalesce(u.code, ''), s.active "
         "FROM job_centre j JOIN staff s ON s.job_centre_id = j.id "
@@ -53,9 +52,7 @@ absl::StatusOr<Caller> PgStaffDirectory::Find(absl::string_view job_centre_code,
     caller.team_id = row[3].as<int64_t>();
     caller.team_code = row[4].as<std::string>();
     return caller;
-  } catch (const std::exception& e) {
-    return StatusFromPqxx(e);
-  }
+  });
 }
 
 absl::StatusOr<Caller> ResolveCaller(absl::string_view job_centre_code,

@@ -6,6 +6,7 @@
 #include <grpcpp/health_check_service_interface.h>
 
 #include "absl/strings/str_cat.h"
+#include "services/common/observability/observability.h"
 
 namespace forecast {
 
@@ -21,6 +22,8 @@ absl::StatusOr<RunningServer> StartGrpcServer(const std::vector<grpc::Service*>&
   builder.SetMaxReceiveMessageSize(max_message_bytes);
   builder.SetMaxSendMessageSize(max_message_bytes);
   for (grpc::Service* service : services) builder.RegisterService(service);
+  // Every call counted, timed, logged and given a request id (services/common/observability).
+  builder.experimental().SetInterceptorCreators(obs::ServerInterceptors());
   running.server = builder.BuildAndStart();
   if (running.server == nullptr || running.port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", host, ":", port));

@@ -1,14 +1,17 @@
-// forecast-service --db CONNINFO --port N [--host 127.0.0.1] [--no-warm]
+// forecast-service --db CONNINFO --port N [--host 127.0.0.1] [--no-warm] [--metrics-port M]
 // Serves forecast.v1.ForecastService with health checking and reflection. Once listening, a
 // background thread loads every job centre and builds each team's dashboard (with its backtest),
 // so that the first callers find them ready; --no-warm leaves that to the first calls.
+#include <atomic>
 #include <cstdio>
+#include <memory>
 #include <cstdlib>
 #include <string>
 #include <thread>
 
 #include "services/common/caller.h"
 #include "services/common/calendar.h"
+#include "services/common/observability/observability.h"
 #include "services/common/pg_pool.h"
 #include "services/common/server.h"
 #include "services/common/cached_staff_directory.h"
@@ -20,8 +23,7 @@
 namespace {
 
 int Usage() {
-  std::fprintf(stderr,
-               "usage: forecast-service --db CONNINFO --port N [--host HOST] [--no-warm]\n");
+  std::fprintf(stderr, "usage: forecast-service --db CONNINFO --port N [--host HOST] [--no-warm] [--metrics-port M]\n");
   return 2;
 }
 
@@ -49,7 +51,7 @@ int main(int argc, char** argv) {
   forecast::BlockShutdownSignals();
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   std::string db, host = "127.0.0.1";
-  int port = -1;
+  int port = -1, metrics_port = -1;
   bool warm = true;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -59,6 +61,8 @@ int main(int argc, char** argv) {
       port = std::atoi(argv[++i]);
     } else if (arg == "--host" && i + 1 < argc) {
       host = argv[++i];
+    } else if (arg == "--metrics-port" && i + 1 < argc) {
+      metrics_port = std::atoi(argv[++i]);
     } else if (arg == "--no-warm") {
       warm = false;
     } else {
@@ -67,7 +71,9 @@ int main(int argc, char** argv) {
   }
   if (db.empty() || port < 0) return Usage();
 
+  forecast::obs::SetServiceName("forecast-service");
   forecast::PgPool pool(db, 16);
+  forecast::obs::ExportPoolMetrics(pool, "forecast");
   forecast::fsvc::PgHistoryStore store(pool);
   forecast::SystemClock clock;
   forecast::fsvc::ForecastEngine engine(store, clock);
@@ -85,10 +91,34 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::printf("forecast-service listening on %s:%d\n", host.c_str(), server->port);
+  std::atomic<bool> warmed{!warm};
+  std::unique_ptr<forecast::obs::MetricsEndpoint> metrics;
+  if (metrics_port >= 0) {
+    forecast::obs::MetricsEndpoint::Options options;
+    options.host = host;
+    options.port = metrics_port;
+    options.grpc_server = server->server.get();
+    options.service_names = {"forecast.v1.ForecastService"};
+    options.readiness_checks = {forecast::obs::DatabaseReachable(pool), [&warmed]() {
+                                  return warmed ? absl::OkStatus()
+                                                : absl::UnavailableError("centres are warming up");
+                                }};
+    auto started = forecast::obs::MetricsEndpoint::Start(std::move(options));
+    if (!started.ok()) {
+      std::fprintf(stderr, "forecast-service: %s\n", std::string(started.status().message()).c_str());
+      return 1;
+    }
+    metrics = std::move(*started);
+    std::printf("forecast-service metrics on http://%s:%d/metrics\n", host.c_str(), metrics->port());
+  }
   std::thread warmer;
-  if (warm) warmer = std::thread([&] { WarmUp(engine, store); });
+  if (warm) warmer = std::thread([&] {
+    WarmUp(engine, store);
+    warmed = true;
+  });
   const int signal_number = forecast::WaitForShutdownSignal();
   std::printf("forecast-service stopping on signal %d\n", signal_number);
+  metrics.reset();
   forecast::ShutdownGracefully(*server->server);
   if (warmer.joinable()) warmer.join();
   return 0;

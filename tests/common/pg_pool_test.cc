@@ -1,5 +1,6 @@
-// The pool against a real PostgreSQL: transactions commit or roll back as the body says, and
-// serialization failures are retried.
+// The pool against a real PostgreSQL: transactions commit or roll back as the body says,
+// serialization failures are retried, and broken connections (server restart, terminated
+// backends) are replaced: reads are retried, writes answer UNAVAILABLE, never INTERNAL.
 #include "services/common/pg_pool.h"
 
 #include <gtest/gtest.h>
@@ -56,6 +57,60 @@ TEST_F(PgPoolTest, SqlErrorsBecomeStatuses) {
         return absl::OkStatus();
       });
   EXPECT_EQ(status.code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(status.message().find("no_such_column"), absl::string_view::npos)
+      << "the driver's text must not reach callers: " << status.message();
+}
+
+// What a server restart does to a warm pool: every idle connection's backend is gone.
+TEST_F(PgPoolTest, StaleIdleConnectionsAfterARestartCostNoFailedRead) {
+  {
+    std::vector<PgPool::Lease> held;  // open all four connections
+    for (int i = 0; i < 4; ++i) {
+      auto lease = pool_->Acquire();
+      ASSERT_TRUE(lease.ok()) << lease.status();
+      held.push_back(std::move(*lease));
+    }
+  }
+  ASSERT_EQ(pool_->stats().open, 4);
+  pqxx::connection admin(db_->conninfo());
+  pqxx::nontransaction(admin).exec(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+      "WHERE datname = current_database() AND pid <> pg_backend_pid()");
+  int failures = 0;
+  for (int i = 0; i < 20; ++i) {
+    auto n = RunReadTransaction<int>(*pool_, Isolation::kReadCommitted,
+                                     [](pqxx::transaction_base& tx) -> absl::StatusOr<int> {
+                                       return tx.exec1("SELECT n FROM counter")[0].as<int>();
+                                     });
+    if (!n.ok()) ++failures;
+  }
+  EXPECT_EQ(failures, 0);
+  EXPECT_GE(pool_->stats().discarded, 1);
+}
+
+TEST_F(PgPoolTest, ReadWhoseConnectionBreaksMidwayIsRunOnceMore) {
+  int runs = 0;
+  auto n = RunReadTransaction<int>(*pool_, Isolation::kRepeatableRead,
+                                   [&](pqxx::transaction_base& tx) -> absl::StatusOr<int> {
+                                     if (++runs == 1) tx.exec("SELECT pg_terminate_backend(pg_backend_pid())");
+                                     return tx.exec1("SELECT n FROM counter")[0].as<int>();
+                                   });
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_EQ(runs, 2);
+}
+
+TEST_F(PgPoolTest, WriteWhoseConnectionBreaksAnswersUnavailableAndChangesNothing) {
+  int runs = 0;
+  absl::Status status = RunTransaction(*pool_, Isolation::kReadCommitted, [&](pqxx::transaction_base& tx) {
+    ++runs;
+    tx.exec0("UPDATE counter SET n = n + 1");
+    tx.exec("SELECT pg_terminate_backend(pg_backend_pid())");
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  EXPECT_EQ(status.message().find("terminat"), absl::string_view::npos) << status.message();
+  EXPECT_EQ(runs, 1);
+  EXPECT_EQ(Count(), 0);
 }
 
 TEST_F(PgPoolTest, SerializableIncrementsAreRetriedAndNoneIsLost) {
