@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Backups of the product's database. Two ways, both tested by tests/backup/backup_test.sh:
 #
-#   backup.sh dump    CONNINFO FILE      logical backup (pg_dump, custom format, compressed)
-#   backup.sh restore FILE CONNINFO      restore a dump into an empty database (pg_restore)
+#   backup.sh dump    CONNINFO FILE      logical backup (pg_dump, custom format, compressed), and
+#                                        the cluster's roles (pg_dumpall --roles-only) in FILE.roles.sql
+#   backup.sh restore FILE CONNINFO      restore a dump into an empty database: the roles first (ones
+#                                        that exist already are kept), then the data (pg_restore)
 #   backup.sh base    CONNINFO DIR       physical base backup (pg_basebackup, WAL streamed in), a
 #                                        ready data folder: start it with pg_ctl -D DIR
 #
@@ -14,8 +16,15 @@
 set -euo pipefail
 cmd=${1:?dump|restore|base}
 case "$cmd" in
-  dump)    pg_dump --format=custom --compress=6 --no-owner --file "${3:?file}" "${2:?conninfo}" ;;
-  restore) pg_restore --exit-on-error --no-owner --dbname "${3:?conninfo}" "${2:?file}" ;;
+  dump)
+    pg_dumpall --roles-only --dbname "${2:?conninfo}" >"${3:?file}.roles.sql"
+    pg_dump --format=custom --compress=6 --no-owner --file "$3" "$2" ;;
+  restore)
+    if [ -f "${2:?file}.roles.sql" ]; then
+      psql --quiet --no-psqlrc --dbname "${3:?conninfo}" --file "$2.roles.sql" 2>&1 |
+        grep -v 'already exists' >&2 || true
+    fi
+    pg_restore --exit-on-error --no-owner --dbname "$3" "$2" ;;
   base)    pg_basebackup --dbname "${2:?conninfo}" --pgdata "${3:?dir}" --wal-method=stream \
              --checkpoint=fast --no-password ;;
   *) echo "usage: backup.sh dump|restore|base ..." >&2; exit 2 ;;

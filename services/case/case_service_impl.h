@@ -5,6 +5,7 @@
 
 #include "forecast/v1/case_service.grpc.pb.h"
 #include "services/case/case_keeper.h"
+#include "services/case/import_guard.h"
 #include "services/common/caller.h"
 
 namespace forecast {
@@ -15,6 +16,14 @@ class CaseServiceImpl final : public v1::CaseService::Service {
   // Keeps references; both must outlive the service.
   CaseServiceImpl(CaseKeeper& keeper, StaffDirectory& directory)
       : keeper_(keeper), directory_(directory) {}
+
+  // Bounds ImportHistory: `guard` (not owned; may be null) admits one import per job centre and a
+  // few per process; an import stream of more than `max_rows` rows is refused. Call before
+  // serving. Not thread-safe.
+  void LimitImports(ImportGuard* guard, int64_t max_rows) {
+    import_guard_ = guard;
+    max_import_rows_ = max_rows;
+  }
 
   grpc::Status WhoAmI(grpc::ServerContext* context, const v1::WhoAmIRequest* request,
                       v1::StaffMember* response) override;
@@ -65,6 +74,8 @@ class CaseServiceImpl final : public v1::CaseService::Service {
 
   CaseKeeper& keeper_;
   StaffDirectory& directory_;
+  ImportGuard* import_guard_ = nullptr;
+  int64_t max_import_rows_ = 3'000'000;  // input on one import stream is held in memory
 };
 
 }  // namespace forecast

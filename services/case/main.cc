@@ -2,6 +2,7 @@
 // sign-on calls.
 //   case-service --db CONNINFO --port N [--host 127.0.0.1] [--migrations DIR] [--pool 16]
 //                [--metrics-port M]   (Prometheus /metrics, /healthz, /readyz over HTTP)
+//                [--max-import-rows 3000000] [--max-concurrent-imports 1]
 // Prints "case-service listening on HOST:PORT" once serving (port 0 picks a free port) and
 // shuts down gracefully on SIGTERM or SIGINT.
 #include <cstdio>
@@ -22,13 +23,19 @@ int main(int argc, char** argv) {
   forecast::BlockShutdownSignals();
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   absl::StatusOr<forecast::Flags> flags =
-      forecast::ParseFlags(argc, argv, 1, {"db", "port", "host", "migrations", "pool", "metrics-port"}, {});
-  int port = -1, pool_size = 16, metrics_port = -1;
+      forecast::ParseFlags(argc, argv, 1, {"db", "port", "host", "migrations", "pool", "metrics-port", "max-import-rows",
+                              "max-concurrent-imports"}, {});
+  int port = -1, pool_size = 16, metrics_port = -1, concurrent_imports = 1;
+  int64_t max_import_rows = 3'000'000;
   if (!flags.ok() || !flags->Has("db") || !absl::SimpleAtoi(flags->Get("port", "-1"), &port) || port < 0 ||
       port > 65535 || !absl::SimpleAtoi(flags->Get("pool", "16"), &pool_size) || pool_size < 1 ||
-      !absl::SimpleAtoi(flags->Get("metrics-port", "-1"), &metrics_port) || metrics_port > 65535) {
+      !absl::SimpleAtoi(flags->Get("metrics-port", "-1"), &metrics_port) || metrics_port > 65535 ||
+      !absl::SimpleAtoi(flags->Get("max-import-rows", "3000000"), &max_import_rows) || max_import_rows < 1 ||
+      !absl::SimpleAtoi(flags->Get("max-concurrent-imports", "1"), &concurrent_imports) ||
+      concurrent_imports < 1) {
     if (!flags.ok()) std::cerr << "case-service: " << flags.status().message() << "\n";
-    std::cerr << "usage: case-service --db CONNINFO --port N [--host 127.0.0.1] [--migrations DIR] [--pool 16] [--metrics-port M]\n";
+    std::cerr << "usage: case-service --db CONNINFO --port N [--host 127.0.0.1] [--migrations DIR] [--pool 16] [--metrics-port M]\n"
+                 "       [--max-import-rows 3000000] [--max-concurrent-imports 1]\n";
     return 2;
   }
   const std::string db = flags->Get("db");
@@ -67,6 +74,8 @@ int main(int argc, char** argv) {
   forecast::identity::OidcSignIn sign_in(providers, provider_keys, directory,
                                          forecast::identity::StaffOnlySignInHooks(pool));
   forecast::identity::OidcIdentityService identity_service(sign_in, directory);
+  forecast::ImportGuard import_guard(db, concurrent_imports);  // one import per job centre at a time
+  service.LimitImports(&import_guard, max_import_rows);
   const std::string host = flags->Get("host", "127.0.0.1");
   absl::StatusOr<forecast::RunningServer> server =
       forecast::StartGrpcServer({&service, &identity_service}, host, port);
@@ -81,7 +90,7 @@ int main(int argc, char** argv) {
     options.host = host;
     options.port = metrics_port;
     options.grpc_server = server->server.get();
-    options.service_names = {"forecast.v1.CaseService"};
+    options.service_names = {"forecast.v1.CaseService", "forecast.v1.IdentityService"};
     options.readiness_checks = {forecast::obs::DatabaseReachable(pool)};
     auto started = forecast::obs::MetricsEndpoint::Start(std::move(options));
     if (!started.ok()) {

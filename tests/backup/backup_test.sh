@@ -29,8 +29,8 @@ admin=$build/services/case/forecast-admin
 "$admin" add-staff --db "$db" --job-centre BAK --code cw1 --role CASEWORKER --team T1 >/dev/null
 # Some cases with history, written the way the services write them (current row + case_event).
 psql "$db" -v ON_ERROR_STOP=1 -q <<'SQL'
-INSERT INTO cases (job_centre_id, case_ref, case_type, opened_on, caseworker_id)
-SELECT j.id, 'B' || g, 'SDP', DATE '2024-01-01' + g % 300, s.id
+INSERT INTO cases (job_centre_id, case_ref, case_type, opened_on, caseworker_id, team_id)
+SELECT j.id, 'B' || g, 'SDP', DATE '2024-01-01' + g % 300, s.id, s.team_id
 FROM job_centre j, staff s, generate_series(1, 2000) g WHERE j.code = 'BAK' AND s.code = 'cw1';
 SQL
 
@@ -55,10 +55,10 @@ bash "$bk" restore "$work/product.dump" "$fresh"
 fingerprint "$fresh" >"$work/restored.txt"
 
 # 2. Physical: pg_basebackup with streamed WAL, started as its own cluster.
-mkdir -p "$work/base"; chown postgres:postgres "$work/base"; chmod 700 "$work/base"
+mkdir -p "$work/base" "$work/logs"; chown postgres:postgres "$work/base" "$work/logs"; chmod 700 "$work/base"
 runuser -u postgres -- bash "$bk" base "$src" "$work/base"
 base_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-runuser -u postgres -- "$bin/pg_ctl" -D "$work/base" -l "$work/base.log" -w -t 60 start \
+runuser -u postgres -- "$bin/pg_ctl" -D "$work/base" -l "$work/logs/base.log" -w -t 60 start \
   -o "-p $base_port -k $work/base -c listen_addresses=127.0.0.1" >/dev/null
 fingerprint "host=127.0.0.1 port=$base_port user=postgres dbname=product" >"$work/base.txt"
 
