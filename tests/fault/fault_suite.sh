@@ -51,12 +51,12 @@ wait_listening() {  # pid log [lines already in the log]
 start_case() {  # [times started before]
   "$build/services/case/case-service" --db "$db" --port "$case_port" --metrics-port 0 \
     >>"$work/case.log" 2>>"$work/case.err" &
-  case_pid=$!; pids+=("$case_pid"); wait_listening "$case_pid" "$work/case.log" "$1"
+  case_pid=$!; pids+=("$case_pid"); wait_listening "$case_pid" "$work/case.log" "${1:-0}"
 }
 start_forecast() {  # [times started before]
   "$build/services/forecast/forecast-service" --db "$db" --port "$forecast_port" --metrics-port 0 \
     >>"$work/forecast.log" 2>>"$work/forecast.err" &
-  forecast_pid=$!; pids+=("$forecast_pid"); wait_listening "$forecast_pid" "$work/forecast.log" "$1"
+  forecast_pid=$!; pids+=("$forecast_pid"); wait_listening "$forecast_pid" "$work/forecast.log" "${1:-0}"
 }
 load=$build/tests/fault/fault_load
 compare_dashboards() {  # label; the load pauses meanwhile, so that both see the same history
