@@ -65,6 +65,6 @@ fingerprint "host=127.0.0.1 port=$base_port user=postgres dbname=product" >"$wor
 ok=0
 if diff -u "$work/source.txt" "$work/restored.txt"; then echo "pg_dump: restored $tables tables, same rows"; else ok=1; fi
 if diff -u "$work/source.txt" "$work/base.txt"; then echo "pg_basebackup: $tables tables, same rows"; else ok=1; fi
-grep " cases" "$work/source.txt" || true
+grep "^public.cases " "$work/source.txt" || true
 [ $ok = 0 ] && echo "backup test: PASS" || echo "backup test: FAIL"
 exit $ok

@@ -3,7 +3,8 @@
 //                    --pause-file P
 //       Writes until F exists (and none while P exists): each thread creates cases (unique refs, an idempotency key each),
 //       retrying a write on UNAVAILABLE / DEADLINE_EXCEEDED / CANCELLED with the same key until it
-//       is acknowledged. Every acknowledged case ref is appended to FILE. Prints
+//       is acknowledged. Every acknowledged write is appended to FILE as "REF FIRST_MS ACK_MS"
+//       (epoch milliseconds of its first attempt and of its acknowledgement). Prints
 //       "acknowledged=N failed_attempts=M longest_gap_ms=G" (G: the longest time without any
 //       acknowledgement, pauses included; the suite measures each fault's recovery itself).
 //   fault_load compare --forecast A --forecast-fresh B --centre JC --staff TL --team T
@@ -93,6 +94,8 @@ int Write(std::map<std::string, std::string> a) {
         req.set_case_type("SDP");
         req.set_opened_on(today);
         req.set_idempotency_key(absl::StrCat("k", run, "t", t, "i", i));
+        const long long first_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::system_clock::now().time_since_epoch()).count();
         while (true) {
           grpc::ClientContext ctx;
           Identify(ctx, a["--centre"], a["--staff"]);
@@ -103,7 +106,9 @@ int Write(std::map<std::string, std::string> a) {
             const auto now = Clock::now();
             longest_gap_ms = std::max(longest_gap_ms, std::chrono::duration<double, std::milli>(now - last_ack).count());
             last_ack = now;
-            out << req.case_ref() << "\n";
+            const long long ack_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         std::chrono::system_clock::now().time_since_epoch()).count();
+            out << req.case_ref() << " " << first_ms << " " << ack_ms << "\n";
             out.flush();
             ++acknowledged;
             break;

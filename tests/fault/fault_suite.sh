@@ -105,10 +105,11 @@ load_pid=$!; pids+=("$load_pid")
 sleep 5
 failed=0
 report=()
+faults=()
 
 # 1. The primary node dies.
 old=$(bash "$ha_sh" primary "$ha")
-n=$(acked); t=$(now_ms)
+n=$(acked); t=$(now_ms); faults+=("$t")
 bash "$ha_sh" kill-node "$ha" "$old"
 # Writes count as resumed once the standby has been promoted and takes the load's writes (a few
 # writes may still be acknowledged by the dying primary's backends: they reached the standby).
@@ -119,24 +120,19 @@ while [ "$(now_ms)" -lt "$limit" ]; do
 done
 promoted=$(( $(now_ms) - t ))
 r=$(recovered_ms "$t" "$(acked)")
-report+=("kill -9 primary ($old -> ${new:-none}): standby promoted after $promoted ms, writes resumed after $r ms")
-# The target is 15 s. On a machine shared with other builds the promotion alone can take longer,
-# so exceeding it fails the suite only with FAULT_STRICT_RECOVERY=1 (otherwise it is reported).
-if [ "$r" -gt 15000 ]; then
-  if [ "${FAULT_STRICT_RECOVERY:-0}" = 1 ]; then echo "FAIL: writes resumed after $r ms (> 15 s)"; failed=1
-  else report+=("  OVER TARGET: writes resumed after more than 15 s"); fi
-fi
+report+=("kill -9 primary ($old -> ${new:-none}): promotion observed after $promoted ms (polled), writes seen again after $r ms")
 compare_dashboards "primary kill"
 bash "$ha_sh" start-node "$ha" "$old"   # the old primary rejoins as the standby
 bash "$ha_sh" wait-sync "$ha" 180 || failed=1
 
 # 2. The case service dies.
-n=$(acked); t=$(now_ms)
+n=$(acked); t=$(now_ms); faults+=("$t")
 kill -9 "$case_pid"; start_case 1
 r=$(recovered_ms "$t" "$n"); report+=("kill -9 case-service: writes resumed after $r ms")
 
 # 3. The forecast service dies.
-kill -9 "$forecast_pid"; t=$(now_ms); start_forecast 1
+t=$(now_ms); faults+=("$t")
+kill -9 "$forecast_pid"; start_forecast 1
 report+=("kill -9 forecast-service: serving again after $(( $(now_ms) - t )) ms")
 compare_dashboards "forecast-service kill"
 
@@ -144,7 +140,7 @@ compare_dashboards "forecast-service kill"
 #    is quicker, the standby is promoted: either way writes must resume and nothing be lost).
 bash "$ha_sh" wait-sync "$ha" 180 || failed=1
 p=$(bash "$ha_sh" primary "$ha")
-n=$(acked); t=$(now_ms)
+n=$(acked); t=$(now_ms); faults+=("$t")
 kill -9 "$(head -n 1 "$ha/$p/postmaster.pid")"
 sleep 0.5
 wait_writable || { echo "FAIL: no writable PostgreSQL 90 s after the restart"; failed=1; }
@@ -156,12 +152,28 @@ wait "$load_pid" || { echo "FAIL: the load saw errors other than UNAVAILABLE:"; 
 summary=$(tail -n 1 "$work/load.out")
 total=$(acked)
 lost=$(psql "$db" -v ON_ERROR_STOP=1 -Atq <<SQL
-CREATE TEMP TABLE acked (ref text);
-\copy acked FROM '$work/acked.txt'
+CREATE TEMP TABLE acked (ref text, first_ms bigint, ack_ms bigint);
+\copy acked FROM '$work/acked.txt' WITH (DELIMITER ' ')
 SELECT count(*) FROM acked a WHERE NOT EXISTS (SELECT 1 FROM cases c WHERE c.case_ref = a.ref);
 SQL
 )
+# The longest any acknowledged write waited (first attempt to acknowledgement) after each fault:
+# what a client saw as the time to recover.
+longest_wait() {  # from-ms to-ms
+  awk -v a="$1" -v b="$2" '$3 >= a && $3 < b && $3 - $2 > m { m = $3 - $2 } END { print m + 0 }' "$work/acked.txt"
+}
+faults+=("$(now_ms)")
 echo "== fault suite figures"
+for i in 0 1 2 3; do
+  echo "  longest wait for an acknowledged write after fault $((i + 1)): $(longest_wait "${faults[$i]}" "${faults[$((i + 1))]}") ms"
+done
+# The target after a primary's death is 15 s. On a machine shared with other builds the promotion
+# alone can take longer, so exceeding it fails the suite only with FAULT_STRICT_RECOVERY=1.
+w=$(longest_wait "${faults[0]}" "${faults[1]}")
+if [ "$w" -gt 15000 ]; then
+  if [ "${FAULT_STRICT_RECOVERY:-0}" = 1 ]; then echo "FAIL: writes waited $w ms after the primary died (> 15 s)"; failed=1
+  else echo "  OVER TARGET: writes waited $w ms after the primary died (target 15 s)"; fi
+fi
 echo "load: $summary"
 for line in "${report[@]}"; do echo "  $line"; done
 echo "acknowledged writes: $total, lost writes: $lost"
