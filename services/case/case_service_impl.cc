@@ -137,28 +137,32 @@ grpc::Status CaseServiceImpl::UpsertCaseField(grpc::ServerContext* context,
 grpc::Status CaseServiceImpl::ImportHistory(grpc::ServerContext* context,
                                             grpc::ServerReader<v1::ImportChunk>* reader,
                                             v1::ImportReport* response) {
-  return Handle("ImportHistory", context, response, [&](const Caller& c) -> absl::StatusOr<v1::ImportReport> {
-    std::unique_ptr<ImportGuard::Ticket> ticket;  // one import per job centre at a time
-    if (import_guard_ != nullptr) {
-      absl::StatusOr<std::unique_ptr<ImportGuard::Ticket>> entered = import_guard_->Enter(c.job_centre_id);
-      if (!entered.ok()) return entered.status();
-      ticket = std::move(*entered);
-    }
-    std::vector<v1::ImportChunk> chunks;
-    int64_t rows = 0;
-    v1::ImportChunk chunk;
-    while (reader->Read(&chunk)) {
-      rows += chunk.cases_size() + chunk.expectations_size() + chunk.closures_size() + chunk.reassignments_size();
-      if (rows > max_import_rows_) {
-        return absl::ResourceExhaustedError(
-            absl::StrCat("the import has more than ", max_import_rows_, " rows; split it into several imports"));
-      }
-      chunks.push_back(std::move(chunk));
-      chunk.Clear();
-    }
-    if (context->IsCancelled()) return absl::CancelledError("the client cancelled the import");
-    return keeper_.ImportHistory(c, chunks);
-  });
+  return Handle(
+      "ImportHistory", context, response, [&](const Caller& c) -> absl::StatusOr<v1::ImportReport> {
+        std::unique_ptr<ImportGuard::Ticket> ticket;  // one import per job centre at a time
+        if (import_guard_ != nullptr) {
+          absl::StatusOr<std::unique_ptr<ImportGuard::Ticket>> entered =
+              import_guard_->Enter(c.job_centre_id);
+          if (!entered.ok()) return entered.status();
+          ticket = std::move(*entered);
+        }
+        std::vector<v1::ImportChunk> chunks;
+        int64_t rows = 0;
+        v1::ImportChunk chunk;
+        while (reader->Read(&chunk)) {
+          rows += chunk.cases_size() + chunk.expectations_size() + chunk.closures_size() +
+                  chunk.reassignments_size();
+          if (rows > max_import_rows_) {
+            return absl::ResourceExhaustedError(
+                absl::StrCat("the import has more than ", max_import_rows_,
+                             " rows; split it into several imports"));
+          }
+          chunks.push_back(std::move(chunk));
+          chunk.Clear();
+        }
+        if (context->IsCancelled()) return absl::CancelledError("the client cancelled the import");
+        return keeper_.ImportHistory(c, chunks);
+      });
 }
 
 }  // namespace forecast

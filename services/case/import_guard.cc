@@ -31,18 +31,18 @@ absl::StatusOr<std::unique_ptr<ImportGuard::Ticket>> ImportGuard::Enter(int64_t 
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (running_ >= max_concurrent_) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "this server runs ", running_, " import(s) already, its limit; try again when one has finished"));
+      return absl::ResourceExhaustedError(
+          absl::StrCat("this server runs ", running_,
+                       " import(s) already, its limit; try again when one has finished"));
     }
     ++running_;
   }
   try {
     auto conn = std::make_unique<pqxx::connection>(conninfo_);
     pqxx::nontransaction tx(*conn);
-    const bool locked =
-        tx.exec_params1("SELECT pg_try_advisory_lock($1, $2::int)", kImportLockClass,
-                        static_cast<int>(job_centre_id))[0]
-            .as<bool>();
+    const bool locked = tx.exec_params1("SELECT pg_try_advisory_lock($1, $2::int)",
+                                        kImportLockClass, static_cast<int>(job_centre_id))[0]
+                            .as<bool>();
     if (!locked) {
       Leave();
       return absl::FailedPreconditionError(
@@ -52,7 +52,8 @@ absl::StatusOr<std::unique_ptr<ImportGuard::Ticket>> ImportGuard::Enter(int64_t 
   } catch (const std::exception& e) {
     Leave();
     absl::Status status = StatusFromPqxx(e);
-    if (status.code() == absl::StatusCode::kInternal) return absl::UnavailableError("database unavailable; retry");
+    if (status.code() == absl::StatusCode::kInternal)
+      return absl::UnavailableError("database unavailable; retry");
     return status;
   }
 }

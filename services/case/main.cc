@@ -23,19 +23,24 @@ int main(int argc, char** argv) {
   forecast::BlockShutdownSignals();
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   absl::StatusOr<forecast::Flags> flags =
-      forecast::ParseFlags(argc, argv, 1, {"db", "port", "host", "migrations", "pool", "metrics-port", "max-import-rows",
-                              "max-concurrent-imports"}, {});
+      forecast::ParseFlags(argc, argv, 1,
+                           {"db", "port", "host", "migrations", "pool", "metrics-port",
+                            "max-import-rows", "max-concurrent-imports"},
+                           {});
   int port = -1, pool_size = 16, metrics_port = -1, concurrent_imports = 1;
   int64_t max_import_rows = 3'000'000;
-  if (!flags.ok() || !flags->Has("db") || !absl::SimpleAtoi(flags->Get("port", "-1"), &port) || port < 0 ||
-      port > 65535 || !absl::SimpleAtoi(flags->Get("pool", "16"), &pool_size) || pool_size < 1 ||
-      !absl::SimpleAtoi(flags->Get("metrics-port", "-1"), &metrics_port) || metrics_port > 65535 ||
-      !absl::SimpleAtoi(flags->Get("max-import-rows", "3000000"), &max_import_rows) || max_import_rows < 1 ||
+  if (!flags.ok() || !flags->Has("db") || !absl::SimpleAtoi(flags->Get("port", "-1"), &port) ||
+      port < 0 || port > 65535 || !absl::SimpleAtoi(flags->Get("pool", "16"), &pool_size) ||
+      pool_size < 1 || !absl::SimpleAtoi(flags->Get("metrics-port", "-1"), &metrics_port) ||
+      metrics_port > 65535 ||
+      !absl::SimpleAtoi(flags->Get("max-import-rows", "3000000"), &max_import_rows) ||
+      max_import_rows < 1 ||
       !absl::SimpleAtoi(flags->Get("max-concurrent-imports", "1"), &concurrent_imports) ||
       concurrent_imports < 1) {
     if (!flags.ok()) std::cerr << "case-service: " << flags.status().message() << "\n";
-    std::cerr << "usage: case-service --db CONNINFO --port N [--host 127.0.0.1] [--migrations DIR] [--pool 16] [--metrics-port M]\n"
-                 "       [--max-import-rows 3000000] [--max-concurrent-imports 1]\n";
+    std::cerr
+        << "usage: case-service --db CONNINFO --port N [--host 127.0.0.1] [--migrations DIR] [--pool 16] [--metrics-port M]\n"
+           "       [--max-import-rows 3000000] [--max-concurrent-imports 1]\n";
     return 2;
   }
   const std::string db = flags->Get("db");
@@ -74,7 +79,8 @@ int main(int argc, char** argv) {
   forecast::identity::OidcSignIn sign_in(providers, provider_keys, directory,
                                          forecast::identity::StaffOnlySignInHooks(pool));
   forecast::identity::OidcIdentityService identity_service(sign_in, directory);
-  forecast::ImportGuard import_guard(db, concurrent_imports);  // one import per job centre at a time
+  forecast::ImportGuard import_guard(db,
+                                     concurrent_imports);  // one import per job centre at a time
   service.LimitImports(&import_guard, max_import_rows);
   const std::string host = flags->Get("host", "127.0.0.1");
   absl::StatusOr<forecast::RunningServer> server =
@@ -98,7 +104,8 @@ int main(int argc, char** argv) {
       return 1;
     }
     metrics = std::move(*started);
-    std::cout << "case-service metrics on http://" << host << ":" << metrics->port() << "/metrics" << std::endl;
+    std::cout << "case-service metrics on http://" << host << ":" << metrics->port() << "/metrics"
+              << std::endl;
   }
   const int signal_number = forecast::WaitForShutdownSignal();
   std::cout << "case-service stopping (signal " << signal_number << ")" << std::endl;

@@ -447,7 +447,8 @@ struct BodyWriter {
 
 absl::StatusOr<v1::Catalogue> PgCaseStore::LoadCatalogue(int64_t job_centre_id) {
   return RunReadTransaction<v1::Catalogue>(
-      pool_, Isolation::kReadCommitted, [&](pqxx::transaction_base& tx) -> absl::StatusOr<v1::Catalogue> {
+      pool_, Isolation::kReadCommitted,
+      [&](pqxx::transaction_base& tx) -> absl::StatusOr<v1::Catalogue> {
         v1::Catalogue catalogue;
         for (
             const pqxx::row& row : tx.exec_params(
@@ -491,7 +492,8 @@ absl::StatusOr<v1::Catalogue> PgCaseStore::LoadCatalogue(int64_t job_centre_id) 
 
 absl::StatusOr<v1::Organisation> PgCaseStore::LoadOrganisation(int64_t job_centre_id) {
   return RunReadTransaction<v1::Organisation>(
-      pool_, Isolation::kRepeatableRead, [&](pqxx::transaction_base& tx) -> absl::StatusOr<v1::Organisation> {
+      pool_, Isolation::kRepeatableRead,
+      [&](pqxx::transaction_base& tx) -> absl::StatusOr<v1::Organisation> {
         v1::Organisation organisation;
         pqxx::result centre =
             tx.exec_params("SELECT code, name FROM job_centre WHERE id = $1", job_centre_id);
@@ -527,7 +529,8 @@ absl::StatusOr<v1::Organisation> PgCaseStore::LoadOrganisation(int64_t job_centr
       });
 }
 
-absl::StatusOr<std::optional<StaffRecord>> PgCaseStore::FindStaff(int64_t job_centre_id, const std::string& code) {
+absl::StatusOr<std::optional<StaffRecord>> PgCaseStore::FindStaff(int64_t job_centre_id,
+                                                                  const std::string& code) {
   return RunReadTransaction<std::optional<StaffRecord>>(
       pool_, Isolation::kReadCommitted,
       [&](pqxx::transaction_base& tx) -> absl::StatusOr<std::optional<StaffRecord>> {
@@ -550,7 +553,8 @@ absl::StatusOr<std::optional<StaffRecord>> PgCaseStore::FindStaff(int64_t job_ce
       });
 }
 
-absl::StatusOr<std::optional<UnitRecord>> PgCaseStore::FindUnit(int64_t job_centre_id, const std::string& code) {
+absl::StatusOr<std::optional<UnitRecord>> PgCaseStore::FindUnit(int64_t job_centre_id,
+                                                                const std::string& code) {
   return RunReadTransaction<std::optional<UnitRecord>>(
       pool_, Isolation::kReadCommitted,
       [&](pqxx::transaction_base& tx) -> absl::StatusOr<std::optional<UnitRecord>> {
@@ -583,9 +587,11 @@ absl::StatusOr<std::vector<std::string>> PgCaseStore::ExistingCaseRefs(
       });
 }
 
-absl::StatusOr<StoredCase> PgCaseStore::LoadCase(int64_t job_centre_id, const std::string& case_ref) {
+absl::StatusOr<StoredCase> PgCaseStore::LoadCase(int64_t job_centre_id,
+                                                 const std::string& case_ref) {
   return RunReadTransaction<StoredCase>(
-      pool_, Isolation::kRepeatableRead, [&](pqxx::transaction_base& tx) -> absl::StatusOr<StoredCase> {
+      pool_, Isolation::kRepeatableRead,
+      [&](pqxx::transaction_base& tx) -> absl::StatusOr<StoredCase> {
         std::vector<StoredCase> cases =
             LoadCases(tx, job_centre_id, "WHERE c.job_centre_id = $1 AND c.case_ref = $2",
                       job_centre_id, case_ref);
@@ -597,7 +603,8 @@ absl::StatusOr<StoredCase> PgCaseStore::LoadCase(int64_t job_centre_id, const st
 
 absl::StatusOr<std::vector<v1::Case>> PgCaseStore::ListCases(const CaseQuery& q) {
   return RunReadTransaction<std::vector<v1::Case>>(
-      pool_, Isolation::kRepeatableRead, [&](pqxx::transaction_base& tx) -> absl::StatusOr<std::vector<v1::Case>> {
+      pool_, Isolation::kRepeatableRead,
+      [&](pqxx::transaction_base& tx) -> absl::StatusOr<std::vector<v1::Case>> {
         std::vector<StoredCase> cases = LoadCases(
             tx, q.job_centre_id,
             "WHERE c.job_centre_id = $1 AND ($2::bigint = 0 OR c.caseworker_id = $2) "
@@ -616,7 +623,8 @@ absl::StatusOr<std::vector<v1::Case>> PgCaseStore::ListCases(const CaseQuery& q)
 
 absl::StatusOr<v1::CaseHistory> PgCaseStore::LoadHistory(int64_t case_id) {
   return RunReadTransaction<v1::CaseHistory>(
-      pool_, Isolation::kRepeatableRead, [&](pqxx::transaction_base& tx) -> absl::StatusOr<v1::CaseHistory> {
+      pool_, Isolation::kRepeatableRead,
+      [&](pqxx::transaction_base& tx) -> absl::StatusOr<v1::CaseHistory> {
         v1::CaseHistory history;
         for (
             const pqxx::row& row : tx.exec_params(
@@ -658,7 +666,8 @@ absl::StatusOr<v1::CaseHistory> PgCaseStore::LoadHistory(int64_t case_id) {
       });
 }
 
-absl::StatusOr<std::optional<StoredAnswer>> PgCaseStore::FindAnswer(int64_t job_centre_id, const std::string& key) {
+absl::StatusOr<std::optional<StoredAnswer>> PgCaseStore::FindAnswer(int64_t job_centre_id,
+                                                                    const std::string& key) {
   return RunReadTransaction<std::optional<StoredAnswer>>(
       pool_, Isolation::kReadCommitted,
       [&](pqxx::transaction_base& tx) -> absl::StatusOr<std::optional<StoredAnswer>> {

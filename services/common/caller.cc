@@ -25,34 +25,35 @@ std::optional<Role> ParseRole(absl::string_view name) {
 absl::StatusOr<Caller> PgStaffDirectory::Find(absl::string_view job_centre_code,
                                               absl::string_view staff_code) {
   // Read on every call: retried once on a fresh connection when the connection breaks.
-  return RunReadTransaction<Caller>(pool_, Isolation::kReadCommitted,
-                                    [&](pqxx::transaction_base& tx) -> absl::StatusOr<Caller> {
-    pqxx::result rows = tx.exec_params(
-        "SELECT j.id, s.id, s.role, coalesce(s.team_id, 0), coalesce(u.code, ''), s.active "
-        "FROM job_centre j JOIN staff s ON s.job_centre_id = j.id "
-        "LEFT JOIN org_unit u ON u.id = s.team_id "
-        "WHERE j.code = $1 AND s.code = $2",
-        std::string(job_centre_code), std::string(staff_code));
-    if (rows.empty()) {
-      return absl::UnauthenticatedError(absl::StrCat("unknown caller: staff \"", staff_code,
-                                                     "\" in job centre \"", job_centre_code, "\""));
-    }
-    const pqxx::row row = rows[0];
-    if (!row[5].as<bool>()) {
-      return absl::UnauthenticatedError(absl::StrCat("staff \"", staff_code, "\" is inactive"));
-    }
-    std::optional<Role> role = ParseRole(row[2].as<std::string>());
-    if (!role) return absl::InternalError("staff.role holds an unknown role");
-    Caller caller;
-    caller.job_centre_id = row[0].as<int64_t>();
-    caller.job_centre_code = std::string(job_centre_code);
-    caller.staff_id = row[1].as<int64_t>();
-    caller.staff_code = std::string(staff_code);
-    caller.role = *role;
-    caller.team_id = row[3].as<int64_t>();
-    caller.team_code = row[4].as<std::string>();
-    return caller;
-  });
+  return RunReadTransaction<Caller>(
+      pool_, Isolation::kReadCommitted, [&](pqxx::transaction_base& tx) -> absl::StatusOr<Caller> {
+        pqxx::result rows = tx.exec_params(
+            "SELECT j.id, s.id, s.role, coalesce(s.team_id, 0), coalesce(u.code, ''), s.active "
+            "FROM job_centre j JOIN staff s ON s.job_centre_id = j.id "
+            "LEFT JOIN org_unit u ON u.id = s.team_id "
+            "WHERE j.code = $1 AND s.code = $2",
+            std::string(job_centre_code), std::string(staff_code));
+        if (rows.empty()) {
+          return absl::UnauthenticatedError(absl::StrCat("unknown caller: staff \"", staff_code,
+                                                         "\" in job centre \"", job_centre_code,
+                                                         "\""));
+        }
+        const pqxx::row row = rows[0];
+        if (!row[5].as<bool>()) {
+          return absl::UnauthenticatedError(absl::StrCat("staff \"", staff_code, "\" is inactive"));
+        }
+        std::optional<Role> role = ParseRole(row[2].as<std::string>());
+        if (!role) return absl::InternalError("staff.role holds an unknown role");
+        Caller caller;
+        caller.job_centre_id = row[0].as<int64_t>();
+        caller.job_centre_code = std::string(job_centre_code);
+        caller.staff_id = row[1].as<int64_t>();
+        caller.staff_code = std::string(staff_code);
+        caller.role = *role;
+        caller.team_id = row[3].as<int64_t>();
+        caller.team_code = row[4].as<std::string>();
+        return caller;
+      });
 }
 
 absl::StatusOr<Caller> ResolveCaller(absl::string_view job_centre_code,

@@ -56,14 +56,16 @@ absl::StatusOr<PgPool::Lease> PgPool::Acquire() {
         open_ >= max_connections_) {
       ++stats_.timeouts;
       ++stats_.waited;
-      stats_.wait_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      stats_.wait_seconds +=
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       return absl::UnavailableError("database busy: no connection became free in time");
     }
   }
   ++stats_.acquired;
   if (waited) {
     ++stats_.waited;
-    stats_.wait_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    stats_.wait_seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
   if (!idle_.empty()) {
     std::unique_ptr<pqxx::connection> conn = std::move(idle_.back());
@@ -129,17 +131,17 @@ bool IsConnectionFailure(const std::exception& e) {
     const std::string& state = sql->sqlstate();
     // 08: connection exception; 57P01-57P03: admin/crash shutdown, cannot connect now;
     // 25006: read-only transaction (we reached a standby, e.g. a demoted primary).
-    return state.rfind("08", 0) == 0 || state == "57P01" || state == "57P02" ||
-           state == "57P03" || state == "25006";
+    return state.rfind("08", 0) == 0 || state == "57P01" || state == "57P02" || state == "57P03" ||
+           state == "25006";
   }
   return false;
 }
 
-
 absl::Status StatusFromPqxx(const std::exception& e) {
   if (dynamic_cast<const pqxx::transaction_rollback*>(&e) == nullptr) LogDriverError(e);
   if (dynamic_cast<const pqxx::in_doubt_error*>(&e) != nullptr) {
-    return absl::UnavailableError("database connection lost at commit; retry with the same idempotency key");
+    return absl::UnavailableError(
+        "database connection lost at commit; retry with the same idempotency key");
   }
   if (IsConnectionFailure(e)) {
     return absl::UnavailableError("database unavailable; retry");
@@ -186,8 +188,7 @@ absl::Status RunOnceAt(pqxx::connection& conn, Isolation isolation,
       return RunOnce<pqxx::isolation_level::read_committed>(conn, body);
     case Isolation::kRepeatableRead:
       return RunOnce<pqxx::isolation_level::repeatable_read>(conn, body);
-    case Isolation::kSerializable:
-      return RunOnce<pqxx::isolation_level::serializable>(conn, body);
+    case Isolation::kSerializable: return RunOnce<pqxx::isolation_level::serializable>(conn, body);
   }
   return absl::InternalError("unknown isolation level");
 }

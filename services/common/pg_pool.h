@@ -65,16 +65,16 @@ class PgPool {
 
   // Counters for metrics (monotonic except `open`, `leased`). Thread-safe.
   struct Stats {
-    int open = 0;                 // connections open now (leased + idle)
-    int leased = 0;               // leased now
-    int max = 0;                  // the pool's size
-    int64_t acquired = 0;         // leases handed out
-    int64_t waited = 0;           // leases that had to wait for a free connection
-    double wait_seconds = 0;      // total time spent waiting for a lease
-    int64_t timeouts = 0;         // acquires that gave up (UNAVAILABLE)
-    int64_t connect_failures = 0; // new connections that could not be opened
-    int64_t discarded = 0;        // connections closed because they broke
-    int64_t retries = 0;          // transactions run again on a fresh connection after a break
+    int open = 0;                  // connections open now (leased + idle)
+    int leased = 0;                // leased now
+    int max = 0;                   // the pool's size
+    int64_t acquired = 0;          // leases handed out
+    int64_t waited = 0;            // leases that had to wait for a free connection
+    double wait_seconds = 0;       // total time spent waiting for a lease
+    int64_t timeouts = 0;          // acquires that gave up (UNAVAILABLE)
+    int64_t connect_failures = 0;  // new connections that could not be opened
+    int64_t discarded = 0;         // connections closed because they broke
+    int64_t retries = 0;           // transactions run again on a fresh connection after a break
   };
   Stats stats() const;
   void CountRetry();

@@ -445,8 +445,8 @@ std::string ArrayLiteral(const std::vector<int64_t>& ids) {
 }  // namespace
 
 absl::StatusOr<int64_t> PgHistoryStore::FindCentre(const std::string& code) {
-  return RunReadTransaction<int64_t>(pool_, Isolation::kReadCommitted,
-      [&](pqxx::transaction_base& tx) -> absl::StatusOr<int64_t> {
+  return RunReadTransaction<int64_t>(
+      pool_, Isolation::kReadCommitted, [&](pqxx::transaction_base& tx) -> absl::StatusOr<int64_t> {
         pqxx::result r = tx.exec_params("SELECT id FROM job_centre WHERE code = $1", code);
         if (r.empty()) return absl::NotFoundError(absl::StrCat("job centre ", code, " not found"));
         return r[0][0].as<int64_t>();
@@ -454,7 +454,8 @@ absl::StatusOr<int64_t> PgHistoryStore::FindCentre(const std::string& code) {
 }
 
 absl::StatusOr<std::vector<int64_t>> PgHistoryStore::ListCentres() {
-  return RunReadTransaction<std::vector<int64_t>>(pool_, Isolation::kReadCommitted,
+  return RunReadTransaction<std::vector<int64_t>>(
+      pool_, Isolation::kReadCommitted,
       [&](pqxx::transaction_base& tx) -> absl::StatusOr<std::vector<int64_t>> {
         std::vector<int64_t> ids;
         for (const auto& row : tx.exec("SELECT id FROM job_centre ORDER BY id")) {
@@ -466,8 +467,8 @@ absl::StatusOr<std::vector<int64_t>> PgHistoryStore::ListCentres() {
 
 absl::StatusOr<std::shared_ptr<const CentreHistory>> PgHistoryStore::Load(int64_t centre_id) {
   using Result = std::shared_ptr<const CentreHistory>;
-  return RunReadTransaction<Result>(pool_, Isolation::kRepeatableRead,
-      [&](pqxx::transaction_base& tx) -> absl::StatusOr<Result> {
+  return RunReadTransaction<Result>(
+      pool_, Isolation::kRepeatableRead, [&](pqxx::transaction_base& tx) -> absl::StatusOr<Result> {
         auto h = std::make_shared<CentreHistory>();
         absl::Status small = ReadSmallTables(tx, centre_id, *h);
         if (!small.ok()) return small;
@@ -494,8 +495,8 @@ absl::StatusOr<std::shared_ptr<const CentreHistory>> PgHistoryStore::Refresh(
       known.push_back(record);
     }
   }
-  return RunReadTransaction<Result>(pool_, Isolation::kRepeatableRead,
-      [&](pqxx::transaction_base& tx) -> absl::StatusOr<Result> {
+  return RunReadTransaction<Result>(
+      pool_, Isolation::kRepeatableRead, [&](pqxx::transaction_base& tx) -> absl::StatusOr<Result> {
         auto h = std::make_shared<CentreHistory>();
         if (small_tables) {
           h->cases = base.cases;

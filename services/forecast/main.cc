@@ -23,7 +23,9 @@
 namespace {
 
 int Usage() {
-  std::fprintf(stderr, "usage: forecast-service --db CONNINFO --port N [--host HOST] [--no-warm] [--metrics-port M]\n");
+  std::fprintf(
+      stderr,
+      "usage: forecast-service --db CONNINFO --port N [--host HOST] [--no-warm] [--metrics-port M]\n");
   return 2;
 }
 
@@ -105,17 +107,20 @@ int main(int argc, char** argv) {
                                 }};
     auto started = forecast::obs::MetricsEndpoint::Start(std::move(options));
     if (!started.ok()) {
-      std::fprintf(stderr, "forecast-service: %s\n", std::string(started.status().message()).c_str());
+      std::fprintf(stderr, "forecast-service: %s\n",
+                   std::string(started.status().message()).c_str());
       return 1;
     }
     metrics = std::move(*started);
-    std::printf("forecast-service metrics on http://%s:%d/metrics\n", host.c_str(), metrics->port());
+    std::printf("forecast-service metrics on http://%s:%d/metrics\n", host.c_str(),
+                metrics->port());
   }
   std::thread warmer;
-  if (warm) warmer = std::thread([&] {
-    WarmUp(engine, store);
-    warmed = true;
-  });
+  if (warm)
+    warmer = std::thread([&] {
+      WarmUp(engine, store);
+      warmed = true;
+    });
   const int signal_number = forecast::WaitForShutdownSignal();
   std::printf("forecast-service stopping on signal %d\n", signal_number);
   metrics.reset();

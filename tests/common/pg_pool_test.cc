@@ -92,7 +92,8 @@ TEST_F(PgPoolTest, ReadWhoseConnectionBreaksMidwayIsRunOnceMore) {
   int runs = 0;
   auto n = RunReadTransaction<int>(*pool_, Isolation::kRepeatableRead,
                                    [&](pqxx::transaction_base& tx) -> absl::StatusOr<int> {
-                                     if (++runs == 1) tx.exec("SELECT pg_terminate_backend(pg_backend_pid())");
+                                     if (++runs == 1)
+                                       tx.exec("SELECT pg_terminate_backend(pg_backend_pid())");
                                      return tx.exec1("SELECT n FROM counter")[0].as<int>();
                                    });
   ASSERT_TRUE(n.ok()) << n.status();
@@ -101,12 +102,13 @@ TEST_F(PgPoolTest, ReadWhoseConnectionBreaksMidwayIsRunOnceMore) {
 
 TEST_F(PgPoolTest, WriteWhoseConnectionBreaksAnswersUnavailableAndChangesNothing) {
   int runs = 0;
-  absl::Status status = RunTransaction(*pool_, Isolation::kReadCommitted, [&](pqxx::transaction_base& tx) {
-    ++runs;
-    tx.exec0("UPDATE counter SET n = n + 1");
-    tx.exec("SELECT pg_terminate_backend(pg_backend_pid())");
-    return absl::OkStatus();
-  });
+  absl::Status status =
+      RunTransaction(*pool_, Isolation::kReadCommitted, [&](pqxx::transaction_base& tx) {
+        ++runs;
+        tx.exec0("UPDATE counter SET n = n + 1");
+        tx.exec("SELECT pg_terminate_backend(pg_backend_pid())");
+        return absl::OkStatus();
+      });
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
   EXPECT_EQ(status.message().find("terminat"), absl::string_view::npos) << status.message();
   EXPECT_EQ(runs, 1);

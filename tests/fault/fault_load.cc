@@ -1,11 +1,11 @@
 // The fault suite's client (tests/fault/fault_suite.sh drives it):
 //   fault_load write --case HOST:PORT --centre JC --staff CW --threads N --stop-file F --out FILE
 //                    --pause-file P
-//       Writes until F exists (and none while P exists): each thread creates cases (unique refs, an idempotency key each),
-//       retrying a write on UNAVAILABLE / DEADLINE_EXCEEDED / CANCELLED with the same key until it
-//       is acknowledged. Every acknowledged write is appended to FILE as "REF FIRST_MS ACK_MS"
-//       (epoch milliseconds of its first attempt and of its acknowledgement). Prints
-//       "acknowledged=N failed_attempts=M longest_gap_ms=G" (G: the longest time without any
+//       Writes until F exists (and none while P exists): each thread creates cases (unique refs, an
+//       idempotency key each), retrying a write on UNAVAILABLE / DEADLINE_EXCEEDED / CANCELLED with
+//       the same key until it is acknowledged. Every acknowledged write is appended to FILE as "REF
+//       FIRST_MS ACK_MS" (epoch milliseconds of its first attempt and of its acknowledgement).
+//       Prints "acknowledged=N failed_attempts=M longest_gap_ms=G" (G: the longest time without any
 //       acknowledgement, pauses included; the suite measures each fault's recovery itself).
 //   fault_load compare --forecast A --forecast-fresh B --centre JC --staff TL --team T
 //       Asks both forecast services for the team dashboard (B freshly started, so it computed
@@ -79,7 +79,8 @@ int Write(std::map<std::string, std::string> a) {
   std::map<std::string, long> codes;
   Clock::time_point last_ack = Clock::now();
   double longest_gap_ms = 0;
-  const std::string run = std::to_string(std::chrono::system_clock::now().time_since_epoch().count() % 100000000);
+  const std::string run =
+      std::to_string(std::chrono::system_clock::now().time_since_epoch().count() % 100000000);
   const std::string today = Today();
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t) {
@@ -95,7 +96,8 @@ int Write(std::map<std::string, std::string> a) {
         req.set_opened_on(today);
         req.set_idempotency_key(absl::StrCat("k", run, "t", t, "i", i));
         const long long first_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                       std::chrono::system_clock::now().time_since_epoch()).count();
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count();
         while (true) {
           grpc::ClientContext ctx;
           Identify(ctx, a["--centre"], a["--staff"]);
@@ -104,10 +106,12 @@ int Write(std::map<std::string, std::string> a) {
           if (s.ok()) {
             std::lock_guard<std::mutex> lock(mu);
             const auto now = Clock::now();
-            longest_gap_ms = std::max(longest_gap_ms, std::chrono::duration<double, std::milli>(now - last_ack).count());
+            longest_gap_ms = std::max(
+                longest_gap_ms, std::chrono::duration<double, std::milli>(now - last_ack).count());
             last_ack = now;
             const long long ack_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                         std::chrono::system_clock::now().time_since_epoch()).count();
+                                         std::chrono::system_clock::now().time_since_epoch())
+                                         .count();
             out << req.case_ref() << " " << first_ms << " " << ack_ms << "\n";
             out.flush();
             ++acknowledged;
@@ -132,10 +136,12 @@ int Write(std::map<std::string, std::string> a) {
   }
   for (auto& w : workers) w.join();
   std::string code_list;
-  for (const auto& [code, n] : codes) absl::StrAppend(&code_list, code_list.empty() ? "" : ",", code, ":", n);
-  std::printf("acknowledged=%ld failed_attempts=%ld other_errors=%ld longest_gap_ms=%.0f codes=%s\n",
-              acknowledged.load(), failed_attempts.load(), other_errors.load(), longest_gap_ms,
-              code_list.c_str());
+  for (const auto& [code, n] : codes)
+    absl::StrAppend(&code_list, code_list.empty() ? "" : ",", code, ":", n);
+  std::printf(
+      "acknowledged=%ld failed_attempts=%ld other_errors=%ld longest_gap_ms=%.0f codes=%s\n",
+      acknowledged.load(), failed_attempts.load(), other_errors.load(), longest_gap_ms,
+      code_list.c_str());
   return other_errors.load() == 0 ? 0 : 1;
 }
 
@@ -173,7 +179,8 @@ int Compare(std::map<std::string, std::string> a) {
         return 0;
       }
     } else {
-      diff = !fresh.ok() ? std::string(fresh.status().message()) : std::string(live.status().message());
+      diff = !fresh.ok() ? std::string(fresh.status().message())
+                         : std::string(live.status().message());
     }
     if (Clock::now() > deadline) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(500));

@@ -167,7 +167,8 @@ class ObservingInterceptor final : public grpc::experimental::Interceptor {
           if (!given.empty()) md->erase(grpc::string_ref(kRequestIdHeader));
           md->emplace(grpc::string_ref(kRequestIdHeader), grpc::string_ref(request_id_));
         }
-        caller_ = absl::StrCat(MetadataValue(*md, "x-job-centre"), "/", MetadataValue(*md, "x-staff"));
+        caller_ =
+            absl::StrCat(MetadataValue(*md, "x-job-centre"), "/", MetadataValue(*md, "x-staff"));
         if (caller_ == "/") caller_.clear();
       }
     }
@@ -187,8 +188,12 @@ class ObservingInterceptor final : public grpc::experimental::Interceptor {
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     const char* code_name = CodeName(code);
-    Rpc().handled.Add({{"service", service_}, {"method", method_}, {"code", code_name}}).Increment();
-    Rpc().seconds.Add({{"service", service_}, {"method", method_}}, LatencyBuckets()).Observe(seconds);
+    Rpc()
+        .handled.Add({{"service", service_}, {"method", method_}, {"code", code_name}})
+        .Increment();
+    Rpc()
+        .seconds.Add({{"service", service_}, {"method", method_}}, LatencyBuckets())
+        .Observe(seconds);
     // Nothing personal: the caller is a staff code, and no request or error text is logged.
     LogJsonLine(ServiceName(),
                 absl::StrCat(R"("event":"rpc","request_id":")", JsonEscape(request_id_),
@@ -255,9 +260,9 @@ std::string RequestId(const grpc::ServerContextBase& context) {
 void SetServiceName(std::string name) { ServiceName() = std::move(name); }
 
 void LogJsonLine(absl::string_view service, absl::string_view fields) {
-  const std::string line =
-      absl::StrCat(R"({"ts":")", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()),
-                   R"(","service":")", JsonEscape(service), R"(",)", fields, "}\n");
+  const std::string line = absl::StrCat(
+      R"({"ts":")", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()),
+      R"(","service":")", JsonEscape(service), R"(",)", fields, "}\n");
   std::fwrite(line.data(), 1, line.size(), stderr);
 }
 
@@ -284,7 +289,8 @@ void ExportPoolMetrics(const PgPool& pool, const std::string& name) {
       &counter("jobcentre_pg_pool_timeouts_total", "acquires that gave up (UNAVAILABLE)"),
       &counter("jobcentre_pg_pool_connect_failures_total", "connections that could not be opened"),
       &counter("jobcentre_pg_pool_discarded_total", "connections closed because they broke"),
-      &counter("jobcentre_pg_pool_retries_total", "transactions run again after a broken connection"),
+      &counter("jobcentre_pg_pool_retries_total",
+               "transactions run again after a broken connection"),
       PgPool::Stats{}});
   AddScrapeHook([&pool, &open, &leased, &max, c] {
     const PgPool::Stats s = pool.stats();
@@ -295,7 +301,8 @@ void ExportPoolMetrics(const PgPool& pool, const std::string& name) {
     c->waited->Increment(static_cast<double>(s.waited - c->last.waited));
     c->wait_seconds->Increment(s.wait_seconds - c->last.wait_seconds);
     c->timeouts->Increment(static_cast<double>(s.timeouts - c->last.timeouts));
-    c->connect_failures->Increment(static_cast<double>(s.connect_failures - c->last.connect_failures));
+    c->connect_failures->Increment(
+        static_cast<double>(s.connect_failures - c->last.connect_failures));
     c->discarded->Increment(static_cast<double>(s.discarded - c->last.discarded));
     c->retries->Increment(static_cast<double>(s.retries - c->last.retries));
     c->last = s;
@@ -325,8 +332,9 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(Options 
   e->http_->Get("/readyz", [self](const httplib::Request&, httplib::Response& res) {
     absl::Status ready = self->CheckReady();
     res.status = ready.ok() ? 200 : 503;
-    res.set_content(ready.ok() ? std::string("ready\n") : absl::StrCat("not ready: ", ready.message(), "\n"),
-                    "text/plain");
+    res.set_content(
+        ready.ok() ? std::string("ready\n") : absl::StrCat("not ready: ", ready.message(), "\n"),
+        "text/plain");
   });
   if (e->options_.port == 0) {
     e->port_ = e->http_->bind_to_any_port(e->options_.host);
@@ -381,7 +389,8 @@ void MetricsEndpoint::SetGrpcHealth(bool ready) {
   if (health == nullptr) return;
   // "" stays SERVING (liveness); each service's own name says whether it is ready.
   for (const std::string& name : options_.service_names) health->SetServingStatus(name, ready);
-  LogJsonLine(ServiceName(), absl::StrCat(R"("event":"readiness","ready":)", ready ? "true" : "false"));
+  LogJsonLine(ServiceName(),
+              absl::StrCat(R"("event":"readiness","ready":)", ready ? "true" : "false"));
 }
 
 }  // namespace forecast::obs

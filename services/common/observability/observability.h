@@ -92,9 +92,9 @@ class MetricsEndpoint {
  public:
   struct Options {
     std::string host = "0.0.0.0";
-    int port = 0;                             // 0 picks a free port
-    grpc::Server* grpc_server = nullptr;      // whose health service gets per-service statuses
-    std::vector<std::string> service_names;   // e.g. "forecast.v1.CaseService"
+    int port = 0;                            // 0 picks a free port
+    grpc::Server* grpc_server = nullptr;     // whose health service gets per-service statuses
+    std::vector<std::string> service_names;  // e.g. "forecast.v1.CaseService"
     // Each returns OK when its part is ready; the message of the first failing one is shown.
     std::vector<std::function<absl::Status()>> readiness_checks;
   };
