@@ -11,7 +11,9 @@ packages=(
   libpqxx-dev libeigen3-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
   libboost-dev libssl-dev libcpp-httplib-dev nlohmann-json3-dev libcli11-dev
   clang libclang-rt-14-dev
-  postgresql postgresql-client postgresql-15-auto-failover prometheus-cpp-dev
+  # pgbench (tests/bench_service/write_benchmark) comes with postgresql-15; clang-format checks
+  # the C++ style (CTest clang_format).
+  postgresql postgresql-client clang-format postgresql-15-auto-failover prometheus-cpp-dev
   chromium chromium-driver fonts-dejavu-core
 )
 # Node.js: any installed build will do (this workplace ships one that bundles npm); else Debian's.

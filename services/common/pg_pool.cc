@@ -58,7 +58,8 @@ absl::StatusOr<PgPool::Lease> PgPool::Acquire() {
       ++stats_.waited;
       stats_.wait_seconds +=
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      return absl::UnavailableError("database busy: no connection became free in time");
+      return MarkStorageFailure(
+          absl::UnavailableError("database busy: no connection became free in time"));
     }
   }
   ++stats_.acquired;
@@ -83,7 +84,7 @@ absl::StatusOr<PgPool::Lease> PgPool::Acquire() {
     --open_;
     ++stats_.connect_failures;
     freed_.notify_one();
-    return absl::UnavailableError("database unavailable: cannot connect");
+    return MarkStorageFailure(absl::UnavailableError("database unavailable: cannot connect"));
   }
 }
 
@@ -140,19 +141,19 @@ bool IsConnectionFailure(const std::exception& e) {
 absl::Status StatusFromPqxx(const std::exception& e) {
   if (dynamic_cast<const pqxx::transaction_rollback*>(&e) == nullptr) LogDriverError(e);
   if (dynamic_cast<const pqxx::in_doubt_error*>(&e) != nullptr) {
-    return absl::UnavailableError(
-        "database connection lost at commit; retry with the same idempotency key");
+    return MarkStorageFailure(absl::UnavailableError(
+        "database connection lost at commit; retry with the same idempotency key"));
   }
   if (IsConnectionFailure(e)) {
-    return absl::UnavailableError("database unavailable; retry");
+    return MarkStorageFailure(absl::UnavailableError("database unavailable; retry"));
   }
   if (dynamic_cast<const pqxx::unique_violation*>(&e) != nullptr) {
-    return absl::AlreadyExistsError("database: already exists");
+    return MarkStorageFailure(absl::AlreadyExistsError("database: already exists"));
   }
   if (dynamic_cast<const pqxx::transaction_rollback*>(&e) != nullptr) {
-    return absl::AbortedError("database: transaction rolled back; retry");
+    return MarkStorageFailure(absl::AbortedError("database: transaction rolled back; retry"));
   }
-  return absl::InternalError("database error");
+  return MarkStorageFailure(absl::InternalError("database error"));
 }
 
 namespace {
@@ -208,7 +209,8 @@ absl::Status Run(PgPool& pool, Isolation isolation,
     } catch (const BeginFailed&) {
       lease->Discard();
       pool.CountRetry();
-      if (stale_left-- <= 0) return absl::UnavailableError("database unavailable; retry");
+      if (stale_left-- <= 0)
+        return MarkStorageFailure(absl::UnavailableError("database unavailable; retry"));
       continue;
     } catch (const pqxx::in_doubt_error& e) {
       // The commit may or may not have happened; retrying could apply twice.
