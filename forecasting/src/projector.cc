@@ -426,7 +426,8 @@ absl::StatusOr<Projection> ProjectImpl(const ProjectInputs& in, const Projection
           inflow_closing[h] += lambda * survive * hazard;
           models.baseline.OutcomeSharesIn(t, h - j, first + h, shares.data());
           for (int32_t o = 0; o < K; ++o) {
-            inflow_closing_by_outcome[static_cast<size_t>(h) * K + o] += lambda * survive * hazard * shares[o];
+            inflow_closing_by_outcome[static_cast<size_t>(h) * K + o] +=
+                lambda * survive * hazard * shares[o];
           }
           survive *= 1.0 - hazard;
           inflow_open[h] += lambda * survive;

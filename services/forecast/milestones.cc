@@ -248,8 +248,10 @@ absl::StatusOr<v1::Milestones> BuildMilestones(const CentreView& view, int64_t t
               const double rest = hh == 0 ? (days - today.day()) / days : 1.0;
               double mean = 0;
               for (int o = 0; o < num_outcomes; ++o) {
-                if (metric.outcome_group.empty() || h.catalogue.outcome_groups[o] == metric.outcome_group) {
-                  mean += caseload->new_closures_by_outcome[static_cast<size_t>(hh) * num_outcomes + o];
+                if (metric.outcome_group.empty() ||
+                    h.catalogue.outcome_groups[o] == metric.outcome_group) {
+                  mean +=
+                      caseload->new_closures_by_outcome[static_cast<size_t>(hh) * num_outcomes + o];
                 }
               }
               sum.AddPoisson(mean * rest);
