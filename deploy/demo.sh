@@ -5,7 +5,8 @@
 # data in .var/demo-pg, applies the migrations, loads the demo job centre once (three years of
 # history for six teams; skipped when already loaded), starts the case service, the forecast
 # service and the gateway with the web app, prints the address and a login per role, and runs
-# until Ctrl-C, then stops everything. Logs go to .var/demo-logs/.
+# until Ctrl-C (or `kill <pid>` of this script, or `bash deploy/demo-stop.sh` from another
+# terminal), then stops everything. Logs go to .var/demo-logs/.
 # Ports: gateway 8080, case service 50051, forecast service 50052 when free, else free ones
 # (override with DEMO_HTTP_PORT, DEMO_CASE_PORT, DEMO_FORECAST_PORT).
 # For development: DEMO_BUILD=DIR uses another build folder, DEMO_SKIP_SETUP=1 reuses it as it is,
@@ -22,7 +23,7 @@ centre=DEMO
 mkdir -p "$logs"
 
 if [ "${DEMO_SKIP_SETUP:-0}" != 1 ]; then
-  bash "$root/deploy/scripts/setup.sh" "$build"
+  bash "$root/deploy/scripts/setup.sh" "$build" demo   # only what the demo runs
 fi
 # The binaries where the build puts them (or, should the layout change, wherever they are).
 declare -A exe=([forecast-migrate]=services/common [forecast-admin]=services/case
@@ -47,10 +48,13 @@ cleanup() {
   echo "== stopping the services and PostgreSQL"
   stop_services
   bash "$root/deploy/scripts/pg.sh" stop "$pgdir"
+  rm -f "$var/demo.pid"
   echo "== stopped"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+# deploy/demo-stop.sh stops this script (and so everything it started) through this file.
+echo $$ > "$var/demo.pid"
 
 pg_port=$(bash "$root/deploy/scripts/pg.sh" start "$pgdir")
 echo "== PostgreSQL on port $pg_port (data in $pgdir)"
@@ -122,9 +126,9 @@ cat <<TEXT
    Command line: $bin/forecastctl login --server $case_addr \\
                    --forecast $forecast_addr --job-centre $centre --staff $leader
                  $bin/forecastctl projection --scope ALL
-   gRPC (reflection): case service $case_addr, forecast service $forecast_addr
+   gRPC:         case service $case_addr, forecast service $forecast_addr (see README, "Exploring the API")
    Logs:         $logs/
- Press Ctrl-C to stop.
+ Stop: Ctrl-C here, or \`bash deploy/demo-stop.sh\` from another terminal.
 ==================================================================================
 TEXT
 

@@ -4,14 +4,14 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "clients/cli/error_text.h"
 #include "clients/cli/report_format.h"
 #include "clients/cli/session.h"
 
 namespace forecast::cli {
 
 int Fail(const CommandEnv& env, const absl::Status& status) {
-  *env.err << "forecastctl: " << absl::StatusCodeToString(status.code()) << ": " << status.message()
-           << "\n";
+  *env.err << "forecastctl: " << PhraseError(status, UserSpeaksDanish()) << "\n";
   if (status.code() == absl::StatusCode::kAborted) {
     *env.err << "(the case changed since it was read; look at it again and repeat the change)\n";
   } else if (status.code() == absl::StatusCode::kUnavailable) {

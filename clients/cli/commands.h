@@ -82,6 +82,23 @@ int ExportMilestones(const CommandEnv& env, const std::string& team, const std::
 // Writes the four import CSVs for every case the caller may see into `dir`.
 int ExportCases(const CommandEnv& env, const std::string& dir);
 
+// The administrator's catalogue and the job centre's own fields (admin_commands.cc).
+struct CatalogueEntryInput {
+  std::string kind;  // CASE_TYPE, OUTCOME or RISK
+  std::string code, label_da, label_en, outcome_group;
+  int sort_order = 0;
+  double probability = 0;
+  bool inactive = false;
+};
+struct CaseFieldInput {
+  std::string code, label_da, label_en, type, choices;  // choices separated by ';'
+  int sort_order = 0;
+  bool inactive = false;
+};
+int ShowCatalogue(const CommandEnv& env);
+int SetCatalogueEntry(const CommandEnv& env, const CatalogueEntryInput& in);
+int SetCaseField(const CommandEnv& env, const CaseFieldInput& in);
+
 // Writes a synthetic job centre as import CSVs (plus staff.csv) into `dir`.
 int GenerateDemo(const CommandEnv& env, const std::string& dir, uint64_t seed,
                  const std::string& size, const std::string& today);

@@ -157,6 +157,34 @@ int main(int argc, char** argv) {
       export_cmd->add_subcommand("cases", "write the four import CSVs for every case you may see");
   export_cases->add_option("--out", dir, "folder to write into")->required();
 
+  // The administrator's catalogue and fields (the web app's /admin).
+  auto* catalogue_cmd = app.add_subcommand("catalogue", "show or change the catalogue (admin)");
+  auto* catalogue_show =
+      catalogue_cmd->add_subcommand("show", "case types, outcomes, risks and fields");
+  forecast::cli::CatalogueEntryInput entry_in;
+  auto* catalogue_set =
+      catalogue_cmd->add_subcommand("set", "add or change a case type, outcome or risk level");
+  catalogue_set->add_option("--kind", entry_in.kind, "CASE_TYPE, OUTCOME or RISK")->required();
+  catalogue_set->add_option("--code", entry_in.code, "code, e.g. FLEX_JOB")->required();
+  catalogue_set->add_option("--label-da", entry_in.label_da, "Danish label")->required();
+  catalogue_set->add_option("--label-en", entry_in.label_en, "English label");
+  catalogue_set->add_option("--order", entry_in.sort_order, "position in lists");
+  catalogue_set->add_option("--group", entry_in.outcome_group, "outcomes: group, e.g. JOB");
+  catalogue_set->add_option("--probability", entry_in.probability,
+                            "risks: chance the expectation holds (0..1)");
+  catalogue_set->add_flag("--inactive", entry_in.inactive,
+                          "no longer offered for new expectations");
+  forecast::cli::CaseFieldInput field_in;
+  auto* field_cmd = app.add_subcommand("field", "the job centre's own case fields (admin)");
+  auto* field_set = field_cmd->add_subcommand("set", "add or change a field");
+  field_set->add_option("--code", field_in.code, "code, e.g. has_cv")->required();
+  field_set->add_option("--label-da", field_in.label_da, "Danish label")->required();
+  field_set->add_option("--label-en", field_in.label_en, "English label");
+  field_set->add_option("--type", field_in.type, "BOOL, NUMBER, CHOICE or DATE")->required();
+  field_set->add_option("--choices", field_in.choices, "CHOICE: the choices, separated by ;");
+  field_set->add_option("--order", field_in.sort_order, "position in lists");
+  field_set->add_flag("--inactive", field_in.inactive, "no longer filled in");
+
   uint64_t seed = 20261122;
   std::string size = "demo", today;
   auto* generate =
@@ -224,6 +252,9 @@ int main(int argc, char** argv) {
     return forecast::cli::ExportMilestones(env, team, caseworker, from_month, to_month, ef);
   }
   if (export_cases->parsed()) return forecast::cli::ExportCases(env, dir);
+  if (catalogue_show->parsed()) return forecast::cli::ShowCatalogue(env);
+  if (catalogue_set->parsed()) return forecast::cli::SetCatalogueEntry(env, entry_in);
+  if (field_set->parsed()) return forecast::cli::SetCaseField(env, field_in);
   std::cerr << app.help();
   return 2;
 }

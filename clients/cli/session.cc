@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "services/common/status.h"
 
 namespace forecast::cli {
 
@@ -73,7 +74,7 @@ std::shared_ptr<grpc::Channel> OpenChannel(const std::string& address) {
 }
 
 absl::Status FromGrpc(const grpc::Status& status) {
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+  return FromGrpcStatus(status);  // keeps the error details, for PhraseError
 }
 
 }  // namespace forecast::cli

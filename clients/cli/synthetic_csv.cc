@@ -73,12 +73,12 @@ absl::Status WriteSyntheticCentre(const forecasting::SyntheticJobCentre& centre,
   if (!status.ok()) return status;
   status = write("staff.csv", {"code", "name", "role", "team"}, [&](std::ostream& out) {
     for (const auto& t : centre.teams) {
-      WriteCsvRow(out, {TeamLeaderCode(t.code), absl::StrCat("Team leader ", t.name), "TEAM_LEADER",
+      WriteCsvRow(out, {TeamLeaderCode(t.code), absl::StrCat("Teamleder, ", t.name), "TEAM_LEADER",
                         t.code});
     }
     for (const auto& cw : centre.caseworkers)
       WriteCsvRow(out, {cw.code, cw.name, "CASEWORKER", cw.team});
-    WriteCsvRow(out, {"MGR1", "Centre manager", "MANAGER", ""});
+    WriteCsvRow(out, {"MGR1", "Centerchef", "MANAGER", ""});
     WriteCsvRow(out, {"ADM1", "Administrator", "ADMIN", ""});
   });
   if (!status.ok()) return status;

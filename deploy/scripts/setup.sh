@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Installs everything the product needs from Debian's packages and the npm registry, then builds.
-# Idempotent: skips apt when every package is present. Usage: setup.sh [build-dir]
+# Idempotent: skips apt when every package is present. Usage: setup.sh [build-dir] [target...]
+# (targets: e.g. `demo` builds only what deploy/demo.sh runs; none builds everything).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$root/build}
+shift || true
+targets=("$@")
 
 packages=(
   g++ cmake make ccache pkg-config python3 python3-numpy
@@ -33,7 +36,7 @@ fi
 # The web client, when present: dependencies from the npm registry, built into clients/web/dist.
 if [ -f "$root/clients/web/package.json" ]; then
   echo "== building the web client"
-  (cd "$root/clients/web" && { [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error; } && npm run --silent build)
+  (cd "$root/clients/web" && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; } && npm run --silent build)
 fi
 
 # The single sign-on tests' OpenID provider (tests/sso: oidc-provider from the npm registry).
@@ -45,4 +48,8 @@ fi
 echo "== building into $build"
 export CCACHE_DIR=${CCACHE_DIR:-$root/.var/ccache}
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" -j "$(nproc)"
+if [ ${#targets[@]} -gt 0 ]; then
+  cmake --build "$build" -j "$(nproc)" --target "${targets[@]}"
+else
+  cmake --build "$build" -j "$(nproc)"
+fi

@@ -198,7 +198,8 @@ class ProfileBuilder {
     }
   }
 
-  std::vector<std::string> Reasons(const OpenCase& oc, const Profile& p) const;
+  std::vector<std::string> Reasons(const OpenCase& oc, const Profile& p,
+                                   std::vector<CaseDistribution::Reason>* details) const;
 
  private:
   const FittedModels& m_;
@@ -215,14 +216,22 @@ std::string Code(const std::vector<std::string>& codes, int32_t i) {
 
 std::string Percent(double p) { return absl::StrFormat("%.0f%%", 100.0 * p); }
 
-std::vector<std::string> ProfileBuilder::Reasons(const OpenCase& oc, const Profile& p) const {
+std::string Share(double p) { return absl::StrFormat("%.4f", p); }
+
+std::vector<std::string> ProfileBuilder::Reasons(
+    const OpenCase& oc, const Profile& p, std::vector<CaseDistribution::Reason>* details) const {
   const Catalogue& c = m_.catalogue;
   std::vector<std::string> reasons;
+  auto detail = [details](std::string code,
+                          std::vector<std::pair<std::string, std::string>> params) {
+    details->push_back({std::move(code), std::move(params)});
+  };
   const std::string type = Code(c.case_types, oc.case_type);
   if (!oc.expectation.has_value()) {
     reasons.push_back(
         "No expectation recorded: projected by the baseline for its case type and "
         "duration.");
+    detail("NO_EXPECTATION", {});
   }
   if (!p.planned) {
     reasons.push_back(absl::StrCat(type, " cases open ", p.duration, " months close at ",
@@ -230,6 +239,12 @@ std::vector<std::string> ProfileBuilder::Reasons(const OpenCase& oc, const Profi
                                    " a month (competing risks by case type and duration, from ",
                                    static_cast<int64_t>(m_.baseline.Exposure(p.type, p.duration)),
                                    " case-months)."));
+    detail("BASELINE",
+           {{"case_type", type},
+            {"months_open", absl::StrCat(p.duration)},
+            {"monthly_share", Share(m_.baseline.Hazard(p.type, p.duration))},
+            {"case_months",
+             absl::StrCat(static_cast<int64_t>(m_.baseline.Exposure(p.type, p.duration)))}});
   } else {
     const Expectation& e = *oc.expectation;
     const std::string outcome = Code(c.outcomes, e.expected_outcome);
@@ -238,9 +253,14 @@ std::vector<std::string> ProfileBuilder::Reasons(const OpenCase& oc, const Profi
     reasons.push_back(absl::StrCat("Expected ", outcome, " in ", FormatMonth(e.expected_month),
                                    " with ", risk, " risk (recorded ",
                                    FormatMonth(e.recorded_month), ")."));
+    detail("EXPECTED", {{"outcome", outcome},
+                        {"month", FormatMonth(e.expected_month)},
+                        {"risk", risk},
+                        {"recorded", FormatMonth(e.recorded_month)}});
     if (passed) {
       reasons.push_back(absl::StrCat("The expected month has passed and the case is still open (",
                                      first_ - e.expected_month, " months)."));
+      detail("PASSED", {{"months", absl::StrCat(first_ - e.expected_month)}});
     }
     if (kind_ == ModelKind::kAsPlanned) {
       const double planned = c.risk_probability[e.risk];
@@ -249,6 +269,10 @@ std::vector<std::string> ProfileBuilder::Reasons(const OpenCase& oc, const Profi
           passed ? " (the overdue step is assumed carried out now)" : "",
           "; otherwise it closes at ", Percent(m_.baseline.TypeHazard(p.type)),
           " a month with the outcome mix of ", type, " cases."));
+      detail("AS_PLANNED", {{"share", Share(planned)},
+                            {"passed", passed ? "1" : "0"},
+                            {"monthly_share", Share(m_.baseline.TypeHazard(p.type))},
+                            {"case_type", type}});
     } else {
       const CalibrationModel& cal = m_.calibration;
       const int32_t lead = e.expected_month - first_;
@@ -258,14 +282,24 @@ std::vector<std::string> ProfileBuilder::Reasons(const OpenCase& oc, const Profi
           Percent(cal.Hazard(p.type, p.risk, lead, 0, -1, -1)),
           " this month at the centre; this caseworker's factor is ",
           absl::StrFormat("%.2f", cal.CaseworkerFactor(oc.caseworker, lead)), "."));
+      detail("CALIBRATED",
+             {{"case_months", absl::StrCat(cal.person_months())},
+              {"lead", absl::StrCat(lead)},
+              {"monthly_share", Share(cal.Hazard(p.type, p.risk, lead, 0, -1, -1))},
+              {"factor", absl::StrFormat("%.2f", cal.CaseworkerFactor(oc.caseworker, lead))}});
       reasons.push_back(absl::StrCat("The caseworker's expectations slip ",
                                      absl::StrFormat("%+.1f", cal.MeanSlip(oc.caseworker)),
                                      " months on average (shrunk toward the team); ",
                                      Percent(cal.ExpectedOutcomeWeight(e.risk)),
                                      " of closures follow the expected outcome."));
+      detail("SLIP", {{"months", absl::StrFormat("%.1f", cal.MeanSlip(oc.caseworker))},
+                      {"share", Share(cal.ExpectedOutcomeWeight(e.risk))}});
     }
   }
-  if (oc.action_overdue) reasons.push_back("Its next action is overdue.");
+  if (oc.action_overdue) {
+    reasons.push_back("Its next action is overdue.");
+    detail("ACTION_OVERDUE", {});
+  }
   return reasons;
 }
 
@@ -717,7 +751,7 @@ absl::StatusOr<CaseDistribution> Projector::Explain(int32_t case_position, Model
   d.still_open_at_horizon = column.back();
   column.pop_back();
   d.probability = std::move(column);
-  d.reasons = builder.Reasons(oc, p);
+  d.reasons = builder.Reasons(oc, p, &d.reason_details);
   return d;
 }
 

@@ -97,14 +97,15 @@ const char* const kRiskCodes[3] = {"LOW", "MEDIUM", "HIGH"};
 const char* const kFirstNames[] = {"Mette", "Lars",   "Anne",    "Jens",  "Hanne", "Søren",
                                    "Pia",   "Henrik", "Tina",    "Peter", "Lone",  "Mads",
                                    "Karen", "Niels",  "Susanne", "Ole",   "Maria", "Thomas"};
-const char* const kActions[] = {"Follow-up interview",
-                                "Contact employer about internship",
-                                "Request medical statement",
-                                "Plan company internship",
-                                "Prepare case for rehabilitation team",
-                                "Update CV and job log",
-                                "Three-party meeting with employer",
-                                "Assess flex job eligibility"};
+// The demo centre is Danish, as its users are: actions and names in Danish.
+const char* const kActions[] = {"Opfølgningssamtale",
+                                "Kontakt arbejdsgiver om praktik",
+                                "Indhent lægeattest",
+                                "Planlæg virksomhedspraktik",
+                                "Forbered sagen til rehabiliteringsteamet",
+                                "Opdatér CV og joblog",
+                                "Trepartsmøde med arbejdsgiver",
+                                "Vurdér om fleksjob er relevant"};
 
 // Days since 1970-01-01 for a civil date, and back (H. Hinnant's algorithms).
 int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
@@ -203,9 +204,8 @@ absl::StatusOr<SyntheticJobCentre> GenerateJobCentre(const SyntheticSpec& spec) 
 
   for (int32_t d = 0; d < spec.departments; ++d) {
     centre.departments.push_back(
-        {absl::StrCat("D", d + 1), d % 2 == 0
-                                       ? absl::StrCat("Sickness and clarification ", d / 2 + 1)
-                                       : absl::StrCat("Employment ", d / 2 + 1)});
+        {absl::StrCat("D", d + 1), d % 2 == 0 ? absl::StrCat("Sygdom og afklaring ", d / 2 + 1)
+                                              : absl::StrCat("Beskæftigelse ", d / 2 + 1)});
   }
   std::vector<SimCaseworker> workers;
   std::vector<std::vector<int32_t>> team_workers(spec.teams);

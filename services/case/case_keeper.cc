@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/case/history_importer.h"
 #include "services/common/authorization.h"
+#include "services/common/status.h"
 #include "services/common/text_checks.h"
 
 namespace forecast {
@@ -15,8 +16,9 @@ using v1::CatalogueEntry;
 constexpr int kMaxKeyChars = 128;
 constexpr int kMaxYearsBack = 50;
 
-absl::Status Invalid(absl::string_view field, absl::string_view problem) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", problem));
+absl::Status Invalid(absl::string_view field, absl::string_view problem,
+                     absl::string_view reason = "INVALID", const ErrorParams& params = {}) {
+  return FieldError(field, reason, problem, params);
 }
 
 absl::Status CheckIdempotencyKey(const std::string& key) {
@@ -42,8 +44,10 @@ std::string Fingerprint(const Caller& caller, absl::string_view method,
 
 absl::Status CaseMustBeOpen(const StoredCase& c, absl::string_view doing) {
   if (c.view.status() == v1::OPEN) return absl::OkStatus();
-  return absl::FailedPreconditionError(
-      absl::StrCat("case ", c.view.case_ref(), " is closed; reopen it before ", doing));
+  return ReasonedError(
+      absl::StatusCode::kFailedPrecondition, "CASE_CLOSED",
+      absl::StrCat("case ", c.view.case_ref(), " is closed; reopen it before ", doing),
+      {{"case_ref", c.view.case_ref()}});
 }
 
 // Stored dates are always well-formed; a failure here is a broken invariant.
@@ -98,9 +102,11 @@ absl::StatusOr<StaffRecord> CaseKeeper::FindActiveStaff(const Caller& caller,
   absl::StatusOr<std::optional<StaffRecord>> staff = store_.FindStaff(caller.job_centre_id, code);
   if (!staff.ok()) return staff.status();
   if (!staff->has_value())
-    return Invalid(field, absl::StrCat("no staff member \"", code, "\" in this job centre"));
+    return Invalid(field, absl::StrCat("no staff member \"", code, "\" in this job centre"),
+                   "UNKNOWN_STAFF", {{"value", std::string(code)}});
   if (!(*staff)->active)
-    return Invalid(field, absl::StrCat("staff member \"", code, "\" is inactive"));
+    return Invalid(field, absl::StrCat("staff member \"", code, "\" is inactive"), "INACTIVE_STAFF",
+                   {{"value", std::string(code)}});
   return **staff;
 }
 
@@ -123,7 +129,8 @@ absl::StatusOr<std::optional<v1::Case>> CaseKeeper::ReplayAnswer(const Caller& c
   if (!answer.ok()) return answer.status();
   if (!answer->has_value()) return std::optional<v1::Case>();
   if ((*answer)->method != ticket.method || (*answer)->request_hash != ticket.request_hash) {
-    return Invalid("idempotency_key", "was already used for a different request; use a new key");
+    return Invalid("idempotency_key", "was already used for a different request; use a new key",
+                   "KEY_REUSED");
   }
   v1::Case replay;
   if (!replay.ParseFromString((*answer)->response)) {
@@ -140,7 +147,8 @@ absl::StatusOr<v1::Case> CaseKeeper::WriteCase(const Caller& caller, const char*
                                                CaseAccess access, const ChangeBuilder& build) {
   if (absl::Status s = CheckCaseRef(case_ref, "case_ref"); !s.ok()) return s;
   if (base_version <= 0)
-    return Invalid("base_version", "is required: the case version the change is based on");
+    return Invalid("base_version", "is required: the case version the change is based on",
+                   "REQUIRED");
   if (absl::Status s = CheckIdempotencyKey(idempotency_key); !s.ok()) return s;
   IdempotencyTicket ticket{idempotency_key, method,
                            idempotency_key.empty() ? "" : Fingerprint(caller, method, request)};
@@ -156,9 +164,7 @@ absl::StatusOr<v1::Case> CaseKeeper::WriteCase(const Caller& caller, const char*
     absl::StatusOr<std::optional<v1::Case>> late = ReplayAnswer(caller, ticket);
     if (!late.ok()) return late.status();
     if (late->has_value()) return std::move(**late);
-    return absl::AbortedError(absl::StrCat("case ", case_ref, " is at version ",
-                                           stored->view.version(), ", the write was based on ",
-                                           base_version));
+    return StaleVersion(case_ref, stored->view.version(), base_version);
   }
   absl::StatusOr<std::shared_ptr<const CatalogueView>> view = Catalogue(caller.job_centre_id);
   if (!view.ok()) return view.status();
@@ -376,6 +382,11 @@ absl::StatusOr<std::optional<v1::Case>> CaseKeeper::TryFastExpectation(
 
 absl::StatusOr<v1::Case> CaseKeeper::RecordExpectation(
     const Caller& caller, const v1::RecordExpectationRequest& request) {
+  // The team leader's word, checked before either path (the one-statement path knows no roles).
+  if (absl::Status s =
+          CheckAgreedInDialogue(caller.role, request.agreed_in_dialogue(), request.dialogue_id());
+      !s.ok())
+    return s;
   absl::StatusOr<std::optional<v1::Case>> fast = TryFastExpectation(caller, request);
   if (!fast.ok()) return fast.status();
   if (fast->has_value()) {
@@ -401,6 +412,10 @@ absl::StatusOr<v1::Case> CaseKeeper::RecordExpectation(
             !s.ok())
           return s;
         if (request.dialogue_id() < 0) return Invalid("dialogue_id", "must not be negative");
+        if (absl::Status s = CheckAgreedInDialogue(caller.role, request.agreed_in_dialogue(),
+                                                   request.dialogue_id());
+            !s.ok())
+          return s;
         if (absl::Status s = CheckText(request.note(), "note", 0, kMaxNoteChars); !s.ok()) return s;
         if (absl::Status s = CaseMustBeOpen(c, "recording an expectation"); !s.ok()) return s;
         change.kind = "EXPECTATION";
@@ -425,6 +440,9 @@ absl::StatusOr<v1::Case> CaseKeeper::AddAction(const Caller& caller,
       [&](const StoredCase& c, const CatalogueView&, CaseChange& change) -> absl::Status {
         if (absl::Status s =
                 CheckText(request.description(), "description", 1, kMaxDescriptionChars);
+            !s.ok())
+          return s;
+        if (absl::Status s = CheckAgreedInDialogue(caller.role, request.agreed_in_dialogue(), 0);
             !s.ok())
           return s;
         const std::string owner_code =
@@ -569,8 +587,9 @@ absl::StatusOr<v1::Case> CaseKeeper::CloseCase(const Caller& caller,
             !s.ok())
           return s;
         if (c.view.status() != v1::OPEN) {
-          return absl::FailedPreconditionError(
-              absl::StrCat("case ", c.view.case_ref(), " is already closed"));
+          return ReasonedError(absl::StatusCode::kFailedPrecondition, "CASE_CLOSED",
+                               absl::StrCat("case ", c.view.case_ref(), " is already closed"),
+                               {{"case_ref", c.view.case_ref()}});
         }
         change.kind = "CLOSED";
         change.effective_on = *on;
@@ -590,8 +609,9 @@ absl::StatusOr<v1::Case> CaseKeeper::ReopenCase(const Caller& caller,
         absl::StatusOr<absl::CivilDay> on = ParseDay(request.reopened_on(), "reopened_on");
         if (!on.ok()) return on.status();
         if (c.view.status() != v1::CLOSED) {
-          return absl::FailedPreconditionError(
-              absl::StrCat("case ", c.view.case_ref(), " is not closed"));
+          return ReasonedError(absl::StatusCode::kFailedPrecondition, "CASE_NOT_CLOSED",
+                               absl::StrCat("case ", c.view.case_ref(), " is not closed"),
+                               {{"case_ref", c.view.case_ref()}});
         }
         absl::StatusOr<absl::CivilDay> closed = ParseDay(c.view.closed_on(), "closed_on");
         if (!closed.ok()) std::abort();  // a closed case always has its date
@@ -633,8 +653,10 @@ absl::StatusOr<v1::Case> CaseKeeper::ReassignCase(const Caller& caller,
         }
         if (absl::Status s = CaseMustBeOpen(c, "re-assigning it"); !s.ok()) return s;
         if (to->id == c.owner.caseworker_id) {
-          return absl::FailedPreconditionError(
-              absl::StrCat("case ", c.view.case_ref(), " is already held by ", to->code));
+          return ReasonedError(
+              absl::StatusCode::kFailedPrecondition, "ALREADY_HOLDER",
+              absl::StrCat("case ", c.view.case_ref(), " is already held by ", to->code),
+              {{"case_ref", c.view.case_ref()}, {"caseworker", to->code}}, "to_caseworker");
         }
         change.kind = "REASSIGNED";
         change.effective_on = *on;

@@ -16,6 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "services/common/calendar.h"
+#include "services/common/status.h"
 #include "services/common/text_checks.h"
 
 namespace forecast {
@@ -26,8 +27,11 @@ using v1::CatalogueEntry;
 
 constexpr char kPageTokenPrefix[] = "cr1:";
 
-absl::Status Invalid(absl::string_view field, absl::string_view problem) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", problem));
+// A request field's problem: the English wording plus a reason code and parameters that clients
+// phrase in the user's language (services/common/status.h).
+absl::Status Invalid(absl::string_view field, absl::string_view problem,
+                     absl::string_view reason = "INVALID", const ErrorParams& params = {}) {
+  return FieldError(field, reason, problem, params);
 }
 
 std::string KindNoun(CatalogueEntry::Kind kind) {
@@ -88,8 +92,10 @@ const CaseField* CatalogueView::FindField(absl::string_view code) const {
 absl::Status CatalogueView::CheckActive(CatalogueEntry::Kind kind, absl::string_view code,
                                         absl::string_view field) const {
   if (code.empty()) {
-    return Invalid(field, absl::StrCat(kind == CatalogueEntry::OUTCOME ? "an " : "a ",
-                                       KindNoun(kind), " is required"));
+    return Invalid(field,
+                   absl::StrCat(kind == CatalogueEntry::OUTCOME ? "an " : "a ", KindNoun(kind),
+                                " is required"),
+                   "REQUIRED");
   }
   const CatalogueEntry* entry = Find(kind, code);
   if (entry != nullptr && entry->active()) return absl::OkStatus();
@@ -98,26 +104,36 @@ absl::Status CatalogueView::CheckActive(CatalogueEntry::Kind kind, absl::string_
     if (key.first == static_cast<int>(kind) && candidate->active())
       active.push_back(candidate->code());
   }
-  return Invalid(field, absl::StrCat("\"", code.substr(0, 40), "\" is ",
-                                     entry == nullptr
-                                         ? (kind == CatalogueEntry::OUTCOME ? "not an " : "not a ")
-                                         : "no longer an active ",
-                                     KindNoun(kind), " in this job centre's catalogue (one of: ",
-                                     absl::StrJoin(active, ", "), ")"));
+  return Invalid(
+      field,
+      absl::StrCat("\"", code.substr(0, 40), "\" is ",
+                   entry == nullptr ? (kind == CatalogueEntry::OUTCOME ? "not an " : "not a ")
+                                    : "no longer an active ",
+                   KindNoun(kind),
+                   " in this job centre's catalogue (one of: ", absl::StrJoin(active, ", "), ")"),
+      entry == nullptr ? "UNKNOWN_CODE" : "INACTIVE_CODE",
+      {{"value", std::string(code.substr(0, 40))}});
 }
 
 absl::Status CheckExpectedMonth(absl::CivilMonth month, absl::CivilDay opened_on,
                                 absl::CivilDay today, absl::string_view field) {
   const absl::CivilMonth opened(opened_on);
   if (month < opened) {
-    return Invalid(field, absl::StrCat(FormatMonth(month), " is before the month the case opened (",
-                                       FormatMonth(opened), ")"));
+    return Invalid(field,
+                   absl::StrCat(FormatMonth(month), " is before the month the case opened (",
+                                FormatMonth(opened), ")"),
+                   "MONTH_BEFORE_OPENED",
+                   {{"month", FormatMonth(month)}, {"opened", FormatMonth(opened)}});
   }
   const absl::CivilMonth limit = absl::CivilMonth(today) + kMaxMonthsAhead;
   if (month > limit) {
     return Invalid(field,
                    absl::StrCat(FormatMonth(month), " is more than ", kMaxMonthsAhead,
-                                " months ahead (the latest allowed is ", FormatMonth(limit), ")"));
+                                " months ahead (the latest allowed is ", FormatMonth(limit), ")"),
+                   "MONTH_TOO_FAR",
+                   {{"month", FormatMonth(month)},
+                    {"months", absl::StrCat(kMaxMonthsAhead)},
+                    {"latest", FormatMonth(limit)}});
   }
   return absl::OkStatus();
 }
@@ -126,12 +142,16 @@ absl::Status CheckDayWithin(absl::CivilDay day, absl::CivilDay not_before,
                             absl::string_view before_what, absl::CivilDay not_after,
                             absl::string_view after_what, absl::string_view field) {
   if (day < not_before) {
-    return Invalid(field, absl::StrCat(FormatDay(day), " is before ", before_what, " (",
-                                       FormatDay(not_before), ")"));
+    return Invalid(
+        field,
+        absl::StrCat(FormatDay(day), " is before ", before_what, " (", FormatDay(not_before), ")"),
+        "DATE_TOO_EARLY", {{"date", FormatDay(day)}, {"limit", FormatDay(not_before)}});
   }
   if (day > not_after) {
-    return Invalid(field, absl::StrCat(FormatDay(day), " is after ", after_what, " (",
-                                       FormatDay(not_after), ")"));
+    return Invalid(
+        field,
+        absl::StrCat(FormatDay(day), " is after ", after_what, " (", FormatDay(not_after), ")"),
+        "DATE_TOO_LATE", {{"date", FormatDay(day)}, {"limit", FormatDay(not_after)}});
   }
   return absl::OkStatus();
 }
@@ -141,26 +161,30 @@ absl::StatusOr<std::string> FieldValueToJson(const CaseField& definition,
   switch (definition.type()) {
     case CaseField::BOOL:
       if (value.value_case() != v1::FieldValue::kBoolValue)
-        return Invalid(field, "expects a yes/no value (bool_value)");
+        return Invalid(field, "expects a yes/no value (bool_value)", "WRONG_TYPE");
       return nlohmann::json(value.bool_value()).dump();
     case CaseField::NUMBER:
       if (value.value_case() != v1::FieldValue::kNumberValue)
-        return Invalid(field, "expects a number (number_value)");
-      if (!std::isfinite(value.number_value())) return Invalid(field, "expects a finite number");
+        return Invalid(field, "expects a number (number_value)", "NOT_A_NUMBER");
+      if (!std::isfinite(value.number_value()))
+        return Invalid(field, "expects a finite number", "NOT_A_NUMBER");
       return nlohmann::json(value.number_value()).dump();
     case CaseField::CHOICE: {
       if (value.value_case() != v1::FieldValue::kChoiceValue)
-        return Invalid(field, "expects one of its choices (choice_value)");
+        return Invalid(field, "expects one of its choices (choice_value)", "NOT_A_CHOICE");
       for (const std::string& choice : definition.choices()) {
         if (choice == value.choice_value()) return nlohmann::json(choice).dump();
       }
-      return Invalid(field,
-                     absl::StrCat("\"", absl::string_view(value.choice_value()).substr(0, 40),
-                                  "\" is not one of ", absl::StrJoin(definition.choices(), ", ")));
+      return Invalid(
+          field,
+          absl::StrCat("\"", absl::string_view(value.choice_value()).substr(0, 40),
+                       "\" is not one of ", absl::StrJoin(definition.choices(), ", ")),
+          "NOT_A_CHOICE",
+          {{"value", std::string(absl::string_view(value.choice_value()).substr(0, 40))}});
     }
     case CaseField::DATE: {
       if (value.value_case() != v1::FieldValue::kDateValue)
-        return Invalid(field, "expects a date (date_value, YYYY-MM-DD)");
+        return Invalid(field, "expects a date (date_value, YYYY-MM-DD)", "NOT_A_DATE");
       absl::StatusOr<absl::CivilDay> day = ParseDay(value.date_value(), field);
       if (!day.ok()) return day.status();
       return nlohmann::json(FormatDay(*day)).dump();
@@ -181,14 +205,17 @@ absl::StatusOr<std::string> FieldTextToJson(const CaseField& definition, absl::s
       } else if (lower == "false" || lower == "no" || lower == "0" || lower == "nej") {
         value.set_bool_value(false);
       } else {
-        return Invalid(field, absl::StrCat("\"", text.substr(0, 40),
-                                           "\" is not yes/no (true, false, yes, no, 1, 0)"));
+        return Invalid(
+            field,
+            absl::StrCat("\"", text.substr(0, 40), "\" is not yes/no (true, false, yes, no, 1, 0)"),
+            "NOT_YES_NO", {{"value", std::string(text.substr(0, 40))}});
       }
       break;
     case CaseField::NUMBER: {
       double number = 0;
       if (!absl::SimpleAtod(text, &number))
-        return Invalid(field, absl::StrCat("\"", text.substr(0, 40), "\" is not a number"));
+        return Invalid(field, absl::StrCat("\"", text.substr(0, 40), "\" is not a number"),
+                       "NOT_A_NUMBER", {{"value", std::string(text.substr(0, 40))}});
       value.set_number_value(number);
       break;
     }
@@ -234,7 +261,8 @@ absl::StatusOr<std::string> FieldsToJson(
     const std::string name = absl::StrCat("fields[", absl::string_view(code).substr(0, 40), "]");
     const CaseField* definition = catalogue.FindField(code);
     if (definition == nullptr || !definition->active()) {
-      return Invalid(name, "is not an active case field of this job centre");
+      return Invalid(name, "is not an active case field of this job centre", "UNKNOWN_FIELD",
+                     {{"value", code}});
     }
     absl::StatusOr<std::string> json = FieldValueToJson(*definition, *value, name);
     if (!json.ok()) return json.status();
@@ -269,13 +297,22 @@ std::string RequestFingerprint(absl::string_view method, const google::protobuf:
                          Fnv1a(input, 0x6c62272e07bb0142ULL));
 }
 
+absl::Status CheckAgreedInDialogue(Role role, bool agreed, int64_t dialogue_id) {
+  if (!agreed || dialogue_id > 0 || role == Role::kTeamLeader || role == Role::kManager) {
+    return absl::OkStatus();
+  }
+  return ReasonedError(absl::StatusCode::kPermissionDenied, "AGREED_NEEDS_TEAM_LEADER",
+                       "only a team leader marks an expectation or action as agreed in dialogue",
+                       {{"role", std::string(RoleName(role))}}, "agreed_in_dialogue");
+}
+
 absl::Status CheckCatalogueEntry(const CatalogueEntry& entry) {
   if (entry.kind() != CatalogueEntry::CASE_TYPE && entry.kind() != CatalogueEntry::OUTCOME &&
       entry.kind() != CatalogueEntry::RISK) {
     return Invalid("entry.kind", "must be CASE_TYPE, OUTCOME or RISK");
   }
   if (!IsUpperCode(entry.code())) {
-    return Invalid("entry.code", "must be 1 to 32 of A-Z, 0-9 and _");
+    return Invalid("entry.code", "must be 1 to 32 of A-Z, 0-9 and _", "CODE_UPPER");
   }
   if (absl::Status s = CheckText(entry.label_da(), "entry.label_da", 1, kMaxLabelChars); !s.ok())
     return s;
@@ -284,17 +321,20 @@ absl::Status CheckCatalogueEntry(const CatalogueEntry& entry) {
   if (entry.kind() == CatalogueEntry::OUTCOME) {
     if (!IsUpperCode(entry.outcome_group())) {
       return Invalid("entry.outcome_group",
-                     "an outcome needs a group of 1 to 32 of A-Z, 0-9 and _ (e.g. JOB)");
+                     "an outcome needs a group of 1 to 32 of A-Z, 0-9 and _ (e.g. JOB)",
+                     "CODE_UPPER");
     }
   } else if (!entry.outcome_group().empty()) {
     return Invalid("entry.outcome_group", "applies to outcomes only");
   }
   if (!(entry.probability() >= 0.0 && entry.probability() <= 1.0)) {
-    return Invalid("entry.probability", "must be between 0 and 1");
+    return Invalid("entry.probability", "must be between 0 and 1", "OUT_OF_RANGE",
+                   {{"min", "0"}, {"max", "1"}});
   }
   if (entry.kind() == CatalogueEntry::RISK && entry.probability() <= 0.0) {
     return Invalid("entry.probability",
-                   "a risk level needs the chance (0 < p <= 1) that the expectation holds");
+                   "a risk level needs the chance (0 < p <= 1) that the expectation holds",
+                   "OUT_OF_RANGE", {{"min", "0"}, {"max", "1"}});
   }
   if (entry.kind() != CatalogueEntry::RISK && entry.probability() != 0.0) {
     return Invalid("entry.probability", "applies to risk levels only");
@@ -303,7 +343,8 @@ absl::Status CheckCatalogueEntry(const CatalogueEntry& entry) {
 }
 
 absl::Status CheckCaseFieldDefinition(const CaseField& field) {
-  if (!IsLowerCode(field.code())) return Invalid("field.code", "must be 1 to 32 of a-z, 0-9 and _");
+  if (!IsLowerCode(field.code()))
+    return Invalid("field.code", "must be 1 to 32 of a-z, 0-9 and _", "CODE_LOWER");
   if (absl::Status s = CheckText(field.label_da(), "field.label_da", 1, kMaxLabelChars); !s.ok())
     return s;
   if (absl::Status s = CheckText(field.label_en(), "field.label_en", 1, kMaxLabelChars); !s.ok())
@@ -313,7 +354,8 @@ absl::Status CheckCaseFieldDefinition(const CaseField& field) {
   }
   if (field.type() == CaseField::CHOICE) {
     if (field.choices().empty())
-      return Invalid("field.choices", "a CHOICE field needs at least one choice");
+      return Invalid("field.choices", "a CHOICE field needs at least one choice",
+                     "CHOICES_REQUIRED");
     std::set<std::string> seen;
     for (const std::string& choice : field.choices()) {
       if (absl::Status s = CheckText(choice, "field.choices", 1, 64); !s.ok()) return s;

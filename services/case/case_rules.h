@@ -4,6 +4,7 @@
 #ifndef SERVICES_CASE_CASE_RULES_H_
 #define SERVICES_CASE_CASE_RULES_H_
 
+#include <cstdint>
 #include <map>
 #include <string>
 
@@ -13,6 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "forecast/v1/case_service.pb.h"
+#include "services/common/caller.h"
 
 namespace forecast {
 
@@ -76,6 +78,12 @@ absl::StatusOr<std::string> DecodePageToken(absl::string_view token);
 // A stable fingerprint (hex) of a request: method plus its deterministic serialisation.
 // Equal requests give equal fingerprints across processes. Thread-safe (pure).
 std::string RequestFingerprint(absl::string_view method, const google::protobuf::Message& request);
+
+// "Agreed in dialogue" is the team leader's word: only a team leader (or a manager) may mark an
+// expectation or action so, or a write that names the dialogue it was agreed in (dialogue_id);
+// a caseworker cannot tick it alone. PERMISSION_DENIED "AGREED_NEEDS_TEAM_LEADER" naming
+// agreed_in_dialogue. Thread-safe (pure).
+absl::Status CheckAgreedInDialogue(Role role, bool agreed, int64_t dialogue_id);
 
 // Checks a catalogue entry or case field an admin wants to store. Thread-safe (pure).
 absl::Status CheckCatalogueEntry(const v1::CatalogueEntry& entry);

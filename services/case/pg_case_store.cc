@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/case/case_rules.h"
 #include "services/common/calendar.h"
+#include "services/common/status.h"
 
 namespace forecast {
 namespace {
@@ -595,8 +596,7 @@ absl::StatusOr<StoredCase> PgCaseStore::LoadCase(int64_t job_centre_id,
         std::vector<StoredCase> cases =
             LoadCases(tx, job_centre_id, "WHERE c.job_centre_id = $1 AND c.case_ref = $2",
                       job_centre_id, case_ref);
-        if (cases.empty())
-          return absl::NotFoundError(absl::StrCat("case_ref: case \"", case_ref, "\" not found"));
+        if (cases.empty()) return CaseNotFound(case_ref);
         return std::move(cases.front());
       });
 }
@@ -701,12 +701,8 @@ absl::StatusOr<v1::Case> PgCaseStore::ApplyChange(const CaseChange& change) {
         if (bumped.empty()) {
           pqxx::result current =
               tx.exec_params("SELECT version FROM cases WHERE id = $1", change.case_id);
-          if (current.empty())
-            return absl::NotFoundError(
-                absl::StrCat("case_ref: case \"", change.case_ref, "\" not found"));
-          return absl::AbortedError(absl::StrCat("case ", change.case_ref, " is at version ",
-                                                 current[0][0].as<int64_t>(),
-                                                 ", the write was based on ", change.base_version));
+          if (current.empty()) return CaseNotFound(change.case_ref);
+          return StaleVersion(change.case_ref, current[0][0].as<int64_t>(), change.base_version);
         }
         const int64_t version = bumped[0][0].as<int64_t>();
         if (absl::Status s = std::visit(BodyWriter{tx, change}, change.body); !s.ok()) return s;

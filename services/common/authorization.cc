@@ -1,13 +1,16 @@
 #include "services/common/authorization.h"
 
 #include "absl/strings/str_cat.h"
+#include "services/common/status.h"
 
 namespace forecast {
 namespace {
 
 absl::Status Denied(const Caller& caller, absl::string_view what) {
-  return absl::PermissionDeniedError(
-      absl::StrCat(RoleName(caller.role), " ", caller.staff_code, " may not ", what));
+  return ReasonedError(
+      absl::StatusCode::kPermissionDenied, "NOT_ALLOWED",
+      absl::StrCat(RoleName(caller.role), " ", caller.staff_code, " may not ", what),
+      {{"role", std::string(RoleName(caller.role))}});
 }
 
 bool SameTeam(const Caller& caller, int64_t team_id) {
@@ -67,7 +70,7 @@ CaseFilter CasesAccessible(const Caller& caller, CaseAccess access) {
 absl::Status AuthorizeCase(const Caller& caller, const CaseOwnership& owner, CaseAccess access,
                            absl::string_view case_ref) {
   if (owner.job_centre_id != caller.job_centre_id) {
-    return absl::NotFoundError(absl::StrCat("case_ref: case \"", case_ref, "\" not found"));
+    return CaseNotFound(case_ref);
   }
   if (CasesAccessible(caller, access).Covers(owner)) return absl::OkStatus();
   switch (access) {
@@ -97,7 +100,7 @@ absl::Status AuthorizeCreateCase(const Caller& caller, int64_t team_id, int64_t 
 
 absl::Status AuthorizeScopeRead(const Caller& caller, const ScopeTarget& target) {
   if (target.job_centre_id != caller.job_centre_id) {
-    return absl::NotFoundError("scope: not found");
+    return ReasonedError(absl::StatusCode::kNotFound, "SCOPE_NOT_FOUND", "not found", {}, "scope");
   }
   if (ReadsWholeJobCentre(caller)) return absl::OkStatus();
   bool ok = false;

@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "absl/strings/str_cat.h"
+#include "services/common/status.h"
 #include "absl/strings/str_format.h"
 
 namespace forecast {
@@ -18,33 +19,34 @@ int Digits(absl::string_view text, size_t pos, size_t n) {
   return value;
 }
 
-absl::Status Bad(absl::string_view field, absl::string_view text, absl::string_view want) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(field, ": \"", text.substr(0, 40), "\" is not a valid ", want));
+absl::Status Bad(absl::string_view field, absl::string_view text, absl::string_view want,
+                 absl::string_view reason) {
+  return FieldError(field, reason,
+                    absl::StrCat("\"", text.substr(0, 40), "\" is not a valid ", want),
+                    {{"value", std::string(text.substr(0, 40))}});
 }
 
 }  // namespace
 
 absl::StatusOr<absl::CivilDay> ParseDay(absl::string_view text, absl::string_view field) {
-  if (text.empty())
-    return absl::InvalidArgumentError(absl::StrCat(field, ": a date (YYYY-MM-DD) is required"));
+  if (text.empty()) return FieldError(field, "DATE_REQUIRED", "a date (YYYY-MM-DD) is required");
   if (text.size() != 10 || text[4] != '-' || text[7] != '-')
-    return Bad(field, text, "date (YYYY-MM-DD)");
+    return Bad(field, text, "date (YYYY-MM-DD)", "NOT_A_DATE");
   const int y = Digits(text, 0, 4), m = Digits(text, 5, 2), d = Digits(text, 8, 2);
   if (y < 1900 || y > 2199 || m < 1 || m > 12 || d < 1)
-    return Bad(field, text, "date (YYYY-MM-DD)");
+    return Bad(field, text, "date (YYYY-MM-DD)", "NOT_A_DATE");
   const absl::CivilDay day(y, m, d);
   // CivilDay normalises 2025-02-30 to 2025-03-02; a real day survives the round trip.
-  if (day.month() != m || day.day() != d) return Bad(field, text, "calendar day");
+  if (day.month() != m || day.day() != d) return Bad(field, text, "calendar day", "NOT_A_DATE");
   return day;
 }
 
 absl::StatusOr<absl::CivilMonth> ParseMonth(absl::string_view text, absl::string_view field) {
-  if (text.empty())
-    return absl::InvalidArgumentError(absl::StrCat(field, ": a month (YYYY-MM) is required"));
-  if (text.size() != 7 || text[4] != '-') return Bad(field, text, "month (YYYY-MM)");
+  if (text.empty()) return FieldError(field, "MONTH_REQUIRED", "a month (YYYY-MM) is required");
+  if (text.size() != 7 || text[4] != '-') return Bad(field, text, "month (YYYY-MM)", "NOT_A_MONTH");
   const int y = Digits(text, 0, 4), m = Digits(text, 5, 2);
-  if (y < 1900 || y > 2199 || m < 1 || m > 12) return Bad(field, text, "month (YYYY-MM)");
+  if (y < 1900 || y > 2199 || m < 1 || m > 12)
+    return Bad(field, text, "month (YYYY-MM)", "NOT_A_MONTH");
   return absl::CivilMonth(y, m);
 }
 

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "services/common/status.h"
 
 namespace forecast {
 namespace {
@@ -200,31 +201,33 @@ absl::Status CheckText(absl::string_view text, absl::string_view field, size_t m
                        size_t max_chars) {
   const size_t length = Utf8Length(text);
   if (length < min_chars) {
-    return absl::InvalidArgumentError(
-        min_chars == 1 ? absl::StrCat(field, ": is required")
-                       : absl::StrCat(field, ": must be at least ", min_chars, " characters"));
+    return min_chars == 1 ? FieldError(field, "REQUIRED", "is required")
+                          : FieldError(field, "TOO_SHORT",
+                                       absl::StrCat("must be at least ", min_chars, " characters"),
+                                       {{"min", absl::StrCat(min_chars)}});
   }
   if (length > max_chars) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": is ", length, " characters long, at most ", max_chars, " are allowed"));
+    return FieldError(
+        field, "TOO_LONG",
+        absl::StrCat("is ", length, " characters long, at most ", max_chars, " are allowed"),
+        {{"length", absl::StrCat(length)}, {"max", absl::StrCat(max_chars)}});
   }
   for (char c : text) {
     const auto u = static_cast<unsigned char>(c);
     if ((u < 0x20 && c != '\n' && c != '\t' && c != '\r') || u == 0x7F) {
-      return absl::InvalidArgumentError(absl::StrCat(field, ": contains a control character"));
+      return FieldError(field, "CONTROL_CHARACTER", "contains a control character");
     }
   }
   if (ContainsCprNumber(text)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field,
-                     ": looks like it contains a CPR number; record case references only, never "
-                     "personal ID numbers"));
+    return FieldError(field, "CPR_NUMBER",
+                      "looks like it contains a CPR number; record case references only, never "
+                      "personal ID numbers");
   }
   return absl::OkStatus();
 }
 
 absl::Status CheckCaseRef(absl::string_view ref, absl::string_view field) {
-  if (ref.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": is required"));
+  if (ref.empty()) return FieldError(field, "REQUIRED", "is required");
   bool well_formed = ref.size() <= 40 && std::isalnum(static_cast<unsigned char>(ref[0]));
   for (char c : ref) {
     if (!well_formed) break;
@@ -232,28 +235,31 @@ absl::Status CheckCaseRef(absl::string_view ref, absl::string_view field) {
         std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '_' || c == '.' || c == '-';
   }
   if (!well_formed) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": \"", ref.substr(0, 40),
-        "\" is not a case reference (1 to 40 of letters, digits, / _ . -, starting with a letter "
-        "or digit)"));
+    return FieldError(
+        field, "NOT_A_CASE_REF",
+        absl::StrCat("\"", ref.substr(0, 40),
+                     "\" is not a case reference (1 to 40 of letters, digits, / _ . -, "
+                     "starting with a letter or digit)"),
+        {{"value", std::string(ref.substr(0, 40))}});
   }
   if (ContainsCprNumber(ref)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": looks like a CPR number; use the case system's case reference instead"));
+    return FieldError(field, "CPR_NUMBER",
+                      "looks like a CPR number; use the case system's case reference instead");
   }
   return absl::OkStatus();
 }
 
 absl::Status CheckCode(absl::string_view code, absl::string_view field) {
-  if (code.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": is required"));
+  if (code.empty()) return FieldError(field, "REQUIRED", "is required");
   bool ok = code.size() <= 32;
   for (char c : code) {
     ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-');
   }
   if (!ok) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": \"", code.substr(0, 40),
-                     "\" is not a valid code (1 to 32 of letters, digits, _ . -)"));
+    return FieldError(field, "NOT_A_CODE",
+                      absl::StrCat("\"", code.substr(0, 40),
+                                   "\" is not a valid code (1 to 32 of letters, digits, _ . -)"),
+                      {{"value", std::string(code.substr(0, 40))}});
   }
   return absl::OkStatus();
 }
@@ -265,8 +271,10 @@ absl::Status CheckToken(absl::string_view token, absl::string_view field, size_t
                 c == '-');
   }
   if (!ok) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": is not a token (at most ", max_chars,
-                                                   " of letters, digits, _ . : -)"));
+    return FieldError(
+        field, "NOT_A_TOKEN",
+        absl::StrCat("is not a token (at most ", max_chars, " of letters, digits, _ . : -)"),
+        {{"max", absl::StrCat(max_chars)}});
   }
   return absl::OkStatus();
 }

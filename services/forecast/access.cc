@@ -2,13 +2,16 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/common/authorization.h"
+#include "services/common/status.h"
 
 namespace forecast::fsvc {
 namespace {
 
 absl::Status Denied(const Caller& caller, const std::string& what) {
-  return absl::PermissionDeniedError(
-      absl::StrCat(caller.staff_code, " (", RoleName(caller.role), ") may not ", what));
+  return ReasonedError(
+      absl::StatusCode::kPermissionDenied, "NOT_ALLOWED",
+      absl::StrCat(caller.staff_code, " (", RoleName(caller.role), ") may not ", what),
+      {{"role", std::string(RoleName(caller.role))}});
 }
 
 }  // namespace
@@ -18,7 +21,9 @@ absl::StatusOr<ScopeFilter> ReadableCaseworker(const CentreHistory& history, con
   const std::string& wanted = code.empty() ? caller.staff_code : code;
   const StaffMember* staff = history.StaffByCode(wanted);
   if (staff == nullptr) {
-    return absl::NotFoundError(absl::StrCat(field, ": caseworker \"", wanted, "\" not found"));
+    return ReasonedError(absl::StatusCode::kNotFound, "CASEWORKER_NOT_FOUND",
+                         absl::StrCat("caseworker \"", wanted, "\" not found"), {{"value", wanted}},
+                         field);
   }
   ScopeTarget target;
   target.kind = ScopeKind::kCaseworker;
@@ -40,7 +45,8 @@ absl::StatusOr<ScopeFilter> ReadableTeam(const CentreHistory& history, const Cal
   }
   const OrgUnit* team = code.empty() ? history.Unit(caller.team_id) : history.UnitByCode(code);
   if (team == nullptr || !team->is_team) {
-    return absl::NotFoundError(absl::StrCat(field, ": team \"", code, "\" not found"));
+    return ReasonedError(absl::StatusCode::kNotFound, "TEAM_NOT_FOUND",
+                         absl::StrCat("team \"", code, "\" not found"), {{"value", code}}, field);
   }
   ScopeTarget target;
   target.kind = ScopeKind::kTeam;
@@ -61,8 +67,9 @@ absl::StatusOr<ScopeFilter> ReadableScope(const CentreHistory& history, const Ca
     case v1::Scope::DEPARTMENT: {
       const OrgUnit* unit = history.UnitByCode(scope.code());
       if (unit == nullptr || unit->is_team) {
-        return absl::NotFoundError(
-            absl::StrCat(field, ".code: department \"", scope.code(), "\" not found"));
+        return ReasonedError(absl::StatusCode::kNotFound, "DEPARTMENT_NOT_FOUND",
+                             absl::StrCat("department \"", scope.code(), "\" not found"),
+                             {{"value", scope.code()}}, field + ".code");
       }
       ScopeTarget target;
       target.kind = ScopeKind::kDepartment;

@@ -222,7 +222,7 @@ grpc::Status ForecastServiceImpl::ExplainCase(grpc::ServerContext* context,
     const CaseRecord* record = view->history().CaseByRef(request->case_ref());
     const CaseState* state = record == nullptr ? nullptr : view->snapshot().Case(record->id);
     if (state == nullptr) {
-      return absl::NotFoundError(absl::StrCat("case_ref: ", request->case_ref(), " not found"));
+      return CaseNotFound(request->case_ref());
     }
     FS_RETURN_IF_ERROR(AuthorizeCase(
         caller, CaseOwnership{view->history().centre_id, state->team_id, state->caseworker_id},
@@ -285,7 +285,8 @@ grpc::Status ForecastServiceImpl::SetMilestoneTarget(grpc::ServerContext* contex
     }
     FS_ASSIGN_OR_RETURN(const Month month, ParseMonth(t.month(), "target.month"));
     if (!std::isfinite(t.target()) || t.target() < 0 || t.target() > 1e6) {
-      return absl::InvalidArgumentError("target.target: must be a number from 0 to 1000000");
+      return FieldError("target.target", "OUT_OF_RANGE", "must be a number from 0 to 1000000",
+                        {{"min", "0"}, {"max", "1000000"}});
     }
     NewMilestoneTarget target;
     target.centre_id = caller.job_centre_id;

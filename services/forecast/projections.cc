@@ -193,6 +193,11 @@ absl::StatusOr<v1::CaseExplanation> BuildCaseExplanation(const CentreView& view,
   }
   out.set_still_open_at_horizon(d->still_open_at_horizon);
   for (const std::string& reason : d->reasons) out.add_reasons(reason);
+  for (const auto& reason : d->reason_details) {
+    v1::ExplanationReason* r = out.add_reason_details();
+    r->set_code(reason.code);
+    for (const auto& [name, value] : reason.params) (*r->mutable_params())[name] = value;
+  }
   return out;
 }
 

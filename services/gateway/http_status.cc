@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/ascii.h"
+#include "services/common/status.h"
 
 namespace forecast::gateway {
 
@@ -62,8 +63,13 @@ std::string ErrorJson(const absl::Status& status, absl::string_view request_id) 
   // absl's names are "INVALID_ARGUMENT" etc., the same spelling gRPC uses.
   nlohmann::json body = {{"code", absl::StatusCodeToString(status.code())},
                          {"message", std::string(status.message())}};
-  const std::string field = FieldOfMessage(status.message());
+  // The machine-readable details the service sent (services/common/status.h): the field, a
+  // reason code and its parameters, for clients to phrase in the user's language.
+  const ErrorDetail detail = DetailOf(status);
+  const std::string field = detail.field.empty() ? FieldOfMessage(status.message()) : detail.field;
   if (!field.empty()) body["field"] = field;
+  if (!detail.reason.empty()) body["reason"] = detail.reason;
+  if (!detail.params.empty()) body["params"] = detail.params;
   body["request_id"] = std::string(request_id);
   // A message may quote client input; bytes that are not UTF-8 are replaced, not thrown on.
   return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

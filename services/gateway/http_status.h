@@ -18,9 +18,11 @@ int HttpStatusFor(absl::StatusCode code);
 // (408 DEADLINE_EXCEEDED, 413/431 OUT_OF_RANGE, 405 UNIMPLEMENTED, ...). Thread-safe (pure).
 absl::StatusCode CodeForHttpStatus(int http_status);
 
-// {"code":"INVALID_ARGUMENT","message":"...","field":"staff_code","request_id":"..."}: the
-// canonical code's name, the message as the service wrote it, the field the message names
-// ("field: problem"; omitted when none) and the request id. Invalid UTF-8 in the message is
+// {"code":"INVALID_ARGUMENT","message":"...","field":"staff_code","reason":"...","params":{...},
+// "request_id":"..."}: the canonical code's name, the message as the service wrote it, the field
+// (from the status's details, else the one the message names, "field: problem"; omitted when
+// none), the reason code and its parameters when the service sent them
+// (services/common/status.h), and the request id. Invalid UTF-8 in the message is
 // replaced, never an error. Thread-safe (pure).
 std::string ErrorJson(const absl::Status& status, absl::string_view request_id = "");
 

@@ -12,6 +12,7 @@
 #include "forecast/v1/case_service.pb.h"
 #include "forecast/v1/forecast_service.pb.h"
 #include "forecast/v1/identity_service.pb.h"
+#include "services/common/status.h"
 
 namespace forecast::gateway {
 namespace {
@@ -83,7 +84,8 @@ long RetryDelaySeconds(absl::string_view status_details) {
 }
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {
-  absl::Status out(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+  // The services' error details (field, reason, parameters) come along as payloads.
+  absl::Status out = forecast::FromGrpcStatus(status);
   if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
     const long seconds = RetryDelaySeconds(status.error_details());
     if (seconds >= 0) out.SetPayload(kRetryAfterPayload, absl::Cord(std::to_string(seconds)));

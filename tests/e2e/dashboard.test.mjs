@@ -115,7 +115,7 @@ test('a caseworker changes an expectation and the team leader sees the projectio
     // The caseworker moves case E-001 (ordinary job, low risk) four months later, in place.
     await worker.page.getByRole('button', { name: 'Redigér sag E-001' }).click();
     const editor = worker.page.getByTestId('editor-E-001');
-    await editor.getByLabel('Forventet måned (ÅÅÅÅ-MM)').fill(monthFrom(stack.today, 6));
+    await editor.getByLabel('Tidshorisont (måned)').fill(monthFrom(stack.today, 6));
     await editor.getByRole('button', { name: 'Gem forventning' }).click();
     await editor.getByText('Forventningen er gemt.').waitFor();
     await worker.page
@@ -148,9 +148,9 @@ test('a bad value shows the service message next to the field and changes nothin
     await worker.page.getByRole('button', { name: 'Redigér sag E-004' }).focus();
     await worker.page.keyboard.press('Enter');
     const editor = worker.page.getByTestId('editor-E-004');
-    assert.equal(await editor.getByLabel('Forventet afslutning').evaluate((el) => el === document.activeElement), true);
+    assert.equal(await editor.getByLabel('Forventet udfald').evaluate((el) => el === document.activeElement), true);
     await worker.page.keyboard.press('Tab');
-    const monthInput = editor.getByLabel('Forventet måned (ÅÅÅÅ-MM)');
+    const monthInput = editor.getByLabel('Tidshorisont (måned)');
     assert.equal(await monthInput.evaluate((el) => el === document.activeElement), true);
     await monthInput.fill('2099-01');
     await editor.getByRole('button', { name: 'Gem forventning' }).focus();
@@ -182,9 +182,9 @@ test('a bad value shows the service message next to the field and changes nothin
     }, current);
     await stale.getByRole('button', { name: 'Gem forventning' }).click();
     await stale.getByTestId('conflict').waitFor();
-    await stale.getByRole('button', { name: 'Genindlæs sagen' }).click();
+    await stale.getByRole('button', { name: 'Brug den gemte version' }).click();
     await stale.getByTestId('conflict').waitFor({ state: 'detached' });
-    assert.equal(await stale.getByLabel('Forventet afslutning').inputValue(), 'EDUCATION');
+    assert.equal(await stale.getByLabel('Forventet udfald').inputValue(), 'EDUCATION');
   } finally {
     await worker.context.close();
   }
@@ -286,8 +286,8 @@ test('every main view renders (screenshots), in Danish and English', async () =>
     await leader.page.getByText('Dialogen er gemt.').waitFor();
     await leader.page.getByTestId('agenda-E-010').getByRole('button', { name: 'Aftal forventning og handling' }).click();
     const agreement = leader.page.getByTestId('editor-E-010');
-    await agreement.getByLabel('Forventet afslutning').selectOption('EDUCATION');
-    await agreement.getByLabel('Forventet måned (ÅÅÅÅ-MM)').fill(monthFrom(stack.today, 3));
+    await agreement.getByLabel('Forventet udfald').selectOption('EDUCATION');
+    await agreement.getByLabel('Tidshorisont (måned)').fill(monthFrom(stack.today, 3));
     await agreement.getByLabel('Risikovurdering').selectOption('MEDIUM');
     assert.equal(await agreement.getByLabel('Aftalt i dialog med teamleder').isChecked(), true);
     await agreement.getByRole('button', { name: 'Gem forventning' }).click();

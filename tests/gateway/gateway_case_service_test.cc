@@ -130,6 +130,11 @@ TEST_F(GatewayWithCaseServiceTest, WritesValidationAndVersionsOverHttp) {
   EXPECT_EQ(problem["code"], "INVALID_ARGUMENT");
   EXPECT_EQ(problem["message"].get<std::string>().rfind("expected_month: ", 0), 0u)
       << problem["message"];
+  // The service's details pass through for clients to phrase: field, reason and parameters.
+  EXPECT_EQ(problem["field"], "expected_month");
+  EXPECT_EQ(problem["reason"], "MONTH_TOO_FAR");
+  EXPECT_EQ(problem["params"]["month"], "2099-01");
+  EXPECT_EQ(problem["params"]["months"], "60");
 
   auto recorded = Post(cookie, "RecordExpectation",
                        {{"case_ref", "S-1"},

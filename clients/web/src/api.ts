@@ -1,7 +1,24 @@
 // Calls to the gateway: POST /api/<Service>/<Method> with JSON, and server-streaming methods as
 // server-sent events. Errors carry the service's canonical code and message.
 
+/** What the gateway says about a refused call: {code, message, field?, reason?, params?,
+ *  request_id}. The field, reason and params are the service's machine-readable details
+ *  (services/common/status.h); the message is English, for developers, and is shown only when
+ *  nothing better is known (errors.ts phrases the rest). */
+export interface ErrorBody {
+  code?: string;
+  message?: string;
+  field?: string;
+  reason?: string;
+  params?: Record<string, string>;
+  request_id?: string;
+}
+
 export class ApiError extends Error {
+  readonly reason: string;
+  readonly params: Record<string, string>;
+  readonly requestId: string;
+
   constructor(
     readonly status: number,
     readonly code: string,
@@ -10,11 +27,20 @@ export class ApiError extends Error {
     readonly retryAfter?: number,
     /** The field the gateway named, if any. */
     readonly fieldName?: string,
+    details: ErrorBody = {},
   ) {
     super(message);
+    this.reason = details.reason ?? '';
+    this.params = details.params ?? {};
+    this.requestId = details.request_id ?? '';
   }
 
-  /** The field a validation message names ("expected_month: ..."), if any. */
+  /** No answer at all: the network or the gateway is down ("kan ikke nå serveren"). */
+  get unreachable(): boolean {
+    return this.status === 0 && (this.code === 'UNAVAILABLE' || this.code === 'UNREACHABLE');
+  }
+
+  /** The request field the service names ("expected_month"), if any. */
   get field(): string | undefined {
     if (this.fieldName) return this.fieldName;
     const match = /^([a-z_][a-z0-9_.]*): /.exec(this.message);
@@ -24,7 +50,7 @@ export class ApiError extends Error {
   /** The message without its leading field name. */
   get problem(): string {
     const field = this.field;
-    return field ? this.message.slice(field.length + 2) : this.message;
+    return field && this.message.startsWith(`${field}: `) ? this.message.slice(field.length + 2) : this.message;
   }
 }
 
@@ -57,7 +83,7 @@ async function request<T>(path: string, body: unknown): Promise<T> {
     parsed = undefined;
   }
   if (!response.ok) {
-    const error = (parsed ?? {}) as { code?: string; message?: string; field?: string };
+    const error = (parsed ?? {}) as ErrorBody;
     const retry = Number(response.headers.get('Retry-After') ?? '');
     const apiError = new ApiError(
       response.status,
@@ -65,6 +91,7 @@ async function request<T>(path: string, body: unknown): Promise<T> {
       error.message ?? text,
       Number.isFinite(retry) && retry > 0 ? retry : undefined,
       error.field,
+      error,
     );
     if (response.status === 401 && !SIGN_IN_PATHS.includes(path)) onUnauthenticated();
     throw apiError;
@@ -153,10 +180,10 @@ export function subscribe<T>(
     current.addEventListener('shutdown', () => reconnect());
     current.addEventListener('end', () => reconnect());
     current.addEventListener('rpc-error', (event) => {
-      const data = JSON.parse((event as MessageEvent).data) as { code: string; message: string };
+      const data = JSON.parse((event as MessageEvent).data) as ErrorBody & { code: string; message: string };
       if (TRANSIENT.includes(data.code)) return reconnect();
       current.close();
-      onState('failed', new ApiError(0, data.code, data.message));
+      onState('failed', new ApiError(0, data.code, data.message, undefined, data.field, data));
     });
     current.onerror = () => {
       // The browser retries by itself while CONNECTING; a CLOSED source (an HTTP error, such as

@@ -40,9 +40,26 @@ export function chartFigure<T extends ChartType>(
     'figure',
     { class: 'chart', 'data-testid': testId },
     h('figcaption', null, caption),
-    h('div', { class: 'chart-box', style: `height:${height}px` }, canvas),
+    h('div', { class: 'chart-box', style: `height:${window.matchMedia('(max-width: 640px)').matches ? Math.max(height, 300) : height}px` }, canvas),
   );
-  config.options = { responsive: true, maintainAspectRatio: false, ...(config.options ?? {}) } as typeof config.options;
+  // On a phone the legend goes below the chart in small type, so that it does not crowd it out.
+  const narrow = window.matchMedia('(max-width: 640px)').matches;
+  const options = (config.options ?? {}) as Record<string, unknown> & { plugins?: Record<string, unknown> };
+  const plugins = { ...(options.plugins ?? {}) };
+  if (narrow) {
+    plugins.legend = {
+      position: 'bottom',
+      labels: { boxWidth: 10, boxHeight: 10, padding: 6, font: { size: 11 } },
+      ...((plugins.legend as object | undefined) ?? {}),
+    };
+  }
+  config.options = {
+    responsive: true,
+    maintainAspectRatio: false,
+    locale: document.documentElement.lang === 'en' ? 'en-GB' : 'da-DK',
+    ...options,
+    plugins,
+  } as typeof config.options;
   const chart = new Chart(canvas, config);
   return { element, chart };
 }

@@ -1,9 +1,10 @@
 // Small pieces every view uses: links, breadcrumbs, explanations with n and small-sample flags,
 // figures with intervals, the live-update status line, loading and error states.
-import { ApiError, type StreamState } from './api';
+import { type ApiError, type StreamState } from './api';
 import { h, type Child } from './dom';
 import { time, num } from './format';
 import { t, tCode, type MessageKey } from './i18n';
+import { errorMessage } from './errors';
 import { localizeDetail } from './localize';
 import type { Explanation } from './types';
 
@@ -31,21 +32,20 @@ export function smallSample(flag: boolean): HTMLElement | null {
   return h('span', { class: 'badge badge-warn', title: t('common.small_sample.title') }, t('common.small_sample'));
 }
 
-/** "How this figure is computed", from the service's Explanation, with n and the flag. */
+/** "How this figure is computed", from the service's Explanation, with n and the flag. The text is
+ *  the interface's own wording for the method (by its key); the service's English wording is
+ *  shown only for a method this interface does not know, marked lang="en". */
 export function explanation(e: Explanation | undefined, extra: Child[] = []): HTMLElement | null {
   if (!e) return null;
-  const key = `method.${e.method_key}` as MessageKey;
   const translated = tCode('method', e.method_key);
-  const text = translated === e.method_key ? e.method : translated;
+  const known = translated !== e.method_key;
   return h(
     'details',
     { class: 'explanation' },
-    h('summary', null, t('common.how_computed'), ' · ', t('common.n'), ' = ', num(e.n), ' ', smallSample(e.small_sample)),
-    h('p', { lang: translated === e.method_key ? 'en' : null }, text),
+    h('summary', null, t('common.how_computed'), ' · ', t('common.n_short', { n: num(e.n) }), ' ', smallSample(e.small_sample)),
+    h('p', { lang: known ? null : 'en' }, known ? translated : e.method),
     h('p', null, t('common.n_cases', { n: num(e.n) })),
     extra,
-    // The service's own wording, which names the exact parameters used.
-    translated !== e.method_key && key ? h('p', { class: 'muted', lang: 'en' }, e.method) : null,
   );
 }
 
@@ -64,34 +64,38 @@ export function loading(): HTMLElement {
 }
 
 export function errorText(error: unknown): string {
-  if (error instanceof ApiError) {
-    if (error.code === 'ABORTED') return t('error.ABORTED');
-    if (error.code === 'PERMISSION_DENIED') return t('error.PERMISSION_DENIED', { message: error.message });
-    if (error.code === 'NOT_FOUND') return t('error.NOT_FOUND', { message: error.message });
-    if (error.code === 'UNAVAILABLE') return t('error.UNAVAILABLE');
-    return t('common.error', { message: error.message });
-  }
-  return t('common.error', { message: String(error) });
+  return errorMessage(error).text;
 }
 
 export function errorBox(error: unknown, retry?: () => void): HTMLElement {
+  const message = errorMessage(error);
   return h(
     'div',
-    { class: 'alert alert-error', role: 'alert' },
-    h('p', null, errorText(error)),
+    { class: 'alert alert-error', role: 'alert', 'data-testid': 'error' },
+    h('p', { lang: message.lang }, message.text),
     retry ? h('button', { type: 'button', onclick: retry }, t('common.retry')) : null,
   );
 }
 
-/** The status line of a live subscription. */
+/** The status line of a live subscription. It tells the truth: the dot is green only while
+ *  pushes arrive; it is grey when paused (a historical view) and amber while the stream is down. */
 export class LiveStatus {
   readonly element = h('p', { class: 'live', role: 'status', 'aria-live': 'polite', 'data-testid': 'live-status' });
   private state: StreamState = 'connecting';
+  private paused = false;
   private last = '';
+  private error?: ApiError;
 
   setState(state: StreamState, error?: ApiError): void {
     this.state = state;
-    this.render(error);
+    this.error = error;
+    this.render();
+  }
+
+  /** A historical view shows no live figures; the line says so until it is resumed. */
+  pause(paused: boolean): void {
+    this.paused = paused;
+    this.render();
   }
 
   updated(revision: string): void {
@@ -100,13 +104,19 @@ export class LiveStatus {
     this.render();
   }
 
-  private render(error?: ApiError): void {
+  private render(): void {
+    const state = this.paused ? 'paused' : this.state;
     const text =
-      this.state === 'failed'
-        ? t('live.failed', { message: error?.message ?? '' })
-        : t(`live.${this.state}` as MessageKey);
-    this.element.className = `live live-${this.state}`;
-    this.element.replaceChildren(h('span', { class: 'live-dot', 'aria-hidden': 'true' }), text, this.last ? ` · ${this.last}` : '');
+      state === 'failed'
+        ? t('live.failed', { message: this.error ? errorText(this.error) : '' })
+        : t(`live.${state}` as MessageKey);
+    this.element.className = `live live-${state}`;
+    this.element.dataset.state = state;
+    this.element.replaceChildren(
+      h('span', { class: 'live-dot', 'aria-hidden': 'true' }),
+      text,
+      this.last && state === 'live' ? ` · ${this.last}` : '',
+    );
   }
 }
 

@@ -25,6 +25,9 @@ export function h<K extends keyof HTMLElementTagNameMap>(
       element.setAttribute(key, value === true ? '' : String(value));
     }
   }
+  // A table that may scroll sideways in its box is reachable by keyboard (axe:
+  // scrollable-region-focusable).
+  if (element.classList.contains('table-wrap') && !element.hasAttribute('tabindex')) element.tabIndex = 0;
   append(element, children);
   return element;
 }

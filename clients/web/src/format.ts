@@ -15,8 +15,8 @@ export function pct(share: number, digits = 0): string {
   return new Intl.NumberFormat(locale(), { style: 'percent', maximumFractionDigits: digits }).format(share);
 }
 
-/** "12,3 (9–16)": the expected value and its 80% interval. */
-export function estimate(e: Estimate | undefined, digits = 1): string {
+/** "12 (9–16)": the expected value and its 80% interval; counts are whole numbers. */
+export function estimate(e: Estimate | undefined, digits = 0): string {
   if (!e) return '–';
   return `${num(e.expected, digits)} (${num(e.p10, 0)}–${num(e.p90, 0)})`;
 }

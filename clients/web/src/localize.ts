@@ -43,15 +43,17 @@ const problemRules: Rule[] = [
 // Agenda details (services/forecast/attention.cc), joined by "; " when a case has several.
 const detailRules: Rule[] = [
   [/^(\d+) action\(s\) overdue, the oldest by (\d+) days$/,
-    (n, days) => `${n} handling(er) over fristen, den ældste med ${days} dage`],
+    (n, days) => Number(n) === 1
+      ? `1 handling over fristen med ${days} ${Number(days) === 1 ? 'dag' : 'dage'}`
+      : `${n} handlinger over fristen, den ældste med ${days} ${Number(days) === 1 ? 'dag' : 'dage'}`],
   [new RegExp(`^no expectation recorded$`), () => 'ingen forventning registreret'],
   [new RegExp(`^open since ${DAY}$`), (d) => `åben siden ${date(d)}`],
-  [new RegExp(`^expected to close in ${MONTH}$`), (m) => `forventet afsluttet ${month(m)}`],
-  [/^still open (\d+) month\(s\) later$/, (n) => `stadig åben ${n} måned(er) senere`],
+  [new RegExp(`^expected to close in ${MONTH}$`), (m) => `tidshorisont ${month(m)}`],
+  [/^still open (\d+) month\(s\) later$/, (n) => `stadig åben ${n} ${Number(n) === 1 ? 'måned' : 'måneder'} efter tidshorisonten`],
   [/^expected ([A-Z0-9_]+), an outcome this caseworker expects markedly more often than the team$/,
     (o) => `forventet ${outcomeLabel(o)}, et udfald sagsbehandleren forventer markant oftere end teamet`],
   [new RegExp(`^risk ([A-Z0-9_]+) on ([A-Z0-9_]+) in ${MONTH}$`),
-    (r, o, m) => `risiko ${riskLabel(r).toLowerCase()} for ${outcomeLabel(o)} i ${month(m)}`],
+    (r, o, m) => `${outcomeLabel(o)} senest ${month(m)}, ${riskLabel(r).toLowerCase()} risiko for at det ikke holder`],
   [new RegExp(`^expectation last recorded on ${DAY} \\((\\d+) days ago\\)$`),
     (d, n) => `forventningen blev sidst registreret ${date(d)} (for ${n} dage siden)`],
 ];

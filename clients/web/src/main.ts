@@ -3,14 +3,15 @@
 // answers, which the DOM does well on its own, and a small bundle loads fast on a job centre's
 // laptops.
 import './styles.css';
-import { currentSession, logout, logoutEverywhere, setUnauthenticatedHandler } from './api';
-import { link } from './components';
+import { ApiError, currentSession, logout, logoutEverywhere, setUnauthenticatedHandler } from './api';
+import { errorBox, link } from './components';
 import { clearContext, ctx, loadContext, teamName } from './context';
 import { h, replace } from './dom';
 import { lang, setLang, t } from './i18n';
 import { Router, type View } from './router';
 import type { StaffMember } from './types';
 import { accuracyView } from './views/accuracy';
+import { adminView } from './views/admin';
 import { caseView } from './views/case';
 import { caseloadView } from './views/caseload';
 import { caseworkerDashboardView } from './views/caseworker_dashboard';
@@ -37,6 +38,7 @@ let router: Router | undefined;
 function homePath(me: StaffMember): string {
   if (me.role === 'CASEWORKER') return '/caseload';
   if (me.role === 'TEAM_LEADER' && me.team) return `/team/${encodeURIComponent(me.team)}`;
+  if (me.role === 'ADMIN') return '/admin';
   return '/teams';
 }
 
@@ -61,6 +63,7 @@ function navItems(me: StaffMember): Array<[string, string]> {
       ];
     default:
       return [
+        ...(me.role === 'ADMIN' ? ([['/admin', t('nav.admin')]] as Array<[string, string]>) : []),
         ['/teams', t('nav.teams')],
         ['/centre/projection', t('nav.projection')],
         ['/accuracy', t('nav.accuracy')],
@@ -205,15 +208,39 @@ async function start(me: StaffMember): Promise<void> {
     .add('/team/:team/milestones', ([team]) => milestonesView(team))
     .add('/team/:team/dialogue', ([team], q) => dialogueView(team, q))
     .add('/teams', (_, q) => teamsView(q))
-    .add('/accuracy', (_, q) => accuracyView(q));
+    .add('/accuracy', (_, q) => accuracyView(q))
+    .add('/admin', () => (me.role === 'ADMIN' ? adminView() : notFound()));
   if (location.pathname === '/' || location.pathname === '/login') router.go(homePath(me), true);
   else await router.render();
 }
 
 setUnauthenticatedHandler(() => showLogin(t('login.expired')));
 
-void (async () => {
-  const me = await currentSession<StaffMember>().catch(() => undefined);
-  if (me) await start(me);
-  else showLogin();
-})();
+/** No answer from the server at all: say so (in the user's language) and offer to try again,
+ *  rather than showing the login page as if the session had ended. */
+function showUnreachable(): void {
+  translateStatic();
+  replace(
+    root,
+    h('header', { class: 'topbar' }, h('span', { class: 'brand' }, t('app.title')), h('div', { class: 'topbar-right' }, languageButton(showUnreachable))),
+    h('main', { id: 'view', tabindex: '-1' }, errorBox(new ApiError(0, 'UNREACHABLE', ''), () => void boot())),
+  );
+}
+
+async function boot(): Promise<void> {
+  let me: StaffMember | undefined;
+  try {
+    me = await currentSession<StaffMember>();
+  } catch {
+    showUnreachable();
+    return;
+  }
+  try {
+    if (me) await start(me);
+    else showLogin();
+  } catch (error) {
+    replace(root, h('main', { id: 'view', tabindex: '-1' }, errorBox(error, () => void boot())));
+  }
+}
+
+void boot();

@@ -1,5 +1,6 @@
 // Client-side routes on real paths (/team/T1/projection); the gateway answers every such path
 // with index.html. Links marked data-link navigate without a reload.
+import { errorBox } from './components';
 import { h } from './dom';
 
 export interface View {
@@ -68,7 +69,7 @@ export class Router {
     try {
       view = await (route ? route.render(params, url.searchParams) : this.fallback([], url.searchParams));
     } catch (error) {
-      view = { element: h('div', { class: 'alert alert-error', role: 'alert' }, String(error)) };
+      view = { element: errorBox(error, () => void this.render()) };
     }
     if (generation !== this.generation) {
       view.dispose?.();

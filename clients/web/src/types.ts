@@ -289,6 +289,13 @@ export interface CaseExplanation {
   probabilities: CaseOutcomeMonth[];
   still_open_at_horizon: number;
   reasons: string[];
+  /** The same reasons as data (code and parameters), phrased by the client. */
+  reason_details?: ExplanationReason[];
+}
+
+export interface ExplanationReason {
+  code: string;
+  params?: Record<string, string>;
 }
 
 export interface MilestoneRow {

@@ -29,6 +29,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <Eigen/Core>
@@ -108,6 +109,13 @@ struct CaseDistribution {
   std::vector<double> probability;  // [h * num_outcomes + o]
   double still_open_at_horizon = 0;
   std::vector<std::string> reasons;  // plain English, with the catalogue's codes
+  // The same reasons as data, for clients to phrase in their language: a code ("EXPECTED",
+  // "AS_PLANNED", ...) and its parameters (catalogue codes, months "YYYY-MM", shares 0..1).
+  struct Reason {
+    std::string code;
+    std::vector<std::pair<std::string, std::string>> params;
+  };
+  std::vector<Reason> reason_details;
 
   double P(int32_t h, OutcomeIndex o) const {
     return probability[static_cast<size_t>(h) * num_outcomes + o];

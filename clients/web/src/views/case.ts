@@ -5,18 +5,67 @@ import { breadcrumbs, errorBox, th } from '../components';
 import { caseTypeLabel, ctx, fieldLabel, outcomeLabel, riskLabel, staffName, teamName } from '../context';
 import { chartFigure, colour } from '../charts';
 import { h, replace } from '../dom';
-import { caseEditor } from '../forms';
-import { date, dateTime, month, pct } from '../format';
-import { t, tCode } from '../i18n';
+import { canWrite, caseEditor, fieldValueText } from '../forms';
+import { date, dateTime, month, num, pct } from '../format';
+import { lang, plural, t, tCode } from '../i18n';
 import type { View } from '../router';
-import type { Case, CaseExplanation, CaseHistory, FieldValue } from '../types';
+import type { Case, CaseExplanation, CaseHistory, ExplanationReason } from '../types';
 
-function fieldValue(v: FieldValue): string {
-  if (v.bool_value !== undefined) return v.bool_value ? t('common.yes') : t('common.no');
-  if (v.number_value !== undefined) return String(v.number_value);
-  if (v.choice_value !== undefined) return v.choice_value;
-  if (v.date_value !== undefined) return date(v.date_value);
-  return '–';
+/** A reason behind the case's probabilities, phrased from its code and parameters. */
+function reasonText(r: ExplanationReason): string {
+  const p = r.params ?? {};
+  const n = (key: string) => Number(p[key] ?? 0);
+  const months = (count: number) => `${num(count)} ${plural(count, { da: 'måned', en: 'month' }, { da: 'måneder', en: 'months' })}`;
+  const da = lang() === 'da';
+  switch (r.code) {
+    case 'NO_EXPECTATION':
+      return da
+        ? 'Der er ikke registreret en forventning, så sagen følger det historiske mønster for sagstypen og varigheden.'
+        : 'No expectation is recorded, so the case follows the historical pattern for its case type and duration.';
+    case 'BASELINE':
+      return da
+        ? `Sager af typen ${caseTypeLabel(p.case_type)}, der har været åbne i ${months(n('months_open'))}, afsluttes med ${pct(n('monthly_share'))} om måneden (ud fra ${num(n('case_months'))} sagsmåneder).`
+        : `${caseTypeLabel(p.case_type)} cases open for ${months(n('months_open'))} close at ${pct(n('monthly_share'))} a month (from ${num(n('case_months'))} case-months).`;
+    case 'EXPECTED':
+      return da
+        ? `Forventet udfald: ${outcomeLabel(p.outcome)} senest ${month(p.month)}, ${riskLabel(p.risk).toLowerCase()} risiko for at det ikke holder (registreret ${month(p.recorded)}).`
+        : `Expected outcome: ${outcomeLabel(p.outcome)} by ${month(p.month)}, ${riskLabel(p.risk).toLowerCase()} risk that it does not hold (recorded ${month(p.recorded)}).`;
+    case 'PASSED':
+      return da
+        ? `Tidshorisonten er overskredet med ${months(n('months'))}, og sagen er stadig åben.`
+        : `The time frame was exceeded ${months(n('months'))} ago and the case is still open.`;
+    case 'AS_PLANNED':
+      return da
+        ? `Som planlagt: ${pct(n('share'))} for at sagen afsluttes ${p.passed === '1' ? 'denne måned (det forsinkede skridt antages gennemført nu)' : 'i den forventede måned'}; ellers afsluttes den med ${pct(n('monthly_share'))} om måneden med det udfaldsmønster, sager af typen ${caseTypeLabel(p.case_type)} plejer at have.`
+        : `As planned: ${pct(n('share'))} to close ${p.passed === '1' ? 'this month (the overdue step is assumed carried out now)' : 'in the expected month'}; otherwise it closes at ${pct(n('monthly_share'))} a month with the usual outcome mix of ${caseTypeLabel(p.case_type)} cases.`;
+    case 'CALIBRATED':
+      return da
+        ? `Justeret efter erfaring fra ${num(n('case_months'))} sagsmåneder: med ${months(n('lead'))} til tidshorisonten afsluttes sådanne sager med ${pct(n('monthly_share'))} denne måned i jobcentret; sagsbehandlerens faktor er ${num(n('factor'), 2)}.`
+        : `Adjusted by experience from ${num(n('case_months'))} case-months: ${months(n('lead'))} before the time frame such cases close at ${pct(n('monthly_share'))} this month at the centre; the caseworker's factor is ${num(n('factor'), 2)}.`;
+    case 'SLIP':
+      return da
+        ? `Sagsbehandlerens forventninger forskydes i gennemsnit ${num(n('months'), 1)} måneder; ${pct(n('share'))} af afslutningerne følger det forventede udfald.`
+        : `The caseworker's expectations slip ${num(n('months'), 1)} months on average; ${pct(n('share'))} of closures follow the expected outcome.`;
+    case 'ACTION_OVERDUE':
+      return da ? 'Den næste handling er over fristen.' : 'The next action is overdue.';
+    default:
+      return '';
+  }
+}
+
+/** Why the model gives the case its probabilities, in the reader's language. */
+function reasons(ex: CaseExplanation): HTMLElement | null {
+  const details = ex.reason_details ?? [];
+  const phrased = details.map(reasonText).filter(Boolean);
+  if (phrased.length === 0 && ex.reasons.length === 0) return null;
+  return h(
+    'div',
+    { 'data-testid': 'case-reasons' },
+    h('h3', null, t('explain.reasons')),
+    phrased.length
+      ? h('ul', null, phrased.map((r) => h('li', null, r)))
+      : h('ul', null, ex.reasons.map((r) => h('li', { lang: 'en' }, r))),
+  );
 }
 
 export async function caseView(ref: string): Promise<View> {
@@ -48,10 +97,9 @@ export async function caseView(ref: string): Promise<View> {
       h('dt', null, t('case.caseworker')), h('dd', null, staffName(current.caseworker), ' · ', teamName(current.team)),
       h('dt', null, t('case.status')), h('dd', null, t(`case.status.${current.status}`), current.status === 'CLOSED' ? ` · ${t('case.closed', { date: date(current.closed_on), outcome: outcomeLabel(current.closure_outcome) })}` : ''),
       h('dt', null, t('expectation.heading')),
-      h('dd', { 'data-testid': 'case-expectation' }, e ? t('expectation.current', { outcome: outcomeLabel(e.expected_outcome), month: month(e.expected_month), risk: riskLabel(e.risk) }) : t('case.no_expectation')),
+      h('dd', { 'data-testid': 'case-expectation' }, e ? t('expectation.current', { outcome: outcomeLabel(e.expected_outcome), month: month(e.expected_month), risk: riskLabel(e.risk).toLowerCase() }) : t('case.no_expectation')),
       h('dt', null, t('case.fields')),
-      h('dd', null, Object.keys(current.fields).length ? Object.entries(current.fields).map(([code, v]) => h('span', { class: 'chip' }, `${fieldLabel(code)}: ${fieldValue(v)}`)) : '–'),
-      h('dt', null, 'Version'), h('dd', null, current.version),
+      h('dd', { 'data-testid': 'case-fields' }, Object.keys(current.fields).length ? Object.entries(current.fields).map(([code, v]) => h('span', { class: 'chip' }, `${fieldLabel(code)}: ${fieldValueText(ctx().catalogue.fields.find((f) => f.code === code), v)}`)) : '–'),
     );
   };
   renderSummary(c);
@@ -90,13 +138,14 @@ export async function caseView(ref: string): Promise<View> {
         h('h2', { id: 'explain-h', class: 'visually-hidden' }, t('explain.heading')),
         figure.element,
         h('p', null, t('explain.still_open', { p: pct(ex.still_open_at_horizon) })),
-        ex.reasons.length ? h('div', null, h('h3', null, t('explain.reasons')), h('ul', null, ex.reasons.map((r) => h('li', { lang: 'en' }, r)))) : null,
+        reasons(ex),
       );
     } catch (error) {
       explanation.replaceChildren(h('h2', { id: 'explain-h' }, t('explain.heading')), errorBox(error));
     }
   };
 
+  const editable = canWrite(c);
   section.append(
     breadcrumbs(crumbs),
     h('h1', null, `${t('case.ref')} ${c.case_ref}`),
@@ -104,24 +153,28 @@ export async function caseView(ref: string): Promise<View> {
       'div',
       { class: 'two-col' },
       h('div', null, h('section', { class: 'card' }, summary), explanation),
-      h(
-        'section',
-        { class: 'card' },
-        c.status === 'OPEN'
-          ? caseEditor(c, {
+      editable
+        ? h(
+            'section',
+            { class: 'card' },
+            caseEditor(c, {
+              full: true,
               onChange: (updated) => {
                 renderSummary(updated);
-                void loadExplanation();
+                if (updated.status === 'OPEN') void loadExplanation();
               },
-            })
-          : null,
-      ),
+            }),
+          )
+        : null,
     ),
     h(
       'section',
       { class: 'card' },
       h('h2', null, t('expectation.history')),
       h(
+        'div',
+        { class: 'table-wrap' },
+        h(
         'table',
         { class: 'data' },
         h('thead', null, h('tr', null, th(t('expectation.recorded')), th(t('case.outcome')), th(t('case.month')), th(t('case.risk')), th(t('expectation.by')), th(t('expectation.note')))),
@@ -140,6 +193,7 @@ export async function caseView(ref: string): Promise<View> {
               h('td', null, e.note),
             ),
           ),
+        ),
         ),
       ),
     ),
@@ -176,6 +230,7 @@ export async function caseView(ref: string): Promise<View> {
       ),
     ),
   );
-  void loadExplanation();
+  if (c.status === 'OPEN') void loadExplanation();
+  else explanation.hidden = true;
   return { element: section, dispose: () => charts.forEach((chart) => chart.destroy()) };
 }

@@ -4,7 +4,8 @@ import { call } from '../api';
 import { errorBox, link, th } from '../components';
 import { active, caseTypeLabel, ctx, outcomeLabel, riskLabel, staffName, teamName } from '../context';
 import { h, uid } from '../dom';
-import { caseEditor, select } from '../forms';
+import { canWrite, caseEditor, fieldValueText, hasDraft, select } from '../forms';
+import { exportButtons, type Sheet } from '../export';
 import { date, month, today } from '../format';
 import { label, t, type MessageKey } from '../i18n';
 import { watchTeam } from '../live';
@@ -181,27 +182,29 @@ export function caseloadTable(initial: Case[], heading: string, showCaseworker: 
     const open = editors.has(c.case_ref);
     const editorId = `editor-row-${c.case_ref}`;
     const cells = [
-      h('td', { 'data-col': 'case_ref' }, link(`/case/${encodeURIComponent(c.case_ref)}`, c.case_ref)),
-      h('td', { 'data-col': 'case_type' }, caseTypeLabel(c.case_type)),
-      h('td', { 'data-col': 'opened_on' }, date(c.opened_on)),
-      showCaseworker ? h('td', { 'data-col': 'caseworker' }, staffName(c.caseworker)) : null,
-      h('td', { 'data-col': 'outcome' }, e ? outcomeLabel(e.expected_outcome) : h('span', { class: 'badge badge-warn' }, t('case.no_expectation'))),
+      h('td', { 'data-col': 'case_ref', 'data-label': t('case.ref') }, link(`/case/${encodeURIComponent(c.case_ref)}`, c.case_ref)),
+      h('td', { 'data-col': 'case_type', 'data-label': t('case.type') }, caseTypeLabel(c.case_type)),
+      h('td', { 'data-col': 'opened_on', 'data-label': t('case.opened_on') }, date(c.opened_on)),
+      showCaseworker ? h('td', { 'data-col': 'caseworker', 'data-label': t('case.caseworker') }, staffName(c.caseworker)) : null,
+      h('td', { 'data-col': 'outcome', 'data-label': t('case.outcome') }, e ? outcomeLabel(e.expected_outcome) : h('span', { class: 'badge badge-warn' }, t('case.no_expectation'))),
       h(
         'td',
-        { 'data-col': 'month', 'data-value': e?.expected_month ?? '' },
+        { 'data-col': 'month', 'data-value': e?.expected_month ?? '', 'data-label': t('case.month') },
         e ? month(e.expected_month) : '–',
         e && e.expected_month < thisMonth ? h('span', { class: 'badge badge-danger', title: t('case.passed_horizon') }, '!') : null,
       ),
-      h('td', { 'data-col': 'risk' }, e ? riskLabel(e.risk) : '–'),
+      h('td', { 'data-col': 'risk', 'data-label': t('case.risk') }, e ? riskLabel(e.risk) : '–'),
       h(
         'td',
-        { 'data-col': 'action' },
+        { 'data-col': 'action', 'data-label': t('case.action') },
         action ? [action.description, h('br'), h('small', null, date(action.due_on)), action.overdue ? h('span', { class: 'badge badge-danger' }, t('case.overdue')) : null] : '–',
       ),
       h(
         'td',
-        null,
-        h(
+        { class: 'row-edit' },
+        !canWrite(c)
+          ? null
+          : h(
           'button',
           {
             type: 'button',
@@ -211,7 +214,7 @@ export function caseloadTable(initial: Case[], heading: string, showCaseworker: 
             'aria-label': t('case.edit.label', { ref: c.case_ref }),
             onclick: () => {
               if (editors.has(c.case_ref)) editors.delete(c.case_ref);
-              else editors.set(c.case_ref, caseEditor(c, { onChange: (updated) => replaceCase(updated) }));
+              else editors.set(c.case_ref, newEditor(c));
               renderBody();
               if (editors.has(c.case_ref)) (editors.get(c.case_ref)!.querySelector('select, input') as HTMLElement | null)?.focus();
             },
@@ -227,10 +230,46 @@ export function caseloadTable(initial: Case[], heading: string, showCaseworker: 
     return rows;
   }
 
+  function newEditor(c: Case): HTMLElement {
+    return caseEditor(c, { onChange: (updated) => replaceCase(updated) });
+  }
+
   function replaceCase(updated: Case): void {
     const index = cases.findIndex((c) => c.case_ref === updated.case_ref);
     if (index >= 0) cases[index] = updated;
     renderBody();
+  }
+
+  function shownCases(): Case[] {
+    return cases.filter(matches).sort((a, b) => {
+      const order = sortKey(a, state.column).localeCompare(sortKey(b, state.column)) || a.case_ref.localeCompare(b.case_ref);
+      return state.ascending ? order : -order;
+    });
+  }
+
+  /** What the table shows, as a sheet (plus the job centre's fields) for export. */
+  function sheet(): Sheet {
+    const definitions = catalogue.fields.filter((f) => f.active).sort((a, b) => a.sort_order - b.sort_order);
+    return {
+      name: `${t('export.caseload')}-${today()}`,
+      headings: [...columns.map(([, key]) => t(key)), t('action.due_on'), ...definitions.map((f) => label(f, f.code))],
+      rows: shownCases().map((c) => {
+        const e = c.expectation?.expected_outcome ? c.expectation : undefined;
+        const action = nextAction(c);
+        return [
+          c.case_ref,
+          caseTypeLabel(c.case_type),
+          c.opened_on,
+          ...(showCaseworker ? [staffName(c.caseworker)] : []),
+          e ? outcomeLabel(e.expected_outcome) : '',
+          e?.expected_month ?? '',
+          e ? riskLabel(e.risk) : '',
+          action?.description ?? '',
+          action?.due_on ?? '',
+          ...definitions.map((f) => fieldValueText(f, c.fields[f.code])),
+        ];
+      }),
+    };
   }
 
   function renderBody(): void {
@@ -254,6 +293,8 @@ export function caseloadTable(initial: Case[], heading: string, showCaseworker: 
     renderBody();
   }
 
+  // Unsaved input (say, from before an expired session) opens its editor again, with the input.
+  for (const c of cases) if (canWrite(c) && hasDraft(c.case_ref)) editors.set(c.case_ref, newEditor(c));
   renderHead();
   renderBody();
   const element = h(
@@ -262,16 +303,21 @@ export function caseloadTable(initial: Case[], heading: string, showCaseworker: 
     crumbs ?? null,
     h('h1', null, heading),
     h(
+      'details',
+      { class: 'filters-toggle', open: window.matchMedia('(min-width: 700px)').matches },
+      h('summary', null, t('caseload.filters')),
+      h(
       'fieldset',
       { class: 'filters' },
-      h('legend', null, t('caseload.filters')),
+      h('legend', { class: 'visually-hidden' }, t('caseload.filters')),
       h('div', { class: 'field' }, h('label', { for: ids.search }, t('caseload.search')), search),
       h('div', { class: 'field' }, h('label', { for: ids.type }, t('caseload.filter.type')), typeSelect),
       h('div', { class: 'field' }, h('label', { for: ids.outcome }, t('caseload.filter.outcome')), outcomeSelect),
       h('div', { class: 'field' }, h('label', { for: ids.risk }, t('caseload.filter.risk')), riskSelect),
       h('div', { class: 'field' }, h('label', { for: ids.attention }, t('caseload.filter.attention')), attentionSelect),
+      ),
     ),
-    count,
+    h('div', { class: 'toolbar' }, count, exportButtons(sheet)),
     h('div', { class: 'table-wrap' }, h('table', { class: 'data caseload-table', 'data-testid': 'caseload-table' }, h('thead', null, headRow), body)),
   );
   return {

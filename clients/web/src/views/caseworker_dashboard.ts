@@ -6,7 +6,7 @@ import { breadcrumbs, detailNote, errorBox, explanation, link, reasonBadges, sta
 import { caseTypeLabel, ctx, fieldLabel, outcomeLabel, staffName, teamName } from '../context';
 import { chartFigure, colour } from '../charts';
 import { h, replace } from '../dom';
-import { estimate, month, num } from '../format';
+import { date, estimate, month, num } from '../format';
 import { t } from '../i18n';
 import type { View } from '../router';
 import type { CaseworkerDashboard, Count } from '../types';
@@ -65,7 +65,7 @@ export async function caseworkerDashboardView(code: string): Promise<View> {
 
     replace(
       figures,
-      h('p', { class: 'muted' }, t('common.as_of', { date: d.as_of })),
+      h('p', { class: 'muted' }, t('common.as_of', { date: date(d.as_of) })),
       h(
         'div',
         { class: 'stats' },

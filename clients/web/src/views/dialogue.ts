@@ -8,15 +8,24 @@ import { caseTypeLabel, ctx, outcomeLabel, riskLabel, staffName, teamMembers, te
 import { append, h, uid } from '../dom';
 import { caseEditor, field, FormErrors, select } from '../forms';
 import { date, month, today } from '../format';
-import { t, tCode } from '../i18n';
+import { plural, t, tCode } from '../i18n';
 import type { View } from '../router';
 import type { Case, Changes, Dialogue, DialogueAgenda, ListDialoguesResponse } from '../types';
 
+/** A change's before/after value by its label, never a code: months as months, outcomes,
+ *  risks, case types and caseworkers by name. */
 function changeValue(kind: string, value: string): string {
   if (!value) return '–';
   if (/^\d{4}-\d{2}$/.test(value)) return month(value);
   if (kind.startsWith('RISK')) return riskLabel(value);
-  if (kind === 'OUTCOME_CHANGED') return outcomeLabel(value);
+  if (kind === 'OUTCOME_CHANGED' || kind === 'CLOSED') return outcomeLabel(value);
+  if (kind === 'NEW') return caseTypeLabel(value);
+  if (kind.startsWith('REASSIGNED')) return staffName(value);
+  if (kind === 'FIRST_EXPECTATION') {
+    // "OUTCOME YYYY-MM RISK"
+    const [outcome, when, risk] = value.split(' ');
+    return [outcomeLabel(outcome), when ? month(when) : '', risk ? riskLabel(risk) : ''].filter(Boolean).join(', ');
+  }
   return value;
 }
 
@@ -185,7 +194,7 @@ export async function dialogueView(team: string, query: URLSearchParams): Promis
             h(
               'details',
               null,
-              h('summary', null, t('dialogue.changes.show', { n: changes.changes.length })),
+              h('summary', null, t('dialogue.changes.show', { what: plural(changes.changes.length, { da: 'den ene ændring', en: 'the one change' }, { da: `de ${changes.changes.length} ændringer`, en: `the ${changes.changes.length} changes` }) })),
               h(
                 'table',
                 { class: 'data' },

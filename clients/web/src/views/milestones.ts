@@ -4,6 +4,7 @@
 import { call } from '../api';
 import { breadcrumbs, errorBox, explanation, th } from '../components';
 import { ctx, staffName, teamMembers, teamName } from '../context';
+import { exportButtons, type Sheet } from '../export';
 import { chartFigure, MODEL_COLOURS, transparent } from '../charts';
 import { h } from '../dom';
 import { field, FormErrors, select } from '../forms';
@@ -31,7 +32,7 @@ export function milestonesView(team: string): View {
       ]);
       metrics = m;
       render(milestones);
-      if (!formSlot.firstChild && me.role !== 'CASEWORKER') formSlot.append(targetForm());
+      if (!formSlot.firstChild && (me.role === 'TEAM_LEADER' || me.role === 'MANAGER')) formSlot.append(targetForm());
     } catch (error) {
       body.replaceChildren(errorBox(error, () => void load()));
     }
@@ -75,14 +76,29 @@ export function milestonesView(team: string): View {
                 h('td', { class: 'num' }, num(r.actual)),
                 h('td', { class: 'num' }, estimate(r.projected)),
                 h('td', null, r.has_target ? h('span', { class: `badge ${r.on_track ? 'badge-ok' : 'badge-danger'}` }, r.on_track ? t('common.yes') : t('common.no')) : '–'),
-                h('td', { class: 'num' }, r.has_target && r.gap > 0 ? num(r.gap, 1) : '–'),
+                h('td', { class: 'num' }, r.has_target && r.gap > 0 ? num(Math.ceil(r.gap)) : '–'),
               ),
             ),
           ),
         ),
       ),
     );
+    const sheet = (): Sheet => ({
+      name: `${t('export.milestones')}-${team}-${thisMonth}`,
+      headings: [t('milestones.metric'), t('common.month'), t('milestones.target'), t('milestones.actual'), t('milestones.projected'), `${t('milestones.projected')} ${t('export.low')}`, `${t('milestones.projected')} ${t('export.high')}`, t('milestones.on_track')],
+      rows: milestones.rows.map((r) => [
+        metricLabel(r),
+        r.month,
+        r.has_target ? r.target : null,
+        r.month <= thisMonth ? r.actual : null,
+        r.projected ? Math.round(r.projected.expected) : null,
+        r.projected ? r.projected.p10 : null,
+        r.projected ? r.projected.p90 : null,
+        r.has_target ? (r.on_track ? t('common.yes') : t('common.no')) : '',
+      ]),
+    });
     body.replaceChildren(
+      exportButtons(sheet),
       summary,
       ...[...byMetric.values()].map((rows) => {
         const first = rows[0];
@@ -130,7 +146,7 @@ export function milestonesView(team: string): View {
                     h('td', { class: 'num' }, r.month <= thisMonth ? num(r.actual) : '–'),
                     h('td', { class: 'num' }, estimate(r.projected)),
                     h('td', null, r.has_target ? h('span', { class: `badge ${r.on_track ? 'badge-ok' : 'badge-danger'}` }, r.on_track ? t('common.yes') : t('common.no')) : '–'),
-                    h('td', { class: 'num' }, r.has_target && r.gap > 0 ? num(r.gap, 1) : '–'),
+                    h('td', { class: 'num' }, r.has_target && r.gap > 0 ? num(Math.ceil(r.gap)) : '–'),
                   ),
                 ),
               ),

@@ -7,7 +7,8 @@ import { ctx, outcomeLabel, teamName } from '../context';
 import { chartFigure, colour, MODEL_COLOURS, transparent } from '../charts';
 import { h, uid } from '../dom';
 import { select } from '../forms';
-import { estimate, month, num, today } from '../format';
+import { date, estimate, month, num, today } from '../format';
+import { exportButtons } from '../export';
 import { t } from '../i18n';
 import { watchTeam, type TeamWatch } from '../live';
 import type { View } from '../router';
@@ -127,8 +128,27 @@ export function projectionView(scope: Scope): View {
         asOf ? h('strong', null, t('projection.historic'), ' ') : null,
         t(asOf ? 'projection.open_then' : 'projection.open_now', { n: num(planned.open_cases) }),
         ' · ',
-        t('common.as_of', { date: planned.as_of }),
+        t('common.as_of', { date: date(planned.as_of) }),
       ),
+      exportButtons(() => ({
+        name: `${t('export.projection')}-${scope.code || 'centre'}-${planned.as_of.slice(0, 10)}`,
+        headings: [
+          t('common.month'),
+          ...projections.flatMap((p) => [`${t(`model.${p.model}`)}`, `${t(`model.${p.model}`)} ${t('export.low')}`, `${t(`model.${p.model}`)} ${t('export.high')}`]),
+          ...projections.map((p) => `${t('projection.caseload')} · ${t(`model.${p.model}`)}`),
+        ],
+        rows: closureMonths.map((m) => [
+          m,
+          ...projections.flatMap((p) => {
+            const e = total(p, m);
+            return [e ? Math.round(e.expected) : null, e ? e.p10 : null, e ? e.p90 : null];
+          }),
+          ...projections.map((p) => {
+            const open = p.caseload.find((c) => c.month === m)?.open;
+            return open ? Math.round(open.expected) : null;
+          }),
+        ]),
+      })),
       h(
         'div',
         { class: 'table-wrap' },
@@ -178,6 +198,7 @@ export function projectionView(scope: Scope): View {
   // As of a past date: what the projection would have shown then (live pushes are ignored).
   asOfInput.addEventListener('change', () => {
     asOf = asOfInput.value;
+    watch?.status.pause(!!asOf);
     caseloadChart?.destroy();
     closuresChart?.destroy();
     caseloadChart = closuresChart = undefined;

@@ -1,10 +1,10 @@
 // The team dashboard, live: a row per caseworker plus team totals, the variation flags and the
 // accuracy of the team's forecasts. Every push from the forecast service redraws the figures.
-import { breadcrumbs, explanation, link, smallSample, statCard, th } from '../components';
+import { breadcrumbs, errorBox, explanation, link, smallSample, statCard, th } from '../components';
 import { ctx, outcomeLabel, staffName, teamName } from '../context';
 import { h, replace } from '../dom';
-import { estimate, num, pct } from '../format';
-import { t } from '../i18n';
+import { date, estimate, num, pct } from '../format';
+import { plural, t } from '../i18n';
 import { watchTeam } from '../live';
 import type { View } from '../router';
 import type { CaseworkerRow, ModelAccuracy, TeamDashboard } from '../types';
@@ -58,7 +58,7 @@ export function teamView(team: string): View {
     const totals = d.totals;
     replace(
       body,
-      h('p', { class: 'muted' }, t('common.as_of', { date: d.as_of })),
+      h('p', { class: 'muted' }, t('common.as_of', { date: date(d.as_of) })),
       totals
         ? h(
             'div',
@@ -108,7 +108,7 @@ export function teamView(team: string): View {
           'section',
           { class: 'card' },
           h('h2', null, t('nav.variation')),
-          h('p', null, link(`/team/${enc}/variation`, t('team.variation_flags', { count: flags }))),
+          h('p', null, link(`/team/${enc}/variation`, t('team.variation_flags', { count: flags, what: plural(flags, { da: 'markeret afvigelse', en: 'flagged deviation' }, { da: 'markerede afvigelser', en: 'flagged deviations' }) }))),
           flags
             ? h(
                 'ul',
@@ -126,7 +126,7 @@ export function teamView(team: string): View {
       ),
     );
   };
-  const watch = watchTeam(team, render);
+  const watch = watchTeam(team, render, (error) => replace(body, errorBox(error)));
   const element = h(
     'section',
     { class: 'view team-view' },

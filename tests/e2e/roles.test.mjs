@@ -1,0 +1,384 @@
+// Every role's screens in the web app (issue 13), in headless Chromium against the real stack:
+// - the administrator's catalogue and field screens, and no edit buttons on cases;
+// - a caseworker sets the job centre's own field on a case; cannot tick "agreed in dialogue";
+// - a team leader re-assigns, closes and reopens a case;
+// - a conflict shows the user's version beside the stored one, and the user's is kept;
+// - logging in again after an expired session returns to the form with the input intact;
+// - every view in Danish has no English words (outside an allow-list) and no raw codes;
+// - the caseload, the case page and the editor fit a 390 px phone without sideways scrolling;
+// - a view the user may not see ends in a Danish error, not "Henter…";
+// - axe finds no serious problem in either language.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { CENTRE, PASSWORD, monthFrom, root, startStack, stopStack } from './stack.mjs';
+
+const require = createRequire(path.join(root, 'clients/web/package.json'));
+const { chromium } = require('playwright-core');
+const axeScript = require.resolve('axe-core/axe.min.js');
+
+const screenshots = path.join(root, 'test-artifacts/screenshots');
+const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--lang=da-DK'];
+const DESKTOP = { viewport: { width: 1440, height: 900 }, locale: 'da-DK', bypassCSP: true };
+const PHONE = { viewport: { width: 390, height: 844 }, locale: 'da-DK', bypassCSP: true, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
+
+let stack;
+let browser;
+const pageErrors = [];
+const accessibilityProblems = [];
+
+before(async () => {
+  mkdirSync(screenshots, { recursive: true });
+  stack = await startStack();
+  browser = await chromium.launch({ executablePath: process.env.CHROMIUM_BIN || '/usr/bin/chromium', headless: true, args: CHROMIUM_FLAGS });
+});
+
+after(async () => {
+  await browser?.close();
+  if (stack) await stopStack(stack);
+});
+
+async function fillLogin(page, staff, lang = 'da') {
+  const labels = lang === 'en'
+    ? ['Job centre (code)', 'Staff code', 'Password', 'Log in']
+    : ['Jobcenter (kode)', 'Medarbejderkode', 'Adgangskode', 'Log ind'];
+  await page.getByLabel(labels[0]).fill(CENTRE);
+  await page.getByLabel(labels[1]).fill(staff);
+  await page.getByLabel(labels[2], { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: labels[3], exact: true }).click();
+  await page.getByTestId('whoami').waitFor();
+}
+
+async function loginAs(staff, options = DESKTOP, lang = 'da') {
+  const context = await browser.newContext(options);
+  context.setDefaultTimeout(60000);
+  if (lang === 'en') await context.addInitScript(() => localStorage.setItem('lang', 'en'));
+  const page = await context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(`${staff}: ${error.message}`));
+  await page.goto(`${stack.url}/`);
+  await fillLogin(page, staff, lang);
+  return { context, page };
+}
+
+async function settle(page) {
+  await page.waitForFunction(() => !document.querySelector('main .loading'), null, { timeout: 30000 });
+  await page.waitForTimeout(300);
+}
+
+async function axe(page, name) {
+  await page.addScriptTag({ path: axeScript });
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  for (const v of result.violations) {
+    if (v.impact === 'serious' || v.impact === 'critical') {
+      accessibilityProblems.push(`${name}: ${v.id} (${v.help}) at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    }
+  }
+}
+
+async function shot(page, name) {
+  await settle(page);
+  await page.screenshot({ path: path.join(screenshots, `${name}.png`), fullPage: true });
+  await axe(page, name);
+}
+
+function getCase(page, ref) {
+  return page.evaluate(async (caseRef) => {
+    const response = await fetch('/api/CaseService/GetCase', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ case_ref: caseRef }) });
+    return response.json();
+  }, ref);
+}
+
+function callApi(page, method, body) {
+  return page.evaluate(async ([m, b]) => {
+    const response = await fetch(`/api/CaseService/${m}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(b) });
+    return { status: response.status, body: await response.json() };
+  }, [method, body]);
+}
+
+// ---- The Danish scan ----
+
+// Words that betray English in a Danish page. Words both languages share (team, status, live,
+// version, model, note) are not listed.
+const ENGLISH = new Set(
+  'the and of with is are was not found may read that scope expected outcome month months risk high low medium case cases caseworker calibrated baseline closes close closed open opened recorded since still later action actions overdue days ago agreed dialogue none no yes loading error something went wrong failed unknown projection as planned dashboard milestones target actual projected on track team leader management centre manager save cancel edit choose all total because which their this these those would could should has been being from into onto within without between'
+    .split(' '),
+);
+// Words that look English but are Danish, names or product terms.
+// "Brier-score" is named once, in brackets, as the technical term behind the plain word.
+const ALLOW = new Set(['brier', 'score', 'live', 'team', 'status', 'version', 'model', 'note', 'n', 'e2e', 'nord', 'syd', 'chef', 'anna', 'bo', 'carl', 'dorte', 'erik', 'is', 'risk']);
+// "is" and "risk" are allowed only as parts of Danish words; whole-word hits are checked below.
+ALLOW.delete('is');
+ALLOW.delete('risk');
+
+async function danishProblems(page) {
+  return page.evaluate(([english, allow]) => {
+    const englishWords = new Set(english);
+    const allowed = new Set(allow);
+    const problems = [];
+    const main = document.querySelector('main') ?? document.body;
+    const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const parent = node.parentElement;
+      if (!parent || parent.closest('[lang="en"], code, script, style, [hidden], .visually-hidden-ok')) continue;
+      if (parent.closest('details:not([open])') && !parent.closest('summary')) continue;
+      const text = node.textContent ?? '';
+      for (const word of text.toLowerCase().match(/[a-zæøå]+/g) ?? []) {
+        if (englishWords.has(word) && !allowed.has(word)) problems.push(`English "${word}" in "${text.trim().slice(0, 80)}"`);
+      }
+      // Raw codes: SCREAMING_SNAKE words such as OTHER_BENEFIT or FOLLOW_UP_DONE.
+      for (const code of text.match(/\b[A-Z][A-Z0-9]+(?:_[A-Z0-9]+)+\b/g) ?? []) problems.push(`code ${code} in "${text.trim().slice(0, 80)}"`);
+    }
+    // Labels of controls and options count too.
+    for (const el of main.querySelectorAll('option, [aria-label], [title]')) {
+      if (el.closest('[lang="en"]')) continue;
+      const text = [el.getAttribute('aria-label'), el.getAttribute('title'), el.tagName === 'OPTION' ? el.textContent : ''].filter(Boolean).join(' ');
+      for (const code of text.match(/\b[A-Z][A-Z0-9]+(?:_[A-Z0-9]+)+\b/g) ?? []) problems.push(`code ${code} in label "${text.slice(0, 80)}"`);
+    }
+    return problems;
+  }, [[...ENGLISH], [...ALLOW]]);
+}
+
+async function scan(page, url, ready, name, problems) {
+  await page.goto(`${stack.url}${url}`);
+  await page.getByTestId(ready).first().waitFor();
+  await settle(page);
+  // Open every "how it is computed" so that its text is scanned too.
+  await page.evaluate(() => document.querySelectorAll('main details').forEach((d) => (d.open = true)));
+  for (const p of await danishProblems(page)) problems.push(`${name} (${url}): ${p}`);
+  await axe(page, `${name}-da`);
+}
+
+test('every view in Danish: no English words, no raw codes, no waiting for ever; axe clean in both languages', async () => {
+  const worker = await loginAs('cw1');
+  const leader = await loginAs('tl1');
+  const manager = await loginAs('mgr1');
+  const admin = await loginAs('ADM1');
+  const problems = [];
+  try {
+    await scan(worker.page, '/caseload', 'caseload-table', 'caseload', problems);
+    await scan(worker.page, '/me', 'stat-open', 'my-dashboard', problems);
+    await scan(worker.page, '/case/E-004', 'case-facts', 'case', problems);
+    await worker.page.getByTestId('case-reasons').waitFor();
+    for (const p of await danishProblems(worker.page)) problems.push(`case reasons: ${p}`);
+    await scan(leader.page, '/team/T1', 'team-rows', 'team', problems);
+    await scan(leader.page, '/team/T1/projection', 'projection-table', 'projection', problems);
+    await scan(leader.page, '/team/T1/variation', 'variation-table', 'variation', problems);
+    await scan(leader.page, '/team/T1/milestones', 'milestones', 'milestones', problems);
+    await scan(leader.page, '/team/T1/dialogue?caseworker=cw1', 'agenda-E-010', 'dialogue', problems);
+    await scan(leader.page, '/accuracy?team=T1', 'accuracy-table', 'accuracy', problems);
+    await scan(manager.page, '/teams', 'teams-table', 'teams', problems);
+    await scan(manager.page, '/centre/projection', 'projection-table', 'centre-projection', problems);
+    await scan(admin.page, '/admin', 'admin-CASE_TYPE', 'admin', problems);
+
+    // A view the user may not see ends in a Danish error, not "Henter…" for ever.
+    await worker.page.goto(`${stack.url}/team/T2`);
+    const refused = worker.page.getByTestId('error');
+    await refused.waitFor();
+    assert.match((await refused.textContent()) ?? '', /Du har ikke adgang/);
+    await worker.page.goto(`${stack.url}/case/NO-SUCH`);
+    assert.match((await worker.page.getByTestId('error').textContent()) ?? '', /Sag NO-SUCH findes ikke/);
+    // A refused write is phrased from the service's details, in Danish.
+    const e004 = await getCase(worker.page, 'E-004');
+    const refusedWrite = await callApi(worker.page, 'RecordExpectation', { case_ref: 'E-004', base_version: e004.version, expected_outcome: 'EDUCATION', expected_month: '2026-13', risk: 'LOW' });
+    assert.equal(refusedWrite.body.field, 'expected_month');
+    assert.equal(refusedWrite.body.reason, 'NOT_A_MONTH');
+  } finally {
+    for (const s of [worker, leader, manager, admin]) await s.context.close();
+  }
+  assert.deepEqual(problems, [], 'Danish views without English or codes');
+
+  // English is complete as the second language, and axe is clean there too.
+  const english = await loginAs('tl1', DESKTOP, 'en');
+  try {
+    for (const [url, ready, name] of [
+      ['/team/T1', 'team-rows', 'team-en'],
+      ['/team/T1/projection', 'projection-table', 'projection-en'],
+      ['/caseload?team=T1', 'caseload-table', 'caseload-en'],
+      ['/case/E-004', 'case-facts', 'case-en'],
+    ]) {
+      await english.page.goto(`${stack.url}${url}`);
+      await english.page.getByTestId(ready).waitFor();
+      await settle(english.page);
+      await axe(english.page, name);
+    }
+    assert.equal(await english.page.evaluate(() => document.documentElement.lang), 'en');
+  } finally {
+    await english.context.close();
+  }
+  assert.deepEqual(accessibilityProblems, [], 'no serious accessibility problems');
+});
+
+test('the administrator edits the catalogue and adds a field; sees no edit buttons on cases', async () => {
+  const admin = await loginAs('ADM1');
+  try {
+    await admin.page.waitForURL(/\/admin$/);
+    await admin.page.getByTestId('admin-RISK').waitFor();
+    await shot(admin.page, '20-admin');
+    // A new field of the job centre's own, a yes/no.
+    await admin.page.getByTestId('admin-FIELDS').getByText('Nyt felt').click();
+    const form = admin.page.getByRole('form', { name: 'Nyt felt' });
+    await form.getByLabel('Kode').fill('has_cv');
+    await form.getByLabel('Betegnelse på dansk').fill('Har CV');
+    await form.getByLabel('Betegnelse på engelsk').fill('Has a CV');
+    await form.getByRole('button', { name: 'Gem' }).click();
+    await admin.page.getByTestId('admin-row-has_cv').waitFor();
+    // A bad risk probability is named next to its field, in Danish.
+    await admin.page.getByTestId('admin-RISK').getByText('Nyt risikoniveau').click();
+    const risk = admin.page.getByRole('form', { name: 'Nyt risikoniveau' });
+    await risk.getByLabel('Kode').fill('VERY_HIGH');
+    await risk.getByLabel('Betegnelse på dansk').fill('Meget høj');
+    await risk.getByLabel('Betegnelse på engelsk').fill('Very high');
+    await risk.getByLabel('Sandsynlighed for at forventningen holder').fill('3');
+    await risk.getByRole('button', { name: 'Gem' }).click();
+    await risk.locator('input[name="probability"][aria-invalid="true"]').waitFor();
+    assert.match((await risk.locator('.field-error:not(:empty)').textContent()) ?? '', /skal være et tal fra 0 til 1/);
+    // Cases: read-only for the administrator.
+    await admin.page.goto(`${stack.url}/case/E-004`);
+    await admin.page.getByTestId('case-facts').waitFor();
+    assert.equal(await admin.page.getByRole('button', { name: /Gem|Redigér|Luk sagen/ }).count(), 0);
+    await admin.page.goto(`${stack.url}/caseworker/cw1`);
+    await admin.page.getByTestId('caseload-table').waitFor();
+    assert.equal(await admin.page.getByRole('button', { name: /Redigér sag/ }).count(), 0);
+  } finally {
+    await admin.context.close();
+  }
+
+  // The caseworker fills the new field in on her case; the case page shows it by its label.
+  const worker = await loginAs('cw1');
+  try {
+    await worker.page.goto(`${stack.url}/case/E-004`);
+    const fields = worker.page.getByTestId('fields-form');
+    await fields.getByLabel('Har CV').selectOption('true');
+    await fields.getByRole('button', { name: 'Gem felter' }).click();
+    await worker.page.getByText('Felterne er gemt.').waitFor();
+    assert.match((await worker.page.getByTestId('case-fields').textContent()) ?? '', /Har CV: Ja/);
+    const stored = await getCase(worker.page, 'E-004');
+    assert.equal(stored.fields.has_cv.bool_value, true);
+    // "Agreed in dialogue" is not the caseworker's to tick: no box, and the service refuses it.
+    assert.equal(await worker.page.getByLabel('Aftalt i dialog med teamleder').count(), 0);
+    const refused = await callApi(worker.page, 'RecordExpectation', {
+      case_ref: 'E-004', base_version: stored.version, expected_outcome: 'EDUCATION', expected_month: monthFrom(stack.today, 3), risk: 'LOW', agreed_in_dialogue: true,
+    });
+    assert.equal(refused.status, 403);
+    assert.equal(refused.body.reason, 'AGREED_NEEDS_TEAM_LEADER');
+  } finally {
+    await worker.context.close();
+  }
+});
+
+test('a team leader re-assigns a case within the team, closes it and reopens it', async () => {
+  const leader = await loginAs('tl1');
+  try {
+    await leader.page.goto(`${stack.url}/case/E-007`);
+    const actions = leader.page.getByTestId('case-actions');
+    await actions.waitFor();
+    const reassign = leader.page.getByRole('form', { name: 'Flyt sag E-007 til en anden sagsbehandler' });
+    // Only the own team's caseworkers are offered (cw3 is in T2).
+    const offered = await reassign.getByLabel('Ny sagsbehandler').locator('option').allTextContents();
+    assert.ok(offered.includes('Bo Sagsbehandler'), offered.join(', '));
+    assert.ok(!offered.some((o) => o.includes('Carl')), offered.join(', '));
+    await reassign.getByLabel('Ny sagsbehandler').selectOption('cw2');
+    await reassign.getByRole('button', { name: 'Flyt sagen' }).click();
+    await leader.page.getByText('Sagen er flyttet til Bo Sagsbehandler.').waitFor();
+    assert.equal((await getCase(leader.page, 'E-007')).caseworker, 'cw2');
+
+    const close = leader.page.getByRole('form', { name: 'Luk sag E-007' });
+    await close.getByLabel('Udfald').selectOption('EDUCATION');
+    await close.getByRole('button', { name: 'Luk sagen' }).click();
+    await leader.page.getByText('Sagen er lukket.').waitFor();
+    assert.equal((await getCase(leader.page, 'E-007')).status, 'CLOSED');
+    await shot(leader.page, '21-team-leader-closed-case');
+
+    await leader.page.getByRole('form', { name: 'Genåbn sag E-007' }).getByRole('button', { name: 'Genåbn sagen' }).click();
+    await leader.page.getByText('Sagen er genåbnet.').waitFor();
+    assert.equal((await getCase(leader.page, 'E-007')).status, 'OPEN');
+  } finally {
+    await leader.context.close();
+  }
+});
+
+test('a conflict shows my version beside the stored one, and mine can be kept', async () => {
+  const worker = await loginAs('cw1');
+  try {
+    await worker.page.getByRole('button', { name: 'Redigér sag E-013' }).click();
+    const editor = worker.page.getByTestId('editor-E-013');
+    const mine = monthFrom(stack.today, 5);
+    await editor.getByLabel('Tidshorisont (måned)').fill(mine);
+    await editor.getByLabel('Note', { exact: true }).fill('Min vurdering efter samtalen');
+    // Someone else changes the case meanwhile.
+    const current = await getCase(worker.page, 'E-013');
+    await callApi(worker.page, 'RecordExpectation', { case_ref: 'E-013', base_version: current.version, expected_outcome: 'EDUCATION', expected_month: monthFrom(stack.today, 4), risk: 'HIGH', note: 'Den andens ændring' });
+    await editor.getByRole('button', { name: 'Gem forventning' }).click();
+    const table = editor.getByTestId('conflict-table');
+    await table.waitFor();
+    assert.match((await table.textContent()) ?? '', /Min vurdering efter samtalen/);
+    assert.match((await table.textContent()) ?? '', /Den andens ændring/);
+    await shot(worker.page, '22-conflict-merge');
+    await editor.getByRole('button', { name: 'Gem min version' }).click();
+    await editor.getByText('Forventningen er gemt.').waitFor();
+    const saved = await getCase(worker.page, 'E-013');
+    assert.equal(saved.expectation.expected_month, mine);
+    assert.equal(saved.expectation.note, 'Min vurdering efter samtalen');
+  } finally {
+    await worker.context.close();
+  }
+});
+
+test('logging in again after an expired session returns to the form with the input intact', async () => {
+  const worker = await loginAs('cw1');
+  try {
+    await worker.page.getByRole('button', { name: 'Redigér sag E-016' }).click();
+    const editor = worker.page.getByTestId('editor-E-016');
+    await editor.getByLabel('Note', { exact: true }).fill('Skrevet før sessionen udløb');
+    await editor.getByLabel('Tidshorisont (måned)').fill(monthFrom(stack.today, 3));
+    // The session ends (as when it expires on the server).
+    await worker.context.clearCookies();
+    await editor.getByRole('button', { name: 'Gem forventning' }).click();
+    await worker.page.getByRole('heading', { name: 'Log ind' }).waitFor();
+    await worker.page.getByText('Din session er udløbet. Log ind igen.').waitFor();
+    await fillLogin(worker.page, 'cw1');
+    const again = worker.page.getByTestId('editor-E-016');
+    await again.waitFor();
+    assert.equal(await again.getByLabel('Note', { exact: true }).inputValue(), 'Skrevet før sessionen udløb');
+    await again.getByRole('button', { name: 'Gem forventning' }).click();
+    await again.getByText('Forventningen er gemt.').waitFor();
+    assert.equal((await getCase(worker.page, 'E-016')).expectation.note, 'Skrevet før sessionen udløb');
+  } finally {
+    await worker.context.close();
+  }
+});
+
+test('phones: caseload, case page and editor fit 390 px without sideways scrolling', async () => {
+  const worker = await loginAs('cw1', PHONE);
+  const overflow = (page) => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  // What sticks out, for the failure message.
+  const offenders = (page) =>
+    page.evaluate(() =>
+      [...document.querySelectorAll('main *')]
+        .filter((el) => el.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
+        .slice(0, 5)
+        .map((el) => `${el.tagName.toLowerCase()}.${el.className} (${Math.round(el.getBoundingClientRect().right)} px)`)
+        .join(', '),
+    );
+  try {
+    await worker.page.getByTestId('caseload-table').waitFor();
+    await settle(worker.page);
+    assert.equal(await worker.page.locator('details.filters-toggle').evaluate((d) => d.open), false, 'filters folded away');
+    assert.ok((await overflow(worker.page)) <= 0, `caseload scrolls sideways by ${await overflow(worker.page)} px: ${await offenders(worker.page)}`);
+    await shot(worker.page, '30-phone-caseload');
+    await worker.page.getByRole('button', { name: 'Redigér sag E-001' }).click();
+    await worker.page.getByTestId('editor-E-001').waitFor();
+    assert.ok((await overflow(worker.page)) <= 0, `editor scrolls sideways by ${await overflow(worker.page)} px: ${await offenders(worker.page)}`);
+    await shot(worker.page, '31-phone-editor');
+    await worker.page.goto(`${stack.url}/case/E-004`);
+    await worker.page.getByTestId('case-explanation-chart').waitFor();
+    await settle(worker.page);
+    assert.ok((await overflow(worker.page)) <= 0, `case page scrolls sideways by ${await overflow(worker.page)} px: ${await offenders(worker.page)}`);
+    await shot(worker.page, '32-phone-case');
+  } finally {
+    await worker.context.close();
+  }
+  assert.deepEqual(pageErrors, [], 'no script errors in any page');
+});
