@@ -351,7 +351,7 @@ class Connection : public ConnectionBase {
     if (state_ != kStreaming || ending_ || closed_) return;
     if (queue_.size() >= options().max_queued_events) {
       // Slow reader: drop the oldest frame not being written (pushes are snapshots).
-      queue_.erase(queue_.begin() + (writing_ ? 1 : 0));
+      queue_.pop_front();
     }
     queue_.push_back(std::move(frame));
     if (!writing_) WriteNext();
@@ -360,13 +360,17 @@ class Connection : public ConnectionBase {
   void WriteNext() {
     if (closed_ || queue_.empty()) return;
     writing_ = true;
+    // The frame under way leaves the queue, so that dropping or clearing queued frames never
+    // touches the buffer the write reads.
+    in_write_ = std::move(queue_.front());
+    queue_.pop_front();
     lowest().expires_after(Chrono(options().write_timeout));
-    net::async_write(derived().stream(), net::buffer(queue_.front()),
+    net::async_write(derived().stream(), net::buffer(in_write_),
                      [self = self()](beast::error_code ec, std::size_t) {
                        self->lowest().expires_never();
                        self->writing_ = false;
-                       if (ec) return self->Close();
-                       self->queue_.pop_front();
+                       // Close() may have run while the write was under way.
+                       if (ec || self->closed_) return self->Close();
                        if (!self->queue_.empty()) return self->WriteNext();
                        if (self->ending_) self->Close();
                      });
@@ -431,7 +435,8 @@ class Connection : public ConnectionBase {
   unsigned version_ = 11;
   absl::Duration idle_waited_;
   std::string request_id_;
-  std::deque<std::string> queue_;
+  std::deque<std::string> queue_;  // frames waiting; the one being written is in_write_
+  std::string in_write_;
   std::function<void()> on_close_;
   char sink_[4096];
 };
