@@ -203,19 +203,20 @@ void RpcTranscoder::CallBytesAsync(const MethodRoute& route, std::string request
     absl::MutexLock lock(&mu_);
     ++in_flight_;
   }
-  route.stub->UnaryCall(
-      &call->context, route.path, grpc::StubOptions(), &call->request, &call->reply,
-      [this, call, done = std::move(done)](grpc::Status status) mutable {
-        absl::StatusOr<std::string> reply =
-            status.ok() ? absl::StatusOr<std::string>(FromByteBuffer(call->reply))
-                        : absl::StatusOr<std::string>(FromGrpcStatus(status));
-        // The context goes before the call counts as finished, so that nothing of the call
-        // outlives the transcoder (and its channels) that WaitIdle lets go.
-        call.reset();
-        done(std::move(reply));
-        absl::MutexLock lock(&mu_);
-        --in_flight_;
-      });
+  route.stub->UnaryCall(&call->context, route.path, grpc::StubOptions(), &call->request,
+                        &call->reply,
+                        [this, call, done = std::move(done)](grpc::Status status) mutable {
+                          absl::StatusOr<std::string> reply =
+                              status.ok() ? absl::StatusOr<std::string>(FromByteBuffer(call->reply))
+                                          : absl::StatusOr<std::string>(FromGrpcStatus(status));
+                          // The context goes before the call counts as finished, so that nothing of
+                          // the call outlives the transcoder (and its channels) that WaitIdle lets
+                          // go.
+                          call.reset();
+                          done(std::move(reply));
+                          absl::MutexLock lock(&mu_);
+                          --in_flight_;
+                        });
 }
 
 void RpcTranscoder::CallUnaryAsync(const MethodRoute& route, absl::string_view json,
