@@ -72,7 +72,7 @@ case_addr=127.0.0.1:$case_port
 forecast_addr=127.0.0.1:$forecast_port
 
 start_service case-service "$logs/case-service.log" \
-  "$bin/case-service" --db "$conninfo" --port "$case_port" --migrations "$root/deploy/migrations"
+  "$bin/case-service" --db "$conninfo" --port "$case_port" --migrations "$root/deploy/migrations" --reflection
 wait_for_line "${DEMO_PIDS[-1]}" "$logs/case-service.log" "listening on" 60
 echo "== case service on $case_addr"
 
@@ -80,7 +80,7 @@ bash "$root/deploy/scripts/demo-load.sh" "$bin" "$conninfo" "$case_addr" "$centr
   2>&1 | tee "$logs/load.log"
 
 start_service forecast-service "$logs/forecast-service.log" \
-  "$bin/forecast-service" --db "$conninfo" --port "$forecast_port"
+  "$bin/forecast-service" --db "$conninfo" --port "$forecast_port" --reflection
 wait_for_line "${DEMO_PIDS[-1]}" "$logs/forecast-service.log" "listening on" 120
 # Healthy means answering: the whole centre's projection (this also warms the forecast cache).
 for _ in $(seq 60); do

@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
       forecast::ParseFlags(argc, argv, 1,
                            {"db", "port", "host", "migrations", "pool", "metrics-port",
                             "max-import-rows", "max-concurrent-imports"},
-                           {});
+                           {"reflection"});
   int port = -1, pool_size = 16, metrics_port = -1, concurrent_imports = 1;
   int64_t max_import_rows = 3'000'000;
   if (!flags.ok() || !flags->Has("db") || !absl::SimpleAtoi(flags->Get("port", "-1"), &port) ||
@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
     if (!flags.ok()) std::cerr << "case-service: " << flags.status().message() << "\n";
     std::cerr
         << "usage: case-service --db CONNINFO --port N [--host 127.0.0.1] [--migrations DIR] [--pool 16] [--metrics-port M]\n"
-           "       [--max-import-rows 3000000] [--max-concurrent-imports 1]\n";
+           "       [--max-import-rows 3000000] [--max-concurrent-imports 1] [--reflection]\n";
     return 2;
   }
   const std::string db = flags->Get("db");
@@ -84,7 +84,8 @@ int main(int argc, char** argv) {
   service.LimitImports(&import_guard, max_import_rows);
   const std::string host = flags->Get("host", "127.0.0.1");
   absl::StatusOr<forecast::RunningServer> server =
-      forecast::StartGrpcServer({&service, &identity_service}, host, port);
+      forecast::StartGrpcServer({&service, &identity_service}, host, port, 64 << 20,
+                                flags->Has("reflection"));  // reflection only with --reflection
   if (!server.ok()) {
     std::cerr << "case-service: " << server.status() << "\n";
     return 1;

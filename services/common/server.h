@@ -1,6 +1,6 @@
-// Starting a gRPC server the way every service of the product does: health checking and server
-// reflection on, bound to a host and port (0 picks a free one), and graceful shutdown on
-// SIGTERM/SIGINT for binaries.
+// Starting a gRPC server the way every service of the product does: health checking on, server
+// reflection only when asked for (the services' --reflection flag; off in deploy/k8s), bound to a
+// host and port (0 picks a free one), and graceful shutdown on SIGTERM/SIGINT for binaries.
 #ifndef SERVICES_COMMON_SERVER_H_
 #define SERVICES_COMMON_SERVER_H_
 
@@ -21,12 +21,13 @@ struct RunningServer {
 };
 
 // Registers `services` (not owned; they must outlive the server), enables the default health
-// service (overall status "" SERVING) and reflection, and starts
+// service (overall status "" SERVING) and, when `reflection`, server reflection, and starts
 // listening on host:port without TLS. UNAVAILABLE when the port cannot be bound.
 // Thread-safe.
 absl::StatusOr<RunningServer> StartGrpcServer(const std::vector<grpc::Service*>& services,
                                               const std::string& host, int port,
-                                              int max_message_bytes = 64 << 20);
+                                              int max_message_bytes = 64 << 20,
+                                              bool reflection = false);
 
 // Blocks SIGTERM and SIGINT in the calling thread and the threads it starts afterwards, so that
 // WaitForShutdownSignal can collect them. Call first thing in main(). Not thread-safe.

@@ -1,7 +1,9 @@
 // forecast-service --db CONNINFO --port N [--host 127.0.0.1] [--no-warm] [--metrics-port M]
-// Serves forecast.v1.ForecastService with health checking and reflection. Once listening, a
-// background thread loads every job centre and builds each team's dashboard (with its backtest),
-// so that the first callers find them ready; --no-warm leaves that to the first calls.
+//                  [--reflection]
+// Serves forecast.v1.ForecastService with health checking (server reflection only with
+// --reflection). Once listening, a background thread loads every job centre and builds each team's
+// dashboard (with its backtest), so that the first callers find them ready; --no-warm leaves that
+// to the first calls.
 #include <atomic>
 #include <cstdio>
 #include <memory>
@@ -25,7 +27,8 @@ namespace {
 int Usage() {
   std::fprintf(
       stderr,
-      "usage: forecast-service --db CONNINFO --port N [--host HOST] [--no-warm] [--metrics-port M]\n");
+      "usage: forecast-service --db CONNINFO --port N [--host HOST] [--no-warm] [--metrics-port M]\n"
+      "       [--reflection]\n");
   return 2;
 }
 
@@ -55,6 +58,7 @@ int main(int argc, char** argv) {
   std::string db, host = "127.0.0.1";
   int port = -1, metrics_port = -1;
   bool warm = true;
+  bool reflection = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--db" && i + 1 < argc) {
@@ -65,6 +69,8 @@ int main(int argc, char** argv) {
       host = argv[++i];
     } else if (arg == "--metrics-port" && i + 1 < argc) {
       metrics_port = std::atoi(argv[++i]);
+    } else if (arg == "--reflection") {
+      reflection = true;
     } else if (arg == "--no-warm") {
       warm = false;
     } else {
@@ -87,7 +93,7 @@ int main(int argc, char** argv) {
   forecast::PgStaffDirectory staff(pool);
   forecast::CachedStaffDirectory directory(staff, clock);
   forecast::fsvc::ForecastServiceImpl service(engine, directory, store);
-  auto server = forecast::StartGrpcServer({&service}, host, port);
+  auto server = forecast::StartGrpcServer({&service}, host, port, 64 << 20, reflection);
   if (!server.ok()) {
     std::fprintf(stderr, "forecast-service: %s\n", std::string(server.status().message()).c_str());
     return 1;

@@ -43,7 +43,8 @@ std::unique_ptr<CaseEnv> CaseEnv::Create(bool serve) {
   env->keeper_ = std::make_unique<CaseKeeper>(*env->store_, env->clock_);
   if (serve) {
     env->service_ = std::make_unique<CaseServiceImpl>(*env->keeper_, *env->directory_);
-    auto running = StartGrpcServer({env->service_.get()}, "127.0.0.1", 0);
+    auto running =
+        StartGrpcServer({env->service_.get()}, "127.0.0.1", 0, 64 << 20, /*reflection=*/true);
     Must(running.status(), "server");
     env->server_ = std::move(running->server);
     env->port_ = running->port;
