@@ -222,7 +222,9 @@ class CaseStore {
   // Events, expectations and actions (with follow-ups) of one case, oldest first.
   virtual absl::StatusOr<v1::CaseHistory> LoadHistory(int64_t case_id) = 0;
 
-  // The committed answer stored under an idempotency key; nullopt when the key is new.
+  // The committed answer stored under an idempotency key; nullopt when the key is new. Answers
+  // only once the stored answer is as durable as a fresh write (replicated to the synchronous
+  // standby), so a replay never acknowledges a write that a failover can still drop.
   virtual absl::StatusOr<std::optional<StoredAnswer>> FindAnswer(int64_t job_centre_id,
                                                                  const std::string& key) = 0;
 

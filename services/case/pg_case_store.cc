@@ -308,6 +308,16 @@ absl::StatusOr<std::string> StoredAnswerBytes(pqxx::transaction_base& tx, int64_
   return answer.SerializeAsString();
 }
 
+// Reads a stored answer by writing its row again (same values). A replayed answer must be as
+// durable as a fresh one: after a crash, a primary's recovery can make visible a write that had
+// committed locally but never reached the synchronous standby, and a failover then drops it. A
+// transaction that only read the answer would commit without waiting for the standby and
+// acknowledge that write; this one writes WAL, so its commit (whose WAL follows the stored
+// answer's) waits until the standby has both, and a node that lost its standby never answers.
+constexpr const char* kTouchStoredAnswer =
+    "UPDATE idempotency_key SET response = response WHERE job_centre_id = $1 AND key = $2 "
+    "RETURNING method, request_hash, response, response_json::text";
+
 // Reserves the idempotency key in this transaction. Returns the earlier answer when a
 // (committed) write already holds the key, nullopt when the key is now ours (or no key).
 absl::StatusOr<std::optional<v1::Case>> ReserveKey(pqxx::transaction_base& tx,
@@ -319,10 +329,7 @@ absl::StatusOr<std::optional<v1::Case>> ReserveKey(pqxx::transaction_base& tx,
       "VALUES ($1, $2, $3, $4, ''::bytea) ON CONFLICT DO NOTHING RETURNING 1",
       job_centre_id, ticket.key, ticket.method, ticket.request_hash);
   if (!reserved.empty()) return std::optional<v1::Case>();
-  pqxx::row row = tx.exec_params1(
-      "SELECT method, request_hash, response, response_json::text FROM idempotency_key "
-      "WHERE job_centre_id = $1 AND key = $2",
-      job_centre_id, ticket.key);
+  pqxx::row row = tx.exec_params1(kTouchStoredAnswer, job_centre_id, ticket.key);
   if (row[0].as<std::string>() != ticket.method ||
       row[1].as<std::string>() != ticket.request_hash) {
     return absl::InvalidArgumentError(
@@ -668,13 +675,11 @@ absl::StatusOr<v1::CaseHistory> PgCaseStore::LoadHistory(int64_t case_id) {
 
 absl::StatusOr<std::optional<StoredAnswer>> PgCaseStore::FindAnswer(int64_t job_centre_id,
                                                                     const std::string& key) {
-  return RunReadTransaction<std::optional<StoredAnswer>>(
+  // A write transaction (see kTouchStoredAnswer): its commit waits for the synchronous standby.
+  return RunTransaction<std::optional<StoredAnswer>>(
       pool_, Isolation::kReadCommitted,
       [&](pqxx::transaction_base& tx) -> absl::StatusOr<std::optional<StoredAnswer>> {
-        pqxx::result rows = tx.exec_params(
-            "SELECT method, request_hash, response, response_json::text FROM idempotency_key "
-            "WHERE job_centre_id = $1 AND key = $2",
-            job_centre_id, key);
+        pqxx::result rows = tx.exec_params(kTouchStoredAnswer, job_centre_id, key);
         if (rows.empty()) return std::optional<StoredAnswer>();
         absl::StatusOr<std::string> bytes =
             StoredAnswerBytes(tx, job_centre_id, rows[0][2], rows[0][3]);

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
@@ -77,20 +78,59 @@ ChangeListener::~ChangeListener() {
   if (thread_.joinable()) thread_.join();
 }
 
+namespace {
+
+// The highest case event id and the oldest unfinished transaction (64-bit) of a snapshot taken on
+// the listening connection.
+ChangeMark TakeMark(pqxx::connection& conn) {
+  pqxx::nontransaction tx(conn, "change_mark");
+  pqxx::row row = tx.exec1(
+      "SELECT (SELECT coalesce(max(id), 0) FROM case_event), "
+      "pg_snapshot_xmin(pg_current_snapshot())::text::bigint");
+  return ChangeMark{row[0].as<int64_t>(), row[1].as<int64_t>()};
+}
+
+}  // namespace
+
 void ChangeListener::Loop() {
   int failures = 0;
   std::unique_ptr<Listening> l = std::move(initial_);
+  // Marks are taken on the listening connection every second. A mark counts (`confirmed`) once
+  // a later one was taken on the same connection: by then every transaction that had finished
+  // before the earlier mark's snapshot has signalled its NOTIFY, which arrived and was
+  // dispatched. So every change after `confirmed` that was committed while the connection was
+  // lost is among those CasesChangedAfter(confirmed) finds.
+  std::optional<ChangeMark> confirmed, previous;
+  int ticks = 0;
   while (!stopping_) {
     try {
       if (l == nullptr) {
         l = Listening::Connect(conninfo_, engine_);
-        engine_.ReloadAll();  // changes may have been missed while disconnected
+        previous.reset();
+        // LISTEN again first, then catch up on what was committed while cut off.
+        if (confirmed.has_value()) {
+          const int64_t cases = engine_.CatchUp(*confirmed);
+          caught_up_cases_ += cases;
+          std::fprintf(stderr,
+                       "forecast-service: change listener: listening again; catching up on %lld "
+                       "cases changed after event %lld\n",
+                       static_cast<long long>(cases), static_cast<long long>(confirmed->event_id));
+        } else {
+          engine_.ReloadAll();  // no mark yet: every loaded centre is read again
+        }
+        ++reconnects_;
       }
       failures = 0;
       while (!stopping_) {
         // Wakes on a notification or after 200 ms to check for shutdown.
         l->conn->await_notification(0, 200000);
         if (!l->conn->is_open()) throw pqxx::broken_connection("listening connection closed");
+        if (++ticks % 5 == 0) {
+          const ChangeMark mark = TakeMark(*l->conn);
+          l->conn->get_notifs();  // dispatches what arrived with the query's answer
+          if (previous.has_value()) confirmed = previous;
+          previous = mark;
+        }
       }
     } catch (const std::exception& e) {
       l.reset();

@@ -1,7 +1,8 @@
 // Listens on PostgreSQL for committed changes (channels 'case_changed' from the case tables'
 // trigger and 'forecast_changed' from the milestone and dialogue tables) on a dedicated
 // connection, and hands them to the engine. On a lost connection it reconnects with back-off
-// and asks the engine to reload every centre, since notifications may have been missed.
+// and catches up on the changes committed while it was cut off, by case event id and
+// transaction id (ForecastEngine::CatchUp), not by trusting that every NOTIFY arrived.
 #ifndef SERVICES_FORECAST_CHANGE_LISTENER_H_
 #define SERVICES_FORECAST_CHANGE_LISTENER_H_
 
@@ -33,6 +34,10 @@ class ChangeListener {
   static void Dispatch(const std::string& channel, const std::string& payload,
                        ForecastEngine& engine);
 
+  // Times the listening connection was made again, and cases queued by catching up. Thread-safe.
+  int64_t reconnects() const { return reconnects_; }
+  int64_t caught_up_cases() const { return caught_up_cases_; }
+
  private:
   struct Listening;
   void Loop();
@@ -41,6 +46,7 @@ class ChangeListener {
   std::unique_ptr<Listening> initial_;  // the connection Start() made, handed to the thread
   ForecastEngine& engine_;
   std::atomic<bool> stopping_{false};
+  std::atomic<int64_t> reconnects_{0}, caught_up_cases_{0};
   std::thread thread_;
 };
 

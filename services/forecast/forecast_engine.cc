@@ -324,6 +324,42 @@ void ForecastEngine::ReloadAll() {
   }
 }
 
+int64_t ForecastEngine::CatchUp(const ChangeMark& mark, size_t reload_above) {
+  std::vector<int64_t> ids;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [id, centre] : centres_) {
+      if (centre->history != nullptr) ids.push_back(id);
+    }
+  }
+  int64_t queued = 0;
+  for (int64_t id : ids) {
+    absl::StatusOr<MissedCases> missed = store_.CasesChangedAfter(id, mark);
+    if (!missed.ok() || missed->case_ids.size() > reload_above) {
+      if (!missed.ok()) {
+        std::fprintf(stderr, "forecast-service: catching up centre %lld: %s (reading it whole)\n",
+                     static_cast<long long>(id), std::string(missed.status().message()).c_str());
+      }
+      CentreReload(id);
+      continue;
+    }
+    Centre& centre = CentreFor(id);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      pending_cases_[id].insert(missed->case_ids.begin(), missed->case_ids.end());
+      // Targets, dialogues, catalogue and organisation carry no event id: read them again.
+      pending_centres_.insert(id);
+      // Back-dated changes may be among the missed ones: fit the models again with them, so
+      // that the figures equal a fresh computation (as after a full read).
+      centre.refit_wanted = true;
+      centre.fitted_at = absl::InfinitePast();
+    }
+    queued += static_cast<int64_t>(missed->case_ids.size());
+  }
+  pending_cv_.notify_one();
+  return queued;
+}
+
 absl::Status ForecastEngine::ApplyPending(int64_t centre_id, Centre& centre, bool small_tables) {
   std::lock_guard<std::mutex> build(centre.build_mu);
   absl::flat_hash_set<int64_t> cases;

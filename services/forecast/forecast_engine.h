@@ -81,6 +81,12 @@ class ForecastEngine {
   void CentreReload(int64_t centre_id);
   // Every loaded centre may have missed changes (e.g. the listener reconnected). Thread-safe.
   void ReloadAll();
+  // Every loaded centre may have missed the changes committed after `mark` (the listener was cut
+  // off, e.g. by a failover): queues the cases with case events after it (by event id, see
+  // HistoryStore::CasesChangedAfter) and a re-read of the small tables; a centre with more than
+  // `reload_above` such cases (an import) is read again whole. Returns the number of cases
+  // queued. Thread-safe.
+  int64_t CatchUp(const ChangeMark& mark, size_t reload_above = 5000);
   // Applies pending changes of the centre (and re-reads its small tables) before returning, so
   // that a caller's own write is visible in its next answer. Thread-safe.
   absl::Status RefreshNow(int64_t centre_id);

@@ -480,6 +480,32 @@ absl::StatusOr<std::shared_ptr<const CentreHistory>> PgHistoryStore::Load(int64_
       });
 }
 
+absl::StatusOr<MissedCases> PgHistoryStore::CasesChangedAfter(int64_t centre_id,
+                                                              const ChangeMark& mark) {
+  return RunReadTransaction<MissedCases>(
+      pool_, Isolation::kRepeatableRead,
+      [&](pqxx::transaction_base& tx) -> absl::StatusOr<MissedCases> {
+        // A row's xmin is the 32-bit transaction id: it is at or above the 64-bit floor when its
+        // distance from the floor (modulo 2^32) is below the distance from the floor to the next
+        // transaction id. Transaction ids continue across a failover (physical replication).
+        pqxx::result rows = tx.exec_params(
+            "WITH next AS (SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xid) "
+            "SELECT DISTINCT e.case_id FROM case_event e, next "
+            "WHERE e.job_centre_id = $1 AND (e.id > $2 OR "
+            "  (e.xmin::text::bigint - ($3::bigint % 4294967296) + 4294967296) % 4294967296 "
+            "    < least(next.xid - $3::bigint, 4294967295))",
+            centre_id, mark.event_id, mark.xid_floor);
+        MissedCases missed;
+        missed.case_ids.reserve(rows.size());
+        for (const auto& row : rows) missed.case_ids.push_back(row[0].as<int64_t>());
+        missed.last_event_id =
+            tx.exec_params1("SELECT coalesce(max(id), 0) FROM case_event WHERE job_centre_id = $1",
+                            centre_id)[0]
+                .as<int64_t>();
+        return missed;
+      });
+}
+
 absl::StatusOr<std::shared_ptr<const CentreHistory>> PgHistoryStore::Refresh(
     const CentreHistory& base, const std::vector<int64_t>& case_ids, bool small_tables) {
   using Result = std::shared_ptr<const CentreHistory>;

@@ -36,6 +36,21 @@ struct NewDialogue {
   std::string idempotency_key;  // empty: none
 };
 
+// Where a listener that was cut off must catch up from: it has seen every case event with an id
+// up to `event_id`, and every transaction older than `xid_floor` (a snapshot's xmin, 64-bit) had
+// finished. Events at or below `event_id` may still have been in flight; their transactions are
+// at or above `xid_floor`.
+struct ChangeMark {
+  int64_t event_id = 0;
+  int64_t xid_floor = 0;
+};
+
+// The cases a cut-off listener missed (see HistoryStore::CasesChangedAfter).
+struct MissedCases {
+  std::vector<int64_t> case_ids;
+  int64_t last_event_id = 0;  // the highest event id of the centre now
+};
+
 // Implementations are thread-safe.
 class HistoryStore {
  public:
@@ -59,6 +74,12 @@ class HistoryStore {
   virtual absl::StatusOr<std::shared_ptr<const CentreHistory>> Refresh(
       const CentreHistory& base, const std::vector<int64_t>& case_ids, bool small_tables) = 0;
 
+  // The cases of the centre with a case event written after `mark`: an id above mark.event_id,
+  // or written by a transaction that had not finished when the mark was taken. Used to catch up
+  // after the listening connection was lost, instead of trusting that every NOTIFY arrived.
+  virtual absl::StatusOr<MissedCases> CasesChangedAfter(int64_t centre_id,
+                                                        const ChangeMark& mark) = 0;
+
   // Appends a target; returns it as stored (with set_at). The metric must exist (NOT_FOUND).
   virtual absl::StatusOr<MilestoneTargetRecord> AddTarget(const NewMilestoneTarget& target) = 0;
 
@@ -79,6 +100,7 @@ class PgHistoryStore final : public HistoryStore {
   absl::StatusOr<std::shared_ptr<const CentreHistory>> Refresh(const CentreHistory& base,
                                                                const std::vector<int64_t>& case_ids,
                                                                bool small_tables) override;
+  absl::StatusOr<MissedCases> CasesChangedAfter(int64_t centre_id, const ChangeMark& mark) override;
   absl::StatusOr<MilestoneTargetRecord> AddTarget(const NewMilestoneTarget& target) override;
   absl::StatusOr<int64_t> AddDialogue(const NewDialogue& dialogue) override;
 

@@ -7,6 +7,9 @@
 //       FIRST_MS ACK_MS" (epoch milliseconds of its first attempt and of its acknowledgement).
 //       Prints "acknowledged=N failed_attempts=M longest_gap_ms=G" (G: the longest time without any
 //       acknowledgement, pauses included; the suite measures each fault's recovery itself).
+//   fault_load create --case HOST:PORT --centre JC --staff CW --ref R --key K --deadline-ms D
+//       One CreateCase attempt with that ref and idempotency key; prints the status code's name
+//       (OK, DEADLINE_EXCEEDED, ...) and, when OK, the case's ref and version; exits 0.
 //   fault_load compare --forecast A --forecast-fresh B --centre JC --staff TL --team T
 //       Asks both forecast services for the team dashboard (B freshly started, so it computed
 //       everything from the database) and exits 0 when they are equal (revision and computed_at
@@ -162,6 +165,45 @@ absl::StatusOr<forecast::v1::TeamDashboard> Dashboard(const std::string& address
   return reply;
 }
 
+int CreateOnce(std::map<std::string, std::string> a) {
+  auto stub = forecast::v1::CaseService::NewStub(
+      grpc::CreateChannel(a["--case"], grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  Identify(ctx, a["--centre"], a["--staff"]);
+  ctx.set_deadline(std::chrono::system_clock::now() +
+                   std::chrono::milliseconds(std::stoi(a["--deadline-ms"])));
+  forecast::v1::CreateCaseRequest req;
+  req.set_case_ref(a["--ref"]);
+  req.set_case_type("SDP");
+  req.set_opened_on(Today());
+  req.set_idempotency_key(a["--key"]);
+  forecast::v1::Case reply;
+  const grpc::Status s = stub->CreateCase(&ctx, req, &reply);
+  static const char* const kNames[] = {"OK",
+                                       "CANCELLED",
+                                       "UNKNOWN",
+                                       "INVALID_ARGUMENT",
+                                       "DEADLINE_EXCEEDED",
+                                       "NOT_FOUND",
+                                       "ALREADY_EXISTS",
+                                       "PERMISSION_DENIED",
+                                       "RESOURCE_EXHAUSTED",
+                                       "FAILED_PRECONDITION",
+                                       "ABORTED",
+                                       "OUT_OF_RANGE",
+                                       "UNIMPLEMENTED",
+                                       "INTERNAL",
+                                       "UNAVAILABLE",
+                                       "DATA_LOSS",
+                                       "UNAUTHENTICATED"};
+  const int code = static_cast<int>(s.error_code());
+  std::printf("%s", code >= 0 && code <= 16 ? kNames[code] : "?");
+  if (s.ok())
+    std::printf(" %s %lld", reply.case_ref().c_str(), static_cast<long long>(reply.version()));
+  std::printf("\n");
+  return 0;
+}
+
 int Compare(std::map<std::string, std::string> a) {
   const auto deadline = Clock::now() + std::chrono::seconds(30);
   std::string diff;
@@ -195,6 +237,7 @@ int main(int argc, char** argv) {
   const std::string cmd = argc > 1 ? argv[1] : "";
   if (cmd == "write") return Write(Args(argc, argv));
   if (cmd == "compare") return Compare(Args(argc, argv));
-  std::cerr << "usage: fault_load write|compare --flag value ...\n";
+  if (cmd == "create") return CreateOnce(Args(argc, argv));
+  std::cerr << "usage: fault_load write|create|compare --flag value ...\n";
   return 2;
 }

@@ -1,6 +1,7 @@
 // The forecast service end to end: real PostgreSQL, LISTEN/NOTIFY, gRPC on port 0, changes made
 // through the case service's own logic and store (CaseKeeper over PgCaseStore) or written in its
 // shape with SQL (seed_centre.h). The service's clock is fixed at 2099-03-16.
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -626,6 +627,109 @@ TEST_F(ServiceTest, ACatalogueChangeShowsInTheProjectionWithoutACaseChange) {
     expected_total(&after);
   }
   EXPECT_NE(after, before) << "the projection did not see the catalogue change within 2 s";
+}
+
+// A mark as the change listener takes it (see ChangeListener): the highest case event id and
+// the oldest unfinished transaction of a snapshot.
+ChangeMark MarkNow(const std::string& conninfo) {
+  pqxx::connection conn(conninfo);
+  pqxx::nontransaction tx(conn);
+  pqxx::row row = tx.exec1(
+      "SELECT (SELECT coalesce(max(id), 0) FROM case_event), "
+      "pg_snapshot_xmin(pg_current_snapshot())::text::bigint");
+  return ChangeMark{row[0].as<int64_t>(), row[1].as<int64_t>()};
+}
+
+TEST_F(ServiceTest, ACutOffServiceCatchesUpByEventIdIncludingWritesThatWereInFlight) {
+  v1::TeamDashboard before;
+  ASSERT_TRUE(TeamDashboard("tl_a", "TA", &before).ok());
+  EXPECT_EQ(before.totals().no_expectation(), 2);  // A2, A9
+  listener_.reset();  // cut off: no notification reaches the engine from now on
+  forecast::testing::CentreWriter w(db_->conninfo(), seeded_.jc1);
+  const int64_t a9 = w.Case("A9");
+  // A9's expectation takes its event id first but commits last: in flight when the mark is taken.
+  pqxx::connection slow_conn(db_->conninfo());
+  pqxx::work slow(slow_conn);
+  const int64_t e = slow.exec_params1(
+                            "INSERT INTO expectation (job_centre_id, case_id, expected_outcome, "
+                            "expected_month, risk, agreed_in_dialogue, recorded_by, recorded_at) "
+                            "SELECT $1, id, 'ORDINARY_JOB', DATE '2099-06-01', 'LOW', false, "
+                            "caseworker_id, '2099-03-16 12:00:00+00' FROM cases WHERE id = $2 "
+                            "RETURNING id",
+                            seeded_.jc1, a9)[0]
+                        .as<int64_t>();
+  const int64_t version =
+      slow.exec_params1(
+              "UPDATE cases SET version = version + 1, current_expectation_id = $2 WHERE id = $1 "
+              "RETURNING version",
+              a9, e)[0]
+          .as<int64_t>();
+  const int64_t slow_event =
+      slow.exec_params1(
+              "INSERT INTO case_event (job_centre_id, case_id, case_version, kind, actor_id, "
+              "effective_on) SELECT $1, id, $3, 'EXPECTATION', caseworker_id, DATE '2099-03-16' "
+              "FROM cases WHERE id = $2 RETURNING id",
+              seeded_.jc1, a9, version)[0]
+          .as<int64_t>();
+  w.Expect("A2", "2099-03-16", "ORDINARY_JOB", "2099-06", "LOW");  // a later id, committed
+  const ChangeMark mark = MarkNow(db_->conninfo());
+  EXPECT_GT(mark.event_id, slow_event);  // the in-flight write's id is below the mark
+  slow.commit();
+
+  // Exactly the two changed cases: A2 by its event id, A9 by its transaction.
+  auto missed = store_->CasesChangedAfter(seeded_.jc1, mark);
+  ASSERT_TRUE(missed.ok()) << missed.status();
+  std::vector<int64_t> got = missed->case_ids;
+  std::sort(got.begin(), got.end());
+  std::vector<int64_t> want = {w.Case("A2"), a9};
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(got, want);
+  // A mark taken now finds nothing: every write is at or below it and finished.
+  auto none = store_->CasesChangedAfter(seeded_.jc1, MarkNow(db_->conninfo()));
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_TRUE(none->case_ids.empty());
+
+  EXPECT_EQ(engine_->CatchUp(mark), 2);
+  v1::TeamDashboard after;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  do {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ASSERT_TRUE(TeamDashboard("tl_a", "TA", &after).ok());
+  } while (after.totals().no_expectation() != 0 && std::chrono::steady_clock::now() < deadline);
+  EXPECT_EQ(after.totals().no_expectation(), 0);
+  EXPECT_EQ(after.totals().open_cases(), before.totals().open_cases());
+}
+
+TEST_F(ServiceTest, TheListenerCatchesUpOnWhatWasCommittedWhileItsConnectionWasLost) {
+  v1::TeamDashboard before;
+  ASSERT_TRUE(TeamDashboard("tl_a", "TA", &before).ok());
+  EXPECT_EQ(before.totals().no_expectation(), 2);
+  // The listener takes a mark every second; one counts once a later one was taken.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2600));
+  forecast::testing::CentreWriter w(db_->conninfo(), seeded_.jc1);
+  w.Expect("A2", "2099-03-16", "ORDINARY_JOB", "2099-06", "LOW");
+  {
+    // The listening connection is lost (as in a failover).
+    pqxx::connection conn(db_->conninfo());
+    pqxx::nontransaction tx(conn);
+    const pqxx::result killed = tx.exec(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid() AND (query LIKE 'LISTEN%' OR query LIKE '%pg_snapshot_xmin%')");
+    ASSERT_EQ(killed.size(), 1u);
+  }
+  w.Expect("A9", "2099-03-16", "ORDINARY_JOB", "2099-06", "LOW");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  v1::TeamDashboard after;
+  do {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ASSERT_TRUE(TeamDashboard("tl_a", "TA", &after).ok());
+  } while ((after.totals().no_expectation() != 0 || listener_->reconnects() == 0) &&
+           std::chrono::steady_clock::now() < deadline);
+  EXPECT_EQ(after.totals().no_expectation(), 0);
+  EXPECT_EQ(listener_->reconnects(), 1);
+  // A2's write was committed after the last counted mark: caught up by event id (it may also
+  // have been notified; either way the catch-up does not trust that).
+  EXPECT_GE(listener_->caught_up_cases(), 1);
 }
 
 }  // namespace
