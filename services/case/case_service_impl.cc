@@ -2,11 +2,43 @@
 
 #include <iostream>
 
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+
 #include "absl/strings/str_cat.h"
+#include "services/common/observability/observability.h"
 #include "services/common/status.h"
 
 namespace forecast {
 namespace {
+
+// Import progress: imports running, rows received so far, rows committed.
+struct ImportMetrics {
+  prometheus::Gauge& running;
+  prometheus::Counter& rows_received;
+  prometheus::Counter& rows_committed;
+};
+
+ImportMetrics& Metrics() {
+  static ImportMetrics* metrics = new ImportMetrics{
+      prometheus::BuildGauge()
+          .Name("jobcentre_import_running")
+          .Help("ImportHistory streams running in this process")
+          .Register(obs::Registry())
+          .Add({}),
+      prometheus::BuildCounter()
+          .Name("jobcentre_import_rows_received_total")
+          .Help("Import rows received (cases, expectations, closures, re-assignments)")
+          .Register(obs::Registry())
+          .Add({}),
+      prometheus::BuildCounter()
+          .Name("jobcentre_import_rows_committed_total")
+          .Help("Import rows committed (dry runs and refused imports excluded)")
+          .Register(obs::Registry())
+          .Add({}),
+  };
+  return *metrics;
+}
 
 grpc::Status Answer(const char* method, const absl::Status& status) {
   if (status.code() == absl::StatusCode::kInternal || status.code() == absl::StatusCode::kUnknown ||
@@ -146,12 +178,20 @@ grpc::Status CaseServiceImpl::ImportHistory(grpc::ServerContext* context,
           if (!entered.ok()) return entered.status();
           ticket = std::move(*entered);
         }
+        ImportMetrics& metrics = Metrics();
+        metrics.running.Increment();
+        struct Done {
+          ImportMetrics& m;
+          ~Done() { m.running.Decrement(); }
+        } done{metrics};
         std::vector<v1::ImportChunk> chunks;
         int64_t rows = 0;
         v1::ImportChunk chunk;
         while (reader->Read(&chunk)) {
-          rows += chunk.cases_size() + chunk.expectations_size() + chunk.closures_size() +
-                  chunk.reassignments_size();
+          const int64_t chunk_rows = chunk.cases_size() + chunk.expectations_size() +
+                                     chunk.closures_size() + chunk.reassignments_size();
+          rows += chunk_rows;
+          metrics.rows_received.Increment(static_cast<double>(chunk_rows));
           if (rows > max_import_rows_) {
             return absl::ResourceExhaustedError(
                 absl::StrCat("the import has more than ", max_import_rows_,
@@ -161,7 +201,10 @@ grpc::Status CaseServiceImpl::ImportHistory(grpc::ServerContext* context,
           chunk.Clear();
         }
         if (context->IsCancelled()) return absl::CancelledError("the client cancelled the import");
-        return keeper_.ImportHistory(c, chunks);
+        absl::StatusOr<v1::ImportReport> report = keeper_.ImportHistory(c, chunks);
+        if (report.ok() && report->committed())
+          metrics.rows_committed.Increment(static_cast<double>(rows));
+        return report;
       });
 }
 

@@ -8,10 +8,34 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
+#include <prometheus/counter.h>
+
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "services/common/observability/observability.h"
 
 namespace forecast::fsvc {
 namespace {
+
+prometheus::Counter& ReconnectsMetric() {
+  static prometheus::Counter& c = prometheus::BuildCounter()
+                                      .Name("jobcentre_forecast_listener_reconnects_total")
+                                      .Help("Times the change listener connected again")
+                                      .Register(obs::Registry())
+                                      .Add({});
+  return c;
+}
+
+prometheus::Counter& CaughtUpMetric() {
+  static prometheus::Counter& c =
+      prometheus::BuildCounter()
+          .Name("jobcentre_forecast_caught_up_cases_total")
+          .Help(
+              "Cases re-read after a reconnect because they changed while the listener was cut off")
+          .Register(obs::Registry())
+          .Add({});
+  return c;
+}
 
 class Receiver final : public pqxx::notification_receiver {
  public:
@@ -51,7 +75,12 @@ void ChangeListener::Dispatch(const std::string& channel, const std::string& pay
   }
   const int64_t centre = j["job_centre_id"].get<int64_t>();
   if (channel == "case_changed" && j.contains("case_id") && j["case_id"].is_number_integer()) {
-    engine.CaseChanged(centre, j["case_id"].get<int64_t>());
+    // "at": when the change was written (migration 0040), for the change-lag metric.
+    const absl::Time written_at =
+        j.contains("at") && j["at"].is_number()
+            ? absl::FromUnixMicros(static_cast<int64_t>(j["at"].get<double>() * 1e6))
+            : absl::InfinitePast();
+    engine.CaseChanged(centre, j["case_id"].get<int64_t>(), written_at);
   } else if (channel == "case_changed") {
     engine.CentreReload(centre);  // a bulk statement (import): no case ids, read it whole
   } else {
@@ -111,6 +140,7 @@ void ChangeListener::Loop() {
         if (confirmed.has_value()) {
           const int64_t cases = engine_.CatchUp(*confirmed);
           caught_up_cases_ += cases;
+          CaughtUpMetric().Increment(static_cast<double>(cases));
           std::fprintf(stderr,
                        "forecast-service: change listener: listening again; catching up on %lld "
                        "cases changed after event %lld\n",
@@ -119,6 +149,7 @@ void ChangeListener::Loop() {
           engine_.ReloadAll();  // no mark yet: every loaded centre is read again
         }
         ++reconnects_;
+        ReconnectsMetric().Increment();
       }
       failures = 0;
       while (!stopping_) {

@@ -3,12 +3,76 @@
 #include <cstdio>
 #include <utility>
 
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+
 #include "absl/strings/str_cat.h"
+#include "services/common/observability/observability.h"
 #include "services/forecast/dashboards.h"
 #include "services/forecast/projections.h"
 
 namespace forecast::fsvc {
 namespace {
+
+// The engine's own metrics (see services/common/observability): how long committed changes take
+// to reach the figures, refresh and fit times, and how much is loaded.
+struct EngineMetrics {
+  prometheus::Histogram& change_lag;
+  prometheus::Counter& changes_applied;
+  prometheus::Histogram& refresh;
+  prometheus::Histogram& fit;
+  prometheus::Counter& reloads;
+  prometheus::Gauge& centres_loaded;
+  prometheus::Gauge& cases_loaded;
+};
+
+EngineMetrics& Metrics() {
+  static EngineMetrics* metrics = [] {
+    prometheus::Registry& r = obs::Registry();
+    // Change lag: from the writing statement (the notification's "at") to applied.
+    static const prometheus::Histogram::BucketBoundaries kLag = {
+        0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+    return new EngineMetrics{
+        prometheus::BuildHistogram()
+            .Name("jobcentre_forecast_change_lag_seconds")
+            .Help("Time from a case change's commit to its being in the forecast figures")
+            .Register(r)
+            .Add({}, kLag),
+        prometheus::BuildCounter()
+            .Name("jobcentre_forecast_changes_applied_total")
+            .Help("Changed cases applied to the figures")
+            .Register(r)
+            .Add({}),
+        prometheus::BuildHistogram()
+            .Name("jobcentre_forecast_refresh_seconds")
+            .Help("Time to apply a batch of changes to a job centre's figures")
+            .Register(r)
+            .Add({}, obs::LatencyBuckets()),
+        prometheus::BuildHistogram()
+            .Name("jobcentre_forecast_fit_seconds")
+            .Help("Time to build a job centre's view with freshly fitted models")
+            .Register(r)
+            .Add({}, obs::LatencyBuckets()),
+        prometheus::BuildCounter()
+            .Name("jobcentre_forecast_centre_reloads_total")
+            .Help("Job centres read again whole (imports, catalogue changes, lost notifications)")
+            .Register(r)
+            .Add({}),
+        prometheus::BuildGauge()
+            .Name("jobcentre_forecast_centres_loaded")
+            .Help("Job centres held in memory")
+            .Register(r)
+            .Add({}),
+        prometheus::BuildGauge()
+            .Name("jobcentre_forecast_cases_loaded")
+            .Help("Cases held in memory, all job centres")
+            .Register(r)
+            .Add({}),
+    };
+  }();
+  return *metrics;
+}
 
 int64_t CutoffKey(const ViewDays& view) {
   return view.cutoff == kEndOfTime ? 0 : static_cast<int64_t>(view.cutoff - Day(1970, 1, 1));
@@ -91,11 +155,13 @@ absl::Status ForecastEngine::BuildNowLocked(int64_t centre_id, Centre& centre,
   auto snapshot = old_view != nullptr && old_view->today() == today && !all_teams
                       ? CentreSnapshot::Update(old_view->snapshot(), history, changed_cases)
                       : CentreSnapshot::Build(history, ViewDays{today, kEndOfTime});
+  const absl::Time build_start = absl::Now();
   absl::StatusOr<std::shared_ptr<const CentreView>> view =
       CentreView::Build(std::move(snapshot), refit ? nullptr : old_view.get(), revision);
   if (!view.ok()) return view.status();
   const bool refitted = old_view == nullptr || (*view)->models_ptr() != old_view->models_ptr();
   if (refitted) {
+    Metrics().fit.Observe(absl::ToDoubleSeconds(absl::Now() - build_start));
     centre.fitted_at = now;
     centre.refit_wanted = false;
     all_teams = true;  // new models move every team's figures
@@ -110,6 +176,10 @@ absl::Status ForecastEngine::BuildNowLocked(int64_t centre_id, Centre& centre,
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
+    const int64_t old_cases = centre.history == nullptr ? 0 : centre.history->cases.size();
+    if (centre.history == nullptr) Metrics().centres_loaded.Increment();
+    Metrics().cases_loaded.Increment(
+        static_cast<double>(static_cast<int64_t>(history->cases.size()) - old_cases));
     centre.history = std::move(history);
     centre.now = *view;
     centre.revision = revision;
@@ -271,10 +341,11 @@ absl::StatusOr<ForecastEngine::Centre::Dashboard> ForecastEngine::DashboardEntry
   return entry;
 }
 
-void ForecastEngine::CaseChanged(int64_t centre_id, int64_t case_id) {
+void ForecastEngine::CaseChanged(int64_t centre_id, int64_t case_id, absl::Time written_at) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     pending_cases_[centre_id].insert(case_id);
+    if (written_at != absl::InfinitePast()) pending_written_at_[centre_id].push_back(written_at);
   }
   pending_cv_.notify_one();
 }
@@ -362,7 +433,9 @@ int64_t ForecastEngine::CatchUp(const ChangeMark& mark, size_t reload_above) {
 
 absl::Status ForecastEngine::ApplyPending(int64_t centre_id, Centre& centre, bool small_tables) {
   std::lock_guard<std::mutex> build(centre.build_mu);
+  const absl::Time start = absl::Now();
   absl::flat_hash_set<int64_t> cases;
+  std::vector<absl::Time> written_at;
   std::shared_ptr<const CentreHistory> base;
   bool reload = false;
   {
@@ -371,6 +444,10 @@ absl::Status ForecastEngine::ApplyPending(int64_t centre_id, Centre& centre, boo
     if (it != pending_cases_.end()) {
       cases = std::move(it->second);
       pending_cases_.erase(it);
+    }
+    if (auto w = pending_written_at_.find(centre_id); w != pending_written_at_.end()) {
+      written_at = std::move(w->second);
+      pending_written_at_.erase(w);
     }
     // Targets, dialogues, catalogue or organisation changed: read the small tables again.
     small_tables = pending_centres_.erase(centre_id) > 0 || small_tables;
@@ -391,6 +468,8 @@ absl::Status ForecastEngine::ApplyPending(int64_t centre_id, Centre& centre, boo
     // Keep the changes for the next attempt.
     std::lock_guard<std::mutex> lock(mu_);
     pending_cases_[centre_id].insert(cases.begin(), cases.end());
+    std::vector<absl::Time>& kept = pending_written_at_[centre_id];
+    kept.insert(kept.end(), written_at.begin(), written_at.end());
     if (reload) pending_reloads_.insert(centre_id);
     if (small_tables) pending_centres_.insert(centre_id);
     return history.status();
@@ -412,7 +491,16 @@ absl::Status ForecastEngine::ApplyPending(int64_t centre_id, Centre& centre, boo
   // Catalogue or organisation changes re-index the models: every team moves.
   const bool reorganised = (*history)->units.size() != base->units.size() ||
                            (*history)->staff.size() != base->staff.size();
-  return BuildNowLocked(centre_id, centre, std::move(*history), cases, reorganised || reload);
+  absl::Status built =
+      BuildNowLocked(centre_id, centre, std::move(*history), cases, reorganised || reload);
+  if (!built.ok()) return built;
+  const absl::Time applied = absl::Now();
+  EngineMetrics& metrics = Metrics();
+  metrics.refresh.Observe(absl::ToDoubleSeconds(applied - start));
+  metrics.changes_applied.Increment(static_cast<double>(cases.size()));
+  if (reload) metrics.reloads.Increment();
+  for (absl::Time t : written_at) metrics.change_lag.Observe(absl::ToDoubleSeconds(applied - t));
+  return built;
 }
 
 absl::Status ForecastEngine::RefreshNow(int64_t centre_id) {

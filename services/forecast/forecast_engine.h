@@ -73,8 +73,11 @@ class ForecastEngine {
   absl::StatusOr<std::vector<v1::ModelAccuracy>> Accuracy(const CentreView& view,
                                                           const ScopeFilter& scope, int lookback);
 
-  // A case of the centre changed (from a notification). `team_id` may be 0. Thread-safe.
-  void CaseChanged(int64_t centre_id, int64_t case_id);
+  // A case of the centre changed (from a notification). `written_at` (when known) is when the
+  // change was written; the time from then until it is in the figures is exported as
+  // jobcentre_forecast_change_lag_seconds. Thread-safe.
+  void CaseChanged(int64_t centre_id, int64_t case_id,
+                   absl::Time written_at = absl::InfinitePast());
   // Something else of the centre changed (targets, dialogues, catalogue). Thread-safe.
   void CentreChanged(int64_t centre_id);
   // Many cases of the centre changed at once (a bulk import): read it again whole. Thread-safe.
@@ -147,6 +150,7 @@ class ForecastEngine {
   std::condition_variable pending_cv_;
   std::map<int64_t, std::unique_ptr<Centre>> centres_;
   std::map<int64_t, absl::flat_hash_set<int64_t>> pending_cases_;
+  std::map<int64_t, std::vector<absl::Time>> pending_written_at_;  // of pending_cases_, per centre
   absl::flat_hash_set<int64_t> pending_centres_;
   absl::flat_hash_set<int64_t> pending_reloads_;
   bool stopping_ = false;

@@ -1,5 +1,7 @@
 // ImportHistory over gRPC: all or nothing, every bad row named; a good batch becomes history with
 // the right dates and versions; and the import is fast enough for a real job centre.
+#include <sstream>
+
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
 
@@ -10,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "services/common/observability/observability.h"
 #include "tests/case/case_test_env.h"
 
 namespace forecast::testing {
@@ -62,6 +65,16 @@ v1::ImportReassignmentRow ReassignmentRow(int64_t line, const std::string& ref,
   row.set_from(from);
   row.set_to(to);
   return row;
+}
+
+// The value of an unlabelled metric in Prometheus text (0 when absent).
+double MetricValue(const std::string& text, const std::string& name) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(name + " ", 0) == 0) return std::stod(line.substr(name.size() + 1));
+  }
+  return 0;
 }
 
 grpc::Status Import(CaseEnv& env, const std::string& as, const std::vector<v1::ImportChunk>& chunks,
@@ -153,8 +166,17 @@ TEST_F(CaseImportTest, AGoodBatchBecomesDatedVersionedHistory) {
   v1::ImportChunk dry = chunk;
   dry.set_dry_run(true);
   const std::string before = env_->Dump();
+  const std::string metrics_before = obs::ScrapeText();
   v1::ImportReport report;
   ASSERT_TRUE(Import(*env_, "admin", {dry}, &report).ok());
+  // Import progress is exported: 7 rows received, none committed, none running now.
+  const std::string metrics_after = obs::ScrapeText();
+  EXPECT_EQ(MetricValue(metrics_after, "jobcentre_import_rows_received_total") -
+                MetricValue(metrics_before, "jobcentre_import_rows_received_total"),
+            7);
+  EXPECT_EQ(MetricValue(metrics_after, "jobcentre_import_rows_committed_total"),
+            MetricValue(metrics_before, "jobcentre_import_rows_committed_total"));
+  EXPECT_EQ(MetricValue(metrics_after, "jobcentre_import_running"), 0);
   EXPECT_EQ(report.errors_size(), 0) << report.DebugString();
   EXPECT_FALSE(report.committed());
   EXPECT_EQ(report.cases(), 2);
