@@ -218,6 +218,7 @@ bool ImportChunker::Next(v1::ImportChunk* chunk) {
   if (first_) {
     chunk->set_dry_run(options_.dry_run);
     chunk->set_create_missing_staff(options_.create_missing_staff);
+    chunk->set_holder_at_opening(options_.holder_at_opening);
     first_ = false;
   }
   // Walk the four row lists as one sequence; sent_ is the position in it.

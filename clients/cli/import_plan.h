@@ -43,6 +43,7 @@ inline constexpr size_t kMaxChunkBytes = 1 << 20;
 struct ImportOptions {
   bool dry_run = false;
   bool create_missing_staff = false;
+  bool holder_at_opening = false;  // cases.csv names the caseworker at opening (older reading)
   int64_t rows_per_chunk = 2000;
 };
 

@@ -113,6 +113,9 @@ int main(int argc, char** argv) {
   import->add_flag("--dry-run", import_options.dry_run, "check every row, commit nothing");
   import->add_flag("--create-missing-staff", import_options.create_missing_staff,
                    "admin: create unknown teams and caseworkers");
+  import->add_flag("--holder-at-opening", import_options.holder_at_opening,
+                   "cases.csv names the caseworker at opening (the older reading), not the "
+                   "current one");
   import->add_flag("--progress", progress,
                    "draw the progress bar even when stderr is not a terminal");
   std::string report_csv;

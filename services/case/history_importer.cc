@@ -81,6 +81,7 @@ absl::StatusOr<v1::ImportReport> HistoryImporter::Run(const Caller& caller,
                                                       const std::vector<v1::ImportChunk>& chunks) {
   const bool dry_run = !chunks.empty() && chunks.front().dry_run();
   const bool create_missing = !chunks.empty() && chunks.front().create_missing_staff();
+  const bool holder_at_opening = !chunks.empty() && chunks.front().holder_at_opening();
   const absl::CivilDay today = clock_.Today();
   const absl::CivilDay earliest(today.year() - kMaxYearsBack, 1, 1);
 
@@ -382,8 +383,12 @@ absl::StatusOr<v1::ImportReport> HistoryImporter::Run(const Caller& caller,
   // Which caseworker cases.csv names: case systems export the current holder (for a closed case
   // the holder at closure), older files the holder at opening. With the chain of
   // re-assignments both are known ends of one chain: the holder at opening is the first `from`.
-  // A file naming either end is accepted; when the chain breaks, the message names the case and
-  // reads cases.csv as the current holder.
+  // By default a file naming either end is accepted; with holder_at_opening (the older reading)
+  // cases.csv must name the first `from`. When the chain breaks, the message names the case and
+  // the reading assumed.
+  const char* const reading =
+      holder_at_opening ? "cases.csv read as the caseworker at opening (--holder-at-opening)"
+                        : "cases.csv read as the current caseworker";
   for (auto& [ref, rows] : reassignments) {
     Draft& draft = drafts[ref];
     std::stable_sort(rows.begin(), rows.end(),
@@ -398,9 +403,22 @@ absl::StatusOr<v1::ImportReport> HistoryImporter::Run(const Caller& caller,
                          "\": the chain of re-assignments breaks: it was handed to \"",
                          rows[i - 1].to, "\" on ", FormatDay(rows[i - 1].on), " (line ",
                          rows[i - 1].line, "), so it is held by \"", rows[i - 1].to, "\" on ",
-                         FormatDay(rows[i].on), ", not by \"", rows[i].from, "\""));
+                         FormatDay(rows[i].on), ", not by \"", rows[i].from, "\" (", reading, ")"));
         broken = true;
       }
+    }
+    if (draft.valid && !broken && holder_at_opening && named != rows.front().from) {
+      errors.Add(kReassignmentsFile, rows.front().line, "from",
+                 absl::StrCat(
+                     "from: case \"", ref, "\": cases.csv (line ", draft.line, ") names \"", named,
+                     "\", read as the caseworker at opening (--holder-at-opening), so the "
+                     "first re-assignment, on ",
+                     FormatDay(rows.front().on), ", would be from \"", named, "\", not \"",
+                     rows.front().from, "\"",
+                     named == rows.back().to ? "; it is the current caseworker: import without "
+                                               "--holder-at-opening"
+                                             : ""));
+      broken = true;
     }
     if (draft.valid && !broken && named != rows.back().to && named != rows.front().from) {
       errors.Add(

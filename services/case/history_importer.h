@@ -29,10 +29,11 @@ class HistoryImporter {
   // opening and today (and not after the closure); a case's re-assignments form one chain (each
   // `from` is the previous `to`) and cases.csv names either end of it: the current holder (as
   // case systems export it; for a closed case the holder at closure) or, the older reading, the
-  // holder at opening; the case opens with the first `from`. A broken chain is reported with the
-  // case and the reading assumed. Teams and staff must exist unless create_missing_staff
-  // (then they are created: teams without a department, staff as caseworkers in the case's
-  // team). Retired catalogue codes are accepted for history.
+  // holder at opening; the case opens with the first `from`. With holder_at_opening on the first
+  // chunk, cases.csv must name the holder at opening (the first `from`). A broken chain is
+  // reported with the case and the reading assumed. Teams and staff must exist unless
+  // create_missing_staff (then they are created: teams without a department, staff as caseworkers
+  // in the case's team). Retired catalogue codes are accepted for history.
   absl::StatusOr<v1::ImportReport> Run(const Caller& caller,
                                        const std::vector<v1::ImportChunk>& chunks);
 

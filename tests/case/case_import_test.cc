@@ -288,6 +288,70 @@ TEST_F(CaseImportTest, CurrentHolderExportsImportAndBrokenChainsNameTheCase) {
       << messages;
 }
 
+// The older reading on request (forecastctl import --holder-at-opening): cases.csv names the
+// caseworker at opening, strictly; a file naming the current caseworker is refused with the case,
+// the reading assumed and the way out, and a broken chain names the reading too.
+TEST_F(CaseImportTest, HolderAtOpeningReadingIsStrictAndNamedInErrors) {
+  v1::ImportChunk chunk;
+  chunk.set_holder_at_opening(true);
+  *chunk.add_cases() = CaseRow(2, "OPN-1", "SDP", "2025-01-10", "T1", "cw1");  // at opening
+  *chunk.add_reassignments() = ReassignmentRow(2, "OPN-1", "2025-03-01", "cw1", "cw2");
+  *chunk.add_reassignments() = ReassignmentRow(3, "OPN-1", "2025-04-01", "cw2", "cw3");
+  v1::ImportReport report;
+  ASSERT_TRUE(Import(*env_, "admin", {chunk}, &report).ok());
+  ASSERT_EQ(report.errors_size(), 0) << report.DebugString();
+  EXPECT_TRUE(report.committed());
+  v1::GetCaseHistoryRequest request;
+  request.set_case_ref("OPN-1");
+  v1::CaseHistory history;
+  ASSERT_TRUE(env_->stub().GetCaseHistory(CaseEnv::Context("mgr").get(), request, &history).ok());
+  EXPECT_EQ(history.current().caseworker(), "cw3");
+  EXPECT_EQ(history.current().team(), "T2");
+  ASSERT_EQ(history.events_size(), 3);
+  EXPECT_EQ(history.events(0).kind(), "OPENED");
+  EXPECT_EQ(history.events(1).kind(), "REASSIGNED");
+  EXPECT_EQ(history.events(2).kind(), "REASSIGNED");
+  EXPECT_EQ(
+      env_->Scalar(
+          "SELECT count(*) FROM assignment a JOIN cases c ON c.id = a.case_id WHERE c.case_ref = 'OPN-1'"),
+      "3");
+
+  // The current caseworker named under the older reading: refused, naming case and reading.
+  v1::ImportChunk current;
+  current.set_holder_at_opening(true);
+  *current.add_cases() = CaseRow(2, "OPN-2", "SDP", "2025-01-10", "T2", "cw3");
+  *current.add_reassignments() = ReassignmentRow(2, "OPN-2", "2025-03-01", "cw1", "cw3");
+  *current.add_cases() = CaseRow(3, "OPN-3", "SDP", "2025-01-10", "T1", "cw1");
+  *current.add_reassignments() = ReassignmentRow(3, "OPN-3", "2025-03-01", "cw1", "cw2");
+  *current.add_reassignments() = ReassignmentRow(4, "OPN-3", "2025-04-01", "cw1", "cw3");
+  report.Clear();
+  ASSERT_TRUE(Import(*env_, "admin", {current}, &report).ok());
+  EXPECT_FALSE(report.committed());
+  ASSERT_EQ(report.errors_size(), 2) << report.DebugString();
+  const std::string messages = report.errors(0).message() + "\n" + report.errors(1).message();
+  EXPECT_NE(messages.find("case \"OPN-2\": cases.csv (line 2) names \"cw3\", read as the "
+                          "caseworker at opening (--holder-at-opening)"),
+            std::string::npos)
+      << messages;
+  EXPECT_NE(messages.find("import without --holder-at-opening"), std::string::npos) << messages;
+  EXPECT_NE(messages.find("case \"OPN-3\": the chain of re-assignments breaks"), std::string::npos)
+      << messages;
+  EXPECT_NE(messages.find("(cases.csv read as the caseworker at opening (--holder-at-opening))"),
+            std::string::npos)
+      << messages;
+
+  // The same current-holder file imports under the default reading.
+  current.set_holder_at_opening(false);
+  current.clear_cases();
+  current.clear_reassignments();
+  *current.add_cases() = CaseRow(2, "OPN-2", "SDP", "2025-01-10", "T2", "cw3");
+  *current.add_reassignments() = ReassignmentRow(2, "OPN-2", "2025-03-01", "cw1", "cw3");
+  report.Clear();
+  ASSERT_TRUE(Import(*env_, "admin", {current}, &report).ok());
+  EXPECT_EQ(report.errors_size(), 0) << report.DebugString();
+  EXPECT_TRUE(report.committed());
+}
+
 // About the size of a large job centre's history: 15,000 cases, 100,000 expectations.
 TEST_F(CaseImportTest, FifteenThousandCasesWithAHundredThousandExpectationsImportQuickly) {
   std::mt19937 random(20261116);
