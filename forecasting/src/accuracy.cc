@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -14,7 +15,7 @@ int32_t Band(int32_t h) { return h < 3 ? 0 : (h < 6 ? 1 : 2); }
 
 struct Tally {
   double abs_error = 0, error = 0, inside = 0, actual = 0;
-  double band_abs[3] = {0, 0, 0}, band_inside[3] = {0, 0, 0};
+  double band_abs[3] = {0, 0, 0}, band_inside[3] = {0, 0, 0}, band_err[3] = {0, 0, 0};
   int64_t band_n[3] = {0, 0, 0};
   int64_t n = 0;
 
@@ -27,6 +28,7 @@ struct Tally {
     band_inside[Band(h)] += in;
     actual += actual_value;
     band_abs[Band(h)] += std::abs(err);
+    band_err[Band(h)] += err;
     ++band_n[Band(h)];
     ++n;
   }
@@ -38,6 +40,7 @@ struct Tally {
     for (int b = 0; b < 3; ++b) {
       band_abs[b] += o.band_abs[b];
       band_inside[b] += o.band_inside[b];
+      band_err[b] += o.band_err[b];
       band_n[b] += o.band_n[b];
     }
     n += o.n;
@@ -53,6 +56,7 @@ struct Tally {
     for (int b = 0; b < 3; ++b) {
       a.mae_band[b] = band_n[b] > 0 ? band_abs[b] / band_n[b] : 0.0;
       a.coverage_band[b] = band_n[b] > 0 ? band_inside[b] / band_n[b] : 0.0;
+      a.bias_band[b] = band_n[b] > 0 ? band_err[b] / band_n[b] : 0.0;
     }
     return a;
   }
@@ -60,16 +64,20 @@ struct Tally {
 
 struct ModelTally {
   Tally level[kNumHarnessLevels];
-  Tally centre_all;
+  Tally centre_all, team_outcome, centre_outcome;
   void Merge(const ModelTally& o) {
     for (int l = 0; l < kNumHarnessLevels; ++l) level[l].Merge(o.level[l]);
     centre_all.Merge(o.centre_all);
+    team_outcome.Merge(o.team_outcome);
+    centre_outcome.Merge(o.centre_outcome);
   }
   ModelHarnessResult Result(ModelKind model) const {
     ModelHarnessResult r;
     r.model = model;
     for (int l = 0; l < kNumHarnessLevels; ++l) r.level[l] = level[l].Result();
     r.centre_all = centre_all.Result();
+    r.team_outcome = team_outcome.Result();
+    r.centre_outcome = centre_outcome.Result();
     return r;
   }
 };
@@ -119,7 +127,9 @@ absl::StatusOr<HarnessResult> RunAccuracyHarness(const HarnessOptions& options) 
       std::vector<std::vector<int32_t>> team_members(G), worker_members(W);
       std::vector<double> centre_actual(H, 0.0), new_actual(H, 0.0);
       std::vector<std::vector<double>> team_actual(G, std::vector<double>(H, 0.0)),
-          worker_actual(W, std::vector<double>(H, 0.0));
+          worker_actual(W, std::vector<double>(H, 0.0)),
+          team_outcome_actual(G, std::vector<double>(static_cast<size_t>(H) * K, 0.0));
+      std::vector<double> centre_outcome_actual(static_cast<size_t>(H) * K, 0.0);
       for (size_t i = 0; i < portfolio.cases.size(); ++i) {
         const CaseRecord& r = history.cases[pos[i]];
         team_members[r.team].push_back(static_cast<int32_t>(i));
@@ -129,6 +139,8 @@ absl::StatusOr<HarnessResult> RunAccuracyHarness(const HarnessOptions& options) 
           centre_actual[h] += 1;
           team_actual[r.team][h] += 1;
           worker_actual[r.caseworker][h] += 1;
+          team_outcome_actual[r.team][static_cast<size_t>(h) * K + r.outcome] += 1;
+          centre_outcome_actual[static_cast<size_t>(h) * K + r.outcome] += 1;
         }
       }
       for (const CaseRecord& r : history.cases) {
@@ -145,14 +157,23 @@ absl::StatusOr<HarnessResult> RunAccuracyHarness(const HarnessOptions& options) 
         for (int32_t h = 0; h < H; ++h) {
           local[m].level[kCentreLevel].Add(h, all->Closures(h, K), centre_actual[h]);
           local[m].centre_all.Add(h, all->total_closures[h], centre_actual[h] + new_actual[h]);
+          for (int32_t o = 0; o < K; ++o) {
+            local[m].centre_outcome.Add(h, all->Closures(h, o),
+                                        centre_outcome_actual[static_cast<size_t>(h) * K + o]);
+          }
         }
         request.inflow = nullptr;
         for (int32_t g = 0; g < G; ++g) {
           if (team_members[g].empty()) continue;
           auto p = projector->Project(team_members[g], request);
           if (!p.ok()) return p.status();
-          for (int32_t h = 0; h < H; ++h)
+          for (int32_t h = 0; h < H; ++h) {
             local[m].level[kTeamLevel].Add(h, p->Closures(h, K), team_actual[g][h]);
+            for (int32_t o = 0; o < K; ++o) {
+              local[m].team_outcome.Add(h, p->Closures(h, o),
+                                        team_outcome_actual[g][static_cast<size_t>(h) * K + o]);
+            }
+          }
         }
         if (!options.caseworker_level) continue;
         for (int32_t w = 0; w < W; ++w) {
@@ -224,25 +245,42 @@ std::string FormatHarness(const HarnessResult& result) {
   std::string out;
   absl::StrAppend(
       &out,
-      "| model | level | MAE | 1-3 | 4-6 | 7-12 | bias | 80% coverage | by horizon | mean actual | n |\n"
-      "|---|---|---|---|---|---|---|---|---|---|---|\n");
+      "| model | level | MAE | 1-3 | 4-6 | 7-12 | bias | by horizon | 80% coverage | by horizon | "
+      "mean actual | n |\n"
+      "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (const ModelHarnessResult& m : result.models) {
     for (int l = 0; l < kNumHarnessLevels; ++l) {
       const LevelAccuracy& a = m.level[l];
       if (a.n == 0) continue;
       absl::StrAppendFormat(
           &out,
-          "| %s | %s | %.2f | %.2f | %.2f | %.2f | %+.2f | %.3f | %.2f / %.2f / %.2f | %.1f | %d |\n",
+          "| %s | %s | %.2f | %.2f | %.2f | %.2f | %+.2f | %+.2f / %+.2f / %+.2f | %.3f | "
+          "%.2f / %.2f / %.2f | %.1f | %d |\n",
           ModelKey(m.model), kLevel[l], a.mae, a.mae_band[0], a.mae_band[1], a.mae_band[2], a.bias,
-          a.coverage, a.coverage_band[0], a.coverage_band[1], a.coverage_band[2], a.mean_actual,
-          a.n);
+          a.bias_band[0], a.bias_band[1], a.bias_band[2], a.coverage, a.coverage_band[0],
+          a.coverage_band[1], a.coverage_band[2], a.mean_actual, a.n);
+    }
+    const std::pair<const char*, const LevelAccuracy*> by_outcome[] = {
+        {"team, by outcome", &m.team_outcome}, {"centre, by outcome", &m.centre_outcome}};
+    for (const auto& [label, acc] : by_outcome) {
+      const LevelAccuracy& b = *acc;
+      if (b.n == 0) continue;
+      absl::StrAppendFormat(&out,
+                            "| %s | %s | %.2f | %.2f | %.2f | %.2f | %+.2f | %+.2f / %+.2f / %+.2f "
+                            "| %.3f | %.2f / %.2f / %.2f | %.1f | %d |\n",
+                            ModelKey(m.model), label, b.mae, b.mae_band[0], b.mae_band[1],
+                            b.mae_band[2], b.bias, b.bias_band[0], b.bias_band[1], b.bias_band[2],
+                            b.coverage, b.coverage_band[0], b.coverage_band[1], b.coverage_band[2],
+                            b.mean_actual, b.n);
     }
     const LevelAccuracy& a = m.centre_all;
     absl::StrAppendFormat(
         &out,
-        "| %s | centre, with new cases | %.2f | %.2f | %.2f | %.2f | %+.2f | %.3f | %.2f / %.2f / %.2f | %.1f | %d |\n",
-        ModelKey(m.model), a.mae, a.mae_band[0], a.mae_band[1], a.mae_band[2], a.bias, a.coverage,
-        a.coverage_band[0], a.coverage_band[1], a.coverage_band[2], a.mean_actual, a.n);
+        "| %s | centre, with new cases | %.2f | %.2f | %.2f | %.2f | %+.2f | %+.2f / %+.2f / %+.2f "
+        "| %.3f | %.2f / %.2f / %.2f | %.1f | %d |\n",
+        ModelKey(m.model), a.mae, a.mae_band[0], a.mae_band[1], a.mae_band[2], a.bias,
+        a.bias_band[0], a.bias_band[1], a.bias_band[2], a.coverage, a.coverage_band[0],
+        a.coverage_band[1], a.coverage_band[2], a.mean_actual, a.n);
   }
   const int cal = FindModel(result.models, ModelKind::kCalibrated);
   const int base = FindModel(result.models, ModelKind::kBaseline);

@@ -15,8 +15,9 @@ constexpr int32_t kChunk = 1024;  // profiles per column block
 // The calibration depends on today's lead only through its bucket, so calibrated profiles keep
 // one representative lead per bucket (fewer, larger groups).
 int32_t RepresentativeLead(int32_t bucket) {
-  static constexpr int32_t kLead[kNumLeadBuckets] = {-4, -3, -2, -1, 0, 1, 2, 3, 4, 6, 9, 13};
-  return kLead[bucket];
+  if (bucket == 0) return -6;
+  if (bucket <= 24) return bucket - 6;
+  return bucket == 25 ? 21 : 25;
 }
 
 // What determines one case's distribution under a model; cases with equal profiles have equal
@@ -135,11 +136,12 @@ class ProfileBuilder {
         survive -= closing;
       }
     } else {
-      // Calibrated: closure month and outcome factorise (see FillClosure, ClassWeights).
+      // Calibrated: the closure curve, and each month's outcomes by the outcome habits at that
+      // month's lead.
       std::vector<double> q(H_), w(K_);
       FillClosure(p, q.data());
       for (int32_t h = 0; h < H_; ++h) {
-        ClassWeights(OutcomeClass(p), first_ + h, w.data());
+        OutcomeWeights(p, h, w.data());
         for (int32_t o = 0; o < K_; ++o) out[h * K_ + o] = q[h] * w[o];
         survive -= q[h];
       }
@@ -147,37 +149,26 @@ class ProfileBuilder {
     out[static_cast<size_t>(K_) * H_] = std::max(0.0, survive);
   }
 
-  // Calibrated profiles with an expectation factorise: P(month h, outcome o) = q_h w_o, with q
-  // from the caseworker's lead-specific hazards and w from (type, risk, expected outcome) only.
-  bool Factorized(const Profile& p) const { return kind_ == ModelKind::kCalibrated && p.planned; }
-  int32_t num_classes() const { return T_ * R_ * K_; }
-  int32_t OutcomeClass(const Profile& p) const { return (p.type * R_ + p.risk) * K_ + p.outcome; }
-
-  // q_h = P(closes in month h), h < H: the learned hazard h months ahead of today's lead.
+  // q_h = P(closes in month h), h < H: the learned hazards from today's lead.
   void FillClosure(const Profile& p, double* q) const {
-    const CalibrationModel& cal = m_.calibration;
-    double survive = 1.0;
-    for (int32_t h = 0; h < H_; ++h) {
-      const double closing =
-          survive * cal.HazardIn(p.type, p.risk, p.lead, h, p.team, p.caseworker, first_ + h);
-      q[h] = closing;
-      survive -= closing;
-    }
+    m_.calibration.ClosureCurve(p.type, p.risk, p.lead, p.team, p.caseworker, p.outcome, first_, H_,
+                                q);
   }
 
-  // w_o = P(outcome o | closure in `month`): the expected outcome's learned weight plus the
-  // type's mix with the calendar's outcome factors.
-  void ClassWeights(int32_t cls, MonthIndex month, double* w) const {
-    const int32_t outcome = cls % K_, risk = (cls / K_) % R_, type = cls / (K_ * R_);
-    const double a = m_.calibration.ExpectedOutcomeWeight(risk);
+  // w_o = P(outcome o | closure in month h): the outcome habits (a confusion matrix row by
+  // risk, the lead in that month, type and caseworker), the other outcomes with the calendar's
+  // outcome factors.
+  void OutcomeWeights(const Profile& p, int32_t h, double* w) const {
+    const double stay = m_.calibration.OutcomeHabits(p.type, p.risk, p.outcome, p.lead - h, p.team,
+                                                     p.caseworker, w);
+    const int moy = MonthOfYear(first_ + h);
     double sum = 0;
     for (int32_t o = 0; o < K_; ++o) {
-      w[o] = m_.baseline.OutcomeMix(type, o) *
-             m_.baseline.CalendarOutcomeFactor(MonthOfYear(month), o);
+      w[o] *= m_.baseline.CalendarOutcomeFactor(moy, o);
       sum += w[o];
     }
-    for (int32_t o = 0; o < K_; ++o) w[o] = sum > 0 ? (1 - a) * w[o] / sum : 0.0;
-    w[outcome] += a;
+    for (int32_t o = 0; o < K_; ++o) w[o] = sum > 0 ? (1.0 - stay) * w[o] / sum : 0.0;
+    w[p.outcome] += stay;
   }
 
   // The full block column: the distribution plus derived rows (see RowLayout).
@@ -471,45 +462,22 @@ absl::StatusOr<Projection> ProjectImpl(const ProjectInputs& in, const Projection
   }
 
   // Pass 1: cumulants of every row, one block of profile columns at a time, reduced column-wise
-  // with the profiles' multiplicities. Factorised profiles keep only their closure-by-month
-  // column; their month x outcome cumulants follow from per-class sums of q, q^2 and q^3.
+  // with the profiles' multiplicities.
   const RowLayout L{K, H};
   const int32_t R = L.rows();
-  std::vector<int32_t> generic, factorized;
-  for (int32_t j = 0; j < static_cast<int32_t>(groups.profiles.size()); ++j) {
-    (builder.Factorized(groups.profiles[j]) ? factorized : generic).push_back(j);
-  }
+  std::vector<int32_t> generic(groups.profiles.size());
+  for (size_t j = 0; j < generic.size(); ++j) generic[j] = static_cast<int32_t>(j);
   const bool intervals = request.with_intervals;
   Eigen::VectorXd k1 = Eigen::VectorXd::Zero(R), k2 = Eigen::VectorXd::Zero(R),
                   k3 = Eigen::VectorXd::Zero(R);
-  Eigen::MatrixXd block(R, kChunk), q_block(H, kChunk), f_block(H, kChunk);
+  Eigen::MatrixXd block(R, kChunk);
   Eigen::VectorXd c_block(kChunk);
   std::vector<double> scratch;
-  const int32_t C = builder.num_classes();
-  // Outcome weights per class, by calendar month (index: month offset mod 12).
-  std::vector<Eigen::MatrixXd> weights(static_cast<size_t>(std::min(H, 12)), Eigen::MatrixXd(K, C));
-  for (size_t i = 0; i < weights.size(); ++i) {
-    for (int32_t cls = 0; cls < C; ++cls) {
-      builder.ClassWeights(cls, first + static_cast<int32_t>(i), weights[i].col(cls).data());
-    }
-  }
   auto fill_generic = [&](size_t begin, size_t end) {
     for (size_t j = begin; j < end; ++j) {
       builder.FillBlock(groups.profiles[generic[j]],
                         block.col(static_cast<Eigen::Index>(j - begin)).data(), scratch);
       c_block[static_cast<Eigen::Index>(j - begin)] = groups.counts[generic[j]];
-    }
-  };
-  auto fill_factorized = [&](size_t begin, size_t end) {
-    for (size_t j = begin; j < end; ++j) {
-      const auto col = static_cast<Eigen::Index>(j - begin);
-      builder.FillClosure(groups.profiles[factorized[j]], q_block.col(col).data());
-      double cumulative = 0;
-      for (int32_t h = 0; h < H; ++h) {
-        cumulative += q_block(h, col);
-        f_block(h, col) = std::min(1.0, cumulative);
-      }
-      c_block[col] = groups.counts[factorized[j]];
     }
   };
   // Adds the cumulants of Bernoulli(P) columns weighted by c to rows [row, row + P.rows()).
@@ -526,48 +494,6 @@ absl::StatusOr<Projection> ProjectImpl(const ProjectInputs& in, const Projection
     const auto n = static_cast<Eigen::Index>(end - begin);
     fill_generic(begin, end);
     add_cumulants(block.leftCols(n).array(), c_block.head(n), 0);
-  }
-  Eigen::MatrixXd s1 = Eigen::MatrixXd::Zero(H, C), s2, s3;
-  if (intervals) {
-    s2 = Eigen::MatrixXd::Zero(H, C);
-    s3 = Eigen::MatrixXd::Zero(H, C);
-  }
-  for (size_t begin = 0; begin < factorized.size(); begin += kChunk) {
-    const size_t end = std::min(factorized.size(), begin + kChunk);
-    const auto n = static_cast<Eigen::Index>(end - begin);
-    fill_factorized(begin, end);
-    add_cumulants(q_block.leftCols(n).array(), c_block.head(n), L.all(0));
-    add_cumulants(q_block.leftCols(n).array(), c_block.head(n), L.total(0));
-    add_cumulants(f_block.leftCols(n).array(), c_block.head(n), L.cumulative(0));
-    add_cumulants(1.0 - f_block.leftCols(n).array(), c_block.head(n), L.open(0));
-    for (Eigen::Index j = 0; j < n; ++j) {
-      const int32_t cls =
-          builder.OutcomeClass(groups.profiles[factorized[begin + static_cast<size_t>(j)]]);
-      const auto q = q_block.col(j).array();
-      s1.col(cls).array() += c_block[j] * q;
-      if (intervals) {
-        s2.col(cls).array() += c_block[j] * q.square();
-        s3.col(cls).array() += c_block[j] * q.cube();
-      }
-    }
-  }
-  if (!factorized.empty()) {
-    // Bernoulli(w q): k1 = w S1, k2 = w S1 - w^2 S2, k3 = w S1 - 3 w^2 S2 + 2 w^3 S3.
-    for (int32_t cls = 0; cls < C; ++cls) {
-      if (s1.col(cls).sum() <= 0) continue;
-      for (int32_t o = 0; o < K; ++o) {
-        for (int32_t h = 0; h < H; ++h) {
-          const double w = weights[static_cast<size_t>(h % 12)](o, cls);
-          if (w <= 0) continue;
-          k1[L.cell(h, o)] += w * s1(h, cls);
-          if (intervals) {
-            k2[L.cell(h, o)] += w * s1(h, cls) - w * w * s2(h, cls);
-            k3[L.cell(h, o)] +=
-                w * s1(h, cls) - 3 * w * w * s2(h, cls) + 2 * w * w * w * s3(h, cls);
-          }
-        }
-      }
-    }
   }
 
   // Rows with small variance get their exact (or binned) distribution in pass 2.
@@ -612,30 +538,6 @@ absl::StatusOr<Projection> ProjectImpl(const ProjectInputs& in, const Projection
         for (size_t j = 0; j < end - begin; ++j) {
           const auto col = static_cast<Eigen::Index>(j);
           sums[s].AddBernoulli(block(small_rows[s], col), c_block[col]);
-        }
-      }
-    }
-    for (size_t begin = 0; begin < factorized.size(); begin += kChunk) {
-      const size_t end = std::min(factorized.size(), begin + kChunk);
-      fill_factorized(begin, end);
-      for (size_t j = 0; j < end - begin; ++j) {
-        const auto col = static_cast<Eigen::Index>(j);
-        const int32_t cls = builder.OutcomeClass(groups.profiles[factorized[begin + j]]);
-        for (size_t s = 0; s < small_rows.size(); ++s) {
-          const int32_t r = small_rows[s];
-          double p;
-          if (r < L.all(0)) {
-            p = weights[static_cast<size_t>((r / K) % 12)](r % K, cls) * q_block(r / K, col);
-          } else if (r < L.cumulative(0)) {
-            p = q_block(r - L.all(0), col);
-          } else if (r < L.open(0)) {
-            p = f_block(r - L.cumulative(0), col);
-          } else if (r < L.total(0)) {
-            p = 1.0 - f_block(r - L.open(0), col);
-          } else {
-            p = q_block(r - L.total(0), col);
-          }
-          sums[s].AddBernoulli(p, c_block[col]);
         }
       }
     }

@@ -2,7 +2,8 @@
 // offline. Prints Markdown tables; exits 1 when the goals of issue 12 are not met.
 //   forecast_accuracy [--centres N] [--origins N] [--step N] [--horizon N] [--small]
 //                     [--no-caseworkers] [--shock-scale X] [--shock-floor X]
-//                     [--calendar-pooling X]
+//                     [--calendar-pooling X] [--calibration-pooling X] [--hazard-pooling X]
+//                     [--no-slip-shift]
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -38,6 +39,12 @@ int main(int argc, char** argv) {
       options.fit.month_shock_floor = std::atof(argv[++i < argc ? i : i - 1]);
     } else if (arg == "--calendar-pooling") {
       options.fit.calendar_pooling = std::atof(argv[++i < argc ? i : i - 1]);
+    } else if (arg == "--calibration-pooling") {
+      options.fit.calibration_pooling = std::atof(argv[++i < argc ? i : i - 1]);
+    } else if (arg == "--hazard-pooling") {
+      options.fit.hazard_pooling = std::atof(argv[++i < argc ? i : i - 1]);
+    } else if (arg == "--no-slip-shift") {
+      options.fit.slip_shift = false;
     } else if (arg == "--small") {
       small = true;
     } else if (arg == "--no-caseworkers") {

@@ -1,8 +1,11 @@
 // The models on hand-made histories: known answers, the calibration trap, pooling, inflow.
 #include "forecasting/models.h"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
+#include "forecasting/projector.h"
 #include "gtest/gtest.h"
 #include "test_portfolios.h"
 
@@ -38,13 +41,14 @@ TEST(MonthTest, IndexRoundTrips) {
 
 TEST(ModelsTest, LeadBuckets) {
   EXPECT_EQ(LeadBucket(-10), 0);
-  EXPECT_EQ(LeadBucket(-4), 0);
-  EXPECT_EQ(LeadBucket(-3), 1);
-  EXPECT_EQ(LeadBucket(0), 4);
-  EXPECT_EQ(LeadBucket(3), 7);
-  EXPECT_EQ(LeadBucket(5), 8);
-  EXPECT_EQ(LeadBucket(8), 9);
-  EXPECT_EQ(LeadBucket(12), 10);
+  EXPECT_EQ(LeadBucket(-6), 0);
+  EXPECT_EQ(LeadBucket(-5), 1);
+  EXPECT_EQ(LeadBucket(0), 6);
+  EXPECT_EQ(LeadBucket(3), 9);
+  EXPECT_EQ(LeadBucket(8), 14);
+  EXPECT_EQ(LeadBucket(18), 24);
+  EXPECT_EQ(LeadBucket(19), 25);
+  EXPECT_EQ(LeadBucket(24), 25);
   EXPECT_EQ(LeadBucket(40), kNumLeadBuckets - 1);
 }
 
@@ -168,6 +172,154 @@ TEST(ModelsTest, CaseworkerFactorsShrinkTowardTheTeam) {
   EXPECT_GT(m->MeanSlip(2), m->RawMeanSlip(2) + 0.3);
   EXPECT_LT(m->MeanSlip(2), m->TeamMeanSlip(0));
   EXPECT_LT(m->SlipWeight(2), m->SlipWeight(0));
+}
+
+// Caseworkers 0 and 1 close their cases in the month they expect; caseworker 2 three months
+// later. The calibration shifts caseworker 2's leads by their slip beyond the centre's, so the
+// same recorded lead projects three months later for them than for the others.
+TEST(ModelsTest, LateCaseworkersLeadsAreShifted) {
+  History h;
+  for (int i = 0; i < 900; ++i) {
+    const int worker = i % 3;
+    const MonthIndex opened = kStart + i % 24;
+    const MonthIndex closed = opened + 3 + i % 5;
+    CaseRecord r = Record(i, 0, worker, opened, closed, 0);
+    for (MonthIndex t = opened; t < closed; ++t) {
+      const MonthIndex expected = worker == 2 ? closed - 3 : closed;
+      r.expectations.push_back(Expect(0, std::max(expected, t), 0, t, worker));
+    }
+    h.cases.push_back(r);
+  }
+  h.observed_from = kStart;
+  const MonthIndex as_of = kStart + 36;
+  auto m = CalibrationModel::Fit(SmallCatalogue(), h, as_of);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_GT(m->LeadShift(2), 1.3);
+  EXPECT_LT(m->LeadShift(0), -0.4);
+  EXPECT_NEAR(m->LeadShift(0), m->LeadShift(1), 0.1);
+  EXPECT_GT(m->LeadShift(2) - m->LeadShift(0), 2.0);
+  // A case expected in 2 months: caseworker 0's closes then, caseworker 2's three months later.
+  std::vector<double> q0(8), q2(8);
+  m->ClosureCurve(0, 0, 2, 0, 0, 0, as_of, 8, q0.data());
+  m->ClosureCurve(0, 0, 2, 0, 2, 0, as_of, 8, q2.data());
+  auto peak = [](const std::vector<double>& q) {
+    return static_cast<int>(std::max_element(q.begin(), q.end()) - q.begin());
+  };
+  EXPECT_EQ(peak(q0), 2);
+  EXPECT_EQ(peak(q2), 5);
+  EXPECT_GT(q0[2], 0.5);
+  EXPECT_GT(q2[5], 0.4);
+  // Without the shift the same lead reads the same centre hazards for both.
+  FitOptions off;
+  off.slip_shift = false;
+  auto plain = CalibrationModel::Fit(SmallCatalogue(), h, as_of, off);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->LeadShift(2), 0.0);
+}
+
+// Outcome habits: caseworkers 0 and 1 close expected ORDINARY_JOB cases to it 90% of the time
+// when on time (else DECLARED_FIT) and half the time when late; caseworker 2 steers half of them
+// to FLEX_JOB; caseworker 3 has two closures, both FLEX_JOB (too few to be believed).
+History HabitHistory() {
+  History h;
+  int64_t id = 0;
+  for (int i = 0; i < 1200; ++i) {
+    const int worker = i % 3;
+    const bool late = i % 4 == 3;
+    const MonthIndex opened = kStart + i % 24;
+    const MonthIndex closed = opened + 4;
+    OutcomeIndex outcome = 0;
+    if (worker == 2) {
+      outcome = (i / 12) % 2 == 0 ? 1 : 0;
+    } else if (late) {
+      outcome = (i / 12) % 2 == 0 ? 2 : 0;
+    } else {
+      outcome = (i / 3) % 10 == 0 ? 2 : 0;
+    }
+    CaseRecord r = Record(id++, 0, worker, opened, closed, outcome);
+    for (MonthIndex t = opened; t < closed; ++t) {
+      r.expectations.push_back(Expect(0, late ? closed - 2 : closed, 1, t, worker));
+    }
+    h.cases.push_back(r);
+  }
+  for (int i = 0; i < 2; ++i) {
+    CaseRecord r = Record(id++, 0, 3, kStart + 5, kStart + 9, 1);
+    for (MonthIndex t = kStart + 5; t < kStart + 9; ++t)
+      r.expectations.push_back(Expect(0, kStart + 9, 1, t, 3));
+    h.cases.push_back(r);
+  }
+  h.observed_from = kStart;
+  return h;
+}
+
+Catalogue HabitCatalogue() {
+  Catalogue c = SmallCatalogue();
+  c.caseworker_team = {0, 0, 0, 0};
+  return c;
+}
+
+TEST(ModelsTest, OutcomeHabitsAreAConfusionMatrixByRiskLeadAndCaseworker) {
+  auto m = CalibrationModel::Fit(HabitCatalogue(), HabitHistory(), kStart + 36);
+  ASSERT_TRUE(m.ok()) << m.status();
+  std::vector<double> d0(3), d0_late(3), d2(3), d3(3), team(3);
+  const double s0 = m->OutcomeHabits(0, 1, 0, 0, 0, 0, d0.data());
+  const double s0_late = m->OutcomeHabits(0, 1, 0, -2, 0, 0, d0_late.data());
+  const double s2 = m->OutcomeHabits(0, 1, 0, 0, 0, 2, d2.data());
+  const double s3 = m->OutcomeHabits(0, 1, 0, 0, 0, 3, d3.data());
+  const double st = m->OutcomeHabits(0, 1, 0, 0, 0, -1, team.data());
+  for (const auto* d : {&d0, &d0_late, &d2, &d3, &team}) {
+    EXPECT_EQ((*d)[0], 0.0);  // the expected outcome is the stay, not a destination
+    EXPECT_NEAR((*d)[0] + (*d)[1] + (*d)[2], 1.0, 1e-12);
+  }
+  // On time, caseworker 0 closes to the expected outcome ~90%, else to DECLARED_FIT.
+  EXPECT_GT(s0, 0.8);
+  EXPECT_GT(d0[2], d0[1]);
+  // Late closures (expected month passed) end as expected less often: the lead matters.
+  EXPECT_LT(s0_late, s0 - 0.15);
+  // Caseworker 2 steers to FLEX_JOB: stays less, and switches go to FLEX_JOB.
+  EXPECT_LT(s2, 0.65);
+  EXPECT_GT(d2[1], 0.8);
+  // Caseworker 3's two FLEX_JOB closures are shrunk toward the team: a milder habit than 2's.
+  EXPECT_LT(d3[1], d2[1]);
+  EXPECT_GT(s3, s2);
+  EXPECT_NEAR(s3, st, 0.2);
+  // The centre's stay chance for the risk, pooled over leads and caseworkers.
+  EXPECT_GT(m->ExpectedOutcomeWeight(1), 0.5);
+  EXPECT_LT(m->ExpectedOutcomeWeight(1), 0.9);
+}
+
+// The calibrated projection uses the habits: an open case expected to end in ORDINARY_JOB held by
+// caseworker 2 is projected toward FLEX_JOB, the same case held by caseworker 0 toward
+// DECLARED_FIT.
+TEST(ModelsTest, CalibratedProjectionUsesTheCaseworkersOutcomeHabits) {
+  History h = HabitHistory();
+  const MonthIndex as_of = kStart + 36;
+  for (int worker : {0, 2}) {
+    CaseRecord r = Record(5000 + worker, 0, worker, as_of - 2, std::nullopt, -1);
+    r.expectations.push_back(Expect(0, as_of + 1, 1, as_of - 1, worker));
+    h.cases.push_back(r);
+  }
+  auto fitted = FittedModels::Fit(HabitCatalogue(), h, as_of);
+  ASSERT_TRUE(fitted.ok()) << fitted.status();
+  std::vector<int32_t> pos;
+  const Portfolio portfolio = SnapshotAt(h, as_of, &pos);
+  auto projector = Projector::Create(portfolio, *fitted);
+  ASSERT_TRUE(projector.ok()) << projector.status();
+  double flex[2] = {0, 0}, fit[2] = {0, 0};
+  for (size_t i = 0; i < portfolio.cases.size(); ++i) {
+    const int64_t id = portfolio.cases[i].case_id;
+    if (id != 5000 && id != 5002) continue;
+    auto d = projector->Explain(static_cast<int32_t>(i), ModelKind::kCalibrated, 6);
+    ASSERT_TRUE(d.ok()) << d.status();
+    const int k = id == 5000 ? 0 : 1;
+    for (int32_t m = 0; m < 6; ++m) {
+      flex[k] += d->P(m, 1);
+      fit[k] += d->P(m, 2);
+    }
+  }
+  EXPECT_GT(fit[0], flex[0]);
+  EXPECT_GT(flex[1], 3 * fit[1]);
+  EXPECT_GT(flex[1], flex[0] + 0.2);
 }
 
 TEST(ModelsTest, InflowRecoversLevelAndSeason) {

@@ -35,6 +35,7 @@ struct LevelAccuracy {
   double coverage = 0;             // share of figures inside [p10, p90]
   double mae_band[3] = {0, 0, 0};  // months ahead 1-3, 4-6, 7-12 (and beyond)
   double coverage_band[3] = {0, 0, 0};
+  double bias_band[3] = {0, 0, 0};
   double mean_actual = 0;  // mean actual figure (scale)
   int64_t n = 0;
 };
@@ -47,6 +48,10 @@ struct ModelHarnessResult {
   // The centre's closures including those of cases opened during the horizon (the new-case
   // component from inflow and baseline added to the projection).
   LevelAccuracy centre_all;
+  // Closures by outcome of the cases open at the origin, per (team, month, outcome) and
+  // (centre, month, outcome): where the outcome split (the calibrated model's outcome habits)
+  // shows.
+  LevelAccuracy team_outcome, centre_outcome;
 };
 
 struct CentreHarnessResult {

@@ -44,6 +44,10 @@ struct FitOptions {
   // own error and their drift, so the scale is set by the accuracy harness's coverage.
   double month_shock_floor = 0.002;
   double month_shock_scale = 2.0;
+  // Calibration: a caseworker whose cases close later (earlier) than the centre's relative to
+  // their expectations has their leads shifted by that (shrunk) slip before the centre's
+  // hazards are read. false: no shift (the factors alone).
+  bool slip_shift = true;
   // Inflow: months of history used (the most recent ones before as_of).
   int32_t inflow_window_months = 36;
 };
@@ -52,8 +56,8 @@ struct FitOptions {
 constexpr int32_t kCalibrationAheadSlots = 25;
 
 // Lead buckets of the calibration: lead = expected month - current month, grouped as
-// <=-4, -3, -2, -1, 0, 1, 2, 3, 4-5, 6-8, 9-12, >=13. Pure; thread-safe.
-constexpr int32_t kNumLeadBuckets = 12;
+// <=-6, -5, -4, ..., 18 (one by one), 19-24, >=25. Pure; thread-safe.
+constexpr int32_t kNumLeadBuckets = 27;
 int32_t LeadBucket(int32_t lead_months);
 
 // Discrete-time competing risks by case type and duration: the cause-specific hazard of closing
@@ -138,14 +142,39 @@ class CalibrationModel {
   // open then; for the caseworker (or, when unknown (-1), the team). In (0, 0.95].
   double Hazard(CaseTypeIndex type, RiskIndex risk, int32_t lead, int32_t months_ahead,
                 TeamIndex team, CaseworkerIndex caseworker) const;
-  // The same in calendar month `month` (the month of the step): times CalendarFactor.
+  // The same at a lead already shifted by the caseworker's slip (see LeadShift).
+  double ShiftedHazard(CaseTypeIndex type, RiskIndex risk, int32_t shifted_lead,
+                       int32_t months_ahead, TeamIndex team, CaseworkerIndex caseworker) const;
+  // The same in calendar month `month` (the month of the step) for an expectation of outcome
+  // `expected`: times CalendarFactor.
   double HazardIn(CaseTypeIndex type, RiskIndex risk, int32_t lead, int32_t months_ahead,
-                  TeamIndex team, CaseworkerIndex caseworker, MonthIndex month) const;
-  // The month-of-year factor (calendar month 1..12) on the type's hazards: observed / expected
-  // closures in that calendar month, the type's shrunk toward the centre's, that toward 1.
-  double CalendarFactor(CaseTypeIndex type, int calendar_month) const;
-  // Probability that a closure ends in the expected outcome (rather than per the type's mix).
+                  TeamIndex team, CaseworkerIndex caseworker, OutcomeIndex expected,
+                  MonthIndex month) const;
+  // q[h] = P(closes in month first + h), h < horizon, for a case whose expectation has `lead`
+  // = expected month - first: the shifted-lead hazards with the calendar, the caseworker's
+  // fractional shift as a mixture of the two whole-month shifts around it.
+  void ClosureCurve(CaseTypeIndex type, RiskIndex risk, int32_t lead, TeamIndex team,
+                    CaseworkerIndex caseworker, OutcomeIndex expected, MonthIndex first,
+                    int32_t horizon, double* q) const;
+  // Months added to the caseworker's leads: their shrunk mean slip minus the centre's (0 for
+  // an unknown caseworker or with FitOptions::slip_shift off).
+  double LeadShift(CaseworkerIndex caseworker) const;
+  // The month-of-year factor (calendar month 1..12) on the hazards of the type's cases expected
+  // to end in `expected`: observed / expected closures in that calendar month, shrunk toward
+  // the centre's, that toward 1.
+  double CalendarFactor(CaseTypeIndex type, OutcomeIndex expected, int calendar_month) const;
+  // Probability that a closure ends in the expected outcome, for the risk (centre, all leads).
   double ExpectedOutcomeWeight(RiskIndex risk) const;
+  // Outcome habits, a confusion matrix row: returns the chance that a closure ends in the
+  // `expected` outcome when the expectation in force in the closing month had
+  // `lead_at_closure` (= expected month - closing month), by risk and lead (centre) times the
+  // caseworker's factor (shrunk toward the team's, that toward 1; the team's when caseworker is
+  // -1); writes to destination[0..num_outcomes) where it ends when not (0 at `expected`, sums
+  // to 1): by type and expected outcome, times the caseworker's ratio per outcome (shrunk the
+  // same way), e.g. a caseworker who steers cases to FLEX_JOB.
+  double OutcomeHabits(CaseTypeIndex type, RiskIndex risk, OutcomeIndex expected,
+                       int32_t lead_at_closure, TeamIndex team, CaseworkerIndex caseworker,
+                       double* destination) const;
   // The caseworker's (shrunk) factor on the centre hazard this month for an expectation with
   // this lead; 1 = like the centre.
   double CaseworkerFactor(CaseworkerIndex caseworker, int32_t lead) const;
@@ -168,13 +197,18 @@ class CalibrationModel {
 
  private:
   friend class CalibrationFitter;
-  int32_t num_types_ = 0, num_risks_ = 0, num_teams_ = 0, num_caseworkers_ = 0;
+  int32_t num_types_ = 0, num_outcomes_ = 0, num_risks_ = 0, num_teams_ = 0, num_caseworkers_ = 0;
   std::vector<double> hazard_;             // [risk][lead bucket][type][months ahead slot]
   std::vector<double> team_factor_;        // [team][lead bucket x ahead band]
   std::vector<double> caseworker_factor_;  // [caseworker][lead bucket x ahead band], vs the centre
   std::vector<double> expected_weight_;    // [risk]
-  std::vector<double> calendar_;           // [type][12]
+  std::vector<double> stay_;               // [risk][outcome lead band]
+  std::vector<double> stay_team_, stay_worker_;    // [team], [caseworker] factors on stay_
+  std::vector<double> destination_;                // [type][expected][outcome]
+  std::vector<double> habit_team_, habit_worker_;  // [team|caseworker][outcome] ratios
+  std::vector<double> calendar_;                   // [type][expected outcome][12]
   std::vector<double> slip_, raw_slip_, slip_weight_, team_slip_;
+  std::vector<double> shift_;  // [caseworker] months added to leads
   int64_t person_months_ = 0;
 };
 

@@ -17,8 +17,10 @@
 //    Nothing closes before the expected month: this is the view "if every planned step is carried
 //    out". An expected month beyond the horizon keeps the case open throughout.
 //  - calibrated: the learned probability of closing k months after today given the expectation
-//    in force (lead, risk, type) and the caseworker's factor; the outcome is the expected one
-//    with the learned weight for the risk, else the type's mix.
+//    in force (lead shifted by the caseworker's slip, risk, type) and the caseworker's factor;
+//    the outcome follows the outcome habits (CalibrationModel::OutcomeHabits): the expected one
+//    with the chance learned by risk, that month's lead and caseworker, else where that
+//    caseworker's, team's and centre's closures of the type and expected outcome went.
 //  - baseline: competing-risks hazards by case type and duration.
 // Cases without an expectation follow the baseline in every model.
 //
