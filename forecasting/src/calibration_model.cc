@@ -14,6 +14,12 @@ int32_t LeadBucket(int32_t lead) {
   return 26;
 }
 
+int32_t OutcomeLeadBand(int32_t lead_at_closure) {
+  if (lead_at_closure < 0) return 0;
+  if (lead_at_closure == 0) return 1;
+  return lead_at_closure <= 2 ? 2 : 3;
+}
+
 namespace {
 
 // The coarser lead groups of the team and caseworker factors (their data is thinner):
@@ -52,15 +58,6 @@ struct PersonMonth {
 };
 
 int32_t AheadSlot(int32_t k) { return std::min(k, kCalibrationAheadSlots - 1); }
-
-// Lead bands of the outcome habits, by the lead in the closing month: passed (< 0), due (0),
-// early by 1-2 months, early by 3 or more.
-constexpr int32_t kOutcomeLeadBands = 4;
-int32_t OutcomeLeadBand(int32_t lead_at_closure) {
-  if (lead_at_closure < 0) return 0;
-  if (lead_at_closure == 0) return 1;
-  return lead_at_closure <= 2 ? 2 : 3;
-}
 
 // Caseworker and team factors are by (lead bucket, months-ahead band): the same strata as the
 // centre hazard less risk and type, so observed / expected is compared like with like.

@@ -62,6 +62,13 @@ class ProfileBuilder {
                                    (kind == ModelKind::kCalibrated ? std::max(W_, 1) : 1);
     planned_space_ = kind == ModelKind::kBaseline ? 0 : planned_space;
     key_space_ = planned_space_ + static_cast<uint64_t>(T_) * D_;
+    calendar_outcome_.resize(static_cast<size_t>(H_) * K_);
+    for (int32_t h = 0; h < H_; ++h) {
+      for (int32_t o = 0; o < K_; ++o) {
+        calendar_outcome_[static_cast<size_t>(h) * K_ + o] =
+            models.baseline.CalendarOutcomeFactor(MonthOfYear(first + h), o);
+      }
+    }
   }
 
   uint64_t key_space() const { return key_space_; }
@@ -137,12 +144,25 @@ class ProfileBuilder {
       }
     } else {
       // Calibrated: the closure curve, and each month's outcomes by the outcome habits at that
-      // month's lead.
-      std::vector<double> q(H_), w(K_);
+      // month's lead (read once per lead band), the other outcomes with the calendar's factors.
+      std::vector<double> q(H_), dest(K_);
       FillClosure(p, q.data());
+      const CalibrationModel& cal = m_.calibration;
+      int32_t band = -1;
+      double stay = 0;
       for (int32_t h = 0; h < H_; ++h) {
-        OutcomeWeights(p, h, w.data());
-        for (int32_t o = 0; o < K_; ++o) out[h * K_ + o] = q[h] * w[o];
+        const int32_t lead = p.lead - h;
+        if (OutcomeLeadBand(lead) != band) {
+          band = OutcomeLeadBand(lead);
+          stay =
+              cal.OutcomeHabits(p.type, p.risk, p.outcome, lead, p.team, p.caseworker, dest.data());
+        }
+        const double* factor = &calendar_outcome_[static_cast<size_t>(h) * K_];
+        double sum = 0;
+        for (int32_t o = 0; o < K_; ++o) sum += dest[o] * factor[o];
+        const double scale = sum > 0 ? q[h] * (1.0 - stay) / sum : 0.0;
+        for (int32_t o = 0; o < K_; ++o) out[h * K_ + o] = scale * dest[o] * factor[o];
+        out[h * K_ + p.outcome] += q[h] * stay;
         survive -= q[h];
       }
     }
@@ -153,22 +173,6 @@ class ProfileBuilder {
   void FillClosure(const Profile& p, double* q) const {
     m_.calibration.ClosureCurve(p.type, p.risk, p.lead, p.team, p.caseworker, p.outcome, first_, H_,
                                 q);
-  }
-
-  // w_o = P(outcome o | closure in month h): the outcome habits (a confusion matrix row by
-  // risk, the lead in that month, type and caseworker), the other outcomes with the calendar's
-  // outcome factors.
-  void OutcomeWeights(const Profile& p, int32_t h, double* w) const {
-    const double stay = m_.calibration.OutcomeHabits(p.type, p.risk, p.outcome, p.lead - h, p.team,
-                                                     p.caseworker, w);
-    const int moy = MonthOfYear(first_ + h);
-    double sum = 0;
-    for (int32_t o = 0; o < K_; ++o) {
-      w[o] *= m_.baseline.CalendarOutcomeFactor(moy, o);
-      sum += w[o];
-    }
-    for (int32_t o = 0; o < K_; ++o) w[o] = sum > 0 ? (1.0 - stay) * w[o] / sum : 0.0;
-    w[p.outcome] += stay;
   }
 
   // The full block column: the distribution plus derived rows (see RowLayout).
@@ -198,6 +202,7 @@ class ProfileBuilder {
   ModelKind kind_;
   int32_t H_, T_ = 0, R_ = 0, K_ = 0, W_ = 0, D_ = 0, lead_slots_ = 0;
   uint64_t planned_space_ = 0, key_space_ = 0;
+  std::vector<double> calendar_outcome_;  // [h][outcome]: the calendar's outcome factors
 };
 
 std::string Code(const std::vector<std::string>& codes, int32_t i) {

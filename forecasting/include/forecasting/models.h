@@ -60,6 +60,12 @@ constexpr int32_t kCalibrationAheadSlots = 25;
 constexpr int32_t kNumLeadBuckets = 27;
 int32_t LeadBucket(int32_t lead_months);
 
+// Lead bands of the outcome habits, by the lead in the closing month (expected month - closing
+// month): 0 passed (< 0), 1 due (0), 2 early by 1-2 months, 3 early by 3 or more. Pure;
+// thread-safe.
+constexpr int32_t kOutcomeLeadBands = 4;
+int32_t OutcomeLeadBand(int32_t lead_at_closure);
+
 // Discrete-time competing risks by case type and duration: the cause-specific hazard of closing
 // to each outcome in a month, given the case is open at its start and has been open d months.
 // Aalen-Johansen: P(close to o in month d) = S(d) * h_o(d), S(d+1) = S(d) * (1 - sum_o h_o(d)).
