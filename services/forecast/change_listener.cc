@@ -130,7 +130,7 @@ void ChangeListener::Loop() {
   // dispatched. So every change after `confirmed` that was committed while the connection was
   // lost is among those CasesChangedAfter(confirmed) finds.
   std::optional<ChangeMark> confirmed, previous;
-  int ticks = 0;
+  auto last_mark = std::chrono::steady_clock::now();
   while (!stopping_) {
     try {
       if (l == nullptr) {
@@ -156,7 +156,9 @@ void ChangeListener::Loop() {
         // Wakes on a notification or after 200 ms to check for shutdown.
         l->conn->await_notification(0, 200000);
         if (!l->conn->is_open()) throw pqxx::broken_connection("listening connection closed");
-        if (++ticks % 5 == 0) {
+        // A notification also wakes the wait: marks go by the clock, not by wake-ups.
+        if (std::chrono::steady_clock::now() - last_mark >= std::chrono::seconds(1)) {
+          last_mark = std::chrono::steady_clock::now();
           const ChangeMark mark = TakeMark(*l->conn);
           l->conn->get_notifs();  // dispatches what arrived with the query's answer
           if (previous.has_value()) confirmed = previous;

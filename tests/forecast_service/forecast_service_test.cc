@@ -705,7 +705,7 @@ TEST_F(ServiceTest, TheListenerCatchesUpOnWhatWasCommittedWhileItsConnectionWasL
   ASSERT_TRUE(TeamDashboard("tl_a", "TA", &before).ok());
   EXPECT_EQ(before.totals().no_expectation(), 2);
   // The listener takes a mark every second; one counts once a later one was taken.
-  std::this_thread::sleep_for(std::chrono::milliseconds(2600));
+  std::this_thread::sleep_for(std::chrono::milliseconds(3500));
   forecast::testing::CentreWriter w(db_->conninfo(), seeded_.jc1);
   w.Expect("A2", "2099-03-16", "ORDINARY_JOB", "2099-06", "LOW");
   {
