@@ -58,11 +58,16 @@ echo $$ > "$var/demo.pid"
 
 pg_port=$(bash "$root/deploy/scripts/pg.sh" start "$pgdir")
 echo "== PostgreSQL on port $pg_port (data in $pgdir)"
-admin_conn="host=127.0.0.1 port=$pg_port user=postgres dbname=postgres"
+# TCP needs scram-sha-256 passwords; pg.sh generated them into $pgdir/pgpass (mode 0600).
+passfile=$pgdir/pgpass
+admin_conn="host=127.0.0.1 port=$pg_port user=postgres dbname=postgres passfile=$passfile"
 if [ -z "$(psql "$admin_conn" -qtAX -c "SELECT 1 FROM pg_database WHERE datname = 'jobcentre'")" ]; then
   psql "$admin_conn" -q -c "CREATE DATABASE jobcentre" >/dev/null
 fi
-conninfo="host=127.0.0.1 port=$pg_port user=postgres dbname=jobcentre"
+conninfo="host=127.0.0.1 port=$pg_port user=postgres dbname=jobcentre passfile=$passfile"
+# Each service as its own role, with the least privilege it needs (migrations 0005, 0009-0011).
+case_conn="host=127.0.0.1 port=$pg_port user=forecast_case_service dbname=jobcentre passfile=$passfile"
+forecast_conn="host=127.0.0.1 port=$pg_port user=forecast_forecast_service dbname=jobcentre passfile=$passfile"
 "$bin/forecast-migrate" "$conninfo" "$root/deploy/migrations" | sed 's/^/== /'
 
 case_port=${DEMO_CASE_PORT:-$(port_or_free 50051)}
@@ -72,7 +77,7 @@ case_addr=127.0.0.1:$case_port
 forecast_addr=127.0.0.1:$forecast_port
 
 start_service case-service "$logs/case-service.log" \
-  "$bin/case-service" --db "$conninfo" --port "$case_port" --migrations "$root/deploy/migrations" --reflection
+  "$bin/case-service" --db "$case_conn" --port "$case_port" --reflection
 wait_for_line "${DEMO_PIDS[-1]}" "$logs/case-service.log" "listening on" 60
 echo "== case service on $case_addr"
 
@@ -80,7 +85,7 @@ bash "$root/deploy/scripts/demo-load.sh" "$bin" "$conninfo" "$case_addr" "$centr
   2>&1 | tee "$logs/load.log"
 
 start_service forecast-service "$logs/forecast-service.log" \
-  "$bin/forecast-service" --db "$conninfo" --port "$forecast_port" --reflection
+  "$bin/forecast-service" --db "$forecast_conn" --port "$forecast_port" --reflection
 wait_for_line "${DEMO_PIDS[-1]}" "$logs/forecast-service.log" "listening on" 120
 # Healthy means answering: the whole centre's projection (this also warms the forecast cache).
 for _ in $(seq 60); do

@@ -9,7 +9,7 @@ pgdir=$root/.var/test-pg
 port=$(bash "$root/deploy/scripts/pg.sh" start "$pgdir")
 trap 'bash "$root/deploy/scripts/pg.sh" stop "$pgdir"' EXIT
 # Tests create (and drop) their own databases on this server and apply deploy/migrations.
-export FORECAST_TEST_PG="host=127.0.0.1 port=$port user=postgres dbname=postgres"
+export FORECAST_TEST_PG="host=127.0.0.1 port=$port user=postgres dbname=postgres passfile=$pgdir/pgpass"
 export FORECAST_MIGRATIONS_DIR=$root/deploy/migrations
 export FORECAST_ROOT=$root
 echo "== PostgreSQL test cluster on port $port"

@@ -26,6 +26,14 @@ struct CommandEnv {
 enum class Format { kTable, kCsv, kJson };
 
 int Login(const CommandEnv& env);
+
+// forecastctl audit reads: who read which case (IdentityService.ListCaseReads; admins only),
+// newest first, as a table, CSV or JSON, or as CSV into `csv_file` when that is not empty.
+struct CaseReadFilter {
+  std::string case_ref, staff, since, until;  // since/until: RFC 3339, optional
+};
+int ListCaseReads(const CommandEnv& env, const CaseReadFilter& filter, Format format,
+                  const std::string& csv_file);
 int WhoAmI(const CommandEnv& env);
 
 struct CaseFilter {

@@ -39,6 +39,21 @@ int main(int argc, char** argv) {
       app.add_subcommand("login", "check and store who you are and where the services are");
   app.add_subcommand("whoami", "show the stored identity as the case service sees it");
 
+  auto* audit = app.add_subcommand("audit", "data protection: who read which case (admins)");
+  audit->require_subcommand(1);
+  forecast::cli::CaseReadFilter read_filter;
+  std::string reads_csv;
+  std::string reads_format = "table";
+  auto* audit_reads = audit->add_subcommand(
+      "reads", "who looked at a case (--case), what a staff member looked at (--staff)");
+  audit_reads->add_option("--case", read_filter.case_ref, "case reference, e.g. S-001");
+  audit_reads->add_option("--staff", read_filter.staff, "staff code, e.g. CW0101");
+  audit_reads->add_option("--since", read_filter.since, "from this time (RFC 3339)");
+  audit_reads->add_option("--until", read_filter.until, "before this time (RFC 3339)");
+  audit_reads->add_option("--format", reads_format, "table, csv or json")
+      ->check(CLI::IsMember({"table", "csv", "json"}));
+  audit_reads->add_option("--csv", reads_csv, "write the reads as CSV to this file");
+
   auto* cases = app.add_subcommand("cases", "list and show cases");
   cases->require_subcommand(1);
   forecast::cli::CaseFilter filter;
@@ -236,6 +251,9 @@ int main(int argc, char** argv) {
   if (login->parsed()) return forecast::cli::Login(env);
   if (app.got_subcommand("whoami")) return forecast::cli::WhoAmI(env);
   if (list->parsed()) return forecast::cli::ListCases(env, filter, f);
+  if (audit_reads->parsed()) {
+    return forecast::cli::ListCaseReads(env, read_filter, ParseFormat(reads_format), reads_csv);
+  }
   if (show->parsed()) return forecast::cli::ShowCase(env, case_ref, f);
   if (expect->parsed()) return forecast::cli::RecordExpectation(env, case_ref, expectation);
   if (action_add->parsed()) return forecast::cli::AddAction(env, case_ref, action_in);

@@ -5,11 +5,22 @@
 #                        (and their connection strings) reconnect to the same address.
 #   pg.sh stop DIR
 # Runs the server as the 'postgres' system user (initdb refuses root); the socket lives in DIR.
+#
+# Authentication (issue 8): TCP connections need a scram-sha-256 password, for every role; there
+# is no `trust` over TCP. The local socket accepts the `postgres` superuser without a password
+# (`trust` on the socket only): DIR is mode 0700, so only the cluster's owner and root reach the
+# socket; this script uses it to set the passwords. Passwords are generated here at the first
+# start and kept in DIR/pgpass (mode 0600, libpq's password-file format), never in a command
+# line, a log or the repository. Clients name it with `passfile=DIR/pgpass` in their conninfo.
+# The services' roles (forecast_case_service, forecast_forecast_service) are created here with
+# their passwords when missing; migration 0005 creates them password-less elsewhere, and
+# migrations 0009-0011 grant their privileges.
 set -euo pipefail
 cmd=${1:?start|stop}
 dir=$(realpath -m "${2:?data folder}")
 bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+roles=(postgres forecast_case_service forecast_forecast_service)
 
 free_port() {
   python3 - "${1:-0}" <<'PY'
@@ -26,21 +37,77 @@ for port in ([want] if want else []) + [0]:
 PY
 }
 
+new_password() { python3 -c 'import secrets; print(secrets.token_urlsafe(24))'; }
+
+# password ROLE: the role's password from DIR/pgpass.
+password() { awk -F: -v r="$1" '$4 == r { print $5; exit }' "$dir/pgpass"; }
+
+# Makes DIR/pgpass with one generated password per role, once.
+ensure_passwords() {
+  if [ -s "$dir/pgpass" ]; then
+    local role missing=0
+    for role in "${roles[@]}"; do [ -n "$(password "$role")" ] || missing=1; done
+    [ "$missing" = 0 ] && return 0
+  fi
+  (
+    umask 077
+    local role
+    for role in "${roles[@]}"; do
+      printf '*:*:*:%s:%s\n' "$role" "$(new_password)"
+    done >"$dir/pgpass.new"
+  )
+  mv "$dir/pgpass.new" "$dir/pgpass"
+}
+
+write_hba() {
+  cat >"$dir/data/pg_hba.conf" <<'HBA'
+# Written by deploy/scripts/pg.sh. TCP: scram-sha-256 passwords for every role, no trust.
+# The socket (in a mode-0700 folder) serves only the postgres superuser, for set-up.
+# TYPE  DATABASE  USER      ADDRESS       METHOD
+local   all       postgres                trust
+host    all       all       127.0.0.1/32  scram-sha-256
+host    all       all       ::1/128       scram-sha-256
+HBA
+  if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$dir/data/pg_hba.conf"; fi
+  chmod 0600 "$dir/data/pg_hba.conf"
+}
+
+# Sets every role's password over the socket (stdin, not argv), creating missing service roles.
+set_passwords() {
+  local sql="SET password_encryption = 'scram-sha-256';"$'\n' role pw
+  for role in "${roles[@]}"; do
+    pw=$(password "$role")
+    if [ "$role" != postgres ]; then
+      sql+="DO \$\$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$role') THEN CREATE ROLE $role LOGIN; END IF; END \$\$;"$'\n'
+    fi
+    sql+="ALTER ROLE $role WITH LOGIN PASSWORD '$pw';"$'\n'
+  done
+  printf '%s' "$sql" | as_pg "$bin/psql" -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$(cat "$dir/port")" \
+    -U postgres -d postgres -f - >/dev/null
+}
+
 case "$cmd" in
   start)
     mkdir -p "$dir"
+    chmod 0700 "$dir"
+    ensure_passwords
     if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$dir"; fi
     if [ ! -f "$dir/data/PG_VERSION" ]; then
-      as_pg "$bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log"
+      as_pg "$bin/initdb" -D "$dir/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
+        -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log"
     fi
+    write_hba
     if [ -f "$dir/data/postmaster.pid" ] && as_pg "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+      as_pg "$bin/pg_ctl" -D "$dir/data" reload >/dev/null
+      set_passwords
       cat "$dir/port"; exit 0
     fi
     port=$(free_port "$(cat "$dir/port" 2>/dev/null || echo 0)")
     echo "$port" >"$dir/port"
     # A server killed with -9 leaves postmaster.pid behind; pg_ctl copes when its pid is gone.
     as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=on -c shared_buffers=256MB" >/dev/null
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=on -c shared_buffers=256MB -c password_encryption=scram-sha-256" >/dev/null
+    set_passwords
     echo "$port"
     ;;
   stop)

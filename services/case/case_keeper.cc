@@ -42,6 +42,17 @@ std::string Fingerprint(const Caller& caller, absl::string_view method,
   return RequestFingerprint(absl::StrCat(method, "/", caller.staff_id), request);
 }
 
+// Idempotency keys are kept per caller: the stored key is "<staff id>:<client key>", so a key
+// another caller already used is simply a different key (its existence never shows), and only
+// the staff member who caused an answer ever gets it replayed.
+// case_record_expectation() (migration 0035) stores its keys the same way.
+IdempotencyTicket Ticket(const Caller& caller, const char* method,
+                         const google::protobuf::Message& request, const std::string& key) {
+  if (key.empty()) return IdempotencyTicket{"", method, ""};
+  return IdempotencyTicket{absl::StrCat(caller.staff_id, ":", key), method,
+                           Fingerprint(caller, method, request)};
+}
+
 absl::Status CaseMustBeOpen(const StoredCase& c, absl::string_view doing) {
   if (c.view.status() == v1::OPEN) return absl::OkStatus();
   return ReasonedError(
@@ -150,15 +161,16 @@ absl::StatusOr<v1::Case> CaseKeeper::WriteCase(const Caller& caller, const char*
     return Invalid("base_version", "is required: the case version the change is based on",
                    "REQUIRED");
   if (absl::Status s = CheckIdempotencyKey(idempotency_key); !s.ok()) return s;
-  IdempotencyTicket ticket{idempotency_key, method,
-                           idempotency_key.empty() ? "" : Fingerprint(caller, method, request)};
+  // Authorisation first: nothing about idempotency keys is looked at for a caller who may not
+  // write this case.
+  absl::StatusOr<StoredCase> stored = store_.LoadCase(caller.job_centre_id, case_ref);
+  if (!stored.ok()) return stored.status();
+  if (absl::Status s = AuthorizeCase(caller, stored->owner, access, case_ref); !s.ok()) return s;
+  const IdempotencyTicket ticket = Ticket(caller, method, request, idempotency_key);
   absl::StatusOr<std::optional<v1::Case>> replay = ReplayAnswer(caller, ticket);
   if (!replay.ok()) return replay.status();
   if (replay->has_value()) return std::move(**replay);
 
-  absl::StatusOr<StoredCase> stored = store_.LoadCase(caller.job_centre_id, case_ref);
-  if (!stored.ok()) return stored.status();
-  if (absl::Status s = AuthorizeCase(caller, stored->owner, access, case_ref); !s.ok()) return s;
   if (stored->view.version() != base_version) {
     // A concurrent first attempt with this key may have committed since the check above.
     absl::StatusOr<std::optional<v1::Case>> late = ReplayAnswer(caller, ticket);
@@ -188,13 +200,6 @@ absl::StatusOr<v1::Case> CaseKeeper::CreateCase(const Caller& caller,
                                                 const v1::CreateCaseRequest& request) {
   if (absl::Status s = CheckCaseRef(request.case_ref(), "case_ref"); !s.ok()) return s;
   if (absl::Status s = CheckIdempotencyKey(request.idempotency_key()); !s.ok()) return s;
-  IdempotencyTicket ticket{
-      request.idempotency_key(), "CreateCase",
-      request.idempotency_key().empty() ? "" : Fingerprint(caller, "CreateCase", request)};
-  absl::StatusOr<std::optional<v1::Case>> replay = ReplayAnswer(caller, ticket);
-  if (!replay.ok()) return replay.status();
-  if (replay->has_value()) return std::move(**replay);
-
   StaffRecord caseworker;
   if (request.caseworker().empty()) {
     absl::StatusOr<StaffRecord> self = FindActiveStaff(caller, caller.staff_code, "caseworker");
@@ -212,6 +217,11 @@ absl::StatusOr<v1::Case> CaseKeeper::CreateCase(const Caller& caller,
   }
   if (absl::Status s = AuthorizeCreateCase(caller, caseworker.team_id, caseworker.id); !s.ok())
     return s;
+  // Authorised: only now is the idempotency key looked up.
+  const IdempotencyTicket ticket = Ticket(caller, "CreateCase", request, request.idempotency_key());
+  absl::StatusOr<std::optional<v1::Case>> replay = ReplayAnswer(caller, ticket);
+  if (!replay.ok()) return replay.status();
+  if (replay->has_value()) return std::move(**replay);
 
   absl::StatusOr<std::shared_ptr<const CatalogueView>> cached = Catalogue(caller.job_centre_id);
   if (!cached.ok()) return cached.status();
@@ -264,6 +274,7 @@ absl::StatusOr<v1::Case> CaseKeeper::GetCase(const Caller& caller,
 
 absl::StatusOr<v1::ListCasesResponse> CaseKeeper::ListCases(const Caller& caller,
                                                             const v1::ListCasesRequest& request) {
+  if (absl::Status s = AuthorizeCaseRows(caller); !s.ok()) return s;
   CaseQuery query;
   query.job_centre_id = caller.job_centre_id;
   if (request.page_size() < 0 || request.page_size() > kMaxPageSize) {
@@ -369,6 +380,8 @@ absl::StatusOr<std::optional<v1::Case>> CaseKeeper::TryFastExpectation(
   write.base_version = request.base_version();
   write.actor_id = caller.staff_id;
   write.writable = CasesAccessible(caller, CaseAccess::kWrite);
+  // The client's key as sent: case_record_expectation() keeps it per caller itself (0035), as
+  // Ticket() does for the general path, so both paths store and find "<staff id>:<key>".
   write.idempotency = IdempotencyTicket{
       request.idempotency_key(), "RecordExpectation",
       request.idempotency_key().empty() ? "" : Fingerprint(caller, "RecordExpectation", request)};
@@ -382,11 +395,9 @@ absl::StatusOr<std::optional<v1::Case>> CaseKeeper::TryFastExpectation(
 
 absl::StatusOr<v1::Case> CaseKeeper::RecordExpectation(
     const Caller& caller, const v1::RecordExpectationRequest& request) {
-  // The team leader's word, checked before either path (the one-statement path knows no roles).
-  if (absl::Status s =
-          CheckAgreedInDialogue(caller.role, request.agreed_in_dialogue(), request.dialogue_id());
-      !s.ok())
-    return s;
+  // Authorisation, the dialogue, the team leader's word on "agreed in dialogue" and the
+  // per-caller idempotency key are checked inside case_record_expectation() (migration 0035), in
+  // that order; whatever it refuses takes the general path, which words the error.
   absl::StatusOr<std::optional<v1::Case>> fast = TryFastExpectation(caller, request);
   if (!fast.ok()) return fast.status();
   if (fast->has_value()) {
@@ -416,6 +427,21 @@ absl::StatusOr<v1::Case> CaseKeeper::RecordExpectation(
                                                    request.dialogue_id());
             !s.ok())
           return s;
+        if (request.dialogue_id() > 0) {
+          // The dialogue must exist and be one held with the case's caseworker.
+          absl::StatusOr<std::optional<int64_t>> held_with =
+              store_.FindDialogueCaseworker(caller.job_centre_id, request.dialogue_id());
+          if (!held_with.ok()) return held_with.status();
+          if (!held_with->has_value()) {
+            return Invalid("dialogue_id", absl::StrCat(request.dialogue_id(),
+                                                       " is not a dialogue of this job centre"));
+          }
+          if (**held_with != c.owner.caseworker_id) {
+            return Invalid("dialogue_id", absl::StrCat(request.dialogue_id(),
+                                                       " was not held with the case's caseworker ",
+                                                       c.view.caseworker()));
+          }
+        }
         if (absl::Status s = CheckText(request.note(), "note", 0, kMaxNoteChars); !s.ok()) return s;
         if (absl::Status s = CaseMustBeOpen(c, "recording an expectation"); !s.ok()) return s;
         change.kind = "EXPECTATION";
@@ -445,10 +471,19 @@ absl::StatusOr<v1::Case> CaseKeeper::AddAction(const Caller& caller,
         if (absl::Status s = CheckAgreedInDialogue(caller.role, request.agreed_in_dialogue(), 0);
             !s.ok())
           return s;
-        const std::string owner_code =
-            request.owner().empty() ? caller.staff_code : request.owner();
+        // The owner comes from the case's team; by default the caller when in that team, else
+        // the case's caseworker.
+        const std::string owner_code = !request.owner().empty() ? request.owner()
+                                       : (caller.team_id != 0 && caller.team_id == c.owner.team_id)
+                                           ? caller.staff_code
+                                           : c.view.caseworker();
         absl::StatusOr<StaffRecord> owner = FindActiveStaff(caller, owner_code, "owner");
         if (!owner.ok()) return owner.status();
+        if (owner->team_id != c.owner.team_id) {
+          return Invalid("owner", absl::StrCat("\"", owner->code, "\" is not in the case's team ",
+                                               c.view.team(),
+                                               "; an action's owner comes from the case's team"));
+        }
         absl::StatusOr<absl::CivilDay> due = ParseDay(request.due_on(), "due_on");
         if (!due.ok()) return due.status();
         const absl::CivilDay today = clock_.Today();
@@ -643,6 +678,7 @@ absl::StatusOr<v1::Case> CaseKeeper::ReassignCase(const Caller& caller,
                          absl::StrCat("\"", to->code,
                                       "\" belongs to no team; cases are held by staff in a team"));
         }
+        if (absl::Status s = AuthorizeReassignTo(caller, to->team_id); !s.ok()) return s;
         absl::StatusOr<absl::CivilDay> on = ParseDay(request.on(), "on");
         if (!on.ok()) return on.status();
         if (absl::Status s = CheckDayWithin(

@@ -61,6 +61,20 @@ grpc::Status CaseServiceImpl::Handle(const char* method, grpc::ServerContext* co
   return grpc::Status::OK;
 }
 
+template <typename Response, typename Call>
+grpc::Status CaseServiceImpl::HandleRead(const char* method, grpc::ServerContext* context,
+                                         Response* response, Call call) {
+  absl::StatusOr<Caller> caller = ResolveCaller(*context, directory_);
+  if (!caller.ok()) return Answer(method, caller.status());
+  absl::StatusOr<Response> result = call(*caller);
+  if (!result.ok()) return Answer(method, result.status());
+  const absl::Status released = audit::ReleaseCaseRows(
+      reads_, *caller, absl::StrCat("/forecast.v1.CaseService/", method), *result);
+  if (!released.ok()) return Answer(method, released);
+  *response = std::move(*result);
+  return grpc::Status::OK;
+}
+
 grpc::Status CaseServiceImpl::WhoAmI(grpc::ServerContext* context, const v1::WhoAmIRequest*,
                                      v1::StaffMember* response) {
   return Handle("WhoAmI", context, response, [&](const Caller& c) { return keeper_.WhoAmI(c); });
@@ -81,22 +95,22 @@ grpc::Status CaseServiceImpl::CreateCase(grpc::ServerContext* context,
 
 grpc::Status CaseServiceImpl::GetCase(grpc::ServerContext* context,
                                       const v1::GetCaseRequest* request, v1::Case* response) {
-  return Handle("GetCase", context, response,
-                [&](const Caller& c) { return keeper_.GetCase(c, *request); });
+  return HandleRead("GetCase", context, response,
+                    [&](const Caller& c) { return keeper_.GetCase(c, *request); });
 }
 
 grpc::Status CaseServiceImpl::ListCases(grpc::ServerContext* context,
                                         const v1::ListCasesRequest* request,
                                         v1::ListCasesResponse* response) {
-  return Handle("ListCases", context, response,
-                [&](const Caller& c) { return keeper_.ListCases(c, *request); });
+  return HandleRead("ListCases", context, response,
+                    [&](const Caller& c) { return keeper_.ListCases(c, *request); });
 }
 
 grpc::Status CaseServiceImpl::GetCaseHistory(grpc::ServerContext* context,
                                              const v1::GetCaseHistoryRequest* request,
                                              v1::CaseHistory* response) {
-  return Handle("GetCaseHistory", context, response,
-                [&](const Caller& c) { return keeper_.GetCaseHistory(c, *request); });
+  return HandleRead("GetCaseHistory", context, response,
+                    [&](const Caller& c) { return keeper_.GetCaseHistory(c, *request); });
 }
 
 grpc::Status CaseServiceImpl::RecordExpectation(grpc::ServerContext* context,

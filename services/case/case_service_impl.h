@@ -6,6 +6,7 @@
 #include "forecast/v1/case_service.grpc.pb.h"
 #include "services/case/case_keeper.h"
 #include "services/case/import_guard.h"
+#include "services/common/audit/case_read_log.h"
 #include "services/common/caller.h"
 
 namespace forecast {
@@ -13,9 +14,10 @@ namespace forecast {
 // Thread-safe (gRPC calls it from many threads; keeper and directory are thread-safe).
 class CaseServiceImpl final : public v1::CaseService::Service {
  public:
-  // Keeps references; both must outlive the service.
-  CaseServiceImpl(CaseKeeper& keeper, StaffDirectory& directory)
-      : keeper_(keeper), directory_(directory) {}
+  // Keeps references; all must outlive the service. `reads` records every case read (GetCase,
+  // ListCases: one row per listed case, GetCaseHistory) before the answer leaves.
+  CaseServiceImpl(CaseKeeper& keeper, StaffDirectory& directory, audit::CaseReadLog& reads)
+      : keeper_(keeper), directory_(directory), reads_(reads) {}
 
   // Bounds ImportHistory: `guard` (not owned; may be null) admits one import per job centre and a
   // few per process; an import stream of more than `max_rows` rows is refused. Call before
@@ -71,9 +73,14 @@ class CaseServiceImpl final : public v1::CaseService::Service {
   template <typename Response, typename Call>
   grpc::Status Handle(const char* method, grpc::ServerContext* context, Response* response,
                       Call call);
+  // As Handle, for answers carrying case rows: they pass audit::ReleaseCaseRows first.
+  template <typename Response, typename Call>
+  grpc::Status HandleRead(const char* method, grpc::ServerContext* context, Response* response,
+                          Call call);
 
   CaseKeeper& keeper_;
   StaffDirectory& directory_;
+  audit::CaseReadLog& reads_;
   ImportGuard* import_guard_ = nullptr;
   int64_t max_import_rows_ = 3'000'000;  // input on one import stream is held in memory
 };

@@ -210,6 +210,10 @@ class CaseStore {
   // An organisational unit by code; nullopt when unknown.
   virtual absl::StatusOr<std::optional<UnitRecord>> FindUnit(int64_t job_centre_id,
                                                              const std::string& code) = 0;
+  // The caseworker (staff id) of dialogue `dialogue_id` of the job centre; nullopt when the job
+  // centre has no such dialogue.
+  virtual absl::StatusOr<std::optional<int64_t>> FindDialogueCaseworker(int64_t job_centre_id,
+                                                                        int64_t dialogue_id) = 0;
   // Every case_ref of the job centre that is already taken, among `refs`.
   virtual absl::StatusOr<std::vector<std::string>> ExistingCaseRefs(
       int64_t job_centre_id, const std::vector<std::string>& refs) = 0;

@@ -537,6 +537,19 @@ absl::StatusOr<v1::Organisation> PgCaseStore::LoadOrganisation(int64_t job_centr
       });
 }
 
+absl::StatusOr<std::optional<int64_t>> PgCaseStore::FindDialogueCaseworker(int64_t job_centre_id,
+                                                                           int64_t dialogue_id) {
+  return RunTransaction<std::optional<int64_t>>(
+      pool_, Isolation::kReadCommitted,
+      [&](pqxx::transaction_base& tx) -> absl::StatusOr<std::optional<int64_t>> {
+        pqxx::result rows = tx.exec_params(
+            "SELECT caseworker_id FROM dialogue WHERE job_centre_id = $1 AND id = $2",
+            job_centre_id, dialogue_id);
+        if (rows.empty()) return std::optional<int64_t>();
+        return std::optional<int64_t>(rows[0][0].as<int64_t>());
+      });
+}
+
 absl::StatusOr<std::optional<StaffRecord>> PgCaseStore::FindStaff(int64_t job_centre_id,
                                                                   const std::string& code) {
   return RunReadTransaction<std::optional<StaffRecord>>(

@@ -43,8 +43,8 @@ CaseFilter CasesAccessible(const Caller& caller, CaseAccess access) {
       switch (caller.role) {
         case Role::kCaseworker:
         case Role::kTeamLeader: return own_and_team;
-        case Role::kManager:
-        case Role::kAdmin: return all;
+        case Role::kManager: return all;
+        case Role::kAdmin: return none;  // admins configure; they do not read cases
       }
       break;
     case CaseAccess::kWrite:
@@ -73,12 +73,22 @@ absl::Status AuthorizeCase(const Caller& caller, const CaseOwnership& owner, Cas
     return CaseNotFound(case_ref);
   }
   if (CasesAccessible(caller, access).Covers(owner)) return absl::OkStatus();
+  if (access == CaseAccess::kRead && caller.role == Role::kAdmin) return AuthorizeCaseRows(caller);
   switch (access) {
     case CaseAccess::kRead: return Denied(caller, absl::StrCat("read case ", case_ref));
     case CaseAccess::kWrite: return Denied(caller, absl::StrCat("change case ", case_ref));
     case CaseAccess::kReassign: return Denied(caller, absl::StrCat("re-assign case ", case_ref));
   }
   return Denied(caller, "do that");
+}
+
+absl::Status AuthorizeReassignTo(const Caller& caller, int64_t to_team_id) {
+  if (caller.role == Role::kManager) return absl::OkStatus();
+  if (caller.role == Role::kTeamLeader && SameTeam(caller, to_team_id)) return absl::OkStatus();
+  return Denied(caller, caller.role == Role::kTeamLeader
+                            ? "re-assign a case into another team (managers move cases between "
+                              "teams)"
+                            : "re-assign cases");
 }
 
 absl::Status AuthorizeCreateCase(const Caller& caller, int64_t team_id, int64_t caseworker_id) {
@@ -113,6 +123,13 @@ absl::Status AuthorizeScopeRead(const Caller& caller, const ScopeTarget& target)
     case ScopeKind::kJobCentre: ok = false; break;
   }
   return ok ? absl::OkStatus() : Denied(caller, "read that scope");
+}
+
+absl::Status AuthorizeCaseRows(const Caller& caller) {
+  return caller.role == Role::kAdmin
+             ? Denied(caller,
+                      "read cases (admins configure the job centre; they do not read cases)")
+             : absl::OkStatus();
 }
 
 absl::Status AuthorizeCatalogueEdit(const Caller& caller) {

@@ -1,7 +1,8 @@
 // Authorisation rules, in one place and free of I/O so they are unit-tested directly.
 //
 // Reading cases:  caseworker - the own team's cases (and own cases, whatever their team);
-//                 team leader - the team's cases; manager and admin - the whole job centre.
+//                 team leader - the team's cases; manager - the whole job centre; admin - none
+//                 (admins configure; they do not read cases: DESIGN.md, issue 8).
 // Writing cases:  caseworker - own cases; team leader - the team's; manager - the job centre's
 //                 (managers take over when staff leave); admin - none (admins set up the job
 //                 centre; they bring history in through the import instead).
@@ -48,6 +49,11 @@ CaseFilter CasesAccessible(const Caller& caller, CaseAccess access);
 absl::Status AuthorizeCase(const Caller& caller, const CaseOwnership& owner, CaseAccess access,
                            absl::string_view case_ref);
 
+// Re-assigning a case (already authorised with CaseAccess::kReassign) to a caseworker of
+// `to_team_id`: team leaders only within their own team, managers anywhere in the job centre.
+// PERMISSION_DENIED otherwise. Thread-safe (pure).
+absl::Status AuthorizeReassignTo(const Caller& caller, int64_t to_team_id);
+
 // Creating a case for `caseworker_id` in `team_id`: as writing that case. Thread-safe (pure).
 absl::Status AuthorizeCreateCase(const Caller& caller, int64_t team_id, int64_t caseworker_id);
 
@@ -64,6 +70,11 @@ struct ScopeTarget {
 // centre) or PERMISSION_DENIED: caseworker - self and own team; team leader - own team and its
 // caseworkers; manager and admin - anything in the job centre. Thread-safe (pure).
 absl::Status AuthorizeScopeRead(const Caller& caller, const ScopeTarget& target);
+
+// Any answer carrying case rows (a case, its history or explanation, case lists, agendas,
+// attention lists, changes): PERMISSION_DENIED for admins, OK for everyone else (the rows are
+// already narrowed to what the caller may read). Thread-safe (pure).
+absl::Status AuthorizeCaseRows(const Caller& caller);
 
 // Admin only. Thread-safe (pure).
 absl::Status AuthorizeCatalogueEdit(const Caller& caller);

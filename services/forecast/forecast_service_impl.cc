@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "services/common/audit/case_read_log.h"
 #include "services/common/authorization.h"
 #include "services/common/calendar.h"
 #include "services/common/status.h"
@@ -17,6 +18,8 @@
 
 namespace forecast::fsvc {
 namespace {
+
+using audit::ReleaseCaseRows;
 
 #define FS_CONCAT_INNER(a, b) a##b
 #define FS_CONCAT(a, b) FS_CONCAT_INNER(a, b)
@@ -96,6 +99,8 @@ grpc::Status ForecastServiceImpl::GetCaseworkerDashboard(
         const ScopeFilter scope,
         ReadableCaseworker(view->history(), caller, request->caseworker(), "caseworker"));
     FS_ASSIGN_OR_RETURN(*response, BuildCaseworkerDashboard(*view, scope.id));
+    FS_RETURN_IF_ERROR(ReleaseCaseRows(
+        reads_, caller, "/forecast.v1.ForecastService/GetCaseworkerDashboard", *response));
     return absl::OkStatus();
   });
 }
@@ -228,6 +233,8 @@ grpc::Status ForecastServiceImpl::ExplainCase(grpc::ServerContext* context,
         caller, CaseOwnership{view->history().centre_id, state->team_id, state->caseworker_id},
         CaseAccess::kRead, request->case_ref()));
     FS_ASSIGN_OR_RETURN(*response, BuildCaseExplanation(*view, record->id, model, kDefaultHorizon));
+    FS_RETURN_IF_ERROR(
+        ReleaseCaseRows(reads_, caller, "/forecast.v1.ForecastService/ExplainCase", *response));
     return absl::OkStatus();
   });
 }
@@ -420,6 +427,8 @@ grpc::Status ForecastServiceImpl::ListDialogues(grpc::ServerContext* context,
                                                                       : true;
       if (match) *response->add_dialogues() = DialogueMessage(h, d, agreed);
     }
+    FS_RETURN_IF_ERROR(
+        ReleaseCaseRows(reads_, caller, "/forecast.v1.ForecastService/ListDialogues", *response));
     return absl::OkStatus();
   });
 }
@@ -445,6 +454,8 @@ grpc::Status ForecastServiceImpl::GetDialogueAgenda(grpc::ServerContext* context
     for (v1::CaseAttention& item : RankAttention(*view, scope, limit)) {
       *response->add_items() = std::move(item);
     }
+    FS_RETURN_IF_ERROR(ReleaseCaseRows(
+        reads_, caller, "/forecast.v1.ForecastService/GetDialogueAgenda", *response));
     return absl::OkStatus();
   });
 }
@@ -486,6 +497,8 @@ grpc::Status ForecastServiceImpl::GetChangesSinceLastDialogue(grpc::ServerContex
       since = last ? *last : month_ago;
     }
     *response = DetectChanges(h, scope, since, until);
+    FS_RETURN_IF_ERROR(ReleaseCaseRows(
+        reads_, caller, "/forecast.v1.ForecastService/GetChangesSinceLastDialogue", *response));
     return absl::OkStatus();
   });
 }

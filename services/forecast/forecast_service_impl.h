@@ -12,6 +12,7 @@
 #define SERVICES_FORECAST_FORECAST_SERVICE_IMPL_H_
 
 #include "forecast/v1/forecast_service.grpc.pb.h"
+#include "services/common/audit/case_read_log.h"
 #include "services/common/caller.h"
 #include "services/forecast/forecast_engine.h"
 #include "services/forecast/history_store.h"
@@ -28,8 +29,10 @@ class ForecastServiceImpl final
           v1::ForecastService::Service> {
  public:
   // All dependencies must outlive the service. Thread-safe.
-  ForecastServiceImpl(ForecastEngine& engine, StaffDirectory& directory, HistoryStore& store)
-      : engine_(engine), directory_(directory), store_(store) {}
+  // `reads` records every answer that carries case rows (issue 8's access log).
+  ForecastServiceImpl(ForecastEngine& engine, StaffDirectory& directory, HistoryStore& store,
+                      audit::CaseReadLog& reads)
+      : engine_(engine), directory_(directory), store_(store), reads_(reads) {}
 
   grpc::Status Project(grpc::ServerContext* context, const v1::ProjectRequest* request,
                        v1::Projection* response) override;
@@ -74,6 +77,7 @@ class ForecastServiceImpl final
   ForecastEngine& engine_;
   StaffDirectory& directory_;
   HistoryStore& store_;
+  audit::CaseReadLog& reads_;
 };
 
 }  // namespace forecast::fsvc

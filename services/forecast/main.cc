@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "services/common/audit/case_read_log.h"
 #include "services/common/caller.h"
 #include "services/common/calendar.h"
 #include "services/common/observability/observability.h"
@@ -92,7 +93,8 @@ int main(int argc, char** argv) {
   }
   forecast::PgStaffDirectory staff(pool);
   forecast::CachedStaffDirectory directory(staff, clock);
-  forecast::fsvc::ForecastServiceImpl service(engine, directory, store);
+  forecast::audit::PgCaseReadLog reads(pool);  // answers carrying case rows are recorded
+  forecast::fsvc::ForecastServiceImpl service(engine, directory, store, reads);
   auto server = forecast::StartGrpcServer({&service}, host, port, 64 << 20, reflection);
   if (!server.ok()) {
     std::fprintf(stderr, "forecast-service: %s\n", std::string(server.status().message()).c_str());

@@ -11,6 +11,6 @@ add_library(identity_oidc STATIC
 target_include_directories(identity_oidc PUBLIC ${PROJECT_SOURCE_DIR})
 target_compile_options(identity_oidc PRIVATE ${PROJECT_WARNINGS})
 target_link_libraries(identity_oidc PUBLIC
-  service_common forecast_proto PkgConfig::OIDC_HTTPLIB OpenSSL::Crypto OpenSSL::SSL
+  service_common forecast_audit forecast_proto PkgConfig::OIDC_HTTPLIB OpenSSL::Crypto OpenSSL::SSL
   nlohmann_json::nlohmann_json absl::status absl::statusor absl::strings absl::time
   absl::synchronization)

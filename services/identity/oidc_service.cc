@@ -82,4 +82,12 @@ grpc::Status OidcIdentityService::UpsertIdentityProvider(grpc::ServerContext* co
   return Answer(sign_in_.UpsertIdentityProvider(*caller, *request), response);
 }
 
+grpc::Status OidcIdentityService::ListCaseReads(grpc::ServerContext* context,
+                                                const v1::ListCaseReadsRequest* request,
+                                                v1::ListCaseReadsResponse* response) {
+  absl::StatusOr<Caller> caller = ResolveCaller(*context, directory_);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  return Answer(case_reads_.List(*caller, *request), response);
+}
+
 }  // namespace forecast::identity

@@ -11,6 +11,7 @@
 #define SERVICES_IDENTITY_OIDC_SERVICE_H_
 
 #include "forecast/v1/identity_service.grpc.pb.h"
+#include "services/common/audit/case_read_log.h"
 #include "services/common/caller.h"
 #include "services/common/pg_pool.h"
 #include "services/identity/oidc_sign_in.h"
@@ -24,9 +25,11 @@ SignInHooks StaffOnlySignInHooks(PgPool& pool);
 // Thread-safe (OidcSignIn and the directory are).
 class OidcIdentityService final : public v1::IdentityService::Service {
  public:
-  // Keeps references; both must outlive the service.
-  OidcIdentityService(OidcSignIn& sign_in, StaffDirectory& directory)
-      : sign_in_(sign_in), directory_(directory) {}
+  // Keeps references; all must outlive the service. `case_reads` answers ListCaseReads (the
+  // case-read log, issue 8; IdentityServiceImpl takes it over with the same one line).
+  OidcIdentityService(OidcSignIn& sign_in, StaffDirectory& directory,
+                      audit::CaseReadQuery& case_reads)
+      : sign_in_(sign_in), directory_(directory), case_reads_(case_reads) {}
 
   grpc::Status LoginWithIdToken(grpc::ServerContext* context,
                                 const v1::IdTokenLoginRequest* request,
@@ -37,10 +40,13 @@ class OidcIdentityService final : public v1::IdentityService::Service {
   grpc::Status UpsertIdentityProvider(grpc::ServerContext* context,
                                       const v1::IdentityProvider* request,
                                       v1::IdentityProvider* response) override;
+  grpc::Status ListCaseReads(grpc::ServerContext* context, const v1::ListCaseReadsRequest* request,
+                             v1::ListCaseReadsResponse* response) override;
 
  private:
   OidcSignIn& sign_in_;
   StaffDirectory& directory_;
+  audit::CaseReadQuery& case_reads_;
 };
 
 }  // namespace forecast::identity

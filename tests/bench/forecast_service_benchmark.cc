@@ -215,7 +215,8 @@ int main(int argc, char** argv) {
   forecast::PgStaffDirectory staff(pool);
   forecast::SystemClock wall;  // the directory cache's time-to-live runs on real time
   forecast::CachedStaffDirectory directory(staff, wall);
-  forecast::fsvc::ForecastServiceImpl service(engine, directory, store);
+  forecast::audit::PgCaseReadLog reads(pool);
+  forecast::fsvc::ForecastServiceImpl service(engine, directory, store, reads);
   absl::StatusOr<forecast::RunningServer> server =
       forecast::StartGrpcServer({&service}, "127.0.0.1", 0);
   Check(server.status(), "server");

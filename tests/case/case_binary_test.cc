@@ -69,14 +69,14 @@ TEST(CaseBinaries, AdminSetsUpAndTheServiceAnnouncesItsPortAndStopsOnSigterm) {
 
   int out[2];
   ASSERT_EQ(pipe(out), 0);
-  const char* env_migrations = std::getenv("FORECAST_MIGRATIONS_DIR");
-  const std::string migrations = env_migrations != nullptr ? env_migrations : FORECAST_MIGRATIONS;
+  // The service runs as its own database role (the migrations ran as the owner, as deployed).
+  const std::string service_conninfo = (*db)->conninfo_as(kCaseServiceRole);
   const pid_t pid = fork();
   if (pid == 0) {
     dup2(out[1], STDOUT_FILENO);
     close(out[0]);
-    execl(CASE_SERVICE_BINARY, CASE_SERVICE_BINARY, "--db", conninfo.c_str(), "--port", "0",
-          "--migrations", migrations.c_str(), static_cast<char*>(nullptr));
+    execl(CASE_SERVICE_BINARY, CASE_SERVICE_BINARY, "--db", service_conninfo.c_str(), "--port", "0",
+          static_cast<char*>(nullptr));
     _exit(127);
   }
   close(out[1]);

@@ -31,6 +31,7 @@ class MemoryCaseStore final : public CaseStore {
     staff["cw1"] = StaffRecord{100, "cw1", "", Role::kCaseworker, kTeam1, "T1", true};
     staff["cw3"] = StaffRecord{102, "cw3", "", Role::kCaseworker, kTeam2, "T2", true};
     staff["tl1"] = StaffRecord{150, "tl1", "", Role::kTeamLeader, kTeam1, "T1", true};
+    staff["mgr"] = StaffRecord{300, "mgr", "", Role::kManager, 0, "", true};
     StoredCase c;
     c.id = 7;
     c.owner = CaseOwnership{kCentre, kTeam1, 100};
@@ -50,6 +51,12 @@ class MemoryCaseStore final : public CaseStore {
 
   absl::StatusOr<v1::Catalogue> LoadCatalogue(int64_t) override { return catalogue; }
   absl::StatusOr<v1::Organisation> LoadOrganisation(int64_t) override { return v1::Organisation(); }
+  absl::StatusOr<std::optional<int64_t>> FindDialogueCaseworker(int64_t,
+                                                                int64_t dialogue_id) override {
+    auto it = dialogues.find(dialogue_id);
+    if (it == dialogues.end()) return std::optional<int64_t>();
+    return std::optional<int64_t>(it->second);
+  }
   absl::StatusOr<std::optional<StaffRecord>> FindStaff(int64_t, const std::string& code) override {
     auto it = staff.find(code);
     return it == staff.end() ? std::optional<StaffRecord>()
@@ -105,6 +112,7 @@ class MemoryCaseStore final : public CaseStore {
   std::map<std::string, StaffRecord> staff;
   std::map<std::string, StoredCase> cases;
   std::map<std::string, StoredAnswer> answers;
+  std::map<int64_t, int64_t> dialogues;  // dialogue id -> caseworker id
   std::vector<CaseChange> changes;
   std::vector<NewCase> created;
 };
@@ -187,9 +195,11 @@ TEST_F(CaseKeeperTest, IdempotentRetryReplaysAndForeignReplayIsRefused) {
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->version(), first->version());
   EXPECT_EQ(store_.changes.size(), 1u);
-  // The same key and request from another staff member is not their answer to have.
+  // The same key and request from another staff member is not their answer to have: keys are
+  // kept per caller, so for them it is a fresh write (here on a stale version: ABORTED), and
+  // nothing tells them the key was used.
   EXPECT_EQ(keeper_.RecordExpectation(As(store_, "tl1"), request).status().code(),
-            absl::StatusCode::kInvalidArgument);
+            absl::StatusCode::kAborted);
   request.set_note("changed");
   EXPECT_EQ(keeper_.RecordExpectation(As(store_, "cw1"), request).status().code(),
             absl::StatusCode::kInvalidArgument);
@@ -259,7 +269,10 @@ TEST_F(CaseKeeperTest, CaseStateRules) {
   EXPECT_EQ(keeper_.ReassignCase(As(store_, "tl1"), reassign).status().code(),
             absl::StatusCode::kFailedPrecondition);
   reassign.set_to_caseworker("cw3");
-  ASSERT_TRUE(keeper_.ReassignCase(As(store_, "tl1"), reassign).ok());
+  // Into another team: not by a team leader (issue 8), by a manager.
+  EXPECT_EQ(keeper_.ReassignCase(As(store_, "tl1"), reassign).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  ASSERT_TRUE(keeper_.ReassignCase(As(store_, "mgr"), reassign).ok());
   const auto& assignment = std::get<NewAssignment>(store_.changes.back().body);
   EXPECT_EQ(assignment.caseworker_id, 102);
   EXPECT_EQ(assignment.team_id, kTeam2);

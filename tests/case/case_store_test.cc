@@ -150,7 +150,10 @@ TEST_F(CaseStoreTest, ACaseLifeIsRecordedAsVersionedHistory) {
   reassign.set_on("2026-11-13");
   EXPECT_EQ(env_->keeper().ReassignCase(cw1, reassign).status().code(),
             absl::StatusCode::kPermissionDenied);
-  after = env_->keeper().ReassignCase(env_->As("tl1"), reassign);
+  // Into team T2: not for T1's leader (issue 8), but for a manager.
+  EXPECT_EQ(env_->keeper().ReassignCase(env_->As("tl1"), reassign).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  after = env_->keeper().ReassignCase(env_->As("mgr"), reassign);
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_EQ(after->caseworker(), "cw3");
   EXPECT_EQ(after->team(), "T2");
@@ -161,7 +164,7 @@ TEST_F(CaseStoreTest, ACaseLifeIsRecordedAsVersionedHistory) {
   reassign.set_base_version(9);
   reassign.set_to_caseworker("cw1");
   reassign.set_on("2026-11-12");
-  auto early = env_->keeper().ReassignCase(env_->As("tl2"), reassign);
+  auto early = env_->keeper().ReassignCase(env_->As("mgr"), reassign);
   EXPECT_EQ(early.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(early.status().message().rfind(
                 "on: 2026-11-12 is before the day the current caseworker took the case", 0),
@@ -191,7 +194,7 @@ TEST_F(CaseStoreTest, ACaseLifeIsRecordedAsVersionedHistory) {
                                              "ACTION_FOLLOWED_UP", "FIELDS_SET", "CLOSED",
                                              "REOPENED", "REASSIGNED"}));
   EXPECT_EQ(history->events(6).effective_on(), "2026-11-10");
-  EXPECT_EQ(history->events(8).actor(), "tl1");
+  EXPECT_EQ(history->events(8).actor(), "mgr");
   EXPECT_EQ(history->expectations_size(), 2);
   EXPECT_EQ(history->actions_size(), 1);
   EXPECT_EQ(history->current().version(), 9);
@@ -366,8 +369,11 @@ TEST_F(CaseStoreTest, ListCasesPagesInCaseRefOrderWithinWhatTheCallerMaySee) {
   EXPECT_EQ(env_->keeper().ListCases(env_->As("mgr"), all).status().message().rfind("team:", 0),
             0u);
   // Another job centre sees none of these.
-  EXPECT_EQ(
-      env_->keeper().ListCases(env_->As("admin2", "JC2"), v1::ListCasesRequest())->cases_size(), 0);
+  EXPECT_EQ(env_->keeper().ListCases(env_->As("cwx", "JC2"), v1::ListCasesRequest())->cases_size(),
+            0);
+  // Admins configure; they list no cases (issue 8).
+  EXPECT_EQ(env_->keeper().ListCases(env_->As("admin"), v1::ListCasesRequest()).status().code(),
+            absl::StatusCode::kPermissionDenied);
 }
 
 }  // namespace

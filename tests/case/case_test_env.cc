@@ -38,13 +38,17 @@ std::unique_ptr<CaseEnv> CaseEnv::Create(bool serve) {
   Must(admin.CreateJobCentre("JC2", "Jobcenter To", "admin2", "").status(), "JC2");
   Must(admin.AddUnit("JC2", "X1", "Team X", "TEAM", ""), "X1");
   Must(admin.AddStaff("JC2", "cwx", "Other Centre", "CASEWORKER", "X1", true), "cwx");
-  env->store_ = std::make_unique<PgCaseStore>(*env->pool_);
-  env->directory_ = std::make_unique<PgStaffDirectory>(*env->pool_);
+  // The service's own code runs as the case service's role, with its grants only (0009).
+  env->service_pool_ = std::make_unique<PgPool>(env->db_->conninfo_as(kCaseServiceRole), 12);
+  env->store_ = std::make_unique<PgCaseStore>(*env->service_pool_);
+  env->directory_ = std::make_unique<PgStaffDirectory>(*env->service_pool_);
   env->keeper_ = std::make_unique<CaseKeeper>(*env->store_, env->clock_);
   if (serve) {
-    env->service_ = std::make_unique<CaseServiceImpl>(*env->keeper_, *env->directory_);
-    auto running =
-        StartGrpcServer({env->service_.get()}, "127.0.0.1", 0, 64 << 20, /*reflection=*/true);
+    env->reads_ = std::make_unique<audit::PgCaseReadLog>(*env->service_pool_);
+    env->service_ =
+        std::make_unique<CaseServiceImpl>(*env->keeper_, *env->directory_, *env->reads_);
+    auto running = StartGrpcServer({env->service_.get()}, "127.0.0.1", 0, 64 << 20,
+                                   /*reflection=*/true);
     Must(running.status(), "server");
     env->server_ = std::move(running->server);
     env->port_ = running->port;
@@ -64,9 +68,11 @@ CaseEnv::~CaseEnv() {
   channel_.reset();
   server_.reset();
   service_.reset();
+  reads_.reset();
   keeper_.reset();
   directory_.reset();
   store_.reset();
+  service_pool_.reset();
   pool_.reset();
   db_.reset();
 }

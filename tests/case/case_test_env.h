@@ -1,6 +1,7 @@
 // Shared set-up for the case service's database and gRPC tests: a fresh database with two job
 // centres, the real store and logic on a fixed clock, and (optionally) the real gRPC server on
-// port 0 with a channel to it.
+// port 0 (with reflection, as --reflection starts it) with a channel to it. The store and the
+// server connect as the case service's role (forecast_case_service), as deployed.
 #ifndef TESTS_CASE_CASE_TEST_ENV_H_
 #define TESTS_CASE_CASE_TEST_ENV_H_
 
@@ -35,7 +36,10 @@ class CaseEnv {
   static std::unique_ptr<CaseEnv> Create(bool serve);
   ~CaseEnv();
 
+  // As the cluster's owner: set-up and checks. The store, keeper and server use service_pool().
   PgPool& pool() { return *pool_; }
+  // As the case service's database role.
+  PgPool& service_pool() { return *service_pool_; }
   CaseKeeper& keeper() { return *keeper_; }
   PgCaseStore& store() { return *store_; }
   FixedClock& clock() { return clock_; }
@@ -58,10 +62,12 @@ class CaseEnv {
   CaseEnv() : clock_(kToday) {}
   std::unique_ptr<TestDatabase> db_;
   std::unique_ptr<PgPool> pool_;
+  std::unique_ptr<PgPool> service_pool_;
   FixedClock clock_;
   std::unique_ptr<PgCaseStore> store_;
   std::unique_ptr<PgStaffDirectory> directory_;
   std::unique_ptr<CaseKeeper> keeper_;
+  std::unique_ptr<audit::PgCaseReadLog> reads_;
   std::unique_ptr<CaseServiceImpl> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

@@ -41,7 +41,7 @@ void SeedOrganisation(const std::string& conninfo) {
     INSERT INTO staff (job_centre_id, code, display_name, role, team_id)
     SELECT j.id, s.code, s.code, s.role, u.id
     FROM job_centre j
-    CROSS JOIN (VALUES ('ADM1', 'ADMIN', NULL), ('CW0101', 'CASEWORKER', 'T01'),
+    CROSS JOIN (VALUES ('ADM1', 'ADMIN', NULL), ('MGR1', 'MANAGER', NULL), ('CW0101', 'CASEWORKER', 'T01'),
                        ('CW0102', 'CASEWORKER', 'T01'), ('CW0201', 'CASEWORKER', 'T02')) AS s(code, role, team)
     LEFT JOIN org_unit u ON u.job_centre_id = j.id AND u.code = s.team
     WHERE j.code = 'T1')");
@@ -93,8 +93,10 @@ class ImportIntegrationTest : public ::testing::Test {
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = std::move(*db);
     SeedOrganisation(db_->conninfo());
-    auto service = ServiceProcess::Start({CASE_SERVICE_BIN, "--db", db_->conninfo(), "--port", "0"},
-                                         absl::Seconds(30));
+    auto service = ServiceProcess::Start(
+        {CASE_SERVICE_BIN, "--db", db_->conninfo_as(forecast::testing::kCaseServiceRole), "--port",
+         "0"},
+        absl::Seconds(30));
     ASSERT_TRUE(service.ok()) << service.status();
     service_ = std::move(*service);
     env_.identity = {service_->address(), "", "T1", "ADM1"};
@@ -159,12 +161,39 @@ TEST_F(ImportIntegrationTest, GoodFilesImportAndRoundTripThroughExport) {
   EXPECT_EQ(Count(db_->conninfo(), "cases"), 4);
   EXPECT_EQ(Count(db_->conninfo(), "expectation"), 4);
 
+  // Admins configure; they read no cases (issue 8), so a manager exports.
+  EXPECT_EQ(ExportCases(env_, (dir_ / "admin-out").string()), 1);
+  env_.identity.staff = "MGR1";
   ASSERT_EQ(ExportCases(env_, (dir_ / "out").string()), 0) << err_.str();
   for (const char* file : {"cases.csv", "expectations.csv", "closures.csv", "reassignments.csv"}) {
     const std::string in = ReadFile(dir_ / "in" / file), out = ReadFile(dir_ / "out" / file);
     EXPECT_EQ(SortedRows(in), SortedRows(out)) << file << " exported as:\n" << out;
     EXPECT_EQ(in.substr(0, in.find('\n')), out.substr(0, out.find('\n'))) << file;  // same header
   }
+
+  // The export read every case, and the access log says so: forecastctl audit reads, as the admin.
+  CaseReadFilter reads;
+  reads.staff = "MGR1";
+  EXPECT_EQ(ListCaseReads(env_, reads, Format::kTable, ""), 1);  // a manager may not ask
+  env_.identity.staff = "ADM1";
+  const std::string csv = (dir_ / "reads.csv").string();
+  ASSERT_EQ(ListCaseReads(env_, reads, Format::kTable, csv), 0) << err_.str();
+  const std::string exported = ReadFile(csv);
+  EXPECT_EQ(exported.substr(0, exported.find('\n')), "at,staff,case_ref,call");
+  for (const char* ref : {"S-000001", "S-000002", "S-000003", "S-000004"}) {
+    EXPECT_NE(exported.find(std::string(",MGR1,") + ref + ",/forecast.v1.CaseService/"),
+              std::string::npos)
+        << ref << " missing in:\n"
+        << exported;
+  }
+  reads.staff.clear();
+  reads.case_ref = "S-000003";
+  out_.str("");
+  ASSERT_EQ(ListCaseReads(env_, reads, Format::kCsv, ""), 0) << err_.str();
+  EXPECT_NE(out_.str().find(",MGR1,S-000003,/forecast.v1.CaseService/GetCaseHistory"),
+            std::string::npos)
+      << out_.str();
+  EXPECT_EQ(out_.str().find("S-000001"), std::string::npos) << out_.str();
 }
 
 TEST_F(ImportIntegrationTest, BadRowsImportNothingAndEveryBadRowIsNamed) {
@@ -247,7 +276,9 @@ TEST_F(ImportIntegrationTest, ProjectionExportHasTheDocumentedHeaderAndRows) {
   WriteFile(dir_ / "in" / "expectations.csv", kGoodExpectations);
   ASSERT_EQ(Import(env_, (dir_ / "in").string(), ImportOptions{}, false), 0) << out_.str();
   auto forecast = ServiceProcess::Start(
-      {FORECAST_SERVICE_BIN, "--db", db_->conninfo(), "--port", "0"}, absl::Seconds(60));
+      {FORECAST_SERVICE_BIN, "--db", db_->conninfo_as(forecast::testing::kForecastServiceRole),
+       "--port", "0"},
+      absl::Seconds(60));
   ASSERT_TRUE(forecast.ok()) << forecast.status();
   env_.identity.forecast = (*forecast)->address();
   env_.identity.staff = "CW0101";  // a caseworker may read the own team's projection

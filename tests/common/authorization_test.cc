@@ -54,7 +54,8 @@ TEST(Authorization, CaseRules) {
       {"manager writes any", manager, other_team, CaseAccess::kWrite, C::kOk},
       {"manager re-assigns any", manager, other_team, CaseAccess::kReassign, C::kOk},
       {"manager other centre", manager, other_centre, CaseAccess::kRead, C::kNotFound},
-      {"admin reads any", admin, other_team, CaseAccess::kRead, C::kOk},
+      {"admin reads no case (admins configure)", admin, other_team, CaseAccess::kRead,
+       C::kPermissionDenied},
       {"admin writes none", admin, other_team, CaseAccess::kWrite, C::kPermissionDenied},
       {"admin other centre", admin, other_centre, CaseAccess::kRead, C::kNotFound},
   };
@@ -115,6 +116,8 @@ TEST(Authorization, CreateScopeCatalogueImport) {
             absl::StatusCode::kNotFound);
 
   EXPECT_TRUE(AuthorizeCatalogueEdit(admin).ok());
+  EXPECT_EQ(AuthorizeCaseRows(admin).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(AuthorizeCaseRows(Make(Role::kManager, 300, 0)).ok());
   EXPECT_EQ(AuthorizeCatalogueEdit(manager).code(), absl::StatusCode::kPermissionDenied);
   EXPECT_TRUE(AuthorizeImport(manager, false).ok());
   EXPECT_FALSE(AuthorizeImport(manager, true).ok());

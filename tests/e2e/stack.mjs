@@ -163,7 +163,11 @@ export async function startStack() {
     }
     stack.history = writeHistory(data, stack.today);
 
-    const casePort = await startServer('case-service', bins.caseService, ['--db', conninfo, '--port', '0'], processes);
+    // Each service connects as its own database role (migrations 0005, 0009-0011); the passwords
+    // come from the cluster's password file, which FORECAST_TEST_PG names (deploy/scripts/pg.sh).
+    const caseConn = `${conninfo} user=forecast_case_service`;
+    const forecastConn = `${conninfo} user=forecast_forecast_service`;
+    const casePort = await startServer('case-service', bins.caseService, ['--db', caseConn, '--port', '0'], processes);
     const caseAddr = `127.0.0.1:${casePort}`;
     const home = mkdtempSync(path.join(tmpdir(), 'forecast-e2e-home-'));
     const ctlEnv = { ...process.env, HOME: home, XDG_CONFIG_HOME: home };
@@ -178,7 +182,7 @@ export async function startStack() {
     ctl('mgr1', ['action', 'import', '--file', path.join(data, 'actions.csv')]);
     rmSync(home, { recursive: true, force: true });
 
-    const forecastPort = await startServer('forecast-service', bins.forecastService, ['--db', conninfo, '--port', '0'], processes);
+    const forecastPort = await startServer('forecast-service', bins.forecastService, ['--db', forecastConn, '--port', '0'], processes);
     const gatewayPort = await startServer(
       'gateway',
       bins.gateway,

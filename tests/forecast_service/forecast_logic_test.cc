@@ -32,7 +32,7 @@ class LogicTest : public ::testing::Test {
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = db->release();
     seeded_ = forecast::testing::SeedCentres(db_->conninfo());
-    pool_ = new PgPool(db_->conninfo(), 2);
+    pool_ = new PgPool(db_->conninfo_as(forecast::testing::kForecastServiceRole), 2);
     store_ = new PgHistoryStore(*pool_);
     // Targets of team TA (recorded by the database clock, long before 2099: in force).
     forecast::testing::CentreWriter w(db_->conninfo(), seeded_.jc1);

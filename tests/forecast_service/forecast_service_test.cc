@@ -41,19 +41,23 @@ class ServiceTest : public ::testing::Test {
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = std::move(*db);
     seeded_ = forecast::testing::SeedCentres(db_->conninfo());
-    pool_ = std::make_unique<PgPool>(db_->conninfo(), 8);
+    // Each service as its own database role, with its grants only (0009).
+    pool_ = std::make_unique<PgPool>(db_->conninfo_as(forecast::testing::kForecastServiceRole), 8);
+    case_pool_ = std::make_unique<PgPool>(db_->conninfo_as(forecast::testing::kCaseServiceRole), 4);
     store_ = std::make_unique<PgHistoryStore>(*pool_);
     engine_ = std::make_unique<ForecastEngine>(*store_, clock_);
-    listener_ = std::make_unique<ChangeListener>(db_->conninfo(), *engine_);
+    listener_ = std::make_unique<ChangeListener>(
+        db_->conninfo_as(forecast::testing::kForecastServiceRole), *engine_);
     ASSERT_TRUE(listener_->Start().ok());
     directory_ = std::make_unique<PgStaffDirectory>(*pool_);
-    service_ = std::make_unique<ForecastServiceImpl>(*engine_, *directory_, *store_);
+    reads_ = std::make_unique<audit::PgCaseReadLog>(*pool_);
+    service_ = std::make_unique<ForecastServiceImpl>(*engine_, *directory_, *store_, *reads_);
     auto server = StartGrpcServer({service_.get()}, "127.0.0.1", 0);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(server->server);
     stub_ = v1::ForecastService::NewStub(grpc::CreateChannel(
         "127.0.0.1:" + std::to_string(server->port), grpc::InsecureChannelCredentials()));
-    case_store_ = std::make_unique<PgCaseStore>(*pool_);
+    case_store_ = std::make_unique<PgCaseStore>(*case_pool_);
     keeper_ = std::make_unique<CaseKeeper>(*case_store_, clock_);
   }
   void TearDown() override {
@@ -114,10 +118,12 @@ class ServiceTest : public ::testing::Test {
   std::unique_ptr<forecast::testing::TestDatabase> db_;
   forecast::testing::SeededCentres seeded_;
   std::unique_ptr<PgPool> pool_;
+  std::unique_ptr<PgPool> case_pool_;
   std::unique_ptr<PgHistoryStore> store_;
   std::unique_ptr<ForecastEngine> engine_;
   std::unique_ptr<ChangeListener> listener_;
   std::unique_ptr<PgStaffDirectory> directory_;
+  std::unique_ptr<audit::PgCaseReadLog> reads_;
   std::unique_ptr<ForecastServiceImpl> service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<v1::ForecastService::Stub> stub_;

@@ -45,7 +45,8 @@ class GatewayWithCaseServiceTest : public ::testing::Test {
     store_ = std::make_unique<PgCaseStore>(*pool_);
     directory_ = std::make_unique<PgStaffDirectory>(*pool_);
     keeper_ = std::make_unique<CaseKeeper>(*store_, clock_);
-    service_ = std::make_unique<CaseServiceImpl>(*keeper_, *directory_);
+    reads_ = std::make_unique<audit::PgCaseReadLog>(*pool_);
+    service_ = std::make_unique<CaseServiceImpl>(*keeper_, *directory_, *reads_);
     auto server = StartGrpcServer({service_.get()}, "127.0.0.1", 0);
     ASSERT_TRUE(server.ok()) << server.status();
     backend_ = std::move(*server);
@@ -89,6 +90,7 @@ class GatewayWithCaseServiceTest : public ::testing::Test {
   std::unique_ptr<PgCaseStore> store_;
   std::unique_ptr<PgStaffDirectory> directory_;
   std::unique_ptr<CaseKeeper> keeper_;
+  std::unique_ptr<audit::PgCaseReadLog> reads_;
   std::unique_ptr<CaseServiceImpl> service_;
   RunningServer backend_;
   std::unique_ptr<RpcTranscoder> transcoder_;

@@ -10,6 +10,10 @@
 
 namespace forecast::testing {
 
+// The services' database roles (migration 0005; passwords in the cluster's pgpass, pg.sh).
+inline constexpr char kCaseServiceRole[] = "forecast_case_service";
+inline constexpr char kForecastServiceRole[] = "forecast_forecast_service";
+
 class TestDatabase {
  public:
   // Creates a uniquely named database and applies deploy/migrations to it.
@@ -21,8 +25,12 @@ class TestDatabase {
   TestDatabase(const TestDatabase&) = delete;
   TestDatabase& operator=(const TestDatabase&) = delete;
 
-  // Connection string for the new database.
+  // Connection string for the new database, as the cluster's owner (set-up, checks).
   const std::string& conninfo() const { return conninfo_; }
+
+  // Connection string for the new database as `role` (kCaseServiceRole, kForecastServiceRole):
+  // what a service uses, so tests run with the services' grants. Thread-safe.
+  std::string conninfo_as(const std::string& role) const { return conninfo_ + " user=" + role; }
 
  private:
   TestDatabase(std::string admin_conninfo, std::string name, std::string conninfo)
