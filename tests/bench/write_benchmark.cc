@@ -42,6 +42,7 @@
 #include "services/case/case_service_impl.h"
 #include "services/case/pg_case_store.h"
 #include "services/case/reference_data.h"
+#include "services/common/audit/case_read_log.h"
 #include "services/common/cached_staff_directory.h"
 #include "services/common/calendar.h"
 #include "services/common/migrations.h"
@@ -376,7 +377,8 @@ int main(int argc, char** argv) {
   forecast::ReferenceData reference(case_pool, clock);
   Check(reference.StartListening(), "case service listener");
   forecast::CaseKeeper keeper(case_store, clock, &reference.catalogues());
-  forecast::CaseServiceImpl case_service(keeper, reference.directory());
+  forecast::audit::PgCaseReadLog case_reads(case_pool);
+  forecast::CaseServiceImpl case_service(keeper, reference.directory(), case_reads);
   absl::StatusOr<forecast::RunningServer> case_server =
       forecast::StartGrpcServer({&case_service}, "127.0.0.1", 0);
   Check(case_server.status(), "case server");
@@ -443,7 +445,8 @@ int main(int argc, char** argv) {
     forecast::PgStaffDirectory staff(pool);
     forecast::SystemClock wall;
     forecast::CachedStaffDirectory directory(staff, wall);
-    forecast::fsvc::ForecastServiceImpl service(engine, directory, store);
+    forecast::audit::PgCaseReadLog reads(pool);
+    forecast::fsvc::ForecastServiceImpl service(engine, directory, store, reads);
     absl::StatusOr<forecast::RunningServer> server =
         forecast::StartGrpcServer({&service}, "127.0.0.1", 0);
     Check(server.status(), "forecast server");
