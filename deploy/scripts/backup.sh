@@ -4,7 +4,8 @@
 #   backup.sh dump    CONNINFO FILE      logical backup (pg_dump, custom format, compressed), and
 #                                        the cluster's roles (pg_dumpall --roles-only) in FILE.roles.sql
 #   backup.sh restore FILE CONNINFO      restore a dump into an empty database: the roles first (ones
-#                                        that exist already are kept), then the data (pg_restore)
+#                                        that exist already are kept, but take the dumped
+#                                        attributes and scram passwords), then the data (pg_restore)
 #   backup.sh base    CONNINFO DIR       physical base backup (pg_basebackup, WAL streamed in), a
 #                                        ready data folder: start it with pg_ctl -D DIR
 #

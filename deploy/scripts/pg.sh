@@ -67,6 +67,8 @@ write_hba() {
 local   all       postgres                trust
 host    all       all       127.0.0.1/32  scram-sha-256
 host    all       all       ::1/128       scram-sha-256
+host    replication all     127.0.0.1/32  scram-sha-256
+host    replication all     ::1/128       scram-sha-256
 HBA
   if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$dir/data/pg_hba.conf"; fi
   chmod 0600 "$dir/data/pg_hba.conf"
@@ -91,7 +93,8 @@ case "$cmd" in
     mkdir -p "$dir"
     chmod 0700 "$dir"
     ensure_passwords
-    if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$dir"; fi
+    # Owned by the cluster's user too, so that tools run as postgres (pg_basebackup) read it.
+    if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$dir" "$dir/pgpass"; fi
     if [ ! -f "$dir/data/PG_VERSION" ]; then
       as_pg "$bin/initdb" -D "$dir/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
         -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log"

@@ -20,9 +20,11 @@ cleanup() {
 }
 trap cleanup EXIT
 src_port=$(bash "$pg" start "$work/source")
-src="host=127.0.0.1 port=$src_port user=postgres dbname=postgres"
+# TCP needs scram-sha-256 passwords: pg.sh keeps them in each cluster's pgpass.
+pass="passfile=$work/source/pgpass"
+src="host=127.0.0.1 port=$src_port user=postgres dbname=postgres $pass"
 psql "$src" -qc "CREATE DATABASE product"
-db="host=127.0.0.1 port=$src_port user=postgres dbname=product"
+db="host=127.0.0.1 port=$src_port user=postgres dbname=product $pass"
 admin=$build/services/case/forecast-admin
 "$admin" create-job-centre --db "$db" --code BAK --name "Backup" --admin-code adm --migrations "$root/deploy/migrations" >/dev/null
 "$admin" add-unit --db "$db" --job-centre BAK --code T1 --name "Team 1" --kind TEAM >/dev/null
@@ -48,9 +50,12 @@ tables=$(wc -l <"$work/source.txt")
 
 # 1. Logical: pg_dump, restored into a fresh cluster.
 bash "$bk" dump "$db" "$work/product.dump"
+# Restoring the roles brings their passwords along (scram hashes), so the fresh cluster is given
+# the source's password file before its first start: after the restore they hold anyway.
+mkdir -p "$work/fresh"; cp -p "$work/source/pgpass" "$work/fresh/pgpass"
 fresh_port=$(bash "$pg" start "$work/fresh")
-psql "host=127.0.0.1 port=$fresh_port user=postgres dbname=postgres" -qc "CREATE DATABASE product"
-fresh="host=127.0.0.1 port=$fresh_port user=postgres dbname=product"
+psql "host=127.0.0.1 port=$fresh_port user=postgres dbname=postgres $pass" -qc "CREATE DATABASE product"
+fresh="host=127.0.0.1 port=$fresh_port user=postgres dbname=product $pass"
 bash "$bk" restore "$work/product.dump" "$fresh"
 fingerprint "$fresh" >"$work/restored.txt"
 
@@ -60,7 +65,7 @@ runuser -u postgres -- bash "$bk" base "$src" "$work/base"
 base_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 runuser -u postgres -- "$bin/pg_ctl" -D "$work/base" -l "$work/logs/base.log" -w -t 60 start \
   -o "-p $base_port -k $work/base -c listen_addresses=127.0.0.1" >/dev/null
-fingerprint "host=127.0.0.1 port=$base_port user=postgres dbname=product" >"$work/base.txt"
+fingerprint "host=127.0.0.1 port=$base_port user=postgres dbname=product $pass" >"$work/base.txt"
 
 ok=0
 if diff -u "$work/source.txt" "$work/restored.txt"; then echo "pg_dump: restored $tables tables, same rows"; else ok=1; fi

@@ -19,14 +19,17 @@ cleanup() {
 }
 trap cleanup EXIT
 port=$(bash "$pg" start "$work/pg")
-db="host=127.0.0.1 port=$port user=postgres dbname=postgres"
+# TCP needs scram-sha-256 passwords (pg.sh keeps them in the cluster's pgpass); the service runs
+# as its own database role.
+db="host=127.0.0.1 port=$port user=postgres dbname=postgres passfile=$work/pg/pgpass"
+case_db="$db user=forecast_case_service"
 admin=$build/services/case/forecast-admin
 "$admin" create-job-centre --db "$db" --code RPL --name "Replay" --admin-code adm \
   --migrations "$root/deploy/migrations" >/dev/null
 "$admin" add-unit --db "$db" --job-centre RPL --code T1 --name "Team 1" --kind TEAM >/dev/null
 "$admin" add-staff --db "$db" --job-centre RPL --code cw1 --role CASEWORKER --team T1 >/dev/null
 case_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$build/services/case/case-service" --db "$db" --port "$case_port" >"$work/case.log" 2>"$work/case.err" &
+"$build/services/case/case-service" --db "$case_db" --port "$case_port" >"$work/case.log" 2>"$work/case.err" &
 case_pid=$!
 for i in $(seq 1 300); do grep -q "listening on" "$work/case.log" 2>/dev/null && break; sleep 0.1; done
 load=$build/tests/fault/fault_load
