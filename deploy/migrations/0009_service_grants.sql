@@ -3,7 +3,8 @@
 -- the forecast service reads what it projects from and writes only its own tables (milestone
 -- targets, dialogues and their cases). Neither deletes anything, and neither can change the
 -- schema (the migrations run as the database owner). Tables made by later migrations grant
--- their own privileges.
+-- their own privileges. The forecast service reads case_event to catch up by event id after a
+-- lost connection (its change listener's marks).
 
 -- case service
 GRANT SELECT ON job_centre, org_unit, staff, catalogue_entry, case_field, cases, expectation,
@@ -22,8 +23,8 @@ GRANT USAGE ON SEQUENCE org_unit_id_seq, staff_id_seq, cases_id_seq, expectation
 
 -- forecast service
 GRANT SELECT ON job_centre, org_unit, staff, catalogue_entry, case_field, cases, expectation,
-  action, action_follow_up, assignment, status_change, field_change, milestone_metric,
-  milestone_target, dialogue, dialogue_case
+  action, action_follow_up, assignment, status_change, field_change, case_event,
+  milestone_metric, milestone_target, dialogue, dialogue_case
   TO forecast_forecast_service;
 GRANT INSERT ON milestone_target, dialogue, dialogue_case TO forecast_forecast_service;
 GRANT USAGE ON SEQUENCE milestone_target_id_seq, dialogue_id_seq TO forecast_forecast_service;
