@@ -122,8 +122,9 @@ struct FollowUpEvent {
 
 struct ActionRecord {
   int64_t id = 0;
-  Day known_on;                           // the day it was created
-  Day first_due;                          // due date before any postponement
+  Day known_on;   // the day it was created
+  Day first_due;  // due date before any postponement
+  bool agreed_in_dialogue = false;
   std::vector<FollowUpEvent> follow_ups;  // in recorded order
 };
 
@@ -180,14 +181,30 @@ struct MilestoneTargetRecord {
   int64_t order = 0;   // recording order (id)
 };
 
+// One saved version of a dialogue's notes (deploy/migrations/0045).
+struct DialogueNotesVersionRecord {
+  int version = 0;
+  Day held_on;
+  std::string status, knowledge, learning, adjustment;
+  int64_t recorded_by = 0;
+  std::string recorded_at;  // RFC 3339
+};
+
 struct DialogueRecord {
   int64_t id = 0;
   int64_t team_id = 0, team_leader_id = 0, caseworker_id = 0;
   Day held_on;
-  Day known_on;
-  std::string status, knowledge, learning, adjustment;
-  std::string recorded_at;  // RFC 3339
+  Day known_on;  // FINAL: the later of held_on and the day it was finalised
+  std::string status, knowledge, learning, adjustment;  // the latest version
+  std::string recorded_at;                              // RFC 3339, when it was opened
   std::vector<int64_t> case_ids;
+  bool final = true;         // false: an open DRAFT
+  int version = 1;           // notes versions saved
+  std::string finalised_at;  // RFC 3339; empty for a draft
+  int64_t finalised_by = 0;
+  Day finalised_on;                                  // UTC day of finalised_at
+  Day opened_on;                                     // UTC day of recorded_at (when it was opened)
+  std::vector<DialogueNotesVersionRecord> versions;  // oldest first
 };
 
 struct CentreHistory {

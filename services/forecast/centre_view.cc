@@ -202,17 +202,19 @@ int32_t CentreView::PositionOf(int64_t case_id) const {
   return it == position_of_.end() ? -1 : it->second;
 }
 
-const forecasting::InflowModel& CentreView::ScopeInflow(const ScopeFilter& scope) const {
+const forecasting::InflowModel& CentreView::ScopeInflow(const ScopeFilter& scope,
+                                                        uint64_t type_mask) const {
   return inputs_.past->ScopeInflow(history(), inputs_.catalogue, scope,
-                                   inputs_.portfolio.as_of_month);
+                                   inputs_.portfolio.as_of_month, type_mask);
 }
 
 const forecasting::InflowModel& PastInputs::ScopeInflow(const CentreHistory& centre,
                                                         const forecasting::Catalogue& catalogue,
                                                         const ScopeFilter& scope,
-                                                        forecasting::MonthIndex as_of) const {
+                                                        forecasting::MonthIndex as_of,
+                                                        uint64_t type_mask) const {
   std::lock_guard<std::mutex> lock(mu_);
-  auto key = std::make_pair(ScopeKey(scope.kind), scope.id);
+  auto key = std::make_tuple(ScopeKey(scope.kind), scope.id, type_mask);
   auto it = inflow_.find(key);
   if (it != inflow_.end()) return *it->second;
   // New cases of the scope: those whose first holder belonged to it.
@@ -224,6 +226,11 @@ const forecasting::InflowModel& PastInputs::ScopeInflow(const CentreHistory& cen
   }
   forecasting::InflowCounts counts = forecasting::InflowFromHistory(
       catalogue, history.cases, as_of - kInflowMonths, as_of - 1, &positions);
+  for (size_t t = 0; t < counts.counts.size(); ++t) {
+    if (t >= 64 || (type_mask >> t & 1) == 0) {
+      std::fill(counts.counts[t].begin(), counts.counts[t].end(), 0.0);
+    }
+  }
   absl::StatusOr<forecasting::InflowModel> model =
       forecasting::InflowModel::Fit(catalogue, counts, as_of);
   // The counts come from the catalogue itself, so a fit failure is a broken invariant.

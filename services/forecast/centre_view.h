@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <tuple>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -46,15 +47,18 @@ class PastInputs {
   forecasting::History history;
   std::vector<std::pair<int64_t, int64_t>> first_holder;  // per history case: caseworker, team
 
-  // The inflow model fitted on the scope's own new cases as of `as_of`. Thread-safe.
+  // The inflow model fitted on the scope's own new cases as of `as_of`; with a type mask (bit t:
+  // case type t) only the new cases of those types. Thread-safe.
   const forecasting::InflowModel& ScopeInflow(const CentreHistory& centre,
                                               const forecasting::Catalogue& catalogue,
                                               const ScopeFilter& scope,
-                                              forecasting::MonthIndex as_of) const;
+                                              forecasting::MonthIndex as_of,
+                                              uint64_t type_mask = ~uint64_t{0}) const;
 
  private:
   mutable std::mutex mu_;
-  mutable std::map<std::pair<int, int64_t>, std::shared_ptr<forecasting::InflowModel>> inflow_;
+  mutable std::map<std::tuple<int, int64_t, uint64_t>, std::shared_ptr<forecasting::InflowModel>>
+      inflow_;
 };
 
 // The library's inputs for a snapshot. Thread-safe (immutable once built).
@@ -98,8 +102,10 @@ class CentreView {
   // Portfolio position of a case; -1 when it is not open in the view.
   int32_t PositionOf(int64_t case_id) const;
 
-  // The inflow model fitted on the scope's own new cases (memoised per scope).
-  const forecasting::InflowModel& ScopeInflow(const ScopeFilter& scope) const;
+  // The inflow model fitted on the scope's own new cases (memoised per scope and type mask, see
+  // PastInputs::ScopeInflow).
+  const forecasting::InflowModel& ScopeInflow(const ScopeFilter& scope,
+                                              uint64_t type_mask = ~uint64_t{0}) const;
   // The caseworker variation among a team's open cases (memoised per team).
   absl::StatusOr<forecasting::Variation> TeamVariation(int64_t team_id) const;
 

@@ -121,7 +121,7 @@ absl::StatusOr<v1::CaseworkerDashboard> BuildCaseworkerDashboard(const CentreVie
   }
 
   absl::StatusOr<forecasting::Projection> p =
-      NextThreeMonths(view, positions, forecasting::ModelKind::kAsPlanned);
+      NextThreeMonths(view, positions, forecasting::ModelKind::kCalibrated);
   if (!p.ok()) return p.status();
   for (int m = 0; m < p->horizon_months; ++m) {
     const std::string month = FormatMonth(FromModelMonth(p->first_month + m));
@@ -135,7 +135,8 @@ absl::StatusOr<v1::CaseworkerDashboard> BuildCaseworkerDashboard(const CentreVie
     }
   }
   *out.mutable_explanation() =
-      ExplainMethod(forecasting::ModelKind::kAsPlanned, p->open_cases, view.models());
+      ExplainMethod(forecasting::ModelKind::kCalibrated, p->open_cases, view.models());
+  out.set_closures_model(v1::CALIBRATED);
   for (v1::CaseAttention& item : RankAttention(view, scope, kDashboardAttention)) {
     *out.add_attention() = std::move(item);
   }
@@ -231,6 +232,7 @@ absl::StatusOr<v1::TeamDashboard> BuildTeamDashboard(const CentreView& view, int
   for (const v1::ModelAccuracy& a : accuracy) *out.add_accuracy() = a;
   out.set_revision(view.revision());
   out.set_computed_at(computed_at);
+  out.set_closures_model(v1::CALIBRATED);
   return out;
 }
 

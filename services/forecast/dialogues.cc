@@ -136,11 +136,108 @@ std::optional<Day> LastDialogueOn(const CentreHistory& history, const ViewDays& 
                                   int64_t caseworker_id, int64_t team_id) {
   std::optional<Day> last;
   for (const DialogueRecord& d : history.dialogues) {
-    if (!view.Sees(d.held_on, d.known_on)) continue;
+    if (!d.final || !view.Sees(d.held_on, d.known_on)) continue;
     if (caseworker_id != 0 ? d.caseworker_id != caseworker_id : d.team_id != team_id) continue;
     if (!last || d.held_on > *last) last = d.held_on;
   }
   return last;
+}
+
+const DialogueRecord* LastFinalDialogue(const CentreHistory& history, const ViewDays& view,
+                                        int64_t caseworker_id) {
+  const DialogueRecord* last = nullptr;
+  for (const DialogueRecord& d : history.dialogues) {
+    if (!d.final || !view.Sees(d.held_on, d.known_on) || d.caseworker_id != caseworker_id) continue;
+    if (last == nullptr || d.held_on > last->held_on ||
+        (d.held_on == last->held_on && d.id > last->id)) {
+      last = &d;
+    }
+  }
+  return last;
+}
+
+namespace {
+
+// Worst first: the one the follow-up should talk about.
+int ActionRank(const std::string& s) {
+  static const char* const kOrder[] = {"NOT_DONE", "OVERDUE", "POSTPONED", "OPEN", "DONE"};
+  for (size_t i = 0; i < std::size(kOrder); ++i) {
+    if (s == kOrder[i]) return static_cast<int>(i);
+  }
+  return static_cast<int>(std::size(kOrder));
+}
+
+std::string ActionState(const ActionRecord& a, const ViewDays& view) {
+  const FollowUpEvent* last = nullptr;
+  for (const FollowUpEvent& f : a.follow_ups) {
+    if (view.Knows(f.known_on) && f.known_on <= view.today) last = &f;
+  }
+  if (last == nullptr) return a.first_due < view.today ? "OVERDUE" : "OPEN";
+  if (last->result == 'D') return "DONE";
+  if (last->result == 'N') return "NOT_DONE";
+  return last->postponed_to < view.today ? "OVERDUE" : "POSTPONED";
+}
+
+}  // namespace
+
+std::vector<v1::AgreementFollowUp> FollowUpAgreements(const CentreHistory& history,
+                                                      const ViewDays& view,
+                                                      const DialogueRecord& d) {
+  const Catalogue& cat = history.catalogue;
+  const Day agreed_until = d.final ? d.finalised_on : kEndOfTime;
+  std::vector<v1::AgreementFollowUp> out;
+  for (const auto& ptr : history.cases) {
+    const CaseRecord& r = *ptr;
+    const ExpectationEvent* agreed = nullptr;
+    for (const ExpectationEvent& e : r.expectations) {
+      if (e.agreed_in_dialogue && e.dialogue_id == d.id && view.Knows(e.known_on)) agreed = &e;
+    }
+    if (agreed == nullptr) continue;
+    const CaseState state = StateOf(r, 0, view);
+    if (state.record == nullptr) continue;
+    v1::AgreementFollowUp f;
+    f.set_case_ref(r.ref);
+    f.set_agreed_outcome(cat.OutcomeCode(agreed->outcome));
+    f.set_agreed_month(FormatMonth(agreed->expected_month));
+    f.set_agreed_risk(cat.RiskCode(agreed->risk));
+    f.set_caseworker(history.StaffCode(state.caseworker_id));
+    std::string action = "NONE";
+    for (const ActionRecord& a : r.actions) {
+      if (!a.agreed_in_dialogue || !view.Knows(a.known_on)) continue;
+      if (a.known_on < d.opened_on || a.known_on > agreed_until) continue;
+      const std::string s = ActionState(a, view);
+      if (action == "NONE" || ActionRank(s) < ActionRank(action)) action = s;
+    }
+    f.set_action(action);
+    if (!state.open) {
+      const Month closed(state.closed_on);
+      f.set_current_outcome(cat.OutcomeCode(state.closure_outcome));
+      f.set_current_month(FormatMonth(closed));
+      f.set_expectation(state.closure_outcome == agreed->outcome &&
+                                !(agreed->expected_month < closed)
+                            ? "HELD"
+                            : "CLOSED_OTHERWISE");
+    } else {
+      const ExpectationEvent* now = state.expectation;
+      if (now != nullptr) {
+        f.set_current_outcome(cat.OutcomeCode(now->outcome));
+        f.set_current_month(FormatMonth(now->expected_month));
+      }
+      if (now != nullptr && now != agreed) {
+        f.set_expectation("CHANGED");
+      } else if (agreed->expected_month < Month(view.today)) {
+        f.set_expectation("MISSED");
+      } else {
+        f.set_expectation("PENDING");
+      }
+    }
+    out.push_back(std::move(f));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const v1::AgreementFollowUp& a, const v1::AgreementFollowUp& b) {
+              return a.case_ref() < b.case_ref();
+            });
+  return out;
 }
 
 absl::flat_hash_map<int64_t, std::vector<std::string>> AgreedCases(const CentreHistory& history) {
@@ -177,6 +274,23 @@ v1::Dialogue DialogueMessage(const CentreHistory& history, const DialogueRecord&
   out.mutable_notes()->set_learning(d.learning);
   out.mutable_notes()->set_adjustment(d.adjustment);
   out.set_recorded_at(d.recorded_at);
+  out.set_state(d.final ? "FINAL" : "DRAFT");
+  out.set_version(d.version);
+  if (d.final) {
+    out.set_finalised_at(d.finalised_at);
+    out.set_finalised_by(history.StaffCode(d.finalised_by));
+  }
+  for (const DialogueNotesVersionRecord& v : d.versions) {
+    v1::DialogueNotesVersion* m = out.add_versions();
+    m->set_version(v.version);
+    m->set_held_on(FormatDay(v.held_on));
+    m->mutable_notes()->set_status(v.status);
+    m->mutable_notes()->set_knowledge(v.knowledge);
+    m->mutable_notes()->set_learning(v.learning);
+    m->mutable_notes()->set_adjustment(v.adjustment);
+    m->set_recorded_by(history.StaffCode(v.recorded_by));
+    m->set_recorded_at(v.recorded_at);
+  }
   auto it = agreed.find(d.id);
   if (it != agreed.end()) {
     for (const std::string& ref : it->second) out.add_agreed_case_refs(ref);

@@ -25,10 +25,22 @@ namespace forecast::fsvc {
 v1::Changes DetectChanges(const CentreHistory& history, const ScopeFilter& scope, Day since,
                           const ViewDays& until);
 
-// The day of the latest dialogue held on or before the view's day and known in it, for a
-// caseworker (caseworker_id != 0) or a team; nullopt when none.
+// The day of the latest finalised dialogue held on or before the view's day and known in it
+// (drafts are not held yet), for a caseworker (caseworker_id != 0) or a team; nullopt when none.
 std::optional<Day> LastDialogueOn(const CentreHistory& history, const ViewDays& view,
                                   int64_t caseworker_id, int64_t team_id);
+
+// The latest finalised dialogue with the caseworker held on or before the view's day and known
+// in it; nullptr when none.
+const DialogueRecord* LastFinalDialogue(const CentreHistory& history, const ViewDays& view,
+                                        int64_t caseworker_id);
+
+// What became of each agreement of `dialogue` (per case, the last expectation recorded as agreed
+// in it), as the view sees the case: the agreed actions' follow-up and whether the expectation
+// held (see v1::AgreementFollowUp). Sorted by case ref.
+std::vector<v1::AgreementFollowUp> FollowUpAgreements(const CentreHistory& history,
+                                                      const ViewDays& view,
+                                                      const DialogueRecord& dialogue);
 
 // Per dialogue id, the cases with an expectation recorded as agreed in it (one pass over every
 // expectation).

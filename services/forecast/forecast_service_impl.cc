@@ -46,6 +46,27 @@ grpc::Status Run(F&& body) {
   return ToGrpcStatus(body());
 }
 
+// The dialogue `id` of the caller's job centre that the caller may edit (the team leader of its
+// team, or a manager); NOT_FOUND for another centre's or no dialogue, worded alike.
+absl::StatusOr<const DialogueRecord*> WritableDialogue(const CentreHistory& h, const Caller& caller,
+                                                       int64_t id) {
+  for (const DialogueRecord& d : h.dialogues) {
+    if (d.id != id) continue;
+    FS_RETURN_IF_ERROR(AuthorizeDialogueWrite(caller, d.team_id));
+    return &d;
+  }
+  return ReasonedError(absl::StatusCode::kNotFound, "DIALOGUE_NOT_FOUND",
+                       absl::StrCat("dialogue ", id, " not found"), {{"value", absl::StrCat(id)}},
+                       "id");
+}
+
+absl::Status CheckNotes(const v1::DialogueNotes& notes) {
+  FS_RETURN_IF_ERROR(CheckText(notes.status(), "notes.status", 0, kMaxNoteChars));
+  FS_RETURN_IF_ERROR(CheckText(notes.knowledge(), "notes.knowledge", 0, kMaxNoteChars));
+  FS_RETURN_IF_ERROR(CheckText(notes.learning(), "notes.learning", 0, kMaxNoteChars));
+  return CheckText(notes.adjustment(), "notes.adjustment", 0, kMaxNoteChars);
+}
+
 }  // namespace
 
 grpc::Status ForecastServiceImpl::Project(grpc::ServerContext* context,
@@ -65,7 +86,9 @@ grpc::Status ForecastServiceImpl::Project(grpc::ServerContext* context,
       if (a.model() == static_cast<v1::Model>(model)) mine = &a;
     }
     FS_ASSIGN_OR_RETURN(*response,
-                        BuildProjection(*view, scope, request->scope(), model, horizon, mine));
+                        BuildProjection(*view, scope, request->scope(), model, horizon, mine,
+                                        std::vector<std::string>(request->case_types().begin(),
+                                                                 request->case_types().end())));
     return absl::OkStatus();
   });
 }
@@ -365,10 +388,7 @@ grpc::Status ForecastServiceImpl::RecordDialogue(grpc::ServerContext* context,
           absl::StrCat("held_on: ", request->held_on(), " is in the future"));
     }
     const v1::DialogueNotes& notes = request->notes();
-    FS_RETURN_IF_ERROR(CheckText(notes.status(), "notes.status", 0, kMaxNoteChars));
-    FS_RETURN_IF_ERROR(CheckText(notes.knowledge(), "notes.knowledge", 0, kMaxNoteChars));
-    FS_RETURN_IF_ERROR(CheckText(notes.learning(), "notes.learning", 0, kMaxNoteChars));
-    FS_RETURN_IF_ERROR(CheckText(notes.adjustment(), "notes.adjustment", 0, kMaxNoteChars));
+    FS_RETURN_IF_ERROR(CheckNotes(notes));
     FS_RETURN_IF_ERROR(CheckToken(request->idempotency_key(), "idempotency_key", 100));
     NewDialogue d;
     d.centre_id = caller.job_centre_id;
@@ -391,15 +411,125 @@ grpc::Status ForecastServiceImpl::RecordDialogue(grpc::ServerContext* context,
     d.adjustment = notes.adjustment();
     d.idempotency_key = request->idempotency_key();
     FS_ASSIGN_OR_RETURN(const int64_t id, store_.AddDialogue(d));
-    FS_RETURN_IF_ERROR(engine_.RefreshNow(caller.job_centre_id));
-    FS_ASSIGN_OR_RETURN(auto fresh, engine_.Now(caller.job_centre_id));
-    for (const DialogueRecord& stored : fresh->history().dialogues) {
-      if (stored.id == id) {
-        *response = DialogueMessage(fresh->history(), stored, AgreedCases(fresh->history()));
-        return absl::OkStatus();
+    return AnswerDialogue(caller.job_centre_id, id, response);
+  });
+}
+
+absl::Status ForecastServiceImpl::AnswerDialogue(int64_t centre_id, int64_t id,
+                                                 v1::Dialogue* response) {
+  FS_RETURN_IF_ERROR(engine_.RefreshNow(centre_id));
+  FS_ASSIGN_OR_RETURN(auto fresh, engine_.Now(centre_id));
+  for (const DialogueRecord& stored : fresh->history().dialogues) {
+    if (stored.id == id) {
+      *response = DialogueMessage(fresh->history(), stored, AgreedCases(fresh->history()));
+      return absl::OkStatus();
+    }
+  }
+  return absl::InternalError("the recorded dialogue was not read back");
+}
+
+grpc::Status ForecastServiceImpl::OpenDialogue(grpc::ServerContext* context,
+                                               const v1::OpenDialogueRequest* request,
+                                               v1::Dialogue* response) {
+  return Run([&]() -> absl::Status {
+    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, directory_));
+    FS_ASSIGN_OR_RETURN(auto view, engine_.Now(caller.job_centre_id));
+    const CentreHistory& h = view->history();
+    if (request->caseworker().empty()) {
+      return FieldError("caseworker", "REQUIRED", "caseworker: required");
+    }
+    const StaffMember* caseworker = h.StaffByCode(request->caseworker());
+    if (caseworker == nullptr) {
+      return ReasonedError(absl::StatusCode::kNotFound, "CASEWORKER_NOT_FOUND",
+                           absl::StrCat("caseworker \"", request->caseworker(), "\" not found"),
+                           {{"value", request->caseworker()}}, "caseworker");
+    }
+    if (caseworker->team_id == 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("caseworker: ", caseworker->code, " belongs to no team"));
+    }
+    FS_RETURN_IF_ERROR(AuthorizeDialogueWrite(caller, caseworker->team_id));
+    Day held_on = engine_.clock().Today();
+    if (!request->held_on().empty()) {
+      FS_ASSIGN_OR_RETURN(held_on, ParseDay(request->held_on(), "held_on"));
+      if (held_on > engine_.clock().Today()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("held_on: ", request->held_on(), " is in the future"));
       }
     }
-    return absl::InternalError("the recorded dialogue was not read back");
+    NewDialogue d;
+    d.centre_id = caller.job_centre_id;
+    d.team_id = caseworker->team_id;
+    d.team_leader_id = caller.staff_id;
+    d.caseworker_id = caseworker->id;
+    d.held_on = held_on;
+    FS_ASSIGN_OR_RETURN(const int64_t id, store_.OpenDialogue(d));
+    return AnswerDialogue(caller.job_centre_id, id, response);
+  });
+}
+
+grpc::Status ForecastServiceImpl::SaveDialogueNotes(grpc::ServerContext* context,
+                                                    const v1::SaveDialogueNotesRequest* request,
+                                                    v1::Dialogue* response) {
+  return Run([&]() -> absl::Status {
+    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, directory_));
+    FS_ASSIGN_OR_RETURN(auto view, engine_.Now(caller.job_centre_id));
+    const CentreHistory& h = view->history();
+    FS_ASSIGN_OR_RETURN(const DialogueRecord* d, WritableDialogue(h, caller, request->id()));
+    if (request->base_version() < 0) {
+      return FieldError("base_version", "OUT_OF_RANGE", "base_version: must not be negative");
+    }
+    if (request->idempotency_key().empty()) {
+      return FieldError("idempotency_key", "REQUIRED", "idempotency_key: required");
+    }
+    FS_RETURN_IF_ERROR(CheckToken(request->idempotency_key(), "idempotency_key", 100));
+    FS_RETURN_IF_ERROR(CheckNotes(request->notes()));
+    DialogueNotesEdit edit;
+    edit.centre_id = caller.job_centre_id;
+    edit.dialogue_id = d->id;
+    edit.base_version = request->base_version();
+    if (!request->held_on().empty()) {
+      FS_ASSIGN_OR_RETURN(const Day held_on, ParseDay(request->held_on(), "held_on"));
+      if (held_on > engine_.clock().Today()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("held_on: ", request->held_on(), " is in the future"));
+      }
+      edit.held_on = held_on;
+    }
+    for (int i = 0; i < request->case_refs_size(); ++i) {
+      const std::string field = absl::StrCat("case_refs[", i, "]");
+      FS_RETURN_IF_ERROR(CheckCaseRef(request->case_refs(i), field));
+      const CaseRecord* record = h.CaseByRef(request->case_refs(i));
+      if (record == nullptr) {
+        return absl::NotFoundError(absl::StrCat(field, ": ", request->case_refs(i), " not found"));
+      }
+      edit.case_ids.push_back(record->id);
+    }
+    edit.status = request->notes().status();
+    edit.knowledge = request->notes().knowledge();
+    edit.learning = request->notes().learning();
+    edit.adjustment = request->notes().adjustment();
+    edit.idempotency_key = request->idempotency_key();
+    edit.recorded_by = caller.staff_id;
+    FS_RETURN_IF_ERROR(store_.SaveDialogueNotes(edit).status());
+    return AnswerDialogue(caller.job_centre_id, d->id, response);
+  });
+}
+
+grpc::Status ForecastServiceImpl::FinaliseDialogue(grpc::ServerContext* context,
+                                                   const v1::FinaliseDialogueRequest* request,
+                                                   v1::Dialogue* response) {
+  return Run([&]() -> absl::Status {
+    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, directory_));
+    FS_ASSIGN_OR_RETURN(auto view, engine_.Now(caller.job_centre_id));
+    FS_ASSIGN_OR_RETURN(const DialogueRecord* d,
+                        WritableDialogue(view->history(), caller, request->id()));
+    if (request->base_version() < 0) {
+      return FieldError("base_version", "OUT_OF_RANGE", "base_version: must not be negative");
+    }
+    FS_RETURN_IF_ERROR(store_.FinaliseDialogue(caller.job_centre_id, d->id, request->base_version(),
+                                               caller.staff_id));
+    return AnswerDialogue(caller.job_centre_id, d->id, response);
   });
 }
 
@@ -411,6 +541,13 @@ grpc::Status ForecastServiceImpl::ListDialogues(grpc::ServerContext* context,
     FS_ASSIGN_OR_RETURN(auto view, engine_.Now(caller.job_centre_id));
     const CentreHistory& h = view->history();
     ScopeFilter scope;
+    if (caller.role == Role::kCaseworker && !request->team().empty()) {
+      // Dialogues are between the leader and one caseworker: colleagues do not read them.
+      return ReasonedError(
+          absl::StatusCode::kPermissionDenied, "NOT_ALLOWED",
+          absl::StrCat(caller.staff_code, " (CASEWORKER) may not read the team's dialogues"),
+          {{"role", "CASEWORKER"}}, "team");
+    }
     if (!request->caseworker().empty() ||
         (request->team().empty() && caller.role == Role::kCaseworker)) {
       FS_ASSIGN_OR_RETURN(scope,
@@ -451,6 +588,14 @@ grpc::Status ForecastServiceImpl::GetDialogueAgenda(grpc::ServerContext* context
     response->set_as_of(FormatDay(view->today()));
     std::optional<Day> last = LastDialogueOn(view->history(), view->snapshot().view(), scope.id, 0);
     if (last) response->set_last_dialogue_on(FormatDay(*last));
+    if (const DialogueRecord* previous =
+            LastFinalDialogue(view->history(), view->snapshot().view(), scope.id)) {
+      response->set_previous_dialogue_id(previous->id);
+      for (v1::AgreementFollowUp& f :
+           FollowUpAgreements(view->history(), view->snapshot().view(), *previous)) {
+        *response->add_previous_agreements() = std::move(f);
+      }
+    }
     for (v1::CaseAttention& item : RankAttention(*view, scope, limit)) {
       *response->add_items() = std::move(item);
     }

@@ -5,9 +5,9 @@
 // Access: a caseworker reads the own caseworker views and the own team's views; a team leader
 // the team and its caseworkers; managers and admins the whole job centre (services/common's
 // rules, with caseworker-level views personal to the caseworker). Targets: team leaders for
-// their team, managers for any team. Dialogues are recorded by the caseworker's team leader or
-// a manager. Another job centre's data is never reachable: every code is looked up in the
-// caller's own job centre.
+// their team, managers for any team. Dialogues are opened, edited and finalised by the caseworker's
+// team leader or a manager; a caseworker reads only their own dialogues. Another job centre's data
+// is never reachable: every code is looked up in the caller's own job centre.
 #ifndef SERVICES_FORECAST_FORECAST_SERVICE_IMPL_H_
 #define SERVICES_FORECAST_FORECAST_SERVICE_IMPL_H_
 
@@ -64,6 +64,14 @@ class ForecastServiceImpl final
   grpc::Status RecordDialogue(grpc::ServerContext* context,
                               const v1::RecordDialogueRequest* request,
                               v1::Dialogue* response) override;
+  grpc::Status OpenDialogue(grpc::ServerContext* context, const v1::OpenDialogueRequest* request,
+                            v1::Dialogue* response) override;
+  grpc::Status SaveDialogueNotes(grpc::ServerContext* context,
+                                 const v1::SaveDialogueNotesRequest* request,
+                                 v1::Dialogue* response) override;
+  grpc::Status FinaliseDialogue(grpc::ServerContext* context,
+                                const v1::FinaliseDialogueRequest* request,
+                                v1::Dialogue* response) override;
   grpc::Status ListDialogues(grpc::ServerContext* context, const v1::ListDialoguesRequest* request,
                              v1::ListDialoguesResponse* response) override;
   grpc::Status GetDialogueAgenda(grpc::ServerContext* context,
@@ -74,6 +82,9 @@ class ForecastServiceImpl final
                                            v1::Changes* response) override;
 
  private:
+  // Refreshes the centre's view and answers the stored dialogue `id`.
+  absl::Status AnswerDialogue(int64_t centre_id, int64_t id, v1::Dialogue* response);
+
   ForecastEngine& engine_;
   StaffDirectory& directory_;
   HistoryStore& store_;

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "services/common/status.h"
 
 namespace forecast::fsvc {
 namespace {
@@ -198,12 +199,14 @@ absl::Status ReadSmallTables(pqxx::transaction_base& tx, int64_t centre, CentreH
   absl::flat_hash_map<int64_t, size_t> dialogue_pos;
   for (
       const auto& row : tx.exec_params(
-          "SELECT id, team_id, team_leader_id, caseworker_id, " DAY("held_on") ", " DAY(
-              "greatest(held_on, " UTC_DAY(
-                  "recorded_at") ")") ", notes_status, "
-                                      "notes_knowledge, notes_learning, notes_adjustment, " RFC3339(
-                                          "recorded_at") " "
-                                                         "FROM dialogue WHERE job_centre_id = $1 ORDER BY held_on, id",
+          "SELECT id, team_id, team_leader_id, caseworker_id, " DAY("held_on") ", " DAY("greatest(held_on, " UTC_DAY(
+              "coalesce(finalised_at, recorded_at)") ")") ", "
+                                                          "notes_status, notes_knowledge, notes_learning, notes_adjustment, " RFC3339("recorded_at") ", state, version, coalesce(" RFC3339(
+                                                              "finalised_at") ", ''), "
+                                                                              "coalesce(finalised_by, 0), " DAY(
+                                                                                  "coalesce(" UTC_DAY(
+                                                                                      "finalised_at") ", held_on)") ", " DAY(UTC_DAY("recorded_at")) " "
+                                                                                                                                                     "FROM dialogue WHERE job_centre_id = $1 ORDER BY held_on, id",
           centre)) {
     DialogueRecord d;
     d.id = row[0].as<int64_t>();
@@ -217,6 +220,12 @@ absl::Status ReadSmallTables(pqxx::transaction_base& tx, int64_t centre, CentreH
     d.learning = row[8].as<std::string>();
     d.adjustment = row[9].as<std::string>();
     d.recorded_at = row[10].as<std::string>();
+    d.final = row[11].as<std::string>() == "FINAL";
+    d.version = row[12].as<int>();
+    d.finalised_at = row[13].as<std::string>();
+    d.finalised_by = row[14].as<int64_t>();
+    d.finalised_on = DayOf(row[15]);
+    d.opened_on = DayOf(row[16]);
     dialogue_pos[d.id] = h.dialogues.size();
     h.dialogues.push_back(std::move(d));
   }
@@ -227,6 +236,27 @@ absl::Status ReadSmallTables(pqxx::transaction_base& tx, int64_t centre, CentreH
                       centre)) {
     auto it = dialogue_pos.find(row[0].as<int64_t>());
     if (it != dialogue_pos.end()) h.dialogues[it->second].case_ids.push_back(row[1].as<int64_t>());
+  }
+  for (
+      const auto& row : tx.exec_params(
+          "SELECT dialogue_id, version, " DAY(
+              "held_on") ", notes_status, notes_knowledge, "
+                         "notes_learning, notes_adjustment, recorded_by, " RFC3339(
+                             "recorded_at") " "
+                                            "FROM dialogue_notes_version WHERE job_centre_id = $1 ORDER BY dialogue_id, version",
+          centre)) {
+    auto it = dialogue_pos.find(row[0].as<int64_t>());
+    if (it == dialogue_pos.end()) continue;
+    DialogueNotesVersionRecord v;
+    v.version = row[1].as<int>();
+    v.held_on = DayOf(row[2]);
+    v.status = row[3].as<std::string>();
+    v.knowledge = row[4].as<std::string>();
+    v.learning = row[5].as<std::string>();
+    v.adjustment = row[6].as<std::string>();
+    v.recorded_by = row[7].as<int64_t>();
+    v.recorded_at = row[8].as<std::string>();
+    h.dialogues[it->second].versions.push_back(std::move(v));
   }
   h.ReindexSmall();
   return absl::OkStatus();
@@ -363,7 +393,7 @@ std::vector<std::shared_ptr<CaseRecord>> ReadCases(
       const auto& row : Exec(
           tx,
           "SELECT a.case_id, a.id, " DAY(UTC_DAY("a.created_at")) ", " DAY(
-              "coalesce(f.previous_due_on, a.due_on)") " FROM action a "
+              "coalesce(f.previous_due_on, a.due_on)") ", a.agreed_in_dialogue FROM action a "
                                                        "LEFT JOIN (SELECT DISTINCT ON (action_id) action_id, previous_due_on "
                                                        "  FROM action_follow_up WHERE job_centre_id = $1" +
               where("case_id", "id", [](const CaseRecord::LastIds& l) { return l.follow_up; }) +
@@ -378,6 +408,7 @@ std::vector<std::shared_ptr<CaseRecord>> ReadCases(
     a.id = row[1].as<int64_t>();
     a.known_on = DayOf(row[2]);
     a.first_due = DayOf(row[3]);
+    a.agreed_in_dialogue = row[4].as<bool>();
     action_pos[a.id] = {c, c->actions.size()};
     c->last_ids.action = std::max(c->last_ids.action, a.id);
     c->actions.push_back(std::move(a));
@@ -609,12 +640,19 @@ absl::StatusOr<int64_t> PgHistoryStore::AddDialogue(const NewDialogue& d) {
         }
         pqxx::result r = tx.exec_params(
             "INSERT INTO dialogue (job_centre_id, team_id, team_leader_id, caseworker_id, held_on, "
-            "notes_status, notes_knowledge, notes_learning, notes_adjustment, idempotency_key) "
-            "VALUES ($1, $2, $3, $4, DATE '1970-01-01' + $5::int, $6, $7, $8, $9, nullif($10, '')) "
-            "RETURNING id",
+            "notes_status, notes_knowledge, notes_learning, notes_adjustment, idempotency_key, "
+            "state, version, finalised_at, finalised_by) "
+            "VALUES ($1, $2, $3, $4, DATE '1970-01-01' + $5::int, $6, $7, $8, $9, nullif($10, ''), "
+            "'FINAL', 1, now(), $3) RETURNING id",
             d.centre_id, d.team_id, d.team_leader_id, d.caseworker_id, held, d.status, d.knowledge,
             d.learning, d.adjustment, d.idempotency_key);
         const int64_t id = r[0][0].as<int64_t>();
+        tx.exec_params(
+            "INSERT INTO dialogue_notes_version (dialogue_id, version, job_centre_id, held_on, "
+            "notes_status, notes_knowledge, notes_learning, notes_adjustment, recorded_by) "
+            "VALUES ($1, 1, $2, DATE '1970-01-01' + $3::int, $4, $5, $6, $7, $8)",
+            id, d.centre_id, held, d.status, d.knowledge, d.learning, d.adjustment,
+            d.team_leader_id);
         if (!d.case_ids.empty()) {
           tx.exec_params(
               "INSERT INTO dialogue_case (dialogue_id, case_id) "
@@ -623,6 +661,123 @@ absl::StatusOr<int64_t> PgHistoryStore::AddDialogue(const NewDialogue& d) {
         }
         return id;
       });
+}
+
+absl::StatusOr<int64_t> PgHistoryStore::OpenDialogue(const NewDialogue& d) {
+  return RunTransaction<int64_t>(
+      pool_, Isolation::kReadCommitted, [&](pqxx::transaction_base& tx) -> absl::StatusOr<int64_t> {
+        const long held = static_cast<long>(d.held_on - kEpoch);
+        // The partial unique index keeps one draft per caseworker; a concurrent open waits for
+        // the other's commit and then finds its draft.
+        tx.exec_params(
+            "INSERT INTO dialogue (job_centre_id, team_id, team_leader_id, caseworker_id, held_on, "
+            "state, version) VALUES ($1, $2, $3, $4, DATE '1970-01-01' + $5::int, 'DRAFT', 0) "
+            "ON CONFLICT (job_centre_id, caseworker_id) WHERE state = 'DRAFT' DO NOTHING",
+            d.centre_id, d.team_id, d.team_leader_id, d.caseworker_id, held);
+        pqxx::result r = tx.exec_params(
+            "SELECT id FROM dialogue WHERE job_centre_id = $1 AND caseworker_id = $2 "
+            "AND state = 'DRAFT'",
+            d.centre_id, d.caseworker_id);
+        if (r.empty()) return absl::AbortedError("dialogue: the draft was finalised meanwhile");
+        return r[0][0].as<int64_t>();
+      });
+}
+
+namespace {
+
+// The dialogue's state and version, locked for the transaction; NOT_FOUND when the centre has
+// no such dialogue.
+absl::StatusOr<std::pair<bool, int>> LockDialogue(pqxx::transaction_base& tx, int64_t centre,
+                                                  int64_t id) {
+  pqxx::result r = tx.exec_params(
+      "SELECT state, version FROM dialogue WHERE job_centre_id = $1 AND id = $2 FOR UPDATE", centre,
+      id);
+  if (r.empty()) {
+    return ReasonedError(absl::StatusCode::kNotFound, "DIALOGUE_NOT_FOUND",
+                         absl::StrCat("dialogue ", id, " not found"), {{"value", absl::StrCat(id)}},
+                         "id");
+  }
+  return std::make_pair(r[0][0].as<std::string>() == "FINAL", r[0][1].as<int>());
+}
+
+absl::Status DialogueStale(int version, int base_version) {
+  return ReasonedError(
+      absl::StatusCode::kAborted, "DIALOGUE_CHANGED",
+      absl::StrCat("the dialogue is at version ", version, ", the edit was based on version ",
+                   base_version),
+      {{"version", absl::StrCat(version)}, {"base_version", absl::StrCat(base_version)}},
+      "base_version");
+}
+
+}  // namespace
+
+absl::StatusOr<int> PgHistoryStore::SaveDialogueNotes(const DialogueNotesEdit& e) {
+  return RunTransaction<int>(
+      pool_, Isolation::kReadCommitted, [&](pqxx::transaction_base& tx) -> absl::StatusOr<int> {
+        pqxx::result prior = tx.exec_params(
+            "SELECT dialogue_id, version FROM dialogue_notes_version "
+            "WHERE job_centre_id = $1 AND idempotency_key = $2",
+            e.centre_id, e.idempotency_key);
+        if (!prior.empty()) {
+          if (prior[0][0].as<int64_t>() != e.dialogue_id) {
+            return ReasonedError(absl::StatusCode::kAlreadyExists, "IDEMPOTENCY_KEY_REUSED",
+                                 "idempotency_key: already used for another dialogue", {},
+                                 "idempotency_key");
+          }
+          return prior[0][1].as<int>();
+        }
+        auto locked = LockDialogue(tx, e.centre_id, e.dialogue_id);
+        if (!locked.ok()) return locked.status();
+        const auto [is_final, version] = *locked;
+        if (is_final) {
+          return ReasonedError(
+              absl::StatusCode::kFailedPrecondition, "DIALOGUE_FINAL",
+              absl::StrCat("dialogue ", e.dialogue_id, " is finalised and can no longer be edited"),
+              {}, "id");
+        }
+        if (version != e.base_version) return DialogueStale(version, e.base_version);
+        const int next = version + 1;
+        const long held = e.held_on ? static_cast<long>(*e.held_on - kEpoch) : -1;
+        pqxx::result r = tx.exec_params(
+            "UPDATE dialogue SET version = $3, notes_status = $4, notes_knowledge = $5, "
+            "notes_learning = $6, notes_adjustment = $7, "
+            "held_on = CASE WHEN $8::int < 0 THEN held_on ELSE DATE '1970-01-01' + $8::int END "
+            "WHERE job_centre_id = $1 AND id = $2 RETURNING " DAY("held_on"),
+            e.centre_id, e.dialogue_id, next, e.status, e.knowledge, e.learning, e.adjustment,
+            held);
+        tx.exec_params(
+            "INSERT INTO dialogue_notes_version (dialogue_id, version, job_centre_id, held_on, "
+            "notes_status, notes_knowledge, notes_learning, notes_adjustment, idempotency_key, "
+            "recorded_by) VALUES ($1, $2, $3, DATE '1970-01-01' + $4::int, $5, $6, $7, $8, $9, $10)",
+            e.dialogue_id, next, e.centre_id, r[0][0].as<long>(), e.status, e.knowledge, e.learning,
+            e.adjustment, e.idempotency_key, e.recorded_by);
+        if (!e.case_ids.empty()) {
+          tx.exec_params(
+              "INSERT INTO dialogue_case (dialogue_id, case_id) "
+              "SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING",
+              e.dialogue_id, ArrayLiteral(e.case_ids));
+        }
+        return next;
+      });
+}
+
+absl::Status PgHistoryStore::FinaliseDialogue(int64_t centre_id, int64_t dialogue_id,
+                                              int base_version, int64_t finalised_by) {
+  return RunTransaction<int>(
+             pool_, Isolation::kReadCommitted,
+             [&](pqxx::transaction_base& tx) -> absl::StatusOr<int> {
+               auto locked = LockDialogue(tx, centre_id, dialogue_id);
+               if (!locked.ok()) return locked.status();
+               const auto [is_final, version] = *locked;
+               if (version != base_version) return DialogueStale(version, base_version);
+               if (is_final) return version;  // a retry
+               tx.exec_params(
+                   "UPDATE dialogue SET state = 'FINAL', finalised_at = now(), finalised_by = $3 "
+                   "WHERE job_centre_id = $1 AND id = $2",
+                   centre_id, dialogue_id, finalised_by);
+               return version;
+             })
+      .status();
 }
 
 }  // namespace forecast::fsvc

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,18 @@ struct MissedCases {
   int64_t last_event_id = 0;  // the highest event id of the centre now
 };
 
+// A new version of a draft dialogue's notes (SaveDialogueNotes).
+struct DialogueNotesEdit {
+  int64_t centre_id = 0;
+  int64_t dialogue_id = 0;
+  int base_version = 0;
+  std::optional<Day> held_on;  // nullopt: unchanged
+  std::vector<int64_t> case_ids;
+  std::string status, knowledge, learning, adjustment;
+  std::string idempotency_key;  // required
+  int64_t recorded_by = 0;
+};
+
 // Implementations are thread-safe.
 class HistoryStore {
  public:
@@ -87,6 +100,22 @@ class HistoryStore {
   // caseworker and day, returns the first dialogue's id and stores nothing; used for another
   // dialogue it is ALREADY_EXISTS.
   virtual absl::StatusOr<int64_t> AddDialogue(const NewDialogue& dialogue) = 0;
+
+  // Opens the caseworker's dialogue as a DRAFT (notes empty, version 0) and returns its id; when
+  // a draft is already open for the caseworker, returns that one's id and stores nothing.
+  virtual absl::StatusOr<int64_t> OpenDialogue(const NewDialogue& dialogue) = 0;
+
+  // Saves a new version of a draft's notes and returns its number. A key already used for this
+  // dialogue returns the version it stored (nothing new); used for another dialogue it is
+  // ALREADY_EXISTS. NOT_FOUND for no such dialogue in the centre, FAILED_PRECONDITION
+  // "DIALOGUE_FINAL" when it is finalised, ABORTED "DIALOGUE_CHANGED" when base_version is not the
+  // current version.
+  virtual absl::StatusOr<int> SaveDialogueNotes(const DialogueNotesEdit& edit) = 0;
+
+  // Finalises a draft (FINAL, finalised_at now). Already FINAL at base_version: OK, nothing
+  // changes (a retry). NOT_FOUND / ABORTED "DIALOGUE_CHANGED" as SaveDialogueNotes.
+  virtual absl::Status FinaliseDialogue(int64_t centre_id, int64_t dialogue_id, int base_version,
+                                        int64_t finalised_by) = 0;
 };
 
 // The PostgreSQL implementation. Thread-safe (each call leases its own connection).
@@ -103,6 +132,10 @@ class PgHistoryStore final : public HistoryStore {
   absl::StatusOr<MissedCases> CasesChangedAfter(int64_t centre_id, const ChangeMark& mark) override;
   absl::StatusOr<MilestoneTargetRecord> AddTarget(const NewMilestoneTarget& target) override;
   absl::StatusOr<int64_t> AddDialogue(const NewDialogue& dialogue) override;
+  absl::StatusOr<int64_t> OpenDialogue(const NewDialogue& dialogue) override;
+  absl::StatusOr<int> SaveDialogueNotes(const DialogueNotesEdit& edit) override;
+  absl::Status FinaliseDialogue(int64_t centre_id, int64_t dialogue_id, int base_version,
+                                int64_t finalised_by) override;
 
  private:
   PgPool& pool_;

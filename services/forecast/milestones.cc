@@ -194,6 +194,13 @@ absl::StatusOr<v1::Milestones> BuildMilestones(const CentreView& view, int64_t t
   out.set_team(h.UnitCode(team_id));
   out.set_caseworker(caseworker_id != 0 ? h.StaffCode(caseworker_id) : "");
   out.set_as_of(FormatDay(today));
+  // Fields some case has had a value for, as the view knows it.
+  std::vector<bool> field_used(h.fields.size(), false);
+  for (const auto& ptr : h.cases) {
+    for (const FieldEvent& f : ptr->fields) {
+      if (f.field >= 0 && vd.Knows(f.known_on)) field_used[f.field] = true;
+    }
+  }
   for (size_t k = 0; k < metrics.size(); ++k) {
     const MilestoneMetricDef& metric = metrics[k];
     const FieldDef* def = metric.field_code.empty() ? nullptr : field_def(metric.field_code);
@@ -214,6 +221,9 @@ absl::StatusOr<v1::Milestones> BuildMilestones(const CentreView& view, int64_t t
       row->set_higher_is_better(metric.higher_is_better);
       row->set_month(FormatMonth(month));
       row->set_actual(act);
+      if (metric.kind == MetricKind::kFieldTurnedTrue || metric.kind == MetricKind::kFieldSet) {
+        row->set_field_missing(def == nullptr || !field_used[h.field_index.at(def->code)]);
+      }
       const MilestoneTargetRecord* target = nullptr;
       for (const MilestoneTargetRecord& t : h.targets) {
         if (t.team_id == team_id && t.caseworker_id == caseworker_id && t.metric == metric.code &&

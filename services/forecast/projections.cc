@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "services/common/calendar.h"
+#include "services/common/status.h"
 
 namespace forecast::fsvc {
 namespace {
@@ -97,18 +98,42 @@ v1::Explanation ExplainMethod(forecasting::ModelKind model, int64_t n,
 absl::StatusOr<v1::Projection> BuildProjection(const CentreView& view, const ScopeFilter& scope,
                                                const v1::Scope& scope_message,
                                                forecasting::ModelKind model, int horizon,
-                                               const v1::ModelAccuracy* accuracy) {
+                                               const v1::ModelAccuracy* accuracy,
+                                               const std::vector<std::string>& case_types) {
   const auto start = std::chrono::steady_clock::now();
-  const std::vector<int32_t> positions = view.Positions(scope);
+  std::vector<int32_t> positions = view.Positions(scope);
+  uint64_t mask = ~uint64_t{0};
+  if (!case_types.empty()) {
+    const auto& types = view.history().catalogue.case_types;
+    mask = 0;
+    for (size_t i = 0; i < case_types.size(); ++i) {
+      const auto it = std::find(types.begin(), types.end(), case_types[i]);
+      if (it == types.end() || it - types.begin() >= 64) {
+        return FieldError(absl::StrCat("case_types[", i, "]"), "UNKNOWN_CASE_TYPE",
+                          absl::StrCat("case_types[", i, "]: \"", case_types[i],
+                                       "\" is not a case type of this job centre"),
+                          {{"value", case_types[i]}});
+      }
+      mask |= uint64_t{1} << (it - types.begin());
+    }
+    positions.erase(std::remove_if(positions.begin(), positions.end(),
+                                   [&](int32_t pos) {
+                                     const CaseRecord* r = view.OpenCase(pos).record;
+                                     return r == nullptr || r->case_type < 0 ||
+                                            r->case_type >= 64 || (mask >> r->case_type & 1) == 0;
+                                   }),
+                    positions.end());
+  }
   forecasting::ProjectionRequest request;
   request.model = model;
   request.horizon_months = horizon;
-  request.inflow = &view.ScopeInflow(scope);
+  request.inflow = &view.ScopeInflow(scope, mask);
   absl::StatusOr<forecasting::Projection> p = view.projector().Project(positions, request);
   if (!p.ok()) return p.status();
 
   v1::Projection out;
   *out.mutable_scope() = scope_message;
+  for (const std::string& type : case_types) out.add_case_types(type);
   out.set_model(static_cast<v1::Model>(model));
   out.set_as_of(FormatDay(view.today()));
   out.set_open_cases(p->open_cases);
@@ -137,6 +162,7 @@ absl::StatusOr<v1::TeamComparison> BuildTeamComparison(const CentreView& view,
                                                        int64_t department_id,
                                                        forecasting::ModelKind model, int horizon) {
   v1::TeamComparison out;
+  out.set_model(static_cast<v1::Model>(model));
   for (const OrgUnit& unit : view.history().units) {
     if (!unit.is_team || (department_id != 0 && unit.parent_id != department_id)) continue;
     const ScopeFilter scope{ScopeFilter::Kind::kTeam, unit.id};

@@ -29,10 +29,13 @@ v1::Explanation ExplainMethod(forecasting::ModelKind model, int64_t n,
                               const forecasting::FittedModels& models);
 
 // Projects the open cases of `scope` with the scope's own inflow. `accuracy` may be null.
+// `case_types` (codes; empty: every type) restricts the cases and the inflow to those types;
+// an unknown code is INVALID_ARGUMENT naming case_types[i].
 absl::StatusOr<v1::Projection> BuildProjection(const CentreView& view, const ScopeFilter& scope,
                                                const v1::Scope& scope_message,
                                                forecasting::ModelKind model, int horizon,
-                                               const v1::ModelAccuracy* accuracy);
+                                               const v1::ModelAccuracy* accuracy,
+                                               const std::vector<std::string>& case_types = {});
 
 // One summary per team (of a department, or every team when department_id is 0).
 absl::StatusOr<v1::TeamComparison> BuildTeamComparison(const CentreView& view,

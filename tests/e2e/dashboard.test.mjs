@@ -195,9 +195,15 @@ test('a manager drills down from the teams to a caseworker to a case', async () 
   try {
     await manager.page.getByTestId('teams-table').waitFor();
     await shot(manager.page, '10-manager-teams');
+    // One figure per label (issue 11): the teams page and the team's own dashboard show the same
+    // "Afslutninger næste 3 mdr." from the same, named, default model.
+    const onTeams = (await manager.page.getByTestId('team-closures-T1').textContent())?.trim();
+    assert.equal((await manager.page.getByTestId('teams-model').first().textContent())?.trim(), 'Justeret efter erfaring');
     await manager.page.getByTestId('teams-table').getByRole('link', { name: 'Team Nord' }).click();
     await manager.page.waitForURL(/\/team\/T1$/);
     await manager.page.getByTestId('team-rows').waitFor();
+    assert.equal((await manager.page.getByTestId('team-closures').locator('.stat-value').textContent())?.trim(), onTeams);
+    assert.equal((await manager.page.getByTestId('team-closures-model').textContent())?.trim(), 'Justeret efter erfaring');
     await shot(manager.page, '11-manager-team');
     await manager.page.getByTestId('team-rows').getByRole('link', { name: 'Anna Sagsbehandler' }).click();
     await manager.page.waitForURL(/\/caseworker\/cw1$/);
@@ -273,17 +279,16 @@ test('every main view renders (screenshots), in Danish and English', async () =>
       await leader.page.getByTestId(testId).waitFor();
       await shot(leader.page, name);
     }
-    // The dialogue: notes recorded, then an expectation agreed in it for a case on the agenda.
+    // The dialogue in the order of a real meeting (issue 11): agree on a case first (which opens
+    // the dialogue as a draft), then write the notes, correct them, finalise.
+    leader.page.on('dialog', (d) => void d.accept());
     await leader.page.goto(`${stack.url}/team/T1/dialogue?caseworker=cw1`);
     await leader.page.getByTestId('agenda-E-010').waitFor();
     // Why the case is on the agenda, in Danish: E-010 has no expectation yet.
     const why = leader.page.getByTestId('agenda-E-010').locator('small.muted');
     assert.match((await why.textContent()) ?? '', /ingen forventning registreret; åben siden/);
     assert.equal(await why.getAttribute('lang'), 'da');
-    await leader.page.getByLabel('Status', { exact: true }).fill('Sagsstammen er i bevægelse.');
-    await leader.page.getByLabel('Justering (hvem gør hvad, hvornår)').fill('Anna afklarer E-010 inden næste måned.');
-    await leader.page.getByRole('button', { name: 'Gem dialogen' }).click();
-    await leader.page.getByText('Dialogen er gemt.').waitFor();
+    assert.match((await leader.page.getByTestId('dialogue-status').textContent()) ?? '', /Der er ikke holdt dialog endnu/);
     await leader.page.getByTestId('agenda-E-010').getByRole('button', { name: 'Aftal forventning og handling' }).click();
     const agreement = leader.page.getByTestId('editor-E-010');
     await agreement.getByLabel('Forventet udfald').selectOption('EDUCATION');
@@ -292,17 +297,70 @@ test('every main view renders (screenshots), in Danish and English', async () =>
     assert.equal(await agreement.getByLabel('Aftalt i dialog med teamleder').isChecked(), true);
     await agreement.getByRole('button', { name: 'Gem forventning' }).click();
     await agreement.getByText('Forventningen er gemt.').waitFor();
+    // The agreement opened the dialogue: the notes form is there, a draft at version 0.
+    await leader.page.getByTestId('draft-state').getByText('Kladde, version 0').waitFor();
+    await leader.page.getByLabel('Status', { exact: true }).fill('Sagsstammen er i bevægelse.');
+    await leader.page.getByLabel('Justering (hvem gør hvad, hvornår)').fill('Anna afklarer E-010 inden næste måned.');
+    await leader.page.getByRole('button', { name: 'Gem noterne' }).click();
+    await leader.page.getByText('Noterne er gemt.').waitFor();
+    // The page is fresh after saving: read again, version 1, the agreement linked.
+    await leader.page.getByTestId('draft-state').getByText('Kladde, version 1').waitFor();
+    assert.match((await leader.page.getByTestId('dialogue-status').textContent()) ?? '', /Dialogen er åben/);
     await shot(leader.page, '15-team-leader-dialogue');
-    // The recorded dialogue lists the agreement once the forecast service has seen it.
-    let listed = '';
-    for (let attempt = 0; attempt < 20 && !listed.includes('E-010'); attempt++) {
-      await leader.page.waitForTimeout(250);
-      await leader.page.goto(`${stack.url}/team/T1/dialogue?caseworker=cw1`);
-      await leader.page.getByTestId('previous-dialogues').waitFor();
-      listed = (await leader.page.getByTestId('previous-dialogues').textContent()) ?? '';
-    }
-    assert.match(listed, /Aftalte forventninger: E-010/);
-    assert.match(listed, /Sagsstammen er i bevægelse/);
+    // A correction is a second save: a new version, with its own key (not a replay of the first).
+    await leader.page.getByLabel('Status', { exact: true }).fill('Sagsstammen er i god bevægelse.');
+    await leader.page.getByRole('button', { name: 'Gem noterne' }).click();
+    await leader.page.getByTestId('draft-state').getByText('Kladde, version 2').waitFor();
+    assert.equal(await leader.page.getByLabel('Status', { exact: true }).inputValue(), 'Sagsstammen er i god bevægelse.');
+    // Finalise: locked, with a timestamp; the notes form is gone.
+    await leader.page.getByRole('button', { name: 'Afslut dialogen' }).click();
+    await leader.page.getByText('Dialogen er afsluttet.').waitFor();
+    assert.equal(await leader.page.getByTestId('notes-form').count(), 0);
+    const listed = leader.page.getByTestId('previous-dialogues');
+    await listed.getByTestId('finalised').waitFor();
+    const text = (await listed.textContent()) ?? '';
+    assert.match(text, /Afsluttet/);
+    assert.match(text, /Aftalte forventninger: E-010/);
+    assert.match(text, /Sagsstammen er i god bevægelse/);
+    assert.doesNotMatch(text.replace(/Historik[\s\S]*$/, ''), /Sagsstammen er i bevægelse\./);
+    // The history keeps the first version.
+    await listed.getByText('Historik (2 versioner af noterne)').click();
+    await listed.getByTestId('version-1').getByText('Sagsstammen er i bevægelse.').waitFor();
+    // The next dialogue opens with last time's agreements and how they went.
+    const previousAgreements = leader.page.getByTestId('previous-agreements');
+    await previousAgreements.getByTestId('agreement-E-010').waitFor();
+    assert.match((await previousAgreements.getByTestId('agreement-E-010').textContent()) ?? '', /Uddannelse.*Undervejs/s);
+    await leader.page.getByTestId('open-dialogue').waitFor();
+    // The agenda prints without menus, buttons or forms.
+    await leader.page.emulateMedia({ media: 'print' });
+    assert.equal(await leader.page.getByTestId('print-agenda').isVisible(), false);
+    assert.equal(await leader.page.locator('.topbar').isVisible(), false);
+    assert.equal(await leader.page.getByTestId('agenda').isVisible(), true);
+    await leader.page.emulateMedia({ media: 'screen' });
+
+    // The caseworker reads their own dialogue, with the notes and last time's agreements.
+    await worker.page.goto(`${stack.url}/me/dialogues`);
+    await worker.page.getByTestId('my-dialogues').waitFor();
+    assert.match((await worker.page.getByTestId('my-dialogues').textContent()) ?? '', /Sagsstammen er i god bevægelse/);
+    await worker.page.getByTestId('previous-agreements').getByTestId('agreement-E-010').waitFor();
+
+    // The projection's scope: the team, or one of its caseworkers (issue 11).
+    await leader.page.goto(`${stack.url}/team/T1/projection`);
+    await leader.page.getByTestId('projection-table').waitFor();
+    const teamOpen = (await leader.page.getByTestId('projection-open-now').textContent()) ?? '';
+    await leader.page.getByTestId('projection-scope').selectOption('CASEWORKER:cw1');
+    await leader.page.waitForFunction((before) => {
+      const el = document.querySelector('[data-testid="projection-open-now"]');
+      return el && el.textContent !== before;
+    }, teamOpen);
+    assert.match(leader.page.url(), /scope=CASEWORKER%3Acw1/);
+    // Case types, several at once: sickness benefit and job clarification (SDP + JAF).
+    const cwOpen = (await leader.page.getByTestId('projection-open-now').textContent()) ?? '';
+    await leader.page.getByTestId('case-type-SDP').check();
+    await leader.page.waitForFunction((before) => document.querySelector('[data-testid="projection-open-now"]')?.textContent !== before, cwOpen);
+    await leader.page.getByTestId('case-type-JAF').check();
+    await leader.page.waitForURL(/types=SDP%2CJAF/);
+    await leader.page.getByTestId('projection-table').waitFor();
 
     // Milestone targets: a bad target is named, a good one appears in the table.
     await leader.page.goto(`${stack.url}/team/T1/milestones`);
@@ -311,6 +369,17 @@ test('every main view renders (screenshots), in Danish and English', async () =>
     await leader.page.getByLabel('Mål (antal)').fill('7');
     await leader.page.getByRole('button', { name: 'Sæt mål' }).click();
     await leader.page.getByText('Målet er gemt.').waitFor();
+    // A target for one caseworker: shown to the caseworker ("Mine mål") and on the dialogue page.
+    await leader.page.getByLabel('Mål (antal)').fill('3');
+    await leader.page.getByLabel('Sagsbehandler (valgfri)').selectOption('cw1');
+    await leader.page.getByRole('button', { name: 'Sæt mål' }).click();
+    await leader.page.getByText('Målet er gemt.').waitFor();
+    const thisMonth = monthFrom(stack.today, 0);
+    await worker.page.goto(`${stack.url}/me/targets`);
+    await worker.page.getByTestId(`target-closures-${thisMonth}`).waitFor();
+    assert.match((await worker.page.getByTestId(`target-closures-${thisMonth}`).textContent()) ?? '', /Afsluttede sager.*3/s);
+    await leader.page.goto(`${stack.url}/team/T1/dialogue?caseworker=cw1`);
+    await leader.page.getByTestId('caseworker-targets').getByTestId(`target-closures-${thisMonth}`).waitFor();
 
     // English, from the toggle, without a reload.
     await leader.page.goto(`${stack.url}/team/T1`);

@@ -159,6 +159,8 @@ test('every view in Danish: no English words, no raw codes, no waiting for ever;
   try {
     await scan(worker.page, '/caseload', 'caseload-table', 'caseload', problems);
     await scan(worker.page, '/me', 'stat-open', 'my-dashboard', problems);
+    await scan(worker.page, '/me/targets', 'my-targets', 'my-targets', problems);
+    await scan(worker.page, '/me/dialogues', 'no-dialogues', 'my-dialogues', problems);
     await scan(worker.page, '/case/E-004', 'case-facts', 'case', problems);
     await worker.page.getByTestId('case-reasons').waitFor();
     for (const p of await danishProblems(worker.page)) problems.push(`case reasons: ${p}`);
@@ -167,6 +169,9 @@ test('every view in Danish: no English words, no raw codes, no waiting for ever;
     await scan(leader.page, '/team/T1/variation', 'variation-table', 'variation', problems);
     await scan(leader.page, '/team/T1/milestones', 'milestones', 'milestones', problems);
     await scan(leader.page, '/team/T1/dialogue?caseworker=cw1', 'agenda-E-010', 'dialogue', problems);
+    await leader.page.getByTestId('open-dialogue').click();
+    await leader.page.getByTestId('notes-form').waitFor();
+    for (const p of await danishProblems(leader.page)) problems.push(`dialogue draft: ${p}`);
     await scan(leader.page, '/accuracy?team=T1', 'accuracy-table', 'accuracy', problems);
     await scan(manager.page, '/teams', 'teams-table', 'teams', problems);
     await scan(manager.page, '/centre/projection', 'projection-table', 'centre-projection', problems);

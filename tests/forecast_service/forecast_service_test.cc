@@ -539,6 +539,349 @@ TEST_F(ServiceTest, DialogueRecordAgendaAndChanges) {
   EXPECT_EQ(changes.since(), "2099-03-16");
 }
 
+// One figure per label: "closures next 3 months" of a team is the same number, from the same
+// (calibrated, default) model, on the team dashboard and on the manager's comparison, and every
+// answer names its model.
+TEST_F(ServiceTest, TheSameLabelGivesTheSameNumberOnEveryPage) {
+  v1::TeamDashboard team;
+  ASSERT_TRUE(TeamDashboard("mgr", "TA", &team).ok());
+  EXPECT_EQ(team.closures_model(), v1::CALIBRATED);
+  v1::CompareTeamsRequest compare;  // no model: the default
+  v1::TeamComparison comparison;
+  ASSERT_TRUE(stub_->CompareTeams(As("JC1", "mgr").get(), compare, &comparison).ok());
+  EXPECT_EQ(comparison.model(), v1::CALIBRATED);
+  bool found = false;
+  for (const v1::TeamProjectionSummary& t : comparison.teams()) {
+    if (t.team() != "TA") continue;
+    found = true;
+    EXPECT_NEAR(t.closures_next_3_months().expected(),
+                team.totals().closures_next_3_months().expected(), 1e-9);
+    EXPECT_NEAR(t.closures_next_3_months().p10(), team.totals().closures_next_3_months().p10(),
+                1e-9);
+    EXPECT_NEAR(t.closures_next_3_months().p90(), team.totals().closures_next_3_months().p90(),
+                1e-9);
+  }
+  EXPECT_TRUE(found);
+  v1::CaseworkerDashboard cw;
+  ASSERT_TRUE(CaseworkerDashboard("cw_a1", "", &cw).ok());
+  EXPECT_EQ(cw.closures_model(), v1::CALIBRATED);
+  EXPECT_EQ(cw.explanation().method_key(), "calibrated.closures");
+  double cw_total = 0;
+  for (const v1::OutcomeMonth& m : cw.expected_closures_next_3_months()) {
+    if (m.outcome() == "ALL") cw_total += m.closures().expected();
+  }
+  for (const v1::CaseworkerRow& row : team.rows()) {
+    if (row.caseworker() == "cw_a1") {
+      EXPECT_NEAR(row.closures_next_3_months().expected(), cw_total, 1e-6);
+    }
+  }
+}
+
+// The projection by case type, several at once: SDP + JAF is the sum of its parts for today's
+// cases, and an unknown type is refused by name.
+TEST_F(ServiceTest, AProjectionFiltersByCaseTypes) {
+  auto project = [&](std::vector<std::string> types, v1::Projection* out) {
+    v1::ProjectRequest req;
+    req.mutable_scope()->set_kind(v1::Scope::TEAM);
+    req.mutable_scope()->set_code("TA");
+    req.set_horizon_months(3);
+    for (const auto& t : types) req.add_case_types(t);
+    return stub_->Project(As("JC1", "tl_a").get(), req, out);
+  };
+  v1::Projection all, both, sdp, jaf;
+  ASSERT_TRUE(project({}, &all).ok());
+  ASSERT_TRUE(project({"SDP", "JAF"}, &both).ok());
+  ASSERT_TRUE(project({"SDP"}, &sdp).ok());
+  ASSERT_TRUE(project({"JAF"}, &jaf).ok());
+  EXPECT_EQ(both.case_types_size(), 2);
+  EXPECT_GT(sdp.open_cases(), 0);
+  EXPECT_GT(jaf.open_cases(), 0);
+  EXPECT_EQ(both.open_cases(), sdp.open_cases() + jaf.open_cases());
+  EXPECT_LT(both.open_cases(), all.open_cases());
+  auto total = [](const v1::Projection& p) {
+    double sum = 0;
+    for (const v1::OutcomeMonth& m : p.closures()) {
+      if (m.outcome() == "ALL") sum += m.closures().expected();
+    }
+    return sum;
+  };
+  EXPECT_NEAR(total(both), total(sdp) + total(jaf), 1e-6);
+  v1::Projection none;
+  grpc::Status status = project({"SDP", "NOPE"}, &none);
+  EXPECT_EQ(status.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("case_types[1]"), std::string::npos);
+}
+
+// A milestone on a field the job centre has not configured says so instead of counting 0.
+TEST_F(ServiceTest, AMilestoneOnAMissingFieldSaysSo) {
+  {
+    pqxx::connection conn(db_->conninfo());
+    pqxx::work tx(conn);
+    tx.exec_params(
+        "INSERT INTO milestone_metric (job_centre_id, code, label_da, label_en, kind, field_code, "
+        "sort_order) VALUES ($1, 'has_plan', 'Har Min Plan', 'Has a plan', 'FIELD_SET', "
+        "'has_plan', 8)",
+        seeded_.jc1);
+    tx.commit();
+  }
+  ASSERT_TRUE(engine_->RefreshNow(seeded_.jc1).ok());
+  v1::MilestonesRequest req;
+  req.set_team("TA");
+  v1::Milestones m;
+  ASSERT_TRUE(stub_->GetMilestones(As("JC1", "tl_a").get(), req, &m).ok());
+  int missing = 0, configured = 0;
+  for (const v1::MilestoneRow& row : m.rows()) {
+    if (row.metric() == "has_plan") {
+      EXPECT_TRUE(row.field_missing());
+      ++missing;
+    }
+    if (row.metric() == "has_cv" || row.metric() == "closures") {
+      EXPECT_FALSE(row.field_missing()) << row.metric();
+      ++configured;
+    }
+  }
+  EXPECT_GT(missing, 0);
+  EXPECT_GT(configured, 0);
+}
+
+// The dialogue in the order of a real meeting: opened (a draft), agreements on cases, notes
+// written, corrected (a new version with its own key; the first kept), finalised (locked). The
+// next dialogue opens with what became of the agreements.
+TEST_F(ServiceTest, DialogueDraftVersionsFinaliseAndFollowUp) {
+  v1::OpenDialogueRequest open;
+  open.set_caseworker("cw_a1");
+  v1::Dialogue draft;
+  ASSERT_TRUE(stub_->OpenDialogue(As("JC1", "tl_a").get(), open, &draft).ok());
+  EXPECT_EQ(draft.state(), "DRAFT");
+  EXPECT_EQ(draft.version(), 0);
+  EXPECT_EQ(draft.held_on(), "2099-03-16");
+  EXPECT_EQ(draft.caseworker(), "cw_a1");
+  v1::Dialogue same;
+  ASSERT_TRUE(stub_->OpenDialogue(As("JC1", "tl_a").get(), open, &same).ok());
+  EXPECT_EQ(same.id(), draft.id());  // one draft per caseworker
+
+  // Agreements first, while the draft is open: an expectation and an action on A2.
+  RecordExpectation("tl_a", "A2", "ORDINARY_JOB", "2099-04", draft.id());
+  {
+    auto caller = ResolveCaller("JC1", "tl_a", *directory_);
+    ASSERT_TRUE(caller.ok());
+    v1::GetCaseRequest get;
+    get.set_case_ref("A2");
+    auto c = keeper_->GetCase(*caller, get);
+    ASSERT_TRUE(c.ok());
+    v1::AddActionRequest action;
+    action.set_case_ref("A2");
+    action.set_base_version(c->version());
+    action.set_description("Call the employer about hours");
+    action.set_due_on("2099-03-25");
+    action.set_agreed_in_dialogue(true);
+    ASSERT_TRUE(keeper_->AddAction(*caller, action).ok());
+  }
+  forecast::testing::CentreWriter w(db_->conninfo(), seeded_.jc1);
+  ASSERT_TRUE(engine_->RefreshCases(seeded_.jc1, {w.Case("A2")}).ok());
+
+  // Notes, then a correction: each save a new version with its own key.
+  v1::SaveDialogueNotesRequest save;
+  save.set_id(draft.id());
+  save.set_base_version(0);
+  save.add_case_refs("A2");
+  save.mutable_notes()->set_status("A2 is clsoe to a job.");
+  save.set_idempotency_key("save-1");
+  v1::Dialogue v1d;
+  ASSERT_TRUE(stub_->SaveDialogueNotes(As("JC1", "tl_a").get(), save, &v1d).ok());
+  EXPECT_EQ(v1d.version(), 1);
+  EXPECT_EQ(v1d.agreed_case_refs_size(), 1);
+  v1::Dialogue replay;  // a retry of the same save stores nothing
+  ASSERT_TRUE(stub_->SaveDialogueNotes(As("JC1", "tl_a").get(), save, &replay).ok());
+  EXPECT_EQ(replay.version(), 1);
+  EXPECT_EQ(replay.versions_size(), 1);
+  v1::SaveDialogueNotesRequest fix = save;
+  fix.set_base_version(1);
+  fix.mutable_notes()->set_status("A2 is close to a job.");
+  fix.mutable_notes()->set_adjustment("Follow up on A2 in April.");
+  fix.set_idempotency_key("save-2");
+  v1::Dialogue v2d;
+  ASSERT_TRUE(stub_->SaveDialogueNotes(As("JC1", "tl_a").get(), fix, &v2d).ok());
+  EXPECT_EQ(v2d.version(), 2);
+  EXPECT_EQ(v2d.notes().status(), "A2 is close to a job.");
+  ASSERT_EQ(v2d.versions_size(), 2);
+  EXPECT_EQ(v2d.versions(0).notes().status(), "A2 is clsoe to a job.");  // history kept
+  EXPECT_EQ(v2d.versions(1).recorded_by(), "tl_a");
+  ASSERT_EQ(v2d.case_refs_size(), 1);
+  EXPECT_EQ(v2d.case_refs(0), "A2");
+
+  // Concurrent edits from the same base: one wins, the other is ABORTED, nothing is overwritten.
+  grpc::Status first, second;
+  v1::Dialogue out1, out2;
+  v1::SaveDialogueNotesRequest edit1 = fix, edit2 = fix;
+  edit1.set_base_version(2);
+  edit1.set_idempotency_key("race-1");
+  edit1.mutable_notes()->set_learning("one");
+  edit2.set_base_version(2);
+  edit2.set_idempotency_key("race-2");
+  edit2.mutable_notes()->set_learning("two");
+  std::thread t1([&] { first = stub_->SaveDialogueNotes(As("JC1", "tl_a").get(), edit1, &out1); });
+  std::thread t2([&] { second = stub_->SaveDialogueNotes(As("JC1", "mgr").get(), edit2, &out2); });
+  t1.join();
+  t2.join();
+  EXPECT_NE(first.ok(), second.ok());
+  EXPECT_EQ((first.ok() ? second : first).error_code(), grpc::ABORTED);
+  const v1::Dialogue& won = first.ok() ? out1 : out2;
+  EXPECT_EQ(won.version(), 3);
+  EXPECT_EQ(won.versions_size(), 3);
+
+  // Bad input names the field.
+  v1::SaveDialogueNotesRequest bad = fix;
+  bad.set_base_version(3);
+  bad.set_idempotency_key("");
+  v1::Dialogue none;
+  grpc::Status status = stub_->SaveDialogueNotes(As("JC1", "tl_a").get(), bad, &none);
+  EXPECT_EQ(status.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("idempotency_key"), std::string::npos);
+  bad.set_idempotency_key("bad-1");
+  bad.mutable_notes()->set_knowledge("CPR 010203-1234");
+  status = stub_->SaveDialogueNotes(As("JC1", "tl_a").get(), bad, &none);
+  EXPECT_EQ(status.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("notes.knowledge"), std::string::npos);
+
+  // Finalise: locked with a timestamp; a retry is fine; no edit afterwards.
+  v1::FinaliseDialogueRequest finalise;
+  finalise.set_id(draft.id());
+  finalise.set_base_version(2);
+  EXPECT_EQ(stub_->FinaliseDialogue(As("JC1", "tl_a").get(), finalise, &none).error_code(),
+            grpc::ABORTED);  // stale: version 3 is the current one
+  finalise.set_base_version(3);
+  v1::Dialogue final_d;
+  ASSERT_TRUE(stub_->FinaliseDialogue(As("JC1", "tl_a").get(), finalise, &final_d).ok());
+  EXPECT_EQ(final_d.state(), "FINAL");
+  EXPECT_FALSE(final_d.finalised_at().empty());
+  EXPECT_EQ(final_d.finalised_by(), "tl_a");
+  ASSERT_TRUE(stub_->FinaliseDialogue(As("JC1", "tl_a").get(), finalise, &none).ok());
+  bad = fix;
+  bad.set_base_version(3);
+  bad.set_idempotency_key("after-final");
+  EXPECT_EQ(stub_->SaveDialogueNotes(As("JC1", "tl_a").get(), bad, &none).error_code(),
+            grpc::FAILED_PRECONDITION);
+
+  // The caseworker reads their own dialogues, not the team's or a colleague's.
+  v1::ListDialoguesRequest mine;
+  v1::ListDialoguesResponse list;
+  ASSERT_TRUE(stub_->ListDialogues(As("JC1", "cw_a1").get(), mine, &list).ok());
+  ASSERT_EQ(list.dialogues_size(), 1);
+  EXPECT_EQ(list.dialogues(0).state(), "FINAL");
+  EXPECT_EQ(list.dialogues(0).versions_size(), 3);
+  v1::ListDialoguesRequest team;
+  team.set_team("TA");
+  EXPECT_EQ(stub_->ListDialogues(As("JC1", "cw_a1").get(), team, &list).error_code(),
+            grpc::PERMISSION_DENIED);
+  v1::ListDialoguesRequest colleague;
+  colleague.set_caseworker("cw_a1");
+  EXPECT_EQ(stub_->ListDialogues(As("JC1", "cw_a2").get(), colleague, &list).error_code(),
+            grpc::PERMISSION_DENIED);
+
+  // A new dialogue opens with the agreements of the last one and what became of them.
+  v1::DialogueAgendaRequest agenda_req;
+  agenda_req.set_caseworker("cw_a1");
+  v1::DialogueAgenda agenda;
+  ASSERT_TRUE(stub_->GetDialogueAgenda(As("JC1", "tl_a").get(), agenda_req, &agenda).ok());
+  EXPECT_EQ(agenda.last_dialogue_on(), "2099-03-16");
+  EXPECT_EQ(agenda.previous_dialogue_id(), draft.id());
+  ASSERT_EQ(agenda.previous_agreements_size(), 1);
+  EXPECT_EQ(agenda.previous_agreements(0).case_ref(), "A2");
+  EXPECT_EQ(agenda.previous_agreements(0).agreed_outcome(), "ORDINARY_JOB");
+  EXPECT_EQ(agenda.previous_agreements(0).action(), "OPEN");
+  EXPECT_EQ(agenda.previous_agreements(0).expectation(), "PENDING");
+  {
+    auto caller = ResolveCaller("JC1", "cw_a1", *directory_);
+    ASSERT_TRUE(caller.ok());
+    v1::GetCaseRequest get;
+    get.set_case_ref("A2");
+    auto c = keeper_->GetCase(*caller, get);
+    ASSERT_TRUE(c.ok());
+    ASSERT_FALSE(c->open_actions().empty());
+    v1::FollowUpActionRequest done;
+    done.set_case_ref("A2");
+    done.set_base_version(c->version());
+    done.set_action_id(c->open_actions(c->open_actions_size() - 1).id());
+    done.set_result(v1::FOLLOW_UP_DONE);
+    ASSERT_TRUE(keeper_->FollowUpAction(*caller, done).ok());
+    auto c2 = keeper_->GetCase(*caller, get);
+    ASSERT_TRUE(c2.ok());
+    v1::CloseCaseRequest close;
+    close.set_case_ref("A2");
+    close.set_base_version(c2->version());
+    close.set_outcome("ORDINARY_JOB");
+    close.set_closed_on("2099-03-16");
+    auto closed = keeper_->CloseCase(*caller, close);
+    ASSERT_TRUE(closed.ok()) << closed.status();
+  }
+  ASSERT_TRUE(engine_->RefreshCases(seeded_.jc1, {w.Case("A2")}).ok());
+  ASSERT_TRUE(stub_->GetDialogueAgenda(As("JC1", "tl_a").get(), agenda_req, &agenda).ok());
+  ASSERT_EQ(agenda.previous_agreements_size(), 1);
+  EXPECT_EQ(agenda.previous_agreements(0).action(), "DONE");
+  EXPECT_EQ(agenda.previous_agreements(0).expectation(), "HELD");
+  EXPECT_EQ(agenda.previous_agreements(0).current_month(), "2099-03");
+
+  // A key used for one dialogue is refused for another.
+  v1::OpenDialogueRequest open2;
+  open2.set_caseworker("cw_a2");
+  v1::Dialogue draft2;
+  ASSERT_TRUE(stub_->OpenDialogue(As("JC1", "tl_a").get(), open2, &draft2).ok());
+  EXPECT_NE(draft2.id(), draft.id());
+  v1::SaveDialogueNotesRequest reuse;
+  reuse.set_id(draft2.id());
+  reuse.set_idempotency_key("save-1");
+  EXPECT_EQ(stub_->SaveDialogueNotes(As("JC1", "tl_a").get(), reuse, &none).error_code(),
+            grpc::ALREADY_EXISTS);
+}
+
+// Every new dialogue RPC refuses the wrong role, another team and another job centre.
+TEST_F(ServiceTest, DialogueWritesAreRefusedOutsideTheTeam) {
+  v1::OpenDialogueRequest open;
+  open.set_caseworker("cw_a1");
+  v1::Dialogue draft, none;
+  // Wrong role, another team's leader, another job centre (the codes do not exist there).
+  EXPECT_EQ(stub_->OpenDialogue(As("JC1", "cw_a1").get(), open, &none).error_code(),
+            grpc::PERMISSION_DENIED);
+  EXPECT_EQ(stub_->OpenDialogue(As("JC1", "tl_b").get(), open, &none).error_code(),
+            grpc::PERMISSION_DENIED);
+  EXPECT_EQ(stub_->OpenDialogue(As("JC2", "tl_x").get(), open, &none).error_code(),
+            grpc::NOT_FOUND);
+  ASSERT_TRUE(stub_->OpenDialogue(As("JC1", "tl_a").get(), open, &draft).ok());
+
+  v1::SaveDialogueNotesRequest save;
+  save.set_id(draft.id());
+  save.set_idempotency_key("k");
+  save.mutable_notes()->set_status("x");
+  EXPECT_EQ(stub_->SaveDialogueNotes(As("JC1", "cw_a1").get(), save, &none).error_code(),
+            grpc::PERMISSION_DENIED);
+  EXPECT_EQ(stub_->SaveDialogueNotes(As("JC1", "tl_b").get(), save, &none).error_code(),
+            grpc::PERMISSION_DENIED);
+  EXPECT_EQ(stub_->SaveDialogueNotes(As("JC2", "tl_x").get(), save, &none).error_code(),
+            grpc::NOT_FOUND);
+  v1::FinaliseDialogueRequest finalise;
+  finalise.set_id(draft.id());
+  EXPECT_EQ(stub_->FinaliseDialogue(As("JC1", "cw_a1").get(), finalise, &none).error_code(),
+            grpc::PERMISSION_DENIED);
+  EXPECT_EQ(stub_->FinaliseDialogue(As("JC1", "tl_b").get(), finalise, &none).error_code(),
+            grpc::PERMISSION_DENIED);
+  EXPECT_EQ(stub_->FinaliseDialogue(As("JC2", "tl_x").get(), finalise, &none).error_code(),
+            grpc::NOT_FOUND);
+  // Nothing of the refused calls was stored.
+  v1::ListDialoguesRequest list_req;
+  list_req.set_caseworker("cw_a1");
+  v1::ListDialoguesResponse list;
+  ASSERT_TRUE(stub_->ListDialogues(As("JC1", "tl_a").get(), list_req, &list).ok());
+  ASSERT_EQ(list.dialogues_size(), 1);
+  EXPECT_EQ(list.dialogues(0).state(), "DRAFT");
+  EXPECT_EQ(list.dialogues(0).version(), 0);
+  // Another job centre's leader cannot list them either.
+  EXPECT_EQ(stub_->ListDialogues(As("JC2", "tl_x").get(), list_req, &list).error_code(),
+            grpc::NOT_FOUND);
+  // A manager may finalise.
+  ASSERT_TRUE(stub_->FinaliseDialogue(As("JC1", "mgr").get(), finalise, &none).ok());
+}
+
 TEST_F(ServiceTest, ANewJobCentreWithoutCasesHasEmptyFigures) {
   {
     pqxx::connection conn(db_->conninfo());

@@ -54,6 +54,10 @@ const da: Record<string, Phrase> = {
   CASE_CLOSED: () => 'Sagen er lukket. Genåbn den først.',
   CASE_NOT_CLOSED: () => 'Sagen er ikke lukket.',
   ALREADY_HOLDER: (p) => `Sagen ligger allerede hos ${staffName(p.caseworker)}.`,
+  DIALOGUE_CHANGED: () => 'Dialogen er ændret af en anden, siden du åbnede den.',
+  DIALOGUE_FINAL: () => 'Dialogen er afsluttet og kan ikke ændres.',
+  DIALOGUE_NOT_FOUND: () => 'Dialogen findes ikke, eller du har ikke adgang til den.',
+  IDEMPOTENCY_KEY_REUSED: () => 'Ændringen blev sendt to gange med forskelligt indhold. Prøv igen.',
 };
 
 const en: Record<string, Phrase> = {
@@ -98,6 +102,10 @@ const en: Record<string, Phrase> = {
   CASE_CLOSED: () => 'The case is closed. Reopen it first.',
   CASE_NOT_CLOSED: () => 'The case is not closed.',
   ALREADY_HOLDER: (p) => `The case is already held by ${staffName(p.caseworker)}.`,
+  DIALOGUE_CHANGED: () => 'Someone else changed the dialogue after you opened it.',
+  DIALOGUE_FINAL: () => 'The dialogue is finalised and cannot be changed.',
+  DIALOGUE_NOT_FOUND: () => 'The dialogue does not exist, or you do not have access to it.',
+  IDEMPOTENCY_KEY_REUSED: () => 'The change was sent twice with different content. Try again.',
 };
 
 // What a refusal means when the service gave no reason, by canonical code.

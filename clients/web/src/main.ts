@@ -15,10 +15,10 @@ import { adminView } from './views/admin';
 import { caseView } from './views/case';
 import { caseloadView } from './views/caseload';
 import { caseworkerDashboardView } from './views/caseworker_dashboard';
-import { dialogueView } from './views/dialogue';
+import { dialogueView, myDialoguesView } from './views/dialogue';
 import { openPasswordDialog } from './views/account';
 import { loginView } from './views/login';
-import { milestonesView } from './views/milestones';
+import { milestonesView, myTargetsView } from './views/milestones';
 import { projectionView } from './views/projection';
 import { teamView } from './views/team';
 import { teamsView } from './views/teams';
@@ -49,6 +49,8 @@ function navItems(me: StaffMember): Array<[string, string]> {
       return [
         ['/caseload', t('nav.caseload')],
         ['/me', t('nav.my_dashboard')],
+        ['/me/targets', t('nav.my_targets')],
+        ['/me/dialogues', t('nav.my_dialogues')],
         ...(me.team ? ([[`/team/${team}`, t('nav.team')]] as Array<[string, string]>) : []),
       ];
     case 'TEAM_LEADER':
@@ -200,10 +202,12 @@ async function start(me: StaffMember): Promise<void> {
     .add('/caseload', (_, q) => caseloadView(q))
     .add('/case/:ref', ([ref]) => caseView(ref))
     .add('/me', () => caseworkerDashboardView(me.code))
+    .add('/me/targets', () => myTargetsView())
+    .add('/me/dialogues', () => myDialoguesView())
     .add('/caseworker/:code', ([code]) => caseworkerDashboardView(code))
     .add('/team/:team', ([team]) => teamView(team))
-    .add('/team/:team/projection', ([team]) => projectionView({ kind: 'TEAM', code: team }))
-    .add('/centre/projection', () => projectionView({ kind: 'JOB_CENTRE', code: '' }))
+    .add('/team/:team/projection', ([team], q) => projectionView({ kind: 'TEAM', code: team }, q))
+    .add('/centre/projection', (_, q) => projectionView({ kind: 'JOB_CENTRE', code: '' }, q))
     .add('/team/:team/variation', ([team], q) => variationView(team, q))
     .add('/team/:team/milestones', ([team]) => milestonesView(team))
     .add('/team/:team/dialogue', ([team], q) => dialogueView(team, q))

@@ -192,6 +192,7 @@ export interface TeamProjectionSummary {
 
 export interface TeamComparison {
   teams: TeamProjectionSummary[];
+  model?: ModelName;
 }
 
 export interface Count {
@@ -213,6 +214,7 @@ export interface CaseAttention {
 }
 
 export interface CaseworkerDashboard {
+  closures_model?: ModelName;
   caseworker: string;
   as_of: string;
   open_cases: Int64;
@@ -261,6 +263,7 @@ export interface Variation {
 }
 
 export interface TeamDashboard {
+  closures_model?: ModelName;
   team: string;
   team_name: string;
   as_of: string;
@@ -312,6 +315,7 @@ export interface MilestoneRow {
   kind: string;
   higher_is_better: boolean;
   explanation?: Explanation;
+  field_missing?: boolean;
 }
 
 export interface Milestones {
@@ -353,6 +357,31 @@ export interface Dialogue {
   notes?: DialogueNotes;
   recorded_at: string;
   agreed_case_refs: string[];
+  state?: 'DRAFT' | 'FINAL';
+  version?: number;
+  finalised_at?: string;
+  finalised_by?: string;
+  versions?: DialogueNotesVersion[];
+}
+
+export interface DialogueNotesVersion {
+  version: number;
+  held_on: string;
+  notes?: DialogueNotes;
+  recorded_by: string;
+  recorded_at: string;
+}
+
+export interface AgreementFollowUp {
+  case_ref: string;
+  agreed_outcome: string;
+  agreed_month: string;
+  agreed_risk: string;
+  action: string;
+  expectation: string;
+  current_outcome: string;
+  current_month: string;
+  caseworker: string;
 }
 
 export interface ListDialoguesResponse {
@@ -364,6 +393,8 @@ export interface DialogueAgenda {
   items: CaseAttention[];
   as_of: string;
   last_dialogue_on: string;
+  previous_agreements?: AgreementFollowUp[];
+  previous_dialogue_id?: Int64;
 }
 
 export interface CaseChange {

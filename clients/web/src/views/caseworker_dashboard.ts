@@ -85,7 +85,7 @@ export async function caseworkerDashboardView(code: string): Promise<View> {
       h(
         'section',
         { class: 'card' },
-        h('h2', null, t('me.expected_closures')),
+        h('h2', null, t('me.expected_closures'), ' ', h('small', { class: 'muted', 'data-testid': 'closures-model' }, `(${t(`model.${d.closures_model ?? 'CALIBRATED'}`)})`)),
         h(
           'table',
           { class: 'data', 'data-testid': 'expected-closures' },

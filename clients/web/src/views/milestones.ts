@@ -15,6 +15,81 @@ import type { View } from '../router';
 import type { MilestoneMetrics, MilestoneRow, Milestones } from '../types';
 import type { Chart } from 'chart.js';
 
+function metricLabel(row: MilestoneRow): string {
+  return (lang() === 'da' ? row.metric_label_da : row.metric_label_en) || row.metric;
+}
+
+/** In place of a figure for a metric on a field the job centre has not configured. */
+function noField(): HTMLElement {
+  return h('span', { class: 'muted', 'data-testid': 'no-field' }, t('milestones.no_field'));
+}
+
+/** Targets for one caseworker, this month and the next two: target, actual, projected, on
+ *  track. Rows without a target are left out when `onlyTargets`. */
+function targetsTable(rows: MilestoneRow[], testId: string, onlyTargets: boolean): HTMLElement {
+  const shown = onlyTargets ? rows.filter((r) => r.has_target) : rows;
+  return h(
+    'div',
+    { class: 'table-wrap' },
+    h(
+      'table',
+      { class: 'data', 'data-testid': testId },
+      h('thead', null, h('tr', null, th(t('milestones.metric')), th(t('common.month')), th(t('milestones.target')), th(t('milestones.actual')), th(t('milestones.projected')), th(t('milestones.on_track')))),
+      h(
+        'tbody',
+        null,
+        shown.map((r) =>
+          h(
+            'tr',
+            { 'data-testid': `target-${r.metric}-${r.month}` },
+            h('th', { scope: 'row' }, metricLabel(r)),
+            h('td', null, month(r.month)),
+            h('td', { class: 'num' }, r.has_target ? num(r.target) : h('span', { class: 'muted' }, t('milestones.no_target'))),
+            h('td', { class: 'num' }, r.field_missing ? noField() : num(r.actual)),
+            h('td', { class: 'num' }, r.field_missing ? noField() : estimate(r.projected)),
+            h('td', null, r.has_target && !r.field_missing ? h('span', { class: `badge ${r.on_track ? 'badge-ok' : 'badge-danger'}` }, r.on_track ? t('common.yes') : t('common.no')) : '–'),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+/** The targets set for one caseworker (for the dialogue page); a card. */
+export async function caseworkerTargets(team: string, caseworker: string): Promise<HTMLElement> {
+  const thisMonth = today().slice(0, 7);
+  const m = await call<Milestones>('ForecastService', 'GetMilestones', { team, caseworker, from_month: thisMonth, to_month: addMonths(thisMonth, 2) });
+  const withTargets = m.rows.filter((r) => r.has_target);
+  return h(
+    'section',
+    { class: 'card', 'data-testid': 'caseworker-targets-card' },
+    h('h2', null, t('milestones.caseworker_targets', { name: staffName(caseworker) })),
+    withTargets.length === 0 ? h('p', { class: 'muted', 'data-testid': 'no-caseworker-targets' }, t('milestones.caseworker_targets.none')) : targetsTable(m.rows, 'caseworker-targets', true),
+  );
+}
+
+/** "Mine mål": the caseworker's own targets and where they stand, this month and the next two. */
+export async function myTargetsView(): Promise<View> {
+  const me = ctx().me;
+  const thisMonth = today().slice(0, 7);
+  const section = h('section', { class: 'view' }, h('h1', null, t('milestones.mine.heading')));
+  try {
+    const m = await call<Milestones>('ForecastService', 'GetMilestones', { team: me.team, caseworker: me.code, from_month: thisMonth, to_month: addMonths(thisMonth, 2) });
+    const any = m.rows.some((r) => r.has_target);
+    section.append(
+      h('p', { class: 'muted' }, any ? t('milestones.mine.intro') : t('milestones.mine.none')),
+      targetsTable(
+        m.rows.filter((r) => r.has_target || r.month === thisMonth),
+        'my-targets',
+        false,
+      ),
+    );
+  } catch (error) {
+    section.append(errorBox(error));
+  }
+  return { element: section };
+}
+
 export function milestonesView(team: string): View {
   const me = ctx().me;
   const thisMonth = today().slice(0, 7);
@@ -38,9 +113,6 @@ export function milestonesView(team: string): View {
     }
   };
 
-  function metricLabel(row: MilestoneRow): string {
-    return (lang() === 'da' ? row.metric_label_da : row.metric_label_en) || row.metric;
-  }
 
   function render(milestones: Milestones): void {
     charts.forEach((c) => c.destroy());
@@ -73,8 +145,8 @@ export function milestonesView(team: string): View {
                 null,
                 h('th', { scope: 'row' }, h('a', { href: `#metric-${r.metric}` }, metricLabel(r))),
                 h('td', { class: 'num' }, r.has_target ? num(r.target) : h('span', { class: 'muted' }, t('milestones.no_target'))),
-                h('td', { class: 'num' }, num(r.actual)),
-                h('td', { class: 'num' }, estimate(r.projected)),
+                h('td', { class: 'num' }, r.field_missing ? noField() : num(r.actual)),
+                h('td', { class: 'num' }, r.field_missing ? noField() : estimate(r.projected)),
                 h('td', null, r.has_target ? h('span', { class: `badge ${r.on_track ? 'badge-ok' : 'badge-danger'}` }, r.on_track ? t('common.yes') : t('common.no')) : '–'),
                 h('td', { class: 'num' }, r.has_target && r.gap > 0 ? num(Math.ceil(r.gap)) : '–'),
               ),
@@ -143,8 +215,8 @@ export function milestonesView(team: string): View {
                     { class: r.month === thisMonth ? 'current' : '' },
                     h('th', { scope: 'row' }, month(r.month)),
                     h('td', { class: 'num' }, r.has_target ? num(r.target) : h('span', { class: 'muted' }, t('milestones.no_target'))),
-                    h('td', { class: 'num' }, r.month <= thisMonth ? num(r.actual) : '–'),
-                    h('td', { class: 'num' }, estimate(r.projected)),
+                    h('td', { class: 'num' }, r.field_missing ? noField() : r.month <= thisMonth ? num(r.actual) : '–'),
+                    h('td', { class: 'num' }, r.field_missing ? noField() : estimate(r.projected)),
                     h('td', null, r.has_target ? h('span', { class: `badge ${r.on_track ? 'badge-ok' : 'badge-danger'}` }, r.on_track ? t('common.yes') : t('common.no')) : '–'),
                     h('td', { class: 'num' }, r.has_target && r.gap > 0 ? num(Math.ceil(r.gap)) : '–'),
                   ),

@@ -1,9 +1,11 @@
-// The projection: "the caseload if every planned step is carried out" (as planned) by outcome
-// with its 80% band, and the calibrated and baseline models beside it. For a team it is live:
+// The projection: the default model (calibrated: the plan corrected by how reality usually
+// departs from it) by outcome with its 80% band, the plan itself ("as planned": what happens if
+// every agreed step is carried out; a plan, not a forecast, so no band) and the baseline beside
+// it. Every figure names its model. For a team it is live:
 // every push of the team dashboard (a change to one of the team's cases) recomputes it.
 import { call } from '../api';
 import { breadcrumbs, errorBox, explanation, smallSample, th } from '../components';
-import { ctx, outcomeLabel, teamName } from '../context';
+import { active, caseTypeLabel, ctx, outcomeLabel, teamMembers, teamName } from '../context';
 import { chartFigure, colour, MODEL_COLOURS, transparent } from '../charts';
 import { h, uid } from '../dom';
 import { select } from '../forms';
@@ -15,16 +17,46 @@ import type { View } from '../router';
 import type { ModelName, Projection } from '../types';
 import type { Chart } from 'chart.js';
 
-const MODELS: ModelName[] = ['AS_PLANNED', 'CALIBRATED', 'BASELINE'];
+const MODELS: ModelName[] = ['CALIBRATED', 'AS_PLANNED', 'BASELINE'];
 
 interface Scope {
-  kind: 'TEAM' | 'JOB_CENTRE';
+  kind: 'TEAM' | 'JOB_CENTRE' | 'DEPARTMENT' | 'CASEWORKER';
   code: string;
 }
 
-export function projectionView(scope: Scope): View {
+/** The scopes the page offers: on a team's page the team and each of its caseworkers; on the
+ *  centre's page the centre, each department and each team. */
+function scopeChoices(page: Scope): Array<[string, string]> {
+  const org = ctx().organisation;
+  if (page.kind === 'TEAM') {
+    return [[`TEAM:${page.code}`, t('projection.scope.whole_team')], ...teamMembers(page.code).map((s): [string, string] => [`CASEWORKER:${s.code}`, t('projection.scope.caseworker', { name: s.display_name || s.code })])];
+  }
+  return [
+    ['JOB_CENTRE:', t('projection.scope.centre_option')],
+    ...org.units.filter((u) => u.kind === 'DEPARTMENT').map((u): [string, string] => [`DEPARTMENT:${u.code}`, t('projection.scope.department', { name: u.name || u.code })]),
+    ...org.units.filter((u) => u.kind === 'TEAM').map((u): [string, string] => [`TEAM:${u.code}`, t('projection.scope.team', { name: u.name || u.code })]),
+  ];
+}
+
+export function projectionView(page: Scope, query: URLSearchParams = new URLSearchParams()): View {
   const me = ctx().me;
-  const name = scope.kind === 'TEAM' ? teamName(scope.code) : t('projection.scope.centre');
+  const choices = scopeChoices(page);
+  const wanted = query.get('scope') ?? '';
+  const chosen = choices.find(([value]) => value === wanted)?.[0] ?? `${page.kind}:${page.code}`;
+  const scope: Scope = { kind: chosen.split(':')[0] as Scope['kind'], code: chosen.split(':').slice(1).join(':') };
+  const name = page.kind === 'TEAM' ? teamName(page.code) : t('projection.scope.centre');
+  // Case types, several at once (empty: every type).
+  const types = new Set((query.get('types') ?? '').split(',').filter((code) => ctx().catalogue.case_types.some((c) => c.code === code)));
+  const typeBoxes = active(ctx().catalogue.case_types).map((c) => {
+    const id = uid('type');
+    const box = h('input', { type: 'checkbox', id, value: c.code, checked: types.has(c.code), 'data-testid': `case-type-${c.code}` });
+    return { code: c.code, box, element: h('span', { class: 'field-check inline' }, box, h('label', { for: id }, caseTypeLabel(c.code))) };
+  });
+  const typeFilter = h('fieldset', { class: 'case-type-filter', 'data-testid': 'case-type-filter' }, h('legend', null, t('projection.case_types')), typeBoxes.map((b) => b.element));
+  const scopeId = uid('scope');
+  const scopeSelect = select('scope', choices, chosen);
+  scopeSelect.id = scopeId;
+  scopeSelect.setAttribute('data-testid', 'projection-scope');
   let horizon = 12;
   let asOf = '';
   const asOfId = uid('asof');
@@ -43,7 +75,7 @@ export function projectionView(scope: Scope): View {
     try {
       projections = await Promise.all(
         MODELS.map((model) =>
-          call<Projection>('ForecastService', 'Project', { scope: { kind: scope.kind, code: scope.code }, model, horizon_months: horizon, as_of: asOf }),
+          call<Projection>('ForecastService', 'Project', { scope: { kind: scope.kind, code: scope.code }, model, horizon_months: horizon, as_of: asOf, case_types: [...types] }),
         ),
       );
     } catch (error) {
@@ -55,6 +87,7 @@ export function projectionView(scope: Scope): View {
   };
 
   function render(projections: Projection[]): void {
+    // The default model's figures carry the band and the outcome split; the plan is a line.
     const [planned] = projections;
     const months = planned.caseload.map((c) => c.month);
     const closureMonths = [...new Set(planned.closures.map((c) => c.month))].sort();
@@ -72,7 +105,7 @@ export function projectionView(scope: Scope): View {
           borderColor: MODEL_COLOURS[p.model],
           backgroundColor: MODEL_COLOURS[p.model],
           borderWidth: i === 0 ? 3 : 2,
-          borderDash: i === 0 ? [] : i === 1 ? [6, 4] : [2, 3],
+          borderDash: i === 0 ? [] : p.model === 'AS_PLANNED' ? [8, 4] : [2, 3],
           pointRadius: 2,
           fill: false,
         })),
@@ -185,7 +218,9 @@ export function projectionView(scope: Scope): View {
             { class: 'card model-card' },
             h('h2', { style: `border-color:${MODEL_COLOURS[p.model]}` }, t(`model.${p.model}`), ' ', smallSample(!!p.explanation?.small_sample)),
             h('p', null, t(`model.${p.model}.long`)),
-            p.accuracy
+            p.model === 'AS_PLANNED'
+              ? h('p', { class: 'muted', 'data-testid': 'plan-note' }, t('model.AS_PLANNED.plan_note'))
+              : p.accuracy
               ? h('p', { class: 'muted' }, `${t('accuracy.mae')}: ${num(p.accuracy.mean_abs_error, 1)} · ${t('accuracy.coverage')}: ${num(p.accuracy.interval_coverage * 100)} % · n = ${num(p.accuracy.n_months)} ${t('accuracy.n_months').toLowerCase()}`)
               : null,
             explanation(p.explanation, [h('p', { class: 'muted' }, t('projection.computed', { ms: num(p.compute_ms, 1) }))]),
@@ -204,6 +239,33 @@ export function projectionView(scope: Scope): View {
     caseloadChart = closuresChart = undefined;
     void load();
   });
+  const remember = () => {
+    const params = new URLSearchParams();
+    params.set('scope', scopeSelect.value);
+    if (types.size) params.set('types', [...types].join(','));
+    history.replaceState(null, '', `${location.pathname}?${params.toString()}`);
+  };
+  for (const b of typeBoxes) {
+    b.box.addEventListener('change', () => {
+      if (b.box.checked) types.add(b.code);
+      else types.delete(b.code);
+      remember();
+      caseloadChart?.destroy();
+      closuresChart?.destroy();
+      caseloadChart = closuresChart = undefined;
+      void load();
+    });
+  }
+  scopeSelect.addEventListener('change', () => {
+    const [kind, ...code] = scopeSelect.value.split(':');
+    scope.kind = kind as Scope['kind'];
+    scope.code = code.join(':');
+    remember();
+    caseloadChart?.destroy();
+    closuresChart?.destroy();
+    caseloadChart = closuresChart = undefined;
+    void load();
+  });
   horizonSelect.addEventListener('change', () => {
     horizon = Number(horizonSelect.value);
     caseloadChart?.destroy();
@@ -216,22 +278,24 @@ export function projectionView(scope: Scope): View {
   // just loaded); a failed subscription leaves the figures as loaded.
   void load();
   const watch: TeamWatch | undefined =
-    scope.kind === 'TEAM'
-      ? watchTeam(scope.code, (_, first) => {
+    page.kind === 'TEAM'
+      ? watchTeam(page.code, (_, first) => {
           if (!first && !asOf) void load();
         })
       : undefined;
   const element = h(
     'section',
     { class: 'view projection-view' },
-    scope.kind === 'TEAM' && (me.role === 'MANAGER' || me.role === 'ADMIN')
-      ? breadcrumbs([[t('nav.teams'), '/teams'], [name, `/team/${encodeURIComponent(scope.code)}`], [t('nav.projection')]])
+    page.kind === 'TEAM' && (me.role === 'MANAGER' || me.role === 'ADMIN')
+      ? breadcrumbs([[t('nav.teams'), '/teams'], [name, `/team/${encodeURIComponent(page.code)}`], [t('nav.projection')]])
       : null,
     h('h1', null, t('projection.heading', { name })),
     watch?.status.element ?? null,
+    typeFilter,
     h(
       'div',
       { class: 'toolbar' },
+      h('div', { class: 'field inline' }, h('label', { for: scopeId }, t('projection.scope')), scopeSelect),
       h('div', { class: 'field inline' }, h('label', { for: horizonId }, t('projection.horizon')), horizonSelect),
       h('div', { class: 'field inline' }, h('label', { for: asOfId }, t('projection.as_of')), asOfInput, h('span', { class: 'muted' }, t('projection.as_of.hint'))),
     ),

@@ -16,7 +16,7 @@ import type { Chart } from 'chart.js';
 export function teamsView(query: URLSearchParams): View {
   const departments = ctx().organisation.units.filter((u) => u.kind === 'DEPARTMENT');
   let department = query.get('department') ?? '';
-  let model: ModelName = (query.get('model') as ModelName) ?? 'AS_PLANNED';
+  let model: ModelName = (query.get('model') as ModelName) ?? 'CALIBRATED';
   const ids = { department: uid('dep'), model: uid('model') };
   const departmentSelect = select('department', departments.map((d) => [d.code, d.name]), department, t('common.all'));
   departmentSelect.id = ids.department;
@@ -59,7 +59,7 @@ export function teamsView(query: URLSearchParams): View {
         h(
           'table',
           { class: 'data', 'data-testid': 'teams-table' },
-          h('thead', null, h('tr', null, th(t('common.team')), th(t('teams.open_cases')), th(t('teams.closures_3m')), th(t('teams.caseload_horizon')), th(t('common.n')))),
+          h('thead', null, h('tr', null, th(t('common.team')), th(t('teams.open_cases')), th([t('teams.closures_3m'), h('br'), h('small', { class: 'muted', 'data-testid': 'teams-model' }, t(`model.${model}`))]), th([t('teams.caseload_horizon'), h('br'), h('small', { class: 'muted' }, t(`model.${model}`))]), th(t('common.n')))),
           h(
             'tbody',
             null,
@@ -69,7 +69,7 @@ export function teamsView(query: URLSearchParams): View {
                 { 'data-testid': `team-${s.team}` },
                 h('th', { scope: 'row' }, link(`/team/${encodeURIComponent(s.team)}`, s.team_name || s.team)),
                 h('td', { class: 'num' }, num(s.open_cases)),
-                h('td', { class: 'num' }, estimate(s.closures_next_3_months)),
+                h('td', { class: 'num', 'data-testid': `team-closures-${s.team}` }, estimate(s.closures_next_3_months)),
                 h('td', { class: 'num' }, estimate(s.caseload_at_horizon)),
                 h('td', { class: 'num' }, num(s.explanation?.n ?? s.open_cases), ' ', smallSample(!!s.explanation?.small_sample)),
               ),
