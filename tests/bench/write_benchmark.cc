@@ -278,7 +278,11 @@ double RunPgbench(const Args& args, int clients) {
   const std::string port = ConninfoValue(args.pg, "port", "5432");
   const std::string user = ConninfoValue(args.pg, "user", "postgres");
   const std::string db = "forecast_bench_pgbench";
-  const std::string base = absl::StrCat("pgbench -h ", host, " -p ", port, " -U ", user);
+  // pgbench takes no conninfo: the password file (scram over TCP) goes through PGPASSFILE.
+  const std::string passfile = ConninfoValue(args.pg, "passfile", "");
+  const std::string base =
+      absl::StrCat(passfile.empty() ? "" : absl::StrCat("PGPASSFILE=", passfile, " "),
+                   "pgbench -h ", host, " -p ", port, " -U ", user);
   bool created = false;
   EnsureDatabase(args.pg, db, false, &created);
   if (created) {
