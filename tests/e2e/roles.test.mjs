@@ -239,12 +239,13 @@ test('the administrator edits the catalogue and adds a field; sees no edit butto
     await risk.getByRole('button', { name: 'Gem' }).click();
     await risk.locator('input[name="probability"][aria-invalid="true"]').waitFor();
     assert.match((await risk.locator('.field-error:not(:empty)').textContent()) ?? '', /skal være et tal fra 0 til 1/);
-    // Cases: read-only for the administrator.
+    // Cases: administrators configure, they do not read cases (issue 8's rules): a Danish refusal,
+    // no edit buttons.
     await admin.page.goto(`${stack.url}/case/E-004`);
-    await admin.page.getByTestId('case-facts').waitFor();
+    await admin.page.getByTestId('error').first().waitFor();
     assert.equal(await admin.page.getByRole('button', { name: /Gem|Redigér|Luk sagen/ }).count(), 0);
     await admin.page.goto(`${stack.url}/caseworker/cw1`);
-    await admin.page.getByTestId('caseload-table').waitFor();
+    await admin.page.getByTestId('error').first().waitFor();
     assert.equal(await admin.page.getByRole('button', { name: /Redigér sag/ }).count(), 0);
   } finally {
     await admin.context.close();
