@@ -130,8 +130,9 @@ TEST_F(CaseGapsTest, ADialogueMustExistAndBeHeldWithTheCasesCaseworker) {
   v1::Case c = Create("GAP-D1");
   const auto dialogue_with = [](const std::string& caseworker) {
     return std::stoll(env_->Scalar(
-        "INSERT INTO dialogue (job_centre_id, team_id, team_leader_id, caseworker_id, held_on) "
-        "SELECT s.job_centre_id, s.team_id, l.id, s.id, date '2026-11-10' FROM staff s "
+        "INSERT INTO dialogue (job_centre_id, team_id, team_leader_id, caseworker_id, held_on, "
+        "finalised_at) "
+        "SELECT s.job_centre_id, s.team_id, l.id, s.id, date '2026-11-10', now() FROM staff s "
         "JOIN staff l ON l.job_centre_id = s.job_centre_id AND l.code = 'tl1' "
         "JOIN job_centre j ON j.id = s.job_centre_id AND j.code = 'JC1' "
         "WHERE s.code = '" +
@@ -178,10 +179,11 @@ TEST_F(CaseGapsTest, SqlFunctionHoldsTheRules) {
   const int64_t team1 = std::stoll(env_->Scalar(
       "SELECT id FROM org_unit WHERE code = 'T1' AND job_centre_id = " + std::to_string(centre)));
   const int64_t with_cw2 = std::stoll(env_->Scalar(
-      "INSERT INTO dialogue (job_centre_id, team_id, team_leader_id, caseworker_id, held_on) "
+      "INSERT INTO dialogue (job_centre_id, team_id, team_leader_id, caseworker_id, held_on, "
+      "finalised_at) "
       "SELECT job_centre_id, team_id, " +
       std::to_string(tl1) +
-      ", id, date '2026-11-10' "
+      ", id, date '2026-11-10', now() "
       "FROM staff WHERE id = " +
       std::to_string(id_of("cw2")) + " RETURNING id"));
   struct Call {
