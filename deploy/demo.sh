@@ -4,9 +4,10 @@
 # Installs and builds (deploy/scripts/setup.sh), starts a private PostgreSQL cluster with its
 # data in .var/demo-pg, applies the migrations, loads the demo job centre once (three years of
 # history for six teams; skipped when already loaded), starts the case service, the forecast
-# service and the gateway with the web app, prints the address and a login per role, and runs
-# until Ctrl-C (or `kill <pid>` of this script, or `bash deploy/demo-stop.sh` from another
-# terminal), then stops everything. Logs go to .var/demo-logs/.
+# service and the gateway with the web app over TLS (keys and certificates from
+# deploy/scripts/pki.sh in .var/pki), gives one staff member per role a fresh password, prints the
+# address and the logins (also in .var/demo-logins.txt, mode 0600), and runs until Ctrl-C (or `kill <pid>` of this script, or
+# `bash deploy/demo-stop.sh` from another terminal), then stops everything. Logs go to .var/demo-logs/.
 # Ports: gateway 8080, case service 50051, forecast service 50052 when free, else free ones
 # (override with DEMO_HTTP_PORT, DEMO_CASE_PORT, DEMO_FORECAST_PORT).
 # For development: DEMO_BUILD=DIR uses another build folder, DEMO_SKIP_SETUP=1 reuses it as it is,
@@ -56,6 +57,12 @@ trap 'exit 130' INT TERM
 # deploy/demo-stop.sh stops this script (and so everything it started) through this file.
 echo $$ > "$var/demo.pid"
 
+pki=$(bash "$root/deploy/scripts/pki.sh" "$var/pki")
+echo "== keys and certificates in $pki"
+service_tls=(--tls-cert "$pki/server.pem" --tls-key "$pki/server.key" --tls-client-ca "$pki/ca.pem"
+  --token-public-key "$pki/token-public.pem")
+sessions=$var/demo-sessions
+
 pg_port=$(bash "$root/deploy/scripts/pg.sh" start "$pgdir")
 echo "== PostgreSQL on port $pg_port (data in $pgdir)"
 # TCP needs scram-sha-256 passwords; pg.sh generated them into $pgdir/pgpass (mode 0600).
@@ -77,34 +84,19 @@ case_addr=127.0.0.1:$case_port
 forecast_addr=127.0.0.1:$forecast_port
 
 start_service case-service "$logs/case-service.log" \
-  "$bin/case-service" --db "$case_conn" --port "$case_port" --reflection
+  "$bin/case-service" --db "$case_conn" --port "$case_port" --reflection \
+  "${service_tls[@]}" --token-signing-key "$pki/token-signing.pem"
 wait_for_line "${DEMO_PIDS[-1]}" "$logs/case-service.log" "listening on" 60
 echo "== case service on $case_addr"
 
 bash "$root/deploy/scripts/demo-load.sh" "$bin" "$conninfo" "$case_addr" "$centre" "$var/demo-data" \
-  2>&1 | tee "$logs/load.log"
+  "$pki/ca.pem" "$sessions" 2>&1 | tee "$logs/load.log"
 
 start_service forecast-service "$logs/forecast-service.log" \
-  "$bin/forecast-service" --db "$forecast_conn" --port "$forecast_port" --reflection
+  "$bin/forecast-service" --db "$forecast_conn" --port "$forecast_port" --reflection "${service_tls[@]}"
 wait_for_line "${DEMO_PIDS[-1]}" "$logs/forecast-service.log" "listening on" 120
-# Healthy means answering: the whole centre's projection (this also warms the forecast cache).
-for _ in $(seq 60); do
-  "$bin/forecastctl" --server "$case_addr" --forecast "$forecast_addr" --job-centre "$centre" \
-    --staff MGR1 projection --scope ALL --months 1 >/dev/null 2>"$logs/health.log" && break
-  sleep 1
-done
-"$bin/forecastctl" --server "$case_addr" --forecast "$forecast_addr" --job-centre "$centre" \
-  --staff MGR1 projection --scope ALL --months 1 >/dev/null || { echo "!! the forecast service does not answer" >&2; exit 1; }
-echo "== forecast service on $forecast_addr"
 
-start_service gateway "$logs/gateway.log" \
-  "$bin/gateway" --port "$http_port" --case "$case_addr" --forecast "$forecast_addr" \
-  --web "$root/clients/web/dist" --demo-password demo
-wait_for_line "${DEMO_PIDS[-1]}" "$logs/gateway.log" "listening on" 60
-for _ in $(seq 100); do http_ok "http://127.0.0.1:$http_port/" && break; sleep 0.2; done
-http_ok "http://127.0.0.1:$http_port/" || { echo "!! the gateway does not answer" >&2; exit 1; }
-
-# One login per role, read from the loaded organisation.
+# One login per role, read from the loaded organisation, each with a fresh password.
 first() { psql "$conninfo" -qtAX -c "SELECT s.code FROM staff s JOIN job_centre j ON j.id = s.job_centre_id
   WHERE j.code = '$centre' AND s.role = '$1' AND s.active ORDER BY s.code LIMIT 1"; }
 caseworker=$(first CASEWORKER)
@@ -114,6 +106,36 @@ leader=$(psql "$conninfo" -qtAX -c "SELECT s.code FROM staff s JOIN job_centre j
                 WHERE c.job_centre_id = j.id AND c.code = '$caseworker') LIMIT 1")
 manager=$(first MANAGER)
 admin=$(first ADMIN)
+declare -A password
+logins=$var/demo-logins.txt
+( umask 077; : >"$logins" )
+for staff in "$caseworker" "$leader" "$manager" "$admin"; do
+  password[$staff]=$(python3 -c 'import secrets; print(secrets.token_urlsafe(12))')
+  printf '%s\n' "${password[$staff]}" | "$bin/forecast-admin" set-password --db "$conninfo" --job-centre "$centre" \
+    --code "$staff" >/dev/null
+  printf '%s %s %s\n' "$centre" "$staff" "${password[$staff]}" >>"$logins"
+done
+ctl() {
+  FORECASTCTL_CONFIG="$sessions/$manager.json" "$bin/forecastctl" --server "$case_addr" --forecast "$forecast_addr" \
+    --ca "$pki/ca.pem" --job-centre "$centre" --staff "$manager" "$@"
+}
+printf '%s\n' "${password[$manager]}" | ctl login --password-stdin >/dev/null
+
+# Healthy means answering: the whole centre's projection (this also warms the forecast cache).
+for _ in $(seq 60); do
+  ctl projection --scope ALL --months 1 >/dev/null 2>"$logs/health.log" && break
+  sleep 1
+done
+ctl projection --scope ALL --months 1 >/dev/null || { echo "!! the forecast service does not answer" >&2; exit 1; }
+echo "== forecast service on $forecast_addr"
+
+start_service gateway "$logs/gateway.log" \
+  "$bin/gateway" --port "$http_port" --case "$case_addr" --forecast "$forecast_addr" \
+  --web "$root/clients/web/dist" --login identity --grpc-ca "$pki/ca.pem" --grpc-cert "$pki/gateway.pem" \
+  --grpc-key "$pki/gateway.key"
+wait_for_line "${DEMO_PIDS[-1]}" "$logs/gateway.log" "listening on" 60
+for _ in $(seq 100); do http_ok "http://127.0.0.1:$http_port/" && break; sleep 0.2; done
+http_ok "http://127.0.0.1:$http_port/" || { echo "!! the gateway does not answer" >&2; exit 1; }
 
 cat <<TEXT
 
@@ -121,17 +143,17 @@ cat <<TEXT
  Jobcentre Forecast demo is running (ready in $(( $(date +%s) - start )) s)
 
    Web app:      http://127.0.0.1:$http_port/
-   Job centre:   $centre            password for every login: demo
+   Job centre:   $centre       (these passwords are new at every start; also in $logins)
 
-   Caseworker:   $caseworker
-   Team leader:  $leader   (the caseworker's team)
-   Manager:      $manager
-   Admin:        $admin
+   Caseworker:   $caseworker     password ${password[$caseworker]}
+   Team leader:  $leader       password ${password[$leader]}   (the caseworker's team)
+   Manager:      $manager       password ${password[$manager]}
+   Admin:        $admin       password ${password[$admin]}
 
-   Command line: $bin/forecastctl login --server $case_addr \\
-                   --forecast $forecast_addr --job-centre $centre --staff $leader
+   Command line: $bin/forecastctl --server $case_addr --forecast $forecast_addr \\
+                   --ca $pki/ca.pem --job-centre $centre --staff $leader login
                  $bin/forecastctl projection --scope ALL
-   gRPC:         case service $case_addr, forecast service $forecast_addr (see README, "Exploring the API")
+   gRPC over TLS (CA $pki/ca.pem): case + identity service $case_addr, forecast service $forecast_addr
    Logs:         $logs/
  Stop: Ctrl-C here, or \`bash deploy/demo-stop.sh\` from another terminal.
 ==================================================================================

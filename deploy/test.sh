@@ -12,7 +12,10 @@ trap 'bash "$root/deploy/scripts/pg.sh" stop "$pgdir"' EXIT
 export FORECAST_TEST_PG="host=127.0.0.1 port=$port user=postgres dbname=postgres passfile=$pgdir/pgpass"
 export FORECAST_MIGRATIONS_DIR=$root/deploy/migrations
 export FORECAST_ROOT=$root
-echo "== PostgreSQL test cluster on port $port"
+# Keys and certificates for TLS and access tokens (tests/support and tests/e2e use them).
+FORECAST_PKI_DIR=$(bash "$root/deploy/scripts/pki.sh" "$root/.var/pki")
+export FORECAST_PKI_DIR
+echo "== PostgreSQL test cluster on port $port; keys and certificates in $FORECAST_PKI_DIR"
 
 cd "$root/build"
 set +e

@@ -51,21 +51,6 @@ int WriteCase(const CommandEnv& env, const std::string& case_ref, Call call) {
 
 }  // namespace
 
-int Login(const CommandEnv& env) {
-  auto stub = CaseStub(env);
-  grpc::ClientContext context;
-  PrepareContext(&context, env.identity, kCallTimeout);
-  v1::StaffMember me;
-  grpc::Status status = stub->WhoAmI(&context, v1::WhoAmIRequest(), &me);
-  if (!status.ok()) return Fail(env, status);
-  absl::Status saved = SaveIdentity(ConfigPath(), env.identity);
-  if (!saved.ok()) return Fail(env, saved);
-  *env.out << "logged in as " << me.code() << " (" << v1::Role_Name(me.role())
-           << (me.team().empty() ? "" : absl::StrCat(", team ", me.team())) << ") at job centre "
-           << me.job_centre() << "; saved in " << ConfigPath().string() << "\n";
-  return 0;
-}
-
 int WhoAmI(const CommandEnv& env) {
   auto stub = CaseStub(env);
   grpc::ClientContext context;

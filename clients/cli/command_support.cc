@@ -23,12 +23,16 @@ int Fail(const CommandEnv& env, const absl::Status& status) {
 int Fail(const CommandEnv& env, const grpc::Status& status) { return Fail(env, FromGrpc(status)); }
 
 std::unique_ptr<v1::CaseService::Stub> CaseStub(const CommandEnv& env) {
-  return v1::CaseService::NewStub(OpenChannel(env.identity.server));
+  return v1::CaseService::NewStub(OpenChannel(env.identity.server, env.identity));
 }
 
 std::unique_ptr<v1::ForecastService::Stub> ForecastStub(const CommandEnv& env) {
-  return v1::ForecastService::NewStub(
-      OpenChannel(env.identity.forecast.empty() ? env.identity.server : env.identity.forecast));
+  return v1::ForecastService::NewStub(OpenChannel(
+      env.identity.forecast.empty() ? env.identity.server : env.identity.forecast, env.identity));
+}
+
+std::unique_ptr<v1::IdentityService::Stub> IdentityStub(const CommandEnv& env) {
+  return v1::IdentityService::NewStub(OpenChannel(env.identity.server, env.identity));
 }
 
 // One key per change the user asked for, so that a retried request applies once.

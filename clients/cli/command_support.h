@@ -16,6 +16,7 @@
 #include "clients/cli/commands.h"
 #include "forecast/v1/case_service.grpc.pb.h"
 #include "forecast/v1/forecast_service.grpc.pb.h"
+#include "forecast/v1/identity_service.grpc.pb.h"
 
 namespace forecast::cli {
 
@@ -33,6 +34,8 @@ int Fail(const CommandEnv& env, const grpc::Status& status);
 // (env.identity.forecast, else the server). Thread-safe; stubs may be shared between threads.
 std::unique_ptr<v1::CaseService::Stub> CaseStub(const CommandEnv& env);
 std::unique_ptr<v1::ForecastService::Stub> ForecastStub(const CommandEnv& env);
+// The identity service (served with the case service at env.identity.server).
+std::unique_ptr<v1::IdentityService::Stub> IdentityStub(const CommandEnv& env);
 
 // A new random idempotency key (a token of lower-case letters and digits). Thread-safe.
 std::string NewIdempotencyKey();

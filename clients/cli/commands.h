@@ -6,6 +6,7 @@
 #define CLIENTS_CLI_COMMANDS_H_
 
 #include <cstdint>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -20,12 +21,31 @@ struct CommandEnv {
   Identity identity;
   std::ostream* out = &std::cout;
   std::ostream* err = &std::cerr;
+  std::istream* in = &std::cin;  // passwords with --password-stdin (else the terminal, unechoed)
 };
 
 // Output format of list and export commands.
 enum class Format { kTable, kCsv, kJson };
 
-int Login(const CommandEnv& env);
+// Signing in and out (identity_commands.cc). The session is saved to `config` (mode 0600).
+struct LoginInput {
+  bool password_stdin = false;  // read the password (or with a set-up code, the new one) from env.in
+  std::string setup_code;       // first sign-in: redeem this one-time code and choose a password
+};
+int Login(CommandEnv& env, const LoginInput& input, const std::filesystem::path& config);
+// Ends this session (or, with `everywhere`, every session of the caller) and forgets the tokens.
+int Logout(CommandEnv& env, bool everywhere, const std::filesystem::path& config);
+// Changes the caller's password: current, then new twice (with --password-stdin: two lines,
+// current and new).
+int ChangePassword(CommandEnv& env, bool password_stdin, const std::filesystem::path& config);
+// Admin: a one-time set-up code for a staff member.
+int IssueSetupCode(const CommandEnv& env, const std::string& staff);
+// Admin: the sign-in events of the job centre, newest first.
+int ListAuthEvents(const CommandEnv& env, const std::string& staff, const std::string& since, int limit,
+                   Format format);
+// Renews env.identity's access token through RefreshSession when it is missing or about to
+// expire, and saves the session to `config`. UNAUTHENTICATED when the session has ended.
+absl::Status RenewAccessToken(CommandEnv& env, const std::filesystem::path& config);
 
 // forecastctl audit reads: who read which case (IdentityService.ListCaseReads; admins only),
 // newest first, as a table, CSV or JSON, or as CSV into `csv_file` when that is not empty.

@@ -11,7 +11,7 @@ targets=("$@")
 packages=(
   g++ cmake make ccache pkg-config python3 python3-numpy
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libpqxx-dev libeigen3-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libpqxx-dev libeigen3-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev libsodium-dev openssl
   libboost-dev libssl-dev libcpp-httplib-dev nlohmann-json3-dev libcli11-dev
   clang libclang-rt-14-dev
   # pgbench (tests/bench_service/write_benchmark) comes with postgresql-15; clang-format checks

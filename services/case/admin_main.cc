@@ -9,15 +9,17 @@
 //   forecast-admin add-identity-provider --db CONNINFO --job-centre DEMO --code kommune
 //       --name "Kommunens login" --issuer https://login.kommune.dk --client-id forecast
 //       [--claim preferred_username] [--inactive]
-// (one command per line; shown wrapped). Every command is idempotent: re-running it leaves the same
-// state.
+//   forecast-admin set-password --db CONNINFO --job-centre DEMO --code kim   (the password on stdin)
+// (one command per line; shown wrapped). Every command is idempotent: re-running it leaves the same state.
 #include <iostream>
 #include <string>
 
 #include "services/case/flags.h"
 #include "services/case/org_admin.h"
+#include "services/common/calendar.h"
 #include "services/common/migrations.h"
 #include "services/identity/oidc_sign_in.h"
+#include "services/identity/identity_keeper.h"
 
 namespace {
 
@@ -31,7 +33,8 @@ int Usage() {
          "  forecast-admin add-staff --db CONNINFO --job-centre CODE --code CODE --role ROLE [--team CODE] "
          "[--name NAME] [--inactive]\n"
          "  forecast-admin add-identity-provider --db CONNINFO --job-centre CODE --code ID --name NAME "
-         "--issuer URL --client-id ID [--claim CLAIM] [--inactive]\n";
+         "--issuer URL --client-id ID [--claim CLAIM] [--inactive]\n"
+         "  forecast-admin set-password --db CONNINFO --job-centre CODE --code CODE   (password on stdin)\n";
   return 2;
 }
 
@@ -111,6 +114,16 @@ int main(int argc, char** argv) {
     return Report(
         providers.Upsert(*centre_id, provider).status(),
         "identity provider " + code + " ready in " + centre + " (" + provider.issuer() + ")");
+  }
+  if (command == "set-password") {
+    // The operator's way to give a first admin a password (others get set-up codes from an admin).
+    std::string password;
+    std::getline(std::cin, password);
+    if (!password.empty() && password.back() == '\r') password.pop_back();
+    forecast::SystemClock clock;
+    const forecast::AccessTokenSigner unused_signer(forecast::NewSigningKey());
+    forecast::identity::IdentityKeeper identity(pool, clock, unused_signer);
+    return Report(identity.SetPassword(centre, code, password), "password set for " + code + " in " + centre);
   }
   return Usage();
 }

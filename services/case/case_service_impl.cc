@@ -51,9 +51,9 @@ grpc::Status Answer(const char* method, const absl::Status& status) {
 }  // namespace
 
 template <typename Response, typename Call>
-grpc::Status CaseServiceImpl::Handle(const char* method, grpc::ServerContext* context,
-                                     Response* response, Call call) {
-  absl::StatusOr<Caller> caller = ResolveCaller(*context, directory_);
+grpc::Status CaseServiceImpl::Handle(const char* method, grpc::ServerContext* context, Response* response,
+                                     Call call) {
+  absl::StatusOr<Caller> caller = ResolveCaller(*context, authenticator_);
   if (!caller.ok()) return Answer(method, caller.status());
   absl::StatusOr<Response> result = call(*caller);
   if (!result.ok()) return Answer(method, result.status());
@@ -64,7 +64,7 @@ grpc::Status CaseServiceImpl::Handle(const char* method, grpc::ServerContext* co
 template <typename Response, typename Call>
 grpc::Status CaseServiceImpl::HandleRead(const char* method, grpc::ServerContext* context,
                                          Response* response, Call call) {
-  absl::StatusOr<Caller> caller = ResolveCaller(*context, directory_);
+  absl::StatusOr<Caller> caller = ResolveCaller(*context, authenticator_);
   if (!caller.ok()) return Answer(method, caller.status());
   absl::StatusOr<Response> result = call(*caller);
   if (!result.ok()) return Answer(method, result.status());

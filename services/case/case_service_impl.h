@@ -1,4 +1,4 @@
-// The gRPC face of the case service: resolves the caller from metadata (caller.h), hands the
+// The gRPC face of the case service: resolves the caller from its access token (caller.h), hands the
 // request to CaseKeeper and converts the status. No rules live here.
 #ifndef SERVICES_CASE_CASE_SERVICE_IMPL_H_
 #define SERVICES_CASE_CASE_SERVICE_IMPL_H_
@@ -11,13 +11,13 @@
 
 namespace forecast {
 
-// Thread-safe (gRPC calls it from many threads; keeper and directory are thread-safe).
+// Thread-safe (gRPC calls it from many threads; keeper and authenticator are thread-safe).
 class CaseServiceImpl final : public v1::CaseService::Service {
  public:
   // Keeps references; all must outlive the service. `reads` records every case read (GetCase,
   // ListCases: one row per listed case, GetCaseHistory) before the answer leaves.
-  CaseServiceImpl(CaseKeeper& keeper, StaffDirectory& directory, audit::CaseReadLog& reads)
-      : keeper_(keeper), directory_(directory), reads_(reads) {}
+  CaseServiceImpl(CaseKeeper& keeper, const Authenticator& authenticator, audit::CaseReadLog& reads)
+      : keeper_(keeper), authenticator_(authenticator), reads_(reads) {}
 
   // Bounds ImportHistory: `guard` (not owned; may be null) admits one import per job centre and a
   // few per process; an import stream of more than `max_rows` rows is refused. Call before
@@ -79,7 +79,7 @@ class CaseServiceImpl final : public v1::CaseService::Service {
                           Call call);
 
   CaseKeeper& keeper_;
-  StaffDirectory& directory_;
+  const Authenticator& authenticator_;
   audit::CaseReadLog& reads_;
   ImportGuard* import_guard_ = nullptr;
   int64_t max_import_rows_ = 3'000'000;  // input on one import stream is held in memory

@@ -1,6 +1,7 @@
 #include "services/common/caller.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace forecast {
 
@@ -56,28 +57,42 @@ absl::StatusOr<Caller> PgStaffDirectory::Find(absl::string_view job_centre_code,
       });
 }
 
-absl::StatusOr<Caller> ResolveCaller(absl::string_view job_centre_code,
-                                     absl::string_view staff_code, StaffDirectory& directory) {
-  if (job_centre_code.empty()) {
-    return absl::UnauthenticatedError(
-        absl::StrCat("missing caller metadata \"", kJobCentreHeader, "\""));
-  }
-  if (staff_code.empty()) {
-    return absl::UnauthenticatedError(
-        absl::StrCat("missing caller metadata \"", kStaffHeader, "\""));
-  }
+absl::StatusOr<Caller> ResolveCaller(absl::string_view job_centre_code, absl::string_view staff_code,
+                                     StaffDirectory& directory) {
+  if (job_centre_code.empty()) return absl::UnauthenticatedError("missing job centre code");
+  if (staff_code.empty()) return absl::UnauthenticatedError("missing staff code");
   return directory.Find(job_centre_code, staff_code);
 }
 
-absl::StatusOr<Caller> ResolveCaller(const grpc::ServerContext& context,
-                                     StaffDirectory& directory) {
+absl::StatusOr<Caller> Authenticator::ResolveToken(absl::string_view token) const {
+  absl::StatusOr<AccessClaims> claims = verifier_.Verify(token);
+  if (!claims.ok()) return claims.status();
+  absl::StatusOr<Caller> caller = directory_.Find(claims->job_centre, claims->staff);
+  if (!caller.ok()) {
+    if (caller.status().code() == absl::StatusCode::kUnauthenticated) {
+      return absl::UnauthenticatedError("access token refused: the staff member is unknown or inactive");
+    }
+    return caller.status();
+  }
+  caller->session_id = claims->session_id;
+  return caller;
+}
+
+absl::StatusOr<Caller> Authenticator::Resolve(const grpc::ServerContextBase& context) const {
   const auto& metadata = context.client_metadata();
-  auto value = [&](const char* key) -> absl::string_view {
-    auto it = metadata.find(key);
-    if (it == metadata.end()) return {};
-    return absl::string_view(it->second.data(), it->second.size());
-  };
-  return ResolveCaller(value(kJobCentreHeader), value(kStaffHeader), directory);
+  auto it = metadata.find(kAuthorizationHeader);
+  if (it == metadata.end()) {
+    return absl::UnauthenticatedError("missing credential: \"authorization: Bearer <access token>\"");
+  }
+  absl::string_view value(it->second.data(), it->second.size());
+  if (!absl::ConsumePrefix(&value, "Bearer ") || value.empty()) {
+    return absl::UnauthenticatedError("authorization: expected \"Bearer <access token>\"");
+  }
+  return ResolveToken(value);
+}
+
+absl::StatusOr<Caller> ResolveCaller(const grpc::ServerContextBase& context, const Authenticator& authenticator) {
+  return authenticator.Resolve(context);
 }
 
 }  // namespace forecast

@@ -1,6 +1,9 @@
-// Who is calling: the single seam where a request's metadata becomes a staff member with a role.
-// Every RPC carries gRPC metadata "x-job-centre" (job centre code) and "x-staff" (staff code);
-// the gateway sets them after login. Authorisation (authorization.h) works from the Caller only.
+// Who is calling: the single seam where a request's credential becomes a staff member with a
+// role. Every RPC carries gRPC metadata "authorization: Bearer <access token>", an Ed25519-signed
+// JWT the identity service issued at sign-in (access_token.h). Each service verifies it itself
+// with the public key it loaded at start, then looks the staff member up in the staff directory
+// (so that role changes and deactivations take effect at once). Bare "x-job-centre"/"x-staff"
+// metadata is no credential. Authorisation (authorization.h) works from the Caller only.
 #ifndef SERVICES_COMMON_CALLER_H_
 #define SERVICES_COMMON_CALLER_H_
 
@@ -12,12 +15,13 @@
 #include <grpcpp/server_context.h>
 
 #include "absl/status/statusor.h"
+#include "services/common/access_token.h"
 #include "services/common/pg_pool.h"
 
 namespace forecast {
 
-inline constexpr char kJobCentreHeader[] = "x-job-centre";
-inline constexpr char kStaffHeader[] = "x-staff";
+// The metadata key of the credential ("Bearer <jwt>").
+inline constexpr char kAuthorizationHeader[] = "authorization";
 
 enum class Role { kCaseworker, kTeamLeader, kManager, kAdmin };
 
@@ -35,6 +39,7 @@ struct Caller {
   Role role = Role::kCaseworker;
   int64_t team_id = 0;
   std::string team_code;
+  int64_t session_id = 0;  // the sign-in session the access token belongs to; 0 outside gRPC
 };
 
 // Finds active staff by job centre code and staff code. Implementations are thread-safe.
@@ -59,14 +64,34 @@ class PgStaffDirectory final : public StaffDirectory {
   PgPool& pool_;
 };
 
-// Reads the two metadata entries and resolves them. UNAUTHENTICATED naming the missing header
-// when either is absent or empty, or when the directory does not know the caller. Thread-safe
-// when the directory is.
-absl::StatusOr<Caller> ResolveCaller(const grpc::ServerContext& context, StaffDirectory& directory);
+// Turns a call's access token into the caller: verifies the token (signature, issuer, audience,
+// expiry) and looks its staff member up. Every service builds one at start from the public key
+// file it is given. Thread-safe when the directory is.
+class Authenticator {
+ public:
+  // Both must outlive the authenticator.
+  Authenticator(const AccessTokenVerifier& verifier, StaffDirectory& directory)
+      : verifier_(verifier), directory_(directory) {}
 
-// The same from plain codes (for callers that are not gRPC servers, and tests). Thread-safe.
-absl::StatusOr<Caller> ResolveCaller(absl::string_view job_centre_code,
-                                     absl::string_view staff_code, StaffDirectory& directory);
+  // The caller behind "authorization: Bearer <token>". UNAUTHENTICATED when the metadata is
+  // missing or malformed, the token does not verify, or its staff member is unknown or inactive.
+  absl::StatusOr<Caller> Resolve(const grpc::ServerContextBase& context) const;
+  // The same from the token itself.
+  absl::StatusOr<Caller> ResolveToken(absl::string_view token) const;
+  StaffDirectory& directory() const { return directory_; }
+
+ private:
+  const AccessTokenVerifier& verifier_;
+  StaffDirectory& directory_;
+};
+
+// The one call every RPC makes first: authenticator.Resolve(context). Thread-safe.
+absl::StatusOr<Caller> ResolveCaller(const grpc::ServerContextBase& context, const Authenticator& authenticator);
+
+// The caller from plain codes, for code that is not a gRPC server (tools, tests): no credential
+// is checked here. UNAUTHENTICATED when a code is empty or unknown. Thread-safe.
+absl::StatusOr<Caller> ResolveCaller(absl::string_view job_centre_code, absl::string_view staff_code,
+                                     StaffDirectory& directory);
 
 }  // namespace forecast
 

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/common/observability/observability.h"
+#include "services/common/tls.h"
 
 namespace forecast {
 namespace {
@@ -43,13 +44,13 @@ class ReflectionOption final : public grpc::ServerBuilderOption {
 
 absl::StatusOr<RunningServer> StartGrpcServer(const std::vector<grpc::Service*>& services,
                                               const std::string& host, int port,
+                                              std::shared_ptr<grpc::ServerCredentials> credentials,
                                               int max_message_bytes, bool reflection) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   builder.SetOption(std::make_unique<ReflectionOption>(reflection));
   RunningServer running;
-  builder.AddListeningPort(absl::StrCat(host, ":", port), grpc::InsecureServerCredentials(),
-                           &running.port);
+  builder.AddListeningPort(absl::StrCat(host, ":", port), std::move(credentials), &running.port);
   builder.SetMaxReceiveMessageSize(max_message_bytes);
   builder.SetMaxSendMessageSize(max_message_bytes);
   for (grpc::Service* service : services) builder.RegisterService(service);
@@ -60,6 +61,24 @@ absl::StatusOr<RunningServer> StartGrpcServer(const std::vector<grpc::Service*>&
     return absl::UnavailableError(absl::StrCat("cannot listen on ", host, ":", port));
   }
   return running;
+}
+
+absl::StatusOr<ServiceSecurity> LoadServiceSecurity(const ServiceSecurityFiles& files) {
+  const auto missing = [](const char* flag) {
+    return absl::InvalidArgumentError(absl::StrCat("--", flag, " is required (deploy/scripts/pki.sh makes one)"));
+  };
+  if (files.tls_cert.empty()) return missing("tls-cert");
+  if (files.tls_key.empty()) return missing("tls-key");
+  if (files.token_public_key.empty()) return missing("token-public-key");
+  ServiceSecurity security;
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      ServerTlsCredentials({files.tls_cert, files.tls_key, files.tls_client_ca});
+  if (!credentials.ok()) return absl::InvalidArgumentError(credentials.status().message());
+  security.credentials = *credentials;
+  absl::StatusOr<Ed25519PublicKey> key = ReadPublicKeyFile(files.token_public_key);
+  if (!key.ok()) return absl::InvalidArgumentError(absl::StrCat("--token-public-key: ", key.status().message()));
+  security.verifier = std::make_unique<AccessTokenVerifier>(*key);
+  return security;
 }
 
 void BlockShutdownSignals() {

@@ -73,7 +73,7 @@ grpc::Status ForecastServiceImpl::Project(grpc::ServerContext* context,
                                           const v1::ProjectRequest* request,
                                           v1::Projection* response) {
   return Run([&]() -> absl::Status {
-    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, directory_));
+    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
     FS_ASSIGN_OR_RETURN(const forecasting::ModelKind model, ToModelKind(request->model(), "model"));
     FS_ASSIGN_OR_RETURN(const int horizon,
                         CheckHorizon(request->horizon_months(), "horizon_months"));
@@ -97,7 +97,7 @@ grpc::Status ForecastServiceImpl::CompareTeams(grpc::ServerContext* context,
                                                const v1::CompareTeamsRequest* request,
                                                v1::TeamComparison* response) {
   return Run([&]() -> absl::Status {
-    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, directory_));
+    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
     FS_ASSIGN_OR_RETURN(const forecasting::ModelKind model, ToModelKind(request->model(), "model"));
     FS_ASSIGN_OR_RETURN(const int horizon,
                         CheckHorizon(request->horizon_months(), "horizon_months"));
@@ -116,7 +116,7 @@ grpc::Status ForecastServiceImpl::GetCaseworkerDashboard(
     grpc::ServerContext* context, const v1::CaseworkerDashboardRequest* request,
     v1::CaseworkerDashboard* response) {
   return Run([&]() -> absl::Status {
-    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, directory_));
+    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
     FS_ASSIGN_OR_RETURN(auto view, engine_.View(caller.job_centre_id, request->as_of(), "as_of"));
     FS_ASSIGN_OR_RETURN(
         const ScopeFilter scope,
@@ -138,14 +138,7 @@ grpc::ServerUnaryReactor* ForecastServiceImpl::GetTeamDashboard(
     if (!grpc::SerializationTraits<v1::TeamDashboardRequest>::Deserialize(&copy, &req).ok()) {
       return absl::InvalidArgumentError("request: not a TeamDashboardRequest");
     }
-    const auto& metadata = context->client_metadata();
-    auto header = [&](const char* key) -> absl::string_view {
-      auto it = metadata.find(key);
-      return it == metadata.end() ? absl::string_view()
-                                  : absl::string_view(it->second.data(), it->second.size());
-    };
-    FS_ASSIGN_OR_RETURN(const Caller caller,
-                        ResolveCaller(header(kJobCentreHeader), header(kStaffHeader), directory_));
+    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
     FS_ASSIGN_OR_RETURN(auto view, engine_.View(caller.job_centre_id, req.as_of(), "as_of"));
     FS_ASSIGN_OR_RETURN(const ScopeFilter scope,
                         ReadableTeam(view->history(), caller, req.team(), "team"));
@@ -161,7 +154,7 @@ grpc::Status ForecastServiceImpl::WatchTeamDashboard(
     grpc::ServerContext* context, const v1::TeamDashboardRequest* request,
     grpc::ServerWriter<v1::TeamDashboard>* writer) {
   return Run([&]() -> absl::Status {
-    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, directory_));
+    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
     FS_ASSIGN_OR_RETURN(auto first_view,
                         engine_.View(caller.job_centre_id, request->as_of(), "as_of"));
     FS_ASSIGN_OR_RETURN(const ScopeFilter scope,
@@ -196,7 +189,7 @@ grpc::Status ForecastServiceImpl::GetVariation(grpc::ServerContext* context,
                                                const v1::VariationRequest* request,
                                                v1::Variation* response) {
   return Run([&]() -> absl::Status {
-    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, directory_));
+    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
     FS_ASSIGN_OR_RETURN(auto view, engine_.View(caller.job_centre_id, request->as_of(), "as_of"));
     FS_ASSIGN_OR_RETURN(const ScopeFilter scope,
                         ReadableTeam(view->history(), caller, request->team(), "team"));
@@ -209,7 +202,7 @@ grpc::Status ForecastServiceImpl::GetAccuracy(grpc::ServerContext* context,
                                               const v1::AccuracyRequest* request,
                                               v1::Accuracy* response) {
   return Run([&]() -> absl::Status {
-    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, directory_));
+    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
     const int lookback = request->lookback_months();
     if (lookback < 0 || lookback > kMaxLookback) {
       return absl::InvalidArgumentError(
@@ -243,7 +236,7 @@ grpc::Status ForecastServiceImpl::ExplainCase(grpc::ServerContext* context,
                                               const v1::ExplainCaseRequest* request,
                                               v1::CaseExplanation* response) {
   return Run([&]() -> absl::Status {
-    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, directory_));
+    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
     FS_RETURN_IF_ERROR(CheckCaseRef(request->case_ref(), "case_ref"));
     FS_ASSIGN_OR_RETURN(const forecasting::ModelKind model, ToModelKind(request->model(), "model"));
     FS_ASSIGN_OR_RETURN(auto view, engine_.View(caller.job_centre_id, request->as_of(), "as_of"));
@@ -266,7 +259,7 @@ grpc::Status ForecastServiceImpl::ListMilestoneMetrics(grpc::ServerContext* cont
                                                        const v1::ListMilestoneMetricsRequest*,
                                                        v1::MilestoneMetrics* response) {
   return Run([&]() -> absl::Status {
-    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, directory_));
+    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
     FS_ASSIGN_OR_RETURN(auto view, engine_.Now(caller.job_centre_id));
     for (const MilestoneMetricDef& m : view->history().metrics) {
       v1::MilestoneMetric* out = response->add_metrics();
@@ -287,7 +280,7 @@ grpc::Status ForecastServiceImpl::SetMilestoneTarget(grpc::ServerContext* contex
                                                      const v1::SetMilestoneTargetRequest* request,
                                                      v1::MilestoneTarget* response) {
   return Run([&]() -> absl::Status {
-    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, directory_));
+    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
     const v1::MilestoneTarget& t = request->target();
     FS_ASSIGN_OR_RETURN(auto view, engine_.Now(caller.job_centre_id));
     const CentreHistory& h = view->history();
@@ -339,7 +332,7 @@ grpc::Status ForecastServiceImpl::GetMilestones(grpc::ServerContext* context,
                                                 const v1::MilestonesRequest* request,
                                                 v1::Milestones* response) {
   return Run([&]() -> absl::Status {
-    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, directory_));
+    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
     FS_ASSIGN_OR_RETURN(auto view, engine_.View(caller.job_centre_id, request->as_of(), "as_of"));
     const CentreHistory& h = view->history();
     FS_ASSIGN_OR_RETURN(const ScopeFilter team, ReadableTeam(h, caller, request->team(), "team"));
@@ -366,7 +359,7 @@ grpc::Status ForecastServiceImpl::RecordDialogue(grpc::ServerContext* context,
                                                  const v1::RecordDialogueRequest* request,
                                                  v1::Dialogue* response) {
   return Run([&]() -> absl::Status {
-    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, directory_));
+    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
     FS_ASSIGN_OR_RETURN(auto view, engine_.Now(caller.job_centre_id));
     const CentreHistory& h = view->history();
     if (request->caseworker().empty()) {
@@ -537,7 +530,7 @@ grpc::Status ForecastServiceImpl::ListDialogues(grpc::ServerContext* context,
                                                 const v1::ListDialoguesRequest* request,
                                                 v1::ListDialoguesResponse* response) {
   return Run([&]() -> absl::Status {
-    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, directory_));
+    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
     FS_ASSIGN_OR_RETURN(auto view, engine_.Now(caller.job_centre_id));
     const CentreHistory& h = view->history();
     ScopeFilter scope;
@@ -574,7 +567,7 @@ grpc::Status ForecastServiceImpl::GetDialogueAgenda(grpc::ServerContext* context
                                                     const v1::DialogueAgendaRequest* request,
                                                     v1::DialogueAgenda* response) {
   return Run([&]() -> absl::Status {
-    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, directory_));
+    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
     const int limit = request->limit() == 0 ? kDefaultAgendaItems : request->limit();
     if (limit < 1 || limit > kMaxAgendaItems) {
       return absl::InvalidArgumentError(
@@ -609,7 +602,7 @@ grpc::Status ForecastServiceImpl::GetChangesSinceLastDialogue(grpc::ServerContex
                                                               const v1::ChangesRequest* request,
                                                               v1::Changes* response) {
   return Run([&]() -> absl::Status {
-    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, directory_));
+    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
     if (!request->caseworker().empty() && !request->team().empty()) {
       return absl::InvalidArgumentError("caseworker: give either caseworker or team, not both");
     }

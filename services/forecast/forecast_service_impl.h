@@ -30,9 +30,9 @@ class ForecastServiceImpl final
  public:
   // All dependencies must outlive the service. Thread-safe.
   // `reads` records every answer that carries case rows (issue 8's access log).
-  ForecastServiceImpl(ForecastEngine& engine, StaffDirectory& directory, HistoryStore& store,
+  ForecastServiceImpl(ForecastEngine& engine, const Authenticator& authenticator, HistoryStore& store,
                       audit::CaseReadLog& reads)
-      : engine_(engine), directory_(directory), store_(store), reads_(reads) {}
+      : engine_(engine), authenticator_(authenticator), store_(store), reads_(reads) {}
 
   grpc::Status Project(grpc::ServerContext* context, const v1::ProjectRequest* request,
                        v1::Projection* response) override;
@@ -86,7 +86,7 @@ class ForecastServiceImpl final
   absl::Status AnswerDialogue(int64_t centre_id, int64_t id, v1::Dialogue* response);
 
   ForecastEngine& engine_;
-  StaffDirectory& directory_;
+  const Authenticator& authenticator_;
   HistoryStore& store_;
   audit::CaseReadLog& reads_;
 };

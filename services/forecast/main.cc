@@ -1,9 +1,10 @@
-// forecast-service --db CONNINFO --port N [--host 127.0.0.1] [--no-warm] [--metrics-port M]
-//                  [--reflection]
-// Serves forecast.v1.ForecastService with health checking (server reflection only with
-// --reflection). Once listening, a background thread loads every job centre and builds each team's
-// dashboard (with its backtest), so that the first callers find them ready; --no-warm leaves that
-// to the first calls.
+// forecast-service --db CONNINFO --port N --tls-cert PEM --tls-key PEM --token-public-key PEM
+//     [--tls-client-ca PEM] [--host 127.0.0.1] [--no-warm] [--metrics-port M] [--reflection]
+// Serves forecast.v1.ForecastService over TLS with health checking (server reflection only with
+// --reflection); every call needs an access token, verified with the public key
+// (services/common/caller.h). Once listening, a background thread loads every job centre and
+// builds each team's dashboard (with its backtest), so that the first callers find them ready;
+// --no-warm leaves that to the first calls.
 #include <atomic>
 #include <cstdio>
 #include <memory>
@@ -26,10 +27,10 @@
 namespace {
 
 int Usage() {
-  std::fprintf(
-      stderr,
-      "usage: forecast-service --db CONNINFO --port N [--host HOST] [--no-warm] [--metrics-port M]\n"
-      "       [--reflection]\n");
+  std::fprintf(stderr,
+               "usage: forecast-service --db CONNINFO --port N --tls-cert PEM --tls-key PEM --token-public-key PEM\n"
+               "         [--tls-client-ca PEM] [--host HOST] [--no-warm] [--metrics-port M]\n"
+               "         [--reflection]\n");
   return 2;
 }
 
@@ -60,9 +61,18 @@ int main(int argc, char** argv) {
   int port = -1, metrics_port = -1;
   bool warm = true;
   bool reflection = false;
+  forecast::ServiceSecurityFiles files;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg == "--db" && i + 1 < argc) {
+    if (arg == "--tls-cert" && i + 1 < argc) {
+      files.tls_cert = argv[++i];
+    } else if (arg == "--tls-key" && i + 1 < argc) {
+      files.tls_key = argv[++i];
+    } else if (arg == "--tls-client-ca" && i + 1 < argc) {
+      files.tls_client_ca = argv[++i];
+    } else if (arg == "--token-public-key" && i + 1 < argc) {
+      files.token_public_key = argv[++i];
+    } else if (arg == "--db" && i + 1 < argc) {
       db = argv[++i];
     } else if (arg == "--port" && i + 1 < argc) {
       port = std::atoi(argv[++i]);
@@ -79,6 +89,11 @@ int main(int argc, char** argv) {
     }
   }
   if (db.empty() || port < 0) return Usage();
+  absl::StatusOr<forecast::ServiceSecurity> security = forecast::LoadServiceSecurity(files);
+  if (!security.ok()) {
+    std::fprintf(stderr, "forecast-service: %s\n", std::string(security.status().message()).c_str());
+    return Usage();
+  }
 
   forecast::obs::SetServiceName("forecast-service");
   forecast::PgPool pool(db, 16);
@@ -94,8 +109,10 @@ int main(int argc, char** argv) {
   forecast::PgStaffDirectory staff(pool);
   forecast::CachedStaffDirectory directory(staff, clock);
   forecast::audit::PgCaseReadLog reads(pool);  // answers carrying case rows are recorded
-  forecast::fsvc::ForecastServiceImpl service(engine, directory, store, reads);
-  auto server = forecast::StartGrpcServer({&service}, host, port, 64 << 20, reflection);
+  forecast::Authenticator authenticator(*security->verifier, directory);
+  forecast::fsvc::ForecastServiceImpl service(engine, authenticator, store, reads);
+  auto server = forecast::StartGrpcServer({&service}, host, port, security->credentials, 64 << 20,
+                                           reflection);
   if (!server.ok()) {
     std::fprintf(stderr, "forecast-service: %s\n", std::string(server.status().message()).c_str());
     return 1;

@@ -6,8 +6,7 @@ pkg_check_modules(OIDC_HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 add_library(identity_oidc STATIC
   ${CMAKE_CURRENT_LIST_DIR}/oidc_jwt.cc
   ${CMAKE_CURRENT_LIST_DIR}/oidc_http.cc
-  ${CMAKE_CURRENT_LIST_DIR}/oidc_sign_in.cc
-  ${CMAKE_CURRENT_LIST_DIR}/oidc_service.cc)
+  ${CMAKE_CURRENT_LIST_DIR}/oidc_sign_in.cc)
 target_include_directories(identity_oidc PUBLIC ${PROJECT_SOURCE_DIR})
 target_compile_options(identity_oidc PRIVATE ${PROJECT_WARNINGS})
 target_link_libraries(identity_oidc PUBLIC

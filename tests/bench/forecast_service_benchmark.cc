@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <condition_variable>
 #include <mutex>
 #include <cstdio>
@@ -44,6 +45,7 @@
 #include "services/forecast/forecast_service_impl.h"
 #include "services/forecast/history_store.h"
 #include "tests/bench/forecast_service_benchmark_loader.h"
+#include "tests/support/test_security.h"
 
 namespace {
 
@@ -154,10 +156,20 @@ std::string PrepareDatabase(const Args& args, std::string* today) {
   return conninfo;
 }
 
+// A call as `staff`, with an access token minted once per staff member (as a client holds one for
+// its lifetime); the service verifies it on every call, as in production.
 std::unique_ptr<grpc::ClientContext> Context(const std::string& staff) {
+  static std::mutex mu;
+  static std::map<std::string, std::string> tokens;
+  std::string token;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    std::string& cached = tokens[staff];
+    if (cached.empty()) cached = forecast::testing::MintToken(kCentre, staff, absl::Hours(2));
+    token = cached;
+  }
   auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->AddMetadata("x-job-centre", kCentre);
-  ctx->AddMetadata("x-staff", staff);
+  forecast::testing::AddBearer(ctx.get(), token);
   ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   return ctx;
 }
@@ -216,9 +228,10 @@ int main(int argc, char** argv) {
   forecast::SystemClock wall;  // the directory cache's time-to-live runs on real time
   forecast::CachedStaffDirectory directory(staff, wall);
   forecast::audit::PgCaseReadLog reads(pool);
-  forecast::fsvc::ForecastServiceImpl service(engine, directory, store, reads);
+  forecast::Authenticator authenticator(forecast::testing::Verifier(), directory);
+  forecast::fsvc::ForecastServiceImpl service(engine, authenticator, store, reads);
   absl::StatusOr<forecast::RunningServer> server =
-      forecast::StartGrpcServer({&service}, "127.0.0.1", 0);
+      forecast::StartGrpcServer({&service}, "127.0.0.1", 0, forecast::testing::ServerCredentials());
   Check(server.status(), "server");
   const std::string target = absl::StrCat("127.0.0.1:", server->port);
 
@@ -253,7 +266,9 @@ int main(int argc, char** argv) {
       load_ms, team_ids.size(), warm_ms);
 
   // 1. Whole-centre projection.
-  auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+  auto channel = forecast::testing::TlsChannel(server->port);
+  const std::shared_ptr<grpc::ChannelCredentials> tls =
+      *forecast::ChannelTlsCredentials(forecast::testing::ClientTlsFiles());
   auto stub = forecast::v1::ForecastService::NewStub(channel);
   for (auto model : {forecast::v1::AS_PLANNED, forecast::v1::CALIBRATED, forecast::v1::BASELINE}) {
     std::vector<double> compute, rpc;
@@ -284,7 +299,7 @@ int main(int argc, char** argv) {
   for (int i = 0; i < 8; ++i) {
     grpc::ChannelArguments ca;
     ca.SetInt("bench_channel", i);  // distinct channels, distinct connections
-    channels.push_back(grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), ca));
+    channels.push_back(grpc::CreateCustomChannel(target, tls, ca));
   }
   auto dashboard_call = [&](grpc::Channel& ch, std::mt19937& rng) {
     forecast::v1::ForecastService::Stub s(

@@ -53,6 +53,7 @@
 #include "services/forecast/forecast_service_impl.h"
 #include "services/forecast/history_store.h"
 #include "tests/bench/forecast_service_benchmark_loader.h"
+#include "tests/support/test_security.h"
 
 namespace {
 
@@ -195,10 +196,20 @@ std::vector<OpenCase> OpenCases(const std::string& conninfo) {
   return out;
 }
 
+// A call as `staff`, with an access token minted once per staff member (as a client holds one);
+// the services verify it on every call, as in production.
 std::unique_ptr<grpc::ClientContext> Context(const std::string& staff) {
+  static std::mutex tokens_mu;
+  static std::map<std::string, std::string> tokens;
+  std::string token;
+  {
+    std::lock_guard<std::mutex> lock(tokens_mu);
+    std::string& cached = tokens[staff];
+    if (cached.empty()) cached = forecast::testing::MintToken(kCentre, staff, absl::Hours(2));
+    token = cached;
+  }
   auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->AddMetadata("x-job-centre", kCentre);
-  ctx->AddMetadata("x-staff", staff);
+  forecast::testing::AddBearer(ctx.get(), token);
   ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   return ctx;
 }
@@ -239,7 +250,8 @@ WriteFigures RunWriters(const std::string& target, std::vector<OpenCase>& cases,
   for (int i = 0; i < std::min(clients, 8); ++i) {
     grpc::ChannelArguments ca;
     ca.SetInt("bench_channel", i);
-    channels.push_back(grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), ca));
+    channels.push_back(grpc::CreateCustomChannel(
+        target, *forecast::ChannelTlsCredentials(forecast::testing::ClientTlsFiles()), ca));
   }
   std::vector<std::vector<double>> latencies(clients);
   std::atomic<int64_t> errors{0};
@@ -382,9 +394,10 @@ int main(int argc, char** argv) {
   Check(reference.StartListening(), "case service listener");
   forecast::CaseKeeper keeper(case_store, clock, &reference.catalogues());
   forecast::audit::PgCaseReadLog case_reads(case_pool);
-  forecast::CaseServiceImpl case_service(keeper, reference.directory(), case_reads);
+  forecast::Authenticator case_authenticator(forecast::testing::Verifier(), reference.directory());
+  forecast::CaseServiceImpl case_service(keeper, case_authenticator, case_reads);
   absl::StatusOr<forecast::RunningServer> case_server =
-      forecast::StartGrpcServer({&case_service}, "127.0.0.1", 0);
+      forecast::StartGrpcServer({&case_service}, "127.0.0.1", 0, forecast::testing::ServerCredentials());
   Check(case_server.status(), "case server");
   const std::string case_target = absl::StrCat("127.0.0.1:", case_server->port);
   std::vector<OpenCase> cases = OpenCases(conninfo);
@@ -450,9 +463,10 @@ int main(int argc, char** argv) {
     forecast::SystemClock wall;
     forecast::CachedStaffDirectory directory(staff, wall);
     forecast::audit::PgCaseReadLog reads(pool);
-    forecast::fsvc::ForecastServiceImpl service(engine, directory, store, reads);
+    forecast::Authenticator authenticator(forecast::testing::Verifier(), directory);
+    forecast::fsvc::ForecastServiceImpl service(engine, authenticator, store, reads);
     absl::StatusOr<forecast::RunningServer> server =
-        forecast::StartGrpcServer({&service}, "127.0.0.1", 0);
+        forecast::StartGrpcServer({&service}, "127.0.0.1", 0, forecast::testing::ServerCredentials());
     Check(server.status(), "forecast server");
     auto now = engine.Now(*centre);
     Check(now.status(), "first view");
@@ -466,8 +480,7 @@ int main(int argc, char** argv) {
       for (OpenCase& c : probes) c.version = versions[c.ref];
       for (OpenCase& c : background) c.version = versions[c.ref];
     }
-    auto forecast_stub = forecast::v1::ForecastService::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", server->port), grpc::InsecureChannelCredentials()));
+    auto forecast_stub = forecast::v1::ForecastService::NewStub(forecast::testing::TlsChannel(server->port));
     auto watch_ctx = Context("manager");
     watch_ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::hours(1));
     forecast::v1::TeamDashboardRequest watch_request;
@@ -484,7 +497,7 @@ int main(int argc, char** argv) {
     const auto start = Clock::now();
     for (int w = 0; w < writers; ++w) {
       threads.emplace_back([&, w] {
-        auto channel = grpc::CreateChannel(case_target, grpc::InsecureChannelCredentials());
+        auto channel = grpc::CreateChannel(case_target, *forecast::ChannelTlsCredentials(forecast::testing::ClientTlsFiles()));
         auto stub = forecast::v1::CaseService::NewStub(channel);
         const auto period = std::chrono::duration<double>(writers / args.rate);
         auto next =
@@ -504,7 +517,7 @@ int main(int argc, char** argv) {
     }
     std::this_thread::sleep_for(std::chrono::seconds(1));  // reach the steady rate
     auto case_stub = forecast::v1::CaseService::NewStub(
-        grpc::CreateChannel(case_target, grpc::InsecureChannelCredentials()));
+        grpc::CreateChannel(case_target, *forecast::ChannelTlsCredentials(forecast::testing::ClientTlsFiles())));
     std::vector<double> push_ms;
     const int probe_count = std::max(20, static_cast<int>(args.seconds * 10));
     for (int i = 0; i < probe_count; ++i) {

@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "forecast/v1/case_service.grpc.pb.h"
 #include "tests/support/test_database.h"
+#include "tests/support/test_security.h"
 
 namespace forecast::testing {
 namespace {
@@ -75,8 +76,12 @@ TEST(CaseBinaries, AdminSetsUpAndTheServiceAnnouncesItsPortAndStopsOnSigterm) {
   if (pid == 0) {
     dup2(out[1], STDOUT_FILENO);
     close(out[0]);
-    execl(CASE_SERVICE_BINARY, CASE_SERVICE_BINARY, "--db", service_conninfo.c_str(), "--port", "0",
-          static_cast<char*>(nullptr));
+    std::vector<std::string> args = {CASE_SERVICE_BINARY, "--db", service_conninfo, "--port", "0"};
+    for (const std::string& flag : ServiceSecurityFlags(true)) args.push_back(flag);
+    std::vector<char*> argv;
+    for (std::string& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
     _exit(127);
   }
   close(out[1]);
@@ -92,14 +97,9 @@ TEST(CaseBinaries, AdminSetsUpAndTheServiceAnnouncesItsPortAndStopsOnSigterm) {
   }
   ASSERT_GT(port, 0);
 
-  auto stub = v1::CaseService::NewStub(
-      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
-  grpc::ClientContext context;
-  context.AddMetadata("x-job-centre", "DEMO");
-  context.AddMetadata("x-staff", "kim");
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  auto stub = v1::CaseService::NewStub(TlsChannel(port));
   v1::StaffMember me;
-  grpc::Status status = stub->WhoAmI(&context, v1::WhoAmIRequest(), &me);
+  grpc::Status status = stub->WhoAmI(ContextAs("DEMO", "kim", absl::Seconds(20)).get(), v1::WhoAmIRequest(), &me);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(me.role(), v1::TEAM_LEADER);
   EXPECT_EQ(me.team(), "T1");

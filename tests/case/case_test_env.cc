@@ -45,15 +45,15 @@ std::unique_ptr<CaseEnv> CaseEnv::Create(bool serve) {
   env->keeper_ = std::make_unique<CaseKeeper>(*env->store_, env->clock_);
   if (serve) {
     env->reads_ = std::make_unique<audit::PgCaseReadLog>(*env->service_pool_);
+    env->authenticator_ = std::make_unique<Authenticator>(Verifier(), *env->directory_);
     env->service_ =
-        std::make_unique<CaseServiceImpl>(*env->keeper_, *env->directory_, *env->reads_);
-    auto running = StartGrpcServer({env->service_.get()}, "127.0.0.1", 0, 64 << 20,
+        std::make_unique<CaseServiceImpl>(*env->keeper_, *env->authenticator_, *env->reads_);
+    auto running = StartGrpcServer({env->service_.get()}, "127.0.0.1", 0, ServerCredentials(), 64 << 20,
                                    /*reflection=*/true);
     Must(running.status(), "server");
     env->server_ = std::move(running->server);
     env->port_ = running->port;
-    env->channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", env->port_),
-                                        grpc::InsecureChannelCredentials());
+    env->channel_ = TlsChannel(env->port_);
     env->stub_ = v1::CaseService::NewStub(env->channel_);
   }
   return env;
@@ -69,6 +69,7 @@ CaseEnv::~CaseEnv() {
   server_.reset();
   service_.reset();
   reads_.reset();
+  authenticator_.reset();
   keeper_.reset();
   directory_.reset();
   store_.reset();
@@ -83,13 +84,8 @@ Caller CaseEnv::As(const std::string& staff, const std::string& centre) {
   return *caller;
 }
 
-std::unique_ptr<grpc::ClientContext> CaseEnv::Context(const std::string& staff,
-                                                      const std::string& centre) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->AddMetadata("x-job-centre", centre);
-  context->AddMetadata("x-staff", staff);
-  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
-  return context;
+std::unique_ptr<grpc::ClientContext> CaseEnv::Context(const std::string& staff, const std::string& centre) {
+  return ContextAs(centre, staff);
 }
 
 std::string CaseEnv::Dump() {

@@ -1,7 +1,8 @@
 // Shared set-up for the case service's database and gRPC tests: a fresh database with two job
 // centres, the real store and logic on a fixed clock, and (optionally) the real gRPC server on
-// port 0 (with reflection, as --reflection starts it) with a channel to it. The store and the
-// server connect as the case service's role (forecast_case_service), as deployed.
+// port 0 (TLS, access tokens verified with the test key; with reflection, as --reflection starts
+// it) with a channel to it. The store and the server connect as the case service's role
+// (forecast_case_service), as deployed.
 #ifndef TESTS_CASE_CASE_TEST_ENV_H_
 #define TESTS_CASE_CASE_TEST_ENV_H_
 
@@ -20,6 +21,7 @@
 #include "services/common/pg_pool.h"
 #include "services/common/server.h"
 #include "tests/support/test_database.h"
+#include "tests/support/test_security.h"
 
 namespace forecast::testing {
 
@@ -50,9 +52,8 @@ class CaseEnv {
 
   // The resolved caller for a staff code of a job centre (aborts the test when unknown).
   Caller As(const std::string& staff, const std::string& centre = "JC1");
-  // A client context carrying the caller metadata.
-  static std::unique_ptr<grpc::ClientContext> Context(const std::string& staff,
-                                                      const std::string& centre = "JC1");
+  // A client context carrying an access token for the staff member (tests/support).
+  static std::unique_ptr<grpc::ClientContext> Context(const std::string& staff, const std::string& centre = "JC1");
   // Every row of every case table, as text, for before/after comparisons.
   std::string Dump();
   // One SQL scalar as text.
@@ -66,6 +67,7 @@ class CaseEnv {
   FixedClock clock_;
   std::unique_ptr<PgCaseStore> store_;
   std::unique_ptr<PgStaffDirectory> directory_;
+  std::unique_ptr<Authenticator> authenticator_;
   std::unique_ptr<CaseKeeper> keeper_;
   std::unique_ptr<audit::PgCaseReadLog> reads_;
   std::unique_ptr<CaseServiceImpl> service_;

@@ -17,6 +17,7 @@
 #include "clients/cli/import_runner.h"
 #include "tests/cli/service_process.h"
 #include "tests/support/test_database.h"
+#include "tests/support/test_security.h"
 
 namespace forecast::cli {
 namespace {
@@ -24,6 +25,9 @@ namespace {
 namespace fs = std::filesystem;
 using forecast::testing::ServiceProcess;
 using forecast::testing::TestDatabase;
+using forecast::testing::MintToken;
+using forecast::testing::Pki;
+using forecast::testing::ServiceSecurityFlags;
 
 // The organisation every test starts from: job centre T1 with the default catalogue, two teams,
 // three caseworkers, an admin and two own fields.
@@ -93,13 +97,17 @@ class ImportIntegrationTest : public ::testing::Test {
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = std::move(*db);
     SeedOrganisation(db_->conninfo());
-    auto service = ServiceProcess::Start(
-        {CASE_SERVICE_BIN, "--db", db_->conninfo_as(forecast::testing::kCaseServiceRole), "--port",
-         "0"},
-        absl::Seconds(30));
+    std::vector<std::string> argv = {CASE_SERVICE_BIN, "--db",
+                                     db_->conninfo_as(forecast::testing::kCaseServiceRole), "--port", "0"};
+    for (const std::string& flag : ServiceSecurityFlags(true)) argv.push_back(flag);
+    auto service = ServiceProcess::Start(argv, absl::Seconds(30));
     ASSERT_TRUE(service.ok()) << service.status();
     service_ = std::move(*service);
-    env_.identity = {service_->address(), "", "T1", "ADM1"};
+    env_.identity = Identity();
+    env_.identity.server = service_->address();
+    env_.identity.job_centre = "T1";
+    env_.identity.ca_file = Pki().ca;
+    As("ADM1");
     env_.out = &out_;
     env_.err = &err_;
     dir_ = fs::temp_directory_path() /
@@ -109,6 +117,14 @@ class ImportIntegrationTest : public ::testing::Test {
     fs::create_directories(dir_ / "in");
   }
   void TearDown() override { fs::remove_all(dir_); }
+
+  // Acts as `staff` of T1, with an access token from the test key.
+  void As(const std::string& staff) {
+    env_.identity.staff = staff;
+    env_.identity.access_token = MintToken("T1", staff, absl::Minutes(30));
+    env_.identity.access_expires_at =
+        absl::FormatTime(absl::RFC3339_full, absl::Now() + absl::Minutes(29), absl::UTCTimeZone());
+  }
 
   std::unique_ptr<TestDatabase> db_;
   std::unique_ptr<ServiceProcess> service_;
@@ -238,8 +254,9 @@ TEST_F(ImportIntegrationTest, BadRowsImportNothingAndEveryBadRowIsNamed) {
   EXPECT_EQ(Count(db_->conninfo(), "case_event"), 0);
   EXPECT_EQ(Count(db_->conninfo(), "staff"), staff_before);
 
-  // The binary says the same and exits non-zero (with no stored login to lean on).
-  setenv("FORECASTCTL_CONFIG", (dir_ / "no-login.json").c_str(), 1);
+  // The binary says the same and exits non-zero (with a stored session for the admin).
+  ASSERT_TRUE(SaveIdentity(dir_ / "login.json", env_.identity).ok());
+  setenv("FORECASTCTL_CONFIG", (dir_ / "login.json").c_str(), 1);
   std::string output;
   const int code = forecast::testing::RunCommand(
       {FORECASTCTL_BIN, "--server", service_->address(), "--job-centre", "T1", "--staff", "ADM1",
@@ -258,11 +275,11 @@ TEST_F(ImportIntegrationTest, UnknownStaffAreCreatedOnlyWhenTheAdminAsks) {
   ImportOptions create;
   create.create_missing_staff = true;
   // Only an admin may create staff: a caseworker is refused before anything is looked at.
-  env_.identity.staff = "CW0101";
+  As("CW0101");
   ASSERT_EQ(Import(env_, (dir_ / "in").string(), create, false), 1);
   EXPECT_NE(err_.str().find("PERMISSION_DENIED"), std::string::npos) << err_.str();
   EXPECT_EQ(Count(db_->conninfo(), "cases"), 0);
-  env_.identity.staff = "ADM1";
+  As("ADM1");
   out_.str("");
   ASSERT_EQ(Import(env_, (dir_ / "in").string(), create, false), 0) << out_.str();
   EXPECT_NE(out_.str().find("created 1 staff member(s)"), std::string::npos) << out_.str();
@@ -275,13 +292,13 @@ TEST_F(ImportIntegrationTest, ProjectionExportHasTheDocumentedHeaderAndRows) {
   WriteFile(dir_ / "in" / "cases.csv", kGoodCases);
   WriteFile(dir_ / "in" / "expectations.csv", kGoodExpectations);
   ASSERT_EQ(Import(env_, (dir_ / "in").string(), ImportOptions{}, false), 0) << out_.str();
-  auto forecast = ServiceProcess::Start(
-      {FORECAST_SERVICE_BIN, "--db", db_->conninfo_as(forecast::testing::kForecastServiceRole),
-       "--port", "0"},
-      absl::Seconds(60));
+  std::vector<std::string> argv = {FORECAST_SERVICE_BIN, "--db",
+                                   db_->conninfo_as(forecast::testing::kForecastServiceRole), "--port", "0"};
+  for (const std::string& flag : ServiceSecurityFlags(false)) argv.push_back(flag);
+  auto forecast = ServiceProcess::Start(argv, absl::Seconds(60));
   ASSERT_TRUE(forecast.ok()) << forecast.status();
   env_.identity.forecast = (*forecast)->address();
-  env_.identity.staff = "CW0101";  // a caseworker may read the own team's projection
+  As("CW0101");  // a caseworker may read the own team's projection
   ProjectionQuery query;
   query.scope = "team:T01";
   query.months = 3;

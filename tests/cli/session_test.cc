@@ -17,7 +17,8 @@ namespace {
 TEST(Session, SaveThenLoadGivesTheSameIdentityPrivately) {
   const auto path = std::filesystem::temp_directory_path() /
                     ("forecastctl-session-" + std::to_string(getpid())) / "nested" / "config.json";
-  const Identity saved{"127.0.0.1:50051", "127.0.0.1:50052", "DEMO", "TL01"};
+  const Identity saved{"127.0.0.1:50051", "127.0.0.1:50052", "DEMO", "TL01", "/etc/ca.pem",
+                       "session-secret", "2026-11-23T10:00:00Z", "access-secret", "2026-11-22T10:05:00Z"};
   ASSERT_TRUE(SaveIdentity(path, saved).ok());
   auto loaded = LoadIdentity(path);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
@@ -25,10 +26,28 @@ TEST(Session, SaveThenLoadGivesTheSameIdentityPrivately) {
   EXPECT_EQ(loaded->forecast, saved.forecast);
   EXPECT_EQ(loaded->job_centre, saved.job_centre);
   EXPECT_EQ(loaded->staff, saved.staff);
+  EXPECT_EQ(loaded->ca_file, saved.ca_file);
+  EXPECT_EQ(loaded->session_token, saved.session_token);
+  EXPECT_EQ(loaded->session_expires_at, saved.session_expires_at);
+  EXPECT_EQ(loaded->access_token, saved.access_token);
+  EXPECT_EQ(loaded->access_expires_at, saved.access_expires_at);
   struct stat info;
   ASSERT_EQ(stat(path.c_str(), &info), 0);
   EXPECT_EQ(info.st_mode & 0777, 0600u);
   std::filesystem::remove_all(path.parent_path().parent_path());
+}
+
+TEST(Session, AnAccessTokenIsRenewedShortlyBeforeItExpires) {
+  Identity identity;
+  const absl::Time expires = absl::FromUnixSeconds(1'800'000'000);
+  EXPECT_TRUE(AccessTokenStale(identity, expires - absl::Hours(1)));  // none yet
+  identity.access_token = "token";
+  identity.access_expires_at = absl::FormatTime(absl::RFC3339_full, expires, absl::UTCTimeZone());
+  EXPECT_FALSE(AccessTokenStale(identity, expires - absl::Minutes(1)));
+  EXPECT_TRUE(AccessTokenStale(identity, expires - absl::Seconds(30)));
+  EXPECT_TRUE(AccessTokenStale(identity, expires + absl::Seconds(1)));
+  identity.access_expires_at = "garbage";
+  EXPECT_TRUE(AccessTokenStale(identity, expires - absl::Hours(1)));
 }
 
 TEST(Session, MissingAndBrokenFiles) {

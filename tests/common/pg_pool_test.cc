@@ -158,8 +158,7 @@ TEST_F(PgPoolTest, StaffDirectoryResolvesAndSeesNewStaff) {
   EXPECT_EQ(caller->team_code, "T1");
   EXPECT_GT(caller->team_id, 0);
   EXPECT_EQ(directory.Find("OTHER", "kim").status().code(), absl::StatusCode::kUnauthenticated);
-  EXPECT_EQ(ResolveCaller("", "kim", directory).status().message(),
-            "missing caller metadata \"x-job-centre\"");
+  EXPECT_EQ(ResolveCaller("", "kim", directory).status().message(), "missing job centre code");
 }
 
 }  // namespace

@@ -10,14 +10,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "forecast/v1/case_service.grpc.pb.h"
+#include "tests/support/test_security.h"
 
 namespace forecast {
 namespace {
 
 // The status of one ServerReflectionInfo exchange (list_services), with raw bytes.
 grpc::Status AskReflection(int port) {
-  auto channel =
-      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
+  auto channel = testing::TlsChannel(port);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>> stream(
@@ -39,7 +39,8 @@ grpc::Status AskReflection(int port) {
 TEST(GrpcServer, ReflectionOnlyWhenAskedFor) {
   for (const bool reflection : {false, true, false}) {
     v1::CaseService::Service unimplemented;  // any service: a server needs one to start
-    auto server = StartGrpcServer({&unimplemented}, "127.0.0.1", 0, 1 << 20, reflection);
+    auto server = StartGrpcServer({&unimplemented}, "127.0.0.1", 0, testing::ServerCredentials(),
+                                  1 << 20, reflection);
     ASSERT_TRUE(server.ok()) << server.status();
     const grpc::Status status = AskReflection(server->port);
     if (reflection) {

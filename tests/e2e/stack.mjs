@@ -1,6 +1,7 @@
 // Starts the whole product for a browser test: a fresh database on the FORECAST_TEST_PG server,
-// migrations, a job centre with staff (forecast-admin), a small case history imported with
-// forecastctl, and case-service, forecast-service and gateway on port 0.
+// migrations, a job centre with staff and their passwords (forecast-admin), a small case history
+// imported with forecastctl (signed in with `forecastctl login`), and case-service,
+// forecast-service and gateway on port 0, talking TLS with the keys of deploy/scripts/pki.sh.
 import { spawn, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -18,7 +19,8 @@ function required(name) {
 }
 
 export const CENTRE = 'E2E';
-export const PASSWORD = 'demo';
+/** Every test staff member's password (the identity service wants at least 12 characters). */
+export const PASSWORD = 'e2e-password-1234';
 
 /** YYYY-MM-DD of `d`; YYYY-MM of the month `offset` months after `d`. */
 export function day(d) {
@@ -83,9 +85,9 @@ export function writeHistory(dir, today) {
   return { open };
 }
 
-function run(bin, args) {
+function run(bin, args, input) {
   try {
-    return execFileSync(bin, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return execFileSync(bin, args, { encoding: 'utf8', input, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
   } catch (error) {
     throw new Error(`${path.basename(bin)} ${args.join(' ')} failed:\n${error.stdout}\n${error.stderr}`);
   }
@@ -132,6 +134,11 @@ export async function startStack() {
     migrate: required('FORECAST_MIGRATE_BIN'),
     ctl: required('FORECASTCTL_BIN'),
   };
+  // Keys and certificates (made once; pki.sh is idempotent).
+  const pkiDir = process.env.FORECAST_PKI_DIR || path.join(root, '.var/pki');
+  run('bash', [path.join(root, 'deploy/scripts/pki.sh'), pkiDir]);
+  const pki = (name) => path.join(pkiDir, name);
+  const serviceTls = ['--tls-cert', pki('server.pem'), '--tls-key', pki('server.key'), '--tls-client-ca', pki('ca.pem'), '--token-public-key', pki('token-public.pem')];
   const web = path.join(root, 'clients/web/dist');
   if (!existsSync(path.join(web, 'index.html'))) {
     throw new Error(`${web}/index.html is missing: build the web app (cd clients/web && npm ci && npm run build)`);
@@ -161,32 +168,38 @@ export async function startStack() {
       if (team) args.push('--team', team);
       run(bins.admin, args);
     }
+    for (const code of ['ADM1', ...staff.map(([code]) => code)]) {
+      run(bins.admin, ['set-password', '--db', conninfo, '--job-centre', CENTRE, '--code', code], `${PASSWORD}\n`);
+    }
     stack.history = writeHistory(data, stack.today);
 
     // Each service connects as its own database role (migrations 0005, 0009-0011); the passwords
     // come from the cluster's password file, which FORECAST_TEST_PG names (deploy/scripts/pg.sh).
     const caseConn = `${conninfo} user=forecast_case_service`;
     const forecastConn = `${conninfo} user=forecast_forecast_service`;
-    const casePort = await startServer('case-service', bins.caseService, ['--db', caseConn, '--port', '0'], processes);
+    const casePort = await startServer('case-service', bins.caseService, ['--db', caseConn, '--port', '0', ...serviceTls, '--token-signing-key', pki('token-signing.pem')], processes);
     const caseAddr = `127.0.0.1:${casePort}`;
     const home = mkdtempSync(path.join(tmpdir(), 'forecast-e2e-home-'));
-    const ctlEnv = { ...process.env, HOME: home, XDG_CONFIG_HOME: home };
-    const ctl = (staffCode, args) => {
+    // One stored session per staff member, signed in with the password (as a person would).
+    const ctl = (staffCode, args, input) => {
+      const ctlEnv = { ...process.env, HOME: home, XDG_CONFIG_HOME: home, FORECASTCTL_CONFIG: path.join(home, `${staffCode}.json`) };
       try {
-        return execFileSync(bins.ctl, ['--server', caseAddr, '--job-centre', CENTRE, '--staff', staffCode, ...args], { encoding: 'utf8', env: ctlEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+        return execFileSync(bins.ctl, ['--server', caseAddr, '--ca', pki('ca.pem'), '--job-centre', CENTRE, '--staff', staffCode, ...args], { encoding: 'utf8', env: ctlEnv, input, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
       } catch (error) {
         throw new Error(`forecastctl ${args.join(' ')} failed:\n${error.stdout}\n${error.stderr}`);
       }
     };
+    ctl('ADM1', ['login', '--password-stdin'], `${PASSWORD}\n`);
+    ctl('mgr1', ['login', '--password-stdin'], `${PASSWORD}\n`);
     ctl('ADM1', ['import', '--dir', data]);
     ctl('mgr1', ['action', 'import', '--file', path.join(data, 'actions.csv')]);
     rmSync(home, { recursive: true, force: true });
 
-    const forecastPort = await startServer('forecast-service', bins.forecastService, ['--db', forecastConn, '--port', '0'], processes);
+    const forecastPort = await startServer('forecast-service', bins.forecastService, ['--db', forecastConn, '--port', '0', ...serviceTls], processes);
     const gatewayPort = await startServer(
       'gateway',
       bins.gateway,
-      ['--port', '0', '--case', caseAddr, '--forecast', `127.0.0.1:${forecastPort}`, '--web', web, '--demo-password', PASSWORD],
+      ['--port', '0', '--case', caseAddr, '--forecast', `127.0.0.1:${forecastPort}`, '--web', web, '--login', 'identity', '--grpc-ca', pki('ca.pem'), '--grpc-cert', pki('gateway.pem'), '--grpc-key', pki('gateway.key')],
       processes,
     );
     stack.url = `http://127.0.0.1:${gatewayPort}`;

@@ -26,6 +26,7 @@
 #include "services/forecast/history_store.h"
 #include "tests/forecast_service/seed_centre.h"
 #include "tests/support/test_database.h"
+#include "tests/support/test_security.h"
 
 namespace forecast::fsvc {
 namespace {
@@ -51,12 +52,12 @@ class ServiceTest : public ::testing::Test {
     ASSERT_TRUE(listener_->Start().ok());
     directory_ = std::make_unique<PgStaffDirectory>(*pool_);
     reads_ = std::make_unique<audit::PgCaseReadLog>(*pool_);
-    service_ = std::make_unique<ForecastServiceImpl>(*engine_, *directory_, *store_, *reads_);
-    auto server = StartGrpcServer({service_.get()}, "127.0.0.1", 0);
+    authenticator_ = std::make_unique<Authenticator>(forecast::testing::Verifier(), *directory_);
+    service_ = std::make_unique<ForecastServiceImpl>(*engine_, *authenticator_, *store_, *reads_);
+    auto server = StartGrpcServer({service_.get()}, "127.0.0.1", 0, forecast::testing::ServerCredentials());
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(server->server);
-    stub_ = v1::ForecastService::NewStub(grpc::CreateChannel(
-        "127.0.0.1:" + std::to_string(server->port), grpc::InsecureChannelCredentials()));
+    stub_ = v1::ForecastService::NewStub(forecast::testing::TlsChannel(server->port));
     case_store_ = std::make_unique<PgCaseStore>(*case_pool_);
     keeper_ = std::make_unique<CaseKeeper>(*case_store_, clock_);
   }
@@ -70,8 +71,8 @@ class ServiceTest : public ::testing::Test {
   static std::unique_ptr<grpc::ClientContext> As(const std::string& centre,
                                                  const std::string& staff) {
     auto ctx = std::make_unique<grpc::ClientContext>();
-    if (!centre.empty()) ctx->AddMetadata("x-job-centre", centre);
-    if (!staff.empty()) ctx->AddMetadata("x-staff", staff);
+    // An empty code stands for a token without that claim (refused like any invalid token).
+    forecast::testing::AddBearer(ctx.get(), forecast::testing::MintToken(centre, staff));
     ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
     return ctx;
   }
@@ -124,6 +125,7 @@ class ServiceTest : public ::testing::Test {
   std::unique_ptr<ChangeListener> listener_;
   std::unique_ptr<PgStaffDirectory> directory_;
   std::unique_ptr<audit::PgCaseReadLog> reads_;
+  std::unique_ptr<Authenticator> authenticator_;
   std::unique_ptr<ForecastServiceImpl> service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<v1::ForecastService::Stub> stub_;

@@ -20,7 +20,10 @@
 #include "services/gateway/gateway_server.h"
 #include "services/gateway/rpc_transcoder.h"
 #include "services/gateway/session_store.h"
+#include "services/identity/identity_keeper.h"
+#include "services/identity/identity_service_impl.h"
 #include "tests/support/test_database.h"
+#include "tests/support/test_security.h"
 
 namespace forecast::gateway {
 namespace {
@@ -46,21 +49,32 @@ class GatewayWithCaseServiceTest : public ::testing::Test {
     directory_ = std::make_unique<PgStaffDirectory>(*pool_);
     keeper_ = std::make_unique<CaseKeeper>(*store_, clock_);
     reads_ = std::make_unique<audit::PgCaseReadLog>(*pool_);
-    service_ = std::make_unique<CaseServiceImpl>(*keeper_, *directory_, *reads_);
-    auto server = StartGrpcServer({service_.get()}, "127.0.0.1", 0);
+    authenticator_check_ = std::make_unique<forecast::Authenticator>(forecast::testing::Verifier(), *directory_);
+    service_ = std::make_unique<CaseServiceImpl>(*keeper_, *authenticator_check_, *reads_);
+    identity::IdentityOptions options;
+    options.password_cost = {1, size_t{64} << 10};  // cheap hashes: this tests the gateway, not Argon2
+    identity_keeper_ = std::make_unique<identity::IdentityKeeper>(*pool_, wall_, forecast::testing::Signer(), options);
+    for (const char* staff : {"cw1", "cw2", "gone"}) {
+      ASSERT_TRUE(identity_keeper_->SetPassword("JC", staff, "demo password 1").ok());
+    }
+    identity_service_ = std::make_unique<identity::IdentityServiceImpl>(*identity_keeper_, *authenticator_check_);
+    auto server = StartGrpcServer({service_.get(), identity_service_.get()}, "127.0.0.1", 0,
+                                  forecast::testing::ServerCredentials());
     ASSERT_TRUE(server.ok()) << server.status();
     backend_ = std::move(*server);
 
-    auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(backend_.port),
-                                       grpc::InsecureChannelCredentials());
+    auto channel = forecast::testing::TlsChannel(backend_.port, /*as_gateway=*/true);
     transcoder_ = std::make_unique<RpcTranscoder>(
-        std::map<std::string, std::shared_ptr<grpc::Channel>>{{"CaseService", channel}},
+        std::map<std::string, std::shared_ptr<grpc::Channel>>{{"CaseService", channel},
+                                                              {"IdentityService", channel}},
         absl::Seconds(10));
-    authenticator_ = std::make_unique<LegacyAuthenticator>(*transcoder_, sessions_, "demo");
+    authenticator_ = std::make_unique<IdentityAuthenticator>(*transcoder_, absl::Seconds(30),
+                                                             [] { return absl::Now(); });
     gateway_ = std::make_unique<GatewayServer>(GatewayOptions{}, *transcoder_, *authenticator_);
     auto port = gateway_->Start();
     ASSERT_TRUE(port.ok());
     client_ = std::make_unique<httplib::Client>("127.0.0.1", *port);
+    client_->set_read_timeout(60, 0);  // a busy machine may be slow to hash
     client_->set_default_headers({{"Origin", "http://127.0.0.1:" + std::to_string(*port)}});
   }
 
@@ -70,7 +84,7 @@ class GatewayWithCaseServiceTest : public ::testing::Test {
   }
 
   httplib::Result LoginAs(const std::string& staff) {
-    json body = {{"job_centre", "JC"}, {"staff_code", staff}, {"password", "demo"}};
+    json body = {{"job_centre", "JC"}, {"staff_code", staff}, {"password", "demo password 1"}};
     return client_->Post("/api/login", body.dump(), "application/json");
   }
 
@@ -89,13 +103,17 @@ class GatewayWithCaseServiceTest : public ::testing::Test {
   FixedClock clock_{absl::CivilDay(2026, 11, 2)};
   std::unique_ptr<PgCaseStore> store_;
   std::unique_ptr<PgStaffDirectory> directory_;
+  std::unique_ptr<forecast::Authenticator> authenticator_check_;
+  SystemClock wall_;
+  std::unique_ptr<identity::IdentityKeeper> identity_keeper_;
+  std::unique_ptr<identity::IdentityServiceImpl> identity_service_;
   std::unique_ptr<CaseKeeper> keeper_;
   std::unique_ptr<audit::PgCaseReadLog> reads_;
   std::unique_ptr<CaseServiceImpl> service_;
   RunningServer backend_;
   std::unique_ptr<RpcTranscoder> transcoder_;
   SessionStore sessions_{absl::Hours(1), [] { return absl::UnixEpoch(); }};
-  std::unique_ptr<LegacyAuthenticator> authenticator_;
+  std::unique_ptr<IdentityAuthenticator> authenticator_;
   std::unique_ptr<GatewayServer> gateway_;
   std::unique_ptr<httplib::Client> client_;
 };
