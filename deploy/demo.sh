@@ -131,8 +131,8 @@ echo "== forecast service on $forecast_addr"
 
 start_service gateway "$logs/gateway.log" \
   "$bin/gateway" --port "$http_port" --case "$case_addr" --forecast "$forecast_addr" \
-  --web "$root/clients/web/dist" --login identity --grpc-ca "$pki/ca.pem" --grpc-cert "$pki/gateway.pem" \
-  --grpc-key "$pki/gateway.key"
+  --web "$root/clients/web/dist" --login identity --ca "$pki/ca.pem" --tls-client-cert "$pki/gateway.pem" \
+  --tls-client-key "$pki/gateway.key"
 wait_for_line "${DEMO_PIDS[-1]}" "$logs/gateway.log" "listening on" 60
 for _ in $(seq 100); do http_ok "http://127.0.0.1:$http_port/" && break; sleep 0.2; done
 http_ok "http://127.0.0.1:$http_port/" || { echo "!! the gateway does not answer" >&2; exit 1; }

@@ -29,8 +29,9 @@ enum class Format { kTable, kCsv, kJson };
 
 // Signing in and out (identity_commands.cc). The session is saved to `config` (mode 0600).
 struct LoginInput {
-  bool password_stdin = false;  // read the password (or with a set-up code, the new one) from env.in
-  std::string setup_code;       // first sign-in: redeem this one-time code and choose a password
+  bool password_stdin =
+      false;               // read the password (or with a set-up code, the new one) from env.in
+  std::string setup_code;  // first sign-in: redeem this one-time code and choose a password
 };
 int Login(CommandEnv& env, const LoginInput& input, const std::filesystem::path& config);
 // Ends this session (or, with `everywhere`, every session of the caller) and forgets the tokens.
@@ -41,8 +42,8 @@ int ChangePassword(CommandEnv& env, bool password_stdin, const std::filesystem::
 // Admin: a one-time set-up code for a staff member.
 int IssueSetupCode(const CommandEnv& env, const std::string& staff);
 // Admin: the sign-in events of the job centre, newest first.
-int ListAuthEvents(const CommandEnv& env, const std::string& staff, const std::string& since, int limit,
-                   Format format);
+int ListAuthEvents(const CommandEnv& env, const std::string& staff, const std::string& since,
+                   int limit, Format format);
 // Renews env.identity's access token through RefreshSession when it is missing or about to
 // expire, and saves the session to `config`. UNAUTHENTICATED when the session has ended.
 absl::Status RenewAccessToken(CommandEnv& env, const std::filesystem::path& config);

@@ -48,7 +48,8 @@ void KeepTokens(Identity& identity, const v1::LoginResponse& response) {
 }
 
 std::string Describe(const v1::StaffMember& me) {
-  return absl::StrCat(me.code(), " (", v1::Role_Name(me.role()), me.team().empty() ? "" : absl::StrCat(", team ", me.team()),
+  return absl::StrCat(me.code(), " (", v1::Role_Name(me.role()),
+                      me.team().empty() ? "" : absl::StrCat(", team ", me.team()),
                       ") at job centre ", me.job_centre());
 }
 
@@ -61,7 +62,8 @@ int Login(CommandEnv& env, const LoginInput& input, const std::filesystem::path&
   v1::LoginResponse response;
   grpc::Status status;
   if (!input.setup_code.empty()) {
-    const std::string password = ReadSecret(env, "New password (at least 12 characters): ", input.password_stdin);
+    const std::string password =
+        ReadSecret(env, "New password (at least 12 characters): ", input.password_stdin);
     if (!input.password_stdin && isatty(STDIN_FILENO) == 1 &&
         ReadSecret(env, "Repeat the new password: ", false) != password) {
       *env.err << "forecastctl: the two passwords differ\n";
@@ -84,8 +86,8 @@ int Login(CommandEnv& env, const LoginInput& input, const std::filesystem::path&
   KeepTokens(env.identity, response);
   absl::Status saved = SaveIdentity(config, env.identity);
   if (!saved.ok()) return Fail(env, saved);
-  *env.out << "logged in as " << Describe(response.staff()) << "; session until " << response.session_expires_at()
-           << ", saved in " << config.string() << "\n";
+  *env.out << "logged in as " << Describe(response.staff()) << "; session until "
+           << response.session_expires_at() << ", saved in " << config.string() << "\n";
   return 0;
 }
 
@@ -103,7 +105,8 @@ absl::Status RenewAccessToken(CommandEnv& env, const std::filesystem::path& conf
   grpc::Status status = stub->RefreshSession(&context, request, &response);
   if (!status.ok()) {
     if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
-      return absl::UnauthenticatedError(absl::StrCat(status.error_message(), " (run `forecastctl login`)"));
+      return absl::UnauthenticatedError(
+          absl::StrCat(status.error_message(), " (run `forecastctl login`)"));
     }
     return FromGrpc(status);
   }
@@ -117,7 +120,8 @@ int Logout(CommandEnv& env, bool everywhere, const std::filesystem::path& config
   v1::LogoutResponse response;
   grpc::Status status;
   if (everywhere) {
-    if (absl::Status renewed = RenewAccessToken(env, config); !renewed.ok()) return Fail(env, renewed);
+    if (absl::Status renewed = RenewAccessToken(env, config); !renewed.ok())
+      return Fail(env, renewed);
     PrepareContext(&context, env.identity, kCallTimeout);
     status = stub->LogoutEverywhere(&context, v1::LogoutEverywhereRequest(), &response);
   } else {
@@ -138,10 +142,12 @@ int Logout(CommandEnv& env, bool everywhere, const std::filesystem::path& config
 }
 
 int ChangePassword(CommandEnv& env, bool password_stdin, const std::filesystem::path& config) {
-  if (absl::Status renewed = RenewAccessToken(env, config); !renewed.ok()) return Fail(env, renewed);
+  if (absl::Status renewed = RenewAccessToken(env, config); !renewed.ok())
+    return Fail(env, renewed);
   v1::ChangePasswordRequest request;
   request.set_current_password(ReadSecret(env, "Current password: ", password_stdin));
-  request.set_new_password(ReadSecret(env, "New password (at least 12 characters): ", password_stdin));
+  request.set_new_password(
+      ReadSecret(env, "New password (at least 12 characters): ", password_stdin));
   if (!password_stdin && isatty(STDIN_FILENO) == 1 &&
       ReadSecret(env, "Repeat the new password: ", false) != request.new_password()) {
     *env.err << "forecastctl: the two passwords differ\n";
@@ -169,12 +175,13 @@ int IssueSetupCode(const CommandEnv& env, const std::string& staff) {
   *env.out << "set-up code for " << code.staff() << ": " << code.setup_code() << " (valid until "
            << code.expires_at() << "; shown once)\n"
            << "they sign in with: forecastctl --server " << env.identity.server << " --job-centre "
-           << env.identity.job_centre << " --staff " << code.staff() << " login --setup-code CODE\n";
+           << env.identity.job_centre << " --staff " << code.staff()
+           << " login --setup-code CODE\n";
   return 0;
 }
 
-int ListAuthEvents(const CommandEnv& env, const std::string& staff, const std::string& since, int limit,
-                   Format format) {
+int ListAuthEvents(const CommandEnv& env, const std::string& staff, const std::string& since,
+                   int limit, Format format) {
   auto stub = IdentityStub(env);
   v1::ListAuthEventsResponse all;
   v1::ListAuthEventsRequest request;
@@ -192,8 +199,10 @@ int ListAuthEvents(const CommandEnv& env, const std::string& staff, const std::s
     request.set_page_token(page.next_page_token());
   }
   if (format == Format::kJson) return PrintJson(env, all);
-  std::vector<std::vector<std::string>> rows = {{"at", "staff", "kind", "client_address", "detail"}};
-  for (const v1::AuthEvent& e : all.events()) rows.push_back({e.at(), e.staff(), e.kind(), e.client_address(), e.detail()});
+  std::vector<std::vector<std::string>> rows = {
+      {"at", "staff", "kind", "client_address", "detail"}};
+  for (const v1::AuthEvent& e : all.events())
+    rows.push_back({e.at(), e.staff(), e.kind(), e.client_address(), e.detail()});
   if (format == Format::kCsv) {
     for (const auto& row : rows) {
       std::string line;

@@ -37,12 +37,15 @@ int main(int argc, char** argv) {
                  "forecast service address host:port (default: --server)");
   app.add_option("--job-centre", flags.job_centre, "job centre code");
   app.add_option("--staff", flags.staff, "your staff code");
-  app.add_option("--ca", flags.ca_file, "PEM file of the CA that signed the services' certificates "
-                                        "(default: $FORECAST_CA, else the stored one, else the system's CAs)");
+  app.add_option("--ca", flags.ca_file,
+                 "PEM file of the CA that signed the services' certificates "
+                 "(default: $FORECAST_CA, else the stored one, else the system's CAs)");
 
   forecast::cli::LoginInput login_input;
-  auto* login = app.add_subcommand("login", "sign in (asks for the password) and store the session (mode 0600)");
-  login->add_flag("--password-stdin", login_input.password_stdin, "read the password from standard input");
+  auto* login = app.add_subcommand(
+      "login", "sign in (asks for the password) and store the session (mode 0600)");
+  login->add_flag("--password-stdin", login_input.password_stdin,
+                  "read the password from standard input");
   login->add_option("--setup-code", login_input.setup_code,
                     "first sign-in: a one-time set-up code from an admin; then choose a password");
   bool everywhere = false;
@@ -51,23 +54,28 @@ int main(int argc, char** argv) {
   auto* password = app.add_subcommand("password", "your password");
   password->require_subcommand(1);
   bool password_stdin = false;
-  auto* password_change = password->add_subcommand("change", "change your password (ends your other sessions)");
-  password_change->add_flag("--password-stdin", password_stdin,
-                            "read the current and the new password from standard input, one per line");
+  auto* password_change =
+      password->add_subcommand("change", "change your password (ends your other sessions)");
+  password_change->add_flag(
+      "--password-stdin", password_stdin,
+      "read the current and the new password from standard input, one per line");
   auto* admin = app.add_subcommand("admin", "administration (admins only)");
   admin->require_subcommand(1);
   std::string setup_staff;
-  auto* setup_code = admin->add_subcommand("setup-code", "issue a one-time set-up code for a staff member");
+  auto* setup_code =
+      admin->add_subcommand("setup-code", "issue a one-time set-up code for a staff member");
   setup_code->add_option("staff", setup_staff, "staff code")->required();
   auto* audit = app.add_subcommand("audit", "audit trails (admins only)");
   audit->require_subcommand(1);
   std::string audit_staff, audit_since, audit_format = "table";
   int audit_limit = 100;
-  auto* audit_logins = audit->add_subcommand("logins", "sign-in events: logins, failures, lockouts, password changes");
+  auto* audit_logins = audit->add_subcommand(
+      "logins", "sign-in events: logins, failures, lockouts, password changes");
   audit_logins->add_option("--staff", audit_staff, "only this staff member");
   audit_logins->add_option("--since", audit_since, "only events from this instant on (RFC 3339)");
   audit_logins->add_option("--limit", audit_limit, "at most this many events (0: all)");
-  audit_logins->add_option("--format", audit_format, "table, csv or json")->check(CLI::IsMember({"table", "csv", "json"}));
+  audit_logins->add_option("--format", audit_format, "table, csv or json")
+      ->check(CLI::IsMember({"table", "csv", "json"}));
   app.add_subcommand("whoami", "show the stored identity as the case service sees it");
 
   auto* audit = app.add_subcommand("audit", "data protection: who read which case (admins)");
@@ -262,12 +270,14 @@ int main(int argc, char** argv) {
   absl::StatusOr<forecast::cli::Identity> stored = forecast::cli::LoadIdentity(config);
   if (stored.ok()) {
     env.identity = *stored;
-  } else if (!login->parsed() && (flags.server.empty() || flags.job_centre.empty() || flags.staff.empty())) {
+  } else if (!login->parsed() &&
+             (flags.server.empty() || flags.job_centre.empty() || flags.staff.empty())) {
     std::cerr << "forecastctl: " << stored.status().message() << "\n";
     return 2;
   }
-  const bool someone_else = (!flags.job_centre.empty() && flags.job_centre != env.identity.job_centre) ||
-                            (!flags.staff.empty() && flags.staff != env.identity.staff);
+  const bool someone_else =
+      (!flags.job_centre.empty() && flags.job_centre != env.identity.job_centre) ||
+      (!flags.staff.empty() && flags.staff != env.identity.staff);
   if (someone_else || login->parsed()) {
     env.identity.session_token.clear();
     env.identity.session_expires_at.clear();
@@ -278,13 +288,15 @@ int main(int argc, char** argv) {
   if (!flags.forecast.empty()) env.identity.forecast = flags.forecast;
   if (!flags.job_centre.empty()) env.identity.job_centre = flags.job_centre;
   if (!flags.staff.empty()) env.identity.staff = flags.staff;
-  if (const char* ca = std::getenv("FORECAST_CA"); ca != nullptr && *ca != '\0') env.identity.ca_file = ca;
+  if (const char* ca = std::getenv("FORECAST_CA"); ca != nullptr && *ca != '\0')
+    env.identity.ca_file = ca;
   if (!flags.ca_file.empty()) env.identity.ca_file = flags.ca_file;
   if (!env.identity.ca_file.empty() && access(env.identity.ca_file.c_str(), R_OK) != 0) {
     std::cerr << "forecastctl: --ca: cannot read " << env.identity.ca_file << "\n";
     return 2;
   }
-  if (env.identity.server.empty() || env.identity.job_centre.empty() || env.identity.staff.empty()) {
+  if (env.identity.server.empty() || env.identity.job_centre.empty() ||
+      env.identity.staff.empty()) {
     std::cerr << "forecastctl: --server, --job-centre and --staff are required\n";
     return 2;
   }
@@ -293,7 +305,8 @@ int main(int argc, char** argv) {
   if (password_change->parsed()) return forecast::cli::ChangePassword(env, password_stdin, config);
   // Every other command acts with the stored session's access token, renewed when it expires.
   if (absl::Status renewed = forecast::cli::RenewAccessToken(env, config); !renewed.ok()) {
-    std::cerr << "forecastctl: " << absl::StatusCodeToString(renewed.code()) << ": " << renewed.message() << "\n";
+    std::cerr << "forecastctl: " << absl::StatusCodeToString(renewed.code()) << ": "
+              << renewed.message() << "\n";
     return 1;
   }
 
@@ -301,7 +314,8 @@ int main(int argc, char** argv) {
   const Format ef = ParseFormat(export_format);
   if (setup_code->parsed()) return forecast::cli::IssueSetupCode(env, setup_staff);
   if (audit_logins->parsed()) {
-    return forecast::cli::ListAuthEvents(env, audit_staff, audit_since, audit_limit, ParseFormat(audit_format));
+    return forecast::cli::ListAuthEvents(env, audit_staff, audit_since, audit_limit,
+                                         ParseFormat(audit_format));
   }
   if (app.got_subcommand("whoami")) return forecast::cli::WhoAmI(env);
   if (list->parsed()) return forecast::cli::ListCases(env, filter, f);

@@ -80,13 +80,15 @@ bool AccessTokenStale(const Identity& identity, absl::Time now, absl::Duration m
   if (identity.access_token.empty()) return true;
   absl::Time expires;
   std::string error;
-  if (!absl::ParseTime(absl::RFC3339_full, identity.access_expires_at, &expires, &error)) return true;
+  if (!absl::ParseTime(absl::RFC3339_full, identity.access_expires_at, &expires, &error))
+    return true;
   return expires - margin <= now;
 }
 
 void PrepareContext(grpc::ClientContext* context, const Identity& identity,
                     absl::Duration timeout) {
-  if (!identity.access_token.empty()) context->AddMetadata("authorization", "Bearer " + identity.access_token);
+  if (!identity.access_token.empty())
+    context->AddMetadata("authorization", "Bearer " + identity.access_token);
   context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
 }
 

@@ -36,11 +36,13 @@ std::filesystem::path ConfigPath();
 // INVALID_ARGUMENT when it is not the expected JSON. Thread-safe.
 absl::StatusOr<Identity> LoadIdentity(const std::filesystem::path& path);
 
-// Writes `identity` as JSON (mode 0600 from the start, parent folders created). Thread-safe per path.
+// Writes `identity` as JSON (mode 0600 from the start, parent folders created). Thread-safe per
+// path.
 absl::Status SaveIdentity(const std::filesystem::path& path, const Identity& identity);
 
 // True when the access token is missing or expires within `margin` of `now`. Thread-safe (pure).
-bool AccessTokenStale(const Identity& identity, absl::Time now, absl::Duration margin = absl::Seconds(30));
+bool AccessTokenStale(const Identity& identity, absl::Time now,
+                      absl::Duration margin = absl::Seconds(30));
 
 // Sets "authorization: Bearer <access token>" (when there is one) and a deadline `timeout` from
 // now on `context`. Thread-safe.

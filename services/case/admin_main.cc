@@ -9,8 +9,10 @@
 //   forecast-admin add-identity-provider --db CONNINFO --job-centre DEMO --code kommune
 //       --name "Kommunens login" --issuer https://login.kommune.dk --client-id forecast
 //       [--claim preferred_username] [--inactive]
-//   forecast-admin set-password --db CONNINFO --job-centre DEMO --code kim   (the password on stdin)
-// (one command per line; shown wrapped). Every command is idempotent: re-running it leaves the same state.
+//   forecast-admin set-password --db CONNINFO --job-centre DEMO --code kim   (the password on
+//   stdin)
+// (one command per line; shown wrapped). Every command is idempotent: re-running it leaves the same
+// state.
 #include <iostream>
 #include <string>
 
@@ -123,7 +125,8 @@ int main(int argc, char** argv) {
     forecast::SystemClock clock;
     const forecast::AccessTokenSigner unused_signer(forecast::NewSigningKey());
     forecast::identity::IdentityKeeper identity(pool, clock, unused_signer);
-    return Report(identity.SetPassword(centre, code, password), "password set for " + code + " in " + centre);
+    return Report(identity.SetPassword(centre, code, password),
+                  "password set for " + code + " in " + centre);
   }
   return Usage();
 }

@@ -51,8 +51,8 @@ grpc::Status Answer(const char* method, const absl::Status& status) {
 }  // namespace
 
 template <typename Response, typename Call>
-grpc::Status CaseServiceImpl::Handle(const char* method, grpc::ServerContext* context, Response* response,
-                                     Call call) {
+grpc::Status CaseServiceImpl::Handle(const char* method, grpc::ServerContext* context,
+                                     Response* response, Call call) {
   absl::StatusOr<Caller> caller = ResolveCaller(*context, authenticator_);
   if (!caller.ok()) return Answer(method, caller.status());
   absl::StatusOr<Response> result = call(*caller);

@@ -1,5 +1,5 @@
-// The gRPC face of the case service: resolves the caller from its access token (caller.h), hands the
-// request to CaseKeeper and converts the status. No rules live here.
+// The gRPC face of the case service: resolves the caller from its access token (caller.h), hands
+// the request to CaseKeeper and converts the status. No rules live here.
 #ifndef SERVICES_CASE_CASE_SERVICE_IMPL_H_
 #define SERVICES_CASE_CASE_SERVICE_IMPL_H_
 

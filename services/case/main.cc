@@ -1,7 +1,8 @@
 // case-service: the case service's gRPC server, which also serves the identity service
 // (passwords, sessions, tokens, set-up codes, audit, and single sign-on).
 //   case-service --db CONNINFO --port N --tls-cert PEM --tls-key PEM --token-public-key PEM
-//       --token-signing-key PEM [--tls-client-ca PEM] [--host 127.0.0.1] [--migrations DIR] [--pool 16]
+//       --token-signing-key PEM [--tls-client-ca PEM] [--host 127.0.0.1] [--migrations DIR] [--pool
+//       16]
 //       [--access-token-lifetime 5m] [--session-idle-timeout 30m] [--session-lifetime 12h]
 //       [--setup-code-lifetime 72h] [--login-free-failures 3] [--login-delay 1s]
 //       [--login-max-delay 1m] [--login-lockout-after 10] [--login-lockout 15m]
@@ -66,21 +67,43 @@ bool ReadCount(const forecast::Flags& flags, const std::string& name, int* out) 
 int main(int argc, char** argv) {
   forecast::BlockShutdownSignals();
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
-  absl::StatusOr<forecast::Flags> flags = forecast::ParseFlags(
-      argc, argv, 1,
-      {"db", "port", "host", "migrations", "pool", "tls-cert", "tls-key", "tls-client-ca", "token-public-key",
-       "token-signing-key", "access-token-lifetime", "session-idle-timeout", "session-lifetime",
-       "setup-code-lifetime", "login-free-failures", "login-delay", "login-max-delay", "login-lockout-after",
-       "login-lockout", "address-free-failures", "address-lockout-after", "metrics-port", "max-import-rows",
-       "max-concurrent-imports", "case-read-retention-days"},
-      {"reflection"});
+  absl::StatusOr<forecast::Flags> flags = forecast::ParseFlags(argc, argv, 1,
+                                                               {"db",
+                                                                "port",
+                                                                "host",
+                                                                "migrations",
+                                                                "pool",
+                                                                "tls-cert",
+                                                                "tls-key",
+                                                                "tls-client-ca",
+                                                                "token-public-key",
+                                                                "token-signing-key",
+                                                                "access-token-lifetime",
+                                                                "session-idle-timeout",
+                                                                "session-lifetime",
+                                                                "setup-code-lifetime",
+                                                                "login-free-failures",
+                                                                "login-delay",
+                                                                "login-max-delay",
+                                                                "login-lockout-after",
+                                                                "login-lockout",
+                                                                "address-free-failures",
+                                                                "address-lockout-after",
+                                                                "metrics-port",
+                                                                "max-import-rows",
+                                                                "max-concurrent-imports",
+                                                                "case-read-retention-days"},
+                                                               {"reflection"});
   int port = -1, pool_size = 16, metrics_port = -1, concurrent_imports = 1, retention_days = 365;
   int64_t max_import_rows = 3'000'000;
-  if (!flags.ok() || !flags->Has("db") || !absl::SimpleAtoi(flags->Get("port", "-1"), &port) || port < 0 ||
-      port > 65535 || !absl::SimpleAtoi(flags->Get("pool", "16"), &pool_size) || pool_size < 1 ||
-      !absl::SimpleAtoi(flags->Get("metrics-port", "-1"), &metrics_port) || metrics_port > 65535 ||
-      !absl::SimpleAtoi(flags->Get("max-import-rows", "3000000"), &max_import_rows) || max_import_rows < 1 ||
-      !absl::SimpleAtoi(flags->Get("max-concurrent-imports", "1"), &concurrent_imports) || concurrent_imports < 1 ||
+  if (!flags.ok() || !flags->Has("db") || !absl::SimpleAtoi(flags->Get("port", "-1"), &port) ||
+      port < 0 || port > 65535 || !absl::SimpleAtoi(flags->Get("pool", "16"), &pool_size) ||
+      pool_size < 1 || !absl::SimpleAtoi(flags->Get("metrics-port", "-1"), &metrics_port) ||
+      metrics_port > 65535 ||
+      !absl::SimpleAtoi(flags->Get("max-import-rows", "3000000"), &max_import_rows) ||
+      max_import_rows < 1 ||
+      !absl::SimpleAtoi(flags->Get("max-concurrent-imports", "1"), &concurrent_imports) ||
+      concurrent_imports < 1 ||
       !absl::SimpleAtoi(flags->Get("case-read-retention-days", "365"), &retention_days) ||
       retention_days < 1) {
     if (!flags.ok()) std::cerr << "case-service: " << flags.status().message() << "\n";
@@ -108,24 +131,30 @@ int main(int argc, char** argv) {
   options.address.lockout = options.account.lockout;
   options.address.window = options.account.lockout;
 
-  absl::StatusOr<forecast::ServiceSecurity> security = forecast::LoadServiceSecurity(
-      {flags->Get("tls-cert"), flags->Get("tls-key"), flags->Get("tls-client-ca"), flags->Get("token-public-key")});
+  absl::StatusOr<forecast::ServiceSecurity> security =
+      forecast::LoadServiceSecurity({flags->Get("tls-cert"), flags->Get("tls-key"),
+                                     flags->Get("tls-client-ca"), flags->Get("token-public-key")});
   if (!security.ok()) {
     std::cerr << "case-service: " << security.status().message() << "\n" << kUsage;
     return 2;
   }
   if (!flags->Has("token-signing-key")) {
-    std::cerr << "case-service: --token-signing-key is required (deploy/scripts/pki.sh makes one)\n" << kUsage;
+    std::cerr << "case-service: --token-signing-key is required (deploy/scripts/pki.sh makes one)\n"
+              << kUsage;
     return 2;
   }
-  absl::StatusOr<forecast::Ed25519Seed> signing_key = forecast::ReadSigningKeyFile(flags->Get("token-signing-key"));
+  absl::StatusOr<forecast::Ed25519Seed> signing_key =
+      forecast::ReadSigningKeyFile(flags->Get("token-signing-key"));
   if (!signing_key.ok()) {
     std::cerr << "case-service: --token-signing-key: " << signing_key.status().message() << "\n";
     return 2;
   }
-  if (security->verifier->Verify(forecast::AccessTokenSigner(*signing_key).Sign(
-          {forecast::kTokenIssuer, forecast::kTokenAudience, "probe", "probe", 0, absl::Now(),
-           absl::Now() + absl::Minutes(1), "probe"})).status().code() == absl::StatusCode::kUnauthenticated) {
+  if (security->verifier
+          ->Verify(forecast::AccessTokenSigner(*signing_key)
+                       .Sign({forecast::kTokenIssuer, forecast::kTokenAudience, "probe", "probe", 0,
+                              absl::Now(), absl::Now() + absl::Minutes(1), "probe"}))
+          .status()
+          .code() == absl::StatusCode::kUnauthenticated) {
     std::cerr << "case-service: --token-signing-key and --token-public-key are not a key pair\n";
     return 2;
   }
@@ -171,16 +200,18 @@ int main(int argc, char** argv) {
   // (services/common/audit), IdentityService.ListCaseReads.
   forecast::identity::OidcProviderStore providers(pool);
   forecast::identity::OidcKeySource provider_keys(forecast::identity::HttpOptions{});
-  forecast::identity::OidcSignIn sign_in(providers, provider_keys, directory, identity.SignInHooks());
+  forecast::identity::OidcSignIn sign_in(providers, provider_keys, directory,
+                                         identity.SignInHooks());
   forecast::audit::CaseReadQuery case_reads(pool);
   forecast::identity::IdentityServiceImpl identity_service(identity, authenticator, &sign_in,
                                                            &case_reads);
-  forecast::ImportGuard import_guard(db, concurrent_imports);  // one import per job centre at a time
+  forecast::ImportGuard import_guard(db,
+                                     concurrent_imports);  // one import per job centre at a time
   service.LimitImports(&import_guard, max_import_rows);
   const std::string host = flags->Get("host", "127.0.0.1");
-  absl::StatusOr<forecast::RunningServer> server =
-      forecast::StartGrpcServer({&service, &identity_service}, host, port, security->credentials,
-                                64 << 20, flags->Has("reflection"));  // reflection only with --reflection
+  absl::StatusOr<forecast::RunningServer> server = forecast::StartGrpcServer(
+      {&service, &identity_service}, host, port, security->credentials, 64 << 20,
+      flags->Has("reflection"));  // reflection only with --reflection
   if (!server.ok()) {
     std::cerr << "case-service: " << server.status() << "\n";
     return 1;

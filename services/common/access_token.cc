@@ -94,7 +94,8 @@ absl::StatusOr<Ed25519Seed> ReadSigningKeyFile(const std::string& path) {
   absl::StatusOr<std::string> text = ReadFile(path);
   if (!text.ok()) return text.status();
   absl::StatusOr<Ed25519Seed> seed = ParseSigningKeyPem(*text);
-  if (!seed.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", seed.status().message()));
+  if (!seed.ok())
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", seed.status().message()));
   return seed;
 }
 
@@ -102,7 +103,8 @@ absl::StatusOr<Ed25519PublicKey> ReadPublicKeyFile(const std::string& path) {
   absl::StatusOr<std::string> text = ReadFile(path);
   if (!text.ok()) return text.status();
   absl::StatusOr<Ed25519PublicKey> key = ParsePublicKeyPem(*text);
-  if (!key.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", key.status().message()));
+  if (!key.ok())
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", key.status().message()));
   return key;
 }
 
@@ -150,19 +152,25 @@ std::string AccessTokenSigner::Sign(const AccessClaims& claims) const {
                                   {"iat", absl::ToUnixSeconds(claims.issued_at)},
                                   {"exp", absl::ToUnixSeconds(claims.expires_at)},
                                   {"jti", claims.token_id}};
-  const std::string signing_input = absl::StrCat(Base64Url(header.dump()), ".", Base64Url(payload.dump()));
+  const std::string signing_input =
+      absl::StrCat(Base64Url(header.dump()), ".", Base64Url(payload.dump()));
   unsigned char signature[crypto_sign_BYTES];
-  crypto_sign_detached(signature, nullptr, reinterpret_cast<const unsigned char*>(signing_input.data()),
+  crypto_sign_detached(signature, nullptr,
+                       reinterpret_cast<const unsigned char*>(signing_input.data()),
                        signing_input.size(), secret_key_.data());
-  return absl::StrCat(signing_input, ".",
-                      Base64Url(absl::string_view(reinterpret_cast<const char*>(signature), sizeof(signature))));
+  return absl::StrCat(
+      signing_input, ".",
+      Base64Url(absl::string_view(reinterpret_cast<const char*>(signature), sizeof(signature))));
 }
 
 AccessTokenVerifier::AccessTokenVerifier(const Ed25519PublicKey& key, std::string issuer,
                                          std::string audience, std::function<absl::Time()> now,
                                          absl::Duration max_clock_skew)
-    : key_(key), issuer_(std::move(issuer)), audience_(std::move(audience)),
-      now_(now ? std::move(now) : [] { return absl::Now(); }), max_clock_skew_(max_clock_skew) {
+    : key_(key),
+      issuer_(std::move(issuer)),
+      audience_(std::move(audience)),
+      now_(now ? std::move(now) : [] { return absl::Now(); }),
+      max_clock_skew_(max_clock_skew) {
   EnsureSodium();
 }
 
@@ -182,8 +190,8 @@ absl::StatusOr<AccessClaims> AccessTokenVerifier::Verify(absl::string_view token
   if (signature.size() != crypto_sign_BYTES) return refused("bad signature");
   const size_t signed_length = parts[0].size() + 1 + parts[1].size();
   if (crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(signature.data()),
-                                  reinterpret_cast<const unsigned char*>(token.data()), signed_length,
-                                  key_.data()) != 0) {
+                                  reinterpret_cast<const unsigned char*>(token.data()),
+                                  signed_length, key_.data()) != 0) {
     return refused("bad signature");
   }
   // Signed by our key; still check the header so that no other algorithm is ever implied.
@@ -224,7 +232,8 @@ std::string Sha256Hex(absl::string_view text) {
   EnsureSodium();
   unsigned char digest[crypto_hash_sha256_BYTES];
   crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(text.data()), text.size());
-  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
 }
 
 }  // namespace forecast

@@ -3,7 +3,8 @@
 //
 // Claims: iss, aud, sub (staff code), jc (job centre code), sid (session id), iat, exp, jti.
 // Keys are the PEM files `openssl genpkey -algorithm ed25519` writes (PKCS#8 private key) and
-// `openssl pkey -pubout` writes (SubjectPublicKeyInfo public key); deploy/scripts/pki.sh makes them.
+// `openssl pkey -pubout` writes (SubjectPublicKeyInfo public key); deploy/scripts/pki.sh makes
+// them.
 #ifndef SERVICES_COMMON_ACCESS_TOKEN_H_
 #define SERVICES_COMMON_ACCESS_TOKEN_H_
 

@@ -57,8 +57,8 @@ absl::StatusOr<Caller> PgStaffDirectory::Find(absl::string_view job_centre_code,
       });
 }
 
-absl::StatusOr<Caller> ResolveCaller(absl::string_view job_centre_code, absl::string_view staff_code,
-                                     StaffDirectory& directory) {
+absl::StatusOr<Caller> ResolveCaller(absl::string_view job_centre_code,
+                                     absl::string_view staff_code, StaffDirectory& directory) {
   if (job_centre_code.empty()) return absl::UnauthenticatedError("missing job centre code");
   if (staff_code.empty()) return absl::UnauthenticatedError("missing staff code");
   return directory.Find(job_centre_code, staff_code);
@@ -70,7 +70,8 @@ absl::StatusOr<Caller> Authenticator::ResolveToken(absl::string_view token) cons
   absl::StatusOr<Caller> caller = directory_.Find(claims->job_centre, claims->staff);
   if (!caller.ok()) {
     if (caller.status().code() == absl::StatusCode::kUnauthenticated) {
-      return absl::UnauthenticatedError("access token refused: the staff member is unknown or inactive");
+      return absl::UnauthenticatedError(
+          "access token refused: the staff member is unknown or inactive");
     }
     return caller.status();
   }
@@ -82,7 +83,8 @@ absl::StatusOr<Caller> Authenticator::Resolve(const grpc::ServerContextBase& con
   const auto& metadata = context.client_metadata();
   auto it = metadata.find(kAuthorizationHeader);
   if (it == metadata.end()) {
-    return absl::UnauthenticatedError("missing credential: \"authorization: Bearer <access token>\"");
+    return absl::UnauthenticatedError(
+        "missing credential: \"authorization: Bearer <access token>\"");
   }
   absl::string_view value(it->second.data(), it->second.size());
   if (!absl::ConsumePrefix(&value, "Bearer ") || value.empty()) {
@@ -91,7 +93,8 @@ absl::StatusOr<Caller> Authenticator::Resolve(const grpc::ServerContextBase& con
   return ResolveToken(value);
 }
 
-absl::StatusOr<Caller> ResolveCaller(const grpc::ServerContextBase& context, const Authenticator& authenticator) {
+absl::StatusOr<Caller> ResolveCaller(const grpc::ServerContextBase& context,
+                                     const Authenticator& authenticator) {
   return authenticator.Resolve(context);
 }
 

@@ -86,12 +86,13 @@ class Authenticator {
 };
 
 // The one call every RPC makes first: authenticator.Resolve(context). Thread-safe.
-absl::StatusOr<Caller> ResolveCaller(const grpc::ServerContextBase& context, const Authenticator& authenticator);
+absl::StatusOr<Caller> ResolveCaller(const grpc::ServerContextBase& context,
+                                     const Authenticator& authenticator);
 
 // The caller from plain codes, for code that is not a gRPC server (tools, tests): no credential
 // is checked here. UNAUTHENTICATED when a code is empty or unknown. Thread-safe.
-absl::StatusOr<Caller> ResolveCaller(absl::string_view job_centre_code, absl::string_view staff_code,
-                                     StaffDirectory& directory);
+absl::StatusOr<Caller> ResolveCaller(absl::string_view job_centre_code,
+                                     absl::string_view staff_code, StaffDirectory& directory);
 
 }  // namespace forecast
 

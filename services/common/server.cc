@@ -65,7 +65,8 @@ absl::StatusOr<RunningServer> StartGrpcServer(const std::vector<grpc::Service*>&
 
 absl::StatusOr<ServiceSecurity> LoadServiceSecurity(const ServiceSecurityFiles& files) {
   const auto missing = [](const char* flag) {
-    return absl::InvalidArgumentError(absl::StrCat("--", flag, " is required (deploy/scripts/pki.sh makes one)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, " is required (deploy/scripts/pki.sh makes one)"));
   };
   if (files.tls_cert.empty()) return missing("tls-cert");
   if (files.tls_key.empty()) return missing("tls-key");
@@ -76,7 +77,8 @@ absl::StatusOr<ServiceSecurity> LoadServiceSecurity(const ServiceSecurityFiles& 
   if (!credentials.ok()) return absl::InvalidArgumentError(credentials.status().message());
   security.credentials = *credentials;
   absl::StatusOr<Ed25519PublicKey> key = ReadPublicKeyFile(files.token_public_key);
-  if (!key.ok()) return absl::InvalidArgumentError(absl::StrCat("--token-public-key: ", key.status().message()));
+  if (!key.ok())
+    return absl::InvalidArgumentError(absl::StrCat("--token-public-key: ", key.status().message()));
   security.verifier = std::make_unique<AccessTokenVerifier>(*key);
   return security;
 }

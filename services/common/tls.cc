@@ -27,7 +27,8 @@ absl::StatusOr<std::string> ReadPem(const std::string& path, const char* what) {
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerTlsCredentials(const ServerTlsFiles& files) {
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerTlsCredentials(
+    const ServerTlsFiles& files) {
   absl::StatusOr<std::string> cert = ReadPem(files.cert_file, "TLS certificate");
   if (!cert.ok()) return cert.status();
   absl::StatusOr<std::string> key = ReadPem(files.key_file, "TLS key");
@@ -45,7 +46,8 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerTlsCredentials(co
   return grpc::SslServerCredentials(options);
 }
 
-absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelTlsCredentials(const ChannelTlsFiles& files) {
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelTlsCredentials(
+    const ChannelTlsFiles& files) {
   absl::StatusOr<std::string> ca = ReadPem(files.ca_file, "TLS CA");
   if (!ca.ok()) return ca.status();
   grpc::SslCredentialsOptions options;
@@ -64,7 +66,8 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelTlsCredentials(
 absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenTlsChannel(const std::string& address,
                                                               const ChannelTlsFiles& files,
                                                               int max_message_bytes) {
-  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials = ChannelTlsCredentials(files);
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      ChannelTlsCredentials(files);
   if (!credentials.ok()) return credentials.status();
   grpc::ChannelArguments arguments;
   arguments.SetMaxReceiveMessageSize(max_message_bytes);
@@ -89,7 +92,8 @@ std::string PeerAddress(const grpc::ServerContextBase& context) {
   if (absl::StartsWith(peer, "ipv6:")) {
     peer = peer.substr(5);
     const size_t close = peer.find(']');
-    if (!peer.empty() && peer[0] == '[' && close != std::string::npos) return peer.substr(1, close - 1);
+    if (!peer.empty() && peer[0] == '[' && close != std::string::npos)
+      return peer.substr(1, close - 1);
     return peer;
   }
   return peer;

@@ -26,7 +26,8 @@ struct ServerTlsFiles {
 // certificate is requested and, when presented, must verify against that CA (it is not
 // required: staff clients authenticate with tokens). NOT_FOUND / INVALID_ARGUMENT when a file is
 // missing or empty. Thread-safe.
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerTlsCredentials(const ServerTlsFiles& files);
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerTlsCredentials(
+    const ServerTlsFiles& files);
 
 // What a client believes and (optionally) presents.
 struct ChannelTlsFiles {
@@ -36,7 +37,8 @@ struct ChannelTlsFiles {
 };
 
 // Channel credentials for the files. NOT_FOUND / INVALID_ARGUMENT as above. Thread-safe.
-absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelTlsCredentials(const ChannelTlsFiles& files);
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelTlsCredentials(
+    const ChannelTlsFiles& files);
 
 // A TLS channel to host:port (the name checked against the server certificate is the host).
 // Thread-safe.

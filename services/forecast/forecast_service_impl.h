@@ -30,8 +30,8 @@ class ForecastServiceImpl final
  public:
   // All dependencies must outlive the service. Thread-safe.
   // `reads` records every answer that carries case rows (issue 8's access log).
-  ForecastServiceImpl(ForecastEngine& engine, const Authenticator& authenticator, HistoryStore& store,
-                      audit::CaseReadLog& reads)
+  ForecastServiceImpl(ForecastEngine& engine, const Authenticator& authenticator,
+                      HistoryStore& store, audit::CaseReadLog& reads)
       : engine_(engine), authenticator_(authenticator), store_(store), reads_(reads) {}
 
   grpc::Status Project(grpc::ServerContext* context, const v1::ProjectRequest* request,

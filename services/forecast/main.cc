@@ -27,10 +27,11 @@
 namespace {
 
 int Usage() {
-  std::fprintf(stderr,
-               "usage: forecast-service --db CONNINFO --port N --tls-cert PEM --tls-key PEM --token-public-key PEM\n"
-               "         [--tls-client-ca PEM] [--host HOST] [--no-warm] [--metrics-port M]\n"
-               "         [--reflection]\n");
+  std::fprintf(
+      stderr,
+      "usage: forecast-service --db CONNINFO --port N --tls-cert PEM --tls-key PEM --token-public-key PEM\n"
+      "         [--tls-client-ca PEM] [--host HOST] [--no-warm] [--metrics-port M]\n"
+      "         [--reflection]\n");
   return 2;
 }
 
@@ -91,7 +92,8 @@ int main(int argc, char** argv) {
   if (db.empty() || port < 0) return Usage();
   absl::StatusOr<forecast::ServiceSecurity> security = forecast::LoadServiceSecurity(files);
   if (!security.ok()) {
-    std::fprintf(stderr, "forecast-service: %s\n", std::string(security.status().message()).c_str());
+    std::fprintf(stderr, "forecast-service: %s\n",
+                 std::string(security.status().message()).c_str());
     return Usage();
   }
 
@@ -112,7 +114,7 @@ int main(int argc, char** argv) {
   forecast::Authenticator authenticator(*security->verifier, directory);
   forecast::fsvc::ForecastServiceImpl service(engine, authenticator, store, reads);
   auto server = forecast::StartGrpcServer({&service}, host, port, security->credentials, 64 << 20,
-                                           reflection);
+                                          reflection);
   if (!server.ok()) {
     std::fprintf(stderr, "forecast-service: %s\n", std::string(server.status().message()).c_str());
     return 1;

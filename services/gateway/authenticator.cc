@@ -14,12 +14,6 @@ namespace {
 
 namespace v1 = ::forecast::v1;
 
-// One answer for every kind of failure, so that the login form does not reveal which staff
-// codes exist.
-absl::Status Refused() {
-  return absl::UnauthenticatedError("unknown job centre or staff code, or wrong password");
-}
-
 absl::Status NoSession() { return absl::UnauthenticatedError("log in first"); }
 
 std::string StaffJson(const v1::StaffMember& staff) {
@@ -40,10 +34,6 @@ absl::Time ParseTime(const std::string& rfc3339, absl::Time otherwise) {
   return time;
 }
 
-Metadata LegacyMetadata(const std::string& job_centre, const std::string& staff) {
-  return {{"x-job-centre", job_centre}, {"x-staff", staff}};
-}
-
 }  // namespace
 
 bool ConstantTimeEquals(const std::string& given, const std::string& expected) {
@@ -58,103 +48,12 @@ bool ConstantTimeEquals(const std::string& given, const std::string& expected) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Legacy: shared demo password, WhoAmI, in-memory sessions.
-
-LegacyAuthenticator::LegacyAuthenticator(const RpcTranscoder& transcoder, SessionStore& sessions,
-                                         std::string demo_password)
-    : transcoder_(transcoder), sessions_(sessions), demo_password_(std::move(demo_password)) {}
-
-void LegacyAuthenticator::Login(SignIn sign_in, Done<SignedIn> done) {
-  if (!ConstantTimeEquals(sign_in.password, demo_password_)) {
-    done(Refused());
-    return;
-  }
-  absl::StatusOr<MethodRoute> who_am_i = transcoder_.Resolve("CaseService", "WhoAmI");
-  if (!who_am_i.ok()) {
-    done(who_am_i.status());
-    return;
-  }
-  SessionIdentity identity{sign_in.job_centre, sign_in.staff_code, ""};
-  transcoder_.CallUnaryAsync(
-      *who_am_i, "{}", LegacyMetadata(identity.job_centre, identity.staff_code),
-      [this, identity, done = std::move(done)](absl::StatusOr<std::string> staff) mutable {
-        if (!staff.ok()) {
-          const absl::StatusCode code = staff.status().code();
-          const bool unknown = code == absl::StatusCode::kUnauthenticated ||
-                               code == absl::StatusCode::kNotFound ||
-                               code == absl::StatusCode::kPermissionDenied;
-          done(unknown ? Refused() : staff.status());
-          return;
-        }
-        identity.staff_json = *staff;
-        SignedIn signed_in;
-        signed_in.session_token = sessions_.Create(identity);
-        signed_in.session_expires = absl::InfiniteFuture();
-        signed_in.caller = Caller{identity.job_centre, identity.staff_code, identity.staff_json,
-                                  LegacyMetadata(identity.job_centre, identity.staff_code)};
-        done(std::move(signed_in));
-      });
-}
-
-void LegacyAuthenticator::Authenticate(const std::string& session_token, Done<Caller> done) {
-  std::optional<SessionIdentity> identity = sessions_.Find(session_token);
-  if (!identity) {
-    done(NoSession());
-    return;
-  }
-  done(Caller{identity->job_centre, identity->staff_code, identity->staff_json,
-              LegacyMetadata(identity->job_centre, identity->staff_code)});
-}
-
-void LegacyAuthenticator::Logout(const std::string& session_token, Done<int> done) {
-  const bool known = sessions_.Find(session_token).has_value();
-  sessions_.Remove(session_token);
-  done(known ? 1 : 0);
-}
-
-void LegacyAuthenticator::LogoutEverywhere(const std::string& session_token, Done<int> done) {
-  std::optional<SessionIdentity> identity = sessions_.Find(session_token);
-  if (!identity) {
-    done(NoSession());
-    return;
-  }
-  done(static_cast<int>(sessions_.RemoveAllOf(identity->job_centre, identity->staff_code)));
-}
-
-absl::StatusOr<SignedIn> LegacyAuthenticator::Adopt(const std::string& login_response_json) {
-  v1::LoginResponse response;
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = true;
-  if (!google::protobuf::util::JsonStringToMessage(login_response_json, &response, options).ok() ||
-      !CheckCode("job_centre", response.staff().job_centre()).ok() ||
-      !CheckCode("staff", response.staff().code()).ok()) {
-    return absl::InternalError("identity service: unreadable sign-in");
-  }
-  SessionIdentity identity{response.staff().job_centre(), response.staff().code(),
-                           StaffJson(response.staff())};
-  SignedIn signed_in;
-  signed_in.session_token = sessions_.Create(identity);
-  signed_in.session_expires = absl::InfiniteFuture();
-  signed_in.caller = Caller{identity.job_centre, identity.staff_code, identity.staff_json,
-                            LegacyMetadata(identity.job_centre, identity.staff_code)};
-  return signed_in;
-}
-
-void LegacyAuthenticator::RedeemSetupCode(SignIn, Done<SignedIn> done) {
-  done(absl::UnimplementedError("set-up codes need the identity service (start with --identity)"));
-}
-
-void LegacyAuthenticator::ChangePassword(const std::string&, std::string, std::string,
-                                         Done<int> done) {
-  done(absl::UnimplementedError("passwords need the identity service (start with --identity)"));
-}
-
-// ---------------------------------------------------------------------------------------------
 // IdentityService.
 
 IdentityAuthenticator::IdentityAuthenticator(const RpcTranscoder& transcoder, absl::Duration margin,
-                                             std::function<absl::Time()> now)
-    : transcoder_(transcoder), margin_(margin), now_(std::move(now)) {}
+                                             std::function<absl::Time()> now,
+                                             absl::Duration recheck)
+    : transcoder_(transcoder), margin_(margin), recheck_(recheck), now_(std::move(now)) {}
 
 size_t IdentityAuthenticator::cached_sessions() {
   absl::MutexLock lock(&mu_);
@@ -212,7 +111,7 @@ absl::StatusOr<SignedIn> IdentityAuthenticator::Remember(const std::string& know
       it = it->second.access_expires <= now ? cache_.erase(it) : std::next(it);
     }
   }
-  cache_[token] = Cached{signed_in.caller, access_expires};
+  cache_[token] = Cached{signed_in.caller, access_expires, now};
   return signed_in;
 }
 
@@ -250,7 +149,9 @@ void IdentityAuthenticator::WithCaller(const std::string& session_token, Done<Ca
   {
     absl::MutexLock lock(&mu_);
     auto it = cache_.find(session_token);
-    if (it != cache_.end() && it->second.access_expires - margin_ > now_()) {
+    const absl::Time now = now_();
+    if (it != cache_.end() && it->second.access_expires - margin_ > now &&
+        now - it->second.fetched < recheck_) {
       cached = it->second.caller;
     }
   }

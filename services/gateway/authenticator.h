@@ -1,13 +1,12 @@
 // Who is calling: sign-in, sessions and the credential every backend call carries.
 //
-// Two implementations:
-//  - IdentityAuthenticator (the product): IdentityService (hosted by case-service) signs in and
+// The product's implementation:
+//  - IdentityAuthenticator: IdentityService (hosted by case-service) signs in and
 //    keeps sessions in PostgreSQL; the browser's cookie holds only the opaque session token. The
 //    gateway caches each session's short-lived access token in memory and calls RefreshSession
 //    when it is about to expire or unknown (a restart, another replica), so every replica serves
 //    every session. Backend calls carry "authorization: Bearer <access token>".
-//  - LegacyAuthenticator (until the services verify tokens): one shared demo password, the
-//    identity confirmed with CaseService.WhoAmI, in-memory sessions, x-job-centre/x-staff.
+// (tests/gateway/stand_in_authenticator.h has a stand-in for tests whose backends are stand-ins.)
 // All methods are asynchronous: `done` runs once, on a gRPC thread or the caller's.
 #ifndef SERVICES_GATEWAY_AUTHENTICATOR_H_
 #define SERVICES_GATEWAY_AUTHENTICATOR_H_
@@ -72,32 +71,15 @@ class Authenticator {
   virtual absl::StatusOr<SignedIn> Adopt(const std::string& login_response_json) = 0;
 };
 
-class LegacyAuthenticator final : public Authenticator {
- public:
-  // `transcoder` (with a CaseService backend) and `sessions` must outlive this.
-  LegacyAuthenticator(const RpcTranscoder& transcoder, SessionStore& sessions,
-                      std::string demo_password);
-  void Login(SignIn sign_in, Done<SignedIn> done) override;
-  void Authenticate(const std::string& session_token, Done<Caller> done) override;
-  void Logout(const std::string& session_token, Done<int> done) override;
-  void LogoutEverywhere(const std::string& session_token, Done<int> done) override;
-  void RedeemSetupCode(SignIn sign_in, Done<SignedIn> done) override;
-  void ChangePassword(const std::string& session_token, std::string current_password,
-                      std::string new_password, Done<int> done) override;
-  absl::StatusOr<SignedIn> Adopt(const std::string& login_response_json) override;
-
- private:
-  const RpcTranscoder& transcoder_;
-  SessionStore& sessions_;
-  const std::string demo_password_;
-};
-
 class IdentityAuthenticator final : public Authenticator {
  public:
   // `transcoder` must have an IdentityService backend and outlive this. Access tokens are
-  // renewed `margin` before they expire. `now` is the clock.
+  // renewed `margin` before they expire, and the session is checked with the identity service
+  // again once its cached token is `recheck` old, so that a logout on another gateway ends the
+  // session here within `recheck`. `now` is the clock.
   IdentityAuthenticator(const RpcTranscoder& transcoder, absl::Duration margin,
-                        std::function<absl::Time()> now);
+                        std::function<absl::Time()> now,
+                        absl::Duration recheck = absl::Seconds(15));
   void Login(SignIn sign_in, Done<SignedIn> done) override;
   void Authenticate(const std::string& session_token, Done<Caller> done) override;
   void Logout(const std::string& session_token, Done<int> done) override;
@@ -115,6 +97,7 @@ class IdentityAuthenticator final : public Authenticator {
   struct Cached {
     Caller caller;
     absl::Time access_expires;
+    absl::Time fetched;  // when the identity service last confirmed the session
   };
   // Takes a LoginResponse into the cache. Thread-safe.
   absl::StatusOr<SignedIn> Remember(const std::string& known_token,
@@ -127,6 +110,7 @@ class IdentityAuthenticator final : public Authenticator {
 
   const RpcTranscoder& transcoder_;
   const absl::Duration margin_;
+  const absl::Duration recheck_;
   const std::function<absl::Time()> now_;
   absl::Mutex mu_;
   std::map<std::string, Cached> cache_ ABSL_GUARDED_BY(mu_);  // by session token

@@ -16,7 +16,6 @@
 #include "services/gateway/authenticator.h"
 #include "services/gateway/gateway_server.h"
 #include "services/gateway/rpc_transcoder.h"
-#include "services/gateway/session_store.h"
 
 namespace {
 
@@ -25,12 +24,11 @@ int Usage(const std::string& problem) {
       << "gateway: " << problem << "\n"
       << "usage: gateway --port N --case HOST:PORT --forecast HOST:PORT [--web DIR]\n"
       << "  [--host ADDR] [--threads N]\n"
-      << "  [--login identity|demo]        identity: IdentityService on the case service (the\n"
-      << "                                 default with --ca); demo: one shared password\n"
-      << "  [--demo-password P]            the shared password of --login demo (default demo)\n"
+      << "  [--login identity]             sign-in and sessions: IdentityService on the case\n"
+      << "                                 service (the only mode; the services verify tokens)\n"
       << "  [--tls-cert PEM --tls-key PEM] serve HTTPS\n"
-      << "  [--ca PEM [--tls-client-cert PEM --tls-client-key PEM] [--grpc-server-name NAME]]\n"
-      << "                                 TLS (mutual with cert+key) to the services\n"
+      << "  --ca PEM [--tls-client-cert PEM --tls-client-key PEM] [--grpc-server-name NAME]\n"
+      << "                                 TLS (mutual with cert+key) to the services; required\n"
       << "  [--allowed-origin ORIGIN]...   origins allowed on POST (default: the gateway's own)\n"
       << "  [--secure-cookie]              Secure cookie over plain HTTP (TLS at an ingress)\n"
       << "  [--public-url URL]             the gateway as browsers reach it (SSO callback)\n"
@@ -65,8 +63,6 @@ int main(int argc, char** argv) {
   forecast::gateway::GatewayOptions options;
   std::string case_address;
   std::string forecast_address;
-  std::string login;  // default: identity when the services speak TLS (--ca), else demo
-  std::string demo_password = "demo";
   std::string grpc_ca, grpc_cert, grpc_key, grpc_server_name;
   double grace_seconds = 10;
   for (int i = 1; i < argc; ++i) {
@@ -93,10 +89,8 @@ int main(int argc, char** argv) {
     } else if (flag == "--web") {
       options.api.web_dir = value;
     } else if (flag == "--login") {
-      if (value != "identity" && value != "demo") return Usage("--login: identity or demo");
-      login = value;
-    } else if (flag == "--demo-password") {
-      demo_password = value;
+      // The shared demo password is gone: every service verifies an access token itself.
+      if (value != "identity") return Usage("--login: only identity (the services verify tokens)");
     } else if (flag == "--public-url") {
       options.api.public_url = value;
     } else if (flag == "--oidc-ca-file") {
@@ -141,7 +135,9 @@ int main(int argc, char** argv) {
     return Usage("--tls-cert and --tls-key go together");
   }
   options.shutdown_grace = absl::Seconds(grace_seconds);
-  if (login.empty()) login = grpc_ca.empty() ? "demo" : "identity";
+  if (grpc_ca.empty()) {
+    return Usage("--ca is required: the services speak TLS only (deploy/scripts/pki.sh makes one)");
+  }
   RaiseFileLimit();
 
   // Signals are taken synchronously by sigwait below; block them before any thread starts.
@@ -152,20 +148,17 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);  // a browser that went away must not end the process
 
-  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
   grpc::ChannelArguments arguments;
-  if (!grpc_ca.empty()) {
-    grpc::SslCredentialsOptions ssl;
-    if (!ReadFile(grpc_ca, &ssl.pem_root_certs)) return Usage("--grpc-ca: cannot read " + grpc_ca);
-    if (!grpc_cert.empty() && !ReadFile(grpc_cert, &ssl.pem_cert_chain)) {
-      return Usage("--grpc-cert: cannot read " + grpc_cert);
-    }
-    if (!grpc_key.empty() && !ReadFile(grpc_key, &ssl.pem_private_key)) {
-      return Usage("--grpc-key: cannot read " + grpc_key);
-    }
-    credentials = grpc::SslCredentials(ssl);
-    if (!grpc_server_name.empty()) arguments.SetSslTargetNameOverride(grpc_server_name);
+  grpc::SslCredentialsOptions ssl;
+  if (!ReadFile(grpc_ca, &ssl.pem_root_certs)) return Usage("--ca: cannot read " + grpc_ca);
+  if (!grpc_cert.empty() && !ReadFile(grpc_cert, &ssl.pem_cert_chain)) {
+    return Usage("--tls-client-cert: cannot read " + grpc_cert);
   }
+  if (!grpc_key.empty() && !ReadFile(grpc_key, &ssl.pem_private_key)) {
+    return Usage("--tls-client-key: cannot read " + grpc_key);
+  }
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::SslCredentials(ssl);
+  if (!grpc_server_name.empty()) arguments.SetSslTargetNameOverride(grpc_server_name);
   auto case_channel = grpc::CreateCustomChannel(case_address, credentials, arguments);
   std::map<std::string, std::shared_ptr<grpc::Channel>> backends = {
       {"CaseService", case_channel},
@@ -173,16 +166,10 @@ int main(int argc, char** argv) {
       {"ForecastService", grpc::CreateCustomChannel(forecast_address, credentials, arguments)},
   };
   forecast::gateway::RpcTranscoder transcoder(backends, absl::Seconds(30));
-  forecast::gateway::SessionStore sessions(absl::Hours(12), [] { return absl::Now(); });
-  std::unique_ptr<forecast::gateway::Authenticator> authenticator;
-  if (login == "identity") {
-    authenticator = std::make_unique<forecast::gateway::IdentityAuthenticator>(
-        transcoder, absl::Seconds(30), [] { return absl::Now(); });
-  } else {
-    authenticator = std::make_unique<forecast::gateway::LegacyAuthenticator>(transcoder, sessions,
-                                                                             demo_password);
-  }
-  forecast::gateway::GatewayServer server(options, transcoder, *authenticator);
+  // Sessions live in the identity service (PostgreSQL); this process caches access tokens only.
+  forecast::gateway::IdentityAuthenticator authenticator(transcoder, absl::Seconds(30),
+                                                         [] { return absl::Now(); });
+  forecast::gateway::GatewayServer server(options, transcoder, authenticator);
   absl::StatusOr<int> port = server.Start();
   if (!port.ok()) {
     std::cerr << "gateway: " << port.status().message() << std::endl;

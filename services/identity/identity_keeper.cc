@@ -24,7 +24,9 @@ constexpr int kMaxCodeLength = 64;
 
 // Timestamps travel to PostgreSQL as RFC 3339 text with microseconds and come back as epoch
 // microseconds, so that nothing depends on the session's time zone.
-std::string Ts(absl::Time t) { return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", t, absl::UTCTimeZone()); }
+std::string Ts(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", t, absl::UTCTimeZone());
+}
 std::string Micros(const std::string& column) {
   return absl::StrCat("(extract(epoch FROM ", column, ") * 1000000)::bigint");
 }
@@ -36,7 +38,8 @@ std::optional<absl::Time> TimeOf(const pqxx::field& field) {
 absl::Status Refused() { return absl::UnauthenticatedError(kSignInRefused); }
 
 absl::Status Throttled(absl::Duration wait, bool locked) {
-  const int64_t seconds = std::max<int64_t>(1, absl::ToInt64Seconds(absl::Ceil(wait, absl::Seconds(1))));
+  const int64_t seconds =
+      std::max<int64_t>(1, absl::ToInt64Seconds(absl::Ceil(wait, absl::Seconds(1))));
   absl::Status status = absl::ResourceExhaustedError(
       locked ? absl::StrCat("too many failed sign-ins: locked; try again in ", seconds, " s")
              : absl::StrCat("too many failed sign-ins: try again in ", seconds, " s"));
@@ -84,8 +87,8 @@ std::optional<int64_t> JobCentreId(pqxx::transaction_base& tx, const std::string
 }
 
 void RecordEvent(pqxx::transaction_base& tx, absl::Time at, std::optional<int64_t> job_centre_id,
-                 std::optional<int64_t> staff_id, const std::string& kind, const std::string& client_address,
-                 const std::string& detail) {
+                 std::optional<int64_t> staff_id, const std::string& kind,
+                 const std::string& client_address, const std::string& detail) {
   tx.exec_params0(
       "INSERT INTO auth_event (at, job_centre_id, staff_id, kind, client_address, detail) "
       "VALUES ($1::timestamptz, $2, $3, $4, $5, $6)",
@@ -109,15 +112,16 @@ ThrottleState ReadState(const pqxx::row& row) {
   return state;
 }
 
-Throttles LockThrottles(pqxx::transaction_base& tx, const std::string& job_centre, const std::string& staff,
-                        const std::string& client_address) {
+Throttles LockThrottles(pqxx::transaction_base& tx, const std::string& job_centre,
+                        const std::string& staff, const std::string& client_address) {
   Throttles t;
   t.account_key = absl::StrCat("account:", job_centre, "/", staff);
   t.address_key = absl::StrCat("address:", client_address);
-  tx.exec_params0("INSERT INTO login_throttle (key) VALUES ($1), ($2) ON CONFLICT DO NOTHING", t.account_key,
-                  t.address_key);
+  tx.exec_params0("INSERT INTO login_throttle (key) VALUES ($1), ($2) ON CONFLICT DO NOTHING",
+                  t.account_key, t.address_key);
   pqxx::result rows = tx.exec_params(
-      absl::StrCat("SELECT key, failures, ", Micros("last_failure_at"), ", ", Micros("blocked_until"),
+      absl::StrCat("SELECT key, failures, ", Micros("last_failure_at"), ", ",
+                   Micros("blocked_until"),
                    ", locked FROM login_throttle WHERE key IN ($1, $2) ORDER BY key FOR UPDATE"),
       t.account_key, t.address_key);
   for (const pqxx::row& row : rows) {
@@ -132,24 +136,28 @@ void WriteState(pqxx::transaction_base& tx, const std::string& key, const Thrott
   tx.exec_params0(
       "UPDATE login_throttle SET failures = $2, last_failure_at = $3::timestamptz, "
       "blocked_until = $4::timestamptz, locked = $5 WHERE key = $1",
-      key, state.failures, state.last_failure_at ? std::optional<std::string>(Ts(*state.last_failure_at)) : std::nullopt,
-      state.blocked_until ? std::optional<std::string>(Ts(*state.blocked_until)) : std::nullopt, state.locked);
+      key, state.failures,
+      state.last_failure_at ? std::optional<std::string>(Ts(*state.last_failure_at)) : std::nullopt,
+      state.blocked_until ? std::optional<std::string>(Ts(*state.blocked_until)) : std::nullopt,
+      state.locked);
 }
 
 // RESOURCE_EXHAUSTED when either key must still wait; OK otherwise.
 absl::Status CheckThrottles(const Throttles& t, absl::Time now) {
   const absl::Duration account_wait = WaitBeforeAttempt(t.account, now);
   const absl::Duration address_wait = WaitBeforeAttempt(t.address, now);
-  if (account_wait <= absl::ZeroDuration() && address_wait <= absl::ZeroDuration()) return absl::OkStatus();
+  if (account_wait <= absl::ZeroDuration() && address_wait <= absl::ZeroDuration())
+    return absl::OkStatus();
   const bool account_longer = account_wait >= address_wait;
   return Throttled(account_longer ? account_wait : address_wait,
                    account_longer ? t.account.locked : t.address.locked);
 }
 
 // Counts a failure on both keys and records it (and a lockout, when one starts).
-void CountFailure(pqxx::transaction_base& tx, Throttles& t, const IdentityOptions& options, absl::Time now,
-                  std::optional<int64_t> job_centre_id, std::optional<int64_t> staff_id,
-                  const std::string& client_address, const std::string& detail) {
+void CountFailure(pqxx::transaction_base& tx, Throttles& t, const IdentityOptions& options,
+                  absl::Time now, std::optional<int64_t> job_centre_id,
+                  std::optional<int64_t> staff_id, const std::string& client_address,
+                  const std::string& detail) {
   bool account_locked = false, address_locked = false;
   t.account = AfterFailure(t.account, options.account, now, &account_locked);
   t.address = AfterFailure(t.address, options.address, now, &address_locked);
@@ -158,13 +166,14 @@ void CountFailure(pqxx::transaction_base& tx, Throttles& t, const IdentityOption
   RecordEvent(tx, now, job_centre_id, staff_id, "LOGIN_FAILED", client_address, detail);
   if (account_locked) {
     RecordEvent(tx, now, job_centre_id, staff_id, "LOCKED_OUT", client_address,
-                absl::StrCat("account locked for ", absl::FormatDuration(options.account.lockout), " after ",
-                             t.account.failures, " failures"));
+                absl::StrCat("account locked for ", absl::FormatDuration(options.account.lockout),
+                             " after ", t.account.failures, " failures"));
   }
   if (address_locked) {
-    RecordEvent(tx, now, job_centre_id, staff_id, "LOCKED_OUT", client_address,
-                absl::StrCat("client address locked for ", absl::FormatDuration(options.address.lockout),
-                             " after ", t.address.failures, " failures"));
+    RecordEvent(
+        tx, now, job_centre_id, staff_id, "LOCKED_OUT", client_address,
+        absl::StrCat("client address locked for ", absl::FormatDuration(options.address.lockout),
+                     " after ", t.address.failures, " failures"));
   }
 }
 
@@ -172,7 +181,9 @@ bool SameHash(const std::string& a, const std::string& b) {
   return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-bool PlausibleCode(const std::string& code) { return !code.empty() && code.size() <= kMaxCodeLength; }
+bool PlausibleCode(const std::string& code) {
+  return !code.empty() && code.size() <= kMaxCodeLength;
+}
 
 // A set-up code people can type: 16 characters from an alphabet without look-alikes, in groups of
 // four (80 random bits).
@@ -206,13 +217,15 @@ IdentityKeeper::IdentityKeeper(PgPool& pool, const Clock& clock, const AccessTok
   if (sodium_init() < 0) std::abort();
 }
 
-absl::StatusOr<v1::LoginResponse> IdentityKeeper::OpenSession(int64_t staff_id, const std::string& method,
+absl::StatusOr<v1::LoginResponse> IdentityKeeper::OpenSession(int64_t staff_id,
+                                                              const std::string& method,
                                                               const std::string& event_kind,
                                                               const std::string& client_address) {
   const absl::Time now = clock_.Now();
   const std::string session_token = RandomToken(32);
   return RunTransaction<v1::LoginResponse>(
-      pool_, Isolation::kReadCommitted, [&](pqxx::transaction_base& tx) -> absl::StatusOr<v1::LoginResponse> {
+      pool_, Isolation::kReadCommitted,
+      [&](pqxx::transaction_base& tx) -> absl::StatusOr<v1::LoginResponse> {
         pqxx::result staff = tx.exec_params(
             "SELECT s.code, s.display_name, s.role, coalesce(u.code, ''), s.active, j.code, j.id "
             "FROM staff s JOIN job_centre j ON j.id = s.job_centre_id "
@@ -226,15 +239,21 @@ absl::StatusOr<v1::LoginResponse> IdentityKeeper::OpenSession(int64_t staff_id, 
                   "INSERT INTO session (token_hash, staff_id, method, client_address, created_at, last_used_at, "
                   "expires_at) VALUES ($1, $2, $3, $4, $5::timestamptz, $5::timestamptz, $6::timestamptz) "
                   "RETURNING id",
-                  Sha256Hex(session_token), staff_id, method, client_address.substr(0, 128), Ts(now), Ts(expires))[0]
+                  Sha256Hex(session_token), staff_id, method, client_address.substr(0, 128),
+                  Ts(now), Ts(expires))[0]
                 .as<int64_t>();
         RecordEvent(tx, now, row[6].as<int64_t>(), staff_id, event_kind, client_address,
                     absl::StrCat("session ", session_id));
         v1::LoginResponse response;
-        AccessClaims claims{options_.issuer, options_.audience, row[0].as<std::string>(), row[5].as<std::string>(),
-                            session_id, absl::FromUnixSeconds(absl::ToUnixSeconds(now)),
-                            absl::FromUnixSeconds(absl::ToUnixSeconds(now + options_.access_token_lifetime)),
-                            RandomToken(12)};
+        AccessClaims claims{
+            options_.issuer,
+            options_.audience,
+            row[0].as<std::string>(),
+            row[5].as<std::string>(),
+            session_id,
+            absl::FromUnixSeconds(absl::ToUnixSeconds(now)),
+            absl::FromUnixSeconds(absl::ToUnixSeconds(now + options_.access_token_lifetime)),
+            RandomToken(12)};
         response.set_access_token(signer_.Sign(claims));
         response.set_access_expires_at(FormatTimestamp(claims.expires_at));
         response.set_session_token(session_token);
@@ -252,7 +271,8 @@ absl::StatusOr<v1::LoginResponse> IdentityKeeper::OpenSession(int64_t staff_id, 
 
 absl::StatusOr<v1::LoginResponse> IdentityKeeper::Login(const v1::LoginRequest& request,
                                                         const std::string& client_address) {
-  if (!PlausibleCode(request.job_centre()) || !PlausibleCode(request.staff()) || request.password().empty() ||
+  if (!PlausibleCode(request.job_centre()) || !PlausibleCode(request.staff()) ||
+      request.password().empty() ||
       request.password().size() > static_cast<size_t>(kMaxPasswordBytes)) {
     return Refused();
   }
@@ -264,21 +284,26 @@ absl::StatusOr<v1::LoginResponse> IdentityKeeper::Login(const v1::LoginRequest& 
   };
   absl::StatusOr<Outcome> outcome = RunTransaction<Outcome>(
       pool_, Isolation::kReadCommitted, [&](pqxx::transaction_base& tx) -> absl::StatusOr<Outcome> {
-        Throttles throttles = LockThrottles(tx, request.job_centre(), request.staff(), client_address);
+        Throttles throttles =
+            LockThrottles(tx, request.job_centre(), request.staff(), client_address);
         if (absl::Status wait = CheckThrottles(throttles, now); !wait.ok()) return Outcome{wait, 0};
         std::optional<Account> account = FindAccount(tx, request.job_centre(), request.staff());
         const bool usable = account && account->active && !account->password_hash.empty();
         // Unknown accounts cost the same hashing time as known ones.
-        const bool matches = VerifyPassword(request.password(), usable ? account->password_hash : DecoyHash(options_.password_cost));
+        const bool matches =
+            VerifyPassword(request.password(),
+                           usable ? account->password_hash : DecoyHash(options_.password_cost));
         if (!usable || !matches) {
-          const std::optional<int64_t> centre =
-              account ? std::optional<int64_t>(account->job_centre_id) : JobCentreId(tx, request.job_centre());
-          const char* why = !account ? "unknown staff code"
-                            : !account->active ? "inactive staff member"
+          const std::optional<int64_t> centre = account
+                                                    ? std::optional<int64_t>(account->job_centre_id)
+                                                    : JobCentreId(tx, request.job_centre());
+          const char* why = !account                         ? "unknown staff code"
+                            : !account->active               ? "inactive staff member"
                             : account->password_hash.empty() ? "no password set"
                                                              : "wrong password";
           CountFailure(tx, throttles, options_, now, centre,
-                       account ? std::optional<int64_t>(account->staff_id) : std::nullopt, client_address, why);
+                       account ? std::optional<int64_t>(account->staff_id) : std::nullopt,
+                       client_address, why);
           return Outcome{Refused(), 0};
         }
         tx.exec_params0("DELETE FROM login_throttle WHERE key = $1", throttles.account_key);
@@ -289,28 +314,39 @@ absl::StatusOr<v1::LoginResponse> IdentityKeeper::Login(const v1::LoginRequest& 
   return OpenSession(outcome->staff_id, "PASSWORD", "LOGIN", client_address);
 }
 
-absl::StatusOr<v1::LoginResponse> IdentityKeeper::RefreshSession(const v1::RefreshSessionRequest& request) {
-  const absl::Status ended = absl::UnauthenticatedError("the session has ended or expired: sign in again");
+absl::StatusOr<v1::LoginResponse> IdentityKeeper::RefreshSession(
+    const v1::RefreshSessionRequest& request) {
+  const absl::Status ended =
+      absl::UnauthenticatedError("the session has ended or expired: sign in again");
   if (request.session_token().empty() || request.session_token().size() > 256) return ended;
   const absl::Time now = clock_.Now();
   return RunTransaction<v1::LoginResponse>(
-      pool_, Isolation::kReadCommitted, [&](pqxx::transaction_base& tx) -> absl::StatusOr<v1::LoginResponse> {
+      pool_, Isolation::kReadCommitted,
+      [&](pqxx::transaction_base& tx) -> absl::StatusOr<v1::LoginResponse> {
         pqxx::result rows = tx.exec_params(
-            absl::StrCat("SELECT se.id, ", Micros("se.last_used_at"), ", ", Micros("se.expires_at"),
-                         ", s.code, s.display_name, s.role, coalesce(u.code, ''), s.active, j.code "
-                         "FROM session se JOIN staff s ON s.id = se.staff_id "
-                         "JOIN job_centre j ON j.id = s.job_centre_id LEFT JOIN org_unit u ON u.id = s.team_id "
-                         "WHERE se.token_hash = $1 AND se.ended_at IS NULL FOR UPDATE OF se"),
+            absl::StrCat(
+                "SELECT se.id, ", Micros("se.last_used_at"), ", ", Micros("se.expires_at"),
+                ", s.code, s.display_name, s.role, coalesce(u.code, ''), s.active, j.code "
+                "FROM session se JOIN staff s ON s.id = se.staff_id "
+                "JOIN job_centre j ON j.id = s.job_centre_id LEFT JOIN org_unit u ON u.id = s.team_id "
+                "WHERE se.token_hash = $1 AND se.ended_at IS NULL FOR UPDATE OF se"),
             Sha256Hex(request.session_token()));
         if (rows.empty()) return ended;
         const pqxx::row row = rows[0];
         const absl::Time last_used = *TimeOf(row[1]);
         const absl::Time expires = *TimeOf(row[2]);
-        if (now >= expires || now - last_used >= options_.session_idle_timeout || !row[7].as<bool>()) return ended;
+        if (now >= expires || now - last_used >= options_.session_idle_timeout ||
+            !row[7].as<bool>())
+          return ended;
         const int64_t session_id = row[0].as<int64_t>();
-        tx.exec_params0("UPDATE session SET last_used_at = $2::timestamptz WHERE id = $1", session_id, Ts(now));
-        AccessClaims claims{options_.issuer, options_.audience, row[3].as<std::string>(), row[8].as<std::string>(),
-                            session_id, absl::FromUnixSeconds(absl::ToUnixSeconds(now)),
+        tx.exec_params0("UPDATE session SET last_used_at = $2::timestamptz WHERE id = $1",
+                        session_id, Ts(now));
+        AccessClaims claims{options_.issuer,
+                            options_.audience,
+                            row[3].as<std::string>(),
+                            row[8].as<std::string>(),
+                            session_id,
+                            absl::FromUnixSeconds(absl::ToUnixSeconds(now)),
                             absl::FromUnixSeconds(absl::ToUnixSeconds(
                                 std::min(now + options_.access_token_lifetime, expires))),
                             RandomToken(12)};
@@ -335,7 +371,8 @@ absl::StatusOr<v1::LogoutResponse> IdentityKeeper::Logout(const v1::LogoutReques
   if (request.session_token().empty() || request.session_token().size() > 256) return response;
   const absl::Time now = clock_.Now();
   return RunTransaction<v1::LogoutResponse>(
-      pool_, Isolation::kReadCommitted, [&](pqxx::transaction_base& tx) -> absl::StatusOr<v1::LogoutResponse> {
+      pool_, Isolation::kReadCommitted,
+      [&](pqxx::transaction_base& tx) -> absl::StatusOr<v1::LogoutResponse> {
         pqxx::result ended = tx.exec_params(
             "UPDATE session se SET ended_at = $2::timestamptz FROM staff s "
             "WHERE se.token_hash = $1 AND se.ended_at IS NULL AND s.id = se.staff_id "
@@ -351,11 +388,12 @@ absl::StatusOr<v1::LogoutResponse> IdentityKeeper::Logout(const v1::LogoutReques
       });
 }
 
-absl::StatusOr<v1::LogoutResponse> IdentityKeeper::LogoutEverywhere(const Caller& caller,
-                                                                    const std::string& client_address) {
+absl::StatusOr<v1::LogoutResponse> IdentityKeeper::LogoutEverywhere(
+    const Caller& caller, const std::string& client_address) {
   const absl::Time now = clock_.Now();
   return RunTransaction<v1::LogoutResponse>(
-      pool_, Isolation::kReadCommitted, [&](pqxx::transaction_base& tx) -> absl::StatusOr<v1::LogoutResponse> {
+      pool_, Isolation::kReadCommitted,
+      [&](pqxx::transaction_base& tx) -> absl::StatusOr<v1::LogoutResponse> {
         pqxx::result ended = tx.exec_params(
             "UPDATE session SET ended_at = $2::timestamptz WHERE staff_id = $1 AND ended_at IS NULL RETURNING id",
             caller.staff_id, Ts(now));
@@ -367,18 +405,21 @@ absl::StatusOr<v1::LogoutResponse> IdentityKeeper::LogoutEverywhere(const Caller
       });
 }
 
-absl::StatusOr<v1::LoginResponse> IdentityKeeper::RedeemSetupCode(const v1::RedeemSetupCodeRequest& request,
-                                                                  const std::string& client_address) {
-  if (absl::Status policy = CheckPasswordPolicy(request.new_password(), request.staff(), "new_password");
+absl::StatusOr<v1::LoginResponse> IdentityKeeper::RedeemSetupCode(
+    const v1::RedeemSetupCodeRequest& request, const std::string& client_address) {
+  if (absl::Status policy =
+          CheckPasswordPolicy(request.new_password(), request.staff(), "new_password");
       !policy.ok()) {
     return policy;
   }
-  const absl::Status refused = absl::UnauthenticatedError("unknown job centre or staff code, or wrong set-up code");
-  if (!PlausibleCode(request.job_centre()) || !PlausibleCode(request.staff()) || request.setup_code().empty() ||
-      request.setup_code().size() > 64) {
+  const absl::Status refused =
+      absl::UnauthenticatedError("unknown job centre or staff code, or wrong set-up code");
+  if (!PlausibleCode(request.job_centre()) || !PlausibleCode(request.staff()) ||
+      request.setup_code().empty() || request.setup_code().size() > 64) {
     return refused;
   }
-  absl::StatusOr<std::string> new_hash = HashPassword(request.new_password(), options_.password_cost);
+  absl::StatusOr<std::string> new_hash =
+      HashPassword(request.new_password(), options_.password_cost);
   if (!new_hash.ok()) return new_hash.status();
   const absl::Time now = clock_.Now();
   struct Outcome {
@@ -387,23 +428,28 @@ absl::StatusOr<v1::LoginResponse> IdentityKeeper::RedeemSetupCode(const v1::Rede
   };
   absl::StatusOr<Outcome> outcome = RunTransaction<Outcome>(
       pool_, Isolation::kReadCommitted, [&](pqxx::transaction_base& tx) -> absl::StatusOr<Outcome> {
-        Throttles throttles = LockThrottles(tx, request.job_centre(), request.staff(), client_address);
+        Throttles throttles =
+            LockThrottles(tx, request.job_centre(), request.staff(), client_address);
         if (absl::Status wait = CheckThrottles(throttles, now); !wait.ok()) return Outcome{wait, 0};
         std::optional<Account> account = FindAccount(tx, request.job_centre(), request.staff());
         bool good = false;
         if (account && account->active) {
-          pqxx::result code = tx.exec_params(
-              absl::StrCat("SELECT code_hash, ", Micros("expires_at"), " FROM setup_code WHERE staff_id = $1 FOR UPDATE"),
-              account->staff_id);
-          good = !code.empty() && SameHash(code[0][0].as<std::string>(), Sha256Hex(NormaliseSetupCode(request.setup_code()))) &&
+          pqxx::result code =
+              tx.exec_params(absl::StrCat("SELECT code_hash, ", Micros("expires_at"),
+                                          " FROM setup_code WHERE staff_id = $1 FOR UPDATE"),
+                             account->staff_id);
+          good = !code.empty() &&
+                 SameHash(code[0][0].as<std::string>(),
+                          Sha256Hex(NormaliseSetupCode(request.setup_code()))) &&
                  now < *TimeOf(code[0][1]);
         }
         if (!good) {
-          const std::optional<int64_t> centre =
-              account ? std::optional<int64_t>(account->job_centre_id) : JobCentreId(tx, request.job_centre());
+          const std::optional<int64_t> centre = account
+                                                    ? std::optional<int64_t>(account->job_centre_id)
+                                                    : JobCentreId(tx, request.job_centre());
           CountFailure(tx, throttles, options_, now, centre,
-                       account ? std::optional<int64_t>(account->staff_id) : std::nullopt, client_address,
-                       "wrong, used or expired set-up code");
+                       account ? std::optional<int64_t>(account->staff_id) : std::nullopt,
+                       client_address, "wrong, used or expired set-up code");
           return Outcome{refused, 0};
         }
         tx.exec_params0("DELETE FROM setup_code WHERE staff_id = $1", account->staff_id);
@@ -411,11 +457,12 @@ absl::StatusOr<v1::LoginResponse> IdentityKeeper::RedeemSetupCode(const v1::Rede
             "INSERT INTO credential (staff_id, password_hash, changed_at) VALUES ($1, $2, $3::timestamptz) "
             "ON CONFLICT (staff_id) DO UPDATE SET password_hash = EXCLUDED.password_hash, changed_at = EXCLUDED.changed_at",
             account->staff_id, *new_hash, Ts(now));
-        tx.exec_params0("UPDATE session SET ended_at = $2::timestamptz WHERE staff_id = $1 AND ended_at IS NULL",
-                        account->staff_id, Ts(now));
+        tx.exec_params0(
+            "UPDATE session SET ended_at = $2::timestamptz WHERE staff_id = $1 AND ended_at IS NULL",
+            account->staff_id, Ts(now));
         tx.exec_params0("DELETE FROM login_throttle WHERE key = $1", throttles.account_key);
-        RecordEvent(tx, now, account->job_centre_id, account->staff_id, "PASSWORD_CHANGED", client_address,
-                    "set from a set-up code");
+        RecordEvent(tx, now, account->job_centre_id, account->staff_id, "PASSWORD_CHANGED",
+                    client_address, "set from a set-up code");
         return Outcome{absl::OkStatus(), account->staff_id};
       });
   if (!outcome.ok()) return outcome.status();
@@ -423,17 +470,19 @@ absl::StatusOr<v1::LoginResponse> IdentityKeeper::RedeemSetupCode(const v1::Rede
   return OpenSession(outcome->staff_id, "SETUP_CODE", "SETUP_CODE_REDEEMED", client_address);
 }
 
-absl::StatusOr<v1::ChangePasswordResponse> IdentityKeeper::ChangePassword(const Caller& caller,
-                                                                          const v1::ChangePasswordRequest& request,
-                                                                          const std::string& client_address) {
-  if (absl::Status policy = CheckPasswordPolicy(request.new_password(), caller.staff_code, "new_password");
+absl::StatusOr<v1::ChangePasswordResponse> IdentityKeeper::ChangePassword(
+    const Caller& caller, const v1::ChangePasswordRequest& request,
+    const std::string& client_address) {
+  if (absl::Status policy =
+          CheckPasswordPolicy(request.new_password(), caller.staff_code, "new_password");
       !policy.ok()) {
     return policy;
   }
   if (request.new_password() == request.current_password()) {
     return absl::InvalidArgumentError("new_password: must differ from the current password");
   }
-  absl::StatusOr<std::string> new_hash = HashPassword(request.new_password(), options_.password_cost);
+  absl::StatusOr<std::string> new_hash =
+      HashPassword(request.new_password(), options_.password_cost);
   if (!new_hash.ok()) return new_hash.status();
   const absl::Time now = clock_.Now();
   struct Outcome {
@@ -441,24 +490,28 @@ absl::StatusOr<v1::ChangePasswordResponse> IdentityKeeper::ChangePassword(const 
   };
   absl::StatusOr<Outcome> outcome = RunTransaction<Outcome>(
       pool_, Isolation::kReadCommitted, [&](pqxx::transaction_base& tx) -> absl::StatusOr<Outcome> {
-        Throttles throttles = LockThrottles(tx, caller.job_centre_code, caller.staff_code, client_address);
+        Throttles throttles =
+            LockThrottles(tx, caller.job_centre_code, caller.staff_code, client_address);
         if (absl::Status wait = CheckThrottles(throttles, now); !wait.ok()) return Outcome{wait};
         std::optional<Account> account = FindAccount(tx, caller.job_centre_code, caller.staff_code);
         const bool has = account && !account->password_hash.empty();
-        if (!VerifyPassword(request.current_password(), has ? account->password_hash : DecoyHash(options_.password_cost)) || !has) {
-          CountFailure(tx, throttles, options_, now, caller.job_centre_id, caller.staff_id, client_address,
-                       "wrong current password (password change)");
+        if (!VerifyPassword(request.current_password(),
+                            has ? account->password_hash : DecoyHash(options_.password_cost)) ||
+            !has) {
+          CountFailure(tx, throttles, options_, now, caller.job_centre_id, caller.staff_id,
+                       client_address, "wrong current password (password change)");
           return Outcome{absl::UnauthenticatedError("current_password: wrong password")};
         }
-        tx.exec_params0("UPDATE credential SET password_hash = $2, changed_at = $3::timestamptz WHERE staff_id = $1",
-                        caller.staff_id, *new_hash, Ts(now));
+        tx.exec_params0(
+            "UPDATE credential SET password_hash = $2, changed_at = $3::timestamptz WHERE staff_id = $1",
+            caller.staff_id, *new_hash, Ts(now));
         // Everyone else who knew the old password is signed out; this session stays.
         tx.exec_params0(
             "UPDATE session SET ended_at = $2::timestamptz WHERE staff_id = $1 AND ended_at IS NULL AND id <> $3",
             caller.staff_id, Ts(now), caller.session_id);
         tx.exec_params0("DELETE FROM login_throttle WHERE key = $1", throttles.account_key);
-        RecordEvent(tx, now, caller.job_centre_id, caller.staff_id, "PASSWORD_CHANGED", client_address,
-                    "changed by the staff member");
+        RecordEvent(tx, now, caller.job_centre_id, caller.staff_id, "PASSWORD_CHANGED",
+                    client_address, "changed by the staff member");
         return Outcome{absl::OkStatus()};
       });
   if (!outcome.ok()) return outcome.status();
@@ -466,23 +519,28 @@ absl::StatusOr<v1::ChangePasswordResponse> IdentityKeeper::ChangePassword(const 
   return v1::ChangePasswordResponse();
 }
 
-absl::StatusOr<v1::SetupCode> IdentityKeeper::IssueSetupCode(const Caller& caller,
-                                                             const v1::IssueSetupCodeRequest& request,
-                                                             const std::string& client_address) {
-  if (caller.role != Role::kAdmin) return absl::PermissionDeniedError("only an admin issues set-up codes");
+absl::StatusOr<v1::SetupCode> IdentityKeeper::IssueSetupCode(
+    const Caller& caller, const v1::IssueSetupCodeRequest& request,
+    const std::string& client_address) {
+  if (caller.role != Role::kAdmin)
+    return absl::PermissionDeniedError("only an admin issues set-up codes");
   if (!PlausibleCode(request.staff())) return absl::InvalidArgumentError("staff: required");
   const absl::Time now = clock_.Now();
   const std::string code = NewSetupCode();
   const absl::Time expires = now + options_.setup_code_lifetime;
   return RunTransaction<v1::SetupCode>(
-      pool_, Isolation::kReadCommitted, [&](pqxx::transaction_base& tx) -> absl::StatusOr<v1::SetupCode> {
-        pqxx::result staff = tx.exec_params("SELECT id, active FROM staff WHERE job_centre_id = $1 AND code = $2",
-                                            caller.job_centre_id, request.staff());
+      pool_, Isolation::kReadCommitted,
+      [&](pqxx::transaction_base& tx) -> absl::StatusOr<v1::SetupCode> {
+        pqxx::result staff =
+            tx.exec_params("SELECT id, active FROM staff WHERE job_centre_id = $1 AND code = $2",
+                           caller.job_centre_id, request.staff());
         if (staff.empty()) {
-          return absl::NotFoundError(absl::StrCat("staff: no staff member \"", request.staff(), "\" in this job centre"));
+          return absl::NotFoundError(
+              absl::StrCat("staff: no staff member \"", request.staff(), "\" in this job centre"));
         }
         if (!staff[0][1].as<bool>()) {
-          return absl::FailedPreconditionError(absl::StrCat("staff: \"", request.staff(), "\" is inactive"));
+          return absl::FailedPreconditionError(
+              absl::StrCat("staff: \"", request.staff(), "\" is inactive"));
         }
         const int64_t staff_id = staff[0][0].as<int64_t>();
         tx.exec_params0(
@@ -492,7 +550,8 @@ absl::StatusOr<v1::SetupCode> IdentityKeeper::IssueSetupCode(const Caller& calle
             "expires_at = EXCLUDED.expires_at",
             staff_id, Sha256Hex(NormaliseSetupCode(code)), caller.staff_id, Ts(now), Ts(expires));
         RecordEvent(tx, now, caller.job_centre_id, staff_id, "SETUP_CODE_ISSUED", client_address,
-                    absl::StrCat("issued by ", caller.staff_code, ", valid until ", FormatTimestamp(expires)));
+                    absl::StrCat("issued by ", caller.staff_code, ", valid until ",
+                                 FormatTimestamp(expires)));
         v1::SetupCode answer;
         answer.set_staff(request.staff());
         answer.set_setup_code(code);
@@ -501,9 +560,10 @@ absl::StatusOr<v1::SetupCode> IdentityKeeper::IssueSetupCode(const Caller& calle
       });
 }
 
-absl::StatusOr<v1::ListAuthEventsResponse> IdentityKeeper::ListAuthEvents(const Caller& caller,
-                                                                          const v1::ListAuthEventsRequest& request) {
-  if (caller.role != Role::kAdmin) return absl::PermissionDeniedError("only an admin reads the sign-in events");
+absl::StatusOr<v1::ListAuthEventsResponse> IdentityKeeper::ListAuthEvents(
+    const Caller& caller, const v1::ListAuthEventsRequest& request) {
+  if (caller.role != Role::kAdmin)
+    return absl::PermissionDeniedError("only an admin reads the sign-in events");
   int64_t before = std::numeric_limits<int64_t>::max();
   if (!request.page_token().empty() && !absl::SimpleAtoi(request.page_token(), &before)) {
     return absl::InvalidArgumentError("page_token: not a token this service gave");
@@ -522,10 +582,12 @@ absl::StatusOr<v1::ListAuthEventsResponse> IdentityKeeper::ListAuthEvents(const 
       pool_, Isolation::kReadCommitted,
       [&](pqxx::transaction_base& tx) -> absl::StatusOr<v1::ListAuthEventsResponse> {
         pqxx::result rows = tx.exec_params(
-            absl::StrCat("SELECT e.id, ", Micros("e.at"), ", coalesce(s.code, ''), e.kind, e.client_address, e.detail "
-                         "FROM auth_event e LEFT JOIN staff s ON s.id = e.staff_id "
-                         "WHERE e.job_centre_id = $1 AND e.id < $2 AND ($3 = '' OR s.code = $3) "
-                         "AND ($4::timestamptz IS NULL OR e.at >= $4::timestamptz) ORDER BY e.id DESC LIMIT $5"),
+            absl::StrCat(
+                "SELECT e.id, ", Micros("e.at"),
+                ", coalesce(s.code, ''), e.kind, e.client_address, e.detail "
+                "FROM auth_event e LEFT JOIN staff s ON s.id = e.staff_id "
+                "WHERE e.job_centre_id = $1 AND e.id < $2 AND ($3 = '' OR s.code = $3) "
+                "AND ($4::timestamptz IS NULL OR e.at >= $4::timestamptz) ORDER BY e.id DESC LIMIT $5"),
             caller.job_centre_id, before, request.staff(), since, page_size + 1);
         v1::ListAuthEventsResponse answer;
         for (int i = 0; i < static_cast<int>(rows.size()) && i < page_size; ++i) {
@@ -546,20 +608,23 @@ absl::StatusOr<v1::ListAuthEventsResponse> IdentityKeeper::ListAuthEvents(const 
 
 absl::Status IdentityKeeper::SetPassword(const std::string& job_centre, const std::string& staff,
                                          const std::string& password) {
-  if (absl::Status policy = CheckPasswordPolicy(password, staff, "password"); !policy.ok()) return policy;
+  if (absl::Status policy = CheckPasswordPolicy(password, staff, "password"); !policy.ok())
+    return policy;
   absl::StatusOr<std::string> hash = HashPassword(password, options_.password_cost);
   if (!hash.ok()) return hash.status();
   const absl::Time now = clock_.Now();
   return RunTransaction(pool_, Isolation::kReadCommitted, [&](pqxx::transaction_base& tx) -> absl::Status {
     std::optional<Account> account = FindAccount(tx, job_centre, staff);
     if (!account) {
-      return absl::NotFoundError(absl::StrCat("no staff member \"", staff, "\" in job centre \"", job_centre, "\""));
+      return absl::NotFoundError(
+          absl::StrCat("no staff member \"", staff, "\" in job centre \"", job_centre, "\""));
     }
     tx.exec_params0(
         "INSERT INTO credential (staff_id, password_hash, changed_at) VALUES ($1, $2, $3::timestamptz) "
         "ON CONFLICT (staff_id) DO UPDATE SET password_hash = EXCLUDED.password_hash, changed_at = EXCLUDED.changed_at",
         account->staff_id, *hash, Ts(now));
-    tx.exec_params0("DELETE FROM login_throttle WHERE key = $1", absl::StrCat("account:", job_centre, "/", staff));
+    tx.exec_params0("DELETE FROM login_throttle WHERE key = $1",
+                    absl::StrCat("account:", job_centre, "/", staff));
     RecordEvent(tx, now, account->job_centre_id, account->staff_id, "PASSWORD_CHANGED", "",
                 "set by an operator (forecast-admin)");
     return absl::OkStatus();
@@ -570,15 +635,18 @@ void IdentityKeeper::RecordAuthEvent(const std::string& job_centre, const std::s
                                      const std::string& kind, const std::string& client_address,
                                      const std::string& detail) {
   const absl::Time now = clock_.Now();
-  absl::Status recorded = RunTransaction(pool_, Isolation::kReadCommitted, [&](pqxx::transaction_base& tx) -> absl::Status {
-    std::optional<Account> account = FindAccount(tx, job_centre, staff_code);
-    const std::optional<int64_t> centre =
-        account ? std::optional<int64_t>(account->job_centre_id) : JobCentreId(tx, job_centre);
-    RecordEvent(tx, now, centre, account ? std::optional<int64_t>(account->staff_id) : std::nullopt, kind,
-                client_address, detail.substr(0, 500));
-    return absl::OkStatus();
-  });
-  if (!recorded.ok()) std::cerr << "case-service: cannot record " << kind << ": " << recorded << std::endl;
+  absl::Status recorded = RunTransaction(
+      pool_, Isolation::kReadCommitted, [&](pqxx::transaction_base& tx) -> absl::Status {
+        std::optional<Account> account = FindAccount(tx, job_centre, staff_code);
+        const std::optional<int64_t> centre =
+            account ? std::optional<int64_t>(account->job_centre_id) : JobCentreId(tx, job_centre);
+        RecordEvent(tx, now, centre,
+                    account ? std::optional<int64_t>(account->staff_id) : std::nullopt, kind,
+                    client_address, detail.substr(0, 500));
+        return absl::OkStatus();
+      });
+  if (!recorded.ok())
+    std::cerr << "case-service: cannot record " << kind << ": " << recorded << std::endl;
 }
 
 SignInHooks IdentityKeeper::SignInHooks() {
@@ -586,8 +654,9 @@ SignInHooks IdentityKeeper::SignInHooks() {
   hooks.issue_session = [this](const Caller& staff, const std::string& client_address) {
     return OpenSession(staff.staff_id, "SSO", "SSO_LOGIN", client_address);
   };
-  hooks.record_event = [this](const std::string& job_centre, const std::string& staff_code, const std::string& kind,
-                              const std::string& client_address, const std::string& detail) {
+  hooks.record_event = [this](const std::string& job_centre, const std::string& staff_code,
+                              const std::string& kind, const std::string& client_address,
+                              const std::string& detail) {
     RecordAuthEvent(job_centre, staff_code, kind, client_address, detail);
   };
   return hooks;

@@ -25,7 +25,8 @@ bool NeedsNoAccessToken(absl::string_view full_method) {
 }
 
 std::string ClientAddress(const grpc::ServerContextBase& context, const std::string& claimed) {
-  if (!claimed.empty() && claimed.size() <= 128 && PeerCertificateName(context) == kGatewayCertificateName) {
+  if (!claimed.empty() && claimed.size() <= 128 &&
+      PeerCertificateName(context) == kGatewayCertificateName) {
     return claimed;
   }
   return PeerAddress(context);
@@ -50,25 +51,33 @@ grpc::Status IdentityServiceImpl::Open(const char* method, Response* response, C
   return grpc::Status::OK;
 }
 
-grpc::Status IdentityServiceImpl::Login(grpc::ServerContext* context, const v1::LoginRequest* request,
+grpc::Status IdentityServiceImpl::Login(grpc::ServerContext* context,
+                                        const v1::LoginRequest* request,
                                         v1::LoginResponse* response) {
-  return Open("Login", response, [&] { return keeper_.Login(*request, ClientAddress(*context, request->client_address())); });
+  return Open("Login", response, [&] {
+    return keeper_.Login(*request, ClientAddress(*context, request->client_address()));
+  });
 }
 
-grpc::Status IdentityServiceImpl::RefreshSession(grpc::ServerContext*, const v1::RefreshSessionRequest* request,
+grpc::Status IdentityServiceImpl::RefreshSession(grpc::ServerContext*,
+                                                 const v1::RefreshSessionRequest* request,
                                                  v1::LoginResponse* response) {
   return Open("RefreshSession", response, [&] { return keeper_.RefreshSession(*request); });
 }
 
-grpc::Status IdentityServiceImpl::Logout(grpc::ServerContext* context, const v1::LogoutRequest* request,
+grpc::Status IdentityServiceImpl::Logout(grpc::ServerContext* context,
+                                         const v1::LogoutRequest* request,
                                          v1::LogoutResponse* response) {
-  return Open("Logout", response, [&] { return keeper_.Logout(*request, ClientAddress(*context, "")); });
+  return Open("Logout", response,
+              [&] { return keeper_.Logout(*request, ClientAddress(*context, "")); });
 }
 
-grpc::Status IdentityServiceImpl::LogoutEverywhere(grpc::ServerContext* context, const v1::LogoutEverywhereRequest*,
+grpc::Status IdentityServiceImpl::LogoutEverywhere(grpc::ServerContext* context,
+                                                   const v1::LogoutEverywhereRequest*,
                                                    v1::LogoutResponse* response) {
-  return Authenticated("LogoutEverywhere", context, response,
-                       [&](const Caller& c) { return keeper_.LogoutEverywhere(c, ClientAddress(*context, "")); });
+  return Authenticated("LogoutEverywhere", context, response, [&](const Caller& c) {
+    return keeper_.LogoutEverywhere(c, ClientAddress(*context, ""));
+  });
 }
 
 grpc::Status IdentityServiceImpl::RedeemSetupCode(grpc::ServerContext* context,
@@ -88,7 +97,8 @@ grpc::Status IdentityServiceImpl::ChangePassword(grpc::ServerContext* context,
 }
 
 grpc::Status IdentityServiceImpl::IssueSetupCode(grpc::ServerContext* context,
-                                                 const v1::IssueSetupCodeRequest* request, v1::SetupCode* response) {
+                                                 const v1::IssueSetupCodeRequest* request,
+                                                 v1::SetupCode* response) {
   return Authenticated("IssueSetupCode", context, response, [&](const Caller& c) {
     return keeper_.IssueSetupCode(c, *request, ClientAddress(*context, ""));
   });
@@ -113,28 +123,36 @@ grpc::Status IdentityServiceImpl::ListCaseReads(grpc::ServerContext* context,
                        });
 }
 
-grpc::Status IdentityServiceImpl::LoginWithIdToken(grpc::ServerContext* context, const v1::IdTokenLoginRequest* request,
+grpc::Status IdentityServiceImpl::LoginWithIdToken(grpc::ServerContext* context,
+                                                   const v1::IdTokenLoginRequest* request,
                                                    v1::LoginResponse* response) {
-  if (sso_ == nullptr) return Answer("LoginWithIdToken", absl::UnimplementedError("single sign-on is not configured"));
+  if (sso_ == nullptr)
+    return Answer("LoginWithIdToken", absl::UnimplementedError("single sign-on is not configured"));
   return Open("LoginWithIdToken", response, [&] {
     return sso_->LoginWithIdToken(*request, ClientAddress(*context, request->client_address()));
   });
 }
 
-grpc::Status IdentityServiceImpl::ListIdentityProviders(grpc::ServerContext*, const v1::ListIdentityProvidersRequest* request,
-                                                        v1::ListIdentityProvidersResponse* response) {
+grpc::Status IdentityServiceImpl::ListIdentityProviders(
+    grpc::ServerContext*, const v1::ListIdentityProvidersRequest* request,
+    v1::ListIdentityProvidersResponse* response) {
   if (sso_ == nullptr) {
-    return Answer("ListIdentityProviders", absl::UnimplementedError("single sign-on is not configured"));
+    return Answer("ListIdentityProviders",
+                  absl::UnimplementedError("single sign-on is not configured"));
   }
-  return Open("ListIdentityProviders", response, [&] { return sso_->ListIdentityProviders(*request); });
+  return Open("ListIdentityProviders", response,
+              [&] { return sso_->ListIdentityProviders(*request); });
 }
 
-grpc::Status IdentityServiceImpl::UpsertIdentityProvider(grpc::ServerContext* context, const v1::IdentityProvider* request,
+grpc::Status IdentityServiceImpl::UpsertIdentityProvider(grpc::ServerContext* context,
+                                                         const v1::IdentityProvider* request,
                                                          v1::IdentityProvider* response) {
-  return Authenticated("UpsertIdentityProvider", context, response, [&](const Caller& c) -> absl::StatusOr<v1::IdentityProvider> {
-    if (sso_ == nullptr) return absl::UnimplementedError("single sign-on is not configured");
-    return sso_->UpsertIdentityProvider(c, *request);
-  });
+  return Authenticated("UpsertIdentityProvider", context, response,
+                       [&](const Caller& c) -> absl::StatusOr<v1::IdentityProvider> {
+                         if (sso_ == nullptr)
+                           return absl::UnimplementedError("single sign-on is not configured");
+                         return sso_->UpsertIdentityProvider(c, *request);
+                       });
 }
 
 }  // namespace forecast::identity

@@ -18,9 +18,12 @@ namespace forecast::identity {
 // The one list of RPCs (of any service) callable without an access token: each carries its own
 // proof (a password, a set-up code, a session token, a provider's ID token) or reveals nothing.
 inline constexpr std::array<absl::string_view, 6> kNoAccessTokenMethods = {
-    "/forecast.v1.IdentityService/Login",           "/forecast.v1.IdentityService/LoginWithIdToken",
-    "/forecast.v1.IdentityService/RefreshSession",  "/forecast.v1.IdentityService/Logout",
-    "/forecast.v1.IdentityService/RedeemSetupCode", "/forecast.v1.IdentityService/ListIdentityProviders"};
+    "/forecast.v1.IdentityService/Login",
+    "/forecast.v1.IdentityService/LoginWithIdToken",
+    "/forecast.v1.IdentityService/RefreshSession",
+    "/forecast.v1.IdentityService/Logout",
+    "/forecast.v1.IdentityService/RedeemSetupCode",
+    "/forecast.v1.IdentityService/ListIdentityProviders"};
 
 // True for a full method name ("/package.Service/Method") in kNoAccessTokenMethods. Thread-safe.
 bool NeedsNoAccessToken(absl::string_view full_method);
@@ -37,40 +40,54 @@ class IdentityServiceImpl final : public v1::IdentityService::Service {
   // `case_reads` (may be null: ListCaseReads then answers UNIMPLEMENTED) answers the case-read
   // log's admin query (services/common/audit).
   IdentityServiceImpl(IdentityKeeper& keeper, const Authenticator& authenticator,
-                      OidcSignIn* single_sign_on = nullptr, audit::CaseReadQuery* case_reads = nullptr)
-      : keeper_(keeper), authenticator_(authenticator), sso_(single_sign_on), case_reads_(case_reads) {}
+                      OidcSignIn* single_sign_on = nullptr,
+                      audit::CaseReadQuery* case_reads = nullptr)
+      : keeper_(keeper),
+        authenticator_(authenticator),
+        sso_(single_sign_on),
+        case_reads_(case_reads) {}
 
   grpc::Status Login(grpc::ServerContext* context, const v1::LoginRequest* request,
                      v1::LoginResponse* response) override;
-  grpc::Status RefreshSession(grpc::ServerContext* context, const v1::RefreshSessionRequest* request,
+  grpc::Status RefreshSession(grpc::ServerContext* context,
+                              const v1::RefreshSessionRequest* request,
                               v1::LoginResponse* response) override;
   grpc::Status Logout(grpc::ServerContext* context, const v1::LogoutRequest* request,
                       v1::LogoutResponse* response) override;
-  grpc::Status LogoutEverywhere(grpc::ServerContext* context, const v1::LogoutEverywhereRequest* request,
+  grpc::Status LogoutEverywhere(grpc::ServerContext* context,
+                                const v1::LogoutEverywhereRequest* request,
                                 v1::LogoutResponse* response) override;
-  grpc::Status RedeemSetupCode(grpc::ServerContext* context, const v1::RedeemSetupCodeRequest* request,
+  grpc::Status RedeemSetupCode(grpc::ServerContext* context,
+                               const v1::RedeemSetupCodeRequest* request,
                                v1::LoginResponse* response) override;
-  grpc::Status ChangePassword(grpc::ServerContext* context, const v1::ChangePasswordRequest* request,
+  grpc::Status ChangePassword(grpc::ServerContext* context,
+                              const v1::ChangePasswordRequest* request,
                               v1::ChangePasswordResponse* response) override;
-  grpc::Status IssueSetupCode(grpc::ServerContext* context, const v1::IssueSetupCodeRequest* request,
+  grpc::Status IssueSetupCode(grpc::ServerContext* context,
+                              const v1::IssueSetupCodeRequest* request,
                               v1::SetupCode* response) override;
-  grpc::Status ListAuthEvents(grpc::ServerContext* context, const v1::ListAuthEventsRequest* request,
+  grpc::Status ListAuthEvents(grpc::ServerContext* context,
+                              const v1::ListAuthEventsRequest* request,
                               v1::ListAuthEventsResponse* response) override;
 
   // The case-read log (another module's) answers UNIMPLEMENTED until it lands; single sign-on is
   // OidcSignIn's (services/identity/oidc_*).
   grpc::Status ListCaseReads(grpc::ServerContext* context, const v1::ListCaseReadsRequest* request,
                              v1::ListCaseReadsResponse* response) override;
-  grpc::Status LoginWithIdToken(grpc::ServerContext* context, const v1::IdTokenLoginRequest* request,
+  grpc::Status LoginWithIdToken(grpc::ServerContext* context,
+                                const v1::IdTokenLoginRequest* request,
                                 v1::LoginResponse* response) override;
-  grpc::Status ListIdentityProviders(grpc::ServerContext* context, const v1::ListIdentityProvidersRequest* request,
+  grpc::Status ListIdentityProviders(grpc::ServerContext* context,
+                                     const v1::ListIdentityProvidersRequest* request,
                                      v1::ListIdentityProvidersResponse* response) override;
-  grpc::Status UpsertIdentityProvider(grpc::ServerContext* context, const v1::IdentityProvider* request,
+  grpc::Status UpsertIdentityProvider(grpc::ServerContext* context,
+                                      const v1::IdentityProvider* request,
                                       v1::IdentityProvider* response) override;
 
  private:
   template <typename Response, typename Call>
-  grpc::Status Authenticated(const char* method, grpc::ServerContext* context, Response* response, Call call);
+  grpc::Status Authenticated(const char* method, grpc::ServerContext* context, Response* response,
+                             Call call);
   template <typename Response, typename Call>
   grpc::Status Open(const char* method, Response* response, Call call);
 

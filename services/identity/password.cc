@@ -32,7 +32,8 @@ absl::Status CheckPasswordPolicy(absl::string_view password, absl::string_view s
         absl::StrCat(field, ": at least ", kMinPasswordCharacters, " characters"));
   }
   if (password.size() > static_cast<size_t>(kMaxPasswordBytes)) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": at most ", kMaxPasswordBytes, " bytes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": at most ", kMaxPasswordBytes, " bytes"));
   }
   if (password == staff_code) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": must not be the staff code"));

@@ -37,7 +37,8 @@ ThrottleState AfterFailure(const ThrottleState& state, const ThrottlePolicy& pol
     *locked_now = !state.locked || lockout_over;
   } else if (next.failures > policy.free_failures) {
     absl::Duration delay = policy.base_delay;
-    for (int i = policy.free_failures + 1; i < next.failures && delay < policy.max_delay; ++i) delay *= 2;
+    for (int i = policy.free_failures + 1; i < next.failures && delay < policy.max_delay; ++i)
+      delay *= 2;
     next.blocked_until = now + std::min(delay, policy.max_delay);
   }
   return next;

@@ -12,12 +12,12 @@
 namespace forecast::identity {
 
 struct ThrottlePolicy {
-  int free_failures = 3;                       // failures answered without any delay
+  int free_failures = 3;                         // failures answered without any delay
   absl::Duration base_delay = absl::Seconds(1);  // the first delay; doubles with each failure
   absl::Duration max_delay = absl::Minutes(1);
-  int lockout_after = 10;                      // this many failures in a row lock the key
+  int lockout_after = 10;  // this many failures in a row lock the key
   absl::Duration lockout = absl::Minutes(15);
-  absl::Duration window = absl::Minutes(15);   // failures older than this are forgotten
+  absl::Duration window = absl::Minutes(15);  // failures older than this are forgotten
 };
 
 // The defaults per account and per client address (an address may serve many people).

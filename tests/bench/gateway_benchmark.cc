@@ -40,6 +40,7 @@
 #include "services/gateway/gateway_server.h"
 #include "services/gateway/rpc_transcoder.h"
 #include "services/gateway/session_store.h"
+#include "tests/gateway/stand_in_authenticator.h"
 
 namespace {
 
@@ -136,7 +137,7 @@ class StandInForecast final : public v1::ForecastService::Service {
   forecast::gateway::RpcTranscoder transcoder(
       {{"CaseService", channel}, {"ForecastService", channel}}, absl::Seconds(30));
   forecast::gateway::SessionStore sessions(absl::Hours(1), [] { return absl::Now(); });
-  forecast::gateway::LegacyAuthenticator authenticator(transcoder, sessions, "demo");
+  forecast::gateway::StandInAuthenticator authenticator(transcoder, sessions, "demo");
   forecast::gateway::GatewayOptions options;
   options.http.threads = 2;
   options.http.max_connections_per_address = 100000;

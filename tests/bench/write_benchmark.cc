@@ -396,8 +396,8 @@ int main(int argc, char** argv) {
   forecast::audit::PgCaseReadLog case_reads(case_pool);
   forecast::Authenticator case_authenticator(forecast::testing::Verifier(), reference.directory());
   forecast::CaseServiceImpl case_service(keeper, case_authenticator, case_reads);
-  absl::StatusOr<forecast::RunningServer> case_server =
-      forecast::StartGrpcServer({&case_service}, "127.0.0.1", 0, forecast::testing::ServerCredentials());
+  absl::StatusOr<forecast::RunningServer> case_server = forecast::StartGrpcServer(
+      {&case_service}, "127.0.0.1", 0, forecast::testing::ServerCredentials());
   Check(case_server.status(), "case server");
   const std::string case_target = absl::StrCat("127.0.0.1:", case_server->port);
   std::vector<OpenCase> cases = OpenCases(conninfo);
@@ -465,8 +465,8 @@ int main(int argc, char** argv) {
     forecast::audit::PgCaseReadLog reads(pool);
     forecast::Authenticator authenticator(forecast::testing::Verifier(), directory);
     forecast::fsvc::ForecastServiceImpl service(engine, authenticator, store, reads);
-    absl::StatusOr<forecast::RunningServer> server =
-        forecast::StartGrpcServer({&service}, "127.0.0.1", 0, forecast::testing::ServerCredentials());
+    absl::StatusOr<forecast::RunningServer> server = forecast::StartGrpcServer(
+        {&service}, "127.0.0.1", 0, forecast::testing::ServerCredentials());
     Check(server.status(), "forecast server");
     auto now = engine.Now(*centre);
     Check(now.status(), "first view");
@@ -480,7 +480,8 @@ int main(int argc, char** argv) {
       for (OpenCase& c : probes) c.version = versions[c.ref];
       for (OpenCase& c : background) c.version = versions[c.ref];
     }
-    auto forecast_stub = forecast::v1::ForecastService::NewStub(forecast::testing::TlsChannel(server->port));
+    auto forecast_stub =
+        forecast::v1::ForecastService::NewStub(forecast::testing::TlsChannel(server->port));
     auto watch_ctx = Context("manager");
     watch_ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::hours(1));
     forecast::v1::TeamDashboardRequest watch_request;
@@ -497,7 +498,8 @@ int main(int argc, char** argv) {
     const auto start = Clock::now();
     for (int w = 0; w < writers; ++w) {
       threads.emplace_back([&, w] {
-        auto channel = grpc::CreateChannel(case_target, *forecast::ChannelTlsCredentials(forecast::testing::ClientTlsFiles()));
+        auto channel = grpc::CreateChannel(
+            case_target, *forecast::ChannelTlsCredentials(forecast::testing::ClientTlsFiles()));
         auto stub = forecast::v1::CaseService::NewStub(channel);
         const auto period = std::chrono::duration<double>(writers / args.rate);
         auto next =
@@ -516,8 +518,8 @@ int main(int argc, char** argv) {
       });
     }
     std::this_thread::sleep_for(std::chrono::seconds(1));  // reach the steady rate
-    auto case_stub = forecast::v1::CaseService::NewStub(
-        grpc::CreateChannel(case_target, *forecast::ChannelTlsCredentials(forecast::testing::ClientTlsFiles())));
+    auto case_stub = forecast::v1::CaseService::NewStub(grpc::CreateChannel(
+        case_target, *forecast::ChannelTlsCredentials(forecast::testing::ClientTlsFiles())));
     std::vector<double> push_ms;
     const int probe_count = std::max(20, static_cast<int>(args.seconds * 10));
     for (int i = 0; i < probe_count; ++i) {

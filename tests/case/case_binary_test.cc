@@ -99,7 +99,8 @@ TEST(CaseBinaries, AdminSetsUpAndTheServiceAnnouncesItsPortAndStopsOnSigterm) {
 
   auto stub = v1::CaseService::NewStub(TlsChannel(port));
   v1::StaffMember me;
-  grpc::Status status = stub->WhoAmI(ContextAs("DEMO", "kim", absl::Seconds(20)).get(), v1::WhoAmIRequest(), &me);
+  grpc::Status status =
+      stub->WhoAmI(ContextAs("DEMO", "kim", absl::Seconds(20)).get(), v1::WhoAmIRequest(), &me);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(me.role(), v1::TEAM_LEADER);
   EXPECT_EQ(me.team(), "T1");

@@ -319,24 +319,29 @@ TEST_F(CaseGrpcTest, OtherJobCentresNeverSeeACase) {
                 .error_code(),
             grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(env_->Dump(), before);
-  // The same staff code in another job centre is another person: a JC2 token cannot name JC1's staff.
-  grpc::Status impostor = env_->stub().GetCase(CaseEnv::Context("cw1", "JC2").get(), get, &response);
+  // The same staff code in another job centre is another person: a JC2 token cannot name JC1's
+  // staff.
+  grpc::Status impostor =
+      env_->stub().GetCase(CaseEnv::Context("cw1", "JC2").get(), get, &response);
   EXPECT_EQ(impostor.error_code(), grpc::StatusCode::UNAUTHENTICATED);
 }
 
 TEST_F(CaseGrpcTest, CallerIdentityIsRequired) {
   v1::StaffMember me;
   grpc::ClientContext bare;
-  EXPECT_EQ(env_->stub().WhoAmI(&bare, v1::WhoAmIRequest(), &me).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(env_->stub().WhoAmI(&bare, v1::WhoAmIRequest(), &me).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
   // Bare metadata naming a caller is no credential.
   grpc::ClientContext forged;
   forged.AddMetadata("x-job-centre", "JC1");
   forged.AddMetadata("x-staff", "tl1");
   grpc::Status status = env_->stub().WhoAmI(&forged, v1::WhoAmIRequest(), &me);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_NE(status.error_message().find("authorization"), std::string::npos) << status.error_message();
-  EXPECT_EQ(env_->stub().WhoAmI(CaseEnv::Context("gone").get(), v1::WhoAmIRequest(), &me).error_code(),
-            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_NE(status.error_message().find("authorization"), std::string::npos)
+      << status.error_message();
+  EXPECT_EQ(
+      env_->stub().WhoAmI(CaseEnv::Context("gone").get(), v1::WhoAmIRequest(), &me).error_code(),
+      grpc::StatusCode::UNAUTHENTICATED);
   ASSERT_TRUE(env_->stub().WhoAmI(CaseEnv::Context("tl1").get(), v1::WhoAmIRequest(), &me).ok());
   EXPECT_EQ(me.role(), v1::TEAM_LEADER);
   EXPECT_EQ(me.team(), "T1");

@@ -48,8 +48,9 @@ std::unique_ptr<CaseEnv> CaseEnv::Create(bool serve) {
     env->authenticator_ = std::make_unique<Authenticator>(Verifier(), *env->directory_);
     env->service_ =
         std::make_unique<CaseServiceImpl>(*env->keeper_, *env->authenticator_, *env->reads_);
-    auto running = StartGrpcServer({env->service_.get()}, "127.0.0.1", 0, ServerCredentials(), 64 << 20,
-                                   /*reflection=*/true);
+    auto running =
+        StartGrpcServer({env->service_.get()}, "127.0.0.1", 0, ServerCredentials(), 64 << 20,
+                        /*reflection=*/true);
     Must(running.status(), "server");
     env->server_ = std::move(running->server);
     env->port_ = running->port;
@@ -84,7 +85,8 @@ Caller CaseEnv::As(const std::string& staff, const std::string& centre) {
   return *caller;
 }
 
-std::unique_ptr<grpc::ClientContext> CaseEnv::Context(const std::string& staff, const std::string& centre) {
+std::unique_ptr<grpc::ClientContext> CaseEnv::Context(const std::string& staff,
+                                                      const std::string& centre) {
   return ContextAs(centre, staff);
 }
 

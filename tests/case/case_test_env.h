@@ -53,7 +53,8 @@ class CaseEnv {
   // The resolved caller for a staff code of a job centre (aborts the test when unknown).
   Caller As(const std::string& staff, const std::string& centre = "JC1");
   // A client context carrying an access token for the staff member (tests/support).
-  static std::unique_ptr<grpc::ClientContext> Context(const std::string& staff, const std::string& centre = "JC1");
+  static std::unique_ptr<grpc::ClientContext> Context(const std::string& staff,
+                                                      const std::string& centre = "JC1");
   // Every row of every case table, as text, for before/after comparisons.
   std::string Dump();
   // One SQL scalar as text.

@@ -98,7 +98,8 @@ class ImportIntegrationTest : public ::testing::Test {
     db_ = std::move(*db);
     SeedOrganisation(db_->conninfo());
     std::vector<std::string> argv = {CASE_SERVICE_BIN, "--db",
-                                     db_->conninfo_as(forecast::testing::kCaseServiceRole), "--port", "0"};
+                                     db_->conninfo_as(forecast::testing::kCaseServiceRole),
+                                     "--port", "0"};
     for (const std::string& flag : ServiceSecurityFlags(true)) argv.push_back(flag);
     auto service = ServiceProcess::Start(argv, absl::Seconds(30));
     ASSERT_TRUE(service.ok()) << service.status();
@@ -293,7 +294,8 @@ TEST_F(ImportIntegrationTest, ProjectionExportHasTheDocumentedHeaderAndRows) {
   WriteFile(dir_ / "in" / "expectations.csv", kGoodExpectations);
   ASSERT_EQ(Import(env_, (dir_ / "in").string(), ImportOptions{}, false), 0) << out_.str();
   std::vector<std::string> argv = {FORECAST_SERVICE_BIN, "--db",
-                                   db_->conninfo_as(forecast::testing::kForecastServiceRole), "--port", "0"};
+                                   db_->conninfo_as(forecast::testing::kForecastServiceRole),
+                                   "--port", "0"};
   for (const std::string& flag : ServiceSecurityFlags(false)) argv.push_back(flag);
   auto forecast = ServiceProcess::Start(argv, absl::Seconds(60));
   ASSERT_TRUE(forecast.ok()) << forecast.status();

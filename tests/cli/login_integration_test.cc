@@ -53,14 +53,15 @@ class LoginIntegrationTest : public ::testing::Test {
 
     // Access tokens live 2 s: every command below renews its token first (the client renews
     // tokens that expire within 30 s), so renewal is exercised without waiting.
-    std::vector<std::string> argv = {CASE_SERVICE_BIN, "--db", db_->conninfo(), "--port", "0",
-                                     "--access-token-lifetime", "2s"};
+    std::vector<std::string> argv = {
+        CASE_SERVICE_BIN, "--db", db_->conninfo(), "--port", "0", "--access-token-lifetime", "2s"};
     for (const std::string& flag : t::ServiceSecurityFlags(true)) argv.push_back(flag);
     auto service = t::ServiceProcess::Start(argv, absl::Seconds(30));
     ASSERT_TRUE(service.ok()) << service.status();
     service_ = std::move(*service);
-    dir_ = fs::temp_directory_path() / ("forecastctl-login-" + std::to_string(getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("forecastctl-login-" + std::to_string(getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -70,9 +71,10 @@ class LoginIntegrationTest : public ::testing::Test {
   // stdout and stderr in `output`.
   int Ctl(const std::string& staff, const std::vector<std::string>& args, std::string* output,
           const std::string& input = "") {
-    std::string command = "printf '%s' " + Quote(input) + " | FORECASTCTL_CONFIG=" + Quote(Config(staff)) + " " +
-                          Quote(FORECASTCTL_BIN) + " --server " + service_->address() + " --ca " + Quote(t::Pki().ca) +
-                          " --job-centre T1 --staff " + staff;
+    std::string command = "printf '%s' " + Quote(input) +
+                          " | FORECASTCTL_CONFIG=" + Quote(Config(staff)) + " " +
+                          Quote(FORECASTCTL_BIN) + " --server " + service_->address() + " --ca " +
+                          Quote(t::Pki().ca) + " --job-centre T1 --staff " + staff;
     for (const std::string& arg : args) command += " " + Quote(arg);
     command += " 2>&1";
     output->clear();
@@ -91,7 +93,8 @@ TEST_F(LoginIntegrationTest, SignInRenewSetUpCodePasswordChangeAuditAndLogout) {
   ASSERT_EQ(Ctl("ADM1", {"login", "--password-stdin"}, &out, "not the password\n"), 1) << out;
   EXPECT_NE(out.find("UNAUTHENTICATED"), std::string::npos) << out;
 
-  ASSERT_EQ(Ctl("ADM1", {"login", "--password-stdin"}, &out, std::string(kAdminPassword) + "\n"), 0) << out;
+  ASSERT_EQ(Ctl("ADM1", {"login", "--password-stdin"}, &out, std::string(kAdminPassword) + "\n"), 0)
+      << out;
   EXPECT_NE(out.find("logged in as ADM1 (ADMIN)"), std::string::npos) << out;
   EXPECT_EQ(out.find(kAdminPassword), std::string::npos);
   struct stat info;
@@ -109,13 +112,21 @@ TEST_F(LoginIntegrationTest, SignInRenewSetUpCodePasswordChangeAuditAndLogout) {
 
   // A set-up code for a new staff member, who chooses a password with it.
   ASSERT_EQ(Ctl("ADM1", {"admin", "setup-code", "CW0101"}, &out), 0) << out;
-  std::smatch code;
-  ASSERT_TRUE(std::regex_search(out, code, std::regex("[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}"))) << out;
-  ASSERT_EQ(Ctl("CW0101", {"login", "--setup-code", code.str(), "--password-stdin"}, &out, "short\n"), 1) << out;
-  EXPECT_NE(out.find("INVALID_ARGUMENT: new_password"), std::string::npos) << out;
-  ASSERT_EQ(Ctl("CW0101", {"login", "--setup-code", code.str(), "--password-stdin"}, &out, "first password 1\n"), 0)
+  std::smatch match;
+  ASSERT_TRUE(
+      std::regex_search(out, match, std::regex("[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}")))
       << out;
-  ASSERT_EQ(Ctl("CW0101", {"login", "--setup-code", code.str(), "--password-stdin"}, &out, "first password 2\n"), 1)
+  const std::string code = match.str();  // `out` is overwritten below; the match points into it
+  ASSERT_EQ(Ctl("CW0101", {"login", "--setup-code", code, "--password-stdin"}, &out, "short\n"), 1)
+      << out;
+  EXPECT_NE(out.find("INVALID_ARGUMENT: new_password"), std::string::npos) << out;
+  ASSERT_EQ(Ctl("CW0101", {"login", "--setup-code", code, "--password-stdin"}, &out,
+                "first password 1\n"),
+            0)
+      << out;
+  ASSERT_EQ(Ctl("CW0101", {"login", "--setup-code", code, "--password-stdin"}, &out,
+                "first password 2\n"),
+            1)
       << "a set-up code works once: " << out;
   ASSERT_EQ(Ctl("CW0101", {"login", "--password-stdin"}, &out, "first password 1\n"), 0) << out;
 
@@ -129,7 +140,8 @@ TEST_F(LoginIntegrationTest, SignInRenewSetUpCodePasswordChangeAuditAndLogout) {
   ASSERT_EQ(Ctl("CW0101", {"audit", "logins"}, &out), 1) << out;
   EXPECT_NE(out.find("PERMISSION_DENIED"), std::string::npos) << out;
   ASSERT_EQ(Ctl("ADM1", {"audit", "logins", "--format", "csv"}, &out), 0) << out;
-  for (const char* kind : {"LOGIN_FAILED", "SETUP_CODE_ISSUED", "SETUP_CODE_REDEEMED", "PASSWORD_CHANGED", "LOGIN"}) {
+  for (const char* kind :
+       {"LOGIN_FAILED", "SETUP_CODE_ISSUED", "SETUP_CODE_REDEEMED", "PASSWORD_CHANGED", "LOGIN"}) {
     EXPECT_NE(out.find(kind), std::string::npos) << kind << " in\n" << out;
   }
   EXPECT_EQ(out.find("first password"), std::string::npos);
@@ -143,7 +155,8 @@ TEST_F(LoginIntegrationTest, SignInRenewSetUpCodePasswordChangeAuditAndLogout) {
   // Logout everywhere ends the admin's other session too.
   const fs::path second = dir_ / "ADM1-second.json";
   fs::copy_file(Config("ADM1"), second);
-  ASSERT_EQ(Ctl("ADM1", {"login", "--password-stdin"}, &out, std::string(kAdminPassword) + "\n"), 0) << out;
+  ASSERT_EQ(Ctl("ADM1", {"login", "--password-stdin"}, &out, std::string(kAdminPassword) + "\n"), 0)
+      << out;
   ASSERT_EQ(Ctl("ADM1", {"logout", "--everywhere"}, &out), 0) << out;
   EXPECT_NE(out.find("2 session(s) ended"), std::string::npos) << out;
   fs::rename(second, Config("ADM1"));

@@ -17,8 +17,15 @@ namespace {
 TEST(Session, SaveThenLoadGivesTheSameIdentityPrivately) {
   const auto path = std::filesystem::temp_directory_path() /
                     ("forecastctl-session-" + std::to_string(getpid())) / "nested" / "config.json";
-  const Identity saved{"127.0.0.1:50051", "127.0.0.1:50052", "DEMO", "TL01", "/etc/ca.pem",
-                       "session-secret", "2026-11-23T10:00:00Z", "access-secret", "2026-11-22T10:05:00Z"};
+  const Identity saved{"127.0.0.1:50051",
+                       "127.0.0.1:50052",
+                       "DEMO",
+                       "TL01",
+                       "/etc/ca.pem",
+                       "session-secret",
+                       "2026-11-23T10:00:00Z",
+                       "access-secret",
+                       "2026-11-22T10:05:00Z"};
   ASSERT_TRUE(SaveIdentity(path, saved).ok());
   auto loaded = LoadIdentity(path);
   ASSERT_TRUE(loaded.ok()) << loaded.status();

@@ -199,7 +199,7 @@ export async function startStack() {
     const gatewayPort = await startServer(
       'gateway',
       bins.gateway,
-      ['--port', '0', '--case', caseAddr, '--forecast', `127.0.0.1:${forecastPort}`, '--web', web, '--login', 'identity', '--grpc-ca', pki('ca.pem'), '--grpc-cert', pki('gateway.pem'), '--grpc-key', pki('gateway.key')],
+      ['--port', '0', '--case', caseAddr, '--forecast', `127.0.0.1:${forecastPort}`, '--web', web, '--login', 'identity', '--ca', pki('ca.pem'), '--tls-client-cert', pki('gateway.pem'), '--tls-client-key', pki('gateway.key')],
       processes,
     );
     stack.url = `http://127.0.0.1:${gatewayPort}`;

@@ -14,10 +14,13 @@
 //       Asks both forecast services for the team dashboard (B freshly started, so it computed
 //       everything from the database) and exits 0 when they are equal (revision and computed_at
 //       aside); waits up to 30 s for A to catch up.
+// Both talk TLS to the services and send an access token for --staff minted with the test key pair
+// (tests/support: $FORECAST_PKI_DIR, which the suite sets), as every client of the product must.
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <ctime>
 #include <chrono>
 #include <cstdio>
@@ -36,6 +39,7 @@
 #include "absl/strings/str_cat.h"
 #include "forecast/v1/case_service.grpc.pb.h"
 #include "forecast/v1/forecast_service.grpc.pb.h"
+#include "tests/support/test_security.h"
 
 namespace {
 
@@ -47,10 +51,20 @@ std::map<std::string, std::string> Args(int argc, char** argv) {
   return out;
 }
 
+// The caller's credential: an access token (minted once per process, valid for the whole run).
 void Identify(grpc::ClientContext& ctx, const std::string& centre, const std::string& staff) {
-  ctx.AddMetadata("x-job-centre", centre);
-  ctx.AddMetadata("x-staff", staff);
+  static const std::string token = forecast::testing::MintToken(centre, staff, absl::Hours(2));
+  forecast::testing::AddBearer(&ctx, token);
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+}
+
+std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
+  auto channel = forecast::OpenTlsChannel(address, forecast::testing::ClientTlsFiles());
+  if (!channel.ok()) {
+    std::fprintf(stderr, "fault_load: %s\n", std::string(channel.status().message()).c_str());
+    std::exit(2);
+  }
+  return *channel;
 }
 
 bool Retryable(grpc::StatusCode code) {
@@ -74,7 +88,7 @@ std::string Today() {
 
 int Write(std::map<std::string, std::string> a) {
   const int threads = std::stoi(a.count("--threads") ? a["--threads"] : "4");
-  auto channel = grpc::CreateChannel(a["--case"], grpc::InsecureChannelCredentials());
+  auto channel = Channel(a["--case"]);
   auto stub = forecast::v1::CaseService::NewStub(channel);
   std::ofstream out(a["--out"], std::ios::app);
   std::mutex mu;
@@ -150,8 +164,7 @@ int Write(std::map<std::string, std::string> a) {
 
 absl::StatusOr<forecast::v1::TeamDashboard> Dashboard(const std::string& address,
                                                       std::map<std::string, std::string>& a) {
-  auto stub = forecast::v1::ForecastService::NewStub(
-      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  auto stub = forecast::v1::ForecastService::NewStub(Channel(address));
   grpc::ClientContext ctx;
   Identify(ctx, a["--centre"], a["--staff"]);
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));

@@ -28,6 +28,12 @@ cleanup() {
 }
 trap cleanup EXIT
 now_ms() { date +%s%3N; }
+# TLS on every port and access tokens (fault_load mints them with the test key pair).
+FORECAST_PKI_DIR=$(bash "$root/deploy/scripts/pki.sh" "${FORECAST_PKI_DIR:-$work/pki}")
+export FORECAST_PKI_DIR
+pki=$FORECAST_PKI_DIR
+tls=(--tls-cert "$pki/server.pem" --tls-key "$pki/server.key" --tls-client-ca "$pki/ca.pem"
+  --token-public-key "$pki/token-public.pem")
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 t=$(now_ms)
@@ -54,12 +60,13 @@ wait_listening() {  # pid log [lines already in the log]
   echo "service did not start:"; tail -n 20 "$2"; return 1
 }
 start_case() {  # [times started before]
-  "$build/services/case/case-service" --db "$case_db" --port "$case_port" --metrics-port 0 \
+  "$build/services/case/case-service" --db "$case_db" --port "$case_port" --metrics-port 0 "${tls[@]}" \
+    --token-signing-key "$pki/token-signing.pem" \
     >>"$work/case.log" 2>>"$work/case.err" &
   case_pid=$!; pids+=("$case_pid"); wait_listening "$case_pid" "$work/case.log" "${1:-0}"
 }
 start_forecast() {  # [times started before]
-  "$build/services/forecast/forecast-service" --db "$forecast_db" --port "$forecast_port" --metrics-port 0 \
+  "$build/services/forecast/forecast-service" --db "$forecast_db" --port "$forecast_port" --metrics-port 0 "${tls[@]}" \
     >>"$work/forecast.log" 2>>"$work/forecast.err" &
   forecast_pid=$!; pids+=("$forecast_pid"); wait_listening "$forecast_pid" "$work/forecast.log" "${1:-0}"
 }
@@ -67,7 +74,7 @@ load=$build/tests/fault/fault_load
 compare_dashboards() {  # label; the load pauses meanwhile, so that both see the same history
   local port; port=$(free_port)
   touch "$work/pause"; sleep 1
-  "$build/services/forecast/forecast-service" --db "$forecast_db" --port "$port" --no-warm \
+  "$build/services/forecast/forecast-service" --db "$forecast_db" --port "$port" --no-warm "${tls[@]}" \
     >"$work/fresh.log" 2>"$work/fresh.err" &
   local fresh=$!; pids+=("$fresh")
   if ! wait_listening "$fresh" "$work/fresh.log"; then

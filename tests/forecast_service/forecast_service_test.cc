@@ -54,7 +54,8 @@ class ServiceTest : public ::testing::Test {
     reads_ = std::make_unique<audit::PgCaseReadLog>(*pool_);
     authenticator_ = std::make_unique<Authenticator>(forecast::testing::Verifier(), *directory_);
     service_ = std::make_unique<ForecastServiceImpl>(*engine_, *authenticator_, *store_, *reads_);
-    auto server = StartGrpcServer({service_.get()}, "127.0.0.1", 0, forecast::testing::ServerCredentials());
+    auto server =
+        StartGrpcServer({service_.get()}, "127.0.0.1", 0, forecast::testing::ServerCredentials());
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(server->server);
     stub_ = v1::ForecastService::NewStub(forecast::testing::TlsChannel(server->port));

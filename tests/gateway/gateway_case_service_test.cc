@@ -1,11 +1,14 @@
-// The gateway in front of the real case service (CaseServiceImpl over PostgreSQL, on port 0):
-// login through WhoAmI, writes and their validation and version errors as HTTP+JSON.
+// The gateway in front of the real case and identity services (CaseServiceImpl and
+// IdentityServiceImpl over PostgreSQL, TLS, on port 0): password login, sessions that live in
+// PostgreSQL (a restarted gateway and a second gateway serve them), writes and their validation
+// and version errors as HTTP+JSON.
 #include <httplib.h>
 
 #include <memory>
 #include <string>
 
 #include <gtest/gtest.h>
+#include <pqxx/pqxx>
 #include <nlohmann/json.hpp>
 
 #include "services/case/case_keeper.h"
@@ -49,15 +52,19 @@ class GatewayWithCaseServiceTest : public ::testing::Test {
     directory_ = std::make_unique<PgStaffDirectory>(*pool_);
     keeper_ = std::make_unique<CaseKeeper>(*store_, clock_);
     reads_ = std::make_unique<audit::PgCaseReadLog>(*pool_);
-    authenticator_check_ = std::make_unique<forecast::Authenticator>(forecast::testing::Verifier(), *directory_);
+    authenticator_check_ =
+        std::make_unique<forecast::Authenticator>(forecast::testing::Verifier(), *directory_);
     service_ = std::make_unique<CaseServiceImpl>(*keeper_, *authenticator_check_, *reads_);
     identity::IdentityOptions options;
-    options.password_cost = {1, size_t{64} << 10};  // cheap hashes: this tests the gateway, not Argon2
-    identity_keeper_ = std::make_unique<identity::IdentityKeeper>(*pool_, wall_, forecast::testing::Signer(), options);
+    options.password_cost = {1,
+                             size_t{64} << 10};  // cheap hashes: this tests the gateway, not Argon2
+    identity_keeper_ = std::make_unique<identity::IdentityKeeper>(
+        *pool_, wall_, forecast::testing::Signer(), options);
     for (const char* staff : {"cw1", "cw2", "gone"}) {
       ASSERT_TRUE(identity_keeper_->SetPassword("JC", staff, "demo password 1").ok());
     }
-    identity_service_ = std::make_unique<identity::IdentityServiceImpl>(*identity_keeper_, *authenticator_check_);
+    identity_service_ =
+        std::make_unique<identity::IdentityServiceImpl>(*identity_keeper_, *authenticator_check_);
     auto server = StartGrpcServer({service_.get(), identity_service_.get()}, "127.0.0.1", 0,
                                   forecast::testing::ServerCredentials());
     ASSERT_TRUE(server.ok()) << server.status();
@@ -116,6 +123,7 @@ class GatewayWithCaseServiceTest : public ::testing::Test {
   std::unique_ptr<IdentityAuthenticator> authenticator_;
   std::unique_ptr<GatewayServer> gateway_;
   std::unique_ptr<httplib::Client> client_;
+  absl::Duration skew_;  // added to the clock of the gateway restarted in a test
 };
 
 TEST_F(GatewayWithCaseServiceTest, LoginIsCheckedByTheCaseService) {
@@ -187,6 +195,98 @@ TEST_F(GatewayWithCaseServiceTest, WritesValidationAndVersionsOverHttp) {
                       {"due_on", "2026-12-01"}});
   EXPECT_EQ(denied->status, 403) << denied->body;
   EXPECT_EQ(Post(other, "GetCase", {{"case_ref", "NOPE"}})->status, 404);
+}
+
+// Sessions live in the identity service's PostgreSQL tables, not in a gateway: a second gateway
+// (its own channel, transcoder and token cache, as another process would have) serves the same
+// cookie, a restarted gateway still knows it, and logout on one ends it on all.
+TEST_F(GatewayWithCaseServiceTest, SessionsSurviveARestartAndAreSharedByTwoGateways) {
+  auto login = LoginAs("cw1");
+  ASSERT_EQ(login->status, 200) << login->body;
+  const std::string cookie = CookieOf(login);
+  const std::string token = cookie.substr(cookie.find('=') + 1);
+  ASSERT_FALSE(token.empty());
+  {
+    // Only a hash of the token is stored.
+    auto lease = pool_->Acquire();
+    ASSERT_TRUE(lease.ok());
+    pqxx::work tx(**lease);
+    EXPECT_EQ(tx.exec1("SELECT count(*) FROM session WHERE ended_at IS NULL")[0].as<int>(), 1);
+    EXPECT_EQ(
+        tx.exec1("SELECT count(*) FROM session WHERE token_hash = " + tx.quote(token))[0].as<int>(),
+        0);
+  }
+
+  // A second gateway process: its own TLS channel to the services and an empty token cache.
+  auto channel_b = forecast::testing::TlsChannel(backend_.port, /*as_gateway=*/true);
+  RpcTranscoder transcoder_b(
+      std::map<std::string, std::shared_ptr<grpc::Channel>>{{"CaseService", channel_b},
+                                                            {"IdentityService", channel_b}},
+      absl::Seconds(10));
+  IdentityAuthenticator authenticator_b(transcoder_b, absl::Seconds(30),
+                                        [] { return absl::Now(); });
+  GatewayServer gateway_b(GatewayOptions{}, transcoder_b, authenticator_b);
+  const int port_b = *gateway_b.Start();
+  httplib::Client b("127.0.0.1", port_b);
+  b.set_read_timeout(60, 0);
+  b.set_default_headers({{"Origin", "http://127.0.0.1:" + std::to_string(port_b)}});
+  auto session_b = b.Get("/api/session", {{"Cookie", cookie}});
+  ASSERT_EQ(session_b->status, 200) << session_b->body;
+  EXPECT_EQ(json::parse(session_b->body)["code"], "cw1");
+  auto created =
+      b.Post("/api/CaseService/CreateCase", {{"Cookie", cookie}},
+             json({{"case_ref", "S-B"}, {"case_type", "SDP"}, {"opened_on", "2026-09-01"}}).dump(),
+             "application/json");
+  ASSERT_EQ(created->status, 200) << created->body;
+  EXPECT_EQ(json::parse(created->body)["caseworker"], "cw1");
+
+  // The first gateway restarts: a new process knows nothing, the session is still there.
+  gateway_.reset();
+  // (Its clock can be moved on, to show how long a logout elsewhere takes to reach it.)
+  authenticator_ = std::make_unique<IdentityAuthenticator>(
+      *transcoder_, absl::Seconds(30), [this] { return absl::Now() + skew_; }, absl::Seconds(15));
+  gateway_ = std::make_unique<GatewayServer>(GatewayOptions{}, *transcoder_, *authenticator_);
+  auto restarted = gateway_->Start();
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  EXPECT_EQ(authenticator_->cached_sessions(), 0u);
+  client_ = std::make_unique<httplib::Client>("127.0.0.1", *restarted);
+  client_->set_read_timeout(60, 0);
+  client_->set_default_headers({{"Origin", "http://127.0.0.1:" + std::to_string(*restarted)}});
+  auto listed = Post(cookie, "ListCases", json::object());
+  ASSERT_EQ(listed->status, 200) << listed->body;
+  EXPECT_NE(listed->body.find("S-B"), std::string::npos) << listed->body;
+
+  // Logout on the second gateway ends the session there at once, and on the restarted one as soon
+  // as it checks the session again (at the latest 15 s after it last did).
+  EXPECT_EQ(b.Post("/api/logout", {{"Cookie", cookie}}, "{}", "application/json")->status, 200);
+  EXPECT_EQ(b.Get("/api/session", {{"Cookie", cookie}})->status, 401);
+  skew_ += absl::Seconds(16);
+  EXPECT_EQ(client_->Get("/api/session", {{"Cookie", cookie}})->status, 401);
+
+  // "Log out everywhere" on one gateway ends every session of the person, on both.
+  const std::string first = CookieOf(LoginAs("cw1"));
+  const std::string second = CookieOf(LoginAs("cw1"));
+  ASSERT_EQ(b.Get("/api/session", {{"Cookie", first}})->status, 200);
+  ASSERT_EQ(b.Get("/api/session", {{"Cookie", second}})->status, 200);
+  EXPECT_EQ(client_->Post("/api/logout-everywhere", {{"Cookie", first}}, "{}", "application/json")
+                ->status,
+            200);
+  EXPECT_EQ(client_->Get("/api/session", {{"Cookie", second}})->status, 401);
+  // Gateway B confirmed both sessions just now; a new gateway process refuses them at once.
+  RpcTranscoder transcoder_c(
+      std::map<std::string, std::shared_ptr<grpc::Channel>>{{"CaseService", channel_b},
+                                                            {"IdentityService", channel_b}},
+      absl::Seconds(10));
+  IdentityAuthenticator authenticator_c(transcoder_c, absl::Seconds(30),
+                                        [] { return absl::Now(); });
+  GatewayServer gateway_c(GatewayOptions{}, transcoder_c, authenticator_c);
+  const int port_c = *gateway_c.Start();
+  httplib::Client c("127.0.0.1", port_c);
+  c.set_read_timeout(60, 0);
+  EXPECT_EQ(c.Get("/api/session", {{"Cookie", first}})->status, 401);
+  EXPECT_EQ(c.Get("/api/session", {{"Cookie", second}})->status, 401);
+  gateway_c.Stop();
+  gateway_b.Stop();
 }
 
 }  // namespace

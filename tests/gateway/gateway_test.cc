@@ -30,6 +30,7 @@
 #include "services/gateway/request_checks.h"
 #include "services/gateway/rpc_transcoder.h"
 #include "services/gateway/session_store.h"
+#include "tests/gateway/stand_in_authenticator.h"
 
 namespace forecast::gateway {
 namespace {
@@ -252,7 +253,7 @@ class GatewayTest : public ::testing::Test {
         std::map<std::string, std::shared_ptr<grpc::Channel>>{
             {"CaseService", channel}, {"ForecastService", channel}, {"IdentityService", channel}},
         absl::Seconds(10));
-    authenticator_ = std::make_unique<LegacyAuthenticator>(*transcoder_, sessions_, "demo");
+    authenticator_ = std::make_unique<StandInAuthenticator>(*transcoder_, sessions_, "demo");
 
     web_dir_ =
         std::filesystem::temp_directory_path() / ("gateway_test_web_" + std::to_string(::getpid()));
@@ -314,7 +315,7 @@ class GatewayTest : public ::testing::Test {
   std::unique_ptr<grpc::Server> backend_;
   std::unique_ptr<RpcTranscoder> transcoder_;
   SessionStore sessions_{absl::Hours(1), [] { return absl::UnixEpoch(); }};
-  std::unique_ptr<LegacyAuthenticator> authenticator_;
+  std::unique_ptr<StandInAuthenticator> authenticator_;
   std::filesystem::path web_dir_;
   std::unique_ptr<GatewayServer> gateway_;
   int gateway_port_ = 0;

@@ -84,8 +84,9 @@ class IdentityTest : public ::testing::Test {
   }
 
   void Serve() {
-    verifier_ = std::make_unique<AccessTokenVerifier>(PublicKeyOf(t::SigningKey()), kTokenIssuer, kTokenAudience,
-                                                      [this] { return clock_.Now(); });
+    verifier_ =
+        std::make_unique<AccessTokenVerifier>(PublicKeyOf(t::SigningKey()), kTokenIssuer,
+                                              kTokenAudience, [this] { return clock_.Now(); });
     directory_ = std::make_unique<PgStaffDirectory>(*pool_);
     authenticator_ = std::make_unique<Authenticator>(*verifier_, *directory_);
     case_store_ = std::make_unique<PgCaseStore>(*pool_);
@@ -93,11 +94,13 @@ class IdentityTest : public ::testing::Test {
     case_service_ = std::make_unique<CaseServiceImpl>(*case_keeper_, *authenticator_);
     history_ = std::make_unique<fsvc::PgHistoryStore>(*pool_);
     engine_ = std::make_unique<fsvc::ForecastEngine>(*history_, clock_);
-    forecast_service_ = std::make_unique<fsvc::ForecastServiceImpl>(*engine_, *authenticator_, *history_);
+    forecast_service_ =
+        std::make_unique<fsvc::ForecastServiceImpl>(*engine_, *authenticator_, *history_);
     keeper_ = std::make_unique<IdentityKeeper>(*pool_, clock_, t::Signer(), options_);
     identity_service_ = std::make_unique<IdentityServiceImpl>(*keeper_, *authenticator_);
-    auto server = StartGrpcServer({case_service_.get(), forecast_service_.get(), identity_service_.get()},
-                                  "127.0.0.1", 0, t::ServerCredentials());
+    auto server =
+        StartGrpcServer({case_service_.get(), forecast_service_.get(), identity_service_.get()},
+                        "127.0.0.1", 0, t::ServerCredentials());
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(server->server);
     port_ = server->port;
@@ -119,8 +122,8 @@ class IdentityTest : public ::testing::Test {
   }
 
   grpc::Status Login(const std::string& staff, const std::string& password, v1::LoginResponse* out,
-                     v1::IdentityService::Stub* stub = nullptr, const std::string& claimed_address = "",
-                     const std::string& centre = "JC1") {
+                     v1::IdentityService::Stub* stub = nullptr,
+                     const std::string& claimed_address = "", const std::string& centre = "JC1") {
     v1::LoginRequest request;
     request.set_job_centre(centre);
     request.set_staff(staff);
@@ -143,8 +146,8 @@ class IdentityTest : public ::testing::Test {
 
   // A token signed with the test key, issued now by the shared clock.
   std::string Token(const std::string& staff, absl::Duration lifetime = absl::Minutes(5),
-                    const std::string& audience = kTokenAudience, const std::string& issuer = kTokenIssuer,
-                    const std::string& centre = "JC1") {
+                    const std::string& audience = kTokenAudience,
+                    const std::string& issuer = kTokenIssuer, const std::string& centre = "JC1") {
     const absl::Time now = absl::FromUnixSeconds(absl::ToUnixSeconds(clock_.Now()));
     return t::Signer().Sign({issuer, audience, staff, centre, 0, now, now + lifetime, "test"});
   }
@@ -156,11 +159,12 @@ class IdentityTest : public ::testing::Test {
     std::string dump;
     pqxx::connection conn(db_->conninfo());
     pqxx::read_transaction tx(conn);
-    for (const pqxx::row& table : tx.exec(
-             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
-             "AND table_type = 'BASE TABLE' ORDER BY table_name")) {
+    for (const pqxx::row& table :
+         tx.exec("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
+                 "AND table_type = 'BASE TABLE' ORDER BY table_name")) {
       const std::string name = table[0].as<std::string>();
-      for (const pqxx::row& row : tx.exec(absl::StrCat("SELECT t::text FROM ", tx.quote_name(name), " t ORDER BY 1"))) {
+      for (const pqxx::row& row :
+           tx.exec(absl::StrCat("SELECT t::text FROM ", tx.quote_name(name), " t ORDER BY 1"))) {
         absl::StrAppend(&dump, name, ": ", row[0].c_str(), "\n");
       }
     }
@@ -215,7 +219,8 @@ grpc::Status CallAnyMethod(const std::shared_ptr<grpc::Channel>& channel, const 
   grpc::ClientContext context;
   for (const auto& [key, value] : metadata) context.AddMetadata(key, value);
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
-  std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call = stub.PrepareCall(&context, method, &queue);
+  std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call =
+      stub.PrepareCall(&context, method, &queue);
   void* tag = nullptr;
   bool ok = false;
   call->StartCall(reinterpret_cast<void*>(1));
@@ -243,7 +248,8 @@ TEST_F(IdentityTest, ForgedMetadataIsRefusedOnEveryRpcOfEveryServiceAndChangesNo
       {"x-job-centre", "JC1"}, {"x-staff", "admin"}, {"x-role", "ADMIN"}};
   const std::string before = Dump();
   int checked = 0;
-  for (const char* name : {"forecast.v1.CaseService", "forecast.v1.ForecastService", "forecast.v1.IdentityService"}) {
+  for (const char* name :
+       {"forecast.v1.CaseService", "forecast.v1.ForecastService", "forecast.v1.IdentityService"}) {
     const google::protobuf::ServiceDescriptor* service =
         google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(name);
     ASSERT_NE(service, nullptr) << name;
@@ -259,7 +265,8 @@ TEST_F(IdentityTest, ForgedMetadataIsRefusedOnEveryRpcOfEveryServiceAndChangesNo
           EXPECT_NE(status.error_code(), grpc::StatusCode::OK) << method;
         }
       } else {
-        EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << method << ": " << status.error_message();
+        EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+            << method << ": " << status.error_message();
       }
       ++checked;
     }
@@ -272,7 +279,8 @@ TEST_F(IdentityTest, ForgedMetadataIsRefusedOnEveryRpcOfEveryServiceAndChangesNo
         google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(name);
     for (int i = 0; i < service->method_count(); ++i) {
       const std::string method = absl::StrCat("/", name, "/", service->method(i)->name());
-      EXPECT_EQ(CallAnyMethod(channel_, method, {{"authorization", "Bearer " + Token("admin", -absl::Seconds(1))}})
+      EXPECT_EQ(CallAnyMethod(channel_, method,
+                              {{"authorization", "Bearer " + Token("admin", -absl::Seconds(1))}})
                     .error_code(),
                 grpc::StatusCode::UNAUTHENTICATED)
           << method;
@@ -299,11 +307,12 @@ TEST_F(IdentityTest, BadTokensAreRefusedByEveryServiceAndGoodOnesAccepted) {
     std::string payload;
     ASSERT_TRUE(absl::WebSafeBase64Unescape(tampered.substr(dot + 1, second - dot - 1), &payload));
     payload.replace(payload.find("\"cw1\""), 5, "\"tl1\"");
-    tampered = tampered.substr(0, dot + 1) + absl::WebSafeBase64Escape(payload) + tampered.substr(second);
+    tampered =
+        tampered.substr(0, dot + 1) + absl::WebSafeBase64Escape(payload) + tampered.substr(second);
   }
   const std::string other_key = AccessTokenSigner(NewSigningKey())
-                                    .Sign({kTokenIssuer, kTokenAudience, "admin", "JC1", 0, clock_.Now(),
-                                           clock_.Now() + absl::Minutes(5), "x"});
+                                    .Sign({kTokenIssuer, kTokenAudience, "admin", "JC1", 0,
+                                           clock_.Now(), clock_.Now() + absl::Minutes(5), "x"});
   const std::vector<std::pair<std::string, std::string>> refused = {
       {"expired", Token("admin", -absl::Seconds(1))},
       {"tampered", tampered},
@@ -316,13 +325,17 @@ TEST_F(IdentityTest, BadTokensAreRefusedByEveryServiceAndGoodOnesAccepted) {
       {"not a token", "hello"},
       {"empty", ""}};
   for (const auto& [why, token] : refused) {
-    EXPECT_EQ(WhoAmI(token.empty() ? "x" : token).error_code(), grpc::StatusCode::UNAUTHENTICATED) << why;
-    EXPECT_EQ(forecast_call(token.empty() ? "x" : token).error_code(), grpc::StatusCode::UNAUTHENTICATED) << why;
+    EXPECT_EQ(WhoAmI(token.empty() ? "x" : token).error_code(), grpc::StatusCode::UNAUTHENTICATED)
+        << why;
+    EXPECT_EQ(forecast_call(token.empty() ? "x" : token).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED)
+        << why;
   }
   // A token issued before the staff member was deactivated stops working at once.
   const std::string token = Token("tl1");
   ASSERT_TRUE(WhoAmI(token).ok());
-  ASSERT_TRUE(OrgAdmin(*pool_).AddStaff("JC1", "tl1", "Leader One", "TEAM_LEADER", "T1", false).ok());
+  ASSERT_TRUE(
+      OrgAdmin(*pool_).AddStaff("JC1", "tl1", "Leader One", "TEAM_LEADER", "T1", false).ok());
   EXPECT_EQ(WhoAmI(token).error_code(), grpc::StatusCode::UNAUTHENTICATED);
   // A token expires with the clock.
   const std::string short_lived = Token("cw1", absl::Minutes(5));
@@ -356,14 +369,21 @@ TEST_F(IdentityTest, LoginGivesTokensThatWorkAndRefusesAlikeWhetherOrNotTheStaff
     EXPECT_EQ(status.error_message(), wrong.error_message());
   }
   // Secrets are stored hashed only and never written to the audit trail.
-  EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM credential WHERE password_hash LIKE '$argon2id$%' "
-                               "AND strpos(password_hash, '", kPassword, "') = 0")),
-            5);
-  EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM session WHERE token_hash = '", Sha256Hex(login.session_token()),
-                               "'")),
+  EXPECT_EQ(
+      Count(absl::StrCat("SELECT count(*) FROM credential WHERE password_hash LIKE '$argon2id$%' "
+                         "AND strpos(password_hash, '",
+                         kPassword, "') = 0")),
+      5);
+  EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM session WHERE token_hash = '",
+                               Sha256Hex(login.session_token()), "'")),
             1);
-  EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM session WHERE token_hash = '", login.session_token(), "'")), 0);
-  EXPECT_EQ(Count("SELECT count(*) FROM auth_event WHERE detail LIKE '%password!%' OR detail LIKE '%horse%'"), 0);
+  EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM session WHERE token_hash = '",
+                               login.session_token(), "'")),
+            0);
+  EXPECT_EQ(
+      Count(
+          "SELECT count(*) FROM auth_event WHERE detail LIKE '%password!%' OR detail LIKE '%horse%'"),
+      0);
   EXPECT_EQ(Count("SELECT count(*) FROM auth_event WHERE kind = 'LOGIN'"), 1);
   EXPECT_EQ(Count("SELECT count(*) FROM auth_event WHERE kind = 'LOGIN_FAILED'"), 4);
 }
@@ -371,12 +391,15 @@ TEST_F(IdentityTest, LoginGivesTokensThatWorkAndRefusesAlikeWhetherOrNotTheStaff
 TEST_F(IdentityTest, BruteForceIsDelayedThenLockedOutAndTheRightPasswordWorksAfterwards) {
   v1::LoginResponse out;
   const auto wrong = [&] { return Login("cw1", "wrong password guess", &out); };
-  for (int i = 1; i <= 4; ++i) ASSERT_EQ(wrong().error_code(), grpc::StatusCode::UNAUTHENTICATED) << i;
+  for (int i = 1; i <= 4; ++i)
+    ASSERT_EQ(wrong().error_code(), grpc::StatusCode::UNAUTHENTICATED) << i;
   // The fourth failure (three are free) makes the next attempt wait.
   grpc::Status throttled = Login("cw1", kPassword, &out);
-  ASSERT_EQ(throttled.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << throttled.error_message();
+  ASSERT_EQ(throttled.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << throttled.error_message();
   EXPECT_EQ(RetryDelay(throttled), absl::Seconds(2));
-  EXPECT_NE(throttled.error_message().find("try again in 2 s"), std::string::npos) << throttled.error_message();
+  EXPECT_NE(throttled.error_message().find("try again in 2 s"), std::string::npos)
+      << throttled.error_message();
   // Delays grow: 2 s, then 4 s.
   Advance(absl::Seconds(2));
   ASSERT_EQ(wrong().error_code(), grpc::StatusCode::UNAUTHENTICATED);
@@ -404,17 +427,26 @@ TEST_F(IdentityTest, FailuresFromOneAddressAreThrottledAndOnlyTheGatewayMayNameA
   // Many accounts (each below its own limit) from one address: the address is throttled.
   for (int i = 0; i < 8; ++i) {
     ASSERT_EQ(Login(absl::StrCat("guess", i), "some password guess", &out).error_code(),
-              grpc::StatusCode::UNAUTHENTICATED) << i;
+              grpc::StatusCode::UNAUTHENTICATED)
+        << i;
   }
-  ASSERT_EQ(Login("guess8", "some password guess", &out).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  ASSERT_EQ(Login("guess8", "some password guess", &out).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(Login("cw1", kPassword, &out).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   // A client without the gateway's certificate cannot escape by claiming another address...
-  EXPECT_EQ(Login("cw1", kPassword, &out, nullptr, "203.0.113.9").error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(Login("cw1", kPassword, &out, nullptr, "203.0.113.9").error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
   // ...but the gateway (mutual TLS) speaks for its browsers, each with its own address.
   auto gateway = v1::IdentityService::NewStub(t::TlsChannel(port_, /*as_gateway=*/true));
   ASSERT_TRUE(Login("cw1", kPassword, &out, gateway.get(), "203.0.113.9").ok());
-  EXPECT_EQ(Count("SELECT count(*) FROM auth_event WHERE kind = 'LOGIN' AND client_address = '203.0.113.9'"), 1);
-  EXPECT_EQ(Count("SELECT count(*) FROM auth_event WHERE kind = 'LOGIN_FAILED' AND client_address = '127.0.0.1'"), 9);
+  EXPECT_EQ(
+      Count(
+          "SELECT count(*) FROM auth_event WHERE kind = 'LOGIN' AND client_address = '203.0.113.9'"),
+      1);
+  EXPECT_EQ(
+      Count(
+          "SELECT count(*) FROM auth_event WHERE kind = 'LOGIN_FAILED' AND client_address = '127.0.0.1'"),
+      9);
 }
 
 TEST_F(IdentityTest, SetupCodesAreIssuedByAdminsOnlyAndWorkOnceBeforeTheyExpire) {
@@ -429,7 +461,9 @@ TEST_F(IdentityTest, SetupCodesAreIssuedByAdminsOnlyAndWorkOnceBeforeTheyExpire)
   issue.set_staff("cw1");
   ASSERT_TRUE(identity_->IssueSetupCode(Context(Token("admin")).get(), issue, &code).ok());
   EXPECT_EQ(code.setup_code().size(), 19u);  // XXXX-XXXX-XXXX-XXXX
-  EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM setup_code WHERE code_hash LIKE '%", code.setup_code(), "%'")), 0);
+  EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM setup_code WHERE code_hash LIKE '%",
+                               code.setup_code(), "%'")),
+            0);
 
   v1::RedeemSetupCodeRequest redeem;
   redeem.set_job_centre("JC1");
@@ -469,12 +503,14 @@ TEST_F(IdentityTest, PasswordChangeNeedsTheCurrentPasswordAndEndsTheOtherSession
   change.set_current_password("not my password");
   change.set_new_password(kNewPassword);
   v1::ChangePasswordResponse changed;
-  EXPECT_EQ(identity_->ChangePassword(Context(here.access_token()).get(), change, &changed).error_code(),
-            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(
+      identity_->ChangePassword(Context(here.access_token()).get(), change, &changed).error_code(),
+      grpc::StatusCode::UNAUTHENTICATED);
   change.set_current_password(kPassword);
   change.set_new_password("short");
-  EXPECT_EQ(identity_->ChangePassword(Context(here.access_token()).get(), change, &changed).error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(
+      identity_->ChangePassword(Context(here.access_token()).get(), change, &changed).error_code(),
+      grpc::StatusCode::INVALID_ARGUMENT);
   change.set_new_password(kNewPassword);
   ASSERT_TRUE(identity_->ChangePassword(Context(here.access_token()).get(), change, &changed).ok());
   EXPECT_TRUE(Refresh(here.session_token()).ok());
@@ -505,11 +541,15 @@ TEST_F(IdentityTest, LogoutAndLogoutEverywhereEndSessions) {
   EXPECT_TRUE(renewed.session_token().empty());
   EXPECT_TRUE(WhoAmI(renewed.access_token()).ok());
 
-  ASSERT_TRUE(identity_->LogoutEverywhere(Context(b.access_token()).get(), v1::LogoutEverywhereRequest(), &ended).ok());
+  ASSERT_TRUE(
+      identity_
+          ->LogoutEverywhere(Context(b.access_token()).get(), v1::LogoutEverywhereRequest(), &ended)
+          .ok());
   EXPECT_EQ(ended.sessions_ended(), 2);
   EXPECT_EQ(Refresh(b.session_token()).error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(Refresh(c.session_token()).error_code(), grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_EQ(identity_->LogoutEverywhere(Context().get(), v1::LogoutEverywhereRequest(), &ended).error_code(),
+  EXPECT_EQ(identity_->LogoutEverywhere(Context().get(), v1::LogoutEverywhereRequest(), &ended)
+                .error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
 }
 
@@ -537,8 +577,10 @@ TEST_F(IdentityTest, SessionsEndWhenIdleAndAtTheirAbsoluteLifetime) {
 TEST_F(IdentityTest, AdminsReadTheirJobCentresSignInEvents) {
   v1::LoginResponse out;
   ASSERT_TRUE(Login("cw1", kPassword, &out).ok());
-  ASSERT_EQ(Login("cw1", "wrong password guess", &out).error_code(), grpc::StatusCode::UNAUTHENTICATED);
-  ASSERT_EQ(Login("ghost", "wrong password guess", &out).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  ASSERT_EQ(Login("cw1", "wrong password guess", &out).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  ASSERT_EQ(Login("ghost", "wrong password guess", &out).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
   v1::ListAuthEventsRequest request;
   v1::ListAuthEventsResponse events;
   EXPECT_EQ(identity_->ListAuthEvents(Context(Token("cw1")).get(), request, &events).error_code(),
@@ -562,9 +604,12 @@ TEST_F(IdentityTest, AdminsReadTheirJobCentresSignInEvents) {
   EXPECT_EQ(events.events(0).kind(), "LOGIN");
   // Another job centre's admin sees none of it.
   v1::ListAuthEventsRequest all;
-  ASSERT_TRUE(identity_->ListAuthEvents(Context(Token("admin2", absl::Minutes(5), kTokenAudience, kTokenIssuer, "JC2")).get(),
-                                        all, &events)
-                  .ok());
+  ASSERT_TRUE(
+      identity_
+          ->ListAuthEvents(
+              Context(Token("admin2", absl::Minutes(5), kTokenAudience, kTokenIssuer, "JC2")).get(),
+              all, &events)
+          .ok());
   for (const auto& e : events.events()) EXPECT_NE(e.staff(), "cw1");
 }
 
@@ -593,9 +638,11 @@ TEST(AccessTokens, KeysFromTheOpensslFilesRoundTripAndSignaturesVerify) {
 }
 
 TEST(Passwords, PolicyAndHashes) {
-  EXPECT_EQ(CheckPasswordPolicy("eleven char", "kim", "password").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CheckPasswordPolicy("eleven char", "kim", "password").code(),
+            absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(CheckPasswordPolicy("twelve chars", "kim", "password").ok());
-  EXPECT_TRUE(CheckPasswordPolicy("æøåæøåæøåæøå", "kim", "password").ok());  // characters, not bytes
+  EXPECT_TRUE(
+      CheckPasswordPolicy("æøåæøåæøåæøå", "kim", "password").ok());  // characters, not bytes
   EXPECT_EQ(CheckPasswordPolicy("longstaffcode1", "longstaffcode1", "password").code(),
             absl::StatusCode::kInvalidArgument);
   auto hash = HashPassword(kPassword);
@@ -623,14 +670,17 @@ TEST(Throttle, DelaysDoubleThenLockAndAreForgottenLater) {
     state = AfterFailure(state, policy, t0, &locked);
     waits.push_back(WaitBeforeAttempt(state, t0));
   }
-  EXPECT_EQ(waits, (std::vector<absl::Duration>{absl::ZeroDuration(), absl::ZeroDuration(), absl::Seconds(1),
-                                                absl::Seconds(2), absl::Minutes(10)}));
+  EXPECT_EQ(waits,
+            (std::vector<absl::Duration>{absl::ZeroDuration(), absl::ZeroDuration(),
+                                         absl::Seconds(1), absl::Seconds(2), absl::Minutes(10)}));
   EXPECT_TRUE(locked);
   EXPECT_EQ(WaitBeforeAttempt(state, t0 + absl::Minutes(10)), absl::ZeroDuration());
-  state = AfterFailure(state, policy, t0 + absl::Minutes(10), &locked);  // a fresh count after a lockout
+  state = AfterFailure(state, policy, t0 + absl::Minutes(10),
+                       &locked);  // a fresh count after a lockout
   EXPECT_EQ(state.failures, 1);
   EXPECT_FALSE(state.locked);
-  state = AfterFailure(state, policy, t0 + absl::Hours(1), &locked);  // stale failures are forgotten
+  state =
+      AfterFailure(state, policy, t0 + absl::Hours(1), &locked);  // stale failures are forgotten
   EXPECT_EQ(state.failures, 1);
 }
 

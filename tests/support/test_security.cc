@@ -20,10 +20,11 @@ namespace {
 const TestPki& Pki() {
   static const TestPki* pki = [] {
     const char* env = std::getenv("FORECAST_PKI_DIR");
-    std::string dir = env != nullptr && *env != '\0' ? env : std::string(FORECAST_BINARY_DIR) + "/test-pki";
+    std::string dir =
+        env != nullptr && *env != '\0' ? env : std::string(FORECAST_BINARY_DIR) + "/test-pki";
     if (std::getenv("FORECAST_PKI_DIR") == nullptr || !std::ifstream(dir + "/token-public.pem")) {
-      const std::string command =
-          absl::StrCat("bash '", FORECAST_SOURCE_DIR, "/deploy/scripts/pki.sh' '", dir, "' >/dev/null");
+      const std::string command = absl::StrCat("bash '", FORECAST_SOURCE_DIR,
+                                               "/deploy/scripts/pki.sh' '", dir, "' >/dev/null");
       if (std::system(command.c_str()) != 0) Die(absl::StrCat("cannot run ", command));
     }
     auto* made = new TestPki{dir,
@@ -82,9 +83,11 @@ const AccessTokenVerifier& Verifier() {
   return *verifier;
 }
 
-std::string MintToken(const std::string& centre, const std::string& staff, absl::Duration lifetime) {
+std::string MintToken(const std::string& centre, const std::string& staff,
+                      absl::Duration lifetime) {
   const absl::Time now = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
-  AccessClaims claims{kTokenIssuer, kTokenAudience, staff, centre, 0, now, now + lifetime, RandomToken(9)};
+  AccessClaims claims{kTokenIssuer, kTokenAudience, staff,         centre, 0,
+                      now,          now + lifetime, RandomToken(9)};
   return Signer().Sign(claims);
 }
 
@@ -101,8 +104,9 @@ std::unique_ptr<grpc::ClientContext> ContextAs(const std::string& centre, const 
 }
 
 std::vector<std::string> ServiceSecurityFlags(bool signing_key) {
-  std::vector<std::string> flags = {"--tls-cert",      Pki().server_cert, "--tls-key",          Pki().server_key,
-                                    "--tls-client-ca", Pki().ca,          "--token-public-key", Pki().token_public_key};
+  std::vector<std::string> flags = {"--tls-cert",         Pki().server_cert,     "--tls-key",
+                                    Pki().server_key,     "--tls-client-ca",     Pki().ca,
+                                    "--token-public-key", Pki().token_public_key};
   if (signing_key) {
     flags.push_back("--token-signing-key");
     flags.push_back(Pki().token_signing_key);

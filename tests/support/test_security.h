@@ -20,7 +20,8 @@ namespace forecast::testing {
 
 // Paths of the test PKI's files.
 struct TestPki {
-  std::string dir, ca, server_cert, server_key, gateway_cert, gateway_key, token_signing_key, token_public_key;
+  std::string dir, ca, server_cert, server_key, gateway_cert, gateway_key, token_signing_key,
+      token_public_key;
 };
 
 // The PKI, made on first use (aborts the test binary when it cannot be made). Thread-safe.

@@ -9,11 +9,16 @@
 #include <mutex>
 #include <random>
 #include <utility>
+#include <vector>
 
 #include <grpcpp/health_check_service_interface.h>
+#include <nlohmann/json.hpp>
 #include <prometheus/text_serializer.h>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -103,6 +108,28 @@ absl::string_view MetadataValue(const std::multimap<grpc::string_ref, grpc::stri
   return absl::string_view(it->second.data(), it->second.size());
 }
 
+// "JC/staff" as the access token in "Bearer <token>" claims it (jc, sub), not verified: a label
+// for the request log only, never for decisions (the service verifies the token; the line's code
+// says whether it did). Empty when there is no readable token; at most 64 printable characters.
+std::string ClaimedCallerForLog(absl::string_view authorization) {
+  if (!absl::ConsumePrefix(&authorization, "Bearer ") || authorization.size() > 4096) return "";
+  std::vector<absl::string_view> parts = absl::StrSplit(authorization, '.');
+  std::string payload_json;
+  if (parts.size() != 3 || !absl::WebSafeBase64Unescape(parts[1], &payload_json)) return "";
+  const nlohmann::json payload = nlohmann::json::parse(payload_json, nullptr, false);
+  if (!payload.is_object()) return "";
+  const auto text = [&](const char* key) {
+    const auto it = payload.find(key);
+    return it != payload.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  std::string label = absl::StrCat(text("jc"), "/", text("sub"));
+  if (label == "/" || label.size() > 64) return "";
+  for (char& c : label) {
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) c = '?';
+  }
+  return label;
+}
+
 struct RpcMetrics {
   prometheus::Family<prometheus::Counter>& started;
   prometheus::Family<prometheus::Counter>& handled;
@@ -167,9 +194,9 @@ class ObservingInterceptor final : public grpc::experimental::Interceptor {
           if (!given.empty()) md->erase(grpc::string_ref(kRequestIdHeader));
           md->emplace(grpc::string_ref(kRequestIdHeader), grpc::string_ref(request_id_));
         }
-        caller_ =
-            absl::StrCat(MetadataValue(*md, "x-job-centre"), "/", MetadataValue(*md, "x-staff"));
-        if (caller_ == "/") caller_.clear();
+        // The caller the access token names (the service verifies it; the code logged says
+        // whether it did).
+        caller_ = ClaimedCallerForLog(MetadataValue(*md, "authorization"));
       }
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
