@@ -21,7 +21,7 @@ int ListCaseReads(const CommandEnv& env, const CaseReadFilter& filter, Format fo
   request.set_since(filter.since);
   request.set_until(filter.until);
   request.set_page_size(1000);
-  auto stub = v1::IdentityService::NewStub(OpenChannel(env.identity.server));
+  auto stub = IdentityStub(env);
   v1::ListCaseReadsResponse all;
   do {
     grpc::ClientContext context;

@@ -65,7 +65,8 @@ int main(int argc, char** argv) {
   auto* setup_code =
       admin->add_subcommand("setup-code", "issue a one-time set-up code for a staff member");
   setup_code->add_option("staff", setup_staff, "staff code")->required();
-  auto* audit = app.add_subcommand("audit", "audit trails (admins only)");
+  auto* audit = app.add_subcommand(
+      "audit", "audit trails: sign-ins, and who read which case (data protection; admins only)");
   audit->require_subcommand(1);
   std::string audit_staff, audit_since, audit_format = "table";
   int audit_limit = 100;
@@ -78,8 +79,6 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "csv", "json"}));
   app.add_subcommand("whoami", "show the stored identity as the case service sees it");
 
-  auto* audit = app.add_subcommand("audit", "data protection: who read which case (admins)");
-  audit->require_subcommand(1);
   forecast::cli::CaseReadFilter read_filter;
   std::string reads_csv;
   std::string reads_format = "table";

@@ -26,6 +26,7 @@
 #include "services/forecast/forecast_service_impl.h"
 #include "services/forecast/history_store.h"
 #include "tests/support/test_database.h"
+#include "tests/support/test_security.h"
 
 namespace forecast::testing {
 namespace {
@@ -121,7 +122,9 @@ class AuthzMatrixTest : public ::testing::Test {
     case_directory_ = std::make_unique<PgStaffDirectory>(*case_pool_);
     keeper_ = std::make_unique<CaseKeeper>(*case_store_, clock_);
     case_reads_ = std::make_unique<audit::PgCaseReadLog>(*case_pool_);
-    case_service_ = std::make_unique<CaseServiceImpl>(*keeper_, *case_directory_, *case_reads_);
+    case_authenticator_ =
+        std::make_unique<Authenticator>(forecast::testing::Verifier(), *case_directory_);
+    case_service_ = std::make_unique<CaseServiceImpl>(*keeper_, *case_authenticator_, *case_reads_);
   }
 
   // Creates the case of one cell, held by `holder`, with one expectation, before the services
@@ -145,22 +148,25 @@ class AuthzMatrixTest : public ::testing::Test {
   }
 
   void StartServers() {
-    auto cases = StartGrpcServer({case_service_.get()}, "127.0.0.1", 0);
+    auto cases = StartGrpcServer({case_service_.get()}, "127.0.0.1", 0,
+                                 forecast::testing::ServerCredentials());
     ASSERT_TRUE(cases.ok()) << cases.status();
     case_server_ = std::move(*cases);
     history_ = std::make_unique<fsvc::PgHistoryStore>(*forecast_pool_);
     engine_ = std::make_unique<fsvc::ForecastEngine>(*history_, clock_);
     forecast_directory_ = std::make_unique<PgStaffDirectory>(*forecast_pool_);
     forecast_reads_ = std::make_unique<audit::PgCaseReadLog>(*forecast_pool_);
-    forecast_service_ = std::make_unique<fsvc::ForecastServiceImpl>(*engine_, *forecast_directory_,
-                                                                    *history_, *forecast_reads_);
-    auto forecasts = StartGrpcServer({forecast_service_.get()}, "127.0.0.1", 0);
+    forecast_authenticator_ =
+        std::make_unique<Authenticator>(forecast::testing::Verifier(), *forecast_directory_);
+    forecast_service_ = std::make_unique<fsvc::ForecastServiceImpl>(
+        *engine_, *forecast_authenticator_, *history_, *forecast_reads_);
+    auto forecasts = StartGrpcServer({forecast_service_.get()}, "127.0.0.1", 0,
+                                     forecast::testing::ServerCredentials());
     ASSERT_TRUE(forecasts.ok()) << forecasts.status();
     forecast_server_ = std::move(*forecasts);
-    case_stub_ = v1::CaseService::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", case_server_.port), grpc::InsecureChannelCredentials()));
-    forecast_stub_ = v1::ForecastService::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", forecast_server_.port), grpc::InsecureChannelCredentials()));
+    case_stub_ = v1::CaseService::NewStub(forecast::testing::TlsChannel(case_server_.port));
+    forecast_stub_ =
+        v1::ForecastService::NewStub(forecast::testing::TlsChannel(forecast_server_.port));
   }
 
   void TearDown() override {
@@ -169,11 +175,7 @@ class AuthzMatrixTest : public ::testing::Test {
   }
 
   static std::unique_ptr<grpc::ClientContext> As(const std::string& staff) {
-    auto context = std::make_unique<grpc::ClientContext>();
-    context->AddMetadata("x-job-centre", "JC1");
-    context->AddMetadata("x-staff", staff);
-    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    return context;
+    return forecast::testing::ContextAs("JC1", staff, absl::Seconds(30));
   }
 
   // Calls `rpc` as `staff` on the case `ref` held by `holder`; the outcome letter.
@@ -275,9 +277,11 @@ class AuthzMatrixTest : public ::testing::Test {
   std::unique_ptr<PgStaffDirectory> case_directory_, forecast_directory_;
   std::unique_ptr<CaseKeeper> keeper_;
   std::unique_ptr<audit::PgCaseReadLog> case_reads_, forecast_reads_;
+  std::unique_ptr<Authenticator> case_authenticator_;
   std::unique_ptr<CaseServiceImpl> case_service_;
   std::unique_ptr<fsvc::PgHistoryStore> history_;
   std::unique_ptr<fsvc::ForecastEngine> engine_;
+  std::unique_ptr<Authenticator> forecast_authenticator_;
   std::unique_ptr<fsvc::ForecastServiceImpl> forecast_service_;
   RunningServer case_server_, forecast_server_;
   std::unique_ptr<v1::CaseService::Stub> case_stub_;

@@ -179,8 +179,7 @@ absl::StatusOr<forecast::v1::TeamDashboard> Dashboard(const std::string& address
 }
 
 int CreateOnce(std::map<std::string, std::string> a) {
-  auto stub = forecast::v1::CaseService::NewStub(
-      grpc::CreateChannel(a["--case"], grpc::InsecureChannelCredentials()));
+  auto stub = forecast::v1::CaseService::NewStub(Channel(a["--case"]));
   grpc::ClientContext ctx;
   Identify(ctx, a["--centre"], a["--staff"]);
   ctx.set_deadline(std::chrono::system_clock::now() +

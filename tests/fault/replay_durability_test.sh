@@ -29,7 +29,13 @@ admin=$build/services/case/forecast-admin
 "$admin" add-unit --db "$db" --job-centre RPL --code T1 --name "Team 1" --kind TEAM >/dev/null
 "$admin" add-staff --db "$db" --job-centre RPL --code cw1 --role CASEWORKER --team T1 >/dev/null
 case_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$build/services/case/case-service" --db "$case_db" --port "$case_port" >"$work/case.log" 2>"$work/case.err" &
+# TLS and access tokens (fault_load mints them with the test key pair in $FORECAST_PKI_DIR).
+FORECAST_PKI_DIR=$(bash "$root/deploy/scripts/pki.sh" "${FORECAST_PKI_DIR:-$work/pki}")
+export FORECAST_PKI_DIR
+pki=$FORECAST_PKI_DIR
+"$build/services/case/case-service" --db "$case_db" --port "$case_port" --tls-cert "$pki/server.pem" \
+  --tls-key "$pki/server.key" --tls-client-ca "$pki/ca.pem" --token-public-key "$pki/token-public.pem" \
+  --token-signing-key "$pki/token-signing.pem" >"$work/case.log" 2>"$work/case.err" &
 case_pid=$!
 for i in $(seq 1 300); do grep -q "listening on" "$work/case.log" 2>/dev/null && break; sleep 0.1; done
 load=$build/tests/fault/fault_load

@@ -14,6 +14,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <vector>
 #include <thread>
 
 #include <grpcpp/grpcpp.h>
@@ -27,6 +28,7 @@
 #include "forecast/v1/forecast_service.grpc.pb.h"
 #include "tests/forecast_service/seed_centre.h"
 #include "tests/support/test_database.h"
+#include "tests/support/test_security.h"
 
 namespace forecast::fsvc {
 namespace {
@@ -65,14 +67,21 @@ bool WaitFor(const std::function<bool()>& done, std::chrono::seconds limit) {
 class RunningService {
  public:
   explicit RunningService(const std::string& conninfo) {
+    std::vector<std::string> args = {FORECAST_SERVICE_BINARY, "--db", conninfo, "--port", "0",
+                                     "--metrics-port",        "0"};
+    for (const std::string& flag : forecast::testing::ServiceSecurityFlags(false)) {
+      args.push_back(flag);
+    }
+    std::vector<char*> argv;
+    for (std::string& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
     int out[2];
     if (pipe(out) != 0) return;
     pid_ = fork();
     if (pid_ == 0) {
       dup2(out[1], STDOUT_FILENO);
       close(out[0]);
-      execl(FORECAST_SERVICE_BINARY, FORECAST_SERVICE_BINARY, "--db", conninfo.c_str(), "--port",
-            "0", "--metrics-port", "0", static_cast<char*>(nullptr));
+      execv(argv[0], argv.data());
       _exit(127);
     }
     close(out[1]);
@@ -127,11 +136,7 @@ class RunningService {
 };
 
 std::unique_ptr<grpc::ClientContext> As(const std::string& staff) {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->AddMetadata("x-job-centre", "JC1");
-  ctx->AddMetadata("x-staff", staff);
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
-  return ctx;
+  return forecast::testing::ContextAs("JC1", staff, absl::Seconds(60));
 }
 
 TEST(ForecastMetrics, FiguresMoveWithTheWorkAndReadinessIsApartFromLiveness) {
@@ -150,8 +155,7 @@ TEST(ForecastMetrics, FiguresMoveWithTheWorkAndReadinessIsApartFromLiveness) {
   EXPECT_GE(Sample(warm, "jobcentre_forecast_fit_seconds_count"), 2);  // JC1 and JC2
   EXPECT_GE(Sample(warm, "jobcentre_forecast_centres_loaded"), 2);
 
-  auto stub = v1::ForecastService::NewStub(grpc::CreateChannel(
-      absl::StrCat("127.0.0.1:", service.grpc_port()), grpc::InsecureChannelCredentials()));
+  auto stub = v1::ForecastService::NewStub(forecast::testing::TlsChannel(service.grpc_port()));
   v1::TeamDashboardRequest req;
   req.set_team("TA");
   {

@@ -27,6 +27,7 @@
 #include "services/case/org_admin.h"
 #include "services/case/pg_case_store.h"
 #include "services/common/access_token.h"
+#include "services/common/audit/case_read_log.h"
 #include "services/common/calendar.h"
 #include "services/common/caller.h"
 #include "services/common/pg_pool.h"
@@ -91,11 +92,12 @@ class IdentityTest : public ::testing::Test {
     authenticator_ = std::make_unique<Authenticator>(*verifier_, *directory_);
     case_store_ = std::make_unique<PgCaseStore>(*pool_);
     case_keeper_ = std::make_unique<CaseKeeper>(*case_store_, clock_);
-    case_service_ = std::make_unique<CaseServiceImpl>(*case_keeper_, *authenticator_);
+    reads_ = std::make_unique<audit::PgCaseReadLog>(*pool_);
+    case_service_ = std::make_unique<CaseServiceImpl>(*case_keeper_, *authenticator_, *reads_);
     history_ = std::make_unique<fsvc::PgHistoryStore>(*pool_);
     engine_ = std::make_unique<fsvc::ForecastEngine>(*history_, clock_);
     forecast_service_ =
-        std::make_unique<fsvc::ForecastServiceImpl>(*engine_, *authenticator_, *history_);
+        std::make_unique<fsvc::ForecastServiceImpl>(*engine_, *authenticator_, *history_, *reads_);
     keeper_ = std::make_unique<IdentityKeeper>(*pool_, clock_, t::Signer(), options_);
     identity_service_ = std::make_unique<IdentityServiceImpl>(*keeper_, *authenticator_);
     auto server =
@@ -191,6 +193,7 @@ class IdentityTest : public ::testing::Test {
   IdentityOptions options_;
   std::unique_ptr<t::TestDatabase> db_;
   std::unique_ptr<PgPool> pool_;
+  std::unique_ptr<audit::PgCaseReadLog> reads_;
   std::unique_ptr<AccessTokenVerifier> verifier_;
   std::unique_ptr<PgStaffDirectory> directory_;
   std::unique_ptr<Authenticator> authenticator_;
