@@ -425,7 +425,7 @@ grpc::Status ForecastServiceImpl::OpenDialogue(grpc::ServerContext* context,
                                                const v1::OpenDialogueRequest* request,
                                                v1::Dialogue* response) {
   return Run([&]() -> absl::Status {
-    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, directory_));
+    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
     FS_ASSIGN_OR_RETURN(auto view, engine_.Now(caller.job_centre_id));
     const CentreHistory& h = view->history();
     if (request->caseworker().empty()) {
@@ -465,7 +465,7 @@ grpc::Status ForecastServiceImpl::SaveDialogueNotes(grpc::ServerContext* context
                                                     const v1::SaveDialogueNotesRequest* request,
                                                     v1::Dialogue* response) {
   return Run([&]() -> absl::Status {
-    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, directory_));
+    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
     FS_ASSIGN_OR_RETURN(auto view, engine_.Now(caller.job_centre_id));
     const CentreHistory& h = view->history();
     FS_ASSIGN_OR_RETURN(const DialogueRecord* d, WritableDialogue(h, caller, request->id()));
@@ -513,7 +513,7 @@ grpc::Status ForecastServiceImpl::FinaliseDialogue(grpc::ServerContext* context,
                                                    const v1::FinaliseDialogueRequest* request,
                                                    v1::Dialogue* response) {
   return Run([&]() -> absl::Status {
-    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, directory_));
+    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
     FS_ASSIGN_OR_RETURN(auto view, engine_.Now(caller.job_centre_id));
     FS_ASSIGN_OR_RETURN(const DialogueRecord* d,
                         WritableDialogue(view->history(), caller, request->id()));
