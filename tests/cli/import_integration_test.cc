@@ -180,7 +180,7 @@ TEST_F(ImportIntegrationTest, GoodFilesImportAndRoundTripThroughExport) {
 
   // Admins configure; they read no cases (issue 8), so a manager exports.
   EXPECT_EQ(ExportCases(env_, (dir_ / "admin-out").string()), 1);
-  env_.identity.staff = "MGR1";
+  As("MGR1");
   ASSERT_EQ(ExportCases(env_, (dir_ / "out").string()), 0) << err_.str();
   for (const char* file : {"cases.csv", "expectations.csv", "closures.csv", "reassignments.csv"}) {
     const std::string in = ReadFile(dir_ / "in" / file), out = ReadFile(dir_ / "out" / file);
@@ -192,7 +192,7 @@ TEST_F(ImportIntegrationTest, GoodFilesImportAndRoundTripThroughExport) {
   CaseReadFilter reads;
   reads.staff = "MGR1";
   EXPECT_EQ(ListCaseReads(env_, reads, Format::kTable, ""), 1);  // a manager may not ask
-  env_.identity.staff = "ADM1";
+  As("ADM1");
   const std::string csv = (dir_ / "reads.csv").string();
   ASSERT_EQ(ListCaseReads(env_, reads, Format::kTable, csv), 0) << err_.str();
   const std::string exported = ReadFile(csv);
