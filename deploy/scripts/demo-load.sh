@@ -26,16 +26,18 @@ fi
 echo "== generating the synthetic job centre into $data"
 "$bin/forecastctl" generate-demo --out "$data" --size demo
 
-# The organisation, from units.csv and staff.csv (header row, no quoted commas in them).
+# The organisation, from units.csv and staff.csv. Names may hold quoted commas ("Teamleder,
+# Team 1"), so the rows are read as CSV and handed on tab-separated.
+tsv() { python3 -c 'import csv, sys; [print("\t".join(row)) for row in list(csv.reader(open(sys.argv[1])))[1:]]' "$1"; }
 # forecast-admin's commands are idempotent.
 "$bin/forecast-admin" create-job-centre --db "$conninfo" --code "$centre" --name "Jobcenter Demo" \
   --admin-code ADM1 --admin-name "Administrator"
-tail -n +2 "$data/units.csv" | while IFS=, read -r code name kind parent; do
+tsv "$data/units.csv" | while IFS=$'\t' read -r code name kind parent; do
   args=(add-unit --db "$conninfo" --job-centre "$centre" --code "$code" --name "$name" --kind "$kind")
   [ -n "$parent" ] && args+=(--parent "$parent")
   "$bin/forecast-admin" "${args[@]}" >/dev/null
 done
-tail -n +2 "$data/staff.csv" | while IFS=, read -r code name role team; do
+tsv "$data/staff.csv" | while IFS=$'\t' read -r code name role team; do
   args=(add-staff --db "$conninfo" --job-centre "$centre" --code "$code" --name "$name" --role "$role")
   [ -n "$team" ] && args+=(--team "$team")
   "$bin/forecast-admin" "${args[@]}" >/dev/null
