@@ -8,6 +8,7 @@
 #include "services/common/authorization.h"
 #include "services/common/calendar.h"
 #include "services/common/status.h"
+#include "services/common/status_macros.h"
 #include "services/common/text_checks.h"
 #include "services/forecast/access.h"
 #include "services/forecast/attention.h"
@@ -20,21 +21,6 @@ namespace forecast::fsvc {
 namespace {
 
 using audit::ReleaseCaseRows;
-
-#define FS_CONCAT_INNER(a, b) a##b
-#define FS_CONCAT(a, b) FS_CONCAT_INNER(a, b)
-// Evaluates a StatusOr expression; returns its status on error, else moves the value to `lhs`.
-#define FS_ASSIGN_OR_RETURN(lhs, expr)               \
-  auto FS_CONCAT(status_or_, __LINE__) = (expr);     \
-  if (!FS_CONCAT(status_or_, __LINE__).ok()) {       \
-    return FS_CONCAT(status_or_, __LINE__).status(); \
-  }                                                  \
-  lhs = std::move(*FS_CONCAT(status_or_, __LINE__))
-#define FS_RETURN_IF_ERROR(expr)       \
-  do {                                 \
-    absl::Status status_ = (expr);     \
-    if (!status_.ok()) return status_; \
-  } while (false)
 
 constexpr size_t kMaxNoteChars = 4000;
 constexpr int kDefaultAgendaItems = 20;
@@ -52,7 +38,7 @@ absl::StatusOr<const DialogueRecord*> WritableDialogue(const CentreHistory& h, c
                                                        int64_t id) {
   for (const DialogueRecord& d : h.dialogues) {
     if (d.id != id) continue;
-    FS_RETURN_IF_ERROR(AuthorizeDialogueWrite(caller, d.team_id));
+    RETURN_IF_ERROR(AuthorizeDialogueWrite(caller, d.team_id));
     return &d;
   }
   return ReasonedError(absl::StatusCode::kNotFound, "DIALOGUE_NOT_FOUND",
@@ -61,9 +47,9 @@ absl::StatusOr<const DialogueRecord*> WritableDialogue(const CentreHistory& h, c
 }
 
 absl::Status CheckNotes(const v1::DialogueNotes& notes) {
-  FS_RETURN_IF_ERROR(CheckText(notes.status(), "notes.status", 0, kMaxNoteChars));
-  FS_RETURN_IF_ERROR(CheckText(notes.knowledge(), "notes.knowledge", 0, kMaxNoteChars));
-  FS_RETURN_IF_ERROR(CheckText(notes.learning(), "notes.learning", 0, kMaxNoteChars));
+  RETURN_IF_ERROR(CheckText(notes.status(), "notes.status", 0, kMaxNoteChars));
+  RETURN_IF_ERROR(CheckText(notes.knowledge(), "notes.knowledge", 0, kMaxNoteChars));
+  RETURN_IF_ERROR(CheckText(notes.learning(), "notes.learning", 0, kMaxNoteChars));
   return CheckText(notes.adjustment(), "notes.adjustment", 0, kMaxNoteChars);
 }
 
@@ -73,22 +59,21 @@ grpc::Status ForecastServiceImpl::Project(grpc::ServerContext* context,
                                           const v1::ProjectRequest* request,
                                           v1::Projection* response) {
   return Run([&]() -> absl::Status {
-    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
-    FS_ASSIGN_OR_RETURN(const forecasting::ModelKind model, ToModelKind(request->model(), "model"));
-    FS_ASSIGN_OR_RETURN(const int horizon,
-                        CheckHorizon(request->horizon_months(), "horizon_months"));
-    FS_ASSIGN_OR_RETURN(auto view, engine_.View(caller.job_centre_id, request->as_of(), "as_of"));
-    FS_ASSIGN_OR_RETURN(const ScopeFilter scope,
-                        ReadableScope(view->history(), caller, request->scope(), "scope"));
-    FS_ASSIGN_OR_RETURN(auto accuracy, engine_.Accuracy(*view, scope, 0));
+    ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
+    ASSIGN_OR_RETURN(const forecasting::ModelKind model, ToModelKind(request->model(), "model"));
+    ASSIGN_OR_RETURN(const int horizon, CheckHorizon(request->horizon_months(), "horizon_months"));
+    ASSIGN_OR_RETURN(auto view, engine_.View(caller.job_centre_id, request->as_of(), "as_of"));
+    ASSIGN_OR_RETURN(const ScopeFilter scope,
+                     ReadableScope(view->history(), caller, request->scope(), "scope"));
+    ASSIGN_OR_RETURN(auto accuracy, engine_.Accuracy(*view, scope, 0));
     const v1::ModelAccuracy* mine = nullptr;
     for (const v1::ModelAccuracy& a : accuracy) {
       if (a.model() == static_cast<v1::Model>(model)) mine = &a;
     }
-    FS_ASSIGN_OR_RETURN(*response,
-                        BuildProjection(*view, scope, request->scope(), model, horizon, mine,
-                                        std::vector<std::string>(request->case_types().begin(),
-                                                                 request->case_types().end())));
+    ASSIGN_OR_RETURN(*response,
+                     BuildProjection(*view, scope, request->scope(), model, horizon, mine,
+                                     std::vector<std::string>(request->case_types().begin(),
+                                                              request->case_types().end())));
     return absl::OkStatus();
   });
 }
@@ -97,17 +82,16 @@ grpc::Status ForecastServiceImpl::CompareTeams(grpc::ServerContext* context,
                                                const v1::CompareTeamsRequest* request,
                                                v1::TeamComparison* response) {
   return Run([&]() -> absl::Status {
-    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
-    FS_ASSIGN_OR_RETURN(const forecasting::ModelKind model, ToModelKind(request->model(), "model"));
-    FS_ASSIGN_OR_RETURN(const int horizon,
-                        CheckHorizon(request->horizon_months(), "horizon_months"));
-    FS_ASSIGN_OR_RETURN(auto view, engine_.View(caller.job_centre_id, request->as_of(), "as_of"));
+    ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
+    ASSIGN_OR_RETURN(const forecasting::ModelKind model, ToModelKind(request->model(), "model"));
+    ASSIGN_OR_RETURN(const int horizon, CheckHorizon(request->horizon_months(), "horizon_months"));
+    ASSIGN_OR_RETURN(auto view, engine_.View(caller.job_centre_id, request->as_of(), "as_of"));
     v1::Scope scope;
     scope.set_kind(request->department().empty() ? v1::Scope::JOB_CENTRE : v1::Scope::DEPARTMENT);
     scope.set_code(request->department());
-    FS_ASSIGN_OR_RETURN(const ScopeFilter filter,
-                        ReadableScope(view->history(), caller, scope, "department"));
-    FS_ASSIGN_OR_RETURN(*response, BuildTeamComparison(*view, filter.id, model, horizon));
+    ASSIGN_OR_RETURN(const ScopeFilter filter,
+                     ReadableScope(view->history(), caller, scope, "department"));
+    ASSIGN_OR_RETURN(*response, BuildTeamComparison(*view, filter.id, model, horizon));
     return absl::OkStatus();
   });
 }
@@ -116,13 +100,13 @@ grpc::Status ForecastServiceImpl::GetCaseworkerDashboard(
     grpc::ServerContext* context, const v1::CaseworkerDashboardRequest* request,
     v1::CaseworkerDashboard* response) {
   return Run([&]() -> absl::Status {
-    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
-    FS_ASSIGN_OR_RETURN(auto view, engine_.View(caller.job_centre_id, request->as_of(), "as_of"));
-    FS_ASSIGN_OR_RETURN(
+    ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
+    ASSIGN_OR_RETURN(auto view, engine_.View(caller.job_centre_id, request->as_of(), "as_of"));
+    ASSIGN_OR_RETURN(
         const ScopeFilter scope,
         ReadableCaseworker(view->history(), caller, request->caseworker(), "caseworker"));
-    FS_ASSIGN_OR_RETURN(*response, BuildCaseworkerDashboard(*view, scope.id));
-    FS_RETURN_IF_ERROR(ReleaseCaseRows(
+    ASSIGN_OR_RETURN(*response, BuildCaseworkerDashboard(*view, scope.id));
+    RETURN_IF_ERROR(ReleaseCaseRows(
         reads_, caller, "/forecast.v1.ForecastService/GetCaseworkerDashboard", *response));
     return absl::OkStatus();
   });
@@ -138,11 +122,11 @@ grpc::ServerUnaryReactor* ForecastServiceImpl::GetTeamDashboard(
     if (!grpc::SerializationTraits<v1::TeamDashboardRequest>::Deserialize(&copy, &req).ok()) {
       return absl::InvalidArgumentError("request: not a TeamDashboardRequest");
     }
-    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
-    FS_ASSIGN_OR_RETURN(auto view, engine_.View(caller.job_centre_id, req.as_of(), "as_of"));
-    FS_ASSIGN_OR_RETURN(const ScopeFilter scope,
-                        ReadableTeam(view->history(), caller, req.team(), "team"));
-    FS_ASSIGN_OR_RETURN(auto wire, engine_.SerializedTeamDashboard(view, scope.id));
+    ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
+    ASSIGN_OR_RETURN(auto view, engine_.View(caller.job_centre_id, req.as_of(), "as_of"));
+    ASSIGN_OR_RETURN(const ScopeFilter scope,
+                     ReadableTeam(view->history(), caller, req.team(), "team"));
+    ASSIGN_OR_RETURN(auto wire, engine_.SerializedTeamDashboard(view, scope.id));
     grpc::Slice slice(wire->data(), wire->size());
     *response = grpc::ByteBuffer(&slice, 1);
     return absl::OkStatus();
@@ -154,26 +138,26 @@ grpc::Status ForecastServiceImpl::WatchTeamDashboard(
     grpc::ServerContext* context, const v1::TeamDashboardRequest* request,
     grpc::ServerWriter<v1::TeamDashboard>* writer) {
   return Run([&]() -> absl::Status {
-    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
-    FS_ASSIGN_OR_RETURN(auto first_view,
-                        engine_.View(caller.job_centre_id, request->as_of(), "as_of"));
-    FS_ASSIGN_OR_RETURN(const ScopeFilter scope,
-                        ReadableTeam(first_view->history(), caller, request->team(), "team"));
+    ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
+    ASSIGN_OR_RETURN(auto first_view,
+                     engine_.View(caller.job_centre_id, request->as_of(), "as_of"));
+    ASSIGN_OR_RETURN(const ScopeFilter scope,
+                     ReadableTeam(first_view->history(), caller, request->team(), "team"));
     if (!request->as_of().empty() && first_view->revision() == 0) {
       // A past day never changes: one answer, then the stream ends.
-      FS_ASSIGN_OR_RETURN(auto dashboard, engine_.TeamDashboard(first_view, scope.id));
+      ASSIGN_OR_RETURN(auto dashboard, engine_.TeamDashboard(first_view, scope.id));
       writer->Write(*dashboard);
       return absl::OkStatus();
     }
     int64_t sent = -1;
     while (!context->IsCancelled()) {
       // A new day is a change too: Now() rebuilds the view when the day turns.
-      FS_ASSIGN_OR_RETURN(auto current, engine_.Now(caller.job_centre_id));
+      ASSIGN_OR_RETURN(auto current, engine_.Now(caller.job_centre_id));
       (void)current;
       const int64_t revision = engine_.TeamRevision(caller.job_centre_id, scope.id);
       if (revision > sent) {
-        FS_ASSIGN_OR_RETURN(auto view, engine_.Now(caller.job_centre_id));
-        FS_ASSIGN_OR_RETURN(auto dashboard, engine_.TeamDashboard(view, scope.id));
+        ASSIGN_OR_RETURN(auto view, engine_.Now(caller.job_centre_id));
+        ASSIGN_OR_RETURN(auto dashboard, engine_.TeamDashboard(view, scope.id));
         if (!writer->Write(*dashboard)) break;  // the client went away
         sent = revision;
       }
@@ -189,11 +173,11 @@ grpc::Status ForecastServiceImpl::GetVariation(grpc::ServerContext* context,
                                                const v1::VariationRequest* request,
                                                v1::Variation* response) {
   return Run([&]() -> absl::Status {
-    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
-    FS_ASSIGN_OR_RETURN(auto view, engine_.View(caller.job_centre_id, request->as_of(), "as_of"));
-    FS_ASSIGN_OR_RETURN(const ScopeFilter scope,
-                        ReadableTeam(view->history(), caller, request->team(), "team"));
-    FS_ASSIGN_OR_RETURN(*response, BuildVariation(*view, scope.id));
+    ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
+    ASSIGN_OR_RETURN(auto view, engine_.View(caller.job_centre_id, request->as_of(), "as_of"));
+    ASSIGN_OR_RETURN(const ScopeFilter scope,
+                     ReadableTeam(view->history(), caller, request->team(), "team"));
+    ASSIGN_OR_RETURN(*response, BuildVariation(*view, scope.id));
     return absl::OkStatus();
   });
 }
@@ -202,16 +186,16 @@ grpc::Status ForecastServiceImpl::GetAccuracy(grpc::ServerContext* context,
                                               const v1::AccuracyRequest* request,
                                               v1::Accuracy* response) {
   return Run([&]() -> absl::Status {
-    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
+    ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
     const int lookback = request->lookback_months();
     if (lookback < 0 || lookback > kMaxLookback) {
       return absl::InvalidArgumentError(
           absl::StrCat("lookback_months: ", lookback, " is outside 0..", kMaxLookback));
     }
-    FS_ASSIGN_OR_RETURN(auto view, engine_.View(caller.job_centre_id, request->as_of(), "as_of"));
-    FS_ASSIGN_OR_RETURN(const ScopeFilter scope,
-                        ReadableScope(view->history(), caller, request->scope(), "scope"));
-    FS_ASSIGN_OR_RETURN(auto models, engine_.Accuracy(*view, scope, lookback));
+    ASSIGN_OR_RETURN(auto view, engine_.View(caller.job_centre_id, request->as_of(), "as_of"));
+    ASSIGN_OR_RETURN(const ScopeFilter scope,
+                     ReadableScope(view->history(), caller, request->scope(), "scope"));
+    ASSIGN_OR_RETURN(auto models, engine_.Accuracy(*view, scope, lookback));
     *response->mutable_scope() = request->scope();
     int64_t n = 0;
     for (v1::ModelAccuracy& m : models) {
@@ -236,20 +220,20 @@ grpc::Status ForecastServiceImpl::ExplainCase(grpc::ServerContext* context,
                                               const v1::ExplainCaseRequest* request,
                                               v1::CaseExplanation* response) {
   return Run([&]() -> absl::Status {
-    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
-    FS_RETURN_IF_ERROR(CheckCaseRef(request->case_ref(), "case_ref"));
-    FS_ASSIGN_OR_RETURN(const forecasting::ModelKind model, ToModelKind(request->model(), "model"));
-    FS_ASSIGN_OR_RETURN(auto view, engine_.View(caller.job_centre_id, request->as_of(), "as_of"));
+    ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
+    RETURN_IF_ERROR(CheckCaseRef(request->case_ref(), "case_ref"));
+    ASSIGN_OR_RETURN(const forecasting::ModelKind model, ToModelKind(request->model(), "model"));
+    ASSIGN_OR_RETURN(auto view, engine_.View(caller.job_centre_id, request->as_of(), "as_of"));
     const CaseRecord* record = view->history().CaseByRef(request->case_ref());
     const CaseState* state = record == nullptr ? nullptr : view->snapshot().Case(record->id);
     if (state == nullptr) {
       return CaseNotFound(request->case_ref());
     }
-    FS_RETURN_IF_ERROR(AuthorizeCase(
+    RETURN_IF_ERROR(AuthorizeCase(
         caller, CaseOwnership{view->history().centre_id, state->team_id, state->caseworker_id},
         CaseAccess::kRead, request->case_ref()));
-    FS_ASSIGN_OR_RETURN(*response, BuildCaseExplanation(*view, record->id, model, kDefaultHorizon));
-    FS_RETURN_IF_ERROR(
+    ASSIGN_OR_RETURN(*response, BuildCaseExplanation(*view, record->id, model, kDefaultHorizon));
+    RETURN_IF_ERROR(
         ReleaseCaseRows(reads_, caller, "/forecast.v1.ForecastService/ExplainCase", *response));
     return absl::OkStatus();
   });
@@ -259,8 +243,8 @@ grpc::Status ForecastServiceImpl::ListMilestoneMetrics(grpc::ServerContext* cont
                                                        const v1::ListMilestoneMetricsRequest*,
                                                        v1::MilestoneMetrics* response) {
   return Run([&]() -> absl::Status {
-    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
-    FS_ASSIGN_OR_RETURN(auto view, engine_.Now(caller.job_centre_id));
+    ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
+    ASSIGN_OR_RETURN(auto view, engine_.Now(caller.job_centre_id));
     for (const MilestoneMetricDef& m : view->history().metrics) {
       v1::MilestoneMetric* out = response->add_metrics();
       out->set_code(m.code);
@@ -280,15 +264,15 @@ grpc::Status ForecastServiceImpl::SetMilestoneTarget(grpc::ServerContext* contex
                                                      const v1::SetMilestoneTargetRequest* request,
                                                      v1::MilestoneTarget* response) {
   return Run([&]() -> absl::Status {
-    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
+    ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
     const v1::MilestoneTarget& t = request->target();
-    FS_ASSIGN_OR_RETURN(auto view, engine_.Now(caller.job_centre_id));
+    ASSIGN_OR_RETURN(auto view, engine_.Now(caller.job_centre_id));
     const CentreHistory& h = view->history();
     const OrgUnit* team = h.UnitByCode(t.team());
     if (team == nullptr || !team->is_team) {
       return absl::NotFoundError(absl::StrCat("target.team: team \"", t.team(), "\" not found"));
     }
-    FS_RETURN_IF_ERROR(AuthorizeTargetWrite(caller, team->id));
+    RETURN_IF_ERROR(AuthorizeTargetWrite(caller, team->id));
     int64_t caseworker_id = 0;
     if (!t.caseworker().empty()) {
       const StaffMember* staff = h.StaffByCode(t.caseworker());
@@ -306,7 +290,7 @@ grpc::Status ForecastServiceImpl::SetMilestoneTarget(grpc::ServerContext* contex
       return absl::NotFoundError(
           absl::StrCat("target.metric: \"", t.metric(), "\" is not a metric of this job centre"));
     }
-    FS_ASSIGN_OR_RETURN(const Month month, ParseMonth(t.month(), "target.month"));
+    ASSIGN_OR_RETURN(const Month month, ParseMonth(t.month(), "target.month"));
     if (!std::isfinite(t.target()) || t.target() < 0 || t.target() > 1e6) {
       return FieldError("target.target", "OUT_OF_RANGE", "must be a number from 0 to 1000000",
                         {{"min", "0"}, {"max", "1000000"}});
@@ -319,8 +303,8 @@ grpc::Status ForecastServiceImpl::SetMilestoneTarget(grpc::ServerContext* contex
     target.month = month;
     target.target = t.target();
     target.set_by = caller.staff_id;
-    FS_ASSIGN_OR_RETURN(const MilestoneTargetRecord stored, store_.AddTarget(target));
-    FS_RETURN_IF_ERROR(engine_.RefreshNow(caller.job_centre_id));
+    ASSIGN_OR_RETURN(const MilestoneTargetRecord stored, store_.AddTarget(target));
+    RETURN_IF_ERROR(engine_.RefreshNow(caller.job_centre_id));
     *response = t;
     response->set_set_by(caller.staff_code);
     response->set_set_at(stored.set_at);
@@ -332,25 +316,25 @@ grpc::Status ForecastServiceImpl::GetMilestones(grpc::ServerContext* context,
                                                 const v1::MilestonesRequest* request,
                                                 v1::Milestones* response) {
   return Run([&]() -> absl::Status {
-    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
-    FS_ASSIGN_OR_RETURN(auto view, engine_.View(caller.job_centre_id, request->as_of(), "as_of"));
+    ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
+    ASSIGN_OR_RETURN(auto view, engine_.View(caller.job_centre_id, request->as_of(), "as_of"));
     const CentreHistory& h = view->history();
-    FS_ASSIGN_OR_RETURN(const ScopeFilter team, ReadableTeam(h, caller, request->team(), "team"));
+    ASSIGN_OR_RETURN(const ScopeFilter team, ReadableTeam(h, caller, request->team(), "team"));
     int64_t caseworker_id = 0;
     if (!request->caseworker().empty()) {
-      FS_ASSIGN_OR_RETURN(const ScopeFilter cw,
-                          ReadableCaseworker(h, caller, request->caseworker(), "caseworker"));
+      ASSIGN_OR_RETURN(const ScopeFilter cw,
+                       ReadableCaseworker(h, caller, request->caseworker(), "caseworker"));
       caseworker_id = cw.id;
     }
     const Month now = view->month();
     Month from = now - 2, to = now + 3;
     if (!request->from_month().empty()) {
-      FS_ASSIGN_OR_RETURN(from, ParseMonth(request->from_month(), "from_month"));
+      ASSIGN_OR_RETURN(from, ParseMonth(request->from_month(), "from_month"));
     }
     if (!request->to_month().empty()) {
-      FS_ASSIGN_OR_RETURN(to, ParseMonth(request->to_month(), "to_month"));
+      ASSIGN_OR_RETURN(to, ParseMonth(request->to_month(), "to_month"));
     }
-    FS_ASSIGN_OR_RETURN(*response, BuildMilestones(*view, team.id, caseworker_id, from, to));
+    ASSIGN_OR_RETURN(*response, BuildMilestones(*view, team.id, caseworker_id, from, to));
     return absl::OkStatus();
   });
 }
@@ -359,8 +343,8 @@ grpc::Status ForecastServiceImpl::RecordDialogue(grpc::ServerContext* context,
                                                  const v1::RecordDialogueRequest* request,
                                                  v1::Dialogue* response) {
   return Run([&]() -> absl::Status {
-    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
-    FS_ASSIGN_OR_RETURN(auto view, engine_.Now(caller.job_centre_id));
+    ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
+    ASSIGN_OR_RETURN(auto view, engine_.Now(caller.job_centre_id));
     const CentreHistory& h = view->history();
     if (request->caseworker().empty()) {
       return absl::InvalidArgumentError("caseworker: required");
@@ -374,15 +358,15 @@ grpc::Status ForecastServiceImpl::RecordDialogue(grpc::ServerContext* context,
       return absl::FailedPreconditionError(
           absl::StrCat("caseworker: ", caseworker->code, " belongs to no team"));
     }
-    FS_RETURN_IF_ERROR(AuthorizeDialogueWrite(caller, caseworker->team_id));
-    FS_ASSIGN_OR_RETURN(const Day held_on, ParseDay(request->held_on(), "held_on"));
+    RETURN_IF_ERROR(AuthorizeDialogueWrite(caller, caseworker->team_id));
+    ASSIGN_OR_RETURN(const Day held_on, ParseDay(request->held_on(), "held_on"));
     if (held_on > engine_.clock().Today()) {
       return absl::InvalidArgumentError(
           absl::StrCat("held_on: ", request->held_on(), " is in the future"));
     }
     const v1::DialogueNotes& notes = request->notes();
-    FS_RETURN_IF_ERROR(CheckNotes(notes));
-    FS_RETURN_IF_ERROR(CheckToken(request->idempotency_key(), "idempotency_key", 100));
+    RETURN_IF_ERROR(CheckNotes(notes));
+    RETURN_IF_ERROR(CheckToken(request->idempotency_key(), "idempotency_key", 100));
     NewDialogue d;
     d.centre_id = caller.job_centre_id;
     d.team_id = caseworker->team_id;
@@ -391,7 +375,7 @@ grpc::Status ForecastServiceImpl::RecordDialogue(grpc::ServerContext* context,
     d.held_on = held_on;
     for (int i = 0; i < request->case_refs_size(); ++i) {
       const std::string field = absl::StrCat("case_refs[", i, "]");
-      FS_RETURN_IF_ERROR(CheckCaseRef(request->case_refs(i), field));
+      RETURN_IF_ERROR(CheckCaseRef(request->case_refs(i), field));
       const CaseRecord* record = h.CaseByRef(request->case_refs(i));
       if (record == nullptr) {
         return absl::NotFoundError(absl::StrCat(field, ": ", request->case_refs(i), " not found"));
@@ -403,15 +387,15 @@ grpc::Status ForecastServiceImpl::RecordDialogue(grpc::ServerContext* context,
     d.learning = notes.learning();
     d.adjustment = notes.adjustment();
     d.idempotency_key = request->idempotency_key();
-    FS_ASSIGN_OR_RETURN(const int64_t id, store_.AddDialogue(d));
+    ASSIGN_OR_RETURN(const int64_t id, store_.AddDialogue(d));
     return AnswerDialogue(caller.job_centre_id, id, response);
   });
 }
 
 absl::Status ForecastServiceImpl::AnswerDialogue(int64_t centre_id, int64_t id,
                                                  v1::Dialogue* response) {
-  FS_RETURN_IF_ERROR(engine_.RefreshNow(centre_id));
-  FS_ASSIGN_OR_RETURN(auto fresh, engine_.Now(centre_id));
+  RETURN_IF_ERROR(engine_.RefreshNow(centre_id));
+  ASSIGN_OR_RETURN(auto fresh, engine_.Now(centre_id));
   for (const DialogueRecord& stored : fresh->history().dialogues) {
     if (stored.id == id) {
       *response = DialogueMessage(fresh->history(), stored, AgreedCases(fresh->history()));
@@ -425,8 +409,8 @@ grpc::Status ForecastServiceImpl::OpenDialogue(grpc::ServerContext* context,
                                                const v1::OpenDialogueRequest* request,
                                                v1::Dialogue* response) {
   return Run([&]() -> absl::Status {
-    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
-    FS_ASSIGN_OR_RETURN(auto view, engine_.Now(caller.job_centre_id));
+    ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
+    ASSIGN_OR_RETURN(auto view, engine_.Now(caller.job_centre_id));
     const CentreHistory& h = view->history();
     if (request->caseworker().empty()) {
       return FieldError("caseworker", "REQUIRED", "caseworker: required");
@@ -441,10 +425,10 @@ grpc::Status ForecastServiceImpl::OpenDialogue(grpc::ServerContext* context,
       return absl::FailedPreconditionError(
           absl::StrCat("caseworker: ", caseworker->code, " belongs to no team"));
     }
-    FS_RETURN_IF_ERROR(AuthorizeDialogueWrite(caller, caseworker->team_id));
+    RETURN_IF_ERROR(AuthorizeDialogueWrite(caller, caseworker->team_id));
     Day held_on = engine_.clock().Today();
     if (!request->held_on().empty()) {
-      FS_ASSIGN_OR_RETURN(held_on, ParseDay(request->held_on(), "held_on"));
+      ASSIGN_OR_RETURN(held_on, ParseDay(request->held_on(), "held_on"));
       if (held_on > engine_.clock().Today()) {
         return absl::InvalidArgumentError(
             absl::StrCat("held_on: ", request->held_on(), " is in the future"));
@@ -456,7 +440,7 @@ grpc::Status ForecastServiceImpl::OpenDialogue(grpc::ServerContext* context,
     d.team_leader_id = caller.staff_id;
     d.caseworker_id = caseworker->id;
     d.held_on = held_on;
-    FS_ASSIGN_OR_RETURN(const int64_t id, store_.OpenDialogue(d));
+    ASSIGN_OR_RETURN(const int64_t id, store_.OpenDialogue(d));
     return AnswerDialogue(caller.job_centre_id, id, response);
   });
 }
@@ -465,24 +449,24 @@ grpc::Status ForecastServiceImpl::SaveDialogueNotes(grpc::ServerContext* context
                                                     const v1::SaveDialogueNotesRequest* request,
                                                     v1::Dialogue* response) {
   return Run([&]() -> absl::Status {
-    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
-    FS_ASSIGN_OR_RETURN(auto view, engine_.Now(caller.job_centre_id));
+    ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
+    ASSIGN_OR_RETURN(auto view, engine_.Now(caller.job_centre_id));
     const CentreHistory& h = view->history();
-    FS_ASSIGN_OR_RETURN(const DialogueRecord* d, WritableDialogue(h, caller, request->id()));
+    ASSIGN_OR_RETURN(const DialogueRecord* d, WritableDialogue(h, caller, request->id()));
     if (request->base_version() < 0) {
       return FieldError("base_version", "OUT_OF_RANGE", "base_version: must not be negative");
     }
     if (request->idempotency_key().empty()) {
       return FieldError("idempotency_key", "REQUIRED", "idempotency_key: required");
     }
-    FS_RETURN_IF_ERROR(CheckToken(request->idempotency_key(), "idempotency_key", 100));
-    FS_RETURN_IF_ERROR(CheckNotes(request->notes()));
+    RETURN_IF_ERROR(CheckToken(request->idempotency_key(), "idempotency_key", 100));
+    RETURN_IF_ERROR(CheckNotes(request->notes()));
     DialogueNotesEdit edit;
     edit.centre_id = caller.job_centre_id;
     edit.dialogue_id = d->id;
     edit.base_version = request->base_version();
     if (!request->held_on().empty()) {
-      FS_ASSIGN_OR_RETURN(const Day held_on, ParseDay(request->held_on(), "held_on"));
+      ASSIGN_OR_RETURN(const Day held_on, ParseDay(request->held_on(), "held_on"));
       if (held_on > engine_.clock().Today()) {
         return absl::InvalidArgumentError(
             absl::StrCat("held_on: ", request->held_on(), " is in the future"));
@@ -491,7 +475,7 @@ grpc::Status ForecastServiceImpl::SaveDialogueNotes(grpc::ServerContext* context
     }
     for (int i = 0; i < request->case_refs_size(); ++i) {
       const std::string field = absl::StrCat("case_refs[", i, "]");
-      FS_RETURN_IF_ERROR(CheckCaseRef(request->case_refs(i), field));
+      RETURN_IF_ERROR(CheckCaseRef(request->case_refs(i), field));
       const CaseRecord* record = h.CaseByRef(request->case_refs(i));
       if (record == nullptr) {
         return absl::NotFoundError(absl::StrCat(field, ": ", request->case_refs(i), " not found"));
@@ -504,7 +488,7 @@ grpc::Status ForecastServiceImpl::SaveDialogueNotes(grpc::ServerContext* context
     edit.adjustment = request->notes().adjustment();
     edit.idempotency_key = request->idempotency_key();
     edit.recorded_by = caller.staff_id;
-    FS_RETURN_IF_ERROR(store_.SaveDialogueNotes(edit).status());
+    RETURN_IF_ERROR(store_.SaveDialogueNotes(edit).status());
     return AnswerDialogue(caller.job_centre_id, d->id, response);
   });
 }
@@ -513,15 +497,15 @@ grpc::Status ForecastServiceImpl::FinaliseDialogue(grpc::ServerContext* context,
                                                    const v1::FinaliseDialogueRequest* request,
                                                    v1::Dialogue* response) {
   return Run([&]() -> absl::Status {
-    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
-    FS_ASSIGN_OR_RETURN(auto view, engine_.Now(caller.job_centre_id));
-    FS_ASSIGN_OR_RETURN(const DialogueRecord* d,
-                        WritableDialogue(view->history(), caller, request->id()));
+    ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
+    ASSIGN_OR_RETURN(auto view, engine_.Now(caller.job_centre_id));
+    ASSIGN_OR_RETURN(const DialogueRecord* d,
+                     WritableDialogue(view->history(), caller, request->id()));
     if (request->base_version() < 0) {
       return FieldError("base_version", "OUT_OF_RANGE", "base_version: must not be negative");
     }
-    FS_RETURN_IF_ERROR(store_.FinaliseDialogue(caller.job_centre_id, d->id, request->base_version(),
-                                               caller.staff_id));
+    RETURN_IF_ERROR(store_.FinaliseDialogue(caller.job_centre_id, d->id, request->base_version(),
+                                            caller.staff_id));
     return AnswerDialogue(caller.job_centre_id, d->id, response);
   });
 }
@@ -530,8 +514,8 @@ grpc::Status ForecastServiceImpl::ListDialogues(grpc::ServerContext* context,
                                                 const v1::ListDialoguesRequest* request,
                                                 v1::ListDialoguesResponse* response) {
   return Run([&]() -> absl::Status {
-    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
-    FS_ASSIGN_OR_RETURN(auto view, engine_.Now(caller.job_centre_id));
+    ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
+    ASSIGN_OR_RETURN(auto view, engine_.Now(caller.job_centre_id));
     const CentreHistory& h = view->history();
     ScopeFilter scope;
     if (caller.role == Role::kCaseworker && !request->team().empty()) {
@@ -543,12 +527,11 @@ grpc::Status ForecastServiceImpl::ListDialogues(grpc::ServerContext* context,
     }
     if (!request->caseworker().empty() ||
         (request->team().empty() && caller.role == Role::kCaseworker)) {
-      FS_ASSIGN_OR_RETURN(scope,
-                          ReadableCaseworker(h, caller, request->caseworker(), "caseworker"));
+      ASSIGN_OR_RETURN(scope, ReadableCaseworker(h, caller, request->caseworker(), "caseworker"));
     } else if (!request->team().empty() || caller.team_id != 0) {
-      FS_ASSIGN_OR_RETURN(scope, ReadableTeam(h, caller, request->team(), "team"));
+      ASSIGN_OR_RETURN(scope, ReadableTeam(h, caller, request->team(), "team"));
     } else {
-      FS_ASSIGN_OR_RETURN(scope, ReadableScope(h, caller, v1::Scope(), "team"));
+      ASSIGN_OR_RETURN(scope, ReadableScope(h, caller, v1::Scope(), "team"));
     }
     const auto agreed = AgreedCases(h);
     for (const DialogueRecord& d : h.dialogues) {
@@ -557,7 +540,7 @@ grpc::Status ForecastServiceImpl::ListDialogues(grpc::ServerContext* context,
                                                                       : true;
       if (match) *response->add_dialogues() = DialogueMessage(h, d, agreed);
     }
-    FS_RETURN_IF_ERROR(
+    RETURN_IF_ERROR(
         ReleaseCaseRows(reads_, caller, "/forecast.v1.ForecastService/ListDialogues", *response));
     return absl::OkStatus();
   });
@@ -567,14 +550,14 @@ grpc::Status ForecastServiceImpl::GetDialogueAgenda(grpc::ServerContext* context
                                                     const v1::DialogueAgendaRequest* request,
                                                     v1::DialogueAgenda* response) {
   return Run([&]() -> absl::Status {
-    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
+    ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
     const int limit = request->limit() == 0 ? kDefaultAgendaItems : request->limit();
     if (limit < 1 || limit > kMaxAgendaItems) {
       return absl::InvalidArgumentError(
           absl::StrCat("limit: ", request->limit(), " is outside 1..", kMaxAgendaItems));
     }
-    FS_ASSIGN_OR_RETURN(auto view, engine_.View(caller.job_centre_id, request->as_of(), "as_of"));
-    FS_ASSIGN_OR_RETURN(
+    ASSIGN_OR_RETURN(auto view, engine_.View(caller.job_centre_id, request->as_of(), "as_of"));
+    ASSIGN_OR_RETURN(
         const ScopeFilter scope,
         ReadableCaseworker(view->history(), caller, request->caseworker(), "caseworker"));
     response->set_caseworker(view->history().StaffCode(scope.id));
@@ -592,8 +575,8 @@ grpc::Status ForecastServiceImpl::GetDialogueAgenda(grpc::ServerContext* context
     for (v1::CaseAttention& item : RankAttention(*view, scope, limit)) {
       *response->add_items() = std::move(item);
     }
-    FS_RETURN_IF_ERROR(ReleaseCaseRows(
-        reads_, caller, "/forecast.v1.ForecastService/GetDialogueAgenda", *response));
+    RETURN_IF_ERROR(ReleaseCaseRows(reads_, caller,
+                                    "/forecast.v1.ForecastService/GetDialogueAgenda", *response));
     return absl::OkStatus();
   });
 }
@@ -602,23 +585,22 @@ grpc::Status ForecastServiceImpl::GetChangesSinceLastDialogue(grpc::ServerContex
                                                               const v1::ChangesRequest* request,
                                                               v1::Changes* response) {
   return Run([&]() -> absl::Status {
-    FS_ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
+    ASSIGN_OR_RETURN(const Caller caller, ResolveCaller(*context, authenticator_));
     if (!request->caseworker().empty() && !request->team().empty()) {
       return absl::InvalidArgumentError("caseworker: give either caseworker or team, not both");
     }
-    FS_ASSIGN_OR_RETURN(auto view, engine_.View(caller.job_centre_id, request->as_of(), "as_of"));
+    ASSIGN_OR_RETURN(auto view, engine_.View(caller.job_centre_id, request->as_of(), "as_of"));
     const CentreHistory& h = view->history();
     ScopeFilter scope;
     if (!request->team().empty()) {
-      FS_ASSIGN_OR_RETURN(scope, ReadableTeam(h, caller, request->team(), "team"));
+      ASSIGN_OR_RETURN(scope, ReadableTeam(h, caller, request->team(), "team"));
     } else {
-      FS_ASSIGN_OR_RETURN(scope,
-                          ReadableCaseworker(h, caller, request->caseworker(), "caseworker"));
+      ASSIGN_OR_RETURN(scope, ReadableCaseworker(h, caller, request->caseworker(), "caseworker"));
     }
     const ViewDays& until = view->snapshot().view();
     Day since;
     if (!request->since().empty()) {
-      FS_ASSIGN_OR_RETURN(since, ParseDay(request->since(), "since"));
+      ASSIGN_OR_RETURN(since, ParseDay(request->since(), "since"));
       if (since > until.today) {
         return absl::InvalidArgumentError(
             absl::StrCat("since: ", request->since(), " is after as_of"));
@@ -635,7 +617,7 @@ grpc::Status ForecastServiceImpl::GetChangesSinceLastDialogue(grpc::ServerContex
       since = last ? *last : month_ago;
     }
     *response = DetectChanges(h, scope, since, until);
-    FS_RETURN_IF_ERROR(ReleaseCaseRows(
+    RETURN_IF_ERROR(ReleaseCaseRows(
         reads_, caller, "/forecast.v1.ForecastService/GetChangesSinceLastDialogue", *response));
     return absl::OkStatus();
   });
