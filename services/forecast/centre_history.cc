@@ -1,5 +1,9 @@
 #include "services/forecast/centre_history.h"
 
+#include <algorithm>
+#include <tuple>
+#include <utility>
+
 namespace forecast::fsvc {
 namespace {
 
@@ -74,6 +78,28 @@ void CentreHistory::ReindexSmall() {
     staff_index[staff[i].id] = static_cast<int>(i);
     staff_by_code[staff[i].code] = staff[i].id;
   }
+}
+
+void CentreHistory::PutDialogue(DialogueRecord dialogue) {
+  dialogues.erase(std::remove_if(dialogues.begin(), dialogues.end(),
+                                 [&](const DialogueRecord& d) { return d.id == dialogue.id; }),
+                  dialogues.end());
+  auto at = std::upper_bound(dialogues.begin(), dialogues.end(), dialogue,
+                             [](const DialogueRecord& a, const DialogueRecord& b) {
+                               return std::tie(a.held_on, a.id) < std::tie(b.held_on, b.id);
+                             });
+  dialogues.insert(at, std::move(dialogue));
+}
+
+void CentreHistory::PutTarget(MilestoneTargetRecord target) {
+  for (const MilestoneTargetRecord& t : targets) {
+    if (t.order == target.order) return;  // already read
+  }
+  auto at = std::upper_bound(targets.begin(), targets.end(), target,
+                             [](const MilestoneTargetRecord& a, const MilestoneTargetRecord& b) {
+                               return a.order < b.order;
+                             });
+  targets.insert(at, std::move(target));
 }
 
 void CentreHistory::ReindexCases() {

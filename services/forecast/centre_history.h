@@ -235,6 +235,12 @@ struct CentreHistory {
   void ReindexSmall();
   // Rebuilds the case index from `cases`. Not thread-safe (call while building).
   void ReindexCases();
+  // Puts a dialogue as stored in its place (by held_on, then id), replacing the one with its id.
+  // Not thread-safe (call while building).
+  void PutDialogue(DialogueRecord dialogue);
+  // Puts a target as stored in its place (recording order). Not thread-safe (call while
+  // building).
+  void PutTarget(MilestoneTargetRecord target);
   // Position of a case in `cases`; -1 when unknown. Thread-safe.
   int CasePosition(int64_t id) const;
 

@@ -258,8 +258,29 @@ absl::flat_hash_map<int64_t, std::vector<std::string>> AgreedCases(const CentreH
   return out;
 }
 
+std::vector<std::string> AgreedCaseRefs(const CentreHistory& history, int64_t dialogue_id) {
+  std::vector<std::string> refs;
+  for (const auto& ptr : history.cases) {
+    for (const ExpectationEvent& e : ptr->expectations) {
+      if (e.agreed_in_dialogue && e.dialogue_id == dialogue_id) {
+        refs.push_back(ptr->ref);
+        break;
+      }
+    }
+  }
+  std::sort(refs.begin(), refs.end());
+  return refs;
+}
+
 v1::Dialogue DialogueMessage(const CentreHistory& history, const DialogueRecord& d,
                              const absl::flat_hash_map<int64_t, std::vector<std::string>>& agreed) {
+  static const std::vector<std::string> kNone;
+  auto it = agreed.find(d.id);
+  return DialogueMessage(history, d, it == agreed.end() ? kNone : it->second);
+}
+
+v1::Dialogue DialogueMessage(const CentreHistory& history, const DialogueRecord& d,
+                             const std::vector<std::string>& agreed_case_refs) {
   v1::Dialogue out;
   out.set_id(d.id);
   out.set_team(history.UnitCode(d.team_id));
@@ -291,10 +312,7 @@ v1::Dialogue DialogueMessage(const CentreHistory& history, const DialogueRecord&
     m->set_recorded_by(history.StaffCode(v.recorded_by));
     m->set_recorded_at(v.recorded_at);
   }
-  auto it = agreed.find(d.id);
-  if (it != agreed.end()) {
-    for (const std::string& ref : it->second) out.add_agreed_case_refs(ref);
-  }
+  for (const std::string& ref : agreed_case_refs) out.add_agreed_case_refs(ref);
   return out;
 }
 

@@ -46,7 +46,14 @@ std::vector<v1::AgreementFollowUp> FollowUpAgreements(const CentreHistory& histo
 // expectation).
 absl::flat_hash_map<int64_t, std::vector<std::string>> AgreedCases(const CentreHistory& history);
 
-// A stored dialogue as a message; agreed_case_refs from `agreed` (see AgreedCases).
+// The cases with an expectation recorded as agreed in dialogue `dialogue_id`, sorted (one pass
+// over every expectation, for one dialogue).
+std::vector<std::string> AgreedCaseRefs(const CentreHistory& history, int64_t dialogue_id);
+
+// A stored dialogue as a message with the given agreed_case_refs.
+v1::Dialogue DialogueMessage(const CentreHistory& history, const DialogueRecord& dialogue,
+                             const std::vector<std::string>& agreed_case_refs);
+// The same, agreed_case_refs from `agreed` (see AgreedCases).
 v1::Dialogue DialogueMessage(const CentreHistory& history, const DialogueRecord& dialogue,
                              const absl::flat_hash_map<int64_t, std::vector<std::string>>& agreed);
 

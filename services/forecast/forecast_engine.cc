@@ -231,16 +231,12 @@ absl::StatusOr<std::shared_ptr<const CentreView>> ForecastEngine::Now(int64_t ce
 }
 
 absl::StatusOr<std::shared_ptr<const CentreView>> ForecastEngine::View(int64_t centre_id,
-                                                                       const std::string& as_of,
-                                                                       const char* field) {
-  if (as_of.empty()) return Now(centre_id);
-  absl::StatusOr<Day> day = ParseDay(as_of, field);
-  if (!day.ok()) return day.status();
+                                                                       std::optional<Day> day) {
   const Day today = clock_.Today();
+  if (!day || *day == today) return Now(centre_id);
   if (*day > today) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": ", as_of, " is in the future"));
+    return absl::InvalidArgumentError(absl::StrCat(FormatDay(*day), " is in the future"));
   }
-  if (*day == today) return Now(centre_id);
   absl::StatusOr<std::shared_ptr<const CentreView>> now = Now(centre_id);
   if (!now.ok()) return now.status();
   Centre& centre = CentreFor(centre_id);
@@ -507,6 +503,21 @@ absl::Status ForecastEngine::RefreshNow(int64_t centre_id) {
   absl::StatusOr<std::shared_ptr<const CentreView>> now = Now(centre_id);
   if (!now.ok()) return now.status();
   return ApplyPending(centre_id, CentreFor(centre_id), /*small_tables=*/true);
+}
+
+absl::Status ForecastEngine::Amend(int64_t centre_id,
+                                   const std::function<void(CentreHistory&)>& edit) {
+  Centre& centre = CentreFor(centre_id);
+  std::lock_guard<std::mutex> build(centre.build_mu);
+  std::shared_ptr<const CentreHistory> base;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    base = centre.history;
+  }
+  if (base == nullptr) return absl::OkStatus();
+  auto amended = std::make_shared<CentreHistory>(*base);  // shares the case records
+  edit(*amended);
+  return BuildNowLocked(centre_id, centre, std::move(amended), {}, false);
 }
 
 absl::Status ForecastEngine::RefreshCases(int64_t centre_id, const std::vector<int64_t>& case_ids) {

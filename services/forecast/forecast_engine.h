@@ -15,9 +15,11 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -54,11 +56,10 @@ class ForecastEngine {
   // The view of the centre now (loaded on first use, rebuilt when the day turns). Thread-safe.
   absl::StatusOr<std::shared_ptr<const CentreView>> Now(int64_t centre_id);
 
-  // The view as of a past day (cached); today's day gives Now. INVALID_ARGUMENT naming `field`
-  // for a malformed or future day. An empty `as_of` gives Now. Thread-safe.
+  // The view as of a past day (cached); nullopt or today gives Now. A day after today is the
+  // caller's error (INVALID_ARGUMENT; ForecastKeeper refuses it naming the field). Thread-safe.
   absl::StatusOr<std::shared_ptr<const CentreView>> View(int64_t centre_id,
-                                                         const std::string& as_of,
-                                                         const char* field);
+                                                         std::optional<Day> as_of);
 
   // The team dashboard of a view, memoised per view. Thread-safe.
   absl::StatusOr<std::shared_ptr<const v1::TeamDashboard>> TeamDashboard(
@@ -96,6 +97,11 @@ class ForecastEngine {
   // As RefreshNow, and re-reads the given cases even when their notifications have not arrived
   // yet (a writer that knows what it changed). Thread-safe.
   absl::Status RefreshCases(int64_t centre_id, const std::vector<int64_t>& case_ids);
+
+  // Applies a change its writer holds as stored (a target, a dialogue) to the loaded centre
+  // without reading the database, so the writer's next answer shows it; a centre not loaded yet
+  // reads it with everything else on first use. Thread-safe.
+  absl::Status Amend(int64_t centre_id, const std::function<void(CentreHistory&)>& edit);
 
   // The centre's revision (bumps with every applied change) and the revision at which `team_id`
   // last changed. Thread-safe.

@@ -1,13 +1,7 @@
-// The gRPC adapter of the forecast service: resolves the caller, checks the request and the
-// caller's right to the scope, asks the engine for the view (now or as of a day) and hands it to
-// the plain builders (projections, dashboards, milestones, attention, dialogues).
-//
-// Access: a caseworker reads the own caseworker views and the own team's views; a team leader
-// the team and its caseworkers; managers and admins the whole job centre (services/common's
-// rules, with caseworker-level views personal to the caseworker). Targets: team leaders for
-// their team, managers for any team. Dialogues are opened, edited and finalised by the caseworker's
-// team leader or a manager; a caseworker reads only their own dialogues. Another job centre's data
-// is never reachable: every code is looked up in the caller's own job centre.
+// The gRPC face of the forecast service: resolves the caller from its access token (caller.h),
+// parses `as_of`, hands the request to ForecastKeeper and converts the status; answers carrying
+// case rows pass the case-read log (audit::ReleaseCaseRows) on the way out. No rules live here:
+// scopes and access are the keeper's (forecast_keeper.h).
 #ifndef SERVICES_FORECAST_FORECAST_SERVICE_IMPL_H_
 #define SERVICES_FORECAST_FORECAST_SERVICE_IMPL_H_
 
@@ -15,6 +9,7 @@
 #include "services/common/audit/case_read_log.h"
 #include "services/common/caller.h"
 #include "services/forecast/forecast_engine.h"
+#include "services/forecast/forecast_keeper.h"
 #include "services/forecast/history_store.h"
 
 namespace forecast::fsvc {
@@ -32,7 +27,7 @@ class ForecastServiceImpl final
   // `reads` records every answer that carries case rows (issue 8's access log).
   ForecastServiceImpl(ForecastEngine& engine, const Authenticator& authenticator,
                       HistoryStore& store, audit::CaseReadLog& reads)
-      : engine_(engine), authenticator_(authenticator), store_(store), reads_(reads) {}
+      : keeper_(engine, store), authenticator_(authenticator), reads_(reads) {}
 
   grpc::Status Project(grpc::ServerContext* context, const v1::ProjectRequest* request,
                        v1::Projection* response) override;
@@ -82,12 +77,20 @@ class ForecastServiceImpl final
                                            v1::Changes* response) override;
 
  private:
-  // Refreshes the centre's view and answers the stored dialogue `id`.
-  absl::Status AnswerDialogue(int64_t centre_id, int64_t id, v1::Dialogue* response);
+  // Whether an answer carries case rows: those pass the case-read log (admins refused) first.
+  enum class CaseRows { kNone, kLogged };
+  // Resolves the caller, runs `call(caller)` (a keeper call returning StatusOr<Response>) and
+  // moves its answer into `response`.
+  template <typename Response, typename Call>
+  grpc::Status Handle(const char* method, grpc::ServerContextBase& context, CaseRows rows,
+                      Response* response, Call call);
+  // The same with `as_of` parsed first (empty: now; else YYYY-MM-DD): `call(caller, as_of)`.
+  template <typename Response, typename Call>
+  grpc::Status HandleAsOf(const char* method, grpc::ServerContextBase& context, CaseRows rows,
+                          const std::string& as_of, Response* response, Call call);
 
-  ForecastEngine& engine_;
+  ForecastKeeper keeper_;
   const Authenticator& authenticator_;
-  HistoryStore& store_;
   audit::CaseReadLog& reads_;
 };
 

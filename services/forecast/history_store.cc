@@ -86,6 +86,86 @@ std::vector<std::string> ParseTextArray(const pqxx::field& f) {
   return out;
 }
 
+// The centre's dialogues (only `dialogue_id`'s when it is not 0) with their cases and notes
+// versions, by held_on, then id.
+std::vector<DialogueRecord> ReadDialogues(pqxx::transaction_base& tx, int64_t centre,
+                                          int64_t dialogue_id) {
+  std::vector<DialogueRecord> out;
+  absl::flat_hash_map<int64_t, size_t> dialogue_pos;
+  for (
+      const auto& row : tx.exec_params(
+          "SELECT id, team_id, team_leader_id, caseworker_id, " DAY("held_on") ", " DAY("greatest(held_on, " UTC_DAY(
+              "coalesce(finalised_at, recorded_at)") ")") ", "
+                                                          "notes_status, notes_knowledge, notes_learning, notes_adjustment, " RFC3339("recorded_at") ", state, version, coalesce(" RFC3339(
+                                                              "finalised_at") ", ''), "
+                                                                              "coalesce(finalised_by, 0), " DAY(
+                                                                                  "coalesce(" UTC_DAY(
+                                                                                      "finalised_at") ", held_on)") ", " DAY(UTC_DAY("recorded_at")) " "
+                                                                                                                                                     "FROM dialogue WHERE job_centre_id = $1 AND ($2::bigint = 0 OR id = $2) ORDER BY held_on, id",
+          centre, dialogue_id)) {
+    DialogueRecord d;
+    d.id = row[0].as<int64_t>();
+    d.team_id = row[1].as<int64_t>();
+    d.team_leader_id = row[2].as<int64_t>();
+    d.caseworker_id = row[3].as<int64_t>();
+    d.held_on = DayOf(row[4]);
+    d.known_on = DayOf(row[5]);
+    d.status = row[6].as<std::string>();
+    d.knowledge = row[7].as<std::string>();
+    d.learning = row[8].as<std::string>();
+    d.adjustment = row[9].as<std::string>();
+    d.recorded_at = row[10].as<std::string>();
+    d.final = row[11].as<std::string>() == "FINAL";
+    d.version = row[12].as<int>();
+    d.finalised_at = row[13].as<std::string>();
+    d.finalised_by = row[14].as<int64_t>();
+    d.finalised_on = DayOf(row[15]);
+    d.opened_on = DayOf(row[16]);
+    dialogue_pos[d.id] = out.size();
+    out.push_back(std::move(d));
+  }
+  for (const auto& row :
+       tx.exec_params("SELECT dc.dialogue_id, dc.case_id FROM dialogue_case dc "
+                      "JOIN dialogue d ON d.id = dc.dialogue_id WHERE d.job_centre_id = $1 "
+                      "AND ($2::bigint = 0 OR d.id = $2) ORDER BY dc.dialogue_id, dc.case_id",
+                      centre, dialogue_id)) {
+    auto it = dialogue_pos.find(row[0].as<int64_t>());
+    if (it != dialogue_pos.end()) out[it->second].case_ids.push_back(row[1].as<int64_t>());
+  }
+  for (
+      const auto& row : tx.exec_params(
+          "SELECT dialogue_id, version, " DAY(
+              "held_on") ", notes_status, notes_knowledge, "
+                         "notes_learning, notes_adjustment, recorded_by, " RFC3339(
+                             "recorded_at") " "
+                                            "FROM dialogue_notes_version WHERE job_centre_id = $1 AND ($2::bigint = 0 OR dialogue_id = $2) ORDER BY dialogue_id, version",
+          centre, dialogue_id)) {
+    auto it = dialogue_pos.find(row[0].as<int64_t>());
+    if (it == dialogue_pos.end()) continue;
+    DialogueNotesVersionRecord v;
+    v.version = row[1].as<int>();
+    v.held_on = DayOf(row[2]);
+    v.status = row[3].as<std::string>();
+    v.knowledge = row[4].as<std::string>();
+    v.learning = row[5].as<std::string>();
+    v.adjustment = row[6].as<std::string>();
+    v.recorded_by = row[7].as<int64_t>();
+    v.recorded_at = row[8].as<std::string>();
+    out[it->second].versions.push_back(std::move(v));
+  }
+  return out;
+}
+
+// One dialogue as stored, read in the transaction that wrote it.
+absl::StatusOr<DialogueRecord> StoredDialogue(pqxx::transaction_base& tx, int64_t centre,
+                                              int64_t dialogue_id) {
+  std::vector<DialogueRecord> found = ReadDialogues(tx, centre, dialogue_id);
+  if (found.empty()) {
+    return absl::InternalError(absl::StrCat("dialogue ", dialogue_id, " was not stored"));
+  }
+  return std::move(found.front());
+}
+
 // Catalogue, fields, organisation, metrics, targets and dialogues: small, read whole.
 absl::Status ReadSmallTables(pqxx::transaction_base& tx, int64_t centre, CentreHistory& h) {
   pqxx::result jc = tx.exec_params("SELECT code, name FROM job_centre WHERE id = $1", centre);
@@ -195,69 +275,7 @@ absl::Status ReadSmallTables(pqxx::transaction_base& tx, int64_t centre, CentreH
     h.targets.push_back(std::move(t));
   }
 
-  h.dialogues.clear();
-  absl::flat_hash_map<int64_t, size_t> dialogue_pos;
-  for (
-      const auto& row : tx.exec_params(
-          "SELECT id, team_id, team_leader_id, caseworker_id, " DAY("held_on") ", " DAY("greatest(held_on, " UTC_DAY(
-              "coalesce(finalised_at, recorded_at)") ")") ", "
-                                                          "notes_status, notes_knowledge, notes_learning, notes_adjustment, " RFC3339("recorded_at") ", state, version, coalesce(" RFC3339(
-                                                              "finalised_at") ", ''), "
-                                                                              "coalesce(finalised_by, 0), " DAY(
-                                                                                  "coalesce(" UTC_DAY(
-                                                                                      "finalised_at") ", held_on)") ", " DAY(UTC_DAY("recorded_at")) " "
-                                                                                                                                                     "FROM dialogue WHERE job_centre_id = $1 ORDER BY held_on, id",
-          centre)) {
-    DialogueRecord d;
-    d.id = row[0].as<int64_t>();
-    d.team_id = row[1].as<int64_t>();
-    d.team_leader_id = row[2].as<int64_t>();
-    d.caseworker_id = row[3].as<int64_t>();
-    d.held_on = DayOf(row[4]);
-    d.known_on = DayOf(row[5]);
-    d.status = row[6].as<std::string>();
-    d.knowledge = row[7].as<std::string>();
-    d.learning = row[8].as<std::string>();
-    d.adjustment = row[9].as<std::string>();
-    d.recorded_at = row[10].as<std::string>();
-    d.final = row[11].as<std::string>() == "FINAL";
-    d.version = row[12].as<int>();
-    d.finalised_at = row[13].as<std::string>();
-    d.finalised_by = row[14].as<int64_t>();
-    d.finalised_on = DayOf(row[15]);
-    d.opened_on = DayOf(row[16]);
-    dialogue_pos[d.id] = h.dialogues.size();
-    h.dialogues.push_back(std::move(d));
-  }
-  for (const auto& row :
-       tx.exec_params("SELECT dc.dialogue_id, dc.case_id FROM dialogue_case dc "
-                      "JOIN dialogue d ON d.id = dc.dialogue_id WHERE d.job_centre_id = $1 "
-                      "ORDER BY dc.dialogue_id, dc.case_id",
-                      centre)) {
-    auto it = dialogue_pos.find(row[0].as<int64_t>());
-    if (it != dialogue_pos.end()) h.dialogues[it->second].case_ids.push_back(row[1].as<int64_t>());
-  }
-  for (
-      const auto& row : tx.exec_params(
-          "SELECT dialogue_id, version, " DAY(
-              "held_on") ", notes_status, notes_knowledge, "
-                         "notes_learning, notes_adjustment, recorded_by, " RFC3339(
-                             "recorded_at") " "
-                                            "FROM dialogue_notes_version WHERE job_centre_id = $1 ORDER BY dialogue_id, version",
-          centre)) {
-    auto it = dialogue_pos.find(row[0].as<int64_t>());
-    if (it == dialogue_pos.end()) continue;
-    DialogueNotesVersionRecord v;
-    v.version = row[1].as<int>();
-    v.held_on = DayOf(row[2]);
-    v.status = row[3].as<std::string>();
-    v.knowledge = row[4].as<std::string>();
-    v.learning = row[5].as<std::string>();
-    v.adjustment = row[6].as<std::string>();
-    v.recorded_by = row[7].as<int64_t>();
-    v.recorded_at = row[8].as<std::string>();
-    h.dialogues[it->second].versions.push_back(std::move(v));
-  }
+  h.dialogues = ReadDialogues(tx, centre, 0);
   h.ReindexSmall();
   return absl::OkStatus();
 }
@@ -623,9 +641,10 @@ absl::StatusOr<MilestoneTargetRecord> PgHistoryStore::AddTarget(const NewMilesto
       });
 }
 
-absl::StatusOr<int64_t> PgHistoryStore::AddDialogue(const NewDialogue& d) {
-  return RunTransaction<int64_t>(
-      pool_, Isolation::kReadCommitted, [&](pqxx::transaction_base& tx) -> absl::StatusOr<int64_t> {
+absl::StatusOr<DialogueRecord> PgHistoryStore::AddDialogue(const NewDialogue& d) {
+  return RunTransaction<DialogueRecord>(
+      pool_, Isolation::kReadCommitted,
+      [&](pqxx::transaction_base& tx) -> absl::StatusOr<DialogueRecord> {
         const long held = static_cast<long>(d.held_on - kEpoch);
         if (!d.idempotency_key.empty()) {
           pqxx::result prior = tx.exec_params(
@@ -635,7 +654,7 @@ absl::StatusOr<int64_t> PgHistoryStore::AddDialogue(const NewDialogue& d) {
             if (prior[0][1].as<int64_t>() != d.caseworker_id || prior[0][2].as<long>() != held) {
               return absl::AlreadyExistsError("idempotency_key: already used for another dialogue");
             }
-            return prior[0][0].as<int64_t>();
+            return StoredDialogue(tx, d.centre_id, prior[0][0].as<int64_t>());
           }
         }
         pqxx::result r = tx.exec_params(
@@ -659,13 +678,14 @@ absl::StatusOr<int64_t> PgHistoryStore::AddDialogue(const NewDialogue& d) {
               "SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING",
               id, ArrayLiteral(d.case_ids));
         }
-        return id;
+        return StoredDialogue(tx, d.centre_id, id);
       });
 }
 
-absl::StatusOr<int64_t> PgHistoryStore::OpenDialogue(const NewDialogue& d) {
-  return RunTransaction<int64_t>(
-      pool_, Isolation::kReadCommitted, [&](pqxx::transaction_base& tx) -> absl::StatusOr<int64_t> {
+absl::StatusOr<DialogueRecord> PgHistoryStore::OpenDialogue(const NewDialogue& d) {
+  return RunTransaction<DialogueRecord>(
+      pool_, Isolation::kReadCommitted,
+      [&](pqxx::transaction_base& tx) -> absl::StatusOr<DialogueRecord> {
         const long held = static_cast<long>(d.held_on - kEpoch);
         // The partial unique index keeps one draft per caseworker; a concurrent open waits for
         // the other's commit and then finds its draft.
@@ -679,7 +699,7 @@ absl::StatusOr<int64_t> PgHistoryStore::OpenDialogue(const NewDialogue& d) {
             "AND state = 'DRAFT'",
             d.centre_id, d.caseworker_id);
         if (r.empty()) return absl::AbortedError("dialogue: the draft was finalised meanwhile");
-        return r[0][0].as<int64_t>();
+        return StoredDialogue(tx, d.centre_id, r[0][0].as<int64_t>());
       });
 }
 
@@ -711,9 +731,10 @@ absl::Status DialogueStale(int version, int base_version) {
 
 }  // namespace
 
-absl::StatusOr<int> PgHistoryStore::SaveDialogueNotes(const DialogueNotesEdit& e) {
-  return RunTransaction<int>(
-      pool_, Isolation::kReadCommitted, [&](pqxx::transaction_base& tx) -> absl::StatusOr<int> {
+absl::StatusOr<DialogueRecord> PgHistoryStore::SaveDialogueNotes(const DialogueNotesEdit& e) {
+  return RunTransaction<DialogueRecord>(
+      pool_, Isolation::kReadCommitted,
+      [&](pqxx::transaction_base& tx) -> absl::StatusOr<DialogueRecord> {
         pqxx::result prior = tx.exec_params(
             "SELECT dialogue_id, version FROM dialogue_notes_version "
             "WHERE job_centre_id = $1 AND idempotency_key = $2",
@@ -724,7 +745,7 @@ absl::StatusOr<int> PgHistoryStore::SaveDialogueNotes(const DialogueNotesEdit& e
                                  "idempotency_key: already used for another dialogue", {},
                                  "idempotency_key");
           }
-          return prior[0][1].as<int>();
+          return StoredDialogue(tx, e.centre_id, e.dialogue_id);
         }
         auto locked = LockDialogue(tx, e.centre_id, e.dialogue_id);
         if (!locked.ok()) return locked.status();
@@ -757,27 +778,29 @@ absl::StatusOr<int> PgHistoryStore::SaveDialogueNotes(const DialogueNotesEdit& e
               "SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING",
               e.dialogue_id, ArrayLiteral(e.case_ids));
         }
-        return next;
+        return StoredDialogue(tx, e.centre_id, e.dialogue_id);
       });
 }
 
-absl::Status PgHistoryStore::FinaliseDialogue(int64_t centre_id, int64_t dialogue_id,
-                                              int base_version, int64_t finalised_by) {
-  return RunTransaction<int>(
-             pool_, Isolation::kReadCommitted,
-             [&](pqxx::transaction_base& tx) -> absl::StatusOr<int> {
-               auto locked = LockDialogue(tx, centre_id, dialogue_id);
-               if (!locked.ok()) return locked.status();
-               const auto [is_final, version] = *locked;
-               if (version != base_version) return DialogueStale(version, base_version);
-               if (is_final) return version;  // a retry
-               tx.exec_params(
-                   "UPDATE dialogue SET state = 'FINAL', finalised_at = now(), finalised_by = $3 "
-                   "WHERE job_centre_id = $1 AND id = $2",
-                   centre_id, dialogue_id, finalised_by);
-               return version;
-             })
-      .status();
+absl::StatusOr<DialogueRecord> PgHistoryStore::FinaliseDialogue(int64_t centre_id,
+                                                                int64_t dialogue_id,
+                                                                int base_version,
+                                                                int64_t finalised_by) {
+  return RunTransaction<DialogueRecord>(
+      pool_, Isolation::kReadCommitted,
+      [&](pqxx::transaction_base& tx) -> absl::StatusOr<DialogueRecord> {
+        auto locked = LockDialogue(tx, centre_id, dialogue_id);
+        if (!locked.ok()) return locked.status();
+        const auto [is_final, version] = *locked;
+        if (version != base_version) return DialogueStale(version, base_version);
+        if (!is_final) {  // else a retry: nothing changes
+          tx.exec_params(
+              "UPDATE dialogue SET state = 'FINAL', finalised_at = now(), finalised_by = $3 "
+              "WHERE job_centre_id = $1 AND id = $2",
+              centre_id, dialogue_id, finalised_by);
+        }
+        return StoredDialogue(tx, centre_id, dialogue_id);
+      });
 }
 
 }  // namespace forecast::fsvc

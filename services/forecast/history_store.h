@@ -96,26 +96,30 @@ class HistoryStore {
   // Appends a target; returns it as stored (with set_at). The metric must exist (NOT_FOUND).
   virtual absl::StatusOr<MilestoneTargetRecord> AddTarget(const NewMilestoneTarget& target) = 0;
 
-  // Stores a dialogue and returns its id. With an idempotency key already used for the same
-  // caseworker and day, returns the first dialogue's id and stores nothing; used for another
-  // dialogue it is ALREADY_EXISTS.
-  virtual absl::StatusOr<int64_t> AddDialogue(const NewDialogue& dialogue) = 0;
+  // The dialogue writes below return the dialogue as stored after the write (read in the same
+  // transaction), so that the caller answers without reading the centre again.
 
-  // Opens the caseworker's dialogue as a DRAFT (notes empty, version 0) and returns its id; when
-  // a draft is already open for the caseworker, returns that one's id and stores nothing.
-  virtual absl::StatusOr<int64_t> OpenDialogue(const NewDialogue& dialogue) = 0;
+  // Stores a FINAL dialogue. With an idempotency key already used for the same caseworker and
+  // day, returns the first dialogue and stores nothing; used for another dialogue it is
+  // ALREADY_EXISTS.
+  virtual absl::StatusOr<DialogueRecord> AddDialogue(const NewDialogue& dialogue) = 0;
 
-  // Saves a new version of a draft's notes and returns its number. A key already used for this
-  // dialogue returns the version it stored (nothing new); used for another dialogue it is
+  // Opens the caseworker's dialogue as a DRAFT (notes empty, version 0); when a draft is already
+  // open for the caseworker, returns that one and stores nothing.
+  virtual absl::StatusOr<DialogueRecord> OpenDialogue(const NewDialogue& dialogue) = 0;
+
+  // Saves a new version of a draft's notes. A key already used for this dialogue returns the
+  // dialogue as it is (nothing new); used for another dialogue it is
   // ALREADY_EXISTS. NOT_FOUND for no such dialogue in the centre, FAILED_PRECONDITION
   // "DIALOGUE_FINAL" when it is finalised, ABORTED "DIALOGUE_CHANGED" when base_version is not the
   // current version.
-  virtual absl::StatusOr<int> SaveDialogueNotes(const DialogueNotesEdit& edit) = 0;
+  virtual absl::StatusOr<DialogueRecord> SaveDialogueNotes(const DialogueNotesEdit& edit) = 0;
 
   // Finalises a draft (FINAL, finalised_at now). Already FINAL at base_version: OK, nothing
   // changes (a retry). NOT_FOUND / ABORTED "DIALOGUE_CHANGED" as SaveDialogueNotes.
-  virtual absl::Status FinaliseDialogue(int64_t centre_id, int64_t dialogue_id, int base_version,
-                                        int64_t finalised_by) = 0;
+  virtual absl::StatusOr<DialogueRecord> FinaliseDialogue(int64_t centre_id, int64_t dialogue_id,
+                                                          int base_version,
+                                                          int64_t finalised_by) = 0;
 };
 
 // The PostgreSQL implementation. Thread-safe (each call leases its own connection).
@@ -131,11 +135,11 @@ class PgHistoryStore final : public HistoryStore {
                                                                bool small_tables) override;
   absl::StatusOr<MissedCases> CasesChangedAfter(int64_t centre_id, const ChangeMark& mark) override;
   absl::StatusOr<MilestoneTargetRecord> AddTarget(const NewMilestoneTarget& target) override;
-  absl::StatusOr<int64_t> AddDialogue(const NewDialogue& dialogue) override;
-  absl::StatusOr<int64_t> OpenDialogue(const NewDialogue& dialogue) override;
-  absl::StatusOr<int> SaveDialogueNotes(const DialogueNotesEdit& edit) override;
-  absl::Status FinaliseDialogue(int64_t centre_id, int64_t dialogue_id, int base_version,
-                                int64_t finalised_by) override;
+  absl::StatusOr<DialogueRecord> AddDialogue(const NewDialogue& dialogue) override;
+  absl::StatusOr<DialogueRecord> OpenDialogue(const NewDialogue& dialogue) override;
+  absl::StatusOr<DialogueRecord> SaveDialogueNotes(const DialogueNotesEdit& edit) override;
+  absl::StatusOr<DialogueRecord> FinaliseDialogue(int64_t centre_id, int64_t dialogue_id,
+                                                  int base_version, int64_t finalised_by) override;
 
  private:
   PgPool& pool_;

@@ -1,0 +1,530 @@
+#include "services/forecast/forecast_keeper.h"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "services/common/authorization.h"
+#include "services/common/status.h"
+#include "services/common/status_macros.h"
+#include "services/common/text_checks.h"
+#include "services/forecast/access.h"
+#include "services/forecast/attention.h"
+#include "services/forecast/dashboards.h"
+#include "services/forecast/dialogues.h"
+#include "services/forecast/milestones.h"
+#include "services/forecast/projections.h"
+
+namespace forecast::fsvc {
+namespace {
+
+constexpr size_t kMaxNoteChars = 4000;
+constexpr int kMaxDialogueKeyChars = 100;
+constexpr int kDefaultAgendaItems = 20;
+constexpr int kMaxAgendaItems = 500;
+constexpr int kMaxLookback = 36;
+constexpr double kMaxTarget = 1e6;
+
+absl::Status OutOfRange(const char* field, int64_t value, int64_t min, int64_t max) {
+  return FieldError(field, "OUT_OF_RANGE", absl::StrCat(value, " is outside ", min, "..", max),
+                    {{"min", absl::StrCat(min)}, {"max", absl::StrCat(max)}});
+}
+
+// INVALID_ARGUMENT naming `field` when `day` is after `limit` (`what`: "in the future", ...).
+absl::Status NotAfter(const char* field, Day day, Day limit, absl::string_view what) {
+  if (day <= limit) return absl::OkStatus();
+  return FieldError(field, "DATE_TOO_LATE", absl::StrCat(FormatDay(day), " is ", what),
+                    {{"date", FormatDay(day)}, {"limit", FormatDay(limit)}});
+}
+
+// A day the request names that has happened (today at the latest).
+absl::StatusOr<Day> PastDay(const std::string& text, const char* field, Day today) {
+  ASSIGN_OR_RETURN(const Day day, ParseDay(text, field));
+  RETURN_IF_ERROR(NotAfter(field, day, today, "in the future"));
+  return day;
+}
+
+absl::Status CheckNotes(const v1::DialogueNotes& notes) {
+  RETURN_IF_ERROR(CheckText(notes.status(), "notes.status", 0, kMaxNoteChars));
+  RETURN_IF_ERROR(CheckText(notes.knowledge(), "notes.knowledge", 0, kMaxNoteChars));
+  RETURN_IF_ERROR(CheckText(notes.learning(), "notes.learning", 0, kMaxNoteChars));
+  return CheckText(notes.adjustment(), "notes.adjustment", 0, kMaxNoteChars);
+}
+
+// The caseworker a dialogue is held with, in a team whose dialogues the caller may write.
+absl::StatusOr<const StaffMember*> DialogueCaseworker(const CentreHistory& h, const Caller& caller,
+                                                      const std::string& code) {
+  if (code.empty()) return FieldError("caseworker", "REQUIRED", "required");
+  const StaffMember* caseworker = h.StaffByCode(code);
+  if (caseworker == nullptr) {
+    return ReasonedError(absl::StatusCode::kNotFound, "CASEWORKER_NOT_FOUND",
+                         absl::StrCat("\"", code, "\" not found"), {{"value", code}}, "caseworker");
+  }
+  if (caseworker->team_id == 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("caseworker: ", caseworker->code, " belongs to no team"));
+  }
+  RETURN_IF_ERROR(AuthorizeDialogueWrite(caller, caseworker->team_id));
+  return caseworker;
+}
+
+// The dialogue `id` of the caller's job centre that the caller may edit (the team leader of its
+// team, or a manager); NOT_FOUND for another centre's or no dialogue, worded alike.
+absl::StatusOr<const DialogueRecord*> WritableDialogue(const CentreHistory& h, const Caller& caller,
+                                                       int64_t id) {
+  for (const DialogueRecord& d : h.dialogues) {
+    if (d.id != id) continue;
+    RETURN_IF_ERROR(AuthorizeDialogueWrite(caller, d.team_id));
+    return &d;
+  }
+  return ReasonedError(absl::StatusCode::kNotFound, "DIALOGUE_NOT_FOUND",
+                       absl::StrCat("dialogue ", id, " not found"), {{"value", absl::StrCat(id)}},
+                       "id");
+}
+
+// The ids of the cases a dialogue names (case_refs[i]), each a case of the centre.
+absl::StatusOr<std::vector<int64_t>> DialogueCases(
+    const CentreHistory& h, const google::protobuf::RepeatedPtrField<std::string>& refs) {
+  std::vector<int64_t> ids;
+  for (int i = 0; i < refs.size(); ++i) {
+    const std::string field = absl::StrCat("case_refs[", i, "]");
+    RETURN_IF_ERROR(CheckCaseRef(refs[i], field));
+    const CaseRecord* record = h.CaseByRef(refs[i]);
+    if (record == nullptr) {
+      return ReasonedError(absl::StatusCode::kNotFound, "CASE_NOT_FOUND",
+                           absl::StrCat(refs[i], " not found"), {{"case_ref", refs[i]}}, field);
+    }
+    ids.push_back(record->id);
+  }
+  return ids;
+}
+
+// The four sections of notes, as the store takes them.
+template <typename Record>
+void CopyNotes(const v1::DialogueNotes& notes, Record& out) {
+  out.status = notes.status();
+  out.knowledge = notes.knowledge();
+  out.learning = notes.learning();
+  out.adjustment = notes.adjustment();
+}
+
+bool InScope(const DialogueRecord& d, const ScopeFilter& scope) {
+  switch (scope.kind) {
+    case ScopeFilter::Kind::kCaseworker: return d.caseworker_id == scope.id;
+    case ScopeFilter::Kind::kTeam: return d.team_id == scope.id;
+    default: return true;
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const CentreView>> ForecastKeeper::ViewAt(const Caller& caller,
+                                                                         AsOf as_of) {
+  if (as_of) RETURN_IF_ERROR(NotAfter("as_of", *as_of, engine_.clock().Today(), "in the future"));
+  return engine_.View(caller.job_centre_id, as_of);
+}
+
+absl::StatusOr<v1::Projection> ForecastKeeper::Project(const Caller& caller,
+                                                       const v1::ProjectRequest& request,
+                                                       AsOf as_of) {
+  ASSIGN_OR_RETURN(const forecasting::ModelKind model, ToModelKind(request.model(), "model"));
+  ASSIGN_OR_RETURN(const int horizon, CheckHorizon(request.horizon_months(), "horizon_months"));
+  ASSIGN_OR_RETURN(const auto view, ViewAt(caller, as_of));
+  ASSIGN_OR_RETURN(const ScopeFilter scope,
+                   ReadableScope(view->history(), caller, request.scope(), "scope"));
+  ASSIGN_OR_RETURN(const auto accuracy, engine_.Accuracy(*view, scope, 0));
+  const v1::ModelAccuracy* mine = nullptr;
+  for (const v1::ModelAccuracy& a : accuracy) {
+    if (a.model() == static_cast<v1::Model>(model)) mine = &a;
+  }
+  return BuildProjection(
+      *view, scope, request.scope(), model, horizon, mine,
+      std::vector<std::string>(request.case_types().begin(), request.case_types().end()));
+}
+
+absl::StatusOr<v1::TeamComparison> ForecastKeeper::CompareTeams(
+    const Caller& caller, const v1::CompareTeamsRequest& request, AsOf as_of) {
+  ASSIGN_OR_RETURN(const forecasting::ModelKind model, ToModelKind(request.model(), "model"));
+  ASSIGN_OR_RETURN(const int horizon, CheckHorizon(request.horizon_months(), "horizon_months"));
+  ASSIGN_OR_RETURN(const auto view, ViewAt(caller, as_of));
+  v1::Scope scope;
+  scope.set_kind(request.department().empty() ? v1::Scope::JOB_CENTRE : v1::Scope::DEPARTMENT);
+  scope.set_code(request.department());
+  ASSIGN_OR_RETURN(const ScopeFilter filter,
+                   ReadableScope(view->history(), caller, scope, "department"));
+  return BuildTeamComparison(*view, filter.id, model, horizon);
+}
+
+absl::StatusOr<v1::CaseworkerDashboard> ForecastKeeper::GetCaseworkerDashboard(
+    const Caller& caller, const v1::CaseworkerDashboardRequest& request, AsOf as_of) {
+  ASSIGN_OR_RETURN(const auto view, ViewAt(caller, as_of));
+  ASSIGN_OR_RETURN(const ScopeFilter scope,
+                   ReadableCaseworker(view->history(), caller, request.caseworker(), "caseworker"));
+  return BuildCaseworkerDashboard(*view, scope.id);
+}
+
+absl::StatusOr<std::shared_ptr<const std::string>> ForecastKeeper::SerializedTeamDashboard(
+    const Caller& caller, const v1::TeamDashboardRequest& request, AsOf as_of) {
+  ASSIGN_OR_RETURN(const auto view, ViewAt(caller, as_of));
+  ASSIGN_OR_RETURN(const ScopeFilter scope,
+                   ReadableTeam(view->history(), caller, request.team(), "team"));
+  return engine_.SerializedTeamDashboard(view, scope.id);
+}
+
+absl::StatusOr<int64_t> ForecastKeeper::WatchTeamDashboard(
+    const Caller& caller, const v1::TeamDashboardRequest& request, AsOf as_of,
+    const std::function<bool(const v1::TeamDashboard&)>& send,
+    const std::function<bool()>& cancelled) {
+  ASSIGN_OR_RETURN(const auto first_view, ViewAt(caller, as_of));
+  ASSIGN_OR_RETURN(const ScopeFilter scope,
+                   ReadableTeam(first_view->history(), caller, request.team(), "team"));
+  if (as_of && first_view->revision() == 0) {
+    // A past day never changes: one answer, then the stream ends.
+    ASSIGN_OR_RETURN(const auto dashboard, engine_.TeamDashboard(first_view, scope.id));
+    return send(*dashboard) ? 1 : 0;
+  }
+  const int64_t centre = caller.job_centre_id;
+  int64_t sent = -1;  // the revision sent last
+  int64_t count = 0;
+  while (!cancelled()) {
+    // A new day is a change too: Now() rebuilds the view when the day turns.
+    RETURN_IF_ERROR(engine_.Now(centre).status());
+    const int64_t revision = engine_.TeamRevision(centre, scope.id);
+    if (revision > sent) {
+      ASSIGN_OR_RETURN(const auto view, engine_.Now(centre));
+      ASSIGN_OR_RETURN(const auto dashboard, engine_.TeamDashboard(view, scope.id));
+      if (!send(*dashboard)) break;  // the client went away
+      sent = revision;
+      ++count;
+    }
+    // Wakes at once on a change to the team; the timeout only bounds how long a cancelled call
+    // lingers.
+    engine_.WaitForTeamChange(centre, scope.id, sent, absl::Milliseconds(500));
+  }
+  return count;
+}
+
+absl::StatusOr<v1::Variation> ForecastKeeper::GetVariation(const Caller& caller,
+                                                           const v1::VariationRequest& request,
+                                                           AsOf as_of) {
+  ASSIGN_OR_RETURN(const auto view, ViewAt(caller, as_of));
+  ASSIGN_OR_RETURN(const ScopeFilter scope,
+                   ReadableTeam(view->history(), caller, request.team(), "team"));
+  return BuildVariation(*view, scope.id);
+}
+
+absl::StatusOr<v1::Accuracy> ForecastKeeper::GetAccuracy(const Caller& caller,
+                                                         const v1::AccuracyRequest& request,
+                                                         AsOf as_of) {
+  const int lookback = request.lookback_months();
+  if (lookback < 0 || lookback > kMaxLookback) {
+    return OutOfRange("lookback_months", lookback, 0, kMaxLookback);
+  }
+  ASSIGN_OR_RETURN(const auto view, ViewAt(caller, as_of));
+  ASSIGN_OR_RETURN(const ScopeFilter scope,
+                   ReadableScope(view->history(), caller, request.scope(), "scope"));
+  ASSIGN_OR_RETURN(auto models, engine_.Accuracy(*view, scope, lookback));
+  v1::Accuracy out;
+  *out.mutable_scope() = request.scope();
+  int64_t n = 0;
+  for (v1::ModelAccuracy& m : models) {
+    n = std::max(n, m.n_cases());
+    *out.add_models() = std::move(m);
+  }
+  v1::Explanation* e = out.mutable_explanation();
+  e->set_method_key("accuracy.backtest");
+  e->set_method(
+      "Backtest: as of earlier months in the look-back (every quarter of it), each model was "
+      "fitted with only what was known then and projected three months ahead; the figures "
+      "compare those projections with the closures that followed: mean absolute error of "
+      "monthly closures, the share of months inside the 80% interval, and the Brier score of "
+      "each case's probability of having closed by each month.");
+  e->set_n(n);
+  e->set_small_sample(n < kSmallSample);
+  return out;
+}
+
+absl::StatusOr<v1::CaseExplanation> ForecastKeeper::ExplainCase(
+    const Caller& caller, const v1::ExplainCaseRequest& request, AsOf as_of) {
+  RETURN_IF_ERROR(CheckCaseRef(request.case_ref(), "case_ref"));
+  ASSIGN_OR_RETURN(const forecasting::ModelKind model, ToModelKind(request.model(), "model"));
+  ASSIGN_OR_RETURN(const auto view, ViewAt(caller, as_of));
+  const CaseRecord* record = view->history().CaseByRef(request.case_ref());
+  const CaseState* state = record == nullptr ? nullptr : view->snapshot().Case(record->id);
+  if (state == nullptr) return CaseNotFound(request.case_ref());
+  RETURN_IF_ERROR(AuthorizeCase(
+      caller, CaseOwnership{view->history().centre_id, state->team_id, state->caseworker_id},
+      CaseAccess::kRead, request.case_ref()));
+  return BuildCaseExplanation(*view, record->id, model, kDefaultHorizon);
+}
+
+absl::StatusOr<v1::MilestoneMetrics> ForecastKeeper::ListMilestoneMetrics(const Caller& caller) {
+  ASSIGN_OR_RETURN(const auto view, engine_.Now(caller.job_centre_id));
+  v1::MilestoneMetrics out;
+  for (const MilestoneMetricDef& m : view->history().metrics) {
+    v1::MilestoneMetric* metric = out.add_metrics();
+    metric->set_code(m.code);
+    metric->set_label_da(m.label_da);
+    metric->set_label_en(m.label_en);
+    metric->set_kind(MetricKindName(m.kind));
+    metric->set_outcome_group(m.outcome_group);
+    metric->set_field_code(m.field_code);
+    metric->set_choice(m.choice);
+    metric->set_higher_is_better(m.higher_is_better);
+  }
+  return out;
+}
+
+absl::StatusOr<v1::MilestoneTarget> ForecastKeeper::SetMilestoneTarget(
+    const Caller& caller, const v1::SetMilestoneTargetRequest& request) {
+  const v1::MilestoneTarget& t = request.target();
+  ASSIGN_OR_RETURN(const auto view, engine_.Now(caller.job_centre_id));
+  const CentreHistory& h = view->history();
+  const OrgUnit* team = h.UnitByCode(t.team());
+  if (team == nullptr || !team->is_team) {
+    return ReasonedError(absl::StatusCode::kNotFound, "TEAM_NOT_FOUND",
+                         absl::StrCat("team \"", t.team(), "\" not found"), {{"value", t.team()}},
+                         "target.team");
+  }
+  RETURN_IF_ERROR(AuthorizeTargetWrite(caller, team->id));
+  NewMilestoneTarget target;
+  if (!t.caseworker().empty()) {
+    const StaffMember* staff = h.StaffByCode(t.caseworker());
+    if (staff == nullptr) {
+      return ReasonedError(absl::StatusCode::kNotFound, "CASEWORKER_NOT_FOUND",
+                           absl::StrCat("\"", t.caseworker(), "\" not found"),
+                           {{"value", t.caseworker()}}, "target.caseworker");
+    }
+    if (staff->team_id != team->id) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("target.caseworker: ", t.caseworker(), " is not in team ", t.team()));
+    }
+    target.caseworker_id = staff->id;
+  }
+  if (h.Metric(t.metric()) == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("target.metric: \"", t.metric(), "\" is not a metric of this job centre"));
+  }
+  ASSIGN_OR_RETURN(target.month, ParseMonth(t.month(), "target.month"));
+  if (!std::isfinite(t.target()) || t.target() < 0 || t.target() > kMaxTarget) {
+    return FieldError("target.target", "OUT_OF_RANGE", "must be a number from 0 to 1000000",
+                      {{"min", "0"}, {"max", "1000000"}});
+  }
+  target.centre_id = caller.job_centre_id;
+  target.team_id = team->id;
+  target.metric = t.metric();
+  target.target = t.target();
+  target.set_by = caller.staff_id;
+  ASSIGN_OR_RETURN(MilestoneTargetRecord stored, store_.AddTarget(target));
+  v1::MilestoneTarget out = t;
+  out.set_set_by(caller.staff_code);
+  out.set_set_at(stored.set_at);
+  RETURN_IF_ERROR(engine_.Amend(caller.job_centre_id, [&stored](CentreHistory& history) {
+    history.PutTarget(std::move(stored));
+  }));
+  return out;
+}
+
+absl::StatusOr<v1::Milestones> ForecastKeeper::GetMilestones(const Caller& caller,
+                                                             const v1::MilestonesRequest& request,
+                                                             AsOf as_of) {
+  ASSIGN_OR_RETURN(const auto view, ViewAt(caller, as_of));
+  const CentreHistory& h = view->history();
+  ASSIGN_OR_RETURN(const ScopeFilter team, ReadableTeam(h, caller, request.team(), "team"));
+  int64_t caseworker_id = 0;
+  if (!request.caseworker().empty()) {
+    ASSIGN_OR_RETURN(const ScopeFilter caseworker,
+                     ReadableCaseworker(h, caller, request.caseworker(), "caseworker"));
+    caseworker_id = caseworker.id;
+  }
+  Month from = view->month() - 2, to = view->month() + 3;
+  if (!request.from_month().empty()) {
+    ASSIGN_OR_RETURN(from, ParseMonth(request.from_month(), "from_month"));
+  }
+  if (!request.to_month().empty()) {
+    ASSIGN_OR_RETURN(to, ParseMonth(request.to_month(), "to_month"));
+  }
+  return BuildMilestones(*view, team.id, caseworker_id, from, to);
+}
+
+absl::StatusOr<v1::Dialogue> ForecastKeeper::AnswerDialogue(const Caller& caller,
+                                                            const CentreView& view,
+                                                            absl::StatusOr<DialogueRecord> stored) {
+  RETURN_IF_ERROR(stored.status());
+  v1::Dialogue out =
+      DialogueMessage(view.history(), *stored, AgreedCaseRefs(view.history(), stored->id));
+  RETURN_IF_ERROR(engine_.Amend(caller.job_centre_id, [&stored](CentreHistory& history) {
+    history.PutDialogue(std::move(*stored));
+  }));
+  return out;
+}
+
+absl::StatusOr<v1::Dialogue> ForecastKeeper::RecordDialogue(
+    const Caller& caller, const v1::RecordDialogueRequest& request) {
+  ASSIGN_OR_RETURN(const auto view, engine_.Now(caller.job_centre_id));
+  const CentreHistory& h = view->history();
+  ASSIGN_OR_RETURN(const StaffMember* caseworker,
+                   DialogueCaseworker(h, caller, request.caseworker()));
+  NewDialogue d;
+  ASSIGN_OR_RETURN(d.held_on, PastDay(request.held_on(), "held_on", engine_.clock().Today()));
+  RETURN_IF_ERROR(CheckNotes(request.notes()));
+  RETURN_IF_ERROR(CheckToken(request.idempotency_key(), "idempotency_key", kMaxDialogueKeyChars));
+  ASSIGN_OR_RETURN(d.case_ids, DialogueCases(h, request.case_refs()));
+  d.centre_id = caller.job_centre_id;
+  d.team_id = caseworker->team_id;
+  d.team_leader_id = caller.staff_id;
+  d.caseworker_id = caseworker->id;
+  CopyNotes(request.notes(), d);
+  d.idempotency_key = request.idempotency_key();
+  return AnswerDialogue(caller, *view, store_.AddDialogue(d));
+}
+
+absl::StatusOr<v1::Dialogue> ForecastKeeper::OpenDialogue(const Caller& caller,
+                                                          const v1::OpenDialogueRequest& request) {
+  ASSIGN_OR_RETURN(const auto view, engine_.Now(caller.job_centre_id));
+  ASSIGN_OR_RETURN(const StaffMember* caseworker,
+                   DialogueCaseworker(view->history(), caller, request.caseworker()));
+  NewDialogue d;
+  d.held_on = engine_.clock().Today();
+  if (!request.held_on().empty()) {
+    ASSIGN_OR_RETURN(d.held_on, PastDay(request.held_on(), "held_on", d.held_on));
+  }
+  d.centre_id = caller.job_centre_id;
+  d.team_id = caseworker->team_id;
+  d.team_leader_id = caller.staff_id;
+  d.caseworker_id = caseworker->id;
+  return AnswerDialogue(caller, *view, store_.OpenDialogue(d));
+}
+
+absl::StatusOr<v1::Dialogue> ForecastKeeper::SaveDialogueNotes(
+    const Caller& caller, const v1::SaveDialogueNotesRequest& request) {
+  ASSIGN_OR_RETURN(const auto view, engine_.Now(caller.job_centre_id));
+  const CentreHistory& h = view->history();
+  ASSIGN_OR_RETURN(const DialogueRecord* d, WritableDialogue(h, caller, request.id()));
+  if (request.base_version() < 0) {
+    return FieldError("base_version", "OUT_OF_RANGE", "must not be negative");
+  }
+  if (request.idempotency_key().empty()) {
+    return FieldError("idempotency_key", "REQUIRED", "required");
+  }
+  RETURN_IF_ERROR(CheckToken(request.idempotency_key(), "idempotency_key", kMaxDialogueKeyChars));
+  RETURN_IF_ERROR(CheckNotes(request.notes()));
+  DialogueNotesEdit edit;
+  if (!request.held_on().empty()) {
+    ASSIGN_OR_RETURN(edit.held_on, PastDay(request.held_on(), "held_on", engine_.clock().Today()));
+  }
+  ASSIGN_OR_RETURN(edit.case_ids, DialogueCases(h, request.case_refs()));
+  edit.centre_id = caller.job_centre_id;
+  edit.dialogue_id = d->id;
+  edit.base_version = request.base_version();
+  CopyNotes(request.notes(), edit);
+  edit.idempotency_key = request.idempotency_key();
+  edit.recorded_by = caller.staff_id;
+  return AnswerDialogue(caller, *view, store_.SaveDialogueNotes(edit));
+}
+
+absl::StatusOr<v1::Dialogue> ForecastKeeper::FinaliseDialogue(
+    const Caller& caller, const v1::FinaliseDialogueRequest& request) {
+  ASSIGN_OR_RETURN(const auto view, engine_.Now(caller.job_centre_id));
+  ASSIGN_OR_RETURN(const DialogueRecord* d,
+                   WritableDialogue(view->history(), caller, request.id()));
+  if (request.base_version() < 0) {
+    return FieldError("base_version", "OUT_OF_RANGE", "must not be negative");
+  }
+  return AnswerDialogue(caller, *view,
+                        store_.FinaliseDialogue(caller.job_centre_id, d->id, request.base_version(),
+                                                caller.staff_id));
+}
+
+absl::StatusOr<v1::ListDialoguesResponse> ForecastKeeper::ListDialogues(
+    const Caller& caller, const v1::ListDialoguesRequest& request) {
+  ASSIGN_OR_RETURN(const auto view, engine_.Now(caller.job_centre_id));
+  const CentreHistory& h = view->history();
+  ScopeFilter scope;
+  if (caller.role == Role::kCaseworker && !request.team().empty()) {
+    // Dialogues are between the leader and one caseworker: colleagues do not read them.
+    return ReasonedError(
+        absl::StatusCode::kPermissionDenied, "NOT_ALLOWED",
+        absl::StrCat(caller.staff_code, " (CASEWORKER) may not read the team's dialogues"),
+        {{"role", "CASEWORKER"}}, "team");
+  }
+  if (!request.caseworker().empty() ||
+      (request.team().empty() && caller.role == Role::kCaseworker)) {
+    ASSIGN_OR_RETURN(scope, ReadableCaseworker(h, caller, request.caseworker(), "caseworker"));
+  } else if (!request.team().empty() || caller.team_id != 0) {
+    ASSIGN_OR_RETURN(scope, ReadableTeam(h, caller, request.team(), "team"));
+  } else {
+    ASSIGN_OR_RETURN(scope, ReadableScope(h, caller, v1::Scope(), "team"));
+  }
+  const auto agreed = AgreedCases(h);
+  v1::ListDialoguesResponse out;
+  for (const DialogueRecord& d : h.dialogues) {
+    if (InScope(d, scope)) *out.add_dialogues() = DialogueMessage(h, d, agreed);
+  }
+  return out;
+}
+
+absl::StatusOr<v1::DialogueAgenda> ForecastKeeper::GetDialogueAgenda(
+    const Caller& caller, const v1::DialogueAgendaRequest& request, AsOf as_of) {
+  const int limit = request.limit() == 0 ? kDefaultAgendaItems : request.limit();
+  if (limit < 1 || limit > kMaxAgendaItems) {
+    return OutOfRange("limit", request.limit(), 1, kMaxAgendaItems);
+  }
+  ASSIGN_OR_RETURN(const auto view, ViewAt(caller, as_of));
+  const CentreHistory& h = view->history();
+  const ViewDays& days = view->snapshot().view();
+  ASSIGN_OR_RETURN(const ScopeFilter scope,
+                   ReadableCaseworker(h, caller, request.caseworker(), "caseworker"));
+  v1::DialogueAgenda out;
+  out.set_caseworker(h.StaffCode(scope.id));
+  out.set_as_of(FormatDay(view->today()));
+  if (std::optional<Day> last = LastDialogueOn(h, days, scope.id, 0)) {
+    out.set_last_dialogue_on(FormatDay(*last));
+  }
+  if (const DialogueRecord* previous = LastFinalDialogue(h, days, scope.id)) {
+    out.set_previous_dialogue_id(previous->id);
+    for (v1::AgreementFollowUp& f : FollowUpAgreements(h, days, *previous)) {
+      *out.add_previous_agreements() = std::move(f);
+    }
+  }
+  for (v1::CaseAttention& item : RankAttention(*view, scope, limit)) {
+    *out.add_items() = std::move(item);
+  }
+  return out;
+}
+
+absl::StatusOr<v1::Changes> ForecastKeeper::GetChangesSinceLastDialogue(
+    const Caller& caller, const v1::ChangesRequest& request, AsOf as_of) {
+  if (!request.caseworker().empty() && !request.team().empty()) {
+    return absl::InvalidArgumentError("caseworker: give either caseworker or team, not both");
+  }
+  ASSIGN_OR_RETURN(const auto view, ViewAt(caller, as_of));
+  const CentreHistory& h = view->history();
+  ScopeFilter scope;
+  if (!request.team().empty()) {
+    ASSIGN_OR_RETURN(scope, ReadableTeam(h, caller, request.team(), "team"));
+  } else {
+    ASSIGN_OR_RETURN(scope, ReadableCaseworker(h, caller, request.caseworker(), "caseworker"));
+  }
+  const ViewDays& until = view->snapshot().view();
+  Day since;
+  if (!request.since().empty()) {
+    ASSIGN_OR_RETURN(since, ParseDay(request.since(), "since"));
+    RETURN_IF_ERROR(NotAfter("since", since, until.today, "after as_of"));
+  } else {
+    const bool per_caseworker = scope.kind == ScopeFilter::Kind::kCaseworker;
+    std::optional<Day> last =
+        LastDialogueOn(h, until, per_caseworker ? scope.id : 0, per_caseworker ? 0 : scope.id);
+    // Otherwise the same day a month earlier (the month's last day when it is shorter).
+    const Day today = until.today;
+    const Day first = Day(Month(today) - 1);
+    Day month_ago = first + (today.day() - 1);
+    if (Month(month_ago) != Month(first)) month_ago = Day(Month(today)) - 1;
+    since = last ? *last : month_ago;
+  }
+  return DetectChanges(h, scope, since, until);
+}
+
+}  // namespace forecast::fsvc
