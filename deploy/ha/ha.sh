@@ -21,46 +21,87 @@
 # synchronous_standby_names set by pg_autoctl), so a failover loses no acknowledged write; and a
 # cut-off old primary that has not demoted itself yet cannot acknowledge writes either, because
 # its synchronous standby is gone (only the monitor can switch synchronous replication off).
+#
+# Authentication (issue 8), as deploy/scripts/pg.sh: every TCP connection needs a scram-sha-256
+# password, on the monitor and on both nodes; there is no `trust` at all. The local socket takes
+# only the `postgres` superuser, and only from the `postgres` system user (`peer`), for set-up.
+# Passwords are generated at the first start into DIR/pgpass (mode 0600, libpq's format): for
+# postgres, the services' roles (forecast_case_service, forecast_forecast_service, created here),
+# pg_auto_failover's autoctl_node (keepers -> monitor) and pgautofailover_replicator (streaming
+# replication, pg_basebackup, pg_rewind). Every pg_autoctl process and PostgreSQL server gets
+# PGPASSFILE=DIR/pgpass, and the printed conninfo names it (passfile=). The monitor's health
+# check (user pgautofailover_monitor) needs no password: an authentication request already tells
+# it the node is up, so that role has none and cannot log in. pg_autoctl edits no pg_hba.conf
+# (--skip-pg-hba, which excludes its --auth option); this script writes them.
 set -euo pipefail
 cmd=${1:?start|stop|conninfo|state|primary|kill-node|start-node|wait-sync}
 dir=$(realpath -m "${2:?data folder}")
 bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+# shellcheck source=deploy/scripts/pg-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../scripts/pg-lib.sh"
+node_roles=(postgres forecast_case_service forecast_forecast_service pgautofailover_replicator)
+monitor_roles=(autoctl_node)
+pg_env=(env HOME="$dir" XDG_CONFIG_HOME="$dir/config" XDG_DATA_HOME="$dir/share" XDG_RUNTIME_DIR="$dir/run"
+  PGPASSFILE="$dir/pgpass" PATH="$bin:$PATH")
 as_pg() {
   if [ "$(id -u)" = 0 ]; then
     # setpriv execs (no fork), so a background keeper's $! is the keeper itself.
-    setpriv --reuid=postgres --regid=postgres --init-groups \
-      env HOME="$dir" XDG_CONFIG_HOME="$dir/config" XDG_DATA_HOME="$dir/share" XDG_RUNTIME_DIR="$dir/run" PATH="$bin:$PATH" "$@"
+    setpriv --reuid=postgres --regid=postgres --init-groups "${pg_env[@]}" "$@"
   else
-    env HOME="$dir" XDG_CONFIG_HOME="$dir/config" XDG_DATA_HOME="$dir/share" XDG_RUNTIME_DIR="$dir/run" PATH="$bin:$PATH" "$@"
+    "${pg_env[@]}" "$@"
   fi
-}
-
-free_port() {
-  python3 - "${1:-0}" <<'PY'
-import socket, sys
-want = int(sys.argv[1])
-for port in ([want] if want else []) + [0]:
-    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        s.bind(("127.0.0.1", port)); print(s.getsockname()[1]); break
-    except OSError:
-        pass
-    finally:
-        s.close()
-PY
 }
 
 exec_as_pg() {
   if [ "$(id -u)" = 0 ]; then
-    exec setpriv --reuid=postgres --regid=postgres --init-groups \
-      env HOME="$dir" XDG_CONFIG_HOME="$dir/config" XDG_DATA_HOME="$dir/share" XDG_RUNTIME_DIR="$dir/run" PATH="$bin:$PATH" "$@"
+    exec setpriv --reuid=postgres --regid=postgres --init-groups "${pg_env[@]}" "$@"
   else
-    exec env HOME="$dir" XDG_CONFIG_HOME="$dir/config" XDG_DATA_HOME="$dir/share" XDG_RUNTIME_DIR="$dir/run" PATH="$bin:$PATH" "$@"
+    exec "${pg_env[@]}" "$@"
   fi
 }
 
 port_of() { cat "$dir/$1.port"; }
 monitor_uri() { echo "postgres://autoctl_node@127.0.0.1:$(port_of monitor)/pg_auto_failover?sslmode=disable"; }
+
+# write_hba NAME: scram-sha-256 for every connection (replication included), except the postgres
+# superuser from the postgres system user on the socket (peer). `pg_autoctl show state` reaches
+# the monitor's socket as autoctl_node, with its password.
+write_hba() {
+  cat >"$dir/$1/pg_hba.conf" <<'HBA'
+# Written by deploy/ha/ha.sh. TCP: scram-sha-256 passwords for every role, no trust.
+# On the socket, the postgres superuser only for the postgres system user (set-up).
+# TYPE  DATABASE     USER      ADDRESS       METHOD
+local   all          postgres                peer
+local   all          all                     scram-sha-256
+host    all          all       127.0.0.1/32  scram-sha-256
+host    replication  all       127.0.0.1/32  scram-sha-256
+HBA
+  chmod 0600 "$dir/$1/pg_hba.conf"
+  if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$dir/$1/pg_hba.conf"; fi
+}
+
+# psql_local NAME: runs the SQL on stdin as postgres over NAME's local socket; retried for up
+# to 60 s while the server (re)starts (pg_autoctl restarts it after `create`).
+psql_local() {
+  local sock sql i
+  sql=$(cat)
+  sock=$(as_pg pg_autoctl config get --pgdata "$dir/$1" postgresql.host 2>/dev/null || true)
+  [ -d "$sock" ] || sock=/var/run/postgresql
+  for i in $(seq 1 120); do
+    printf '%s\n' "$sql" | as_pg psql -X -q -v ON_ERROR_STOP=1 -h "$sock" -p "$(port_of "$1")" \
+      -U postgres -d postgres -f - >/dev/null 2>"$dir/psql.err" && return 0
+    sleep 0.5
+  done
+  cat "$dir/psql.err" >&2
+  return 1
+}
+
+# set_passwords NAME ROLE...: the roles' passwords from DIR/pgpass (stdin, never argv).
+set_passwords() {
+  local name=$1
+  shift
+  pgpass_sql "$dir/pgpass" "$@" | psql_local "$name"
+}
 
 # Starts one pg_autoctl process (monitor or node keeper) in the background, logging to DIR/NAME.log.
 run_keeper() {
@@ -112,21 +153,23 @@ sys.exit(0 if states == [("primary", "primary"), ("secondary", "secondary")] els
 }
 
 conninfo() {
-  echo "host=127.0.0.1,127.0.0.1 port=$(port_of node1),$(port_of node2) user=postgres dbname=postgres target_session_attrs=read-write connect_timeout=2"
+  echo "host=127.0.0.1,127.0.0.1 port=$(port_of node1),$(port_of node2) user=postgres dbname=postgres target_session_attrs=read-write connect_timeout=2 passfile=$dir/pgpass"
 }
 
 case "$cmd" in
   start)
     mkdir -p "$dir" "$dir/run"
     chmod 700 "$dir/run"
+    pgpass_ensure "$dir/pgpass" "${node_roles[@]}" "${monitor_roles[@]}"
     if [ "$(id -u)" = 0 ]; then chown -R postgres:postgres "$dir"; fi
     for n in monitor node1 node2; do
       [ -f "$dir/$n.port" ] || free_port >"$dir/$n.port"
     done
     if [ ! -f "$dir/monitor/PG_VERSION" ]; then
       as_pg pg_autoctl create monitor --pgdata "$dir/monitor" --pgport "$(port_of monitor)" \
-        --hostname 127.0.0.1 --listen 127.0.0.1 --auth trust --no-ssl --pgctl "$bin/pg_ctl" \
-        >>"$dir/monitor.log" 2>&1
+        --hostname 127.0.0.1 --listen 127.0.0.1 --skip-pg-hba --no-ssl \
+        --pgctl "$bin/pg_ctl" >>"$dir/monitor.log" 2>&1 || { tail -n 20 "$dir/monitor.log" >&2; exit 1; }
+      write_hba monitor
       # Fast failure detection (defaults: 5 s period, 20 s to call a node unhealthy).
       cat >>"$dir/monitor/postgresql.conf" <<'CONF'
 pgautofailover.health_check_period = 1000
@@ -141,23 +184,37 @@ CONF
     for i in $(seq 1 120); do
       as_pg pg_isready -q -h 127.0.0.1 -p "$(port_of monitor)" && break; sleep 0.5
     done
+    # Reloaded: a monitor created by an older ha.sh gets the scram-only rules too.
+    write_hba monitor
+    as_pg "$bin/pg_ctl" -D "$dir/monitor" reload >/dev/null
+    set_passwords monitor "${monitor_roles[@]}"
     for n in node1 node2; do
       if [ ! -f "$dir/$n/PG_VERSION" ]; then
         as_pg pg_autoctl create postgres --pgdata "$dir/$n" --pgport "$(port_of $n)" --name "$n" \
-          --hostname 127.0.0.1 --listen 127.0.0.1 --monitor "$(monitor_uri)" --auth trust --no-ssl \
-          --pgctl "$bin/pg_ctl" --replication-quorum true --candidate-priority 50 >>"$dir/$n.log" 2>&1
+          --hostname 127.0.0.1 --listen 127.0.0.1 --monitor "$(monitor_uri)" --skip-pg-hba \
+          --no-ssl --pgctl "$bin/pg_ctl" --replication-quorum true --candidate-priority 50 \
+          >>"$dir/$n.log" 2>&1 || { tail -n 20 "$dir/$n.log" >&2; exit 1; }
         if [ "$n" = node1 ]; then
-          # Clients (services, tests) connect over loopback as postgres; the standby copies this.
-          echo "host all all 127.0.0.1/32 trust" >>"$dir/node1/pg_hba.conf"
+          # The standby's base backup copies this.
           cat >>"$dir/node1/postgresql.conf" <<'CONF'
 max_connections = 300
 listen_addresses = '127.0.0.1'
+password_encryption = 'scram-sha-256'
 CONF
         fi
+      fi
+      write_hba "$n"
+      # `create` may leave PostgreSQL running under initdb's rules: these take effect now.
+      if as_pg "$bin/pg_ctl" -D "$dir/$n" status >/dev/null 2>&1; then
+        as_pg "$bin/pg_ctl" -D "$dir/$n" reload >/dev/null
       fi
       run_keeper "$n"
       if [ "$n" = node1 ]; then
         for i in $(seq 1 240); do [ -n "$(single_or_primary)" ] && break; sleep 0.5; done
+        # Before node2's base backup: the replicator's password. The standby gets every role by
+        # replication. pgautofailover_monitor loses pg_autoctl's built-in password (see above).
+        set_passwords node1 "${node_roles[@]}"
+        echo "ALTER ROLE pgautofailover_monitor PASSWORD NULL;" | psql_local node1
       fi
     done
     wait_sync 180

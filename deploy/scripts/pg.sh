@@ -22,42 +22,8 @@ bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 roles=(postgres forecast_case_service forecast_forecast_service)
 
-free_port() {
-  python3 - "${1:-0}" <<'PY'
-import socket, sys
-want = int(sys.argv[1])
-for port in ([want] if want else []) + [0]:
-    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        s.bind(("127.0.0.1", port)); print(s.getsockname()[1]); break
-    except OSError:
-        pass
-    finally:
-        s.close()
-PY
-}
-
-new_password() { python3 -c 'import secrets; print(secrets.token_urlsafe(24))'; }
-
-# password ROLE: the role's password from DIR/pgpass.
-password() { awk -F: -v r="$1" '$4 == r { print $5; exit }' "$dir/pgpass"; }
-
-# Makes DIR/pgpass with one generated password per role, once.
-ensure_passwords() {
-  if [ -s "$dir/pgpass" ]; then
-    local role missing=0
-    for role in "${roles[@]}"; do [ -n "$(password "$role")" ] || missing=1; done
-    [ "$missing" = 0 ] && return 0
-  fi
-  (
-    umask 077
-    local role
-    for role in "${roles[@]}"; do
-      printf '*:*:*:%s:%s\n' "$role" "$(new_password)"
-    done >"$dir/pgpass.new"
-  )
-  mv "$dir/pgpass.new" "$dir/pgpass"
-}
+# shellcheck source=deploy/scripts/pg-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/pg-lib.sh"
 
 write_hba() {
   cat >"$dir/data/pg_hba.conf" <<'HBA'
@@ -76,23 +42,15 @@ HBA
 
 # Sets every role's password over the socket (stdin, not argv), creating missing service roles.
 set_passwords() {
-  local sql="SET password_encryption = 'scram-sha-256';"$'\n' role pw
-  for role in "${roles[@]}"; do
-    pw=$(password "$role")
-    if [ "$role" != postgres ]; then
-      sql+="DO \$\$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$role') THEN CREATE ROLE $role LOGIN; END IF; END \$\$;"$'\n'
-    fi
-    sql+="ALTER ROLE $role WITH LOGIN PASSWORD '$pw';"$'\n'
-  done
-  printf '%s' "$sql" | as_pg "$bin/psql" -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$(cat "$dir/port")" \
-    -U postgres -d postgres -f - >/dev/null
+  pgpass_sql "$dir/pgpass" "${roles[@]}" | as_pg "$bin/psql" -X -q -v ON_ERROR_STOP=1 -h "$dir" \
+    -p "$(cat "$dir/port")" -U postgres -d postgres -f - >/dev/null
 }
 
 case "$cmd" in
   start)
     mkdir -p "$dir"
     chmod 0700 "$dir"
-    ensure_passwords
+    pgpass_ensure "$dir/pgpass" "${roles[@]}"
     # Owned by the cluster's user too, so that tools run as postgres (pg_basebackup) read it.
     if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$dir" "$dir/pgpass"; fi
     if [ ! -f "$dir/data/PG_VERSION" ]; then

@@ -47,7 +47,8 @@ admin=$build/services/case/forecast-admin
 "$admin" add-staff --db "$db" --job-centre FLT --code tl1 --role TEAM_LEADER --team T1 >/dev/null
 
 # The services connect as their own database roles (migrations 0005, 0009), as deployed; set-up
-# and checks run as the owner. (The HA cluster's loopback is still `trust`, see deploy/ha/ha.sh.)
+# and checks run as the owner; every connection needs its scram-sha-256 password (the conninfo
+# names the cluster's password file, deploy/ha/ha.sh).
 case_db="$db user=forecast_case_service"
 forecast_db="$db user=forecast_forecast_service"
 case_port=$(free_port); forecast_port=$(free_port)
