@@ -128,6 +128,37 @@ int ShowCatalogue(const CommandEnv& env);
 int SetCatalogueEntry(const CommandEnv& env, const CatalogueEntryInput& in);
 int SetCaseField(const CommandEnv& env, const CaseFieldInput& in);
 
+// The organisation, staff, milestone metrics and set-up audit trail (org_commands.cc), through
+// the case service's set-up RPCs; admins only (the service refuses everyone else).
+int ShowOrganisation(const CommandEnv& env, Format format);
+struct UnitInput {
+  enum class Kind { kDepartment, kTeam, kRename, kMove };
+  Kind kind = Kind::kTeam;
+  std::string code, name, department;  // kMove: department empty = none
+};
+// Adds or updates a department or team; renames a unit; moves a team to another department.
+int SetUnit(const CommandEnv& env, const UnitInput& in);
+struct StaffInput {
+  std::string code, name, role, team;
+};
+int AddStaff(const CommandEnv& env, const StaffInput& in);
+// What to change about a staff member; what is not set stays as it is.
+struct StaffEdit {
+  std::optional<std::string> role, team, name;
+  std::optional<bool> active;
+};
+int ChangeStaff(const CommandEnv& env, const std::string& code, const StaffEdit& edit);
+struct MetricInput {
+  std::string code, label_da, label_en, kind, outcome_group, field_code, choice;
+  int sort_order = 0;
+  bool lower_is_better = false, inactive = false;
+};
+int ListMetrics(const CommandEnv& env, Format format);
+int SetMetric(const CommandEnv& env, const MetricInput& in);
+// The set-up audit trail, newest first; `kind`/`code` filter when not empty; limit 0: all.
+int ListAdminChanges(const CommandEnv& env, const std::string& kind, const std::string& code,
+                     int limit, Format format);
+
 // Writes a synthetic job centre as import CSVs (plus staff.csv) into `dir`.
 int GenerateDemo(const CommandEnv& env, const std::string& dir, uint64_t seed,
                  const std::string& size, const std::string& today);

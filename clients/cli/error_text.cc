@@ -66,6 +66,29 @@ std::string Danish(const ErrorDetail& d) {
   if (r == "CASE_CLOSED")
     return absl::StrCat("Sag ", Param(d, "case_ref"), " er lukket; genåbn den først.");
   if (r == "CASE_NOT_CLOSED") return absl::StrCat("Sag ", Param(d, "case_ref"), " er ikke lukket.");
+  if (r == "NOT_A_CODE")
+    return absl::StrCat("\"", Param(d, "value"),
+                        "\" er ikke en gyldig kode (1-32 bogstaver, tal eller _ -)");
+  if (r == "NOT_A_CHOICE")
+    return Param(d, "value").empty()
+               ? std::string("vælg en af mulighederne")
+               : absl::StrCat("\"", Param(d, "value"), "\" er ikke et af valgene");
+  if (r == "UNKNOWN_FIELD")
+    return absl::StrCat("\"", Param(d, "value"), "\" er ikke et af jobcentrets felter");
+  if (r == "DEPARTMENT_NOT_FOUND")
+    return absl::StrCat("Afdelingen \"", Param(d, "value"), "\" findes ikke.");
+  if (r == "DEPARTMENT_PARENT") return "en afdeling hører ikke under en anden enhed; kun teams gør";
+  if (r == "UNIT_KIND_FIXED")
+    return absl::StrCat("Enheden \"", Param(d, "value"), "\" findes allerede som en anden slags (",
+                        Param(d, "kind"), "); det kan ikke ændres.");
+  if (r == "TEAM_REQUIRED") return "sagsbehandlere og teamledere skal høre til et team";
+  if (r == "LAST_ADMIN")
+    return absl::StrCat("\"", Param(d, "value"),
+                        "\" er jobcentrets sidste aktive administrator. Gør en anden til "
+                        "administrator først.");
+  if (r == "METRIC_CODE") return "skal være 1-48 små bogstaver (a-z), tal eller _";
+  if (r == "FIELD_NOT_BOOL")
+    return absl::StrCat("\"", Param(d, "value"), "\" er ikke et ja/nej-felt");
   if (r == "ALREADY_HOLDER")
     return absl::StrCat("Sagen ligger allerede hos ", Param(d, "caseworker"), ".");
   return "";

@@ -241,6 +241,100 @@ int main(int argc, char** argv) {
   field_set->add_option("--order", field_in.sort_order, "position in lists");
   field_set->add_flag("--inactive", field_in.inactive, "no longer filled in");
 
+  // The organisation, staff and milestone metrics (admin; the web app's /admin), over gRPC.
+  std::string org_format = "table";
+  auto* org_cmd = app.add_subcommand("org", "departments and teams (admin)");
+  org_cmd->require_subcommand(1);
+  auto* org_show = org_cmd->add_subcommand("show", "departments, teams and staff");
+  org_show->add_option("--format", org_format, "table, csv (staff) or json")
+      ->check(CLI::IsMember({"table", "csv", "json"}));
+  forecast::cli::UnitInput unit_in;
+  auto* org_add_department =
+      org_cmd->add_subcommand("add-department", "add a department (or rename it)");
+  org_add_department->add_option("--code", unit_in.code, "code, e.g. NORD")->required();
+  org_add_department->add_option("--name", unit_in.name, "name, e.g. \"Afdeling Nord\"")
+      ->required();
+  auto* org_add_team = org_cmd->add_subcommand("add-team", "add a team (or change it)");
+  org_add_team->add_option("--code", unit_in.code, "code, e.g. T7")->required();
+  org_add_team->add_option("--name", unit_in.name, "name, e.g. \"Team 7\"")->required();
+  org_add_team->add_option("--department", unit_in.department, "the department's code");
+  auto* org_rename = org_cmd->add_subcommand("rename", "rename a department or team");
+  org_rename->add_option("--code", unit_in.code, "the unit's code")->required();
+  org_rename->add_option("--name", unit_in.name, "the new name")->required();
+  auto* org_move = org_cmd->add_subcommand("move-team", "move a team to another department");
+  org_move->add_option("--code", unit_in.code, "the team's code")->required();
+  org_move
+      ->add_option("--department", unit_in.department,
+                   "the department's code (\"\": no department)")
+      ->required();
+
+  auto* staff_cmd = app.add_subcommand("staff", "staff members and their sign-in (admin)");
+  staff_cmd->require_subcommand(1);
+  auto* staff_list = staff_cmd->add_subcommand("list", "every staff member");
+  staff_list->add_option("--format", org_format, "table, csv or json")
+      ->check(CLI::IsMember({"table", "csv", "json"}));
+  forecast::cli::StaffInput staff_in;
+  auto* staff_add = staff_cmd->add_subcommand("add", "add a staff member (or change them)");
+  staff_add->add_option("--code", staff_in.code, "staff code, e.g. CW0701")->required();
+  staff_add->add_option("--name", staff_in.name, "name");
+  staff_add->add_option("--role", staff_in.role, "CASEWORKER, TEAM_LEADER, MANAGER or ADMIN")
+      ->required();
+  staff_add->add_option("--team", staff_in.team, "team code (caseworkers and team leaders)");
+  std::string staff_code, staff_value, staff_team;
+  auto* staff_deactivate =
+      staff_cmd->add_subcommand("deactivate", "a staff member who left: no more sign-ins");
+  staff_deactivate->add_option("--code", staff_code, "staff code")->required();
+  auto* staff_activate = staff_cmd->add_subcommand("activate", "reactivate a staff member");
+  staff_activate->add_option("--code", staff_code, "staff code")->required();
+  auto* staff_set_role = staff_cmd->add_subcommand("set-role", "change a staff member's role");
+  staff_set_role->add_option("--code", staff_code, "staff code")->required();
+  staff_set_role->add_option("--role", staff_value, "CASEWORKER, TEAM_LEADER, MANAGER or ADMIN")
+      ->required();
+  auto* staff_role_team =
+      staff_set_role->add_option("--team", staff_team, "the team too (\"\": no team)");
+  auto* staff_set_team = staff_cmd->add_subcommand("set-team", "move a staff member to a team");
+  staff_set_team->add_option("--code", staff_code, "staff code")->required();
+  staff_set_team->add_option("--team", staff_value, "team code (\"\": no team)")->required();
+  auto* staff_rename = staff_cmd->add_subcommand("rename", "change a staff member's name");
+  staff_rename->add_option("--code", staff_code, "staff code")->required();
+  staff_rename->add_option("--name", staff_value, "the new name")->required();
+  auto* staff_setup_code = staff_cmd->add_subcommand(
+      "setup-code", "a one-time set-up code: the staff member's first sign-in");
+  staff_setup_code->add_option("--code", staff_code, "staff code")->required();
+
+  auto* metric_cmd = app.add_subcommand("metric", "milestone metrics (admin)");
+  metric_cmd->require_subcommand(1);
+  auto* metric_list = metric_cmd->add_subcommand("list", "every milestone metric");
+  metric_list->add_option("--format", org_format, "table, csv or json")
+      ->check(CLI::IsMember({"table", "csv", "json"}));
+  forecast::cli::MetricInput metric_in;
+  auto* metric_set = metric_cmd->add_subcommand("set", "add or change a milestone metric");
+  metric_set->add_option("--code", metric_in.code, "code, e.g. internships")->required();
+  metric_set->add_option("--label-da", metric_in.label_da, "Danish label")->required();
+  metric_set->add_option("--label-en", metric_in.label_en, "English label (default: Danish)");
+  metric_set
+      ->add_option("--kind", metric_in.kind, "CLOSURES, FIELD_TURNED_TRUE, FIELD_SET or CASELOAD")
+      ->required();
+  metric_set->add_option("--group", metric_in.outcome_group,
+                         "CLOSURES: only this outcome group (default: every outcome)");
+  metric_set->add_option("--field", metric_in.field_code, "FIELD_*: the case field's code");
+  metric_set->add_option("--choice", metric_in.choice, "FIELD_SET on a choice field: the choice");
+  metric_set->add_option("--order", metric_in.sort_order, "position in lists");
+  metric_set->add_flag("--lower-is-better", metric_in.lower_is_better,
+                       "on track means at or below target (e.g. caseload)");
+  metric_set->add_flag("--inactive", metric_in.inactive, "no longer counted");
+
+  std::string changes_kind, changes_code, changes_format = "table";
+  int changes_limit = 100;
+  auto* audit_changes = audit->add_subcommand(
+      "changes", "set-up changes: organisation, staff, catalogue, fields, metrics (admins only)");
+  audit_changes->add_option("--kind", changes_kind,
+                            "ORG_UNIT, STAFF, CATALOGUE_ENTRY, CASE_FIELD or MILESTONE_METRIC");
+  audit_changes->add_option("--code", changes_code, "only this target (catalogue: KIND/CODE)");
+  audit_changes->add_option("--limit", changes_limit, "at most this many changes (0: all)");
+  audit_changes->add_option("--format", changes_format, "table, csv or json")
+      ->check(CLI::IsMember({"table", "csv", "json"}));
+
   uint64_t seed = 20261122;
   std::string size = "demo", today;
   auto* generate =
@@ -343,6 +437,38 @@ int main(int argc, char** argv) {
   if (catalogue_show->parsed()) return forecast::cli::ShowCatalogue(env);
   if (catalogue_set->parsed()) return forecast::cli::SetCatalogueEntry(env, entry_in);
   if (field_set->parsed()) return forecast::cli::SetCaseField(env, field_in);
+  const Format of = ParseFormat(org_format);
+  if (org_show->parsed() || staff_list->parsed()) return forecast::cli::ShowOrganisation(env, of);
+  if (org_add_department->parsed() || org_add_team->parsed() || org_rename->parsed() ||
+      org_move->parsed()) {
+    using Kind = forecast::cli::UnitInput::Kind;
+    unit_in.kind = org_add_department->parsed() ? Kind::kDepartment
+                   : org_add_team->parsed()     ? Kind::kTeam
+                   : org_rename->parsed()       ? Kind::kRename
+                                                : Kind::kMove;
+    return forecast::cli::SetUnit(env, unit_in);
+  }
+  if (staff_add->parsed()) return forecast::cli::AddStaff(env, staff_in);
+  if (staff_setup_code->parsed()) return forecast::cli::IssueSetupCode(env, staff_code);
+  if (staff_deactivate->parsed() || staff_activate->parsed() || staff_set_role->parsed() ||
+      staff_set_team->parsed() || staff_rename->parsed()) {
+    forecast::cli::StaffEdit edit;
+    if (staff_deactivate->parsed()) edit.active = false;
+    if (staff_activate->parsed()) edit.active = true;
+    if (staff_set_role->parsed()) {
+      edit.role = staff_value;
+      if (staff_role_team->count() > 0) edit.team = staff_team;
+    }
+    if (staff_set_team->parsed()) edit.team = staff_value;
+    if (staff_rename->parsed()) edit.name = staff_value;
+    return forecast::cli::ChangeStaff(env, staff_code, edit);
+  }
+  if (metric_list->parsed()) return forecast::cli::ListMetrics(env, of);
+  if (metric_set->parsed()) return forecast::cli::SetMetric(env, metric_in);
+  if (audit_changes->parsed()) {
+    return forecast::cli::ListAdminChanges(env, changes_kind, changes_code, changes_limit,
+                                           ParseFormat(changes_format));
+  }
   std::cerr << app.help();
   return 2;
 }

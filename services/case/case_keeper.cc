@@ -717,7 +717,9 @@ absl::StatusOr<v1::Catalogue> CaseKeeper::UpsertCatalogueEntry(
   if (absl::Status s = AuthorizeCatalogueEdit(caller); !s.ok()) return s;
   if (!request.has_entry()) return Invalid("entry", "is required");
   if (absl::Status s = CheckCatalogueEntry(request.entry()); !s.ok()) return s;
-  if (absl::Status s = store_.UpsertCatalogueEntry(caller.job_centre_id, request.entry()); !s.ok())
+  if (absl::Status s =
+          store_.UpsertCatalogueEntry(caller.job_centre_id, caller.staff_id, request.entry());
+      !s.ok())
     return s;
   if (catalogues_ != nullptr) catalogues_->Drop(caller.job_centre_id);
   return store_.LoadCatalogue(caller.job_centre_id);
@@ -728,7 +730,9 @@ absl::StatusOr<v1::Catalogue> CaseKeeper::UpsertCaseField(
   if (absl::Status s = AuthorizeCatalogueEdit(caller); !s.ok()) return s;
   if (!request.has_field()) return Invalid("field", "is required");
   if (absl::Status s = CheckCaseFieldDefinition(request.field()); !s.ok()) return s;
-  if (absl::Status s = store_.UpsertCaseField(caller.job_centre_id, request.field()); !s.ok())
+  if (absl::Status s =
+          store_.UpsertCaseField(caller.job_centre_id, caller.staff_id, request.field());
+      !s.ok())
     return s;
   if (catalogues_ != nullptr) catalogues_->Drop(caller.job_centre_id);
   return store_.LoadCatalogue(caller.job_centre_id);

@@ -180,6 +180,47 @@ grpc::Status CaseServiceImpl::UpsertCaseField(grpc::ServerContext* context,
                 [&](const Caller& c) { return keeper_.UpsertCaseField(c, *request); });
 }
 
+grpc::Status CaseServiceImpl::UpsertOrgUnit(grpc::ServerContext* context,
+                                            const v1::UpsertOrgUnitRequest* request,
+                                            v1::Organisation* response) {
+  return Handle("UpsertOrgUnit", context, response,
+                [&](const Caller& c) -> absl::StatusOr<v1::Organisation> {
+                  if (absl::Status s = org_.UpsertUnit(c, request->unit()); !s.ok()) return s;
+                  return keeper_.GetOrganisation(c);
+                });
+}
+
+grpc::Status CaseServiceImpl::UpsertStaff(grpc::ServerContext* context,
+                                          const v1::UpsertStaffRequest* request,
+                                          v1::Organisation* response) {
+  return Handle("UpsertStaff", context, response,
+                [&](const Caller& c) -> absl::StatusOr<v1::Organisation> {
+                  if (absl::Status s = org_.UpsertStaff(c, request->staff()); !s.ok()) return s;
+                  return keeper_.GetOrganisation(c);
+                });
+}
+
+grpc::Status CaseServiceImpl::ListMilestoneMetricSettings(
+    grpc::ServerContext* context, const v1::ListMilestoneMetricSettingsRequest*,
+    v1::MilestoneMetricSettings* response) {
+  return Handle("ListMilestoneMetricSettings", context, response,
+                [&](const Caller& c) { return org_.ListMilestoneMetrics(c); });
+}
+
+grpc::Status CaseServiceImpl::UpsertMilestoneMetric(grpc::ServerContext* context,
+                                                    const v1::UpsertMilestoneMetricRequest* request,
+                                                    v1::MilestoneMetricSettings* response) {
+  return Handle("UpsertMilestoneMetric", context, response,
+                [&](const Caller& c) { return org_.UpsertMilestoneMetric(c, request->metric()); });
+}
+
+grpc::Status CaseServiceImpl::ListAdminChanges(grpc::ServerContext* context,
+                                               const v1::ListAdminChangesRequest* request,
+                                               v1::ListAdminChangesResponse* response) {
+  return Handle("ListAdminChanges", context, response,
+                [&](const Caller& c) { return org_.ListChanges(c, *request); });
+}
+
 grpc::Status CaseServiceImpl::ImportHistory(grpc::ServerContext* context,
                                             grpc::ServerReader<v1::ImportChunk>* reader,
                                             v1::ImportReport* response) {

@@ -6,6 +6,7 @@
 #include "forecast/v1/case_service.grpc.pb.h"
 #include "services/case/case_keeper.h"
 #include "services/case/import_guard.h"
+#include "services/case/org_admin.h"
 #include "services/common/audit/case_read_log.h"
 #include "services/common/caller.h"
 
@@ -15,9 +16,11 @@ namespace forecast {
 class CaseServiceImpl final : public v1::CaseService::Service {
  public:
   // Keeps references; all must outlive the service. `reads` records every case read (GetCase,
-  // ListCases: one row per listed case, GetCaseHistory) before the answer leaves.
-  CaseServiceImpl(CaseKeeper& keeper, const Authenticator& authenticator, audit::CaseReadLog& reads)
-      : keeper_(keeper), authenticator_(authenticator), reads_(reads) {}
+  // ListCases: one row per listed case, GetCaseHistory) before the answer leaves. `org` serves
+  // the job centre's set-up (organisation, staff, milestone metrics, the set-up audit trail).
+  CaseServiceImpl(CaseKeeper& keeper, OrgAdmin& org, const Authenticator& authenticator,
+                  audit::CaseReadLog& reads)
+      : keeper_(keeper), org_(org), authenticator_(authenticator), reads_(reads) {}
 
   // Bounds ImportHistory: `guard` (not owned; may be null) admits one import per job centre and a
   // few per process; an import stream of more than `max_rows` rows is refused. Call before
@@ -65,6 +68,19 @@ class CaseServiceImpl final : public v1::CaseService::Service {
   grpc::Status UpsertCaseField(grpc::ServerContext* context,
                                const v1::UpsertCaseFieldRequest* request,
                                v1::Catalogue* response) override;
+  grpc::Status UpsertOrgUnit(grpc::ServerContext* context, const v1::UpsertOrgUnitRequest* request,
+                             v1::Organisation* response) override;
+  grpc::Status UpsertStaff(grpc::ServerContext* context, const v1::UpsertStaffRequest* request,
+                           v1::Organisation* response) override;
+  grpc::Status ListMilestoneMetricSettings(grpc::ServerContext* context,
+                                           const v1::ListMilestoneMetricSettingsRequest* request,
+                                           v1::MilestoneMetricSettings* response) override;
+  grpc::Status UpsertMilestoneMetric(grpc::ServerContext* context,
+                                     const v1::UpsertMilestoneMetricRequest* request,
+                                     v1::MilestoneMetricSettings* response) override;
+  grpc::Status ListAdminChanges(grpc::ServerContext* context,
+                                const v1::ListAdminChangesRequest* request,
+                                v1::ListAdminChangesResponse* response) override;
   grpc::Status ImportHistory(grpc::ServerContext* context,
                              grpc::ServerReader<v1::ImportChunk>* reader,
                              v1::ImportReport* response) override;
@@ -79,6 +95,7 @@ class CaseServiceImpl final : public v1::CaseService::Service {
                           Call call);
 
   CaseKeeper& keeper_;
+  OrgAdmin& org_;
   const Authenticator& authenticator_;
   audit::CaseReadLog& reads_;
   ImportGuard* import_guard_ = nullptr;

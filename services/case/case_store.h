@@ -248,11 +248,13 @@ class CaseStore {
   // Creates the case at version 1 with its first assignment and an OPENED event.
   virtual absl::StatusOr<v1::Case> CreateCase(const NewCase& new_case) = 0;
 
-  // Adds or replaces a catalogue entry (kind and code identify it).
-  virtual absl::Status UpsertCatalogueEntry(int64_t job_centre_id,
+  // Adds or replaces a catalogue entry (kind and code identify it), recording the change in the
+  // set-up audit trail (admin_audit.h) as made by `staff_id`.
+  virtual absl::Status UpsertCatalogueEntry(int64_t job_centre_id, int64_t staff_id,
                                             const v1::CatalogueEntry& entry) = 0;
-  // FAILED_PRECONDITION when an existing field would change its type.
-  virtual absl::Status UpsertCaseField(int64_t job_centre_id, const v1::CaseField& field) = 0;
+  // As UpsertCatalogueEntry; FAILED_PRECONDITION when an existing field would change its type.
+  virtual absl::Status UpsertCaseField(int64_t job_centre_id, int64_t staff_id,
+                                       const v1::CaseField& field) = 0;
 
   // Writes the whole plan in one transaction (all or nothing).
   virtual absl::StatusOr<ImportCounts> Import(const ImportPlan& plan) = 0;

@@ -192,7 +192,8 @@ int main(int argc, char** argv) {
   forecast::audit::PgCaseReadLog reads(pool);  // every case read, recorded before it is answered
   forecast::audit::CaseReadRetention retention(reads, absl::Hours(24) * retention_days,
                                                absl::Hours(1));
-  forecast::CaseServiceImpl service(keeper, authenticator, reads);
+  forecast::OrgAdmin org(pool);  // the admin's set-up RPCs
+  forecast::CaseServiceImpl service(keeper, org, authenticator, reads);
   forecast::AccessTokenSigner signer(*signing_key);
   forecast::identity::IdentityKeeper identity(pool, clock, signer, options);
   // Single sign-on (services/identity/oidc_*): providers per job centre, LoginWithIdToken, with

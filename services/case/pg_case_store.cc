@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "services/case/admin_audit.h"
 #include "services/case/case_rules.h"
 #include "services/common/calendar.h"
 #include "services/common/status.h"
@@ -809,8 +810,12 @@ absl::StatusOr<v1::Case> PgCaseStore::CreateCase(const NewCase& c) {
       });
 }
 
-absl::Status PgCaseStore::UpsertCatalogueEntry(int64_t job_centre_id, const CatalogueEntry& e) {
+absl::Status PgCaseStore::UpsertCatalogueEntry(int64_t job_centre_id, int64_t staff_id,
+                                               const CatalogueEntry& e) {
   return RunTransaction(pool_, Isolation::kReadCommitted, [&](pqxx::transaction_base& tx) {
+    const std::string kind = EntryKindName(e.kind());
+    const std::optional<std::string> before =
+        SetUpSnapshot(tx, job_centre_id, SetUpTarget::kCatalogueEntry, e.code(), kind);
     tx.exec_params(
         "INSERT INTO catalogue_entry (job_centre_id, kind, code, label_da, label_en, sort_order, active, "
         "outcome_group, probability) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
@@ -819,11 +824,14 @@ absl::Status PgCaseStore::UpsertCatalogueEntry(int64_t job_centre_id, const Cata
         "outcome_group = EXCLUDED.outcome_group, probability = EXCLUDED.probability",
         job_centre_id, EntryKindName(e.kind()), e.code(), e.label_da(), e.label_en(),
         e.sort_order(), e.active(), e.outcome_group(), e.probability());
+    RecordSetUpChange(tx, job_centre_id, staff_id, "UpsertCatalogueEntry",
+                      SetUpTarget::kCatalogueEntry, e.code(), before, kind);
     return absl::OkStatus();
   });
 }
 
-absl::Status PgCaseStore::UpsertCaseField(int64_t job_centre_id, const CaseField& field) {
+absl::Status PgCaseStore::UpsertCaseField(int64_t job_centre_id, int64_t staff_id,
+                                          const CaseField& field) {
   return RunTransaction(
       pool_, Isolation::kReadCommitted, [&](pqxx::transaction_base& tx) -> absl::Status {
         pqxx::result existing = tx.exec_params(
@@ -837,6 +845,8 @@ absl::Status PgCaseStore::UpsertCaseField(int64_t job_centre_id, const CaseField
         }
         ArrayLiteral choices;
         for (const std::string& choice : field.choices()) choices.Add(choice);
+        const std::optional<std::string> before =
+            SetUpSnapshot(tx, job_centre_id, SetUpTarget::kCaseField, field.code());
         tx.exec_params(
             "INSERT INTO case_field (job_centre_id, code, label_da, label_en, field_type, choices, sort_order, active) "
             "VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8) ON CONFLICT (job_centre_id, code) DO UPDATE SET "
@@ -844,6 +854,8 @@ absl::Status PgCaseStore::UpsertCaseField(int64_t job_centre_id, const CaseField
             "sort_order = EXCLUDED.sort_order, active = EXCLUDED.active",
             job_centre_id, field.code(), field.label_da(), field.label_en(), type, choices.str(),
             field.sort_order(), field.active());
+        RecordSetUpChange(tx, job_centre_id, staff_id, "UpsertCaseField", SetUpTarget::kCaseField,
+                          field.code(), before);
         return absl::OkStatus();
       });
 }

@@ -32,9 +32,10 @@ class PgCaseStore final : public CaseStore {
   absl::StatusOr<std::optional<v1::Case>> TryRecordExpectation(
       const ExpectationWrite& write) override;
   absl::StatusOr<v1::Case> CreateCase(const NewCase& new_case) override;
-  absl::Status UpsertCatalogueEntry(int64_t job_centre_id,
+  absl::Status UpsertCatalogueEntry(int64_t job_centre_id, int64_t staff_id,
                                     const v1::CatalogueEntry& entry) override;
-  absl::Status UpsertCaseField(int64_t job_centre_id, const v1::CaseField& field) override;
+  absl::Status UpsertCaseField(int64_t job_centre_id, int64_t staff_id,
+                               const v1::CaseField& field) override;
   absl::StatusOr<ImportCounts> Import(const ImportPlan& plan) override;
 
  private:

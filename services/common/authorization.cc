@@ -136,6 +136,10 @@ absl::Status AuthorizeCatalogueEdit(const Caller& caller) {
   return caller.role == Role::kAdmin ? absl::OkStatus() : Denied(caller, "edit the catalogue");
 }
 
+absl::Status AuthorizeJobCentreSetUp(const Caller& caller) {
+  return caller.role == Role::kAdmin ? absl::OkStatus() : Denied(caller, "set up the job centre");
+}
+
 absl::Status AuthorizeImport(const Caller& caller, bool create_missing_staff) {
   if (caller.role == Role::kAdmin) return absl::OkStatus();
   if (caller.role == Role::kManager && !create_missing_staff) return absl::OkStatus();

@@ -8,6 +8,7 @@
 //                 centre; they bring history in through the import instead).
 // Re-assigning:   team leader (the team's cases) and manager (any); caseworkers may not.
 // Catalogues:     admin edits; everyone in the job centre reads.
+// Set-up:         organisation units, staff, milestone metrics and the set-up audit trail: admin.
 // Import:         admin and manager.
 // Other job centres: never. A case of another job centre is answered NOT_FOUND, exactly as a
 // case that does not exist, so its existence does not leak. Within the own job centre a refusal
@@ -78,6 +79,10 @@ absl::Status AuthorizeCaseRows(const Caller& caller);
 
 // Admin only. Thread-safe (pure).
 absl::Status AuthorizeCatalogueEdit(const Caller& caller);
+
+// Setting up the job centre (organisation units, staff, milestone metrics) and reading the
+// set-up audit trail: admin only. Thread-safe (pure).
+absl::Status AuthorizeJobCentreSetUp(const Caller& caller);
 
 // Admin and manager; creating missing staff during an import needs admin. Thread-safe (pure).
 absl::Status AuthorizeImport(const Caller& caller, bool create_missing_staff);

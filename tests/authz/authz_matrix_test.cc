@@ -124,7 +124,9 @@ class AuthzMatrixTest : public ::testing::Test {
     case_reads_ = std::make_unique<audit::PgCaseReadLog>(*case_pool_);
     case_authenticator_ =
         std::make_unique<Authenticator>(forecast::testing::Verifier(), *case_directory_);
-    case_service_ = std::make_unique<CaseServiceImpl>(*keeper_, *case_authenticator_, *case_reads_);
+    case_org_ = std::make_unique<OrgAdmin>(*case_pool_);
+    case_service_ =
+        std::make_unique<CaseServiceImpl>(*keeper_, *case_org_, *case_authenticator_, *case_reads_);
   }
 
   // Creates the case of one cell, held by `holder`, with one expectation, before the services
@@ -278,6 +280,7 @@ class AuthzMatrixTest : public ::testing::Test {
   std::unique_ptr<CaseKeeper> keeper_;
   std::unique_ptr<audit::PgCaseReadLog> case_reads_, forecast_reads_;
   std::unique_ptr<Authenticator> case_authenticator_;
+  std::unique_ptr<OrgAdmin> case_org_;
   std::unique_ptr<CaseServiceImpl> case_service_;
   std::unique_ptr<fsvc::PgHistoryStore> history_;
   std::unique_ptr<fsvc::ForecastEngine> engine_;

@@ -395,7 +395,8 @@ int main(int argc, char** argv) {
   forecast::CaseKeeper keeper(case_store, clock, &reference.catalogues());
   forecast::audit::PgCaseReadLog case_reads(case_pool);
   forecast::Authenticator case_authenticator(forecast::testing::Verifier(), reference.directory());
-  forecast::CaseServiceImpl case_service(keeper, case_authenticator, case_reads);
+  forecast::OrgAdmin case_org(case_pool);
+  forecast::CaseServiceImpl case_service(keeper, case_org, case_authenticator, case_reads);
   absl::StatusOr<forecast::RunningServer> case_server = forecast::StartGrpcServer(
       {&case_service}, "127.0.0.1", 0, forecast::testing::ServerCredentials());
   Check(case_server.status(), "case server");

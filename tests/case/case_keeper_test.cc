@@ -100,10 +100,12 @@ class MemoryCaseStore final : public CaseStore {
     view.set_version(1);
     return view;
   }
-  absl::Status UpsertCatalogueEntry(int64_t, const v1::CatalogueEntry&) override {
+  absl::Status UpsertCatalogueEntry(int64_t, int64_t, const v1::CatalogueEntry&) override {
     return absl::OkStatus();
   }
-  absl::Status UpsertCaseField(int64_t, const v1::CaseField&) override { return absl::OkStatus(); }
+  absl::Status UpsertCaseField(int64_t, int64_t, const v1::CaseField&) override {
+    return absl::OkStatus();
+  }
   absl::StatusOr<ImportCounts> Import(const ImportPlan&) override {
     return absl::UnimplementedError("not used");
   }

@@ -43,11 +43,12 @@ std::unique_ptr<CaseEnv> CaseEnv::Create(bool serve) {
   env->store_ = std::make_unique<PgCaseStore>(*env->service_pool_);
   env->directory_ = std::make_unique<PgStaffDirectory>(*env->service_pool_);
   env->keeper_ = std::make_unique<CaseKeeper>(*env->store_, env->clock_);
+  env->org_ = std::make_unique<OrgAdmin>(*env->service_pool_);
   if (serve) {
     env->reads_ = std::make_unique<audit::PgCaseReadLog>(*env->service_pool_);
     env->authenticator_ = std::make_unique<Authenticator>(Verifier(), *env->directory_);
-    env->service_ =
-        std::make_unique<CaseServiceImpl>(*env->keeper_, *env->authenticator_, *env->reads_);
+    env->service_ = std::make_unique<CaseServiceImpl>(*env->keeper_, *env->org_,
+                                                      *env->authenticator_, *env->reads_);
     auto running =
         StartGrpcServer({env->service_.get()}, "127.0.0.1", 0, ServerCredentials(), 64 << 20,
                         /*reflection=*/true);
@@ -71,6 +72,7 @@ CaseEnv::~CaseEnv() {
   service_.reset();
   reads_.reset();
   authenticator_.reset();
+  org_.reset();
   keeper_.reset();
   directory_.reset();
   store_.reset();

@@ -43,6 +43,8 @@ class CaseEnv {
   // As the case service's database role.
   PgPool& service_pool() { return *service_pool_; }
   CaseKeeper& keeper() { return *keeper_; }
+  // The set-up logic (organisation, staff, metrics, audit trail), as the case service's role.
+  OrgAdmin& org() { return *org_; }
   PgCaseStore& store() { return *store_; }
   FixedClock& clock() { return clock_; }
   const std::string& conninfo() const { return db_->conninfo(); }
@@ -71,6 +73,7 @@ class CaseEnv {
   std::unique_ptr<Authenticator> authenticator_;
   std::unique_ptr<CaseKeeper> keeper_;
   std::unique_ptr<audit::PgCaseReadLog> reads_;
+  std::unique_ptr<OrgAdmin> org_;
   std::unique_ptr<CaseServiceImpl> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

@@ -54,7 +54,8 @@ class GatewayWithCaseServiceTest : public ::testing::Test {
     reads_ = std::make_unique<audit::PgCaseReadLog>(*pool_);
     authenticator_check_ =
         std::make_unique<forecast::Authenticator>(forecast::testing::Verifier(), *directory_);
-    service_ = std::make_unique<CaseServiceImpl>(*keeper_, *authenticator_check_, *reads_);
+    org_ = std::make_unique<OrgAdmin>(*pool_);
+    service_ = std::make_unique<CaseServiceImpl>(*keeper_, *org_, *authenticator_check_, *reads_);
     identity::IdentityOptions options;
     options.password_cost = {1,
                              size_t{64} << 10};  // cheap hashes: this tests the gateway, not Argon2
@@ -116,6 +117,7 @@ class GatewayWithCaseServiceTest : public ::testing::Test {
   std::unique_ptr<identity::IdentityServiceImpl> identity_service_;
   std::unique_ptr<CaseKeeper> keeper_;
   std::unique_ptr<audit::PgCaseReadLog> reads_;
+  std::unique_ptr<OrgAdmin> org_;
   std::unique_ptr<CaseServiceImpl> service_;
   RunningServer backend_;
   std::unique_ptr<RpcTranscoder> transcoder_;

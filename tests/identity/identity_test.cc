@@ -93,7 +93,9 @@ class IdentityTest : public ::testing::Test {
     case_store_ = std::make_unique<PgCaseStore>(*pool_);
     case_keeper_ = std::make_unique<CaseKeeper>(*case_store_, clock_);
     reads_ = std::make_unique<audit::PgCaseReadLog>(*pool_);
-    case_service_ = std::make_unique<CaseServiceImpl>(*case_keeper_, *authenticator_, *reads_);
+    case_org_ = std::make_unique<OrgAdmin>(*pool_);
+    case_service_ =
+        std::make_unique<CaseServiceImpl>(*case_keeper_, *case_org_, *authenticator_, *reads_);
     history_ = std::make_unique<fsvc::PgHistoryStore>(*pool_);
     engine_ = std::make_unique<fsvc::ForecastEngine>(*history_, clock_);
     forecast_service_ =
@@ -199,6 +201,7 @@ class IdentityTest : public ::testing::Test {
   std::unique_ptr<Authenticator> authenticator_;
   std::unique_ptr<PgCaseStore> case_store_;
   std::unique_ptr<CaseKeeper> case_keeper_;
+  std::unique_ptr<OrgAdmin> case_org_;
   std::unique_ptr<CaseServiceImpl> case_service_;
   std::unique_ptr<fsvc::PgHistoryStore> history_;
   std::unique_ptr<fsvc::ForecastEngine> engine_;
