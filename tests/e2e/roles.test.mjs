@@ -1,5 +1,7 @@
 // Every role's screens in the web app (issue 13), in headless Chromium against the real stack:
 // - the administrator's catalogue and field screens, and no edit buttons on cases;
+// - the administrator's departments, teams, staff (set-up code, deactivation), milestones and
+//   audit trail; the new colleague's first sign-in with the code;
 // - a caseworker sets the job centre's own field on a case; cannot tick "agreed in dialogue";
 // - a team leader re-assigns, closes and reopens a case;
 // - a conflict shows the user's version beside the stored one, and the user's is kept;
@@ -175,7 +177,7 @@ test('every view in Danish: no English words, no raw codes, no waiting for ever;
     await scan(leader.page, '/accuracy?team=T1', 'accuracy-table', 'accuracy', problems);
     await scan(manager.page, '/teams', 'teams-table', 'teams', problems);
     await scan(manager.page, '/centre/projection', 'projection-table', 'centre-projection', problems);
-    await scan(admin.page, '/admin', 'admin-CASE_TYPE', 'admin', problems);
+    await scan(admin.page, '/admin', 'admin-metric-table', 'admin', problems);
 
     // A view the user may not see ends in a Danish error, not "Henter…" for ever.
     await worker.page.goto(`${stack.url}/team/T2`);
@@ -271,6 +273,156 @@ test('the administrator edits the catalogue and adds a field; sees no edit butto
     assert.equal(refused.body.reason, 'AGREED_NEEDS_TEAM_LEADER');
   } finally {
     await worker.context.close();
+  }
+});
+
+test('the administrator sets up departments, teams, staff and milestones; a new colleague signs in with the one-time code', async () => {
+  const admin = await loginAs('ADM1');
+  let setupCode = '';
+  try {
+    const page = admin.page;
+    await page.goto(`${stack.url}/admin`);
+    await page.getByTestId('admin-metric-table').waitFor();
+    const org = page.getByTestId('admin-org');
+    // A department, then a team in it; a bad code is named next to its field, in Danish.
+    await org.getByText('Ny afdeling', { exact: true }).click();
+    const dept = page.getByRole('form', { name: 'Ny afdeling' });
+    await dept.getByLabel('Kode').fill('VEST');
+    await dept.getByLabel('Navn').fill('Afdeling Vest');
+    await dept.getByRole('button', { name: 'Gem' }).click();
+    await page.getByTestId('admin-unit-VEST').waitFor();
+    await org.getByText('Nyt team', { exact: true }).click();
+    const team = page.getByRole('form', { name: 'Nyt team' });
+    await team.getByLabel('Kode').fill('bad code');
+    await team.getByLabel('Navn').fill('Team Vest');
+    await team.getByLabel('Afdeling', { exact: true }).selectOption('VEST');
+    await team.getByRole('button', { name: 'Gem' }).click();
+    await team.locator('input[name="code"][aria-invalid="true"]').waitFor();
+    assert.match((await team.locator('.field-error:not(:empty)').textContent()) ?? '', /er ikke en gyldig kode/);
+    await team.getByLabel('Kode').fill('T3');
+    await team.getByRole('button', { name: 'Gem' }).click();
+    await page.getByTestId('admin-unit-T3').waitFor();
+    assert.match((await page.getByTestId('admin-unit-T3').textContent()) ?? '', /Team Vest.*Afdeling Vest/);
+    // Move team T2 into the new department.
+    await page.getByTestId('admin-unit-T2').getByRole('button', { name: 'Redigér Team Syd' }).click();
+    const t2 = page.getByTestId('unit-form-T2');
+    await t2.getByLabel('Afdeling', { exact: true }).selectOption('VEST');
+    await t2.getByRole('button', { name: 'Gem' }).click();
+    await page.waitForFunction(() => /Afdeling Vest/.test(document.querySelector('[data-testid="admin-unit-T2"]')?.textContent ?? ''));
+
+    // A new caseworker: without a team she is refused in Danish; with one she is saved.
+    const staffSection = page.getByTestId('admin-staff-section');
+    await staffSection.getByText('Ny medarbejder', { exact: true }).click();
+    const add = page.getByRole('form', { name: 'Ny medarbejder' });
+    await add.getByLabel('Medarbejderkode').fill('cw9');
+    await add.getByLabel('Navn').fill('Frida Sagsbehandler');
+    await add.getByLabel('Rolle').selectOption('CASEWORKER');
+    await add.getByRole('button', { name: 'Gem' }).click();
+    await add.locator('select[name="team"][aria-invalid="true"]').waitFor();
+    assert.match((await add.locator('.field-error:not(:empty)').textContent()) ?? '', /skal høre til et team/);
+    await add.getByLabel('Team', { exact: true }).selectOption('T3');
+    await add.getByRole('button', { name: 'Gem' }).click();
+    await page.getByTestId('admin-staff-cw9').waitFor();
+    // Her one-time code, shown once.
+    await page.getByRole('button', { name: 'Giv Frida Sagsbehandler en engangskode' }).click();
+    const shown = page.getByTestId('setup-code-cw9').locator('code');
+    await shown.waitFor();
+    setupCode = (await shown.textContent()) ?? '';
+    assert.match(setupCode, /^[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}$/);
+    // Carl has left: deactivated.
+    await page.getByTestId('admin-staff-cw3').getByRole('button', { name: 'Redigér Carl Sagsbehandler' }).click();
+    const carl = page.getByTestId('staff-form-cw3');
+    await carl.getByLabel('Aktiv').uncheck();
+    await carl.getByRole('button', { name: 'Gem' }).click();
+    await page.waitForFunction(() => /Nej/.test(document.querySelector('[data-testid="admin-staff-cw3"]')?.textContent ?? ''));
+    // The only administrator cannot demote herself: a Danish refusal, nothing changes.
+    await page.getByTestId('admin-staff-ADM1').getByRole('button', { name: 'Redigér Administrator' }).click();
+    const me = page.getByTestId('staff-form-ADM1');
+    await me.getByLabel('Rolle').selectOption('MANAGER');
+    await me.getByRole('button', { name: 'Gem' }).click();
+    await me.locator('.field-error:not(:empty)').waitFor();
+    assert.match((await me.locator('.field-error:not(:empty)').textContent()) ?? '', /sidste aktive administrator/);
+
+    // A milestone: "set to yes" needs a field; the caseload kind does not.
+    const metrics = page.getByTestId('admin-metrics');
+    await metrics.getByText('Ny milepæl', { exact: true }).click();
+    const metric = page.getByRole('form', { name: 'Ny milepæl' });
+    await metric.getByLabel('Kode').fill('sagsstamme_vest');
+    await metric.getByLabel('Betegnelse på dansk').fill('Sagsstamme i Vest');
+    await metric.getByLabel('Hvad tælles').selectOption('FIELD_TURNED_TRUE');
+    await metric.getByRole('button', { name: 'Gem' }).click();
+    await metric.locator('select[name="field_code"][aria-invalid="true"]').waitFor();
+    await metric.getByLabel('Hvad tælles').selectOption('CASELOAD');
+    await metric.getByLabel('Lavere er bedre (fx sagsstammen)').check();
+    await metric.getByRole('button', { name: 'Gem' }).click();
+    await page.getByTestId('admin-metric-sagsstamme_vest').waitFor();
+
+    // The audit trail shows these changes, newest first, with who made them.
+    await page.reload();
+    await page.getByTestId('admin-change-table').waitFor();
+    const trail = (await page.getByTestId('admin-change-table').textContent()) ?? '';
+    for (const expected of ['sagsstamme_vest', 'cw3', 'cw9', 'T3', 'VEST', 'Administrator', 'Milepæl', 'Medarbejder']) {
+      assert.ok(trail.includes(expected), `the trail names ${expected}: ${trail.slice(0, 400)}`);
+    }
+    await shot(page, '21-admin-organisation');
+  } finally {
+    await admin.context.close();
+  }
+
+  // Frida chooses her password with the code and lands in her own caseload.
+  const context = await browser.newContext(DESKTOP);
+  context.setDefaultTimeout(60000);
+  try {
+    const page = await context.newPage();
+    await page.goto(`${stack.url}/`);
+    await page.getByTestId('setup-link').click();
+    const form = page.getByTestId('setup-form');
+    await form.getByLabel('Jobcenter (kode)').fill(CENTRE);
+    await form.getByLabel('Medarbejderkode').fill('cw9');
+    await form.getByLabel('Engangskode').fill(setupCode);
+    await form.getByLabel('Ny adgangskode', { exact: true }).fill('fridas-password-1');
+    await form.getByLabel('Gentag ny adgangskode').fill('fridas-password-1');
+    await form.getByRole('button', { name: 'Gem adgangskode og log ind' }).click();
+    await page.getByTestId('whoami').waitFor();
+    assert.match((await page.getByTestId('whoami').textContent()) ?? '', /Frida Sagsbehandler/);
+  } finally {
+    await context.close();
+  }
+
+  // Carl, deactivated, can no longer sign in.
+  const gone = await browser.newContext(DESKTOP);
+  try {
+    const page = await gone.newPage();
+    await page.goto(`${stack.url}/`);
+    await page.getByLabel('Jobcenter (kode)').fill(CENTRE);
+    await page.getByLabel('Medarbejderkode').fill('cw3');
+    await page.getByLabel('Adgangskode', { exact: true }).fill(PASSWORD);
+    await page.getByRole('button', { name: 'Log ind', exact: true }).click();
+    await page.getByRole('alert').filter({ hasText: /./ }).first().waitFor();
+    assert.equal(await page.getByTestId('whoami').count(), 0);
+  } finally {
+    await gone.close();
+  }
+
+  // On a phone the administrator's page does not scroll sideways (wide tables scroll inside).
+  const phone = await loginAs('ADM1', PHONE);
+  try {
+    await phone.page.goto(`${stack.url}/admin`);
+    await phone.page.getByTestId('admin-change-table').waitFor();
+    await settle(phone.page);
+    const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const offenders = await phone.page.evaluate(() =>
+      [...document.querySelectorAll('body *')]
+        .filter((el) => el.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
+        .filter((el) => !el.parentElement?.closest('.table-wrap'))
+        .slice(0, 8)
+        .map((el) => `${el.tagName.toLowerCase()}.${el.className}[${el.getAttribute('data-testid') ?? ''}] (${Math.round(el.getBoundingClientRect().right)} px)`)
+        .join(', '),
+    );
+    assert.ok(overflow <= 0, `the admin page scrolls sideways by ${overflow} px: ${offenders}`);
+    await shot(phone.page, '33-phone-admin');
+  } finally {
+    await phone.context.close();
   }
 });
 

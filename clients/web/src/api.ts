@@ -100,7 +100,7 @@ async function request<T>(path: string, body: unknown): Promise<T> {
 }
 
 /** Calls a unary method of a backend service. */
-export function call<T>(service: 'CaseService' | 'ForecastService', method: string, body: unknown = {}): Promise<T> {
+export function call<T>(service: 'CaseService' | 'ForecastService' | 'IdentityService', method: string, body: unknown = {}): Promise<T> {
   return request<T>(`/api/${service}/${method}`, body);
 }
 

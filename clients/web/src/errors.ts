@@ -57,6 +57,12 @@ const da: Record<string, Phrase> = {
   DIALOGUE_CHANGED: () => 'Dialogen er ændret af en anden, siden du åbnede den.',
   DIALOGUE_FINAL: () => 'Dialogen er afsluttet og kan ikke ændres.',
   DIALOGUE_NOT_FOUND: () => 'Dialogen findes ikke, eller du har ikke adgang til den.',
+  TEAM_REQUIRED: () => 'sagsbehandlere og teamledere skal høre til et team',
+  LAST_ADMIN: (p) => `${staffName(p.value)} er jobcentrets sidste aktive administrator. Gør en anden til administrator først.`,
+  UNIT_KIND_FIXED: (p) => `Enheden "${p.value}" findes allerede som en anden slags; det kan ikke ændres.`,
+  DEPARTMENT_PARENT: () => 'en afdeling hører ikke under en anden enhed; kun teams gør',
+  METRIC_CODE: () => 'skal være 1–48 små bogstaver (a–z), tal eller _',
+  FIELD_NOT_BOOL: () => 'skal være et ja/nej-felt',
   IDEMPOTENCY_KEY_REUSED: () => 'Ændringen blev sendt to gange med forskelligt indhold. Prøv igen.',
 };
 
@@ -105,6 +111,12 @@ const en: Record<string, Phrase> = {
   DIALOGUE_CHANGED: () => 'Someone else changed the dialogue after you opened it.',
   DIALOGUE_FINAL: () => 'The dialogue is finalised and cannot be changed.',
   DIALOGUE_NOT_FOUND: () => 'The dialogue does not exist, or you do not have access to it.',
+  TEAM_REQUIRED: () => 'caseworkers and team leaders belong to a team',
+  LAST_ADMIN: (p) => `${staffName(p.value)} is the job centre's last active administrator. Make someone else administrator first.`,
+  UNIT_KIND_FIXED: (p) => `The unit "${p.value}" already exists as another kind; that cannot change.`,
+  DEPARTMENT_PARENT: () => 'a department belongs to no other unit; only teams do',
+  METRIC_CODE: () => 'must be 1–48 small letters (a–z), digits or _',
+  FIELD_NOT_BOOL: () => 'must be a yes/no field',
   IDEMPOTENCY_KEY_REUSED: () => 'The change was sent twice with different content. Try again.',
 };
 
@@ -147,6 +159,21 @@ const fieldNames: Record<string, { da: string; en: string }> = {
   agreed_in_dialogue: { da: 'Aftalt i dialog', en: 'Agreed in dialogue' },
   'target.target': { da: 'Mål', en: 'Target' },
   'target.month': { da: 'Måned', en: 'Month' },
+  'unit.code': { da: 'Kode', en: 'Code' },
+  'unit.name': { da: 'Navn', en: 'Name' },
+  'unit.kind': { da: 'Slags', en: 'Kind' },
+  'unit.parent': { da: 'Afdeling', en: 'Department' },
+  'staff.code': { da: 'Medarbejderkode', en: 'Staff code' },
+  'staff.display_name': { da: 'Navn', en: 'Name' },
+  'staff.role': { da: 'Rolle', en: 'Role' },
+  'staff.team': { da: 'Team', en: 'Team' },
+  'metric.code': { da: 'Kode', en: 'Code' },
+  'metric.label_da': { da: 'Betegnelse på dansk', en: 'Label in Danish' },
+  'metric.label_en': { da: 'Betegnelse på engelsk', en: 'Label in English' },
+  'metric.kind': { da: 'Hvad tælles', en: 'What is counted' },
+  'metric.outcome_group': { da: 'Udfaldsgruppe', en: 'Outcome group' },
+  'metric.field_code': { da: 'Felt', en: 'Field' },
+  'metric.choice': { da: 'Valgmulighed', en: 'Choice' },
 };
 
 /** The field's problem alone (for the message next to it), in the interface's language. */

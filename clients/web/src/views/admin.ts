@@ -1,16 +1,18 @@
 // The administrator's screens: the job centre's catalogue (case types, outcomes with their groups,
-// risk levels with their probabilities), its own typed fields, and the organisation and staff.
-// Every save goes through the case service (UpsertCatalogueEntry / UpsertCaseField), which checks
-// and audits it; the catalogue is re-read afterwards so that every view uses the new labels.
+// risk levels with their probabilities), its own typed fields, and (admin_org.ts) the organisation,
+// staff, milestone metrics and the latest set-up changes. Every save goes through the case service
+// (UpsertCatalogueEntry / UpsertCaseField / UpsertOrgUnit / UpsertStaff / UpsertMilestoneMetric),
+// which checks and audits it; the answer replaces what every view uses (labels, names).
 import { call } from '../api';
 import { errorBox, th } from '../components';
-import { ctx, teamName } from '../context';
+import { ctx } from '../context';
 import { h, replace } from '../dom';
 import { field, FormErrors, select } from '../forms';
 import { num, pct } from '../format';
 import { label, t, type MessageKey } from '../i18n';
 import type { View } from '../router';
 import type { Catalogue, CatalogueEntry, CaseField } from '../types';
+import { changesSection, metricsSection, organisationSection, staffSection } from './admin_org';
 
 type Kind = 'CASE_TYPE' | 'OUTCOME' | 'RISK';
 
@@ -158,9 +160,10 @@ function editableRow(cells: HTMLElement[], columns: number, code: string, name: 
 
 export function adminView(): View {
   const section = h('section', { class: 'view admin-view' });
+  // Loaded once per visit (their own calls); the catalogue and organisation re-render at once.
+  const metrics = metricsSection();
   const render = () => {
     const catalogue = ctx().catalogue;
-    const org = ctx().organisation;
     replace(
       section,
       h('h1', null, t('admin.heading')),
@@ -255,43 +258,10 @@ export function adminView(): View {
         ),
         h('details', null, h('summary', null, t('admin.new.FIELD')), fieldForm(undefined, render)),
       ),
-      h(
-        'section',
-        { class: 'card', 'data-testid': 'admin-org' },
-        h('h2', null, t('admin.org')),
-        h(
-          'ul',
-          { class: 'plain' },
-          org.units
-            .filter((u) => !u.parent)
-            .map((d) =>
-              h(
-                'li',
-                null,
-                h('strong', null, d.name || d.code),
-                h('ul', null, org.units.filter((u) => u.parent === d.code).map((team) => h('li', null, `${team.name || team.code} · ${num(org.staff.filter((s) => s.team === team.code && s.active).length)} ${t('admin.staff.count')}`))),
-              ),
-            ),
-        ),
-        h('h3', null, t('admin.staff')),
-        h(
-          'div',
-          { class: 'table-wrap' },
-          h(
-            'table',
-            { class: 'data', 'data-testid': 'admin-staff' },
-            h('thead', null, h('tr', null, th(t('admin.staff.name')), th(t('admin.code')), th(t('admin.staff.role')), th(t('common.team')), th(t('admin.active')))),
-            h(
-              'tbody',
-              null,
-              [...org.staff]
-                .sort((a, b) => a.role.localeCompare(b.role) || a.code.localeCompare(b.code))
-                .map((s) => h('tr', null, h('td', null, s.display_name || s.code), h('td', null, h('code', null, s.code)), h('td', null, t(`role.${s.role}`)), h('td', null, s.team ? teamName(s.team) : '–'), h('td', null, yesNo(s.active)))),
-            ),
-          ),
-        ),
-        h('p', { class: 'muted' }, t('admin.staff.cli')),
-      ),
+      organisationSection(render),
+      staffSection(render),
+      metrics,
+      changesSection(),
     );
   };
   try {
