@@ -21,8 +21,7 @@ absl::StatusOr<v1::Organisation> ReadOrganisation(const CommandEnv& env,
   grpc::ClientContext context;
   PrepareContext(&context, env.identity, kCallTimeout);
   v1::Organisation organisation;
-  grpc::Status status =
-      stub.GetOrganisation(&context, v1::GetOrganisationRequest(), &organisation);
+  grpc::Status status = stub.GetOrganisation(&context, v1::GetOrganisationRequest(), &organisation);
   if (!status.ok()) return FromGrpcStatus(status);
   return organisation;
 }
@@ -80,8 +79,8 @@ int ShowOrganisation(const CommandEnv& env, Format format) {
     units.push_back({v1::OrgUnit::Kind_Name(u.kind()), u.code(), u.name(), u.parent()});
   std::vector<std::vector<std::string>> staff = {{"code", "name", "role", "team", "active"}};
   for (const v1::StaffMember& s : org->staff()) {
-    staff.push_back({s.code(), s.display_name(), v1::Role_Name(s.role()), s.team(),
-                     s.active() ? "yes" : "no"});
+    staff.push_back(
+        {s.code(), s.display_name(), v1::Role_Name(s.role()), s.team(), s.active() ? "yes" : "no"});
   }
   if (format == Format::kCsv) {
     for (const auto& row : staff) WriteCsvRow(*env.out, row);
@@ -144,11 +143,11 @@ int AddStaff(const CommandEnv& env, const StaffInput& in) {
   staff.set_team(in.team);
   staff.set_active(true);
   auto stub = CaseStub(env);
-  return SendStaff(env, *stub, staff,
-                   absl::StrCat("saved ", v1::Role_Name(role), " ", in.code,
-                                in.team.empty() ? "" : absl::StrCat(" in team ", in.team),
-                                "; issue a set-up code with: forecastctl staff setup-code ",
-                                in.code));
+  return SendStaff(
+      env, *stub, staff,
+      absl::StrCat("saved ", v1::Role_Name(role), " ", in.code,
+                   in.team.empty() ? "" : absl::StrCat(" in team ", in.team),
+                   "; issue a set-up code with: forecastctl staff setup-code ", in.code));
 }
 
 int ChangeStaff(const CommandEnv& env, const std::string& code, const StaffEdit& edit) {
@@ -158,8 +157,8 @@ int ChangeStaff(const CommandEnv& env, const std::string& code, const StaffEdit&
   const auto it = std::find_if(org->staff().begin(), org->staff().end(),
                                [&](const v1::StaffMember& s) { return s.code() == code; });
   if (it == org->staff().end()) {
-    *env.err << "forecastctl: --code: no staff member \"" << code << "\" in "
-             << org->job_centre() << "\n";
+    *env.err << "forecastctl: --code: no staff member \"" << code << "\" in " << org->job_centre()
+             << "\n";
     return 1;
   }
   v1::StaffMember staff = *it;
@@ -200,8 +199,8 @@ int ListMetrics(const CommandEnv& env, Format format) {
       &context, v1::ListMilestoneMetricSettingsRequest(), &metrics);
   if (!status.ok()) return Fail(env, status);
   if (format == Format::kJson) return PrintJson(env, metrics);
-  std::vector<std::vector<std::string>> rows = {{"code", "label_da", "label_en", "kind", "counts",
-                                                 "better", "order", "active"}};
+  std::vector<std::vector<std::string>> rows = {
+      {"code", "label_da", "label_en", "kind", "counts", "better", "order", "active"}};
   for (const v1::MilestoneMetricSetting& m : metrics.metrics()) {
     std::string counts = m.kind() == "CLOSURES" ? (m.outcome_group().empty()
                                                        ? std::string("every outcome")

@@ -65,8 +65,7 @@ void RecordSetUpChange(pqxx::transaction_base& tx, int64_t job_centre_id, int64_
   const std::optional<std::string> after =
       SetUpSnapshot(tx, job_centre_id, target, code, catalogue_kind);
   if (!after.has_value() || after == before) return;
-  const std::string target_code =
-      catalogue_kind.empty() ? code : catalogue_kind + "/" + code;
+  const std::string target_code = catalogue_kind.empty() ? code : catalogue_kind + "/" + code;
   tx.exec_params(
       "INSERT INTO admin_change (job_centre_id, staff_id, call, target_kind, target_code, before, after) "
       "VALUES ($1, nullif($2, 0), $3, $4, $5, CASE WHEN $6 THEN $7::jsonb END, $8::jsonb)",

@@ -93,9 +93,8 @@ TEST_F(OrgAdminGrpcTest, AdminAddsRenamesAndMovesUnitsAndEachChangeIsAuditedOnce
   EXPECT_EQ(env_->Scalar("SELECT p.code || '/' || u.name FROM org_unit u JOIN org_unit p ON "
                          "p.id = u.parent_id WHERE u.code = 'T7'"),
             "D2/Team Syv");
-  EXPECT_EQ(std::stoi(env_->Scalar("SELECT count(*) FROM admin_change")) -
-                std::stoi(changes_before),
-            3);
+  EXPECT_EQ(
+      std::stoi(env_->Scalar("SELECT count(*) FROM admin_change")) - std::stoi(changes_before), 3);
 
   v1::ListAdminChangesRequest request;
   request.set_target_kind("ORG_UNIT");
@@ -130,8 +129,8 @@ TEST_F(OrgAdminGrpcTest, BadUnitsAreRefusedNamingTheFieldAndChangeNothing) {
   const std::string before = SetUpDump();
   ExpectField(Unit("admin", "bad code", "X", v1::OrgUnit::TEAM, ""),
               grpc::StatusCode::INVALID_ARGUMENT, "unit.code", "NOT_A_CODE");
-  ExpectField(Unit("admin", "T.9", "X", v1::OrgUnit::TEAM, ""),
-              grpc::StatusCode::INVALID_ARGUMENT, "unit.code", "NOT_A_CODE");
+  ExpectField(Unit("admin", "T.9", "X", v1::OrgUnit::TEAM, ""), grpc::StatusCode::INVALID_ARGUMENT,
+              "unit.code", "NOT_A_CODE");
   ExpectField(Unit("admin", "T9", "", v1::OrgUnit::TEAM, ""), grpc::StatusCode::INVALID_ARGUMENT,
               "unit.name", "REQUIRED");
   ExpectField(Unit("admin", "T9", "Team 9", v1::OrgUnit::KIND_UNSPECIFIED, ""),
@@ -167,11 +166,11 @@ TEST_F(OrgAdminGrpcTest, OnlyAdminsSetUpAndOtherCentresAreUntouched) {
                   .error_code(),
               grpc::StatusCode::PERMISSION_DENIED);
     v1::ListAdminChangesResponse changes;
-    EXPECT_EQ(env_->stub()
-                  .ListAdminChanges(CaseEnv::Context(who).get(), v1::ListAdminChangesRequest(),
-                                    &changes)
-                  .error_code(),
-              grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_EQ(
+        env_->stub()
+            .ListAdminChanges(CaseEnv::Context(who).get(), v1::ListAdminChangesRequest(), &changes)
+            .error_code(),
+        grpc::StatusCode::PERMISSION_DENIED);
   }
   EXPECT_EQ(SetUpDump(), before);
   // JC2's admin works in JC2 only: naming JC1's team finds nothing there.
@@ -188,28 +187,28 @@ TEST_F(OrgAdminGrpcTest, OnlyAdminsSetUpAndOtherCentresAreUntouched) {
 TEST_F(OrgAdminGrpcTest, StaffAreAddedMovedPromotedAndDeactivatedAndDeactivationStopsCalls) {
   ASSERT_TRUE(Staff("admin", "cw7", v1::CASEWORKER, "T1", true, "Sagsbehandler Syv").ok());
   v1::StaffMember me;
-  ASSERT_TRUE(
-      env_->stub().WhoAmI(CaseEnv::Context("cw7").get(), v1::WhoAmIRequest(), &me).ok());
+  ASSERT_TRUE(env_->stub().WhoAmI(CaseEnv::Context("cw7").get(), v1::WhoAmIRequest(), &me).ok());
   EXPECT_EQ(me.team(), "T1");
   ASSERT_TRUE(Staff("admin", "cw7", v1::TEAM_LEADER, "T2").ok());
-  ASSERT_TRUE(
-      env_->stub().WhoAmI(CaseEnv::Context("cw7").get(), v1::WhoAmIRequest(), &me).ok());
+  ASSERT_TRUE(env_->stub().WhoAmI(CaseEnv::Context("cw7").get(), v1::WhoAmIRequest(), &me).ok());
   EXPECT_EQ(me.role(), v1::TEAM_LEADER);
   EXPECT_EQ(me.team(), "T2");
   ASSERT_TRUE(Staff("admin", "cw7", v1::TEAM_LEADER, "T2", /*active=*/false).ok());
-  EXPECT_EQ(env_->stub().WhoAmI(CaseEnv::Context("cw7").get(), v1::WhoAmIRequest(), &me).error_code(),
-            grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_EQ(env_->Scalar("SELECT count(*) FROM admin_change a JOIN staff s ON s.id = a.staff_id "
-                         "WHERE a.target_kind = 'STAFF' AND a.target_code = 'cw7' AND s.code = 'admin'"),
-            "3");
+  EXPECT_EQ(
+      env_->stub().WhoAmI(CaseEnv::Context("cw7").get(), v1::WhoAmIRequest(), &me).error_code(),
+      grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(
+      env_->Scalar("SELECT count(*) FROM admin_change a JOIN staff s ON s.id = a.staff_id "
+                   "WHERE a.target_kind = 'STAFF' AND a.target_code = 'cw7' AND s.code = 'admin'"),
+      "3");
 
   const std::string before = SetUpDump();
   ExpectField(Staff("admin", "cw8", v1::CASEWORKER, ""), grpc::StatusCode::INVALID_ARGUMENT,
               "staff.team", "TEAM_REQUIRED");
   ExpectField(Staff("admin", "cw8", v1::CASEWORKER, "D1"), grpc::StatusCode::INVALID_ARGUMENT,
               "staff.team", "TEAM_NOT_FOUND");
-  ExpectField(Staff("admin", "cw8", v1::ROLE_UNSPECIFIED, "T1"),
-              grpc::StatusCode::INVALID_ARGUMENT, "staff.role", "REQUIRED");
+  ExpectField(Staff("admin", "cw8", v1::ROLE_UNSPECIFIED, "T1"), grpc::StatusCode::INVALID_ARGUMENT,
+              "staff.role", "REQUIRED");
   ExpectField(Staff("admin", "cw 8", v1::CASEWORKER, "T1"), grpc::StatusCode::INVALID_ARGUMENT,
               "staff.code", "NOT_A_CODE");
   // The only admin may not demote or deactivate themselves: nobody could set up the centre.

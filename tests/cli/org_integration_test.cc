@@ -88,24 +88,29 @@ TEST_F(OrgIntegrationTest, AnAdminSetsUpTheCentreWithForecastctlAlone) {
   std::string out;
   ASSERT_EQ(Ctl("ADM1", {"login", "--password-stdin"}, &out, std::string(kAdminPassword) + "\n"), 0)
       << out;
-  ASSERT_EQ(Ctl("ADM1", {"org", "add-department", "--code", "NORD", "--name", "Afdeling Nord"}, &out), 0)
+  ASSERT_EQ(
+      Ctl("ADM1", {"org", "add-department", "--code", "NORD", "--name", "Afdeling Nord"}, &out), 0)
       << out;
-  ASSERT_EQ(Ctl("ADM1", {"org", "add-department", "--code", "SYD", "--name", "Afdeling Syd"}, &out), 0)
-      << out;
-  ASSERT_EQ(Ctl("ADM1", {"org", "add-team", "--code", "T1", "--name", "Team 1", "--department", "NORD"},
-                &out),
+  ASSERT_EQ(Ctl("ADM1", {"org", "add-department", "--code", "SYD", "--name", "Afdeling Syd"}, &out),
             0)
+      << out;
+  ASSERT_EQ(
+      Ctl("ADM1", {"org", "add-team", "--code", "T1", "--name", "Team 1", "--department", "NORD"},
+          &out),
+      0)
       << out;
   ASSERT_EQ(Ctl("ADM1", {"org", "rename", "--code", "T1", "--name", "Team Unge"}, &out), 0) << out;
   ASSERT_EQ(Ctl("ADM1", {"org", "move-team", "--code", "T1", "--department", "SYD"}, &out), 0)
       << out;
   EXPECT_NE(out.find("moved team T1 to SYD"), std::string::npos) << out;
-  ASSERT_EQ(Ctl("ADM1", {"staff", "add", "--code", "MGR1", "--name", "Centerchef", "--role", "manager"},
-                &out),
-            0)
+  ASSERT_EQ(
+      Ctl("ADM1", {"staff", "add", "--code", "MGR1", "--name", "Centerchef", "--role", "manager"},
+          &out),
+      0)
       << out;
-  ASSERT_EQ(Ctl("ADM1", {"staff", "add", "--code", "CW1", "--name", "Sagsbehandler Et", "--role",
-                         "CASEWORKER", "--team", "T1"},
+  ASSERT_EQ(Ctl("ADM1",
+                {"staff", "add", "--code", "CW1", "--name", "Sagsbehandler Et", "--role",
+                 "CASEWORKER", "--team", "T1"},
                 &out),
             0)
       << out;
@@ -134,13 +139,15 @@ TEST_F(OrgIntegrationTest, AnAdminSetsUpTheCentreWithForecastctlAlone) {
   EXPECT_TRUE(std::regex_search(out, std::regex("CW1 +Teamleder Et +TEAM_LEADER +T1 +yes"))) << out;
 
   // Milestone metrics.
-  ASSERT_EQ(Ctl("ADM1", {"field", "set", "--code", "in_internship", "--label-da", "I praktik", "--label-en", "In internship",
-                         "--type", "BOOL"},
+  ASSERT_EQ(Ctl("ADM1",
+                {"field", "set", "--code", "in_internship", "--label-da", "I praktik", "--label-en",
+                 "In internship", "--type", "BOOL"},
                 &out),
             0)
       << out;
-  ASSERT_EQ(Ctl("ADM1", {"metric", "set", "--code", "internships", "--label-da", "Nye praktikker",
-                         "--kind", "FIELD_TURNED_TRUE", "--field", "in_internship"},
+  ASSERT_EQ(Ctl("ADM1",
+                {"metric", "set", "--code", "internships", "--label-da", "Nye praktikker", "--kind",
+                 "FIELD_TURNED_TRUE", "--field", "in_internship"},
                 &out),
             0)
       << out;
@@ -152,8 +159,8 @@ TEST_F(OrgIntegrationTest, AnAdminSetsUpTheCentreWithForecastctlAlone) {
   EXPECT_EQ(Ctl("MGR1", {"whoami"}, &out), 1) << out;
 
   // The audit trail names who changed what.
-  ASSERT_EQ(Ctl("ADM1", {"audit", "changes", "--kind", "STAFF", "--code", "MGR1", "--format", "csv"},
-                &out),
+  ASSERT_EQ(Ctl("ADM1",
+                {"audit", "changes", "--kind", "STAFF", "--code", "MGR1", "--format", "csv"}, &out),
             0)
       << out;
   EXPECT_NE(out.find("ADM1,UpsertStaff,STAFF,MGR1"), std::string::npos) << out;
@@ -172,7 +179,8 @@ TEST_F(OrgIntegrationTest, NonAdminsAndBadInputAreRefusedInEnglishAndDanish) {
 
   EXPECT_EQ(Ctl("ADM1", {"staff", "add", "--code", "CW1", "--role", "CASEWORKER"}, &out), 1) << out;
   EXPECT_NE(out.find("INVALID_ARGUMENT: staff.team"), std::string::npos) << out;
-  EXPECT_EQ(Ctl("ADM1", {"staff", "add", "--code", "CW1", "--role", "CASEWORKER"}, &out, "", "da_DK.UTF-8"),
+  EXPECT_EQ(Ctl("ADM1", {"staff", "add", "--code", "CW1", "--role", "CASEWORKER"}, &out, "",
+                "da_DK.UTF-8"),
             1)
       << out;
   EXPECT_NE(out.find("staff.team: sagsbehandlere og teamledere skal høre til et team"),
@@ -202,9 +210,9 @@ TEST_F(OrgIntegrationTest, NonAdminsAndBadInputAreRefusedInEnglishAndDanish) {
       << out;
   EXPECT_EQ(Ctl("MGR1", {"org", "add-team", "--code", "T2", "--name", "Team 2"}, &out), 1) << out;
   EXPECT_NE(out.find("PERMISSION_DENIED"), std::string::npos) << out;
-  EXPECT_EQ(Ctl("MGR1", {"staff", "set-team", "--code", "MGR1", "--team", "T1"}, &out, "",
-                "da_DK.UTF-8"),
-            1)
+  EXPECT_EQ(
+      Ctl("MGR1", {"staff", "set-team", "--code", "MGR1", "--team", "T1"}, &out, "", "da_DK.UTF-8"),
+      1)
       << out;
   EXPECT_NE(out.find("Du har ikke adgang til dette."), std::string::npos) << out;
   EXPECT_EQ(Ctl("MGR1", {"audit", "changes"}, &out), 1) << out;

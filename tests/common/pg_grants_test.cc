@@ -101,6 +101,27 @@ TEST_F(PgGrantsTest, CaseServiceWritesCaseTablesOnlyAndDeletesNothing) {
   EXPECT_EQ(Try(kCaseServiceRole, "DELETE FROM milestone_target"), kDenied);
 }
 
+// The set-up (migration 0050): the case service appends to the audit trail and never changes or
+// deletes a row of it; it renames and moves units and changes staff, but never their codes or
+// job centre; it writes milestone metrics. The forecast service writes none of these.
+TEST_F(PgGrantsTest, SetUpAuditIsAppendOnlyAndSetUpIsTheCaseServicesAlone) {
+  EXPECT_TRUE(Has(kCaseServiceRole, "admin_change", "INSERT"));
+  for (const char* privilege : {"UPDATE", "DELETE", "TRUNCATE"})
+    EXPECT_FALSE(Has(kCaseServiceRole, "admin_change", privilege)) << privilege;
+  for (const char* table : {"admin_change", "milestone_metric"}) {
+    for (const char* privilege : {"INSERT", "UPDATE", "DELETE", "TRUNCATE"})
+      EXPECT_FALSE(Has(kForecastServiceRole, table, privilege)) << table << " " << privilege;
+  }
+  EXPECT_EQ(Try(kCaseServiceRole, "UPDATE admin_change SET call = 'x'"), kDenied);
+  EXPECT_EQ(Try(kCaseServiceRole, "DELETE FROM admin_change"), kDenied);
+  EXPECT_EQ(Try(kCaseServiceRole, "UPDATE staff SET display_name = 'x', role = 'MANAGER'"), "");
+  EXPECT_EQ(Try(kCaseServiceRole, "UPDATE staff SET code = 'x'"), kDenied);
+  EXPECT_EQ(Try(kCaseServiceRole, "UPDATE org_unit SET kind = 'TEAM'"), kDenied);
+  EXPECT_EQ(Try(kCaseServiceRole, "UPDATE milestone_metric SET active = false"), "");
+  EXPECT_EQ(Try(kCaseServiceRole, "DELETE FROM milestone_metric"), kDenied);
+  EXPECT_EQ(Try(kForecastServiceRole, "UPDATE milestone_metric SET active = false"), kDenied);
+}
+
 TEST_F(PgGrantsTest, NeitherServiceChangesTheSchema) {
   for (const char* role : {kCaseServiceRole, kForecastServiceRole}) {
     EXPECT_EQ(Try(role, "CREATE TABLE sneaky (x int)"), kDenied) << role;
