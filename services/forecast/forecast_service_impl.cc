@@ -154,28 +154,28 @@ grpc::Status ForecastServiceImpl::GetMilestones(grpc::ServerContext* context,
 grpc::Status ForecastServiceImpl::RecordDialogue(grpc::ServerContext* context,
                                                  const v1::RecordDialogueRequest* request,
                                                  v1::Dialogue* response) {
-  return Handle("RecordDialogue", *context, CaseRows::kNone, response,
+  return Handle("RecordDialogue", *context, CaseRows::kLogged, response,
                 [&](const Caller& c) { return keeper_.RecordDialogue(c, *request); });
 }
 
 grpc::Status ForecastServiceImpl::OpenDialogue(grpc::ServerContext* context,
                                                const v1::OpenDialogueRequest* request,
                                                v1::Dialogue* response) {
-  return Handle("OpenDialogue", *context, CaseRows::kNone, response,
+  return Handle("OpenDialogue", *context, CaseRows::kLogged, response,
                 [&](const Caller& c) { return keeper_.OpenDialogue(c, *request); });
 }
 
 grpc::Status ForecastServiceImpl::SaveDialogueNotes(grpc::ServerContext* context,
                                                     const v1::SaveDialogueNotesRequest* request,
                                                     v1::Dialogue* response) {
-  return Handle("SaveDialogueNotes", *context, CaseRows::kNone, response,
+  return Handle("SaveDialogueNotes", *context, CaseRows::kLogged, response,
                 [&](const Caller& c) { return keeper_.SaveDialogueNotes(c, *request); });
 }
 
 grpc::Status ForecastServiceImpl::FinaliseDialogue(grpc::ServerContext* context,
                                                    const v1::FinaliseDialogueRequest* request,
                                                    v1::Dialogue* response) {
-  return Handle("FinaliseDialogue", *context, CaseRows::kNone, response,
+  return Handle("FinaliseDialogue", *context, CaseRows::kLogged, response,
                 [&](const Caller& c) { return keeper_.FinaliseDialogue(c, *request); });
 }
 

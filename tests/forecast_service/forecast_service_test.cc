@@ -615,6 +615,53 @@ TEST_F(ServiceTest, AProjectionFiltersByCaseTypes) {
   EXPECT_NE(status.error_message().find("case_types[1]"), std::string::npos);
 }
 
+// Issue 8, the access log: a dialogue's answer names the cases discussed and agreed (agreements
+// may come from others), so every dialogue RPC records them in case_read, like the agenda.
+TEST_F(ServiceTest, DialogueAnswersAreRecordedInTheCaseReadLog) {
+  const auto reads = [&](const std::string& call) {
+    pqxx::connection conn(db_->conninfo());
+    pqxx::work tx(conn);
+    return tx
+        .exec1(
+            "SELECT count(*) FROM case_read r JOIN cases c ON c.id = r.case_id "
+            "JOIN staff s ON s.id = r.staff_id WHERE c.case_ref = 'A2' AND s.code = 'tl_a' "
+            "AND r.call = " +
+            tx.quote("/forecast.v1.ForecastService/" + call))[0]
+        .as<int64_t>();
+  };
+  v1::OpenDialogueRequest open;
+  open.set_caseworker("cw_a1");
+  v1::Dialogue draft;
+  ASSERT_TRUE(stub_->OpenDialogue(As("JC1", "tl_a").get(), open, &draft).ok());
+  EXPECT_EQ(reads("OpenDialogue"), 0);  // nothing about A2 in an empty draft
+  v1::SaveDialogueNotesRequest save;
+  save.set_id(draft.id());
+  save.set_base_version(0);
+  save.add_case_refs("A2");
+  save.mutable_notes()->set_status("A2 is close to a job.");
+  save.set_idempotency_key("read-log-1");
+  v1::Dialogue saved;
+  ASSERT_TRUE(stub_->SaveDialogueNotes(As("JC1", "tl_a").get(), save, &saved).ok());
+  EXPECT_EQ(reads("SaveDialogueNotes"), 1);
+  v1::Dialogue again;
+  ASSERT_TRUE(stub_->OpenDialogue(As("JC1", "tl_a").get(), open, &again).ok());
+  ASSERT_EQ(again.case_refs_size(), 1);
+  EXPECT_EQ(reads("OpenDialogue"), 1);
+  v1::FinaliseDialogueRequest finalise;
+  finalise.set_id(draft.id());
+  finalise.set_base_version(saved.version());
+  v1::Dialogue final_d;
+  ASSERT_TRUE(stub_->FinaliseDialogue(As("JC1", "tl_a").get(), finalise, &final_d).ok());
+  EXPECT_EQ(reads("FinaliseDialogue"), 1);
+  v1::RecordDialogueRequest record;
+  record.set_caseworker("cw_a1");
+  record.set_held_on("2099-03-16");
+  record.add_case_refs("A2");
+  v1::Dialogue recorded;
+  ASSERT_TRUE(stub_->RecordDialogue(As("JC1", "tl_a").get(), record, &recorded).ok());
+  EXPECT_EQ(reads("RecordDialogue"), 1);
+}
+
 // A milestone on a field the job centre has not configured says so instead of counting 0.
 TEST_F(ServiceTest, AMilestoneOnAMissingFieldSaysSo) {
   {
