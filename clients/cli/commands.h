@@ -159,9 +159,10 @@ int SetMetric(const CommandEnv& env, const MetricInput& in);
 int ListAdminChanges(const CommandEnv& env, const std::string& kind, const std::string& code,
                      int limit, Format format);
 
-// Writes a synthetic job centre as import CSVs (plus staff.csv) into `dir`.
+// Writes a synthetic job centre as import CSVs (plus staff.csv) into `dir`; `with_fields`: with
+// the own field has_cv in cases.csv (synthetic_csv.h).
 int GenerateDemo(const CommandEnv& env, const std::string& dir, uint64_t seed,
-                 const std::string& size, const std::string& today);
+                 const std::string& size, const std::string& today, bool with_fields = false);
 
 }  // namespace forecast::cli
 

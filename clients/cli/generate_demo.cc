@@ -9,7 +9,7 @@
 namespace forecast::cli {
 
 int GenerateDemo(const CommandEnv& env, const std::string& dir, uint64_t seed,
-                 const std::string& size, const std::string& today) {
+                 const std::string& size, const std::string& today, bool with_fields) {
   forecasting::SyntheticSpec spec =
       size == "large" ? forecasting::LargeSpec() : forecasting::DemoSpec();
   spec.seed = seed;
@@ -21,7 +21,7 @@ int GenerateDemo(const CommandEnv& env, const std::string& dir, uint64_t seed,
   spec.end_year = year, spec.end_month = month, spec.end_day = day;
   absl::StatusOr<forecasting::SyntheticJobCentre> centre = forecasting::GenerateJobCentre(spec);
   if (!centre.ok()) return Fail(env, centre.status());
-  absl::Status written = WriteSyntheticCentre(*centre, dir);
+  absl::Status written = WriteSyntheticCentre(*centre, dir, with_fields);
   if (!written.ok()) return Fail(env, written);
   *env.out << "wrote " << centre->cases.size() << " cases, " << centre->expectations.size()
            << " expectations, " << centre->closures.size() << " closures, "

@@ -342,6 +342,9 @@ int main(int argc, char** argv) {
   generate->add_option("--out", dir, "folder to write into")->required();
   generate->add_option("--seed", seed, "random seed (same seed, same job centre)");
   generate->add_option("--size", size, "demo or large")->check(CLI::IsMember({"demo", "large"}));
+  bool with_fields = false;
+  generate->add_flag("--with-fields", with_fields,
+                     "cases.csv also carries the yes/no field has_cv (set it up before importing)");
   generate->add_option("--today", today,
                        "the generated history ends on this date YYYY-MM-DD (default: today)");
 
@@ -354,7 +357,7 @@ int main(int argc, char** argv) {
   forecast::cli::CommandEnv env;
   if (generate->parsed()) {
     if (today.empty()) today = absl::FormatTime("%Y-%m-%d", absl::Now(), absl::UTCTimeZone());
-    return forecast::cli::GenerateDemo(env, dir, seed, size, today);
+    return forecast::cli::GenerateDemo(env, dir, seed, size, today, with_fields);
   }
 
   // The identity: flags override what `login` stored. The stored tokens belong to the stored

@@ -26,8 +26,14 @@ std::string TeamLeaderCode(const std::string& team) {
 
 }  // namespace
 
+std::string DemoHasCv(const std::string& case_ref) {
+  uint32_t hash = 2166136261u;  // FNV-1a: stable across platforms and runs
+  for (unsigned char c : case_ref) hash = (hash ^ c) * 16777619u;
+  return hash % 10 < 7 ? "ja" : "nej";
+}
+
 absl::Status WriteSyntheticCentre(const forecasting::SyntheticJobCentre& centre,
-                                  const std::filesystem::path& dir) {
+                                  const std::filesystem::path& dir, bool with_fields) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return absl::UnavailableError(absl::StrCat(dir.string(), ": ", ec.message()));
@@ -42,10 +48,14 @@ absl::Status WriteSyntheticCentre(const forecasting::SyntheticJobCentre& centre,
     return absl::OkStatus();
   };
 
-  absl::Status status = write(kCasesFile, RequiredColumns(kCasesFile), [&](std::ostream& out) {
+  std::vector<std::string> case_columns = RequiredColumns(kCasesFile);
+  if (with_fields) case_columns.push_back("has_cv");
+  absl::Status status = write(kCasesFile, case_columns, [&](std::ostream& out) {
     for (const auto& c : centre.cases) {
-      WriteCsvRow(
-          out, {c.case_ref, c.case_type, Day(c.opened_on), c.current_team, c.current_caseworker});
+      std::vector<std::string> row = {c.case_ref, c.case_type, Day(c.opened_on), c.current_team,
+                                      c.current_caseworker};
+      if (with_fields) row.push_back(DemoHasCv(c.case_ref));
+      WriteCsvRow(out, row);
     }
   });
   if (!status.ok()) return status;
