@@ -738,12 +738,15 @@ absl::StatusOr<v1::Catalogue> CaseKeeper::UpsertCaseField(
   return store_.LoadCatalogue(caller.job_centre_id);
 }
 
-absl::StatusOr<v1::ImportReport> CaseKeeper::ImportHistory(
-    const Caller& caller, const std::vector<v1::ImportChunk>& chunks) {
-  const bool create_missing = !chunks.empty() && chunks.front().create_missing_staff();
-  if (absl::Status s = AuthorizeImport(caller, create_missing); !s.ok()) return s;
+absl::StatusOr<v1::ImportReport> CaseKeeper::ImportHistory(const Caller& caller,
+                                                           const ImportChunkSource& next) {
+  v1::ImportChunk first;  // an empty stream is an empty import
+  absl::StatusOr<bool> read = next(&first);
+  if (!read.ok()) return read.status();
+  if (!*read) first.Clear();
+  if (absl::Status s = AuthorizeImport(caller, first.create_missing_staff()); !s.ok()) return s;
   HistoryImporter importer(store_, clock_);
-  return importer.Run(caller, chunks);
+  return importer.Run(caller, first, next);
 }
 
 }  // namespace forecast

@@ -21,6 +21,7 @@
 #include "services/case/case_rules.h"
 #include "services/case/catalogue_cache.h"
 #include "services/case/case_store.h"
+#include "services/case/history_importer.h"
 #include "services/common/caller.h"
 #include "services/common/calendar.h"
 
@@ -72,11 +73,12 @@ class CaseKeeper {
   absl::StatusOr<v1::Catalogue> UpsertCaseField(const Caller& caller,
                                                 const v1::UpsertCaseFieldRequest& request);
 
-  // All chunks of one ImportHistory stream (dry_run and create_missing_staff from the first).
+  // One ImportHistory stream, read chunk by chunk from `next` (dry_run, create_missing_staff
+  // and holder_at_opening from the first chunk; the caller is authorised once it is read).
   // Errors in rows are reported in the ImportReport (OK status); the status is an error only
-  // for the caller's permission or the database.
+  // for the caller's permission, the stream (`next`'s error) or the database.
   absl::StatusOr<v1::ImportReport> ImportHistory(const Caller& caller,
-                                                 const std::vector<v1::ImportChunk>& chunks);
+                                                 const ImportChunkSource& next);
 
  private:
   // Builds the change from the loaded case (already authorised and at base_version).

@@ -239,12 +239,16 @@ grpc::Status CaseServiceImpl::ImportHistory(grpc::ServerContext* context,
           ImportMetrics& m;
           ~Done() { m.running.Decrement(); }
         } done{metrics};
-        std::vector<v1::ImportChunk> chunks;
+        // Chunks are handed on one at a time (the importer stages them in the database).
         int64_t rows = 0;
-        v1::ImportChunk chunk;
-        while (reader->Read(&chunk)) {
-          const int64_t chunk_rows = chunk.cases_size() + chunk.expectations_size() +
-                                     chunk.closures_size() + chunk.reassignments_size();
+        ImportChunkSource next = [&](v1::ImportChunk* chunk) -> absl::StatusOr<bool> {
+          if (!reader->Read(chunk)) {
+            if (context->IsCancelled())
+              return absl::CancelledError("the client cancelled the import");
+            return false;
+          }
+          const int64_t chunk_rows = chunk->cases_size() + chunk->expectations_size() +
+                                     chunk->closures_size() + chunk->reassignments_size();
           rows += chunk_rows;
           metrics.rows_received.Increment(static_cast<double>(chunk_rows));
           if (rows > max_import_rows_) {
@@ -252,11 +256,9 @@ grpc::Status CaseServiceImpl::ImportHistory(grpc::ServerContext* context,
                 absl::StrCat("the import has more than ", max_import_rows_,
                              " rows; split it into several imports"));
           }
-          chunks.push_back(std::move(chunk));
-          chunk.Clear();
-        }
-        if (context->IsCancelled()) return absl::CancelledError("the client cancelled the import");
-        absl::StatusOr<v1::ImportReport> report = keeper_.ImportHistory(c, chunks);
+          return true;
+        };
+        absl::StatusOr<v1::ImportReport> report = keeper_.ImportHistory(c, next);
         if (report.ok() && report->committed())
           metrics.rows_committed.Increment(static_cast<double>(rows));
         return report;

@@ -99,7 +99,7 @@ class CaseServiceImpl final : public v1::CaseService::Service {
   const Authenticator& authenticator_;
   audit::CaseReadLog& reads_;
   ImportGuard* import_guard_ = nullptr;
-  int64_t max_import_rows_ = 3'000'000;  // input on one import stream is held in memory
+  int64_t max_import_rows_ = 3'000'000;  // rows are staged in the database, not held here
 };
 
 }  // namespace forecast

@@ -8,6 +8,7 @@
 #define SERVICES_CASE_CASE_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -157,8 +158,9 @@ struct CaseQuery {
   int limit = 100;
 };
 
-// Import: rows already validated, staff and teams named by code (the store resolves them after
-// creating the missing ones), each case's changes in effective order.
+// Import: rows already validated, staff and teams named by code (the store resolves them; the
+// missing ones are created first, by ImportSession::CreateOrganisation), each case's changes in
+// effective order. One plan is one batch of an import's cases.
 struct ImportPlan {
   struct Change {
     std::string kind;  // EXPECTATION, REASSIGNED or CLOSED
@@ -185,13 +187,59 @@ struct ImportPlan {
   };
   int64_t job_centre_id = 0;
   int64_t actor_id = 0;  // the importer
-  std::vector<std::string> new_teams;
-  std::vector<MissingStaff> new_staff;
   std::vector<Case> cases;
 };
 
 struct ImportCounts {
   int64_t cases = 0, expectations = 0, closures = 0, reassignments = 0, created_staff = 0;
+};
+
+// A staged import row with its place in the stream (rows of every file share one counter, so
+// `seq` orders the rows of one file as they arrived).
+template <typename Row>
+struct StagedRow {
+  int64_t seq = 0;
+  Row row;
+};
+
+// Every staged row naming one case_ref, per file in the order received.
+struct ImportGroup {
+  std::string case_ref;
+  std::vector<StagedRow<v1::ImportCaseRow>> cases;
+  std::vector<StagedRow<v1::ImportClosureRow>> closures;
+  std::vector<StagedRow<v1::ImportExpectationRow>> expectations;
+  std::vector<StagedRow<v1::ImportReassignmentRow>> reassignments;
+  size_t rows() const {
+    return cases.size() + closures.size() + expectations.size() + reassignments.size();
+  }
+};
+
+// One import's transaction (CaseStore::RunImport): rows are staged in the database as they
+// arrive, read back case by case in bounded batches, and written batch by batch; nothing is
+// visible to others before the commit. The caller's memory holds one chunk or one batch at a
+// time, never the whole import. Not thread-safe. Database errors leave these calls as
+// exceptions of the driver, which RunImport turns into a status: callers let them pass.
+class ImportSession {
+ public:
+  virtual ~ImportSession() = default;
+  // Stages the chunk's rows (after those staged before).
+  virtual void Stage(const v1::ImportChunk& chunk) = 0;
+  // Calls `visit` with every staged row, grouped by case_ref, groups in case_ref order, in
+  // batches of at most `max_groups` groups; a batch is closed once it holds `max_rows` rows (a
+  // group is never split). `visit` may call the other methods (same transaction).
+  virtual void ForEachBatch(size_t max_groups, size_t max_rows,
+                            const std::function<void(std::vector<ImportGroup>&)>& visit) = 0;
+  // Every case_ref of the job centre that is already taken, among `refs`.
+  virtual std::vector<std::string> ExistingCaseRefs(const std::vector<std::string>& refs) = 0;
+  // Creates the teams (without a department) and the staff (caseworkers in their team) that do
+  // not exist yet; returns how many staff members it created. Call before Write.
+  virtual int64_t CreateOrganisation(const std::vector<std::string>& teams,
+                                     const std::vector<ImportPlan::MissingStaff>& staff) = 0;
+  // Writes one batch of validated cases; their events are held until Finish.
+  virtual ImportCounts Write(const ImportPlan& batch) = 0;
+  // Writes every held event in one statement (one BULK notification for a large import). Call
+  // once, last, when the import is to be committed.
+  virtual void Finish() = 0;
 };
 
 // Implementations are thread-safe. Errors: NOT_FOUND for missing rows, ABORTED for a stale base
@@ -256,8 +304,11 @@ class CaseStore {
   virtual absl::Status UpsertCaseField(int64_t job_centre_id, int64_t staff_id,
                                        const v1::CaseField& field) = 0;
 
-  // Writes the whole plan in one transaction (all or nothing).
-  virtual absl::StatusOr<ImportCounts> Import(const ImportPlan& plan) = 0;
+  // Runs one import in one transaction (all or nothing) with a fresh staging area: commits when
+  // `body` answers true, rolls back when it answers false (a dry run, bad rows) or an error.
+  // Errors: the body's, or the database's (UNAVAILABLE when the connection broke).
+  virtual absl::Status RunImport(
+      int64_t job_centre_id, const std::function<absl::StatusOr<bool>(ImportSession&)>& body) = 0;
 };
 
 }  // namespace forecast

@@ -1,10 +1,15 @@
 // ImportHistory's logic: validates every row of a case system's export (cases, expectations,
-// closures, re-assignments), reports each bad row with its file, line and field, and hands a
-// complete plan to the store only when there is no error and it is not a dry run.
+// closures, re-assignments), reports each bad row with its file, line and field, and commits the
+// import only when there is no error and it is not a dry run.
+//
+// Memory does not grow with the import: chunks are staged in the database as they arrive
+// (CaseStore::RunImport), then read back case by case in batches, checked and, when every row so
+// far is good, written in the import's one transaction. Only the organisation, the staff codes
+// the import creates and the listed errors (at most kMaxReportedImportErrors) are kept.
 #ifndef SERVICES_CASE_HISTORY_IMPORTER_H_
 #define SERVICES_CASE_HISTORY_IMPORTER_H_
 
-#include <vector>
+#include <functional>
 
 #include "absl/status/statusor.h"
 #include "forecast/v1/case_service.pb.h"
@@ -14,16 +19,26 @@
 
 namespace forecast {
 
-// At most this many row errors are listed; one more entry says how many were left out.
+// At most this many row errors are listed (the first by file and line); one more entry says how
+// many were left out.
 inline constexpr int kMaxReportedImportErrors = 5000;
+
+// Cases checked and written together; a batch also closes once it holds kImportBatchRows rows.
+inline constexpr size_t kImportBatchCases = 2000;
+inline constexpr size_t kImportBatchRows = 20000;
+
+// Fills `chunk` with the import stream's next chunk: true when there was one, false at the end
+// of the stream. An error (too many rows, the client cancelled) ends the import.
+using ImportChunkSource = std::function<absl::StatusOr<bool>(v1::ImportChunk* chunk)>;
 
 // One import run. Not thread-safe; create one per import.
 class HistoryImporter {
  public:
   HistoryImporter(CaseStore& store, const Clock& clock) : store_(store), clock_(clock) {}
 
-  // Validates and (when clean and not a dry run) commits. The caller is already authorised.
-  // Row errors are in the report; an error status means the database failed.
+  // Validates the stream (`first`, whose flags rule the import, then every chunk `next` gives)
+  // and (when clean and not a dry run) commits. The caller is already authorised.
+  // Row errors are in the report; an error status means the database or the stream failed.
   // Rules: every case_ref must be new to the job centre and unique in cases.csv; expectations,
   // closures and re-assignments must name a case of this cases.csv; dates lie between the
   // opening and today (and not after the closure); a case's re-assignments form one chain (each
@@ -33,9 +48,9 @@ class HistoryImporter {
   // chunk, cases.csv must name the holder at opening (the first `from`). A broken chain is
   // reported with the case and the reading assumed. Teams and staff must exist unless
   // create_missing_staff (then they are created: teams without a department, staff as caseworkers
-  // in the case's team). Retired catalogue codes are accepted for history.
-  absl::StatusOr<v1::ImportReport> Run(const Caller& caller,
-                                       const std::vector<v1::ImportChunk>& chunks);
+  // in the team of the first row naming them). Retired catalogue codes are accepted for history.
+  absl::StatusOr<v1::ImportReport> Run(const Caller& caller, const v1::ImportChunk& first,
+                                       const ImportChunkSource& next);
 
  private:
   CaseStore& store_;

@@ -1,7 +1,7 @@
 // Bounds imports (ImportHistory): one per job centre at a time across every case-service process
 // (a PostgreSQL session advisory lock, held on a connection of its own for the import's
 // duration, so a crashed process releases it), and at most `max_concurrent` in this process
-// (an import holds its rows in memory until it commits).
+// (each import holds a pooled database connection and a transaction for its whole duration).
 #ifndef SERVICES_CASE_IMPORT_GUARD_H_
 #define SERVICES_CASE_IMPORT_GUARD_H_
 

@@ -1,10 +1,13 @@
 #include "services/case/pg_case_store.h"
 
+#include <functional>
 #include <map>
+#include <stdexcept>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "services/case/admin_audit.h"
 #include "services/case/case_rules.h"
@@ -860,227 +863,389 @@ absl::Status PgCaseStore::UpsertCaseField(int64_t job_centre_id, int64_t staff_i
       });
 }
 
-absl::StatusOr<ImportCounts> PgCaseStore::Import(const ImportPlan& plan) {
-  return RunTransaction<ImportCounts>(
+namespace {
+
+// The staged rows' kinds, in the order a case's rows are checked (closures before the rest).
+enum StagedKind : int {
+  kStagedCase = 0,
+  kStagedClosure = 1,
+  kStagedExpectation = 2,
+  kStagedReassignment = 3
+};
+
+// ImportSession on one transaction: rows go to a temporary table (dropped with the transaction)
+// as serialised messages, one INSERT per chunk, and come back through a cursor sorted by
+// case_ref; events wait in a second temporary table until Finish. Not thread-safe.
+class PgImportSession final : public ImportSession {
+ public:
+  PgImportSession(pqxx::transaction_base& tx, int64_t job_centre_id)
+      : tx_(tx), centre_(job_centre_id) {
+    tx_.exec(
+        "CREATE TEMPORARY TABLE import_row (seq bigint NOT NULL, kind smallint NOT NULL, "
+        "case_ref text COLLATE \"C\" NOT NULL, row_b64 text NOT NULL) ON COMMIT DROP");
+    tx_.exec(
+        "CREATE TEMPORARY TABLE import_event (ord bigint NOT NULL, case_id bigint NOT NULL, "
+        "version bigint NOT NULL, kind text NOT NULL, actor bigint NOT NULL, on_day date NOT NULL, "
+        "summary jsonb NOT NULL) ON COMMIT DROP");
+  }
+
+  void Stage(const v1::ImportChunk& chunk) override {
+    ArrayLiteral seq, kind, ref, row;
+    auto add = [&](StagedKind k, const std::string& case_ref, const google::protobuf::Message& m) {
+      seq.Add(next_seq_++);
+      kind.Add(static_cast<int64_t>(k));
+      ref.Add(case_ref);
+      std::string encoded;
+      absl::Base64Escape(m.SerializeAsString(), &encoded);
+      row.Add(encoded);
+    };
+    for (const auto& r : chunk.cases()) add(kStagedCase, r.case_ref(), r);
+    for (const auto& r : chunk.expectations()) add(kStagedExpectation, r.case_ref(), r);
+    for (const auto& r : chunk.closures()) add(kStagedClosure, r.case_ref(), r);
+    for (const auto& r : chunk.reassignments()) add(kStagedReassignment, r.case_ref(), r);
+    tx_.exec_params(
+        "INSERT INTO import_row (seq, kind, case_ref, row_b64) "
+        "SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::text[], $4::text[])",
+        seq.str(), kind.str(), ref.str(), row.str());
+  }
+
+  void ForEachBatch(size_t max_groups, size_t max_rows,
+                    const std::function<void(std::vector<ImportGroup>&)>& visit) override {
+    const std::string cursor = absl::StrCat("import_rows_", ++cursors_);
+    tx_.exec(absl::StrCat("DECLARE ", cursor,
+                          " NO SCROLL CURSOR FOR SELECT kind, seq, case_ref, row_b64 "
+                          "FROM import_row ORDER BY case_ref, kind, seq"));
+    std::vector<ImportGroup> batch;
+    size_t batch_rows = 0;
+    ImportGroup group;
+    bool open = false;
+    auto close_group = [&] {
+      batch_rows += group.rows();
+      batch.push_back(std::move(group));
+      group = ImportGroup();
+      if (batch.size() >= max_groups || batch_rows >= max_rows) {
+        visit(batch);
+        batch.clear();
+        batch_rows = 0;
+      }
+    };
+    for (;;) {
+      const pqxx::result rows = tx_.exec(absl::StrCat("FETCH 5000 FROM ", cursor));
+      if (rows.empty()) break;
+      for (const pqxx::row& row : rows) {
+        const pqxx::field ref = row[2];
+        if (!open || group.case_ref != ref.c_str()) {
+          if (open) close_group();
+          group.case_ref = ref.as<std::string>();
+          open = true;
+        }
+        const int64_t seq = row[1].as<int64_t>();
+        std::string bytes;
+        if (!absl::Base64Unescape(row[3].c_str(), &bytes))
+          throw std::runtime_error("a staged import row does not decode");
+        switch (row[0].as<int>()) {
+          case kStagedCase: Decode(seq, bytes, group.cases); break;
+          case kStagedClosure: Decode(seq, bytes, group.closures); break;
+          case kStagedExpectation: Decode(seq, bytes, group.expectations); break;
+          default: Decode(seq, bytes, group.reassignments); break;
+        }
+      }
+    }
+    if (open) close_group();
+    if (!batch.empty()) visit(batch);
+    tx_.exec(absl::StrCat("CLOSE ", cursor));
+  }
+
+  std::vector<std::string> ExistingCaseRefs(const std::vector<std::string>& refs) override {
+    std::vector<std::string> taken;
+    if (refs.empty()) return taken;
+    ArrayLiteral array;
+    for (const std::string& ref : refs) array.Add(ref);
+    for (const pqxx::row& row : tx_.exec_params(
+             "SELECT case_ref FROM cases WHERE job_centre_id = $1 AND case_ref = ANY($2::text[]) "
+             "ORDER BY case_ref",
+             centre_, array.str())) {
+      taken.push_back(row[0].as<std::string>());
+    }
+    return taken;
+  }
+
+  int64_t CreateOrganisation(const std::vector<std::string>& teams,
+                             const std::vector<ImportPlan::MissingStaff>& staff) override {
+    for (const std::string& team : teams) {
+      tx_.exec_params(
+          "INSERT INTO org_unit (job_centre_id, code, name, kind) VALUES ($1, $2, $2, 'TEAM') "
+          "ON CONFLICT (job_centre_id, code) DO NOTHING",
+          centre_, team);
+    }
+    LoadIds();
+    int64_t created_staff = 0;
+    for (const ImportPlan::MissingStaff& member : staff) {
+      auto team = team_ids_.find(member.team_code);
+      pqxx::result created = tx_.exec_params(
+          "INSERT INTO staff (job_centre_id, code, display_name, role, team_id) "
+          "VALUES ($1, $2, $2, 'CASEWORKER', nullif($3, 0)) ON CONFLICT (job_centre_id, code) DO NOTHING "
+          "RETURNING id",
+          centre_, member.code, team == team_ids_.end() ? int64_t{0} : team->second);
+      created_staff += static_cast<int64_t>(created.size());
+    }
+    ids_loaded_ = false;
+    return created_staff;
+  }
+
+  ImportCounts Write(const ImportPlan& plan) override;
+
+  void Finish() override {
+    tx_.exec_params(
+        "INSERT INTO case_event (job_centre_id, case_id, case_version, kind, actor_id, effective_on, recorded_at, summary) "
+        "SELECT $1, case_id, version, kind, actor, on_day, on_day::timestamp AT TIME ZONE 'UTC', summary "
+        "FROM import_event ORDER BY ord",
+        centre_);
+  }
+
+ private:
+  template <typename Row>
+  static void Decode(int64_t seq, const std::string& bytes, std::vector<StagedRow<Row>>& into) {
+    StagedRow<Row> staged;
+    staged.seq = seq;
+    if (!staged.row.ParseFromString(bytes))
+      throw std::runtime_error("a staged import row does not parse");
+    into.push_back(std::move(staged));
+  }
+
+  void LoadIds() {
+    team_ids_.clear();
+    staff_ids_.clear();
+    for (const pqxx::row& row : tx_.exec_params(
+             "SELECT code, id FROM org_unit WHERE job_centre_id = $1 AND kind = 'TEAM'", centre_)) {
+      team_ids_[row[0].as<std::string>()] = row[1].as<int64_t>();
+    }
+    for (const pqxx::row& row :
+         tx_.exec_params("SELECT code, id FROM staff WHERE job_centre_id = $1", centre_)) {
+      staff_ids_[row[0].as<std::string>()] = row[1].as<int64_t>();
+    }
+    ids_loaded_ = true;
+  }
+
+  pqxx::transaction_base& tx_;
+  const int64_t centre_;
+  int64_t next_seq_ = 0;
+  int cursors_ = 0;
+  int64_t next_event_ = 0;
+  bool ids_loaded_ = false;
+  std::unordered_map<std::string, int64_t> team_ids_, staff_ids_;  // the centre's, by code
+};
+
+ImportCounts PgImportSession::Write(const ImportPlan& plan) {
+  ImportCounts counts;
+  if (plan.cases.empty()) return counts;
+  if (!ids_loaded_) LoadIds();
+  pqxx::transaction_base& tx = tx_;
+  const int64_t centre = centre_;
+  auto staff_id = [&](const std::string& code) -> int64_t {
+    auto it = staff_ids_.find(code);
+    if (it == staff_ids_.end()) std::abort();  // the importer resolved every code
+    return it->second;
+  };
+  auto team_id = [&](const std::string& code) -> int64_t {
+    auto it = team_ids_.find(code);
+    if (it == team_ids_.end()) std::abort();
+    return it->second;
+  };
+  int64_t expectation_total = 0;
+  for (const ImportPlan::Case& c : plan.cases) {
+    for (const ImportPlan::Change& change : c.changes)
+      expectation_total += change.kind == "EXPECTATION";
+  }
+  auto allocate = [&](const char* table, int64_t n) {
+    std::vector<int64_t> ids;
+    if (n == 0) return ids;
+    ids.reserve(n);
+    for (const pqxx::row& row : tx.exec_params(
+             "SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)", table,
+             n)) {
+      ids.push_back(row[0].as<int64_t>());
+    }
+    return ids;
+  };
+  const std::vector<int64_t> case_ids = allocate("cases", static_cast<int64_t>(plan.cases.size()));
+  const std::vector<int64_t> expectation_ids = allocate("expectation", expectation_total);
+
+  struct Columns {
+    std::vector<ArrayLiteral> arrays;
+    explicit Columns(size_t n) : arrays(n) {}
+    ArrayLiteral& operator[](size_t i) { return arrays[i]; }
+  };
+  Columns cases(11), expectations(7), current(2), assignments(6), closures(5), events(7);
+  size_t next_expectation = 0;
+  for (size_t i = 0; i < plan.cases.size(); ++i) {
+    const ImportPlan::Case& c = plan.cases[i];
+    const int64_t id = case_ids[i];
+    int64_t caseworker = staff_id(c.caseworker_code), team = team_id(c.team_code);
+    std::string status = "OPEN", closed_on, outcome;
+    int64_t version = 1;
+    int64_t latest_expectation = 0;
+    assignments[0].Add(id);
+    assignments[1].Add(caseworker);
+    assignments[2].Add(team);
+    assignments[3].Add(FormatDay(c.opened_on));
+    assignments[4].Add(plan.actor_id);
+    assignments[5].Add(FormatDay(c.opened_on));
+    events[6].Add(next_event_++);
+    events[0].Add(id);
+    events[1].Add(version);
+    events[2].Add(std::string("OPENED"));
+    events[3].Add(plan.actor_id);
+    events[4].Add(FormatDay(c.opened_on));
+    events[5].Add(nlohmann::json{{"imported", true},
+                                 {"case_type", c.case_type},
+                                 {"opened_on", FormatDay(c.opened_on)},
+                                 {"caseworker", c.caseworker_code},
+                                 {"team", c.team_code},
+                                 {"fields", nlohmann::json::parse(c.fields_json)}}
+                      .dump());
+    for (const ImportPlan::Change& change : c.changes) {
+      ++version;
+      const std::string on = FormatDay(change.on);
+      nlohmann::json summary{{"imported", true}};
+      int64_t actor = plan.actor_id;
+      if (change.kind == "EXPECTATION") {
+        actor = staff_id(change.actor_code);
+        latest_expectation = expectation_ids[next_expectation++];
+        expectations[0].Add(latest_expectation);
+        expectations[1].Add(id);
+        expectations[2].Add(change.outcome);
+        expectations[3].Add(FirstOfMonth(change.month));
+        expectations[4].Add(change.risk);
+        expectations[5].Add(actor);
+        expectations[6].Add(on);
+        summary.update({{"expected_outcome", change.outcome},
+                        {"expected_month", FormatMonth(change.month)},
+                        {"risk", change.risk},
+                        {"agreed_in_dialogue", false}});
+        ++counts.expectations;
+      } else if (change.kind == "REASSIGNED") {
+        caseworker = staff_id(change.caseworker_code);
+        team = team_id(change.team_code);
+        assignments[0].Add(id);
+        assignments[1].Add(caseworker);
+        assignments[2].Add(team);
+        assignments[3].Add(on);
+        assignments[4].Add(plan.actor_id);
+        assignments[5].Add(on);
+        summary.update({{"to", change.caseworker_code}, {"to_team", change.team_code}, {"on", on}});
+        ++counts.reassignments;
+      } else {
+        status = "CLOSED";
+        closed_on = on;
+        outcome = change.outcome;
+        closures[0].Add(id);
+        closures[1].Add(on);
+        closures[2].Add(change.outcome);
+        closures[3].Add(plan.actor_id);
+        closures[4].Add(on);
+        summary.update({{"closed_on", on}, {"outcome", change.outcome}});
+        ++counts.closures;
+      }
+      events[6].Add(next_event_++);
+      events[0].Add(id);
+      events[1].Add(version);
+      events[2].Add(change.kind);
+      events[3].Add(actor);
+      events[4].Add(on);
+      events[5].Add(summary.dump());
+    }
+    cases[0].Add(id);
+    cases[1].Add(c.case_ref);
+    cases[2].Add(c.case_type);
+    cases[3].Add(FormatDay(c.opened_on));
+    cases[4].Add(caseworker);
+    cases[5].Add(team);
+    cases[6].Add(status);
+    if (closed_on.empty()) {
+      cases[7].AddNull();
+      cases[8].AddNull();
+    } else {
+      cases[7].Add(closed_on);
+      cases[8].Add(outcome);
+    }
+    cases[9].Add(c.fields_json);
+    cases[10].Add(version);
+    if (latest_expectation != 0) {
+      current[0].Add(id);
+      current[1].Add(latest_expectation);
+    }
+    ++counts.cases;
+  }
+  // Bulk writes: one statement per table, rows passed as arrays and unnested.
+  tx.exec_params(
+      "INSERT INTO cases (id, job_centre_id, case_ref, case_type, opened_on, caseworker_id, team_id, status, "
+      "closed_on, closure_outcome, fields, version) "
+      "SELECT t.id, $1, t.ref, t.type, t.opened::date, t.cw, t.team, t.status, t.closed::date, t.outcome, "
+      "t.fields::jsonb, t.version FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], "
+      "$7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[]) "
+      "AS t(id, ref, type, opened, cw, team, status, closed, outcome, fields, version)",
+      centre, cases[0].str(), cases[1].str(), cases[2].str(), cases[3].str(), cases[4].str(),
+      cases[5].str(), cases[6].str(), cases[7].str(), cases[8].str(), cases[9].str(),
+      cases[10].str());
+  tx.exec_params(
+      "INSERT INTO expectation (id, job_centre_id, case_id, expected_outcome, expected_month, risk, "
+      "recorded_by, recorded_at) "
+      "SELECT t.id, $1, t.case_id, t.outcome, t.month::date, t.risk, t.by, t.day::date::timestamp AT TIME ZONE 'UTC' "
+      "FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[]) "
+      "AS t(id, case_id, outcome, month, risk, by, day)",
+      centre, expectations[0].str(), expectations[1].str(), expectations[2].str(),
+      expectations[3].str(), expectations[4].str(), expectations[5].str(), expectations[6].str());
+  tx.exec_params(
+      "UPDATE cases c SET current_expectation_id = t.e FROM unnest($1::bigint[], $2::bigint[]) AS t(c, e) "
+      "WHERE c.id = t.c",
+      current[0].str(), current[1].str());
+  tx.exec_params(
+      "INSERT INTO assignment (job_centre_id, case_id, caseworker_id, team_id, from_on, recorded_by, recorded_at) "
+      "SELECT $1, t.case_id, t.cw, t.team, t.on_day::date, t.by, t.day::date::timestamp AT TIME ZONE 'UTC' "
+      "FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::bigint[], $7::text[]) "
+      "AS t(case_id, cw, team, on_day, by, day)",
+      centre, assignments[0].str(), assignments[1].str(), assignments[2].str(),
+      assignments[3].str(), assignments[4].str(), assignments[5].str());
+  tx.exec_params(
+      "INSERT INTO status_change (job_centre_id, case_id, status, on_date, outcome, recorded_by, recorded_at) "
+      "SELECT $1, t.case_id, 'CLOSED', t.on_day::date, t.outcome, t.by, t.day::date::timestamp AT TIME ZONE 'UTC' "
+      "FROM unnest($2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[]) "
+      "AS t(case_id, on_day, outcome, by, day)",
+      centre, closures[0].str(), closures[1].str(), closures[2].str(), closures[3].str(),
+      closures[4].str());
+  tx.exec_params(
+      "INSERT INTO field_change (job_centre_id, case_id, field_code, value, effective_on, recorded_by, recorded_at) "
+      "SELECT c.job_centre_id, c.id, f.key, f.value, c.opened_on, $2, c.opened_on::timestamp AT TIME ZONE 'UTC' "
+      "FROM cases c, jsonb_each(c.fields) f WHERE c.id = ANY($1::bigint[])",
+      cases[0].str(), plan.actor_id);
+  tx.exec_params(
+      "INSERT INTO import_event (ord, case_id, version, kind, actor, on_day, summary) "
+      "SELECT t.ord, t.case_id, t.version, t.kind, t.actor, t.on_day::date, t.summary::jsonb "
+      "FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::bigint[], $6::text[], "
+      "$7::text[]) AS t(ord, case_id, version, kind, actor, on_day, summary)",
+      events[6].str(), events[0].str(), events[1].str(), events[2].str(), events[3].str(),
+      events[4].str(), events[5].str());
+  return counts;
+}
+
+}  // namespace
+
+absl::Status PgCaseStore::RunImport(
+    int64_t job_centre_id, const std::function<absl::StatusOr<bool>(ImportSession&)>& body) {
+  bool rolled_back = false;  // on purpose: a dry run or bad rows
+  absl::Status status = RunTransaction(
       pool_, Isolation::kReadCommitted,
-      [&](pqxx::transaction_base& tx) -> absl::StatusOr<ImportCounts> {
-        ImportCounts counts;
-        const int64_t centre = plan.job_centre_id;
-        for (const std::string& team : plan.new_teams) {
-          tx.exec_params(
-              "INSERT INTO org_unit (job_centre_id, code, name, kind) VALUES ($1, $2, $2, 'TEAM') "
-              "ON CONFLICT (job_centre_id, code) DO NOTHING",
-              centre, team);
-        }
-        std::unordered_map<std::string, int64_t> team_ids, staff_ids;
-        for (const pqxx::row& row : tx.exec_params(
-                 "SELECT code, id FROM org_unit WHERE job_centre_id = $1 AND kind = 'TEAM'",
-                 centre)) {
-          team_ids[row[0].as<std::string>()] = row[1].as<int64_t>();
-        }
-        for (const ImportPlan::MissingStaff& staff : plan.new_staff) {
-          auto team = team_ids.find(staff.team_code);
-          pqxx::result created = tx.exec_params(
-              "INSERT INTO staff (job_centre_id, code, display_name, role, team_id) "
-              "VALUES ($1, $2, $2, 'CASEWORKER', nullif($3, 0)) ON CONFLICT (job_centre_id, code) DO NOTHING "
-              "RETURNING id",
-              centre, staff.code, team == team_ids.end() ? int64_t{0} : team->second);
-          counts.created_staff += static_cast<int64_t>(created.size());
-        }
-        for (const pqxx::row& row :
-             tx.exec_params("SELECT code, id FROM staff WHERE job_centre_id = $1", centre)) {
-          staff_ids[row[0].as<std::string>()] = row[1].as<int64_t>();
-        }
-        auto staff_id = [&](const std::string& code) -> int64_t {
-          auto it = staff_ids.find(code);
-          if (it == staff_ids.end()) std::abort();  // the importer resolved every code
-          return it->second;
-        };
-        auto team_id = [&](const std::string& code) -> int64_t {
-          auto it = team_ids.find(code);
-          if (it == team_ids.end()) std::abort();
-          return it->second;
-        };
-
-        int64_t expectation_total = 0;
-        for (const ImportPlan::Case& c : plan.cases) {
-          for (const ImportPlan::Change& change : c.changes)
-            expectation_total += change.kind == "EXPECTATION";
-        }
-        auto allocate = [&](const char* table, int64_t n) {
-          std::vector<int64_t> ids;
-          if (n == 0) return ids;
-          ids.reserve(n);
-          for (const pqxx::row& row : tx.exec_params(
-                   "SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)",
-                   table, n)) {
-            ids.push_back(row[0].as<int64_t>());
-          }
-          return ids;
-        };
-        const std::vector<int64_t> case_ids =
-            allocate("cases", static_cast<int64_t>(plan.cases.size()));
-        const std::vector<int64_t> expectation_ids = allocate("expectation", expectation_total);
-
-        struct Columns {
-          std::vector<ArrayLiteral> arrays;
-          explicit Columns(size_t n) : arrays(n) {}
-          ArrayLiteral& operator[](size_t i) { return arrays[i]; }
-        };
-        Columns cases(11), expectations(7), current(2), assignments(6), closures(5), events(6);
-        size_t next_expectation = 0;
-        for (size_t i = 0; i < plan.cases.size(); ++i) {
-          const ImportPlan::Case& c = plan.cases[i];
-          const int64_t id = case_ids[i];
-          int64_t caseworker = staff_id(c.caseworker_code), team = team_id(c.team_code);
-          std::string status = "OPEN", closed_on, outcome;
-          int64_t version = 1;
-          int64_t latest_expectation = 0;
-          assignments[0].Add(id);
-          assignments[1].Add(caseworker);
-          assignments[2].Add(team);
-          assignments[3].Add(FormatDay(c.opened_on));
-          assignments[4].Add(plan.actor_id);
-          assignments[5].Add(FormatDay(c.opened_on));
-          events[0].Add(id);
-          events[1].Add(version);
-          events[2].Add(std::string("OPENED"));
-          events[3].Add(plan.actor_id);
-          events[4].Add(FormatDay(c.opened_on));
-          events[5].Add(nlohmann::json{{"imported", true},
-                                       {"case_type", c.case_type},
-                                       {"opened_on", FormatDay(c.opened_on)},
-                                       {"caseworker", c.caseworker_code},
-                                       {"team", c.team_code},
-                                       {"fields", nlohmann::json::parse(c.fields_json)}}
-                            .dump());
-          for (const ImportPlan::Change& change : c.changes) {
-            ++version;
-            const std::string on = FormatDay(change.on);
-            nlohmann::json summary{{"imported", true}};
-            int64_t actor = plan.actor_id;
-            if (change.kind == "EXPECTATION") {
-              actor = staff_id(change.actor_code);
-              latest_expectation = expectation_ids[next_expectation++];
-              expectations[0].Add(latest_expectation);
-              expectations[1].Add(id);
-              expectations[2].Add(change.outcome);
-              expectations[3].Add(FirstOfMonth(change.month));
-              expectations[4].Add(change.risk);
-              expectations[5].Add(actor);
-              expectations[6].Add(on);
-              summary.update({{"expected_outcome", change.outcome},
-                              {"expected_month", FormatMonth(change.month)},
-                              {"risk", change.risk},
-                              {"agreed_in_dialogue", false}});
-              ++counts.expectations;
-            } else if (change.kind == "REASSIGNED") {
-              caseworker = staff_id(change.caseworker_code);
-              team = team_id(change.team_code);
-              assignments[0].Add(id);
-              assignments[1].Add(caseworker);
-              assignments[2].Add(team);
-              assignments[3].Add(on);
-              assignments[4].Add(plan.actor_id);
-              assignments[5].Add(on);
-              summary.update(
-                  {{"to", change.caseworker_code}, {"to_team", change.team_code}, {"on", on}});
-              ++counts.reassignments;
-            } else {
-              status = "CLOSED";
-              closed_on = on;
-              outcome = change.outcome;
-              closures[0].Add(id);
-              closures[1].Add(on);
-              closures[2].Add(change.outcome);
-              closures[3].Add(plan.actor_id);
-              closures[4].Add(on);
-              summary.update({{"closed_on", on}, {"outcome", change.outcome}});
-              ++counts.closures;
-            }
-            events[0].Add(id);
-            events[1].Add(version);
-            events[2].Add(change.kind);
-            events[3].Add(actor);
-            events[4].Add(on);
-            events[5].Add(summary.dump());
-          }
-          cases[0].Add(id);
-          cases[1].Add(c.case_ref);
-          cases[2].Add(c.case_type);
-          cases[3].Add(FormatDay(c.opened_on));
-          cases[4].Add(caseworker);
-          cases[5].Add(team);
-          cases[6].Add(status);
-          if (closed_on.empty()) {
-            cases[7].AddNull();
-            cases[8].AddNull();
-          } else {
-            cases[7].Add(closed_on);
-            cases[8].Add(outcome);
-          }
-          cases[9].Add(c.fields_json);
-          cases[10].Add(version);
-          if (latest_expectation != 0) {
-            current[0].Add(id);
-            current[1].Add(latest_expectation);
-          }
-          ++counts.cases;
-        }
-        // Bulk writes: one statement per table, rows passed as arrays and unnested.
-        tx.exec_params(
-            "INSERT INTO cases (id, job_centre_id, case_ref, case_type, opened_on, caseworker_id, team_id, status, "
-            "closed_on, closure_outcome, fields, version) "
-            "SELECT t.id, $1, t.ref, t.type, t.opened::date, t.cw, t.team, t.status, t.closed::date, t.outcome, "
-            "t.fields::jsonb, t.version FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], "
-            "$7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[]) "
-            "AS t(id, ref, type, opened, cw, team, status, closed, outcome, fields, version)",
-            centre, cases[0].str(), cases[1].str(), cases[2].str(), cases[3].str(), cases[4].str(),
-            cases[5].str(), cases[6].str(), cases[7].str(), cases[8].str(), cases[9].str(),
-            cases[10].str());
-        tx.exec_params(
-            "INSERT INTO expectation (id, job_centre_id, case_id, expected_outcome, expected_month, risk, "
-            "recorded_by, recorded_at) "
-            "SELECT t.id, $1, t.case_id, t.outcome, t.month::date, t.risk, t.by, t.day::date::timestamp AT TIME ZONE 'UTC' "
-            "FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[]) "
-            "AS t(id, case_id, outcome, month, risk, by, day)",
-            centre, expectations[0].str(), expectations[1].str(), expectations[2].str(),
-            expectations[3].str(), expectations[4].str(), expectations[5].str(),
-            expectations[6].str());
-        tx.exec_params(
-            "UPDATE cases c SET current_expectation_id = t.e FROM unnest($1::bigint[], $2::bigint[]) AS t(c, e) "
-            "WHERE c.id = t.c",
-            current[0].str(), current[1].str());
-        tx.exec_params(
-            "INSERT INTO assignment (job_centre_id, case_id, caseworker_id, team_id, from_on, recorded_by, recorded_at) "
-            "SELECT $1, t.case_id, t.cw, t.team, t.on_day::date, t.by, t.day::date::timestamp AT TIME ZONE 'UTC' "
-            "FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::bigint[], $7::text[]) "
-            "AS t(case_id, cw, team, on_day, by, day)",
-            centre, assignments[0].str(), assignments[1].str(), assignments[2].str(),
-            assignments[3].str(), assignments[4].str(), assignments[5].str());
-        tx.exec_params(
-            "INSERT INTO status_change (job_centre_id, case_id, status, on_date, outcome, recorded_by, recorded_at) "
-            "SELECT $1, t.case_id, 'CLOSED', t.on_day::date, t.outcome, t.by, t.day::date::timestamp AT TIME ZONE 'UTC' "
-            "FROM unnest($2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[]) "
-            "AS t(case_id, on_day, outcome, by, day)",
-            centre, closures[0].str(), closures[1].str(), closures[2].str(), closures[3].str(),
-            closures[4].str());
-        tx.exec_params(
-            "INSERT INTO field_change (job_centre_id, case_id, field_code, value, effective_on, recorded_by, recorded_at) "
-            "SELECT c.job_centre_id, c.id, f.key, f.value, c.opened_on, $2, c.opened_on::timestamp AT TIME ZONE 'UTC' "
-            "FROM cases c, jsonb_each(c.fields) f WHERE c.id = ANY($1::bigint[])",
-            cases[0].str(), plan.actor_id);
-        tx.exec_params(
-            "INSERT INTO case_event (job_centre_id, case_id, case_version, kind, actor_id, effective_on, recorded_at, summary) "
-            "SELECT $1, t.case_id, t.version, t.kind, t.actor, t.on_day::date, "
-            "t.on_day::date::timestamp AT TIME ZONE 'UTC', t.summary::jsonb "
-            "FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::bigint[], $6::text[], $7::text[]) "
-            "AS t(case_id, version, kind, actor, on_day, summary)",
-            centre, events[0].str(), events[1].str(), events[2].str(), events[3].str(),
-            events[4].str(), events[5].str());
-        return counts;
+      [&](pqxx::transaction_base& tx) -> absl::Status {
+        PgImportSession session(tx, job_centre_id);
+        absl::StatusOr<bool> commit = body(session);
+        if (!commit.ok()) return commit.status();
+        if (*commit) return absl::OkStatus();
+        rolled_back = true;
+        return absl::AbortedError("the import is rolled back");
       },
       /*attempts=*/1);
+  return rolled_back ? absl::OkStatus() : status;
 }
 
 }  // namespace forecast

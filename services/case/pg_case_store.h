@@ -36,7 +36,8 @@ class PgCaseStore final : public CaseStore {
                                     const v1::CatalogueEntry& entry) override;
   absl::Status UpsertCaseField(int64_t job_centre_id, int64_t staff_id,
                                const v1::CaseField& field) override;
-  absl::StatusOr<ImportCounts> Import(const ImportPlan& plan) override;
+  absl::Status RunImport(int64_t job_centre_id,
+                         const std::function<absl::StatusOr<bool>(ImportSession&)>& body) override;
 
  private:
   PgPool& pool_;

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "services/case/history_importer.h"
 #include "services/common/observability/observability.h"
 #include "tests/case/case_test_env.h"
 
@@ -421,6 +422,101 @@ TEST_F(CaseImportTest, FifteenThousandCasesWithAHundredThousandExpectationsImpor
                    "WHERE e.case_id = cases.id)"),
       "0");
   EXPECT_EQ(env_->Scalar("SELECT count(*) FROM cases WHERE current_expectation_id IS NULL"), "0");
+}
+
+// The import is staged in the database and checked and written in batches of cases
+// (kImportBatchCases): rows may come in any order, and a bad row in the last batch still leaves
+// nothing behind although the batches before it were already written in the transaction.
+TEST_F(CaseImportTest, AnImportOfManyBatchesIsAllOrNothing) {
+  const int kCases = static_cast<int>(kImportBatchCases) * 2 + 500;
+  std::vector<v1::ImportChunk> chunks(2);
+  // History first, in one chunk; the cases after it, in another.
+  for (int i = 0; i < kCases; ++i) {
+    const std::string ref = absl::StrFormat("BATCH-%05d", i);
+    *chunks[1].add_cases() = CaseRow(i + 2, ref, "SDP", "2025-01-10", "T1", "cw1");
+    *chunks[0].add_expectations() =
+        ExpectationRow(i + 2, ref, "2025-02-01", "cw1", "FLEX_JOB", "2025-09", "LOW");
+  }
+  // The last case's expectation lies before its opening.
+  chunks[0].mutable_expectations(kCases - 1)->set_recorded_on("2025-01-01");
+  const std::string before = env_->Dump();
+  v1::ImportReport report;
+  ASSERT_TRUE(Import(*env_, "admin", chunks, &report).ok());
+  EXPECT_FALSE(report.committed());
+  ASSERT_EQ(report.errors_size(), 1) << report.DebugString();
+  EXPECT_EQ(report.errors(0).file(), "expectations.csv");
+  EXPECT_EQ(report.errors(0).line(), kCases + 1);
+  EXPECT_EQ(report.errors(0).field(), "recorded_on");
+  EXPECT_EQ(report.cases(), kCases);
+  EXPECT_EQ(report.expectations(), kCases);
+  EXPECT_EQ(env_->Dump(), before);
+  EXPECT_EQ(env_->Scalar("SELECT count(*) FROM cases"), "0");
+
+  chunks[0].mutable_expectations(kCases - 1)->set_recorded_on("2025-02-01");
+  report.Clear();
+  ASSERT_TRUE(Import(*env_, "admin", chunks, &report).ok());
+  ASSERT_EQ(report.errors_size(), 0) << report.errors(0).ShortDebugString();
+  EXPECT_TRUE(report.committed());
+  EXPECT_EQ(env_->Scalar("SELECT count(*) FROM cases"), std::to_string(kCases));
+  EXPECT_EQ(env_->Scalar("SELECT count(*) FROM case_event"), std::to_string(2 * kCases));
+  EXPECT_EQ(env_->Scalar("SELECT count(*) FROM cases WHERE version <> 2 OR "
+                         "current_expectation_id IS NULL"),
+            "0");
+}
+
+// However many rows are bad, the report lists the first kMaxReportedImportErrors by file and
+// line (cases.csv before expectations.csv) and counts the rest.
+TEST_F(CaseImportTest, ManyBadRowsAreListedFirstByFileAndLineAndTheRestCounted) {
+  v1::ImportChunk expectations, cases;
+  const int kBad = kMaxReportedImportErrors + 1000;
+  for (int i = 0; i < kBad; ++i) {
+    const std::string ref = absl::StrFormat("BAD-%05d", kBad - i);  // refs against line order
+    *cases.add_cases() = CaseRow(i + 2, ref, "NO_SUCH_TYPE", "2025-01-10", "T1", "cw1");
+    *expectations.add_expectations() =
+        ExpectationRow(i + 2, ref, "2025-02-01", "cw1", "FLEX_JOB", "2025-09", "NO_SUCH_RISK");
+  }
+  v1::ImportReport report;
+  ASSERT_TRUE(Import(*env_, "admin", {expectations, cases}, &report).ok());
+  EXPECT_FALSE(report.committed());
+  ASSERT_EQ(report.errors_size(), kMaxReportedImportErrors + 1);
+  for (int i = 0; i < kMaxReportedImportErrors; ++i) {
+    ASSERT_EQ(report.errors(i).file(), "cases.csv") << i;
+    ASSERT_EQ(report.errors(i).line(), i + 2);
+    ASSERT_EQ(report.errors(i).field(), "case_type");
+  }
+  EXPECT_EQ(report.errors(kMaxReportedImportErrors).message(),
+            absl::StrCat(2 * kBad - kMaxReportedImportErrors, " more bad rows are not listed"));
+  EXPECT_EQ(env_->Scalar("SELECT count(*) FROM cases"), "0");
+}
+
+// A staff member the import creates joins the team of the first row naming them, as the files
+// are read (cases.csv first), even when an earlier case names them in its history.
+TEST_F(CaseImportTest, CreatedStaffJoinTheTeamOfTheFirstRowNamingThem) {
+  v1::ImportChunk chunk;
+  chunk.set_create_missing_staff(true);
+  *chunk.add_cases() = CaseRow(2, "A-1", "SDP", "2025-01-10", "T1", "cw1");
+  *chunk.add_cases() = CaseRow(3, "Z-1", "SDP", "2025-01-10", "T9", "fresh");
+  *chunk.add_expectations() =
+      ExpectationRow(2, "A-1", "2025-02-01", "fresh", "FLEX_JOB", "2025-09", "LOW");
+  *chunk.add_reassignments() = ReassignmentRow(2, "A-1", "2025-03-01", "cw1", "later");
+  *chunk.add_expectations() =
+      ExpectationRow(3, "Z-1", "2025-02-01", "later", "FLEX_JOB", "2025-09", "LOW");
+  v1::ImportChunk dry = chunk;
+  dry.set_dry_run(true);
+  v1::ImportReport report;
+  ASSERT_TRUE(Import(*env_, "admin", {dry}, &report).ok());
+  ASSERT_EQ(report.errors_size(), 0) << report.DebugString();
+  EXPECT_EQ(report.created_staff(), 2);
+  EXPECT_EQ(env_->Scalar("SELECT count(*) FROM staff WHERE code IN ('fresh', 'later')"), "0");
+  report.Clear();
+  ASSERT_TRUE(Import(*env_, "admin", {chunk}, &report).ok());
+  ASSERT_EQ(report.errors_size(), 0) << report.DebugString();
+  EXPECT_TRUE(report.committed());
+  EXPECT_EQ(report.created_staff(), 2);
+  EXPECT_EQ(env_->Scalar("SELECT string_agg(s.code || '@' || u.code, ',' ORDER BY s.code) "
+                         "FROM staff s JOIN org_unit u ON u.id = s.team_id "
+                         "WHERE s.code IN ('fresh', 'later')"),
+            "fresh@T9,later@T9");
 }
 
 }  // namespace

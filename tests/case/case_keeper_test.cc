@@ -106,7 +106,8 @@ class MemoryCaseStore final : public CaseStore {
   absl::Status UpsertCaseField(int64_t, int64_t, const v1::CaseField&) override {
     return absl::OkStatus();
   }
-  absl::StatusOr<ImportCounts> Import(const ImportPlan&) override {
+  absl::Status RunImport(int64_t,
+                         const std::function<absl::StatusOr<bool>(ImportSession&)>&) override {
     return absl::UnimplementedError("not used");
   }
 
