@@ -80,11 +80,12 @@ void ChangeListener::Dispatch(const std::string& channel, const std::string& pay
         j.contains("at") && j["at"].is_number()
             ? absl::FromUnixMicros(static_cast<int64_t>(j["at"].get<double>() * 1e6))
             : absl::InfinitePast();
-    engine.CaseChanged(centre, j["case_id"].get<int64_t>(), written_at);
+    engine.refresher().CaseChanged(centre, j["case_id"].get<int64_t>(), written_at);
   } else if (channel == "case_changed") {
-    engine.CentreReload(centre);  // a bulk statement (import): no case ids, read it whole
+    engine.refresher().CentreReload(
+        centre);  // a bulk statement (import): no case ids, read it whole
   } else {
-    engine.CentreChanged(centre);
+    engine.refresher().CentreChanged(centre);
   }
 }
 
@@ -138,7 +139,7 @@ void ChangeListener::Loop() {
         previous.reset();
         // LISTEN again first, then catch up on what was committed while cut off.
         if (confirmed.has_value()) {
-          const int64_t cases = engine_.CatchUp(*confirmed);
+          const int64_t cases = engine_.refresher().CatchUp(*confirmed);
           caught_up_cases_ += cases;
           CaughtUpMetric().Increment(static_cast<double>(cases));
           std::fprintf(stderr,
@@ -146,7 +147,7 @@ void ChangeListener::Loop() {
                        "cases changed after event %lld\n",
                        static_cast<long long>(cases), static_cast<long long>(confirmed->event_id));
         } else {
-          engine_.ReloadAll();  // no mark yet: every loaded centre is read again
+          engine_.refresher().ReloadAll();  // no mark yet: every loaded centre is read again
         }
         ++reconnects_;
         ReconnectsMetric().Increment();

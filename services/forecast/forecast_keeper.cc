@@ -123,7 +123,7 @@ bool InScope(const DialogueRecord& d, const ScopeFilter& scope) {
 absl::StatusOr<std::shared_ptr<const CentreView>> ForecastKeeper::ViewAt(const Caller& caller,
                                                                          AsOf as_of) {
   if (as_of) RETURN_IF_ERROR(NotAfter("as_of", *as_of, engine_.clock().Today(), "in the future"));
-  return engine_.View(caller.job_centre_id, as_of);
+  return engine_.cache().View(caller.job_centre_id, as_of);
 }
 
 absl::StatusOr<v1::Projection> ForecastKeeper::Project(const Caller& caller,
@@ -134,7 +134,7 @@ absl::StatusOr<v1::Projection> ForecastKeeper::Project(const Caller& caller,
   ASSIGN_OR_RETURN(const auto view, ViewAt(caller, as_of));
   ASSIGN_OR_RETURN(const ScopeFilter scope,
                    ReadableScope(view->history(), caller, request.scope(), "scope"));
-  ASSIGN_OR_RETURN(const auto accuracy, engine_.Accuracy(*view, scope, 0));
+  ASSIGN_OR_RETURN(const auto accuracy, engine_.cache().Accuracy(*view, scope, 0));
   const v1::ModelAccuracy* mine = nullptr;
   for (const v1::ModelAccuracy& a : accuracy) {
     if (a.model() == static_cast<v1::Model>(model)) mine = &a;
@@ -170,7 +170,7 @@ absl::StatusOr<std::shared_ptr<const std::string>> ForecastKeeper::SerializedTea
   ASSIGN_OR_RETURN(const auto view, ViewAt(caller, as_of));
   ASSIGN_OR_RETURN(const ScopeFilter scope,
                    ReadableTeam(view->history(), caller, request.team(), "team"));
-  return engine_.SerializedTeamDashboard(view, scope.id);
+  return engine_.cache().SerializedTeamDashboard(view, scope.id);
 }
 
 absl::StatusOr<int64_t> ForecastKeeper::WatchTeamDashboard(
@@ -182,7 +182,7 @@ absl::StatusOr<int64_t> ForecastKeeper::WatchTeamDashboard(
                    ReadableTeam(first_view->history(), caller, request.team(), "team"));
   if (as_of && first_view->revision() == 0) {
     // A past day never changes: one answer, then the stream ends.
-    ASSIGN_OR_RETURN(const auto dashboard, engine_.TeamDashboard(first_view, scope.id));
+    ASSIGN_OR_RETURN(const auto dashboard, engine_.cache().TeamDashboard(first_view, scope.id));
     return send(*dashboard) ? 1 : 0;
   }
   const int64_t centre = caller.job_centre_id;
@@ -190,18 +190,18 @@ absl::StatusOr<int64_t> ForecastKeeper::WatchTeamDashboard(
   int64_t count = 0;
   while (!cancelled()) {
     // A new day is a change too: Now() rebuilds the view when the day turns.
-    RETURN_IF_ERROR(engine_.Now(centre).status());
-    const int64_t revision = engine_.TeamRevision(centre, scope.id);
+    RETURN_IF_ERROR(engine_.cache().Now(centre).status());
+    const int64_t revision = engine_.watch().Revision(centre, scope.id);
     if (revision > sent) {
-      ASSIGN_OR_RETURN(const auto view, engine_.Now(centre));
-      ASSIGN_OR_RETURN(const auto dashboard, engine_.TeamDashboard(view, scope.id));
+      ASSIGN_OR_RETURN(const auto view, engine_.cache().Now(centre));
+      ASSIGN_OR_RETURN(const auto dashboard, engine_.cache().TeamDashboard(view, scope.id));
       if (!send(*dashboard)) break;  // the client went away
       sent = revision;
       ++count;
     }
     // Wakes at once on a change to the team; the timeout only bounds how long a cancelled call
     // lingers.
-    engine_.WaitForTeamChange(centre, scope.id, sent, absl::Milliseconds(500));
+    engine_.watch().WaitForChange(centre, scope.id, sent, absl::Milliseconds(500));
   }
   return count;
 }
@@ -225,7 +225,7 @@ absl::StatusOr<v1::Accuracy> ForecastKeeper::GetAccuracy(const Caller& caller,
   ASSIGN_OR_RETURN(const auto view, ViewAt(caller, as_of));
   ASSIGN_OR_RETURN(const ScopeFilter scope,
                    ReadableScope(view->history(), caller, request.scope(), "scope"));
-  ASSIGN_OR_RETURN(auto models, engine_.Accuracy(*view, scope, lookback));
+  ASSIGN_OR_RETURN(auto models, engine_.cache().Accuracy(*view, scope, lookback));
   v1::Accuracy out;
   *out.mutable_scope() = request.scope();
   int64_t n = 0;
@@ -261,7 +261,7 @@ absl::StatusOr<v1::CaseExplanation> ForecastKeeper::ExplainCase(
 }
 
 absl::StatusOr<v1::MilestoneMetrics> ForecastKeeper::ListMilestoneMetrics(const Caller& caller) {
-  ASSIGN_OR_RETURN(const auto view, engine_.Now(caller.job_centre_id));
+  ASSIGN_OR_RETURN(const auto view, engine_.cache().Now(caller.job_centre_id));
   v1::MilestoneMetrics out;
   for (const MilestoneMetricDef& m : view->history().metrics) {
     v1::MilestoneMetric* metric = out.add_metrics();
@@ -280,7 +280,7 @@ absl::StatusOr<v1::MilestoneMetrics> ForecastKeeper::ListMilestoneMetrics(const 
 absl::StatusOr<v1::MilestoneTarget> ForecastKeeper::SetMilestoneTarget(
     const Caller& caller, const v1::SetMilestoneTargetRequest& request) {
   const v1::MilestoneTarget& t = request.target();
-  ASSIGN_OR_RETURN(const auto view, engine_.Now(caller.job_centre_id));
+  ASSIGN_OR_RETURN(const auto view, engine_.cache().Now(caller.job_centre_id));
   const CentreHistory& h = view->history();
   const OrgUnit* team = h.UnitByCode(t.team());
   if (team == nullptr || !team->is_team) {
@@ -321,9 +321,9 @@ absl::StatusOr<v1::MilestoneTarget> ForecastKeeper::SetMilestoneTarget(
   v1::MilestoneTarget out = t;
   out.set_set_by(caller.staff_code);
   out.set_set_at(stored.set_at);
-  RETURN_IF_ERROR(engine_.Amend(caller.job_centre_id, [&stored](CentreHistory& history) {
-    history.PutTarget(std::move(stored));
-  }));
+  RETURN_IF_ERROR(engine_.refresher().Amend(
+      caller.job_centre_id,
+      [&stored](CentreHistory& history) { history.PutTarget(std::move(stored)); }));
   return out;
 }
 
@@ -355,15 +355,15 @@ absl::StatusOr<v1::Dialogue> ForecastKeeper::AnswerDialogue(const Caller& caller
   RETURN_IF_ERROR(stored.status());
   v1::Dialogue out =
       DialogueMessage(view.history(), *stored, AgreedCaseRefs(view.history(), stored->id));
-  RETURN_IF_ERROR(engine_.Amend(caller.job_centre_id, [&stored](CentreHistory& history) {
-    history.PutDialogue(std::move(*stored));
-  }));
+  RETURN_IF_ERROR(engine_.refresher().Amend(
+      caller.job_centre_id,
+      [&stored](CentreHistory& history) { history.PutDialogue(std::move(*stored)); }));
   return out;
 }
 
 absl::StatusOr<v1::Dialogue> ForecastKeeper::RecordDialogue(
     const Caller& caller, const v1::RecordDialogueRequest& request) {
-  ASSIGN_OR_RETURN(const auto view, engine_.Now(caller.job_centre_id));
+  ASSIGN_OR_RETURN(const auto view, engine_.cache().Now(caller.job_centre_id));
   const CentreHistory& h = view->history();
   ASSIGN_OR_RETURN(const StaffMember* caseworker,
                    DialogueCaseworker(h, caller, request.caseworker()));
@@ -383,7 +383,7 @@ absl::StatusOr<v1::Dialogue> ForecastKeeper::RecordDialogue(
 
 absl::StatusOr<v1::Dialogue> ForecastKeeper::OpenDialogue(const Caller& caller,
                                                           const v1::OpenDialogueRequest& request) {
-  ASSIGN_OR_RETURN(const auto view, engine_.Now(caller.job_centre_id));
+  ASSIGN_OR_RETURN(const auto view, engine_.cache().Now(caller.job_centre_id));
   ASSIGN_OR_RETURN(const StaffMember* caseworker,
                    DialogueCaseworker(view->history(), caller, request.caseworker()));
   NewDialogue d;
@@ -400,7 +400,7 @@ absl::StatusOr<v1::Dialogue> ForecastKeeper::OpenDialogue(const Caller& caller,
 
 absl::StatusOr<v1::Dialogue> ForecastKeeper::SaveDialogueNotes(
     const Caller& caller, const v1::SaveDialogueNotesRequest& request) {
-  ASSIGN_OR_RETURN(const auto view, engine_.Now(caller.job_centre_id));
+  ASSIGN_OR_RETURN(const auto view, engine_.cache().Now(caller.job_centre_id));
   const CentreHistory& h = view->history();
   ASSIGN_OR_RETURN(const DialogueRecord* d, WritableDialogue(h, caller, request.id()));
   if (request.base_version() < 0) {
@@ -427,7 +427,7 @@ absl::StatusOr<v1::Dialogue> ForecastKeeper::SaveDialogueNotes(
 
 absl::StatusOr<v1::Dialogue> ForecastKeeper::FinaliseDialogue(
     const Caller& caller, const v1::FinaliseDialogueRequest& request) {
-  ASSIGN_OR_RETURN(const auto view, engine_.Now(caller.job_centre_id));
+  ASSIGN_OR_RETURN(const auto view, engine_.cache().Now(caller.job_centre_id));
   ASSIGN_OR_RETURN(const DialogueRecord* d,
                    WritableDialogue(view->history(), caller, request.id()));
   if (request.base_version() < 0) {
@@ -440,7 +440,7 @@ absl::StatusOr<v1::Dialogue> ForecastKeeper::FinaliseDialogue(
 
 absl::StatusOr<v1::ListDialoguesResponse> ForecastKeeper::ListDialogues(
     const Caller& caller, const v1::ListDialoguesRequest& request) {
-  ASSIGN_OR_RETURN(const auto view, engine_.Now(caller.job_centre_id));
+  ASSIGN_OR_RETURN(const auto view, engine_.cache().Now(caller.job_centre_id));
   const CentreHistory& h = view->history();
   ScopeFilter scope;
   if (caller.role == Role::kCaseworker && !request.team().empty()) {

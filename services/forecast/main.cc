@@ -40,15 +40,15 @@ void WarmUp(forecast::fsvc::ForecastEngine& engine, forecast::fsvc::HistoryStore
   auto centres = store.ListCentres();
   if (!centres.ok()) return;
   for (int64_t id : *centres) {
-    auto view = engine.Now(id);
+    auto view = engine.cache().Now(id);
     if (!view.ok()) {
       std::fprintf(stderr, "forecast-service: warming centre %lld: %s\n",
                    static_cast<long long>(id), std::string(view.status().message()).c_str());
       continue;
     }
-    (void)engine.Accuracy(**view, {forecast::fsvc::ScopeFilter::Kind::kJobCentre, 0}, 0);
+    (void)engine.cache().Accuracy(**view, {forecast::fsvc::ScopeFilter::Kind::kJobCentre, 0}, 0);
     for (const auto& unit : (*view)->history().units) {
-      if (unit.is_team) (void)engine.TeamDashboard(*view, unit.id);
+      if (unit.is_team) (void)engine.cache().TeamDashboard(*view, unit.id);
     }
   }
 }

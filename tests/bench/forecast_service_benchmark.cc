@@ -238,7 +238,8 @@ int main(int argc, char** argv) {
   absl::StatusOr<int64_t> centre_id = store.FindCentre(kCentre);
   Check(centre_id.status(), "centre");
   auto t0 = Clock::now();
-  absl::StatusOr<std::shared_ptr<const forecast::fsvc::CentreView>> now = engine.Now(*centre_id);
+  absl::StatusOr<std::shared_ptr<const forecast::fsvc::CentreView>> now =
+      engine.cache().Now(*centre_id);
   Check(now.status(), "first view");
   const double load_ms = Ms(Clock::now() - t0);
   std::vector<int64_t> team_ids;
@@ -252,7 +253,7 @@ int main(int argc, char** argv) {
   t0 = Clock::now();
   size_t dashboard_bytes = 0;
   for (int64_t team : team_ids) {
-    auto dashboard = engine.TeamDashboard(*now, team);
+    auto dashboard = engine.cache().TeamDashboard(*now, team);
     Check(dashboard.status(), "warm dashboard");
     dashboard_bytes += (*dashboard)->ByteSizeLong();
   }

@@ -430,14 +430,15 @@ int main(int argc, char** argv) {
     for (int n : {10, 100, 1000, 10000})
       long_cases.push_back({n, CaseWithHistory(conninfo, *centre, n)});
     forecast::fsvc::ForecastEngine engine(store, clock);
-    Check(engine.Now(*centre).status(), "first view");
+    Check(engine.cache().Now(*centre).status(), "first view");
     pqxx::connection writer(conninfo);
     for (const auto& [n, case_id] : long_cases) {
       std::vector<double> read_us, apply_us;
       for (int i = 0; i < 30; ++i) {
         AppendExpectation(writer, *centre, case_id);
         // The store's part alone: the new rows of this case on top of the current history.
-        absl::StatusOr<std::shared_ptr<const forecast::fsvc::CentreView>> now = engine.Now(*centre);
+        absl::StatusOr<std::shared_ptr<const forecast::fsvc::CentreView>> now =
+            engine.cache().Now(*centre);
         Check(now.status(), "view");
         auto t0 = Clock::now();
         auto refreshed = store.Refresh((*now)->history(), {case_id}, false);
@@ -445,7 +446,7 @@ int main(int argc, char** argv) {
         Check(refreshed.status(), "refresh");
         // The engine's whole application: read, snapshot update, view, team revisions.
         t0 = Clock::now();
-        Check(engine.RefreshCases(*centre, {case_id}), "apply");
+        Check(engine.refresher().RefreshCases(*centre, {case_id}), "apply");
         apply_us.push_back(Us(Clock::now() - t0));
       }
       std::printf("%-14d %22.0f %26.0f\n", n, Percentile(read_us, 0.5), Percentile(apply_us, 0.5));
@@ -469,7 +470,7 @@ int main(int argc, char** argv) {
     absl::StatusOr<forecast::RunningServer> server = forecast::StartGrpcServer(
         {&service}, "127.0.0.1", 0, forecast::testing::ServerCredentials());
     Check(server.status(), "forecast server");
-    auto now = engine.Now(*centre);
+    auto now = engine.cache().Now(*centre);
     Check(now.status(), "first view");
     const std::string watched = cases.front().team;
     std::vector<OpenCase> probes, background;

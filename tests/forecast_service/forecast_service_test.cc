@@ -284,9 +284,9 @@ TEST_F(ServiceTest, AsOfAnswerEqualsTheAnswerGivenOnThatDay) {
         seeded_.jc1, w.Unit("TA"), w.Staff("tl_a"));
     tx.commit();
   }
-  ASSERT_TRUE(engine_
-                  ->RefreshCases(seeded_.jc1, {w.Case("A1"), w.Case("A2"), w.Case("A8"),
-                                               w.Case("A10"), w.Case("A3")})
+  ASSERT_TRUE(engine_->refresher()
+                  .RefreshCases(seeded_.jc1, {w.Case("A1"), w.Case("A2"), w.Case("A8"),
+                                              w.Case("A10"), w.Case("A3")})
                   .ok());
 
   // Now the figures differ ...
@@ -455,7 +455,7 @@ TEST_F(ServiceTest, MilestoneTargetsAndTracking) {
   // A closure recorded through SQL in the case service's shape moves the actual.
   forecast::testing::CentreWriter w(db_->conninfo(), seeded_.jc1);
   w.Close("A2", "2099-03-16", "EDUCATION");
-  ASSERT_TRUE(engine_->RefreshCases(seeded_.jc1, {w.Case("A2")}).ok());
+  ASSERT_TRUE(engine_->refresher().RefreshCases(seeded_.jc1, {w.Case("A2")}).ok());
   ASSERT_TRUE(stub_->GetMilestones(As("JC1", "cw_a1").get(), req, &m).ok());
   EXPECT_EQ(Row(m, "closures", "2099-03")->actual(), 2);
   EXPECT_EQ(Row(m, "closures", "2099-03")->gap(), 1);
@@ -522,7 +522,7 @@ TEST_F(ServiceTest, DialogueRecordAgendaAndChanges) {
   // An expectation agreed in the dialogue, through the case service.
   RecordExpectation("tl_a", "A1", "SMALL_JOB", "2099-05", d.id());
   forecast::testing::CentreWriter w(db_->conninfo(), seeded_.jc1);
-  ASSERT_TRUE(engine_->RefreshCases(seeded_.jc1, {w.Case("A1")}).ok());
+  ASSERT_TRUE(engine_->refresher().RefreshCases(seeded_.jc1, {w.Case("A1")}).ok());
   v1::ListDialoguesRequest list_req;
   list_req.set_caseworker("cw_a1");
   v1::ListDialoguesResponse list;
@@ -674,7 +674,7 @@ TEST_F(ServiceTest, AMilestoneOnAMissingFieldSaysSo) {
         seeded_.jc1);
     tx.commit();
   }
-  ASSERT_TRUE(engine_->RefreshNow(seeded_.jc1).ok());
+  ASSERT_TRUE(engine_->refresher().RefreshNow(seeded_.jc1).ok());
   v1::MilestonesRequest req;
   req.set_team("TA");
   v1::Milestones m;
@@ -728,7 +728,7 @@ TEST_F(ServiceTest, DialogueDraftVersionsFinaliseAndFollowUp) {
     ASSERT_TRUE(keeper_->AddAction(*caller, action).ok());
   }
   forecast::testing::CentreWriter w(db_->conninfo(), seeded_.jc1);
-  ASSERT_TRUE(engine_->RefreshCases(seeded_.jc1, {w.Case("A2")}).ok());
+  ASSERT_TRUE(engine_->refresher().RefreshCases(seeded_.jc1, {w.Case("A2")}).ok());
 
   // Notes, then a correction: each save a new version with its own key.
   v1::SaveDialogueNotesRequest save;
@@ -865,7 +865,7 @@ TEST_F(ServiceTest, DialogueDraftVersionsFinaliseAndFollowUp) {
     auto closed = keeper_->CloseCase(*caller, close);
     ASSERT_TRUE(closed.ok()) << closed.status();
   }
-  ASSERT_TRUE(engine_->RefreshCases(seeded_.jc1, {w.Case("A2")}).ok());
+  ASSERT_TRUE(engine_->refresher().RefreshCases(seeded_.jc1, {w.Case("A2")}).ok());
   ASSERT_TRUE(stub_->GetDialogueAgenda(As("JC1", "tl_a").get(), agenda_req, &agenda).ok());
   ASSERT_EQ(agenda.previous_agreements_size(), 1);
   EXPECT_EQ(agenda.previous_agreements(0).action(), "DONE");
@@ -1088,7 +1088,7 @@ TEST_F(ServiceTest, ACutOffServiceCatchesUpByEventIdIncludingWritesThatWereInFli
   ASSERT_TRUE(none.ok()) << none.status();
   EXPECT_TRUE(none->case_ids.empty());
 
-  EXPECT_EQ(engine_->CatchUp(mark), 2);
+  EXPECT_EQ(engine_->refresher().CatchUp(mark), 2);
   v1::TeamDashboard after;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   do {
