@@ -9,13 +9,15 @@
 // - every view in Danish has no English words (outside an allow-list) and no raw codes;
 // - the caseload, the case page and the editor fit a 390 px phone without sideways scrolling;
 // - a view the user may not see ends in a Danish error, not "Henter…";
+// - CSV and Excel exports of the caseload, projection and milestones; the live line is paused in a
+//   historical view; with no answer from the server, a Danish "cannot reach the server";
 // - axe finds no serious problem in either language.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { CENTRE, PASSWORD, monthFrom, root, startStack, stopStack } from './stack.mjs';
+import { CENTRE, PASSWORD, day, monthFrom, root, startStack, stopStack } from './stack.mjs';
 
 const require = createRequire(path.join(root, 'clients/web/package.json'));
 const { chromium } = require('playwright-core');
@@ -505,6 +507,56 @@ test('logging in again after an expired session returns to the form with the inp
     assert.equal((await getCase(worker.page, 'E-016')).expectation.note, 'Skrevet før sessionen udløb');
   } finally {
     await worker.context.close();
+  }
+});
+
+test('exports as CSV and Excel; the live line tells the truth; no server answers in Danish', async () => {
+  const leader = await loginAs('tl1');
+  try {
+    const page = leader.page;
+    // The caseload as CSV (with a BOM for Excel, Danish headings, the team's cases) and as Excel.
+    await page.goto(`${stack.url}/caseload?team=T1`);
+    await page.getByTestId('caseload-table').waitFor();
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').first().click()]);
+    assert.match(csv.suggestedFilename(), /\.csv$/);
+    const csvText = readFileSync(await csv.path(), 'utf8');
+    assert.ok(csvText.startsWith('\ufeff'), 'a BOM, so Excel reads UTF-8');
+    assert.match(csvText, /E-001/);
+    assert.doesNotMatch(csvText.split('\n')[0], /case_ref|caseworker/, 'headings in Danish');
+    const [xlsx] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-xlsx').first().click()]);
+    assert.match(xlsx.suggestedFilename(), /\.xlsx$/);
+    assert.equal(readFileSync(await xlsx.path()).subarray(0, 2).toString('latin1'), 'PK', 'an Excel workbook (zip)');
+    // The projection and the milestones export too.
+    for (const [url, ready] of [['/team/T1/projection', 'projection-table'], ['/team/T1/milestones', 'milestones']]) {
+      await page.goto(`${stack.url}${url}`);
+      await page.getByTestId(ready).first().waitFor();
+      const [file] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').first().click()]);
+      assert.ok(readFileSync(await file.path(), 'utf8').split('\n').length > 2, `${url}: rows exported`);
+    }
+
+    // Live while showing today; paused (not "live") in a historical view; live again after.
+    await page.goto(`${stack.url}/team/T1/projection`);
+    const live = page.getByTestId('live-status');
+    await page.waitForFunction(() => document.querySelector('[data-testid="live-status"]')?.getAttribute('data-state') === 'live');
+    await page.getByLabel('Som det så ud pr.').fill(day(new Date(Date.now() - 30 * 86400000)));
+    await page.getByLabel('Som det så ud pr.').dispatchEvent('change');
+    await page.waitForFunction(() => document.querySelector('[data-testid="live-status"]')?.getAttribute('data-state') === 'paused');
+    assert.match((await live.textContent()) ?? '', /pause/);
+    await page.getByLabel('Som det så ud pr.').fill('');
+    await page.getByLabel('Som det så ud pr.').dispatchEvent('change');
+    await page.waitForFunction(() => document.querySelector('[data-testid="live-status"]')?.getAttribute('data-state') === 'live');
+
+    // With no answer from the server: a Danish "cannot reach the server", not the login page and
+    // not "Henter…" for ever - on a fresh start and on moving to another view.
+    await page.route('**/api/**', (route) => route.abort('internetdisconnected'));
+    await page.getByRole('link', { name: 'Variation' }).click();
+    await page.getByText('Kan ikke nå serveren').first().waitFor();
+    await page.reload();
+    await page.getByText('Kan ikke nå serveren').first().waitFor();
+    assert.equal(await page.getByLabel('Adgangskode', { exact: true }).count(), 0, 'no login page');
+    await page.unroute('**/api/**');
+  } finally {
+    await leader.context.close();
   }
 });
 
