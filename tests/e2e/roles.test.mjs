@@ -216,6 +216,20 @@ test('every view in Danish: no English words, no raw codes, no waiting for ever;
   } finally {
     await english.context.close();
   }
+  // The administrator's page in English: every section in English, forms open, axe clean.
+  const englishAdmin = await loginAs('ADM1', DESKTOP, 'en');
+  try {
+    await englishAdmin.page.goto(`${stack.url}/admin`);
+    await englishAdmin.page.getByTestId('admin-change-table').waitFor();
+    await settle(englishAdmin.page);
+    await englishAdmin.page.evaluate(() => document.querySelectorAll('main details').forEach((d) => (d.open = true)));
+    for (const heading of ['Organisation', 'Staff', 'Milestones', 'Latest changes', 'New staff member', 'New milestone']) {
+      assert.ok(await englishAdmin.page.getByText(heading, { exact: true }).first().isVisible(), `English admin page shows "${heading}"`);
+    }
+    await axe(englishAdmin.page, 'admin-en');
+  } finally {
+    await englishAdmin.context.close();
+  }
   assert.deepEqual(accessibilityProblems, [], 'no serious accessibility problems');
 });
 
