@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/common/status.h"
+#include "services/common/status_macros.h"
 
 namespace forecast {
 namespace {
@@ -123,6 +124,40 @@ absl::Status AuthorizeScopeRead(const Caller& caller, const ScopeTarget& target)
     case ScopeKind::kJobCentre: ok = false; break;
   }
   return ok ? absl::OkStatus() : Denied(caller, "read that scope");
+}
+
+absl::Status AuthorizeCaseworkerViews(const Caller& caller, const ScopeTarget& target) {
+  RETURN_IF_ERROR(AuthorizeScopeRead(caller, target));
+  if (caller.role == Role::kCaseworker && target.staff_id != caller.staff_id) {
+    return Denied(caller, "read another caseworker's views");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AuthorizeDialogueList(const Caller& caller, ScopeKind kind) {
+  if (caller.role == Role::kCaseworker && kind != ScopeKind::kCaseworker) {
+    return Denied(caller, "read the team's dialogues");
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+// Targets and dialogues are the team leader's tools; managers act for any team.
+absl::Status AuthorizeTeamLead(const Caller& caller, int64_t team_id, absl::string_view what) {
+  if (caller.role == Role::kManager) return absl::OkStatus();
+  if (caller.role == Role::kTeamLeader && SameTeam(caller, team_id)) return absl::OkStatus();
+  return Denied(caller, what);
+}
+
+}  // namespace
+
+absl::Status AuthorizeTargetWrite(const Caller& caller, int64_t team_id) {
+  return AuthorizeTeamLead(caller, team_id, "set milestone targets for this team");
+}
+
+absl::Status AuthorizeDialogueWrite(const Caller& caller, int64_t team_id) {
+  return AuthorizeTeamLead(caller, team_id, "record dialogues for this team");
 }
 
 absl::Status AuthorizeCaseRows(const Caller& caller) {

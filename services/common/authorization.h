@@ -10,6 +10,9 @@
 // Catalogues:     admin edits; everyone in the job centre reads.
 // Set-up:         organisation units, staff, milestone metrics and the set-up audit trail: admin.
 // Import:         admin and manager.
+// Forecasts:      scopes as AuthorizeScopeRead (caseworker views personal); milestone targets and
+//                 dialogues written by the team's leader or a manager; dialogues read by the
+//                 caseworker they are held with, the team's leader and managers.
 // Other job centres: never. A case of another job centre is answered NOT_FOUND, exactly as a
 // case that does not exist, so its existence does not leak. Within the own job centre a refusal
 // is PERMISSION_DENIED (the case's existence is not a secret from colleagues).
@@ -71,6 +74,25 @@ struct ScopeTarget {
 // centre) or PERMISSION_DENIED: caseworker - self and own team; team leader - own team and its
 // caseworkers; manager and admin - anything in the job centre. Thread-safe (pure).
 absl::Status AuthorizeScopeRead(const Caller& caller, const ScopeTarget& target);
+
+// Caseworker-level views (a caseworker's dashboard, agenda, projection, milestones, changes and
+// dialogues) are personal: as AuthorizeScopeRead for a kCaseworker target, and a caseworker reads
+// only the own. Thread-safe (pure).
+absl::Status AuthorizeCaseworkerViews(const Caller& caller, const ScopeTarget& target);
+
+// Listing the dialogues of a scope of `kind`: a dialogue is between a team leader and one
+// caseworker, so a caseworker lists only the own (kCaseworker), never a team's or the job
+// centre's; the scope itself is then authorised as any read. PERMISSION_DENIED. Thread-safe
+// (pure).
+absl::Status AuthorizeDialogueList(const Caller& caller, ScopeKind kind);
+
+// Setting milestone targets for `team_id`: its team leader, or a manager. PERMISSION_DENIED.
+// Thread-safe (pure).
+absl::Status AuthorizeTargetWrite(const Caller& caller, int64_t team_id);
+
+// Opening, recording, editing or finalising a dialogue with a caseworker of `team_id`: that
+// team's leader, or a manager. PERMISSION_DENIED. Thread-safe (pure).
+absl::Status AuthorizeDialogueWrite(const Caller& caller, int64_t team_id);
 
 // Any answer carrying case rows (a case, its history or explanation, case lists, agendas,
 // attention lists, changes): PERMISSION_DENIED for admins, OK for everyone else (the rows are

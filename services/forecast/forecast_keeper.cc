@@ -10,12 +10,12 @@
 #include "services/common/status.h"
 #include "services/common/status_macros.h"
 #include "services/common/text_checks.h"
-#include "services/forecast/access.h"
 #include "services/forecast/attention.h"
 #include "services/forecast/dashboards.h"
 #include "services/forecast/dialogues.h"
 #include "services/forecast/milestones.h"
 #include "services/forecast/projections.h"
+#include "services/forecast/scopes.h"
 
 namespace forecast::fsvc {
 namespace {
@@ -59,8 +59,7 @@ absl::StatusOr<const StaffMember*> DialogueCaseworker(const CentreHistory& h, co
   if (code.empty()) return FieldError("caseworker", "REQUIRED", "required");
   const StaffMember* caseworker = h.StaffByCode(code);
   if (caseworker == nullptr) {
-    return ReasonedError(absl::StatusCode::kNotFound, "CASEWORKER_NOT_FOUND",
-                         absl::StrCat("\"", code, "\" not found"), {{"value", code}}, "caseworker");
+    return CodeNotFound("caseworker", code, "caseworker");
   }
   if (caseworker->team_id == 0) {
     return absl::FailedPreconditionError(
@@ -284,18 +283,14 @@ absl::StatusOr<v1::MilestoneTarget> ForecastKeeper::SetMilestoneTarget(
   const CentreHistory& h = view->history();
   const OrgUnit* team = h.UnitByCode(t.team());
   if (team == nullptr || !team->is_team) {
-    return ReasonedError(absl::StatusCode::kNotFound, "TEAM_NOT_FOUND",
-                         absl::StrCat("team \"", t.team(), "\" not found"), {{"value", t.team()}},
-                         "target.team");
+    return CodeNotFound("team", t.team(), "target.team");
   }
   RETURN_IF_ERROR(AuthorizeTargetWrite(caller, team->id));
   NewMilestoneTarget target;
   if (!t.caseworker().empty()) {
     const StaffMember* staff = h.StaffByCode(t.caseworker());
     if (staff == nullptr) {
-      return ReasonedError(absl::StatusCode::kNotFound, "CASEWORKER_NOT_FOUND",
-                           absl::StrCat("\"", t.caseworker(), "\" not found"),
-                           {{"value", t.caseworker()}}, "target.caseworker");
+      return CodeNotFound("caseworker", t.caseworker(), "target.caseworker");
     }
     if (staff->team_id != team->id) {
       return absl::InvalidArgumentError(
@@ -443,13 +438,7 @@ absl::StatusOr<v1::ListDialoguesResponse> ForecastKeeper::ListDialogues(
   ASSIGN_OR_RETURN(const auto view, engine_.cache().Now(caller.job_centre_id));
   const CentreHistory& h = view->history();
   ScopeFilter scope;
-  if (caller.role == Role::kCaseworker && !request.team().empty()) {
-    // Dialogues are between the leader and one caseworker: colleagues do not read them.
-    return ReasonedError(
-        absl::StatusCode::kPermissionDenied, "NOT_ALLOWED",
-        absl::StrCat(caller.staff_code, " (CASEWORKER) may not read the team's dialogues"),
-        {{"role", "CASEWORKER"}}, "team");
-  }
+  if (!request.team().empty()) RETURN_IF_ERROR(AuthorizeDialogueList(caller, ScopeKind::kTeam));
   if (!request.caseworker().empty() ||
       (request.team().empty() && caller.role == Role::kCaseworker)) {
     ASSIGN_OR_RETURN(scope, ReadableCaseworker(h, caller, request.caseworker(), "caseworker"));

@@ -4,8 +4,9 @@
 // and HistoryStore (the writes); the gRPC adapter (forecast_service_impl.h) only resolves the
 // caller, parses `as_of` and converts statuses, as CaseServiceImpl does over CaseKeeper.
 //
-// Every call: resolves the codes it names in the caller's job centre (another centre's codes do
-// not exist for the caller: NOT_FOUND), authorises (services/common/authorization.h), validates
+// Every call: resolves the codes it names in the caller's job centre (scopes.h; another centre's
+// codes do not exist for the caller: NOT_FOUND), authorises with the rules of
+// services/common/authorization.h (no rule lives in services/forecast), validates
 // (INVALID_ARGUMENT naming the field), then answers. Reads `as_of` a past day use the view of that
 // day (nullopt: today's view). Writes store the change, apply it to the centre's view as stored
 // (no re-read of the centre), and answer from what the write returned. Invalid input changes

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "services/common/status.h"
+
 namespace forecast {
 namespace {
 
@@ -114,6 +116,33 @@ TEST(Authorization, CreateScopeCatalogueImport) {
   EXPECT_TRUE(AuthorizeScopeRead(manager, {ScopeKind::kJobCentre, kCentre, 0, 0, 0}).ok());
   EXPECT_EQ(AuthorizeScopeRead(manager, {ScopeKind::kJobCentre, kOtherCentre, 0, 0, 0}).code(),
             absl::StatusCode::kNotFound);
+
+  // Caseworker views are personal; dialogues and targets are the team leader's (or a manager's).
+  EXPECT_TRUE(
+      AuthorizeCaseworkerViews(caseworker, {ScopeKind::kCaseworker, kCentre, 100, kTeamA, 0}).ok());
+  EXPECT_EQ(AuthorizeCaseworkerViews(caseworker, {ScopeKind::kCaseworker, kCentre, 101, kTeamA, 0})
+                .code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(
+      AuthorizeCaseworkerViews(leader, {ScopeKind::kCaseworker, kCentre, 101, kTeamA, 0}).ok());
+  EXPECT_FALSE(
+      AuthorizeCaseworkerViews(leader, {ScopeKind::kCaseworker, kCentre, 200, kTeamB, 0}).ok());
+  EXPECT_EQ(AuthorizeCaseworkerViews(manager, {ScopeKind::kCaseworker, kOtherCentre, 1, kTeamA, 0})
+                .code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_TRUE(AuthorizeDialogueList(caseworker, ScopeKind::kCaseworker).ok());
+  EXPECT_EQ(AuthorizeDialogueList(caseworker, ScopeKind::kTeam).code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(AuthorizeDialogueList(leader, ScopeKind::kTeam).ok());
+  for (auto rule : {AuthorizeTargetWrite, AuthorizeDialogueWrite}) {
+    EXPECT_TRUE(rule(leader, kTeamA).ok());
+    EXPECT_FALSE(rule(leader, kTeamB).ok());
+    EXPECT_TRUE(rule(manager, kTeamB).ok());
+    EXPECT_FALSE(rule(caseworker, kTeamA).ok());
+    const absl::Status refused = rule(admin, kTeamA);
+    EXPECT_EQ(refused.code(), absl::StatusCode::kPermissionDenied);
+    EXPECT_EQ(DetailOf(refused).reason, "NOT_ALLOWED");  // worded as every refusal
+  }
 
   EXPECT_TRUE(AuthorizeCatalogueEdit(admin).ok());
   EXPECT_EQ(AuthorizeCaseRows(admin).code(), absl::StatusCode::kPermissionDenied);

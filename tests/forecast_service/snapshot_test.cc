@@ -5,7 +5,8 @@
 #include <gtest/gtest.h>
 
 #include "services/common/caller.h"
-#include "services/forecast/access.h"
+#include "services/common/authorization.h"
+#include "services/forecast/scopes.h"
 #include "services/forecast/snapshot.h"
 
 namespace forecast::fsvc {

@@ -1,9 +1,9 @@
-// Scopes named in requests, resolved in the caller's job centre and checked against the rules
-// of services/common/authorization.h. Caseworker-level views (dashboard, agenda, a caseworker's
-// projection, milestones or changes) are personal: a caseworker sees only the own ones, team
-// leaders those of their team, managers and admins all. Pure; thread-safe.
-#ifndef SERVICES_FORECAST_ACCESS_H_
-#define SERVICES_FORECAST_ACCESS_H_
+// Scopes named in requests (a caseworker, team, department or the job centre, by code) resolved
+// to ids in the caller's job centre; whether the caller may read them is decided by
+// services/common/authorization.h (AuthorizeScopeRead, AuthorizeCaseworkerViews), not here. Another
+// job centre's codes do not exist for the caller (NOT_FOUND). Pure; thread-safe.
+#ifndef SERVICES_FORECAST_SCOPES_H_
+#define SERVICES_FORECAST_SCOPES_H_
 
 #include <string>
 
@@ -14,13 +14,17 @@
 
 namespace forecast::fsvc {
 
+// NOT_FOUND "<WHAT>_NOT_FOUND" naming `field`, e.g. CodeNotFound("team", "T9", "team"): no such
+// caseworker, team or department in the caller's job centre.
+absl::Status CodeNotFound(absl::string_view what, const std::string& code, absl::string_view field);
+
 // A scope message: CASEWORKER (code empty: the caller), TEAM (code empty: the caller's team),
 // DEPARTMENT, JOB_CENTRE (or unspecified). NOT_FOUND naming `field` for an unknown code,
 // PERMISSION_DENIED when the caller may not read it.
 absl::StatusOr<ScopeFilter> ReadableScope(const CentreHistory& history, const Caller& caller,
                                           const v1::Scope& scope, const std::string& field);
 
-// A caseworker by staff code (empty: the caller), readable by the caller.
+// A caseworker by staff code (empty: the caller), whose views the caller may read.
 absl::StatusOr<ScopeFilter> ReadableCaseworker(const CentreHistory& history, const Caller& caller,
                                                const std::string& code, const std::string& field);
 
@@ -28,12 +32,6 @@ absl::StatusOr<ScopeFilter> ReadableCaseworker(const CentreHistory& history, con
 absl::StatusOr<ScopeFilter> ReadableTeam(const CentreHistory& history, const Caller& caller,
                                          const std::string& code, const std::string& field);
 
-// Setting milestone targets for `team_id`: its team leader, or a manager. PERMISSION_DENIED.
-absl::Status AuthorizeTargetWrite(const Caller& caller, int64_t team_id);
-
-// Recording a dialogue with a caseworker of `team_id`: that team's leader, or a manager.
-absl::Status AuthorizeDialogueWrite(const Caller& caller, int64_t team_id);
-
 }  // namespace forecast::fsvc
 
-#endif  // SERVICES_FORECAST_ACCESS_H_
+#endif  // SERVICES_FORECAST_SCOPES_H_
