@@ -132,17 +132,19 @@ echo "== forecast service on $forecast_addr"
 start_service gateway "$logs/gateway.log" \
   "$bin/gateway" --port "$http_port" --case "$case_addr" --forecast "$forecast_addr" \
   --web "$root/clients/web/dist" --login identity --ca "$pki/ca.pem" --tls-client-cert "$pki/gateway.pem" \
-  --tls-client-key "$pki/gateway.key"
+  --tls-client-key "$pki/gateway.key" --tls-cert "$pki/server.pem" --tls-key "$pki/server.key"
 wait_for_line "${DEMO_PIDS[-1]}" "$logs/gateway.log" "listening on" 60
-for _ in $(seq 100); do http_ok "http://127.0.0.1:$http_port/" && break; sleep 0.2; done
-http_ok "http://127.0.0.1:$http_port/" || { echo "!! the gateway does not answer" >&2; exit 1; }
+web="https://127.0.0.1:$http_port"
+for _ in $(seq 100); do http_ok "$web/" "$pki/ca.pem" && break; sleep 0.2; done
+http_ok "$web/" "$pki/ca.pem" || { echo "!! the gateway does not answer" >&2; exit 1; }
 
 cat <<TEXT
 
 ==================================================================================
  Jobcentre Forecast demo is running (ready in $(( $(date +%s) - start )) s)
 
-   Web app:      http://127.0.0.1:$http_port/
+   Web app:      $web/   (HTTPS with the demo's own CA, $pki/ca.pem:
+                 import it into the browser, or accept its warning once)
    Job centre:   $centre       (these passwords are new at every start; also in $logins)
 
    Caseworker:   $caseworker     password ${password[$caseworker]}

@@ -51,12 +51,13 @@ wait_for_line() {
   done
 }
 
-# http_ok URL: true when URL answers 2xx.
+# http_ok URL [CA]: true when URL answers 2xx (https checked against the CA file, when given).
 http_ok() {
-  python3 - "$1" <<'PY'
-import sys, urllib.request
+  python3 - "$1" "${2:-}" <<'PY'
+import ssl, sys, urllib.request
 try:
-    with urllib.request.urlopen(sys.argv[1], timeout=5) as r:
+    context = ssl.create_default_context(cafile=sys.argv[2]) if sys.argv[2] else None
+    with urllib.request.urlopen(sys.argv[1], timeout=5, context=context) as r:
         sys.exit(0 if 200 <= r.status < 300 else 1)
 except Exception:
     sys.exit(1)

@@ -4,6 +4,8 @@
 // and version errors as HTTP+JSON.
 #include <httplib.h>
 
+#include <array>
+#include <cstdio>
 #include <memory>
 #include <string>
 
@@ -11,6 +13,9 @@
 #include <pqxx/pqxx>
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "services/case/case_keeper.h"
 #include "services/case/case_service_impl.h"
 #include "services/case/org_admin.h"
@@ -202,6 +207,55 @@ TEST_F(GatewayWithCaseServiceTest, WritesValidationAndVersionsOverHttp) {
 // Sessions live in the identity service's PostgreSQL tables, not in a gateway: a second gateway
 // (its own channel, transcoder and token cache, as another process would have) serves the same
 // cookie, a restarted gateway still knows it, and logout on one ends it on all.
+// Output and exit status of a shell command (curl: this build's HTTP client speaks no TLS).
+std::pair<std::string, int> Shell(const std::string& command) {
+  std::string out;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return {"", -1};
+  std::array<char, 4096> buffer;
+  while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) out.append(buffer.data(), n);
+  return {out, pclose(pipe)};
+}
+
+// Issue 8: a gateway given a certificate serves HTTPS only, and its session cookie is Secure
+// (with HttpOnly and SameSite=Strict); the login needs the https Origin.
+TEST_F(GatewayWithCaseServiceTest, OverTlsTheCookieIsSecureAndPlainHttpIsRefused) {
+  if (Shell("command -v curl >/dev/null").second != 0) GTEST_SKIP() << "no curl";
+  GatewayOptions options;
+  options.http.tls_cert_file = forecast::testing::Pki().server_cert;
+  options.http.tls_key_file = forecast::testing::Pki().server_key;
+  GatewayServer tls_gateway(options, *transcoder_, *authenticator_);
+  auto port = tls_gateway.Start();
+  ASSERT_TRUE(port.ok()) << port.status();
+  const std::string base = "https://127.0.0.1:" + std::to_string(*port);
+  const std::string login = absl::StrCat(
+      "curl -s -D - -o /dev/null --max-time 60 --cacert '", forecast::testing::Pki().ca,
+      "' -H 'Content-Type: application/json' -d "
+      "'{\"job_centre\":\"JC\",\"staff_code\":\"cw1\",\"password\":\"demo password 1\"}' ");
+  const auto [headers, status] =
+      Shell(absl::StrCat(login, "-H 'Origin: ", base, "' ", base, "/api/login"));
+  ASSERT_EQ(status, 0) << headers;
+  EXPECT_NE(headers.find(" 200"), std::string::npos) << headers;
+  std::string cookie;
+  for (absl::string_view line : absl::StrSplit(headers, "\r\n")) {
+    if (absl::StartsWithIgnoreCase(line, "set-cookie:")) cookie = std::string(line);
+  }
+  EXPECT_NE(cookie.find("forecast_session="), std::string::npos) << headers;
+  EXPECT_NE(cookie.find("; Secure"), std::string::npos) << cookie;
+  EXPECT_NE(cookie.find("HttpOnly"), std::string::npos) << cookie;
+  EXPECT_NE(cookie.find("SameSite=Strict"), std::string::npos) << cookie;
+  // The plain-http Origin of the same address is another origin: 403.
+  const auto [foreign, foreign_status] =
+      Shell(absl::StrCat(login, "-H 'Origin: http://127.0.0.1:", *port, "' ", base, "/api/login"));
+  EXPECT_NE(foreign.find(" 403"), std::string::npos) << foreign;
+  // Plain HTTP to the TLS port gets no answer.
+  httplib::Client plain("127.0.0.1", *port);
+  plain.set_read_timeout(5, 0);
+  auto refused = plain.Get("/api/session");
+  EXPECT_TRUE(!refused || refused->status == 400) << (refused ? refused->body : "");
+  tls_gateway.Stop();
+}
+
 TEST_F(GatewayWithCaseServiceTest, SessionsSurviveARestartAndAreSharedByTwoGateways) {
   auto login = LoginAs("cw1");
   ASSERT_EQ(login->status, 200) << login->body;
