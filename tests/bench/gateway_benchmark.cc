@@ -3,11 +3,14 @@
 //   build/tests/bench/gateway_benchmark [--seconds 10] [--clients 64] [--streams 2000]
 //                                       [--slowloris 200]
 //
-// A child process runs the gateway (Beast, 2 threads) in front of an in-process stand-in for the
-// case and forecast services (WhoAmI; GetTeamDashboard answering a fixed 12-row dashboard;
-// WatchTeamDashboard pushing a new revision every second, stamped with the monotonic clock).
-// The stand-in answers at once, so the figures are the gateway's own cost. This process is the
-// clients:
+// A child process runs the gateway (Beast, 2 threads) with the product's sign-in: the real
+// identity service (IdentityServiceImpl over a fresh database on $FORECAST_TEST_PG, Argon2id at
+// its production cost, access tokens signed with the test key of $FORECAST_PKI_DIR) and the
+// gateway's IdentityAuthenticator, so a login costs what it costs in production and every call
+// carries a real access token. The case and forecast services are an in-process stand-in
+// (GetTeamDashboard answering a fixed 12-row dashboard; WatchTeamDashboard pushing a new
+// revision every second, stamped with the monotonic clock) that answers at once, so the
+// dashboard and stream figures are the gateway's own cost. This process is the clients:
 //  1. the team dashboard with N concurrent clients through the gateway (HTTP+JSON, keep-alive),
 //     then straight over gRPC to the same service, in the same run: p50/p99 and the ratio;
 //  2. M open event streams (one shared upstream call) plus S slowloris connections (one header
@@ -36,11 +39,17 @@
 
 #include "forecast/v1/case_service.grpc.pb.h"
 #include "forecast/v1/forecast_service.grpc.pb.h"
+#include "services/case/org_admin.h"
+#include "services/common/calendar.h"
+#include "services/common/caller.h"
+#include "services/common/pg_pool.h"
 #include "services/gateway/authenticator.h"
 #include "services/gateway/gateway_server.h"
 #include "services/gateway/rpc_transcoder.h"
-#include "services/gateway/session_store.h"
-#include "tests/gateway/stand_in_authenticator.h"
+#include "services/identity/identity_keeper.h"
+#include "services/identity/identity_service_impl.h"
+#include "tests/support/test_database.h"
+#include "tests/support/test_security.h"
 
 namespace {
 
@@ -89,18 +98,6 @@ v1::TeamDashboard Dashboard(const std::string& team) {
   return dashboard;
 }
 
-class StandInCase final : public v1::CaseService::Service {
-  grpc::Status WhoAmI(grpc::ServerContext*, const v1::WhoAmIRequest*,
-                      v1::StaffMember* reply) override {
-    reply->set_code("tl1");
-    reply->set_role(v1::TEAM_LEADER);
-    reply->set_team("T1");
-    reply->set_job_centre("JC");
-    reply->set_active(true);
-    return grpc::Status::OK;
-  }
-};
-
 class StandInForecast final : public v1::ForecastService::Service {
   grpc::Status GetTeamDashboard(grpc::ServerContext*, const v1::TeamDashboardRequest* request,
                                 v1::TeamDashboard* reply) override {
@@ -123,21 +120,30 @@ class StandInForecast final : public v1::ForecastService::Service {
   }
 };
 
-[[noreturn]] void RunChild(int report_fd) {
-  StandInCase case_service;
+constexpr char kPassword[] = "a benchmark password";
+
+// The gateway and its backends; `conninfo` names the database made by the parent (the staff
+// member tl1 of JC, team T1, with kPassword).
+[[noreturn]] void RunChild(int report_fd, const std::string& conninfo) {
+  forecast::PgPool pool(conninfo, 8);
+  forecast::PgStaffDirectory directory(pool);
+  forecast::Authenticator verifier(forecast::testing::Verifier(), directory);
+  forecast::SystemClock clock;
+  forecast::identity::IdentityKeeper keeper(pool, clock, forecast::testing::Signer());
+  forecast::identity::IdentityServiceImpl identity(keeper, verifier);
   StandInForecast forecast_service;
   grpc::ServerBuilder builder;
   int grpc_port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &grpc_port);
-  builder.RegisterService(&case_service);
+  builder.RegisterService(&identity);
   builder.RegisterService(&forecast_service);
   std::unique_ptr<grpc::Server> backend = builder.BuildAndStart();
   auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(grpc_port),
                                      grpc::InsecureChannelCredentials());
   forecast::gateway::RpcTranscoder transcoder(
-      {{"CaseService", channel}, {"ForecastService", channel}}, absl::Seconds(30));
-  forecast::gateway::SessionStore sessions(absl::Hours(1), [] { return absl::Now(); });
-  forecast::gateway::StandInAuthenticator authenticator(transcoder, sessions, "demo");
+      {{"IdentityService", channel}, {"ForecastService", channel}}, absl::Seconds(30));
+  forecast::gateway::IdentityAuthenticator authenticator(transcoder, absl::Seconds(30),
+                                                         [] { return absl::Now(); });
   forecast::gateway::GatewayOptions options;
   options.http.threads = 2;
   options.http.max_connections_per_address = 100000;
@@ -197,7 +203,8 @@ class HttpClient {
   std::string origin_;
 };
 
-const char kLogin[] = R"({"job_centre":"JC","staff_code":"tl1","password":"demo"})";
+const std::string kLogin =
+    std::string(R"({"job_centre":"JC","staff_code":"tl1","password":")") + kPassword + "\"}";
 
 std::string LoginCookie(int port) {
   HttpClient client(port);
@@ -472,12 +479,33 @@ int main(int argc, char** argv) {
   }
   RaiseFileLimit();
   signal(SIGPIPE, SIG_IGN);
+  // The identity service's database, made before the fork (no gRPC or thread here yet).
+  absl::StatusOr<std::unique_ptr<forecast::testing::TestDatabase>> db =
+      forecast::testing::TestDatabase::Create();
+  if (!db.ok()) {
+    std::fprintf(stderr, "needs FORECAST_TEST_PG (deploy/test.sh): %s\n",
+                 std::string(db.status().message()).c_str());
+    return 1;
+  }
+  {
+    forecast::PgPool pool((*db)->conninfo(), 1);
+    forecast::OrgAdmin admin(pool);
+    forecast::SystemClock clock;
+    forecast::identity::IdentityKeeper keeper(pool, clock, forecast::testing::Signer());
+    if (!admin.CreateJobCentre("JC", "Jobcenter Benchmark", "adm", "Admin").ok() ||
+        !admin.AddUnit("JC", "T1", "Team 1", "TEAM", "").ok() ||
+        !admin.AddStaff("JC", "tl1", "Teamleder", "TEAM_LEADER", "T1", true).ok() ||
+        !keeper.SetPassword("JC", "tl1", kPassword).ok()) {
+      std::fprintf(stderr, "could not set up the benchmark's job centre\n");
+      return 1;
+    }
+  }
   int report[2];
   if (pipe(report) != 0) return 1;
   const pid_t child = fork();  // before any gRPC or thread in this process
   if (child == 0) {
     close(report[0]);
-    RunChild(report[1]);
+    RunChild(report[1], (*db)->conninfo());
   }
   close(report[1]);
   int ports[2] = {-1, -1};
@@ -486,8 +514,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::printf(
-      "gateway benchmark: gateway pid %d on port %d (2 event-loop threads), stand-in "
-      "services on port %d; %u cores\n\n",
+      "gateway benchmark: gateway pid %d on port %d (2 event-loop threads), the identity service "
+      "(Argon2id at production cost) and stand-in forecast service on port %d; %u cores\n\n",
       child, ports[0], ports[1], std::thread::hardware_concurrency());
   Dashboards(ports[0], ports[1], clients, seconds);
   Streams(child, ports[0], streams, slowloris, seconds);

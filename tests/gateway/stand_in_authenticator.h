@@ -1,4 +1,4 @@
-// A stand-in Authenticator for gateway tests and benchmarks whose backends are stand-in gRPC
+// A stand-in Authenticator for gateway_test, whose backends are stand-in gRPC
 // servers (not the real services): one shared password, the identity confirmed with
 // CaseService.WhoAmI, in-memory sessions (SessionStore), and the caller passed to the stand-in
 // backends as "x-job-centre"/"x-staff" metadata. The real services refuse such metadata; the
