@@ -353,6 +353,42 @@ absl::StatusOr<v1::CaseHistory> CaseKeeper::GetCaseHistory(
   return history;
 }
 
+absl::StatusOr<v1::ListCaseActionsResponse> CaseKeeper::ListCaseActions(
+    const Caller& caller, const v1::ListCaseActionsRequest& request) {
+  absl::StatusOr<StoredCase> stored = LoadReadable(caller, request.case_ref());
+  if (!stored.ok()) return stored.status();
+  if (request.page_size() < 0 || request.page_size() > kMaxActionPageSize) {
+    return Invalid("page_size", absl::StrCat("must be between 1 and ", kMaxActionPageSize,
+                                             " (0 means ", kDefaultActionPageSize, ")"));
+  }
+  const int limit = request.page_size() == 0 ? kDefaultActionPageSize : request.page_size();
+  std::optional<ActionPosition> after;
+  if (!request.page_token().empty()) {
+    absl::StatusOr<ActionPosition> decoded = DecodeActionPageToken(request.page_token());
+    if (!decoded.ok()) return decoded.status();
+    after = std::move(*decoded);
+  }
+  // One more than the page tells whether another page follows.
+  absl::StatusOr<ActionPage> page =
+      store_.ListActions(stored->id, request.include_closed(), after, limit + 1);
+  if (!page.ok()) return page.status();
+  v1::ListCaseActionsResponse response;
+  response.set_case_ref(stored->view.case_ref());
+  response.set_total(page->total);
+  const bool more = static_cast<int>(page->actions.size()) > limit;
+  if (more) page->actions.resize(limit);
+  const std::string today = FormatDay(clock_.Today());
+  for (v1::Action& action : page->actions) {
+    action.set_overdue(action.status() == v1::ACTION_OPEN && action.due_on() < today);
+    *response.add_actions() = std::move(action);
+  }
+  if (more) {
+    const v1::Action& last = response.actions(response.actions_size() - 1);
+    response.set_next_page_token(EncodeActionPageToken({last.due_on(), last.id()}));
+  }
+  return response;
+}
+
 absl::StatusOr<std::optional<v1::Case>> CaseKeeper::TryFastExpectation(
     const Caller& caller, const v1::RecordExpectationRequest& request) {
   const std::optional<v1::Case> general;
@@ -517,6 +553,15 @@ absl::StatusOr<v1::Case> CaseKeeper::FollowUpAction(const Caller& caller,
         const v1::Action* action = nullptr;
         for (const v1::Action& open : c.view.open_actions()) {
           if (open.id() == request.action_id()) action = &open;
+        }
+        // The case lists only its first open actions; the others are looked up.
+        std::optional<v1::Action> unlisted;
+        if (action == nullptr && c.view.open_action_count() > c.view.open_actions_size()) {
+          absl::StatusOr<std::optional<v1::Action>> found =
+              store_.FindOpenAction(c.id, request.action_id());
+          if (!found.ok()) return found.status();
+          unlisted = std::move(*found);
+          if (unlisted) action = &*unlisted;
         }
         NewFollowUp follow_up;
         follow_up.action_id = request.action_id();

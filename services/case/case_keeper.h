@@ -51,6 +51,9 @@ class CaseKeeper {
   // Every event, expectation and action of one case, oldest first.
   absl::StatusOr<v1::CaseHistory> GetCaseHistory(const Caller& caller,
                                                  const v1::GetCaseHistoryRequest& request);
+  // One page of the case's actions (read like GetCase): page_size 0 means 50, at most 500.
+  absl::StatusOr<v1::ListCaseActionsResponse> ListCaseActions(
+      const Caller& caller, const v1::ListCaseActionsRequest& request);
 
   // The writes below return the case after the change (see the class comment for the order
   // of checks). Closed cases take no expectation, action or re-assignment.

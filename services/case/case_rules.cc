@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdint>
 #include <set>
+#include <vector>
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
@@ -15,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "services/common/calendar.h"
 #include "services/common/status.h"
 #include "services/common/text_checks.h"
@@ -26,6 +28,7 @@ using v1::CaseField;
 using v1::CatalogueEntry;
 
 constexpr char kPageTokenPrefix[] = "cr1:";
+constexpr char kActionPageTokenPrefix[] = "ac1:";
 
 // A request field's problem: the English wording plus a reason code and parameters that clients
 // phrase in the user's language (services/common/status.h).
@@ -282,6 +285,37 @@ absl::StatusOr<std::string> DecodePageToken(absl::string_view token) {
     return Invalid("page_token", "is not a token this service issued");
   }
   return decoded.substr(sizeof(kPageTokenPrefix) - 1);
+}
+
+std::string EncodeActionPageToken(const ActionPosition& last) {
+  return absl::WebSafeBase64Escape(absl::StrCat(kActionPageTokenPrefix, last.due_on, "/", last.id));
+}
+
+absl::StatusOr<ActionPosition> DecodeActionPageToken(absl::string_view token) {
+  std::string decoded;
+  ActionPosition position;
+  const absl::Status bad = Invalid("page_token", "is not a token this service issued");
+  if (!absl::WebSafeBase64Unescape(token, &decoded) ||
+      !absl::StartsWith(decoded, kActionPageTokenPrefix)) {
+    return bad;
+  }
+  const std::vector<std::string> parts =
+      absl::StrSplit(decoded.substr(sizeof(kActionPageTokenPrefix) - 1), '/');
+  if (parts.size() != 2 || !ParseDay(parts[0], "page_token").ok() ||
+      !absl::SimpleAtoi(parts[1], &position.id) || position.id <= 0) {
+    return bad;
+  }
+  position.due_on = parts[0];
+  return position;
+}
+
+void SetOpenActionsPage(int32_t open_action_count, v1::Case& view) {
+  view.set_open_action_count(open_action_count);
+  view.clear_open_actions_page_token();
+  if (open_action_count > view.open_actions_size() && view.open_actions_size() > 0) {
+    const v1::Action& last = view.open_actions(view.open_actions_size() - 1);
+    view.set_open_actions_page_token(EncodeActionPageToken({last.due_on(), last.id()}));
+  }
 }
 
 std::string RequestFingerprint(absl::string_view method, const google::protobuf::Message& request) {

@@ -24,6 +24,10 @@ inline constexpr int kMaxLabelChars = 100;
 inline constexpr int kMaxMonthsAhead = 60;
 inline constexpr int kDefaultPageSize = 100;
 inline constexpr int kMaxPageSize = 1000;
+// A Case lists at most this many open actions (soonest due first); ListCaseActions pages the rest.
+inline constexpr int kCaseOpenActions = 50;
+inline constexpr int kDefaultActionPageSize = 50;
+inline constexpr int kMaxActionPageSize = 500;
 
 // Read-only index over a job centre's catalogue. Thread-compatible (immutable after build).
 class CatalogueView {
@@ -74,6 +78,19 @@ absl::StatusOr<std::string> FieldsToJson(
 // Opaque, URL-safe page tokens carrying the last case_ref of the page. Thread-safe (pure).
 std::string EncodePageToken(absl::string_view last_case_ref);
 absl::StatusOr<std::string> DecodePageToken(absl::string_view token);
+
+// Where a page of a case's actions ends: actions sort by due date, then id.
+struct ActionPosition {
+  std::string due_on;  // YYYY-MM-DD
+  int64_t id = 0;
+};
+// Opaque, URL-safe page tokens of ListCaseActions (and Case.open_actions_page_token).
+// INVALID_ARGUMENT naming page_token for a token this service did not issue. Thread-safe (pure).
+std::string EncodeActionPageToken(const ActionPosition& last);
+absl::StatusOr<ActionPosition> DecodeActionPageToken(absl::string_view token);
+// Sets open_action_count and, when open_actions (sorted, at most kCaseOpenActions) are not all
+// of them, open_actions_page_token. Thread-safe (pure).
+void SetOpenActionsPage(int32_t open_action_count, v1::Case& view);
 
 // A stable fingerprint (hex) of a request: method plus its deterministic serialisation.
 // Equal requests give equal fingerprints across processes. Thread-safe (pure).

@@ -113,6 +113,13 @@ grpc::Status CaseServiceImpl::GetCaseHistory(grpc::ServerContext* context,
                     [&](const Caller& c) { return keeper_.GetCaseHistory(c, *request); });
 }
 
+grpc::Status CaseServiceImpl::ListCaseActions(grpc::ServerContext* context,
+                                              const v1::ListCaseActionsRequest* request,
+                                              v1::ListCaseActionsResponse* response) {
+  return HandleRead("ListCaseActions", context, response,
+                    [&](const Caller& c) { return keeper_.ListCaseActions(c, *request); });
+}
+
 grpc::Status CaseServiceImpl::RecordExpectation(grpc::ServerContext* context,
                                                 const v1::RecordExpectationRequest* request,
                                                 v1::Case* response) {

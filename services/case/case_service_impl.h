@@ -44,6 +44,9 @@ class CaseServiceImpl final : public v1::CaseService::Service {
   grpc::Status GetCaseHistory(grpc::ServerContext* context,
                               const v1::GetCaseHistoryRequest* request,
                               v1::CaseHistory* response) override;
+  grpc::Status ListCaseActions(grpc::ServerContext* context,
+                               const v1::ListCaseActionsRequest* request,
+                               v1::ListCaseActionsResponse* response) override;
   grpc::Status RecordExpectation(grpc::ServerContext* context,
                                  const v1::RecordExpectationRequest* request,
                                  v1::Case* response) override;

@@ -242,6 +242,11 @@ class ImportSession {
   virtual void Finish() = 0;
 };
 
+struct ActionPage {
+  std::vector<v1::Action> actions;
+  int32_t total = 0;
+};
+
 // Implementations are thread-safe. Errors: NOT_FOUND for missing rows, ABORTED for a stale base
 // version, ALREADY_EXISTS for a duplicate case_ref, UNAVAILABLE/INTERNAL for the database.
 class CaseStore {
@@ -273,6 +278,15 @@ class CaseStore {
   virtual absl::StatusOr<std::vector<v1::Case>> ListCases(const CaseQuery& query) = 0;
   // Events, expectations and actions (with follow-ups) of one case, oldest first.
   virtual absl::StatusOr<v1::CaseHistory> LoadHistory(int64_t case_id) = 0;
+  // One page of a case's actions with their follow-ups (open ones only unless include_closed),
+  // soonest due first then oldest first, after `after` when given; at most `limit`; `total`
+  // counts every matching action.
+  virtual absl::StatusOr<ActionPage> ListActions(int64_t case_id, bool include_closed,
+                                                 const std::optional<ActionPosition>& after,
+                                                 int limit) = 0;
+  // The case's open action `action_id` (without follow-ups); nullopt when it has none such.
+  virtual absl::StatusOr<std::optional<v1::Action>> FindOpenAction(int64_t case_id,
+                                                                   int64_t action_id) = 0;
 
   // The committed answer stored under an idempotency key; nullopt when the key is new. Answers
   // only once the stored answer is as durable as a fresh write (replicated to the synchronous

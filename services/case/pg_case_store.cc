@@ -123,40 +123,33 @@ void FillFields(const std::string& json_text, const std::map<std::string, CaseFi
   }
 }
 
-// Actions of the given cases (all, or only open ones) with their follow-ups, by case id.
-std::unordered_map<int64_t, std::vector<v1::Action>> LoadActions(pqxx::transaction_base& tx,
-                                                                 const std::string& case_ids,
-                                                                 bool open_only) {
-  std::unordered_map<int64_t, std::vector<v1::Action>> by_case;
+// The columns ActionFromRow reads, from `action a` joined to its owner `o` and creator `cb`.
+#define ACTION_COLUMNS                                                              \
+  "a.id, a.case_id, a.description, o.code, a.due_on::text, a.status, cb.code, " TS( \
+      "a.created_at") ", a.agreed_in_dialogue"
+#define ACTION_JOINS " JOIN staff o ON o.id = a.owner_id JOIN staff cb ON cb.id = a.created_by "
+
+v1::Action ActionFromRow(const pqxx::row& row) {
+  v1::Action action;
+  action.set_id(row[0].as<int64_t>());
+  action.set_description(row[2].as<std::string>());
+  action.set_owner(row[3].as<std::string>());
+  action.set_due_on(row[4].as<std::string>());
+  action.set_status(ParseActionStatus(row[5].as<std::string>()));
+  action.set_created_by(row[6].as<std::string>());
+  action.set_created_at(row[7].as<std::string>());
+  action.set_agreed_in_dialogue(row[8].as<bool>());
+  return action;
+}
+
+// Fills in the follow-ups of `actions` (pointers stay valid meanwhile).
+void AddFollowUps(pqxx::transaction_base& tx, const std::vector<v1::Action*>& actions) {
+  if (actions.empty()) return;
   std::unordered_map<int64_t, v1::Action*> by_id;
-  pqxx::result actions = tx.exec_params(
-      std::string(
-          "SELECT a.id, a.case_id, a.description, o.code, a.due_on::text, a.status, cb.code, ") +
-          TS("a.created_at") +
-          ", a.agreed_in_dialogue FROM action a "
-          "JOIN staff o ON o.id = a.owner_id JOIN staff cb ON cb.id = a.created_by "
-          "WHERE a.case_id = ANY($1::bigint[])" +
-          (open_only ? " AND a.status = 'OPEN'" : "") + " ORDER BY a.case_id, a.id",
-      case_ids);
-  if (actions.empty()) return by_case;
-  for (const pqxx::row& row : actions) {
-    v1::Action action;
-    action.set_id(row[0].as<int64_t>());
-    action.set_description(row[2].as<std::string>());
-    action.set_owner(row[3].as<std::string>());
-    action.set_due_on(row[4].as<std::string>());
-    action.set_status(ParseActionStatus(row[5].as<std::string>()));
-    action.set_created_by(row[6].as<std::string>());
-    action.set_created_at(row[7].as<std::string>());
-    action.set_agreed_in_dialogue(row[8].as<bool>());
-    by_case[row[1].as<int64_t>()].push_back(std::move(action));
-  }
   ArrayLiteral ids;
-  for (auto& [case_id, list] : by_case) {
-    for (v1::Action& action : list) {
-      by_id[action.id()] = &action;
-      ids.Add(action.id());
-    }
+  for (v1::Action* action : actions) {
+    by_id[action->id()] = action;
+    ids.Add(action->id());
   }
   for (
       const pqxx::row& row : tx.exec_params(
@@ -171,6 +164,38 @@ std::unordered_map<int64_t, std::vector<v1::Action>> LoadActions(pqxx::transacti
     follow_up->set_recorded_by(row[4].as<std::string>());
     follow_up->set_recorded_at(row[5].as<std::string>());
   }
+}
+
+// Actions of the given cases with their follow-ups, by case id: every action oldest first, or
+// (open_only) the first kCaseOpenActions open ones soonest due first, with each case's count of
+// open actions in `open_counts`.
+std::unordered_map<int64_t, std::vector<v1::Action>> LoadActions(
+    pqxx::transaction_base& tx, const std::string& case_ids, bool open_only,
+    std::unordered_map<int64_t, int32_t>* open_counts = nullptr) {
+  std::unordered_map<int64_t, std::vector<v1::Action>> by_case;
+  pqxx::result actions =
+      open_only
+          ? tx.exec_params(
+                "SELECT " ACTION_COLUMNS
+                ", a.n FROM (SELECT a.*, row_number() OVER (PARTITION BY "
+                "a.case_id ORDER BY a.due_on, a.id) AS rn, count(*) OVER (PARTITION BY a.case_id) "
+                "AS n FROM action a WHERE a.case_id = ANY($1::bigint[]) AND a.status = 'OPEN') a" ACTION_JOINS
+                "WHERE a.rn <= $2 ORDER BY a.case_id, a.due_on, a.id",
+                case_ids, kCaseOpenActions)
+          : tx.exec_params("SELECT " ACTION_COLUMNS " FROM action a" ACTION_JOINS
+                           "WHERE a.case_id = ANY($1::bigint[]) ORDER BY a.case_id, a.id",
+                           case_ids);
+  if (actions.empty()) return by_case;
+  for (const pqxx::row& row : actions) {
+    const int64_t case_id = row[1].as<int64_t>();
+    by_case[case_id].push_back(ActionFromRow(row));
+    if (open_counts != nullptr) (*open_counts)[case_id] = row[9].as<int32_t>();
+  }
+  std::vector<v1::Action*> all;
+  for (auto& [case_id, list] : by_case) {
+    for (v1::Action& action : list) all.push_back(&action);
+  }
+  AddFollowUps(tx, all);
   return by_case;
 }
 
@@ -218,11 +243,15 @@ std::vector<StoredCase> LoadCases(pqxx::transaction_base& tx, int64_t job_centre
     ids.Add(c.id);
     cases.push_back(std::move(c));
   }
-  auto actions = LoadActions(tx, ids.str(), /*open_only=*/true);
+  std::unordered_map<int64_t, int32_t> open_counts;
+  auto actions = LoadActions(tx, ids.str(), /*open_only=*/true, &open_counts);
   for (StoredCase& c : cases) {
     auto it = actions.find(c.id);
-    if (it == actions.end()) continue;
-    for (v1::Action& action : it->second) *c.view.add_open_actions() = std::move(action);
+    if (it != actions.end()) {
+      for (v1::Action& action : it->second) *c.view.add_open_actions() = std::move(action);
+    }
+    auto count = open_counts.find(c.id);
+    SetOpenActionsPage(count == open_counts.end() ? 0 : count->second, c.view);
   }
   return cases;
 }
@@ -292,6 +321,8 @@ v1::Case CaseFromAnswerJson(const nlohmann::json& j, TypeOf type_of) {
       }
     }
   }
+  // Answers stored before migration 0055 list every open action and carry no count.
+  SetOpenActionsPage(j.value("open_action_count", view.open_actions_size()), view);
   return view;
 }
 
@@ -687,6 +718,48 @@ absl::StatusOr<v1::CaseHistory> PgCaseStore::LoadHistory(int64_t case_id) {
         auto actions = LoadActions(tx, absl::StrCat("{", case_id, "}"), /*open_only=*/false);
         for (v1::Action& action : actions[case_id]) *history.add_actions() = std::move(action);
         return history;
+      });
+}
+
+absl::StatusOr<ActionPage> PgCaseStore::ListActions(int64_t case_id, bool include_closed,
+                                                    const std::optional<ActionPosition>& after,
+                                                    int limit) {
+  return RunReadTransaction<ActionPage>(
+      pool_, Isolation::kRepeatableRead,
+      [&](pqxx::transaction_base& tx) -> absl::StatusOr<ActionPage> {
+        ActionPage page;
+        const std::string status = include_closed ? "" : "OPEN";
+        page.total = tx.exec_params1(
+                           "SELECT count(*) FROM action WHERE case_id = $1 AND "
+                           "($2 = '' OR status = $2)",
+                           case_id, status)[0]
+                         .as<int32_t>();
+        for (const pqxx::row& row :
+             tx.exec_params("SELECT " ACTION_COLUMNS " FROM action a" ACTION_JOINS
+                            "WHERE a.case_id = $1 AND ($2 = '' OR a.status = $2) AND "
+                            "(a.due_on, a.id) > ($3::date, $4) ORDER BY a.due_on, a.id LIMIT $5",
+                            case_id, status, after ? after->due_on : std::string("0001-01-01"),
+                            after ? after->id : int64_t{0}, limit)) {
+          page.actions.push_back(ActionFromRow(row));
+        }
+        std::vector<v1::Action*> actions;
+        for (v1::Action& action : page.actions) actions.push_back(&action);
+        AddFollowUps(tx, actions);
+        return page;
+      });
+}
+
+absl::StatusOr<std::optional<v1::Action>> PgCaseStore::FindOpenAction(int64_t case_id,
+                                                                      int64_t action_id) {
+  return RunReadTransaction<std::optional<v1::Action>>(
+      pool_, Isolation::kReadCommitted,
+      [&](pqxx::transaction_base& tx) -> absl::StatusOr<std::optional<v1::Action>> {
+        pqxx::result rows =
+            tx.exec_params("SELECT " ACTION_COLUMNS " FROM action a" ACTION_JOINS
+                           "WHERE a.case_id = $1 AND a.id = $2 AND a.status = 'OPEN'",
+                           case_id, action_id);
+        if (rows.empty()) return std::optional<v1::Action>();
+        return std::optional<v1::Action>(ActionFromRow(rows[0]));
       });
 }
 

@@ -26,6 +26,11 @@ class PgCaseStore final : public CaseStore {
   absl::StatusOr<StoredCase> LoadCase(int64_t job_centre_id, const std::string& case_ref) override;
   absl::StatusOr<std::vector<v1::Case>> ListCases(const CaseQuery& query) override;
   absl::StatusOr<v1::CaseHistory> LoadHistory(int64_t case_id) override;
+  absl::StatusOr<ActionPage> ListActions(int64_t case_id, bool include_closed,
+                                         const std::optional<ActionPosition>& after,
+                                         int limit) override;
+  absl::StatusOr<std::optional<v1::Action>> FindOpenAction(int64_t case_id,
+                                                           int64_t action_id) override;
   absl::StatusOr<std::optional<StoredAnswer>> FindAnswer(int64_t job_centre_id,
                                                          const std::string& key) override;
   absl::StatusOr<v1::Case> ApplyChange(const CaseChange& change) override;

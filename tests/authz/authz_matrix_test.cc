@@ -89,6 +89,7 @@ const MatrixRow kMatrix[] = {
   {"CaseService", "GetCase",                     C, 'R', "OOPN",    "OOPN",     "--ON", "--PN"},
   {"CaseService", "ListCases",                   C, 'R', "VVHH",    "VVHH",     "--VH", "--PP"},
   {"CaseService", "GetCaseHistory",              C, 'R', "OOPN",    "OOPN",     "--ON", "--PN"},
+  {"CaseService", "ListCaseActions",             C, 'R', "OOPN",    "OOPN",     "--ON", "--PN"},
   {"CaseService", "RecordExpectation",           C, 'W', "OPPN",    "OOPN",     "--ON", "--PN"},
   {"CaseService", "AddAction",                   C, 'W', "OPPN",    "OOPN",     "--ON", "--PN"},
   {"CaseService", "FollowUpAction",              C, 'W', "OPPN",    "OOPN",     "--ON", "--PN"},
@@ -388,6 +389,11 @@ class AuthzMatrixTest : public ::testing::Test {
       v1::GetCaseHistoryRequest r;
       r.set_case_ref(ref);
       AUTHZ_CALL(case_stub_, GetCaseHistory, v1::CaseHistory);
+    } else if (rpc == "ListCaseActions") {
+      v1::ListCaseActionsRequest r;
+      r.set_case_ref(ref);
+      r.set_include_closed(true);
+      AUTHZ_CALL(case_stub_, ListCaseActions, v1::ListCaseActionsResponse);
     } else if (rpc == "ListCases") {
       v1::ListCasesRequest r;
       r.set_page_size(1000);

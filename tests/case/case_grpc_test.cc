@@ -9,8 +9,10 @@
 #include <algorithm>
 #include <atomic>
 #include <functional>
+#include <set>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "tests/case/case_test_env.h"
 
 namespace forecast::testing {
@@ -499,6 +501,134 @@ TEST_F(CaseGrpcTest, HealthAndReflectionAnswer) {
   EXPECT_TRUE(found);
   stream->WritesDone();
   EXPECT_TRUE(stream->Finish().ok());
+}
+
+// Issue 14: a case with thousands of open actions does not grow every answer. Every answer
+// carrying the case lists the 50 soonest due (overdue ones first) and the count; ListCaseActions
+// pages through all of them from the case's token.
+TEST_F(CaseGrpcTest, ThousandsOfOpenActionsArePagedNotAnsweredWhole) {
+  const v1::Case created = Create("MANY-1");
+  constexpr int kOpen = 3000, kDone = 20;
+  // Due dates spread over 600 days from 2026-01-10, so some are overdue (today is 2026-11-16).
+  EXPECT_EQ(env_->Scalar(absl::StrCat(
+                "WITH c AS (SELECT id, job_centre_id, caseworker_id FROM cases WHERE case_ref = "
+                "'MANY-1'), ins AS (INSERT INTO action (job_centre_id, case_id, description, "
+                "owner_id, due_on, status, created_by) SELECT c.job_centre_id, c.id, 'step ' || i, "
+                "c.caseworker_id, date '2026-01-10' + (i * 7919) % 600, CASE WHEN i <= ",
+                kDone, " THEN 'DONE' ELSE 'OPEN' END, c.caseworker_id FROM c, generate_series(1, ",
+                kOpen + kDone, ") AS i RETURNING 1) SELECT count(*) FROM ins")),
+            std::to_string(kOpen + kDone));
+
+  auto check_page = [](const v1::Case& c, int open) {
+    EXPECT_EQ(c.open_actions_size(), 50);
+    EXPECT_EQ(c.open_action_count(), open);
+    EXPECT_FALSE(c.open_actions_page_token().empty());
+    EXPECT_TRUE(c.open_actions(0).overdue());
+    for (int i = 1; i < c.open_actions_size(); ++i) {
+      const v1::Action& a = c.open_actions(i - 1);
+      const v1::Action& b = c.open_actions(i);
+      EXPECT_TRUE(a.due_on() < b.due_on() || (a.due_on() == b.due_on() && a.id() < b.id()));
+    }
+    EXPECT_LT(c.ByteSizeLong(), 16u * 1024);
+  };
+  v1::GetCaseRequest get;
+  get.set_case_ref("MANY-1");
+  v1::Case c;
+  ASSERT_TRUE(env_->stub().GetCase(CaseEnv::Context("cw1").get(), get, &c).ok());
+  check_page(c, kOpen);
+
+  // The write answers are bounded too: AddAction (the general path) and RecordExpectation (the
+  // one-statement path, migration 0055).
+  v1::AddActionRequest add;
+  add.set_case_ref("MANY-1");
+  add.set_base_version(c.version());
+  add.set_description("one more");
+  add.set_due_on("2026-12-01");
+  ASSERT_TRUE(env_->stub().AddAction(CaseEnv::Context("cw1").get(), add, &c).ok());
+  check_page(c, kOpen + 1);
+  ASSERT_TRUE(
+      env_->stub()
+          .RecordExpectation(CaseEnv::Context("cw1").get(), Expectation("MANY-1", c.version()), &c)
+          .ok());
+  check_page(c, kOpen + 1);
+  v1::ListCasesRequest list;
+  list.set_caseworker("cw1");
+  v1::ListCasesResponse listed;
+  ASSERT_TRUE(env_->stub().ListCases(CaseEnv::Context("cw1").get(), list, &listed).ok());
+  for (const v1::Case& each : listed.cases()) {
+    if (each.case_ref() == "MANY-1") check_page(each, kOpen + 1);
+  }
+
+  // Paging from the case's token reads every other open action once, in order.
+  std::set<int64_t> ids;
+  for (const v1::Action& a : c.open_actions()) ids.insert(a.id());
+  v1::ListCaseActionsRequest page_request;
+  page_request.set_case_ref("MANY-1");
+  page_request.set_page_size(500);
+  page_request.set_page_token(c.open_actions_page_token());
+  std::string last_due = c.open_actions(49).due_on();
+  int pages = 0;
+  int64_t unlisted = 0;
+  for (;;) {
+    v1::ListCaseActionsResponse page;
+    grpc::Status status =
+        env_->stub().ListCaseActions(CaseEnv::Context("cw1").get(), page_request, &page);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    ++pages;
+    EXPECT_EQ(page.case_ref(), "MANY-1");
+    EXPECT_EQ(page.total(), kOpen + 1);
+    EXPECT_LE(page.actions_size(), 500);
+    for (const v1::Action& a : page.actions()) {
+      EXPECT_EQ(a.status(), v1::ACTION_OPEN);
+      EXPECT_GE(a.due_on(), last_due);
+      last_due = a.due_on();
+      EXPECT_TRUE(ids.insert(a.id()).second) << a.id();
+      unlisted = a.id();
+    }
+    if (page.next_page_token().empty()) break;
+    page_request.set_page_token(page.next_page_token());
+  }
+  EXPECT_EQ(ids.size(), static_cast<size_t>(kOpen + 1));
+  EXPECT_EQ(pages, 6);  // 2,951 after the first 50, 500 a page
+
+  // Every action, closed ones too.
+  v1::ListCaseActionsRequest all;
+  all.set_case_ref("MANY-1");
+  all.set_include_closed(true);
+  v1::ListCaseActionsResponse first_page;
+  ASSERT_TRUE(env_->stub().ListCaseActions(CaseEnv::Context("cw1").get(), all, &first_page).ok());
+  EXPECT_EQ(first_page.total(), kOpen + kDone + 1);
+  EXPECT_EQ(first_page.actions_size(), 50);
+
+  // An open action the case does not list can still be followed up.
+  v1::FollowUpActionRequest done;
+  done.set_case_ref("MANY-1");
+  done.set_base_version(c.version());
+  done.set_action_id(unlisted);
+  done.set_result(v1::FOLLOW_UP_DONE);
+  grpc::Status followed = env_->stub().FollowUpAction(CaseEnv::Context("cw1").get(), done, &c);
+  ASSERT_TRUE(followed.ok()) << followed.error_message();
+  EXPECT_EQ(c.open_action_count(), kOpen);
+
+  // Bad paging input names the field.
+  v1::ListCaseActionsRequest bad;
+  bad.set_case_ref("MANY-1");
+  bad.set_page_token("not-a-token");
+  v1::ListCaseActionsResponse ignored;
+  grpc::Status status = env_->stub().ListCaseActions(CaseEnv::Context("cw1").get(), bad, &ignored);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("page_token"), std::string::npos);
+  bad.clear_page_token();
+  bad.set_page_size(501);
+  status = env_->stub().ListCaseActions(CaseEnv::Context("cw1").get(), bad, &ignored);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("page_size"), std::string::npos);
+
+  // A case with few actions lists them all, without a token.
+  const v1::Case few = Create("FEW-1");
+  EXPECT_EQ(few.open_action_count(), 0);
+  EXPECT_TRUE(few.open_actions_page_token().empty());
+  (void)created;
 }
 
 }  // namespace

@@ -78,6 +78,13 @@ class MemoryCaseStore final : public CaseStore {
     return absl::UnimplementedError("not used");
   }
   absl::StatusOr<v1::CaseHistory> LoadHistory(int64_t) override { return v1::CaseHistory(); }
+  absl::StatusOr<ActionPage> ListActions(int64_t, bool, const std::optional<ActionPosition>&,
+                                         int) override {
+    return absl::UnimplementedError("not used");
+  }
+  absl::StatusOr<std::optional<v1::Action>> FindOpenAction(int64_t, int64_t) override {
+    return std::optional<v1::Action>();  // every open action is listed on the case here
+  }
   absl::StatusOr<std::optional<StoredAnswer>> FindAnswer(int64_t, const std::string& key) override {
     auto it = answers.find(key);
     return it == answers.end() ? std::optional<StoredAnswer>()

@@ -163,6 +163,30 @@ TEST(PageTokens, RoundTripAndRejectForeignTokens) {
   EXPECT_EQ(DecodePageToken("eHl6").status().message().rfind("page_token:", 0), 0u);
 }
 
+TEST(PageTokens, ActionTokensRoundTripAndRejectCaseListTokens) {
+  const std::string token = EncodeActionPageToken({"2026-12-01", 4711});
+  absl::StatusOr<ActionPosition> position = DecodeActionPageToken(token);
+  ASSERT_TRUE(position.ok()) << position.status();
+  EXPECT_EQ(position->due_on, "2026-12-01");
+  EXPECT_EQ(position->id, 4711);
+  EXPECT_EQ(DecodeActionPageToken(EncodePageToken("SAG-1")).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(DecodePageToken(token).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(DecodeActionPageToken("eHl6").status().message().rfind("page_token:", 0), 0u);
+
+  // A case lists its first open actions; the token points after the last listed.
+  v1::Case view;
+  view.add_open_actions()->set_id(1);
+  view.mutable_open_actions(0)->set_due_on("2026-01-02");
+  SetOpenActionsPage(1, view);
+  EXPECT_EQ(view.open_action_count(), 1);
+  EXPECT_TRUE(view.open_actions_page_token().empty());
+  SetOpenActionsPage(70, view);
+  EXPECT_EQ(view.open_action_count(), 70);
+  ASSERT_FALSE(view.open_actions_page_token().empty());
+  EXPECT_EQ(DecodeActionPageToken(view.open_actions_page_token())->id, 1);
+}
+
 TEST(RequestFingerprint, StableAndSensitive) {
   v1::RecordExpectationRequest a;
   a.set_case_ref("A1");

@@ -14,7 +14,7 @@ import { h, replace, uid } from './dom';
 import { errorMessage, fieldProblem } from './errors';
 import { date as fmtDate, month as fmtMonth, today } from './format';
 import { label, t } from './i18n';
-import type { Action, Case, CaseField, FieldValue } from './types';
+import type { Action, Case, CaseField, FieldValue, ListCaseActionsResponse } from './types';
 
 type Control = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
 
@@ -417,12 +417,48 @@ function expectationForm(c: Case, options: EditorOptions, state: EditorState, no
 }
 
 function actionsSection(c: Case, options: EditorOptions, state: EditorState, notice?: { where: string; message: string }): HTMLElement {
+  const list = h(
+    'div',
+    { class: 'open-actions' },
+    c.open_actions.map((a) => followUpForm(c, a, state, notice?.where === `action-${a.id}` ? notice.message : undefined)),
+  );
+  // A case lists its 50 soonest due open actions; "Vis flere" reads the rest page by page.
+  const total = c.open_action_count ?? c.open_actions.length;
+  let token = c.open_actions_page_token ?? '';
+  let shown = c.open_actions.length;
+  const status = h('p', { class: 'muted', 'data-testid': 'actions-shown', role: 'status' });
+  const more = h('button', { type: 'button', class: 'secondary', 'data-testid': 'actions-more' }, t('action.more'));
+  const update = (): void => {
+    status.textContent = shown < total ? t('action.shown', { shown: String(shown), total: String(total) }) : '';
+    status.hidden = shown >= total;
+    more.hidden = token === '';
+  };
+  more.addEventListener('click', () => {
+    more.disabled = true;
+    void call<ListCaseActionsResponse>('CaseService', 'ListCaseActions', { case_ref: c.case_ref, page_token: token, page_size: 50 })
+      .then((page) => {
+        for (const a of page.actions ?? []) list.append(followUpForm(c, a, state));
+        shown += page.actions?.length ?? 0;
+        token = page.next_page_token ?? '';
+        update();
+      })
+      .catch((error: unknown) => {
+        status.hidden = false;
+        status.textContent = errorText(error);
+      })
+      .finally(() => {
+        more.disabled = false;
+      });
+  });
+  update();
   return h(
     'section',
     { class: 'actions-section', 'aria-label': `${t('action.heading')} ${c.case_ref}` },
     h('h2', null, t('action.heading')),
     c.open_actions.length === 0 ? h('p', { class: 'muted' }, t('action.none')) : null,
-    c.open_actions.map((a) => followUpForm(c, a, state, notice?.where === `action-${a.id}` ? notice.message : undefined)),
+    list,
+    status,
+    more,
     newActionForm(c, options, state, notice?.where === 'action' ? notice.message : undefined),
   );
 }

@@ -108,9 +108,18 @@ export interface Case {
   closure_outcome: string;
   version: Int64;
   expectation?: Expectation;
-  open_actions: Action[];
+  open_actions: Action[]; // at most 50, soonest due first
   fields: Record<string, FieldValue>;
   updated_at: string;
+  open_action_count?: number; // all open actions (ListCaseActions pages the rest)
+  open_actions_page_token?: string;
+}
+
+export interface ListCaseActionsResponse {
+  case_ref: string;
+  actions?: Action[];
+  next_page_token?: string;
+  total?: number;
 }
 
 export interface ListCasesResponse {
