@@ -9,7 +9,9 @@ import { canWrite, caseEditor, fieldValueText } from '../forms';
 import { date, dateTime, month, num, pct } from '../format';
 import { lang, plural, t, tCode } from '../i18n';
 import type { View } from '../router';
-import type { Case, CaseExplanation, CaseHistory, ExplanationReason } from '../types';
+import type { Action, Case, CaseExplanation, CaseHistory, ExplanationReason } from '../types';
+
+const ACTIONS_PER_PAGE = 50;
 
 /** A reason behind the case's probabilities, phrased from its code and parameters. */
 function reasonText(r: ExplanationReason): string {
@@ -79,6 +81,35 @@ export async function caseView(ref: string): Promise<View> {
     return { element: section };
   }
   const c = history.current;
+  // Every action of the history, 50 at a time ("Vis flere" adds the next 50), newest last.
+  const actionItem = (a: Action): HTMLElement =>
+    h(
+      'li',
+      null,
+      h('strong', null, a.description),
+      ` · ${t('action.due', { date: date(a.due_on) })} · ${t(`action.status.${a.status}`)}`,
+      a.overdue ? h('span', { class: 'badge badge-danger' }, t('case.overdue')) : null,
+      a.follow_ups.length
+        ? h('ul', null, a.follow_ups.map((f) => h('li', null, `${dateTime(f.recorded_at)}: ${tCode('action.result', f.result)}`, f.postponed_to ? ` → ${date(f.postponed_to)}` : '', f.note ? ` – ${f.note}` : '')))
+        : null,
+    );
+  const actionList = h('ul', { class: 'plain' }, history.actions.slice(0, ACTIONS_PER_PAGE).map(actionItem));
+  let actionsListed = Math.min(ACTIONS_PER_PAGE, history.actions.length);
+  const actionsShown = h('p', { class: 'muted', 'data-testid': 'history-actions-shown' });
+  const moreActions = h('button', { type: 'button', class: 'secondary', 'data-testid': 'history-actions-more' }, t('action.more'));
+  const showListed = (): void => {
+    const total = history.actions.length;
+    actionsShown.textContent = actionsListed < total ? t('action.shown.all', { shown: String(actionsListed), total: String(total) }) : '';
+    actionsShown.hidden = actionsListed >= total;
+    moreActions.hidden = actionsListed >= total;
+  };
+  moreActions.addEventListener('click', () => {
+    const next = history.actions.slice(actionsListed, actionsListed + ACTIONS_PER_PAGE);
+    for (const a of next) actionList.append(actionItem(a));
+    actionsListed += next.length;
+    showListed();
+  });
+  showListed();
   const me = ctx().me;
   const crumbs: Array<[string, string?]> =
     me.role === 'CASEWORKER'
@@ -202,22 +233,9 @@ export async function caseView(ref: string): Promise<View> {
       { class: 'card' },
       h('h2', null, t('action.heading')),
       history.actions.length === 0 ? h('p', { class: 'muted' }, t('action.none.any')) : null,
-      h(
-        'ul',
-        { class: 'plain' },
-        history.actions.map((a) =>
-          h(
-            'li',
-            null,
-            h('strong', null, a.description),
-            ` · ${t('action.due', { date: date(a.due_on) })} · ${t(`action.status.${a.status}`)}`,
-            a.overdue ? h('span', { class: 'badge badge-danger' }, t('case.overdue')) : null,
-            a.follow_ups.length
-              ? h('ul', null, a.follow_ups.map((f) => h('li', null, `${dateTime(f.recorded_at)}: ${tCode('action.result', f.result)}`, f.postponed_to ? ` → ${date(f.postponed_to)}` : '', f.note ? ` – ${f.note}` : '')))
-              : null,
-          ),
-        ),
-      ),
+      actionList,
+      actionsShown,
+      moreActions,
     ),
     h(
       'section',
