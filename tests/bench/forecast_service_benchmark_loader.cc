@@ -112,8 +112,24 @@ absl::Status LoadSyntheticCentre(const std::string& conninfo, const std::string&
                        return KindRank(a.kind) < KindRank(b.kind);
                      });
   }
-  absl::StatusOr<ImportCounts> counts = store.Import(plan);
-  if (!counts.ok()) return counts.status();
+  // Written as an import writes (one transaction, batches of cases, the events in one statement).
+  absl::Status imported =
+      store.RunImport(plan.job_centre_id, [&](ImportSession& session) -> absl::StatusOr<bool> {
+        ImportPlan batch;
+        batch.job_centre_id = plan.job_centre_id;
+        batch.actor_id = plan.actor_id;
+        for (ImportPlan::Case& c : plan.cases) {
+          batch.cases.push_back(std::move(c));
+          if (batch.cases.size() == 2000) {
+            session.Write(batch);
+            batch.cases.clear();
+          }
+        }
+        session.Write(batch);
+        session.Finish();
+        return true;
+      });
+  if (!imported.ok()) return imported;
 
   // Each open case's next step: created three weeks before it is due; done ones followed up.
   std::vector<std::string> refs, descriptions, owners, dues, done;
