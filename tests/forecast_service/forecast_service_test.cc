@@ -399,6 +399,38 @@ const v1::MilestoneRow* Row(const v1::Milestones& m, const std::string& metric,
   return nullptr;
 }
 
+// A write's answer needs no read of the centre: what the store returned is applied to the
+// loaded view (Refresher::Amend). An engine without a listener shows the stored target only after
+// it is applied.
+TEST_F(ServiceTest, AStoredWriteIsAppliedToTheViewWithoutReadingTheCentre) {
+  ForecastEngine quiet(*store_, clock_);
+  auto before = quiet.cache().Now(seeded_.jc1);
+  ASSERT_TRUE(before.ok()) << before.status();
+  const size_t targets = (*before)->history().targets.size();
+  forecast::testing::CentreWriter w(db_->conninfo(), seeded_.jc1);
+  NewMilestoneTarget target;
+  target.centre_id = seeded_.jc1;
+  target.team_id = w.Unit("TA");
+  target.metric = "closures";
+  target.month = Month(2099, 4);
+  target.target = 7;
+  target.set_by = w.Staff("tl_a");
+  absl::StatusOr<MilestoneTargetRecord> stored = store_->AddTarget(target);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  auto unchanged = quiet.cache().Now(seeded_.jc1);
+  ASSERT_TRUE(unchanged.ok());
+  EXPECT_EQ((*unchanged)->history().targets.size(), targets);  // nothing read behind its back
+
+  ASSERT_TRUE(
+      quiet.refresher().Amend(seeded_.jc1, [&](CentreHistory& h) { h.PutTarget(*stored); }).ok());
+  auto after = quiet.cache().Now(seeded_.jc1);
+  ASSERT_TRUE(after.ok());
+  ASSERT_EQ((*after)->history().targets.size(), targets + 1);
+  EXPECT_EQ((*after)->history().targets.back().set_at, stored->set_at);
+  EXPECT_EQ((*after)->history().targets.back().target, 7);
+  EXPECT_GT((*after)->revision(), (*unchanged)->revision());
+}
+
 TEST_F(ServiceTest, MilestoneTargetsAndTracking) {
   v1::MilestoneMetrics metrics;
   ASSERT_TRUE(stub_->ListMilestoneMetrics(As("JC1", "cw_a1").get(), {}, &metrics).ok());

@@ -92,6 +92,37 @@ TEST(SnapshotTest, ScopesCoverWhatTheirHoldersHold) {
   EXPECT_TRUE((ScopeFilter{ScopeFilter::Kind::kJobCentre, 0}).Covers(*h, 5, 11));
 }
 
+// A dialogue or target applied as stored takes its place as the full read orders them (dialogues
+// by held_on, then id; targets by recording order), replacing an earlier copy of itself.
+TEST(CentreHistoryTest, StoredRowsTakeTheirPlace) {
+  CentreHistory h;
+  auto dialogue = [](int64_t id, Day held_on, int version) {
+    DialogueRecord d;
+    d.id = id;
+    d.held_on = held_on;
+    d.version = version;
+    return d;
+  };
+  h.PutDialogue(dialogue(5, Day(2099, 3, 1), 1));
+  h.PutDialogue(dialogue(2, Day(2099, 3, 9), 1));
+  h.PutDialogue(dialogue(7, Day(2099, 3, 1), 1));
+  h.PutDialogue(dialogue(5, Day(2099, 3, 1), 2));  // a new version of dialogue 5
+  ASSERT_EQ(h.dialogues.size(), 3u);
+  EXPECT_EQ(h.dialogues[0].id, 5);
+  EXPECT_EQ(h.dialogues[0].version, 2);
+  EXPECT_EQ(h.dialogues[1].id, 7);
+  EXPECT_EQ(h.dialogues[2].id, 2);
+
+  MilestoneTargetRecord t;
+  for (int64_t order : {3, 1, 3, 2}) {
+    t.order = order;
+    h.PutTarget(t);
+  }
+  ASSERT_EQ(h.targets.size(), 3u);
+  EXPECT_EQ(h.targets[0].order, 1);
+  EXPECT_EQ(h.targets[2].order, 3);
+}
+
 Caller As(int64_t staff, Role role, int64_t team) {
   Caller c;
   c.job_centre_id = 7;
