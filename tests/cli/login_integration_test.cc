@@ -30,12 +30,6 @@ namespace t = ::forecast::testing;
 
 constexpr char kAdminPassword[] = "admin password 2026";
 
-std::string Quote(const std::string& text) {
-  std::string quoted = "'";
-  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
-}
-
 class LoginIntegrationTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -71,11 +65,12 @@ class LoginIntegrationTest : public ::testing::Test {
   // stdout and stderr in `output`.
   int Ctl(const std::string& staff, const std::vector<std::string>& args, std::string* output,
           const std::string& input = "") {
-    std::string command = "printf '%s' " + Quote(input) +
-                          " | FORECASTCTL_CONFIG=" + Quote(Config(staff)) + " " +
-                          Quote(FORECASTCTL_BIN) + " --server " + service_->address() + " --ca " +
-                          Quote(t::Pki().ca) + " --job-centre T1 --staff " + staff;
-    for (const std::string& arg : args) command += " " + Quote(arg);
+    std::string command = "printf '%s' " + t::ShellQuote(input) +
+                          " | FORECASTCTL_CONFIG=" + t::ShellQuote(Config(staff)) + " " +
+                          t::ShellQuote(FORECASTCTL_BIN) + " --server " + service_->address() +
+                          " --ca " + t::ShellQuote(t::Pki().ca) + " --job-centre T1 --staff " +
+                          staff;
+    for (const std::string& arg : args) command += " " + t::ShellQuote(arg);
     command += " 2>&1";
     output->clear();
     return t::RunCommand({"/bin/sh", "-c", command}, output);

@@ -27,12 +27,6 @@ namespace t = ::forecast::testing;
 
 constexpr char kAdminPassword[] = "admin password 2026";
 
-std::string Quote(const std::string& text) {
-  std::string quoted = "'";
-  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
-}
-
 class OrgIntegrationTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -59,11 +53,12 @@ class OrgIntegrationTest : public ::testing::Test {
 
   int Ctl(const std::string& staff, const std::vector<std::string>& args, std::string* output,
           const std::string& input = "", const std::string& lang = "C") {
-    std::string command = "printf '%s' " + Quote(input) + " | FORECASTCTL_LANG=" + lang +
-                          " FORECASTCTL_CONFIG=" + Quote((dir_ / (staff + ".json")).string()) +
-                          " " + Quote(FORECASTCTL_BIN) + " --server " + service_->address() +
-                          " --ca " + Quote(t::Pki().ca) + " --job-centre JC --staff " + staff;
-    for (const std::string& arg : args) command += " " + Quote(arg);
+    std::string command =
+        "printf '%s' " + t::ShellQuote(input) + " | FORECASTCTL_LANG=" + lang +
+        " FORECASTCTL_CONFIG=" + t::ShellQuote((dir_ / (staff + ".json")).string()) + " " +
+        t::ShellQuote(FORECASTCTL_BIN) + " --server " + service_->address() + " --ca " +
+        t::ShellQuote(t::Pki().ca) + " --job-centre JC --staff " + staff;
+    for (const std::string& arg : args) command += " " + t::ShellQuote(arg);
     command += " 2>&1";
     output->clear();
     return t::RunCommand({"/bin/sh", "-c", command}, output);

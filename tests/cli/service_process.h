@@ -42,6 +42,9 @@ class ServiceProcess {
 // Runs a command to completion and returns its exit code, with its stdout in `output`.
 int RunCommand(const std::vector<std::string>& argv, std::string* output);
 
+// `text` as one word for /bin/sh, in single quotes. Thread-safe (pure).
+std::string ShellQuote(const std::string& text);
+
 }  // namespace forecast::testing
 
 #endif  // TESTS_CLI_SERVICE_PROCESS_H_

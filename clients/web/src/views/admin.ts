@@ -12,7 +12,7 @@ import { num, pct } from '../format';
 import { label, t, type MessageKey } from '../i18n';
 import type { View } from '../router';
 import type { Catalogue, CatalogueEntry, CaseField } from '../types';
-import { changesSection, metricsSection, organisationSection, staffSection } from './admin_org';
+import { changesSection, editableRow, metricsSection, organisationSection, staffSection } from './admin_org';
 
 type Kind = 'CASE_TYPE' | 'OUTCOME' | 'RISK';
 
@@ -136,28 +136,6 @@ function fieldForm(existing: CaseField | undefined, onSaved: () => void): HTMLFo
   return form;
 }
 
-/** A row that opens its own edit form below itself. */
-function editableRow(cells: HTMLElement[], columns: number, code: string, name: string, form: () => HTMLFormElement): HTMLElement[] {
-  const formRow = h('tr', { class: 'editor-row', hidden: true }, h('td', { colspan: columns + 1 }));
-  const button = h(
-    'button',
-    {
-      type: 'button',
-      class: 'secondary small',
-      'aria-expanded': 'false',
-      'aria-label': t('admin.edit_entry', { code: name }),
-      onclick: () => {
-        const open = formRow.hidden;
-        formRow.hidden = !open;
-        button.setAttribute('aria-expanded', String(open));
-        if (open) replace(formRow.firstElementChild as HTMLElement, form());
-      },
-    },
-    t('case.edit'),
-  );
-  return [h('tr', { 'data-testid': `admin-row-${code}` }, cells, h('td', null, button)), formRow];
-}
-
 export function adminView(): View {
   const section = h('section', { class: 'view admin-view' });
   // Loaded once per visit (their own calls); the catalogue and organisation re-render at once.
@@ -170,7 +148,6 @@ export function adminView(): View {
       h('p', { class: 'muted' }, t('admin.intro')),
       KINDS.map(([kind, key]) => {
         const entries = [...(catalogue[key] as CatalogueEntry[])].sort((a, b) => a.sort_order - b.sort_order);
-        const columns = 4 + (kind === 'OUTCOME' || kind === 'RISK' ? 1 : 0);
         return h(
           'section',
           { class: 'card', 'data-testid': `admin-${kind}` },
@@ -209,8 +186,7 @@ export function adminView(): View {
                       h('td', { class: 'num' }, num(e.sort_order)),
                       h('td', null, yesNo(e.active)),
                     ].filter((c): c is HTMLTableCellElement => !!c),
-                    columns,
-                    e.code,
+                    `admin-row-${e.code}`,
                     label(e, e.code),
                     () => entryForm(kind, e, render),
                   ),
@@ -247,8 +223,7 @@ export function adminView(): View {
                       h('td', null, f.choices.join(', ') || '–'),
                       h('td', null, yesNo(f.active)),
                     ],
-                    5,
-                    f.code,
+                    `admin-row-${f.code}`,
                     label(f, f.code),
                     () => fieldForm(f, render),
                   ),

@@ -199,7 +199,7 @@ function metricForm(metric: MetricSetting | undefined, onSaved: (metrics: Metric
 }
 
 /** A row that opens its own edit form below itself (one column more for the button). */
-function editableRow(cells: HTMLElement[], testId: string, name: string, form: () => HTMLFormElement): HTMLElement[] {
+export function editableRow(cells: HTMLElement[], testId: string, name: string, form: () => HTMLFormElement): HTMLElement[] {
   const formRow = h('tr', { class: 'editor-row', hidden: true }, h('td', { colspan: cells.length + 1 }));
   const button = h(
     'button',
