@@ -111,13 +111,9 @@ int ListCases(const CommandEnv& env, const CaseFilter& filter, Format format) {
 
 int ShowCase(const CommandEnv& env, const std::string& case_ref, Format format) {
   auto stub = CaseStub(env);
-  grpc::ClientContext context;
-  PrepareContext(&context, env.identity, kCallTimeout);
-  v1::GetCaseHistoryRequest request;
-  request.set_case_ref(case_ref);
-  v1::CaseHistory history;
-  grpc::Status status = stub->GetCaseHistory(&context, request, &history);
-  if (!status.ok()) return Fail(env, status);
+  absl::StatusOr<v1::CaseHistory> whole = ReadWholeHistory(env, *stub, case_ref);
+  if (!whole.ok()) return Fail(env, whole.status());
+  const v1::CaseHistory& history = *whole;
   if (format == Format::kJson) return PrintJson(env, history);
 
   const v1::Case& c = history.current();

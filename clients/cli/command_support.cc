@@ -57,6 +57,34 @@ absl::StatusOr<v1::Case> ReadCase(const CommandEnv& env, v1::CaseService::Stub& 
   return found;
 }
 
+absl::StatusOr<v1::CaseHistory> ReadWholeHistory(const CommandEnv& env, v1::CaseService::Stub& stub,
+                                                 const std::string& case_ref) {
+  // Pages run newest to oldest, each oldest first within: collect, then join from the last.
+  std::vector<v1::CaseHistory> pages;
+  v1::GetCaseHistoryRequest request;
+  request.set_case_ref(case_ref);
+  request.set_page_size(1000);
+  do {
+    grpc::ClientContext context;
+    PrepareContext(&context, env.identity, kCallTimeout);
+    grpc::Status status = stub.GetCaseHistory(&context, request, &pages.emplace_back());
+    if (!status.ok()) return FromGrpc(status);
+    request.set_page_token(pages.back().next_page_token());
+  } while (!request.page_token().empty());
+  v1::CaseHistory whole = pages.front();
+  whole.clear_events();
+  whole.clear_expectations();
+  whole.clear_actions();
+  for (auto page = pages.rbegin(); page != pages.rend(); ++page) {
+    for (v1::CaseEvent& e : *page->mutable_events()) *whole.add_events() = std::move(e);
+    for (v1::Expectation& e : *page->mutable_expectations()) {
+      *whole.add_expectations() = std::move(e);
+    }
+    for (v1::Action& a : *page->mutable_actions()) *whole.add_actions() = std::move(a);
+  }
+  return whole;
+}
+
 // Prints a table with left-aligned columns separated by two spaces.
 void PrintTable(std::ostream& out, const std::vector<std::vector<std::string>>& rows) {
   if (rows.empty()) return;

@@ -44,6 +44,11 @@ std::string NewIdempotencyKey();
 absl::StatusOr<v1::Case> ReadCase(const CommandEnv& env, v1::CaseService::Stub& stub,
                                   const std::string& case_ref);
 
+// A case's whole history, every page of GetCaseHistory joined, oldest first (current as of the
+// first page). The first failing call's status. Thread-safe.
+absl::StatusOr<v1::CaseHistory> ReadWholeHistory(const CommandEnv& env, v1::CaseService::Stub& stub,
+                                                 const std::string& case_ref);
+
 // Prints rows as a table with left-aligned columns two spaces apart. Thread-safe as far as `out`
 // is.
 void PrintTable(std::ostream& out, const std::vector<std::vector<std::string>>& rows);

@@ -87,24 +87,19 @@ int ExportCases(const CommandEnv& env, const std::string& dir) {
   } while (!request.page_token().empty());
 
   // One history per case, fetched in parallel over one channel.
-  std::vector<v1::CaseHistory> histories(refs.size());
-  std::vector<grpc::Status> results(refs.size());
+  std::vector<absl::StatusOr<v1::CaseHistory>> histories(refs.size());
   std::atomic<size_t> next{0};
   auto work = [&] {
     for (size_t i = next++; i < refs.size(); i = next++) {
-      grpc::ClientContext context;
-      PrepareContext(&context, env.identity, kCallTimeout);
-      v1::GetCaseHistoryRequest history_request;
-      history_request.set_case_ref(refs[i]);
-      results[i] = stub->GetCaseHistory(&context, history_request, &histories[i]);
+      histories[i] = ReadWholeHistory(env, *stub, refs[i]);
     }
   };
   std::vector<std::thread> workers;
   for (int w = 0; w < kParallelWrites; ++w) workers.emplace_back(work);
   for (std::thread& worker : workers) worker.join();
   for (size_t i = 0; i < refs.size(); ++i) {
-    if (!results[i].ok()) return Fail(env, results[i]);
-    writer.Add(histories[i]);
+    if (!histories[i].ok()) return Fail(env, histories[i].status());
+    writer.Add(*histories[i]);
   }
   const size_t n = refs.size();
   absl::Status written = writer.WriteDirectory(dir);

@@ -6,6 +6,7 @@
 #include "services/case/history_importer.h"
 #include "services/common/authorization.h"
 #include "services/common/status.h"
+#include "services/common/status_macros.h"
 #include "services/common/text_checks.h"
 
 namespace forecast {
@@ -341,16 +342,27 @@ absl::StatusOr<v1::ListCasesResponse> CaseKeeper::ListCases(const Caller& caller
 
 absl::StatusOr<v1::CaseHistory> CaseKeeper::GetCaseHistory(
     const Caller& caller, const v1::GetCaseHistoryRequest& request) {
-  absl::StatusOr<StoredCase> stored = LoadReadable(caller, request.case_ref());
-  if (!stored.ok()) return stored.status();
-  absl::StatusOr<v1::CaseHistory> history = store_.LoadHistory(stored->id);
-  if (!history.ok()) return history.status();
-  *history->mutable_current() = std::move(stored->view);
+  ASSIGN_OR_RETURN(StoredCase stored, LoadReadable(caller, request.case_ref()));
+  if (request.page_size() < 0 || request.page_size() > kMaxHistoryPageSize) {
+    return Invalid("page_size", absl::StrCat("must be between 1 and ", kMaxHistoryPageSize,
+                                             " (0 means ", kDefaultHistoryPageSize, ")"));
+  }
+  const int limit = request.page_size() == 0 ? kDefaultHistoryPageSize : request.page_size();
+  HistoryPosition before;
+  if (!request.page_token().empty()) {
+    ASSIGN_OR_RETURN(before, DecodeHistoryPageToken(request.page_token(), stored.view.case_ref()));
+  }
+  ASSIGN_OR_RETURN(HistoryPage page, store_.LoadHistory(stored.id, before, limit));
+  v1::CaseHistory& history = page.history;
+  *history.mutable_current() = std::move(stored.view);
   const std::string today = FormatDay(clock_.Today());
-  for (v1::Action& action : *history->mutable_actions()) {
+  for (v1::Action& action : *history.mutable_actions()) {
     action.set_overdue(action.status() == v1::ACTION_OPEN && action.due_on() < today);
   }
-  return history;
+  if (!page.next.Done()) {
+    history.set_next_page_token(EncodeHistoryPageToken(history.current().case_ref(), page.next));
+  }
+  return std::move(history);
 }
 
 absl::StatusOr<v1::ListCaseActionsResponse> CaseKeeper::ListCaseActions(

@@ -29,6 +29,7 @@ using v1::CatalogueEntry;
 
 constexpr char kPageTokenPrefix[] = "cr1:";
 constexpr char kActionPageTokenPrefix[] = "ac1:";
+constexpr char kHistoryPageTokenPrefix[] = "ch1:";
 
 // A request field's problem: the English wording plus a reason code and parameters that clients
 // phrase in the user's language (services/common/status.h).
@@ -307,6 +308,38 @@ absl::StatusOr<ActionPosition> DecodeActionPageToken(absl::string_view token) {
   }
   position.due_on = parts[0];
   return position;
+}
+
+std::string EncodeHistoryPageToken(absl::string_view case_ref, const HistoryPosition& next) {
+  return absl::WebSafeBase64Escape(absl::StrCat(kHistoryPageTokenPrefix, next.event_version, "/",
+                                                next.expectation_id, "/", next.action_id, "/",
+                                                case_ref));
+}
+
+absl::StatusOr<HistoryPosition> DecodeHistoryPageToken(absl::string_view token,
+                                                       absl::string_view case_ref) {
+  std::string decoded;
+  const absl::Status bad = Invalid("page_token", "is not a token this service issued");
+  if (!absl::WebSafeBase64Unescape(token, &decoded) ||
+      !absl::StartsWith(decoded, kHistoryPageTokenPrefix)) {
+    return bad;
+  }
+  const std::vector<std::string> parts =
+      absl::StrSplit(decoded.substr(sizeof(kHistoryPageTokenPrefix) - 1), absl::MaxSplits('/', 3));
+  HistoryPosition next;
+  if (parts.size() != 4 || !absl::SimpleAtoi(parts[0], &next.event_version) ||
+      !absl::SimpleAtoi(parts[1], &next.expectation_id) ||
+      !absl::SimpleAtoi(parts[2], &next.action_id)) {
+    return bad;
+  }
+  for (int64_t position : {next.event_version, next.expectation_id, next.action_id}) {
+    // A token marks a list either done or at a row already answered (0 is the first page's).
+    if (position != HistoryPosition::kHistoryListDone && position <= 0) return bad;
+  }
+  if (parts[3] != case_ref) {
+    return Invalid("page_token", "belongs to another case");
+  }
+  return next;
 }
 
 void SetOpenActionsPage(int32_t open_action_count, v1::Case& view) {

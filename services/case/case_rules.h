@@ -28,6 +28,9 @@ inline constexpr int kMaxPageSize = 1000;
 inline constexpr int kCaseOpenActions = 50;
 inline constexpr int kDefaultActionPageSize = 50;
 inline constexpr int kMaxActionPageSize = 500;
+// GetCaseHistory: rows of each list (events, expectations, actions) on one page.
+inline constexpr int kDefaultHistoryPageSize = 200;
+inline constexpr int kMaxHistoryPageSize = 1000;
 
 // Read-only index over a job centre's catalogue. Thread-compatible (immutable after build).
 class CatalogueView {
@@ -88,6 +91,27 @@ struct ActionPosition {
 // INVALID_ARGUMENT naming page_token for a token this service did not issue. Thread-safe (pure).
 std::string EncodeActionPageToken(const ActionPosition& last);
 absl::StatusOr<ActionPosition> DecodeActionPageToken(absl::string_view token);
+// Where a history page ends in each of its lists: the oldest row answered so far (the event's
+// case version, the expectation's and the action's id). 0: none yet (start at the newest);
+// kHistoryListDone: the list has no older rows.
+struct HistoryPosition {
+  static constexpr int64_t kHistoryListDone = -1;
+  int64_t event_version = 0;
+  int64_t expectation_id = 0;
+  int64_t action_id = 0;
+
+  // True when every list is done.
+  bool Done() const {
+    return event_version == kHistoryListDone && expectation_id == kHistoryListDone &&
+           action_id == kHistoryListDone;
+  }
+};
+
+// Opaque, URL-safe page tokens of GetCaseHistory, bound to the case. INVALID_ARGUMENT naming
+// page_token for a token this service did not issue for `case_ref`. Thread-safe (pure).
+std::string EncodeHistoryPageToken(absl::string_view case_ref, const HistoryPosition& next);
+absl::StatusOr<HistoryPosition> DecodeHistoryPageToken(absl::string_view token,
+                                                       absl::string_view case_ref);
 // Sets open_action_count and, when open_actions (sorted, at most kCaseOpenActions) are not all
 // of them, open_actions_page_token. Thread-safe (pure).
 void SetOpenActionsPage(int32_t open_action_count, v1::Case& view);

@@ -242,6 +242,11 @@ class ImportSession {
   virtual void Finish() = 0;
 };
 
+struct HistoryPage {
+  v1::CaseHistory history;  // rows and counts; `current` is left to the caller
+  HistoryPosition next;     // where the following page starts
+};
+
 struct ActionPage {
   std::vector<v1::Action> actions;
   int32_t total = 0;
@@ -276,8 +281,10 @@ class CaseStore {
                                               const std::string& case_ref) = 0;
   // Cases matching the query, ordered by case_ref, at most query.limit.
   virtual absl::StatusOr<std::vector<v1::Case>> ListCases(const CaseQuery& query) = 0;
-  // Events, expectations and actions (with follow-ups) of one case, oldest first.
-  virtual absl::StatusOr<v1::CaseHistory> LoadHistory(int64_t case_id) = 0;
+  // One page of a case's history: of each list, at most `limit` rows older than `before`'s
+  // (oldest first within the page), with every list's total count.
+  virtual absl::StatusOr<HistoryPage> LoadHistory(int64_t case_id, const HistoryPosition& before,
+                                                  int limit) = 0;
   // One page of a case's actions with their follow-ups (open ones only unless include_closed),
   // soonest due first then oldest first, after `after` when given; at most `limit`; `total`
   // counts every matching action.

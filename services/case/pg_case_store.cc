@@ -1,5 +1,6 @@
 #include "services/case/pg_case_store.h"
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <stdexcept>
@@ -676,48 +677,108 @@ absl::StatusOr<std::vector<v1::Case>> PgCaseStore::ListCases(const CaseQuery& q)
       });
 }
 
-absl::StatusOr<v1::CaseHistory> PgCaseStore::LoadHistory(int64_t case_id) {
-  return RunReadTransaction<v1::CaseHistory>(
+// Keeps the `limit` newest of `rows` (fetched newest first, one more than a page) and says
+// where the next page starts: the oldest kept row's key, or the list is done.
+namespace {
+template <typename Row, typename Key>
+int64_t TrimHistoryList(std::vector<Row>& rows, int limit, Key key) {
+  if (static_cast<int>(rows.size()) <= limit) {
+    std::reverse(rows.begin(), rows.end());
+    return HistoryPosition::kHistoryListDone;
+  }
+  rows.resize(limit);
+  const int64_t next = key(rows.back());
+  std::reverse(rows.begin(), rows.end());
+  return next;
+}
+}  // namespace
+
+absl::StatusOr<HistoryPage> PgCaseStore::LoadHistory(int64_t case_id, const HistoryPosition& before,
+                                                     int limit) {
+  return RunReadTransaction<HistoryPage>(
       pool_, Isolation::kRepeatableRead,
-      [&](pqxx::transaction_base& tx) -> absl::StatusOr<v1::CaseHistory> {
-        v1::CaseHistory history;
-        for (
-            const pqxx::row& row : tx.exec_params(
-                "SELECT e.id, e.case_version, e.kind, s.code, " TS(
-                    "e.recorded_at") ", e.effective_on::text, "
-                                     "e.summary::text FROM case_event e JOIN staff s ON s.id = e.actor_id "
-                                     "WHERE e.case_id = $1 ORDER BY e.case_version",
-                case_id)) {
-          v1::CaseEvent* event = history.add_events();
-          event->set_id(row[0].as<int64_t>());
-          event->set_case_version(row[1].as<int64_t>());
-          event->set_kind(row[2].as<std::string>());
-          event->set_actor(row[3].as<std::string>());
-          event->set_recorded_at(row[4].as<std::string>());
-          event->set_effective_on(row[5].as<std::string>());
-          event->set_summary_json(row[6].as<std::string>());
+      [&](pqxx::transaction_base& tx) -> absl::StatusOr<HistoryPage> {
+        HistoryPage page;
+        v1::CaseHistory& history = page.history;
+        const pqxx::row counts = tx.exec_params1(
+            "SELECT (SELECT count(*) FROM case_event WHERE case_id = $1), "
+            "(SELECT count(*) FROM expectation WHERE case_id = $1), "
+            "(SELECT count(*) FROM action WHERE case_id = $1)",
+            case_id);
+        history.set_event_count(counts[0].as<int32_t>());
+        history.set_expectation_count(counts[1].as<int32_t>());
+        history.set_action_count(counts[2].as<int32_t>());
+
+        // Each list newest first from its position, one row more than a page.
+        std::vector<v1::CaseEvent> events;
+        if (before.event_version != HistoryPosition::kHistoryListDone) {
+          for (
+              const pqxx::row& row : tx.exec_params(
+                  "SELECT e.id, e.case_version, e.kind, s.code, " TS(
+                      "e.recorded_at") ", "
+                                       "e.effective_on::text, e.summary::text FROM case_event e "
+                                       "JOIN staff s ON s.id = e.actor_id WHERE e.case_id = $1 AND "
+                                       "($2 = 0 OR e.case_version < $2) ORDER BY e.case_version DESC LIMIT $3",
+                  case_id, before.event_version, limit + 1)) {
+            v1::CaseEvent& event = events.emplace_back();
+            event.set_id(row[0].as<int64_t>());
+            event.set_case_version(row[1].as<int64_t>());
+            event.set_kind(row[2].as<std::string>());
+            event.set_actor(row[3].as<std::string>());
+            event.set_recorded_at(row[4].as<std::string>());
+            event.set_effective_on(row[5].as<std::string>());
+            event.set_summary_json(row[6].as<std::string>());
+          }
         }
-        for (
-            const pqxx::row& row : tx.exec_params(
-                "SELECT e.id, e.expected_outcome, to_char(e.expected_month, 'YYYY-MM'), e.risk, "
-                "e.agreed_in_dialogue, coalesce(e.dialogue_id, 0), e.note, s.code, " TS(
-                    "e.recorded_at") " FROM expectation e JOIN staff s ON s.id = e.recorded_by WHERE e.case_id = $1 "
-                                     "ORDER BY e.recorded_at, e.id",
-                case_id)) {
-          v1::Expectation* e = history.add_expectations();
-          e->set_id(row[0].as<int64_t>());
-          e->set_expected_outcome(row[1].as<std::string>());
-          e->set_expected_month(row[2].as<std::string>());
-          e->set_risk(row[3].as<std::string>());
-          e->set_agreed_in_dialogue(row[4].as<bool>());
-          e->set_dialogue_id(row[5].as<int64_t>());
-          e->set_note(row[6].as<std::string>());
-          e->set_recorded_by(row[7].as<std::string>());
-          e->set_recorded_at(row[8].as<std::string>());
+        page.next.event_version =
+            TrimHistoryList(events, limit, [](const v1::CaseEvent& e) { return e.case_version(); });
+        for (v1::CaseEvent& event : events) *history.add_events() = std::move(event);
+
+        // Expectations sort by the time recorded (an import back-dates them), then id.
+        std::vector<v1::Expectation> expectations;
+        if (before.expectation_id != HistoryPosition::kHistoryListDone) {
+          for (
+              const pqxx::row& row : tx.exec_params(
+                  "SELECT e.id, e.expected_outcome, to_char(e.expected_month, 'YYYY-MM'), "
+                  "e.risk, e.agreed_in_dialogue, coalesce(e.dialogue_id, 0), e.note, s.code, " TS(
+                      "e.recorded_at") " FROM expectation e JOIN staff s ON s.id = e.recorded_by "
+                                       "WHERE e.case_id = $1 AND ($2 = 0 OR (e.recorded_at, e.id) < "
+                                       "(SELECT p.recorded_at, p.id FROM expectation p WHERE p.id = $2 AND "
+                                       "p.case_id = $1)) ORDER BY e.recorded_at DESC, e.id DESC LIMIT $3",
+                  case_id, before.expectation_id, limit + 1)) {
+            v1::Expectation& e = expectations.emplace_back();
+            e.set_id(row[0].as<int64_t>());
+            e.set_expected_outcome(row[1].as<std::string>());
+            e.set_expected_month(row[2].as<std::string>());
+            e.set_risk(row[3].as<std::string>());
+            e.set_agreed_in_dialogue(row[4].as<bool>());
+            e.set_dialogue_id(row[5].as<int64_t>());
+            e.set_note(row[6].as<std::string>());
+            e.set_recorded_by(row[7].as<std::string>());
+            e.set_recorded_at(row[8].as<std::string>());
+          }
         }
-        auto actions = LoadActions(tx, absl::StrCat("{", case_id, "}"), /*open_only=*/false);
-        for (v1::Action& action : actions[case_id]) *history.add_actions() = std::move(action);
-        return history;
+        page.next.expectation_id =
+            TrimHistoryList(expectations, limit, [](const v1::Expectation& e) { return e.id(); });
+        for (v1::Expectation& e : expectations) *history.add_expectations() = std::move(e);
+
+        std::vector<v1::Action> actions;
+        if (before.action_id != HistoryPosition::kHistoryListDone) {
+          for (const pqxx::row& row :
+               tx.exec_params("SELECT " ACTION_COLUMNS " FROM action a" ACTION_JOINS
+                              "WHERE a.case_id = $1 AND ($2 = 0 OR a.id < $2) "
+                              "ORDER BY a.id DESC LIMIT $3",
+                              case_id, before.action_id, limit + 1)) {
+            actions.push_back(ActionFromRow(row));
+          }
+        }
+        page.next.action_id =
+            TrimHistoryList(actions, limit, [](const v1::Action& a) { return a.id(); });
+        for (v1::Action& action : actions) *history.add_actions() = std::move(action);
+        std::vector<v1::Action*> with_follow_ups;
+        for (v1::Action& action : *history.mutable_actions()) with_follow_ups.push_back(&action);
+        AddFollowUps(tx, with_follow_ups);
+        return page;
       });
 }
 

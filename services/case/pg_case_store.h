@@ -25,7 +25,8 @@ class PgCaseStore final : public CaseStore {
       int64_t job_centre_id, const std::vector<std::string>& refs) override;
   absl::StatusOr<StoredCase> LoadCase(int64_t job_centre_id, const std::string& case_ref) override;
   absl::StatusOr<std::vector<v1::Case>> ListCases(const CaseQuery& query) override;
-  absl::StatusOr<v1::CaseHistory> LoadHistory(int64_t case_id) override;
+  absl::StatusOr<HistoryPage> LoadHistory(int64_t case_id, const HistoryPosition& before,
+                                          int limit) override;
   absl::StatusOr<ActionPage> ListActions(int64_t case_id, bool include_closed,
                                          const std::optional<ActionPosition>& after,
                                          int limit) override;

@@ -85,6 +85,101 @@ TEST_F(CaseGrpcTest, TwoConcurrentWritesOnOneVersionExactlyOneWins) {
   }
 }
 
+// A long history comes in pages, newest first; joined, the pages are the whole history once.
+TEST_F(CaseGrpcTest, HistoryPagesRunNewestFirstAndJoinToTheWhole) {
+  int64_t version = Create("HIST-1").version();
+  const char* months[] = {"2027-01", "2027-02", "2027-03", "2027-04",
+                          "2027-05", "2027-06", "2027-07"};
+  for (const char* month : months) {
+    v1::RecordExpectationRequest request = Expectation("HIST-1", version);
+    request.set_expected_month(month);
+    v1::Case answer;
+    ASSERT_TRUE(
+        env_->stub().RecordExpectation(CaseEnv::Context("cw1").get(), request, &answer).ok());
+    version = answer.version();
+  }
+  for (int i = 0; i < 5; ++i) {
+    v1::AddActionRequest request;
+    request.set_case_ref("HIST-1");
+    request.set_base_version(version);
+    request.set_description(absl::StrCat("step ", i));
+    request.set_due_on("2027-01-15");
+    v1::Case answer;
+    ASSERT_TRUE(env_->stub().AddAction(CaseEnv::Context("cw1").get(), request, &answer).ok());
+    version = answer.version();
+  }
+  // 1 opening + 7 expectations + 5 actions = 13 events.
+  std::vector<v1::CaseHistory> pages;
+  v1::GetCaseHistoryRequest request;
+  request.set_case_ref("HIST-1");
+  request.set_page_size(3);
+  do {
+    v1::CaseHistory page;
+    grpc::Status status =
+        env_->stub().GetCaseHistory(CaseEnv::Context("cw1").get(), request, &page);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(page.event_count(), 13);
+    EXPECT_EQ(page.expectation_count(), 7);
+    EXPECT_EQ(page.action_count(), 5);
+    EXPECT_EQ(page.current().version(), version);
+    EXPECT_LE(page.events_size(), 3);
+    pages.push_back(page);
+    request.set_page_token(page.next_page_token());
+    ASSERT_LT(pages.size(), 10u) << "the pages do not end";
+  } while (!request.page_token().empty());
+  ASSERT_EQ(pages.size(), 5u);  // 13 events at 3 a page
+  // The first page holds the newest rows, oldest first within it.
+  ASSERT_EQ(pages[0].events_size(), 3);
+  EXPECT_EQ(pages[0].events(2).case_version(), version);
+  EXPECT_EQ(pages[0].events(0).case_version(), version - 2);
+  ASSERT_EQ(pages[0].expectations_size(), 3);
+  EXPECT_EQ(pages[0].expectations(2).expected_month(), "2027-07");
+  ASSERT_EQ(pages[0].actions_size(), 3);
+  EXPECT_EQ(pages[0].actions(2).description(), "step 4");
+  // Joined from the last page to the first: every row once, in order.
+  std::vector<int64_t> versions;
+  std::vector<std::string> expected_months;
+  std::vector<std::string> actions;
+  for (auto page = pages.rbegin(); page != pages.rend(); ++page) {
+    for (const v1::CaseEvent& e : page->events()) versions.push_back(e.case_version());
+    for (const v1::Expectation& e : page->expectations())
+      expected_months.push_back(e.expected_month());
+    for (const v1::Action& a : page->actions()) actions.push_back(a.description());
+  }
+  std::vector<int64_t> all_versions;
+  for (int64_t v = 1; v <= version; ++v) all_versions.push_back(v);
+  EXPECT_EQ(versions, all_versions);
+  EXPECT_EQ(expected_months, std::vector<std::string>(std::begin(months), std::end(months)));
+  EXPECT_EQ(actions, (std::vector<std::string>{"step 0", "step 1", "step 2", "step 3", "step 4"}));
+
+  // The default page holds a short history whole, with no token.
+  v1::GetCaseHistoryRequest whole;
+  whole.set_case_ref("HIST-1");
+  v1::CaseHistory all;
+  ASSERT_TRUE(env_->stub().GetCaseHistory(CaseEnv::Context("cw1").get(), whole, &all).ok());
+  EXPECT_EQ(all.events_size(), 13);
+  EXPECT_TRUE(all.next_page_token().empty());
+
+  // A token is bound to its case, and a page size is bounded.
+  Create("HIST-2");
+  v1::GetCaseHistoryRequest other;
+  other.set_case_ref("HIST-2");
+  other.set_page_size(3);
+  other.set_page_token(pages[0].next_page_token());
+  v1::CaseHistory refused;
+  grpc::Status status = env_->stub().GetCaseHistory(CaseEnv::Context("cw1").get(), other, &refused);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "page_token: belongs to another case");
+  other.set_page_token("bm90LWEtdG9rZW4");
+  status = env_->stub().GetCaseHistory(CaseEnv::Context("cw1").get(), other, &refused);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  other.clear_page_token();
+  other.set_page_size(1001);
+  status = env_->stub().GetCaseHistory(CaseEnv::Context("cw1").get(), other, &refused);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message().rfind("page_size:", 0), 0u);
+}
+
 TEST_F(CaseGrpcTest, RetriedIdempotentWriteAppliesOnce) {
   Create("IDEM-1");
   v1::RecordExpectationRequest request = Expectation("IDEM-1", 1);

@@ -77,7 +77,9 @@ class MemoryCaseStore final : public CaseStore {
   absl::StatusOr<std::vector<v1::Case>> ListCases(const CaseQuery&) override {
     return absl::UnimplementedError("not used");
   }
-  absl::StatusOr<v1::CaseHistory> LoadHistory(int64_t) override { return v1::CaseHistory(); }
+  absl::StatusOr<HistoryPage> LoadHistory(int64_t, const HistoryPosition&, int) override {
+    return HistoryPage();
+  }
   absl::StatusOr<ActionPage> ListActions(int64_t, bool, const std::optional<ActionPosition>&,
                                          int) override {
     return absl::UnimplementedError("not used");

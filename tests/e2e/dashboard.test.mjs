@@ -227,6 +227,48 @@ test('a manager drills down from the teams to a caseworker to a case', async () 
   }
 });
 
+test('a long case history shows its newest rows and pages back with "Vis ældre"', async () => {
+  const caseworker = await loginAs('cw1');
+  try {
+    const { page } = caseworker;
+    // 55 more expectations on one of cw1's cases, each the same as its current one (so no figure
+    // elsewhere moves): 56 in all, more than one page of 50.
+    const ref = await page.evaluate(async () => {
+      const post = (method, body) =>
+        fetch(`/api/CaseService/${method}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json());
+      const list = await post('ListCases', { caseworker: 'cw1', status: 'OPEN', page_size: 100 });
+      const c = list.cases.filter((x) => x.expectation?.expected_outcome && !['E-001', 'E-004'].includes(x.case_ref)).pop();
+      let version = Number(c.version);
+      for (let i = 0; i < 55; i += 1) {
+        const e = c.expectation;
+        const answer = await post('RecordExpectation', {
+          case_ref: c.case_ref, base_version: version, expected_outcome: e.expected_outcome,
+          expected_month: e.expected_month, risk: e.risk, note: `gennemgang ${i + 1}`,
+        });
+        version = Number(answer.version);
+      }
+      return c.case_ref;
+    });
+    await page.goto(`${stack.url}/case/${ref}`);
+    const rows = page.getByTestId('history-expectations').locator('tr');
+    await rows.first().waitFor();
+    assert.equal(await rows.count(), 50);
+    assert.match((await rows.first().textContent()) ?? '', /gennemgang 55/);
+    const shown = (await page.getByTestId('history-expectations-shown').textContent())?.trim();
+    const total = Number(/af (\d+)/.exec(shown ?? '')?.[1]);
+    assert.ok(total >= 56, `expected at least 56 expectations, the page says: ${shown}`);
+    await page.getByTestId('history-expectations-more').click();
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="history-expectations"] tr').length === n, total);
+    assert.equal(await page.getByTestId('history-expectations-more').isHidden(), true);
+    // The oldest rows come last, and none twice.
+    const notes = await rows.allTextContents();
+    assert.equal(new Set(notes).size, notes.length);
+    assert.match(notes[54] ?? '', /gennemgang 1$/);
+  } finally {
+    await caseworker.context.close();
+  }
+});
+
 test('every main view renders (screenshots), in Danish and English', async () => {
   const anonymous = await browser.newContext(CONTEXT);
   anonymous.setDefaultTimeout(60000);

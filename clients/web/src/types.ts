@@ -137,11 +137,16 @@ export interface CaseEvent {
   summary_json: string;
 }
 
+// One page of a case's history (newest rows first across pages, oldest first within one).
 export interface CaseHistory {
   current: Case;
   events: CaseEvent[];
   expectations: Expectation[];
   actions: Action[];
+  next_page_token?: string;
+  event_count: number;
+  expectation_count: number;
+  action_count: number;
 }
 
 export interface Estimate {

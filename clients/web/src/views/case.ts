@@ -9,9 +9,10 @@ import { canWrite, caseEditor, fieldValueText } from '../forms';
 import { date, dateTime, month, num, pct } from '../format';
 import { lang, plural, t, tCode } from '../i18n';
 import type { View } from '../router';
-import type { Action, Case, CaseExplanation, CaseHistory, ExplanationReason } from '../types';
+import type { Action, Case, CaseEvent, CaseExplanation, CaseHistory, Expectation, ExplanationReason } from '../types';
 
-const ACTIONS_PER_PAGE = 50;
+// Rows of each history list per page.
+const HISTORY_PAGE_SIZE = 50;
 
 /** A reason behind the case's probabilities, phrased from its code and parameters. */
 function reasonText(r: ExplanationReason): string {
@@ -75,13 +76,14 @@ export async function caseView(ref: string): Promise<View> {
   const charts: Array<{ destroy(): void }> = [];
   let history: CaseHistory;
   try {
-    history = await call<CaseHistory>('CaseService', 'GetCaseHistory', { case_ref: ref });
+    history = await call<CaseHistory>('CaseService', 'GetCaseHistory', { case_ref: ref, page_size: HISTORY_PAGE_SIZE });
   } catch (error) {
     section.append(h('h1', null, ref), errorBox(error));
     return { element: section };
   }
   const c = history.current;
-  // Every action of the history, 50 at a time ("Vis flere" adds the next 50), newest last.
+  // The history comes a page at a time, newest first: every list shows its newest rows, and
+  // "Vis ældre" fetches the next page, which adds older rows to all three lists.
   const actionItem = (a: Action): HTMLElement =>
     h(
       'li',
@@ -93,23 +95,63 @@ export async function caseView(ref: string): Promise<View> {
         ? h('ul', null, a.follow_ups.map((f) => h('li', null, `${dateTime(f.recorded_at)}: ${tCode('action.result', f.result)}`, f.postponed_to ? ` → ${date(f.postponed_to)}` : '', f.note ? ` – ${f.note}` : '')))
         : null,
     );
-  const actionList = h('ul', { class: 'plain' }, history.actions.slice(0, ACTIONS_PER_PAGE).map(actionItem));
-  let actionsListed = Math.min(ACTIONS_PER_PAGE, history.actions.length);
-  const actionsShown = h('p', { class: 'muted', 'data-testid': 'history-actions-shown' });
-  const moreActions = h('button', { type: 'button', class: 'secondary', 'data-testid': 'history-actions-more' }, t('action.more'));
-  const showListed = (): void => {
-    const total = history.actions.length;
-    actionsShown.textContent = actionsListed < total ? t('action.shown.all', { shown: String(actionsListed), total: String(total) }) : '';
-    actionsShown.hidden = actionsListed >= total;
-    moreActions.hidden = actionsListed >= total;
-  };
-  moreActions.addEventListener('click', () => {
-    const next = history.actions.slice(actionsListed, actionsListed + ACTIONS_PER_PAGE);
-    for (const a of next) actionList.append(actionItem(a));
-    actionsListed += next.length;
-    showListed();
+  const expectationRow = (e: Expectation): HTMLElement =>
+    h(
+      'tr',
+      null,
+      h('td', null, dateTime(e.recorded_at)),
+      h('td', null, outcomeLabel(e.expected_outcome)),
+      h('td', null, month(e.expected_month)),
+      h('td', null, riskLabel(e.risk)),
+      h('td', null, staffName(e.recorded_by), e.agreed_in_dialogue ? h('span', { class: 'badge' }, t('action.agreed')) : null),
+      h('td', null, e.note),
+    );
+  const eventItem = (e: CaseEvent): HTMLElement =>
+    h('li', null, h('time', { datetime: e.recorded_at }, dateTime(e.recorded_at)), ' · ', tCode('history.event', e.kind), ' · ', staffName(e.actor));
+  const actionList = h('ul', { class: 'plain', 'data-testid': 'history-actions' });
+  const expectationRows = h('tbody', { 'data-testid': 'history-expectations' });
+  const eventList = h('ol', { class: 'timeline', 'data-testid': 'history-events' });
+  // One "shown x of y" line and "Vis ældre" button per list; any of them loads the next page.
+  const pager = (testid: string) => ({
+    shown: h('p', { class: 'muted', 'data-testid': `${testid}-shown` }),
+    more: h('button', { type: 'button', class: 'secondary', 'data-testid': `${testid}-more` }, t('history.older')),
   });
-  showListed();
+  const pagers = { actions: pager('history-actions'), expectations: pager('history-expectations'), events: pager('history-events') };
+  const listed = { actions: 0, expectations: 0, events: 0 };
+  let nextToken = history.next_page_token ?? '';
+  const showListed = (): void => {
+    const totals = { actions: history.action_count, expectations: history.expectation_count, events: history.event_count };
+    for (const key of ['actions', 'expectations', 'events'] as const) {
+      const complete = listed[key] >= totals[key] || !nextToken;
+      pagers[key].shown.textContent = complete ? '' : t('history.shown', { shown: String(listed[key]), total: String(totals[key]) });
+      pagers[key].shown.hidden = complete;
+      pagers[key].more.hidden = complete;
+    }
+  };
+  const addPage = (page: CaseHistory): void => {
+    for (const a of [...page.actions].reverse()) actionList.append(actionItem(a));
+    for (const e of [...page.expectations].reverse()) expectationRows.append(expectationRow(e));
+    for (const e of [...page.events].reverse()) eventList.append(eventItem(e));
+    listed.actions += page.actions.length;
+    listed.expectations += page.expectations.length;
+    listed.events += page.events.length;
+    nextToken = page.next_page_token ?? '';
+    history = { ...page, current: history.current };
+    showListed();
+  };
+  const loadOlder = async (button: HTMLButtonElement): Promise<void> => {
+    if (!nextToken) return;
+    for (const p of Object.values(pagers)) (p.more as HTMLButtonElement).disabled = true;
+    try {
+      addPage(await call<CaseHistory>('CaseService', 'GetCaseHistory', { case_ref: ref, page_size: HISTORY_PAGE_SIZE, page_token: nextToken }));
+    } catch (error) {
+      button.after(errorBox(error));
+    } finally {
+      for (const p of Object.values(pagers)) (p.more as HTMLButtonElement).disabled = false;
+    }
+  };
+  for (const p of Object.values(pagers)) p.more.addEventListener('click', () => void loadOlder(p.more as HTMLButtonElement));
+  addPage(history);
   const me = ctx().me;
   const crumbs: Array<[string, string?]> =
     me.role === 'CASEWORKER'
@@ -209,43 +251,28 @@ export async function caseView(ref: string): Promise<View> {
         'table',
         { class: 'data' },
         h('thead', null, h('tr', null, th(t('expectation.recorded')), th(t('case.outcome')), th(t('case.month')), th(t('case.risk')), th(t('expectation.by')), th(t('expectation.note')))),
-        h(
-          'tbody',
-          null,
-          [...history.expectations].reverse().map((e) =>
-            h(
-              'tr',
-              null,
-              h('td', null, dateTime(e.recorded_at)),
-              h('td', null, outcomeLabel(e.expected_outcome)),
-              h('td', null, month(e.expected_month)),
-              h('td', null, riskLabel(e.risk)),
-              h('td', null, staffName(e.recorded_by), e.agreed_in_dialogue ? h('span', { class: 'badge' }, t('action.agreed')) : null),
-              h('td', null, e.note),
-            ),
-          ),
-        ),
+        expectationRows,
         ),
       ),
+      pagers.expectations.shown,
+      pagers.expectations.more,
     ),
     h(
       'section',
       { class: 'card' },
       h('h2', null, t('action.heading')),
-      history.actions.length === 0 ? h('p', { class: 'muted' }, t('action.none.any')) : null,
+      history.action_count === 0 ? h('p', { class: 'muted' }, t('action.none.any')) : null,
       actionList,
-      actionsShown,
-      moreActions,
+      pagers.actions.shown,
+      pagers.actions.more,
     ),
     h(
       'section',
       { class: 'card' },
       h('h2', null, t('history.heading')),
-      h(
-        'ol',
-        { class: 'timeline' },
-        [...history.events].reverse().map((e) => h('li', null, h('time', { datetime: e.recorded_at }, dateTime(e.recorded_at)), ' · ', tCode('history.event', e.kind), ' · ', staffName(e.actor))),
-      ),
+      eventList,
+      pagers.events.shown,
+      pagers.events.more,
     ),
   );
   if (c.status === 'OPEN') void loadExplanation();
