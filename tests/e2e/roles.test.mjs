@@ -5,7 +5,8 @@
 // - a caseworker sets the job centre's own field on a case; cannot tick "agreed in dialogue";
 // - a team leader re-assigns, closes and reopens a case;
 // - a conflict shows the user's version beside the stored one, and the user's is kept;
-// - logging in again after an expired session returns to the form with the input intact;
+// - logging in again after an expired session returns to the form with the input intact (a
+//   case's and the administrator's);
 // - every view in Danish has no English words (outside an allow-list) and no raw codes;
 // - the caseload, the case page and the editor fit a 390 px phone without sideways scrolling;
 // - a view the user may not see ends in a Danish error, not "Henter…";
@@ -337,8 +338,22 @@ test('the administrator sets up departments, teams, staff and milestones; a new 
     await add.locator('select[name="team"][aria-invalid="true"]').waitFor();
     assert.match((await add.locator('.field-error:not(:empty)').textContent()) ?? '', /skal høre til et team/);
     await add.getByLabel('Team', { exact: true }).selectOption('T3');
+    // The session ends before she saves: logging in again brings the form back as typed.
+    await admin.context.clearCookies();
     await add.getByRole('button', { name: 'Gem' }).click();
+    await page.getByText('Din session er udløbet. Log ind igen.').waitFor();
+    await fillLogin(page, 'ADM1');
+    const again = page.getByRole('form', { name: 'Ny medarbejder' });
+    await again.waitFor();
+    assert.equal(await again.getByLabel('Medarbejderkode').inputValue(), 'cw9');
+    assert.equal(await again.getByLabel('Navn').inputValue(), 'Frida Sagsbehandler');
+    assert.equal(await again.getByLabel('Team', { exact: true }).inputValue(), 'T3');
+    await again.getByRole('button', { name: 'Gem' }).click();
     await page.getByTestId('admin-staff-cw9').waitFor();
+    // Saved: the draft is dropped, so the next new colleague's form starts empty.
+    const next = page.getByTestId('staff-form-new');
+    assert.equal(await next.locator('input[name="code"]').inputValue(), '');
+    assert.equal(await next.isVisible(), false);
     // Her one-time code, shown once.
     await page.getByRole('button', { name: 'Giv Frida Sagsbehandler en engangskode' }).click();
     const shown = page.getByTestId('setup-code-cw9').locator('code');

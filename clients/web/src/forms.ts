@@ -104,6 +104,22 @@ export function hasDraft(caseRef: string): boolean {
   return false;
 }
 
+/**
+ * Keeps a draft of a set-up form (the admin's screens) under `key`, as case forms do: restored
+ * when the form is built again (after logging in again, or a reload). Returns the function that
+ * drops the draft once the form is saved.
+ */
+export function keepSetUpDraft(form: HTMLFormElement, key: string): () => void {
+  const full = `${DRAFT_PREFIX}setup:${key}`;
+  keepDraft(form, full);
+  return () => sessionStorage.removeItem(full);
+}
+
+/** Does the set-up form `key` hold unsaved input? */
+export function hasSetUpDraft(key: string): boolean {
+  return sessionStorage.getItem(`${DRAFT_PREFIX}setup:${key}`) !== null;
+}
+
 function controls(form: HTMLFormElement): Control[] {
   return [...form.querySelectorAll<Control>('input[name], select[name], textarea[name]')];
 }

@@ -7,12 +7,12 @@ import { call } from '../api';
 import { errorBox, th } from '../components';
 import { ctx } from '../context';
 import { h, replace } from '../dom';
-import { field, FormErrors, select } from '../forms';
+import { field, FormErrors, keepSetUpDraft, select } from '../forms';
 import { num, pct } from '../format';
 import { label, t, type MessageKey } from '../i18n';
 import type { View } from '../router';
 import type { Catalogue, CatalogueEntry, CaseField } from '../types';
-import { changesSection, editableRow, metricsSection, organisationSection, staffSection } from './admin_org';
+import { changesSection, editableRow, metricsSection, newFormDetails, organisationSection, staffSection } from './admin_org';
 
 type Kind = 'CASE_TYPE' | 'OUTCOME' | 'RISK';
 
@@ -30,6 +30,9 @@ function yesNo(value: boolean): string {
 function adopt(catalogue: Catalogue): void {
   ctx().catalogue = catalogue;
 }
+
+const entryDraftKey = (kind: Kind, code?: string): string => `entry-form-${kind}-${code ?? 'new'}`;
+const fieldDraftKey = (code?: string): string => `field-form-${code ?? 'new'}`;
 
 function entryForm(kind: Kind, entry: CatalogueEntry | undefined, onSaved: () => void): HTMLFormElement {
   const fields = {
@@ -60,6 +63,7 @@ function entryForm(kind: Kind, entry: CatalogueEntry | undefined, onSaved: () =>
     h('div', { class: 'field-check' }, activeBox, h('label', { for: activeBox.id }, t('admin.active'))),
     h('div', { class: 'form-actions' }, submit),
   );
+  const dropDraft = keepSetUpDraft(form, entryDraftKey(kind, entry?.code));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     submit.disabled = true;
@@ -76,6 +80,7 @@ function entryForm(kind: Kind, entry: CatalogueEntry | undefined, onSaved: () =>
           probability: kind === 'RISK' ? Number(fields['entry.probability'].control.value.replace(',', '.') || 0) : 0,
         },
       });
+      dropDraft();
       adopt(catalogue);
       onSaved();
     } catch (error) {
@@ -109,6 +114,7 @@ function fieldForm(existing: CaseField | undefined, onSaved: () => void): HTMLFo
     h('div', { class: 'field-check' }, activeBox, h('label', { for: activeBox.id }, t('admin.active'))),
     h('div', { class: 'form-actions' }, submit),
   );
+  const dropDraft = keepSetUpDraft(form, fieldDraftKey(existing?.code));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     submit.disabled = true;
@@ -125,6 +131,7 @@ function fieldForm(existing: CaseField | undefined, onSaved: () => void): HTMLFo
           active: activeBox.checked,
         },
       });
+      dropDraft();
       adopt(catalogue);
       onSaved();
     } catch (error) {
@@ -189,12 +196,13 @@ export function adminView(): View {
                     `admin-row-${e.code}`,
                     label(e, e.code),
                     () => entryForm(kind, e, render),
+                    entryDraftKey(kind, e.code),
                   ),
                 ),
               ),
             ),
           ),
-          h('details', null, h('summary', null, t(`admin.new.${kind}` as MessageKey)), entryForm(kind, undefined, render)),
+          newFormDetails(t(`admin.new.${kind}` as MessageKey), entryForm(kind, undefined, render)),
         );
       }),
       h(
@@ -226,12 +234,13 @@ export function adminView(): View {
                     `admin-row-${f.code}`,
                     label(f, f.code),
                     () => fieldForm(f, render),
+                    fieldDraftKey(f.code),
                   ),
                 ),
             ),
           ),
         ),
-        h('details', null, h('summary', null, t('admin.new.FIELD')), fieldForm(undefined, render)),
+        newFormDetails(t('admin.new.FIELD'), fieldForm(undefined, render)),
       ),
       organisationSection(render),
       staffSection(render),

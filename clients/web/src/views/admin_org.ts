@@ -8,7 +8,7 @@ import { call } from '../api';
 import { errorBox, loading, th } from '../components';
 import { ctx, staffName, teamName } from '../context';
 import { h, replace } from '../dom';
-import { field, FormErrors, select } from '../forms';
+import { field, FormErrors, hasSetUpDraft, keepSetUpDraft, select } from '../forms';
 import { dateTime, num } from '../format';
 import { label, t, type MessageKey } from '../i18n';
 import type { Organisation, OrgUnit, Role, StaffMember } from '../types';
@@ -56,12 +56,17 @@ function teams(): OrgUnit[] {
   return ctx().organisation.units.filter((u) => u.kind === 'TEAM');
 }
 
-/** A form that saves with `save`, shows refusals next to its fields, and calls `onSaved`. */
+/**
+ * A form that saves with `save`, shows refusals next to its fields, and keeps a draft under its
+ * test id until saved (logging in again after an expired session brings the input back). `save`
+ * answers what to do once saved (re-render); the draft is dropped first, so that the re-rendered
+ * form starts empty.
+ */
 function saveForm(
   ariaLabel: string,
   fields: Record<string, ReturnType<typeof field>>,
   extra: HTMLElement[],
-  save: () => Promise<void>,
+  save: () => Promise<() => void>,
   testId: string,
 ): HTMLFormElement {
   const errors = new FormErrors(fields);
@@ -74,11 +79,14 @@ function saveForm(
     extra,
     h('div', { class: 'form-actions' }, submit),
   );
+  const dropDraft = keepSetUpDraft(form, testId);
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     submit.disabled = true;
     try {
-      await save();
+      const then = await save();
+      dropDraft();
+      then();
     } catch (error) {
       errors.show(error);
     } finally {
@@ -111,7 +119,7 @@ function unitForm(kind: 'DEPARTMENT' | 'TEAM', unit: OrgUnit | undefined, onSave
         },
       });
       adoptOrganisation(org);
-      onSaved();
+      return onSaved;
     },
     `unit-form-${unit?.code ?? `new-${kind}`}`,
   );
@@ -141,7 +149,7 @@ function staffForm(member: StaffMember | undefined, onSaved: () => void): HTMLFo
         },
       });
       adoptOrganisation(org);
-      onSaved();
+      return onSaved;
     },
     `staff-form-${member?.code ?? 'new'}`,
   );
@@ -192,32 +200,35 @@ function metricForm(metric: MetricSetting | undefined, onSaved: (metrics: Metric
           active: activeBox.checked,
         },
       });
-      onSaved(answer.metrics ?? []);
+      return () => onSaved(answer.metrics ?? []);
     },
     `metric-form-${key}`,
   );
 }
 
 /** A row that opens its own edit form below itself (one column more for the button). */
-export function editableRow(cells: HTMLElement[], testId: string, name: string, form: () => HTMLFormElement): HTMLElement[] {
+/** A table row with a "Redigér" button that opens `form` below it; open at once when the form
+ * `draftKey` holds unsaved input. */
+export function editableRow(cells: HTMLElement[], testId: string, name: string, form: () => HTMLFormElement, draftKey: string): HTMLElement[] {
   const formRow = h('tr', { class: 'editor-row', hidden: true }, h('td', { colspan: cells.length + 1 }));
+  const toggle = (): void => {
+    const open = formRow.hidden;
+    formRow.hidden = !open;
+    button.setAttribute('aria-expanded', String(open));
+    if (open) replace(formRow.firstElementChild as HTMLElement, form());
+  };
   const button = h(
     'button',
-    {
-      type: 'button',
-      class: 'secondary small',
-      'aria-expanded': 'false',
-      'aria-label': t('admin.edit_entry', { code: name }),
-      onclick: () => {
-        const open = formRow.hidden;
-        formRow.hidden = !open;
-        button.setAttribute('aria-expanded', String(open));
-        if (open) replace(formRow.firstElementChild as HTMLElement, form());
-      },
-    },
+    { type: 'button', class: 'secondary small', 'aria-expanded': 'false', 'aria-label': t('admin.edit_entry', { code: name }), onclick: toggle },
     t('case.edit'),
   );
+  if (hasSetUpDraft(draftKey)) toggle();
   return [h('tr', { 'data-testid': testId }, cells, h('td', null, button)), formRow];
+}
+
+/** A folded "Ny ..." form, unfolded when it holds a draft. */
+export function newFormDetails(summary: string, form: HTMLFormElement): HTMLElement {
+  return h('details', { open: form.dataset.restored === 'true' }, h('summary', null, summary), form);
 }
 
 /** "Engangskode": a one-time code for the staff member's first sign-in, shown once. */
@@ -267,6 +278,7 @@ export function organisationSection(render: () => void): HTMLElement {
       `admin-unit-${u.code}`,
       u.name || u.code,
       () => unitForm(u.kind === 'TEAM' ? 'TEAM' : 'DEPARTMENT', u, render),
+      `unit-form-${u.code}`,
     ),
   );
   return h(
@@ -275,8 +287,8 @@ export function organisationSection(render: () => void): HTMLElement {
     h('h2', null, t('admin.org')),
     h('p', { class: 'muted' }, t('admin.org.intro')),
     table('admin-units', [t('admin.unit.name'), t('admin.code'), t('admin.unit.kind'), t('admin.unit.department'), t('admin.staff.count'), editHeading()], unitRows),
-    h('details', null, h('summary', null, t('admin.new.DEPARTMENT')), unitForm('DEPARTMENT', undefined, render)),
-    h('details', null, h('summary', null, t('admin.new.TEAM')), unitForm('TEAM', undefined, render)),
+    newFormDetails(t('admin.new.DEPARTMENT'), unitForm('DEPARTMENT', undefined, render)),
+    newFormDetails(t('admin.new.TEAM'), unitForm('TEAM', undefined, render)),
   );
 }
 
@@ -296,6 +308,7 @@ export function staffSection(render: () => void): HTMLElement {
         `admin-staff-${s.code}`,
         s.display_name || s.code,
         () => staffForm(s, render),
+        `staff-form-${s.code}`,
       ),
     );
   return h(
@@ -304,7 +317,7 @@ export function staffSection(render: () => void): HTMLElement {
     h('h2', null, t('admin.staff')),
     h('p', { class: 'muted' }, t('admin.staff.intro')),
     table('admin-staff', [t('admin.staff.name'), t('admin.staff.code'), t('admin.staff.role'), t('common.team'), t('admin.staff.active'), t('admin.staff.setup_code'), editHeading()], rows),
-    h('details', null, h('summary', null, t('admin.new.STAFF')), staffForm(undefined, render)),
+    newFormDetails(t('admin.new.STAFF'), staffForm(undefined, render)),
   );
 }
 
@@ -332,10 +345,11 @@ export function metricsSection(): HTMLElement {
             `admin-metric-${m.code}`,
             label(m, m.code),
             () => metricForm(m, show),
+            `metric-form-${m.code}`,
           ),
         ),
       ),
-      h('details', null, h('summary', null, t('admin.new.METRIC')), metricForm(undefined, show)),
+      newFormDetails(t('admin.new.METRIC'), metricForm(undefined, show)),
     );
   };
   call<{ metrics: MetricSetting[] }>('CaseService', 'ListMilestoneMetricSettings', {})
