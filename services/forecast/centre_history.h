@@ -93,6 +93,7 @@ struct AssignmentEvent {
   Day known_on;
   int64_t caseworker_id = 0;
   int64_t team_id = 0;
+  int64_t recorded_by = 0;  // staff id of who recorded it
 };
 
 struct ExpectationEvent {
@@ -112,6 +113,7 @@ struct StatusEvent {
   Day known_on;
   bool closed = false;  // false: reopened
   int outcome = -1;
+  int64_t recorded_by = 0;  // staff id of who recorded it
 };
 
 struct FollowUpEvent {

@@ -14,6 +14,7 @@
 #include "services/forecast/dashboards.h"
 #include "services/forecast/dialogues.h"
 #include "services/forecast/milestones.h"
+#include "services/forecast/pipeline.h"
 #include "services/forecast/projections.h"
 #include "services/forecast/scopes.h"
 
@@ -26,6 +27,7 @@ constexpr int kDefaultAgendaItems = 20;
 constexpr int kMaxAgendaItems = 500;
 constexpr int kMaxLookback = 36;
 constexpr double kMaxTarget = 1e6;
+constexpr int kMaxPipelineMonths = 24;
 
 absl::Status OutOfRange(const char* field, int64_t value, int64_t min, int64_t max) {
   return FieldError(field, "OUT_OF_RANGE", absl::StrCat(value, " is outside ", min, "..", max),
@@ -514,6 +516,56 @@ absl::StatusOr<v1::Changes> ForecastKeeper::GetChangesSinceLastDialogue(
     since = last ? *last : month_ago;
   }
   return DetectChanges(h, scope, since, until);
+}
+
+absl::StatusOr<v1::PipelineInspection> ForecastKeeper::InspectPipeline(
+    const Caller& caller, const v1::PipelineRequest& request, AsOf as_of) {
+  if (!request.caseworker().empty() && !request.team().empty()) {
+    return absl::InvalidArgumentError("caseworker: give either caseworker or team, not both");
+  }
+  ASSIGN_OR_RETURN(const auto view, ViewAt(caller, as_of));
+  const CentreHistory& h = view->history();
+  ScopeFilter scope;
+  if (!request.team().empty()) {
+    ASSIGN_OR_RETURN(scope, ReadableTeam(h, caller, request.team(), "team"));
+  } else {
+    ASSIGN_OR_RETURN(scope, ReadableCaseworker(h, caller, request.caseworker(), "caseworker"));
+  }
+  const ViewDays& until = view->snapshot().view();
+  Day since;
+  std::string basis = "REQUEST";
+  if (!request.since().empty()) {
+    ASSIGN_OR_RETURN(since, ParseDay(request.since(), "since"));
+    RETURN_IF_ERROR(NotAfter("since", since, until.today, "after as_of"));
+    // Each since-day is a view of its own with models fitted for its month: keep it near.
+    const Day earliest = Day(Month(until.today) - kMaxPipelineMonths);
+    if (since < earliest) {
+      return FieldError(
+          "since", "DATE_TOO_EARLY",
+          absl::StrCat(FormatDay(since), " is more than ", kMaxPipelineMonths, " months back"),
+          {{"date", FormatDay(since)}, {"limit", FormatDay(earliest)}});
+    }
+  } else {
+    const bool per_caseworker = scope.kind == ScopeFilter::Kind::kCaseworker;
+    const std::optional<Day> last =
+        LastDialogueOn(h, until, per_caseworker ? scope.id : 0, per_caseworker ? 0 : scope.id);
+    basis = last ? "LAST_DIALOGUE" : "MONTH_START";
+    // The start of the month is the end of the previous month's last day.
+    since = last ? *last : Day(Month(until.today)) - 1;
+  }
+  // The earlier figure is the one the service showed at the end of that day.
+  std::shared_ptr<const CentreView> before = view;
+  if (since != until.today) {
+    ASSIGN_OR_RETURN(before, engine_.cache().View(caller.job_centre_id, since));
+  }
+  ASSIGN_OR_RETURN(v1::PipelineInspection out, fsvc::InspectPipeline(*before, *view, scope));
+  if (scope.kind == ScopeFilter::Kind::kTeam) {
+    out.set_team(h.UnitCode(scope.id));
+  } else {
+    out.set_caseworker(h.StaffCode(scope.id));
+  }
+  out.set_since_basis(basis);
+  return out;
 }
 
 }  // namespace forecast::fsvc

@@ -107,6 +107,12 @@ class ForecastKeeper {
   absl::StatusOr<v1::Changes> GetChangesSinceLastDialogue(const Caller& caller,
                                                           const v1::ChangesRequest& request,
                                                           AsOf as_of);
+  // Pipeline inspection of a caseworker's or team's cases since a day (default: the last
+  // finalised dialogue, else the last day of the previous month): changed cases and the
+  // waterfall of expected closures (pipeline.h). Needs the view as of that day too.
+  absl::StatusOr<v1::PipelineInspection> InspectPipeline(const Caller& caller,
+                                                         const v1::PipelineRequest& request,
+                                                         AsOf as_of);
 
  private:
   // The caller's centre as of the day (nullopt: now); INVALID_ARGUMENT "as_of" for a future day.

@@ -202,4 +202,12 @@ grpc::Status ForecastServiceImpl::GetChangesSinceLastDialogue(grpc::ServerContex
       [&](const Caller& c, AsOf d) { return keeper_.GetChangesSinceLastDialogue(c, *request, d); });
 }
 
+grpc::Status ForecastServiceImpl::InspectPipeline(grpc::ServerContext* context,
+                                                  const v1::PipelineRequest* request,
+                                                  v1::PipelineInspection* response) {
+  return HandleAsOf(
+      "InspectPipeline", *context, CaseRows::kLogged, request->as_of(), response,
+      [&](const Caller& c, AsOf d) { return keeper_.InspectPipeline(c, *request, d); });
+}
+
 }  // namespace forecast::fsvc

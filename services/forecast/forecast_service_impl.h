@@ -75,6 +75,8 @@ class ForecastServiceImpl final
   grpc::Status GetChangesSinceLastDialogue(grpc::ServerContext* context,
                                            const v1::ChangesRequest* request,
                                            v1::Changes* response) override;
+  grpc::Status InspectPipeline(grpc::ServerContext* context, const v1::PipelineRequest* request,
+                               v1::PipelineInspection* response) override;
 
  private:
   // Whether an answer carries case rows: those pass the case-read log (admins refused) first.

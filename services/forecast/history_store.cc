@@ -338,7 +338,7 @@ std::vector<std::shared_ptr<CaseRecord>> ReadCases(
   for (const auto& row :
        Exec(tx,
             "SELECT case_id, " DAY("from_on") ", " DAY("greatest(from_on, " UTC_DAY(
-                "recorded_at") ")") ", caseworker_id, team_id, id "
+                "recorded_at") ")") ", caseworker_id, team_id, id, recorded_by "
                                     "FROM assignment WHERE job_centre_id = $1" +
                 where("case_id", "id", [](const CaseRecord::LastIds& l) { return l.assignment; }) +
                 " ORDER BY case_id, from_on, recorded_at, id",
@@ -350,6 +350,7 @@ std::vector<std::shared_ptr<CaseRecord>> ReadCases(
     a.known_on = DayOf(row[2]);
     a.caseworker_id = row[3].as<int64_t>();
     a.team_id = row[4].as<int64_t>();
+    a.recorded_by = row[6].as<int64_t>();
     InsertInOrder(c->assignments, a, [](const AssignmentEvent& x) { return x.from_on; });
     c->last_ids.assignment = std::max(c->last_ids.assignment, row[5].as<int64_t>());
   }
@@ -386,7 +387,7 @@ std::vector<std::shared_ptr<CaseRecord>> ReadCases(
           tx,
           "SELECT case_id, " DAY("on_date") ", " DAY("greatest(on_date, " UTC_DAY(
               "recorded_at") ")") ", status, "
-                                  "coalesce(outcome, ''), id FROM status_change WHERE job_centre_id = $1" +
+                                  "coalesce(outcome, ''), id, recorded_by FROM status_change WHERE job_centre_id = $1" +
               where("case_id", "id", [](const CaseRecord::LastIds& l) { return l.status; }) +
               " ORDER BY case_id, on_date, recorded_at, id",
           centre, selection)) {
@@ -397,6 +398,7 @@ std::vector<std::shared_ptr<CaseRecord>> ReadCases(
     s.known_on = DayOf(row[2]);
     s.closed = row[3].as<std::string>() == "CLOSED";
     s.outcome = s.closed ? h.catalogue.Outcome(row[4].as<std::string>()) : -1;
+    s.recorded_by = row[6].as<int64_t>();
     InsertInOrder(c->statuses, s, [](const StatusEvent& x) { return x.on; });
     c->last_ids.status = std::max(c->last_ids.status, row[5].as<int64_t>());
   }

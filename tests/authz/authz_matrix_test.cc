@@ -124,6 +124,7 @@ const MatrixRow kMatrix[] = {
   {"ForecastService", "ListDialogues",           S, 'R', "OPPN",    "OOPN",     "--ON", "--PN"},
   {"ForecastService", "GetDialogueAgenda",       S, 'R', "OPPN",    "OOPN",     "--ON", "--PN"},
   {"ForecastService", "GetChangesSinceLastDialogue", S, 'R', "OPPN", "OOPN",    "--ON", "--PN"},
+  {"ForecastService", "InspectPipeline",         S, 'R', "OPPN",    "OOPN",     "--ON", "--PN"},
   {"IdentityService", "Login",                   X, '-', "----",    "----",     "----", "----"},
   {"IdentityService", "LoginWithIdToken",        X, '-', "----",    "----",     "----", "----"},
   {"IdentityService", "RefreshSession",          X, '-', "----",    "----",     "----", "----"},
@@ -610,6 +611,10 @@ class AuthzMatrixTest : public ::testing::Test {
       v1::ChangesRequest r;
       r.set_caseworker(holder);
       AUTHZ_CALL(forecast_stub_, GetChangesSinceLastDialogue, v1::Changes);
+    } else if (rpc == "InspectPipeline") {
+      v1::PipelineRequest r;
+      r.set_caseworker(holder);
+      AUTHZ_CALL(forecast_stub_, InspectPipeline, v1::PipelineInspection);
     } else if (rpc == "LogoutEverywhere") {
       v1::LogoutEverywhereRequest r;
       AUTHZ_CALL(identity_stub_, LogoutEverywhere, v1::LogoutResponse);

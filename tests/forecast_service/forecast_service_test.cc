@@ -141,7 +141,7 @@ std::string Describe(const CaseRecord& c) {
                                  " ", FormatDay(c.known_on), "\n");
   for (const AssignmentEvent& a : c.assignments) {
     absl::StrAppend(&out, "A ", FormatDay(a.from_on), " ", FormatDay(a.known_on), " ",
-                    a.caseworker_id, " ", a.team_id, "\n");
+                    a.caseworker_id, " ", a.team_id, " by ", a.recorded_by, "\n");
   }
   for (const ExpectationEvent& e : c.expectations) {
     absl::StrAppend(&out, "E ", e.id, " ", FormatDay(e.recorded_on), " ", e.outcome, " ",
@@ -149,7 +149,7 @@ std::string Describe(const CaseRecord& c) {
   }
   for (const StatusEvent& s : c.statuses) {
     absl::StrAppend(&out, "S ", FormatDay(s.on), " ", FormatDay(s.known_on), " ", s.closed, " ",
-                    s.outcome, "\n");
+                    s.outcome, " by ", s.recorded_by, "\n");
   }
   for (const ActionRecord& a : c.actions) {
     absl::StrAppend(&out, "X ", a.id, " ", FormatDay(a.known_on), " ", FormatDay(a.first_due));
@@ -572,6 +572,198 @@ TEST_F(ServiceTest, DialogueRecordAgendaAndChanges) {
   ASSERT_TRUE(
       stub_->GetChangesSinceLastDialogue(As("JC1", "tl_a").get(), changes_req, &changes).ok());
   EXPECT_EQ(changes.since(), "2099-03-16");
+}
+
+// Pipeline inspection: known changes after a day (a new case, a closure, cases moved earlier and
+// later, an outcome change, a risk change, a first expectation, a case re-assigned out of the
+// team) each land in their cause, name who made them, and the waterfall's steps add up to the
+// change in the figure, which equals the team dashboard's figure on either day.
+TEST_F(ServiceTest, PipelineInspectionSplitsTheChangeInTheForecastByCause) {
+  forecast::testing::CentreWriter w(db_->conninfo(), seeded_.jc1);
+  // Before the since-day: a case of the team that will be re-assigned.
+  w.AddCase("P2", "SDP", "2099-01-20", "cw_a1");
+  w.Expect("P2", "2099-01-25", "ORDINARY_JOB", "2099-04", "MEDIUM");
+  // After it, by the team leader (the seed's own changes after 03-05 are recorded by the holder:
+  // A4 moved later by cw_a2, A6 closed, A9 new, A3 moved earlier with another outcome and risk).
+  w.By("tl_a");
+  w.AddCase("P1", "JAF", "2099-03-13", "cw_a1");
+  w.Expect("P1", "2099-03-13", "EDUCATION", "2099-05", "LOW");
+  w.Expect("A8", "2099-03-13", "ORDINARY_JOB", "2099-08", "HIGH");  // outcome only
+  w.Expect("A1", "2099-03-13", "ORDINARY_JOB", "2099-01", "HIGH");  // risk only
+  w.Expect("A2", "2099-03-14", "SMALL_JOB", "2099-04", "MEDIUM");   // the first one
+  w.Reassign("P2", "2099-03-14", "cw_b1");
+  w.By("");
+  ASSERT_TRUE(engine_->refresher()
+                  .RefreshCases(seeded_.jc1, {w.Case("P1"), w.Case("P2"), w.Case("A8"),
+                                              w.Case("A1"), w.Case("A2")})
+                  .ok());
+
+  auto inspect = [&](const std::string& staff, const std::string& team,
+                     const std::string& caseworker, const std::string& since,
+                     v1::PipelineInspection* out) {
+    v1::PipelineRequest req;
+    req.set_team(team);
+    req.set_caseworker(caseworker);
+    req.set_since(since);
+    return stub_->InspectPipeline(As("JC1", staff).get(), req, out);
+  };
+  // The arithmetic of both waterfalls, and each step against the cases listed under it.
+  auto check_sums = [](const v1::PipelineInspection& p) {
+    for (const v1::Waterfall* wf : {&p.next_3_months(), &p.next_12_months()}) {
+      ASSERT_EQ(wf->steps_size(), 9);
+      double sum = 0;
+      for (const v1::WaterfallStep& s : wf->steps()) sum += s.closures();
+      EXPECT_NEAR(wf->before() + sum, wf->after(), 1e-9) << wf->months();
+      for (const v1::WaterfallStep& s : wf->steps()) {
+        if (s.cause() == "UNCHANGED") continue;
+        double effects = 0;
+        int64_t n = 0;
+        for (const v1::PipelineCase& c : p.cases()) {
+          if (c.cause() != s.cause()) continue;
+          effects += wf->months() == 3 ? c.effect_3() : c.effect_12();
+          ++n;
+        }
+        EXPECT_NEAR(effects, s.closures(), 1e-9) << s.cause();
+        EXPECT_EQ(n, s.cases()) << s.cause();
+      }
+    }
+  };
+  auto find = [](const v1::PipelineInspection& p, const std::string& ref) {
+    for (const v1::PipelineCase& c : p.cases())
+      if (c.case_ref() == ref) return c;
+    ADD_FAILURE() << ref << " not listed";
+    return v1::PipelineCase();
+  };
+  auto change = [](const v1::PipelineCase& c, const std::string& kind) {
+    for (const v1::PipelineChange& x : c.changes())
+      if (x.kind() == kind) return x;
+    ADD_FAILURE() << c.case_ref() << " has no " << kind;
+    return v1::PipelineChange();
+  };
+  auto step = [](const v1::Waterfall& wf, const std::string& cause) {
+    for (const v1::WaterfallStep& s : wf.steps())
+      if (s.cause() == cause) return s;
+    return v1::WaterfallStep();
+  };
+
+  v1::PipelineInspection p;
+  grpc::Status status = inspect("tl_a", "TA", "", "2099-03-05", &p);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(p.team(), "TA");
+  EXPECT_EQ(p.since(), "2099-03-05");
+  EXPECT_EQ(p.until(), "2099-03-16");
+  EXPECT_EQ(p.since_basis(), "REQUEST");
+  EXPECT_EQ(p.model(), v1::CALIBRATED);
+  check_sums(p);
+  EXPECT_EQ(p.next_3_months().before_first_month(), "2099-03");
+  EXPECT_EQ(p.next_3_months().before_last_month(), "2099-05");
+  EXPECT_EQ(p.next_12_months().after_last_month(), "2100-02");
+
+  // Today's figure and the since-day's are the team dashboard's of those days.
+  v1::TeamDashboard now, then;
+  ASSERT_TRUE(TeamDashboard("tl_a", "TA", &now).ok());
+  ASSERT_TRUE(TeamDashboard("tl_a", "TA", &then, "2099-03-05").ok());
+  EXPECT_NEAR(p.next_3_months().after(), now.totals().closures_next_3_months().expected(), 1e-6);
+  EXPECT_NEAR(p.next_3_months().before(), then.totals().closures_next_3_months().expected(), 1e-6);
+  // The year's figure is the projection's closures of today's cases over 12 months.
+  v1::ProjectRequest project;
+  project.mutable_scope()->set_kind(v1::Scope::TEAM);
+  project.mutable_scope()->set_code("TA");
+  v1::Projection projection;
+  ASSERT_TRUE(stub_->Project(As("JC1", "tl_a").get(), project, &projection).ok());
+  double year = 0;
+  for (const v1::OutcomeMonth& m : projection.closures())
+    if (m.outcome() == "ALL") year += m.closures().expected();
+  EXPECT_NEAR(p.next_12_months().after(), year, 1e-6);
+
+  // Each known change in its cause, with who made it.
+  const v1::PipelineCase p1 = find(p, "P1");
+  EXPECT_EQ(p1.cause(), "NEW");
+  EXPECT_EQ(change(p1, "NEW").changed_by(), "tl_a");
+  EXPECT_EQ(change(p1, "NEW").changed_by_name(), "Staff tl_a");
+  EXPECT_EQ(change(p1, "NEW").after(), "JAF");
+  EXPECT_EQ(p1.expectation_after().outcome(), "EDUCATION");
+  EXPECT_EQ(p1.caseworker_name(), "Staff cw_a1");
+  EXPECT_GT(p1.effect_3(), 0);
+  EXPECT_EQ(p1.closures_3_before(), 0);
+  EXPECT_EQ(find(p, "A9").cause(), "NEW");
+  EXPECT_EQ(step(p.next_3_months(), "NEW").cases(), 2);
+
+  const v1::PipelineCase a6 = find(p, "A6");
+  EXPECT_EQ(a6.cause(), "CLOSED");
+  EXPECT_EQ(a6.closure_outcome(), "ORDINARY_JOB");
+  EXPECT_EQ(change(a6, "CLOSED").changed_on(), "2099-03-10");
+  EXPECT_EQ(change(a6, "CLOSED").changed_by_name(), "Staff cw_a1");
+  EXPECT_LT(a6.effect_3(), 0);
+  EXPECT_EQ(a6.effect_3(), -a6.closures_3_before());  // it leaves the figure whole
+
+  const v1::PipelineCase p2 = find(p, "P2");
+  EXPECT_EQ(p2.cause(), "REASSIGNED");
+  EXPECT_EQ(change(p2, "REASSIGNED").before(), "cw_a1");
+  EXPECT_EQ(change(p2, "REASSIGNED").after(), "cw_b1");
+  EXPECT_EQ(change(p2, "REASSIGNED").changed_by_name(), "Staff tl_a");
+  EXPECT_LT(p2.effect_3(), 0);
+  EXPECT_EQ(p2.closures_3_after(), 0);
+
+  const v1::PipelineCase a3 = find(p, "A3");
+  EXPECT_EQ(a3.cause(), "MOVED_EARLIER");  // before its outcome and risk changes
+  EXPECT_EQ(change(a3, "MOVED_EARLIER").months(), 1);
+  EXPECT_EQ(change(a3, "MOVED_EARLIER").before(), "2099-06");
+  EXPECT_EQ(change(a3, "MOVED_EARLIER").after(), "2099-05");
+  EXPECT_EQ(change(a3, "OUTCOME_CHANGED").after(), "ORDINARY_JOB");
+  EXPECT_EQ(change(a3, "RISK_DOWN").before(), "HIGH");
+
+  const v1::PipelineCase a4 = find(p, "A4");
+  EXPECT_EQ(a4.cause(), "MOVED_LATER");
+  EXPECT_EQ(change(a4, "MOVED_LATER").months(), 2);
+  EXPECT_EQ(change(a4, "MOVED_LATER").changed_by_name(), "Staff cw_a2");
+  EXPECT_EQ(change(a4, "RISK_UP").after(), "HIGH");
+  EXPECT_LT(a4.effect_3(), 0);
+
+  const v1::PipelineCase a8 = find(p, "A8");
+  EXPECT_EQ(a8.cause(), "OUTCOME_CHANGED");
+  EXPECT_EQ(change(a8, "OUTCOME_CHANGED").before(), "OTHER_BENEFIT");
+  EXPECT_EQ(change(a8, "OUTCOME_CHANGED").after(), "ORDINARY_JOB");
+  EXPECT_EQ(change(a8, "OUTCOME_CHANGED").changed_by_name(), "Staff tl_a");
+  EXPECT_EQ(change(a8, "OUTCOME_CHANGED").changed_on(), "2099-03-13");
+  EXPECT_EQ(a8.changes_size(), 1);
+
+  const v1::PipelineCase a1 = find(p, "A1");
+  EXPECT_EQ(a1.cause(), "RISK_CHANGED");
+  EXPECT_EQ(change(a1, "RISK_UP").before(), "LOW");
+  EXPECT_EQ(change(a1, "RISK_UP").after(), "HIGH");
+  EXPECT_EQ(a1.changes_size(), 1);
+
+  const v1::PipelineCase a2 = find(p, "A2");
+  EXPECT_EQ(a2.cause(), "FIRST_EXPECTATION");
+  EXPECT_EQ(a2.expectation_after().month(), "2099-04");
+  EXPECT_FALSE(a2.has_expectation_before());
+  EXPECT_EQ(p.cases_size(), 9);  // A7 left before the since-day; nothing else changed
+
+  // Across a month: the earlier figure is February's dashboard (February to April), the residual
+  // takes what time and the refitted models did to the cases nobody touched.
+  ASSERT_TRUE(inspect("tl_a", "TA", "", "2099-02-20", &p).ok());
+  check_sums(p);
+  ASSERT_TRUE(TeamDashboard("tl_a", "TA", &then, "2099-02-20").ok());
+  EXPECT_NEAR(p.next_3_months().before(), then.totals().closures_next_3_months().expected(), 1e-6);
+  EXPECT_EQ(p.next_3_months().before_first_month(), "2099-02");
+  EXPECT_EQ(p.next_3_months().after_first_month(), "2099-03");
+
+  // A caseworker's own pipeline, since the start of the month by default.
+  ASSERT_TRUE(inspect("cw_a1", "", "", "", &p).ok());
+  EXPECT_EQ(p.caseworker(), "cw_a1");
+  EXPECT_EQ(p.since(), "2099-02-28");
+  EXPECT_EQ(p.since_basis(), "MONTH_START");
+  check_sums(p);
+  EXPECT_EQ(find(p, "P2").cause(), "REASSIGNED");
+  for (const v1::PipelineCase& c : p.cases()) EXPECT_NE(c.case_ref(), "A4");  // cw_a2's
+
+  // Bad input names the field; another team's leader is refused.
+  EXPECT_EQ(inspect("tl_a", "TA", "", "2099-03-17", &p).error_code(), grpc::INVALID_ARGUMENT);
+  status = inspect("tl_a", "TA", "", "2096-01-01", &p);
+  EXPECT_EQ(status.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("since"), std::string::npos);
+  EXPECT_EQ(inspect("tl_b", "TA", "", "", &p).error_code(), grpc::PERMISSION_DENIED);
 }
 
 // One figure per label: "closures next 3 months" of a team is the same number, from the same

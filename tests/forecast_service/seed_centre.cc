@@ -66,9 +66,10 @@ void CentreWriter::AddCase(const std::string& ref, const std::string& type,
           .as<int64_t>();
   tx.exec_params(
       "INSERT INTO assignment (job_centre_id, case_id, caseworker_id, team_id, from_on, recorded_by, "
-      "recorded_at) SELECT $1, c.id, c.caseworker_id, c.team_id, c.opened_on, c.caseworker_id, $3::timestamptz "
-      "FROM cases c WHERE c.id = $2",
-      centre_, id, Stamp(opened));
+      "recorded_at) SELECT $1, c.id, c.caseworker_id, c.team_id, c.opened_on, "
+      "coalesce((SELECT id FROM staff WHERE job_centre_id = $1 AND code = $4), c.caseworker_id), "
+      "$3::timestamptz FROM cases c WHERE c.id = $2",
+      centre_, id, Stamp(opened), by_);
   tx.exec_params(
       "INSERT INTO field_change (job_centre_id, case_id, field_code, value, effective_on, "
       "recorded_by, recorded_at) SELECT c.job_centre_id, c.id, f.key, f.value, c.opened_on, "
@@ -92,8 +93,9 @@ void CentreWriter::Expect(const std::string& ref, const std::string& day,
             "INSERT INTO expectation (job_centre_id, case_id, expected_outcome, expected_month, risk, "
             "agreed_in_dialogue, dialogue_id, recorded_by, recorded_at) "
             "SELECT $1, c.id, $3, ($4 || '-01')::date, $5, $6 <> 0, nullif($6, 0::bigint), "
-            "c.caseworker_id, $7::timestamptz FROM cases c WHERE c.id = $2 RETURNING id",
-            centre_, id, outcome, month, risk, dialogue_id, Stamp(day))[0]
+            "coalesce((SELECT id FROM staff WHERE job_centre_id = $1 AND code = $8), c.caseworker_id), "
+            "$7::timestamptz FROM cases c WHERE c.id = $2 RETURNING id",
+            centre_, id, outcome, month, risk, dialogue_id, Stamp(day), by_)[0]
           .as<int64_t>();
   tx.exec_params("UPDATE cases SET current_expectation_id = $2 WHERE id = $1", id, e);
   Event(tx, id, "EXPECTATION", day);
@@ -106,9 +108,10 @@ void CentreWriter::Close(const std::string& ref, const std::string& day,
   pqxx::work tx(conn_);
   tx.exec_params(
       "INSERT INTO status_change (job_centre_id, case_id, status, on_date, outcome, recorded_by, "
-      "recorded_at) SELECT $1, c.id, 'CLOSED', $3::date, $4, c.caseworker_id, $5::timestamptz "
-      "FROM cases c WHERE c.id = $2",
-      centre_, id, day, outcome, Stamp(day));
+      "recorded_at) SELECT $1, c.id, 'CLOSED', $3::date, $4, "
+      "coalesce((SELECT id FROM staff WHERE job_centre_id = $1 AND code = $6), c.caseworker_id), "
+      "$5::timestamptz FROM cases c WHERE c.id = $2",
+      centre_, id, day, outcome, Stamp(day), by_);
   tx.exec_params(
       "UPDATE cases SET status = 'CLOSED', closed_on = $2::date, closure_outcome = $3 WHERE id = $1",
       id, day, outcome);
@@ -122,9 +125,10 @@ void CentreWriter::Reassign(const std::string& ref, const std::string& day,
   pqxx::work tx(conn_);
   tx.exec_params(
       "INSERT INTO assignment (job_centre_id, case_id, caseworker_id, team_id, from_on, recorded_by, "
-      "recorded_at) SELECT $1, $2, s.id, s.team_id, $3::date, s.id, $4::timestamptz "
-      "FROM staff s WHERE s.job_centre_id = $1 AND s.code = $5",
-      centre_, id, day, Stamp(day), caseworker);
+      "recorded_at) SELECT $1, $2, s.id, s.team_id, $3::date, "
+      "coalesce((SELECT id FROM staff WHERE job_centre_id = $1 AND code = $6), s.id), "
+      "$4::timestamptz FROM staff s WHERE s.job_centre_id = $1 AND s.code = $5",
+      centre_, id, day, Stamp(day), caseworker, by_);
   tx.exec_params(
       "UPDATE cases c SET caseworker_id = s.id, team_id = s.team_id FROM staff s "
       "WHERE c.id = $1 AND s.job_centre_id = $2 AND s.code = $3",

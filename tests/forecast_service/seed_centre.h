@@ -42,6 +42,9 @@ class CentreWriter {
   // Rows written from now on are recorded on `day` instead of their own day (a back-dated entry);
   // empty restores the default.
   void RecordOn(const std::string& day) { recorded_on_ = day; }
+  // Rows written from now on are recorded by this staff member instead of the case's holder (the
+  // new holder for a re-assignment); empty restores the default.
+  void By(const std::string& staff) { by_ = staff; }
   int64_t Staff(const std::string& code);
   int64_t Unit(const std::string& code);
   int64_t Case(const std::string& ref);
@@ -66,6 +69,7 @@ class CentreWriter {
   pqxx::connection conn_;
   int64_t centre_;
   std::string recorded_on_;
+  std::string by_;
 };
 
 struct SeededCentres {
