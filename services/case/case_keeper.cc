@@ -802,7 +802,7 @@ absl::StatusOr<v1::ImportReport> CaseKeeper::ImportHistory(const Caller& caller,
   if (!read.ok()) return read.status();
   if (!*read) first.Clear();
   if (absl::Status s = AuthorizeImport(caller, first.create_missing_staff()); !s.ok()) return s;
-  HistoryImporter importer(store_, clock_);
+  HistoryImporter importer(store_, clock_, max_import_case_rows_);
   return importer.Run(caller, first, next);
 }
 

@@ -48,7 +48,7 @@ class CaseKeeper {
   // Narrowed to what the caller may read; ordered by case_ref.
   absl::StatusOr<v1::ListCasesResponse> ListCases(const Caller& caller,
                                                   const v1::ListCasesRequest& request);
-  // Every event, expectation and action of one case, oldest first.
+  // One page of a case's history, newest rows first (page_size 0 means 200, at most 1,000).
   absl::StatusOr<v1::CaseHistory> GetCaseHistory(const Caller& caller,
                                                  const v1::GetCaseHistoryRequest& request);
   // One page of the case's actions (read like GetCase): page_size 0 means 50, at most 500.
@@ -82,6 +82,9 @@ class CaseKeeper {
   // for the caller's permission, the stream (`next`'s error) or the database.
   absl::StatusOr<v1::ImportReport> ImportHistory(const Caller& caller,
                                                  const ImportChunkSource& next);
+  // An import refuses a case with more than `rows` rows (kDefaultMaxImportRowsPerCase unless
+  // set). Call before serving; not thread-safe.
+  void LimitImportRowsPerCase(int64_t rows) { max_import_case_rows_ = rows; }
 
  private:
   // Builds the change from the loaded case (already authorised and at base_version).
@@ -108,6 +111,7 @@ class CaseKeeper {
   CaseStore& store_;
   const Clock& clock_;
   CatalogueCache* const catalogues_;
+  int64_t max_import_case_rows_ = kDefaultMaxImportRowsPerCase;
 };
 
 }  // namespace forecast

@@ -209,6 +209,7 @@ struct ImportGroup {
   std::vector<StagedRow<v1::ImportClosureRow>> closures;
   std::vector<StagedRow<v1::ImportExpectationRow>> expectations;
   std::vector<StagedRow<v1::ImportReassignmentRow>> reassignments;
+  int64_t rows_left_out = 0;  // rows of this case beyond the per-case limit, counted, not read
   size_t rows() const {
     return cases.size() + closures.size() + expectations.size() + reassignments.size();
   }
@@ -226,8 +227,10 @@ class ImportSession {
   virtual void Stage(const v1::ImportChunk& chunk) = 0;
   // Calls `visit` with every staged row, grouped by case_ref, groups in case_ref order, in
   // batches of at most `max_groups` groups; a batch is closed once it holds `max_rows` rows (a
-  // group is never split). `visit` may call the other methods (same transaction).
-  virtual void ForEachBatch(size_t max_groups, size_t max_rows,
+  // group is never split). A group holds at most `max_case_rows` rows; the rest of its case's
+  // rows are only counted (ImportGroup::rows_left_out), so memory stays bounded whatever one case
+  // holds. `visit` may call the other methods (same transaction).
+  virtual void ForEachBatch(size_t max_groups, size_t max_rows, size_t max_case_rows,
                             const std::function<void(std::vector<ImportGroup>&)>& visit) = 0;
   // Every case_ref of the job centre that is already taken, among `refs`.
   virtual std::vector<std::string> ExistingCaseRefs(const std::vector<std::string>& refs) = 0;

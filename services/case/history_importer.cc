@@ -257,6 +257,17 @@ void CaseChecker::Check(ImportGroup& group, bool taken, ImportPlan& plan) {
   std::optional<Draft> draft_storage;
   Draft* draft = nullptr;
 
+  // A case with more rows than one case may have was read only in part: refuse it whole.
+  if (group.rows_left_out > 0) {
+    const int64_t line = group.cases.empty() ? 0 : group.cases.front().row.line();
+    errors_.Add(kCasesFile, line, "case_ref",
+                absl::StrCat("case_ref: case \"", ref, "\" has ",
+                             static_cast<int64_t>(group.rows()) + group.rows_left_out,
+                             " rows in this import, more than the ", group.rows(),
+                             " one case may have (the case service's --max-import-rows-per-case)"));
+    return;
+  }
+
   // cases.csv
   for (const StagedRow<v1::ImportCaseRow>& staged : group.cases) {
     const v1::ImportCaseRow& row = staged.row;
@@ -565,7 +576,7 @@ absl::StatusOr<v1::ImportReport> HistoryImporter::Run(const Caller& caller,
           Errors ignored(/*keep=*/false);
           CaseChecker finder(caller, catalogue, *organisation, create_missing, holder_at_opening,
                              today, ignored);
-          session.ForEachBatch(kImportBatchCases, kImportBatchRows,
+          session.ForEachBatch(kImportBatchCases, kImportBatchRows, max_case_rows_,
                                [&](std::vector<ImportGroup>& batch) {
                                  ImportPlan unused;
                                  for (ImportGroup& group : batch)
@@ -587,7 +598,8 @@ absl::StatusOr<v1::ImportReport> HistoryImporter::Run(const Caller& caller,
         checker.new_teams = std::move(new_teams);
         checker.new_staff = std::move(new_staff);
         session.ForEachBatch(
-            kImportBatchCases, kImportBatchRows, [&](std::vector<ImportGroup>& batch) {
+            kImportBatchCases, kImportBatchRows, max_case_rows_,
+            [&](std::vector<ImportGroup>& batch) {
               std::vector<std::string> refs;
               for (const ImportGroup& group : batch) {
                 if (!group.cases.empty() && CheckCaseRef(group.case_ref, "case_ref").ok())

@@ -26,6 +26,9 @@ inline constexpr int kMaxReportedImportErrors = 5000;
 // Cases checked and written together; a batch also closes once it holds kImportBatchRows rows.
 inline constexpr size_t kImportBatchCases = 2000;
 inline constexpr size_t kImportBatchRows = 20000;
+// Rows one case may have in one import by default (a case is checked whole, so this bounds the
+// memory one case takes: about 200 bytes a row).
+inline constexpr int64_t kDefaultMaxImportRowsPerCase = 100000;
 
 // Fills `chunk` with the import stream's next chunk: true when there was one, false at the end
 // of the stream. An error (too many rows, the client cancelled) ends the import.
@@ -34,7 +37,9 @@ using ImportChunkSource = std::function<absl::StatusOr<bool>(v1::ImportChunk* ch
 // One import run. Not thread-safe; create one per import.
 class HistoryImporter {
  public:
-  HistoryImporter(CaseStore& store, const Clock& clock) : store_(store), clock_(clock) {}
+  // A case may have at most `max_case_rows` rows in one import (all files together).
+  HistoryImporter(CaseStore& store, const Clock& clock, int64_t max_case_rows)
+      : store_(store), clock_(clock), max_case_rows_(static_cast<size_t>(max_case_rows)) {}
 
   // Validates the stream (`first`, whose flags rule the import, then every chunk `next` gives)
   // and (when clean and not a dry run) commits. The caller is already authorised.
@@ -55,6 +60,7 @@ class HistoryImporter {
  private:
   CaseStore& store_;
   const Clock& clock_;
+  const size_t max_case_rows_;
 };
 
 }  // namespace forecast

@@ -1043,7 +1043,7 @@ class PgImportSession final : public ImportSession {
         seq.str(), kind.str(), ref.str(), row.str());
   }
 
-  void ForEachBatch(size_t max_groups, size_t max_rows,
+  void ForEachBatch(size_t max_groups, size_t max_rows, size_t max_case_rows,
                     const std::function<void(std::vector<ImportGroup>&)>& visit) override {
     const std::string cursor = absl::StrCat("import_rows_", ++cursors_);
     tx_.exec(absl::StrCat("DECLARE ", cursor,
@@ -1072,6 +1072,10 @@ class PgImportSession final : public ImportSession {
           if (open) close_group();
           group.case_ref = ref.as<std::string>();
           open = true;
+        }
+        if (group.rows() >= max_case_rows) {
+          ++group.rows_left_out;
+          continue;
         }
         const int64_t seq = row[1].as<int64_t>();
         std::string bytes;

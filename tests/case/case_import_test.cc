@@ -148,6 +148,41 @@ TEST_F(CaseImportTest, ABatchWithBadRowsImportsNothingAndNamesEveryBadRow) {
   EXPECT_EQ(env_->Dump(), before);
 }
 
+// One case's rows are bounded (they are checked together): a case with more is refused whole,
+// named with its count and the limit, and nothing is imported.
+TEST_F(CaseImportTest, ACaseWithMoreRowsThanTheLimitIsRefusedByName) {
+  env_->keeper().LimitImportRowsPerCase(5);
+  v1::ImportChunk chunk;
+  *chunk.add_cases() = CaseRow(2, "BIG-1", "SDP", "2025-01-10", "T1", "cw1");
+  *chunk.add_cases() = CaseRow(3, "SMALL-1", "SDP", "2025-01-10", "T1", "cw1");
+  for (int i = 0; i < 7; ++i) {
+    *chunk.add_expectations() = ExpectationRow(2 + i, "BIG-1", absl::StrFormat("2025-02-%02d", i + 1),
+                                               "cw1", "FLEX_JOB", "2025-09", "LOW");
+  }
+  *chunk.add_expectations() =
+      ExpectationRow(9, "SMALL-1", "2025-02-01", "cw1", "FLEX_JOB", "2025-09", "LOW");
+  const std::string before = env_->Dump();
+  v1::ImportReport report;
+  grpc::Status status = Import(*env_, "admin", {chunk}, &report);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_FALSE(report.committed());
+  ASSERT_EQ(report.errors_size(), 1) << report.DebugString();
+  EXPECT_EQ(report.errors(0).file(), "cases.csv");
+  EXPECT_EQ(report.errors(0).line(), 2);
+  EXPECT_EQ(report.errors(0).field(), "case_ref");
+  EXPECT_EQ(report.errors(0).message(),
+            "case_ref: case \"BIG-1\" has 8 rows in this import, more than the 5 one case may have "
+            "(the case service's --max-import-rows-per-case)");
+  EXPECT_EQ(env_->Dump(), before);
+
+  // Within the limit the same case imports.
+  env_->keeper().LimitImportRowsPerCase(8);
+  v1::ImportReport again;
+  status = Import(*env_, "admin", {chunk}, &again);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(again.committed()) << again.DebugString();
+}
+
 TEST_F(CaseImportTest, AGoodBatchBecomesDatedVersionedHistory) {
   v1::ImportChunk chunk;
   chunk.set_create_missing_staff(true);
