@@ -476,19 +476,20 @@ absl::StatusOr<v1::Case> CaseKeeper::RecordExpectation(
             !s.ok())
           return s;
         if (request.dialogue_id() > 0) {
-          // The dialogue must exist and be one held with the case's caseworker.
-          absl::StatusOr<std::optional<int64_t>> held_with =
-              store_.FindDialogueCaseworker(caller.job_centre_id, request.dialogue_id());
+          // The dialogue must exist, be one held with the case's caseworker and still be open.
+          absl::StatusOr<std::optional<DialogueRef>> held_with =
+              store_.FindDialogue(caller.job_centre_id, request.dialogue_id());
           if (!held_with.ok()) return held_with.status();
           if (!held_with->has_value()) {
             return Invalid("dialogue_id", absl::StrCat(request.dialogue_id(),
                                                        " is not a dialogue of this job centre"));
           }
-          if (**held_with != c.owner.caseworker_id) {
+          if ((*held_with)->caseworker_id != c.owner.caseworker_id) {
             return Invalid("dialogue_id", absl::StrCat(request.dialogue_id(),
                                                        " was not held with the case's caseworker ",
                                                        c.view.caseworker()));
           }
+          if ((*held_with)->final) return DialogueFinalError(request.dialogue_id());
         }
         if (absl::Status s = CheckText(request.note(), "note", 0, kMaxNoteChars); !s.ok()) return s;
         if (absl::Status s = CaseMustBeOpen(c, "recording an expectation"); !s.ok()) return s;

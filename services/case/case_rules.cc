@@ -373,6 +373,13 @@ absl::Status CheckAgreedInDialogue(Role role, bool agreed, int64_t dialogue_id) 
                        {{"role", std::string(RoleName(role))}}, "agreed_in_dialogue");
 }
 
+absl::Status DialogueFinalError(int64_t dialogue_id) {
+  return ReasonedError(absl::StatusCode::kFailedPrecondition, "DIALOGUE_FINAL",
+                       absl::StrCat("dialogue ", dialogue_id,
+                                    " is finalised: agreements can no longer be recorded in it"),
+                       {{"value", absl::StrCat(dialogue_id)}}, "dialogue_id");
+}
+
 absl::Status CheckCatalogueEntry(const CatalogueEntry& entry) {
   if (entry.kind() != CatalogueEntry::CASE_TYPE && entry.kind() != CatalogueEntry::OUTCOME &&
       entry.kind() != CatalogueEntry::RISK) {

@@ -126,6 +126,10 @@ std::string RequestFingerprint(absl::string_view method, const google::protobuf:
 // agreed_in_dialogue. Thread-safe (pure).
 absl::Status CheckAgreedInDialogue(Role role, bool agreed, int64_t dialogue_id);
 
+// An agreement names a dialogue that is finalised: FAILED_PRECONDITION "DIALOGUE_FINAL" naming
+// dialogue_id (agreements are recorded only while the dialogue is open). Thread-safe (pure).
+absl::Status DialogueFinalError(int64_t dialogue_id);
+
 // Checks a catalogue entry or case field an admin wants to store. Thread-safe (pure).
 absl::Status CheckCatalogueEntry(const v1::CatalogueEntry& entry);
 absl::Status CheckCaseFieldDefinition(const v1::CaseField& field);

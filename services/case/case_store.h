@@ -255,6 +255,12 @@ struct ActionPage {
   int32_t total = 0;
 };
 
+// A dialogue as an agreement sees it (the forecast service owns the dialogue tables).
+struct DialogueRef {
+  int64_t caseworker_id = 0;
+  bool final = false;  // finalised: agreements can no longer be recorded in it
+};
+
 // Implementations are thread-safe. Errors: NOT_FOUND for missing rows, ABORTED for a stale base
 // version, ALREADY_EXISTS for a duplicate case_ref, UNAVAILABLE/INTERNAL for the database.
 class CaseStore {
@@ -271,10 +277,10 @@ class CaseStore {
   // An organisational unit by code; nullopt when unknown.
   virtual absl::StatusOr<std::optional<UnitRecord>> FindUnit(int64_t job_centre_id,
                                                              const std::string& code) = 0;
-  // The caseworker (staff id) of dialogue `dialogue_id` of the job centre; nullopt when the job
-  // centre has no such dialogue.
-  virtual absl::StatusOr<std::optional<int64_t>> FindDialogueCaseworker(int64_t job_centre_id,
-                                                                        int64_t dialogue_id) = 0;
+  // Dialogue `dialogue_id` of the job centre: its caseworker (staff id) and whether it is FINAL;
+  // nullopt when the job centre has no such dialogue.
+  virtual absl::StatusOr<std::optional<DialogueRef>> FindDialogue(int64_t job_centre_id,
+                                                                  int64_t dialogue_id) = 0;
   // Every case_ref of the job centre that is already taken, among `refs`.
   virtual absl::StatusOr<std::vector<std::string>> ExistingCaseRefs(
       int64_t job_centre_id, const std::vector<std::string>& refs) = 0;

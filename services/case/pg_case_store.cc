@@ -409,6 +409,14 @@ struct BodyWriter {
               change.job_centre_id, change.case_id, e.outcome, FirstOfMonth(e.month), e.risk,
               e.agreed_in_dialogue, e.dialogue_id, e.note, change.actor_id)[0]
             .as<int64_t>();
+    if (e.dialogue_id > 0) {
+      // The insert's foreign key check locked the dialogue row until commit (migration 0070), so
+      // a finalisation is either visible now (refused, rolled back) or waits for this agreement.
+      pqxx::result d = tx.exec_params("SELECT state FROM dialogue WHERE id = $1", e.dialogue_id);
+      if (!d.empty() && d[0][0].as<std::string>() == "FINAL") {
+        return DialogueFinalError(e.dialogue_id);
+      }
+    }
     tx.exec_params("UPDATE cases SET current_expectation_id = $2 WHERE id = $1", change.case_id,
                    id);
     return absl::OkStatus();
@@ -573,16 +581,17 @@ absl::StatusOr<v1::Organisation> PgCaseStore::LoadOrganisation(int64_t job_centr
       });
 }
 
-absl::StatusOr<std::optional<int64_t>> PgCaseStore::FindDialogueCaseworker(int64_t job_centre_id,
-                                                                           int64_t dialogue_id) {
-  return RunTransaction<std::optional<int64_t>>(
+absl::StatusOr<std::optional<DialogueRef>> PgCaseStore::FindDialogue(int64_t job_centre_id,
+                                                                     int64_t dialogue_id) {
+  return RunTransaction<std::optional<DialogueRef>>(
       pool_, Isolation::kReadCommitted,
-      [&](pqxx::transaction_base& tx) -> absl::StatusOr<std::optional<int64_t>> {
+      [&](pqxx::transaction_base& tx) -> absl::StatusOr<std::optional<DialogueRef>> {
         pqxx::result rows = tx.exec_params(
-            "SELECT caseworker_id FROM dialogue WHERE job_centre_id = $1 AND id = $2",
+            "SELECT caseworker_id, state = 'FINAL' FROM dialogue WHERE job_centre_id = $1 AND id = $2",
             job_centre_id, dialogue_id);
-        if (rows.empty()) return std::optional<int64_t>();
-        return std::optional<int64_t>(rows[0][0].as<int64_t>());
+        if (rows.empty()) return std::optional<DialogueRef>();
+        return std::optional<DialogueRef>(
+            DialogueRef{rows[0][0].as<int64_t>(), rows[0][1].as<bool>()});
       });
 }
 

@@ -17,8 +17,8 @@ class PgCaseStore final : public CaseStore {
   absl::StatusOr<v1::Organisation> LoadOrganisation(int64_t job_centre_id) override;
   absl::StatusOr<std::optional<StaffRecord>> FindStaff(int64_t job_centre_id,
                                                        const std::string& code) override;
-  absl::StatusOr<std::optional<int64_t>> FindDialogueCaseworker(int64_t job_centre_id,
-                                                                int64_t dialogue_id) override;
+  absl::StatusOr<std::optional<DialogueRef>> FindDialogue(int64_t job_centre_id,
+                                                          int64_t dialogue_id) override;
   absl::StatusOr<std::optional<UnitRecord>> FindUnit(int64_t job_centre_id,
                                                      const std::string& code) override;
   absl::StatusOr<std::vector<std::string>> ExistingCaseRefs(

@@ -134,6 +134,11 @@ absl::Status AuthorizeCaseworkerViews(const Caller& caller, const ScopeTarget& t
   return absl::OkStatus();
 }
 
+absl::Status AuthorizeVariationCases(const Caller& caller, const ScopeTarget& caseworker) {
+  RETURN_IF_ERROR(AuthorizeCaseworkerViews(caller, caseworker));
+  return AuthorizeCaseRows(caller);
+}
+
 absl::Status AuthorizeDialogueList(const Caller& caller, ScopeKind kind) {
   if (caller.role == Role::kCaseworker && kind != ScopeKind::kCaseworker) {
     return Denied(caller, "read the team's dialogues");

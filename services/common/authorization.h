@@ -80,6 +80,11 @@ absl::Status AuthorizeScopeRead(const Caller& caller, const ScopeTarget& target)
 // only the own. Thread-safe (pure).
 absl::Status AuthorizeCaseworkerViews(const Caller& caller, const ScopeTarget& target);
 
+// The cases behind a caseworker's share in the variation (to choose cases for sparring): case
+// rows of one caseworker, so as AuthorizeCaseworkerViews (the team's leader or a manager; a
+// caseworker only the own) and never an admin (AuthorizeCaseRows). Thread-safe (pure).
+absl::Status AuthorizeVariationCases(const Caller& caller, const ScopeTarget& caseworker);
+
 // Listing the dialogues of a scope of `kind`: a dialogue is between a team leader and one
 // caseworker, so a caseworker lists only the own (kCaseworker), never a team's or the job
 // centre's; the scope itself is then authorised as any read. PERMISSION_DENIED. Thread-safe

@@ -27,7 +27,7 @@ absl::flat_hash_set<std::pair<int64_t, int>> OverusedOutcomes(
     absl::StatusOr<forecasting::Variation> v = view.TeamVariation(team);
     if (!v.ok()) continue;  // no comparison possible: no deviation reason
     for (const forecasting::OutcomeShare& s : v->shares) {
-      if (s.flagged && s.share > s.team_share) {
+      if (s.flagged && s.share > s.expected_share) {  // within case type
         out.insert({view.inputs().index.caseworker_ids[s.caseworker], s.outcome});
       }
     }

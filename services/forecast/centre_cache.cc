@@ -206,6 +206,32 @@ absl::StatusOr<std::shared_ptr<const CentreView>> CentreCache::View(int64_t cent
   return view;
 }
 
+absl::StatusOr<std::shared_ptr<const v1::Projection>> CentreCache::PastProjection(
+    int64_t centre_id, Day day, const std::string& key, const ProjectionBuilder& build) {
+  if (day >= clock_.Today()) {
+    return absl::InvalidArgumentError(absl::StrCat(FormatDay(day), " is not a past day"));
+  }
+  Centre& centre = CentreFor(centre_id);
+  const auto entry = std::make_pair(day, key);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = centre.past_projections.find(entry);
+    if (it != centre.past_projections.end()) return it->second;
+  }
+  ASSIGN_OR_RETURN(const std::shared_ptr<const CentreView> view, View(centre_id, day));
+  ASSIGN_OR_RETURN(v1::Projection built, build(*view));
+  auto shared = std::make_shared<const v1::Projection>(std::move(built));
+  std::lock_guard<std::mutex> lock(mu_);
+  if (centre.past_projections.emplace(entry, shared).second) {
+    centre.past_projection_order.push_back(entry);
+    while (static_cast<int>(centre.past_projection_order.size()) > options_.past_projections_kept) {
+      centre.past_projections.erase(centre.past_projection_order.front());
+      centre.past_projection_order.pop_front();
+    }
+  }
+  return shared;
+}
+
 absl::StatusOr<std::vector<v1::ModelAccuracy>> CentreCache::Accuracy(const CentreView& view,
                                                                      const ScopeFilter& scope,
                                                                      int lookback) {
@@ -304,7 +330,12 @@ absl::Status CentreCache::Update(int64_t centre_id, const Reader& read) {
   if (update->refit || back_dated) {
     std::lock_guard<std::mutex> lock(mu_);
     centre.refit_wanted = true;
-    if (update->refit) centre.fitted_at = absl::InfinitePast();
+    if (update->refit) {
+      centre.fitted_at = absl::InfinitePast();
+      // Read whole: the catalogue or organisation (not historical) may have changed.
+      centre.past_projections.clear();
+      centre.past_projection_order.clear();
+    }
   }
   return BuildNowLocked(centre, std::move(update->history), update->cases, update->all_teams);
 }

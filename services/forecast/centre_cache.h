@@ -39,6 +39,7 @@ struct CacheOptions {
   absl::Duration refit_interval = absl::Minutes(10);
   int as_of_views_kept = 4;  // each holds a snapshot and a fit: tens of MB for a large centre
   int backtest_lookback = 12;
+  int past_projections_kept = 4096;  // trend points: a few KB each
 };
 
 // A newer history of a loaded centre, and what changed in it.
@@ -79,6 +80,15 @@ class CentreCache {
   absl::StatusOr<std::vector<v1::ModelAccuracy>> Accuracy(const CentreView& view,
                                                           const ScopeFilter& scope, int lookback);
 
+  // A projection of the view as of a past day, memoised under `key` (what the projection covers:
+  // scope, model, case types, horizon): a past day's view never changes (rows known later are
+  // invisible to it), so neither does the projection, and a trend asks for the same days again
+  // and again. `build` computes it from that day's view on a miss. Dropped when the centre is
+  // read again whole (a catalogue or organisation change). `day` must be before today.
+  using ProjectionBuilder = std::function<absl::StatusOr<v1::Projection>(const CentreView&)>;
+  absl::StatusOr<std::shared_ptr<const v1::Projection>> PastProjection(
+      int64_t centre_id, Day day, const std::string& key, const ProjectionBuilder& build);
+
   // The ids of the centres loaded so far.
   std::vector<int64_t> LoadedCentres() const;
 
@@ -111,6 +121,8 @@ class CentreCache {
     std::deque<std::pair<Day, std::shared_ptr<const CentreView>>> as_of;
     std::map<std::tuple<int, int64_t, int32_t, int64_t, int>, std::vector<v1::ModelAccuracy>>
         accuracy;
+    std::map<std::pair<Day, std::string>, std::shared_ptr<const v1::Projection>> past_projections;
+    std::deque<std::pair<Day, std::string>> past_projection_order;  // oldest first
   };
 
   Centre& CentreFor(int64_t centre_id);

@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -207,6 +208,19 @@ struct DialogueRecord {
   Day finalised_on;                                  // UTC day of finalised_at
   Day opened_on;                                     // UTC day of recorded_at (when it was opened)
   std::vector<DialogueNotesVersionRecord> versions;  // oldest first
+  // Agreements taken off the agreed list while the dialogue was a draft: (case id, expectation
+  // id) - the case's expectations naming this dialogue up to that id no longer count as agreed
+  // in it (dialogue_case_edit, migration 0070). `case_ids` already leaves removed cases out.
+  std::vector<std::pair<int64_t, int64_t>> withdrawn;
+
+  // Whether expectation `expectation_id` of case `case_id`, naming this dialogue, counts as
+  // agreed in it. Thread-safe.
+  bool Counts(int64_t case_id, int64_t expectation_id) const {
+    for (const auto& [c, up_to] : withdrawn) {
+      if (c == case_id && expectation_id <= up_to) return false;
+    }
+    return true;
+  }
 };
 
 struct CentreHistory {

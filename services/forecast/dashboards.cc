@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <map>
+#include <tuple>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "services/common/calendar.h"
@@ -161,17 +163,61 @@ absl::StatusOr<v1::Variation> BuildVariation(const CentreView& view, int64_t tea
     o->set_team_share(s.team_share);
     o->set_flagged(s.flagged);
     o->set_small_sample(s.small_sample);
+    o->set_expected_share(s.expected_share);
+    o->set_flagged_without_case_type(s.flagged_without_case_type);
   }
   v1::Explanation* e = out.mutable_explanation();
   e->set_method_key("variation.outcome_shares");
   e->set_method(absl::StrCat(
       "For each caseworker: the share of open cases with an expectation that are expected to end "
-      "in each outcome, with an 80% interval (Wilson), against the whole team's share. Flagged "
-      "only where Fisher's exact test against the rest of the team gives p < 0.05 and the "
+      "in each outcome, with an 80% interval (Wilson), against the whole team's share and "
+      "against the share expected from the caseworker's own case mix (the team's share in each "
+      "case type, weighted by the caseworker's cases of that type). The comparison is made "
+      "within case type, so that case mix does not pass for habit: flagged only where the exact "
+      "test against the rest of the team, case type by case type, gives p < 0.05 and the "
       "caseworker has at least 10 such cases. n = ",
       v->n, " cases with an expectation."));
   e->set_n(v->n);
   e->set_small_sample(v->n < kSmallSample);
+  return out;
+}
+
+v1::VariationCases BuildVariationCases(const CentreView& view, int64_t team_id,
+                                       int64_t caseworker_id, int outcome) {
+  const CentreHistory& h = view.history();
+  const Catalogue& cat = h.catalogue;
+  v1::VariationCases out;
+  out.set_team(h.UnitCode(team_id));
+  out.set_caseworker(h.StaffCode(caseworker_id));
+  out.set_outcome(cat.OutcomeCode(outcome));
+  out.set_as_of(FormatDay(view.today()));
+  const Month month = view.month();
+  std::vector<const CaseState*> behind;
+  for (int32_t pos : view.Positions({ScopeFilter::Kind::kTeam, team_id})) {
+    const CaseState& s = view.OpenCase(pos);
+    if (s.caseworker_id != caseworker_id || s.expectation == nullptr) continue;
+    out.set_n(out.n() + 1);
+    if (outcome >= 0 && s.expectation->outcome != outcome) continue;
+    behind.push_back(&s);
+  }
+  std::sort(behind.begin(), behind.end(), [](const CaseState* a, const CaseState* b) {
+    return std::tie(a->expectation->expected_month, a->record->ref) <
+           std::tie(b->expectation->expected_month, b->record->ref);
+  });
+  for (const CaseState* s : behind) {
+    const ExpectationEvent& e = *s->expectation;
+    v1::VariationCase* c = out.add_cases();
+    c->set_case_ref(s->record->ref);
+    if (s->record->case_type >= 0 &&
+        s->record->case_type < static_cast<int>(cat.case_types.size())) {
+      c->set_case_type(cat.case_types[s->record->case_type]);
+    }
+    c->set_expected_outcome(cat.OutcomeCode(e.outcome));
+    c->set_expected_month(FormatMonth(e.expected_month));
+    c->set_risk(cat.RiskCode(e.risk));
+    c->set_horizon_passed(e.expected_month < month);
+    c->set_agreed_in_dialogue(e.agreed_in_dialogue);
+  }
   return out;
 }
 

@@ -23,6 +23,12 @@ absl::StatusOr<v1::CaseworkerDashboard> BuildCaseworkerDashboard(const CentreVie
 // Each caseworker's share of expected outcomes against the team, with n, interval and flags.
 absl::StatusOr<v1::Variation> BuildVariation(const CentreView& view, int64_t team_id);
 
+// The open cases behind one caseworker's shares in the team's variation: the caseworker's open
+// cases of the team with an expectation, only those expected to end in `outcome` (catalogue
+// index; -1: every outcome). Exactly the cases OutcomeShare.count counts (n for -1).
+v1::VariationCases BuildVariationCases(const CentreView& view, int64_t team_id,
+                                       int64_t caseworker_id, int outcome);
+
 // A row per caseworker holding open cases of the team, team totals, the variation table and
 // the given accuracy figures. `computed_at` is stamped as given.
 absl::StatusOr<v1::TeamDashboard> BuildTeamDashboard(const CentreView& view, int64_t team_id,

@@ -190,7 +190,10 @@ std::vector<v1::AgreementFollowUp> FollowUpAgreements(const CentreHistory& histo
     const CaseRecord& r = *ptr;
     const ExpectationEvent* agreed = nullptr;
     for (const ExpectationEvent& e : r.expectations) {
-      if (e.agreed_in_dialogue && e.dialogue_id == d.id && view.Knows(e.known_on)) agreed = &e;
+      if (e.agreed_in_dialogue && e.dialogue_id == d.id && view.Knows(e.known_on) &&
+          d.Counts(r.id, e.id)) {
+        agreed = &e;
+      }
     }
     if (agreed == nullptr) continue;
     const CaseState state = StateOf(r, 0, view);
@@ -241,11 +244,16 @@ std::vector<v1::AgreementFollowUp> FollowUpAgreements(const CentreHistory& histo
 }
 
 absl::flat_hash_map<int64_t, std::vector<std::string>> AgreedCases(const CentreHistory& history) {
+  absl::flat_hash_map<int64_t, const DialogueRecord*> dialogues;
+  for (const DialogueRecord& d : history.dialogues) dialogues[d.id] = &d;
   absl::flat_hash_map<int64_t, std::vector<std::string>> out;
   for (const auto& ptr : history.cases) {
     int64_t last = 0;  // one entry per case and dialogue
     for (const ExpectationEvent& e : ptr->expectations) {
-      if (e.agreed_in_dialogue && e.dialogue_id != 0 && e.dialogue_id != last) {
+      if (!e.agreed_in_dialogue || e.dialogue_id == 0) continue;
+      auto d = dialogues.find(e.dialogue_id);
+      if (d != dialogues.end() && !d->second->Counts(ptr->id, e.id)) continue;
+      if (e.dialogue_id != last) {
         out[e.dialogue_id].push_back(ptr->ref);
         last = e.dialogue_id;
       }
@@ -258,11 +266,12 @@ absl::flat_hash_map<int64_t, std::vector<std::string>> AgreedCases(const CentreH
   return out;
 }
 
-std::vector<std::string> AgreedCaseRefs(const CentreHistory& history, int64_t dialogue_id) {
+std::vector<std::string> AgreedCaseRefs(const CentreHistory& history,
+                                        const DialogueRecord& dialogue) {
   std::vector<std::string> refs;
   for (const auto& ptr : history.cases) {
     for (const ExpectationEvent& e : ptr->expectations) {
-      if (e.agreed_in_dialogue && e.dialogue_id == dialogue_id) {
+      if (e.agreed_in_dialogue && e.dialogue_id == dialogue.id && dialogue.Counts(ptr->id, e.id)) {
         refs.push_back(ptr->ref);
         break;
       }

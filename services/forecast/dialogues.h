@@ -42,13 +42,14 @@ std::vector<v1::AgreementFollowUp> FollowUpAgreements(const CentreHistory& histo
                                                       const ViewDays& view,
                                                       const DialogueRecord& dialogue);
 
-// Per dialogue id, the cases with an expectation recorded as agreed in it (one pass over every
-// expectation).
+// Per dialogue id, the cases with an expectation recorded as agreed in it and not taken off its
+// list since (one pass over every expectation).
 absl::flat_hash_map<int64_t, std::vector<std::string>> AgreedCases(const CentreHistory& history);
 
-// The cases with an expectation recorded as agreed in dialogue `dialogue_id`, sorted (one pass
-// over every expectation, for one dialogue).
-std::vector<std::string> AgreedCaseRefs(const CentreHistory& history, int64_t dialogue_id);
+// The cases with an expectation recorded as agreed in `dialogue` and not taken off its list
+// since (DialogueRecord::Counts), sorted (one pass over every expectation, for one dialogue).
+std::vector<std::string> AgreedCaseRefs(const CentreHistory& history,
+                                        const DialogueRecord& dialogue);
 
 // A stored dialogue as a message with the given agreed_case_refs.
 v1::Dialogue DialogueMessage(const CentreHistory& history, const DialogueRecord& dialogue,

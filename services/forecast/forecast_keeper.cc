@@ -1,6 +1,7 @@
 #include "services/forecast/forecast_keeper.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <utility>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "services/forecast/pipeline.h"
 #include "services/forecast/projections.h"
 #include "services/forecast/scopes.h"
+#include "services/forecast/trends.h"
 
 namespace forecast::fsvc {
 namespace {
@@ -216,6 +218,115 @@ absl::StatusOr<v1::Variation> ForecastKeeper::GetVariation(const Caller& caller,
   return BuildVariation(*view, scope.id);
 }
 
+absl::StatusOr<v1::VariationCases> ForecastKeeper::GetVariationCases(
+    const Caller& caller, const v1::VariationCasesRequest& request, AsOf as_of) {
+  ASSIGN_OR_RETURN(const auto view, ViewAt(caller, as_of));
+  const CentreHistory& h = view->history();
+  const std::string& code = request.caseworker().empty() ? caller.staff_code : request.caseworker();
+  const StaffMember* staff = h.StaffByCode(code);
+  if (staff == nullptr) return CodeNotFound("caseworker", code, "caseworker");
+  RETURN_IF_ERROR(AuthorizeVariationCases(
+      caller, {ScopeKind::kCaseworker, h.centre_id, staff->id, staff->team_id, 0}));
+  if (staff->team_id == 0) {
+    return FieldError("caseworker", "NO_TEAM", absl::StrCat(staff->code, " belongs to no team"),
+                      {{"value", staff->code}});
+  }
+  int outcome = -1;
+  if (!request.outcome().empty()) {
+    outcome = h.catalogue.Outcome(request.outcome());
+    if (outcome < 0) return CodeNotFound("outcome", request.outcome(), "outcome");
+  }
+  return BuildVariationCases(*view, staff->team_id, staff->id, outcome);
+}
+
+absl::StatusOr<v1::Trend> ForecastKeeper::GetTrend(const Caller& caller,
+                                                   const v1::TrendRequest& request, AsOf as_of) {
+  const auto start = std::chrono::steady_clock::now();
+  ASSIGN_OR_RETURN(const forecasting::ModelKind model, ToModelKind(request.model(), "model"));
+  const int points = request.points() == 0 ? kDefaultTrendPoints : request.points();
+  if (points < 1 || points > kMaxTrendPoints) {
+    return OutOfRange("points", request.points(), 1, kMaxTrendPoints);
+  }
+  const int horizon =
+      request.horizon_months() == 0 ? kDefaultTrendHorizon : request.horizon_months();
+  if (horizon < 1 || horizon > kMaxTrendHorizon) {
+    return OutOfRange("horizon_months", request.horizon_months(), 1, kMaxTrendHorizon);
+  }
+  const v1::TrendStep step =
+      request.step() == v1::TREND_STEP_UNSPECIFIED ? v1::MONTH_END : request.step();
+  if (step != v1::MONTH_END && step != v1::WEEK) {
+    return FieldError("step", "UNKNOWN_VALUE",
+                      absl::StrCat("unknown step ", static_cast<int>(request.step())));
+  }
+  ASSIGN_OR_RETURN(const auto view, ViewAt(caller, as_of));
+  ASSIGN_OR_RETURN(const ScopeFilter scope,
+                   ReadableScope(view->history(), caller, request.scope(), "scope"));
+  const std::vector<std::string> types(request.case_types().begin(), request.case_types().end());
+  ASSIGN_OR_RETURN(const uint64_t mask, CaseTypeMask(view->history().catalogue, types));
+  const Day today = view->today();
+  const Month last = Month(today) + (horizon - 1);
+
+  // Each day's projection as Project answers it as of that day (past days memoised).
+  const std::string key = absl::StrCat(static_cast<int>(scope.kind), ":", scope.id, ":",
+                                       static_cast<int>(model), ":", mask);
+  auto projection_on = [&](Day day) -> absl::StatusOr<std::shared_ptr<const v1::Projection>> {
+    const int months = static_cast<int>(MonthsBetween(Month(day), last)) + 1;
+    auto build = [&](const CentreView& v) {
+      return BuildProjection(v, scope, request.scope(), model, months, nullptr, types);
+    };
+    if (day == today) {
+      ASSIGN_OR_RETURN(v1::Projection p, build(*view));
+      return std::make_shared<const v1::Projection>(std::move(p));
+    }
+    return engine_.cache().PastProjection(caller.job_centre_id, day, absl::StrCat(key, ":", months),
+                                          build);
+  };
+
+  v1::Trend out;
+  *out.mutable_scope() = request.scope();
+  for (const std::string& type : types) out.add_case_types(type);
+  out.set_model(static_cast<v1::Model>(model));
+  out.set_as_of(FormatDay(today));
+  out.set_step(step);
+  std::vector<Day> days = TrendDays(today, step, points);
+  for (Month m = Month(days.front()); m <= last; ++m) out.add_months(FormatMonth(m));
+  days.push_back(today);
+  for (const Day day : days) {
+    ASSIGN_OR_RETURN(const auto p, projection_on(day));
+    // Closures so far in the day's month, as the view of that day knew them.
+    const ViewDays seen = day == today ? view->snapshot().view() : ViewDays{day, day};
+    *out.add_points() = TrendPointOf(*p, last, ClosuresIn(*view, seen, scope, mask, Month(day)));
+  }
+  // Each month since the earliest point: projected on its eve against what closed.
+  for (Month m = Month(days.front()) + 1; m <= Month(today); ++m) {
+    const Day eve = Day(m) - 1;
+    ASSIGN_OR_RETURN(const auto p, projection_on(eve));
+    v1::ProjectedVsActual* row = out.add_past_months();
+    row->set_month(FormatMonth(m));
+    row->set_projected_on(FormatDay(eve));
+    for (const v1::OutcomeMonth& om : p->closures()) {
+      if (om.outcome() == "ALL" && om.month() == row->month()) {
+        *row->mutable_projected() = om.closures();
+      }
+    }
+    row->set_actual(ClosuresIn(*view, view->snapshot().view(), scope, mask, m));
+    row->set_complete(m < Month(today));
+  }
+  v1::Explanation* e = out.mutable_explanation();
+  e->set_method_key("trend.as_of");
+  e->set_method(
+      "Each point is the projection as it was on that day: computed from the history with only "
+      "what was known then (the same answer as a projection asked as of that day). Past months: "
+      "the projection made on the last day of the month before, against the closures of the "
+      "month by cases in the scope when they closed.");
+  const int64_t n = out.points(out.points_size() - 1).open_cases();
+  e->set_n(n);
+  e->set_small_sample(n < kSmallSample);
+  out.set_compute_ms(
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  return out;
+}
+
 absl::StatusOr<v1::Accuracy> ForecastKeeper::GetAccuracy(const Caller& caller,
                                                          const v1::AccuracyRequest& request,
                                                          AsOf as_of) {
@@ -351,7 +462,7 @@ absl::StatusOr<v1::Dialogue> ForecastKeeper::AnswerDialogue(const Caller& caller
                                                             absl::StatusOr<DialogueRecord> stored) {
   RETURN_IF_ERROR(stored.status());
   v1::Dialogue out =
-      DialogueMessage(view.history(), *stored, AgreedCaseRefs(view.history(), stored->id));
+      DialogueMessage(view.history(), *stored, AgreedCaseRefs(view.history(), *stored));
   RETURN_IF_ERROR(engine_.refresher().Amend(
       caller.job_centre_id,
       [&stored](CentreHistory& history) { history.PutDialogue(std::move(*stored)); }));
@@ -413,6 +524,26 @@ absl::StatusOr<v1::Dialogue> ForecastKeeper::SaveDialogueNotes(
     ASSIGN_OR_RETURN(edit.held_on, PastDay(request.held_on(), "held_on", engine_.clock().Today()));
   }
   ASSIGN_OR_RETURN(edit.case_ids, DialogueCases(h, request.case_refs()));
+  // A case taken off must be on the dialogue's discussed or agreed list, and not named again.
+  const std::vector<std::string> agreed = AgreedCaseRefs(h, *d);
+  for (int i = 0; i < request.remove_case_refs_size(); ++i) {
+    const std::string& ref = request.remove_case_refs(i);
+    const std::string field = absl::StrCat("remove_case_refs[", i, "]");
+    RETURN_IF_ERROR(CheckCaseRef(ref, field));
+    const CaseRecord* record = h.CaseByRef(ref);
+    const bool discussed = record != nullptr && std::find(d->case_ids.begin(), d->case_ids.end(),
+                                                          record->id) != d->case_ids.end();
+    if (!discussed && std::find(agreed.begin(), agreed.end(), ref) == agreed.end()) {
+      return FieldError(field, "NOT_IN_DIALOGUE",
+                        absl::StrCat(ref, " is not on the dialogue's lists"), {{"value", ref}});
+    }
+    if (std::find(request.case_refs().begin(), request.case_refs().end(), ref) !=
+        request.case_refs().end()) {
+      return FieldError(field, "ADDED_AND_REMOVED",
+                        absl::StrCat(ref, " is both added and taken off"), {{"value", ref}});
+    }
+    edit.removed_case_ids.push_back(record->id);
+  }
   edit.centre_id = caller.job_centre_id;
   edit.dialogue_id = d->id;
   edit.base_version = request.base_version();

@@ -63,6 +63,16 @@ class ForecastKeeper {
   // Each caseworker's share of expected outcomes against the team.
   absl::StatusOr<v1::Variation> GetVariation(const Caller& caller,
                                              const v1::VariationRequest& request, AsOf as_of);
+  // The open cases behind a caseworker's share (request.outcome; empty: every outcome) in the
+  // variation of the caseworker's team; AuthorizeVariationCases.
+  absl::StatusOr<v1::VariationCases> GetVariationCases(const Caller& caller,
+                                                       const v1::VariationCasesRequest& request,
+                                                       AsOf as_of);
+  // How a scope's projected closures evolved over the last month-ends or weeks (each earlier
+  // day's projection as Project answers it as of that day), and for past months the projection
+  // at the start of the month against the closures. Readable as Project's scope.
+  absl::StatusOr<v1::Trend> GetTrend(const Caller& caller, const v1::TrendRequest& request,
+                                     AsOf as_of);
   // Backtested accuracy of every model for a scope (lookback 0..36 months, 0: 12).
   absl::StatusOr<v1::Accuracy> GetAccuracy(const Caller& caller, const v1::AccuracyRequest& request,
                                            AsOf as_of);

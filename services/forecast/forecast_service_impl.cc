@@ -116,6 +116,20 @@ grpc::Status ForecastServiceImpl::GetVariation(grpc::ServerContext* context,
                     [&](const Caller& c, AsOf d) { return keeper_.GetVariation(c, *request, d); });
 }
 
+grpc::Status ForecastServiceImpl::GetVariationCases(grpc::ServerContext* context,
+                                                    const v1::VariationCasesRequest* request,
+                                                    v1::VariationCases* response) {
+  return HandleAsOf(
+      "GetVariationCases", *context, CaseRows::kLogged, request->as_of(), response,
+      [&](const Caller& c, AsOf d) { return keeper_.GetVariationCases(c, *request, d); });
+}
+
+grpc::Status ForecastServiceImpl::GetTrend(grpc::ServerContext* context,
+                                           const v1::TrendRequest* request, v1::Trend* response) {
+  return HandleAsOf("GetTrend", *context, CaseRows::kNone, request->as_of(), response,
+                    [&](const Caller& c, AsOf d) { return keeper_.GetTrend(c, *request, d); });
+}
+
 grpc::Status ForecastServiceImpl::GetAccuracy(grpc::ServerContext* context,
                                               const v1::AccuracyRequest* request,
                                               v1::Accuracy* response) {

@@ -44,6 +44,11 @@ class ForecastServiceImpl final
                                   grpc::ServerWriter<v1::TeamDashboard>* writer) override;
   grpc::Status GetVariation(grpc::ServerContext* context, const v1::VariationRequest* request,
                             v1::Variation* response) override;
+  grpc::Status GetVariationCases(grpc::ServerContext* context,
+                                 const v1::VariationCasesRequest* request,
+                                 v1::VariationCases* response) override;
+  grpc::Status GetTrend(grpc::ServerContext* context, const v1::TrendRequest* request,
+                        v1::Trend* response) override;
   grpc::Status GetAccuracy(grpc::ServerContext* context, const v1::AccuracyRequest* request,
                            v1::Accuracy* response) override;
   grpc::Status ExplainCase(grpc::ServerContext* context, const v1::ExplainCaseRequest* request,

@@ -132,6 +132,28 @@ std::vector<DialogueRecord> ReadDialogues(pqxx::transaction_base& tx, int64_t ce
     auto it = dialogue_pos.find(row[0].as<int64_t>());
     if (it != dialogue_pos.end()) out[it->second].case_ids.push_back(row[1].as<int64_t>());
   }
+  // Cases taken off (and put back on) the lists, in the order edited: the latest edit of a case
+  // decides whether it is discussed; every removal withdraws the agreements made before it.
+  absl::flat_hash_map<std::pair<int64_t, int64_t>, bool> removed;
+  for (const auto& row : tx.exec_params(
+           "SELECT dialogue_id, case_id, removed, up_to_expectation FROM dialogue_case_edit "
+           "WHERE job_centre_id = $1 AND ($2::bigint = 0 OR dialogue_id = $2) ORDER BY id",
+           centre, dialogue_id)) {
+    auto it = dialogue_pos.find(row[0].as<int64_t>());
+    if (it == dialogue_pos.end()) continue;
+    const int64_t case_id = row[1].as<int64_t>();
+    const bool is_removal = row[2].as<bool>();
+    removed[{row[0].as<int64_t>(), case_id}] = is_removal;
+    if (is_removal) out[it->second].withdrawn.emplace_back(case_id, row[3].as<int64_t>());
+  }
+  for (DialogueRecord& d : out) {
+    d.case_ids.erase(std::remove_if(d.case_ids.begin(), d.case_ids.end(),
+                                    [&](int64_t c) {
+                                      auto it = removed.find({d.id, c});
+                                      return it != removed.end() && it->second;
+                                    }),
+                     d.case_ids.end());
+  }
   for (
       const auto& row : tx.exec_params(
           "SELECT dialogue_id, version, " DAY(
@@ -779,6 +801,24 @@ absl::StatusOr<DialogueRecord> PgHistoryStore::SaveDialogueNotes(const DialogueN
               "INSERT INTO dialogue_case (dialogue_id, case_id) "
               "SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING",
               e.dialogue_id, ArrayLiteral(e.case_ids));
+          // A case taken off earlier and named again is back on the list.
+          tx.exec_params(
+              "INSERT INTO dialogue_case_edit (job_centre_id, dialogue_id, case_id, version, "
+              "removed, recorded_by) SELECT $1, $2, c, $3, false, $4 FROM unnest($5::bigint[]) c "
+              "WHERE (SELECT x.removed FROM dialogue_case_edit x WHERE x.dialogue_id = $2 "
+              "AND x.case_id = c ORDER BY x.id DESC LIMIT 1)",
+              e.centre_id, e.dialogue_id, next, e.recorded_by, ArrayLiteral(e.case_ids));
+        }
+        if (!e.removed_case_ids.empty()) {
+          // Off the discussed list, and the agreements recorded in the dialogue so far no longer
+          // count (the dialogue row is locked, so none is added meanwhile: agreements hold it
+          // FOR SHARE, migration 0070).
+          tx.exec_params(
+              "INSERT INTO dialogue_case_edit (job_centre_id, dialogue_id, case_id, version, "
+              "removed, up_to_expectation, recorded_by) "
+              "SELECT $1, $2, c, $3, true, coalesce((SELECT max(x.id) FROM expectation x "
+              "WHERE x.case_id = c AND x.dialogue_id = $2), 0), $4 FROM unnest($5::bigint[]) c",
+              e.centre_id, e.dialogue_id, next, e.recorded_by, ArrayLiteral(e.removed_case_ids));
         }
         return StoredDialogue(tx, e.centre_id, e.dialogue_id);
       });

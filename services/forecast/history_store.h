@@ -59,6 +59,8 @@ struct DialogueNotesEdit {
   int base_version = 0;
   std::optional<Day> held_on;  // nullopt: unchanged
   std::vector<int64_t> case_ids;
+  // Cases taken off the discussed and agreed lists (dialogue_case_edit, migration 0070).
+  std::vector<int64_t> removed_case_ids;
   std::string status, knowledge, learning, adjustment;
   std::string idempotency_key;  // required
   int64_t recorded_by = 0;

@@ -38,8 +38,8 @@ struct Contribution {
 absl::StatusOr<absl::flat_hash_map<int64_t, Contribution>> Contributions(const CentreView& view,
                                                                          const ScopeFilter& scope) {
   const std::vector<int32_t> positions = view.Positions(scope);
-  absl::StatusOr<Eigen::MatrixXd> d = view.projector().Distributions(
-      positions, forecasting::ModelKind::kCalibrated, kWindowLong);
+  absl::StatusOr<Eigen::MatrixXd> d =
+      view.projector().Distributions(positions, forecasting::ModelKind::kCalibrated, kWindowLong);
   if (!d.ok()) return absl::InternalError(d.status().message());
   const Eigen::Index k = view.models().catalogue.num_outcomes();
   absl::flat_hash_map<int64_t, Contribution> out;
@@ -125,11 +125,10 @@ void DescribeChanges(const CentreHistory& h, const CaseRecord& r, const CaseStat
   }
   if ((!existed || s0.open) && !s1.open) {
     const StatusEvent* closed = LastStatus(r, after_days);
-    changes.Add("CLOSED",
-                existed && s0.expectation != nullptr ? cat.OutcomeCode(s0.expectation->outcome)
-                                                     : "",
-                cat.OutcomeCode(s1.closure_outcome), closed ? closed->recorded_by : 0,
-                s1.closed_on);
+    changes.Add(
+        "CLOSED",
+        existed && s0.expectation != nullptr ? cat.OutcomeCode(s0.expectation->outcome) : "",
+        cat.OutcomeCode(s1.closure_outcome), closed ? closed->recorded_by : 0, s1.closed_on);
   }
   if (existed && s0.open && s1.caseworker_id != s0.caseworker_id) {
     const AssignmentEvent* holder = HolderOn(r, after_days.today, after_days);
@@ -151,8 +150,8 @@ void DescribeChanges(const CentreHistory& h, const CaseRecord& r, const CaseStat
     changes.Add("MOVED_EARLIER", FormatMonth(e0->expected_month), FormatMonth(e1->expected_month),
                 by, on, -moved);
   } else if (moved > 0) {
-    changes.Add("MOVED_LATER", FormatMonth(e0->expected_month), FormatMonth(e1->expected_month),
-                by, on, moved);
+    changes.Add("MOVED_LATER", FormatMonth(e0->expected_month), FormatMonth(e1->expected_month), by,
+                on, moved);
   }
   if (e1->outcome != e0->outcome) {
     changes.Add("OUTCOME_CHANGED", cat.OutcomeCode(e0->outcome), cat.OutcomeCode(e1->outcome), by,
@@ -162,8 +161,8 @@ void DescribeChanges(const CentreHistory& h, const CaseRecord& r, const CaseStat
     const double p0 = cat.risk_probability[e0->risk], p1 = cat.risk_probability[e1->risk];
     // Lower probability of coming true is riskier.
     if (p1 != p0) {
-      changes.Add(p1 < p0 ? "RISK_UP" : "RISK_DOWN", cat.RiskCode(e0->risk),
-                  cat.RiskCode(e1->risk), by, on);
+      changes.Add(p1 < p0 ? "RISK_UP" : "RISK_DOWN", cat.RiskCode(e0->risk), cat.RiskCode(e1->risk),
+                  by, on);
     }
   }
 }
@@ -294,7 +293,8 @@ absl::StatusOr<v1::PipelineInspection> InspectPipeline(const CentreView& before,
     item.set_closures_12_after(c1.long_window);
     item.set_effect_3(c1.short_window - c0.short_window);
     item.set_effect_12(c1.long_window - c0.long_window);
-    for (const v1::PipelineChange& change : item.changes()) ++kind_counts[Rank(kKinds, change.kind())];
+    for (const v1::PipelineChange& change : item.changes())
+      ++kind_counts[Rank(kKinds, change.kind())];
     listed.push_back(std::move(item));
   }
   std::sort(listed.begin(), listed.end(), [](const v1::PipelineCase& x, const v1::PipelineCase& y) {

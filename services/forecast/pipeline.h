@@ -24,8 +24,9 @@ namespace forecast::fsvc {
 
 // The waterfall's causes, in the order of its steps.
 inline constexpr const char* kPipelineCauses[] = {
-    "NEW",         "CLOSED",          "REASSIGNED",   "MOVED_EARLIER",     "MOVED_LATER",
-    "OUTCOME_CHANGED", "RISK_CHANGED", "FIRST_EXPECTATION", "UNCHANGED"};
+    "NEW",         "CLOSED",          "REASSIGNED",   "MOVED_EARLIER",
+    "MOVED_LATER", "OUTCOME_CHANGED", "RISK_CHANGED", "FIRST_EXPECTATION",
+    "UNCHANGED"};
 
 // Compares `before` (the view as of the since-day: today = cut-off = since) with `after` (today's
 // view, or as of a later day) for the cases of `scope`. Names, codes and case types come from

@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "services/common/calendar.h"
 #include "services/common/status.h"
+#include "services/common/status_macros.h"
 
 namespace forecast::fsvc {
 namespace {
@@ -95,6 +96,24 @@ v1::Explanation ExplainMethod(forecasting::ModelKind model, int64_t n,
   return e;
 }
 
+absl::StatusOr<uint64_t> CaseTypeMask(const Catalogue& catalogue,
+                                      const std::vector<std::string>& case_types) {
+  if (case_types.empty()) return ~uint64_t{0};
+  const auto& types = catalogue.case_types;
+  uint64_t mask = 0;
+  for (size_t i = 0; i < case_types.size(); ++i) {
+    const auto it = std::find(types.begin(), types.end(), case_types[i]);
+    if (it == types.end() || it - types.begin() >= 64) {
+      return FieldError(absl::StrCat("case_types[", i, "]"), "UNKNOWN_CASE_TYPE",
+                        absl::StrCat("case_types[", i, "]: \"", case_types[i],
+                                     "\" is not a case type of this job centre"),
+                        {{"value", case_types[i]}});
+    }
+    mask |= uint64_t{1} << (it - types.begin());
+  }
+  return mask;
+}
+
 absl::StatusOr<v1::Projection> BuildProjection(const CentreView& view, const ScopeFilter& scope,
                                                const v1::Scope& scope_message,
                                                forecasting::ModelKind model, int horizon,
@@ -102,20 +121,8 @@ absl::StatusOr<v1::Projection> BuildProjection(const CentreView& view, const Sco
                                                const std::vector<std::string>& case_types) {
   const auto start = std::chrono::steady_clock::now();
   std::vector<int32_t> positions = view.Positions(scope);
-  uint64_t mask = ~uint64_t{0};
+  ASSIGN_OR_RETURN(const uint64_t mask, CaseTypeMask(view.history().catalogue, case_types));
   if (!case_types.empty()) {
-    const auto& types = view.history().catalogue.case_types;
-    mask = 0;
-    for (size_t i = 0; i < case_types.size(); ++i) {
-      const auto it = std::find(types.begin(), types.end(), case_types[i]);
-      if (it == types.end() || it - types.begin() >= 64) {
-        return FieldError(absl::StrCat("case_types[", i, "]"), "UNKNOWN_CASE_TYPE",
-                          absl::StrCat("case_types[", i, "]: \"", case_types[i],
-                                       "\" is not a case type of this job centre"),
-                          {{"value", case_types[i]}});
-      }
-      mask |= uint64_t{1} << (it - types.begin());
-    }
     positions.erase(std::remove_if(positions.begin(), positions.end(),
                                    [&](int32_t pos) {
                                      const CaseRecord* r = view.OpenCase(pos).record;

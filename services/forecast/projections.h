@@ -28,6 +28,11 @@ absl::StatusOr<int> CheckHorizon(int horizon, const char* field);
 v1::Explanation ExplainMethod(forecasting::ModelKind model, int64_t n,
                               const forecasting::FittedModels& models);
 
+// The bit set of case types named by code (bit t: catalogue index t); empty: every type. An
+// unknown code is INVALID_ARGUMENT naming case_types[i] (reason UNKNOWN_CASE_TYPE). Thread-safe.
+absl::StatusOr<uint64_t> CaseTypeMask(const Catalogue& catalogue,
+                                      const std::vector<std::string>& case_types);
+
 // Projects the open cases of `scope` with the scope's own inflow. `accuracy` may be null.
 // `case_types` (codes; empty: every type) restricts the cases and the inflow to those types;
 // an unknown code is INVALID_ARGUMENT naming case_types[i].

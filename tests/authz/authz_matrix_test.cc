@@ -112,6 +112,8 @@ const MatrixRow kMatrix[] = {
   {"ForecastService", "GetTeamDashboard",        T, '-', "-OPN",    "-OPN",     "--ON", "--ON"},
   {"ForecastService", "WatchTeamDashboard",      T, '-', "-OPN",    "-OPN",     "--ON", "--ON"},
   {"ForecastService", "GetVariation",            T, '-', "-OPN",    "-OPN",     "--ON", "--ON"},
+  {"ForecastService", "GetVariationCases",       S, 'R', "OPPN",    "OOPN",     "--ON", "--PN"},
+  {"ForecastService", "GetTrend",                S, '-', "OPPN",    "OOPN",     "--ON", "--ON"},
   {"ForecastService", "GetAccuracy",             S, '-', "OPPN",    "OOPN",     "--ON", "--ON"},
   {"ForecastService", "ExplainCase",             C, 'R', "OOPN",    "OOPN",     "--ON", "--PN"},
   {"ForecastService", "ListMilestoneMetrics",    J, '-', "O---",    "O---",     "O---", "O---"},
@@ -550,6 +552,16 @@ class AuthzMatrixTest : public ::testing::Test {
       v1::VariationRequest r;
       r.set_team(team);
       AUTHZ_CALL(forecast_stub_, GetVariation, v1::Variation);
+    } else if (rpc == "GetVariationCases") {
+      v1::VariationCasesRequest r;
+      r.set_caseworker(holder);
+      AUTHZ_CALL(forecast_stub_, GetVariationCases, v1::VariationCases);
+    } else if (rpc == "GetTrend") {
+      v1::TrendRequest r;
+      r.mutable_scope()->set_kind(v1::Scope::CASEWORKER);
+      r.mutable_scope()->set_code(holder);
+      r.set_points(2);
+      AUTHZ_CALL(forecast_stub_, GetTrend, v1::Trend);
     } else if (rpc == "GetAccuracy") {
       v1::AccuracyRequest r;
       r.mutable_scope()->set_kind(v1::Scope::CASEWORKER);

@@ -128,11 +128,12 @@ TEST_F(CaseGapsTest, AuthorisationRunsBeforeTheIdempotencyLookup) {
 
 TEST_F(CaseGapsTest, ADialogueMustExistAndBeHeldWithTheCasesCaseworker) {
   v1::Case c = Create("GAP-D1");
+  // Open dialogues (drafts): agreements are recorded only while a dialogue is open.
   const auto dialogue_with = [](const std::string& caseworker) {
     return std::stoll(env_->Scalar(
         "INSERT INTO dialogue (job_centre_id, team_id, team_leader_id, caseworker_id, held_on, "
-        "finalised_at) "
-        "SELECT s.job_centre_id, s.team_id, l.id, s.id, date '2026-11-10', now() FROM staff s "
+        "state) "
+        "SELECT s.job_centre_id, s.team_id, l.id, s.id, date '2026-11-10', 'DRAFT' FROM staff s "
         "JOIN staff l ON l.job_centre_id = s.job_centre_id AND l.code = 'tl1' "
         "JOIN job_centre j ON j.id = s.job_centre_id AND j.code = 'JC1' "
         "WHERE s.code = '" +
@@ -161,6 +162,18 @@ TEST_F(CaseGapsTest, ADialogueMustExistAndBeHeldWithTheCasesCaseworker) {
   EXPECT_EQ(env_->Dump(), before);
   grpc::Status good = record(with_cw1, &out);
   ASSERT_TRUE(good.ok()) << good.error_message();
+  // Once finalised, the dialogue takes no more agreements: FAILED_PRECONDITION naming
+  // dialogue_id, reason DIALOGUE_FINAL, nothing written (on both write paths: the one-statement
+  // function falls back, the general path words it).
+  env_->Scalar("UPDATE dialogue SET state = 'FINAL', finalised_at = now() WHERE id = " +
+               std::to_string(with_cw1) + " RETURNING id");
+  c = out;
+  const std::string before_final = env_->Dump();
+  grpc::Status refused = record(with_cw1, &out);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << refused.error_message();
+  EXPECT_EQ(refused.error_message().rfind("dialogue_id: ", 0), 0u) << refused.error_message();
+  EXPECT_NE(refused.error_details().find("DIALOGUE_FINAL"), std::string::npos);
+  EXPECT_EQ(env_->Dump(), before_final);
 }
 
 // The one-statement write path holds the same rules (migration 0035): case_record_expectation()
@@ -211,6 +224,12 @@ TEST_F(CaseGapsTest, SqlFunctionHoldsTheRules) {
       return e.what();
     }
   };
+  // A finalised dialogue with the case's caseworker.
+  const int64_t final_with_cw1 = std::stoll(env_->Scalar(
+      "INSERT INTO dialogue (job_centre_id, team_id, team_leader_id, caseworker_id, held_on, "
+      "finalised_at) SELECT job_centre_id, team_id, " +
+      std::to_string(tl1) + ", id, date '2026-11-10', now() FROM staff WHERE id = " +
+      std::to_string(cw1) + " RETURNING id"));
   const std::string before = env_->Dump();
   // 1. Authorisation first: cw3 (team T2) may not write cw1's case, key or no key; its key is
   //    never looked at or stored.
@@ -221,6 +240,10 @@ TEST_F(CaseGapsTest, SqlFunctionHoldsTheRules) {
   EXPECT_NE(
       call({tl1, team1, tl1, c.version(), true, with_cw2, ""}).find("fallback: no such dialogue"),
       std::string::npos);
+  // 2b. A finalised dialogue with the case's caseworker (0070): no agreement in it.
+  EXPECT_NE(call({tl1, team1, tl1, c.version(), true, final_with_cw1, ""})
+                .find("fallback: no such dialogue open"),
+            std::string::npos);
   // 3. "Agreed in dialogue" without a dialogue, from a caseworker.
   EXPECT_NE(call({cw1, 0, cw1, c.version(), true, 0, ""}).find("fallback: only a team leader"),
             std::string::npos);

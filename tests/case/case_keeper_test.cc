@@ -51,11 +51,10 @@ class MemoryCaseStore final : public CaseStore {
 
   absl::StatusOr<v1::Catalogue> LoadCatalogue(int64_t) override { return catalogue; }
   absl::StatusOr<v1::Organisation> LoadOrganisation(int64_t) override { return v1::Organisation(); }
-  absl::StatusOr<std::optional<int64_t>> FindDialogueCaseworker(int64_t,
-                                                                int64_t dialogue_id) override {
+  absl::StatusOr<std::optional<DialogueRef>> FindDialogue(int64_t, int64_t dialogue_id) override {
     auto it = dialogues.find(dialogue_id);
-    if (it == dialogues.end()) return std::optional<int64_t>();
-    return std::optional<int64_t>(it->second);
+    if (it == dialogues.end()) return std::optional<DialogueRef>();
+    return std::optional<DialogueRef>(DialogueRef{it->second, false});
   }
   absl::StatusOr<std::optional<StaffRecord>> FindStaff(int64_t, const std::string& code) override {
     auto it = staff.find(code);

@@ -130,6 +130,21 @@ TEST(Authorization, CreateScopeCatalogueImport) {
   EXPECT_EQ(AuthorizeCaseworkerViews(manager, {ScopeKind::kCaseworker, kOtherCentre, 1, kTeamA, 0})
                 .code(),
             absl::StatusCode::kNotFound);
+  // The cases behind a share: as caseworker views, and never an admin's.
+  EXPECT_TRUE(
+      AuthorizeVariationCases(caseworker, {ScopeKind::kCaseworker, kCentre, 100, kTeamA, 0}).ok());
+  EXPECT_EQ(
+      AuthorizeVariationCases(caseworker, {ScopeKind::kCaseworker, kCentre, 101, kTeamA, 0}).code(),
+      absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(
+      AuthorizeVariationCases(leader, {ScopeKind::kCaseworker, kCentre, 101, kTeamA, 0}).ok());
+  EXPECT_FALSE(
+      AuthorizeVariationCases(leader, {ScopeKind::kCaseworker, kCentre, 200, kTeamB, 0}).ok());
+  EXPECT_TRUE(
+      AuthorizeVariationCases(manager, {ScopeKind::kCaseworker, kCentre, 200, kTeamB, 0}).ok());
+  EXPECT_EQ(
+      AuthorizeVariationCases(admin, {ScopeKind::kCaseworker, kCentre, 200, kTeamB, 0}).code(),
+      absl::StatusCode::kPermissionDenied);
   EXPECT_TRUE(AuthorizeDialogueList(caseworker, ScopeKind::kCaseworker).ok());
   EXPECT_EQ(AuthorizeDialogueList(caseworker, ScopeKind::kTeam).code(),
             absl::StatusCode::kPermissionDenied);

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <google/protobuf/util/message_differencer.h>
 #include <grpcpp/grpcpp.h>
@@ -19,8 +20,10 @@
 #include "services/common/calendar.h"
 #include "services/common/caller.h"
 #include "services/common/pg_pool.h"
+#include "services/common/status.h"
 #include "services/common/server.h"
 #include "services/forecast/change_listener.h"
+#include "services/forecast/dialogues.h"
 #include "services/forecast/forecast_engine.h"
 #include "services/forecast/forecast_service_impl.h"
 #include "services/forecast/history_store.h"
@@ -551,9 +554,34 @@ TEST_F(ServiceTest, DialogueRecordAgendaAndChanges) {
   EXPECT_EQ(stub_->RecordDialogue(As("JC1", "tl_a").get(), bad, &none).error_code(),
             grpc::NOT_FOUND);
 
-  // An expectation agreed in the dialogue, through the case service.
-  RecordExpectation("tl_a", "A1", "SMALL_JOB", "2099-05", d.id());
+  // RecordDialogue stores a FINAL dialogue: the case service refuses to record an agreement in
+  // it (FAILED_PRECONDITION DIALOGUE_FINAL naming dialogue_id) and writes nothing.
+  {
+    auto caller = ResolveCaller("JC1", "tl_a", *directory_);
+    ASSERT_TRUE(caller.ok()) << caller.status();
+    v1::GetCaseRequest get;
+    get.set_case_ref("A1");
+    auto c = keeper_->GetCase(*caller, get);
+    ASSERT_TRUE(c.ok()) << c.status();
+    v1::RecordExpectationRequest rec;
+    rec.set_case_ref("A1");
+    rec.set_base_version(c->version());
+    rec.set_expected_outcome("SMALL_JOB");
+    rec.set_expected_month("2099-05");
+    rec.set_risk("LOW");
+    rec.set_agreed_in_dialogue(true);
+    rec.set_dialogue_id(d.id());
+    auto refused = keeper_->RecordExpectation(*caller, rec);
+    ASSERT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition) << refused.status();
+    EXPECT_EQ(DetailOf(refused.status()).reason, "DIALOGUE_FINAL");
+    EXPECT_EQ(DetailOf(refused.status()).field, "dialogue_id");
+    auto unchanged = keeper_->GetCase(*caller, get);
+    ASSERT_TRUE(unchanged.ok());
+    EXPECT_EQ(unchanged->version(), c->version());
+  }
+  // An agreement stored in it before this rule (written as the case service wrote it then).
   forecast::testing::CentreWriter w(db_->conninfo(), seeded_.jc1);
+  w.Expect("A1", "2099-03-16", "SMALL_JOB", "2099-05", "LOW", d.id());
   ASSERT_TRUE(engine_->refresher().RefreshCases(seeded_.jc1, {w.Case("A1")}).ok());
   v1::ListDialoguesRequest list_req;
   list_req.set_caseworker("cw_a1");
@@ -839,6 +867,180 @@ TEST_F(ServiceTest, AProjectionFiltersByCaseTypes) {
   EXPECT_NE(status.error_message().find("case_types[1]"), std::string::npos);
 }
 
+// Issue 11, trend: every point is the projection as of its day, exactly as Project answers as of
+// that day; past months set the projection made on the month's eve against the closures.
+TEST_F(ServiceTest, TheTrendIsTheAsOfAnswersAndPastMonthsUseTheActualClosures) {
+  v1::TrendRequest req;
+  req.mutable_scope()->set_kind(v1::Scope::TEAM);
+  req.mutable_scope()->set_code("TA");
+  req.set_points(3);
+  req.set_horizon_months(3);
+  v1::Trend trend;
+  grpc::Status status = stub_->GetTrend(As("JC1", "tl_a").get(), req, &trend);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(trend.model(), v1::CALIBRATED);
+  EXPECT_EQ(trend.step(), v1::MONTH_END);
+  ASSERT_EQ(trend.points_size(), 4);
+  const std::vector<std::string> days = {"2098-12-31", "2099-01-31", "2099-02-28", "2099-03-16"};
+  const std::vector<std::string> months = {"2098-12", "2099-01", "2099-02",
+                                           "2099-03", "2099-04", "2099-05"};
+  EXPECT_EQ(std::vector<std::string>(trend.months().begin(), trend.months().end()), months);
+  for (int i = 0; i < trend.points_size(); ++i) {
+    const v1::TrendPoint& point = trend.points(i);
+    EXPECT_EQ(point.as_of(), days[i]);
+    // The as-of answer on that day, through the API.
+    v1::ProjectRequest project;
+    *project.mutable_scope() = req.scope();
+    project.set_model(v1::CALIBRATED);
+    project.set_horizon_months(point.months_size());
+    project.set_as_of(i + 1 == trend.points_size() ? "" : days[i]);
+    v1::Projection then;
+    ASSERT_TRUE(stub_->Project(As("JC1", "tl_a").get(), project, &then).ok());
+    EXPECT_EQ(point.open_cases(), then.open_cases()) << days[i];
+    int matched = 0;
+    for (const v1::OutcomeMonth& m : then.closures()) {
+      if (m.outcome() != "ALL") continue;
+      ASSERT_LT(matched, point.months_size()) << days[i];
+      const v1::TrendMonth& t = point.months(matched++);
+      EXPECT_EQ(t.month(), m.month());
+      EXPECT_EQ(t.closures().expected(), m.closures().expected()) << days[i] << " " << t.month();
+      EXPECT_EQ(t.closures().p10(), m.closures().p10());
+      EXPECT_EQ(t.closures().p90(), m.closures().p90());
+    }
+    EXPECT_EQ(matched, point.months_size()) << days[i];
+    EXPECT_EQ(point.months(point.months_size() - 1).month(), "2099-05");
+  }
+  // Closures so far in each point's own month: A5 closed 02-20 (seen on 02-28), A6 on 03-10.
+  EXPECT_EQ(trend.points(2).months(0).closed_so_far(), 1);
+  EXPECT_EQ(trend.points(3).months(0).closed_so_far(), 1);
+  EXPECT_EQ(trend.points(0).months(0).closed_so_far(), 0);
+
+  // Past months: January, February (complete) and March so far.
+  ASSERT_EQ(trend.past_months_size(), 3);
+  const std::vector<int64_t> actual = {0, 1, 1};
+  for (int i = 0; i < 3; ++i) {
+    const v1::ProjectedVsActual& row = trend.past_months(i);
+    EXPECT_EQ(row.month(), months[i + 1]);
+    EXPECT_EQ(row.projected_on(), days[i]);
+    EXPECT_EQ(row.projected().expected(), trend.points(i).months(1).closures().expected());
+    EXPECT_EQ(row.actual(), actual[i]) << row.month();
+    EXPECT_EQ(row.complete(), i < 2);
+  }
+
+  // A closure today counts in March's actual; what was projected on 02-28 stays as it was.
+  forecast::testing::CentreWriter w(db_->conninfo(), seeded_.jc1);
+  w.Close("A1", "2099-03-16", "ORDINARY_JOB");
+  ASSERT_TRUE(engine_->refresher().RefreshCases(seeded_.jc1, {w.Case("A1")}).ok());
+  v1::Trend after;
+  ASSERT_TRUE(stub_->GetTrend(As("JC1", "tl_a").get(), req, &after).ok());
+  EXPECT_EQ(after.past_months(2).actual(), 2);
+  EXPECT_EQ(after.past_months(2).projected().expected(),
+            trend.past_months(2).projected().expected());
+  EXPECT_EQ(after.points(3).months(0).closed_so_far(), 2);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(MessageDifferencer::Equals(after.points(i), trend.points(i))) << i;
+  }
+
+  // Weekly points; a case type filter; refusals.
+  req.set_step(v1::WEEK);
+  req.set_points(2);
+  req.add_case_types("SDP");
+  v1::Trend weekly;
+  ASSERT_TRUE(stub_->GetTrend(As("JC1", "tl_a").get(), req, &weekly).ok());
+  ASSERT_EQ(weekly.points_size(), 3);
+  EXPECT_EQ(weekly.points(0).as_of(), "2099-03-02");
+  EXPECT_EQ(weekly.points(1).as_of(), "2099-03-09");
+  EXPECT_EQ(weekly.case_types_size(), 1);
+  req.set_points(13);
+  EXPECT_EQ(stub_->GetTrend(As("JC1", "tl_a").get(), req, &weekly).error_code(),
+            grpc::INVALID_ARGUMENT);
+  req.set_points(2);
+  req.mutable_scope()->set_code("TB");
+  EXPECT_EQ(stub_->GetTrend(As("JC1", "tl_a").get(), req, &weekly).error_code(),
+            grpc::PERMISSION_DENIED);
+}
+
+// Issue 11, variation: a caseworker whose share differs from the team's only because of the case
+// mix is not flagged (the comparison is made within case type), and the drill-down lists exactly
+// the cases behind a share.
+TEST_F(ServiceTest, VariationComparesWithinCaseTypeAndDrillsDownToTheCases) {
+  forecast::testing::CentreWriter w(db_->conninfo(), seeded_.jc1);
+  // In SDP three in four cases are expected to end in flex job for both caseworkers of TA, in
+  // JAF none; cw_a1 holds mostly SDP, cw_a2 mostly JAF.
+  std::vector<std::string> flex;
+  int next = 0;
+  auto add = [&](const std::string& caseworker, const std::string& type, const std::string& outcome,
+                 int n) {
+    for (int i = 0; i < n; ++i) {
+      const std::string ref = absl::StrCat("V", ++next);
+      w.AddCase(ref, type, "2099-01-10", caseworker);
+      w.Expect(ref, "2099-02-01", outcome, "2099-06", "MEDIUM");
+      if (caseworker == "cw_a1" && outcome == "FLEX_JOB") flex.push_back(ref);
+    }
+  };
+  add("cw_a1", "SDP", "FLEX_JOB", 12);
+  add("cw_a1", "SDP", "ORDINARY_JOB", 4);
+  add("cw_a1", "JAF", "ORDINARY_JOB", 4);
+  add("cw_a2", "SDP", "FLEX_JOB", 3);
+  add("cw_a2", "SDP", "ORDINARY_JOB", 1);
+  add("cw_a2", "JAF", "ORDINARY_JOB", 16);
+
+  v1::VariationRequest vreq;
+  vreq.set_team("TA");
+  v1::Variation variation;
+  ASSERT_TRUE(stub_->GetVariation(As("JC1", "tl_a").get(), vreq, &variation).ok());
+  const v1::OutcomeShare* a1 = nullptr;
+  for (const v1::OutcomeShare& s : variation.shares()) {
+    if (s.outcome() != "FLEX_JOB") continue;
+    if (s.caseworker() == "cw_a1") a1 = &s;
+    // The raw shares differ (12 of 23 against 3 of 21), the mix explains it.
+    EXPECT_TRUE(s.flagged_without_case_type()) << s.caseworker();
+    EXPECT_FALSE(s.flagged()) << s.caseworker();
+  }
+  ASSERT_NE(a1, nullptr);
+  // cw_a1: SDP A1, A3 and 16 new (12 flex), JAF 4, KHA A8: n = 23. The team's SDP cases: 22, 15
+  // of them flex.
+  EXPECT_EQ(a1->n(), 23);
+  EXPECT_EQ(a1->count(), 12);
+  EXPECT_NEAR(a1->expected_share(), 18.0 * 15.0 / 22.0 / 23.0, 1e-9);
+  EXPECT_NEAR(a1->team_share(), 15.0 / 44.0, 1e-9);
+
+  // The drill-down: exactly the 12 cases behind the share, with goal, horizon and risk.
+  v1::VariationCasesRequest creq;
+  creq.set_caseworker("cw_a1");
+  creq.set_outcome("FLEX_JOB");
+  v1::VariationCases cases;
+  grpc::Status status = stub_->GetVariationCases(As("JC1", "tl_a").get(), creq, &cases);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(cases.team(), "TA");
+  EXPECT_EQ(cases.n(), a1->n());
+  ASSERT_EQ(cases.cases_size(), a1->count());
+  std::vector<std::string> refs;
+  for (const v1::VariationCase& c : cases.cases()) {
+    refs.push_back(c.case_ref());
+    EXPECT_EQ(c.case_type(), "SDP");
+    EXPECT_EQ(c.expected_outcome(), "FLEX_JOB");
+    EXPECT_EQ(c.expected_month(), "2099-06");
+    EXPECT_EQ(c.risk(), "MEDIUM");
+    EXPECT_FALSE(c.horizon_passed());
+  }
+  std::sort(refs.begin(), refs.end());
+  std::sort(flex.begin(), flex.end());
+  EXPECT_EQ(refs, flex);
+  creq.clear_outcome();
+  ASSERT_TRUE(stub_->GetVariationCases(As("JC1", "tl_a").get(), creq, &cases).ok());
+  EXPECT_EQ(cases.cases_size(), 23);
+  // The caseworker sees the own cases, not a colleague's; another team's leader neither.
+  EXPECT_TRUE(stub_->GetVariationCases(As("JC1", "cw_a1").get(), creq, &cases).ok());
+  EXPECT_EQ(stub_->GetVariationCases(As("JC1", "cw_a2").get(), creq, &cases).error_code(),
+            grpc::PERMISSION_DENIED);
+  EXPECT_EQ(stub_->GetVariationCases(As("JC1", "tl_b").get(), creq, &cases).error_code(),
+            grpc::PERMISSION_DENIED);
+  creq.set_outcome("NOPE");
+  EXPECT_EQ(stub_->GetVariationCases(As("JC1", "tl_a").get(), creq, &cases).error_code(),
+            grpc::NOT_FOUND);
+}
+
 // Issue 8, the access log: a dialogue's answer names the cases discussed and agreed (agreements
 // may come from others), so every dialogue RPC records them in case_read, like the agenda.
 TEST_F(ServiceTest, DialogueAnswersAreRecordedInTheCaseReadLog) {
@@ -916,6 +1118,116 @@ TEST_F(ServiceTest, AMilestoneOnAMissingFieldSaysSo) {
   }
   EXPECT_GT(missing, 0);
   EXPECT_GT(configured, 0);
+}
+
+// Issue 11: while the dialogue is a draft a case can be taken off its discussed and agreed lists
+// (a save with remove_case_refs, a new version); an agreement made afterwards counts again. A
+// finalised dialogue takes neither removals nor agreements.
+TEST_F(ServiceTest, ACaseIsTakenOffADraftDialoguesListsAndAFinalDialogueTakesNoAgreement) {
+  v1::OpenDialogueRequest open;
+  open.set_caseworker("cw_a1");
+  v1::Dialogue draft;
+  ASSERT_TRUE(stub_->OpenDialogue(As("JC1", "tl_a").get(), open, &draft).ok());
+  RecordExpectation("tl_a", "A1", "ORDINARY_JOB", "2099-04", draft.id());
+  RecordExpectation("tl_a", "A2", "ORDINARY_JOB", "2099-05", draft.id());
+  forecast::testing::CentreWriter w(db_->conninfo(), seeded_.jc1);
+  ASSERT_TRUE(engine_->refresher().RefreshCases(seeded_.jc1, {w.Case("A1"), w.Case("A2")}).ok());
+  v1::SaveDialogueNotesRequest save;
+  save.set_id(draft.id());
+  save.set_base_version(0);
+  save.add_case_refs("A1");
+  save.add_case_refs("A3");
+  save.mutable_notes()->set_status("Three cases.");
+  save.set_idempotency_key("rm-1");
+  v1::Dialogue saved;
+  ASSERT_TRUE(stub_->SaveDialogueNotes(As("JC1", "tl_a").get(), save, &saved).ok());
+  auto sorted = [](const google::protobuf::RepeatedPtrField<std::string>& refs) {
+    std::vector<std::string> out(refs.begin(), refs.end());
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  EXPECT_EQ(sorted(saved.case_refs()), (std::vector<std::string>{"A1", "A3"}));
+  EXPECT_EQ(saved.agreed_case_refs_size(), 2);
+
+  // Take A1 off (discussed and agreed) and A2 off (agreed only).
+  v1::SaveDialogueNotesRequest remove;
+  remove.set_id(draft.id());
+  remove.set_base_version(1);
+  *remove.mutable_notes() = save.notes();
+  remove.add_remove_case_refs("A1");
+  remove.add_remove_case_refs("A2");
+  remove.set_idempotency_key("rm-2");
+  v1::Dialogue removed;
+  grpc::Status status = stub_->SaveDialogueNotes(As("JC1", "tl_a").get(), remove, &removed);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(removed.version(), 2);
+  EXPECT_EQ(std::vector<std::string>(removed.case_refs().begin(), removed.case_refs().end()),
+            (std::vector<std::string>{"A3"}));
+  EXPECT_EQ(removed.agreed_case_refs_size(), 0);
+  // The same from a fresh read of the centre, and the case's history keeps the expectation.
+  {
+    auto loaded = store_->Load(seeded_.jc1);
+    ASSERT_TRUE(loaded.ok());
+    for (const DialogueRecord& d : (*loaded)->dialogues) {
+      if (d.id != draft.id()) continue;
+      EXPECT_EQ(d.case_ids, std::vector<int64_t>{w.Case("A3")});
+      EXPECT_TRUE(AgreedCaseRefs(**loaded, d).empty());
+    }
+    const CaseRecord* a1 = (*loaded)->CaseByRef("A1");
+    ASSERT_NE(a1, nullptr);
+    EXPECT_TRUE(
+        std::any_of(a1->expectations.begin(), a1->expectations.end(),
+                    [&](const ExpectationEvent& e) { return e.dialogue_id == draft.id(); }));
+  }
+  // Not on the lists: refused, naming the entry.
+  remove.set_base_version(2);
+  remove.set_idempotency_key("rm-3");
+  status = stub_->SaveDialogueNotes(As("JC1", "tl_a").get(), remove, &removed);
+  EXPECT_EQ(status.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("remove_case_refs[0]"), std::string::npos);
+
+  // Agreed again after the removal: it counts again; named again: discussed again.
+  RecordExpectation("tl_a", "A1", "EDUCATION", "2099-06", draft.id());
+  ASSERT_TRUE(engine_->refresher().RefreshCases(seeded_.jc1, {w.Case("A1")}).ok());
+  save.set_base_version(2);
+  save.clear_case_refs();
+  save.add_case_refs("A1");
+  save.set_idempotency_key("rm-4");
+  ASSERT_TRUE(stub_->SaveDialogueNotes(As("JC1", "tl_a").get(), save, &saved).ok());
+  EXPECT_EQ(sorted(saved.case_refs()), (std::vector<std::string>{"A1", "A3"}));
+  EXPECT_EQ(
+      std::vector<std::string>(saved.agreed_case_refs().begin(), saved.agreed_case_refs().end()),
+      std::vector<std::string>{"A1"});
+
+  // Finalised: no removal (FAILED_PRECONDITION DIALOGUE_FINAL), no agreement.
+  v1::FinaliseDialogueRequest fin;
+  fin.set_id(draft.id());
+  fin.set_base_version(3);
+  v1::Dialogue final_d;
+  ASSERT_TRUE(stub_->FinaliseDialogue(As("JC1", "tl_a").get(), fin, &final_d).ok());
+  remove.clear_remove_case_refs();
+  remove.add_remove_case_refs("A3");
+  remove.set_base_version(3);
+  remove.set_idempotency_key("rm-5");
+  status = stub_->SaveDialogueNotes(As("JC1", "tl_a").get(), remove, &removed);
+  EXPECT_EQ(status.error_code(), grpc::FAILED_PRECONDITION);
+  auto caller = ResolveCaller("JC1", "tl_a", *directory_);
+  ASSERT_TRUE(caller.ok());
+  v1::GetCaseRequest get;
+  get.set_case_ref("A3");
+  auto c = keeper_->GetCase(*caller, get);
+  ASSERT_TRUE(c.ok());
+  v1::RecordExpectationRequest rec;
+  rec.set_case_ref("A3");
+  rec.set_base_version(c->version());
+  rec.set_expected_outcome("ORDINARY_JOB");
+  rec.set_expected_month("2099-05");
+  rec.set_risk("LOW");
+  rec.set_agreed_in_dialogue(true);
+  rec.set_dialogue_id(draft.id());
+  auto refused = keeper_->RecordExpectation(*caller, rec);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(DetailOf(refused.status()).reason, "DIALOGUE_FINAL");
 }
 
 // The dialogue in the order of a real meeting: opened (a draft), agreements on cases, notes

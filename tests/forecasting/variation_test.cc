@@ -81,6 +81,52 @@ TEST(VariationTest, FlagsOnlySignificantDifferencesWithEnoughCases) {
   EXPECT_FALSE(CompareCaseworkers(p, std::vector<int32_t>{999}, c, CalibrationModel{}).ok());
 }
 
+TEST(VariationTest, StratifiedExactTestIsFisherForOneStratumAndAddsStrata) {
+  EXPECT_NEAR(StratifiedExactTwoSided({{3, 1, 1, 3}}), FisherExactTwoSided(3, 1, 1, 3), 1e-12);
+  EXPECT_NEAR(StratifiedExactTwoSided({{10, 0, 0, 10}}), 1.0825e-5, 1e-8);
+  // Two strata each without association: nothing to see.
+  EXPECT_NEAR(StratifiedExactTwoSided({{6, 2, 3, 1}, {0, 4, 0, 8}}), 1.0, 1e-9);
+  // Empty strata change nothing.
+  EXPECT_NEAR(StratifiedExactTwoSided({{3, 1, 1, 3}, {0, 0, 0, 0}}), 0.485714, 1e-5);
+}
+
+TEST(VariationTest, CaseMixAloneIsNotFlagged) {
+  Catalogue c = SmallCatalogue();
+  c.caseworker_team = {0, 0, 0, 0, 0, 0};
+  Portfolio p;
+  p.as_of_month = kAsOf;
+  int64_t id = 0;
+  auto add = [&](CaseworkerIndex w, CaseTypeIndex type, OutcomeIndex o, int n) {
+    for (int i = 0; i < n; ++i) {
+      p.cases.push_back(Open(id++, type, w, kAsOf - 2));
+      p.cases.back().expectation = Expect(o, kAsOf + 2, 1, kAsOf - 1);
+    }
+  };
+  // Type 0: three in four to outcome 1 for both caseworkers; type 1: never. Caseworker 0 holds
+  // mostly type 0, caseworker 1 mostly type 1.
+  add(0, 0, 1, 15);
+  add(0, 0, 0, 5);
+  add(0, 1, 0, 5);
+  add(1, 0, 1, 3);
+  add(1, 0, 0, 1);
+  add(1, 1, 0, 21);
+  std::vector<int32_t> all(p.cases.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int32_t>(i);
+  auto v = CompareCaseworkers(p, all, c, CalibrationModel{});
+  ASSERT_TRUE(v.ok()) << v.status();
+  for (const auto& s : v->shares) {
+    if (s.outcome != 1) continue;
+    EXPECT_TRUE(s.flagged_without_case_type) << s.caseworker;
+    EXPECT_FALSE(s.flagged) << s.caseworker;
+    EXPECT_NEAR(s.p_value, 1.0, 1e-9);
+    // The mix explains the share exactly: 20 type-0 cases x 18/24 = 15 of 25.
+    if (s.caseworker == 0) {
+      EXPECT_NEAR(s.share, 0.6, 1e-12);
+      EXPECT_NEAR(s.expected_share, 20 * 0.75 / 25, 1e-12);
+    }
+  }
+}
+
 TEST(VariationTest, SyntheticFlexHabitsAndOptimismAreFound) {
   auto centre = GenerateJobCentre(DemoSpec());
   ASSERT_TRUE(centre.ok());

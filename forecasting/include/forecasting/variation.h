@@ -1,5 +1,11 @@
 // Variation between caseworkers: each caseworker's share of open cases expected to end in each
 // outcome against the rest of the team, and how late their expectations turn out to be.
+//
+// The comparison is made within case type, so that a caseworker's case mix does not pass for a
+// habit: the expected share is the team's share in each case type weighted by the caseworker's
+// own cases of that type, and the test compares the caseworker with the rest of the team in each
+// case type at once (the exact conditional test over the case types' 2x2 tables; with one case
+// type it is Fisher's exact test).
 #ifndef FORECASTING_VARIATION_H_
 #define FORECASTING_VARIATION_H_
 
@@ -27,8 +33,17 @@ struct OutcomeShare {
   double share = 0;
   double low = 0, high = 0;  // Wilson interval of the share
   double team_share = 0;     // the whole team's share (all its caseworkers)
-  double p_value = 1;        // two-sided test against the rest of the team (Fisher's exact test)
-  bool flagged = false;      // p_value < significance and not small_sample
+  // sum over case types t of n_t x (the whole team's share in t), / n, where n_t is the
+  // caseworker's cases of type t: the share the case mix alone leads one to expect.
+  double expected_share = 0;
+  // Two-sided test against the rest of the team within case type (StratifiedExactTwoSided over
+  // one 2x2 table per case type).
+  double p_value = 1;
+  bool flagged = false;  // p_value < significance and not small_sample
+  // The same without case type (Fisher's exact test on the pooled table): what the comparison
+  // would say if case mix were ignored.
+  double p_value_without_case_type = 1;
+  bool flagged_without_case_type = false;
   bool small_sample = false;
 };
 
@@ -54,6 +69,17 @@ absl::StatusOr<Variation> CompareCaseworkers(const Portfolio& portfolio,
                                              const Catalogue& catalogue,
                                              const CalibrationModel& calibration,
                                              const VariationOptions& options = {});
+
+// A 2x2 table [[a, b], [c, d]].
+struct Table2x2 {
+  int64_t a = 0, b = 0, c = 0, d = 0;
+};
+
+// Two-sided exact test of no association in every stratum, conditional on each table's margins:
+// the sum of the a cells follows the convolution of the strata's hypergeometric distributions;
+// the p-value adds the sums no more probable than the observed one. One stratum: Fisher's exact
+// test. Pure; thread-safe.
+double StratifiedExactTwoSided(absl::Span<const Table2x2> strata);
 
 // Wilson score interval of k successes in n at central mass `interval`. Pure; thread-safe.
 void WilsonInterval(int64_t k, int64_t n, double interval, double* low, double* high);
