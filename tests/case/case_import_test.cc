@@ -156,8 +156,9 @@ TEST_F(CaseImportTest, ACaseWithMoreRowsThanTheLimitIsRefusedByName) {
   *chunk.add_cases() = CaseRow(2, "BIG-1", "SDP", "2025-01-10", "T1", "cw1");
   *chunk.add_cases() = CaseRow(3, "SMALL-1", "SDP", "2025-01-10", "T1", "cw1");
   for (int i = 0; i < 7; ++i) {
-    *chunk.add_expectations() = ExpectationRow(2 + i, "BIG-1", absl::StrFormat("2025-02-%02d", i + 1),
-                                               "cw1", "FLEX_JOB", "2025-09", "LOW");
+    *chunk.add_expectations() =
+        ExpectationRow(2 + i, "BIG-1", absl::StrFormat("2025-02-%02d", i + 1), "cw1", "FLEX_JOB",
+                       "2025-09", "LOW");
   }
   *chunk.add_expectations() =
       ExpectationRow(9, "SMALL-1", "2025-02-01", "cw1", "FLEX_JOB", "2025-09", "LOW");

@@ -269,6 +269,89 @@ test('a long case history shows its newest rows and pages back with "Vis ældre"
   }
 });
 
+// Issue 11: the trend of the projection (as of each month-end and today; projected at the start
+// of each month against what closed), on a desk and on a 390 px phone, and the variation's
+// drill-down to the cases behind one caseworker's share, with labels, not codes.
+test('a team leader sees how the forecast evolved and drills down from the variation to the cases', async () => {
+  const leader = await loginAs('tl1');
+  try {
+    await leader.page.goto(`${stack.url}/team/T1/projection`);
+    await leader.page.getByTestId('trend-chart').locator('canvas').waitFor();
+    const trendTable = leader.page.getByTestId('trend-table');
+    await trendTable.waitFor();
+    // Six month-ends and today.
+    assert.equal(await trendTable.locator('thead th').count(), 1 + 7);
+    const versus = leader.page.getByTestId('trend-actual-table');
+    assert.equal(await versus.locator('tbody tr').count(), 6);
+    assert.match((await versus.locator('tbody tr').last().textContent()) ?? '', /indtil nu/);
+    // The trend answer itself: its last point is today's projection, as the page's table shows.
+    const trend = await leader.page.evaluate(async () => {
+      const response = await fetch('/api/ForecastService/GetTrend', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ scope: { kind: 'TEAM', code: 'T1' } }),
+      });
+      return response.json();
+    });
+    assert.equal(trend.points.length, 7);
+    const closedSoFar = trend.past_months.reduce((sum, r) => sum + Number(r.actual ?? 0), 0);
+    assert.ok(closedSoFar >= 0);
+    await shot(leader.page, '30-team-leader-trend');
+    // Weekly points.
+    const firstHead = await trendTable.locator('thead th').nth(1).textContent();
+    await leader.page.getByTestId('trend-step').selectOption('WEEK');
+    await leader.page.waitForFunction(
+      (before) => document.querySelector('[data-testid="trend-table"] thead th:nth-child(2)')?.textContent !== before,
+      firstHead,
+    );
+    // On a phone the trend fits without sideways scrolling.
+    await leader.page.setViewportSize({ width: 390, height: 844 });
+    await leader.page.reload();
+    await leader.page.getByTestId('trend-chart').locator('canvas').waitFor();
+    await leader.page.getByTestId('trend-table').waitFor();
+    const overflow = await leader.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow} px`);
+    await shot(leader.page, '31-team-leader-trend-phone');
+    await leader.page.setViewportSize(CONTEXT.viewport);
+
+    // Variation: an outcome some caseworker is expected to reach, and the cases behind the share.
+    await leader.page.goto(`${stack.url}/team/T1/variation`);
+    await leader.page.getByTestId('variation-table').waitFor();
+    const outcomes = await leader.page.locator('select[name="outcome"] option').evaluateAll((options) => options.map((o) => o.value));
+    let drill;
+    for (const outcome of outcomes) {
+      await leader.page.locator('select[name="outcome"]').selectOption(outcome);
+      const buttons = leader.page.locator('[data-testid^="drill-"]');
+      if ((await buttons.count()) > 0) {
+        drill = { outcome, button: buttons.first() };
+        break;
+      }
+    }
+    assert.ok(drill, 'no caseworker has a case behind any share');
+    // The table says what the case mix alone would give.
+    await leader.page.locator('[data-testid^="expected-share-"]').first().waitFor();
+    const label = (await drill.button.textContent()) ?? '';
+    const count = Number(/\((\d+)\)/.exec(label)[1]);
+    const caseworker = (await drill.button.getAttribute('data-testid')).slice('drill-'.length);
+    await drill.button.click();
+    const rows = leader.page.getByTestId('variation-cases-table').locator('tbody tr');
+    await rows.first().waitFor();
+    assert.equal(await rows.count(), count);
+    // Each case: its reference (a link to the case), and labels, never codes.
+    const text = (await leader.page.getByTestId('variation-cases').textContent()) ?? '';
+    assert.doesNotMatch(text, /ORDINARY_JOB|FLEX_JOB|EDUCATION|DECLARED_FIT|SMALL_JOB|OTHER_BENEFIT|\bLOW\b|\bMEDIUM\b|\bHIGH\b/);
+    const ref = ((await rows.first().locator('th a').textContent()) ?? '').trim();
+    const listed = await getCase(leader.page, ref);
+    assert.equal(listed.caseworker, caseworker);
+    await shot(leader.page, '32-team-leader-variation-cases');
+    await rows.first().locator('th a').click();
+    await leader.page.waitForURL(new RegExp(`/case/${ref}$`));
+  } finally {
+    await leader.context.close();
+  }
+  assert.deepEqual(pageErrors, []);
+});
+
 test('every main view renders (screenshots), in Danish and English', async () => {
   const anonymous = await browser.newContext(CONTEXT);
   anonymous.setDefaultTimeout(60000);

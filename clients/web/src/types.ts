@@ -268,6 +268,62 @@ export interface OutcomeShare {
   team_share: number;
   flagged: boolean;
   small_sample: boolean;
+  /** The share the caseworker's own case mix leads one to expect (the team's share per case type). */
+  expected_share: number;
+  /** Flagged when case type is ignored; with flagged false, the case mix explains the difference. */
+  flagged_without_case_type: boolean;
+}
+
+export interface VariationCase {
+  case_ref: string;
+  case_type: string;
+  expected_outcome: string;
+  expected_month: string;
+  risk: string;
+  horizon_passed: boolean;
+  agreed_in_dialogue: boolean;
+}
+
+export interface VariationCases {
+  team: string;
+  caseworker: string;
+  outcome: string;
+  as_of: string;
+  n: Int64;
+  cases: VariationCase[];
+}
+
+export type TrendStep = 'MONTH_END' | 'WEEK';
+
+export interface TrendMonth {
+  month: string;
+  closures: Estimate;
+  closed_so_far: Int64;
+}
+
+export interface TrendPoint {
+  as_of: string;
+  open_cases: Int64;
+  months: TrendMonth[];
+}
+
+export interface ProjectedVsActual {
+  month: string;
+  projected_on: string;
+  projected?: Estimate;
+  actual: Int64;
+  complete: boolean;
+}
+
+export interface Trend {
+  model: ModelName;
+  as_of: string;
+  step: TrendStep;
+  months: string[];
+  points: TrendPoint[];
+  past_months: ProjectedVsActual[];
+  explanation?: Explanation;
+  compute_ms: number;
 }
 
 export interface Variation {

@@ -311,6 +311,8 @@ export async function dialogueView(team: string, query: URLSearchParams): Promis
         'notes.adjustment': field(t('dialogue.notes.adjustment'), h('textarea', { name: 'adjustment', rows: 3, value: d.notes?.adjustment ?? '' })),
       };
       const errors = new FormErrors(noteFields);
+      // Discussed or agreed in this draft: each can be taken off again while it is a draft.
+      const onList = [...new Set([...(d.case_refs ?? []), ...(d.agreed_case_refs ?? [])])].sort();
       const submit = h('button', { type: 'submit', 'data-testid': 'save-notes' }, t('dialogue.record'));
       const finalise = h('button', { type: 'button', class: 'secondary', 'data-testid': 'finalise' }, t('dialogue.finalise'));
       // One key per save: a retry of the same save (same text, same base) reuses it, a new save
@@ -323,9 +325,18 @@ export async function dialogueView(team: string, query: URLSearchParams): Promis
         learning: noteFields['notes.learning'].control.value,
         adjustment: noteFields['notes.adjustment'].control.value,
       });
-      const save = async (base: number): Promise<void> => {
+      // Cases taken off the draft's lists: unticked in the agenda, or removed below (issue 11).
+      const save = async (base: number, remove: string[] = []): Promise<void> => {
         const notes = mine();
-        const request = { id: d.id, base_version: base, held_on: noteFields.held_on.control.value, case_refs: [...discussed], notes };
+        const unticked = (d.case_refs ?? []).filter((ref) => !discussed.has(ref));
+        const request = {
+          id: d.id,
+          base_version: base,
+          held_on: noteFields.held_on.control.value,
+          case_refs: [...discussed],
+          remove_case_refs: [...new Set([...unticked, ...remove])],
+          notes,
+        };
         const fingerprint = JSON.stringify(request);
         if (fingerprint !== keyFor) {
           key = idempotencyKey();
@@ -361,6 +372,40 @@ export async function dialogueView(team: string, query: URLSearchParams): Promis
         errors.alert,
         noteFields.held_on.wrapper,
         h('div', { class: 'grid-2' }, noteFields['notes.status'].wrapper, noteFields['notes.knowledge'].wrapper, noteFields['notes.learning'].wrapper, noteFields['notes.adjustment'].wrapper),
+        onList.length
+          ? h(
+              'div',
+              { 'data-testid': 'draft-cases' },
+              h('h3', null, t('dialogue.draft_cases')),
+              h(
+                'ul',
+                { class: 'plain' },
+                onList.map((ref) =>
+                  h(
+                    'li',
+                    null,
+                    link(`/case/${encodeURIComponent(ref)}`, ref),
+                    (d.agreed_case_refs ?? []).includes(ref) ? ` · ${t('dialogue.agreed').toLowerCase()}` : '',
+                    ' ',
+                    h(
+                      'button',
+                      {
+                        type: 'button',
+                        class: 'secondary small',
+                        'data-testid': `remove-${ref}`,
+                        onclick: () => {
+                          if (!window.confirm(t('dialogue.remove.confirm', { ref }))) return;
+                          discussed.delete(ref);
+                          void save(d.version ?? 0, [ref]);
+                        },
+                      },
+                      t('dialogue.remove'),
+                    ),
+                  ),
+                ),
+              ),
+            )
+          : null,
         h('div', { class: 'form-actions' }, submit, finalise),
       );
       if (message) errors.success(message);

@@ -12,6 +12,7 @@ import { select } from '../forms';
 import { date, estimate, month, num, today } from '../format';
 import { exportButtons } from '../export';
 import { t } from '../i18n';
+import { trendSection } from './trend';
 import { watchTeam, type TeamWatch } from '../live';
 import type { View } from '../router';
 import type { ModelName, Projection } from '../types';
@@ -68,6 +69,8 @@ export function projectionView(page: Scope, query: URLSearchParams = new URLSear
   let caseloadChart: Chart<'line'> | undefined;
   let closuresChart: Chart<'bar' | 'line'> | undefined;
   let loads = 0;
+  // How the forecast evolved, for the same scope, case types and day.
+  const trend = trendSection(() => ({ scope: { kind: scope.kind, code: scope.code }, caseTypes: [...types], asOf }));
 
   const load = async () => {
     const generation = ++loads;
@@ -238,6 +241,7 @@ export function projectionView(page: Scope, query: URLSearchParams = new URLSear
     closuresChart?.destroy();
     caseloadChart = closuresChart = undefined;
     void load();
+    trend.reload();
   });
   const remember = () => {
     const params = new URLSearchParams();
@@ -254,6 +258,7 @@ export function projectionView(page: Scope, query: URLSearchParams = new URLSear
       closuresChart?.destroy();
       caseloadChart = closuresChart = undefined;
       void load();
+      trend.reload();
     });
   }
   scopeSelect.addEventListener('change', () => {
@@ -265,6 +270,7 @@ export function projectionView(page: Scope, query: URLSearchParams = new URLSear
     closuresChart?.destroy();
     caseloadChart = closuresChart = undefined;
     void load();
+    trend.reload();
   });
   horizonSelect.addEventListener('change', () => {
     horizon = Number(horizonSelect.value);
@@ -300,6 +306,7 @@ export function projectionView(page: Scope, query: URLSearchParams = new URLSear
       h('div', { class: 'field inline' }, h('label', { for: asOfId }, t('projection.as_of')), asOfInput, h('span', { class: 'muted' }, t('projection.as_of.hint'))),
     ),
     body,
+    trend.element,
   );
   return {
     element,
@@ -307,6 +314,7 @@ export function projectionView(page: Scope, query: URLSearchParams = new URLSear
       watch?.close();
       caseloadChart?.destroy();
       closuresChart?.destroy();
+      trend.dispose();
     },
   };
 }

@@ -2,16 +2,16 @@
 // each caseworker's expected share with its 80% interval against the team's share. Flags come
 // from the service's test; small samples are shown, marked, never hidden.
 import { call } from '../api';
-import { breadcrumbs, errorBox, explanation, smallSample, th } from '../components';
-import { active, ctx, outcomeLabel, staffName, teamName } from '../context';
+import { breadcrumbs, errorBox, explanation, link, smallSample, th } from '../components';
+import { active, caseTypeLabel, ctx, outcomeLabel, riskLabel, staffName, teamName } from '../context';
 import { chartFigure } from '../charts';
 import { h, replace, uid } from '../dom';
 import { select } from '../forms';
-import { num, pct } from '../format';
+import { month, num, pct } from '../format';
 import { label, t } from '../i18n';
 import { watchTeam } from '../live';
 import type { View } from '../router';
-import type { Variation } from '../types';
+import type { Variation, VariationCases } from '../types';
 import type { Chart } from 'chart.js';
 
 export function variationView(team: string, query: URLSearchParams): View {
@@ -24,6 +24,59 @@ export function variationView(team: string, query: URLSearchParams): View {
   const body = h('div', { 'data-testid': 'variation' }, h('p', { class: 'loading', role: 'status' }, t('common.loading')));
   let chart: Chart | undefined;
   let variation: Variation | undefined;
+  // The cases behind one caseworker's share (to choose cases for sparring), for the outcome shown.
+  const drill = h('div', { 'data-testid': 'variation-cases', 'aria-live': 'polite' });
+  let drilled = '';
+  let drills = 0;
+
+  const showCases = async (caseworker: string) => {
+    drilled = caseworker;
+    const generation = ++drills;
+    drill.replaceChildren(h('p', { class: 'loading', role: 'status' }, t('common.loading')));
+    let found: VariationCases;
+    try {
+      found = await call<VariationCases>('ForecastService', 'GetVariationCases', { caseworker, outcome });
+    } catch (error) {
+      if (generation === drills) drill.replaceChildren(errorBox(error, () => void showCases(caseworker)));
+      return;
+    }
+    if (generation !== drills) return;
+    const cases = found.cases ?? [];
+    drill.replaceChildren(
+      h('h2', null, t('variation.cases.heading', { name: staffName(caseworker), outcome: outcomeLabel(outcome) })),
+      cases.length === 0
+        ? h('p', { class: 'muted' }, t('variation.cases.none'))
+        : h(
+            'div',
+            { class: 'table-wrap' },
+            h(
+              'table',
+              { class: 'data', 'data-testid': 'variation-cases-table' },
+              h(
+                'thead',
+                null,
+                h('tr', null, th(t('case.ref')), th(t('case.type')), th(t('variation.cases.goal')), th(t('variation.cases.horizon')), th(t('case.risk')), th(t('variation.cases.agreed'))),
+              ),
+              h(
+                'tbody',
+                null,
+                cases.map((c) =>
+                  h(
+                    'tr',
+                    { 'data-testid': `variation-case-${c.case_ref}` },
+                    h('th', { scope: 'row' }, link(`/case/${encodeURIComponent(c.case_ref)}`, c.case_ref)),
+                    h('td', null, caseTypeLabel(c.case_type)),
+                    h('td', null, outcomeLabel(c.expected_outcome)),
+                    h('td', null, month(c.expected_month), c.horizon_passed ? h('span', { class: 'badge badge-warning' }, ' ', t('variation.cases.passed')) : ''),
+                    h('td', null, riskLabel(c.risk)),
+                    h('td', null, c.agreed_in_dialogue ? t('common.yes') : ''),
+                  ),
+                ),
+              ),
+            ),
+          ),
+    );
+  };
 
   const load = async () => {
     try {
@@ -50,6 +103,7 @@ export function variationView(team: string, query: URLSearchParams): View {
             { type: 'bar', label: t('variation.interval'), data: shares.map((s) => [s.low, s.high]) as never, backgroundColor: shares.map(barColour), borderColor: shares.map((s) => (s.flagged ? '#be123c' : '#1d4ed8')), borderWidth: 1, barPercentage: 0.6 },
             { type: 'line', label: t('variation.share'), data: shares.map((s, i) => ({ x: s.share, y: names[i] })) as never, showLine: false, pointRadius: 6, pointStyle: 'rectRot', borderColor: '#111827', backgroundColor: '#111827', indexAxis: 'y' } as never,
             { type: 'line', label: t('variation.team_share'), data: shares.map((s, i) => ({ x: s.team_share, y: names[i] })) as never, borderColor: '#c2410c', borderDash: [6, 4], borderWidth: 2, pointRadius: 0, indexAxis: 'y' } as never,
+            { type: 'line', label: t('variation.expected_share'), data: shares.map((s, i) => ({ x: s.expected_share ?? 0, y: names[i] })) as never, showLine: false, pointRadius: 7, pointStyle: 'line', borderWidth: 3, borderColor: '#0f766e', backgroundColor: '#0f766e', indexAxis: 'y' } as never,
           ],
         },
         options: {
@@ -80,7 +134,23 @@ export function variationView(team: string, query: URLSearchParams): View {
         h(
           'table',
           { class: 'data', 'data-testid': 'variation-table' },
-          h('thead', null, h('tr', null, th(t('common.caseworker')), th(t('common.n')), th(t('variation.count')), th(t('variation.share')), th(t('variation.interval')), th(t('variation.team_share')), th(t('variation.flagged')))),
+          h(
+            'thead',
+            null,
+            h(
+              'tr',
+              null,
+              th(t('common.caseworker')),
+              th(t('common.n')),
+              th(t('variation.count')),
+              th(t('variation.share')),
+              th(t('variation.interval')),
+              th(t('variation.team_share')),
+              th(t('variation.expected_share'), { title: t('variation.expected_share.title') }),
+              th(t('variation.flagged')),
+              th(t('variation.cases')),
+            ),
+          ),
           h(
             'tbody',
             null,
@@ -94,13 +164,30 @@ export function variationView(team: string, query: URLSearchParams): View {
                 h('td', { class: 'num' }, pct(s.share)),
                 h('td', { class: 'num' }, `${pct(s.low)}–${pct(s.high)}`),
                 h('td', { class: 'num' }, pct(s.team_share)),
-                h('td', null, s.flagged ? h('span', { class: 'badge badge-danger', title: t('variation.flagged.title') }, t('variation.flag')) : ''),
+                h('td', { class: 'num', 'data-testid': `expected-share-${s.caseworker}` }, pct(s.expected_share ?? 0)),
+                h(
+                  'td',
+                  null,
+                  s.flagged
+                    ? h('span', { class: 'badge badge-danger', title: t('variation.flagged.title') }, t('variation.flag'))
+                    : s.flagged_without_case_type
+                    ? h('span', { class: 'badge', title: t('variation.mix_explains.title'), 'data-testid': `mix-explains-${s.caseworker}` }, t('variation.mix_explains'))
+                    : '',
+                ),
+                h(
+                  'td',
+                  null,
+                  Number(s.count ?? 0) > 0
+                    ? h('button', { type: 'button', class: 'secondary small', 'data-testid': `drill-${s.caseworker}`, onclick: () => void showCases(s.caseworker) }, t('variation.show_cases'), ` (${num(s.count)})`)
+                    : '',
+                ),
               ),
             ),
           ),
         ),
       ),
       explanation(variation.explanation),
+      drill,
     );
   }
 
@@ -108,6 +195,7 @@ export function variationView(team: string, query: URLSearchParams): View {
     outcome = outcomeSelect.value;
     history.replaceState(null, '', `?outcome=${encodeURIComponent(outcome)}`);
     render();
+    if (drilled) void showCases(drilled);
   });
   void load();
   const watch = watchTeam(team, (_, first) => {
