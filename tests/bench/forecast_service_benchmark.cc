@@ -295,6 +295,25 @@ int main(int argc, char** argv) {
         Percentile(compute, 1.0), Percentile(rpc, 0.5), Percentile(rpc, 1.0));
   }
 
+  // 1b. The trend (issue 11): six month-ends and today, as-of views; the first call computes each
+  // past day's view (snapshot and fit), later calls find their projections memoised.
+  for (auto step : {forecast::v1::MONTH_END, forecast::v1::WEEK}) {
+    std::vector<double> rpc;
+    for (int i = 0; i < 3; ++i) {
+      forecast::v1::TrendRequest req;
+      req.mutable_scope()->set_kind(forecast::v1::Scope::JOB_CENTRE);
+      req.set_step(step);
+      forecast::v1::Trend resp;
+      auto ctx = Context("manager");
+      auto r0 = Clock::now();
+      grpc::Status st = stub->GetTrend(ctx.get(), req, &resp);
+      if (!st.ok()) Die("GetTrend: " + st.error_message());
+      rpc.push_back(Ms(Clock::now() - r0));
+    }
+    std::printf("trend %-9s 6 points + today, whole centre: first %.0f ms, then %.1f / %.1f ms\n",
+                forecast::v1::TrendStep_Name(step).c_str(), rpc[0], rpc[1], rpc[2]);
+  }
+
   // 2. Team dashboards under load, then the health check under the same load.
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   for (int i = 0; i < 8; ++i) {
