@@ -346,6 +346,25 @@ test('a team leader sees how the forecast evolved and drills down from the varia
     await shot(leader.page, '32-team-leader-variation-cases');
     await rows.first().locator('th a').click();
     await leader.page.waitForURL(new RegExp(`/case/${ref}$`));
+
+    // While the dialogue is a draft a case can be taken off its list again (issue 11).
+    leader.page.on('dialog', (d) => void d.accept());
+    await leader.page.goto(`${stack.url}/team/T1/dialogue?caseworker=cw2`);
+    await leader.page.getByTestId('open-dialogue').click();
+    await leader.page.getByTestId('draft-state').getByText('Kladde, version 0').waitFor();
+    const item = leader.page.getByTestId('agenda').locator('tbody tr[data-testid^="agenda-"]').first();
+    const discussedRef = ((await item.getAttribute('data-testid')) ?? '').slice('agenda-'.length);
+    await leader.page.getByLabel(`Sag ${discussedRef} drøftet i dialogen`).check();
+    await leader.page.getByLabel('Status', { exact: true }).fill('Én sag drøftet.');
+    await leader.page.getByRole('button', { name: 'Gem noterne' }).click();
+    await leader.page.getByTestId('draft-state').getByText('Kladde, version 1').waitFor();
+    await leader.page.getByTestId('draft-cases').getByText(discussedRef).waitFor();
+    await leader.page.getByTestId(`remove-${discussedRef}`).click();
+    await leader.page.getByTestId('draft-state').getByText('Kladde, version 2').waitFor();
+    assert.equal(await leader.page.getByTestId('draft-cases').count(), 0);
+    assert.equal(await leader.page.getByLabel(`Sag ${discussedRef} drøftet i dialogen`).isChecked(), false);
+    await leader.page.getByRole('button', { name: 'Afslut dialogen' }).click();
+    await leader.page.getByText('Dialogen er afsluttet.').waitFor();
   } finally {
     await leader.context.close();
   }
