@@ -291,14 +291,24 @@ absl::StatusOr<v1::Trend> ForecastKeeper::GetTrend(const Caller& caller,
   std::vector<Day> days = TrendDays(today, step, points);
   for (Month m = Month(days.front()); m <= last; ++m) out.add_months(FormatMonth(m));
   days.push_back(today);
+  // The closures every figure needs, counted in one pass: each point's own month as that day saw
+  // it, and each past month as of today.
+  std::vector<ClosureCount> counts;
   for (const Day day : days) {
-    ASSIGN_OR_RETURN(const auto p, projection_on(day));
-    // Closures so far in the day's month, as the view of that day knew them.
-    const ViewDays seen = day == today ? view->snapshot().view() : ViewDays{day, day};
-    *out.add_points() = TrendPointOf(*p, last, ClosuresIn(*view, seen, scope, mask, Month(day)));
+    counts.push_back({Month(day), day == today ? view->snapshot().view() : ViewDays{day, day}});
+  }
+  const Month first_past = Month(days.front()) + 1;
+  for (Month m = first_past; m <= Month(today); ++m) {
+    counts.push_back({m, view->snapshot().view()});
+  }
+  const std::vector<int64_t> closed = ClosuresIn(*view, scope, mask, counts);
+  for (size_t i = 0; i < days.size(); ++i) {
+    ASSIGN_OR_RETURN(const auto p, projection_on(days[i]));
+    *out.add_points() = TrendPointOf(*p, last, closed[i]);
   }
   // Each month since the earliest point: projected on its eve against what closed.
-  for (Month m = Month(days.front()) + 1; m <= Month(today); ++m) {
+  size_t k = days.size();
+  for (Month m = first_past; m <= Month(today); ++m, ++k) {
     const Day eve = Day(m) - 1;
     ASSIGN_OR_RETURN(const auto p, projection_on(eve));
     v1::ProjectedVsActual* row = out.add_past_months();
@@ -309,7 +319,7 @@ absl::StatusOr<v1::Trend> ForecastKeeper::GetTrend(const Caller& caller,
         *row->mutable_projected() = om.closures();
       }
     }
-    row->set_actual(ClosuresIn(*view, view->snapshot().view(), scope, mask, m));
+    row->set_actual(closed[k]);
     row->set_complete(m < Month(today));
   }
   v1::Explanation* e = out.mutable_explanation();

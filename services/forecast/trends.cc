@@ -1,5 +1,7 @@
 #include "services/forecast/trends.h"
 
+#include <algorithm>
+
 #include "services/common/calendar.h"
 
 namespace forecast::fsvc {
@@ -13,20 +15,31 @@ std::vector<Day> TrendDays(Day as_of, v1::TrendStep step, int points) {
   return days;
 }
 
-int64_t ClosuresIn(const CentreView& view, const ViewDays& vd, const ScopeFilter& scope,
-                   uint64_t type_mask, Month month) {
+std::vector<int64_t> ClosuresIn(const CentreView& view, const ScopeFilter& scope,
+                                uint64_t type_mask, const std::vector<ClosureCount>& counts) {
+  std::vector<int64_t> out(counts.size(), 0);
+  if (counts.empty()) return out;
+  Month first = counts.front().month, last = first;
+  for (const ClosureCount& c : counts) {
+    first = std::min(first, c.month);
+    last = std::max(last, c.month);
+  }
   const CentreHistory& h = view.history();
-  int64_t count = 0;
   for (const CaseState& s : view.snapshot().cases()) {
     const CaseRecord& r = *s.record;
     if (r.case_type < 0 || r.case_type >= 64 || (type_mask >> r.case_type & 1) == 0) continue;
     for (const StatusEvent& st : r.statuses) {
-      if (!st.closed || Month(st.on) != month || !vd.Sees(st.on, st.known_on)) continue;
-      const AssignmentEvent* holder = HolderOn(r, st.on, vd);
-      if (holder != nullptr && scope.Covers(h, holder->caseworker_id, holder->team_id)) ++count;
+      const Month m(st.on);
+      if (!st.closed || m < first || m > last) continue;
+      for (size_t i = 0; i < counts.size(); ++i) {
+        const ViewDays& vd = counts[i].seen;
+        if (counts[i].month != m || !vd.Sees(st.on, st.known_on)) continue;
+        const AssignmentEvent* holder = HolderOn(r, st.on, vd);
+        if (holder != nullptr && scope.Covers(h, holder->caseworker_id, holder->team_id)) ++out[i];
+      }
     }
   }
-  return count;
+  return out;
 }
 
 v1::TrendPoint TrendPointOf(const v1::Projection& projection, Month last, int64_t closed_so_far) {

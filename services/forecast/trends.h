@@ -28,13 +28,20 @@ inline constexpr int kMaxTrendHorizon = 12;
 // for k = points..1 (WEEK).
 std::vector<Day> TrendDays(Day as_of, v1::TrendStep step, int points);
 
-// Closures in `month` as `seen` sees them (the view's own days, or an earlier day's: the view's
-// history holds every row, so an earlier day's figure needs no view of its own) of cases of the
-// types in `type_mask` (bit t: case type t) that were in the scope on the day they closed. A case
-// closed, reopened and closed again in the month counts twice, as the milestones' actual
-// closures do.
-int64_t ClosuresIn(const CentreView& view, const ViewDays& seen, const ScopeFilter& scope,
-                   uint64_t type_mask, Month month);
+// What ClosuresIn counts: the closures of `month` as `seen` sees them (the view's own days, or
+// an earlier day's: the view's history holds every row, so an earlier day's figure needs no view
+// of its own).
+struct ClosureCount {
+  Month month;
+  ViewDays seen;
+};
+
+// For each count, the closures in its month as it sees them of cases of the types in
+// `type_mask` (bit t: case type t) that were in the scope on the day they closed; one pass over
+// the view's cases for all of them. A case closed, reopened and closed again in the month counts
+// twice, as the milestones' actual closures do.
+std::vector<int64_t> ClosuresIn(const CentreView& view, const ScopeFilter& scope,
+                                uint64_t type_mask, const std::vector<ClosureCount>& counts);
 
 // One trend point from the projection as of its day: the "ALL" closures of each month from the
 // day's month to `last`, and for the day's own month the closures it had seen so far
