@@ -31,6 +31,7 @@ struct Profile {
   CaseworkerIndex caseworker = -1;
   TeamIndex team = -1;
   int32_t duration = 0;  // months since opening at the first month (clamped)
+  int32_t category = 0;  // ForecastCategory: fixed by risk when planned, else part of the key
 };
 
 // Rows of the per-profile block: closures per month x outcome, closures per month (all
@@ -61,7 +62,9 @@ class ProfileBuilder {
     const uint64_t planned_space = static_cast<uint64_t>(T_) * R_ * lead_slots_ * K_ *
                                    (kind == ModelKind::kCalibrated ? std::max(W_, 1) : 1);
     planned_space_ = kind == ModelKind::kBaseline ? 0 : planned_space;
-    key_space_ = planned_space_ + static_cast<uint64_t>(T_) * D_;
+    // Unplanned profiles are keyed by category too: under the baseline, cases of one type and
+    // duration may carry different risks.
+    key_space_ = planned_space_ + static_cast<uint64_t>(T_) * D_ * kNumCategories;
     calendar_outcome_.resize(static_cast<size_t>(H_) * K_);
     for (int32_t h = 0; h < H_; ++h) {
       for (int32_t o = 0; o < K_; ++o) {
@@ -86,6 +89,7 @@ class ProfileBuilder {
     p.caseworker = oc.caseworker;
     p.team = oc.team;
     p.duration = std::clamp(first_ - oc.opened_month, 0, D_ - 1);
+    p.category = static_cast<int32_t>(CategoryOf(m_.catalogue, oc));
     if (kind_ == ModelKind::kBaseline || !oc.expectation.has_value()) return p;
     const Expectation& e = *oc.expectation;
     p.planned = true;
@@ -101,7 +105,10 @@ class ProfileBuilder {
   }
 
   uint64_t Key(const Profile& p) const {
-    if (!p.planned) return planned_space_ + static_cast<uint64_t>(p.type) * D_ + p.duration;
+    if (!p.planned) {
+      return planned_space_ + (static_cast<uint64_t>(p.type) * D_ + p.duration) * kNumCategories +
+             p.category;
+    }
     const int32_t slot = kind_ == ModelKind::kAsPlanned ? p.lead + 1 : LeadBucket(p.lead);
     uint64_t key = static_cast<uint64_t>(kind_ == ModelKind::kCalibrated ? p.caseworker : 0);
     key = key * T_ + p.type;
@@ -305,6 +312,13 @@ struct Grouping {
   std::vector<double> counts;
 };
 
+// Rows of the block that the categories split: all outcomes per month, then cumulative.
+struct CategoryRows {
+  int32_t H;
+  int32_t rows() const { return 2 * H; }
+  int32_t index(int32_t c, int32_t row) const { return c * rows() + row; }
+};
+
 // Groups the cases into profiles. `on_case` sees every case once (for counts). Keys are dense:
 // as planned and baseline in one table; calibrated keys include the caseworker, so cases are
 // first bucketed by caseworker (a counting sort) and each caseworker's keys use a small table.
@@ -380,6 +394,17 @@ absl::Status CheckHorizon(int32_t horizon) {
 
 }  // namespace
 
+ForecastCategory RiskCategory(double risk_probability) {
+  if (risk_probability >= kSafeRiskProbability) return ForecastCategory::kSafe;
+  if (risk_probability >= kLikelyRiskProbability) return ForecastCategory::kLikely;
+  return ForecastCategory::kPossible;
+}
+
+ForecastCategory CategoryOf(const Catalogue& catalogue, const OpenCase& c) {
+  if (!c.expectation.has_value()) return ForecastCategory::kPossible;
+  return RiskCategory(catalogue.risk_probability[c.expectation->risk]);
+}
+
 absl::StatusOr<Projector> Projector::Create(const Portfolio& portfolio,
                                             const FittedModels& models) {
   if (auto s = ValidateCatalogue(models.catalogue); !s.ok()) return s;
@@ -429,8 +454,10 @@ absl::StatusOr<Projection> ProjectImpl(const ProjectInputs& in, const Projection
       for (size_t i = 0; i < in.n; ++i) f(portfolio.cases[in.positions[i]]);
     }
   };
+  const bool categories = request.categories;
   const Grouping groups = GroupCases(builder, for_each, [&](const OpenCase& oc) {
     ++out.open_cases;
+    if (categories) ++out.category_cases[static_cast<int32_t>(CategoryOf(models.catalogue, oc))];
     if (oc.expectation.has_value()) {
       ++out.cases_with_expectation;
       if (oc.expectation->expected_month < first) ++out.passed_horizon;
@@ -494,11 +521,43 @@ absl::StatusOr<Projection> ProjectImpl(const ProjectInputs& in, const Projection
     k2.segment(row, rows).noalias() += v.matrix() * c;
     k3.segment(row, rows).noalias() += (v * (1.0 - 2.0 * P)).matrix() * c;
   };
+  // The categories' cumulants of the all-outcomes and cumulative rows: the same columns, each
+  // weighted by its multiplicity when its profile is in the category, else 0.
+  const CategoryRows C{H};
+  const int32_t CR = C.rows();
+  const Eigen::Index category_size = categories ? kNumCategories * CR : 0;
+  Eigen::VectorXd ck1 = Eigen::VectorXd::Zero(category_size),
+                  ck2 = Eigen::VectorXd::Zero(category_size),
+                  ck3 = Eigen::VectorXd::Zero(category_size);
+  Eigen::VectorXd c_masked(kChunk);
+  auto in_category = [&](size_t j, int32_t c) { return groups.profiles[generic[j]].category == c; };
+  auto add_category_cumulants = [&](size_t begin, Eigen::Index n) {
+    const Eigen::ArrayXXd P = block.block(L.all(0), 0, CR, n).array();
+    Eigen::ArrayXXd v, skew;
+    if (intervals) {
+      v = P * (1.0 - P);
+      skew = v * (1.0 - 2.0 * P);
+    }
+    for (int32_t c = 0; c < kNumCategories; ++c) {
+      bool any = false;
+      for (Eigen::Index j = 0; j < n; ++j) {
+        const bool in = in_category(begin + static_cast<size_t>(j), c);
+        c_masked[j] = in ? c_block[j] : 0.0;
+        any = any || in;
+      }
+      if (!any) continue;
+      ck1.segment(C.index(c, 0), CR).noalias() += P.matrix() * c_masked.head(n);
+      if (!intervals) continue;
+      ck2.segment(C.index(c, 0), CR).noalias() += v.matrix() * c_masked.head(n);
+      ck3.segment(C.index(c, 0), CR).noalias() += skew.matrix() * c_masked.head(n);
+    }
+  };
   for (size_t begin = 0; begin < generic.size(); begin += kChunk) {
     const size_t end = std::min(generic.size(), begin + kChunk);
     const auto n = static_cast<Eigen::Index>(end - begin);
     fill_generic(begin, end);
     add_cumulants(block.leftCols(n).array(), c_block.head(n), 0);
+    if (categories) add_category_cumulants(begin, n);
   }
 
   // Rows with small variance get their exact (or binned) distribution in pass 2.
@@ -508,11 +567,16 @@ absl::StatusOr<Projection> ProjectImpl(const ProjectInputs& in, const Projection
     extra_poisson[L.total(h)] = inflow_closing[h];
   }
   // Shared monthly shocks: variance (sd x figure)^2 per month, growing with the months ahead
-  // (parameter uncertainty); cumulative and open figures add up the months so far.
+  // (parameter uncertainty); cumulative and open figures add up the months so far. Cumulative
+  // closures are today's cases' only, so they add up today's cases' shocks: the figure is the
+  // same with or without inflow (the team dashboard projects none, the team comparison and the
+  // projection do). The open caseload includes the new cases, so it adds up all closures'.
   std::vector<double> noise(R, 0.0);
+  std::vector<double> category_noise(static_cast<size_t>(category_size), 0.0);
   if (intervals && request.honest_intervals) {
     const double shock = models.baseline.MonthShockVariance();
-    double running = 0;
+    double running = 0, running_today = 0;
+    std::vector<double> running_category(kNumCategories, 0.0);
     for (int32_t h = 0; h < H; ++h) {
       const double v = shock * (1.0 + h / 6.0);
       for (int32_t o = 0; o < K; ++o) noise[L.cell(h, o)] = v * k1[L.cell(h, o)] * k1[L.cell(h, o)];
@@ -520,8 +584,16 @@ absl::StatusOr<Projection> ProjectImpl(const ProjectInputs& in, const Projection
       const double all_closures = k1[L.total(h)] + extra_poisson[L.total(h)];
       noise[L.total(h)] = v * all_closures * all_closures;
       running += v * all_closures * all_closures;
-      noise[L.cumulative(h)] = running;
+      running_today += noise[L.all(h)];
+      noise[L.cumulative(h)] = running_today;
       noise[L.open(h)] = running;
+      if (!categories) continue;
+      for (int32_t c = 0; c < kNumCategories; ++c) {
+        const double month = ck1[C.index(c, h)];
+        category_noise[C.index(c, h)] = v * month * month;
+        running_category[c] += v * month * month;
+        category_noise[C.index(c, H + h)] = running_category[c];
+      }
     }
   }
   std::vector<int32_t> small_rows;
@@ -535,7 +607,19 @@ absl::StatusOr<Projection> ProjectImpl(const ProjectInputs& in, const Projection
     sums[s].AddNoiseVariance(noise[small_rows[s]]);
     sums[s].set_nearest_coverage(request.honest_intervals);
   }
-  if (!small_rows.empty()) {
+  // The same for the categories' rows (index C.index(category, row)).
+  std::vector<int32_t> small_category_rows;
+  if (intervals) {
+    for (int32_t i = 0; i < category_size; ++i) {
+      if (ck2[i] + category_noise[i] <= kExactVarianceLimit) small_category_rows.push_back(i);
+    }
+  }
+  std::vector<CountSum> category_sums(small_category_rows.size());
+  for (size_t s = 0; s < small_category_rows.size(); ++s) {
+    category_sums[s].AddNoiseVariance(category_noise[small_category_rows[s]]);
+    category_sums[s].set_nearest_coverage(request.honest_intervals);
+  }
+  if (!small_rows.empty() || !small_category_rows.empty()) {
     for (size_t begin = 0; begin < generic.size(); begin += kChunk) {
       const size_t end = std::min(generic.size(), begin + kChunk);
       fill_generic(begin, end);
@@ -543,6 +627,15 @@ absl::StatusOr<Projection> ProjectImpl(const ProjectInputs& in, const Projection
         for (size_t j = 0; j < end - begin; ++j) {
           const auto col = static_cast<Eigen::Index>(j);
           sums[s].AddBernoulli(block(small_rows[s], col), c_block[col]);
+        }
+      }
+      for (size_t s = 0; s < small_category_rows.size(); ++s) {
+        const int32_t c = small_category_rows[s] / CR;
+        const int32_t row = L.all(0) + small_category_rows[s] % CR;
+        for (size_t j = 0; j < end - begin; ++j) {
+          if (!in_category(begin + j, c)) continue;
+          const auto col = static_cast<Eigen::Index>(j);
+          category_sums[s].AddBernoulli(block(row, col), c_block[col]);
         }
       }
     }
@@ -601,6 +694,35 @@ absl::StatusOr<Projection> ProjectImpl(const ProjectInputs& in, const Projection
     out.inflow[h] = in_flow;
   }
   out.still_open_at_horizon = k1[L.open(H - 1)];
+  if (categories) {
+    std::vector<CountSummary> category_summary(static_cast<size_t>(category_size));
+    for (int32_t i = 0; i < category_size; ++i) {
+      category_summary[i].mean = ck1[i];
+      category_summary[i].p10 = category_summary[i].p90 = ck1[i];
+    }
+    if (intervals) {
+      std::vector<bool> done(static_cast<size_t>(category_size), false);
+      for (size_t s = 0; s < small_category_rows.size(); ++s) {
+        category_summary[small_category_rows[s]] = category_sums[s].Summarise();
+        done[small_category_rows[s]] = true;
+      }
+      for (int32_t i = 0; i < category_size; ++i) {
+        if (!done[i]) {
+          category_summary[i] = SkewNormalSummary(0.0, ck1[i], ck2[i] + category_noise[i], ck3[i]);
+        }
+      }
+    }
+    out.category_closures.resize(static_cast<size_t>(H) * kNumCategories);
+    out.category_cumulative.resize(static_cast<size_t>(H) * kNumCategories);
+    for (int32_t h = 0; h < H; ++h) {
+      for (int32_t c = 0; c < kNumCategories; ++c) {
+        out.category_closures[static_cast<size_t>(h) * kNumCategories + c] =
+            estimate(category_summary[C.index(c, h)]);
+        out.category_cumulative[static_cast<size_t>(h) * kNumCategories + c] =
+            estimate(category_summary[C.index(c, H + h)]);
+      }
+    }
+  }
   return out;
 }
 

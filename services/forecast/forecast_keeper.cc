@@ -272,7 +272,8 @@ absl::StatusOr<v1::Trend> ForecastKeeper::GetTrend(const Caller& caller,
   auto projection_on = [&](Day day) -> absl::StatusOr<std::shared_ptr<const v1::Projection>> {
     const int months = static_cast<int>(MonthsBetween(Month(day), last)) + 1;
     auto build = [&](const CentreView& v) {
-      return BuildProjection(v, scope, request.scope(), model, months, nullptr, types);
+      return BuildProjection(v, scope, request.scope(), model, months, nullptr, types,
+                             /*categories=*/false);
     };
     if (day == today) {
       ASSIGN_OR_RETURN(v1::Projection p, build(*view));

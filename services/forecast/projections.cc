@@ -29,6 +29,34 @@ std::string RiskProbabilities(const forecasting::Catalogue& cat) {
   return absl::StrJoin(parts, ", ");
 }
 
+// Today's cases' closures by the end of the 3rd and 12th month, and their split by forecast
+// category (the projection must have been asked for categories).
+void SetTotalsAndCategories(const forecasting::Projection& p, const forecasting::Catalogue& cat,
+                            v1::Projection& out) {
+  const int32_t H = p.horizon_months;
+  if (H >= 3) SetEstimate(p.cumulative_closures[2], out.mutable_closures_next_3_months());
+  if (H >= 12) SetEstimate(p.cumulative_closures[11], out.mutable_closures_next_12_months());
+  for (int32_t c = 0; c < forecasting::kNumCategories; ++c) {
+    const auto category = static_cast<forecasting::ForecastCategory>(c);
+    v1::CategoryForecast* f = out.add_categories();
+    f->set_category(static_cast<v1::ForecastCategory>(c + 1));
+    for (int r = 0; r < cat.num_risks(); ++r) {
+      if (forecasting::RiskCategory(cat.risk_probability[r]) == category)
+        f->add_risks(cat.risks[r]);
+    }
+    f->set_open_cases(p.category_cases[c]);
+    for (int32_t h = 0; h < H; ++h) {
+      v1::CategoryMonth* m = f->add_months();
+      m->set_month(MonthText(p.first_month + h));
+      SetEstimate(p.CategoryClosures(h, category), m->mutable_closures());
+    }
+    if (H >= 3) SetEstimate(p.CategoryCumulative(2, category), f->mutable_closures_next_3_months());
+    if (H >= 12) {
+      SetEstimate(p.CategoryCumulative(11, category), f->mutable_closures_next_12_months());
+    }
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<forecasting::ModelKind> ToModelKind(v1::Model model, const char* field) {
@@ -118,7 +146,8 @@ absl::StatusOr<v1::Projection> BuildProjection(const CentreView& view, const Sco
                                                const v1::Scope& scope_message,
                                                forecasting::ModelKind model, int horizon,
                                                const v1::ModelAccuracy* accuracy,
-                                               const std::vector<std::string>& case_types) {
+                                               const std::vector<std::string>& case_types,
+                                               bool categories) {
   const auto start = std::chrono::steady_clock::now();
   std::vector<int32_t> positions = view.Positions(scope);
   ASSIGN_OR_RETURN(const uint64_t mask, CaseTypeMask(view.history().catalogue, case_types));
@@ -135,6 +164,7 @@ absl::StatusOr<v1::Projection> BuildProjection(const CentreView& view, const Sco
   request.model = model;
   request.horizon_months = horizon;
   request.inflow = &view.ScopeInflow(scope, mask);
+  request.categories = categories;
   absl::StatusOr<forecasting::Projection> p = view.projector().Project(positions, request);
   if (!p.ok()) return p.status();
 
@@ -158,6 +188,7 @@ absl::StatusOr<v1::Projection> BuildProjection(const CentreView& view, const Sco
     SetEstimate(p->open[h], cm->mutable_open());
     if (h < static_cast<int>(p->inflow.size())) SetEstimate(p->inflow[h], cm->mutable_inflow());
   }
+  if (categories) SetTotalsAndCategories(*p, view.inputs().catalogue, out);
   *out.mutable_explanation() = ExplainMethod(model, p->open_cases, view.models());
   if (accuracy != nullptr) *out.mutable_accuracy() = *accuracy;
   out.set_compute_ms(

@@ -35,12 +35,14 @@ absl::StatusOr<uint64_t> CaseTypeMask(const Catalogue& catalogue,
 
 // Projects the open cases of `scope` with the scope's own inflow. `accuracy` may be null.
 // `case_types` (codes; empty: every type) restricts the cases and the inflow to those types;
-// an unknown code is INVALID_ARGUMENT naming case_types[i].
+// an unknown code is INVALID_ARGUMENT naming case_types[i]. `categories`: also the totals by the
+// end of the 3rd and 12th month split by forecast category (about a third more work).
 absl::StatusOr<v1::Projection> BuildProjection(const CentreView& view, const ScopeFilter& scope,
                                                const v1::Scope& scope_message,
                                                forecasting::ModelKind model, int horizon,
                                                const v1::ModelAccuracy* accuracy,
-                                               const std::vector<std::string>& case_types = {});
+                                               const std::vector<std::string>& case_types = {},
+                                               bool categories = true);
 
 // One summary per team (of a department, or every team when department_id is 0).
 absl::StatusOr<v1::TeamComparison> BuildTeamComparison(const CentreView& view,

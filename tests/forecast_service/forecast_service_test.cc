@@ -3,6 +3,7 @@
 // shape with SQL (seed_centre.h). The service's clock is fixed at 2099-03-16.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <memory>
 #include <string>
 #include <thread>
@@ -817,6 +818,17 @@ TEST_F(ServiceTest, TheSameLabelGivesTheSameNumberOnEveryPage) {
                 1e-9);
   }
   EXPECT_TRUE(found);
+  // The team's projection (default model, the team's inflow) shows the same figure.
+  v1::ProjectRequest project;
+  project.mutable_scope()->set_kind(v1::Scope::TEAM);
+  project.mutable_scope()->set_code("TA");
+  v1::Projection projection;
+  ASSERT_TRUE(stub_->Project(As("JC1", "mgr").get(), project, &projection).ok());
+  EXPECT_EQ(projection.model(), v1::CALIBRATED);
+  const v1::Estimate& shown = team.totals().closures_next_3_months();
+  EXPECT_NEAR(projection.closures_next_3_months().expected(), shown.expected(), 1e-9);
+  EXPECT_EQ(projection.closures_next_3_months().p10(), shown.p10());
+  EXPECT_EQ(projection.closures_next_3_months().p90(), shown.p90());
   v1::CaseworkerDashboard cw;
   ASSERT_TRUE(CaseworkerDashboard("cw_a1", "", &cw).ok());
   EXPECT_EQ(cw.closures_model(), v1::CALIBRATED);
@@ -830,6 +842,78 @@ TEST_F(ServiceTest, TheSameLabelGivesTheSameNumberOnEveryPage) {
       EXPECT_NEAR(row.closures_next_3_months().expected(), cw_total, 1e-6);
     }
   }
+}
+
+// Issue 11, forecast categories: every model's categories add up to the total in every month and
+// in the 3- and 12-month figures; every interval holds its point figure (as shown, rounded to a
+// whole case); the cases fall by their recorded risk (TA: A1 and A7 LOW, A3 MEDIUM, A4 and A8
+// HIGH, the rest without an expectation).
+TEST_F(ServiceTest, ForecastCategoriesAddUpToTheTotal) {
+  for (const v1::Model model : {v1::CALIBRATED, v1::AS_PLANNED, v1::BASELINE}) {
+    v1::ProjectRequest req;
+    req.mutable_scope()->set_kind(v1::Scope::TEAM);
+    req.mutable_scope()->set_code("TA");
+    req.set_model(model);
+    v1::Projection p;
+    ASSERT_TRUE(stub_->Project(As("JC1", "tl_a").get(), req, &p).ok());
+    SCOPED_TRACE(v1::Model_Name(model));
+    ASSERT_EQ(p.categories_size(), 3);
+    EXPECT_EQ(p.categories(0).category(), v1::SAFE);
+    EXPECT_EQ(p.categories(1).category(), v1::LIKELY);
+    EXPECT_EQ(p.categories(2).category(), v1::POSSIBLE);
+    EXPECT_EQ(
+        std::vector<std::string>(p.categories(0).risks().begin(), p.categories(0).risks().end()),
+        std::vector<std::string>{"LOW"});
+    EXPECT_EQ(p.categories(1).risks(0), "MEDIUM");
+    EXPECT_EQ(p.categories(2).risks(0), "HIGH");
+    EXPECT_GT(p.categories(0).open_cases(), 0);  // A7 (A1 too, unless an earlier test closed it)
+    EXPECT_GT(p.categories(2).open_cases(), 0);  // A8 and the cases without an expectation
+    EXPECT_EQ(
+        p.categories(0).open_cases() + p.categories(1).open_cases() + p.categories(2).open_cases(),
+        p.open_cases());
+    auto holds = [](const v1::Estimate& e, const std::string& what) {
+      EXPECT_LE(e.p10(), e.p90()) << what;
+      EXPECT_LE(e.p10(), std::round(e.expected())) << what;
+      EXPECT_GE(e.p90(), std::round(e.expected())) << what;
+    };
+    for (int h = 0; h < 12; ++h) {
+      double sum = 0;
+      for (const v1::CategoryForecast& c : p.categories()) {
+        ASSERT_EQ(c.months_size(), 12);
+        EXPECT_EQ(c.months(h).month(), p.caseload(h).month());
+        sum += c.months(h).closures().expected();
+        holds(c.months(h).closures(), absl::StrCat(c.category(), " ", c.months(h).month()));
+      }
+      for (const v1::OutcomeMonth& m : p.closures()) {
+        if (m.month() == p.caseload(h).month() && m.outcome() == "ALL") {
+          EXPECT_NEAR(sum, m.closures().expected(), 1e-9) << m.month();
+        }
+      }
+    }
+    double three = 0, twelve = 0;
+    for (const v1::CategoryForecast& c : p.categories()) {
+      three += c.closures_next_3_months().expected();
+      twelve += c.closures_next_12_months().expected();
+      holds(c.closures_next_3_months(), absl::StrCat(c.category(), " 3 months"));
+      holds(c.closures_next_12_months(), absl::StrCat(c.category(), " 12 months"));
+    }
+    EXPECT_GT(p.closures_next_3_months().expected(), 0);
+    EXPECT_NEAR(three, p.closures_next_3_months().expected(), 1e-9);
+    EXPECT_NEAR(twelve, p.closures_next_12_months().expected(), 1e-9);
+    holds(p.closures_next_3_months(), "total 3 months");
+    holds(p.closures_next_12_months(), "total 12 months");
+  }
+  // A horizon below 12 months has no 12-month figures.
+  v1::ProjectRequest req;
+  req.mutable_scope()->set_kind(v1::Scope::TEAM);
+  req.mutable_scope()->set_code("TA");
+  req.set_horizon_months(6);
+  v1::Projection p;
+  ASSERT_TRUE(stub_->Project(As("JC1", "tl_a").get(), req, &p).ok());
+  EXPECT_TRUE(p.has_closures_next_3_months());
+  EXPECT_FALSE(p.has_closures_next_12_months());
+  EXPECT_FALSE(p.categories(0).has_closures_next_12_months());
+  EXPECT_EQ(p.categories(0).months_size(), 6);
 }
 
 // The projection by case type, several at once: SDP + JAF is the sum of its parts for today's

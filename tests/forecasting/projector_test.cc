@@ -73,6 +73,50 @@ TEST(ProjectorTest, AsPlannedKnownAnswer) {
   EXPECT_EQ(p->method_counts[static_cast<int>(IntervalMethod::kSkewNormal)], 0);
 }
 
+// Forecast categories by risk (SmallCatalogue: LOW 0.8 safe, MEDIUM 0.5 likely, HIGH 0.25
+// possible): each case's closures land in its category only.
+TEST(ProjectorTest, CategoriesKnownAnswer) {
+  const FittedModels models = EmptyModels();
+  Portfolio portfolio = ThreeCases();
+  portfolio.cases.push_back(Open(103, 0, 2, kAsOf - 1));  // no expectation: possible
+  EXPECT_EQ(CategoryOf(models.catalogue, portfolio.cases[0]), ForecastCategory::kSafe);
+  EXPECT_EQ(CategoryOf(models.catalogue, portfolio.cases[1]), ForecastCategory::kLikely);
+  EXPECT_EQ(CategoryOf(models.catalogue, portfolio.cases[2]), ForecastCategory::kPossible);
+  EXPECT_EQ(CategoryOf(models.catalogue, portfolio.cases[3]), ForecastCategory::kPossible);
+  auto projector = Projector::Create(portfolio, models);
+  ASSERT_TRUE(projector.ok()) << projector.status();
+  ProjectionRequest request;
+  request.horizon_months = 6;
+  request.honest_intervals = false;
+  request.categories = true;
+  auto p = projector->ProjectAll(request);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->category_cases[0], 1);
+  EXPECT_EQ(p->category_cases[1], 1);
+  EXPECT_EQ(p->category_cases[2], 2);
+  // Month 1: LOW 0.8, MEDIUM 0.5; HIGH's rest 0.75 * 0.1 plus the unplanned case's baseline.
+  EXPECT_NEAR(p->CategoryClosures(1, ForecastCategory::kSafe).expected, 0.8, 1e-12);
+  EXPECT_NEAR(p->CategoryClosures(1, ForecastCategory::kLikely).expected, 0.5, 1e-12);
+  EXPECT_EQ(p->CategoryClosures(1, ForecastCategory::kSafe).p10, 0);  // P(0) = .2
+  EXPECT_EQ(p->CategoryClosures(1, ForecastCategory::kSafe).p90, 1);
+  EXPECT_NEAR(p->CategoryCumulative(1, ForecastCategory::kPossible).expected,
+              0.25 + 0.075 + 0.1 + 0.09, 1e-12);
+  for (int32_t h = 0; h < 6; ++h) {
+    double month = 0, by_end = 0;
+    for (int32_t c = 0; c < kNumCategories; ++c) {
+      month += p->CategoryClosures(h, static_cast<ForecastCategory>(c)).expected;
+      by_end += p->CategoryCumulative(h, static_cast<ForecastCategory>(c)).expected;
+    }
+    EXPECT_NEAR(month, p->Closures(h, 3).expected, 1e-12);
+    EXPECT_NEAR(by_end, p->cumulative_closures[h].expected, 1e-12);
+  }
+  // Without the request, none.
+  request.categories = false;
+  auto plain = projector->ProjectAll(request);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_TRUE(plain->category_closures.empty());
+}
+
 TEST(ProjectorTest, DistributionsSumToOneAndExplain) {
   const FittedModels models = EmptyModels();
   const Portfolio portfolio = ThreeCases();
@@ -218,6 +262,115 @@ TEST_F(SyntheticProjectorTest, PropertiesHoldForEveryModel) {
       // Stock: open now - closures + new cases still open.
       EXPECT_GT(open.expected, p->open_cases - c.expected);
       EXPECT_LT(open.expected, p->open_cases - c.expected + (h + 1) * p->inflow[h].expected * 2);
+    }
+  }
+}
+
+// Categories add up to the total in every month and by every month's end, for every model; every
+// interval holds its figure as shown; asking for them changes no other figure; and today's cases'
+// cumulative closures are the same with or without inflow (one figure per label: the team
+// dashboard projects no inflow, the team comparison and the projection do).
+TEST_F(SyntheticProjectorTest, CategoriesAddUpAndLeaveTheOtherFiguresAlone) {
+  auto projector = Projector::Create(compiled_->portfolio, *models_);
+  ASSERT_TRUE(projector.ok());
+  const int32_t K = compiled_->catalogue.num_outcomes(), H = 12;
+  int64_t in_category[kNumCategories] = {0, 0, 0};
+  for (const OpenCase& oc : compiled_->portfolio.cases) {
+    ++in_category[static_cast<int32_t>(CategoryOf(compiled_->catalogue, oc))];
+  }
+  for (int32_t c = 0; c < kNumCategories; ++c) EXPECT_GT(in_category[c], 0) << c;
+  for (ModelKind kind : {ModelKind::kAsPlanned, ModelKind::kCalibrated, ModelKind::kBaseline}) {
+    for (const std::vector<int32_t>& scope : {CasesOf(3), std::vector<int32_t>()}) {
+      const bool all = scope.empty();
+      ProjectionRequest request;
+      request.model = kind;
+      request.horizon_months = H;
+      request.inflow = &models_->inflow;
+      auto plain = all ? projector->ProjectAll(request) : projector->Project(scope, request);
+      request.categories = true;
+      auto p = all ? projector->ProjectAll(request) : projector->Project(scope, request);
+      ASSERT_TRUE(p.ok() && plain.ok());
+      if (all) {
+        for (int32_t c = 0; c < kNumCategories; ++c)
+          EXPECT_EQ(p->category_cases[c], in_category[c]);
+      }
+      for (int32_t h = 0; h < H; ++h) {
+        double month = 0, by_end = 0;
+        for (int32_t c = 0; c < kNumCategories; ++c) {
+          const auto category = static_cast<ForecastCategory>(c);
+          // Intervals are of whole cases: they hold the figure as shown, rounded to a case (a
+          // category of 0.09 expected closures is "0 (0-0)").
+          for (const Estimate& e :
+               {p->CategoryClosures(h, category), p->CategoryCumulative(h, category)}) {
+            EXPECT_LE(e.p10, std::round(e.expected)) << ModelKey(kind) << " h" << h << " c" << c;
+            EXPECT_GE(e.p90, std::round(e.expected)) << ModelKey(kind) << " h" << h << " c" << c;
+          }
+          month += p->CategoryClosures(h, category).expected;
+          by_end += p->CategoryCumulative(h, category).expected;
+        }
+        EXPECT_NEAR(month, p->Closures(h, K).expected, 1e-6) << ModelKey(kind) << " h" << h;
+        EXPECT_NEAR(by_end, p->cumulative_closures[h].expected, 1e-6) << ModelKey(kind);
+        for (int32_t o = 0; o <= K; ++o) {
+          EXPECT_EQ(p->Closures(h, o).expected, plain->Closures(h, o).expected);
+          EXPECT_EQ(p->Closures(h, o).p10, plain->Closures(h, o).p10);
+          EXPECT_EQ(p->Closures(h, o).p90, plain->Closures(h, o).p90);
+        }
+        EXPECT_EQ(p->cumulative_closures[h].p90, plain->cumulative_closures[h].p90);
+        EXPECT_EQ(p->open[h].p90, plain->open[h].p90);
+      }
+      // No inflow: today's cases' cumulative closures unchanged, intervals included.
+      request.inflow = nullptr;
+      auto no_inflow = all ? projector->ProjectAll(request) : projector->Project(scope, request);
+      ASSERT_TRUE(no_inflow.ok());
+      for (int32_t h = 0; h < H; ++h) {
+        EXPECT_NEAR(no_inflow->cumulative_closures[h].expected, p->cumulative_closures[h].expected,
+                    1e-9);
+        EXPECT_EQ(no_inflow->cumulative_closures[h].p10, p->cumulative_closures[h].p10);
+        EXPECT_EQ(no_inflow->cumulative_closures[h].p90, p->cumulative_closures[h].p90);
+      }
+    }
+  }
+}
+
+// Each category's figures are the exact Poisson-binomial of its own cases' distributions.
+TEST_F(SyntheticProjectorTest, CategoryFiguresMatchExactPoissonBinomialOfTheirCases) {
+  auto projector = Projector::Create(compiled_->portfolio, *models_);
+  ASSERT_TRUE(projector.ok());
+  const int32_t K = compiled_->catalogue.num_outcomes(), H = 6;
+  const std::vector<int32_t> scope = CasesOf(3);
+  for (ModelKind kind : {ModelKind::kAsPlanned, ModelKind::kCalibrated, ModelKind::kBaseline}) {
+    ProjectionRequest request;
+    request.model = kind;
+    request.horizon_months = H;
+    request.honest_intervals = false;
+    request.categories = true;
+    auto p = projector->Project(scope, request);
+    ASSERT_TRUE(p.ok());
+    auto d = projector->Distributions(scope, kind, H);
+    ASSERT_TRUE(d.ok());
+    for (int32_t c = 0; c < kNumCategories; ++c) {
+      const auto category = static_cast<ForecastCategory>(c);
+      std::vector<double> by_end(scope.size(), 0.0);
+      for (int32_t h = 0; h < H; ++h) {
+        std::vector<double> month;
+        std::vector<double> cumulative;
+        for (size_t j = 0; j < scope.size(); ++j) {
+          if (CategoryOf(compiled_->catalogue, compiled_->portfolio.cases[scope[j]]) != category) {
+            continue;
+          }
+          const double q = d->block(h * K, static_cast<Eigen::Index>(j), K, 1).sum();
+          by_end[j] += q;
+          month.push_back(q);
+          cumulative.push_back(std::min(1.0, by_end[j]));
+        }
+        const Estimate& e = p->CategoryClosures(h, category);
+        EXPECT_NEAR(e.expected, std::accumulate(month.begin(), month.end(), 0.0), 1e-9);
+        EXPECT_EQ(e.p10, PmfQuantile(PoissonBinomialPmf(month), 0.1)) << ModelKey(kind) << c;
+        EXPECT_EQ(e.p90, PmfQuantile(PoissonBinomialPmf(month), 0.9)) << ModelKey(kind) << c;
+        const Estimate& b = p->CategoryCumulative(h, category);
+        EXPECT_EQ(b.p10, PmfQuantile(PoissonBinomialPmf(cumulative), 0.1)) << ModelKey(kind) << c;
+        EXPECT_EQ(b.p90, PmfQuantile(PoissonBinomialPmf(cumulative), 0.9)) << ModelKey(kind) << c;
+      }
     }
   }
 }

@@ -46,6 +46,24 @@ namespace forecasting {
 
 inline constexpr int32_t kMaxHorizonMonths = 60;
 
+// Forecast categories, in the manner of a sales forecast's commit / best case / pipeline: each
+// open case falls in one category by the risk its caseworker recorded, read through the
+// probability the job centre gives that risk (Catalogue::risk_probability, by default low 0.85,
+// medium 0.60, high 0.35):
+//  - kSafe ("sikker"): the risk's probability is at least kSafeRiskProbability (low risk);
+//  - kLikely ("sandsynlig"): at least kLikelyRiskProbability (medium risk);
+//  - kPossible ("mulig"): below that (high risk), or no expectation recorded (nobody has
+//    committed to the case).
+// A category is the caseworker's judgement; the amounts in it are the model's. So a category's
+// closures are what the projected model expects from the cases in it: a low-risk case of a
+// caseworker whose low-risk cases tend to slip adds less to "sikker" under the calibrated model.
+// A case keeps its category in every month, so a category's months add up to its 3- and 12-month
+// figures, and the categories add up to the total in every month.
+enum class ForecastCategory : int32_t { kSafe = 0, kLikely = 1, kPossible = 2 };
+inline constexpr int32_t kNumCategories = 3;
+inline constexpr double kSafeRiskProbability = 0.75;
+inline constexpr double kLikelyRiskProbability = 0.5;
+
 // A figure with its central interval (p10, p90 bound the 80% interval).
 struct Estimate {
   double expected = 0;
@@ -65,6 +83,10 @@ struct ProjectionRequest {
   // small count's interval is the one whose own probability is nearest 80% (see CountSum).
   // false: cases independent, [q(0.1), q(0.9)] of their exact Poisson-binomial.
   bool honest_intervals = true;
+  // true: also split today's cases' closures (all outcomes) by forecast category
+  // (Projection::category_closures and category_cumulative), each interval computed like the
+  // total's (same shocks and small-count rule). Costs about a third more per projection.
+  bool categories = false;
 };
 
 // Closures and caseload by month; month offset h is month first_month + h.
@@ -93,6 +115,20 @@ struct Projection {
   double still_open_at_horizon = 0;  // expected, of today's cases
   // How many figures used each interval method (exact, binned, skew-normal).
   int64_t method_counts[3] = {0, 0, 0};
+  // With ProjectionRequest::categories: today's cases' closures, all outcomes, by forecast
+  // category: in month h ([h * kNumCategories + c]) and by the end of month h (cumulative). The
+  // expected values of the categories add up to closures' all-outcomes figure and to
+  // cumulative_closures of the same month; the intervals are each category's own.
+  std::vector<Estimate> category_closures;
+  std::vector<Estimate> category_cumulative;
+  int64_t category_cases[kNumCategories] = {0, 0, 0};  // open cases in each category
+
+  const Estimate& CategoryClosures(int32_t h, ForecastCategory c) const {
+    return category_closures[static_cast<size_t>(h) * kNumCategories + static_cast<int32_t>(c)];
+  }
+  const Estimate& CategoryCumulative(int32_t h, ForecastCategory c) const {
+    return category_cumulative[static_cast<size_t>(h) * kNumCategories + static_cast<int32_t>(c)];
+  }
 
   // The closures estimate of month offset h and outcome o (o == num_outcomes: all outcomes).
   const Estimate& Closures(int32_t h, OutcomeIndex o) const {
@@ -123,6 +159,13 @@ struct CaseDistribution {
     return probability[static_cast<size_t>(h) * num_outcomes + o];
   }
 };
+
+// The forecast category of a risk with this probability (see ForecastCategory). Pure.
+ForecastCategory RiskCategory(double risk_probability);
+
+// The forecast category of an open case (see ForecastCategory). The catalogue must be valid for
+// the case (ValidatePortfolio). Pure; thread-safe.
+ForecastCategory CategoryOf(const Catalogue& catalogue, const OpenCase& c);
 
 // Projects a portfolio with fitted models. Holds references: the portfolio and the models must
 // outlive the projector. Const member functions are thread-safe (no shared mutable state).
