@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { CENTRE, PASSWORD, monthFrom, root, startStack, stopStack } from './stack.mjs';
+import { CENTRE, PASSWORD, day, monthFrom, root, startStack, stopStack } from './stack.mjs';
 
 // playwright-core is a dev dependency of the web client; it drives Debian's Chromium (it cannot
 // download a browser here, and does not need to).
@@ -188,6 +188,200 @@ test('a bad value shows the service message next to the field and changes nothin
   } finally {
     await worker.context.close();
   }
+});
+
+/** Any service's method through the gateway's JSON API, with the page's session. */
+function api(page, service, method, body) {
+  return page.evaluate(async ([s, m, b]) => {
+    const response = await fetch(`/api/${s}/${m}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(b) });
+    return { status: response.status, body: await response.json() };
+  }, [service, method, body]);
+}
+
+/** YYYY-MM plus n months. */
+function addMonths(ym, n) {
+  const [y, m] = ym.split('-').map(Number);
+  const index = y * 12 + (m - 1) + n;
+  return `${Math.floor(index / 12)}-${String((index % 12) + 1).padStart(2, '0')}`;
+}
+
+/** "mar. 2027": a month as the Danish page writes it. */
+function danishMonth(ym) {
+  const [y, m] = ym.split('-').map(Number);
+  return new Intl.DateTimeFormat('da-DK', { month: 'short', year: 'numeric', timeZone: 'UTC' }).format(new Date(Date.UTC(y, m - 1, 1)));
+}
+
+/** A waterfall's table as the page shows it: the earlier figure, each step and today's figure. */
+function waterfallOnPage(page, months) {
+  return page.evaluate((key) => {
+    // "1.234,5", "+0,4", "−2,1" (Danish, with a real minus sign).
+    const parse = (text) => Number(text.trim().replace(/\./g, '').replace('\u2212', '-').replace(',', '.'));
+    const table = document.querySelector(`[data-testid="${key}-table"]`);
+    const rows = [...table.querySelectorAll('tbody tr[data-testid]')];
+    return {
+      before: parse(table.querySelector(`[data-testid="${key}-before"]`).textContent),
+      after: parse(table.querySelector(`[data-testid="${key}-after"]`).textContent),
+      steps: rows.map((tr) => ({
+        cause: tr.dataset.testid.slice(`${key}-step-`.length),
+        cases: parse(tr.querySelector('td').textContent),
+        closures: parse(tr.querySelector('[data-testid="step-closures"]').textContent),
+      })),
+    };
+  }, `waterfall-${months}`);
+}
+
+const CODES = /\b[A-Z][A-Z0-9]+(?:_[A-Z0-9]+)+\b|\b(?:LOW|MEDIUM|HIGH|SDP|JAF|KHJ|KHA|cw1|cw2|tl1)\b/;
+
+test('pipeline inspection: after known changes the team leader sees who changed what, as labels, and waterfalls that add up', async () => {
+  const leader = await loginAs('tl1');
+  const worker = await loginAs('cw1');
+  try {
+    const catalogue = (await api(leader.page, 'CaseService', 'GetCatalogue', {})).body;
+    const labelOf = (entries, code) => entries.find((e) => e.code === code).label_da;
+    const change = async (page, ref, edit) => {
+      const c = await getCase(page, ref);
+      const e = c.expectation;
+      const answer = await api(page, 'CaseService', 'RecordExpectation', { case_ref: ref, base_version: c.version, expected_outcome: e.expected_outcome, expected_month: e.expected_month, risk: e.risk, ...edit });
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      return e;
+    };
+    // Known changes, today. The caseworker moves E-013 two months later.
+    const e013 = (await getCase(worker.page, 'E-013')).expectation;
+    await change(worker.page, 'E-013', { expected_month: addMonths(e013.expected_month, 2) });
+    // The team leader changes E-008's outcome (a case of Bo's), raises or lowers E-011's risk, and
+    // closes E-016 (Anna's).
+    const e008 = (await getCase(leader.page, 'E-008')).expectation;
+    const newOutcome = e008.expected_outcome === 'EDUCATION' ? 'FLEX_JOB' : 'EDUCATION';
+    await change(leader.page, 'E-008', { expected_outcome: newOutcome });
+    const e011 = (await getCase(leader.page, 'E-011')).expectation;
+    const newRisk = e011.risk === 'HIGH' ? 'LOW' : 'HIGH';
+    await change(leader.page, 'E-011', { risk: newRisk });
+    const e016 = await getCase(leader.page, 'E-016');
+    const closed = await api(leader.page, 'CaseService', 'CloseCase', { case_ref: 'E-016', base_version: e016.version, closed_on: day(stack.today), outcome: 'ORDINARY_JOB' });
+    assert.equal(closed.status, 200, JSON.stringify(closed.body));
+
+    // From the team dashboard to the inspection. By default it starts at the end of the previous
+    // month (no dialogue has been finalised yet), and says so.
+    await leader.page.goto(`${stack.url}/team/T1`);
+    const teamFigure = expectedOf((await leader.page.getByTestId('team-closures').locator('.stat-value').textContent()) ?? '');
+    await leader.page.getByTestId('pipeline-link').click();
+    await leader.page.waitForURL(/\/team\/T1\/pipeline$/);
+    await leader.page.getByTestId('waterfall-3-table').waitFor();
+    const period = leader.page.getByTestId('pipeline-period');
+    const monthEnd = day(new Date(Date.UTC(stack.today.getUTCFullYear(), stack.today.getUTCMonth(), 0)));
+    assert.equal(await period.getAttribute('data-since'), monthEnd);
+    assert.equal(await period.getAttribute('data-basis'), 'MONTH_START');
+    assert.match((await period.textContent()) ?? '', /sidste dag i forrige måned/);
+    assert.equal(await leader.page.getByTestId('pipeline-since').inputValue(), monthEnd);
+
+    // Since yesterday: exactly today's changes.
+    const yesterday = day(new Date(stack.today.getTime() - 86400000));
+    await leader.page.getByTestId('pipeline-since').fill(yesterday);
+    await leader.page.getByRole('button', { name: 'Vis', exact: true }).click();
+    await leader.page.locator('[data-testid="pipeline-period"][data-basis="REQUEST"]').waitFor();
+    assert.equal(await period.getAttribute('data-since'), yesterday);
+    assert.match(leader.page.url(), new RegExp(`since=${yesterday}`));
+    await leader.page.getByTestId('waterfall-3-table').waitFor();
+    const rowText = async (ref) => (await leader.page.getByTestId(`pipeline-case-${ref}`).textContent()) ?? '';
+    const cause = async (ref) => ((await leader.page.getByTestId(`pipeline-case-${ref}`).getByTestId('cause').textContent()) ?? '').trim();
+
+    const moved = await rowText('E-013');
+    assert.match(moved, /Forventet senere/);
+    assert.ok(moved.includes(`${danishMonth(e013.expected_month)} → ${danishMonth(addMonths(e013.expected_month, 2))}, 2 måneder senere`), moved);
+    assert.match(moved, /registreret af Anna Sagsbehandler/);
+    assert.equal(await cause('E-013'), 'Forventet senere');
+
+    const outcome = await rowText('E-008');
+    assert.ok(outcome.includes(`Ændret udfald ${labelOf(catalogue.outcomes, e008.expected_outcome)} → ${labelOf(catalogue.outcomes, newOutcome)}`), outcome);
+    assert.match(outcome, /registreret af Dorte Teamleder/);
+    assert.match(outcome, /Bo Sagsbehandler/);
+    assert.equal(await cause('E-008'), 'Ændret udfald');
+
+    const risk = await rowText('E-011');
+    const riskWord = newRisk === 'HIGH' ? 'Risiko op' : 'Risiko ned';
+    assert.ok(risk.includes(`${riskWord} ${labelOf(catalogue.risks, e011.risk)} → ${labelOf(catalogue.risks, newRisk)}`), risk);
+    assert.match(risk, /registreret af Dorte Teamleder/);
+    assert.equal(await cause('E-011'), 'Ændret risiko');
+
+    const closure = await rowText('E-016');
+    assert.ok(closure.includes(`Afsluttet: ${labelOf(catalogue.outcomes, 'ORDINARY_JOB')}`), closure);
+    assert.match(closure, /registreret af Dorte Teamleder/);
+    assert.equal(await cause('E-016'), 'Afsluttede sager');
+    const effect = ((await leader.page.getByTestId('pipeline-case-E-016').getByTestId('effect-12').textContent()) ?? '').trim();
+    assert.match(effect, /^([-\u2212]\d|0,0$)/, `closing a case takes its expected closures away: ${effect}`);
+
+    // Labels and names, never codes (outcomes, risks, case types, staff).
+    const pageText = (await leader.page.getByTestId('pipeline').textContent()) ?? '';
+    assert.doesNotMatch(pageText, CODES);
+
+    // Each waterfall leads from the earlier figure to today's: the steps add up, on the page (to
+    // its rounding) and in the service's answer (exactly), and today's 3-month figure is the
+    // team dashboard's.
+    const answer = (await api(leader.page, 'ForecastService', 'InspectPipeline', { team: 'T1', since: yesterday })).body;
+    for (const months of [3, 12]) {
+      const shown = await waterfallOnPage(leader.page, months);
+      const sum = shown.steps.reduce((s, x) => s + x.closures, 0);
+      assert.ok(Math.abs(shown.before + sum - shown.after) <= 0.05 * (shown.steps.length + 2), `${months} months: ${shown.before} + ${sum} != ${shown.after}`);
+      for (const c of ['MOVED_LATER', 'OUTCOME_CHANGED', 'RISK_CHANGED', 'CLOSED']) {
+        assert.ok(shown.steps.some((s) => s.cause === c && s.cases >= 1), `${months} months: a ${c} step`);
+      }
+      const w = months === 3 ? answer.next_3_months : answer.next_12_months;
+      const exact = w.steps.reduce((s, x) => s + x.closures, 0);
+      assert.ok(Math.abs(w.before + exact - w.after) < 1e-6, `${months} months (service): ${w.before} + ${exact} != ${w.after}`);
+      assert.ok(Math.abs(shown.after - w.after) <= 0.05 && Math.abs(shown.before - w.before) <= 0.05);
+      const summary = (await leader.page.getByTestId(`waterfall-${months}-summary`).textContent()) ?? '';
+      assert.match(summary, /^Fra .* til .* \(.*\)\.$/);
+    }
+    assert.ok(Math.abs(answer.next_3_months.after - teamFigure) <= 0.5 + 1e-9, `today's figure ${answer.next_3_months.after} is the dashboard's ${teamFigure}`);
+    await shot(leader.page, '33-team-leader-pipeline');
+
+    // One caseworker: her cases only.
+    await leader.page.getByTestId('pipeline-scope').selectOption('cw1');
+    await leader.page.getByRole('heading', { level: 1, name: /Anna Sagsbehandler/ }).waitFor();
+    await leader.page.getByTestId('pipeline-case-E-013').waitFor();
+    assert.match(leader.page.url(), /caseworker=cw1/);
+    assert.equal(await leader.page.getByTestId('pipeline-case-E-008').count(), 0);
+    await leader.page.getByTestId('pipeline-case-E-016').waitFor();
+
+    // On a phone the inspection fits without sideways scrolling.
+    await leader.page.setViewportSize({ width: 390, height: 844 });
+    await leader.page.reload();
+    await leader.page.getByTestId('waterfall-12-table').waitFor();
+    await leader.page.waitForTimeout(300);
+    const overflow = await leader.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow} px`);
+    await shot(leader.page, '34-team-leader-pipeline-phone');
+    await leader.page.setViewportSize(CONTEXT.viewport);
+
+    // The dialogue page's "Hvad er ændret": the same changes, as labels and names, and a link to
+    // the whole inspection.
+    await leader.page.goto(`${stack.url}/team/T1/dialogue?caseworker=cw1`);
+    const changes = leader.page.getByTestId('changes');
+    await changes.waitFor();
+    const changesText = (await changes.textContent()) ?? '';
+    assert.match(changesText, /Anna Sagsbehandler/);
+    assert.match(changesText, /Dorte Teamleder/);
+    assert.doesNotMatch(changesText, CODES);
+    await changes.getByTestId('changes-table').getByTestId('pipeline-case-E-016').waitFor({ state: 'attached' });
+    await changes.getByTestId('changes-more').click();
+    await leader.page.waitForURL(/\/team\/T1\/pipeline\?caseworker=cw1/);
+    await leader.page.getByTestId('waterfall-3-table').waitFor();
+
+    // The caseworker sees her own cases' changes, from her menu; no choice of scope.
+    await worker.page.getByRole('link', { name: 'Ændringer', exact: true }).click();
+    await worker.page.waitForURL(/\/me\/pipeline$/);
+    await worker.page.getByRole('heading', { level: 1, name: 'Ændringer i mine sager' }).waitFor();
+    await worker.page.getByTestId('pipeline-case-E-016').waitFor();
+    await worker.page.getByTestId('pipeline-case-E-013').waitFor();
+    assert.equal(await worker.page.getByTestId('pipeline-case-E-008').count(), 0);
+    assert.equal(await worker.page.getByTestId('pipeline-scope').count(), 0);
+    assert.doesNotMatch((await worker.page.getByTestId('pipeline').textContent()) ?? '', CODES);
+    await shot(worker.page, '35-caseworker-pipeline');
+  } finally {
+    await leader.context.close();
+    await worker.context.close();
+  }
+  assert.deepEqual(pageErrors, []);
 });
 
 test('a manager drills down from the teams to a caseworker to a case', async () => {

@@ -8,7 +8,8 @@
 // - logging in again after an expired session returns to the form with the input intact (a
 //   case's and the administrator's);
 // - every view in Danish has no English words (outside an allow-list) and no raw codes;
-// - the caseload, the case page and the editor fit a 390 px phone without sideways scrolling;
+// - the caseload, the case page, the editor and the changes (pipeline) fit a 390 px phone
+//   without sideways scrolling;
 // - a view the user may not see ends in a Danish error, not "Henter…";
 // - CSV and Excel exports of the caseload, projection and milestones; the live line is paused in a
 //   historical view; with no answer from the server, a Danish "cannot reach the server";
@@ -166,6 +167,7 @@ test('every view in Danish: no English words, no raw codes, no waiting for ever;
     await scan(worker.page, '/me', 'stat-open', 'my-dashboard', problems);
     await scan(worker.page, '/me/targets', 'my-targets', 'my-targets', problems);
     await scan(worker.page, '/me/dialogues', 'no-dialogues', 'my-dialogues', problems);
+    await scan(worker.page, '/me/pipeline', 'waterfall-3-table', 'my-pipeline', problems);
     await scan(worker.page, '/case/E-004', 'case-facts', 'case', problems);
     await worker.page.getByTestId('case-reasons').waitFor();
     for (const p of await danishProblems(worker.page)) problems.push(`case reasons: ${p}`);
@@ -173,6 +175,8 @@ test('every view in Danish: no English words, no raw codes, no waiting for ever;
     await scan(leader.page, '/team/T1/projection', 'projection-table', 'projection', problems);
     await scan(leader.page, '/team/T1/variation', 'variation-table', 'variation', problems);
     await scan(leader.page, '/team/T1/milestones', 'milestones', 'milestones', problems);
+    await scan(leader.page, '/team/T1/pipeline', 'waterfall-3-table', 'pipeline', problems);
+    await scan(leader.page, '/team/T1/pipeline?caseworker=cw1', 'waterfall-12-table', 'pipeline-caseworker', problems);
     await scan(leader.page, '/team/T1/dialogue?caseworker=cw1', 'agenda-E-010', 'dialogue', problems);
     await leader.page.getByTestId('open-dialogue').click();
     await leader.page.getByTestId('notes-form').waitFor();
@@ -205,6 +209,7 @@ test('every view in Danish: no English words, no raw codes, no waiting for ever;
     for (const [url, ready, name] of [
       ['/team/T1', 'team-rows', 'team-en'],
       ['/team/T1/projection', 'projection-table', 'projection-en'],
+      ['/team/T1/pipeline', 'waterfall-3-table', 'pipeline-en'],
       ['/caseload?team=T1', 'caseload-table', 'caseload-en'],
       ['/case/E-004', 'case-facts', 'case-en'],
     ]) {
@@ -589,7 +594,7 @@ test('exports as CSV and Excel; the live line tells the truth; no server answers
   }
 });
 
-test('phones: caseload, case page and editor fit 390 px without sideways scrolling', async () => {
+test('phones: caseload, case page, editor and changes fit 390 px without sideways scrolling', async () => {
   const worker = await loginAs('cw1', PHONE);
   const overflow = (page) => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   // What sticks out, for the failure message.
@@ -616,6 +621,11 @@ test('phones: caseload, case page and editor fit 390 px without sideways scrolli
     await settle(worker.page);
     assert.ok((await overflow(worker.page)) <= 0, `case page scrolls sideways by ${await overflow(worker.page)} px: ${await offenders(worker.page)}`);
     await shot(worker.page, '32-phone-case');
+    await worker.page.goto(`${stack.url}/me/pipeline`);
+    await worker.page.getByTestId('waterfall-12-table').waitFor();
+    await settle(worker.page);
+    assert.ok((await overflow(worker.page)) <= 0, `changes scroll sideways by ${await overflow(worker.page)} px: ${await offenders(worker.page)}`);
+    await shot(worker.page, '33-phone-pipeline');
   } finally {
     await worker.context.close();
   }

@@ -62,3 +62,8 @@ export function addMonths(value: string, months: number): string {
   const index = y * 12 + (m - 1) + months;
   return `${Math.floor(index / 12)}-${String((index % 12) + 1).padStart(2, '0')}`;
 }
+
+/** "+1,2", "−0,4", "0,0": a change, always with its sign unless it rounds to zero. */
+export function signed(value: number | undefined, digits = 1): string {
+  return new Intl.NumberFormat(locale(), { maximumFractionDigits: digits, minimumFractionDigits: digits, signDisplay: 'exceptZero' }).format(value ?? 0);
+}

@@ -19,6 +19,7 @@ import { dialogueView, myDialoguesView } from './views/dialogue';
 import { openPasswordDialog } from './views/account';
 import { loginView } from './views/login';
 import { milestonesView, myTargetsView } from './views/milestones';
+import { pipelineView } from './views/pipeline';
 import { projectionView } from './views/projection';
 import { teamView } from './views/team';
 import { teamsView } from './views/teams';
@@ -51,6 +52,7 @@ function navItems(me: StaffMember): Array<[string, string]> {
         ['/me', t('nav.my_dashboard')],
         ['/me/targets', t('nav.my_targets')],
         ['/me/dialogues', t('nav.my_dialogues')],
+        ['/me/pipeline', t('nav.pipeline')],
         ...(me.team ? ([[`/team/${team}`, t('nav.team')]] as Array<[string, string]>) : []),
       ];
     case 'TEAM_LEADER':
@@ -204,6 +206,7 @@ async function start(me: StaffMember): Promise<void> {
     .add('/me', () => caseworkerDashboardView(me.code))
     .add('/me/targets', () => myTargetsView())
     .add('/me/dialogues', () => myDialoguesView())
+    .add('/me/pipeline', (_, q) => pipelineView(me.team, q))
     .add('/caseworker/:code', ([code]) => caseworkerDashboardView(code))
     .add('/team/:team', ([team]) => teamView(team))
     .add('/team/:team/projection', ([team], q) => projectionView({ kind: 'TEAM', code: team }, q))
@@ -211,6 +214,7 @@ async function start(me: StaffMember): Promise<void> {
     .add('/team/:team/variation', ([team], q) => variationView(team, q))
     .add('/team/:team/milestones', ([team]) => milestonesView(team))
     .add('/team/:team/dialogue', ([team], q) => dialogueView(team, q))
+    .add('/team/:team/pipeline', ([team], q) => pipelineView(team, q))
     .add('/teams', (_, q) => teamsView(q))
     .add('/accuracy', (_, q) => accuracyView(q))
     .add('/admin', () => (me.role === 'ADMIN' ? adminView() : notFound()));

@@ -481,3 +481,68 @@ export interface Changes {
   counts: Count[];
   changes: CaseChange[];
 }
+
+/** ForecastService.InspectPipeline (issue 11): what changed since a day, and its effect. */
+export interface ExpectationCodes {
+  outcome: string;
+  month: string;
+  risk: string;
+}
+
+export interface PipelineChange {
+  kind: string;
+  before: string;
+  after: string;
+  months: number;
+  changed_by: string;
+  changed_by_name: string;
+  changed_on: string;
+}
+
+export interface PipelineCase {
+  case_ref: string;
+  case_type: string;
+  caseworker: string;
+  caseworker_name: string;
+  cause: string;
+  changes: PipelineChange[];
+  expectation_before?: ExpectationCodes;
+  expectation_after?: ExpectationCodes;
+  closure_outcome: string;
+  closures_3_before: number;
+  closures_3_after: number;
+  closures_12_before: number;
+  closures_12_after: number;
+  effect_3: number;
+  effect_12: number;
+}
+
+export interface WaterfallStep {
+  cause: string;
+  closures: number;
+  cases: Int64;
+}
+
+export interface Waterfall {
+  months: number;
+  before_first_month: string;
+  before_last_month: string;
+  after_first_month: string;
+  after_last_month: string;
+  before: number;
+  after: number;
+  steps: WaterfallStep[];
+}
+
+export interface PipelineInspection {
+  team: string;
+  caseworker: string;
+  since: string;
+  until: string;
+  since_basis: 'REQUEST' | 'LAST_DIALOGUE' | 'MONTH_START';
+  model: ModelName;
+  next_3_months?: Waterfall;
+  next_12_months?: Waterfall;
+  counts: Count[];
+  cases: PipelineCase[];
+}

@@ -12,28 +12,12 @@ import { breadcrumbs, detailNote, errorBox, link, reasonBadges, th } from '../co
 import { caseTypeLabel, ctx, outcomeLabel, riskLabel, staffName, teamMembers, teamName } from '../context';
 import { append, h, uid } from '../dom';
 import { caseEditor, field, FormErrors, select } from '../forms';
-import { date, dateTime, month, today } from '../format';
+import { date, dateTime, month, num, signed, today } from '../format';
 import { plural, t, tCode } from '../i18n';
 import type { View } from '../router';
-import type { AgreementFollowUp, Case, Changes, Dialogue, DialogueAgenda, DialogueNotes, ListDialoguesResponse } from '../types';
+import type { AgreementFollowUp, Case, Dialogue, DialogueAgenda, DialogueNotes, ListDialoguesResponse, PipelineInspection } from '../types';
 import { caseworkerTargets } from './milestones';
-
-/** A change's before/after value by its label, never a code: months as months, outcomes,
- *  risks, case types and caseworkers by name. */
-function changeValue(kind: string, value: string): string {
-  if (!value) return '–';
-  if (/^\d{4}-\d{2}$/.test(value)) return month(value);
-  if (kind.startsWith('RISK')) return riskLabel(value);
-  if (kind === 'OUTCOME_CHANGED' || kind === 'CLOSED') return outcomeLabel(value);
-  if (kind === 'NEW') return caseTypeLabel(value);
-  if (kind.startsWith('REASSIGNED')) return staffName(value);
-  if (kind === 'FIRST_EXPECTATION') {
-    // "OUTCOME YYYY-MM RISK"
-    const [outcome, when, risk] = value.split(' ');
-    return [outcomeLabel(outcome), when ? month(when) : '', risk ? riskLabel(risk) : ''].filter(Boolean).join(', ');
-  }
-  return value;
-}
+import { changedCasesTable, inspectPipeline } from './pipeline';
 
 const NOTE_KEYS = ['status', 'knowledge', 'learning', 'adjustment'] as const;
 
@@ -120,40 +104,33 @@ export function agreementsCard(agenda: DialogueAgenda): HTMLElement | null {
   );
 }
 
-function changesCard(changes: Changes): HTMLElement {
+/** What changed in the caseworker's cases since the last finalised dialogue (else since the end
+ *  of the previous month): kinds counted, each changed case with who changed what as labels and
+ *  names, the change in the next 3 months' expected closures, and a link to the whole
+ *  inspection with its waterfalls. */
+function changesCard(team: string, caseworker: string, inspection: PipelineInspection): HTMLElement {
+  const counts = inspection.counts ?? [];
+  const cases = inspection.cases ?? [];
+  const w = inspection.next_3_months;
+  const heading = inspection.since_basis === 'LAST_DIALOGUE' ? 'dialogue.changes' : 'dialogue.changes.month';
+  const since = inspection.since_basis === 'REQUEST' ? `&since=${inspection.since}` : '';
   return h(
     'section',
     { class: 'card', 'data-testid': 'changes' },
-    h('h2', null, t('dialogue.changes', { since: date(changes.since), until: date(changes.until) })),
-    changes.counts.length === 0
+    h('h2', null, t(heading, { since: date(inspection.since), until: date(inspection.until) })),
+    w ? h('p', { 'data-testid': 'changes-figure' }, t('dialogue.changes.figure', { before: num(w.before, 1), after: num(w.after, 1), diff: signed(w.after - w.before) })) : null,
+    counts.length === 0
       ? h('p', { class: 'muted' }, t('dialogue.changes.none'))
       : [
-          h('ul', { class: 'chips' }, changes.counts.map((c) => h('li', { class: 'chip' }, `${tCode('change', c.key)}: ${c.count}`))),
+          h('ul', { class: 'chips' }, counts.map((c) => h('li', { class: 'chip' }, `${tCode('change', c.key)}: ${num(c.count)}`))),
           h(
             'details',
             null,
-            h('summary', null, t('dialogue.changes.show', { what: plural(changes.changes.length, { da: 'den ene ændring', en: 'the one change' }, { da: `de ${changes.changes.length} ændringer`, en: `the ${changes.changes.length} changes` }) })),
-            h(
-              'table',
-              { class: 'data' },
-              h('thead', null, h('tr', null, th(t('case.ref')), th(t('case.status')), th(t('dialogue.changes.value')), th(t('dialogue.changes.caseworker')))),
-              h(
-                'tbody',
-                null,
-                changes.changes.map((c) =>
-                  h(
-                    'tr',
-                    null,
-                    h('td', null, link(`/case/${encodeURIComponent(c.case_ref)}`, c.case_ref)),
-                    h('td', null, tCode('change', c.kind)),
-                    h('td', null, c.before || c.after ? t('change.before_after', { before: changeValue(c.kind, c.before), after: changeValue(c.kind, c.after) }) : ''),
-                    h('td', null, c.caseworker ? staffName(c.caseworker) : '–'),
-                  ),
-                ),
-              ),
-            ),
+            h('summary', null, t('dialogue.changes.show', { what: plural(cases.length, { da: 'den ene ændrede sag', en: 'the one changed case' }, { da: `de ${cases.length} ændrede sager`, en: `the ${cases.length} changed cases` }) })),
+            changedCasesTable(inspection, { caseworkerColumn: false, testId: 'changes-table' }),
           ),
         ],
+    h('p', { class: 'no-print' }, link(`/team/${encodeURIComponent(team)}/pipeline?caseworker=${encodeURIComponent(caseworker)}${since}`, t('dialogue.changes.more'), { 'data-testid': 'changes-more' })),
   );
 }
 
@@ -188,12 +165,13 @@ export async function dialogueView(team: string, query: URLSearchParams): Promis
   /** Reads everything again and redraws: the page is fresh after every save. */
   const load = async (flash?: string): Promise<void> => {
     let agenda: DialogueAgenda;
-    let changes: Changes;
+    // The changes are a part of the page, not its condition: a refusal shows in their card.
+    let changes: PipelineInspection | Error;
     let dialogues: ListDialoguesResponse;
     try {
       [agenda, changes, dialogues] = await Promise.all([
         call<DialogueAgenda>('ForecastService', 'GetDialogueAgenda', { caseworker, limit: 15 }),
-        call<Changes>('ForecastService', 'GetChangesSinceLastDialogue', { caseworker }),
+        inspectPipeline({ caseworker }).catch((error: Error) => error),
         call<ListDialoguesResponse>('ForecastService', 'ListDialogues', { caseworker }),
       ]);
     } catch (error) {
@@ -447,7 +425,9 @@ export async function dialogueView(team: string, query: URLSearchParams): Promis
         h('p', { class: 'muted', 'data-testid': 'dialogue-status' }, draft ? t('dialogue.open_since', { date: date(draft.held_on) }) : agenda.last_dialogue_on ? t('dialogue.last', { date: date(agenda.last_dialogue_on) }) : t('dialogue.never')),
         agreementsCard(agenda),
         targets,
-        changesCard(changes),
+        changes instanceof Error
+          ? h('section', { class: 'card', 'data-testid': 'changes' }, h('h2', null, t('nav.pipeline')), errorBox(changes, () => void load()))
+          : changesCard(team, caseworker, changes),
         h(
           'section',
           { class: 'card' },

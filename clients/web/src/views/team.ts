@@ -140,6 +140,7 @@ export function teamView(team: string): View {
       link(`/team/${enc}/variation`, t('nav.variation')),
       link(`/team/${enc}/milestones`, t('nav.milestones')),
       me.role !== 'CASEWORKER' ? link(`/team/${enc}/dialogue`, t('nav.dialogue')) : null,
+      me.role !== 'CASEWORKER' ? link(`/team/${enc}/pipeline`, t('nav.pipeline'), { 'data-testid': 'pipeline-link' }) : null,
       link(`/caseload?team=${enc}`, t('nav.caseload')),
       link(`/accuracy?team=${enc}`, t('nav.accuracy')),
     ),
