@@ -10,7 +10,8 @@ namespace forecasting {
 
 absl::StatusOr<std::vector<ModelAccuracy>> Backtest(const Catalogue& catalogue,
                                                     const History& history,
-                                                    const BacktestOptions& options) {
+                                                    const BacktestOptions& options,
+                                                    std::vector<BacktestFigure>* figures) {
   if (options.lookback_months < 1 || options.lookback_months > 120) {
     return absl::InvalidArgumentError("options.lookback_months: must be 1..120");
   }
@@ -43,7 +44,8 @@ absl::StatusOr<std::vector<ModelAccuracy>> Backtest(const Catalogue& catalogue,
     const Portfolio portfolio = SnapshotAt(history, origin, &history_pos);
     auto projector = Projector::Create(portfolio, *fitted);
     if (!projector.ok()) return projector.status();
-    for (const auto& in_scope : scopes) {
+    for (size_t s = 0; s < scopes.size(); ++s) {
+      const auto& in_scope = scopes[s];
       std::vector<int32_t> members;
       for (size_t i = 0; i < portfolio.cases.size(); ++i) {
         if (!in_scope || in_scope(history.cases[history_pos[i]]))
@@ -69,6 +71,10 @@ absl::StatusOr<std::vector<ModelAccuracy>> Backtest(const Catalogue& catalogue,
           t.error += e.expected - actual[h];
           t.inside += (actual[h] >= e.p10 && actual[h] <= e.p90) ? 1.0 : 0.0;
           ++t.months;
+          if (figures != nullptr) {
+            figures->push_back(
+                {options.models[m], static_cast<int32_t>(s), origin, origin + h, e, actual[h]});
+          }
         }
         auto dist = projector->Distributions(members, options.models[m], H);
         if (!dist.ok()) return dist.status();

@@ -165,6 +165,10 @@ absl::Status AuthorizeDialogueWrite(const Caller& caller, int64_t team_id) {
   return AuthorizeTeamLead(caller, team_id, "record dialogues for this team");
 }
 
+absl::Status AuthorizeAdjustmentWrite(const Caller& caller, int64_t team_id) {
+  return AuthorizeTeamLead(caller, team_id, "adjust the forecast for this team");
+}
+
 absl::Status AuthorizeCaseRows(const Caller& caller) {
   return caller.role == Role::kAdmin
              ? Denied(caller,

@@ -10,9 +10,10 @@
 // Catalogues:     admin edits; everyone in the job centre reads.
 // Set-up:         organisation units, staff, milestone metrics and the set-up audit trail: admin.
 // Import:         admin and manager.
-// Forecasts:      scopes as AuthorizeScopeRead (caseworker views personal); milestone targets and
-//                 dialogues written by the team's leader or a manager; dialogues read by the
-//                 caseworker they are held with, the team's leader and managers.
+// Forecasts:      scopes as AuthorizeScopeRead (caseworker views personal); milestone targets,
+//                 forecast adjustments and dialogues written by the team's leader or a manager;
+//                 dialogues read by the caseworker they are held with, the team's leader and
+//                 managers.
 // Other job centres: never. A case of another job centre is answered NOT_FOUND, exactly as a
 // case that does not exist, so its existence does not leak. Within the own job centre a refusal
 // is PERMISSION_DENIED (the case's existence is not a secret from colleagues).
@@ -98,6 +99,10 @@ absl::Status AuthorizeTargetWrite(const Caller& caller, int64_t team_id);
 // Opening, recording, editing or finalising a dialogue with a caseworker of `team_id`: that
 // team's leader, or a manager. PERMISSION_DENIED. Thread-safe (pure).
 absl::Status AuthorizeDialogueWrite(const Caller& caller, int64_t team_id);
+
+// Setting or clearing a forecast adjustment (an adjusted figure beside the model's) for
+// `team_id`: its team leader, or a manager. PERMISSION_DENIED. Thread-safe (pure).
+absl::Status AuthorizeAdjustmentWrite(const Caller& caller, int64_t team_id);
 
 // Any answer carrying case rows (a case, its history or explanation, case lists, agendas,
 // attention lists, changes): PERMISSION_DENIED for admins, OK for everyone else (the rows are

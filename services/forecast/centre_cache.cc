@@ -235,6 +235,13 @@ absl::StatusOr<std::shared_ptr<const v1::Projection>> CentreCache::PastProjectio
 absl::StatusOr<std::vector<v1::ModelAccuracy>> CentreCache::Accuracy(const CentreView& view,
                                                                      const ScopeFilter& scope,
                                                                      int lookback) {
+  ASSIGN_OR_RETURN(const std::shared_ptr<const BacktestAnswer> answer,
+                   Backtest(view, scope, lookback));
+  return answer->models;
+}
+
+absl::StatusOr<std::shared_ptr<const BacktestAnswer>> CentreCache::Backtest(
+    const CentreView& view, const ScopeFilter& scope, int lookback) {
   if (lookback <= 0) lookback = options_.backtest_lookback;
   Centre& centre = CentreFor(view.history().centre_id);
   const auto key =
@@ -245,7 +252,8 @@ absl::StatusOr<std::vector<v1::ModelAccuracy>> CentreCache::Accuracy(const Centr
     auto it = centre.accuracy.find(key);
     if (it != centre.accuracy.end()) return it->second;
   }
-  ASSIGN_OR_RETURN(std::vector<v1::ModelAccuracy> result, RunBacktest(view, scope, lookback));
+  ASSIGN_OR_RETURN(BacktestAnswer built, RunBacktest(view, scope, lookback));
+  auto result = std::make_shared<const BacktestAnswer>(std::move(built));
   std::lock_guard<std::mutex> lock(mu_);
   centre.accuracy[key] = result;
   return result;

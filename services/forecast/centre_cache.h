@@ -31,6 +31,7 @@
 #include "services/common/calendar.h"
 #include "services/forecast/centre_view.h"
 #include "services/forecast/history_store.h"
+#include "services/forecast/projections.h"
 #include "services/forecast/team_watch.h"
 
 namespace forecast::fsvc {
@@ -79,6 +80,10 @@ class CentreCache {
   // depends on months before the view's month). `lookback` 0 means the default.
   absl::StatusOr<std::vector<v1::ModelAccuracy>> Accuracy(const CentreView& view,
                                                           const ScopeFilter& scope, int lookback);
+  // The same backtest with the calibrated model's compared figures (memoised with it).
+  absl::StatusOr<std::shared_ptr<const BacktestAnswer>> Backtest(const CentreView& view,
+                                                                 const ScopeFilter& scope,
+                                                                 int lookback);
 
   // A projection of the view as of a past day, memoised under `key` (what the projection covers:
   // scope, model, case types, horizon): a past day's view never changes (rows known later are
@@ -119,7 +124,7 @@ class CentreCache {
     int64_t revision = 0;
     std::map<int64_t, Dashboard> dashboards;  // of `now`, by team
     std::deque<std::pair<Day, std::shared_ptr<const CentreView>>> as_of;
-    std::map<std::tuple<int, int64_t, int32_t, int64_t, int>, std::vector<v1::ModelAccuracy>>
+    std::map<std::tuple<int, int64_t, int32_t, int64_t, int>, std::shared_ptr<const BacktestAnswer>>
         accuracy;
     std::map<std::pair<Day, std::string>, std::shared_ptr<const v1::Projection>> past_projections;
     std::deque<std::pair<Day, std::string>> past_projection_order;  // oldest first

@@ -102,6 +102,13 @@ void CentreHistory::PutTarget(MilestoneTargetRecord target) {
   targets.insert(at, std::move(target));
 }
 
+void CentreHistory::PutAdjustment(AdjustmentRecord adjustment) {
+  auto at = std::lower_bound(adjustments.begin(), adjustments.end(), adjustment.id,
+                             [](const AdjustmentRecord& a, int64_t id) { return a.id < id; });
+  if (at != adjustments.end() && at->id == adjustment.id) return;  // already read
+  adjustments.insert(at, std::move(adjustment));
+}
+
 void CentreHistory::ReindexCases() {
   auto index = std::make_shared<CaseIndex>();
   index->by_id.reserve(cases.size());

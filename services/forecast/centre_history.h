@@ -223,6 +223,23 @@ struct DialogueRecord {
   }
 };
 
+// One row of a team's forecast adjustments (deploy/migrations/0075; services/forecast/
+// adjustments.h): append-only, the latest row of (team, month, outcome) is in force.
+struct AdjustmentRecord {
+  int64_t id = 0;  // recording order
+  int64_t team_id = 0;
+  Month month;
+  std::string outcome;             // outcome code or "ALL"
+  int version = 1;                 // of (team, month, outcome), from 1
+  std::optional<double> figure;    // nullopt: this row clears the adjustment
+  std::optional<double> previous;  // the figure in force before; nullopt: none
+  std::string reason;
+  int64_t set_by = 0;
+  Day known_on;        // UTC day of set_at
+  std::string set_at;  // RFC 3339
+  std::string idempotency_key;
+};
+
 struct CentreHistory {
   int64_t centre_id = 0;
   std::string code, name;
@@ -245,6 +262,7 @@ struct CentreHistory {
   std::vector<MilestoneMetricDef> metrics;
   std::vector<MilestoneTargetRecord> targets;  // in recording order
   std::vector<DialogueRecord> dialogues;       // by held_on, then id
+  std::vector<AdjustmentRecord> adjustments;   // by id (recording order)
 
   // Rebuilds the index maps of the catalogue, fields, units and staff. Not thread-safe (call
   // while building).
@@ -257,6 +275,9 @@ struct CentreHistory {
   // Puts a target as stored in its place (recording order). Not thread-safe (call while
   // building).
   void PutTarget(MilestoneTargetRecord target);
+  // Puts an adjustment row as stored in its place (by id); a row already there is kept. Not
+  // thread-safe (call while building).
+  void PutAdjustment(AdjustmentRecord adjustment);
   // Position of a case in `cases`; -1 when unknown. Thread-safe.
   int CasePosition(int64_t id) const;
 

@@ -11,6 +11,7 @@
 #include "services/common/status.h"
 #include "services/common/status_macros.h"
 #include "services/common/text_checks.h"
+#include "services/forecast/adjustments.h"
 #include "services/forecast/attention.h"
 #include "services/forecast/dashboards.h"
 #include "services/forecast/dialogues.h"
@@ -142,9 +143,16 @@ absl::StatusOr<v1::Projection> ForecastKeeper::Project(const Caller& caller,
   for (const v1::ModelAccuracy& a : accuracy) {
     if (a.model() == static_cast<v1::Model>(model)) mine = &a;
   }
-  return BuildProjection(
-      *view, scope, request.scope(), model, horizon, mine,
-      std::vector<std::string>(request.case_types().begin(), request.case_types().end()));
+  ASSIGN_OR_RETURN(v1::Projection out,
+                   BuildProjection(*view, scope, request.scope(), model, horizon, mine,
+                                   std::vector<std::string>(request.case_types().begin(),
+                                                            request.case_types().end())));
+  // A team's adjustments are set against its whole figure, so only an unfiltered projection
+  // carries them.
+  if (scope.kind == ScopeFilter::Kind::kTeam && request.case_types().empty()) {
+    AddAdjustments(*view, scope.id, out);
+  }
+  return out;
 }
 
 absl::StatusOr<v1::TeamComparison> ForecastKeeper::CompareTeams(
@@ -348,22 +356,35 @@ absl::StatusOr<v1::Accuracy> ForecastKeeper::GetAccuracy(const Caller& caller,
   ASSIGN_OR_RETURN(const auto view, ViewAt(caller, as_of));
   ASSIGN_OR_RETURN(const ScopeFilter scope,
                    ReadableScope(view->history(), caller, request.scope(), "scope"));
-  ASSIGN_OR_RETURN(auto models, engine_.cache().Accuracy(*view, scope, lookback));
+  ASSIGN_OR_RETURN(const auto backtest, engine_.cache().Backtest(*view, scope, lookback));
   v1::Accuracy out;
   *out.mutable_scope() = request.scope();
   int64_t n = 0;
-  for (v1::ModelAccuracy& m : models) {
+  for (const v1::ModelAccuracy& m : backtest->models) {
     n = std::max(n, m.n_cases());
-    *out.add_models() = std::move(m);
+    *out.add_models() = m;
+  }
+  const bool team = scope.kind == ScopeFilter::Kind::kTeam;
+  if (team) {
+    AdjustedSeries adjusted = AdjustedAccuracy(view->history(), scope.id, *backtest);
+    *out.add_models() = std::move(adjusted.accuracy);
+    for (v1::AdjustedMonth& m : adjusted.months) *out.add_adjusted_months() = std::move(m);
   }
   v1::Explanation* e = out.mutable_explanation();
-  e->set_method_key("accuracy.backtest");
-  e->set_method(
+  e->set_method_key(team ? "accuracy.backtest_adjusted" : "accuracy.backtest");
+  e->set_method(absl::StrCat(
       "Backtest: as of earlier months in the look-back (every quarter of it), each model was "
       "fitted with only what was known then and projected three months ahead; the figures "
       "compare those projections with the closures that followed: mean absolute error of "
       "monthly closures, the share of months inside the 80% interval, and the Brier score of "
-      "each case's probability of having closed by each month.");
+      "each case's probability of having closed by each month.",
+      team ? " Adjusted (the team's forecast adjustments): for each compared month "
+             "that had an adjustment of the team's total closures recorded before "
+             "the month began, the adjusted figure (its interval moved with it) "
+             "against the actual closures; for the other months the calibrated "
+             "figure. Its Brier score is the calibrated model's: an adjustment "
+             "does not change any case's probabilities."
+           : ""));
   e->set_n(n);
   e->set_small_sample(n < kSmallSample);
   return out;

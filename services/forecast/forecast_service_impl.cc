@@ -224,4 +224,19 @@ grpc::Status ForecastServiceImpl::InspectPipeline(grpc::ServerContext* context,
       [&](const Caller& c, AsOf d) { return keeper_.InspectPipeline(c, *request, d); });
 }
 
+grpc::Status ForecastServiceImpl::SetForecastAdjustment(
+    grpc::ServerContext* context, const v1::SetForecastAdjustmentRequest* request,
+    v1::ForecastAdjustment* response) {
+  return Handle("SetForecastAdjustment", *context, CaseRows::kNone, response,
+                [&](const Caller& c) { return adjustments_.Set(c, *request); });
+}
+
+grpc::Status ForecastServiceImpl::ListForecastAdjustments(
+    grpc::ServerContext* context, const v1::ListForecastAdjustmentsRequest* request,
+    v1::ForecastAdjustments* response) {
+  return HandleAsOf("ListForecastAdjustments", *context, CaseRows::kNone, request->as_of(),
+                    response,
+                    [&](const Caller& c, AsOf d) { return adjustments_.List(c, *request, d); });
+}
+
 }  // namespace forecast::fsvc

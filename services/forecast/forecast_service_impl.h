@@ -8,6 +8,7 @@
 #include "forecast/v1/forecast_service.grpc.pb.h"
 #include "services/common/audit/case_read_log.h"
 #include "services/common/caller.h"
+#include "services/forecast/adjustments.h"
 #include "services/forecast/forecast_engine.h"
 #include "services/forecast/forecast_keeper.h"
 #include "services/forecast/history_store.h"
@@ -27,7 +28,10 @@ class ForecastServiceImpl final
   // `reads` records every answer that carries case rows (issue 8's access log).
   ForecastServiceImpl(ForecastEngine& engine, const Authenticator& authenticator,
                       HistoryStore& store, audit::CaseReadLog& reads)
-      : keeper_(engine, store), authenticator_(authenticator), reads_(reads) {}
+      : keeper_(engine, store),
+        adjustments_(engine, store),
+        authenticator_(authenticator),
+        reads_(reads) {}
 
   grpc::Status Project(grpc::ServerContext* context, const v1::ProjectRequest* request,
                        v1::Projection* response) override;
@@ -82,6 +86,12 @@ class ForecastServiceImpl final
                                            v1::Changes* response) override;
   grpc::Status InspectPipeline(grpc::ServerContext* context, const v1::PipelineRequest* request,
                                v1::PipelineInspection* response) override;
+  grpc::Status SetForecastAdjustment(grpc::ServerContext* context,
+                                     const v1::SetForecastAdjustmentRequest* request,
+                                     v1::ForecastAdjustment* response) override;
+  grpc::Status ListForecastAdjustments(grpc::ServerContext* context,
+                                       const v1::ListForecastAdjustmentsRequest* request,
+                                       v1::ForecastAdjustments* response) override;
 
  private:
   // Whether an answer carries case rows: those pass the case-read log (admins refused) first.
@@ -97,6 +107,7 @@ class ForecastServiceImpl final
                           const std::string& as_of, Response* response, Call call);
 
   ForecastKeeper keeper_;
+  ForecastAdjustments adjustments_;
   const Authenticator& authenticator_;
   audit::CaseReadLog& reads_;
 };

@@ -188,6 +188,41 @@ absl::StatusOr<DialogueRecord> StoredDialogue(pqxx::transaction_base& tx, int64_
   return std::move(found.front());
 }
 
+// The columns of a forecast adjustment row, as AdjustmentOf reads them.
+constexpr char kAdjustmentColumns[] =
+    "id, team_id, extract(year FROM month)::int, extract(month FROM month)::int, outcome, "
+    "version, figure, previous_figure, reason, set_by, " DAY(UTC_DAY("set_at")) ", " RFC3339(
+        "set_at") ", idempotency_key";
+
+AdjustmentRecord AdjustmentOf(const pqxx::row& row) {
+  AdjustmentRecord a;
+  a.id = row[0].as<int64_t>();
+  a.team_id = row[1].as<int64_t>();
+  a.month = Month(row[2].as<int>(), row[3].as<int>());
+  a.outcome = row[4].as<std::string>();
+  a.version = row[5].as<int>();
+  if (!row[6].is_null()) a.figure = row[6].as<double>();
+  if (!row[7].is_null()) a.previous = row[7].as<double>();
+  a.reason = row[8].as<std::string>();
+  a.set_by = row[9].as<int64_t>();
+  a.known_on = DayOf(row[10]);
+  a.set_at = row[11].as<std::string>();
+  a.idempotency_key = row[12].as<std::string>();
+  return a;
+}
+
+// The centre's forecast adjustment rows, by id.
+std::vector<AdjustmentRecord> ReadAdjustments(pqxx::transaction_base& tx, int64_t centre) {
+  std::vector<AdjustmentRecord> out;
+  for (const auto& row : tx.exec_params(
+           absl::StrCat("SELECT ", kAdjustmentColumns,
+                        " FROM forecast_adjustment WHERE job_centre_id = $1 ORDER BY id"),
+           centre)) {
+    out.push_back(AdjustmentOf(row));
+  }
+  return out;
+}
+
 // Catalogue, fields, organisation, metrics, targets and dialogues: small, read whole.
 absl::Status ReadSmallTables(pqxx::transaction_base& tx, int64_t centre, CentreHistory& h) {
   pqxx::result jc = tx.exec_params("SELECT code, name FROM job_centre WHERE id = $1", centre);
@@ -298,6 +333,7 @@ absl::Status ReadSmallTables(pqxx::transaction_base& tx, int64_t centre, CentreH
   }
 
   h.dialogues = ReadDialogues(tx, centre, 0);
+  h.adjustments = ReadAdjustments(tx, centre);
   h.ReindexSmall();
   return absl::OkStatus();
 }
@@ -662,6 +698,66 @@ absl::StatusOr<MilestoneTargetRecord> PgHistoryStore::AddTarget(const NewMilesto
         out.set_at = r[0][1].as<std::string>();
         out.order = r[0][2].as<int64_t>();
         return out;
+      });
+}
+
+absl::StatusOr<AdjustmentRecord> PgHistoryStore::AddAdjustment(const NewAdjustment& a) {
+  return RunTransaction<AdjustmentRecord>(
+      pool_, Isolation::kReadCommitted,
+      [&](pqxx::transaction_base& tx) -> absl::StatusOr<AdjustmentRecord> {
+        const std::string month = absl::StrCat(a.month.year(), "-", a.month.month() < 10 ? "0" : "",
+                                               a.month.month(), "-01");
+        // One writer at a time per team, month and outcome (and per key: a retry waits for the
+        // first attempt's commit and then finds its row).
+        tx.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))",
+                       absl::StrCat("forecast_adjustment:", a.centre_id, ":", a.team_id, ":", month,
+                                    ":", a.outcome));
+        tx.exec_params(
+            "SELECT pg_advisory_xact_lock(hashtext($1))",
+            absl::StrCat("forecast_adjustment_key:", a.centre_id, ":", a.idempotency_key));
+        pqxx::result prior =
+            tx.exec_params(absl::StrCat("SELECT ", kAdjustmentColumns,
+                                        " FROM forecast_adjustment WHERE job_centre_id = $1 "
+                                        "AND idempotency_key = $2"),
+                           a.centre_id, a.idempotency_key);
+        if (!prior.empty()) {
+          AdjustmentRecord stored = AdjustmentOf(prior[0]);
+          if (stored.team_id != a.team_id || stored.month != a.month ||
+              stored.outcome != a.outcome) {
+            return ReasonedError(absl::StatusCode::kAlreadyExists, "IDEMPOTENCY_KEY_REUSED",
+                                 "already used for another adjustment", {}, "idempotency_key");
+          }
+          return stored;
+        }
+        pqxx::result latest = tx.exec_params(
+            "SELECT version, figure FROM forecast_adjustment WHERE job_centre_id = $1 "
+            "AND team_id = $2 AND month = $3::date AND outcome = $4 ORDER BY version DESC LIMIT 1",
+            a.centre_id, a.team_id, month, a.outcome);
+        const int version = latest.empty() ? 0 : latest[0][0].as<int>();
+        std::optional<double> previous;
+        if (!latest.empty() && !latest[0][1].is_null()) previous = latest[0][1].as<double>();
+        if (version != a.base_version) {
+          return ReasonedError(
+              absl::StatusCode::kAborted, "ADJUSTMENT_CHANGED",
+              absl::StrCat("the adjustment is at version ", version,
+                           ", the edit was based on version ", a.base_version),
+              {{"version", absl::StrCat(version)}, {"base_version", absl::StrCat(a.base_version)}},
+              "base_version");
+        }
+        if (!a.figure && !previous) {
+          return ReasonedError(absl::StatusCode::kFailedPrecondition, "NOTHING_TO_CLEAR",
+                               "no adjustment is in force to clear", {}, "clear");
+        }
+        pqxx::result r = tx.exec_params(
+            absl::StrCat("INSERT INTO forecast_adjustment (job_centre_id, team_id, month, outcome, "
+                         "version, figure, previous_figure, reason, idempotency_key, set_by) "
+                         "VALUES ($1, $2, $3::date, $4, $5, CASE WHEN $11 THEN $6::float8 END, "
+                         "CASE WHEN $12 THEN $7::float8 END, $8, $9, $10) RETURNING ",
+                         kAdjustmentColumns),
+            a.centre_id, a.team_id, month, a.outcome, version + 1, a.figure.value_or(0),
+            previous.value_or(0), a.reason, a.idempotency_key, a.set_by, a.figure.has_value(),
+            previous.has_value());
+        return AdjustmentOf(r[0]);
       });
 }
 

@@ -37,6 +37,19 @@ struct NewDialogue {
   std::string idempotency_key;  // empty: none
 };
 
+// A new row of a team's forecast adjustments (SetForecastAdjustment; migration 0075).
+struct NewAdjustment {
+  int64_t centre_id = 0;
+  int64_t team_id = 0;
+  Month month;
+  std::string outcome;           // outcome code or "ALL"
+  std::optional<double> figure;  // nullopt: clear the adjustment in force
+  std::string reason;
+  int base_version = 0;         // the version it replaces (0: none yet)
+  std::string idempotency_key;  // required
+  int64_t set_by = 0;
+};
+
 // Where a listener that was cut off must catch up from: it has seen every case event with an id
 // up to `event_id`, and every transaction older than `xid_floor` (a snapshot's xmin, 64-bit) had
 // finished. Events at or below `event_id` may still have been in flight; their transactions are
@@ -98,6 +111,14 @@ class HistoryStore {
   // Appends a target; returns it as stored (with set_at). The metric must exist (NOT_FOUND).
   virtual absl::StatusOr<MilestoneTargetRecord> AddTarget(const NewMilestoneTarget& target) = 0;
 
+  // Appends a row to a team's forecast adjustments; returns it as stored. Writers of the same
+  // team, month and outcome are serialised. A key already used returns its row and stores
+  // nothing when it was for the same team, month and outcome (else ALREADY_EXISTS
+  // "IDEMPOTENCY_KEY_REUSED"); ABORTED "ADJUSTMENT_CHANGED" naming base_version when the latest
+  // version is not base_version; FAILED_PRECONDITION "NOTHING_TO_CLEAR" for clearing when no
+  // adjustment is in force.
+  virtual absl::StatusOr<AdjustmentRecord> AddAdjustment(const NewAdjustment& adjustment) = 0;
+
   // The dialogue writes below return the dialogue as stored after the write (read in the same
   // transaction), so that the caller answers without reading the centre again.
 
@@ -137,6 +158,7 @@ class PgHistoryStore final : public HistoryStore {
                                                                bool small_tables) override;
   absl::StatusOr<MissedCases> CasesChangedAfter(int64_t centre_id, const ChangeMark& mark) override;
   absl::StatusOr<MilestoneTargetRecord> AddTarget(const NewMilestoneTarget& target) override;
+  absl::StatusOr<AdjustmentRecord> AddAdjustment(const NewAdjustment& adjustment) override;
   absl::StatusOr<DialogueRecord> AddDialogue(const NewDialogue& dialogue) override;
   absl::StatusOr<DialogueRecord> OpenDialogue(const NewDialogue& dialogue) override;
   absl::StatusOr<DialogueRecord> SaveDialogueNotes(const DialogueNotesEdit& edit) override;

@@ -265,8 +265,8 @@ absl::StatusOr<v1::CaseExplanation> BuildCaseExplanation(const CentreView& view,
   return out;
 }
 
-absl::StatusOr<std::vector<v1::ModelAccuracy>> RunBacktest(const CentreView& view,
-                                                           const ScopeFilter& scope, int lookback) {
+absl::StatusOr<BacktestAnswer> RunBacktest(const CentreView& view, const ScopeFilter& scope,
+                                           int lookback) {
   const ModelInputs& in = view.inputs();
   forecasting::BacktestOptions options;
   options.as_of_month = in.portfolio.as_of_month;
@@ -303,10 +303,15 @@ absl::StatusOr<std::vector<v1::ModelAccuracy>> RunBacktest(const CentreView& vie
       break;
     }
   }
+  std::vector<forecasting::BacktestFigure> figures;
   absl::StatusOr<std::vector<forecasting::ModelAccuracy>> result =
-      forecasting::Backtest(in.catalogue, in.past->history, options);
+      forecasting::Backtest(in.catalogue, in.past->history, options, &figures);
   if (!result.ok()) return result.status();
-  std::vector<v1::ModelAccuracy> out;
+  BacktestAnswer answer;
+  for (const forecasting::BacktestFigure& f : figures) {
+    if (f.model == forecasting::ModelKind::kCalibrated) answer.calibrated.push_back(f);
+  }
+  std::vector<v1::ModelAccuracy>& out = answer.models;
   for (const forecasting::ModelAccuracy& a : *result) {
     v1::ModelAccuracy m;
     m.set_model(static_cast<v1::Model>(a.model));
@@ -317,7 +322,7 @@ absl::StatusOr<std::vector<v1::ModelAccuracy>> RunBacktest(const CentreView& vie
     m.set_n_cases(a.n_cases);
     out.push_back(m);
   }
-  return out;
+  return answer;
 }
 
 }  // namespace forecast::fsvc

@@ -54,11 +54,18 @@ absl::StatusOr<v1::TeamComparison> BuildTeamComparison(const CentreView& view,
 absl::StatusOr<v1::CaseExplanation> BuildCaseExplanation(const CentreView& view, int64_t case_id,
                                                          forecasting::ModelKind model, int horizon);
 
+// What a backtest found: every model's accuracy, and the calibrated model's compared figures
+// (from which the ADJUSTED series is computed, adjustments.h).
+struct BacktestAnswer {
+  std::vector<v1::ModelAccuracy> models;
+  std::vector<forecasting::BacktestFigure> calibrated;
+};
+
 // Backtest of every model for a scope: as of each of the `lookback` months before the view's
 // month, fitted with what was known then, compared with what happened. Slow (one fit per
-// origin); callers cache the answer (AccuracyCache).
-absl::StatusOr<std::vector<v1::ModelAccuracy>> RunBacktest(const CentreView& view,
-                                                           const ScopeFilter& scope, int lookback);
+// origin); callers cache the answer (CentreCache::Backtest).
+absl::StatusOr<BacktestAnswer> RunBacktest(const CentreView& view, const ScopeFilter& scope,
+                                           int lookback);
 
 }  // namespace forecast::fsvc
 

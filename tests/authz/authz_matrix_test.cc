@@ -127,6 +127,8 @@ const MatrixRow kMatrix[] = {
   {"ForecastService", "GetDialogueAgenda",       S, 'R', "OPPN",    "OOPN",     "--ON", "--PN"},
   {"ForecastService", "GetChangesSinceLastDialogue", S, 'R', "OPPN", "OOPN",    "--ON", "--PN"},
   {"ForecastService", "InspectPipeline",         S, 'R', "OPPN",    "OOPN",     "--ON", "--PN"},
+  {"ForecastService", "SetForecastAdjustment",   T, '-', "-PPN",    "-OPN",     "--ON", "--PN"},
+  {"ForecastService", "ListForecastAdjustments", T, '-', "-OPN",    "-OPN",     "--ON", "--ON"},
   {"IdentityService", "Login",                   X, '-', "----",    "----",     "----", "----"},
   {"IdentityService", "LoginWithIdToken",        X, '-', "----",    "----",     "----", "----"},
   {"IdentityService", "RefreshSession",          X, '-', "----",    "----",     "----", "----"},
@@ -627,6 +629,20 @@ class AuthzMatrixTest : public ::testing::Test {
       v1::PipelineRequest r;
       r.set_caseworker(holder);
       AUTHZ_CALL(forecast_stub_, InspectPipeline, v1::PipelineInspection);
+    } else if (rpc == "SetForecastAdjustment") {
+      // Each cell its own month, so every allowed cell is a first version (base 0).
+      v1::SetForecastAdjustmentRequest r;
+      r.set_team(team);
+      r.set_month(FormatMonth(absl::CivilMonth(2026, 11) + calls_ % 24));
+      r.set_outcome("ALL");
+      r.set_figure(12);
+      r.set_reason("Kendt sæsonudsving");
+      r.set_idempotency_key(unique);
+      AUTHZ_CALL(forecast_stub_, SetForecastAdjustment, v1::ForecastAdjustment);
+    } else if (rpc == "ListForecastAdjustments") {
+      v1::ListForecastAdjustmentsRequest r;
+      r.set_team(team);
+      AUTHZ_CALL(forecast_stub_, ListForecastAdjustments, v1::ForecastAdjustments);
     } else if (rpc == "LogoutEverywhere") {
       v1::LogoutEverywhereRequest r;
       AUTHZ_CALL(identity_stub_, LogoutEverywhere, v1::LogoutResponse);

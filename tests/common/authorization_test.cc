@@ -149,7 +149,7 @@ TEST(Authorization, CreateScopeCatalogueImport) {
   EXPECT_EQ(AuthorizeDialogueList(caseworker, ScopeKind::kTeam).code(),
             absl::StatusCode::kPermissionDenied);
   EXPECT_TRUE(AuthorizeDialogueList(leader, ScopeKind::kTeam).ok());
-  for (auto rule : {AuthorizeTargetWrite, AuthorizeDialogueWrite}) {
+  for (auto rule : {AuthorizeTargetWrite, AuthorizeDialogueWrite, AuthorizeAdjustmentWrite}) {
     EXPECT_TRUE(rule(leader, kTeamA).ok());
     EXPECT_FALSE(rule(leader, kTeamB).ok());
     EXPECT_TRUE(rule(manager, kTeamB).ok());

@@ -60,7 +60,8 @@ const char* const kCaseTables[] = {
     "cases",         "expectation",  "action",     "action_follow_up", "assignment",
     "status_change", "field_change", "case_event", "idempotency_key",  "catalogue_entry",
     "case_field",    "staff",        "org_unit",   "job_centre"};
-const char* const kForecastTables[] = {"milestone_target", "dialogue", "dialogue_case"};
+const char* const kForecastTables[] = {"milestone_target", "dialogue", "dialogue_case",
+                                       "forecast_adjustment"};
 
 TEST_F(PgGrantsTest, ForecastServiceCannotWriteACaseTable) {
   for (const char* table : kCaseTables) {
@@ -82,6 +83,28 @@ TEST_F(PgGrantsTest, ForecastServiceCannotWriteACaseTable) {
     EXPECT_TRUE(Has(kForecastServiceRole, table, "INSERT")) << table;
     EXPECT_FALSE(Has(kForecastServiceRole, table, "DELETE")) << table;
   }
+}
+
+// Forecast adjustments (migration 0075) are the forecast service's append-only audit: it adds
+// rows and reads them, and changes or deletes none; the case service has no access at all.
+TEST_F(PgGrantsTest, ForecastAdjustmentsAreAppendOnlyAndTheForecastServicesAlone) {
+  EXPECT_TRUE(Has(kForecastServiceRole, "forecast_adjustment", "SELECT"));
+  EXPECT_TRUE(Has(kForecastServiceRole, "forecast_adjustment", "INSERT"));
+  for (const char* privilege : {"UPDATE", "DELETE", "TRUNCATE"}) {
+    EXPECT_FALSE(Has(kForecastServiceRole, "forecast_adjustment", privilege)) << privilege;
+  }
+  for (const char* privilege : {"SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE"}) {
+    EXPECT_FALSE(Has(kCaseServiceRole, "forecast_adjustment", privilege)) << privilege;
+  }
+  const std::string insert =
+      "INSERT INTO forecast_adjustment (job_centre_id, team_id, month, outcome, version, figure, "
+      "reason, idempotency_key, set_by) SELECT j.id, u.id, DATE '2027-01-01', 'ALL', 1, 10, "
+      "'Kendt udsving', 'k1', s.id FROM job_centre j JOIN org_unit u ON u.job_centre_id = j.id "
+      "JOIN staff s ON s.job_centre_id = j.id";
+  EXPECT_EQ(Try(kForecastServiceRole, insert), "");
+  EXPECT_EQ(Try(kCaseServiceRole, insert), kDenied);
+  EXPECT_EQ(Try(kForecastServiceRole, "UPDATE forecast_adjustment SET figure = 1"), kDenied);
+  EXPECT_EQ(Try(kForecastServiceRole, "DELETE FROM forecast_adjustment"), kDenied);
 }
 
 TEST_F(PgGrantsTest, CaseServiceWritesCaseTablesOnlyAndDeletesNothing) {

@@ -1,6 +1,9 @@
 // Backtest mechanics: options are checked, figures are counted per scope, origin and month.
 #include "forecasting/backtest.h"
 
+#include <cmath>
+#include <vector>
+
 #include "gtest/gtest.h"
 #include "test_portfolios.h"
 
@@ -63,6 +66,32 @@ TEST(BacktestTest, CountsFiguresAndRewardsPunctualExpectations) {
   EXPECT_LT(calibrated.brier_score, 0.05);
   EXPECT_LE(calibrated.brier_score, baseline.brier_score);
   EXPECT_LT(calibrated.mean_abs_error, 1.0);
+}
+
+// The compared figures handed out are exactly those the accuracy is computed from (the service's
+// ADJUSTED series replaces some of them with a team's adjustment).
+TEST(BacktestTest, HandsOutEveryComparedFigure) {
+  BacktestOptions options;
+  options.as_of_month = kStart + 20;
+  options.lookback_months = 6;
+  options.horizon_months = 3;
+  std::vector<BacktestFigure> figures;
+  auto accuracy = Backtest(SmallCatalogue(), PunctualHistory(), options, &figures);
+  ASSERT_TRUE(accuracy.ok()) << accuracy.status();
+  for (const ModelAccuracy& a : *accuracy) {
+    double abs_error = 0;
+    int64_t n = 0;
+    for (const BacktestFigure& f : figures) {
+      if (f.model != a.model) continue;
+      EXPECT_GE(f.month, f.origin);
+      EXPECT_LT(f.month, f.origin + 3);
+      EXPECT_LT(f.month, options.as_of_month);
+      abs_error += std::abs(f.projected.expected - f.actual);
+      ++n;
+    }
+    EXPECT_EQ(n, a.n_months);
+    EXPECT_NEAR(abs_error / n, a.mean_abs_error, 1e-12);
+  }
 }
 
 }  // namespace

@@ -14,6 +14,7 @@ export const MODEL_COLOURS: Record<string, string> = {
   AS_PLANNED: '#1d4ed8',
   CALIBRATED: '#c2410c',
   BASELINE: '#6b7280',
+  ADJUSTED: '#047857',
 };
 
 // Distinguishable for the usual colour-vision differences as far as ten colours allow.

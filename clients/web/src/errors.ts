@@ -67,6 +67,10 @@ const da: Record<string, Phrase> = {
   METRIC_CODE: () => 'skal være 1–48 små bogstaver (a–z), tal eller _',
   FIELD_NOT_BOOL: () => 'skal være et ja/nej-felt',
   IDEMPOTENCY_KEY_REUSED: () => 'Ændringen blev sendt to gange med forskelligt indhold. Prøv igen.',
+  MONTH_PASSED: (p) => `${month(p.month)} er gået; justér ${month(p.first)} eller senere`,
+  UNKNOWN_OUTCOME: (p) => `"${p.value}" er ikke et udfald i jobcentrets katalog`,
+  ADJUSTMENT_CHANGED: () => 'Justeringen er ændret af en anden, siden du åbnede siden.',
+  NOTHING_TO_CLEAR: () => 'Der er ingen gældende justering at fjerne.',
 };
 
 const en: Record<string, Phrase> = {
@@ -124,6 +128,10 @@ const en: Record<string, Phrase> = {
   METRIC_CODE: () => 'must be 1–48 small letters (a–z), digits or _',
   FIELD_NOT_BOOL: () => 'must be a yes/no field',
   IDEMPOTENCY_KEY_REUSED: () => 'The change was sent twice with different content. Try again.',
+  MONTH_PASSED: (p) => `${month(p.month)} has passed; adjust ${month(p.first)} or later`,
+  UNKNOWN_OUTCOME: (p) => `"${p.value}" is not an outcome in the job centre's catalogue`,
+  ADJUSTMENT_CHANGED: () => 'Someone else changed the adjustment since you opened the page.',
+  NOTHING_TO_CLEAR: () => 'There is no adjustment in force to clear.',
 };
 
 // What a refusal means when the service gave no reason, by canonical code.

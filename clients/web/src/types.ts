@@ -4,7 +4,7 @@
 
 export type Int64 = string;
 export type Role = 'CASEWORKER' | 'TEAM_LEADER' | 'MANAGER' | 'ADMIN' | 'ROLE_UNSPECIFIED';
-export type ModelName = 'AS_PLANNED' | 'CALIBRATED' | 'BASELINE';
+export type ModelName = 'AS_PLANNED' | 'CALIBRATED' | 'BASELINE' | 'ADJUSTED';
 
 export interface StaffMember {
   code: string;
@@ -181,6 +181,8 @@ export interface ModelAccuracy {
   brier_score: number;
   n_months: Int64;
   n_cases: Int64;
+  /** ADJUSTED: the compared months that used an adjustment. */
+  n_adjusted_months?: Int64;
 }
 
 export interface Projection {
@@ -192,6 +194,41 @@ export interface Projection {
   explanation?: Explanation;
   accuracy?: ModelAccuracy;
   compute_ms: number;
+  /** A team's adjustments in force on as_of (unfiltered team projections only). */
+  adjustments?: ForecastAdjustment[];
+}
+
+/** One row of a team's forecast adjustments (append-only; the latest of a month and outcome is
+ *  in force). */
+export interface ForecastAdjustment {
+  team: string;
+  month: string;
+  outcome: string;
+  version: number;
+  cleared: boolean;
+  figure: number;
+  has_previous: boolean;
+  previous_figure: number;
+  reason: string;
+  set_by: string;
+  set_by_name: string;
+  set_at: string;
+}
+
+export interface ForecastAdjustments {
+  team: string;
+  as_of: string;
+  current: ForecastAdjustment[];
+  history: ForecastAdjustment[];
+}
+
+export interface AdjustedMonth {
+  month: string;
+  origin: string;
+  calibrated: number;
+  adjusted: number;
+  actual: number;
+  set_at: string;
 }
 
 export interface TeamProjectionSummary {
@@ -348,6 +385,8 @@ export interface TeamDashboard {
 export interface Accuracy {
   models: ModelAccuracy[];
   explanation?: Explanation;
+  /** Team scope: the months the ADJUSTED series took from an adjustment. */
+  adjusted_months?: AdjustedMonth[];
 }
 
 export interface CaseOutcomeMonth {

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "forecasting/inputs.h"
 #include "forecasting/models.h"
+#include "forecasting/projector.h"
 
 namespace forecasting {
 
@@ -40,11 +41,25 @@ struct ModelAccuracy {
   int64_t n_cases = 0;           // case-origins behind the Brier score
 };
 
+// One compared figure of the backtest: a model's projected closures (all outcomes) of a scope
+// for one month, made at an origin, and the closures of the cases open at the origin in it.
+struct BacktestFigure {
+  ModelKind model = ModelKind::kAsPlanned;
+  int32_t scope = 0;  // index into options.scopes (0 with one scope)
+  MonthIndex origin = 0;
+  MonthIndex month = 0;
+  Estimate projected;
+  double actual = 0;
+};
+
 // Runs the backtest for every model in options.models. INVALID_ARGUMENT for bad options or
-// input. Cost: one fit per origin plus one projection per scope and origin. Pure; thread-safe.
+// input. Cost: one fit per origin plus one projection per scope and origin. `figures`, when not
+// null, receives every compared figure (what the accuracy figures are computed from), by origin,
+// scope, model and month. Pure; thread-safe.
 absl::StatusOr<std::vector<ModelAccuracy>> Backtest(const Catalogue& catalogue,
                                                     const History& history,
-                                                    const BacktestOptions& options);
+                                                    const BacktestOptions& options,
+                                                    std::vector<BacktestFigure>* figures = nullptr);
 
 }  // namespace forecasting
 
