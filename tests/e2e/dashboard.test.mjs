@@ -274,6 +274,14 @@ test('pipeline inspection: after known changes the team leader sees who changed 
     assert.match((await period.textContent()) ?? '', /sidste dag i forrige måned/);
     assert.equal(await leader.page.getByTestId('pipeline-since').inputValue(), monthEnd);
 
+    // A day too far back is refused in Danish, naming the field.
+    const longAgo = day(new Date(stack.today.getTime() - 3 * 366 * 86400000));
+    await leader.page.getByTestId('pipeline-since').fill(longAgo);
+    await leader.page.getByRole('button', { name: 'Vis', exact: true }).click();
+    const refusal = leader.page.getByTestId('pipeline').getByTestId('error');
+    await refusal.waitFor();
+    assert.match((await refusal.textContent()) ?? '', /^Ændringer siden: .* ligger før /);
+
     // Since yesterday: exactly today's changes.
     const yesterday = day(new Date(stack.today.getTime() - 86400000));
     await leader.page.getByTestId('pipeline-since').fill(yesterday);

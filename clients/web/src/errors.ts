@@ -174,6 +174,7 @@ const fieldNames: Record<string, { da: string; en: string }> = {
   dialogue_id: { da: 'Dialog', en: 'Dialogue' },
   remove_case_refs: { da: 'Fjern sag', en: 'Remove case' },
   caseworker: { da: 'Sagsbehandler', en: 'Caseworker' },
+  since: { da: 'Ændringer siden', en: 'Changes since' },
   'target.target': { da: 'Mål', en: 'Target' },
   'target.month': { da: 'Måned', en: 'Month' },
   'unit.code': { da: 'Kode', en: 'Code' },

@@ -303,7 +303,12 @@ export function pipelineView(team: string, query: URLSearchParams): View {
     try {
       inspection = await inspectPipeline(scope, since);
     } catch (error) {
-      if (generation === loads) body.replaceChildren(errorBox(error, () => void load()));
+      if (generation !== loads) return;
+      destroy();
+      period.textContent = '';
+      delete period.dataset.since;
+      delete period.dataset.basis;
+      body.replaceChildren(errorBox(error, () => void load()));
       return;
     }
     if (generation !== loads) return;
