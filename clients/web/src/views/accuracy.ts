@@ -1,11 +1,12 @@
 // Accuracy: how well each model forecast the past for a scope (a team, or the whole job
 // centre), with n, and how every measure is computed.
 import { call } from '../api';
-import { errorBox, explanation } from '../components';
+import { errorBox, explanation, th } from '../components';
 import { ctx, teamName } from '../context';
 import { chartFigure, MODEL_COLOURS } from '../charts';
 import { h, uid } from '../dom';
 import { select } from '../forms';
+import { dateTime, month, num } from '../format';
 import { t } from '../i18n';
 import type { View } from '../router';
 import type { Accuracy } from '../types';
@@ -53,8 +54,46 @@ export function accuracyView(query: URLSearchParams): View {
       240,
     );
     chart = figure.chart as Chart;
+    // A team's ADJUSTED series: which months it took from the team's adjustments.
+    const adjustedMonths = accuracy.adjusted_months ?? [];
+    const adjusted = accuracy.models.some((m) => m.model === 'ADJUSTED')
+      ? h(
+          'section',
+          { class: 'card', 'data-testid': 'accuracy-adjusted' },
+          h('h2', null, t('accuracy.adjusted.heading')),
+          h('p', { class: 'muted' }, t(adjustedMonths.length ? 'accuracy.adjusted.intro' : 'accuracy.adjusted.none')),
+          adjustedMonths.length
+            ? h(
+                'div',
+                { class: 'table-wrap' },
+                h(
+                  'table',
+                  { class: 'data' },
+                  h('thead', null, h('tr', null, th(t('common.month')), th(t('accuracy.adjusted.origin')), th(t('adjust.model')), th(t('adjust.adjusted')), th(t('accuracy.adjusted.actual')), th(t('adjust.history.when')))),
+                  h(
+                    'tbody',
+                    null,
+                    adjustedMonths.map((a) =>
+                      h(
+                        'tr',
+                        null,
+                        h('th', { scope: 'row' }, month(a.month)),
+                        h('td', null, month(a.origin)),
+                        h('td', { class: 'num' }, num(a.calibrated, 1)),
+                        h('td', { class: 'num' }, num(a.adjusted, 1)),
+                        h('td', { class: 'num' }, num(a.actual)),
+                        h('td', null, dateTime(a.set_at)),
+                      ),
+                    ),
+                  ),
+                ),
+              )
+            : null,
+        )
+      : null;
     body.replaceChildren(
       h('div', { class: 'two-col' }, h('div', null, accuracyTable(accuracy.models)), figure.element),
+      ...(adjusted ? [adjusted] : []),
       h(
         'section',
         { class: 'card' },

@@ -13,6 +13,7 @@ import { date, estimate, month, num, today } from '../format';
 import { exportButtons } from '../export';
 import { t } from '../i18n';
 import { trendSection } from './trend';
+import { adjustmentSection } from './adjustments';
 import { watchTeam, type TeamWatch } from '../live';
 import type { View } from '../router';
 import type { ModelName, Projection } from '../types';
@@ -71,6 +72,8 @@ export function projectionView(page: Scope, query: URLSearchParams = new URLSear
   let loads = 0;
   // How the forecast evolved, for the same scope, case types and day.
   const trend = trendSection(() => ({ scope: { kind: scope.kind, code: scope.code }, caseTypes: [...types], asOf }));
+  // A team's adjustments beside the calibrated model's figures (the whole team, every case type).
+  const adjustments = page.kind === 'TEAM' ? adjustmentSection(page.code) : null;
 
   const load = async () => {
     const generation = ++loads;
@@ -156,6 +159,7 @@ export function projectionView(page: Scope, query: URLSearchParams = new URLSear
       closuresChart = closuresFigure.chart as Chart<'bar' | 'line'>;
       body.replaceChildren(h('div', { class: 'two-col' }, caseloadFigure.element, closuresFigure.element), h('div', { class: 'projection-details' }));
     }
+    adjustments?.render(scope.kind === 'TEAM' && types.size === 0 ? projections.find((p) => p.model === 'CALIBRATED') ?? null : null, asOf);
     const details = body.querySelector('.projection-details')!;
     details.replaceChildren(
       h(
@@ -205,7 +209,10 @@ export function projectionView(page: Scope, query: URLSearchParams = new URLSear
                 'tr',
                 null,
                 h('th', { scope: 'row' }, month(m)),
-                projections.map((p) => h('td', { class: 'num', 'data-testid': `closures-${p.model}-${m}` }, estimate(total(p, m)))),
+                projections.map((p) => {
+                  const adjusted = p.model === 'CALIBRATED' ? p.adjustments?.find((a) => a.month === m && a.outcome === 'ALL') : undefined;
+                  return h('td', { class: 'num', 'data-testid': `closures-${p.model}-${m}` }, estimate(total(p, m)), adjusted ? h('span', { class: 'badge', 'data-testid': `adjusted-${m}`, title: adjusted.reason }, t('adjust.adjusted'), ': ', num(adjusted.figure, 1)) : null);
+                }),
                 projections.map((p) => h('td', { class: 'num', 'data-testid': `caseload-${p.model}-${m}` }, estimate(p.caseload.find((c) => c.month === m)?.open))),
               ),
             ),
@@ -306,6 +313,7 @@ export function projectionView(page: Scope, query: URLSearchParams = new URLSear
       h('div', { class: 'field inline' }, h('label', { for: asOfId }, t('projection.as_of')), asOfInput, h('span', { class: 'muted' }, t('projection.as_of.hint'))),
     ),
     body,
+    adjustments?.element ?? null,
     trend.element,
   );
   return {
