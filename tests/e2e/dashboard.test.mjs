@@ -429,6 +429,80 @@ test('a manager drills down from the teams to a caseworker to a case', async () 
   }
 });
 
+// Issue 11, one figure per label: "Afslutninger næste 3 mdr." of a team is the same on the
+// manager's teams page, the team dashboard and the team's projection, each naming the default
+// model; and on the projection the forecast categories add up to the total in every month and
+// over 3 and 12 months, each with an interval around its figure.
+test('the same label gives the same number on every page, and the categories add up to the total', async () => {
+  const manager = await loginAs('mgr1');
+  try {
+    await manager.page.getByTestId('teams-table').waitFor();
+    const onTeams = (await manager.page.getByTestId('team-closures-T1').textContent())?.trim();
+    assert.equal((await manager.page.getByTestId('teams-model').first().textContent())?.trim(), 'Justeret efter erfaring');
+    await manager.page.goto(`${stack.url}/team/T1`);
+    await manager.page.getByTestId('team-rows').waitFor();
+    const onTeam = (await manager.page.getByTestId('team-closures').locator('.stat-value').textContent())?.trim();
+    assert.equal((await manager.page.getByTestId('team-closures-model').textContent())?.trim(), 'Justeret efter erfaring');
+    await manager.page.goto(`${stack.url}/team/T1/projection`);
+    await manager.page.getByTestId('category-table').waitFor();
+    const card = manager.page.getByTestId('projection-closures-3m');
+    assert.equal((await card.locator('.stat-label').textContent())?.trim(), 'Afslutninger næste 3 mdr.');
+    const onProjection = (await card.locator('.stat-value').textContent())?.trim();
+    assert.equal((await manager.page.getByTestId('projection-closures-model').textContent())?.trim(), 'Justeret efter erfaring');
+    assert.ok(onTeams && /\d/.test(onTeams), `a figure on the teams page: ${onTeams}`);
+    assert.equal(onTeam, onTeams, 'team dashboard = teams page');
+    assert.equal(onProjection, onTeams, 'projection = teams page');
+
+    // The categories, in Danish, each explained.
+    const table = manager.page.getByTestId('category-table');
+    for (const [category, name] of [['SAFE', 'Sikker'], ['LIKELY', 'Sandsynlig'], ['POSSIBLE', 'Mulig']]) {
+      const row = table.getByTestId(`category-${category}`);
+      assert.equal((await row.locator('th').textContent())?.trim(), name);
+      assert.match((await row.locator('td').first().textContent()) ?? '', /^Sager med risikoen /);
+    }
+    const expectedIn = (locator) => locator.getAttribute('data-expected').then(Number);
+    const near = (a, b, what) => assert.ok(Math.abs(a - b) < 1e-6, `${what}: ${a} vs ${b}`);
+    /** "12 (8–15)": the interval holds the figure as shown. */
+    const holds = (text, what) => {
+      const m = /^([\d.,]+) \(([\d.]+)–([\d.]+)\)$/.exec(text.trim());
+      assert.ok(m, `${what}: an estimate with an interval, not "${text}"`);
+      const [shown, low, high] = [expectedOf(m[1]), expectedOf(m[2]), expectedOf(m[3])];
+      assert.ok(low <= shown && shown <= high, `${what}: ${text}`);
+    };
+    for (const span of ['3m', '12m']) {
+      let sum = 0;
+      for (const category of ['SAFE', 'LIKELY', 'POSSIBLE']) {
+        const cell = table.getByTestId(`category-${span}-${category}`);
+        sum += await expectedIn(cell);
+        holds((await cell.textContent()) ?? '', `${category} ${span}`);
+      }
+      near(sum, await expectedIn(table.getByTestId(`category-${span}-total`)), `categories ${span}`);
+    }
+    assert.equal((await table.getByTestId('category-3m-total').textContent())?.trim(), onProjection);
+    // Every month: the categories add up to the month's total, which is the projection table's.
+    await manager.page.getByText('Tallene pr. måned').click();
+    const months = await manager.page.getByTestId('category-months').locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-testid').replace('category-month-', '')));
+    assert.equal(months.length, 12);
+    for (const m of months) {
+      let sum = 0;
+      for (const category of ['SAFE', 'LIKELY', 'POSSIBLE']) {
+        const cell = manager.page.getByTestId(`category-${category}-${m}`);
+        sum += await expectedIn(cell);
+        holds((await cell.textContent()) ?? '', `${category} ${m}`);
+      }
+      const total = manager.page.getByTestId(`category-total-${m}`);
+      near(sum, await expectedIn(total), `categories in ${m}`);
+      // (An adjusted month's cell adds "Justeret: x" after the model's figure.)
+      const inTable = (await manager.page.getByTestId(`closures-CALIBRATED-${m}`).textContent())?.trim() ?? '';
+      const shown = (await total.textContent())?.trim() ?? '';
+      assert.ok(inTable.startsWith(shown), `${m}: "${shown}" in the projection table's "${inTable}"`);
+    }
+    await shot(manager.page, '15-projection-categories');
+  } finally {
+    await manager.context.close();
+  }
+});
+
 test('a long case history shows its newest rows and pages back with "Vis ældre"', async () => {
   const caseworker = await loginAs('cw1');
   try {

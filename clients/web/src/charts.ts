@@ -17,6 +17,14 @@ export const MODEL_COLOURS: Record<string, string> = {
   ADJUSTED: '#047857',
 };
 
+/** Forecast categories, from safe (dark) to possible (light): one hue, so the order reads as
+ *  certainty without relying on telling colours apart. */
+export const CATEGORY_COLOURS: Record<string, string> = {
+  SAFE: '#7c2d12',
+  LIKELY: '#ea580c',
+  POSSIBLE: '#fdba74',
+};
+
 // Distinguishable for the usual colour-vision differences as far as ten colours allow.
 const PALETTE = ['#1d4ed8', '#0f766e', '#ea580c', '#7c3aed', '#84cc16', '#be123c', '#0891b2', '#64748b', '#a16207', '#db2777'];
 

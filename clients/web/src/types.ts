@@ -196,6 +196,23 @@ export interface Projection {
   compute_ms: number;
   /** A team's adjustments in force on as_of (unfiltered team projections only). */
   adjustments?: ForecastAdjustment[];
+  /** Today's cases' closures by the end of the 3rd and 12th month (unset below that horizon). */
+  closures_next_3_months?: Estimate;
+  closures_next_12_months?: Estimate;
+  /** The same closures by forecast category: SAFE, LIKELY, POSSIBLE. */
+  categories?: CategoryForecast[];
+}
+
+export type ForecastCategoryName = 'SAFE' | 'LIKELY' | 'POSSIBLE';
+
+export interface CategoryForecast {
+  category: ForecastCategoryName;
+  /** The catalogue's risk codes in the category. */
+  risks: string[];
+  open_cases: Int64;
+  months: Array<{ month: string; closures: Estimate }>;
+  closures_next_3_months?: Estimate;
+  closures_next_12_months?: Estimate;
 }
 
 /** One row of a team's forecast adjustments (append-only; the latest of a month and outcome is

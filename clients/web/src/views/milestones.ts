@@ -34,7 +34,7 @@ function targetsTable(rows: MilestoneRow[], testId: string, onlyTargets: boolean
     h(
       'table',
       { class: 'data', 'data-testid': testId },
-      h('thead', null, h('tr', null, th(t('milestones.metric')), th(t('common.month')), th(t('milestones.target')), th(t('milestones.actual')), th(t('milestones.projected')), th(t('milestones.on_track')))),
+      h('thead', null, h('tr', null, th(t('milestones.metric')), th(t('common.month')), th(t('milestones.target')), th(t('milestones.actual')), th([t('milestones.projected'), h('br'), h('small', { class: 'muted' }, t('model.CALIBRATED'))]), th(t('milestones.on_track')))),
       h(
         'tbody',
         null,
@@ -135,7 +135,7 @@ export function milestonesView(team: string): View {
         h(
           'table',
           { class: 'data', 'data-testid': 'milestone-summary' },
-          h('thead', null, h('tr', null, th(t('milestones.metric')), th(t('milestones.target')), th(t('milestones.actual')), th(t('milestones.projected')), th(t('milestones.on_track')), th(h('abbr', { title: t('milestones.gap.title') }, t('milestones.gap'))))),
+          h('thead', null, h('tr', null, th(t('milestones.metric')), th(t('milestones.target')), th(t('milestones.actual')), th([t('milestones.projected'), h('br'), h('small', { class: 'muted' }, t('model.CALIBRATED'))]), th(t('milestones.on_track')), th(h('abbr', { title: t('milestones.gap.title') }, t('milestones.gap'))))),
           h(
             'tbody',
             null,
@@ -205,7 +205,7 @@ export function milestonesView(team: string): View {
             h(
               'table',
               { class: 'data', 'data-testid': `milestone-table-${first.metric}` },
-              h('thead', null, h('tr', null, th(t('common.month')), th(t('milestones.target')), th(t('milestones.actual')), th(t('milestones.projected')), th(t('milestones.on_track')), th(h('abbr', { title: t('milestones.gap.title') }, t('milestones.gap'))))),
+              h('thead', null, h('tr', null, th(t('common.month')), th(t('milestones.target')), th(t('milestones.actual')), th([t('milestones.projected'), h('br'), h('small', { class: 'muted' }, t('model.CALIBRATED'))]), th(t('milestones.on_track')), th(h('abbr', { title: t('milestones.gap.title') }, t('milestones.gap'))))),
               h(
                 'tbody',
                 null,

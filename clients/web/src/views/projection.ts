@@ -1,12 +1,15 @@
 // The projection: the default model (calibrated: the plan corrected by how reality usually
 // departs from it) by outcome with its 80% band, the plan itself ("as planned": what happens if
 // every agreed step is carried out; a plan, not a forecast, so no band) and the baseline beside
-// it. Every figure names its model. For a team it is live:
+// it. Every figure names its model. Below them, the forecast categories: the default model's
+// closures split by how safe the cases are ("Sikker", "Sandsynlig", "Mulig", by the risk each
+// case's caseworker recorded), stacked per month under the default model's band, with the 3- and
+// 12-month figures of each. For a team it is live:
 // every push of the team dashboard (a change to one of the team's cases) recomputes it.
 import { call } from '../api';
-import { breadcrumbs, errorBox, explanation, smallSample, th } from '../components';
-import { active, caseTypeLabel, ctx, outcomeLabel, teamMembers, teamName } from '../context';
-import { chartFigure, colour, MODEL_COLOURS, transparent } from '../charts';
+import { breadcrumbs, errorBox, explanation, smallSample, statCard, th } from '../components';
+import { active, caseTypeLabel, ctx, outcomeLabel, riskLabel, teamMembers, teamName } from '../context';
+import { CATEGORY_COLOURS, chartFigure, colour, MODEL_COLOURS, transparent } from '../charts';
 import { h, uid } from '../dom';
 import { select } from '../forms';
 import { date, estimate, month, num, today } from '../format';
@@ -16,10 +19,108 @@ import { trendSection } from './trend';
 import { adjustmentSection } from './adjustments';
 import { watchTeam, type TeamWatch } from '../live';
 import type { View } from '../router';
-import type { ModelName, Projection } from '../types';
+import type { CategoryForecast, Estimate, ModelName, Projection } from '../types';
 import type { Chart } from 'chart.js';
 
 const MODELS: ModelName[] = ['CALIBRATED', 'AS_PLANNED', 'BASELINE'];
+
+/** What a category holds, in plain words, naming the catalogue's risks in it. */
+function planFigure(e: Estimate | undefined): string {
+  return e ? num(e.expected) : '–';
+}
+
+function categoryMeaning(c: CategoryForecast): string {
+  const risks = c.risks.length ? c.risks.map((r) => riskLabel(r).toLocaleLowerCase()).join(t('category.risks.or')) : t('category.risks.none');
+  return t(`category.${c.category}.long`, { risks });
+}
+
+/** A figure with its interval; data-expected keeps the unrounded value for checks. */
+function figureCell(e: Estimate | undefined, testId: string): HTMLElement {
+  return h('td', { class: 'num', 'data-testid': testId, 'data-expected': e ? String(e.expected) : '' }, estimate(e));
+}
+
+/** The categories chart's figures per month, for keyboard and screen-reader users. */
+function categoryMonthTable(p: Projection, months: string[], total: (m: string) => Estimate | undefined): HTMLElement {
+  const categories = p.categories ?? [];
+  return h(
+    'details',
+    { class: 'category-months' },
+    h('summary', null, t('projection.categories.months')),
+    h(
+      'div',
+      { class: 'table-wrap' },
+      h(
+        'table',
+        { class: 'data', 'data-testid': 'category-months' },
+        h('caption', null, t('projection.categories.table', { model: t(`model.${p.model}`) })),
+        h('thead', null, h('tr', null, th(t('common.month')), categories.map((c) => th(t(`category.${c.category}`))), th(t('common.total')))),
+        h(
+          'tbody',
+          null,
+          months.map((m) =>
+            h(
+              'tr',
+              { 'data-testid': `category-month-${m}` },
+              h('th', { scope: 'row' }, month(m)),
+              categories.map((c) => figureCell(c.months.find((x) => x.month === m)?.closures, `category-${c.category}-${m}`)),
+              figureCell(total(m), `category-total-${m}`),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+/** The default model's categories: the 3- and 12-month figures of each and of the total (the
+ *  label the team dashboard and the teams page use), and what each category means. */
+function categoryTable(p: Projection): HTMLElement {
+  const categories = p.categories ?? [];
+  const modelName = t(`model.${p.model}`);
+  const figure = figureCell;
+  return h(
+    'div',
+    { class: 'table-wrap' },
+    h(
+      'table',
+      { class: 'data', 'data-testid': 'category-table' },
+      h('caption', null, t('projection.categories.table', { model: modelName })),
+      h(
+        'thead',
+        null,
+        h('tr', null, th(t('projection.categories.category')), th(t('projection.categories.meaning')), th(t('projection.categories.cases')), th(t('projection.closures_3m')), th(t('projection.closures_12m'))),
+      ),
+      h(
+        'tbody',
+        null,
+        categories.map((c) =>
+          h(
+            'tr',
+            { 'data-testid': `category-${c.category}` },
+            h('th', { scope: 'row' }, h('span', { class: 'swatch', style: `background:${CATEGORY_COLOURS[c.category]}`, 'aria-hidden': 'true' }), t(`category.${c.category}`)),
+            h('td', null, categoryMeaning(c)),
+            h('td', { class: 'num' }, num(c.open_cases)),
+            figure(c.closures_next_3_months, `category-3m-${c.category}`),
+            figure(c.closures_next_12_months, `category-12m-${c.category}`),
+          ),
+        ),
+      ),
+      h(
+        'tfoot',
+        null,
+        h(
+          'tr',
+          { class: 'total' },
+          h('th', { scope: 'row' }, t('common.total')),
+          h('td', null, modelName),
+          h('td', { class: 'num' }, num(p.open_cases)),
+          figure(p.closures_next_3_months, 'category-3m-total'),
+          figure(p.closures_next_12_months, 'category-12m-total'),
+        ),
+      ),
+    ),
+  );
+}
 
 interface Scope {
   kind: 'TEAM' | 'JOB_CENTRE' | 'DEPARTMENT' | 'CASEWORKER';
@@ -69,7 +170,14 @@ export function projectionView(page: Scope, query: URLSearchParams = new URLSear
   const body = h('div', { 'data-testid': 'projection' }, h('p', { class: 'loading', role: 'status' }, t('common.loading')));
   let caseloadChart: Chart<'line'> | undefined;
   let closuresChart: Chart<'bar' | 'line'> | undefined;
+  let categoriesChart: Chart<'bar' | 'line'> | undefined;
   let loads = 0;
+  const dropCharts = () => {
+    caseloadChart?.destroy();
+    closuresChart?.destroy();
+    categoriesChart?.destroy();
+    caseloadChart = closuresChart = categoriesChart = undefined;
+  };
   // How the forecast evolved, for the same scope, case types and day.
   const trend = trendSection(() => ({ scope: { kind: scope.kind, code: scope.code }, caseTypes: [...types], asOf }));
   // A team's adjustments beside the calibrated model's figures (the whole team, every case type).
@@ -94,7 +202,8 @@ export function projectionView(page: Scope, query: URLSearchParams = new URLSear
 
   function render(projections: Projection[]): void {
     // The default model's figures carry the band and the outcome split; the plan is a line.
-    const [planned] = projections;
+    const [main] = projections;
+    const planned = main;
     const months = planned.caseload.map((c) => c.month);
     const closureMonths = [...new Set(planned.closures.map((c) => c.month))].sort();
     const outcomes = [...new Set(planned.closures.map((c) => c.outcome))].filter((o) => o !== 'ALL');
@@ -103,8 +212,8 @@ export function projectionView(page: Scope, query: URLSearchParams = new URLSear
     const caseloadData = {
       labels: months.map(month),
       datasets: [
-        { label: `${t('projection.band')} p10`, data: planned.caseload.map((c) => c.open.p10), borderWidth: 0, pointRadius: 0, fill: false, backgroundColor: transparent(MODEL_COLOURS.AS_PLANNED, 0.15) },
-        { label: t('projection.band'), data: planned.caseload.map((c) => c.open.p90), borderWidth: 0, pointRadius: 0, fill: '-1' as const, backgroundColor: transparent(MODEL_COLOURS.AS_PLANNED, 0.15) },
+        { label: `${t('projection.band')} p10`, data: planned.caseload.map((c) => c.open.p10), borderWidth: 0, pointRadius: 0, fill: false, backgroundColor: transparent(MODEL_COLOURS[main.model], 0.15) },
+        { label: t('projection.band'), data: planned.caseload.map((c) => c.open.p90), borderWidth: 0, pointRadius: 0, fill: '-1' as const, backgroundColor: transparent(MODEL_COLOURS[main.model], 0.15) },
         ...projections.map((p, i) => ({
           label: t(`model.${p.model}`),
           data: p.caseload.map((c) => c.open.expected),
@@ -134,16 +243,35 @@ export function projectionView(page: Scope, query: URLSearchParams = new URLSear
       ],
     };
     const legendFilter = { labels: { filter: (item: { text: string }) => !item.text.endsWith(' p10') } };
+    // The categories of the default model stacked per month, under its band for the total.
+    const categories = main.categories ?? [];
+    const categoriesData = {
+      labels: closureMonths.map(month),
+      datasets: [
+        ...categories.map((c) => ({
+          type: 'bar' as const,
+          label: t(`category.${c.category}`),
+          data: closureMonths.map((m) => c.months.find((x) => x.month === m)?.closures.expected ?? 0),
+          backgroundColor: CATEGORY_COLOURS[c.category],
+          stack: 'categories',
+          order: 2,
+        })),
+        { type: 'line' as const, stack: 'p10', label: `${t('projection.band')} p10`, data: closureMonths.map((m) => total(main, m)?.p10 ?? 0), borderWidth: 1, borderColor: '#111827', borderDash: [3, 3], pointRadius: 0, fill: false, order: 1 },
+        { type: 'line' as const, stack: 'p90', label: t('projection.band'), data: closureMonths.map((m) => total(main, m)?.p90 ?? 0), borderWidth: 1, borderColor: '#111827', borderDash: [3, 3], pointRadius: 0, fill: '-1' as const, backgroundColor: transparent(MODEL_COLOURS[main.model], 0.12), order: 1 },
+        { type: 'line' as const, stack: 'total', label: t('projection.closures_total'), data: closureMonths.map((m) => total(main, m)?.expected ?? 0), borderColor: '#111827', backgroundColor: '#111827', borderWidth: 2, pointRadius: 3, fill: false, order: 0 },
+      ],
+    };
 
-    if (caseloadChart && closuresChart && body.querySelector('[data-testid="projection-table"]')) {
+    if (caseloadChart && closuresChart && categoriesChart && body.querySelector('[data-testid="projection-table"]')) {
       // A live refresh: update the charts in place, so the page does not jump.
       caseloadChart.data = caseloadData as never;
       closuresChart.data = closuresData as never;
+      categoriesChart.data = categoriesData as never;
       caseloadChart.update();
       closuresChart.update();
+      categoriesChart.update();
     } else {
-      caseloadChart?.destroy();
-      closuresChart?.destroy();
+      dropCharts();
       const caseloadFigure = chartFigure(
         t('projection.caseload_chart'),
         { type: 'line', data: caseloadData as never, options: { interaction: { mode: 'index', intersect: false }, plugins: { legend: legendFilter }, scales: { y: { beginAtZero: true, title: { display: true, text: t('projection.caseload') } } } } },
@@ -155,11 +283,41 @@ export function projectionView(page: Scope, query: URLSearchParams = new URLSear
           scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } } },
         'closures-chart',
       );
+      const categoriesFigure = chartFigure(
+        t('projection.categories.chart', { model: t(`model.${main.model}`) }),
+        { type: 'bar', data: categoriesData as never, options: { interaction: { mode: 'index', intersect: false }, plugins: { legend: legendFilter }, scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } } },
+        'categories-chart',
+      );
       caseloadChart = caseloadFigure.chart;
       closuresChart = closuresFigure.chart as Chart<'bar' | 'line'>;
-      body.replaceChildren(h('div', { class: 'two-col' }, caseloadFigure.element, closuresFigure.element), h('div', { class: 'projection-details' }));
+      categoriesChart = categoriesFigure.chart as Chart<'bar' | 'line'>;
+      body.replaceChildren(
+        h('div', { class: 'two-col' }, caseloadFigure.element, closuresFigure.element),
+        h('div', { class: 'projection-details' }),
+        h(
+          'section',
+          { class: 'card projection-categories', 'data-testid': 'projection-categories' },
+          h('h2', null, t('projection.categories.heading')),
+          h('div', { class: 'category-body' }),
+          h('div', { class: 'two-col' }, categoriesFigure.element, h('div', { class: 'category-table' })),
+        ),
+      );
     }
     adjustments?.render(scope.kind === 'TEAM' && types.size === 0 ? projections.find((p) => p.model === 'CALIBRATED') ?? null : null, asOf);
+    const modelName = t(`model.${main.model}`);
+    body.querySelector('.category-body')!.replaceChildren(
+      h('p', null, t('projection.categories.intro', { model: modelName })),
+      h(
+        'div',
+        { class: 'stats' },
+        statCard(t('projection.closures_3m'), estimate(main.closures_next_3_months), 'projection-closures-3m', h('span', { 'data-testid': 'projection-closures-model' }, modelName)),
+        statCard(t('projection.closures_12m'), main.closures_next_12_months ? estimate(main.closures_next_12_months) : '–', 'projection-closures-12m', main.closures_next_12_months ? modelName : t('projection.closures_12m.none')),
+      ),
+    );
+    const wasOpen = body.querySelector('details.category-months')?.hasAttribute('open') ?? false;
+    body.querySelector('div.category-table')!.replaceChildren(categoryTable(main), categoryMonthTable(main, closureMonths, (m) => total(main, m)));
+    // A live refresh keeps the monthly figures open if they were.
+    if (wasOpen) body.querySelector('details.category-months')?.setAttribute('open', '');
     const details = body.querySelector('.projection-details')!;
     details.replaceChildren(
       h(
@@ -209,11 +367,15 @@ export function projectionView(page: Scope, query: URLSearchParams = new URLSear
                 'tr',
                 null,
                 h('th', { scope: 'row' }, month(m)),
+                // The plan is a plan, not a forecast: its figure without an interval.
                 projections.map((p) => {
                   const adjusted = p.model === 'CALIBRATED' ? p.adjustments?.find((a) => a.month === m && a.outcome === 'ALL') : undefined;
-                  return h('td', { class: 'num', 'data-testid': `closures-${p.model}-${m}` }, estimate(total(p, m)), adjusted ? h('span', { class: 'badge', 'data-testid': `adjusted-${m}`, title: adjusted.reason }, t('adjust.adjusted'), ': ', num(adjusted.figure, 1)) : null);
+                  return h('td', { class: 'num', 'data-testid': `closures-${p.model}-${m}` }, p.model === 'AS_PLANNED' ? planFigure(total(p, m)) : estimate(total(p, m)), adjusted ? h('span', { class: 'badge', 'data-testid': `adjusted-${m}`, title: adjusted.reason }, t('adjust.adjusted'), ': ', num(adjusted.figure, 1)) : null);
                 }),
-                projections.map((p) => h('td', { class: 'num', 'data-testid': `caseload-${p.model}-${m}` }, estimate(p.caseload.find((c) => c.month === m)?.open))),
+                projections.map((p) => {
+                  const open = p.caseload.find((c) => c.month === m)?.open;
+                  return h('td', { class: 'num', 'data-testid': `caseload-${p.model}-${m}` }, p.model === 'AS_PLANNED' ? planFigure(open) : estimate(open));
+                }),
               ),
             ),
           ),
@@ -244,9 +406,7 @@ export function projectionView(page: Scope, query: URLSearchParams = new URLSear
   asOfInput.addEventListener('change', () => {
     asOf = asOfInput.value;
     watch?.status.pause(!!asOf);
-    caseloadChart?.destroy();
-    closuresChart?.destroy();
-    caseloadChart = closuresChart = undefined;
+    dropCharts();
     void load();
     trend.reload();
   });
@@ -261,9 +421,7 @@ export function projectionView(page: Scope, query: URLSearchParams = new URLSear
       if (b.box.checked) types.add(b.code);
       else types.delete(b.code);
       remember();
-      caseloadChart?.destroy();
-      closuresChart?.destroy();
-      caseloadChart = closuresChart = undefined;
+      dropCharts();
       void load();
       trend.reload();
     });
@@ -273,17 +431,13 @@ export function projectionView(page: Scope, query: URLSearchParams = new URLSear
     scope.kind = kind as Scope['kind'];
     scope.code = code.join(':');
     remember();
-    caseloadChart?.destroy();
-    closuresChart?.destroy();
-    caseloadChart = closuresChart = undefined;
+    dropCharts();
     void load();
     trend.reload();
   });
   horizonSelect.addEventListener('change', () => {
     horizon = Number(horizonSelect.value);
-    caseloadChart?.destroy();
-    closuresChart?.destroy();
-    caseloadChart = closuresChart = undefined;
+    dropCharts();
     void load();
   });
 
@@ -320,8 +474,7 @@ export function projectionView(page: Scope, query: URLSearchParams = new URLSear
     element,
     dispose: () => {
       watch?.close();
-      caseloadChart?.destroy();
-      closuresChart?.destroy();
+      dropCharts();
       trend.dispose();
     },
   };

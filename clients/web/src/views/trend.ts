@@ -62,8 +62,10 @@ export function trendSection(query: () => TrendQuery): { element: HTMLElement; r
     // One line per month from two months before as_of's month on: the months a leader discusses.
     const current = (last?.as_of ?? trend.as_of).slice(0, 7);
     const lineMonths = (trend.months ?? []).filter((m) => m >= addMonths(current, -2));
+    // Every figure names its model.
+    const modelName = t(`model.${trend.model ?? 'CALIBRATED'}`);
     const evolution = chartFigure(
-      t('trend.chart'),
+      `${t('trend.chart')} (${modelName})`,
       {
         type: 'line',
         data: {
@@ -84,7 +86,7 @@ export function trendSection(query: () => TrendQuery): { element: HTMLElement; r
     );
     const past = trend.past_months ?? [];
     const versus = chartFigure(
-      t('trend.actual_chart'),
+      `${t('trend.actual_chart')} (${modelName})`,
       {
         type: 'bar',
         data: {
@@ -108,7 +110,7 @@ export function trendSection(query: () => TrendQuery): { element: HTMLElement; r
         h(
           'table',
           { class: 'data', 'data-testid': 'trend-table' },
-          h('caption', null, t('trend.table')),
+          h('caption', null, `${t('trend.table')} (${modelName})`),
           h('thead', null, h('tr', null, th(t('common.month')), points.map((p) => th(date(p.as_of))))),
           h(
             'tbody',
@@ -133,7 +135,7 @@ export function trendSection(query: () => TrendQuery): { element: HTMLElement; r
         h(
           'table',
           { class: 'data', 'data-testid': 'trend-actual-table' },
-          h('caption', null, t('trend.actual_chart')),
+          h('caption', null, `${t('trend.actual_chart')} (${modelName})`),
           h('thead', null, h('tr', null, th(t('common.month')), th(t('trend.projected_on')), th(t('trend.projected')), th(t('trend.actual')))),
           h(
             'tbody',
