@@ -130,7 +130,8 @@ double ReadFloorSeconds(const Portfolio& portfolio) {
   return best;
 }
 
-void RunProjection(benchmark::State& state, ModelKind model, bool with_intervals) {
+void RunProjection(benchmark::State& state, ModelKind model, bool with_intervals,
+                   bool categories = false) {
   const Fixture& f = FixtureFor(state.range(0));
   auto projector = Projector::Create(f.portfolio, f.models);
   if (!projector.ok()) {
@@ -142,6 +143,7 @@ void RunProjection(benchmark::State& state, ModelKind model, bool with_intervals
   request.horizon_months = kHorizon;
   request.inflow = &f.models.inflow;
   request.with_intervals = with_intervals;
+  request.categories = categories;
   const double floor = ReadFloorSeconds(f.portfolio);
   double total = 0;
   int64_t runs = 0;
@@ -167,6 +169,10 @@ void BM_AsPlannedTotals(benchmark::State& s) { RunProjection(s, ModelKind::kAsPl
 void BM_AsPlanned(benchmark::State& s) { RunProjection(s, ModelKind::kAsPlanned, true); }
 void BM_Calibrated(benchmark::State& s) { RunProjection(s, ModelKind::kCalibrated, true); }
 void BM_Baseline(benchmark::State& s) { RunProjection(s, ModelKind::kBaseline, true); }
+// The same with the forecast categories (what Project answers).
+void BM_CalibratedCategories(benchmark::State& s) {
+  RunProjection(s, ModelKind::kCalibrated, true, true);
+}
 
 void BM_ReadFloor(benchmark::State& state) {
   const Fixture& f = FixtureFor(state.range(0));
@@ -204,6 +210,7 @@ BENCHMARK(BM_AsPlannedTotals)->SIZES;
 BENCHMARK(BM_AsPlanned)->SIZES;
 BENCHMARK(BM_Calibrated)->SIZES;
 BENCHMARK(BM_Baseline)->SIZES;
+BENCHMARK(BM_CalibratedCategories)->SIZES;
 
 }  // namespace
 }  // namespace forecasting

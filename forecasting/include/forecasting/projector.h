@@ -85,7 +85,9 @@ struct ProjectionRequest {
   bool honest_intervals = true;
   // true: also split today's cases' closures (all outcomes) by forecast category
   // (Projection::category_closures and category_cumulative), each interval computed like the
-  // total's (same shocks and small-count rule). Costs about a third more per projection.
+  // total's (same shocks and small-count rule). Three extra matrix-vector products over the
+  // 2 x horizon monthly and cumulative rows: lost in the noise up to 100k cases, about a sixth
+  // more at 1M calibrated cases (README, forecasting_benchmark BM_CalibratedCategories).
   bool categories = false;
 };
 
