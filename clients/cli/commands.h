@@ -11,7 +11,7 @@
 #include <optional>
 #include <string>
 
-#include "clients/cli/import_plan.h"
+#include "clients/cli/import_files.h"
 #include "clients/cli/session.h"
 
 namespace forecast::cli {

@@ -26,7 +26,7 @@ ImportRunner::ImportRunner(v1::CaseService::StubInterface* stub, const Identity&
                            ImportProgress progress)
     : stub_(stub), identity_(identity), progress_(std::move(progress)) {}
 
-absl::StatusOr<ImportResult> ImportRunner::Run(const ImportPlan& plan,
+absl::StatusOr<ImportResult> ImportRunner::Run(const ImportFiles& plan,
                                                const ImportOptions& options) {
   ImportResult result;
   result.issues = plan.issues();

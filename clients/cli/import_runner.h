@@ -1,4 +1,4 @@
-// Streams an ImportPlan through CaseService.ImportHistory and puts the local shape problems and
+// Streams an ImportFiles through CaseService.ImportHistory and puts the local shape problems and
 // the server's report together into the one report the user reads.
 #ifndef CLIENTS_CLI_IMPORT_RUNNER_H_
 #define CLIENTS_CLI_IMPORT_RUNNER_H_
@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "clients/cli/import_plan.h"
+#include "clients/cli/import_files.h"
 #include "clients/cli/session.h"
 #include "forecast/v1/case_service.grpc.pb.h"
 
@@ -36,7 +36,7 @@ class ImportRunner {
   // Sends every readable row of `plan`. When the plan has shape problems the import is sent as
   // a dry run, so the report still names the server's findings but nothing is committed.
   // Errors: the RPC's status (e.g. PERMISSION_DENIED, UNAVAILABLE) when the server did not report.
-  absl::StatusOr<ImportResult> Run(const ImportPlan& plan, const ImportOptions& options);
+  absl::StatusOr<ImportResult> Run(const ImportFiles& plan, const ImportOptions& options);
 
  private:
   v1::CaseService::StubInterface* stub_;

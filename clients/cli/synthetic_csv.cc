@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "clients/cli/csv.h"
-#include "clients/cli/import_plan.h"
+#include "clients/cli/import_files.h"
 
 namespace forecast::cli {
 namespace {

@@ -19,7 +19,7 @@ namespace forecast::cli {
 
 int Import(const CommandEnv& env, const std::string& dir, const ImportOptions& options,
            bool progress, const std::string& report_csv) {
-  absl::StatusOr<ImportPlan> plan = ImportPlan::FromDirectory(dir);
+  absl::StatusOr<ImportFiles> plan = ImportFiles::FromDirectory(dir);
   if (!plan.ok()) return Fail(env, plan.status());
   for (const std::string& file : plan->absent_files()) {
     *env.err << "note: " << file << " not present; no rows of that kind are imported\n";

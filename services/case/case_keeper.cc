@@ -14,7 +14,6 @@ namespace {
 
 using v1::CatalogueEntry;
 
-constexpr int kMaxKeyChars = 128;
 constexpr int kMaxYearsBack = 50;
 
 absl::Status Invalid(absl::string_view field, absl::string_view problem,
@@ -23,7 +22,7 @@ absl::Status Invalid(absl::string_view field, absl::string_view problem,
 }
 
 absl::Status CheckIdempotencyKey(const std::string& key) {
-  return CheckToken(key, "idempotency_key", kMaxKeyChars);
+  return CheckToken(key, "idempotency_key", kMaxIdempotencyKeyChars);
 }
 
 v1::Role ToProtoRole(Role role) {

@@ -15,15 +15,10 @@
 #include "absl/time/civil_time.h"
 #include "forecast/v1/case_service.pb.h"
 #include "services/common/caller.h"
+#include "services/common/limits.h"
 
 namespace forecast {
 
-inline constexpr int kMaxNoteChars = 2000;
-inline constexpr int kMaxDescriptionChars = 500;
-inline constexpr int kMaxLabelChars = 100;
-inline constexpr int kMaxMonthsAhead = 60;
-inline constexpr int kDefaultPageSize = 100;
-inline constexpr int kMaxPageSize = 1000;
 // A Case lists at most this many open actions (soonest due first); ListCaseActions pages the rest.
 inline constexpr int kCaseOpenActions = 50;
 inline constexpr int kDefaultActionPageSize = 50;

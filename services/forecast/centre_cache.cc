@@ -51,7 +51,7 @@ int64_t CutoffKey(const ViewDays& view) {
 
 // Whether a changed case carries an event effective before `month_start` that became known on
 // or after `since`: a back-dated change to the months the models learn from.
-bool BackDated(const CaseRecord& r, Day month_start, Day since) {
+bool BackDated(const CaseTimeline& r, Day month_start, Day since) {
   for (const auto& e : r.expectations) {
     if (e.recorded_on < month_start && e.known_on >= since) return true;
   }
@@ -332,7 +332,7 @@ absl::Status CentreCache::Update(int64_t centre_id, const Reader& read) {
                              : absl::ToCivilDay(fitted_at, absl::UTCTimeZone());
   bool back_dated = false;
   for (int64_t id : update->cases) {
-    const CaseRecord* r = update->history->CaseById(id);
+    const CaseTimeline* r = update->history->CaseById(id);
     if (r != nullptr && BackDated(*r, month_start, fitted_day)) back_dated = true;
   }
   if (update->refit || back_dated) {

@@ -145,12 +145,12 @@ const StaffMember* CentreHistory::StaffByCode(const std::string& code) const {
   return it == staff_by_code.end() ? nullptr : Staff(it->second);
 }
 
-const CaseRecord* CentreHistory::CaseById(int64_t id) const {
+const CaseTimeline* CentreHistory::CaseById(int64_t id) const {
   const int pos = CasePosition(id);
   return pos < 0 ? nullptr : cases[pos].get();
 }
 
-const CaseRecord* CentreHistory::CaseByRef(const std::string& ref) const {
+const CaseTimeline* CentreHistory::CaseByRef(const std::string& ref) const {
   auto it = case_index->by_ref.find(ref);
   return it == case_index->by_ref.end() ? nullptr : CaseById(it->second);
 }

@@ -139,7 +139,7 @@ struct FieldEvent {
 };
 
 // One case and everything recorded about it, each list in the order it happened.
-struct CaseRecord {
+struct CaseTimeline {
   int64_t id = 0;
   std::string ref;
   int case_type = -1;
@@ -250,7 +250,7 @@ struct CentreHistory {
   std::vector<StaffMember> staff;
   absl::flat_hash_map<int64_t, int> unit_index, staff_index;
   absl::flat_hash_map<std::string, int64_t> unit_by_code, staff_by_code;
-  std::vector<std::shared_ptr<const CaseRecord>> cases;
+  std::vector<std::shared_ptr<const CaseTimeline>> cases;
   // Case id -> position in `cases`, and case_ref -> id. Shared between versions of the history
   // while no case is added (re-reading a case keeps its position), so an update costs no
   // re-indexing.
@@ -286,8 +286,8 @@ struct CentreHistory {
   const StaffMember* Staff(int64_t id) const;
   const OrgUnit* UnitByCode(const std::string& code) const;
   const StaffMember* StaffByCode(const std::string& code) const;
-  const CaseRecord* CaseById(int64_t id) const;
-  const CaseRecord* CaseByRef(const std::string& ref) const;
+  const CaseTimeline* CaseById(int64_t id) const;
+  const CaseTimeline* CaseByRef(const std::string& ref) const;
   const MilestoneMetricDef* Metric(const std::string& code) const;
   // Code of a staff member or unit; "" when unknown. Thread-safe.
   const std::string& StaffCode(int64_t id) const;

@@ -78,7 +78,7 @@ ModelInputs BuildModelInputs(const CentreSnapshot& snapshot,
   if (past == nullptr) fresh = std::make_shared<PastInputs>();
   for (size_t pos = 0; pos < cases.size(); ++pos) {
     const CaseState& state = cases[pos];
-    const CaseRecord& record = *state.record;
+    const CaseTimeline& record = *state.record;
     const int32_t caseworker = caseworker_of(state.caseworker_id);
     if (record.case_type < 0 || caseworker < 0) continue;  // not mappable: left out of models
     if (!state.open && state.closure_outcome < 0) continue;

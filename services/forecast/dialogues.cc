@@ -22,7 +22,7 @@ int KindRank(const std::string& kind) {
 }
 
 // Whether anything about the case became effective or known after `since`.
-bool TouchedAfter(const CaseRecord& r, Day since) {
+bool TouchedAfter(const CaseTimeline& r, Day since) {
   if (r.known_on > since || r.opened_on > since) return true;
   for (const auto& a : r.assignments)
     if (a.known_on > since) return true;
@@ -40,7 +40,7 @@ v1::Changes DetectChanges(const CentreHistory& history, const ScopeFilter& scope
   const ViewDays before_view{since, std::min(since, until.cutoff)};
   const Catalogue& cat = history.catalogue;
   std::vector<v1::CaseChange> changes;
-  auto add = [&](const CaseRecord& r, const char* kind, std::string before, std::string after,
+  auto add = [&](const CaseTimeline& r, const char* kind, std::string before, std::string after,
                  int64_t caseworker) {
     v1::CaseChange c;
     c.set_case_ref(r.ref);
@@ -51,7 +51,7 @@ v1::Changes DetectChanges(const CentreHistory& history, const ScopeFilter& scope
     changes.push_back(std::move(c));
   };
   for (const auto& ptr : history.cases) {
-    const CaseRecord& r = *ptr;
+    const CaseTimeline& r = *ptr;
     if (!TouchedAfter(r, since)) continue;
     const CaseState after = StateOf(r, 0, until);
     if (after.record == nullptr) continue;
@@ -187,7 +187,7 @@ std::vector<v1::AgreementFollowUp> FollowUpAgreements(const CentreHistory& histo
   const Day agreed_until = d.final ? d.finalised_on : kEndOfTime;
   std::vector<v1::AgreementFollowUp> out;
   for (const auto& ptr : history.cases) {
-    const CaseRecord& r = *ptr;
+    const CaseTimeline& r = *ptr;
     const ExpectationEvent* agreed = nullptr;
     for (const ExpectationEvent& e : r.expectations) {
       if (e.agreed_in_dialogue && e.dialogue_id == d.id && view.Knows(e.known_on) &&
@@ -297,7 +297,7 @@ v1::Dialogue DialogueMessage(const CentreHistory& history, const DialogueRecord&
   out.set_caseworker(history.StaffCode(d.caseworker_id));
   out.set_held_on(FormatDay(d.held_on));
   for (int64_t id : d.case_ids) {
-    if (const CaseRecord* r = history.CaseById(id)) out.add_case_refs(r->ref);
+    if (const CaseTimeline* r = history.CaseById(id)) out.add_case_refs(r->ref);
   }
   out.mutable_notes()->set_status(d.status);
   out.mutable_notes()->set_knowledge(d.knowledge);

@@ -18,14 +18,13 @@
 #include "services/forecast/milestones.h"
 #include "services/forecast/pipeline.h"
 #include "services/forecast/projections.h"
+#include "services/common/limits.h"
 #include "services/forecast/scopes.h"
 #include "services/forecast/trends.h"
 
 namespace forecast::fsvc {
 namespace {
 
-constexpr size_t kMaxNoteChars = 4000;
-constexpr int kMaxDialogueKeyChars = 100;
 constexpr int kDefaultAgendaItems = 20;
 constexpr int kMaxAgendaItems = 500;
 constexpr int kMaxLookback = 36;
@@ -95,7 +94,7 @@ absl::StatusOr<std::vector<int64_t>> DialogueCases(
   for (int i = 0; i < refs.size(); ++i) {
     const std::string field = absl::StrCat("case_refs[", i, "]");
     RETURN_IF_ERROR(CheckCaseRef(refs[i], field));
-    const CaseRecord* record = h.CaseByRef(refs[i]);
+    const CaseTimeline* record = h.CaseByRef(refs[i]);
     if (record == nullptr) {
       return ReasonedError(absl::StatusCode::kNotFound, "CASE_NOT_FOUND",
                            absl::StrCat(refs[i], " not found"), {{"case_ref", refs[i]}}, field);
@@ -134,7 +133,7 @@ absl::StatusOr<v1::Projection> ForecastKeeper::Project(const Caller& caller,
                                                        const v1::ProjectRequest& request,
                                                        AsOf as_of) {
   ASSIGN_OR_RETURN(const forecasting::ModelKind model, ToModelKind(request.model(), "model"));
-  ASSIGN_OR_RETURN(const int horizon, CheckHorizon(request.horizon_months(), "horizon_months"));
+  ASSIGN_OR_RETURN(const int horizon, RequestedHorizon(request.horizon_months(), "horizon_months"));
   ASSIGN_OR_RETURN(const auto view, ViewAt(caller, as_of));
   ASSIGN_OR_RETURN(const ScopeFilter scope,
                    ReadableScope(view->history(), caller, request.scope(), "scope"));
@@ -158,7 +157,7 @@ absl::StatusOr<v1::Projection> ForecastKeeper::Project(const Caller& caller,
 absl::StatusOr<v1::TeamComparison> ForecastKeeper::CompareTeams(
     const Caller& caller, const v1::CompareTeamsRequest& request, AsOf as_of) {
   ASSIGN_OR_RETURN(const forecasting::ModelKind model, ToModelKind(request.model(), "model"));
-  ASSIGN_OR_RETURN(const int horizon, CheckHorizon(request.horizon_months(), "horizon_months"));
+  ASSIGN_OR_RETURN(const int horizon, RequestedHorizon(request.horizon_months(), "horizon_months"));
   ASSIGN_OR_RETURN(const auto view, ViewAt(caller, as_of));
   v1::Scope scope;
   scope.set_kind(request.department().empty() ? v1::Scope::JOB_CENTRE : v1::Scope::DEPARTMENT);
@@ -395,7 +394,7 @@ absl::StatusOr<v1::CaseExplanation> ForecastKeeper::ExplainCase(
   RETURN_IF_ERROR(CheckCaseRef(request.case_ref(), "case_ref"));
   ASSIGN_OR_RETURN(const forecasting::ModelKind model, ToModelKind(request.model(), "model"));
   ASSIGN_OR_RETURN(const auto view, ViewAt(caller, as_of));
-  const CaseRecord* record = view->history().CaseByRef(request.case_ref());
+  const CaseTimeline* record = view->history().CaseByRef(request.case_ref());
   const CaseState* state = record == nullptr ? nullptr : view->snapshot().Case(record->id);
   if (state == nullptr) return CaseNotFound(request.case_ref());
   RETURN_IF_ERROR(AuthorizeCase(
@@ -510,7 +509,7 @@ absl::StatusOr<v1::Dialogue> ForecastKeeper::RecordDialogue(
   NewDialogue d;
   ASSIGN_OR_RETURN(d.held_on, PastDay(request.held_on(), "held_on", engine_.clock().Today()));
   RETURN_IF_ERROR(CheckNotes(request.notes()));
-  RETURN_IF_ERROR(CheckToken(request.idempotency_key(), "idempotency_key", kMaxDialogueKeyChars));
+  RETURN_IF_ERROR(CheckToken(request.idempotency_key(), "idempotency_key", kMaxIdempotencyKeyChars));
   ASSIGN_OR_RETURN(d.case_ids, DialogueCases(h, request.case_refs()));
   d.centre_id = caller.job_centre_id;
   d.team_id = caseworker->team_id;
@@ -549,7 +548,7 @@ absl::StatusOr<v1::Dialogue> ForecastKeeper::SaveDialogueNotes(
   if (request.idempotency_key().empty()) {
     return FieldError("idempotency_key", "REQUIRED", "required");
   }
-  RETURN_IF_ERROR(CheckToken(request.idempotency_key(), "idempotency_key", kMaxDialogueKeyChars));
+  RETURN_IF_ERROR(CheckToken(request.idempotency_key(), "idempotency_key", kMaxIdempotencyKeyChars));
   RETURN_IF_ERROR(CheckNotes(request.notes()));
   DialogueNotesEdit edit;
   if (!request.held_on().empty()) {
@@ -562,7 +561,7 @@ absl::StatusOr<v1::Dialogue> ForecastKeeper::SaveDialogueNotes(
     const std::string& ref = request.remove_case_refs(i);
     const std::string field = absl::StrCat("remove_case_refs[", i, "]");
     RETURN_IF_ERROR(CheckCaseRef(ref, field));
-    const CaseRecord* record = h.CaseByRef(ref);
+    const CaseTimeline* record = h.CaseByRef(ref);
     const bool discussed = record != nullptr && std::find(d->case_ids.begin(), d->case_ids.end(),
                                                           record->id) != d->case_ids.end();
     if (!discussed && std::find(agreed.begin(), agreed.end(), ref) == agreed.end()) {

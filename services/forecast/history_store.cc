@@ -22,7 +22,7 @@ const Day kEpoch(1970, 1, 1);
 Day DayOf(const pqxx::field& f) { return kEpoch + f.as<long>(); }
 
 // Which history rows a read takes: every row of the job centre, every row of some cases, or
-// only the rows of some cases above the ids already read (CaseRecord::last_ids).
+// only the rows of some cases above the ids already read (CaseTimeline::last_ids).
 class Selection {
  public:
   static Selection Centre() { return Selection(); }
@@ -31,7 +31,7 @@ class Selection {
     s.cases_ = absl::StrCat("{", absl::StrJoin(ids, ","), "}");
     return s;
   }
-  static Selection NewerThan(std::vector<const CaseRecord*> records) {
+  static Selection NewerThan(std::vector<const CaseTimeline*> records) {
     Selection s;
     s.newer_ = std::move(records);
     return s;
@@ -58,7 +58,7 @@ class Selection {
 
  private:
   std::string cases_;                     // bigint[] literal, or empty
-  std::vector<const CaseRecord*> newer_;  // the records whose newer rows are read
+  std::vector<const CaseTimeline*> newer_;  // the records whose newer rows are read
 };
 
 FieldType ParseFieldType(const std::string& text) {
@@ -350,11 +350,11 @@ void InsertInOrder(std::vector<T>& list, T item, Key key) {
 // Reads the cases of `selection` with their history, in one query per table. Without `seeds`
 // the case rows are read too; with them (copies of known cases, for Selection::NewerThan) only
 // the newer history rows are read and added to the seeds.
-std::vector<std::shared_ptr<CaseRecord>> ReadCases(
+std::vector<std::shared_ptr<CaseTimeline>> ReadCases(
     pqxx::transaction_base& tx, int64_t centre, const Selection& selection, const CentreHistory& h,
-    std::vector<std::shared_ptr<CaseRecord>> seeds = {}) {
-  std::vector<std::shared_ptr<CaseRecord>> out = std::move(seeds);
-  absl::flat_hash_map<int64_t, CaseRecord*> by_id;
+    std::vector<std::shared_ptr<CaseTimeline>> seeds = {}) {
+  std::vector<std::shared_ptr<CaseTimeline>> out = std::move(seeds);
+  absl::flat_hash_map<int64_t, CaseTimeline*> by_id;
   for (auto& record : out) by_id[record->id] = record.get();
   const auto where = [&](const char* case_column, const char* id_column, auto last) {
     return selection.Where(case_column, id_column, last);
@@ -373,13 +373,13 @@ std::vector<std::shared_ptr<CaseRecord>> ReadCases(
                     "coalesce(a.first_recorded, c.created_at)") ")") " "
                                                                      "FROM cases c LEFT JOIN (SELECT case_id, min(recorded_at) AS first_recorded "
                                                                      "  FROM assignment WHERE job_centre_id = $1" +
-                where("case_id", "id", [](const CaseRecord::LastIds& l) { return l.assignment; }) +
+                where("case_id", "id", [](const CaseTimeline::LastIds& l) { return l.assignment; }) +
                 "  GROUP BY case_id) a ON a.case_id = c.id "
                 "WHERE c.job_centre_id = $1" +
-                where("c.id", "c.id", [](const CaseRecord::LastIds&) { return int64_t{0}; }) +
+                where("c.id", "c.id", [](const CaseTimeline::LastIds&) { return int64_t{0}; }) +
                 " ORDER BY c.id",
             centre, selection)) {
-      auto record = std::make_shared<CaseRecord>();
+      auto record = std::make_shared<CaseTimeline>();
       record->id = row[0].as<int64_t>();
       record->ref = row[1].as<std::string>();
       record->case_type = h.catalogue.CaseType(row[2].as<std::string>());
@@ -388,7 +388,7 @@ std::vector<std::shared_ptr<CaseRecord>> ReadCases(
       by_id[record->id] = record.get();
       out.push_back(std::move(record));
     }
-  auto find = [&](const pqxx::field& f) -> CaseRecord* {
+  auto find = [&](const pqxx::field& f) -> CaseTimeline* {
     auto it = by_id.find(f.as<int64_t>());
     return it == by_id.end() ? nullptr : it->second;
   };
@@ -398,10 +398,10 @@ std::vector<std::shared_ptr<CaseRecord>> ReadCases(
             "SELECT case_id, " DAY("from_on") ", " DAY("greatest(from_on, " UTC_DAY(
                 "recorded_at") ")") ", caseworker_id, team_id, id, recorded_by "
                                     "FROM assignment WHERE job_centre_id = $1" +
-                where("case_id", "id", [](const CaseRecord::LastIds& l) { return l.assignment; }) +
+                where("case_id", "id", [](const CaseTimeline::LastIds& l) { return l.assignment; }) +
                 " ORDER BY case_id, from_on, recorded_at, id",
             centre, selection)) {
-    CaseRecord* c = find(row[0]);
+    CaseTimeline* c = find(row[0]);
     if (c == nullptr) continue;
     AssignmentEvent a;
     a.from_on = DayOf(row[1]);
@@ -421,10 +421,10 @@ std::vector<std::shared_ptr<CaseRecord>> ReadCases(
                               "extract(year FROM expected_month)::int, extract(month FROM expected_month)::int, "
                               "risk, agreed_in_dialogue, coalesce(dialogue_id, 0), recorded_by "
                               "FROM expectation WHERE job_centre_id = $1" +
-              where("case_id", "id", [](const CaseRecord::LastIds& l) { return l.expectation; }) +
+              where("case_id", "id", [](const CaseTimeline::LastIds& l) { return l.expectation; }) +
               " ORDER BY case_id, recorded_at, id",
           centre, selection)) {
-    CaseRecord* c = find(row[0]);
+    CaseTimeline* c = find(row[0]);
     if (c == nullptr) continue;
     ExpectationEvent e;
     e.id = row[1].as<int64_t>();
@@ -446,10 +446,10 @@ std::vector<std::shared_ptr<CaseRecord>> ReadCases(
           "SELECT case_id, " DAY("on_date") ", " DAY("greatest(on_date, " UTC_DAY(
               "recorded_at") ")") ", status, "
                                   "coalesce(outcome, ''), id, recorded_by FROM status_change WHERE job_centre_id = $1" +
-              where("case_id", "id", [](const CaseRecord::LastIds& l) { return l.status; }) +
+              where("case_id", "id", [](const CaseTimeline::LastIds& l) { return l.status; }) +
               " ORDER BY case_id, on_date, recorded_at, id",
           centre, selection)) {
-    CaseRecord* c = find(row[0]);
+    CaseTimeline* c = find(row[0]);
     if (c == nullptr) continue;
     StatusEvent s;
     s.on = DayOf(row[1]);
@@ -461,7 +461,7 @@ std::vector<std::shared_ptr<CaseRecord>> ReadCases(
     c->last_ids.status = std::max(c->last_ids.status, row[5].as<int64_t>());
   }
 
-  absl::flat_hash_map<int64_t, std::pair<CaseRecord*, size_t>> action_pos;
+  absl::flat_hash_map<int64_t, std::pair<CaseTimeline*, size_t>> action_pos;
   for (auto& record : out) {
     for (size_t i = 0; i < record->actions.size(); ++i) {
       action_pos[record->actions[i].id] = {record.get(), i};
@@ -474,13 +474,13 @@ std::vector<std::shared_ptr<CaseRecord>> ReadCases(
               "coalesce(f.previous_due_on, a.due_on)") ", a.agreed_in_dialogue FROM action a "
                                                        "LEFT JOIN (SELECT DISTINCT ON (action_id) action_id, previous_due_on "
                                                        "  FROM action_follow_up WHERE job_centre_id = $1" +
-              where("case_id", "id", [](const CaseRecord::LastIds& l) { return l.follow_up; }) +
+              where("case_id", "id", [](const CaseTimeline::LastIds& l) { return l.follow_up; }) +
               "  ORDER BY action_id, recorded_at, id) f ON f.action_id = a.id "
               "WHERE a.job_centre_id = $1" +
-              where("a.case_id", "a.id", [](const CaseRecord::LastIds& l) { return l.action; }) +
+              where("a.case_id", "a.id", [](const CaseTimeline::LastIds& l) { return l.action; }) +
               " ORDER BY a.case_id, a.id",
           centre, selection)) {
-    CaseRecord* c = find(row[0]);
+    CaseTimeline* c = find(row[0]);
     if (c == nullptr) continue;
     ActionRecord a;
     a.id = row[1].as<int64_t>();
@@ -496,12 +496,12 @@ std::vector<std::shared_ptr<CaseRecord>> ReadCases(
             "SELECT action_id, " DAY(UTC_DAY("recorded_at")) ", result, " DAY(
                 "coalesce(postponed_to, previous_due_on)") ", id FROM action_follow_up "
                                                            "WHERE job_centre_id = $1" +
-                where("case_id", "id", [](const CaseRecord::LastIds& l) { return l.follow_up; }) +
+                where("case_id", "id", [](const CaseTimeline::LastIds& l) { return l.follow_up; }) +
                 " ORDER BY action_id, recorded_at, id",
             centre, selection)) {
     auto it = action_pos.find(row[0].as<int64_t>());
     if (it == action_pos.end()) continue;
-    CaseRecord::LastIds& last = it->second.first->last_ids;
+    CaseTimeline::LastIds& last = it->second.first->last_ids;
     last.follow_up = std::max(last.follow_up, row[4].as<int64_t>());
     FollowUpEvent f;
     f.known_on = DayOf(row[1]);
@@ -518,10 +518,10 @@ std::vector<std::shared_ptr<CaseRecord>> ReadCases(
               "recorded_at") ")") ", field_code, "
                                   "coalesce(jsonb_typeof(value), 'null'), coalesce(value #>> '{}', ''), id "
                                   "FROM field_change WHERE job_centre_id = $1" +
-              where("case_id", "id", [](const CaseRecord::LastIds& l) { return l.field; }) +
+              where("case_id", "id", [](const CaseTimeline::LastIds& l) { return l.field; }) +
               " ORDER BY case_id, effective_on, recorded_at, id",
           centre, selection)) {
-    CaseRecord* c = find(row[0]);
+    CaseTimeline* c = find(row[0]);
     if (c == nullptr) continue;
     c->last_ids.field = std::max(c->last_ids.field, row[6].as<int64_t>());
     auto field = h.field_index.find(row[3].as<std::string>());
@@ -621,9 +621,9 @@ absl::StatusOr<std::shared_ptr<const CentreHistory>> PgHistoryStore::Refresh(
   // Known cases get only their newer rows, added to copies of their records; new cases are
   // read whole.
   std::vector<int64_t> new_ids;
-  std::vector<const CaseRecord*> known;
+  std::vector<const CaseTimeline*> known;
   for (int64_t id : case_ids) {
-    const CaseRecord* record = base.CaseById(id);
+    const CaseTimeline* record = base.CaseById(id);
     if (record == nullptr) {
       new_ids.push_back(id);
     } else {
@@ -641,12 +641,12 @@ absl::StatusOr<std::shared_ptr<const CentreHistory>> PgHistoryStore::Refresh(
         } else {
           *h = base;  // shares the case records; copies the small tables
         }
-        std::vector<std::shared_ptr<CaseRecord>> read;
+        std::vector<std::shared_ptr<CaseTimeline>> read;
         if (!known.empty()) {
           // Fresh copies on every attempt (a serialization failure runs this again).
-          std::vector<std::shared_ptr<CaseRecord>> copies;
-          for (const CaseRecord* record : known)
-            copies.push_back(std::make_shared<CaseRecord>(*record));
+          std::vector<std::shared_ptr<CaseTimeline>> copies;
+          for (const CaseTimeline* record : known)
+            copies.push_back(std::make_shared<CaseTimeline>(*record));
           read = ReadCases(tx, base.centre_id, Selection::NewerThan(known), *h, std::move(copies));
         }
         if (!new_ids.empty()) {

@@ -95,7 +95,7 @@ class HistoryStore {
 
   // A new history equal to `base` plus what was recorded since for the cases in `case_ids`:
   // for a case in `base` only its history rows newer than those already read
-  // (CaseRecord::last_ids), so the cost does not grow with the case's history; cases not in
+  // (CaseTimeline::last_ids), so the cost does not grow with the case's history; cases not in
   // `base` are read whole and added. With `small_tables` the catalogue, organisation, metrics,
   // targets and dialogues are read again too (else kept from `base`). Consistent: everything is
   // read in one snapshot of the database.

@@ -93,7 +93,7 @@ absl::StatusOr<v1::Milestones> BuildMilestones(const CentreView& view, int64_t t
     any_flow_field |= m.kind == MetricKind::kFieldTurnedTrue;
     any_stock |= m.kind == MetricKind::kFieldSet || m.kind == MetricKind::kCaseload;
   }
-  auto in_scope_on = [&](const CaseRecord& r, Day day) {
+  auto in_scope_on = [&](const CaseTimeline& r, Day day) {
     const AssignmentEvent* holder = HolderOn(r, day, vd);
     return holder != nullptr && scope.Covers(h, holder->caseworker_id, holder->team_id);
   };
@@ -103,7 +103,7 @@ absl::StatusOr<v1::Milestones> BuildMilestones(const CentreView& view, int64_t t
   };
 
   for (const CaseState& s : view.snapshot().cases()) {
-    const CaseRecord& r = *s.record;
+    const CaseTimeline& r = *s.record;
     for (const StatusEvent& st : r.statuses) {
       if (!st.closed || st.on < range_start || st.on > range_end || !vd.Sees(st.on, st.known_on)) {
         continue;

@@ -53,7 +53,7 @@ absl::StatusOr<absl::flat_hash_map<int64_t, Contribution>> Contributions(const C
 }
 
 // Whether a row about the case became known after `since` (and is part of `view`).
-bool TouchedAfter(const CaseRecord& r, Day since, const ViewDays& view) {
+bool TouchedAfter(const CaseTimeline& r, Day since, const ViewDays& view) {
   auto after = [&](Day known) { return known > since && view.Knows(known); };
   if (after(r.known_on)) return true;
   for (const auto& a : r.assignments)
@@ -66,7 +66,7 @@ bool TouchedAfter(const CaseRecord& r, Day since, const ViewDays& view) {
 }
 
 // The last closure or reopening the view sees.
-const StatusEvent* LastStatus(const CaseRecord& r, const ViewDays& view) {
+const StatusEvent* LastStatus(const CaseTimeline& r, const ViewDays& view) {
   const StatusEvent* last = nullptr;
   for (const StatusEvent& s : r.statuses) {
     if (s.on > view.today) break;
@@ -110,7 +110,7 @@ class CaseChanges {
 };
 
 // The changes of one case between the two states, in kind order.
-void DescribeChanges(const CentreHistory& h, const CaseRecord& r, const CaseState& s0,
+void DescribeChanges(const CentreHistory& h, const CaseTimeline& r, const CaseState& s0,
                      const CaseState& s1, const ViewDays& after_days, v1::PipelineCase& out) {
   const Catalogue& cat = h.catalogue;
   CaseChanges changes(h, out);
@@ -232,7 +232,7 @@ absl::StatusOr<v1::PipelineInspection> InspectPipeline(const CentreView& before,
   std::vector<v1::PipelineCase> listed;
   std::map<int, int64_t> kind_counts;
   for (const auto& ptr : h.cases) {
-    const CaseRecord& r = *ptr;
+    const CaseTimeline& r = *ptr;
     auto b = then->find(r.id);
     auto a = now->find(r.id);
     const bool counted_then = b != then->end(), counted_now = a != now->end();

@@ -71,7 +71,7 @@ absl::StatusOr<forecasting::ModelKind> ToModelKind(v1::Model model, const char* 
       absl::StrCat(field, ": unknown model ", static_cast<int>(model)));
 }
 
-absl::StatusOr<int> CheckHorizon(int horizon, const char* field) {
+absl::StatusOr<int> RequestedHorizon(int horizon, const char* field) {
   if (horizon == 0) return kDefaultHorizon;
   if (horizon < 1 || horizon > kMaxHorizon) {
     return absl::InvalidArgumentError(
@@ -154,7 +154,7 @@ absl::StatusOr<v1::Projection> BuildProjection(const CentreView& view, const Sco
   if (!case_types.empty()) {
     positions.erase(std::remove_if(positions.begin(), positions.end(),
                                    [&](int32_t pos) {
-                                     const CaseRecord* r = view.OpenCase(pos).record;
+                                     const CaseTimeline* r = view.OpenCase(pos).record;
                                      return r == nullptr || r->case_type < 0 ||
                                             r->case_type >= 64 || (mask >> r->case_type & 1) == 0;
                                    }),
@@ -232,7 +232,7 @@ absl::StatusOr<v1::CaseExplanation> BuildCaseExplanation(const CentreView& view,
                                                          forecasting::ModelKind model,
                                                          int horizon) {
   const int32_t position = view.PositionOf(case_id);
-  const CaseRecord* record = view.history().CaseById(case_id);
+  const CaseTimeline* record = view.history().CaseById(case_id);
   const std::string ref = record == nullptr ? std::string() : record->ref;
   if (position < 0) {
     return absl::NotFoundError(

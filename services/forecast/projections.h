@@ -22,7 +22,7 @@ inline constexpr int kMaxHorizon = 24;
 absl::StatusOr<forecasting::ModelKind> ToModelKind(v1::Model model, const char* field);
 
 // The horizon in months: 0 means kDefaultHorizon; INVALID_ARGUMENT outside 1..kMaxHorizon.
-absl::StatusOr<int> CheckHorizon(int horizon, const char* field);
+absl::StatusOr<int> RequestedHorizon(int horizon, const char* field);
 
 // How a projection is computed, in plain words, for `n` cases. Thread-safe.
 v1::Explanation ExplainMethod(forecasting::ModelKind model, int64_t n,

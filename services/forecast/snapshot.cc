@@ -4,7 +4,7 @@
 
 namespace forecast::fsvc {
 
-const AssignmentEvent* HolderOn(const CaseRecord& record, Day day, const ViewDays& view) {
+const AssignmentEvent* HolderOn(const CaseTimeline& record, Day day, const ViewDays& view) {
   const AssignmentEvent* holder = nullptr;
   for (const AssignmentEvent& a : record.assignments) {
     if (a.from_on > day) break;  // sorted by from_on
@@ -19,7 +19,7 @@ const AssignmentEvent* HolderOn(const CaseRecord& record, Day day, const ViewDay
   return holder;
 }
 
-const ExpectationEvent* ExpectationOn(const CaseRecord& record, Day day, const ViewDays& view) {
+const ExpectationEvent* ExpectationOn(const CaseTimeline& record, Day day, const ViewDays& view) {
   const ExpectationEvent* in_force = nullptr;
   for (const ExpectationEvent& e : record.expectations) {
     if (e.recorded_on > day) break;  // sorted by recording time
@@ -28,7 +28,7 @@ const ExpectationEvent* ExpectationOn(const CaseRecord& record, Day day, const V
   return in_force;
 }
 
-bool OpenOn(const CaseRecord& record, Day day, const ViewDays& view) {
+bool OpenOn(const CaseTimeline& record, Day day, const ViewDays& view) {
   if (record.opened_on > day || !view.Knows(record.known_on)) return false;
   bool open = true;
   for (const StatusEvent& s : record.statuses) {
@@ -38,7 +38,7 @@ bool OpenOn(const CaseRecord& record, Day day, const ViewDays& view) {
   return open;
 }
 
-std::vector<FieldValue> FieldsOn(const CaseRecord& record, size_t num_fields, Day day,
+std::vector<FieldValue> FieldsOn(const CaseTimeline& record, size_t num_fields, Day day,
                                  const ViewDays& view) {
   std::vector<FieldValue> values(num_fields);
   for (const FieldEvent& f : record.fields) {
@@ -51,7 +51,7 @@ std::vector<FieldValue> FieldsOn(const CaseRecord& record, size_t num_fields, Da
   return values;
 }
 
-CaseState StateOf(const CaseRecord& record, size_t num_fields, const ViewDays& view) {
+CaseState StateOf(const CaseTimeline& record, size_t num_fields, const ViewDays& view) {
   CaseState state;
   if (record.opened_on > view.today || !view.Knows(record.known_on)) return state;
   state.record = &record;

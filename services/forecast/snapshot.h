@@ -28,7 +28,7 @@ struct ViewDays {
 };
 
 struct CaseState {
-  const CaseRecord* record = nullptr;
+  const CaseTimeline* record = nullptr;
   bool open = false;
   int64_t caseworker_id = 0;
   int64_t team_id = 0;
@@ -42,23 +42,23 @@ struct CaseState {
 
 // The holder of a case on `day` as the view knows it; nullptr before the first assignment.
 // Thread-safe (pure).
-const AssignmentEvent* HolderOn(const CaseRecord& record, Day day, const ViewDays& view);
+const AssignmentEvent* HolderOn(const CaseTimeline& record, Day day, const ViewDays& view);
 
 // The expectation in force at the end of `day` as the view knows it; nullptr when none.
 // Thread-safe (pure).
-const ExpectationEvent* ExpectationOn(const CaseRecord& record, Day day, const ViewDays& view);
+const ExpectationEvent* ExpectationOn(const CaseTimeline& record, Day day, const ViewDays& view);
 
 // Whether the case is open at the end of `day` (opened on or before it and not closed since).
 // Thread-safe (pure).
-bool OpenOn(const CaseRecord& record, Day day, const ViewDays& view);
+bool OpenOn(const CaseTimeline& record, Day day, const ViewDays& view);
 
 // The case's field values at the end of `day`, per CentreHistory::fields. Thread-safe (pure).
-std::vector<FieldValue> FieldsOn(const CaseRecord& record, size_t num_fields, Day day,
+std::vector<FieldValue> FieldsOn(const CaseTimeline& record, size_t num_fields, Day day,
                                  const ViewDays& view);
 
 // The state of one case in the view; nullopt-like (record == nullptr) when the case was not yet
 // known or opened. Thread-safe (pure).
-CaseState StateOf(const CaseRecord& record, size_t num_fields, const ViewDays& view);
+CaseState StateOf(const CaseTimeline& record, size_t num_fields, const ViewDays& view);
 
 class CentreSnapshot {
  public:

@@ -26,7 +26,7 @@ std::vector<int64_t> ClosuresIn(const CentreView& view, const ScopeFilter& scope
   }
   const CentreHistory& h = view.history();
   for (const CaseState& s : view.snapshot().cases()) {
-    const CaseRecord& r = *s.record;
+    const CaseTimeline& r = *s.record;
     if (r.case_type < 0 || r.case_type >= 64 || (type_mask >> r.case_type & 1) == 0) continue;
     for (const StatusEvent& st : r.statuses) {
       const Month m(st.on);

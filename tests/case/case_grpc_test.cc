@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "services/common/limits.h"
 #include "tests/case/case_test_env.h"
 
 namespace forecast::testing {
@@ -339,7 +340,7 @@ TEST_F(CaseGrpcTest, BadInputIsRefusedNamingTheFieldAndChangesNothing) {
       return r;
     });
   };
-  const std::string long_note(2001, 'x');
+  const std::string long_note(kMaxNoteChars + 1, 'x');
   const Row rows[] = {
       {"expected_month",
        expectation([](auto& r) { r.set_expected_month("2025-12"); })},  // before opening

@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "clients/cli/import_plan.h"
+#include "clients/cli/import_files.h"
 
 namespace forecast::cli {
 namespace {
@@ -84,7 +84,7 @@ TEST(CaseExportWriter, WritesOpeningAssignmentHistoryAndSortsByReference) {
             "case_ref,on,from,to\nS-1,2025-03-01,CW0101,CW0102\nS-2,2025-03-01,CW0101,CW0102\n");
 
   // What the export writes, the import reads without a problem.
-  ImportPlan plan = ImportPlan::FromTexts({{"cases.csv", cases.str()},
+  ImportFiles plan = ImportFiles::FromTexts({{"cases.csv", cases.str()},
                                            {"expectations.csv", expectations.str()},
                                            {"closures.csv", closures.str()},
                                            {"reassignments.csv", reassignments.str()}});

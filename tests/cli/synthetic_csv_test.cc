@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-#include "clients/cli/import_plan.h"
+#include "clients/cli/import_files.h"
 
 namespace forecast::cli {
 namespace {
@@ -25,7 +25,7 @@ TEST(WriteSyntheticCentre, ImportPlanReadsEveryRow) {
   const auto dir = std::filesystem::temp_directory_path() /
                    ("forecastctl-synthetic-" + std::to_string(getpid()));
   ASSERT_TRUE(WriteSyntheticCentre(*centre, dir).ok());
-  auto plan = ImportPlan::FromDirectory(dir);
+  auto plan = ImportFiles::FromDirectory(dir);
   ASSERT_TRUE(plan.ok()) << plan.status();
   EXPECT_TRUE(plan->issues().empty());
   EXPECT_EQ(plan->cases().size(), centre->cases.size());
@@ -52,7 +52,7 @@ TEST(WriteSyntheticCentre, WithFieldsEveryCaseCarriesHasCv) {
   const auto dir = std::filesystem::temp_directory_path() /
                    ("forecastctl-synthetic-fields-" + std::to_string(getpid()));
   ASSERT_TRUE(WriteSyntheticCentre(*centre, dir, /*with_fields=*/true).ok());
-  auto plan = ImportPlan::FromDirectory(dir);
+  auto plan = ImportFiles::FromDirectory(dir);
   ASSERT_TRUE(plan.ok()) << plan.status();
   EXPECT_TRUE(plan->issues().empty());
   ASSERT_EQ(plan->cases().size(), centre->cases.size());

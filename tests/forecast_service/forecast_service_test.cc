@@ -140,7 +140,7 @@ class ServiceTest : public ::testing::Test {
 
 // Everything a refresh keeps of a case, as text, to compare an incremental refresh with a full
 // read.
-std::string Describe(const CaseRecord& c) {
+std::string Describe(const CaseTimeline& c) {
   std::string out = absl::StrCat(c.id, " ", c.ref, " ", c.case_type, " ", FormatDay(c.opened_on),
                                  " ", FormatDay(c.known_on), "\n");
   for (const AssignmentEvent& a : c.assignments) {
@@ -202,7 +202,7 @@ TEST_F(ServiceTest, ARefreshReadsOnlyNewRowsAndEqualsAFullRead) {
   ASSERT_TRUE(full.ok()) << full.status();
   ASSERT_EQ((*refreshed)->cases.size(), (*full)->cases.size());
   for (const auto& record : (*full)->cases) {
-    const CaseRecord* incremental = (*refreshed)->CaseById(record->id);
+    const CaseTimeline* incremental = (*refreshed)->CaseById(record->id);
     ASSERT_NE(incremental, nullptr) << record->ref;
     EXPECT_EQ(Describe(*incremental), Describe(*record)) << record->ref;
   }
@@ -1257,7 +1257,7 @@ TEST_F(ServiceTest, ACaseIsTakenOffADraftDialoguesListsAndAFinalDialogueTakesNoA
       EXPECT_EQ(d.case_ids, std::vector<int64_t>{w.Case("A3")});
       EXPECT_TRUE(AgreedCaseRefs(**loaded, d).empty());
     }
-    const CaseRecord* a1 = (*loaded)->CaseByRef("A1");
+    const CaseTimeline* a1 = (*loaded)->CaseByRef("A1");
     ASSERT_NE(a1, nullptr);
     EXPECT_TRUE(
         std::any_of(a1->expectations.begin(), a1->expectations.end(),

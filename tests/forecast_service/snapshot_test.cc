@@ -28,7 +28,7 @@ std::shared_ptr<CentreHistory> Centre() {
               {3, "lead", "", "TEAM_LEADER", 10, true},
               {4, "boss", "", "MANAGER", 0, true},
               {5, "cw3", "", "CASEWORKER", 11, true}};
-  auto c = std::make_shared<CaseRecord>();
+  auto c = std::make_shared<CaseTimeline>();
   c->id = 100;
   c->ref = "C1";
   c->case_type = 0;
@@ -52,7 +52,7 @@ std::shared_ptr<CentreHistory> Centre() {
 
 TEST(SnapshotTest, ABackDatedRowCountsFromTheDayItWasRecorded) {
   auto h = Centre();
-  const CaseRecord& c = *h->cases[0];
+  const CaseTimeline& c = *h->cases[0];
   // As of 03-10 the closure was not yet known: the case was open then.
   EXPECT_TRUE(OpenOn(c, Day(2099, 3, 10), ViewDays{Day(2099, 3, 10), Day(2099, 3, 10)}));
   // Today (no cut-off) it is known, effective from 03-01.
@@ -68,7 +68,7 @@ TEST(SnapshotTest, ABackDatedRowCountsFromTheDayItWasRecorded) {
 
 TEST(SnapshotTest, HolderAndExpectationOnADay) {
   auto h = Centre();
-  const CaseRecord& c = *h->cases[0];
+  const CaseTimeline& c = *h->cases[0];
   const ViewDays now{Day(2099, 3, 25)};
   EXPECT_EQ(HolderOn(c, Day(2099, 1, 31), now)->caseworker_id, 1);
   EXPECT_EQ(HolderOn(c, Day(2099, 2, 1), now)->caseworker_id, 2);

@@ -373,7 +373,7 @@ function expectationForm(c: Case, options: EditorOptions, state: EditorState, no
       select('risk', active(catalogue.risks).map((r) => [r.code, label(r, r.code)]), e?.risk ?? '', t('common.choose')),
       t('expectation.risk.hint'),
     ),
-    note: field(t('expectation.note'), h('textarea', { name: 'note', rows: 2, maxlength: 2000 })),
+    note: field(t('expectation.note'), h('textarea', { name: 'note', rows: 2, maxlength: 4000 })),
   };
   const agreedAllowed = !!options.agreedInDialogue || canMarkAgreed();
   const agreed = h('input', { type: 'checkbox', name: 'agreed_in_dialogue', checked: !!options.agreedInDialogue });
@@ -491,7 +491,7 @@ function followUpForm(c: Case, a: Action, state: EditorState, notice?: string): 
   const fields: Record<string, Field> = {
     result: field(t('action.result'), select('result', results, '', t('common.choose'))),
     postponed_to: field(t('action.postponed_to'), h('input', { type: 'date', name: 'postponed_to' })),
-    note: field(t('action.note'), h('input', { type: 'text', name: 'note', maxlength: 2000 })),
+    note: field(t('action.note'), h('input', { type: 'text', name: 'note', maxlength: 4000 })),
   };
   const errors = new FormErrors(fields);
   const submit = h('button', { type: 'submit', class: 'secondary' }, t('action.record_follow_up'));

@@ -1,5 +1,5 @@
-// ImportPlan: the shape checks made before any row is sent, and the chunking of the stream.
-#include "clients/cli/import_plan.h"
+// ImportFiles: the shape checks made before any row is sent, and the chunking of the stream.
+#include "clients/cli/import_files.h"
 
 #include <gtest/gtest.h>
 
@@ -11,8 +11,8 @@ const char kCases[] =
     "S-1,SDP,2025-01-02,T01,CW0101,true\n"
     "S-2,JAF,2025-02-03,T01,CW0102,\n";
 
-TEST(ImportPlan, ReadsRowsWithLinesAndExtraFields) {
-  ImportPlan plan = ImportPlan::FromTexts(
+TEST(ImportFiles, ReadsRowsWithLinesAndExtraFields) {
+  ImportFiles plan = ImportFiles::FromTexts(
       {{"cases.csv", kCases},
        {"expectations.csv",
         "risk,case_ref,recorded_on,recorded_by,expected_outcome,expected_month\n"
@@ -32,8 +32,8 @@ TEST(ImportPlan, ReadsRowsWithLinesAndExtraFields) {
   EXPECT_EQ(plan.row_count(), 4);
 }
 
-TEST(ImportPlan, MissingColumnsNameTheColumnsAndSkipTheFile) {
-  ImportPlan plan = ImportPlan::FromTexts(
+TEST(ImportFiles, MissingColumnsNameTheColumnsAndSkipTheFile) {
+  ImportFiles plan = ImportFiles::FromTexts(
       {{"cases.csv", kCases}, {"closures.csv", "case_ref,closed\nS-2,2025-05-01\n"}});
   ASSERT_EQ(plan.issues().size(), 2u);  // the missing columns, and "closed" is unknown
   const ImportIssue& issue = plan.issues()[0];
@@ -45,9 +45,9 @@ TEST(ImportPlan, MissingColumnsNameTheColumnsAndSkipTheFile) {
   EXPECT_TRUE(plan.closures().empty());
 }
 
-TEST(ImportPlan, WrongFieldCountsAndBadUtf8NameEachRow) {
-  ImportPlan plan =
-      ImportPlan::FromTexts({{"cases.csv",
+TEST(ImportFiles, WrongFieldCountsAndBadUtf8NameEachRow) {
+  ImportFiles plan =
+      ImportFiles::FromTexts({{"cases.csv",
                               "case_ref,case_type,opened_on,team,caseworker\n"
                               "S-1,SDP,2025-01-02,T01\n"               // line 2: one short
                               "S-2,SDP,2025-01-02,T01,CW0101\n"        // line 3: good
@@ -64,8 +64,8 @@ TEST(ImportPlan, WrongFieldCountsAndBadUtf8NameEachRow) {
   EXPECT_EQ(plan.cases()[0].case_ref(), "S-2");
 }
 
-TEST(ImportPlan, HeaderProblems) {
-  ImportPlan plan = ImportPlan::FromTexts(
+TEST(ImportFiles, HeaderProblems) {
+  ImportFiles plan = ImportFiles::FromTexts(
       {{"cases.csv",
         "case_ref,case_type,opened_on,team,caseworker,Has CV\nS-1,SDP,2025-01-02,T01,CW1,x\n"},
        {"expectations.csv", ""},
@@ -83,8 +83,8 @@ TEST(ImportPlan, HeaderProblems) {
   EXPECT_EQ(plan.row_count(), 0);
 }
 
-TEST(ImportPlan, SemicolonSeparatedFilesAreRecognised) {
-  ImportPlan plan = ImportPlan::FromTexts(
+TEST(ImportFiles, SemicolonSeparatedFilesAreRecognised) {
+  ImportFiles plan = ImportFiles::FromTexts(
       {{"cases.csv",
         "case_ref;case_type;opened_on;team;caseworker\nS-1;SDP;2025-01-02;T01;CW0101\n"}});
   ASSERT_EQ(plan.issues().size(), 1u);
@@ -93,7 +93,7 @@ TEST(ImportPlan, SemicolonSeparatedFilesAreRecognised) {
 }
 
 TEST(ImportChunker, CasesFirstFlagsOnFirstChunkOnly) {
-  ImportPlan plan = ImportPlan::FromTexts(
+  ImportFiles plan = ImportFiles::FromTexts(
       {{"cases.csv", kCases},
        {"expectations.csv",
         "case_ref,recorded_on,recorded_by,expected_outcome,expected_month,risk\n"
@@ -127,7 +127,7 @@ TEST(ImportChunker, WideRowsCloseAChunkByItsSize) {
   const std::string wide(100000, 'x');  // 100 kB per row: 11 rows pass 1 MiB
   for (int i = 0; i < 30; ++i)
     text += "S-" + std::to_string(i) + ",SDP,2025-01-02,T01,CW0101," + wide + "\n";
-  ImportPlan plan = ImportPlan::FromTexts({{"cases.csv", text}});
+  ImportFiles plan = ImportFiles::FromTexts({{"cases.csv", text}});
   ASSERT_TRUE(plan.issues().empty());
   ImportChunker chunker(plan, ImportOptions{});
   v1::ImportChunk chunk;
@@ -140,16 +140,16 @@ TEST(ImportChunker, WideRowsCloseAChunkByItsSize) {
 }
 
 TEST(ImportChunker, EmptyPlanStillSendsOneChunk) {
-  ImportPlan plan =
-      ImportPlan::FromTexts({{"cases.csv", "case_ref,case_type,opened_on,team,caseworker\n"}});
+  ImportFiles plan =
+      ImportFiles::FromTexts({{"cases.csv", "case_ref,case_type,opened_on,team,caseworker\n"}});
   ImportChunker chunker(plan, ImportOptions{});
   v1::ImportChunk chunk;
   EXPECT_TRUE(chunker.Next(&chunk));
   EXPECT_FALSE(chunker.Next(&chunk));
 }
 
-TEST(ImportPlan, FromDirectoryRequiresCasesCsv) {
-  auto missing = ImportPlan::FromDirectory("/nonexistent/forecastctl-test");
+TEST(ImportFiles, FromDirectoryRequiresCasesCsv) {
+  auto missing = ImportFiles::FromDirectory("/nonexistent/forecastctl-test");
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
 }
 

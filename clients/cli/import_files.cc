@@ -1,4 +1,4 @@
-#include "clients/cli/import_plan.h"
+#include "clients/cli/import_files.h"
 
 #include <algorithm>
 #include <fstream>
@@ -39,7 +39,7 @@ const std::vector<std::string>& RequiredColumns(const std::string& file) {
   return it->second;
 }
 
-absl::StatusOr<ImportPlan> ImportPlan::FromDirectory(const std::filesystem::path& dir) {
+absl::StatusOr<ImportFiles> ImportFiles::FromDirectory(const std::filesystem::path& dir) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) {
     return absl::NotFoundError(absl::StrCat(dir.string(), ": no such directory"));
@@ -65,8 +65,8 @@ absl::StatusOr<ImportPlan> ImportPlan::FromDirectory(const std::filesystem::path
   return FromTexts(texts);
 }
 
-ImportPlan ImportPlan::FromTexts(const std::map<std::string, std::string>& texts) {
-  ImportPlan plan;
+ImportFiles ImportFiles::FromTexts(const std::map<std::string, std::string>& texts) {
+  ImportFiles plan;
   for (const std::string& file : kFiles) {
     auto it = texts.find(file);
     if (it == texts.end()) {
@@ -78,7 +78,7 @@ ImportPlan ImportPlan::FromTexts(const std::map<std::string, std::string>& texts
   return plan;
 }
 
-void ImportPlan::AddFile(const std::string& file, const std::string& text) {
+void ImportFiles::AddFile(const std::string& file, const std::string& text) {
   CsvReader reader(text);
   CsvRecord header;
   if (!reader.Next(&header)) {
@@ -201,12 +201,12 @@ void ImportPlan::AddFile(const std::string& file, const std::string& text) {
   }
 }
 
-int64_t ImportPlan::row_count() const {
+int64_t ImportFiles::row_count() const {
   return static_cast<int64_t>(cases_.size() + expectations_.size() + closures_.size() +
                               reassignments_.size());
 }
 
-ImportChunker::ImportChunker(const ImportPlan& plan, const ImportOptions& options)
+ImportChunker::ImportChunker(const ImportFiles& plan, const ImportOptions& options)
     : plan_(plan), options_(options) {
   if (options_.rows_per_chunk < 1) options_.rows_per_chunk = 1;
 }

@@ -49,16 +49,16 @@ struct ImportOptions {
 
 // The readable rows of the four files plus every shape problem found. Immutable once built;
 // safe to share between threads for reading.
-class ImportPlan {
+class ImportFiles {
  public:
   // Reads the files from `dir`. cases.csv is required; the other three may be absent (no rows
   // of that kind). Errors: NOT_FOUND when `dir` or cases.csv is missing, UNAVAILABLE when a file
   // cannot be read. Shape problems are not errors: they are collected in issues().
-  static absl::StatusOr<ImportPlan> FromDirectory(const std::filesystem::path& dir);
+  static absl::StatusOr<ImportFiles> FromDirectory(const std::filesystem::path& dir);
 
   // Builds the plan from file texts keyed by file name (cases.csv, ...); a name not in `texts`
   // is an absent file. Never fails: problems are collected in issues().
-  static ImportPlan FromTexts(const std::map<std::string, std::string>& texts);
+  static ImportFiles FromTexts(const std::map<std::string, std::string>& texts);
 
   // Shape problems (missing or duplicate columns, wrong number of fields, malformed quoting,
   // invalid UTF-8), ordered by file and line. Rows with problems are not in the plan.
@@ -91,7 +91,7 @@ class ImportPlan {
 // empty plan still yields one (empty) chunk. The plan must outlive the chunker. Not thread-safe.
 class ImportChunker {
  public:
-  ImportChunker(const ImportPlan& plan, const ImportOptions& options);
+  ImportChunker(const ImportFiles& plan, const ImportOptions& options);
 
   // Fills `chunk` (cleared first) with the next rows and returns true, or returns false when
   // every row has been handed out.
@@ -100,7 +100,7 @@ class ImportChunker {
   int64_t rows_sent() const { return sent_; }
 
  private:
-  const ImportPlan& plan_;
+  const ImportFiles& plan_;
   ImportOptions options_;
   int64_t sent_ = 0;
   bool first_ = true;
