@@ -6,60 +6,47 @@
 //                     [--no-slip-shift]
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
+#include <optional>
 #include <string>
 
 #include "forecasting/accuracy.h"
+#include "services/common/command_line.h"
 
 int main(int argc, char** argv) {
   int centres = 10;
   bool small = false;
   forecasting::HarnessOptions options;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&]() -> int {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "%s: needs a value\n", arg.c_str());
-        std::exit(2);
-      }
-      return std::atoi(argv[++i]);
-    };
-    if (arg == "--centres") {
-      centres = value();
-    } else if (arg == "--origins") {
-      options.origins = value();
-    } else if (arg == "--step") {
-      options.origin_step = value();
-    } else if (arg == "--horizon") {
-      options.horizon_months = value();
-    } else if (arg == "--shock-scale") {
-      options.fit.month_shock_scale = std::atof(argv[++i < argc ? i : i - 1]);
-    } else if (arg == "--shock-floor") {
-      options.fit.month_shock_floor = std::atof(argv[++i < argc ? i : i - 1]);
-    } else if (arg == "--calendar-pooling") {
-      options.fit.calendar_pooling = std::atof(argv[++i < argc ? i : i - 1]);
-    } else if (arg == "--calibration-pooling") {
-      options.fit.calibration_pooling = std::atof(argv[++i < argc ? i : i - 1]);
-    } else if (arg == "--hazard-pooling") {
-      options.fit.hazard_pooling = std::atof(argv[++i < argc ? i : i - 1]);
-    } else if (arg == "--no-slip-shift") {
-      options.fit.slip_shift = false;
-    } else if (arg == "--small") {
-      small = true;
-    } else if (arg == "--no-caseworkers") {
-      options.caseworker_level = false;
-    } else {
-      std::fprintf(stderr,
-                   "usage: forecast_accuracy [--centres N] [--origins N] [--step N] [--horizon N] "
-                   "[--small] [--no-caseworkers]\n");
-      return 2;
-    }
-  }
-  if (centres < 1 || centres > 100) {
-    std::fprintf(stderr, "--centres: must be 1..100\n");
-    return 2;
-  }
+  bool no_slip_shift = false, no_caseworkers = false;
+  CLI::App app{"The accuracy harness on synthetic centres (offline).", "forecast_accuracy"};
+  app.add_option("--centres", centres, "synthetic job centres")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
+  app.add_option("--origins", options.origins, "forecast origins per centre")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--step", options.origin_step, "months between origins")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--horizon", options.horizon_months, "months projected from each origin")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--shock-scale", options.fit.month_shock_scale, "month-shock scale")
+      ->capture_default_str();
+  app.add_option("--shock-floor", options.fit.month_shock_floor, "month-shock floor")
+      ->capture_default_str();
+  app.add_option("--calendar-pooling", options.fit.calendar_pooling, "calendar pooling strength")
+      ->capture_default_str();
+  app.add_option("--calibration-pooling", options.fit.calibration_pooling,
+                 "calibration pooling strength")
+      ->capture_default_str();
+  app.add_option("--hazard-pooling", options.fit.hazard_pooling, "hazard pooling strength")
+      ->capture_default_str();
+  app.add_flag("--no-slip-shift", no_slip_shift, "leave out the caseworkers' slip shift");
+  app.add_flag("--small", small, "small centres (quick)");
+  app.add_flag("--no-caseworkers", no_caseworkers, "leave out caseworker-level habits");
+  if (std::optional<int> exit_code = forecast::ParseCommandLine(app, argc, argv)) return *exit_code;
+  if (no_slip_shift) options.fit.slip_shift = false;
+  if (no_caseworkers) options.caseworker_level = false;
   options.centres = forecasting::HarnessSpecs(centres, small);
   const auto start = std::chrono::steady_clock::now();
   auto result = forecasting::RunAccuracyHarness(options);

@@ -1,15 +1,7 @@
 // case-service: the case service's gRPC server, which also serves the identity service
 // (passwords, sessions, tokens, set-up codes, audit, and single sign-on).
 //   case-service --db CONNINFO --port N --tls-cert PEM --tls-key PEM --token-public-key PEM
-//       --token-signing-key PEM [--tls-client-ca PEM] [--host 127.0.0.1] [--migrations DIR] [--pool
-//       16]
-//       [--access-token-lifetime 5m] [--session-idle-timeout 30m] [--session-lifetime 12h]
-//       [--setup-code-lifetime 72h] [--login-free-failures 3] [--login-delay 1s]
-//       [--login-max-delay 1m] [--login-lockout-after 10] [--login-lockout 15m]
-//       [--address-free-failures 20] [--address-lockout-after 100]
-//       [--metrics-port M]   (Prometheus /metrics, /healthz, /readyz over HTTP)
-//       [--max-import-rows 3000000] [--max-concurrent-imports 1] [--reflection]
-//       [--case-read-retention-days 365]
+//       --token-signing-key PEM [more: case-service --help]
 // Case reads are logged (services/common/audit); rows older than the retention are purged hourly.
 // Server reflection is off unless --reflection.
 // Prints "case-service listening on HOST:PORT" once serving (port 0 picks a free port) and
@@ -17,15 +9,15 @@
 // identity service's sign-in calls needs an access token (services/common/caller.h).
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
-#include "absl/strings/numbers.h"
 #include "absl/time/time.h"
 #include "services/case/case_keeper.h"
 #include "services/case/case_service_impl.h"
-#include "services/case/flags.h"
 #include "services/case/pg_case_store.h"
 #include "services/case/reference_data.h"
 #include "services/common/audit/case_read_log.h"
+#include "services/common/command_line.h"
 #include "services/common/migrations.h"
 #include "services/common/observability/observability.h"
 #include "services/common/server.h"
@@ -33,98 +25,69 @@
 #include "services/identity/identity_keeper.h"
 #include "services/identity/identity_service_impl.h"
 
-namespace {
-
-constexpr char kUsage[] =
-    "usage: case-service --db CONNINFO --port N --tls-cert PEM --tls-key PEM --token-public-key PEM\n"
-    "         --token-signing-key PEM [--tls-client-ca PEM] [--host 127.0.0.1] [--migrations DIR] [--pool 16]\n"
-    "         [--access-token-lifetime 5m] [--session-idle-timeout 30m] [--session-lifetime 12h]\n"
-    "         [--setup-code-lifetime 72h] [--login-free-failures 3] [--login-delay 1s] [--login-max-delay 1m]\n"
-    "         [--login-lockout-after 10] [--login-lockout 15m] [--address-free-failures 20]\n"
-    "         [--address-lockout-after 100] [--metrics-port M] [--max-import-rows 3000000]\n"
-    "         [--max-concurrent-imports 1] [--reflection] [--case-read-retention-days 365]\n";
-
-bool ReadDuration(const forecast::Flags& flags, const std::string& name, absl::Duration* out) {
-  if (!flags.Has(name)) return true;
-  if (!absl::ParseDuration(flags.Get(name), out) || *out <= absl::ZeroDuration()) {
-    std::cerr << "case-service: --" << name << ": not a positive duration (e.g. 90s, 15m, 12h)\n";
-    return false;
-  }
-  return true;
-}
-
-bool ReadCount(const forecast::Flags& flags, const std::string& name, int* out) {
-  if (!flags.Has(name)) return true;
-  if (!absl::SimpleAtoi(flags.Get(name), out) || *out < 0) {
-    std::cerr << "case-service: --" << name << ": not a count\n";
-    return false;
-  }
-  return true;
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   forecast::BlockShutdownSignals();
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
-  absl::StatusOr<forecast::Flags> flags = forecast::ParseFlags(argc, argv, 1,
-                                                               {"db",
-                                                                "port",
-                                                                "host",
-                                                                "migrations",
-                                                                "pool",
-                                                                "tls-cert",
-                                                                "tls-key",
-                                                                "tls-client-ca",
-                                                                "token-public-key",
-                                                                "token-signing-key",
-                                                                "access-token-lifetime",
-                                                                "session-idle-timeout",
-                                                                "session-lifetime",
-                                                                "setup-code-lifetime",
-                                                                "login-free-failures",
-                                                                "login-delay",
-                                                                "login-max-delay",
-                                                                "login-lockout-after",
-                                                                "login-lockout",
-                                                                "address-free-failures",
-                                                                "address-lockout-after",
-                                                                "metrics-port",
-                                                                "max-import-rows",
-                                                                "max-concurrent-imports",
-                                                                "case-read-retention-days"},
-                                                               {"reflection"});
+  std::string db, host = "127.0.0.1", migrations, signing_key_file;
   int port = -1, pool_size = 16, metrics_port = -1, concurrent_imports = 1, retention_days = 365;
   int64_t max_import_rows = 3'000'000;
-  if (!flags.ok() || !flags->Has("db") || !absl::SimpleAtoi(flags->Get("port", "-1"), &port) ||
-      port < 0 || port > 65535 || !absl::SimpleAtoi(flags->Get("pool", "16"), &pool_size) ||
-      pool_size < 1 || !absl::SimpleAtoi(flags->Get("metrics-port", "-1"), &metrics_port) ||
-      metrics_port > 65535 ||
-      !absl::SimpleAtoi(flags->Get("max-import-rows", "3000000"), &max_import_rows) ||
-      max_import_rows < 1 ||
-      !absl::SimpleAtoi(flags->Get("max-concurrent-imports", "1"), &concurrent_imports) ||
-      concurrent_imports < 1 ||
-      !absl::SimpleAtoi(flags->Get("case-read-retention-days", "365"), &retention_days) ||
-      retention_days < 1) {
-    if (!flags.ok()) std::cerr << "case-service: " << flags.status().message() << "\n";
-    std::cerr << kUsage;
-    return 2;
-  }
+  bool reflection = false;
+  forecast::ServiceSecurityFiles files;
   forecast::identity::IdentityOptions options;
-  if (!ReadDuration(*flags, "access-token-lifetime", &options.access_token_lifetime) ||
-      !ReadDuration(*flags, "session-idle-timeout", &options.session_idle_timeout) ||
-      !ReadDuration(*flags, "session-lifetime", &options.session_lifetime) ||
-      !ReadDuration(*flags, "setup-code-lifetime", &options.setup_code_lifetime) ||
-      !ReadCount(*flags, "login-free-failures", &options.account.free_failures) ||
-      !ReadDuration(*flags, "login-delay", &options.account.base_delay) ||
-      !ReadDuration(*flags, "login-max-delay", &options.account.max_delay) ||
-      !ReadCount(*flags, "login-lockout-after", &options.account.lockout_after) ||
-      !ReadDuration(*flags, "login-lockout", &options.account.lockout) ||
-      !ReadCount(*flags, "address-free-failures", &options.address.free_failures) ||
-      !ReadCount(*flags, "address-lockout-after", &options.address.lockout_after)) {
-    std::cerr << kUsage;
-    return 2;
-  }
+  CLI::App app{"Serves forecast.v1.CaseService and forecast.v1.IdentityService over TLS.",
+               "case-service"};
+  app.add_option("--db", db, "PostgreSQL connection string")->required();
+  app.add_option("--port", port, "gRPC port (0: any free port)")
+      ->required()
+      ->check(CLI::Range(0, 65535));
+  app.add_option("--host", host, "address to listen on")->capture_default_str();
+  app.add_option("--migrations", migrations, "apply the migrations in this directory first");
+  app.add_option("--pool", pool_size, "database connections")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--metrics-port", metrics_port, "Prometheus metrics and health over HTTP")
+      ->check(CLI::Range(0, 65535));
+  app.add_option("--max-import-rows", max_import_rows, "rows one import may hold")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-concurrent-imports", concurrent_imports, "imports running at once")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--case-read-retention-days", retention_days, "days the case-read log keeps")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_flag("--reflection", reflection, "serve gRPC server reflection");
+  forecast::AddServiceSecurityOptions(app, &files);
+  app.add_option("--token-signing-key", signing_key_file,
+                 "PEM Ed25519 private key that signs access tokens (deploy/scripts/pki.sh)")
+      ->required();
+  forecast::AddDurationOption(app, "access-token-lifetime", &options.access_token_lifetime,
+                              "lifetime of an access token");
+  forecast::AddDurationOption(app, "session-idle-timeout", &options.session_idle_timeout,
+                              "a session ends after this long unused");
+  forecast::AddDurationOption(app, "session-lifetime", &options.session_lifetime,
+                              "a session ends this long after login");
+  forecast::AddDurationOption(app, "setup-code-lifetime", &options.setup_code_lifetime,
+                              "a set-up code expires after this long");
+  app.add_option("--login-free-failures", options.account.free_failures,
+                 "failed logins per account before delays begin")
+      ->check(CLI::NonNegativeNumber);
+  forecast::AddDurationOption(app, "login-delay", &options.account.base_delay,
+                              "the first delay after failed logins");
+  forecast::AddDurationOption(app, "login-max-delay", &options.account.max_delay,
+                              "the longest delay");
+  app.add_option("--login-lockout-after", options.account.lockout_after,
+                 "failed logins per account before a lockout")
+      ->check(CLI::NonNegativeNumber);
+  forecast::AddDurationOption(app, "login-lockout", &options.account.lockout,
+                              "how long a lockout lasts");
+  app.add_option("--address-free-failures", options.address.free_failures,
+                 "failed logins per client address before delays begin")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--address-lockout-after", options.address.lockout_after,
+                 "failed logins per client address before a lockout")
+      ->check(CLI::NonNegativeNumber);
+  if (std::optional<int> exit_code = forecast::ParseCommandLine(app, argc, argv)) return *exit_code;
   options.account.window = options.account.lockout;
   options.address.base_delay = options.account.base_delay;
   options.address.max_delay = options.account.max_delay;
@@ -132,19 +95,13 @@ int main(int argc, char** argv) {
   options.address.window = options.account.lockout;
 
   absl::StatusOr<forecast::ServiceSecurity> security =
-      forecast::LoadServiceSecurity({flags->Get("tls-cert"), flags->Get("tls-key"),
-                                     flags->Get("tls-client-ca"), flags->Get("token-public-key")});
+      forecast::LoadServiceSecurity(files);
   if (!security.ok()) {
-    std::cerr << "case-service: " << security.status().message() << "\n" << kUsage;
-    return 2;
-  }
-  if (!flags->Has("token-signing-key")) {
-    std::cerr << "case-service: --token-signing-key is required (deploy/scripts/pki.sh makes one)\n"
-              << kUsage;
+    std::cerr << "case-service: " << security.status().message() << "\n";
     return 2;
   }
   absl::StatusOr<forecast::Ed25519Seed> signing_key =
-      forecast::ReadSigningKeyFile(flags->Get("token-signing-key"));
+      forecast::ReadSigningKeyFile(signing_key_file);
   if (!signing_key.ok()) {
     std::cerr << "case-service: --token-signing-key: " << signing_key.status().message() << "\n";
     return 2;
@@ -159,9 +116,8 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  const std::string db = flags->Get("db");
-  if (flags->Has("migrations")) {
-    absl::StatusOr<int> applied = forecast::ApplyMigrations(db, flags->Get("migrations"));
+  if (!migrations.empty()) {
+    absl::StatusOr<int> applied = forecast::ApplyMigrations(db, migrations);
     if (!applied.ok()) {
       std::cerr << "case-service: " << applied.status() << "\n";
       return 1;
@@ -209,10 +165,9 @@ int main(int argc, char** argv) {
   forecast::ImportGuard import_guard(db,
                                      concurrent_imports);  // one import per job centre at a time
   service.LimitImports(&import_guard, max_import_rows);
-  const std::string host = flags->Get("host", "127.0.0.1");
   absl::StatusOr<forecast::RunningServer> server = forecast::StartGrpcServer(
       {&service, &identity_service}, host, port, security->credentials, 64 << 20,
-      flags->Has("reflection"));  // reflection only with --reflection
+      reflection);  // reflection only with --reflection
   if (!server.ok()) {
     std::cerr << "case-service: " << server.status() << "\n";
     return 1;

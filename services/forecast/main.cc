@@ -8,13 +8,14 @@
 #include <atomic>
 #include <cstdio>
 #include <memory>
-#include <cstdlib>
+#include <optional>
 #include <string>
 #include <thread>
 
 #include "services/common/audit/case_read_log.h"
 #include "services/common/caller.h"
 #include "services/common/calendar.h"
+#include "services/common/command_line.h"
 #include "services/common/observability/observability.h"
 #include "services/common/pg_pool.h"
 #include "services/common/server.h"
@@ -25,15 +26,6 @@
 #include "services/forecast/history_store.h"
 
 namespace {
-
-int Usage() {
-  std::fprintf(
-      stderr,
-      "usage: forecast-service --db CONNINFO --port N --tls-cert PEM --tls-key PEM --token-public-key PEM\n"
-      "         [--tls-client-ca PEM] [--host HOST] [--no-warm] [--metrics-port M]\n"
-      "         [--reflection]\n");
-  return 2;
-}
 
 // Loads every centre and builds every team's dashboard (and its backtest) once.
 void WarmUp(forecast::fsvc::ForecastEngine& engine, forecast::fsvc::HistoryStore& store) {
@@ -60,41 +52,27 @@ int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   std::string db, host = "127.0.0.1";
   int port = -1, metrics_port = -1;
-  bool warm = true;
+  bool no_warm = false;
   bool reflection = false;
   forecast::ServiceSecurityFiles files;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--tls-cert" && i + 1 < argc) {
-      files.tls_cert = argv[++i];
-    } else if (arg == "--tls-key" && i + 1 < argc) {
-      files.tls_key = argv[++i];
-    } else if (arg == "--tls-client-ca" && i + 1 < argc) {
-      files.tls_client_ca = argv[++i];
-    } else if (arg == "--token-public-key" && i + 1 < argc) {
-      files.token_public_key = argv[++i];
-    } else if (arg == "--db" && i + 1 < argc) {
-      db = argv[++i];
-    } else if (arg == "--port" && i + 1 < argc) {
-      port = std::atoi(argv[++i]);
-    } else if (arg == "--host" && i + 1 < argc) {
-      host = argv[++i];
-    } else if (arg == "--metrics-port" && i + 1 < argc) {
-      metrics_port = std::atoi(argv[++i]);
-    } else if (arg == "--reflection") {
-      reflection = true;
-    } else if (arg == "--no-warm") {
-      warm = false;
-    } else {
-      return Usage();
-    }
-  }
-  if (db.empty() || port < 0) return Usage();
+  CLI::App app{"Serves forecast.v1.ForecastService over TLS.", "forecast-service"};
+  app.add_option("--db", db, "PostgreSQL connection string")->required();
+  app.add_option("--port", port, "gRPC port (0: any free port)")
+      ->required()
+      ->check(CLI::Range(0, 65535));
+  app.add_option("--host", host, "address to listen on")->capture_default_str();
+  app.add_option("--metrics-port", metrics_port, "Prometheus metrics and health over HTTP")
+      ->check(CLI::Range(0, 65535));
+  app.add_flag("--no-warm", no_warm, "leave loading the job centres to the first calls");
+  app.add_flag("--reflection", reflection, "serve gRPC server reflection");
+  forecast::AddServiceSecurityOptions(app, &files);
+  if (std::optional<int> exit_code = forecast::ParseCommandLine(app, argc, argv)) return *exit_code;
+  const bool warm = !no_warm;
   absl::StatusOr<forecast::ServiceSecurity> security = forecast::LoadServiceSecurity(files);
   if (!security.ok()) {
     std::fprintf(stderr, "forecast-service: %s\n",
                  std::string(security.status().message()).c_str());
-    return Usage();
+    return 2;
   }
 
   forecast::obs::SetServiceName("forecast-service");

@@ -5,36 +5,23 @@
 #include <sys/resource.h>
 
 #include <csignal>
-#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 
-#include "absl/strings/numbers.h"
+#include "services/common/command_line.h"
 #include "services/gateway/authenticator.h"
 #include "services/gateway/gateway_server.h"
 #include "services/gateway/rpc_transcoder.h"
 
 namespace {
 
+// A problem found after parsing (files, pairs of flags): said the way CLI11 says its own.
 int Usage(const std::string& problem) {
-  std::cerr
-      << "gateway: " << problem << "\n"
-      << "usage: gateway --port N --case HOST:PORT --forecast HOST:PORT [--web DIR]\n"
-      << "  [--host ADDR] [--threads N]\n"
-      << "  [--login identity]             sign-in and sessions: IdentityService on the case\n"
-      << "                                 service (the only mode; the services verify tokens)\n"
-      << "  [--tls-cert PEM --tls-key PEM] serve HTTPS\n"
-      << "  --ca PEM [--tls-client-cert PEM --tls-client-key PEM] [--grpc-server-name NAME]\n"
-      << "                                 TLS (mutual with cert+key) to the services; required\n"
-      << "  [--allowed-origin ORIGIN]...   origins allowed on POST (default: the gateway's own)\n"
-      << "  [--secure-cookie]              Secure cookie over plain HTTP (TLS at an ingress)\n"
-      << "  [--public-url URL]             the gateway as browsers reach it (SSO callback)\n"
-      << "  [--oidc-ca-file PEM]           CA bundle for https identity providers\n"
-      << "  [--max-streams-per-session N] [--max-streams-per-user N]\n"
-      << "  [--max-connections-per-address N] [--shutdown-grace SECONDS]\n";
+  std::cerr << "gateway: " << problem << "\nRun with --help for the flags.\n";
   return 2;
 }
 
@@ -65,79 +52,58 @@ int main(int argc, char** argv) {
   std::string forecast_address;
   std::string grpc_ca, grpc_cert, grpc_key, grpc_server_name;
   double grace_seconds = 10;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    if (flag == "--help" || flag == "-h") return Usage("help");
-    if (flag == "--secure-cookie") {
-      options.api.secure_cookie = true;
-      continue;
-    }
-    if (i + 1 >= argc) return Usage(flag + " needs a value");
-    const std::string value = argv[++i];
-    auto number = [&](int* out, int low, int high) {
-      int parsed = 0;
-      if (!absl::SimpleAtoi(value, &parsed) || parsed < low || parsed > high) return false;
-      *out = parsed;
-      return true;
-    };
-    if (flag == "--port") {
-      if (!number(&options.http.port, 0, 65535)) return Usage("--port: not a port: " + value);
-    } else if (flag == "--case") {
-      case_address = value;
-    } else if (flag == "--forecast") {
-      forecast_address = value;
-    } else if (flag == "--web") {
-      options.api.web_dir = value;
-    } else if (flag == "--login") {
-      // The shared demo password is gone: every service verifies an access token itself.
-      if (value != "identity") return Usage("--login: only identity (the services verify tokens)");
-    } else if (flag == "--public-url") {
-      options.api.public_url = value;
-    } else if (flag == "--oidc-ca-file") {
-      options.api.oidc_ca_file = value;
-    } else if (flag == "--host") {
-      options.http.host = value;
-    } else if (flag == "--threads") {
-      if (!number(&options.http.threads, 1, 256)) return Usage("--threads: 1..256");
-    } else if (flag == "--tls-cert") {
-      options.http.tls_cert_file = value;
-    } else if (flag == "--tls-key") {
-      options.http.tls_key_file = value;
-    } else if (flag == "--grpc-ca" || flag == "--ca") {
-      grpc_ca = value;
-    } else if (flag == "--grpc-cert" || flag == "--tls-client-cert") {
-      grpc_cert = value;
-    } else if (flag == "--grpc-key" || flag == "--tls-client-key") {
-      grpc_key = value;
-    } else if (flag == "--grpc-server-name") {
-      grpc_server_name = value;
-    } else if (flag == "--allowed-origin") {
-      options.api.allowed_origins.push_back(value);
-    } else if (flag == "--max-streams-per-session") {
-      if (!number(&options.streams.per_session, 1, 1000000)) return Usage(flag + ": a count");
-    } else if (flag == "--max-streams-per-user") {
-      if (!number(&options.streams.per_user, 1, 1000000)) return Usage(flag + ": a count");
-    } else if (flag == "--max-connections-per-address") {
-      if (!number(&options.http.max_connections_per_address, 1, 1000000)) {
-        return Usage(flag + ": a count");
-      }
-    } else if (flag == "--shutdown-grace") {
-      if (!absl::SimpleAtod(value, &grace_seconds) || grace_seconds < 0) {
-        return Usage(flag + ": seconds");
-      }
-    } else {
-      return Usage("unknown flag " + flag);
-    }
-  }
-  if (case_address.empty()) return Usage("--case is required");
-  if (forecast_address.empty()) return Usage("--forecast is required");
+  std::string login = "identity";
+  CLI::App app{"Serves the web app and HTTP+JSON over the case and forecast services.", "gateway"};
+  app.add_option("--port", options.http.port, "HTTP(S) port (0: any free port)")
+      ->required()
+      ->check(CLI::Range(0, 65535));
+  app.add_option("--case", case_address, "the case service, HOST:PORT")->required();
+  app.add_option("--forecast", forecast_address, "the forecast service, HOST:PORT")->required();
+  app.add_option("--web", options.api.web_dir, "directory of the built web app");
+  app.add_option("--host", options.http.host, "address to listen on")->capture_default_str();
+  app.add_option("--threads", options.http.threads, "event-loop threads")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  app.add_option("--login", login,
+                 "sign-in and sessions: IdentityService on the case service (the only mode; "
+                 "the services verify tokens)")
+      ->check(CLI::IsMember({"identity"}));
+  app.add_option("--tls-cert", options.http.tls_cert_file, "serve HTTPS with this certificate");
+  app.add_option("--tls-key", options.http.tls_key_file, "and this key");
+  app.add_option("--ca,--grpc-ca", grpc_ca,
+                 "PEM CA of the services' certificates (required: the services speak TLS only; "
+                 "deploy/scripts/pki.sh makes one)")
+      ->required();
+  app.add_option("--tls-client-cert,--grpc-cert", grpc_cert,
+                 "client certificate for mutual TLS to the services");
+  app.add_option("--tls-client-key,--grpc-key", grpc_key, "its key");
+  app.add_option("--grpc-server-name", grpc_server_name, "the name in the services' certificate");
+  app.add_option("--allowed-origin", options.api.allowed_origins,
+                 "origins allowed on POST (default: the gateway's own); repeatable");
+  app.add_flag("--secure-cookie", options.api.secure_cookie,
+               "Secure cookie over plain HTTP (TLS at an ingress)");
+  app.add_option("--public-url", options.api.public_url,
+                 "the gateway as browsers reach it (single sign-on callback)");
+  app.add_option("--oidc-ca-file", options.api.oidc_ca_file,
+                 "CA bundle for https identity providers");
+  app.add_option("--max-streams-per-session", options.streams.per_session,
+                 "open event streams per session")
+      ->check(CLI::Range(1, 1000000));
+  app.add_option("--max-streams-per-user", options.streams.per_user,
+                 "open event streams per user")
+      ->check(CLI::Range(1, 1000000));
+  app.add_option("--max-connections-per-address", options.http.max_connections_per_address,
+                 "connections per client address")
+      ->check(CLI::Range(1, 1000000));
+  app.add_option("--shutdown-grace", grace_seconds,
+                 "seconds requests in flight get to finish on SIGTERM")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  if (std::optional<int> exit_code = forecast::ParseCommandLine(app, argc, argv)) return *exit_code;
   if (options.http.tls_cert_file.empty() != options.http.tls_key_file.empty()) {
     return Usage("--tls-cert and --tls-key go together");
   }
   options.shutdown_grace = absl::Seconds(grace_seconds);
-  if (grpc_ca.empty()) {
-    return Usage("--ca is required: the services speak TLS only (deploy/scripts/pki.sh makes one)");
-  }
   RaiseFileLimit();
 
   // Signals are taken synchronously by sigwait below; block them before any thread starts.

@@ -16,6 +16,7 @@
 #include <map>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -36,6 +37,7 @@
 #include "services/case/pg_case_store.h"
 #include "services/common/caller.h"
 #include "services/common/calendar.h"
+#include "services/common/command_line.h"
 #include "services/common/migrations.h"
 #include "services/common/pg_pool.h"
 #include "services/common/server.h"
@@ -81,27 +83,24 @@ struct Args {
 
 Args Parse(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) Die(absl::StrCat(arg, " needs a value"));
-      return argv[++i];
-    };
-    if (arg == "--pg")
-      a.pg = next();
-    else if (arg == "--spec")
-      a.spec = next();
-    else if (arg == "--clients")
-      a.clients = std::atoi(next().c_str());
-    else if (arg == "--seconds")
-      a.seconds = std::atof(next().c_str());
-    else if (arg == "--changes")
-      a.changes = std::atoi(next().c_str());
-    else if (arg == "--fresh")
-      a.fresh = true;
-    else
-      Die("usage: forecast_service_benchmark --pg CONNINFO [--spec large|demo] [--clients N] "
-          "[--seconds S] [--changes N] [--fresh]");
+  CLI::App app{"The forecast service's reads under load, and commit to push.",
+               "forecast_service_benchmark"};
+  app.add_option("--pg", a.pg, "PostgreSQL connection string (default: FORECAST_TEST_PG)");
+  app.add_option("--spec", a.spec, "the centre loaded")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"large", "demo"}));
+  app.add_option("--clients", a.clients, "concurrent callers")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--seconds", a.seconds, "seconds per measurement")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--changes", a.changes, "changes timed from commit to push")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_flag("--fresh", a.fresh, "load the centre into a new database");
+  if (std::optional<int> exit_code = forecast::ParseCommandLine(app, argc, argv)) {
+    std::exit(*exit_code);
   }
   if (a.pg.empty()) {
     const char* env = std::getenv("FORECAST_TEST_PG");

@@ -23,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -45,6 +46,7 @@
 #include "services/common/audit/case_read_log.h"
 #include "services/common/cached_staff_directory.h"
 #include "services/common/calendar.h"
+#include "services/common/command_line.h"
 #include "services/common/migrations.h"
 #include "services/common/pg_pool.h"
 #include "services/common/server.h"
@@ -90,33 +92,22 @@ struct Args {
 
 Args Parse(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) Die(absl::StrCat(arg, " needs a value"));
-      return argv[++i];
-    };
-    if (arg == "--pg") {
-      a.pg = next();
-    } else if (arg == "--clients") {
-      a.clients.clear();
-      for (absl::string_view n : absl::StrSplit(next(), ',')) {
-        int c = 0;
-        if (!absl::SimpleAtoi(n, &c) || c < 1) Die("--clients takes numbers, e.g. 8,32");
-        a.clients.push_back(c);
-      }
-    } else if (arg == "--seconds") {
-      a.seconds = std::atof(next().c_str());
-    } else if (arg == "--sections") {
-      a.sections = next();
-    } else if (arg == "--rate") {
-      a.rate = std::atof(next().c_str());
-    } else if (arg == "--fresh") {
-      a.fresh = true;
-    } else {
-      Die("usage: write_benchmark --pg CONNINFO [--clients 8,32] [--seconds 10] "
-          "[--sections writes,apply,push] [--rate 300] [--fresh]");
-    }
+  CLI::App app{"Durable expectation writes against pgbench -N, change cost, commit to push.",
+               "write_benchmark"};
+  app.add_option("--pg", a.pg, "PostgreSQL connection string (default: FORECAST_TEST_PG)");
+  app.add_option("--clients", a.clients, "writer counts, e.g. 8,32")
+      ->delimiter(',')
+      ->check(CLI::PositiveNumber);
+  app.add_option("--seconds", a.seconds, "seconds per measurement")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--sections", a.sections, "writes,apply,push")->capture_default_str();
+  app.add_option("--rate", a.rate, "writes/s during the push measurement")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_flag("--fresh", a.fresh, "load the demo centre into a new database");
+  if (std::optional<int> exit_code = forecast::ParseCommandLine(app, argc, argv)) {
+    std::exit(*exit_code);
   }
   if (a.pg.empty()) {
     const char* env = std::getenv("FORECAST_TEST_PG");

@@ -26,7 +26,9 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <initializer_list>
 #include <map>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -39,17 +41,12 @@
 #include "absl/strings/str_cat.h"
 #include "forecast/v1/case_service.grpc.pb.h"
 #include "forecast/v1/forecast_service.grpc.pb.h"
+#include "services/common/command_line.h"
 #include "tests/support/test_security.h"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::map<std::string, std::string> Args(int argc, char** argv) {
-  std::map<std::string, std::string> out;
-  for (int i = 2; i + 1 < argc; i += 2) out[argv[i]] = argv[i + 1];
-  return out;
-}
 
 // The caller's credential: an access token (minted once per process, valid for the whole run).
 void Identify(grpc::ClientContext& ctx, const std::string& centre, const std::string& staff) {
@@ -246,10 +243,28 @@ int Compare(std::map<std::string, std::string> a) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string cmd = argc > 1 ? argv[1] : "";
-  if (cmd == "write") return Write(Args(argc, argv));
-  if (cmd == "compare") return Compare(Args(argc, argv));
-  if (cmd == "create") return CreateOnce(Args(argc, argv));
-  std::cerr << "usage: fault_load write|create|compare --flag value ...\n";
+  // Each command's flags fill one map ("--case" -> value): the commands read them by name.
+  std::map<std::string, std::string> a;
+  CLI::App app{"The fault suite's client (tests/fault/fault_suite.sh).", "fault_load"};
+  app.require_subcommand(1);
+  auto flags = [&a](CLI::App* command, std::initializer_list<const char*> required,
+                    std::initializer_list<const char*> optional) {
+    for (const char* name : required) command->add_option(name, a[name])->required();
+    for (const char* name : optional) command->add_option(name, a[name]);
+    return command;
+  };
+  CLI::App* write =
+      flags(app.add_subcommand("write", "write until the stop file exists"),
+            {"--case", "--centre", "--staff", "--stop-file", "--out"}, {"--threads", "--pause-file"});
+  CLI::App* create = flags(app.add_subcommand("create", "one CreateCase attempt"),
+                           {"--case", "--centre", "--staff", "--ref", "--key", "--deadline-ms"}, {});
+  CLI::App* compare =
+      flags(app.add_subcommand("compare", "a dashboard against a fresh recomputation"),
+            {"--forecast", "--forecast-fresh", "--centre", "--staff", "--team"}, {});
+  if (std::optional<int> exit_code = forecast::ParseCommandLine(app, argc, argv)) return *exit_code;
+  if (!a.count("--threads") || a["--threads"].empty()) a["--threads"] = "4";
+  if (write->parsed()) return Write(a);
+  if (create->parsed()) return CreateOnce(a);
+  if (compare->parsed()) return Compare(a);
   return 2;
 }
