@@ -78,8 +78,7 @@ int main(int argc, char** argv) {
       in_centre(command("add-identity-provider", "add the job centre's OpenID provider"));
   add_provider->add_option("--name", name, "the name on the login page")->required();
   add_provider->add_option("--issuer", issuer, "the provider's issuer URL")->required();
-  add_provider->add_option("--client-id", client_id, "this product's client id there")
-      ->required();
+  add_provider->add_option("--client-id", client_id, "this product's client id there")->required();
   add_provider->add_option("--claim", claim, "the claim that holds the staff code")
       ->capture_default_str();
   add_provider->add_flag("--inactive", inactive, "added as disabled");

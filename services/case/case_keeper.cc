@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/case/history_importer.h"
 #include "services/common/authorization.h"
+#include "services/common/codes.h"
 #include "services/common/status.h"
 #include "services/common/status_macros.h"
 #include "services/common/text_checks.h"
@@ -23,16 +24,6 @@ absl::Status Invalid(absl::string_view field, absl::string_view problem,
 
 absl::Status CheckIdempotencyKey(const std::string& key) {
   return CheckToken(key, "idempotency_key", kMaxIdempotencyKeyChars);
-}
-
-v1::Role ToProtoRole(Role role) {
-  switch (role) {
-    case Role::kCaseworker: return v1::CASEWORKER;
-    case Role::kTeamLeader: return v1::TEAM_LEADER;
-    case Role::kManager: return v1::MANAGER;
-    case Role::kAdmin: return v1::ADMIN;
-  }
-  return v1::ROLE_UNSPECIFIED;
 }
 
 // The caller is part of the fingerprint: a key replayed by someone else is a different request,
@@ -95,7 +86,7 @@ absl::StatusOr<v1::StaffMember> CaseKeeper::WhoAmI(const Caller& caller) {
   v1::StaffMember member;
   member.set_code((*staff)->code);
   member.set_display_name((*staff)->display_name);
-  member.set_role(ToProtoRole((*staff)->role));
+  member.set_role(ToProto((*staff)->role));
   member.set_team((*staff)->team_code);
   member.set_job_centre(caller.job_centre_code);
   member.set_active((*staff)->active);
@@ -313,8 +304,8 @@ absl::StatusOr<v1::ListCasesResponse> CaseKeeper::ListCases(const Caller& caller
   }
   switch (request.status()) {
     case v1::CASE_STATUS_UNSPECIFIED: break;
-    case v1::OPEN: query.status = "OPEN"; break;
-    case v1::CLOSED: query.status = "CLOSED"; break;
+    case v1::OPEN:
+    case v1::CLOSED: query.status = std::string(CaseStatusName(request.status())); break;
     default: return Invalid("status", "must be OPEN, CLOSED or unspecified");
   }
   const CaseFilter readable = CasesAccessible(caller, CaseAccess::kRead);
@@ -578,9 +569,11 @@ absl::StatusOr<v1::Case> CaseKeeper::FollowUpAction(const Caller& caller,
         NewFollowUp follow_up;
         follow_up.action_id = request.action_id();
         switch (request.result()) {
-          case v1::FOLLOW_UP_DONE: follow_up.result = "DONE"; break;
-          case v1::FOLLOW_UP_NOT_DONE: follow_up.result = "NOT_DONE"; break;
-          case v1::FOLLOW_UP_POSTPONED: follow_up.result = "POSTPONED"; break;
+          case v1::FOLLOW_UP_DONE:
+          case v1::FOLLOW_UP_NOT_DONE:
+          case v1::FOLLOW_UP_POSTPONED:
+            follow_up.result = std::string(FollowUpResultName(request.result()));
+            break;
           default:
             return Invalid("result",
                            "must be FOLLOW_UP_DONE, FOLLOW_UP_NOT_DONE or FOLLOW_UP_POSTPONED");
@@ -685,7 +678,7 @@ absl::StatusOr<v1::Case> CaseKeeper::CloseCase(const Caller& caller,
         }
         change.kind = "CLOSED";
         change.effective_on = *on;
-        change.body = NewStatus{"CLOSED", *on, request.outcome()};
+        change.body = NewStatus{StatusChange::kClosed, *on, request.outcome()};
         change.summary_json =
             nlohmann::json{{"closed_on", FormatDay(*on)}, {"outcome", request.outcome()}}.dump();
         return absl::OkStatus();
@@ -713,7 +706,7 @@ absl::StatusOr<v1::Case> CaseKeeper::ReopenCase(const Caller& caller,
           return s;
         change.kind = "REOPENED";
         change.effective_on = *on;
-        change.body = NewStatus{"REOPENED", *on, ""};
+        change.body = NewStatus{StatusChange::kReopened, *on, ""};
         change.summary_json = nlohmann::json{{"reopened_on", FormatDay(*on)},
                                              {"previous_outcome", c.view.closure_outcome()}}
                                   .dump();

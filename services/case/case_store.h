@@ -19,6 +19,7 @@
 #include "absl/time/civil_time.h"
 #include "forecast/v1/case_service.pb.h"
 #include "services/case/case_rules.h"
+#include "services/common/codes.h"
 #include "services/common/authorization.h"
 #include "services/common/caller.h"
 
@@ -91,7 +92,7 @@ struct FieldUpdates {
   std::map<std::string, std::optional<std::string>> values;  // code -> JSON text, nullopt clears
 };
 struct NewStatus {
-  std::string status;  // CLOSED or REOPENED
+  StatusChange status = StatusChange::kClosed;
   absl::CivilDay on;
   std::string outcome;  // with CLOSED
 };

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   std::string db, host = "127.0.0.1", migrations, signing_key_file;
   int port = -1, pool_size = 16, metrics_port = -1, concurrent_imports = 1, retention_days = 365;
   int64_t max_import_rows = 3'000'000;
+  int64_t max_import_case_rows = forecast::kDefaultMaxImportRowsPerCase;
   bool reflection = false;
   forecast::ServiceSecurityFiles files;
   forecast::identity::IdentityOptions options;
@@ -48,6 +49,10 @@ int main(int argc, char** argv) {
   app.add_option("--metrics-port", metrics_port, "Prometheus metrics and health over HTTP")
       ->check(CLI::Range(0, 65535));
   app.add_option("--max-import-rows", max_import_rows, "rows one import may hold")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-import-rows-per-case", max_import_case_rows,
+                 "rows one case may have in one import")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   app.add_option("--max-concurrent-imports", concurrent_imports, "imports running at once")
@@ -94,8 +99,7 @@ int main(int argc, char** argv) {
   options.address.lockout = options.account.lockout;
   options.address.window = options.account.lockout;
 
-  absl::StatusOr<forecast::ServiceSecurity> security =
-      forecast::LoadServiceSecurity(files);
+  absl::StatusOr<forecast::ServiceSecurity> security = forecast::LoadServiceSecurity(files);
   if (!security.ok()) {
     std::cerr << "case-service: " << security.status().message() << "\n";
     return 2;
@@ -145,6 +149,7 @@ int main(int argc, char** argv) {
   }
   forecast::Authenticator authenticator(*security->verifier, reference.directory());
   forecast::CaseKeeper keeper(store, clock, &reference.catalogues());
+  keeper.LimitImportRowsPerCase(max_import_case_rows);
   forecast::audit::PgCaseReadLog reads(pool);  // every case read, recorded before it is answered
   forecast::audit::CaseReadRetention retention(reads, absl::Hours(24) * retention_days,
                                                absl::Hours(1));

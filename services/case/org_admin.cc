@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/case/admin_audit.h"
 #include "services/common/authorization.h"
+#include "services/common/codes.h"
 #include "services/common/status.h"
 #include "services/common/text_checks.h"
 
@@ -141,14 +142,9 @@ absl::Status ApplyStaff(pqxx::transaction_base& tx, int64_t centre, int64_t acto
   return absl::OkStatus();
 }
 
-const char* RoleText(v1::Role role) {
-  switch (role) {
-    case v1::CASEWORKER: return "CASEWORKER";
-    case v1::TEAM_LEADER: return "TEAM_LEADER";
-    case v1::MANAGER: return "MANAGER";
-    case v1::ADMIN: return "ADMIN";
-    default: return "";
-  }
+std::string RoleText(v1::Role role) {
+  std::optional<Role> parsed = FromProto(role);
+  return parsed ? std::string(RoleName(*parsed)) : "";
 }
 
 bool IsMetricCode(const std::string& code) {
@@ -316,10 +312,7 @@ absl::Status OrgAdmin::AddStaff(const std::string& job_centre, const std::string
 
 absl::Status OrgAdmin::UpsertUnit(const Caller& caller, const v1::OrgUnit& unit) {
   if (absl::Status s = AuthorizeJobCentreSetUp(caller); !s.ok()) return s;
-  const UnitInput in{unit.code(), unit.name(),
-                     unit.kind() == v1::OrgUnit::DEPARTMENT ? "DEPARTMENT"
-                     : unit.kind() == v1::OrgUnit::TEAM     ? "TEAM"
-                                                            : "",
+  const UnitInput in{unit.code(), unit.name(), std::string(OrgUnitKindName(unit.kind())),
                      unit.parent()};
   if (absl::Status s = CheckUnit(in); !s.ok()) return s;
   return RunTransaction(pool_, Isolation::kReadCommitted, [&](pqxx::transaction_base& tx) {

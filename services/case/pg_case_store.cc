@@ -13,6 +13,7 @@
 #include "services/case/admin_audit.h"
 #include "services/case/case_rules.h"
 #include "services/common/calendar.h"
+#include "services/common/codes.h"
 #include "services/common/status.h"
 
 namespace forecast {
@@ -59,32 +60,9 @@ class ArrayLiteral {
 
 std::string FirstOfMonth(absl::CivilMonth month) { return FormatDay(absl::CivilDay(month)); }
 
-v1::CaseStatus ParseCaseStatus(const std::string& status) {
-  return status == "CLOSED" ? v1::CLOSED : v1::OPEN;
-}
-
-v1::ActionStatus ParseActionStatus(const std::string& status) {
-  if (status == "DONE") return v1::ACTION_DONE;
-  if (status == "NOT_DONE") return v1::ACTION_NOT_DONE;
-  return v1::ACTION_OPEN;
-}
-
-v1::FollowUpResult ParseFollowUpResult(const std::string& result) {
-  if (result == "DONE") return v1::FOLLOW_UP_DONE;
-  if (result == "NOT_DONE") return v1::FOLLOW_UP_NOT_DONE;
-  return v1::FOLLOW_UP_POSTPONED;
-}
-
 v1::Role ProtoRole(const std::string& role) {
   std::optional<Role> parsed = ParseRole(role);
-  if (!parsed) return v1::ROLE_UNSPECIFIED;
-  switch (*parsed) {
-    case Role::kCaseworker: return v1::CASEWORKER;
-    case Role::kTeamLeader: return v1::TEAM_LEADER;
-    case Role::kManager: return v1::MANAGER;
-    case Role::kAdmin: return v1::ADMIN;
-  }
-  return v1::ROLE_UNSPECIFIED;
+  return parsed ? ToProto(*parsed) : v1::ROLE_UNSPECIFIED;
 }
 
 constexpr char kCaseColumns[] =
@@ -136,7 +114,7 @@ v1::Action ActionFromRow(const pqxx::row& row) {
   action.set_description(row[2].as<std::string>());
   action.set_owner(row[3].as<std::string>());
   action.set_due_on(row[4].as<std::string>());
-  action.set_status(ParseActionStatus(row[5].as<std::string>()));
+  action.set_status(ParseActionStatus(row[5].as<std::string>()).value_or(v1::ACTION_OPEN));
   action.set_created_by(row[6].as<std::string>());
   action.set_created_at(row[7].as<std::string>());
   action.set_agreed_in_dialogue(row[8].as<bool>());
@@ -159,7 +137,8 @@ void AddFollowUps(pqxx::transaction_base& tx, const std::vector<v1::Action*>& ac
                                "WHERE f.action_id = ANY($1::bigint[]) ORDER BY f.action_id, f.recorded_at, f.id",
           ids.str())) {
     v1::FollowUp* follow_up = by_id[row[0].as<int64_t>()]->add_follow_ups();
-    follow_up->set_result(ParseFollowUpResult(row[1].as<std::string>()));
+    follow_up->set_result(
+        ParseFollowUpResult(row[1].as<std::string>()).value_or(v1::FOLLOW_UP_POSTPONED));
     follow_up->set_postponed_to(row[2].as<std::string>());
     follow_up->set_note(row[3].as<std::string>());
     follow_up->set_recorded_by(row[4].as<std::string>());
@@ -221,7 +200,7 @@ std::vector<StoredCase> LoadCases(pqxx::transaction_base& tx, int64_t job_centre
     view.set_opened_on(row[6].as<std::string>());
     view.set_caseworker(row[7].as<std::string>());
     view.set_team(row[8].as<std::string>());
-    view.set_status(ParseCaseStatus(row[9].as<std::string>()));
+    view.set_status(ParseCaseStatus(row[9].as<std::string>()).value_or(v1::OPEN));
     view.set_closed_on(row[10].as<std::string>());
     view.set_closure_outcome(row[11].as<std::string>());
     view.set_version(row[12].as<int64_t>());
@@ -274,7 +253,7 @@ v1::Case CaseFromAnswerJson(const nlohmann::json& j, TypeOf type_of) {
   view.set_opened_on(j.value("opened_on", ""));
   view.set_caseworker(j.value("caseworker", ""));
   view.set_team(j.value("team", ""));
-  view.set_status(ParseCaseStatus(j.value("status", "")));
+  view.set_status(ParseCaseStatus(j.value("status", "")).value_or(v1::OPEN));
   view.set_closed_on(j.value("closed_on", ""));
   view.set_closure_outcome(j.value("closure_outcome", ""));
   view.set_version(j.value("version", int64_t{0}));
@@ -308,13 +287,14 @@ v1::Case CaseFromAnswerJson(const nlohmann::json& j, TypeOf type_of) {
       action->set_description(a.value("description", ""));
       action->set_owner(a.value("owner", ""));
       action->set_due_on(a.value("due_on", ""));
-      action->set_status(ParseActionStatus(a.value("status", "")));
+      action->set_status(ParseActionStatus(a.value("status", "")).value_or(v1::ACTION_OPEN));
       action->set_created_by(a.value("created_by", ""));
       action->set_created_at(a.value("created_at", ""));
       action->set_agreed_in_dialogue(a.value("agreed_in_dialogue", false));
       for (const nlohmann::json& f : a.value("follow_ups", nlohmann::json::array())) {
         v1::FollowUp* follow_up = action->add_follow_ups();
-        follow_up->set_result(ParseFollowUpResult(f.value("result", "")));
+        follow_up->set_result(
+            ParseFollowUpResult(f.value("result", "")).value_or(v1::FOLLOW_UP_POSTPONED));
         follow_up->set_postponed_to(f.value("postponed_to", ""));
         follow_up->set_note(f.value("note", ""));
         follow_up->set_recorded_by(f.value("recorded_by", ""));
@@ -413,7 +393,7 @@ struct BodyWriter {
       // The insert's foreign key check locked the dialogue row until commit (migration 0070), so
       // a finalisation is either visible now (refused, rolled back) or waits for this agreement.
       pqxx::result d = tx.exec_params("SELECT state FROM dialogue WHERE id = $1", e.dialogue_id);
-      if (!d.empty() && d[0][0].as<std::string>() == "FINAL") {
+      if (!d.empty() && ParseDialogueState(d[0][0].as<std::string>()) == DialogueState::kFinal) {
         return DialogueFinalError(e.dialogue_id);
       }
     }
@@ -430,7 +410,8 @@ struct BodyWriter {
     return absl::OkStatus();
   }
   absl::Status operator()(const NewFollowUp& f) const {
-    const std::string status = f.result == "POSTPONED" ? "OPEN" : f.result;
+    const std::string status(ActionStatusName(
+        ActionStatusAfter(ParseFollowUpResult(f.result).value_or(v1::FOLLOW_UP_POSTPONED))));
     const std::string due = FormatDay(f.postponed_to.value_or(f.previous_due_on));
     pqxx::result updated = tx.exec_params(
         "UPDATE action SET status = $3, due_on = $4::date WHERE id = $1 AND case_id = $2 AND status = 'OPEN' "
@@ -467,7 +448,7 @@ struct BodyWriter {
     return absl::OkStatus();
   }
   absl::Status operator()(const NewStatus& s) const {
-    if (s.status == "CLOSED") {
+    if (s.status == StatusChange::kClosed) {
       tx.exec_params(
           "UPDATE cases SET status = 'CLOSED', closed_on = $2::date, closure_outcome = $3 WHERE id = $1",
           change.case_id, FormatDay(s.on), s.outcome);
@@ -479,8 +460,8 @@ struct BodyWriter {
     tx.exec_params(
         "INSERT INTO status_change (job_centre_id, case_id, status, on_date, outcome, recorded_by) "
         "VALUES ($1, $2, $3, $4::date, nullif($5, ''), $6)",
-        change.job_centre_id, change.case_id, s.status, FormatDay(s.on), s.outcome,
-        change.actor_id);
+        change.job_centre_id, change.case_id, std::string(StatusChangeName(s.status)),
+        FormatDay(s.on), s.outcome, change.actor_id);
     return absl::OkStatus();
   }
   absl::Status operator()(const NewAssignment& a) const {
@@ -560,8 +541,8 @@ absl::StatusOr<v1::Organisation> PgCaseStore::LoadOrganisation(int64_t job_centr
           v1::OrgUnit* unit = organisation.add_units();
           unit->set_code(row[0].as<std::string>());
           unit->set_name(row[1].as<std::string>());
-          unit->set_kind(row[2].as<std::string>() == "TEAM" ? v1::OrgUnit::TEAM
-                                                            : v1::OrgUnit::DEPARTMENT);
+          unit->set_kind(
+              ParseOrgUnitKind(row[2].as<std::string>()).value_or(v1::OrgUnit::DEPARTMENT));
           unit->set_parent(row[3].as<std::string>());
         }
         for (

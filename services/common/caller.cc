@@ -5,24 +5,6 @@
 
 namespace forecast {
 
-absl::string_view RoleName(Role role) {
-  switch (role) {
-    case Role::kCaseworker: return "CASEWORKER";
-    case Role::kTeamLeader: return "TEAM_LEADER";
-    case Role::kManager: return "MANAGER";
-    case Role::kAdmin: return "ADMIN";
-  }
-  return "CASEWORKER";
-}
-
-std::optional<Role> ParseRole(absl::string_view name) {
-  if (name == "CASEWORKER") return Role::kCaseworker;
-  if (name == "TEAM_LEADER") return Role::kTeamLeader;
-  if (name == "MANAGER") return Role::kManager;
-  if (name == "ADMIN") return Role::kAdmin;
-  return std::nullopt;
-}
-
 absl::StatusOr<Caller> PgStaffDirectory::Find(absl::string_view job_centre_code,
                                               absl::string_view staff_code) {
   // Read on every call: retried once on a fresh connection when the connection breaks.
@@ -30,8 +12,8 @@ absl::StatusOr<Caller> PgStaffDirectory::Find(absl::string_view job_centre_code,
       pool_, Isolation::kReadCommitted, [&](pqxx::transaction_base& tx) -> absl::StatusOr<Caller> {
         pqxx::result rows = tx.exec_params(
             "SELECT j.id, s.id, s.role, coalesce(s.team_id, 0), coalesce(u.code, ''), s.active "
-            "FROM job_centre j JOIN staff s ON s.job_centre_id = j.id "
-            "LEFT JOIN org_unit u ON u.id = s.team_id "
+            "FROM case_read_model.job_centre j JOIN case_read_model.staff s ON s.job_centre_id = j.id "
+            "LEFT JOIN case_read_model.org_unit u ON u.id = s.team_id "
             "WHERE j.code = $1 AND s.code = $2",
             std::string(job_centre_code), std::string(staff_code));
         if (rows.empty()) {

@@ -10,25 +10,20 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+
 #include "absl/strings/string_view.h"
 
 #include <grpcpp/server_context.h>
 
 #include "absl/status/statusor.h"
 #include "services/common/access_token.h"
+#include "services/common/codes.h"
 #include "services/common/pg_pool.h"
 
 namespace forecast {
 
 // The metadata key of the credential ("Bearer <jwt>").
 inline constexpr char kAuthorizationHeader[] = "authorization";
-
-enum class Role { kCaseworker, kTeamLeader, kManager, kAdmin };
-
-// "CASEWORKER", "TEAM_LEADER", "MANAGER", "ADMIN" (as stored in staff.role). Thread-safe.
-absl::string_view RoleName(Role role);
-// The inverse; nullopt for anything else. Thread-safe.
-std::optional<Role> ParseRole(absl::string_view name);
 
 // The resolved caller. team_id is 0 (and team_code empty) for staff without a team.
 struct Caller {

@@ -36,8 +36,7 @@ CLI::Option* AddDurationOption(CLI::App& app, const std::string& name, absl::Dur
 }
 
 void AddServiceSecurityOptions(CLI::App& app, ServiceSecurityFiles* files) {
-  app.add_option("--tls-cert", files->tls_cert, "PEM certificate chain of this server")
-      ->required();
+  app.add_option("--tls-cert", files->tls_cert, "PEM certificate chain of this server")->required();
   app.add_option("--tls-key", files->tls_key, "its PEM private key")->required();
   app.add_option("--tls-client-ca", files->tls_client_ca,
                  "PEM CA of client certificates (mutual TLS with the gateway)");

@@ -21,6 +21,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/time/civil_time.h"
+#include "forecast/v1/common.pb.h"
 
 namespace forecast::fsvc {
 
@@ -119,7 +120,7 @@ struct StatusEvent {
 
 struct FollowUpEvent {
   Day known_on;
-  char result = 'D';  // 'D' done, 'N' not done, 'P' postponed
+  v1::FollowUpResult result = v1::FOLLOW_UP_DONE;
   Day postponed_to;
 };
 

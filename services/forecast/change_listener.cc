@@ -115,7 +115,7 @@ namespace {
 ChangeMark TakeMark(pqxx::connection& conn) {
   pqxx::nontransaction tx(conn, "change_mark");
   pqxx::row row = tx.exec1(
-      "SELECT (SELECT coalesce(max(id), 0) FROM case_event), "
+      "SELECT (SELECT coalesce(max(id), 0) FROM case_read_model.case_event), "
       "pg_snapshot_xmin(pg_current_snapshot())::text::bigint");
   return ChangeMark{row[0].as<int64_t>(), row[1].as<int64_t>()};
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "services/common/calendar.h"
+#include "services/common/codes.h"
 
 namespace forecast::fsvc {
 namespace {
@@ -173,8 +174,8 @@ std::string ActionState(const ActionRecord& a, const ViewDays& view) {
     if (view.Knows(f.known_on) && f.known_on <= view.today) last = &f;
   }
   if (last == nullptr) return a.first_due < view.today ? "OVERDUE" : "OPEN";
-  if (last->result == 'D') return "DONE";
-  if (last->result == 'N') return "NOT_DONE";
+  if (last->result == v1::FOLLOW_UP_DONE) return "DONE";
+  if (last->result == v1::FOLLOW_UP_NOT_DONE) return "NOT_DONE";
   return last->postponed_to < view.today ? "OVERDUE" : "POSTPONED";
 }
 
@@ -304,7 +305,8 @@ v1::Dialogue DialogueMessage(const CentreHistory& history, const DialogueRecord&
   out.mutable_notes()->set_learning(d.learning);
   out.mutable_notes()->set_adjustment(d.adjustment);
   out.set_recorded_at(d.recorded_at);
-  out.set_state(d.final ? "FINAL" : "DRAFT");
+  out.set_state(
+      std::string(DialogueStateName(d.final ? DialogueState::kFinal : DialogueState::kDraft)));
   out.set_version(d.version);
   if (d.final) {
     out.set_finalised_at(d.finalised_at);

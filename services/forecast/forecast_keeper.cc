@@ -509,7 +509,8 @@ absl::StatusOr<v1::Dialogue> ForecastKeeper::RecordDialogue(
   NewDialogue d;
   ASSIGN_OR_RETURN(d.held_on, PastDay(request.held_on(), "held_on", engine_.clock().Today()));
   RETURN_IF_ERROR(CheckNotes(request.notes()));
-  RETURN_IF_ERROR(CheckToken(request.idempotency_key(), "idempotency_key", kMaxIdempotencyKeyChars));
+  RETURN_IF_ERROR(
+      CheckToken(request.idempotency_key(), "idempotency_key", kMaxIdempotencyKeyChars));
   ASSIGN_OR_RETURN(d.case_ids, DialogueCases(h, request.case_refs()));
   d.centre_id = caller.job_centre_id;
   d.team_id = caseworker->team_id;
@@ -548,7 +549,8 @@ absl::StatusOr<v1::Dialogue> ForecastKeeper::SaveDialogueNotes(
   if (request.idempotency_key().empty()) {
     return FieldError("idempotency_key", "REQUIRED", "required");
   }
-  RETURN_IF_ERROR(CheckToken(request.idempotency_key(), "idempotency_key", kMaxIdempotencyKeyChars));
+  RETURN_IF_ERROR(
+      CheckToken(request.idempotency_key(), "idempotency_key", kMaxIdempotencyKeyChars));
   RETURN_IF_ERROR(CheckNotes(request.notes()));
   DialogueNotesEdit edit;
   if (!request.held_on().empty()) {

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "services/common/codes.h"
 #include "services/common/status.h"
 
 namespace forecast::fsvc {
@@ -57,7 +58,7 @@ class Selection {
   }
 
  private:
-  std::string cases_;                     // bigint[] literal, or empty
+  std::string cases_;                       // bigint[] literal, or empty
   std::vector<const CaseTimeline*> newer_;  // the records whose newer rows are read
 };
 
@@ -115,7 +116,7 @@ std::vector<DialogueRecord> ReadDialogues(pqxx::transaction_base& tx, int64_t ce
     d.learning = row[8].as<std::string>();
     d.adjustment = row[9].as<std::string>();
     d.recorded_at = row[10].as<std::string>();
-    d.final = row[11].as<std::string>() == "FINAL";
+    d.final = ParseDialogueState(row[11].as<std::string>()) == DialogueState::kFinal;
     d.version = row[12].as<int>();
     d.finalised_at = row[13].as<std::string>();
     d.finalised_by = row[14].as<int64_t>();
@@ -225,7 +226,8 @@ std::vector<AdjustmentRecord> ReadAdjustments(pqxx::transaction_base& tx, int64_
 
 // Catalogue, fields, organisation, metrics, targets and dialogues: small, read whole.
 absl::Status ReadSmallTables(pqxx::transaction_base& tx, int64_t centre, CentreHistory& h) {
-  pqxx::result jc = tx.exec_params("SELECT code, name FROM job_centre WHERE id = $1", centre);
+  pqxx::result jc =
+      tx.exec_params("SELECT code, name FROM case_read_model.job_centre WHERE id = $1", centre);
   if (jc.empty())
     return absl::NotFoundError(absl::StrCat("job centre ", centre, " does not exist"));
   h.centre_id = centre;
@@ -233,10 +235,10 @@ absl::Status ReadSmallTables(pqxx::transaction_base& tx, int64_t centre, CentreH
   h.name = jc[0][1].as<std::string>();
 
   h.catalogue = Catalogue();
-  for (const auto& row :
-       tx.exec_params("SELECT kind, code, outcome_group, probability FROM catalogue_entry "
-                      "WHERE job_centre_id = $1 ORDER BY kind, sort_order, code",
-                      centre)) {
+  for (const auto& row : tx.exec_params(
+           "SELECT kind, code, outcome_group, probability FROM case_read_model.catalogue_entry "
+           "WHERE job_centre_id = $1 ORDER BY kind, sort_order, code",
+           centre)) {
     const std::string kind = row[0].as<std::string>();
     const std::string code = row[1].as<std::string>();
     if (kind == "CASE_TYPE") {
@@ -251,10 +253,10 @@ absl::Status ReadSmallTables(pqxx::transaction_base& tx, int64_t centre, CentreH
   }
 
   h.fields.clear();
-  for (const auto& row :
-       tx.exec_params("SELECT code, label_da, label_en, field_type, choices FROM case_field "
-                      "WHERE job_centre_id = $1 ORDER BY sort_order, code",
-                      centre)) {
+  for (const auto& row : tx.exec_params(
+           "SELECT code, label_da, label_en, field_type, choices FROM case_read_model.case_field "
+           "WHERE job_centre_id = $1 ORDER BY sort_order, code",
+           centre)) {
     FieldDef def;
     def.code = row[0].as<std::string>();
     def.label_da = row[1].as<std::string>();
@@ -265,24 +267,25 @@ absl::Status ReadSmallTables(pqxx::transaction_base& tx, int64_t centre, CentreH
   }
 
   h.units.clear();
-  for (const auto& row :
-       tx.exec_params("SELECT id, code, name, kind, coalesce(parent_id, 0) FROM org_unit "
-                      "WHERE job_centre_id = $1 ORDER BY code",
-                      centre)) {
+  for (const auto& row : tx.exec_params(
+           "SELECT id, code, name, kind, coalesce(parent_id, 0) FROM case_read_model.org_unit "
+           "WHERE job_centre_id = $1 ORDER BY code",
+           centre)) {
     OrgUnit u;
     u.id = row[0].as<int64_t>();
     u.code = row[1].as<std::string>();
     u.name = row[2].as<std::string>();
-    u.is_team = row[3].as<std::string>() == "TEAM";
+    u.is_team = ParseOrgUnitKind(row[3].as<std::string>()) == v1::OrgUnit::TEAM;
     u.parent_id = row[4].as<int64_t>();
     h.units.push_back(std::move(u));
   }
 
   h.staff.clear();
-  for (const auto& row : tx.exec_params(
-           "SELECT id, code, display_name, role, coalesce(team_id, 0), active FROM staff "
-           "WHERE job_centre_id = $1 ORDER BY code",
-           centre)) {
+  for (
+      const auto& row : tx.exec_params(
+          "SELECT id, code, display_name, role, coalesce(team_id, 0), active FROM case_read_model.staff "
+          "WHERE job_centre_id = $1 ORDER BY code",
+          centre)) {
     StaffMember s;
     s.id = row[0].as<int64_t>();
     s.code = row[1].as<std::string>();
@@ -294,11 +297,12 @@ absl::Status ReadSmallTables(pqxx::transaction_base& tx, int64_t centre, CentreH
   }
 
   h.metrics.clear();
-  for (const auto& row :
-       tx.exec_params("SELECT code, label_da, label_en, kind, outcome_group, field_code, choice, "
-                      "higher_is_better FROM milestone_metric WHERE job_centre_id = $1 AND active "
-                      "ORDER BY sort_order, code",
-                      centre)) {
+  for (
+      const auto& row : tx.exec_params(
+          "SELECT code, label_da, label_en, kind, outcome_group, field_code, choice, "
+          "higher_is_better FROM case_read_model.milestone_metric WHERE job_centre_id = $1 AND active "
+          "ORDER BY sort_order, code",
+          centre)) {
     MilestoneMetricDef m;
     m.code = row[0].as<std::string>();
     m.label_da = row[1].as<std::string>();
@@ -371,9 +375,10 @@ std::vector<std::shared_ptr<CaseTimeline>> ReadCases(
             "SELECT c.id, c.case_ref, c.case_type, " DAY("c.opened_on") ", " DAY(
                 "greatest(c.opened_on, " UTC_DAY(
                     "coalesce(a.first_recorded, c.created_at)") ")") " "
-                                                                     "FROM cases c LEFT JOIN (SELECT case_id, min(recorded_at) AS first_recorded "
-                                                                     "  FROM assignment WHERE job_centre_id = $1" +
-                where("case_id", "id", [](const CaseTimeline::LastIds& l) { return l.assignment; }) +
+                                                                     "FROM case_read_model.cases c LEFT JOIN (SELECT case_id, min(recorded_at) AS first_recorded "
+                                                                     "  FROM case_read_model.assignment WHERE job_centre_id = $1" +
+                where("case_id", "id",
+                      [](const CaseTimeline::LastIds& l) { return l.assignment; }) +
                 "  GROUP BY case_id) a ON a.case_id = c.id "
                 "WHERE c.job_centre_id = $1" +
                 where("c.id", "c.id", [](const CaseTimeline::LastIds&) { return int64_t{0}; }) +
@@ -393,14 +398,14 @@ std::vector<std::shared_ptr<CaseTimeline>> ReadCases(
     return it == by_id.end() ? nullptr : it->second;
   };
 
-  for (const auto& row :
-       Exec(tx,
-            "SELECT case_id, " DAY("from_on") ", " DAY("greatest(from_on, " UTC_DAY(
-                "recorded_at") ")") ", caseworker_id, team_id, id, recorded_by "
-                                    "FROM assignment WHERE job_centre_id = $1" +
-                where("case_id", "id", [](const CaseTimeline::LastIds& l) { return l.assignment; }) +
-                " ORDER BY case_id, from_on, recorded_at, id",
-            centre, selection)) {
+  for (const auto& row : Exec(
+           tx,
+           "SELECT case_id, " DAY("from_on") ", " DAY("greatest(from_on, " UTC_DAY(
+               "recorded_at") ")") ", caseworker_id, team_id, id, recorded_by "
+                                   "FROM case_read_model.assignment WHERE job_centre_id = $1" +
+               where("case_id", "id", [](const CaseTimeline::LastIds& l) { return l.assignment; }) +
+               " ORDER BY case_id, from_on, recorded_at, id",
+           centre, selection)) {
     CaseTimeline* c = find(row[0]);
     if (c == nullptr) continue;
     AssignmentEvent a;
@@ -420,7 +425,7 @@ std::vector<std::shared_ptr<CaseTimeline>> ReadCases(
               "recorded_at")) ", expected_outcome, "
                               "extract(year FROM expected_month)::int, extract(month FROM expected_month)::int, "
                               "risk, agreed_in_dialogue, coalesce(dialogue_id, 0), recorded_by "
-                              "FROM expectation WHERE job_centre_id = $1" +
+                              "FROM case_read_model.expectation WHERE job_centre_id = $1" +
               where("case_id", "id", [](const CaseTimeline::LastIds& l) { return l.expectation; }) +
               " ORDER BY case_id, recorded_at, id",
           centre, selection)) {
@@ -445,7 +450,7 @@ std::vector<std::shared_ptr<CaseTimeline>> ReadCases(
           tx,
           "SELECT case_id, " DAY("on_date") ", " DAY("greatest(on_date, " UTC_DAY(
               "recorded_at") ")") ", status, "
-                                  "coalesce(outcome, ''), id, recorded_by FROM status_change WHERE job_centre_id = $1" +
+                                  "coalesce(outcome, ''), id, recorded_by FROM case_read_model.status_change WHERE job_centre_id = $1" +
               where("case_id", "id", [](const CaseTimeline::LastIds& l) { return l.status; }) +
               " ORDER BY case_id, on_date, recorded_at, id",
           centre, selection)) {
@@ -454,7 +459,7 @@ std::vector<std::shared_ptr<CaseTimeline>> ReadCases(
     StatusEvent s;
     s.on = DayOf(row[1]);
     s.known_on = DayOf(row[2]);
-    s.closed = row[3].as<std::string>() == "CLOSED";
+    s.closed = ParseStatusChange(row[3].as<std::string>()) == StatusChange::kClosed;
     s.outcome = s.closed ? h.catalogue.Outcome(row[4].as<std::string>()) : -1;
     s.recorded_by = row[6].as<int64_t>();
     InsertInOrder(c->statuses, s, [](const StatusEvent& x) { return x.on; });
@@ -471,9 +476,9 @@ std::vector<std::shared_ptr<CaseTimeline>> ReadCases(
       const auto& row : Exec(
           tx,
           "SELECT a.case_id, a.id, " DAY(UTC_DAY("a.created_at")) ", " DAY(
-              "coalesce(f.previous_due_on, a.due_on)") ", a.agreed_in_dialogue FROM action a "
+              "coalesce(f.previous_due_on, a.due_on)") ", a.agreed_in_dialogue FROM case_read_model.action a "
                                                        "LEFT JOIN (SELECT DISTINCT ON (action_id) action_id, previous_due_on "
-                                                       "  FROM action_follow_up WHERE job_centre_id = $1" +
+                                                       "  FROM case_read_model.action_follow_up WHERE job_centre_id = $1" +
               where("case_id", "id", [](const CaseTimeline::LastIds& l) { return l.follow_up; }) +
               "  ORDER BY action_id, recorded_at, id) f ON f.action_id = a.id "
               "WHERE a.job_centre_id = $1" +
@@ -491,22 +496,22 @@ std::vector<std::shared_ptr<CaseTimeline>> ReadCases(
     c->last_ids.action = std::max(c->last_ids.action, a.id);
     c->actions.push_back(std::move(a));
   }
-  for (const auto& row :
-       Exec(tx,
-            "SELECT action_id, " DAY(UTC_DAY("recorded_at")) ", result, " DAY(
-                "coalesce(postponed_to, previous_due_on)") ", id FROM action_follow_up "
-                                                           "WHERE job_centre_id = $1" +
-                where("case_id", "id", [](const CaseTimeline::LastIds& l) { return l.follow_up; }) +
-                " ORDER BY action_id, recorded_at, id",
-            centre, selection)) {
+  for (
+      const auto& row : Exec(
+          tx,
+          "SELECT action_id, " DAY(UTC_DAY("recorded_at")) ", result, " DAY(
+              "coalesce(postponed_to, previous_due_on)") ", id FROM case_read_model.action_follow_up "
+                                                         "WHERE job_centre_id = $1" +
+              where("case_id", "id", [](const CaseTimeline::LastIds& l) { return l.follow_up; }) +
+              " ORDER BY action_id, recorded_at, id",
+          centre, selection)) {
     auto it = action_pos.find(row[0].as<int64_t>());
     if (it == action_pos.end()) continue;
     CaseTimeline::LastIds& last = it->second.first->last_ids;
     last.follow_up = std::max(last.follow_up, row[4].as<int64_t>());
     FollowUpEvent f;
     f.known_on = DayOf(row[1]);
-    const std::string result = row[2].as<std::string>();
-    f.result = result == "POSTPONED" ? 'P' : result == "NOT_DONE" ? 'N' : 'D';
+    f.result = ParseFollowUpResult(row[2].as<std::string>()).value_or(v1::FOLLOW_UP_DONE);
     f.postponed_to = DayOf(row[3]);
     it->second.first->actions[it->second.second].follow_ups.push_back(f);
   }
@@ -517,7 +522,7 @@ std::vector<std::shared_ptr<CaseTimeline>> ReadCases(
           "SELECT case_id, " DAY("effective_on") ", " DAY("greatest(effective_on, " UTC_DAY(
               "recorded_at") ")") ", field_code, "
                                   "coalesce(jsonb_typeof(value), 'null'), coalesce(value #>> '{}', ''), id "
-                                  "FROM field_change WHERE job_centre_id = $1" +
+                                  "FROM case_read_model.field_change WHERE job_centre_id = $1" +
               where("case_id", "id", [](const CaseTimeline::LastIds& l) { return l.field; }) +
               " ORDER BY case_id, effective_on, recorded_at, id",
           centre, selection)) {
@@ -556,7 +561,8 @@ std::string ArrayLiteral(const std::vector<int64_t>& ids) {
 absl::StatusOr<int64_t> PgHistoryStore::FindCentre(const std::string& code) {
   return RunReadTransaction<int64_t>(
       pool_, Isolation::kReadCommitted, [&](pqxx::transaction_base& tx) -> absl::StatusOr<int64_t> {
-        pqxx::result r = tx.exec_params("SELECT id FROM job_centre WHERE code = $1", code);
+        pqxx::result r =
+            tx.exec_params("SELECT id FROM case_read_model.job_centre WHERE code = $1", code);
         if (r.empty()) return absl::NotFoundError(absl::StrCat("job centre ", code, " not found"));
         return r[0][0].as<int64_t>();
       });
@@ -567,7 +573,7 @@ absl::StatusOr<std::vector<int64_t>> PgHistoryStore::ListCentres() {
       pool_, Isolation::kReadCommitted,
       [&](pqxx::transaction_base& tx) -> absl::StatusOr<std::vector<int64_t>> {
         std::vector<int64_t> ids;
-        for (const auto& row : tx.exec("SELECT id FROM job_centre ORDER BY id")) {
+        for (const auto& row : tx.exec("SELECT id FROM case_read_model.job_centre ORDER BY id")) {
           ids.push_back(row[0].as<int64_t>());
         }
         return ids;
@@ -599,17 +605,18 @@ absl::StatusOr<MissedCases> PgHistoryStore::CasesChangedAfter(int64_t centre_id,
         // transaction id. Transaction ids continue across a failover (physical replication).
         pqxx::result rows = tx.exec_params(
             "WITH next AS (SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xid) "
-            "SELECT DISTINCT e.case_id FROM case_event e, next "
+            "SELECT DISTINCT e.case_id FROM case_read_model.case_event e, next "
             "WHERE e.job_centre_id = $1 AND (e.id > $2 OR "
-            "  (e.xmin::text::bigint - ($3::bigint % 4294967296) + 4294967296) % 4294967296 "
+            "  (e.written_xid::text::bigint - ($3::bigint % 4294967296) + 4294967296) % 4294967296 "
             "    < least(next.xid - $3::bigint, 4294967295))",
             centre_id, mark.event_id, mark.xid_floor);
         MissedCases missed;
         missed.case_ids.reserve(rows.size());
         for (const auto& row : rows) missed.case_ids.push_back(row[0].as<int64_t>());
         missed.last_event_id =
-            tx.exec_params1("SELECT coalesce(max(id), 0) FROM case_event WHERE job_centre_id = $1",
-                            centre_id)[0]
+            tx.exec_params1(
+                  "SELECT coalesce(max(id), 0) FROM case_read_model.case_event WHERE job_centre_id = $1",
+                  centre_id)[0]
                 .as<int64_t>();
         return missed;
       });
@@ -673,9 +680,10 @@ absl::StatusOr<MilestoneTargetRecord> PgHistoryStore::AddTarget(const NewMilesto
   return RunTransaction<MilestoneTargetRecord>(
       pool_, Isolation::kReadCommitted,
       [&](pqxx::transaction_base& tx) -> absl::StatusOr<MilestoneTargetRecord> {
-        if (tx.exec_params("SELECT 1 FROM milestone_metric WHERE job_centre_id = $1 AND code = $2 "
-                           "AND active",
-                           t.centre_id, t.metric)
+        if (tx.exec_params(
+                  "SELECT 1 FROM case_read_model.milestone_metric WHERE job_centre_id = $1 AND code = $2 "
+                  "AND active",
+                  t.centre_id, t.metric)
                 .empty()) {
           return absl::NotFoundError(
               absl::StrCat("target.metric: \"", t.metric, "\" is not a metric of this job centre"));
@@ -837,7 +845,8 @@ absl::StatusOr<std::pair<bool, int>> LockDialogue(pqxx::transaction_base& tx, in
                          absl::StrCat("dialogue ", id, " not found"), {{"value", absl::StrCat(id)}},
                          "id");
   }
-  return std::make_pair(r[0][0].as<std::string>() == "FINAL", r[0][1].as<int>());
+  return std::make_pair(ParseDialogueState(r[0][0].as<std::string>()) == DialogueState::kFinal,
+                        r[0][1].as<int>());
 }
 
 absl::Status DialogueStale(int version, int base_version) {
@@ -912,7 +921,7 @@ absl::StatusOr<DialogueRecord> PgHistoryStore::SaveDialogueNotes(const DialogueN
           tx.exec_params(
               "INSERT INTO dialogue_case_edit (job_centre_id, dialogue_id, case_id, version, "
               "removed, up_to_expectation, recorded_by) "
-              "SELECT $1, $2, c, $3, true, coalesce((SELECT max(x.id) FROM expectation x "
+              "SELECT $1, $2, c, $3, true, coalesce((SELECT max(x.id) FROM case_read_model.expectation x "
               "WHERE x.case_id = c AND x.dialogue_id = $2), 0), $4 FROM unnest($5::bigint[]) c",
               e.centre_id, e.dialogue_id, next, e.recorded_by, ArrayLiteral(e.removed_case_ids));
         }

@@ -78,7 +78,7 @@ CaseState StateOf(const CaseTimeline& record, size_t num_fields, const ViewDays&
       bool open = true;
       for (const FollowUpEvent& f : action.follow_ups) {
         if (!view.Sees(f.known_on, f.known_on)) continue;
-        if (f.result == 'P') {
+        if (f.result == v1::FOLLOW_UP_POSTPONED) {
           due = f.postponed_to;
         } else {
           open = false;

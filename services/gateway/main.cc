@@ -89,8 +89,7 @@ int main(int argc, char** argv) {
   app.add_option("--max-streams-per-session", options.streams.per_session,
                  "open event streams per session")
       ->check(CLI::Range(1, 1000000));
-  app.add_option("--max-streams-per-user", options.streams.per_user,
-                 "open event streams per user")
+  app.add_option("--max-streams-per-user", options.streams.per_user, "open event streams per user")
       ->check(CLI::Range(1, 1000000));
   app.add_option("--max-connections-per-address", options.http.max_connections_per_address,
                  "connections per client address")

@@ -50,10 +50,7 @@ absl::Status Throttled(absl::Duration wait, bool locked) {
 }
 
 v1::Role RoleOf(const std::string& name) {
-  if (name == "TEAM_LEADER") return v1::TEAM_LEADER;
-  if (name == "MANAGER") return v1::MANAGER;
-  if (name == "ADMIN") return v1::ADMIN;
-  return v1::CASEWORKER;
+  return ToProto(ParseRole(name).value_or(Role::kCaseworker));
 }
 
 // A staff member as sign-in needs them.

@@ -85,9 +85,9 @@ TEST(CaseExportWriter, WritesOpeningAssignmentHistoryAndSortsByReference) {
 
   // What the export writes, the import reads without a problem.
   ImportFiles plan = ImportFiles::FromTexts({{"cases.csv", cases.str()},
-                                           {"expectations.csv", expectations.str()},
-                                           {"closures.csv", closures.str()},
-                                           {"reassignments.csv", reassignments.str()}});
+                                             {"expectations.csv", expectations.str()},
+                                             {"closures.csv", closures.str()},
+                                             {"reassignments.csv", reassignments.str()}});
   EXPECT_TRUE(plan.issues().empty());
   EXPECT_EQ(plan.row_count(), 8);
   EXPECT_EQ(plan.cases()[0].extra().at("hours"), "12.5");

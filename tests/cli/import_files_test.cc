@@ -48,11 +48,11 @@ TEST(ImportFiles, MissingColumnsNameTheColumnsAndSkipTheFile) {
 TEST(ImportFiles, WrongFieldCountsAndBadUtf8NameEachRow) {
   ImportFiles plan =
       ImportFiles::FromTexts({{"cases.csv",
-                              "case_ref,case_type,opened_on,team,caseworker\n"
-                              "S-1,SDP,2025-01-02,T01\n"               // line 2: one short
-                              "S-2,SDP,2025-01-02,T01,CW0101\n"        // line 3: good
-                              "S-3,SDP,2025-01-02,T01,CW0101,extra\n"  // line 4: one too many
-                              "S-4,SDP,2025-01-02,T\xFF,CW0101\n"}});  // line 5: not UTF-8
+                               "case_ref,case_type,opened_on,team,caseworker\n"
+                               "S-1,SDP,2025-01-02,T01\n"               // line 2: one short
+                               "S-2,SDP,2025-01-02,T01,CW0101\n"        // line 3: good
+                               "S-3,SDP,2025-01-02,T01,CW0101,extra\n"  // line 4: one too many
+                               "S-4,SDP,2025-01-02,T\xFF,CW0101\n"}});  // line 5: not UTF-8
   ASSERT_EQ(plan.issues().size(), 3u);
   EXPECT_EQ(plan.issues()[0].line, 2);
   EXPECT_EQ(plan.issues()[0].message, "the row has 4 field(s), the header 5");

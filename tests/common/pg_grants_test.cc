@@ -69,8 +69,9 @@ TEST_F(PgGrantsTest, ForecastServiceCannotWriteACaseTable) {
       EXPECT_FALSE(Has(kForecastServiceRole, table, privilege)) << table << " " << privilege;
     }
   }
-  // And by trying: it reads cases, but cannot change or add one, or write their history.
-  EXPECT_EQ(Try(kForecastServiceRole, "SELECT count(*) FROM cases"), "");
+  // And by trying: it reads cases through the case service's read model (0080), but cannot
+  // change or add one, or write their history.
+  EXPECT_EQ(Try(kForecastServiceRole, "SELECT count(*) FROM case_read_model.cases"), "");
   EXPECT_EQ(Try(kForecastServiceRole, "UPDATE cases SET version = version + 1"), kDenied);
   EXPECT_EQ(Try(kForecastServiceRole, "DELETE FROM expectation"), kDenied);
   EXPECT_EQ(Try(kForecastServiceRole,
@@ -99,12 +100,34 @@ TEST_F(PgGrantsTest, ForecastAdjustmentsAreAppendOnlyAndTheForecastServicesAlone
   const std::string insert =
       "INSERT INTO forecast_adjustment (job_centre_id, team_id, month, outcome, version, figure, "
       "reason, idempotency_key, set_by) SELECT j.id, u.id, DATE '2027-01-01', 'ALL', 1, 10, "
-      "'Kendt udsving', 'k1', s.id FROM job_centre j JOIN org_unit u ON u.job_centre_id = j.id "
-      "JOIN staff s ON s.job_centre_id = j.id";
+      "'Kendt udsving', 'k1', s.id FROM case_read_model.job_centre j JOIN case_read_model.org_unit u "
+      "ON u.job_centre_id = j.id JOIN case_read_model.staff s ON s.job_centre_id = j.id";
   EXPECT_EQ(Try(kForecastServiceRole, insert), "");
   EXPECT_EQ(Try(kCaseServiceRole, insert), kDenied);
   EXPECT_EQ(Try(kForecastServiceRole, "UPDATE forecast_adjustment SET figure = 1"), kDenied);
   EXPECT_EQ(Try(kForecastServiceRole, "DELETE FROM forecast_adjustment"), kDenied);
+}
+
+// Issue 10, one owner per table: the forecast service reads the case service's tables only through
+// the views of case_read_model, which name their columns (no notes, no action descriptions), and
+// cannot write through them.
+TEST_F(PgGrantsTest, ForecastServiceReadsCaseTablesOnlyThroughTheReadModel) {
+  for (const char* table : kCaseTables) {
+    if (std::string(table) == "idempotency_key") continue;  // the case service's alone
+    EXPECT_FALSE(Has(kForecastServiceRole, table, "SELECT")) << table;
+    EXPECT_EQ(Try(kForecastServiceRole, std::string("SELECT 1 FROM ") + table), kDenied) << table;
+    const std::string view = std::string("case_read_model.") + table;
+    EXPECT_EQ(Try(kForecastServiceRole, "SELECT * FROM " + view), "") << view;
+    EXPECT_EQ(Try(kCaseServiceRole, "SELECT * FROM " + view), "") << view;
+    EXPECT_EQ(Try(kForecastServiceRole, "DELETE FROM " + view), kDenied) << view;
+  }
+  EXPECT_EQ(Try(kForecastServiceRole, "SELECT 1 FROM case_read_model.milestone_metric"), "");
+  EXPECT_EQ(Try(kForecastServiceRole, "SELECT 1 FROM milestone_metric"), kDenied);
+  EXPECT_EQ(Try(kForecastServiceRole, "SELECT 1 FROM idempotency_key"), kDenied);
+  EXPECT_EQ(Try(kForecastServiceRole, "UPDATE case_read_model.staff SET role = 'ADMIN'"), kDenied);
+  EXPECT_NE(Try(kForecastServiceRole, "SELECT note FROM case_read_model.expectation"), "");
+  EXPECT_NE(Try(kForecastServiceRole, "SELECT description FROM case_read_model.action"), "");
+  EXPECT_EQ(Try(kForecastServiceRole, "SELECT written_xid FROM case_read_model.case_event"), "");
 }
 
 TEST_F(PgGrantsTest, CaseServiceWritesCaseTablesOnlyAndDeletesNothing) {

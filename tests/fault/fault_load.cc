@@ -253,11 +253,12 @@ int main(int argc, char** argv) {
     for (const char* name : optional) command->add_option(name, a[name]);
     return command;
   };
-  CLI::App* write =
-      flags(app.add_subcommand("write", "write until the stop file exists"),
-            {"--case", "--centre", "--staff", "--stop-file", "--out"}, {"--threads", "--pause-file"});
-  CLI::App* create = flags(app.add_subcommand("create", "one CreateCase attempt"),
-                           {"--case", "--centre", "--staff", "--ref", "--key", "--deadline-ms"}, {});
+  CLI::App* write = flags(app.add_subcommand("write", "write until the stop file exists"),
+                          {"--case", "--centre", "--staff", "--stop-file", "--out"},
+                          {"--threads", "--pause-file"});
+  CLI::App* create =
+      flags(app.add_subcommand("create", "one CreateCase attempt"),
+            {"--case", "--centre", "--staff", "--ref", "--key", "--deadline-ms"}, {});
   CLI::App* compare =
       flags(app.add_subcommand("compare", "a dashboard against a fresh recomputation"),
             {"--forecast", "--forecast-fresh", "--centre", "--staff", "--team"}, {});

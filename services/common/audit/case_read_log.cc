@@ -178,7 +178,7 @@ absl::Status PgCaseReadLog::Insert(const std::vector<Row>& rows) {
         "SELECT r.centre, r.staff, c.id, r.call, r.at "
         "FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[]) "
         "  AS r(centre, staff, ref, call, at) "
-        "JOIN cases c ON c.job_centre_id = r.centre AND c.case_ref = r.ref",
+        "JOIN case_read_model.cases c ON c.job_centre_id = r.centre AND c.case_ref = r.ref",
         centres.Done(), staff.Done(), refs.Done(), calls.Done(), ats.Done());
     return absl::OkStatus();
   });
