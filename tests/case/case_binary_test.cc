@@ -60,9 +60,11 @@ TEST(CaseBinaries, AdminSetsUpAndTheServiceAnnouncesItsPortAndStopsOnSigterm) {
                           "kim", "--role", "TEAM_LEADER", "--team", "T1", "--name", "Kim"}),
               0);
   }
+  // A role outside the set is a usage error (2), refused by the flag parser before any database
+  // work; a job centre that does not exist is a failure of the work itself (1).
   EXPECT_EQ(RunProgram({admin, "add-staff", "--db", conninfo, "--job-centre", "DEMO", "--code", "x",
                         "--role", "BOSS"}),
-            1);
+            2);
   EXPECT_EQ(RunProgram({admin, "add-staff", "--db", conninfo, "--job-centre", "NONE", "--code", "x",
                         "--role", "MANAGER"}),
             1);
