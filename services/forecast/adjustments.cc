@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/common/authorization.h"
 #include "services/common/calendar.h"
+#include "services/common/limits.h"
 #include "services/common/status.h"
 #include "services/common/status_macros.h"
 #include "services/common/text_checks.h"
@@ -20,7 +21,6 @@
 namespace forecast::fsvc {
 namespace {
 
-constexpr int kMaxKeyChars = 100;
 constexpr int kDefaultMonthsBack = 2;
 constexpr int kDefaultMonthsAhead = 12;
 constexpr int kMaxListMonths = 60;
@@ -173,14 +173,15 @@ absl::StatusOr<v1::ForecastAdjustment> ForecastAdjustments::Set(
   if (absl::StripAsciiWhitespace(request.reason()).empty()) {
     return FieldError("reason", "REQUIRED", "required: say why the figure is adjusted");
   }
-  RETURN_IF_ERROR(CheckText(request.reason(), "reason", 1, kMaxAdjustmentReasonChars));
+  RETURN_IF_ERROR(CheckText(request.reason(), "reason", 1, kMaxNoteChars));
   if (request.base_version() < 0) {
     return FieldError("base_version", "OUT_OF_RANGE", "must not be negative", {{"min", "0"}});
   }
   if (request.idempotency_key().empty()) {
     return FieldError("idempotency_key", "REQUIRED", "required");
   }
-  RETURN_IF_ERROR(CheckToken(request.idempotency_key(), "idempotency_key", kMaxKeyChars));
+  RETURN_IF_ERROR(
+      CheckToken(request.idempotency_key(), "idempotency_key", kMaxIdempotencyKeyChars));
   a.centre_id = caller.job_centre_id;
   a.team_id = team->id;
   a.reason = request.reason();

@@ -35,7 +35,6 @@
 namespace forecast::fsvc {
 
 inline constexpr char kAllOutcomes[] = "ALL";
-inline constexpr size_t kMaxAdjustmentReasonChars = 4000;
 inline constexpr double kMaxAdjustmentFigure = 1e6;
 inline constexpr int kMaxAdjustmentMonthsAhead = 24;
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { CENTRE, PASSWORD, monthFrom, root, startStack, stopStack } from './stack.mjs';
+import { monthFrom, root, signIn, startStack, stopStack } from './stack.mjs';
 
 const require = createRequire(path.join(root, 'clients/web/package.json'));
 const { chromium } = require('playwright-core');
@@ -33,19 +33,8 @@ after(async () => {
   assert.deepEqual(pageErrors, []);
 });
 
-async function loginAs(staff) {
-  const context = await browser.newContext(CONTEXT);
-  context.setDefaultTimeout(60000);
-  const page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(`${staff}: ${error.message}`));
-  await page.goto(`${stack.url}/`);
-  await page.getByLabel('Jobcenter (kode)').fill(CENTRE);
-  await page.getByLabel('Medarbejderkode').fill(staff);
-  await page.getByLabel('Adgangskode').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Log ind' }).click();
-  await page.getByTestId('whoami').waitFor();
-  return { context, page };
-}
+/** A new browser session logged in as `staff` (the login form, as a person would). */
+const loginAs = (staff) => signIn(browser, stack, staff, CONTEXT, pageErrors);
 
 test('a team leader sets an adjustment with a reason and sees it beside the unchanged model figure', async () => {
   const { context, page } = await loginAs('tl1');

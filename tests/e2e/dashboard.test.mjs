@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { CENTRE, PASSWORD, day, monthFrom, root, startStack, stopStack } from './stack.mjs';
+import { CENTRE, PASSWORD, day, monthFrom, root, signIn, startStack, stopStack } from './stack.mjs';
 
 // playwright-core is a dev dependency of the web client; it drives Debian's Chromium (it cannot
 // download a browser here, and does not need to).
@@ -50,20 +50,7 @@ after(async () => {
 });
 
 /** A new browser session logged in as `staff` (the login form, as a person would). */
-async function loginAs(staff) {
-  const context = await browser.newContext(CONTEXT);
-  // Generous: CI runs this beside other tests on two cores.
-  context.setDefaultTimeout(60000);
-  const page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(`${staff}: ${error.message}`));
-  await page.goto(`${stack.url}/`);
-  await page.getByLabel('Jobcenter (kode)').fill(CENTRE);
-  await page.getByLabel('Medarbejderkode').fill(staff);
-  await page.getByLabel('Adgangskode').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Log ind' }).click();
-  await page.getByTestId('whoami').waitFor();
-  return { context, page };
-}
+const loginAs = (staff) => signIn(browser, stack, staff, CONTEXT, pageErrors);
 
 async function shot(page, name) {
   // Let charts finish drawing and pending requests settle.

@@ -225,3 +225,22 @@ export async function stopStack(stack) {
   }
   rmSync(stack.data, { recursive: true, force: true });
 }
+
+/**
+ * A new browser session (context options `options`) logged in as `staff` of CENTRE through the
+ * login form, as a person would; the page's uncaught errors are pushed onto `pageErrors`.
+ */
+export async function signIn(browser, stack, staff, options, pageErrors) {
+  const context = await browser.newContext(options);
+  // Generous: CI runs this beside other tests on two cores.
+  context.setDefaultTimeout(60000);
+  const page = await context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(`${staff}: ${error.message}`));
+  await page.goto(`${stack.url}/`);
+  await page.getByLabel('Jobcenter (kode)').fill(CENTRE);
+  await page.getByLabel('Medarbejderkode').fill(staff);
+  await page.getByLabel('Adgangskode').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log ind' }).click();
+  await page.getByTestId('whoami').waitFor();
+  return { context, page };
+}

@@ -25,50 +25,18 @@
 #include "services/forecast/forecast_service_impl.h"
 #include "services/forecast/history_store.h"
 #include "tests/forecast_service/seed_centre.h"
+#include "tests/forecast_service/service_fixture.h"
 #include "tests/support/test_database.h"
 #include "tests/support/test_security.h"
 
 namespace forecast::fsvc {
 namespace {
 
-const absl::CivilDay kToday(2099, 3, 16);
-
-class AdjustmentsTest : public ::testing::Test {
+class AdjustmentsTest : public ForecastServiceFixture {
  protected:
-  void SetUp() override {
-    auto db = forecast::testing::TestDatabase::Create();
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = std::move(*db);
-    seeded_ = forecast::testing::SeedCentres(db_->conninfo());
-    pool_ = std::make_unique<PgPool>(db_->conninfo_as(forecast::testing::kForecastServiceRole), 8);
-    store_ = std::make_unique<PgHistoryStore>(*pool_);
-    engine_ = std::make_unique<ForecastEngine>(*store_, clock_);
-    listener_ = std::make_unique<ChangeListener>(
-        db_->conninfo_as(forecast::testing::kForecastServiceRole), *engine_);
-    ASSERT_TRUE(listener_->Start().ok());
-    directory_ = std::make_unique<PgStaffDirectory>(*pool_);
-    reads_ = std::make_unique<audit::PgCaseReadLog>(*pool_);
-    authenticator_ = std::make_unique<Authenticator>(forecast::testing::Verifier(), *directory_);
-    service_ = std::make_unique<ForecastServiceImpl>(*engine_, *authenticator_, *store_, *reads_);
-    auto server =
-        StartGrpcServer({service_.get()}, "127.0.0.1", 0, forecast::testing::ServerCredentials());
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = std::move(server->server);
-    stub_ = v1::ForecastService::NewStub(forecast::testing::TlsChannel(server->port));
-  }
-  void TearDown() override {
-    if (server_) ShutdownGracefully(*server_, absl::Seconds(1));
-    server_.reset();
-    listener_.reset();
-    engine_.reset();
-  }
-
   static std::unique_ptr<grpc::ClientContext> As(const std::string& staff,
                                                  const std::string& centre = "JC1") {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    forecast::testing::AddBearer(ctx.get(), forecast::testing::MintToken(centre, staff));
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
-    return ctx;
+    return CallAs(centre, staff, std::chrono::seconds(60));
   }
 
   grpc::Status Set(const std::string& staff, const std::string& team, const std::string& month,
@@ -134,20 +102,6 @@ class AdjustmentsTest : public ::testing::Test {
     }
     return nullptr;
   }
-
-  FixedClock clock_{kToday};
-  std::unique_ptr<forecast::testing::TestDatabase> db_;
-  forecast::testing::SeededCentres seeded_;
-  std::unique_ptr<PgPool> pool_;
-  std::unique_ptr<PgHistoryStore> store_;
-  std::unique_ptr<ForecastEngine> engine_;
-  std::unique_ptr<ChangeListener> listener_;
-  std::unique_ptr<PgStaffDirectory> directory_;
-  std::unique_ptr<audit::PgCaseReadLog> reads_;
-  std::unique_ptr<Authenticator> authenticator_;
-  std::unique_ptr<ForecastServiceImpl> service_;
-  std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<v1::ForecastService::Stub> stub_;
 };
 
 TEST_F(AdjustmentsTest, SetSupersedeClearBesideAnUnchangedModelAndAudited) {

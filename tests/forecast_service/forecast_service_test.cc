@@ -29,6 +29,7 @@
 #include "services/forecast/forecast_service_impl.h"
 #include "services/forecast/history_store.h"
 #include "tests/forecast_service/seed_centre.h"
+#include "tests/forecast_service/service_fixture.h"
 #include "tests/support/test_database.h"
 #include "tests/support/test_security.h"
 
@@ -37,49 +38,19 @@ namespace {
 
 using google::protobuf::util::MessageDifferencer;
 
-const absl::CivilDay kToday(2099, 3, 16);
-
-class ServiceTest : public ::testing::Test {
+class ServiceTest : public ForecastServiceFixture {
  protected:
   void SetUp() override {
-    auto db = forecast::testing::TestDatabase::Create();
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = std::move(*db);
-    seeded_ = forecast::testing::SeedCentres(db_->conninfo());
-    // Each service as its own database role, with its grants only (0009).
-    pool_ = std::make_unique<PgPool>(db_->conninfo_as(forecast::testing::kForecastServiceRole), 8);
+    ForecastServiceFixture::SetUp();
+    if (HasFatalFailure()) return;
+    // The case service as its own database role beside the forecast service's (0009, 0080).
     case_pool_ = std::make_unique<PgPool>(db_->conninfo_as(forecast::testing::kCaseServiceRole), 4);
-    store_ = std::make_unique<PgHistoryStore>(*pool_);
-    engine_ = std::make_unique<ForecastEngine>(*store_, clock_);
-    listener_ = std::make_unique<ChangeListener>(
-        db_->conninfo_as(forecast::testing::kForecastServiceRole), *engine_);
-    ASSERT_TRUE(listener_->Start().ok());
-    directory_ = std::make_unique<PgStaffDirectory>(*pool_);
-    reads_ = std::make_unique<audit::PgCaseReadLog>(*pool_);
-    authenticator_ = std::make_unique<Authenticator>(forecast::testing::Verifier(), *directory_);
-    service_ = std::make_unique<ForecastServiceImpl>(*engine_, *authenticator_, *store_, *reads_);
-    auto server =
-        StartGrpcServer({service_.get()}, "127.0.0.1", 0, forecast::testing::ServerCredentials());
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = std::move(server->server);
-    stub_ = v1::ForecastService::NewStub(forecast::testing::TlsChannel(server->port));
     case_store_ = std::make_unique<PgCaseStore>(*case_pool_);
     keeper_ = std::make_unique<CaseKeeper>(*case_store_, clock_);
   }
-  void TearDown() override {
-    if (server_) ShutdownGracefully(*server_, absl::Seconds(1));
-    server_.reset();
-    listener_.reset();
-    engine_.reset();
-  }
-
   static std::unique_ptr<grpc::ClientContext> As(const std::string& centre,
                                                  const std::string& staff) {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    // An empty code stands for a token without that claim (refused like any invalid token).
-    forecast::testing::AddBearer(ctx.get(), forecast::testing::MintToken(centre, staff));
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-    return ctx;
+    return CallAs(centre, staff, std::chrono::seconds(20));
   }
 
   grpc::Status TeamDashboard(const std::string& staff, const std::string& team,
@@ -120,20 +91,7 @@ class ServiceTest : public ::testing::Test {
     ASSERT_TRUE(written.ok()) << written.status();
   }
 
-  FixedClock clock_{kToday};
-  std::unique_ptr<forecast::testing::TestDatabase> db_;
-  forecast::testing::SeededCentres seeded_;
-  std::unique_ptr<PgPool> pool_;
   std::unique_ptr<PgPool> case_pool_;
-  std::unique_ptr<PgHistoryStore> store_;
-  std::unique_ptr<ForecastEngine> engine_;
-  std::unique_ptr<ChangeListener> listener_;
-  std::unique_ptr<PgStaffDirectory> directory_;
-  std::unique_ptr<audit::PgCaseReadLog> reads_;
-  std::unique_ptr<Authenticator> authenticator_;
-  std::unique_ptr<ForecastServiceImpl> service_;
-  std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<v1::ForecastService::Stub> stub_;
   std::unique_ptr<PgCaseStore> case_store_;
   std::unique_ptr<CaseKeeper> keeper_;
 };
