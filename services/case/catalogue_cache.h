@@ -1,6 +1,6 @@
 // The job centres' catalogues and case fields, kept in memory by the case service so that a write
 // does not read them again. Entries are dropped when the catalogue changes: by the service's own
-// edits at once, and by the 'case_changed' REFERENCE_DATA notice (migration 0004) for edits made
+// edits at once, and by the 'reference_changed' notice (migrations 0004, 0085) for edits made
 // elsewhere (see ReferenceDataListener); everything is dropped when that listener reconnects.
 #ifndef SERVICES_CASE_CATALOGUE_CACHE_H_
 #define SERVICES_CASE_CATALOGUE_CACHE_H_

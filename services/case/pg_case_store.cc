@@ -830,8 +830,19 @@ absl::StatusOr<std::optional<StoredAnswer>> PgCaseStore::FindAnswer(int64_t job_
       });
 }
 
+void PgCaseStore::Announce(int64_t job_centre_id, int64_t case_id, int64_t version,
+                           const std::string& kind) {
+  CaseChangeNotice notice;
+  notice.centre_id = job_centre_id;
+  notice.case_id = case_id;
+  notice.version = version;
+  notice.kind = kind;
+  notice.written_at = absl::Now();
+  announcer_.Announce(std::move(notice));
+}
+
 absl::StatusOr<v1::Case> PgCaseStore::ApplyChange(const CaseChange& change) {
-  return RunTransaction<v1::Case>(
+  absl::StatusOr<v1::Case> applied = RunTransaction<v1::Case>(
       pool_, Isolation::kReadCommitted,
       [&](pqxx::transaction_base& tx) -> absl::StatusOr<v1::Case> {
         absl::StatusOr<std::optional<v1::Case>> earlier =
@@ -859,6 +870,10 @@ absl::StatusOr<v1::Case> PgCaseStore::ApplyChange(const CaseChange& change) {
         StoreAnswer(tx, change.job_centre_id, change.idempotency, *after);
         return after;
       });
+  if (applied.ok()) {
+    Announce(change.job_centre_id, change.case_id, applied->version(), change.kind);
+  }
+  return applied;
 }
 
 absl::StatusOr<std::optional<v1::Case>> PgCaseStore::TryRecordExpectation(
@@ -893,7 +908,11 @@ absl::StatusOr<std::optional<v1::Case>> PgCaseStore::TryRecordExpectation(
     return StatusFromPqxx(e);
   }
   const nlohmann::json parsed = nlohmann::json::parse(answer, nullptr, false);
-  if (!parsed.is_object()) return absl::InternalError("case_record_expectation answered no case");
+  if (!parsed.is_object() || !parsed.contains("case_id")) {
+    return absl::InternalError("case_record_expectation answered no case");
+  }
+  Announce(w.job_centre_id, parsed["case_id"].get<int64_t>(), parsed.value("version", int64_t{0}),
+           "EXPECTATION");
   return std::optional<v1::Case>(
       CaseFromAnswerJson(parsed, [&](const std::string& code) -> std::optional<CaseField::Type> {
         const CaseField* field = w.catalogue == nullptr ? nullptr : w.catalogue->FindField(code);
@@ -903,7 +922,8 @@ absl::StatusOr<std::optional<v1::Case>> PgCaseStore::TryRecordExpectation(
 }
 
 absl::StatusOr<v1::Case> PgCaseStore::CreateCase(const NewCase& c) {
-  return RunTransaction<v1::Case>(
+  int64_t created_id = 0;
+  absl::StatusOr<v1::Case> created = RunTransaction<v1::Case>(
       pool_, Isolation::kReadCommitted,
       [&](pqxx::transaction_base& tx) -> absl::StatusOr<v1::Case> {
         absl::StatusOr<std::optional<v1::Case>> earlier =
@@ -921,6 +941,7 @@ absl::StatusOr<v1::Case> PgCaseStore::CreateCase(const NewCase& c) {
               absl::StrCat("case_ref: case \"", c.case_ref, "\" already exists"));
         }
         const int64_t id = inserted[0][0].as<int64_t>();
+        created_id = id;
         tx.exec_params(
             "INSERT INTO assignment (job_centre_id, case_id, caseworker_id, team_id, from_on, recorded_by) "
             "VALUES ($1, $2, $3, $4, $5::date, $6)",
@@ -935,6 +956,8 @@ absl::StatusOr<v1::Case> PgCaseStore::CreateCase(const NewCase& c) {
         StoreAnswer(tx, c.job_centre_id, c.idempotency, *after);
         return after;
       });
+  if (created.ok() && created_id != 0) Announce(c.job_centre_id, created_id, 1, "OPENED");
+  return created;
 }
 
 absl::Status PgCaseStore::UpsertCatalogueEntry(int64_t job_centre_id, int64_t staff_id,
@@ -1373,6 +1396,13 @@ absl::Status PgCaseStore::RunImport(
         return absl::AbortedError("the import is rolled back");
       },
       /*attempts=*/1);
+  if (status.ok()) {
+    CaseChangeNotice notice;
+    notice.scope = CaseChangeNotice::Scope::kBulk;
+    notice.centre_id = job_centre_id;
+    notice.written_at = absl::Now();
+    announcer_.Announce(std::move(notice));
+  }
   return rolled_back ? absl::OkStatus() : status;
 }
 

@@ -1,9 +1,11 @@
 // CaseStore on PostgreSQL (deploy/migrations/0001_case_model.sql). Every write is one
-// transaction; the case_event insert fires the NOTIFY that the forecast service listens to.
+// transaction; once it committed, its change is announced to the forecast service
+// (ChangeAnnouncer, 'case_changed').
 #ifndef SERVICES_CASE_PG_CASE_STORE_H_
 #define SERVICES_CASE_PG_CASE_STORE_H_
 
 #include "services/case/case_store.h"
+#include "services/case/change_announcer.h"
 #include "services/common/pg_pool.h"
 
 namespace forecast {
@@ -11,7 +13,7 @@ namespace forecast {
 // Thread-safe: every call leases its own connection from the pool.
 class PgCaseStore final : public CaseStore {
  public:
-  explicit PgCaseStore(PgPool& pool) : pool_(pool) {}
+  explicit PgCaseStore(PgPool& pool) : pool_(pool), announcer_(pool) {}
 
   absl::StatusOr<v1::Catalogue> LoadCatalogue(int64_t job_centre_id) override;
   absl::StatusOr<v1::Organisation> LoadOrganisation(int64_t job_centre_id) override;
@@ -45,8 +47,15 @@ class PgCaseStore final : public CaseStore {
   absl::Status RunImport(int64_t job_centre_id,
                          const std::function<absl::StatusOr<bool>(ImportSession&)>& body) override;
 
+  // Where committed changes are announced (also for RESYNC at start and Flush in tests).
+  ChangeAnnouncer& announcer() { return announcer_; }
+
  private:
+  // Announces a committed change of one case.
+  void Announce(int64_t job_centre_id, int64_t case_id, int64_t version, const std::string& kind);
+
   PgPool& pool_;
+  ChangeAnnouncer announcer_;
 };
 
 }  // namespace forecast

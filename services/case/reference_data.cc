@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "services/common/case_change_notice.h"
+
 namespace forecast {
 
 ReferenceData::ReferenceData(PgPool& pool, const Clock& clock, absl::Duration caller_ttl)
@@ -9,14 +11,12 @@ ReferenceData::ReferenceData(PgPool& pool, const Clock& clock, absl::Duration ca
 
 absl::Status ReferenceData::StartListening() {
   listener_ = std::make_unique<NoticeListener>(
-      pool_.conninfo(), "case_changed", [this](const std::string& payload) { OnNotice(payload); },
+      pool_.conninfo(), kReferenceChangedChannel, [this](const std::string& payload) { OnNotice(payload); },
       [this] { DropAll(); });
   return listener_->Start();
 }
 
 void ReferenceData::OnNotice(const std::string& payload) {
-  // Case events (one per write) are most notices; only reference data concerns this cache.
-  if (payload.find("REFERENCE_DATA") == std::string::npos) return;
   const nlohmann::json j = nlohmann::json::parse(payload, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object() || j.value("kind", "") != "REFERENCE_DATA") return;
   const std::string table = j.value("table", "");

@@ -1,6 +1,6 @@
 // The case service's in-memory reference data: catalogues (CatalogueCache) and callers
 // (CachedStaffDirectory over the staff table), dropped when the database announces a change on
-// 'case_changed' (REFERENCE_DATA notices, migration 0004) and when the listener reconnects.
+// 'reference_changed' (migrations 0004, 0085) and when the listener reconnects.
 #ifndef SERVICES_CASE_REFERENCE_DATA_H_
 #define SERVICES_CASE_REFERENCE_DATA_H_
 
@@ -24,15 +24,15 @@ class ReferenceData {
   // Callers are kept at most `caller_ttl` even without a notice (a safety net).
   ReferenceData(PgPool& pool, const Clock& clock, absl::Duration caller_ttl = absl::Minutes(1));
 
-  // LISTENs on 'case_changed' on a connection of its own. UNAVAILABLE when it cannot connect.
+  // LISTENs on 'reference_changed' on a connection of its own. UNAVAILABLE when it cannot connect.
   // Without it nothing is dropped but by the service's own catalogue edits and the caller TTL.
   absl::Status StartListening();
 
   CatalogueCache& catalogues() { return catalogues_; }
   StaffDirectory& directory() { return cached_directory_; }
 
-  // Applies one 'case_changed' payload: catalogue_entry / case_field notices drop the centre's
-  // catalogue, staff / org_unit notices drop every remembered caller; case events are ignored.
+  // Applies one 'reference_changed' payload: catalogue_entry / case_field notices drop the
+  // centre's catalogue, staff / org_unit notices drop every remembered caller.
   void OnNotice(const std::string& payload);
   // Drops everything (notices may have been missed).
   void DropAll();

@@ -1,6 +1,7 @@
 #include "services/forecast/change_listener.h"
 
 #include <chrono>
+#include <deque>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -12,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "services/common/case_change_notice.h"
 #include "services/common/observability/observability.h"
 
 namespace forecast::fsvc {
@@ -39,53 +41,58 @@ prometheus::Counter& CaughtUpMetric() {
 
 class Receiver final : public pqxx::notification_receiver {
  public:
-  Receiver(pqxx::connection_base& conn, const std::string& channel, ForecastEngine& engine)
-      : pqxx::notification_receiver(conn, channel), engine_(engine) {}
+  Receiver(pqxx::connection_base& conn, const std::string& channel, ChangeListener& listener)
+      : pqxx::notification_receiver(conn, channel), listener_(listener) {}
   void operator()(const std::string& payload, int /*backend_pid*/) override {
-    ChangeListener::Dispatch(channel(), payload, engine_);
+    listener_.Dispatch(channel(), payload);
   }
 
  private:
-  ForecastEngine& engine_;
+  ChangeListener& listener_;
 };
 
 }  // namespace
 
 struct ChangeListener::Listening {
   std::unique_ptr<pqxx::connection> conn;
-  std::unique_ptr<Receiver> cases, forecast;
+  std::unique_ptr<Receiver> cases, reference, forecast;
 
-  // Connects and LISTENs on both channels.
-  static std::unique_ptr<Listening> Connect(const std::string& conninfo, ForecastEngine& engine) {
+  // Connects and LISTENs on the three channels.
+  static std::unique_ptr<Listening> Connect(const std::string& conninfo, ChangeListener& listener) {
     auto l = std::make_unique<Listening>();
     l->conn = std::make_unique<pqxx::connection>(conninfo);
-    l->cases = std::make_unique<Receiver>(*l->conn, "case_changed", engine);
-    l->forecast = std::make_unique<Receiver>(*l->conn, "forecast_changed", engine);
+    l->cases = std::make_unique<Receiver>(*l->conn, kCaseChangedChannel, listener);
+    l->reference = std::make_unique<Receiver>(*l->conn, kReferenceChangedChannel, listener);
+    l->forecast = std::make_unique<Receiver>(*l->conn, kForecastChangedChannel, listener);
     return l;
   }
 };
 
-void ChangeListener::Dispatch(const std::string& channel, const std::string& payload,
-                              ForecastEngine& engine) {
-  nlohmann::json j = nlohmann::json::parse(payload, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object() || !j.contains("job_centre_id") || !j["job_centre_id"].is_number_integer()) {
+void ChangeListener::Dispatch(const std::string& channel, const std::string& payload) {
+  std::optional<CaseChangeNotice> notice = CaseChangeNotice::Parse(payload);
+  if (!notice.has_value()) {
     std::fprintf(stderr, "forecast-service: ignoring malformed %s notification: %s\n",
                  channel.c_str(), payload.substr(0, 200).c_str());
     return;
   }
-  const int64_t centre = j["job_centre_id"].get<int64_t>();
-  if (channel == "case_changed" && j.contains("case_id") && j["case_id"].is_number_integer()) {
-    // "at": when the change was written (migration 0040), for the change-lag metric.
-    const absl::Time written_at =
-        j.contains("at") && j["at"].is_number()
-            ? absl::FromUnixMicros(static_cast<int64_t>(j["at"].get<double>() * 1e6))
-            : absl::InfinitePast();
-    engine.refresher().CaseChanged(centre, j["case_id"].get<int64_t>(), written_at);
-  } else if (channel == "case_changed") {
-    engine.refresher().CentreReload(
-        centre);  // a bulk statement (import): no case ids, read it whole
-  } else {
-    engine.refresher().CentreChanged(centre);
+  if (channel == kReferenceChangedChannel) {
+    engine_.refresher().CentreReload(notice->centre_id);  // codes and teams the cases map to
+    return;
+  }
+  if (channel != kCaseChangedChannel) {
+    engine_.refresher().CentreChanged(notice->centre_id);  // targets, dialogues
+    return;
+  }
+  switch (notice->scope) {
+    case CaseChangeNotice::Scope::kCase:
+      engine_.refresher().CaseChanged(notice->centre_id, notice->case_id, notice->written_at);
+      break;
+    case CaseChangeNotice::Scope::kBulk:
+      engine_.refresher().CentreReload(notice->centre_id);  // an import: read it whole
+      break;
+    case CaseChangeNotice::Scope::kResync:
+      resync_requested_ = true;
+      break;
   }
 }
 
@@ -95,7 +102,7 @@ ChangeListener::ChangeListener(std::string conninfo, ForecastEngine& engine)
 absl::Status ChangeListener::Start() {
   // LISTEN before anything is loaded, so no change committed after a load can be missed.
   try {
-    initial_ = Listening::Connect(conninfo_, engine_);
+    initial_ = Listening::Connect(conninfo_, *this);
   } catch (const std::exception& e) {
     return absl::UnavailableError(absl::StrCat("listening for changes: ", e.what()));
   }
@@ -126,29 +133,34 @@ void ChangeListener::Loop() {
   int failures = 0;
   std::unique_ptr<Listening> l = std::move(initial_);
   // Marks are taken on the listening connection every second. A mark counts (`confirmed`) once
-  // a later one was taken on the same connection: by then every transaction that had finished
-  // before the earlier mark's snapshot has signalled its NOTIFY, which arrived and was
-  // dispatched. So every change after `confirmed` that was committed while the connection was
-  // lost is among those CasesChangedAfter(confirmed) finds.
-  std::optional<ChangeMark> confirmed, previous;
+  // it is kAnnounced old: the case service announces a change within milliseconds of its commit
+  // (ChangeAnnouncer), so by then every change committed before the mark has been announced,
+  // and its notice arrived and was dispatched. So every change after `confirmed` that was
+  // committed while the connection was lost is among those CasesChangedAfter(confirmed) finds.
+  constexpr auto kAnnounced = std::chrono::seconds(2);
+  std::optional<ChangeMark> confirmed;
+  std::deque<std::pair<std::chrono::steady_clock::time_point, ChangeMark>> recent;
+  auto catch_up = [&] {
+    if (!confirmed.has_value()) {
+      engine_.refresher().ReloadAll();  // no mark yet: every loaded centre is read again
+      return;
+    }
+    const int64_t cases = engine_.refresher().CatchUp(*confirmed);
+    caught_up_cases_ += cases;
+    CaughtUpMetric().Increment(static_cast<double>(cases));
+    std::fprintf(stderr,
+                 "forecast-service: change listener: catching up on %lld cases changed after "
+                 "event %lld\n",
+                 static_cast<long long>(cases), static_cast<long long>(confirmed->event_id));
+  };
   auto last_mark = std::chrono::steady_clock::now();
   while (!stopping_) {
     try {
       if (l == nullptr) {
-        l = Listening::Connect(conninfo_, engine_);
-        previous.reset();
+        l = Listening::Connect(conninfo_, *this);
+        recent.clear();
         // LISTEN again first, then catch up on what was committed while cut off.
-        if (confirmed.has_value()) {
-          const int64_t cases = engine_.refresher().CatchUp(*confirmed);
-          caught_up_cases_ += cases;
-          CaughtUpMetric().Increment(static_cast<double>(cases));
-          std::fprintf(stderr,
-                       "forecast-service: change listener: listening again; catching up on %lld "
-                       "cases changed after event %lld\n",
-                       static_cast<long long>(cases), static_cast<long long>(confirmed->event_id));
-        } else {
-          engine_.refresher().ReloadAll();  // no mark yet: every loaded centre is read again
-        }
+        catch_up();
         ++reconnects_;
         ReconnectsMetric().Increment();
       }
@@ -160,11 +172,16 @@ void ChangeListener::Loop() {
         // A notification also wakes the wait: marks go by the clock, not by wake-ups.
         if (std::chrono::steady_clock::now() - last_mark >= std::chrono::seconds(1)) {
           last_mark = std::chrono::steady_clock::now();
-          const ChangeMark mark = TakeMark(*l->conn);
+          const auto now = std::chrono::steady_clock::now();
+          recent.emplace_back(now, TakeMark(*l->conn));
           l->conn->get_notifs();  // dispatches what arrived with the query's answer
-          if (previous.has_value()) confirmed = previous;
-          previous = mark;
+          while (!recent.empty() && now - recent.front().first >= kAnnounced) {
+            confirmed = recent.front().second;
+            recent.pop_front();
+          }
         }
+        // A case service started: changes its predecessor committed may not have been announced.
+        if (resync_requested_.exchange(false)) catch_up();
       }
     } catch (const std::exception& e) {
       l.reset();

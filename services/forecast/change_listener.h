@@ -1,8 +1,9 @@
-// Listens on PostgreSQL for committed changes (channels 'case_changed' from the case tables'
-// trigger and 'forecast_changed' from the milestone and dialogue tables) on a dedicated
-// connection, and hands them to the engine. On a lost connection it reconnects with back-off
-// and catches up on the changes committed while it was cut off, by case event id and
-// transaction id (ForecastEngine::CatchUp), not by trusting that every NOTIFY arrived.
+// Listens on PostgreSQL for committed changes on a dedicated connection and hands them to the
+// engine: 'case_changed' (announced by the case service after its commits), 'reference_changed'
+// and 'forecast_changed' (database triggers); services/common/case_change_notice.h has the
+// payloads. On a lost connection it reconnects with back-off and catches up on the changes
+// committed while it was cut off, by case event id and transaction id (Refresher::CatchUp), not
+// by trusting that every notice arrived; a RESYNC notice (a case service started) does the same.
 #ifndef SERVICES_FORECAST_CHANGE_LISTENER_H_
 #define SERVICES_FORECAST_CHANGE_LISTENER_H_
 
@@ -29,10 +30,9 @@ class ChangeListener {
   // connection fails (later failures are retried). Not thread-safe; call once.
   absl::Status Start();
 
-  // Applies one notification payload (JSON); malformed ones are logged and ignored.
-  // Thread-safe.
-  static void Dispatch(const std::string& channel, const std::string& payload,
-                       ForecastEngine& engine);
+  // Applies one notification payload (JSON); malformed ones are logged and ignored. A RESYNC
+  // is only recorded here; the listening thread catches up. Thread-safe.
+  void Dispatch(const std::string& channel, const std::string& payload);
 
   // Times the listening connection was made again, and cases queued by catching up. Thread-safe.
   int64_t reconnects() const { return reconnects_; }
@@ -46,6 +46,7 @@ class ChangeListener {
   std::unique_ptr<Listening> initial_;  // the connection Start() made, handed to the thread
   ForecastEngine& engine_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> resync_requested_{false};
   std::atomic<int64_t> reconnects_{0}, caught_up_cases_{0};
   std::thread thread_;
 };

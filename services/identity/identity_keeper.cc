@@ -304,6 +304,17 @@ absl::StatusOr<v1::LoginResponse> IdentityKeeper::Login(const v1::LoginRequest& 
           return Outcome{Refused(), 0};
         }
         tx.exec_params0("DELETE FROM login_throttle WHERE key = $1", throttles.account_key);
+        if (NeedsRehash(account->password_hash, options_.password_cost)) {
+          // Stored at another cost (an older default, or the operator changed it): the same
+          // password at today's cost. Not a password change, so changed_at stays.
+          absl::StatusOr<std::string> rehashed =
+              HashPassword(request.password(), options_.password_cost);
+          if (rehashed.ok()) {
+            tx.exec_params0(
+                "UPDATE credential SET password_hash = $2 WHERE staff_id = $1 AND password_hash = $3",
+                account->staff_id, *rehashed, account->password_hash);
+          }
+        }
         return Outcome{absl::OkStatus(), account->staff_id};
       });
   if (!outcome.ok()) return outcome.status();

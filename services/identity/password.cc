@@ -57,6 +57,12 @@ bool VerifyPassword(absl::string_view password, const std::string& hash) {
   return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
 }
 
+bool NeedsRehash(const std::string& hash, const PasswordCost& cost) {
+  if (sodium_init() < 0) std::abort();
+  if (hash.size() >= crypto_pwhash_STRBYTES) return true;
+  return crypto_pwhash_str_needs_rehash(hash.c_str(), cost.passes, cost.memory_bytes) != 0;
+}
+
 std::string DecoyHash(const PasswordCost& cost) {
   static absl::Mutex mu(absl::kConstInit);
   static auto* decoys = new std::map<std::pair<unsigned long long, size_t>, std::string>();

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "services/case/history_importer.h"
+#include "services/common/case_change_notice.h"
 #include "services/common/observability/observability.h"
 #include "tests/case/case_test_env.h"
 
@@ -447,9 +448,9 @@ TEST_F(CaseImportTest, FifteenThousandCasesWithAHundredThousandExpectationsImpor
     listen_conn.await_notification(0, 100000);
   listen_conn.await_notification(0, 200000);
   ASSERT_EQ(listener.payloads.size(), 1u);
-  EXPECT_NE(listener.payloads[0].find("\"kind\" : \"BULK\", \"events\" : 120000"),
-            std::string::npos)
-      << listener.payloads[0];
+  auto notice = CaseChangeNotice::Parse(listener.payloads[0]);
+  ASSERT_TRUE(notice.has_value()) << listener.payloads[0];
+  EXPECT_EQ(notice->scope, CaseChangeNotice::Scope::kBulk) << listener.payloads[0];
   EXPECT_EQ(env_->Scalar("SELECT count(*) FROM cases"), "15000");
   EXPECT_EQ(env_->Scalar("SELECT count(*) FROM expectation"), "100000");
   EXPECT_EQ(env_->Scalar("SELECT count(*) FROM case_event"), std::to_string(15000 + 100000 + 5000));

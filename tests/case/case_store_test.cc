@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "services/case/reference_data.h"
+#include "services/common/case_change_notice.h"
 #include "tests/case/case_test_env.h"
 
 namespace forecast::testing {
@@ -203,12 +204,26 @@ TEST_F(CaseStoreTest, ACaseLifeIsRecordedAsVersionedHistory) {
             "CLOSED,REOPENED");
   EXPECT_EQ(env_->Scalar("SELECT value::text FROM field_change"), "true");
 
-  // Every committed change was announced to listeners.
-  for (int i = 0; i < 50 && listener.payloads.size() < 9; ++i)
-    listen_conn.await_notification(0, 100000);
-  ASSERT_EQ(listener.payloads.size(), 9u);
-  EXPECT_NE(listener.payloads.back().find("\"kind\" : \"REASSIGNED\""), std::string::npos)
-      << listener.payloads.back();
+  // The committed changes were announced to listeners, after their commits: notices of one
+  // case sent together are folded into the newest, so the last one names version 9.
+  auto last_version = [&] {
+    if (listener.payloads.empty()) return int64_t{0};
+    auto notice = CaseChangeNotice::Parse(listener.payloads.back());
+    return notice.has_value() ? notice->version : int64_t{-1};
+  };
+  for (int i = 0; i < 50 && last_version() < 9; ++i) listen_conn.await_notification(0, 100000);
+  ASSERT_FALSE(listener.payloads.empty());
+  int64_t previous = 0;
+  for (const std::string& payload : listener.payloads) {
+    auto notice = CaseChangeNotice::Parse(payload);
+    ASSERT_TRUE(notice.has_value()) << payload;
+    EXPECT_EQ(notice->scope, CaseChangeNotice::Scope::kCase) << payload;
+    EXPECT_GT(notice->version, previous) << payload;
+    previous = notice->version;
+  }
+  auto last = CaseChangeNotice::Parse(listener.payloads.back());
+  EXPECT_EQ(last->version, 9);
+  EXPECT_EQ(last->kind, "REASSIGNED");
 }
 
 TEST_F(CaseStoreTest, StoreRefusesAStaleBaseVersionAndChangesNothing) {

@@ -1,5 +1,8 @@
 #include "tests/forecast_service/seed_centre.h"
 
+#include "absl/time/clock.h"
+#include "services/common/case_change_notice.h"
+
 namespace forecast::testing {
 namespace {
 
@@ -50,6 +53,18 @@ void CentreWriter::Event(pqxx::work& tx, int64_t case_id, const std::string& kin
       "recorded_at) SELECT $1, $2, $3, $4, c.caseworker_id, $5::date, $6::timestamptz "
       "FROM cases c WHERE c.id = $2",
       centre_, case_id, version, kind, day, Stamp(day));
+  Announce(tx, case_id, version, kind);
+}
+
+void CentreWriter::Announce(pqxx::work& tx, int64_t case_id, int64_t version,
+                            const std::string& kind) {
+  CaseChangeNotice notice;
+  notice.centre_id = centre_;
+  notice.case_id = case_id;
+  notice.version = version;
+  notice.kind = kind;
+  notice.written_at = absl::Now();
+  tx.exec_params("SELECT pg_notify($1, $2)", kCaseChangedChannel, notice.ToPayload());
 }
 
 void CentreWriter::AddCase(const std::string& ref, const std::string& type,
@@ -80,6 +95,7 @@ void CentreWriter::AddCase(const std::string& ref, const std::string& type,
       "recorded_at) SELECT $1, c.id, 1, 'OPENED', c.caseworker_id, c.opened_on, $3::timestamptz "
       "FROM cases c WHERE c.id = $2",
       centre_, id, Stamp(opened));
+  Announce(tx, id, 1, "OPENED");
   tx.commit();
 }
 

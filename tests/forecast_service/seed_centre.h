@@ -62,6 +62,8 @@ class CentreWriter {
  private:
   // Bumps the case's version and appends its case_event, in `tx`.
   void Event(pqxx::work& tx, int64_t case_id, const std::string& kind, const std::string& day);
+  // Announces the change on commit, as the case service does after its own (ChangeAnnouncer).
+  void Announce(pqxx::work& tx, int64_t case_id, int64_t version, const std::string& kind);
 
   // Noon UTC of the recording day: `day`, unless RecordOn said otherwise.
   std::string Stamp(const std::string& day) const;

@@ -658,6 +658,42 @@ TEST(Passwords, PolicyAndHashes) {
   EXPECT_FALSE(VerifyPassword("correct horse batterY", *hash));
   EXPECT_FALSE(VerifyPassword(kPassword, "not a hash"));
   EXPECT_NE(*HashPassword(kPassword), *hash);  // salted
+  // The production cost is OWASP's minimum for Argon2id: 19 MiB, 2 passes, 1 lane.
+  EXPECT_NE(hash->find("$m=19456,t=2,p=1$"), std::string::npos) << *hash;
+  EXPECT_FALSE(NeedsRehash(*hash, PasswordCost{}));
+  EXPECT_TRUE(NeedsRehash(*hash, PasswordCost{2, size_t{64} << 20}));
+  EXPECT_TRUE(NeedsRehash("not a hash", PasswordCost{}));
+}
+
+TEST_F(IdentityTest, ALoginStoresAPasswordHashedAtAnotherCostAgainAtTodaysCost) {
+  auto stored = [this] {
+    pqxx::connection conn(db_->conninfo());
+    pqxx::nontransaction tx(conn);
+    return tx.exec1("SELECT c.password_hash FROM credential c JOIN staff s ON s.id = c.staff_id "
+                    "WHERE s.code = 'cw1'")[0]
+        .as<std::string>();
+  };
+  const std::string before = stored();  // at the fixture's cheap cost
+  EXPECT_NE(before.find("$m=64,t=1,"), std::string::npos) << before;
+  IdentityOptions changed = options_;  // the operator changed the cost
+  changed.password_cost = {2, size_t{1} << 20};
+  IdentityKeeper keeper(*pool_, clock_, t::Signer(), changed);
+  v1::LoginRequest request;
+  request.set_job_centre("JC1");
+  request.set_staff("cw1");
+  request.set_password("not the password");
+  EXPECT_EQ(keeper.Login(request, "10.0.0.1").status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(stored(), before);  // a failed login changes nothing
+  request.set_password(kPassword);
+  ASSERT_TRUE(keeper.Login(request, "10.0.0.1").ok());
+  const std::string after = stored();
+  EXPECT_NE(after.find("$m=1024,t=2,"), std::string::npos) << after;
+  EXPECT_TRUE(VerifyPassword(kPassword, after));
+  ASSERT_TRUE(keeper.Login(request, "10.0.0.1").ok());  // the new hash works
+  EXPECT_EQ(stored(), after);                           // and is kept
+  EXPECT_EQ(Count("SELECT count(*) FROM auth_event e JOIN staff s ON s.id = e.staff_id "
+                  "WHERE e.kind = 'PASSWORD_CHANGED' AND s.code = 'cw1'"),
+            1);  // not a password change: only the fixture's
 }
 
 TEST(Throttle, DelaysDoubleThenLockAndAreForgottenLater) {
