@@ -41,7 +41,8 @@ std::vector<CaseChangeNotice> Fold(const std::vector<CaseChangeNotice>& queue) {
   std::vector<CaseChangeNotice> folded;
   for (const CaseChangeNotice& n : queue) {
     CaseChangeNotice f;
-    f.scope = n.scope == CaseChangeNotice::Scope::kResync ? n.scope : CaseChangeNotice::Scope::kBulk;
+    f.scope =
+        n.scope == CaseChangeNotice::Scope::kResync ? n.scope : CaseChangeNotice::Scope::kBulk;
     f.centre_id = n.centre_id;
     f.written_at = n.written_at;
     const bool seen = std::any_of(folded.begin(), folded.end(), [&](const CaseChangeNotice& o) {
@@ -74,9 +75,7 @@ void ChangeAnnouncer::Announce(CaseChangeNotice notice) {
 bool ChangeAnnouncer::Flush(absl::Duration timeout) {
   absl::MutexLock lock(&mu_);
   const int64_t target = queued_total_;
-  auto sent = [this, target]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return sent_total_ >= target;
-  };
+  auto sent = [this, target]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return sent_total_ >= target; };
   return mu_.AwaitWithTimeout(absl::Condition(&sent), timeout);
 }
 
@@ -88,9 +87,8 @@ void ChangeAnnouncer::Loop() {
     int64_t represents = 0;
     {
       absl::MutexLock lock(&mu_);
-      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return !queue_.empty() || stopping_;
-      };
+      auto ready = [this]()
+                       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !queue_.empty() || stopping_; };
       mu_.Await(absl::Condition(&ready));
       if (queue_.empty()) return;  // stopping, nothing left
       if (stopping_ && stop_deadline == absl::InfiniteFuture()) {

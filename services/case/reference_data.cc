@@ -11,8 +11,8 @@ ReferenceData::ReferenceData(PgPool& pool, const Clock& clock, absl::Duration ca
 
 absl::Status ReferenceData::StartListening() {
   listener_ = std::make_unique<NoticeListener>(
-      pool_.conninfo(), kReferenceChangedChannel, [this](const std::string& payload) { OnNotice(payload); },
-      [this] { DropAll(); });
+      pool_.conninfo(), kReferenceChangedChannel,
+      [this](const std::string& payload) { OnNotice(payload); }, [this] { DropAll(); });
   return listener_->Start();
 }
 

@@ -13,14 +13,11 @@ std::string CaseChangeNotice::ToPayload() const {
       j["version"] = version;
       j["kind"] = kind;
       break;
-    case Scope::kBulk:
-      j["kind"] = "BULK";
-      break;
-    case Scope::kResync:
-      j["kind"] = "RESYNC";
-      break;
+    case Scope::kBulk: j["kind"] = "BULK"; break;
+    case Scope::kResync: j["kind"] = "RESYNC"; break;
   }
-  if (written_at != absl::InfinitePast()) j["at"] = absl::ToDoubleSeconds(written_at - absl::UnixEpoch());
+  if (written_at != absl::InfinitePast())
+    j["at"] = absl::ToDoubleSeconds(written_at - absl::UnixEpoch());
   return j.dump();
 }
 

@@ -90,9 +90,7 @@ void ChangeListener::Dispatch(const std::string& channel, const std::string& pay
     case CaseChangeNotice::Scope::kBulk:
       engine_.refresher().CentreReload(notice->centre_id);  // an import: read it whole
       break;
-    case CaseChangeNotice::Scope::kResync:
-      resync_requested_ = true;
-      break;
+    case CaseChangeNotice::Scope::kResync: resync_requested_ = true; break;
   }
 }
 

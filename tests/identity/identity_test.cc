@@ -669,8 +669,10 @@ TEST_F(IdentityTest, ALoginStoresAPasswordHashedAtAnotherCostAgainAtTodaysCost) 
   auto stored = [this] {
     pqxx::connection conn(db_->conninfo());
     pqxx::nontransaction tx(conn);
-    return tx.exec1("SELECT c.password_hash FROM credential c JOIN staff s ON s.id = c.staff_id "
-                    "WHERE s.code = 'cw1'")[0]
+    return tx
+        .exec1(
+            "SELECT c.password_hash FROM credential c JOIN staff s ON s.id = c.staff_id "
+            "WHERE s.code = 'cw1'")[0]
         .as<std::string>();
   };
   const std::string before = stored();  // at the fixture's cheap cost
