@@ -832,13 +832,7 @@ absl::StatusOr<std::optional<StoredAnswer>> PgCaseStore::FindAnswer(int64_t job_
 
 void PgCaseStore::Announce(int64_t job_centre_id, int64_t case_id, int64_t version,
                            const std::string& kind) {
-  CaseChangeNotice notice;
-  notice.centre_id = job_centre_id;
-  notice.case_id = case_id;
-  notice.version = version;
-  notice.kind = kind;
-  notice.written_at = absl::Now();
-  announcer_.Announce(std::move(notice));
+  announcer_.Announce(CaseChangeNotice::ForCase(job_centre_id, case_id, version, kind));
 }
 
 absl::StatusOr<v1::Case> PgCaseStore::ApplyChange(const CaseChange& change) {

@@ -2,7 +2,20 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/time/clock.h"
+
 namespace forecast {
+
+CaseChangeNotice CaseChangeNotice::ForCase(int64_t centre_id, int64_t case_id, int64_t version,
+                                           std::string kind) {
+  CaseChangeNotice notice;
+  notice.centre_id = centre_id;
+  notice.case_id = case_id;
+  notice.version = version;
+  notice.kind = std::move(kind);
+  notice.written_at = absl::Now();
+  return notice;
+}
 
 std::string CaseChangeNotice::ToPayload() const {
   nlohmann::json j;

@@ -36,6 +36,10 @@ struct CaseChangeNotice {
   absl::Time written_at = absl::InfinitePast();  // when the change was committed, if known
 
   // The payload (compact JSON, well under PostgreSQL's 8,000-byte limit). Thread-safe.
+  // Returns a CASE-scope notice for one case's change, stamped now.
+  static CaseChangeNotice ForCase(int64_t centre_id, int64_t case_id, int64_t version,
+                                  std::string kind);
+
   std::string ToPayload() const;
   // The notice in `payload`, or nullopt when it is not one (malformed, or missing the centre).
   // Thread-safe.

@@ -58,13 +58,8 @@ void CentreWriter::Event(pqxx::work& tx, int64_t case_id, const std::string& kin
 
 void CentreWriter::Announce(pqxx::work& tx, int64_t case_id, int64_t version,
                             const std::string& kind) {
-  CaseChangeNotice notice;
-  notice.centre_id = centre_;
-  notice.case_id = case_id;
-  notice.version = version;
-  notice.kind = kind;
-  notice.written_at = absl::Now();
-  tx.exec_params("SELECT pg_notify($1, $2)", kCaseChangedChannel, notice.ToPayload());
+  tx.exec_params("SELECT pg_notify($1, $2)", kCaseChangedChannel,
+                 CaseChangeNotice::ForCase(centre_, case_id, version, kind).ToPayload());
 }
 
 void CentreWriter::AddCase(const std::string& ref, const std::string& type,
