@@ -174,31 +174,60 @@ AccessTokenVerifier::AccessTokenVerifier(const Ed25519PublicKey& key, std::strin
   EnsureSodium();
 }
 
+namespace {
+absl::Status Refused(absl::string_view why) {
+  return absl::UnauthenticatedError(absl::StrCat("access token refused: ", why));
+}
+}  // namespace
+
 absl::StatusOr<AccessClaims> AccessTokenVerifier::Verify(absl::string_view token) const {
-  const auto refused = [](absl::string_view why) {
-    return absl::UnauthenticatedError(absl::StrCat("access token refused: ", why));
-  };
-  if (token.size() > 4096) return refused("too long");
+  {
+    absl::MutexLock lock(&mu_);
+    if (auto it = verified_.find(token); it != verified_.end()) {
+      if (absl::Status times = CheckTimes(it->second, now_()); !times.ok()) return times;
+      return it->second;
+    }
+  }
+  absl::StatusOr<AccessClaims> claims = VerifyAnew(token);
+  if (!claims.ok()) return claims;
+  absl::MutexLock lock(&mu_);
+  if (verified_.size() >= kRememberedTokens) {
+    const absl::Time now = now_();
+    absl::erase_if(verified_, [&](const auto& entry) { return now >= entry.second.expires_at; });
+    if (verified_.size() >= kRememberedTokens) verified_.clear();
+  }
+  verified_.emplace(std::string(token), *claims);
+  return claims;
+}
+
+absl::Status AccessTokenVerifier::CheckTimes(const AccessClaims& claims, absl::Time now) const {
+  if (now >= claims.expires_at) return Refused("expired");
+  if (claims.issued_at > now + max_clock_skew_) return Refused("issued in the future");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<AccessClaims> AccessTokenVerifier::VerifyAnew(absl::string_view token) const {
+  if (token.size() > 4096) return Refused("too long");
   std::vector<absl::string_view> parts = absl::StrSplit(token, '.');
-  if (parts.size() != 3) return refused("not a JWS");
+  if (parts.size() != 3) return Refused("not a JWS");
   std::string header_json, payload_json, signature;
   if (!absl::WebSafeBase64Unescape(parts[0], &header_json) ||
       !absl::WebSafeBase64Unescape(parts[1], &payload_json) ||
       !absl::WebSafeBase64Unescape(parts[2], &signature)) {
-    return refused("bad encoding");
+    return Refused("bad encoding");
   }
-  if (signature.size() != crypto_sign_BYTES) return refused("bad signature");
+  if (signature.size() != crypto_sign_BYTES) return Refused("bad signature");
   const size_t signed_length = parts[0].size() + 1 + parts[1].size();
   if (crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(signature.data()),
                                   reinterpret_cast<const unsigned char*>(token.data()),
                                   signed_length, key_.data()) != 0) {
-    return refused("bad signature");
+    return Refused("bad signature");
   }
   // Signed by our key; still check the header so that no other algorithm is ever implied.
   const nlohmann::json header = nlohmann::json::parse(header_json, nullptr, false);
   const nlohmann::json payload = nlohmann::json::parse(payload_json, nullptr, false);
-  if (!header.is_object() || header.value("alg", "") != "EdDSA") return refused("algorithm");
-  if (!payload.is_object()) return refused("bad claims");
+  if (!header.is_object() || header.value("alg", "") != "EdDSA") return Refused("algorithm");
+  if (!payload.is_object()) return Refused("bad claims");
   AccessClaims claims;
   try {
     claims.issuer = payload.at("iss").get<std::string>();
@@ -210,14 +239,12 @@ absl::StatusOr<AccessClaims> AccessTokenVerifier::Verify(absl::string_view token
     claims.expires_at = absl::FromUnixSeconds(payload.at("exp").get<int64_t>());
     claims.token_id = payload.value("jti", "");
   } catch (const std::exception&) {
-    return refused("missing claims");
+    return Refused("missing claims");
   }
-  if (claims.issuer != issuer_) return refused("issuer");
-  if (claims.audience != audience_) return refused("audience");
-  const absl::Time now = now_();
-  if (now >= claims.expires_at) return refused("expired");
-  if (claims.issued_at > now + max_clock_skew_) return refused("issued in the future");
-  if (claims.staff.empty() || claims.job_centre.empty()) return refused("missing claims");
+  if (claims.issuer != issuer_) return Refused("issuer");
+  if (claims.audience != audience_) return Refused("audience");
+  if (claims.staff.empty() || claims.job_centre.empty()) return Refused("missing claims");
+  if (absl::Status times = CheckTimes(claims, now_()); !times.ok()) return times;
   return claims;
 }
 

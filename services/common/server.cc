@@ -40,6 +40,9 @@ class ReflectionOption final : public grpc::ServerBuilderOption {
   const bool enabled_;
 };
 
+// Handler threads kept waiting for calls; above it a finished call's thread ends.
+constexpr int kMaxIdlePollers = 64;
+
 }  // namespace
 
 absl::StatusOr<RunningServer> StartGrpcServer(const std::vector<grpc::Service*>& services,
@@ -51,6 +54,10 @@ absl::StatusOr<RunningServer> StartGrpcServer(const std::vector<grpc::Service*>&
   builder.SetOption(std::make_unique<ReflectionOption>(reflection));
   RunningServer running;
   builder.AddListeningPort(absl::StrCat(host, ":", port), std::move(credentials), &running.port);
+  // Keep idle handler threads polling instead of ending them: gRPC's defaults (1-2 pollers) made
+  // the server start and end a thread for most calls under concurrent load (issue 10 profile).
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 2);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, kMaxIdlePollers);
   builder.SetMaxReceiveMessageSize(max_message_bytes);
   builder.SetMaxSendMessageSize(max_message_bytes);
   for (grpc::Service* service : services) builder.RegisterService(service);

@@ -631,6 +631,39 @@ TEST_F(IdentityTest, PlainTextConnectionsAreRefused) {
 }
 
 // Pure pieces.
+TEST(AccessTokens, ARememberedTokenIsStillRefusedOnceExpiredAndAForgedOneIsNeverTaken) {
+  const Ed25519Seed seed = NewSigningKey();
+  absl::Time now = absl::FromUnixSeconds(1'800'000'000);
+  AccessTokenVerifier verifier(PublicKeyOf(seed), kTokenIssuer, kTokenAudience,
+                               [&now] { return now; });
+  AccessClaims claims{kTokenIssuer, kTokenAudience,         "cw1",  "JC1", 7,
+                      now,          now + absl::Minutes(5), "jti-1"};
+  const std::string token = AccessTokenSigner(seed).Sign(claims);
+  ASSERT_TRUE(verifier.Verify(token).ok());
+  auto again = verifier.Verify(token);  // remembered
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->staff, "cw1");
+  EXPECT_EQ(again->session_id, 7);
+  // The same claims signed by another key, and the remembered token with its signature altered.
+  const std::string forged = AccessTokenSigner(NewSigningKey()).Sign(claims);
+  EXPECT_EQ(verifier.Verify(forged).status().code(), absl::StatusCode::kUnauthenticated);
+  std::string altered = token;  // inside the signature (the last character is partly padding)
+  char& c = altered[altered.size() - 10];
+  c = c == 'A' ? 'B' : 'A';
+  EXPECT_EQ(verifier.Verify(altered).status().code(), absl::StatusCode::kUnauthenticated);
+  now += absl::Minutes(5);  // expiry: refused although remembered
+  const absl::Status expired = verifier.Verify(token).status();
+  EXPECT_EQ(expired.code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_NE(expired.message().find("expired"), absl::string_view::npos) << expired;
+  // Many tokens: the memory stays bounded and every one still verifies.
+  for (size_t i = 0; i < AccessTokenVerifier::kRememberedTokens + 10; ++i) {
+    claims.issued_at = now;
+    claims.expires_at = now + absl::Minutes(5);
+    claims.token_id = absl::StrCat("jti-", i);
+    ASSERT_TRUE(verifier.Verify(AccessTokenSigner(seed).Sign(claims)).ok()) << i;
+  }
+}
+
 TEST(AccessTokens, KeysFromTheOpensslFilesRoundTripAndSignaturesVerify) {
   auto seed = ReadSigningKeyFile(t::Pki().token_signing_key);
   ASSERT_TRUE(seed.ok()) << seed.status();
