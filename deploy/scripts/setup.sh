@@ -45,6 +45,21 @@ if [ -f "$root/tests/sso/package.json" ] && [ ! -d "$root/tests/sso/node_modules
   (cd "$root/tests/sso" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+# The PostgreSQL clusters (deploy/scripts/pg.sh, deploy/ha) keep their data and sockets under the
+# checkout and run as the 'postgres' user, who must be able to pass through every folder above
+# it. A checkout under /root or in a `mktemp -d` folder (mode 0700) is not passable: grant passage
+# only (o+x: no listing, no reading) on such folders, and say so.
+if [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1; then
+  folder=$root
+  while [ "$folder" != / ]; do
+    if ! runuser -u postgres -- test -x "$folder"; then
+      echo "== letting the postgres user pass through $folder (chmod o+x) to reach the checkout's clusters"
+      chmod o+x "$folder"
+    fi
+    folder=$(dirname "$folder")
+  done
+fi
+
 echo "== building into $build"
 export CCACHE_DIR=${CCACHE_DIR:-$root/.var/ccache}
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
