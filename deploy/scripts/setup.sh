@@ -50,13 +50,14 @@ fi
 # it. A checkout under /root or in a `mktemp -d` folder (mode 0700) is not passable: grant passage
 # only (o+x: no listing, no reading) on such folders, and say so.
 if [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1; then
-  folder=$root
-  while [ "$folder" != / ]; do
+  folder=""
+  IFS=/ read -r -a parts <<<"${root#/}"
+  for part in "${parts[@]}"; do  # from the top down, so only the folders in the way change
+    folder="$folder/$part"
     if ! runuser -u postgres -- test -x "$folder"; then
       echo "== letting the postgres user pass through $folder (chmod o+x) to reach the checkout's clusters"
       chmod o+x "$folder"
     fi
-    folder=$(dirname "$folder")
   done
 fi
 
