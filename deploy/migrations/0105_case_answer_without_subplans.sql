@@ -1,11 +1,16 @@
--- Issue 10: the write's answer in one lookup for the case as it usually is.
+-- Issue 10: the expectation write's answer, prepared once and read in one lookup.
 --
--- case_answer_json (0055, in plpgsql since 0090) ran four correlated sub-queries for every answer:
--- the expectation, the open actions, each action's follow-ups and the count. Called from
--- pgbench on its own, the expectation write ran at 1,400/s with it and 1,830/s without it. Here
--- the case, its codes and its current expectation are one join, the open actions are counted,
--- and only a case with open actions runs the query that lists them. The answer is the same
--- document, key for key.
+-- 1. plpgsql, not LANGUAGE sql. A LANGUAGE sql function that PostgreSQL cannot inline is parsed
+--    and planned again on every call (fmgr_sql keeps its plan only for the calling expression's
+--    lifetime, and plpgsql evaluates `answer := case_answer_json(...)` in a per-transaction
+--    state). Profiled under the write benchmark, that was 26% of all CPU on the machine. As
+--    plpgsql, its queries' plans are prepared once per connection.
+-- 2. No correlated sub-queries for the case as it usually is. The function of 0055 ran four
+--    (expectation, open actions, each action's follow-ups, the count); called from pgbench on its
+--    own, the write ran at 1,400/s with the answer and 1,830/s without. Here the case, its codes
+--    and its current expectation are one join, the open actions are counted, and only a case
+--    with open actions runs the query that lists them.
+-- The answer is the same document, key for key.
 CREATE OR REPLACE FUNCTION case_answer_json(p_case bigint) RETURNS jsonb AS $$
 DECLARE
   c record;

@@ -308,6 +308,30 @@ TEST_F(CaseStoreTest, AnExpectationWriteAnswersTheCaseAsReadBackInOneStatement) 
             "1");
 }
 
+TEST_F(CaseStoreTest, AHistoryRowNamingAnotherJobCentreThanItsCaseIsRefused) {
+  // Migration 0100: expectation and case_event refer to their case by (case_id, job_centre_id).
+  Create("KEY-1");
+  pqxx::connection conn(env_->conninfo());
+  const auto insert = [&](const std::string& centre, const std::string& table) {
+    pqxx::work tx(conn);
+    const std::string sql =
+        table == "expectation"
+            ? "INSERT INTO expectation (job_centre_id, case_id, expected_outcome, expected_month, "
+              "risk, recorded_by) SELECT j.id, c.id, 'ORDINARY_JOB', date '2027-02-01', 'LOW', "
+              "c.caseworker_id FROM cases c, job_centre j WHERE c.case_ref = 'KEY-1' AND j.code = $1"
+            : "INSERT INTO case_event (job_centre_id, case_id, case_version, kind, actor_id, "
+              "effective_on, summary) SELECT j.id, c.id, c.version + 100, 'EXPECTATION', "
+              "c.caseworker_id, current_date, '{}' FROM cases c, job_centre j "
+              "WHERE c.case_ref = 'KEY-1' AND j.code = $1";
+    tx.exec_params0(sql, centre);
+    tx.commit();
+  };
+  for (const std::string table : {"expectation", "case_event"}) {
+    EXPECT_THROW(insert("JC2", table), pqxx::foreign_key_violation) << table;
+    EXPECT_NO_THROW(insert("JC1", table)) << table;  // the case's own centre
+  }
+}
+
 TEST_F(CaseStoreTest, CachedCataloguesAndCallersFollowTheDatabaseNotices) {
   FixedClock clock(kToday);
   ReferenceData reference(env_->pool(), clock);
