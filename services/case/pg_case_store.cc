@@ -243,7 +243,7 @@ absl::StatusOr<v1::Case> LoadCaseById(pqxx::transaction_base& tx, int64_t job_ce
   return std::move(cases.front().view);
 }
 
-// The case as case_answer_json() (migration 0013) returns it; `type_of(code)` gives the type of a
+// The case as case_answer_document() (migration 0110) shapes it; `type_of(code)` gives the type of a
 // custom field, or nullopt for a field since removed from the catalogue.
 template <typename TypeOf>
 v1::Case CaseFromAnswerJson(const nlohmann::json& j, TypeOf type_of) {
@@ -891,9 +891,11 @@ absl::StatusOr<std::optional<v1::Case>> PgCaseStore::TryRecordExpectation(
                           e.dialogue_id, e.note, FormatDay(w.effective_on))[0]
             .as<std::string>();
   } catch (const pqxx::sql_error& e) {
-    // The function's own refusal ('fallback: ...'), or a concurrent writer's deadlock: the
-    // general path decides (and words the error).
+    // The function's own refusal ('fallback: ...'), an idempotency key already stored (a
+    // unique_violation, migration 0110) or a concurrent writer's deadlock: the general path
+    // decides (replays, or words the error).
     if (absl::string_view(e.what()).find("fallback:") != absl::string_view::npos ||
+        dynamic_cast<const pqxx::unique_violation*>(&e) != nullptr ||
         dynamic_cast<const pqxx::transaction_rollback*>(&e) != nullptr) {
       return std::optional<v1::Case>();
     }

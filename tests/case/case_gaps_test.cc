@@ -256,9 +256,12 @@ TEST_F(CaseGapsTest, SqlFunctionHoldsTheRules) {
                          std::to_string(cw1) + ":k1', '" + std::to_string(tl1) + ":k1')"),
             "2");
   EXPECT_EQ(env_->Scalar("SELECT count(*) FROM idempotency_key WHERE key = 'k1'"), "0");
-  // The caseworker's retry with the key is refused by the function (the general path replays it).
-  EXPECT_NE(call({cw1, 0, cw1, c.version() + 2, false, 0, "k1"}).find("fallback: idempotency key"),
+  // The caseworker's retry with the key is refused by the key's primary key (migration 0110; the
+  // general path replays it), and writes nothing.
+  const std::string after_writes = env_->Dump();
+  EXPECT_NE(call({cw1, 0, cw1, c.version() + 2, false, 0, "k1"}).find("idempotency_key_pkey"),
             std::string::npos);
+  EXPECT_EQ(env_->Dump(), after_writes);
 }
 
 }  // namespace
