@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "services/case/reference_data.h"
 #include "services/common/case_change_notice.h"
 #include "tests/case/case_test_env.h"
@@ -306,6 +307,33 @@ TEST_F(CaseStoreTest, AnExpectationWriteAnswersTheCaseAsReadBackInOneStatement) 
   EXPECT_EQ(env_->Scalar("SELECT count(*) FROM expectation e JOIN cases c ON c.id = e.case_id "
                          "WHERE c.case_ref = 'ONE-1'"),
             "1");
+
+  // The open actions the write answers with are kept by triggers (migration 0115): once the
+  // action is done, and after a second action is added, the write still answers as GetCase reads.
+  follow_up.set_base_version(written->version());
+  follow_up.set_result(v1::FOLLOW_UP_DONE);
+  follow_up.clear_postponed_to();
+  auto done = env_->keeper().FollowUpAction(cw1, follow_up);
+  ASSERT_TRUE(done.ok()) << done.status();
+  ASSERT_EQ(done->open_actions_size(), 0);
+  action.set_base_version(done->version());
+  action.set_description("Interview training");
+  auto second = env_->keeper().AddAction(cw1, action);
+  ASSERT_TRUE(second.ok()) << second.status();
+  for (int round = 0; round < 2; ++round) {
+    request.set_base_version(round == 0 ? second->version() : second->version() + 1);
+    request.set_idempotency_key(absl::StrCat("one-1-after-", round));
+    auto again = env_->keeper().RecordExpectation(cw1, request);
+    ASSERT_TRUE(again.ok()) << again.status();
+    ASSERT_EQ(again->open_actions_size(), 1);
+    EXPECT_EQ(again->open_actions(0).description(), "Interview training");
+    EXPECT_EQ(again->open_action_count(), 1);
+    auto read_again = env_->keeper().GetCase(cw1, get);
+    ASSERT_TRUE(read_again.ok()) << read_again.status();
+    EXPECT_EQ(again->SerializeAsString(), read_again->SerializeAsString())
+        << again->DebugString() << "\nvs\n"
+        << read_again->DebugString();
+  }
 }
 
 TEST_F(CaseStoreTest, AHistoryRowNamingAnotherJobCentreThanItsCaseIsRefused) {
@@ -330,6 +358,32 @@ TEST_F(CaseStoreTest, AHistoryRowNamingAnotherJobCentreThanItsCaseIsRefused) {
     EXPECT_THROW(insert("JC2", table), pqxx::foreign_key_violation) << table;
     EXPECT_NO_THROW(insert("JC1", table)) << table;  // the case's own centre
   }
+}
+
+TEST_F(CaseStoreTest, TwoTransactionsAddingActionsToOneCaseLeaveBothInItsOpenActions) {
+  // Migration 0115: a refresh of case_open_actions locks the case first, so the later of two
+  // concurrent action writes computes its document after the earlier one commits.
+  Create("RACE-1");
+  const std::string insert =
+      "INSERT INTO action (job_centre_id, case_id, description, owner_id, due_on, created_by) "
+      "SELECT c.job_centre_id, c.id, $1, c.caseworker_id, date '2027-01-04', c.caseworker_id "
+      "FROM cases c WHERE c.case_ref = 'RACE-1'";
+  pqxx::connection first_conn(env_->conninfo());
+  pqxx::connection second_conn(env_->conninfo());
+  pqxx::work first(first_conn);
+  first.exec_params0(insert, "first");
+  std::thread second_writer([&] {
+    pqxx::work second(second_conn);
+    second.exec_params0(insert, "second");  // waits for the first to commit
+    second.commit();
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  first.commit();
+  second_writer.join();
+  EXPECT_EQ(env_->Scalar("SELECT o.open_count || ' ' || jsonb_array_length(o.open_actions) "
+                         "FROM case_open_actions o JOIN cases c ON c.id = o.case_id "
+                         "WHERE c.case_ref = 'RACE-1'"),
+            "2 2");
 }
 
 TEST_F(CaseStoreTest, CachedCataloguesAndCallersFollowTheDatabaseNotices) {
