@@ -45,6 +45,11 @@ class ChangeAnnouncer {
   // then reads the centre whole) so a long outage cannot grow the queue without bound.
   static constexpr size_t kMaxQueued = 20000;
 
+  // After the first notice of a batch, the announcer waits this long, or until this many are
+  // queued, before sending.
+  static constexpr absl::Duration kGatherFor = absl::Milliseconds(2);
+  static constexpr size_t kGatherUpTo = 256;
+
  private:
   void Loop();
   // Sends one batch in one transaction. False when the database could not be reached.

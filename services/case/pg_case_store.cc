@@ -243,8 +243,8 @@ absl::StatusOr<v1::Case> LoadCaseById(pqxx::transaction_base& tx, int64_t job_ce
   return std::move(cases.front().view);
 }
 
-// The case as case_answer_document() (migration 0110) shapes it; `type_of(code)` gives the type of a
-// custom field, or nullopt for a field since removed from the catalogue.
+// The case as case_answer_document() (migration 0115) shapes it; `type_of(code)` gives the type
+// of a custom field, or nullopt for a field since removed from the catalogue.
 template <typename TypeOf>
 v1::Case CaseFromAnswerJson(const nlohmann::json& j, TypeOf type_of) {
   v1::Case view;

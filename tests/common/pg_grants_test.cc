@@ -59,7 +59,7 @@ class PgGrantsTest : public ::testing::Test {
 const char* const kCaseTables[] = {
     "cases",         "expectation",  "action",     "action_follow_up", "assignment",
     "status_change", "field_change", "case_event", "idempotency_key",  "catalogue_entry",
-    "case_field",    "staff",        "org_unit",   "job_centre"};
+    "case_field",    "staff",        "org_unit",   "job_centre",       "case_open_actions"};
 const char* const kForecastTables[] = {"milestone_target", "dialogue", "dialogue_case",
                                        "forecast_adjustment"};
 
@@ -113,7 +113,10 @@ TEST_F(PgGrantsTest, ForecastAdjustmentsAreAppendOnlyAndTheForecastServicesAlone
 // cannot write through them.
 TEST_F(PgGrantsTest, ForecastServiceReadsCaseTablesOnlyThroughTheReadModel) {
   for (const char* table : kCaseTables) {
-    if (std::string(table) == "idempotency_key") continue;  // the case service's alone
+    // The case service's alone: stored answers, and the open actions its answers list (0115).
+    if (std::string(table) == "idempotency_key" || std::string(table) == "case_open_actions") {
+      continue;
+    }
     EXPECT_FALSE(Has(kForecastServiceRole, table, "SELECT")) << table;
     EXPECT_EQ(Try(kForecastServiceRole, std::string("SELECT 1 FROM ") + table), kDenied) << table;
     const std::string view = std::string("case_read_model.") + table;
@@ -124,6 +127,7 @@ TEST_F(PgGrantsTest, ForecastServiceReadsCaseTablesOnlyThroughTheReadModel) {
   EXPECT_EQ(Try(kForecastServiceRole, "SELECT 1 FROM case_read_model.milestone_metric"), "");
   EXPECT_EQ(Try(kForecastServiceRole, "SELECT 1 FROM milestone_metric"), kDenied);
   EXPECT_EQ(Try(kForecastServiceRole, "SELECT 1 FROM idempotency_key"), kDenied);
+  EXPECT_EQ(Try(kForecastServiceRole, "SELECT 1 FROM case_open_actions"), kDenied);
   EXPECT_EQ(Try(kForecastServiceRole, "UPDATE case_read_model.staff SET role = 'ADMIN'"), kDenied);
   EXPECT_NE(Try(kForecastServiceRole, "SELECT note FROM case_read_model.expectation"), "");
   EXPECT_NE(Try(kForecastServiceRole, "SELECT description FROM case_read_model.action"), "");
