@@ -872,37 +872,13 @@ absl::StatusOr<v1::Case> PgCaseStore::ApplyChange(const CaseChange& change) {
 
 absl::StatusOr<std::optional<v1::Case>> PgCaseStore::TryRecordExpectation(
     const ExpectationWrite& w) {
-  static const std::string kStatement = "case_record_expectation";
-  absl::StatusOr<PgPool::Lease> lease = pool_.Acquire();
-  if (!lease.ok()) return lease.status();
-  std::string answer;
-  try {
-    (*lease)->prepare(
-        kStatement,
-        "SELECT case_record_expectation($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
-        "$12::date, $13, $14, $15, $16, $17::date)::text");
-    pqxx::nontransaction tx(**lease);  // one statement: autocommit, one round trip
-    const NewExpectation& e = w.expectation;
-    answer =
-        tx.exec_prepared1(kStatement, w.job_centre_id, w.case_ref, w.base_version, w.actor_id,
-                          w.writable.whole_job_centre, w.writable.team_id, w.writable.caseworker_id,
-                          w.idempotency.key, w.idempotency.method, w.idempotency.request_hash,
-                          e.outcome, FirstOfMonth(e.month), e.risk, e.agreed_in_dialogue,
-                          e.dialogue_id, e.note, FormatDay(w.effective_on))[0]
-            .as<std::string>();
-  } catch (const pqxx::sql_error& e) {
-    // The function's own refusal ('fallback: ...'), an idempotency key already stored (a
-    // unique_violation, migration 0110) or a concurrent writer's deadlock: the general path
-    // decides (replays, or words the error).
-    if (absl::string_view(e.what()).find("fallback:") != absl::string_view::npos ||
-        dynamic_cast<const pqxx::unique_violation*>(&e) != nullptr ||
-        dynamic_cast<const pqxx::transaction_rollback*>(&e) != nullptr) {
-      return std::optional<v1::Case>();
-    }
-    return StatusFromPqxx(e);
-  } catch (const std::exception& e) {
-    return StatusFromPqxx(e);
-  }
+  // One statement, shared with the writes that arrive meanwhile (expectation_batcher.h); a
+  // refusal ('fallback: ...', a key already stored, a deadlock) sends the write to the general
+  // path, which decides (replays, or words the error).
+  absl::StatusOr<std::optional<std::string>> written = batcher_.Write(w);
+  if (!written.ok()) return written.status();
+  if (!written->has_value()) return std::optional<v1::Case>();
+  const std::string& answer = **written;
   const nlohmann::json parsed = nlohmann::json::parse(answer, nullptr, false);
   if (!parsed.is_object() || !parsed.contains("case_id")) {
     return absl::InternalError("case_record_expectation answered no case");

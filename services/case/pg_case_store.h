@@ -6,6 +6,7 @@
 
 #include "services/case/case_store.h"
 #include "services/case/change_announcer.h"
+#include "services/case/expectation_batcher.h"
 #include "services/common/pg_pool.h"
 
 namespace forecast {
@@ -13,7 +14,7 @@ namespace forecast {
 // Thread-safe: every call leases its own connection from the pool.
 class PgCaseStore final : public CaseStore {
  public:
-  explicit PgCaseStore(PgPool& pool) : pool_(pool), announcer_(pool) {}
+  explicit PgCaseStore(PgPool& pool) : pool_(pool), announcer_(pool), batcher_(pool) {}
 
   absl::StatusOr<v1::Catalogue> LoadCatalogue(int64_t job_centre_id) override;
   absl::StatusOr<v1::Organisation> LoadOrganisation(int64_t job_centre_id) override;
@@ -49,6 +50,8 @@ class PgCaseStore final : public CaseStore {
 
   // Where committed changes are announced (also for RESYNC at start and Flush in tests).
   ChangeAnnouncer& announcer() { return announcer_; }
+  // How the one-statement expectation writes were grouped (tests, benchmarks).
+  const ExpectationBatcher& batcher() const { return batcher_; }
 
  private:
   // Announces a committed change of one case.
@@ -56,6 +59,7 @@ class PgCaseStore final : public CaseStore {
 
   PgPool& pool_;
   ChangeAnnouncer announcer_;
+  ExpectationBatcher batcher_;
 };
 
 }  // namespace forecast

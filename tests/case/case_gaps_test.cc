@@ -10,6 +10,7 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "tests/case/case_test_env.h"
 
 namespace forecast::testing {
@@ -262,6 +263,49 @@ TEST_F(CaseGapsTest, SqlFunctionHoldsTheRules) {
   EXPECT_NE(call({cw1, 0, cw1, c.version() + 2, false, 0, "k1"}).find("idempotency_key_pkey"),
             std::string::npos);
   EXPECT_EQ(env_->Dump(), after_writes);
+}
+
+// Migration 0120: writes sent together succeed or are refused each on its own. The middle one
+// names a stale version; the others commit, and it writes nothing.
+TEST_F(CaseGapsTest, WritesSentTogetherAreRefusedOneByOne) {
+  const v1::Case a = Create("GAP-B1");
+  const v1::Case b = Create("GAP-B2");
+  const v1::Case c = Create("GAP-B3");
+  const std::string cw1 = env_->Scalar(
+      "SELECT s.id FROM staff s JOIN job_centre j ON j.id = s.job_centre_id AND j.code = 'JC1' "
+      "WHERE s.code = 'cw1'");
+  const std::string centre = env_->Scalar("SELECT id FROM job_centre WHERE code = 'JC1'");
+  const auto write = [&](int i, const v1::Case& on, int64_t version) {
+    return absl::StrCat(
+        R"({"i": )", i, R"(, "centre": )", centre, R"(, "case_ref": ")", on.case_ref(),
+        R"(", "base_version": )", version, R"(, "actor": )", cw1,
+        R"(, "all_cases": false, "team": 0, "staff": )", cw1, R"(, "key": "b)", i,
+        R"(", "method": "RecordExpectation", "hash": "h", )",
+        R"("outcome": "EDUCATION", "month": "2027-06-01", "risk": "LOW", )",
+        R"("agreed": false, "dialogue": 0, "note": "", "effective_on": "2026-11-16"})");
+  };
+  const std::string writes =
+      absl::StrCat("[", write(0, a, a.version()), ",", write(1, b, b.version() + 5), ",",
+                   write(2, c, c.version()), "]");
+  absl::StatusOr<PgPool::Lease> lease = env_->service_pool().Acquire();
+  ASSERT_TRUE(lease.ok()) << lease.status();
+  pqxx::nontransaction tx(**lease);
+  const pqxx::result rows = tx.exec_params(
+      "SELECT i, answer IS NOT NULL, coalesce(refusal, '') FROM case_record_expectations($1) "
+      "ORDER BY i",
+      writes);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_TRUE(rows[0][1].as<bool>());
+  EXPECT_FALSE(rows[1][1].as<bool>());
+  EXPECT_NE(rows[1][2].as<std::string>().find("fallback: the case does not take this write"),
+            std::string::npos)
+      << rows[1][2].as<std::string>();
+  EXPECT_TRUE(rows[2][1].as<bool>());
+  EXPECT_EQ(env_->Scalar("SELECT string_agg(case_ref || '=' || version, ' ' ORDER BY case_ref) "
+                         "FROM cases WHERE case_ref LIKE 'GAP-B%'"),
+            absl::StrCat("GAP-B1=", a.version() + 1, " GAP-B2=", b.version(),
+                         " GAP-B3=", c.version() + 1));
+  EXPECT_EQ(env_->Scalar("SELECT count(*) FROM idempotency_key WHERE key LIKE '%:b_'"), "2");
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
 
+#include <atomic>
 #include <chrono>
 #include <set>
 #include <thread>
@@ -384,6 +385,49 @@ TEST_F(CaseStoreTest, TwoTransactionsAddingActionsToOneCaseLeaveBothInItsOpenAct
                          "FROM case_open_actions o JOIN cases c ON c.id = o.case_id "
                          "WHERE c.case_ref = 'RACE-1'"),
             "2 2");
+}
+
+TEST_F(CaseStoreTest, ConcurrentExpectationWritesShareCommitsAndNoneIsLost) {
+  // Group commit (expectation_batcher.h): 12 writers, each on its own case, 15 writes each. Every
+  // write is acknowledged with the next version and stored; some calls carry several writes.
+  constexpr int kWriters = 12, kWrites = 15;
+  std::vector<v1::Case> cases;
+  for (int i = 0; i < kWriters; ++i) cases.push_back(Create(absl::StrCat("GROUP-", i)));
+  const int64_t batches = env_->store().batcher().batches_sent();
+  const int64_t sent = env_->store().batcher().writes_sent();
+  const Caller cw1 = env_->As("cw1");
+  std::atomic<int> failures{0};
+  std::vector<std::thread> writers;
+  for (int i = 0; i < kWriters; ++i) {
+    writers.emplace_back([&, i] {
+      int64_t version = cases[i].version();
+      for (int n = 0; n < kWrites; ++n) {
+        v1::RecordExpectationRequest request;
+        request.set_case_ref(cases[i].case_ref());
+        request.set_base_version(version);
+        request.set_expected_outcome(n % 2 == 0 ? "ORDINARY_JOB" : "EDUCATION");
+        request.set_expected_month("2027-02");
+        request.set_risk("LOW");
+        request.set_idempotency_key(absl::StrCat("group-", i, "-", n));
+        auto written = env_->keeper().RecordExpectation(cw1, request);
+        if (!written.ok() || written->version() != version + 1 ||
+            written->case_ref() != cases[i].case_ref()) {
+          ++failures;
+          return;
+        }
+        version = written->version();
+      }
+    });
+  }
+  for (std::thread& t : writers) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(env_->store().batcher().writes_sent() - sent, kWriters * kWrites);
+  EXPECT_LT(env_->store().batcher().batches_sent() - batches, kWriters * kWrites);
+  EXPECT_EQ(env_->Scalar("SELECT count(*) FROM expectation e JOIN cases c ON c.id = e.case_id "
+                         "WHERE c.case_ref LIKE 'GROUP-%'"),
+            std::to_string(kWriters * kWrites));
+  EXPECT_EQ(env_->Scalar("SELECT count(DISTINCT version) FROM cases WHERE case_ref LIKE 'GROUP-%'"),
+            "1");
 }
 
 TEST_F(CaseStoreTest, CachedCataloguesAndCallersFollowTheDatabaseNotices) {
