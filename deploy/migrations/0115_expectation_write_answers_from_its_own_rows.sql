@@ -25,6 +25,9 @@
 --    row, and concurrent writers made a MultiXact for it on almost every write. The key's centre
 --    is part of its primary key, and only the case service writes the table.
 -- The answer is the same document, key for key (case_store_test compares it with GetCase).
+--
+-- This migration also replaces 0105, which made case_answer_json plpgsql; 0105 is gone from the
+-- tree (a database that ran it keeps its record, and this migration drops the function).
 ALTER TABLE idempotency_key DROP CONSTRAINT IF EXISTS idempotency_key_job_centre_id_fkey;
 
 CREATE OR REPLACE FUNCTION case_expectation_document(
@@ -53,6 +56,9 @@ RETURNS jsonb AS $$
 $$ LANGUAGE sql STABLE;
 
 -- The case's open actions (the first 50 by due day) with their follow-ups, and how many are open.
+-- plpgsql, so that its queries are planned once per connection (a LANGUAGE sql function that
+-- PostgreSQL cannot inline is planned again on every call), and the list's query runs only for
+-- a case with open actions.
 CREATE OR REPLACE FUNCTION case_open_actions_json(p_case bigint, OUT open_count bigint,
                                                   OUT open_actions jsonb) AS $$
 BEGIN

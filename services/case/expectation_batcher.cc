@@ -29,7 +29,7 @@ nlohmann::json Arguments(int index, const ExpectationWrite& w) {
           {"method", w.idempotency.method},
           {"hash", w.idempotency.request_hash},
           {"outcome", e.outcome},
-          {"month", FormatDay(absl::CivilDay(e.month))},
+          {"month", FirstOfMonth(e.month)},
           {"risk", e.risk},
           {"agreed", e.agreed_in_dialogue},
           {"dialogue", e.dialogue_id},

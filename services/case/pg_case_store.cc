@@ -58,8 +58,6 @@ class ArrayLiteral {
   std::string text_ = "{";
 };
 
-std::string FirstOfMonth(absl::CivilMonth month) { return FormatDay(absl::CivilDay(month)); }
-
 v1::Role ProtoRole(const std::string& role) {
   std::optional<Role> parsed = ParseRole(role);
   return parsed ? ToProto(*parsed) : v1::ROLE_UNSPECIFIED;

@@ -54,6 +54,8 @@ std::string FormatDay(absl::CivilDay day) {
   return absl::StrFormat("%04d-%02d-%02d", day.year(), day.month(), day.day());
 }
 
+std::string FirstOfMonth(absl::CivilMonth month) { return FormatDay(absl::CivilDay(month)); }
+
 std::string FormatMonth(absl::CivilMonth month) {
   return absl::StrFormat("%04d-%02d", month.year(), month.month());
 }

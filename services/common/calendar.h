@@ -23,6 +23,8 @@ absl::StatusOr<absl::CivilMonth> ParseMonth(absl::string_view text, absl::string
 // "YYYY-MM-DD" and "YYYY-MM". Thread-safe (pure).
 std::string FormatDay(absl::CivilDay day);
 std::string FormatMonth(absl::CivilMonth month);
+// The month's first day as "YYYY-MM-01" (how the database stores a month). Thread-safe (pure).
+std::string FirstOfMonth(absl::CivilMonth month);
 
 // Whole months from `from` to `to` (negative when `to` is earlier). Thread-safe (pure).
 long MonthsBetween(absl::CivilMonth from, absl::CivilMonth to);
