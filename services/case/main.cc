@@ -26,6 +26,7 @@
 #include "services/identity/identity_service_impl.h"
 
 int main(int argc, char** argv) {
+  forecast::TurnOffMutexDeadlockDetection();
   forecast::BlockShutdownSignals();
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   std::string db, host = "127.0.0.1", migrations, signing_key_file;

@@ -11,6 +11,7 @@
 #include <grpcpp/impl/server_builder_option.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "services/common/observability/observability.h"
 #include "services/common/tls.h"
 
@@ -88,6 +89,10 @@ absl::StatusOr<ServiceSecurity> LoadServiceSecurity(const ServiceSecurityFiles& 
     return absl::InvalidArgumentError(absl::StrCat("--token-public-key: ", key.status().message()));
   security.verifier = std::make_unique<AccessTokenVerifier>(*key);
   return security;
+}
+
+void TurnOffMutexDeadlockDetection() {
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 }
 
 void BlockShutdownSignals() {

@@ -51,6 +51,12 @@ struct ServiceSecurity {
 // never starts without TLS and a token key. Thread-safe.
 absl::StatusOr<ServiceSecurity> LoadServiceSecurity(const ServiceSecurityFiles& files);
 
+// Turns off Abseil's mutex deadlock detector for the process. Debian builds Abseil without
+// NDEBUG, so the detector runs on every absl::Mutex acquisition (gRPC's own included) under one
+// process-wide lock: about a tenth of the case service's CPU per write (issue 10). Tests keep it.
+// Call first thing in a service's main(). Not thread-safe.
+void TurnOffMutexDeadlockDetection();
+
 // Blocks SIGTERM and SIGINT in the calling thread and the threads it starts afterwards, so that
 // WaitForShutdownSignal can collect them. Call first thing in main(). Not thread-safe.
 void BlockShutdownSignals();

@@ -48,6 +48,7 @@ void WarmUp(forecast::fsvc::ForecastEngine& engine, forecast::fsvc::HistoryStore
 }  // namespace
 
 int main(int argc, char** argv) {
+  forecast::TurnOffMutexDeadlockDetection();
   forecast::BlockShutdownSignals();
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   std::string db, host = "127.0.0.1";

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "services/common/command_line.h"
+#include "services/common/server.h"
 #include "services/gateway/authenticator.h"
 #include "services/gateway/gateway_server.h"
 #include "services/gateway/rpc_transcoder.h"
@@ -47,6 +48,7 @@ void RaiseFileLimit() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  forecast::TurnOffMutexDeadlockDetection();
   forecast::gateway::GatewayOptions options;
   std::string case_address;
   std::string forecast_address;

@@ -29,6 +29,8 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
 #include <grpcpp/grpcpp.h>
 #include <pqxx/pqxx>
 
@@ -71,6 +73,19 @@ double Percentile(std::vector<double> v, double q) {
   std::sort(v.begin(), v.end());
   const size_t i = std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())));
   return v[i];
+}
+
+// The machine's busy CPU time so far (all cores, from /proc/stat), in seconds; 0 where unreadable.
+double BusyCpuSeconds() {
+  FILE* f = std::fopen("/proc/stat", "r");
+  if (f == nullptr) return 0;
+  unsigned long long v[8] = {0};
+  const int n = std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+                            &v[3], &v[4], &v[5], &v[6], &v[7]);
+  std::fclose(f);
+  if (n != 8) return 0;
+  const unsigned long long busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];  // not idle, iowait
+  return static_cast<double>(busy) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 [[noreturn]] void Die(const std::string& what) {
@@ -213,9 +228,9 @@ std::unique_ptr<grpc::ClientContext> Context(const std::string& staff) {
   return ctx;
 }
 
-// One expectation write on `c` through the stub; keeps c.version. False on any error.
-bool WriteOnce(forecast::v1::CaseService::Stub& stub, OpenCase& c, absl::CivilDay today,
-               uint64_t n) {
+// The request of write number `n` on `c`, against its current version.
+forecast::v1::RecordExpectationRequest WriteRequest(const OpenCase& c, absl::CivilDay today,
+                                                    uint64_t n) {
   static const char* kOutcomes[] = {"ORDINARY_JOB", "EDUCATION", "SMALL_JOB", "DECLARED_FIT"};
   static const char* kRisks[] = {"LOW", "MEDIUM", "HIGH"};
   forecast::v1::RecordExpectationRequest request;
@@ -225,9 +240,11 @@ bool WriteOnce(forecast::v1::CaseService::Stub& stub, OpenCase& c, absl::CivilDa
   request.set_expected_month(forecast::FormatMonth(absl::CivilMonth(today) + 1 + (n % 6)));
   request.set_risk(kRisks[n % 3]);
   request.set_idempotency_key(absl::StrCat("bench-", c.id, "-", c.version, "-", n));
-  forecast::v1::Case answer;
-  auto ctx = Context(c.caseworker);
-  grpc::Status status = stub.RecordExpectation(ctx.get(), request, &answer);
+  return request;
+}
+
+// Keeps c.version after a write; false (and says why) when it failed.
+bool Written(OpenCase& c, const grpc::Status& status, const forecast::v1::Case& answer) {
   if (!status.ok()) {
     std::fprintf(stderr, "RecordExpectation %s: %s\n", c.ref.c_str(),
                  status.error_message().c_str());
@@ -237,35 +254,94 @@ bool WriteOnce(forecast::v1::CaseService::Stub& stub, OpenCase& c, absl::CivilDa
   return true;
 }
 
+// One expectation write on `c` through the stub; keeps c.version. False on any error.
+bool WriteOnce(forecast::v1::CaseService::Stub& stub, OpenCase& c, absl::CivilDay today,
+               uint64_t n) {
+  forecast::v1::Case answer;
+  auto ctx = Context(c.caseworker);
+  const grpc::Status status = stub.RecordExpectation(ctx.get(), WriteRequest(c, today, n), &answer);
+  return Written(c, status, answer);
+}
+
 struct WriteFigures {
   double per_second = 0, p50 = 0, p99 = 0;
   int64_t errors = 0;
+  double cpu_us = 0;  // the machine's busy CPU time per write
 };
 
-// `clients` closed-loop writers for `seconds`, each on its own share of `cases`.
+// One closed-loop writer: one write in flight at a time, on its own share of the cases.
+struct Writer {
+  forecast::v1::CaseService::Stub* stub = nullptr;
+  size_t first = 0, next = 0;  // its share: first, first + clients, ...
+  uint64_t n = 0;
+  OpenCase* writing = nullptr;
+  std::unique_ptr<grpc::ClientContext> ctx;
+  forecast::v1::Case answer;
+  grpc::Status status;
+  std::unique_ptr<grpc::ClientAsyncResponseReader<forecast::v1::Case>> reader;
+  Clock::time_point started;
+  std::vector<double> latencies;
+  int64_t errors = 0;
+};
+
+// Sends `w`'s next write; its completion arrives on `cq` tagged with `w`.
+void StartWrite(Writer& w, std::vector<OpenCase>& cases, int clients, absl::CivilDay today,
+                grpc::CompletionQueue& cq) {
+  if (w.next >= cases.size()) w.next = w.first;
+  w.writing = &cases[w.next];
+  w.next += static_cast<size_t>(clients);
+  w.ctx = Context(w.writing->caseworker);
+  w.started = Clock::now();
+  w.reader = w.stub->AsyncRecordExpectation(w.ctx.get(), WriteRequest(*w.writing, today, ++w.n),
+                                            &cq);
+  w.reader->Finish(&w.answer, &w.status, &w);
+}
+
+// `clients` closed-loop writers for `seconds`, each on its own share of `cases`. As pgbench -j 2
+// does, two threads drive them, each over a completion queue with its writers' calls in flight.
 WriteFigures RunWriters(const std::string& target, std::vector<OpenCase>& cases, int clients,
                         double seconds, absl::CivilDay today) {
   std::vector<std::shared_ptr<grpc::Channel>> channels;
+  std::vector<std::unique_ptr<forecast::v1::CaseService::Stub>> stubs;
   for (int i = 0; i < std::min(clients, 8); ++i) {
     grpc::ChannelArguments ca;
     ca.SetInt("bench_channel", i);
     channels.push_back(grpc::CreateCustomChannel(
         target, *forecast::ChannelTlsCredentials(forecast::testing::ClientTlsFiles()), ca));
+    stubs.push_back(forecast::v1::CaseService::NewStub(channels.back()));
   }
-  std::vector<std::vector<double>> latencies(clients);
-  std::atomic<int64_t> errors{0};
+  std::vector<Writer> writers(clients);
+  for (int c = 0; c < clients; ++c) {
+    writers[c].stub = stubs[c % stubs.size()].get();
+    writers[c].first = writers[c].next = static_cast<size_t>(c);
+    writers[c].n = static_cast<uint64_t>(c) * 7919;
+  }
+  const int drivers = std::min(clients, 2);
   std::atomic<bool> stop{false};
   std::vector<std::thread> threads;
+  const double cpu_start = BusyCpuSeconds();
   const auto start = Clock::now();
-  for (int c = 0; c < clients; ++c) {
-    threads.emplace_back([&, c] {
-      auto stub = forecast::v1::CaseService::NewStub(channels[c % channels.size()]);
-      uint64_t n = static_cast<uint64_t>(c) * 7919;
-      for (size_t i = c; !stop.load(std::memory_order_relaxed); i += clients) {
-        if (i >= cases.size()) i = c;
-        auto t0 = Clock::now();
-        if (!WriteOnce(*stub, cases[i], today, ++n)) ++errors;
-        latencies[c].push_back(Ms(Clock::now() - t0));
+  for (int d = 0; d < drivers; ++d) {
+    threads.emplace_back([&, d] {
+      grpc::CompletionQueue cq;
+      int in_flight = 0;
+      for (int c = d; c < clients; c += drivers, ++in_flight) {
+        StartWrite(writers[c], cases, clients, today, cq);
+      }
+      void* tag = nullptr;
+      bool ok = false;
+      while (in_flight > 0 && cq.Next(&tag, &ok)) {
+        Writer& w = *static_cast<Writer*>(tag);
+        w.latencies.push_back(Ms(Clock::now() - w.started));
+        if (!ok || !Written(*w.writing, w.status, w.answer)) ++w.errors;
+        if (stop.load(std::memory_order_relaxed)) {
+          --in_flight;
+        } else {
+          StartWrite(w, cases, clients, today, cq);
+        }
+      }
+      cq.Shutdown();
+      while (cq.Next(&tag, &ok)) {
       }
     });
   }
@@ -274,17 +350,25 @@ WriteFigures RunWriters(const std::string& target, std::vector<OpenCase>& cases,
   for (auto& t : threads) t.join();
   const double elapsed = Ms(Clock::now() - start) / 1000;
   std::vector<double> all;
-  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
   WriteFigures f;
-  f.per_second = static_cast<double>(all.size() - errors) / elapsed;
+  for (const Writer& w : writers) {
+    all.insert(all.end(), w.latencies.begin(), w.latencies.end());
+    f.errors += w.errors;
+  }
+  f.per_second = static_cast<double>(static_cast<int64_t>(all.size()) - f.errors) / elapsed;
+  f.cpu_us = 1e6 * (BusyCpuSeconds() - cpu_start) / std::max<double>(1, f.per_second * elapsed);
   f.p50 = Percentile(all, 0.5);
   f.p99 = Percentile(all, 0.99);
-  f.errors = errors;
   return f;
 }
 
-// pgbench -N's tps (without initial connection time) at `clients` for `seconds`.
-double RunPgbench(const Args& args, int clients) {
+struct PgbenchFigures {
+  double tps = 0;     // without initial connection time
+  double cpu_us = 0;  // the machine's busy CPU time per transaction
+};
+
+// pgbench -N at `clients` for `seconds`.
+PgbenchFigures RunPgbench(const Args& args, int clients) {
   const std::string host = ConninfoValue(args.pg, "host", "127.0.0.1");
   const std::string port = ConninfoValue(args.pg, "port", "5432");
   const std::string user = ConninfoValue(args.pg, "user", "postgres");
@@ -302,6 +386,7 @@ double RunPgbench(const Args& args, int clients) {
   }
   const std::string run = absl::StrCat(base, " -N -c ", clients, " -j 2 -T ",
                                        static_cast<int>(args.seconds), " ", db, " 2>/dev/null");
+  const double cpu_start = BusyCpuSeconds();
   FILE* out = popen(run.c_str(), "r");
   if (out == nullptr) Die("cannot run pgbench");
   char line[512];
@@ -313,7 +398,7 @@ double RunPgbench(const Args& args, int clients) {
     }
   }
   if (pclose(out) != 0 || tps <= 0) Die("pgbench -N failed: " + run);
-  return tps;
+  return {tps, 1e6 * (BusyCpuSeconds() - cpu_start) / (tps * args.seconds)};
 }
 
 // Adds a case with `n` expectations (in the case service's shape) and returns its id.
@@ -367,6 +452,7 @@ void AppendExpectation(pqxx::connection& conn, int64_t centre, int64_t case_id) 
 }  // namespace
 
 int main(int argc, char** argv) {
+  forecast::TurnOffMutexDeadlockDetection();  // as the services' main() does
   const Args args = Parse(argc, argv);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   absl::CivilDay today;
@@ -408,12 +494,18 @@ int main(int argc, char** argv) {
     // one round's ratio and not the median.
     std::printf("\n1. durable RecordExpectation over gRPC vs pgbench -N, %.0f s each, %d rounds\n",
                 args.seconds, args.rounds);
-    std::printf("%-8s %6s %14s %22s %20s %8s %7s %12s\n", "clients", "round", "pgbench -N tps",
-                "RecordExpectation /s", "p50 / p99 ms", "errors", "ratio", "per commit");
+    std::printf("%-8s %6s %14s %22s %20s %8s %7s %12s %18s\n", "clients", "round",
+                "pgbench -N tps", "RecordExpectation /s", "p50 / p99 ms", "errors", "ratio",
+                "per commit", "CPU us: tx / write");
     for (int clients : args.clients) {
       std::vector<double> ratios;
+      // A running service has its threads, connections and prepared statements; pgbench's
+      // figure leaves out its connection time too. So each client count starts with 2 s of
+      // writes that are not counted.
+      RunWriters(case_target, cases, clients, 2, today);
       for (int round = 1; round <= args.rounds; ++round) {
-        const double tps = RunPgbench(args, clients);
+        const PgbenchFigures pgbench = RunPgbench(args, clients);
+        const double tps = pgbench.tps;
         const int64_t batches = case_store.batcher().batches_sent();
         const int64_t sent = case_store.batcher().writes_sent();
         WriteFigures w = RunWriters(case_target, cases, clients, args.seconds, today);
@@ -422,9 +514,10 @@ int main(int argc, char** argv) {
         const double per_commit = static_cast<double>(case_store.batcher().writes_sent() - sent) /
                                   static_cast<double>(std::max<int64_t>(
                                       1, case_store.batcher().batches_sent() - batches));
-        std::printf("%-8d %6d %14.0f %22.0f %12.1f / %5.1f %8lld %6.0f%% %12.1f\n", clients, round,
-                    tps, w.per_second, w.p50, w.p99, static_cast<long long>(w.errors),
-                    ratios.back(), per_commit);
+        std::printf("%-8d %6d %14.0f %22.0f %12.1f / %5.1f %8lld %6.0f%% %12.1f %8.0f / %6.0f\n",
+                    clients, round, tps, w.per_second, w.p50, w.p99,
+                    static_cast<long long>(w.errors), ratios.back(), per_commit, pgbench.cpu_us,
+                    w.cpu_us);
       }
       std::sort(ratios.begin(), ratios.end());
       std::printf("%-8d median ratio %.0f%% (rounds %.0f-%.0f%%; target >= 50%%)\n", clients,
