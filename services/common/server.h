@@ -53,7 +53,8 @@ absl::StatusOr<ServiceSecurity> LoadServiceSecurity(const ServiceSecurityFiles& 
 
 // Turns off Abseil's mutex deadlock detector for the process. Debian builds Abseil without
 // NDEBUG, so the detector runs on every absl::Mutex acquisition (gRPC's own included) under one
-// process-wide lock: about a tenth of the case service's CPU per write (issue 10). Tests keep it.
+// process-wide lock (2% of the case service's CPU under writes, and waits on that lock, in issue
+// 10's profile). Tests keep it.
 // Call first thing in a service's main(). Not thread-safe.
 void TurnOffMutexDeadlockDetection();
 
