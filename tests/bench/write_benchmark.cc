@@ -292,8 +292,8 @@ void StartWrite(Writer& w, std::vector<OpenCase>& cases, int clients, absl::Civi
   w.next += static_cast<size_t>(clients);
   w.ctx = Context(w.writing->caseworker);
   w.started = Clock::now();
-  w.reader = w.stub->AsyncRecordExpectation(w.ctx.get(), WriteRequest(*w.writing, today, ++w.n),
-                                            &cq);
+  w.reader =
+      w.stub->AsyncRecordExpectation(w.ctx.get(), WriteRequest(*w.writing, today, ++w.n), &cq);
   w.reader->Finish(&w.answer, &w.status, &w);
 }
 
@@ -494,9 +494,9 @@ int main(int argc, char** argv) {
     // one round's ratio and not the median.
     std::printf("\n1. durable RecordExpectation over gRPC vs pgbench -N, %.0f s each, %d rounds\n",
                 args.seconds, args.rounds);
-    std::printf("%-8s %6s %14s %22s %20s %8s %7s %12s %18s\n", "clients", "round",
-                "pgbench -N tps", "RecordExpectation /s", "p50 / p99 ms", "errors", "ratio",
-                "per commit", "CPU us: tx / write");
+    std::printf("%-8s %6s %14s %22s %20s %8s %7s %12s %18s\n", "clients", "round", "pgbench -N tps",
+                "RecordExpectation /s", "p50 / p99 ms", "errors", "ratio", "per commit",
+                "CPU us: tx / write");
     for (int clients : args.clients) {
       std::vector<double> ratios;
       // A running service has its threads, connections and prepared statements; pgbench's
