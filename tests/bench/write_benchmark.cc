@@ -3,7 +3,9 @@
 //   1. durable RecordExpectation writes over gRPC (the case service in process, as case-service
 //      wires it) against `pgbench -N` on the same cluster, in the same run, at 8 and 32 clients,
 //      with the ratio. Writes are spread over the open cases (each client owns a share), each
-//      carries an idempotency key as the web client's do. Target: >= 50% of pgbench -N.
+//      carries an idempotency key as the web client's do. Target: >= 50% of pgbench -N. For
+//      reference, the same clients calling the server's Health/Check (an empty call through the
+//      same TLS channels and interceptors) show what the gRPC call itself costs.
 //   2. the cost of applying one change in the forecast service (reading the new rows, and the
 //      whole refresh including the snapshot and view), in microseconds, for a case with 10, 100,
 //      1,000 and 10,000 expectations. Target: flat.
@@ -31,6 +33,7 @@
 
 #include <unistd.h>
 
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <pqxx/pqxx>
 
@@ -269,9 +272,13 @@ struct WriteFigures {
   double cpu_us = 0;  // the machine's busy CPU time per write
 };
 
-// One closed-loop writer: one write in flight at a time, on its own share of the cases.
+// What the closed-loop clients call.
+enum class Call { kRecordExpectation, kHealthCheck };
+
+// One closed-loop writer: one call in flight at a time, writing on its own share of the cases.
 struct Writer {
   forecast::v1::CaseService::Stub* stub = nullptr;
+  grpc::GenericStub* generic = nullptr;
   size_t first = 0, next = 0;  // its share: first, first + clients, ...
   uint64_t n = 0;
   OpenCase* writing = nullptr;
@@ -279,14 +286,28 @@ struct Writer {
   forecast::v1::Case answer;
   grpc::Status status;
   std::unique_ptr<grpc::ClientAsyncResponseReader<forecast::v1::Case>> reader;
+  grpc::ByteBuffer health;
+  std::unique_ptr<grpc::GenericClientAsyncResponseReader> health_reader;
   Clock::time_point started;
   std::vector<double> latencies;
   int64_t errors = 0;
 };
 
-// Sends `w`'s next write; its completion arrives on `cq` tagged with `w`.
-void StartWrite(Writer& w, std::vector<OpenCase>& cases, int clients, absl::CivilDay today,
-                grpc::CompletionQueue& cq) {
+// Sends `w`'s next call; its completion arrives on `cq` tagged with `w`.
+void StartCall(Writer& w, Call call, std::vector<OpenCase>& cases, int clients,
+               absl::CivilDay today, grpc::CompletionQueue& cq) {
+  if (call == Call::kHealthCheck) {
+    w.ctx = std::make_unique<grpc::ClientContext>();
+    w.ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    grpc::Slice empty("", 0);  // a HealthCheckRequest for the server as a whole
+    const grpc::ByteBuffer request(&empty, 1);
+    w.started = Clock::now();
+    w.health_reader =
+        w.generic->PrepareUnaryCall(w.ctx.get(), "/grpc.health.v1.Health/Check", request, &cq);
+    w.health_reader->StartCall();
+    w.health_reader->Finish(&w.health, &w.status, &w);
+    return;
+  }
   if (w.next >= cases.size()) w.next = w.first;
   w.writing = &cases[w.next];
   w.next += static_cast<size_t>(clients);
@@ -297,22 +318,27 @@ void StartWrite(Writer& w, std::vector<OpenCase>& cases, int clients, absl::Civi
   w.reader->Finish(&w.answer, &w.status, &w);
 }
 
-// `clients` closed-loop writers for `seconds`, each on its own share of `cases`. As pgbench -j 2
-// does, two threads drive them, each over a completion queue with its writers' calls in flight.
+// `clients` closed-loop clients making `call` for `seconds`, each writing on its own share of
+// `cases`. As pgbench -j 2 does, two threads drive them, each over a completion queue with its
+// clients' calls in flight.
 WriteFigures RunWriters(const std::string& target, std::vector<OpenCase>& cases, int clients,
-                        double seconds, absl::CivilDay today) {
+                        double seconds, absl::CivilDay today,
+                        Call call = Call::kRecordExpectation) {
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   std::vector<std::unique_ptr<forecast::v1::CaseService::Stub>> stubs;
+  std::vector<std::unique_ptr<grpc::GenericStub>> generics;
   for (int i = 0; i < std::min(clients, 8); ++i) {
     grpc::ChannelArguments ca;
     ca.SetInt("bench_channel", i);
     channels.push_back(grpc::CreateCustomChannel(
         target, *forecast::ChannelTlsCredentials(forecast::testing::ClientTlsFiles()), ca));
     stubs.push_back(forecast::v1::CaseService::NewStub(channels.back()));
+    generics.push_back(std::make_unique<grpc::GenericStub>(channels.back()));
   }
   std::vector<Writer> writers(clients);
   for (int c = 0; c < clients; ++c) {
     writers[c].stub = stubs[c % stubs.size()].get();
+    writers[c].generic = generics[c % generics.size()].get();
     writers[c].first = writers[c].next = static_cast<size_t>(c);
     writers[c].n = static_cast<uint64_t>(c) * 7919;
   }
@@ -326,18 +352,20 @@ WriteFigures RunWriters(const std::string& target, std::vector<OpenCase>& cases,
       grpc::CompletionQueue cq;
       int in_flight = 0;
       for (int c = d; c < clients; c += drivers, ++in_flight) {
-        StartWrite(writers[c], cases, clients, today, cq);
+        StartCall(writers[c], call, cases, clients, today, cq);
       }
       void* tag = nullptr;
       bool ok = false;
       while (in_flight > 0 && cq.Next(&tag, &ok)) {
         Writer& w = *static_cast<Writer*>(tag);
         w.latencies.push_back(Ms(Clock::now() - w.started));
-        if (!ok || !Written(*w.writing, w.status, w.answer)) ++w.errors;
+        const bool done =
+            call == Call::kHealthCheck ? w.status.ok() : Written(*w.writing, w.status, w.answer);
+        if (!ok || !done) ++w.errors;
         if (stop.load(std::memory_order_relaxed)) {
           --in_flight;
         } else {
-          StartWrite(w, cases, clients, today, cq);
+          StartCall(w, call, cases, clients, today, cq);
         }
       }
       cq.Shutdown();
@@ -522,6 +550,14 @@ int main(int argc, char** argv) {
       std::sort(ratios.begin(), ratios.end());
       std::printf("%-8d median ratio %.0f%% (rounds %.0f-%.0f%%; target >= 50%%)\n", clients,
                   ratios[(ratios.size() - 1) / 2], ratios.front(), ratios.back());
+      // What the call costs before any work: the same clients and channels on Health/Check.
+      const WriteFigures empty =
+          RunWriters(case_target, cases, clients, args.seconds, today, Call::kHealthCheck);
+      std::printf(
+          "%-8d reference: Health/Check %.0f calls/s, p50 / p99 %.1f / %.1f ms, %lld errors, "
+          "CPU us per call %.0f\n",
+          clients, empty.per_second, empty.p50, empty.p99, static_cast<long long>(empty.errors),
+          empty.cpu_us);
     }
   }
 
