@@ -391,9 +391,15 @@ absl::StatusOr<v1::ListCaseActionsResponse> CaseKeeper::ListCaseActions(
   return response;
 }
 
-absl::StatusOr<std::optional<v1::Case>> CaseKeeper::TryFastExpectation(
+// A one-statement expectation write with the catalogue its answer is typed by.
+struct CaseKeeper::FastExpectation {
+  std::shared_ptr<const CatalogueView> catalogue;
+  ExpectationWrite write;
+};
+
+absl::StatusOr<std::shared_ptr<CaseKeeper::FastExpectation>> CaseKeeper::PrepareFastExpectation(
     const Caller& caller, const v1::RecordExpectationRequest& request) {
-  const std::optional<v1::Case> general;
+  const std::shared_ptr<FastExpectation> general;
   // Every check that does not need the case; any failure goes the general way, which reports
   // errors in its own order (the case's existence and the caller's rights first).
   if (!CheckCaseRef(request.case_ref(), "case_ref").ok() || request.base_version() <= 0 ||
@@ -412,7 +418,9 @@ absl::StatusOr<std::optional<v1::Case>> CaseKeeper::TryFastExpectation(
       !month.ok() || *month > absl::CivilMonth(today) + kMaxMonthsAhead) {
     return general;
   }
-  ExpectationWrite write;
+  auto fast = std::make_shared<FastExpectation>();
+  fast->catalogue = *catalogue;
+  ExpectationWrite& write = fast->write;
   write.job_centre_id = caller.job_centre_id;
   write.case_ref = request.case_ref();
   write.base_version = request.base_version();
@@ -427,21 +435,51 @@ absl::StatusOr<std::optional<v1::Case>> CaseKeeper::TryFastExpectation(
       request.expected_outcome(), *month,        request.risk(), request.agreed_in_dialogue(),
       request.dialogue_id(),      request.note()};
   write.effective_on = today;
-  write.catalogue = catalogue->get();
-  return store_.TryRecordExpectation(write);
+  write.catalogue = fast->catalogue.get();
+  return fast;
 }
 
+// Authorisation, the dialogue, the team leader's word on "agreed in dialogue" and the per-caller
+// idempotency key are checked inside case_record_expectation() (migration 0035), in that order;
+// whatever it refuses takes the general path, which words the error.
 absl::StatusOr<v1::Case> CaseKeeper::RecordExpectation(
     const Caller& caller, const v1::RecordExpectationRequest& request) {
-  // Authorisation, the dialogue, the team leader's word on "agreed in dialogue" and the
-  // per-caller idempotency key are checked inside case_record_expectation() (migration 0035), in
-  // that order; whatever it refuses takes the general path, which words the error.
-  absl::StatusOr<std::optional<v1::Case>> fast = TryFastExpectation(caller, request);
+  absl::StatusOr<std::shared_ptr<FastExpectation>> fast = PrepareFastExpectation(caller, request);
   if (!fast.ok()) return fast.status();
-  if (fast->has_value()) {
-    MarkOverdue(**fast);
-    return std::move(**fast);
+  if (*fast != nullptr) {
+    absl::StatusOr<std::optional<v1::Case>> written = store_.TryRecordExpectation((*fast)->write);
+    if (!written.ok()) return written.status();
+    if (written->has_value()) {
+      MarkOverdue(**written);
+      return std::move(**written);
+    }
   }
+  return RecordExpectationInGeneral(caller, request);
+}
+
+void CaseKeeper::RecordExpectation(const Caller& caller,
+                                   const v1::RecordExpectationRequest& request,
+                                   std::function<void(absl::StatusOr<v1::Case>)> done) {
+  // The general path waits on the database: off the caller's thread and the store's.
+  auto in_general = [this, caller, &request, done] {
+    general_.Run(
+        [this, caller, &request, done] { done(RecordExpectationInGeneral(caller, request)); });
+  };
+  absl::StatusOr<std::shared_ptr<FastExpectation>> fast = PrepareFastExpectation(caller, request);
+  if (!fast.ok()) return done(fast.status());
+  if (*fast == nullptr) return in_general();
+  store_.TryRecordExpectationAsync(
+      std::shared_ptr<const ExpectationWrite>(*fast, &(*fast)->write),
+      [this, in_general, done](absl::StatusOr<std::optional<v1::Case>> written) {
+        if (!written.ok()) return done(written.status());
+        if (!written->has_value()) return in_general();
+        MarkOverdue(**written);
+        done(std::move(**written));
+      });
+}
+
+absl::StatusOr<v1::Case> CaseKeeper::RecordExpectationInGeneral(
+    const Caller& caller, const v1::RecordExpectationRequest& request) {
   return WriteCase(
       caller, "RecordExpectation", request, request.case_ref(), request.base_version(),
       request.idempotency_key(), CaseAccess::kWrite,

@@ -24,6 +24,7 @@
 #include "services/case/history_importer.h"
 #include "services/common/caller.h"
 #include "services/common/calendar.h"
+#include "services/common/worker_pool.h"
 
 namespace forecast {
 
@@ -59,6 +60,11 @@ class CaseKeeper {
   // of checks). Closed cases take no expectation, action or re-assignment.
   absl::StatusOr<v1::Case> RecordExpectation(const Caller& caller,
                                              const v1::RecordExpectationRequest& request);
+  // The same without waiting: `done` gets the answer on another thread (the store's, or one of
+  // the keeper's own for the general path); `request` must stay valid until then. For gRPC's
+  // callback API, whose threads must not wait on the database.
+  void RecordExpectation(const Caller& caller, const v1::RecordExpectationRequest& request,
+                         std::function<void(absl::StatusOr<v1::Case>)> done);
   absl::StatusOr<v1::Case> AddAction(const Caller& caller, const v1::AddActionRequest& request);
   absl::StatusOr<v1::Case> FollowUpAction(const Caller& caller,
                                           const v1::FollowUpActionRequest& request);
@@ -103,15 +109,21 @@ class CaseKeeper {
                                               const char* field);
   void MarkOverdue(v1::Case& c) const;
   absl::StatusOr<std::shared_ptr<const CatalogueView>> Catalogue(int64_t job_centre_id);
-  // The store's one-statement path for a write that passes every check not needing the case;
-  // nullopt when the write must take the general path.
-  absl::StatusOr<std::optional<v1::Case>> TryFastExpectation(
+  // The store's one-statement write for a request that passes every check not needing the
+  // case; null when the write must take the general path.
+  struct FastExpectation;
+  absl::StatusOr<std::shared_ptr<FastExpectation>> PrepareFastExpectation(
       const Caller& caller, const v1::RecordExpectationRequest& request);
+  // The general path: load, authorise, compare, validate, ApplyChange.
+  absl::StatusOr<v1::Case> RecordExpectationInGeneral(const Caller& caller,
+                                                      const v1::RecordExpectationRequest& request);
 
   CaseStore& store_;
   const Clock& clock_;
   CatalogueCache* const catalogues_;
   int64_t max_import_case_rows_ = kDefaultMaxImportRowsPerCase;
+  // Runs the async RecordExpectation's general path (four: a refused batch's writes at once).
+  WorkerPool general_{4};
 };
 
 }  // namespace forecast

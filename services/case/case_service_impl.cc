@@ -120,11 +120,25 @@ grpc::Status CaseServiceImpl::ListCaseActions(grpc::ServerContext* context,
                     [&](const Caller& c) { return keeper_.ListCaseActions(c, *request); });
 }
 
-grpc::Status CaseServiceImpl::RecordExpectation(grpc::ServerContext* context,
-                                                const v1::RecordExpectationRequest* request,
-                                                v1::Case* response) {
-  return Handle("RecordExpectation", context, response,
-                [&](const Caller& c) { return keeper_.RecordExpectation(c, *request); });
+grpc::ServerUnaryReactor* CaseServiceImpl::RecordExpectation(
+    grpc::CallbackServerContext* context, const v1::RecordExpectationRequest* request,
+    v1::Case* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<Caller> caller = ResolveCaller(*context, authenticator_);
+  if (!caller.ok()) {
+    reactor->Finish(Answer("RecordExpectation", caller.status()));
+    return reactor;
+  }
+  keeper_.RecordExpectation(*caller, *request,
+                            [reactor, response](absl::StatusOr<v1::Case> written) {
+                              if (!written.ok()) {
+                                reactor->Finish(Answer("RecordExpectation", written.status()));
+                                return;
+                              }
+                              *response = std::move(*written);
+                              reactor->Finish(grpc::Status::OK);
+                            });
+  return reactor;
 }
 
 grpc::Status CaseServiceImpl::AddAction(grpc::ServerContext* context,

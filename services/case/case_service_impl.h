@@ -13,7 +13,10 @@
 namespace forecast {
 
 // Thread-safe (gRPC calls it from many threads; keeper and authenticator are thread-safe).
-class CaseServiceImpl final : public v1::CaseService::Service {
+// RecordExpectation is served on gRPC's callback API: the write waits for its batch's commit
+// (group commit) without holding a thread, and is answered from the thread that committed it.
+class CaseServiceImpl final
+    : public v1::CaseService::WithCallbackMethod_RecordExpectation<v1::CaseService::Service> {
  public:
   // Keeps references; all must outlive the service. `reads` records every case read (GetCase,
   // ListCases: one row per listed case, GetCaseHistory) before the answer leaves. `org` serves
@@ -47,9 +50,9 @@ class CaseServiceImpl final : public v1::CaseService::Service {
   grpc::Status ListCaseActions(grpc::ServerContext* context,
                                const v1::ListCaseActionsRequest* request,
                                v1::ListCaseActionsResponse* response) override;
-  grpc::Status RecordExpectation(grpc::ServerContext* context,
-                                 const v1::RecordExpectationRequest* request,
-                                 v1::Case* response) override;
+  grpc::ServerUnaryReactor* RecordExpectation(grpc::CallbackServerContext* context,
+                                              const v1::RecordExpectationRequest* request,
+                                              v1::Case* response) override;
   grpc::Status AddAction(grpc::ServerContext* context, const v1::AddActionRequest* request,
                          v1::Case* response) override;
   grpc::Status FollowUpAction(grpc::ServerContext* context,

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -323,6 +324,13 @@ class CaseStore {
   // precise error. The default has no such path and always answers nullopt.
   virtual absl::StatusOr<std::optional<v1::Case>> TryRecordExpectation(const ExpectationWrite&) {
     return std::optional<v1::Case>();
+  }
+  // The same without waiting: `done` gets the answer, perhaps on another thread (then one that
+  // `done` must not hold up with database work). The default answers at once, on this thread.
+  using ExpectationAnswer = std::function<void(absl::StatusOr<std::optional<v1::Case>>)>;
+  virtual void TryRecordExpectationAsync(std::shared_ptr<const ExpectationWrite> write,
+                                         ExpectationAnswer done) {
+    done(TryRecordExpectation(*write));
   }
   // Creates the case at version 1 with its first assignment and an OPENED event.
   virtual absl::StatusOr<v1::Case> CreateCase(const NewCase& new_case) = 0;

@@ -46,9 +46,18 @@ bool ExpectedRefusal(const std::string& refusal) {
 
 }  // namespace
 
-absl::StatusOr<std::optional<std::string>> ExpectationBatcher::Write(
-    const ExpectationWrite& write) {
-  Pending mine{&write};
+ExpectationBatcher::~ExpectationBatcher() {
+  std::vector<std::thread> senders;
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    senders.swap(senders_);
+  }
+  for (std::thread& t : senders) t.join();
+}
+
+ExpectationBatcher::Result ExpectationBatcher::Write(const ExpectationWrite& write) {
+  Pending mine{&write, nullptr};
   mu_.Lock();
   queue_.push_back(&mine);
   while (true) {
@@ -57,23 +66,64 @@ absl::StatusOr<std::optional<std::string>> ExpectationBatcher::Write(
     };
     mu_.Await(absl::Condition(&ready));
     if (mine.done) break;
-    // Lead: take what waits (this write among it, unless another leader already has it).
-    std::vector<Pending*> batch;
-    while (!queue_.empty() && batch.size() < kMaxBatch) {
-      batch.push_back(queue_.front());
-      queue_.pop_front();
-    }
-    ++in_flight_;
-    ++batches_sent_;
-    writes_sent_ += static_cast<int64_t>(batch.size());
-    mu_.Unlock();
-    Send(batch);
-    mu_.Lock();
-    --in_flight_;
-    for (Pending* p : batch) p->done = true;
+    Lead();  // this write among the batch, unless another leader already has it
   }
   mu_.Unlock();
   return std::move(mine.result);
+}
+
+void ExpectationBatcher::WriteAsync(const ExpectationWrite& write,
+                                    std::function<void(Result)> done) {
+  absl::MutexLock lock(&mu_);
+  queue_.push_back(new Pending{&write, std::move(done)});
+  ++async_waiting_;
+  if (senders_.empty()) {
+    for (int i = 0; i < kMaxInFlight; ++i) senders_.emplace_back([this] { SenderLoop(); });
+  }
+}
+
+void ExpectationBatcher::SenderLoop() {
+  mu_.Lock();
+  while (true) {
+    auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return (stopping_ && in_flight_ == 0) || (async_waiting_ > 0 && in_flight_ < kMaxInFlight);
+    };
+    mu_.Await(absl::Condition(&ready));
+    if (async_waiting_ == 0 || in_flight_ >= kMaxInFlight) break;  // stopping, all answered
+    Lead();
+  }
+  mu_.Unlock();
+}
+
+void ExpectationBatcher::Lead() {
+  std::vector<Pending*> batch;
+  while (!queue_.empty() && batch.size() < kMaxBatch) {
+    batch.push_back(queue_.front());
+    queue_.pop_front();
+    if (batch.back()->answer) --async_waiting_;
+  }
+  ++in_flight_;
+  ++batches_sent_;
+  writes_sent_ += static_cast<int64_t>(batch.size());
+  mu_.Unlock();
+  Send(batch);
+  std::vector<Pending*> async;
+  mu_.Lock();
+  --in_flight_;
+  for (Pending* p : batch) {
+    if (p->answer) {
+      async.push_back(p);
+    } else {
+      p->done = true;
+    }
+  }
+  if (async.empty()) return;
+  mu_.Unlock();
+  for (Pending* p : async) {
+    p->answer(std::move(p->result));
+    delete p;
+  }
+  mu_.Lock();
 }
 
 void ExpectationBatcher::Send(const std::vector<Pending*>& batch) {

@@ -5,14 +5,20 @@
 //
 // Each write still succeeds or is refused on its own (a subtransaction each); nothing is
 // acknowledged before its batch has committed.
+//
+// A write comes in two ways: Write waits (its thread may send the batch itself), WriteAsync
+// returns at once and is answered from the thread that sent its batch (the batcher's own sender
+// threads, started with the first WriteAsync, when no waiting writer leads).
 #ifndef SERVICES_CASE_EXPECTATION_BATCHER_H_
 #define SERVICES_CASE_EXPECTATION_BATCHER_H_
 
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -26,6 +32,9 @@ namespace forecast {
 // Thread-safe. `pool` must outlive it.
 class ExpectationBatcher {
  public:
+  // A write's result, as Write returns it.
+  using Result = absl::StatusOr<std::optional<std::string>>;
+
   // Writes sent in one call at most (see migration 0120 for why 32).
   static constexpr size_t kMaxBatch = 32;
   // Calls in flight at once: one per core of the database machine keeps it busy while a batch
@@ -33,6 +42,8 @@ class ExpectationBatcher {
   static constexpr int kMaxInFlight = 2;
 
   explicit ExpectationBatcher(PgPool& pool) : pool_(pool) {}
+  // Waits for the writes in flight; no WriteAsync may be called meanwhile.
+  ~ExpectationBatcher();
   ExpectationBatcher(const ExpectationBatcher&) = delete;
   ExpectationBatcher& operator=(const ExpectationBatcher&) = delete;
 
@@ -40,7 +51,10 @@ class ExpectationBatcher {
   // case_record_expectation() answers it (JSON text, with "case_id"), or nullopt when the
   // statement refused it (the general path decides). An error status when the call failed as a
   // whole (database unavailable; or lost at commit: then the write may have committed).
-  absl::StatusOr<std::optional<std::string>> Write(const ExpectationWrite& write);
+  Result Write(const ExpectationWrite& write);
+  // As Write, without waiting: `done` gets the result on the thread that sent the batch, and
+  // must not block on the database. `write` must stay valid until then.
+  void WriteAsync(const ExpectationWrite& write, std::function<void(Result)> done);
 
   // Calls sent and writes they carried, since construction.
   int64_t batches_sent() const;
@@ -49,12 +63,18 @@ class ExpectationBatcher {
  private:
   struct Pending {
     const ExpectationWrite* write;
+    std::function<void(Result)> answer;  // set for WriteAsync, which owns no stack frame
     bool done = false;
-    absl::StatusOr<std::optional<std::string>> result = std::optional<std::string>();
+    Result result = std::optional<std::string>();
   };
 
+  // Takes what waits (at most kMaxBatch), sends it as one call and answers every write in it:
+  // a waiting writer is marked done, an async one's answer runs (without mu_).
+  void Lead() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Sends `batch` as one call and fills in every item's result. Called without mu_.
   void Send(const std::vector<Pending*>& batch);
+  // A sender thread: leads whenever async writes wait and a call slot is free.
+  void SenderLoop();
 
   PgPool& pool_;
   mutable absl::Mutex mu_;
@@ -62,6 +82,9 @@ class ExpectationBatcher {
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t batches_sent_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t writes_sent_ ABSL_GUARDED_BY(mu_) = 0;
+  int async_waiting_ ABSL_GUARDED_BY(mu_) = 0;  // WriteAsync items in queue_
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> senders_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace forecast

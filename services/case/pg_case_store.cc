@@ -873,7 +873,19 @@ absl::StatusOr<std::optional<v1::Case>> PgCaseStore::TryRecordExpectation(
   // One statement, shared with the writes that arrive meanwhile (expectation_batcher.h); a
   // refusal ('fallback: ...', a key already stored, a deadlock) sends the write to the general
   // path, which decides (replays, or words the error).
-  absl::StatusOr<std::optional<std::string>> written = batcher_.Write(w);
+  return Answered(w, batcher_.Write(w));
+}
+
+void PgCaseStore::TryRecordExpectationAsync(std::shared_ptr<const ExpectationWrite> write,
+                                            ExpectationAnswer done) {
+  const ExpectationWrite& w = *write;
+  batcher_.WriteAsync(
+      w, [this, write = std::move(write), done = std::move(done)](
+             ExpectationBatcher::Result written) { done(Answered(*write, std::move(written))); });
+}
+
+absl::StatusOr<std::optional<v1::Case>> PgCaseStore::Answered(const ExpectationWrite& w,
+                                                              ExpectationBatcher::Result written) {
   if (!written.ok()) return written.status();
   if (!written->has_value()) return std::optional<v1::Case>();
   const std::string& answer = **written;

@@ -40,6 +40,8 @@ class PgCaseStore final : public CaseStore {
   absl::StatusOr<v1::Case> ApplyChange(const CaseChange& change) override;
   absl::StatusOr<std::optional<v1::Case>> TryRecordExpectation(
       const ExpectationWrite& write) override;
+  void TryRecordExpectationAsync(std::shared_ptr<const ExpectationWrite> write,
+                                 ExpectationAnswer done) override;
   absl::StatusOr<v1::Case> CreateCase(const NewCase& new_case) override;
   absl::Status UpsertCatalogueEntry(int64_t job_centre_id, int64_t staff_id,
                                     const v1::CatalogueEntry& entry) override;
@@ -54,6 +56,9 @@ class PgCaseStore final : public CaseStore {
   const ExpectationBatcher& batcher() const { return batcher_; }
 
  private:
+  // The case from the batch's answer for `write` (announcing it), nullopt for a refusal.
+  absl::StatusOr<std::optional<v1::Case>> Answered(const ExpectationWrite& write,
+                                                   ExpectationBatcher::Result written);
   // Announces a committed change of one case.
   void Announce(int64_t job_centre_id, int64_t case_id, int64_t version, const std::string& kind);
 

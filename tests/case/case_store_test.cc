@@ -9,6 +9,8 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "services/case/reference_data.h"
 #include "services/common/case_change_notice.h"
 #include "tests/case/case_test_env.h"
@@ -428,6 +430,84 @@ TEST_F(CaseStoreTest, ConcurrentExpectationWritesShareCommitsAndNoneIsLost) {
             std::to_string(kWriters * kWrites));
   EXPECT_EQ(env_->Scalar("SELECT count(DISTINCT version) FROM cases WHERE case_ref LIKE 'GROUP-%'"),
             "1");
+}
+
+TEST_F(CaseStoreTest, AsyncExpectationWritesAreAnsweredOnceEachAlongsideWaitingOnes) {
+  // The callback API's path (CaseKeeper::RecordExpectation with `done`): async writes share
+  // batches with waiting ones; a stale one and a retried key take the general path off the
+  // batcher's threads and answer as the waiting path does.
+  constexpr int kCases = 8;
+  std::vector<v1::Case> cases;
+  for (int i = 0; i < kCases; ++i) cases.push_back(Create(absl::StrCat("ASYNC-", i)));
+  const Caller cw1 = env_->As("cw1");
+  auto request_for = [](const v1::Case& c, int64_t version, const std::string& key) {
+    v1::RecordExpectationRequest request;
+    request.set_case_ref(c.case_ref());
+    request.set_base_version(version);
+    request.set_expected_outcome("ORDINARY_JOB");
+    request.set_expected_month("2027-03");
+    request.set_risk("MEDIUM");
+    request.set_idempotency_key(key);
+    return request;
+  };
+  // Fresh writes on the first half, a stale write and a retry of the first write's key.
+  std::vector<v1::RecordExpectationRequest> requests;
+  for (int i = 0; i < kCases / 2; ++i) {
+    requests.push_back(request_for(cases[i], cases[i].version(), absl::StrCat("async-", i)));
+  }
+  requests.push_back(request_for(cases[1], cases[1].version() + 5, "async-stale"));
+  absl::Mutex mu;
+  std::vector<int> answers(requests.size(), 0);
+  std::vector<absl::StatusOr<v1::Case>> results(requests.size(), absl::UnknownError("none"));
+  for (size_t i = 0; i < requests.size(); ++i) {
+    env_->keeper().RecordExpectation(cw1, requests[i], [&, i](absl::StatusOr<v1::Case> written) {
+      absl::MutexLock lock(&mu);
+      ++answers[i];
+      results[i] = std::move(written);
+    });
+  }
+  // Meanwhile, waiting writes on the second half.
+  for (int i = kCases / 2; i < kCases; ++i) {
+    auto written = env_->keeper().RecordExpectation(
+        cw1, request_for(cases[i], cases[i].version(), absl::StrCat("async-", i)));
+    ASSERT_TRUE(written.ok()) << written.status();
+    EXPECT_EQ(written->version(), cases[i].version() + 1);
+  }
+  auto all_answered = [&] {
+    for (int n : answers) {
+      if (n == 0) return false;
+    }
+    return true;
+  };
+  {
+    absl::MutexLock lock(&mu);
+    ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(&all_answered), absl::Seconds(60)));
+  }
+  // A retry of a written key, once the first is stored: the stored answer, by the general path.
+  const size_t retry = requests.size();
+  requests.push_back(requests[0]);
+  answers.push_back(0);
+  results.push_back(absl::UnknownError("none"));
+  env_->keeper().RecordExpectation(cw1, requests[retry], [&](absl::StatusOr<v1::Case> written) {
+    absl::MutexLock lock(&mu);
+    ++answers[retry];
+    results[retry] = std::move(written);
+  });
+  absl::MutexLock lock(&mu);
+  ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(&all_answered), absl::Seconds(60)));
+  for (size_t i = 0; i < kCases / 2; ++i) {
+    ASSERT_TRUE(results[i].ok()) << i << ": " << results[i].status();
+    EXPECT_EQ(results[i]->version(), cases[i].version() + 1);
+    EXPECT_EQ(results[i]->case_ref(), cases[i].case_ref());
+  }
+  EXPECT_EQ(results[kCases / 2].status().code(), absl::StatusCode::kAborted);
+  ASSERT_TRUE(results[retry].ok()) << results[retry].status();
+  EXPECT_EQ(results[retry]->version(), results[0]->version());
+  absl::SleepFor(absl::Milliseconds(50));  // a second answer would have arrived by now
+  for (int n : answers) EXPECT_EQ(n, 1);
+  EXPECT_EQ(env_->Scalar("SELECT count(*) FROM expectation e JOIN cases c ON c.id = e.case_id "
+                         "WHERE c.case_ref LIKE 'ASYNC-%'"),
+            std::to_string(kCases));
 }
 
 TEST_F(CaseStoreTest, CachedCataloguesAndCallersFollowTheDatabaseNotices) {
