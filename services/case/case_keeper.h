@@ -62,7 +62,8 @@ class CaseKeeper {
                                              const v1::RecordExpectationRequest& request);
   // The same without waiting: `done` gets the answer on another thread (the store's, or one of
   // the keeper's own for the general path); `request` must stay valid until then. For gRPC's
-  // callback API, whose threads must not wait on the database.
+  // callback API, whose threads must not wait on the database: only a catalogue not cached yet
+  // is read on the calling thread.
   void RecordExpectation(const Caller& caller, const v1::RecordExpectationRequest& request,
                          std::function<void(absl::StatusOr<v1::Case>)> done);
   absl::StatusOr<v1::Case> AddAction(const Caller& caller, const v1::AddActionRequest& request);
