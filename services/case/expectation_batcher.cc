@@ -76,7 +76,6 @@ void ExpectationBatcher::WriteAsync(const ExpectationWrite& write,
                                     std::function<void(Result)> done) {
   absl::MutexLock lock(&mu_);
   queue_.push_back(new Pending{&write, std::move(done)});
-  ++async_waiting_;
   if (senders_.empty()) {
     for (int i = 0; i < kMaxInFlight; ++i) senders_.emplace_back([this] { SenderLoop(); });
   }
@@ -86,10 +85,10 @@ void ExpectationBatcher::SenderLoop() {
   mu_.Lock();
   while (true) {
     auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return (stopping_ && in_flight_ == 0) || (async_waiting_ > 0 && in_flight_ < kMaxInFlight);
+      return (stopping_ && queue_.empty()) || (!queue_.empty() && in_flight_ < kMaxInFlight);
     };
     mu_.Await(absl::Condition(&ready));
-    if (async_waiting_ == 0 || in_flight_ >= kMaxInFlight) break;  // stopping, all answered
+    if (queue_.empty()) break;  // stopping, and every write taken
     Lead();
   }
   mu_.Unlock();
@@ -100,7 +99,6 @@ void ExpectationBatcher::Lead() {
   while (!queue_.empty() && batch.size() < kMaxBatch) {
     batch.push_back(queue_.front());
     queue_.pop_front();
-    if (batch.back()->answer) --async_waiting_;
   }
   ++in_flight_;
   ++batches_sent_;

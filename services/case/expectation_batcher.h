@@ -7,8 +7,8 @@
 // acknowledged before its batch has committed.
 //
 // A write comes in two ways: Write waits (its thread may send the batch itself), WriteAsync
-// returns at once and is answered from the thread that sent its batch (the batcher's own sender
-// threads, started with the first WriteAsync, when no waiting writer leads).
+// returns at once and is answered from the thread that sent its batch. Once the first WriteAsync
+// has started the batcher's sender threads, they and waiting writers lead alike.
 #ifndef SERVICES_CASE_EXPECTATION_BATCHER_H_
 #define SERVICES_CASE_EXPECTATION_BATCHER_H_
 
@@ -73,7 +73,7 @@ class ExpectationBatcher {
   void Lead() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Sends `batch` as one call and fills in every item's result. Called without mu_.
   void Send(const std::vector<Pending*>& batch);
-  // A sender thread: leads whenever async writes wait and a call slot is free.
+  // A sender thread: leads whenever writes wait and a call slot is free.
   void SenderLoop();
 
   PgPool& pool_;
@@ -82,7 +82,6 @@ class ExpectationBatcher {
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t batches_sent_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t writes_sent_ ABSL_GUARDED_BY(mu_) = 0;
-  int async_waiting_ ABSL_GUARDED_BY(mu_) = 0;  // WriteAsync items in queue_
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> senders_ ABSL_GUARDED_BY(mu_);
 };
