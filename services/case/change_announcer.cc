@@ -82,6 +82,7 @@ bool ChangeAnnouncer::Flush(absl::Duration timeout) {
 void ChangeAnnouncer::Loop() {
   int failures = 0;
   absl::Time stop_deadline = absl::InfiniteFuture();
+  absl::Time last_send = absl::InfinitePast();
   while (true) {
     std::vector<CaseChangeNotice> batch;
     int64_t represents = 0;
@@ -91,19 +92,21 @@ void ChangeAnnouncer::Loop() {
                        ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !queue_.empty() || stopping_; };
       mu_.Await(absl::Condition(&ready));
       if (queue_.empty()) return;  // stopping, nothing left
-      // Gather a moment longer: under load one batch then carries the notices of several writes
-      // (each batch is a transaction of its own), at the cost of kGatherFor on the way to the
-      // dashboards.
+      // Within kMinInterval of the last send, gather until it has passed: under load one
+      // transaction then carries the notices of many writes, at the cost of at most
+      // kMinInterval on the way to the dashboards.
       auto full = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return queue_.size() >= kGatherUpTo || stopping_;
       };
-      mu_.AwaitWithTimeout(absl::Condition(&full), kGatherFor);
+      const absl::Duration wait = last_send + kMinInterval - absl::Now();
+      if (wait > absl::ZeroDuration()) mu_.AwaitWithTimeout(absl::Condition(&full), wait);
       if (stopping_ && stop_deadline == absl::InfiniteFuture()) {
         stop_deadline = absl::Now() + absl::Seconds(3);
       }
       batch.swap(queue_);
       represents = queued_total_ - sent_total_;
     }
+    last_send = absl::Now();
     const std::vector<CaseChangeNotice> notices = Coalesce(std::move(batch));
     while (!Send(notices)) {
       ++failures;

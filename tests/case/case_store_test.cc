@@ -5,10 +5,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "services/case/reference_data.h"
@@ -508,6 +510,68 @@ TEST_F(CaseStoreTest, AsyncExpectationWritesAreAnsweredOnceEachAlongsideWaitingO
   EXPECT_EQ(env_->Scalar("SELECT count(*) FROM expectation e JOIN cases c ON c.id = e.case_id "
                          "WHERE c.case_ref LIKE 'ASYNC-%'"),
             std::to_string(kCases));
+}
+
+TEST_F(CaseStoreTest, OneCallWritesItsPlainExpectationsTogetherAndRefusesWhatItCannotSettle) {
+  // case_record_expectations() (0125) called as the batcher calls it: the plain writes in one
+  // statement, a case's second write and a stale one refused to the general path, and a key
+  // already stored rolling the statement back so that every write runs alone.
+  for (const char* ref : {"ONE-1", "ONE-2", "ONE-3"}) Create(ref);
+  const std::string centre = env_->Scalar("SELECT id FROM job_centre WHERE code = 'JC1'");
+  const std::string actor = env_->Scalar(
+      "SELECT s.id FROM staff s JOIN job_centre j ON j.id = s.job_centre_id "
+      "WHERE j.code = 'JC1' AND s.code = 'cw1'");
+  auto write = [&](int i, const std::string& ref, int version, const std::string& key) {
+    return absl::StrCat(R"({"i":)", i, R"(,"centre":)", centre, R"(,"case_ref":")", ref,
+                        R"(","base_version":)", version, R"(,"actor":)", actor,
+                        R"(,"all_cases":true,"team":0,"staff":0,"key":")", key,
+                        R"(","method":"RecordExpectation","hash":"h","outcome":"FLEX_JOB",)",
+                        R"("month":"2027-04-01","risk":"LOW","agreed":false,"dialogue":0,)",
+                        R"("note":"one call","effective_on":"2026-06-01"})");
+  };
+  struct Row {
+    std::string answer, refusal;
+  };
+  auto call = [&](const std::vector<std::string>& writes) {
+    pqxx::connection conn(env_->conninfo());
+    pqxx::nontransaction tx(conn);
+    std::map<int, Row> rows;
+    for (const auto& r :
+         tx.exec_params("SELECT i, answer, refusal FROM case_record_expectations($1)",
+                        absl::StrCat("[", absl::StrJoin(writes, ","), "]"))) {
+      rows[r[0].as<int>()] = Row{r[1].is_null() ? "" : r[1].as<std::string>(),
+                                 r[2].is_null() ? "" : r[2].as<std::string>()};
+    }
+    return rows;
+  };
+  std::map<int, Row> first = call({write(0, "ONE-1", 1, "k0"), write(1, "ONE-1", 1, "k1"),
+                                   write(2, "ONE-2", 99, "k2"), write(3, "ONE-3", 1, "k3")});
+  ASSERT_EQ(first.size(), 4u);
+  EXPECT_NE(first[0].answer.find(R"("version": 2)"), std::string::npos) << first[0].answer;
+  EXPECT_EQ(first[0].refusal, "");
+  EXPECT_NE(first[1].refusal.find("fallback:"), std::string::npos) << first[1].refusal;
+  EXPECT_NE(first[2].refusal.find("fallback:"), std::string::npos) << first[2].refusal;
+  EXPECT_NE(first[3].answer.find(R"("version": 2)"), std::string::npos) << first[3].answer;
+  // The answer names the expectation the case now points at, and the stored key keeps it.
+  EXPECT_NE(first[0].answer.find(
+                absl::StrCat(R"("id": )", env_->Scalar("SELECT current_expectation_id FROM cases "
+                                                       "WHERE case_ref = 'ONE-1'"))),
+            std::string::npos)
+      << first[0].answer;
+  EXPECT_EQ(env_->Scalar("SELECT count(*) FROM expectation WHERE note = 'one call'"), "2");
+  EXPECT_EQ(env_->Scalar("SELECT count(*) FROM case_event e JOIN cases c ON c.id = e.case_id "
+                         "WHERE c.case_ref LIKE 'ONE-%' AND e.kind = 'EXPECTATION'"),
+            "2");
+  EXPECT_EQ(env_->Scalar("SELECT count(*) FROM idempotency_key WHERE key LIKE '%:k_'"), "2");
+  EXPECT_EQ(env_->Scalar("SELECT version FROM cases WHERE case_ref = 'ONE-2'"), "1");
+
+  // "k0" is stored: the statement rolls back whole, and each write runs alone.
+  std::map<int, Row> second = call({write(0, "ONE-2", 1, "k0"), write(1, "ONE-3", 2, "k4")});
+  ASSERT_EQ(second.size(), 2u);
+  EXPECT_EQ(second[0].refusal.rfind("23505 ", 0), 0u) << second[0].refusal;
+  EXPECT_NE(second[1].answer.find(R"("version": 3)"), std::string::npos) << second[1].answer;
+  EXPECT_EQ(env_->Scalar("SELECT version FROM cases WHERE case_ref = 'ONE-2'"), "1");
+  EXPECT_EQ(env_->Scalar("SELECT count(*) FROM expectation WHERE note = 'one call'"), "3");
 }
 
 TEST_F(CaseStoreTest, CachedCataloguesAndCallersFollowTheDatabaseNotices) {
