@@ -89,6 +89,15 @@ void ExpectationBatcher::SenderLoop() {
     };
     mu_.Await(absl::Condition(&ready));
     if (queue_.empty()) break;  // stopping, and every write taken
+    if (queue_.size() < kGatherWrites && in_flight_ > 0 && !stopping_) {
+      // Another call is in the database: wait for a few more writes to share this one's commit,
+      // but no longer than that call takes, so the database never idles for the gathering.
+      auto more = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return queue_.size() >= kGatherWrites || in_flight_ == 0 || stopping_;
+      };
+      mu_.AwaitWithTimeout(absl::Condition(&more), kGatherFor);
+      if (queue_.empty() || in_flight_ >= kMaxInFlight) continue;  // another sender took them
+    }
     Lead();
   }
   mu_.Unlock();
