@@ -44,7 +44,7 @@ class ExpectationBatcher {
   // While another call is in flight, a sender holds fewer than kGatherWrites writes back for up
   // to kGatherFor, or until that call ends: per-call costs (round trip, commit, start-up) were
   // most of a write's at 8 writers, whose calls carried 2.4 writes.
-  static constexpr size_t kGatherWrites = 4;
+  static constexpr size_t kGatherWrites = 6;
   static constexpr absl::Duration kGatherFor = absl::Milliseconds(2);
 
   explicit ExpectationBatcher(PgPool& pool) : pool_(pool) {}
