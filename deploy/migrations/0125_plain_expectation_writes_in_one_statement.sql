@@ -18,12 +18,15 @@
 --   at the statement's end, when the expectation rows exist;
 -- - the answers are returned only after the statement, with its checks, finished: an error
 --   anywhere rolls the statement back (one subtransaction per call), and then every write of the
---   call runs alone as in 0120, which sorts out whose key or deadlock it was.
--- Writes in a dialogue, or marked agreed, keep the per-write path of 0120.
-CREATE OR REPLACE FUNCTION case_record_expectations(p_writes jsonb)
+--   call runs alone through 0120's function, which sorts out whose key or deadlock it was.
+-- Writes in a dialogue, or marked agreed, go through 0120's function too.
+
+-- 0120's function stays, under a new name, for the writes that go one by one (its grant holds).
+ALTER FUNCTION case_record_expectations(jsonb) RENAME TO case_record_expectations_each;
+
+CREATE FUNCTION case_record_expectations(p_writes jsonb)
 RETURNS TABLE (i int, answer text, refusal text) AS $$
 DECLARE
-  w record;
   done_i int[];
   done_answer text[];
   done_refusal text[];
@@ -87,10 +90,11 @@ BEGIN
       SELECT d.centre, d.actor::text || ':' || d.key, d.method, d.hash, ''::bytea, d.doc
         FROM done d WHERE d.key <> '')
     SELECT array_agg(ws.i), array_agg((d.doc || jsonb_build_object('case_id', d.case_id))::text),
-           array_agg(CASE WHEN d.i IS NULL THEN
-                       'fallback: the case does not take this write as it stands' END)
+           array_agg(CASE WHEN d.i IS NOT NULL THEN NULL
+                          WHEN f.i IS NULL THEN 'fallback: the case''s second write in one call'
+                          ELSE 'fallback: the case does not take this write as it stands' END)
       INTO done_i, done_answer, done_refusal
-      FROM ws LEFT JOIN done d ON d.i = ws.i;
+      FROM ws LEFT JOIN firsts f ON f.i = ws.i LEFT JOIN done d ON d.i = ws.i;
     set_ok := true;
   EXCEPTION WHEN OTHERS THEN
     -- A key already stored, a deadlock, a concurrent change the statement cannot settle: every
@@ -98,30 +102,18 @@ BEGIN
     set_ok := false;
   END;
   -- Returned only once the statement, with its foreign-key checks, has finished.
-  IF set_ok THEN
-    RETURN QUERY SELECT * FROM unnest(done_i, done_answer, done_refusal);
+  IF NOT set_ok THEN
+    RETURN QUERY SELECT * FROM case_record_expectations_each(p_writes);
+    RETURN;
   END IF;
-  -- The rest one by one, as 0120 did, each in a subtransaction of its own.
-  FOR w IN
-    SELECT * FROM jsonb_to_recordset(p_writes) AS x(
-        i int, centre bigint, case_ref text, base_version bigint, actor bigint, all_cases boolean,
-        team bigint, staff bigint, key text, method text, hash text, outcome text, month date,
-        risk text, agreed boolean, dialogue bigint, note text, effective_on date)
-     WHERE NOT set_ok OR x.dialogue <> 0 OR x.agreed
-  LOOP
-    i := w.i;
-    BEGIN
-      answer := case_record_expectation(
-          w.centre, w.case_ref, w.base_version, w.actor, w.all_cases, w.team, w.staff, w.key,
-          w.method, w.hash, w.outcome, w.month, w.risk, w.agreed, w.dialogue, w.note,
-          w.effective_on)::text;
-      refusal := NULL;
-    EXCEPTION WHEN OTHERS THEN
-      answer := NULL;
-      refusal := SQLSTATE || ' ' || SQLERRM;
-    END;
-    RETURN NEXT;
-  END LOOP;
+  RETURN QUERY SELECT * FROM unnest(done_i, done_answer, done_refusal);
+  -- The rest one by one.
+  IF EXISTS (SELECT 1 FROM jsonb_array_elements(p_writes) x
+              WHERE (x->>'dialogue')::bigint <> 0 OR (x->>'agreed')::boolean) THEN
+    RETURN QUERY SELECT * FROM case_record_expectations_each(
+      (SELECT jsonb_agg(x) FROM jsonb_array_elements(p_writes) x
+        WHERE (x->>'dialogue')::bigint <> 0 OR (x->>'agreed')::boolean));
+  END IF;
 END;
 $$ LANGUAGE plpgsql;
 

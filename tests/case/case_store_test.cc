@@ -516,25 +516,27 @@ TEST_F(CaseStoreTest, OneCallWritesItsPlainExpectationsTogetherAndRefusesWhatItC
   // case_record_expectations() (0125) called as the batcher calls it: the plain writes in one
   // statement, a case's second write and a stale one refused to the general path, and a key
   // already stored rolling the statement back so that every write runs alone.
-  for (const char* ref : {"ONE-1", "ONE-2", "ONE-3"}) Create(ref);
+  for (const char* ref : {"ONE-1", "ONE-2", "ONE-3", "ONE-4"}) Create(ref);
   const std::string centre = env_->Scalar("SELECT id FROM job_centre WHERE code = 'JC1'");
   const std::string actor = env_->Scalar(
       "SELECT s.id FROM staff s JOIN job_centre j ON j.id = s.job_centre_id "
       "WHERE j.code = 'JC1' AND s.code = 'cw1'");
-  auto write = [&](int i, const std::string& ref, int version, const std::string& key) {
+  auto write = [&](int i, const std::string& ref, int version, const std::string& key,
+                   bool agreed = false) {
     return absl::StrCat(R"({"i":)", i, R"(,"centre":)", centre, R"(,"case_ref":")", ref,
                         R"(","base_version":)", version, R"(,"actor":)", actor,
                         R"(,"all_cases":true,"team":0,"staff":0,"key":")", key,
                         R"(","method":"RecordExpectation","hash":"h","outcome":"FLEX_JOB",)",
-                        R"("month":"2027-04-01","risk":"LOW","agreed":false,"dialogue":0,)",
-                        R"("note":"one call","effective_on":"2026-06-01"})");
+                        R"("month":"2027-04-01","risk":"LOW","agreed":)", agreed ? "true" : "false",
+                        R"(,"dialogue":0,)", R"("note":"one call","effective_on":"2026-06-01"})");
   };
   struct Row {
     std::string answer, refusal;
   };
   auto call = [&](const std::vector<std::string>& writes) {
-    pqxx::connection conn(env_->conninfo());
-    pqxx::nontransaction tx(conn);
+    absl::StatusOr<PgPool::Lease> lease = env_->service_pool().Acquire();  // the service's role
+    EXPECT_TRUE(lease.ok()) << lease.status();
+    pqxx::nontransaction tx(**lease);
     std::map<int, Row> rows;
     for (const auto& r :
          tx.exec_params("SELECT i, answer, refusal FROM case_record_expectations($1)",
@@ -544,14 +546,19 @@ TEST_F(CaseStoreTest, OneCallWritesItsPlainExpectationsTogetherAndRefusesWhatItC
     }
     return rows;
   };
-  std::map<int, Row> first = call({write(0, "ONE-1", 1, "k0"), write(1, "ONE-1", 1, "k1"),
-                                   write(2, "ONE-2", 99, "k2"), write(3, "ONE-3", 1, "k3")});
-  ASSERT_EQ(first.size(), 4u);
+  std::map<int, Row> first =
+      call({write(0, "ONE-1", 1, "k0"), write(1, "ONE-1", 1, "k1"), write(2, "ONE-2", 99, "k2"),
+            write(3, "ONE-3", 1, "k3"), write(4, "ONE-4", 1, "k5", /*agreed=*/true)});
+  ASSERT_EQ(first.size(), 5u);
   EXPECT_NE(first[0].answer.find(R"("version": 2)"), std::string::npos) << first[0].answer;
   EXPECT_EQ(first[0].refusal, "");
-  EXPECT_NE(first[1].refusal.find("fallback:"), std::string::npos) << first[1].refusal;
+  // Told apart by the one statement only: one by one, the second write meets a moved version.
+  EXPECT_NE(first[1].refusal.find("second write in one call"), std::string::npos)
+      << first[1].refusal;
   EXPECT_NE(first[2].refusal.find("fallback:"), std::string::npos) << first[2].refusal;
   EXPECT_NE(first[3].answer.find(R"("version": 2)"), std::string::npos) << first[3].answer;
+  // Agreed in a dialogue goes one by one, where a caseworker may not mark it.
+  EXPECT_NE(first[4].refusal.find("only a team leader"), std::string::npos) << first[4].refusal;
   // The answer names the expectation the case now points at, and the stored key keeps it.
   EXPECT_NE(first[0].answer.find(
                 absl::StrCat(R"("id": )", env_->Scalar("SELECT current_expectation_id FROM cases "
