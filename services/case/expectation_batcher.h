@@ -1,10 +1,11 @@
 // Group commit for the one-statement expectation write (issue 10). Writes that arrive while
 // earlier ones are being written wait, and the next free writer sends them all as one call of
-// case_record_expectations() (migration 0120): one round trip, one commit and one WAL flush
-// for the lot. A write alone is sent at once, so an idle service adds no wait.
+// case_record_expectations() (migrations 0120, 0125): one round trip, one commit and one WAL
+// flush for the lot. A write alone is sent at once, so an idle service adds no wait.
 //
-// Each write still succeeds or is refused on its own (a subtransaction each); nothing is
-// acknowledged before its batch has committed.
+// Each write still succeeds or is refused on its own (the plain ones share one statement, and
+// when it fails each runs alone in a subtransaction); nothing is acknowledged before its batch
+// has committed.
 //
 // A write comes in two ways: Write waits (its thread may send the batch itself), WriteAsync
 // returns at once and is answered from the thread that sent its batch. Once the first WriteAsync
