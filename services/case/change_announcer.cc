@@ -123,7 +123,13 @@ void ChangeAnnouncer::Loop() {
     failures = 0;
     absl::MutexLock lock(&mu_);
     sent_total_ += represents;
+    ++transactions_;
   }
+}
+
+int64_t ChangeAnnouncer::transactions_sent() const {
+  absl::MutexLock lock(&mu_);
+  return transactions_;
 }
 
 bool ChangeAnnouncer::Send(const std::vector<CaseChangeNotice>& batch) {

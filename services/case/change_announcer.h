@@ -41,6 +41,9 @@ class ChangeAnnouncer {
   // True once everything queued before the call was sent; false after `timeout`.
   bool Flush(absl::Duration timeout);
 
+  // Notify transactions sent so far (for tests and benchmarks).
+  int64_t transactions_sent() const;
+
   // Queued notices beyond this are folded into one BULK notice per job centre (the listener
   // then reads the centre whole) so a long outage cannot grow the queue without bound.
   static constexpr size_t kMaxQueued = 20000;
@@ -58,10 +61,11 @@ class ChangeAnnouncer {
   bool Send(const std::vector<CaseChangeNotice>& batch);
 
   PgPool& pool_;
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   std::vector<CaseChangeNotice> queue_ ABSL_GUARDED_BY(mu_);
   int64_t queued_total_ ABSL_GUARDED_BY(mu_) = 0;  // notices ever queued
   int64_t sent_total_ ABSL_GUARDED_BY(mu_) = 0;    // of those, sent (or folded and sent)
+  int64_t transactions_ ABSL_GUARDED_BY(mu_) = 0;  // notify transactions sent
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };

@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "services/case/change_announcer.h"
 #include "services/case/reference_data.h"
 #include "services/common/case_change_notice.h"
 #include "tests/case/case_test_env.h"
@@ -579,6 +580,25 @@ TEST_F(CaseStoreTest, OneCallWritesItsPlainExpectationsTogetherAndRefusesWhatItC
   EXPECT_NE(second[1].answer.find(R"("version": 3)"), std::string::npos) << second[1].answer;
   EXPECT_EQ(env_->Scalar("SELECT version FROM cases WHERE case_ref = 'ONE-2'"), "1");
   EXPECT_EQ(env_->Scalar("SELECT count(*) FROM expectation WHERE note = 'one call'"), "3");
+}
+
+TEST_F(CaseStoreTest, TheAnnouncerSendsAtOnceWhenIdleAndAtMostOneTransactionPerInterval) {
+  ChangeAnnouncer announcer(env_->pool());
+  const absl::Time idle = absl::Now();
+  announcer.Announce(CaseChangeNotice::ForCase(1, 1, 2, "EXPECTATION"));
+  ASSERT_TRUE(announcer.Flush(absl::Seconds(5)));
+  EXPECT_LT(absl::Now() - idle, ChangeAnnouncer::kMinInterval);  // not held back
+  EXPECT_EQ(announcer.transactions_sent(), 1);
+  // A notice every millisecond: one transaction per interval at most, whatever the pace.
+  const absl::Time start = absl::Now();
+  for (int i = 0; i < 60; ++i) {
+    announcer.Announce(CaseChangeNotice::ForCase(1, 100 + i, 2, "EXPECTATION"));
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  ASSERT_TRUE(announcer.Flush(absl::Seconds(5)));
+  const int64_t allowed = (absl::Now() - start) / ChangeAnnouncer::kMinInterval + 2;
+  EXPECT_LE(announcer.transactions_sent() - 1, allowed);
+  EXPECT_GE(announcer.transactions_sent() - 1, 2);
 }
 
 TEST_F(CaseStoreTest, CachedCataloguesAndCallersFollowTheDatabaseNotices) {
