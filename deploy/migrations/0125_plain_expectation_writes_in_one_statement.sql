@@ -31,6 +31,7 @@ DECLARE
   done_answer text[];
   done_refusal text[];
   set_ok boolean := false;
+  rest jsonb;
 BEGIN
   -- The plain writes (no dialogue, not agreed in one) in one statement; a case's second write in
   -- the same call is refused to the general path, as a concurrent writer's would be.
@@ -108,11 +109,10 @@ BEGIN
   END IF;
   RETURN QUERY SELECT * FROM unnest(done_i, done_answer, done_refusal);
   -- The rest one by one.
-  IF EXISTS (SELECT 1 FROM jsonb_array_elements(p_writes) x
-              WHERE (x->>'dialogue')::bigint <> 0 OR (x->>'agreed')::boolean) THEN
-    RETURN QUERY SELECT * FROM case_record_expectations_each(
-      (SELECT jsonb_agg(x) FROM jsonb_array_elements(p_writes) x
-        WHERE (x->>'dialogue')::bigint <> 0 OR (x->>'agreed')::boolean));
+  SELECT jsonb_agg(x) INTO rest FROM jsonb_array_elements(p_writes) x
+   WHERE (x->>'dialogue')::bigint <> 0 OR (x->>'agreed')::boolean;
+  IF rest IS NOT NULL THEN
+    RETURN QUERY SELECT * FROM case_record_expectations_each(rest);
   END IF;
 END;
 $$ LANGUAGE plpgsql;
