@@ -3,7 +3,7 @@
 //   forecast_accuracy [--centres N] [--origins N] [--step N] [--horizon N] [--small]
 //                     [--no-caseworkers] [--shock-scale X] [--shock-floor X]
 //                     [--calendar-pooling X] [--calibration-pooling X] [--hazard-pooling X]
-//                     [--no-slip-shift]
+//                     [--no-slip-shift] [--seasonality X]
 #include <chrono>
 #include <cstdio>
 #include <optional>
@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   bool small = false;
   forecasting::HarnessOptions options;
   bool no_slip_shift = false, no_caseworkers = false;
+  std::optional<double> seasonality;
   CLI::App app{"The accuracy harness on synthetic centres (offline).", "forecast_accuracy"};
   app.add_option("--centres", centres, "synthetic job centres")
       ->capture_default_str()
@@ -41,6 +42,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--hazard-pooling", options.fit.hazard_pooling, "hazard pooling strength")
       ->capture_default_str();
+  app.add_option("--seasonality", seasonality,
+                 "every centre's closure calendar strength (0: none; default: 1 and 0.35 "
+                 "alternately)")
+      ->check(CLI::Range(0.0, 1.0));
   app.add_flag("--no-slip-shift", no_slip_shift, "leave out the caseworkers' slip shift");
   app.add_flag("--small", small, "small centres (quick)");
   app.add_flag("--no-caseworkers", no_caseworkers, "leave out caseworker-level habits");
@@ -48,6 +53,9 @@ int main(int argc, char** argv) {
   if (no_slip_shift) options.fit.slip_shift = false;
   if (no_caseworkers) options.caseworker_level = false;
   options.centres = forecasting::HarnessSpecs(centres, small);
+  if (seasonality.has_value()) {
+    for (forecasting::SyntheticSpec& spec : options.centres) spec.closure_seasonality = *seasonality;
+  }
   const auto start = std::chrono::steady_clock::now();
   auto result = forecasting::RunAccuracyHarness(options);
   if (!result.ok()) {
