@@ -67,5 +67,25 @@ TEST(AccuracyHarnessTest, CalendarNewCasesAndCalibration) {
   EXPECT_LT(base.level[kCentreLevel].mae, 0.9 * no_calendar->models[1].level[kCentreLevel].mae);
 }
 
+// With no closure calendar in the data or the models, each case's own chance is the whole story:
+// intervals of independent cases (no month shocks) cover near 80% at team level, so the errors
+// are the spread the per-case probabilities predict (README, "the models are at their own noise
+// floor").
+TEST(AccuracyHarnessTest, WithoutACalendarErrorsAreTheCasesOwnNoise) {
+  HarnessOptions options = Fast();
+  for (SyntheticSpec& spec : options.centres) spec.closure_seasonality = 0;
+  options.fit.calendar_pooling = 0;
+  options.fit.month_shock_scale = 0;
+  options.fit.month_shock_floor = 0;
+  options.caseworker_level = false;
+  auto result = RunAccuracyHarness(options);
+  ASSERT_TRUE(result.ok()) << result.status();
+  for (const ModelHarnessResult& m : result->models) {
+    EXPECT_GE(m.level[kTeamLevel].coverage, 0.76) << ModelKey(m.model);
+    EXPECT_LE(m.level[kTeamLevel].coverage, 0.84) << ModelKey(m.model);
+  }
+  EXPECT_LT(result->models[0].level[kTeamLevel].mae, result->models[1].level[kTeamLevel].mae);
+}
+
 }  // namespace
 }  // namespace forecasting
