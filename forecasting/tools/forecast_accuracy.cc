@@ -54,7 +54,8 @@ int main(int argc, char** argv) {
   if (no_caseworkers) options.caseworker_level = false;
   options.centres = forecasting::HarnessSpecs(centres, small);
   if (seasonality.has_value()) {
-    for (forecasting::SyntheticSpec& spec : options.centres) spec.closure_seasonality = *seasonality;
+    for (forecasting::SyntheticSpec& spec : options.centres)
+      spec.closure_seasonality = *seasonality;
   }
   const auto start = std::chrono::steady_clock::now();
   auto result = forecasting::RunAccuracyHarness(options);
