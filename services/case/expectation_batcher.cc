@@ -62,7 +62,7 @@ ExpectationBatcher::Result ExpectationBatcher::Write(const ExpectationWrite& wri
   queue_.push_back(&mine);
   while (true) {
     auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return mine.done || (in_flight_ < kMaxInFlight && !queue_.empty());
+      return mine.done || (in_flight_ < tuning_.calls_in_flight && !queue_.empty());
     };
     mu_.Await(absl::Condition(&ready));
     if (mine.done) break;
@@ -76,27 +76,41 @@ void ExpectationBatcher::WriteAsync(const ExpectationWrite& write,
                                     std::function<void(Result)> done) {
   absl::MutexLock lock(&mu_);
   queue_.push_back(new Pending{&write, std::move(done)});
-  if (senders_.empty()) {
-    for (int i = 0; i < kMaxInFlight; ++i) senders_.emplace_back([this] { SenderLoop(); });
+  StartSenders();
+}
+
+void ExpectationBatcher::StartSenders() {
+  while (static_cast<int>(senders_.size()) < tuning_.calls_in_flight && !stopping_) {
+    senders_.emplace_back([this] { SenderLoop(); });
   }
+}
+
+void ExpectationBatcher::set_tuning(const Tuning& tuning) {
+  absl::MutexLock lock(&mu_);
+  tuning_ = tuning;
+  tuning_.calls_in_flight = std::clamp(tuning.calls_in_flight, 1, kMaxSenders);
+  if (!senders_.empty()) StartSenders();
 }
 
 void ExpectationBatcher::SenderLoop() {
   mu_.Lock();
   while (true) {
     auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return (stopping_ && queue_.empty()) || (!queue_.empty() && in_flight_ < kMaxInFlight);
+      return (stopping_ && queue_.empty()) ||
+             (!queue_.empty() && in_flight_ < tuning_.calls_in_flight);
     };
     mu_.Await(absl::Condition(&ready));
     if (queue_.empty()) break;  // stopping, and every write taken
-    if (queue_.size() < kGatherWrites && in_flight_ > 0 && !stopping_) {
-      // Another call is in the database: wait for a few more writes to share this one's commit,
-      // but no longer than that call takes, so the database never idles for the gathering.
+    if (queue_.size() < tuning_.gather_writes && in_flight_ >= tuning_.gather_while_in_flight &&
+        !stopping_) {
+      // Other calls are in the database: wait for a few more writes to share this one's commit,
+      // but no longer than one of those calls takes, so the database never idles for it.
       auto more = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return queue_.size() >= kGatherWrites || in_flight_ == 0 || stopping_;
+        return queue_.size() >= tuning_.gather_writes ||
+               in_flight_ < tuning_.gather_while_in_flight || stopping_;
       };
-      mu_.AwaitWithTimeout(absl::Condition(&more), kGatherFor);
-      if (queue_.empty() || in_flight_ >= kMaxInFlight) continue;  // another sender took them
+      mu_.AwaitWithTimeout(absl::Condition(&more), tuning_.gather_for);
+      if (queue_.empty() || in_flight_ >= tuning_.calls_in_flight) continue;  // taken by another
     }
     Lead();
   }

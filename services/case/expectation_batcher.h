@@ -39,14 +39,24 @@ class ExpectationBatcher {
 
   // Writes sent in one call at most (see migration 0120 for why 32).
   static constexpr size_t kMaxBatch = 32;
-  // Calls in flight at once: one per core of the database machine keeps it busy while a batch
-  // waits for its WAL flush.
-  static constexpr int kMaxInFlight = 2;
-  // While another call is in flight, a sender holds fewer than kGatherWrites writes back for up
-  // to kGatherFor, or until that call ends: per-call costs (round trip, commit, start-up) were
-  // most of a write's at 8 writers, whose calls carried 2.4 writes.
-  static constexpr size_t kGatherWrites = 6;
-  static constexpr absl::Duration kGatherFor = absl::Milliseconds(2);
+
+  // How calls are formed. The defaults are the measured best (README, "Writes"); the write
+  // benchmark's `tuning` section compares others in one process, in turn.
+  struct Tuning {
+    // Calls in flight at once: one per core of the database machine keeps it busy while a batch
+    // waits for its WAL flush.
+    int calls_in_flight = 2;
+    // While at least gather_while_in_flight calls are in flight, a sender holds fewer than
+    // gather_writes writes back for up to gather_for, or until fewer calls are in flight:
+    // per-call costs (round trip, commit, start-up) were most of a write's at 8 writers, whose
+    // calls carried 2.4 writes. 4 wrote 6-7% more per second than 6 at 8 writers, in slices
+    // taken in turn (its calls overlap more). gather_writes <= 1: no gathering.
+    size_t gather_writes = 4;
+    int gather_while_in_flight = 1;
+    absl::Duration gather_for = absl::Milliseconds(2);
+  };
+  // Sender threads at most (Tuning::calls_in_flight is capped by it).
+  static constexpr int kMaxSenders = 4;
 
   explicit ExpectationBatcher(PgPool& pool) : pool_(pool) {}
   // Waits for the writes in flight; no WriteAsync may be called meanwhile.
@@ -63,6 +73,9 @@ class ExpectationBatcher {
   // must not block on the database. `write` must stay valid until then.
   void WriteAsync(const ExpectationWrite& write, std::function<void(Result)> done);
 
+  // Applies `tuning` to the calls formed from now on (calls_in_flight capped to 1..kMaxSenders).
+  void set_tuning(const Tuning& tuning);
+
   // Calls sent and writes they carried, since construction.
   int64_t batches_sent() const;
   int64_t writes_sent() const;
@@ -75,6 +88,8 @@ class ExpectationBatcher {
     Result result = std::optional<std::string>();
   };
 
+  // Starts sender threads up to tuning_.calls_in_flight.
+  void StartSenders() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Takes what waits (at most kMaxBatch), sends it as one call and answers every write in it:
   // a waiting writer is marked done, an async one's answer runs (without mu_).
   void Lead() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -86,6 +101,7 @@ class ExpectationBatcher {
   PgPool& pool_;
   mutable absl::Mutex mu_;
   std::deque<Pending*> queue_ ABSL_GUARDED_BY(mu_);
+  Tuning tuning_ ABSL_GUARDED_BY(mu_);
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t batches_sent_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t writes_sent_ ABSL_GUARDED_BY(mu_) = 0;

@@ -54,6 +54,7 @@ class PgCaseStore final : public CaseStore {
   ChangeAnnouncer& announcer() { return announcer_; }
   // How the one-statement expectation writes were grouped (tests, benchmarks).
   const ExpectationBatcher& batcher() const { return batcher_; }
+  ExpectationBatcher& batcher() { return batcher_; }
 
  private:
   // The case from the batch's answer for `write` (announcing it), nullopt for a refusal.

@@ -13,9 +13,14 @@
 //      while background writers keep 300 writes/s on the other teams; p50 / p99 from the commit
 //      to the pushed dashboard. Target: p99 <= 250 ms.
 //
+//   4. (`--sections tuning`, not by default) ways of forming the write calls
+//      (ExpectationBatcher::Tuning) compared in one process: the writers at each client count run
+//      in 2 s slices, the tunings taken in turn slice by slice, so that the host's changing load
+//      falls on all of them alike; medians of writes/s and CPU per write per tuning.
+//
 //   write_benchmark --pg "host=127.0.0.1 port=N user=postgres dbname=postgres"
 //       [--clients 8,32] [--seconds 10] [--rounds 3] [--sections writes,apply,push] [--rate 300]
-//       [--fresh]
+//       [--slices 15] [--fresh]
 // The loaded database (forecast_bench_writes) is kept and reused unless --fresh; pgbench's own
 // database (forecast_bench_pgbench, scale 10) too.
 #include <algorithm>
@@ -107,6 +112,7 @@ struct Args {
   std::string sections = "writes,apply,push";
   double rate = 300;
   int rounds = 3;
+  int slices = 15;
   bool fresh = false;
 };
 
@@ -129,6 +135,9 @@ Args Parse(int argc, char** argv) {
          "--rounds", a.rounds,
          "pgbench and the writes taken in turn this many times per client count; the "
          "ratio is the median of the rounds' ratios (the lower middle one for an even count)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--slices", a.slices, "tuning section: 2 s slices per tuning")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   app.add_flag("--fresh", a.fresh, "load the demo centre into a new database");
@@ -396,7 +405,7 @@ struct PgbenchFigures {
 };
 
 // pgbench -N at `clients` for `seconds`.
-PgbenchFigures RunPgbench(const Args& args, int clients) {
+PgbenchFigures RunPgbench(const Args& args, int clients, double seconds) {
   const std::string host = ConninfoValue(args.pg, "host", "127.0.0.1");
   const std::string port = ConninfoValue(args.pg, "port", "5432");
   const std::string user = ConninfoValue(args.pg, "user", "postgres");
@@ -413,7 +422,7 @@ PgbenchFigures RunPgbench(const Args& args, int clients) {
     if (std::system(init.c_str()) != 0) Die("pgbench -i failed: " + init);
   }
   const std::string run = absl::StrCat(base, " -N -c ", clients, " -j 2 -T ",
-                                       static_cast<int>(args.seconds), " ", db, " 2>/dev/null");
+                                       static_cast<int>(seconds), " ", db, " 2>/dev/null");
   const double cpu_start = BusyCpuSeconds();
   FILE* out = popen(run.c_str(), "r");
   if (out == nullptr) Die("cannot run pgbench");
@@ -426,7 +435,7 @@ PgbenchFigures RunPgbench(const Args& args, int clients) {
     }
   }
   if (pclose(out) != 0 || tps <= 0) Die("pgbench -N failed: " + run);
-  return {tps, 1e6 * (BusyCpuSeconds() - cpu_start) / (tps * args.seconds)};
+  return {tps, 1e6 * (BusyCpuSeconds() - cpu_start) / (tps * seconds)};
 }
 
 // Adds a case with `n` expectations (in the case service's shape) and returns its id.
@@ -532,7 +541,7 @@ int main(int argc, char** argv) {
       // writes that are not counted.
       RunWriters(case_target, cases, clients, 2, today);
       for (int round = 1; round <= args.rounds; ++round) {
-        const PgbenchFigures pgbench = RunPgbench(args, clients);
+        const PgbenchFigures pgbench = RunPgbench(args, clients, args.seconds);
         const double tps = pgbench.tps;
         const int64_t batches = case_store.batcher().batches_sent();
         const int64_t sent = case_store.batcher().writes_sent();
@@ -559,6 +568,60 @@ int main(int argc, char** argv) {
           clients, empty.per_second, empty.p50, empty.p99, static_cast<long long>(empty.errors),
           empty.cpu_us);
     }
+  }
+
+  if (args.sections.find("tuning") != std::string::npos) {
+    using Tuning = forecast::ExpectationBatcher::Tuning;
+    struct Named {
+      const char* name;
+      Tuning tuning;
+    };
+    const Tuning current;
+    Tuning gather6 = current, overlap = current, balanced2 = current;
+    gather6.gather_writes = 6;
+    overlap.calls_in_flight = 3;  // gather only while two calls are in the database
+    overlap.gather_while_in_flight = 2;
+    balanced2.gather_writes = 3;
+    balanced2.gather_for = absl::Milliseconds(1);
+    const std::vector<Named> tunings = {{"current (2 calls, gather 4 / 2 ms)", current},
+                                        {"gather 6", gather6},
+                                        {"3 calls, gather while 2 in flight", overlap},
+                                        {"gather 3 / 1 ms", balanced2}};
+    std::printf("\n4. forming the write calls, %d slices of 2 s per tuning, taken in turn\n",
+                args.slices);
+    std::printf("%-8s %-36s %14s %16s %12s %10s %12s\n", "clients", "tuning", "writes/s p50",
+                "CPU us/write p50", "per call", "p99 ms", "vs pgbench");
+    for (int clients : args.clients) {
+      RunWriters(case_target, cases, clients, 2, today);
+      std::vector<std::vector<double>> rate(tunings.size()), cpu(tunings.size()),
+          p99(tunings.size());
+      std::vector<int64_t> calls(tunings.size(), 0), writes(tunings.size(), 0);
+      std::vector<double> pgbench_tps;
+      for (int slice = 0; slice < args.slices; ++slice) {
+        pgbench_tps.push_back(RunPgbench(args, clients, 2).tps);
+        for (size_t t = 0; t < tunings.size(); ++t) {
+          case_store.batcher().set_tuning(tunings[t].tuning);
+          const int64_t b0 = case_store.batcher().batches_sent();
+          const int64_t w0 = case_store.batcher().writes_sent();
+          const WriteFigures w = RunWriters(case_target, cases, clients, 2, today);
+          calls[t] += case_store.batcher().batches_sent() - b0;
+          writes[t] += case_store.batcher().writes_sent() - w0;
+          rate[t].push_back(w.per_second);
+          cpu[t].push_back(w.cpu_us);
+          p99[t].push_back(w.p99);
+        }
+      }
+      for (size_t t = 0; t < tunings.size(); ++t) {
+        std::printf(
+            "%-8d %-36s %14.0f %16.0f %12.1f %10.1f %11.0f%%\n", clients, tunings[t].name,
+            Percentile(rate[t], 0.5), Percentile(cpu[t], 0.5),
+            static_cast<double>(writes[t]) / static_cast<double>(std::max<int64_t>(1, calls[t])),
+            Percentile(p99[t], 0.5), 100 * Percentile(rate[t], 0.5) / Percentile(pgbench_tps, 0.5));
+      }
+      std::printf("%-8d pgbench -N in the same slices: %.0f tps p50\n", clients,
+                  Percentile(pgbench_tps, 0.5));
+    }
+    case_store.batcher().set_tuning(forecast::ExpectationBatcher::Tuning{});
   }
 
   forecast::PgPool pool(conninfo, 16);

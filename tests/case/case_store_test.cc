@@ -513,6 +513,66 @@ TEST_F(CaseStoreTest, AsyncExpectationWritesAreAnsweredOnceEachAlongsideWaitingO
             std::to_string(kCases));
 }
 
+TEST_F(CaseStoreTest, EveryTuningOfTheBatcherAnswersEachAsyncWriteOnce) {
+  // ExpectationBatcher::set_tuning between rounds of async writes: one call at a time without
+  // gathering, four calls gathering while two are in flight, a gathering that never fills (32
+  // writes, 50 ms), then the defaults. Each round's writes are answered once, with the next
+  // version, and stored; the senders started for four calls stay harmless with fewer.
+  using Tuning = ExpectationBatcher::Tuning;
+  Tuning one_at_a_time, four, never_full;
+  one_at_a_time.calls_in_flight = 1;
+  one_at_a_time.gather_writes = 1;
+  four.calls_in_flight = 4;
+  four.gather_while_in_flight = 2;
+  never_full.gather_writes = 32;
+  never_full.gather_for = absl::Milliseconds(50);
+  constexpr int kCases = 12;
+  std::vector<v1::Case> cases;
+  for (int i = 0; i < kCases; ++i) cases.push_back(Create(absl::StrCat("TUNED-", i)));
+  const Caller cw1 = env_->As("cw1");
+  int round = 0;
+  for (const Tuning& tuning : {one_at_a_time, four, never_full, Tuning{}}) {
+    env_->store().batcher().set_tuning(tuning);
+    const int64_t sent = env_->store().batcher().writes_sent();
+    absl::Mutex mu;
+    std::vector<int> answers(kCases, 0);
+    std::vector<absl::StatusOr<v1::Case>> results(kCases, absl::UnknownError("none"));
+    for (int i = 0; i < kCases; ++i) {
+      v1::RecordExpectationRequest request;
+      request.set_case_ref(cases[i].case_ref());
+      request.set_base_version(cases[i].version());
+      request.set_expected_outcome("EDUCATION");
+      request.set_expected_month("2027-04");
+      request.set_risk("LOW");
+      request.set_idempotency_key(absl::StrCat("tuned-", round, "-", i));
+      env_->keeper().RecordExpectation(cw1, request, [&, i](absl::StatusOr<v1::Case> written) {
+        absl::MutexLock lock(&mu);
+        ++answers[i];
+        results[i] = std::move(written);
+      });
+    }
+    auto all_answered = [&] {
+      for (int n : answers) {
+        if (n == 0) return false;
+      }
+      return true;
+    };
+    absl::MutexLock lock(&mu);
+    ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(&all_answered), absl::Seconds(60))) << round;
+    for (int i = 0; i < kCases; ++i) {
+      ASSERT_TRUE(results[i].ok()) << round << "/" << i << ": " << results[i].status();
+      EXPECT_EQ(results[i]->version(), cases[i].version() + 1) << round << "/" << i;
+      cases[i] = *results[i];
+    }
+    for (int n : answers) EXPECT_EQ(n, 1) << round;
+    EXPECT_EQ(env_->store().batcher().writes_sent() - sent, kCases) << round;
+    ++round;
+  }
+  EXPECT_EQ(env_->Scalar("SELECT count(*) FROM expectation e JOIN cases c ON c.id = e.case_id "
+                         "WHERE c.case_ref LIKE 'TUNED-%'"),
+            std::to_string(4 * kCases));
+}
+
 TEST_F(CaseStoreTest, OneCallWritesItsPlainExpectationsTogetherAndRefusesWhatItCannotSettle) {
   // case_record_expectations() (0125) called as the batcher calls it: the plain writes in one
   // statement, a case's second write and a stale one refused to the general path, and a key
