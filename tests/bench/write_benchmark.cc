@@ -15,8 +15,9 @@
 //
 //   4. (`--sections tuning`, not by default) ways of forming the write calls
 //      (ExpectationBatcher::Tuning) compared in one process: the writers at each client count run
-//      in 2 s slices, the tunings taken in turn slice by slice, so that the host's changing load
-//      falls on all of them alike; medians of writes/s and CPU per write per tuning.
+//      in 2 s slices, the tunings taken in turn slice by slice after 2 s of pgbench -N, so that
+//      the host's changing load falls on all of them alike; medians of writes/s and CPU per
+//      write per tuning, and the ratio to the slices' pgbench median.
 //
 //   write_benchmark --pg "host=127.0.0.1 port=N user=postgres dbname=postgres"
 //       [--clients 8,32] [--seconds 10] [--rounds 3] [--sections writes,apply,push] [--rate 300]
@@ -577,16 +578,16 @@ int main(int argc, char** argv) {
       Tuning tuning;
     };
     const Tuning current;
-    Tuning gather6 = current, overlap = current, balanced2 = current;
+    Tuning gather6 = current, overlap = current, gather3 = current;
     gather6.gather_writes = 6;
     overlap.calls_in_flight = 3;  // gather only while two calls are in the database
     overlap.gather_while_in_flight = 2;
-    balanced2.gather_writes = 3;
-    balanced2.gather_for = absl::Milliseconds(1);
+    gather3.gather_writes = 3;
+    gather3.gather_for = absl::Milliseconds(1);
     const std::vector<Named> tunings = {{"current (2 calls, gather 4 / 2 ms)", current},
                                         {"gather 6", gather6},
                                         {"3 calls, gather while 2 in flight", overlap},
-                                        {"gather 3 / 1 ms", balanced2}};
+                                        {"gather 3 / 1 ms", gather3}};
     std::printf("\n4. forming the write calls, %d slices of 2 s per tuning, taken in turn\n",
                 args.slices);
     std::printf("%-8s %-36s %14s %16s %12s %10s %12s\n", "clients", "tuning", "writes/s p50",
