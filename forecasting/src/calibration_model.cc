@@ -37,7 +37,6 @@ int32_t FactorLead(int32_t lead) {
 constexpr double kSlipPrior = 12.0;     // in-force months' worth of prior toward the team
 constexpr double kOutcomePrior = 10.0;  // closures' worth of prior toward the broader stay chance
 constexpr double kHabitPrior = 8.0;     // closures' worth of prior of a team's / caseworker's habit
-constexpr double kMaxShift = 6.0;       // months: a caseworker's lead shift is at most this
 
 // Steps followed ahead from each person-month (beyond the last slot they add little and cost).
 constexpr int32_t kMaxAhead = 36;
@@ -160,8 +159,9 @@ class CalibrationFitter {
       const double team = m.team_slip_[catalogue.caseworker_team[w]];
       m.raw_slip_[w] = slip_w[w] > 0 ? slip_sum[w] / slip_w[w] : team;
       m.slip_[w] = (slip_sum[w] + kSlipPrior * team) / (slip_w[w] + kSlipPrior);
-      m.shift_[w] =
-          options.slip_shift ? std::clamp(m.slip_[w] - centre_slip, -kMaxShift, kMaxShift) : 0.0;
+      m.shift_[w] = options.slip_shift
+                        ? std::clamp(m.slip_[w] - centre_slip, -kMaxLeadShift, kMaxLeadShift)
+                        : 0.0;
     }
 
     // Pass 2: person-months, each at its lead shifted by its caseworker's slip beyond the

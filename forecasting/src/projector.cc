@@ -12,13 +12,14 @@ namespace {
 
 constexpr int32_t kChunk = 1024;  // profiles per column block
 
-// The calibration depends on today's lead only through its bucket, so calibrated profiles keep
-// one representative lead per bucket (fewer, larger groups).
-int32_t RepresentativeLead(int32_t bucket) {
-  if (bucket == 0) return -6;
-  if (bucket <= 24) return bucket - 6;
-  return bucket == 25 ? 21 : 25;
-}
+// The calibration reads today's lead shifted by the caseworker's shift (at most kMaxLeadShift
+// months either way), then its bucket. Leads so far out that every shift keeps them in the first
+// (<= -6) or the last (>= 25) bucket behave alike and are clamped; the others are kept as they
+// are, since one representative per bucket would be shifted from the wrong lead.
+constexpr int32_t kShiftReach = static_cast<int32_t>(kMaxLeadShift) + 1;
+constexpr int32_t kLowestLead = -6 - kShiftReach;
+constexpr int32_t kHighestLead = 25 + kShiftReach;
+constexpr int32_t kCalibratedLeadSlots = kHighestLead - kLowestLead + 1;
 
 // What determines one case's distribution under a model; cases with equal profiles have equal
 // distributions, so each profile is computed once.
@@ -57,8 +58,8 @@ class ProfileBuilder {
     K_ = c.num_outcomes();
     W_ = c.num_caseworkers();
     D_ = models.baseline.max_duration() + 1;
-    // As planned: passed, 0..H-1, beyond the horizon. Calibrated: the lead buckets.
-    lead_slots_ = kind == ModelKind::kAsPlanned ? H_ + 2 : kNumLeadBuckets;
+    // As planned: passed, 0..H-1, beyond the horizon. Calibrated: kLowestLead..kHighestLead.
+    lead_slots_ = kind == ModelKind::kAsPlanned ? H_ + 2 : kCalibratedLeadSlots;
     const uint64_t planned_space = static_cast<uint64_t>(T_) * R_ * lead_slots_ * K_ *
                                    (kind == ModelKind::kCalibrated ? std::max(W_, 1) : 1);
     planned_space_ = kind == ModelKind::kBaseline ? 0 : planned_space;
@@ -99,7 +100,7 @@ class ProfileBuilder {
     if (kind_ == ModelKind::kAsPlanned) {
       p.lead = lead < 0 ? -1 : std::min(lead, H_);
     } else {
-      p.lead = RepresentativeLead(LeadBucket(lead));
+      p.lead = std::clamp(lead, kLowestLead, kHighestLead);
     }
     return p;
   }
@@ -109,7 +110,7 @@ class ProfileBuilder {
       return planned_space_ + (static_cast<uint64_t>(p.type) * D_ + p.duration) * kNumCategories +
              p.category;
     }
-    const int32_t slot = kind_ == ModelKind::kAsPlanned ? p.lead + 1 : LeadBucket(p.lead);
+    const int32_t slot = kind_ == ModelKind::kAsPlanned ? p.lead + 1 : p.lead - kLowestLead;
     uint64_t key = static_cast<uint64_t>(kind_ == ModelKind::kCalibrated ? p.caseworker : 0);
     key = key * T_ + p.type;
     key = key * R_ + p.risk;

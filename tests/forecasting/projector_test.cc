@@ -2,6 +2,7 @@
 // against per-case distributions with the exact Poisson-binomial.
 #include "forecasting/projector.h"
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
@@ -226,6 +227,55 @@ class SyntheticProjectorTest : public ::testing::Test {
 };
 CompiledJobCentre* SyntheticProjectorTest::compiled_ = nullptr;
 FittedModels* SyntheticProjectorTest::models_ = nullptr;
+
+// A case far past its expected month, held by a caseworker whose leads are shifted: the
+// calibrated projection is the closure curve at the case's own lead, not at a stand-in for its
+// lead bucket shifted from elsewhere (a lead of -9 shifted by +2 is still "long passed"; -6
+// shifted by +2 is not).
+TEST_F(SyntheticProjectorTest, CalibratedProjectionShiftsTheCasesOwnLead) {
+  const CalibrationModel& cal = models_->calibration;
+  const MonthIndex as_of = models_->as_of_month;
+  constexpr int32_t kHorizon = 6, kLead = -9;
+  int32_t checked = 0;
+  for (CaseworkerIndex w = 0; w < compiled_->catalogue.num_caseworkers(); ++w) {
+    if (cal.LeadShift(w) < 1.0) continue;
+    OpenCase oc;
+    oc.case_type = 0;
+    oc.caseworker = w;
+    oc.team = compiled_->catalogue.caseworker_team[w];
+    oc.opened_month = as_of - 30;
+    Expectation e;
+    e.expected_outcome = 0;
+    e.expected_month = as_of + kLead;
+    e.risk = 0;
+    e.recorded_month = as_of - 1;
+    e.recorded_by = w;
+    oc.expectation = e;
+    Portfolio one;
+    one.as_of_month = as_of;
+    one.cases.push_back(oc);
+    auto projector = Projector::Create(one, *models_);
+    ASSERT_TRUE(projector.ok()) << projector.status();
+    ProjectionRequest request;
+    request.model = ModelKind::kCalibrated;
+    request.horizon_months = kHorizon;
+    request.with_intervals = false;
+    auto p = projector->ProjectAll(request);
+    ASSERT_TRUE(p.ok()) << p.status();
+    std::vector<double> own(kHorizon), stand_in(kHorizon);
+    cal.ClosureCurve(0, 0, kLead, oc.team, w, 0, as_of, kHorizon, own.data());
+    cal.ClosureCurve(0, 0, -6, oc.team, w, 0, as_of, kHorizon, stand_in.data());
+    double apart = 0;
+    for (int32_t h = 0; h < kHorizon; ++h) {
+      EXPECT_NEAR(p->Closures(h, compiled_->catalogue.num_outcomes()).expected, own[h], 1e-9)
+          << "caseworker " << w << ", month " << h;
+      apart = std::max(apart, std::abs(own[h] - stand_in[h]));
+    }
+    EXPECT_GT(apart, 1e-3) << "caseworker " << w;  // the two leads are told apart
+    ++checked;
+  }
+  EXPECT_GT(checked, 0);
+}
 
 TEST_F(SyntheticProjectorTest, PropertiesHoldForEveryModel) {
   auto projector = Projector::Create(compiled_->portfolio, *models_);

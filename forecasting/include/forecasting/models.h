@@ -60,6 +60,9 @@ constexpr int32_t kCalibrationAheadSlots = 25;
 constexpr int32_t kNumLeadBuckets = 27;
 int32_t LeadBucket(int32_t lead_months);
 
+// A caseworker's lead shift is at most this many months either way (CalibrationModel::LeadShift).
+constexpr double kMaxLeadShift = 6.0;
+
 // Lead bands of the outcome habits, by the lead in the closing month (expected month - closing
 // month): 0 passed (< 0), 1 due (0), 2 early by 1-2 months, 3 early by 3 or more. Pure;
 // thread-safe.
