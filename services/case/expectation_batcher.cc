@@ -89,6 +89,8 @@ void ExpectationBatcher::set_tuning(const Tuning& tuning) {
   absl::MutexLock lock(&mu_);
   tuning_ = tuning;
   tuning_.calls_in_flight = std::clamp(tuning.calls_in_flight, 1, kMaxSenders);
+  // Gathering with nothing in flight would hold a lone write back: at least one call must be.
+  tuning_.gather_while_in_flight = std::max(tuning.gather_while_in_flight, 1);
   if (!senders_.empty()) StartSenders();
 }
 

@@ -73,7 +73,8 @@ class ExpectationBatcher {
   // must not block on the database. `write` must stay valid until then.
   void WriteAsync(const ExpectationWrite& write, std::function<void(Result)> done);
 
-  // Applies `tuning` to the calls formed from now on (calls_in_flight capped to 1..kMaxSenders).
+  // Applies `tuning` to the calls formed from now on (calls_in_flight capped to 1..kMaxSenders,
+  // gather_while_in_flight at least 1, so that a write alone is always sent at once).
   void set_tuning(const Tuning& tuning);
 
   // Calls sent and writes they carried, since construction.
