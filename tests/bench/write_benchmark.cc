@@ -15,9 +15,10 @@
 //
 //   4. (`--sections tuning`, not by default) ways of forming the write calls
 //      (ExpectationBatcher::Tuning) compared in one process: the writers at each client count run
-//      in 2 s slices, the tunings taken in turn slice by slice after 2 s of pgbench -N, so that
-//      the host's changing load falls on all of them alike; medians of writes/s and CPU per
-//      write per tuning, and the ratio to the slices' pgbench median.
+//      in 2 s slices, the tunings taken in turn slice by slice after 2 s of pgbench -N (each
+//      slice starting with the next tuning), so that the host's changing load falls on all of
+//      them alike; medians of writes/s and CPU per write per tuning, and the ratio to the
+//      slices' pgbench median.
 //
 //   write_benchmark --pg "host=127.0.0.1 port=N user=postgres dbname=postgres"
 //       [--clients 8,32] [--seconds 10] [--rounds 3] [--sections writes,apply,push] [--rate 300]
@@ -600,7 +601,9 @@ int main(int argc, char** argv) {
       std::vector<double> pgbench_tps;
       for (int slice = 0; slice < args.slices; ++slice) {
         pgbench_tps.push_back(RunPgbench(args, clients, 2).tps);
-        for (size_t t = 0; t < tunings.size(); ++t) {
+        // Each slice starts with the next tuning, so none always follows pgbench.
+        for (size_t k = 0; k < tunings.size(); ++k) {
+          const size_t t = (k + static_cast<size_t>(slice)) % tunings.size();
           case_store.batcher().set_tuning(tunings[t].tuning);
           const int64_t b0 = case_store.batcher().batches_sent();
           const int64_t w0 = case_store.batcher().writes_sent();
