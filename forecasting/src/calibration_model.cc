@@ -8,10 +8,10 @@
 namespace forecasting {
 
 int32_t LeadBucket(int32_t lead) {
-  if (lead <= -6) return 0;
-  if (lead <= 18) return lead + 6;  // -5..18 -> 1..24
-  if (lead <= 24) return 25;
-  return 26;
+  if (lead <= kFirstBucketLead) return 0;
+  if (lead <= 18) return lead - kFirstBucketLead;  // -5..18 -> 1..24
+  if (lead < kLastBucketLead) return 25;
+  return kNumLeadBuckets - 1;
 }
 
 int32_t OutcomeLeadBand(int32_t lead_at_closure) {

@@ -17,8 +17,8 @@ constexpr int32_t kChunk = 1024;  // profiles per column block
 // (<= -6) or the last (>= 25) bucket behave alike and are clamped; the others are kept as they
 // are, since one representative per bucket would be shifted from the wrong lead.
 constexpr int32_t kShiftReach = static_cast<int32_t>(kMaxLeadShift) + 1;
-constexpr int32_t kLowestLead = -6 - kShiftReach;
-constexpr int32_t kHighestLead = 25 + kShiftReach;
+constexpr int32_t kLowestLead = kFirstBucketLead - kShiftReach;
+constexpr int32_t kHighestLead = kLastBucketLead + kShiftReach;
 constexpr int32_t kCalibratedLeadSlots = kHighestLead - kLowestLead + 1;
 
 // What determines one case's distribution under a model; cases with equal profiles have equal

@@ -21,7 +21,8 @@
 //      slices' pgbench median.
 //
 //   write_benchmark --pg "host=127.0.0.1 port=N user=postgres dbname=postgres"
-//       [--clients 8,32] [--seconds 10] [--rounds 3] [--sections writes,apply,push] [--rate 300]
+//       [--clients 8,32] [--seconds 10] [--rounds 3] [--sections writes,apply,push[,tuning]]
+//       [--rate 300]
 //       [--slices 15] [--fresh]
 // The loaded database (forecast_bench_writes) is kept and reused unless --fresh; pgbench's own
 // database (forecast_bench_pgbench, scale 10) too.
@@ -129,7 +130,7 @@ Args Parse(int argc, char** argv) {
   app.add_option("--seconds", a.seconds, "seconds per measurement")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  app.add_option("--sections", a.sections, "writes,apply,push")->capture_default_str();
+  app.add_option("--sections", a.sections, "writes,apply,push (and tuning)")->capture_default_str();
   app.add_option("--rate", a.rate, "writes/s during the push measurement")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -490,6 +491,64 @@ void AppendExpectation(pqxx::connection& conn, int64_t centre, int64_t case_id) 
 
 }  // namespace
 
+// Section 4: the batcher's tunings taken in turn, slice by slice, at each client count; the
+// batcher is left with the default tuning.
+void RunTuningSection(const Args& args, const std::string& target, std::vector<OpenCase>& cases,
+                      absl::CivilDay today, forecast::ExpectationBatcher& batcher) {
+  using Tuning = forecast::ExpectationBatcher::Tuning;
+  struct Named {
+    const char* name;
+    Tuning tuning;
+  };
+  const Tuning current;
+  Tuning gather6 = current, overlap = current, gather3 = current;
+  gather6.gather_writes = 6;
+  overlap.calls_in_flight = 3;  // gather only while two calls are in the database
+  overlap.gather_while_in_flight = 2;
+  gather3.gather_writes = 3;
+  gather3.gather_for = absl::Milliseconds(1);
+  const std::vector<Named> tunings = {{"current (2 calls, gather 4 / 2 ms)", current},
+                                      {"gather 6", gather6},
+                                      {"3 calls, gather while 2 in flight", overlap},
+                                      {"gather 3 / 1 ms", gather3}};
+  std::printf("\n4. forming the write calls, %d slices of 2 s per tuning, taken in turn\n",
+              args.slices);
+  std::printf("%-8s %-36s %14s %16s %12s %10s %12s\n", "clients", "tuning", "writes/s p50",
+              "CPU us/write p50", "per call", "p99 ms", "vs pgbench");
+  for (int clients : args.clients) {
+    RunWriters(target, cases, clients, 2, today);
+    std::vector<std::vector<double>> rate(tunings.size()), cpu(tunings.size()), p99(tunings.size());
+    std::vector<int64_t> calls(tunings.size(), 0), writes(tunings.size(), 0);
+    std::vector<double> pgbench_tps;
+    for (int slice = 0; slice < args.slices; ++slice) {
+      pgbench_tps.push_back(RunPgbench(args, clients, 2).tps);
+      // Each slice starts with the next tuning, so none always follows pgbench.
+      for (size_t k = 0; k < tunings.size(); ++k) {
+        const size_t t = (k + static_cast<size_t>(slice)) % tunings.size();
+        batcher.set_tuning(tunings[t].tuning);
+        const int64_t b0 = batcher.batches_sent();
+        const int64_t w0 = batcher.writes_sent();
+        const WriteFigures w = RunWriters(target, cases, clients, 2, today);
+        calls[t] += batcher.batches_sent() - b0;
+        writes[t] += batcher.writes_sent() - w0;
+        rate[t].push_back(w.per_second);
+        cpu[t].push_back(w.cpu_us);
+        p99[t].push_back(w.p99);
+      }
+    }
+    for (size_t t = 0; t < tunings.size(); ++t) {
+      std::printf(
+          "%-8d %-36s %14.0f %16.0f %12.1f %10.1f %11.0f%%\n", clients, tunings[t].name,
+          Percentile(rate[t], 0.5), Percentile(cpu[t], 0.5),
+          static_cast<double>(writes[t]) / static_cast<double>(std::max<int64_t>(1, calls[t])),
+          Percentile(p99[t], 0.5), 100 * Percentile(rate[t], 0.5) / Percentile(pgbench_tps, 0.5));
+    }
+    std::printf("%-8d pgbench -N in the same slices: %.0f tps p50\n", clients,
+                Percentile(pgbench_tps, 0.5));
+  }
+  batcher.set_tuning(forecast::ExpectationBatcher::Tuning{});
+}
+
 int main(int argc, char** argv) {
   forecast::TurnOffMutexDeadlockDetection();  // as the services' main() does
   const Args args = Parse(argc, argv);
@@ -573,59 +632,7 @@ int main(int argc, char** argv) {
   }
 
   if (args.sections.find("tuning") != std::string::npos) {
-    using Tuning = forecast::ExpectationBatcher::Tuning;
-    struct Named {
-      const char* name;
-      Tuning tuning;
-    };
-    const Tuning current;
-    Tuning gather6 = current, overlap = current, gather3 = current;
-    gather6.gather_writes = 6;
-    overlap.calls_in_flight = 3;  // gather only while two calls are in the database
-    overlap.gather_while_in_flight = 2;
-    gather3.gather_writes = 3;
-    gather3.gather_for = absl::Milliseconds(1);
-    const std::vector<Named> tunings = {{"current (2 calls, gather 4 / 2 ms)", current},
-                                        {"gather 6", gather6},
-                                        {"3 calls, gather while 2 in flight", overlap},
-                                        {"gather 3 / 1 ms", gather3}};
-    std::printf("\n4. forming the write calls, %d slices of 2 s per tuning, taken in turn\n",
-                args.slices);
-    std::printf("%-8s %-36s %14s %16s %12s %10s %12s\n", "clients", "tuning", "writes/s p50",
-                "CPU us/write p50", "per call", "p99 ms", "vs pgbench");
-    for (int clients : args.clients) {
-      RunWriters(case_target, cases, clients, 2, today);
-      std::vector<std::vector<double>> rate(tunings.size()), cpu(tunings.size()),
-          p99(tunings.size());
-      std::vector<int64_t> calls(tunings.size(), 0), writes(tunings.size(), 0);
-      std::vector<double> pgbench_tps;
-      for (int slice = 0; slice < args.slices; ++slice) {
-        pgbench_tps.push_back(RunPgbench(args, clients, 2).tps);
-        // Each slice starts with the next tuning, so none always follows pgbench.
-        for (size_t k = 0; k < tunings.size(); ++k) {
-          const size_t t = (k + static_cast<size_t>(slice)) % tunings.size();
-          case_store.batcher().set_tuning(tunings[t].tuning);
-          const int64_t b0 = case_store.batcher().batches_sent();
-          const int64_t w0 = case_store.batcher().writes_sent();
-          const WriteFigures w = RunWriters(case_target, cases, clients, 2, today);
-          calls[t] += case_store.batcher().batches_sent() - b0;
-          writes[t] += case_store.batcher().writes_sent() - w0;
-          rate[t].push_back(w.per_second);
-          cpu[t].push_back(w.cpu_us);
-          p99[t].push_back(w.p99);
-        }
-      }
-      for (size_t t = 0; t < tunings.size(); ++t) {
-        std::printf(
-            "%-8d %-36s %14.0f %16.0f %12.1f %10.1f %11.0f%%\n", clients, tunings[t].name,
-            Percentile(rate[t], 0.5), Percentile(cpu[t], 0.5),
-            static_cast<double>(writes[t]) / static_cast<double>(std::max<int64_t>(1, calls[t])),
-            Percentile(p99[t], 0.5), 100 * Percentile(rate[t], 0.5) / Percentile(pgbench_tps, 0.5));
-      }
-      std::printf("%-8d pgbench -N in the same slices: %.0f tps p50\n", clients,
-                  Percentile(pgbench_tps, 0.5));
-    }
-    case_store.batcher().set_tuning(forecast::ExpectationBatcher::Tuning{});
+    RunTuningSection(args, case_target, cases, today, case_store.batcher());
   }
 
   forecast::PgPool pool(conninfo, 16);

@@ -58,6 +58,9 @@ constexpr int32_t kCalibrationAheadSlots = 25;
 // Lead buckets of the calibration: lead = expected month - current month, grouped as
 // <=-6, -5, -4, ..., 18 (one by one), 19-24, >=25. Pure; thread-safe.
 constexpr int32_t kNumLeadBuckets = 27;
+// Leads at or below the first share bucket 0; leads at or above the last share the last bucket.
+constexpr int32_t kFirstBucketLead = -6;
+constexpr int32_t kLastBucketLead = 25;
 int32_t LeadBucket(int32_t lead_months);
 
 // A caseworker's lead shift is at most this many months either way (CalibrationModel::LeadShift).
